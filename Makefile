@@ -1,0 +1,102 @@
+# zetl — build, deps, test, demo, bench.
+#
+# Sources are discovered by directory, so adding a module means adding files,
+# not editing this Makefile:
+#   config/*.c runtime/**/*.c views/*.c tui/*.c   -> the zetl library (libzetl.a)
+#   tui/main.c                                    -> the zetl binary
+#   tests/unit/test_*.c                           -> one unit-test binary each
+#   tests/tools/*.c                               -> helper programs for tests
+#   tests/fuzz/fuzz_*.c                           -> libFuzzer targets (make fuzz)
+# Dependencies go one way: tui -> views -> runtime -> config.
+
+CC      ?= cc
+PKGS    := libmariadb libpq sqlite3 yaml-0.1 libcurl ncursesw libzstd
+VERSION := 0.1.0
+
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+
+WARN    := -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wno-format-nonliteral
+CFLAGS  ?= -O2 -g
+ALL_CFLAGS := -std=c11 -D_GNU_SOURCE $(WARN) $(CFLAGS) -I. $(PKG_CFLAGS) \
+              -DZETL_VERSION='"$(VERSION)"' -MMD -MP
+LDLIBS  := $(PKG_LIBS) -lpthread -lm
+
+BUILD   ?= build
+# Quiet by default; `make V=1` shows the full command lines.
+Q       := $(if $(V),,@)
+LIB_SRC := $(filter-out tui/main.c,$(wildcard config/*.c runtime/*.c runtime/*/*.c views/*.c tui/*.c))
+LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o)
+UNIT_SRC := $(wildcard tests/unit/test_*.c)
+UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
+TOOL_SRC := $(wildcard tests/tools/*.c)
+TOOL_BIN := $(TOOL_SRC:tests/tools/%.c=$(BUILD)/tools/%)
+FUZZ_SRC := $(wildcard tests/fuzz/fuzz_*.c)
+
+.PHONY: all deps test unit-bins asan asan-test clean demo bench fuzz check-deps
+all: zetl
+
+zetl: $(BUILD)/tui/main.o $(BUILD)/libzetl.a
+	@$(if $(Q),echo "  LINK    $@")
+	$(Q)$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDLIBS) $(LDFLAGS)
+
+$(BUILD)/libzetl.a: $(LIB_OBJ)
+	@rm -f $@
+	$(Q)ar rcs $@ $^
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  CC      $<")
+	$(Q)$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+$(BUILD)/tests/%: tests/unit/%.c tests/unit/test.h $(BUILD)/libzetl.a
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  LINK    $@")
+	$(Q)$(CC) $(ALL_CFLAGS) -o $@ $< $(BUILD)/libzetl.a $(LDLIBS) $(LDFLAGS)
+
+$(BUILD)/tools/%: tests/tools/%.c $(BUILD)/libzetl.a
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  LINK    $@")
+	$(Q)$(CC) $(ALL_CFLAGS) -o $@ $< $(BUILD)/libzetl.a $(LDLIBS) $(LDFLAGS)
+
+unit-bins: $(UNIT_BIN) $(TOOL_BIN)
+
+# make test: unit, integration (real servers), console (tmux), short fuzz runs.
+# Ends with one line "N passed, N failed"; exits non-zero on any failure.
+test: zetl unit-bins
+	@ZETL_BIN=$(CURDIR)/zetl ZETL_BUILD=$(CURDIR)/$(BUILD) tests/run.sh $(TESTS)
+
+# Address + undefined-behaviour sanitizers, in a separate build tree.
+asan:
+	$(MAKE) BUILD=build-asan CFLAGS="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined" \
+	        LDFLAGS="-fsanitize=address,undefined" zetl-asan
+
+zetl-asan: $(BUILD)/tui/main.o $(BUILD)/libzetl.a unit-bins
+	$(CC) $(ALL_CFLAGS) -o $@ $(BUILD)/tui/main.o $(BUILD)/libzetl.a $(LDLIBS) $(LDFLAGS)
+
+# make asan-test: the unit and integration suites against the sanitized build.
+asan-test: asan
+	@ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
+	 ZETL_BIN=$(CURDIR)/zetl-asan ZETL_BUILD=$(CURDIR)/build-asan tests/run.sh unit integration
+
+# libFuzzer targets, built with clang. FUZZ_SECONDS per target (default 60).
+FUZZ_SECONDS ?= 60
+fuzz:
+	@ZETL_FUZZ_SECONDS=$(FUZZ_SECONDS) tests/fuzz/run.sh
+
+deps:
+	@tests/lib/deps.sh install
+
+check-deps:
+	@tests/lib/deps.sh check
+
+demo: zetl
+	@./zetl demo
+
+bench: zetl
+	@bench/run.sh $(if $(QUICK),--quick)
+
+clean:
+	rm -rf build build-asan build-fuzz zetl zetl-asan
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

@@ -1,0 +1,127 @@
+/*
+ * config.h — the zetl configuration: YAML (libyaml) → validated structs.
+ *
+ * config_load() reads the whole file, expands ${VAR} from the environment,
+ * and validates every key against the contract in DESIGN.md ("Config").
+ * On failure it returns -1 and fills `err` with one line per problem, each
+ * "FILE:LINE:COL: message" (1-based line and column of the offending node),
+ * first problem first; it never prints. On success *out owns everything and
+ * is freed with config_free().
+ *
+ * Secrets: `password` is kept in memory only; nothing in this module ever
+ * prints it. `password_command` is not run at load time: config_password()
+ * runs it (with a timeout) each time a connection is made, so short-lived
+ * tokens (RDS IAM auth) stay fresh. Its output never appears in any message.
+ *
+ * Thread: load once on the main thread; the result is read-only afterwards
+ * and may be shared by every thread. config_password() is thread-safe.
+ */
+#ifndef ZETL_CONFIG_H
+#define ZETL_CONFIG_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+enum source_kind { SOURCE_MYSQL = 1, SOURCE_POSTGRES };
+enum target_kind { TARGET_POSTGRES = 1, TARGET_REDSHIFT, TARGET_HTTP };
+enum tls_mode    { TLS_DISABLE = 0, TLS_PREFER, TLS_REQUIRE, TLS_VERIFY_FULL };
+
+struct config_source {
+    enum source_kind kind;
+    char    *host;              /* default 127.0.0.1 */
+    int      port;              /* default 3306 (mysql) / 5432 (postgres) */
+    char    *user;              /* required */
+    char    *password;          /* expanded; NULL when password_command or none */
+    char    *password_command;  /* run by config_password() at every connect */
+    char   **databases;         /* mysql: databases: [...] */
+    int      ndatabases;
+    char    *database;          /* postgres: database: */
+    char   **schemas;           /* postgres: schemas: [...], default [public] */
+    int      nschemas;
+    uint32_t server_id;         /* mysql replica id, default 4242 */
+    enum tls_mode tls;          /* default prefer */
+    char    *slot;              /* postgres: slot name, default zetl_<name> sanitized */
+    char    *publication;       /* postgres: publication, default zetl_<name> sanitized */
+};
+
+struct config_header {          /* http target: one extra request header */
+    char *name;
+    char *value;
+};
+
+struct config_target {
+    enum target_kind kind;
+    char    *dsn;               /* postgres/redshift libpq conninfo (may hold a password) */
+    char    *url;               /* http */
+    struct config_header *headers;
+    int      nheaders;
+};
+
+struct config_rename {
+    char *from;                 /* schema.table */
+    char *to;                   /* schema.table */
+};
+
+struct config_tables {
+    char   **include;           /* LIKE patterns on schema.table; required, non-empty */
+    int      ninclude;
+    char   **exclude;
+    int      nexclude;
+    struct config_rename *rename;
+    int      nrename;
+    char   **exclude_columns;   /* schema.table.column patterns */
+    int      nexclude_columns;
+};
+
+struct config_apply {
+    int      batch_rows;        /* default 20000 */
+    int      batch_ms;          /* default 200 */
+    int      memory_mb;         /* default 256: change-queue byte budget */
+};
+
+struct config_integration {
+    char    *name;              /* [A-Za-z0-9_-]+, unique */
+    int      line;              /* where it was declared, for messages */
+    struct config_source source;
+    struct config_target target;
+    struct config_tables tables;
+    struct config_apply  apply;
+};
+
+struct config {
+    char    *path;              /* the file it was loaded from */
+    char    *state_dir;         /* default $XDG_STATE_HOME/zetl, else ~/.local/state/zetl */
+    struct config_integration *integrations;
+    int      nintegrations;
+};
+
+int  config_load(const char *path, struct config **out, char *err, size_t errlen);
+/* The same, from a buffer; `name` stands for the file in messages (tests, fuzzing). */
+int  config_load_buffer(const char *name, const char *yaml, size_t len,
+                        struct config **out, char *err, size_t errlen);
+void config_free(struct config *c);
+
+const struct config_integration *config_find(const struct config *c, const char *name);
+
+/*
+ * The source password for a connection attempt, into buf: the expanded
+ * `password`, or the first line of `password_command`'s stdout (run with
+ * /bin/sh -c, a timeout of timeout_ms, stderr discarded). "" when neither is
+ * set. Returns 0, or -1 with a message in err that never contains the output.
+ */
+int  config_password(const struct config_source *s, int timeout_ms,
+                     char *buf, size_t buflen, char *err, size_t errlen);
+
+/* SQL LIKE match (% and _, backslash escapes) of a whole string. */
+int  config_like(const char *pattern, const char *s);
+
+/* Is schema.table selected by include/exclude? */
+int  config_table_selected(const struct config_tables *t, const char *schema, const char *table);
+
+/*
+ * A DSN/URL safe to print: password=... in a conninfo and user:pass@ in a
+ * URL are replaced by "***". Never returns the secret.
+ */
+void config_redact(const char *dsn_or_url, char *buf, size_t buflen);
+
+#endif

@@ -1,0 +1,66 @@
+/* test_change.c — positions and table definitions of the change model. */
+#include <stdlib.h>
+
+#include "runtime/change.h"
+#include "tests/unit/test.h"
+
+static void roundtrip(const char *text)
+{
+    struct zpos p;
+    char err[256] = "", back[2048];
+    int rc = zpos_parse(&p, text, err, sizeof err);
+    CHECK_INT(rc, 0, text);
+    CHECK_INT(zpos_format(&p, back, sizeof back), 0, "format fits");
+    CHECK_STR(back, text, "position round-trips");
+}
+
+static void test_positions(void)
+{
+    roundtrip("binlog.000003:4567");
+    roundtrip("mysql-bin.000001:4");
+    roundtrip("binlog.000003:4567 gtid=0-1-42");
+    roundtrip("binlog.000009:120 gtid=3E11FA47-71CA-11E1-9E33-C80AA9429562:1-5,0-1-7");
+    roundtrip("0/16B3748");
+    roundtrip("1A/0");
+
+    struct zpos p;
+    char err[256];
+    CHECK_INT(zpos_parse(&p, "binlog.000003:45x7", err, sizeof err), -1, "junk offset refused");
+    CHECK_STR(err, "position \"binlog.000003:45x7\" is malformed (expected FILE:OFFSET, FILE:OFFSET gtid=SET, or an LSN like 0/16B3748)",
+              "message names the position and the forms");
+    CHECK_INT(zpos_parse(&p, ":12", err, sizeof err), -1, "empty file refused");
+    CHECK_INT(zpos_parse(&p, "binlog.000003:", err, sizeof err), -1, "empty offset refused");
+    CHECK_INT(zpos_parse(&p, "", err, sizeof err), 0, "empty is none");
+    CHECK_INT(p.kind, ZPOS_NONE, "empty parses to ZPOS_NONE");
+
+    struct zpos lsn = {.kind = ZPOS_LSN, .offset = 0x1600000000ULL | 0xB3748};
+    char buf[64];
+    zpos_format(&lsn, buf, sizeof buf);
+    CHECK_STR(buf, "16/B3748", "LSN formats as hi/lo hex");
+}
+
+static void test_table_dup(void)
+{
+    struct zcolumn cols[2] = {
+        {.name = "id", .type = ZT_INT64, .pk_ord = 1, .source_type = "bigint"},
+        {.name = "Name", .type = ZT_VARCHAR, .length = 40, .nullable = 1, .source_type = "varchar(40)"},
+    };
+    struct ztable t = {.schema = "shop", .name = "Orders", .id = 77, .ncols = 2, .cols = cols, .npk = 1};
+    struct ztable *d = ztable_dup(&t);
+    CHECK(d != NULL, "dup allocates");
+    if (!d) return;
+    CHECK(d->cols != cols && d->cols[1].name != cols[1].name, "dup owns its strings");
+    CHECK_STR(d->cols[1].name, "Name", "column name keeps its case");
+    CHECK_INT(d->cols[1].length, 40, "length copied");
+    CHECK_STR(d->cols[0].source_type, "bigint", "source type copied");
+    CHECK_U64(d->id, 77, "id copied");
+    ztable_free(d);
+    CHECK_STR(ztype_name(ZT_TIMESTAMPTZ), "timestamptz", "type names");
+}
+
+int main(void)
+{
+    TEST_RUN(test_positions);
+    TEST_RUN(test_table_dup);
+    return test_exit();
+}

@@ -1,0 +1,76 @@
+/*
+ * cmd_check.c — `zetl check`: validate the config, then (as the sources and
+ * targets gain them) run every preflight check. Exit 1 on any failure.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "config/config.h"
+#include "tui/commands.h"
+
+static const char *source_kind_name(enum source_kind k)
+{
+    return k == SOURCE_MYSQL ? "mysql" : "postgres";
+}
+
+static const char *target_kind_name(enum target_kind k)
+{
+    switch (k) {
+    case TARGET_POSTGRES: return "postgres";
+    case TARGET_REDSHIFT: return "redshift";
+    case TARGET_HTTP: return "http";
+    }
+    return "?";
+}
+
+/* Count the lines of a multi-line error buffer. */
+static int count_lines(const char *s)
+{
+    int n = 0;
+    for (; *s; s++)
+        if (*s == '\n') n++;
+    if (s[-1] != '\n') n++;
+    return n;
+}
+
+int cmd_check(int argc, char **argv, const struct cli_cmd *self)
+{
+    struct cli_opts o;
+    int done;
+    int rc = cli_parse(argc, argv, self, self->opts, &o, &done);
+    if (done) return rc;
+
+    char pathbuf[4096];
+    const char *path = cli_config_path(&o, pathbuf, sizeof pathbuf);
+    struct stat st;
+    if (stat(path, &st) != 0) {
+        fprintf(stderr, "zetl check: cannot read config %s: %s; pass -c FILE, or run `zetl init` to write one\n",
+                path, strerror(errno));
+        return 1;
+    }
+
+    struct config *cfg = NULL;
+    char err[8192] = "";
+    if (config_load(path, &cfg, err, sizeof err) != 0) {
+        fputs(err, stderr);
+        if (err[0] && err[strlen(err) - 1] != '\n') fputc('\n', stderr);
+        int n = err[0] ? count_lines(err) : 1;
+        fprintf(stderr, "zetl check: %s has %d problem%s\n", path, n, n == 1 ? "" : "s");
+        return 1;
+    }
+
+    printf("config %s: ok (%d integration%s, state in %s)\n", path, cfg->nintegrations,
+           cfg->nintegrations == 1 ? "" : "s", cfg->state_dir);
+    for (int i = 0; i < cfg->nintegrations; i++) {
+        const struct config_integration *in = &cfg->integrations[i];
+        char target[512];
+        config_redact(in->target.kind == TARGET_HTTP ? in->target.url : in->target.dsn,
+                      target, sizeof target);
+        printf("  %-16s %s://%s:%d -> %s %s\n", in->name, source_kind_name(in->source.kind),
+               in->source.host, in->source.port, target_kind_name(in->target.kind), target);
+    }
+    config_free(cfg);
+    return 0;
+}
