@@ -1,0 +1,324 @@
+/*
+ * statelog.h — the SQLite log: zetl's local record of states, counts,
+ * activity, lag, events and the console→runtime command queue.
+ *
+ * One SQLite file in the state directory (usually STATE_DIR/zetl.db), shared
+ * by every zetl process on the host: a headless `zetl run`, any number of
+ * attached consoles, `zetl status`. The checkpoint of record lives in the
+ * target; the position kept here is a copy for display.
+ *
+ * Invariants
+ *   - The file is mode 0600 (created so, tightened on open), its directory is
+ *     created 0700 when missing. Journal is WAL, synchronous=NORMAL: a
+ *     committed write survives a crash of the process (kill -9), not
+ *     necessarily of the OS; the file is never left corrupt.
+ *   - Every handle waits up to STATELOG_BUSY_MS for a lock held by another
+ *     process, and every multi-statement write runs in one BEGIN IMMEDIATE
+ *     transaction, so a runtime and a console never see SQLITE_BUSY in
+ *     normal operation and never see half of a write.
+ *   - Schema: versioned by PRAGMA user_version; statelog_open applies the
+ *     missing migration steps, each in its own transaction. A file written by
+ *     a newer zetl (user_version > STATELOG_SCHEMA_VERSION) is refused, never
+ *     touched.
+ *   - Bounded size: raw lag samples are kept STATELOG_LAG_RAW_MS, then rolled
+ *     up to one row per integration and minute (min/avg/max) kept
+ *     STATELOG_LAG_ROLLUP_MS; events and activity keep the newest
+ *     STATELOG_EVENTS_MAX / STATELOG_ACTIVITY_MAX rows; finished commands are
+ *     kept STATELOG_COMMANDS_KEEP_MS. Pruning runs from the record calls every
+ *     STATELOG_PRUNE_EVERY inserts, and on demand with statelog_prune().
+ *   - Secrets never enter the log: source/target strings are display strings
+ *     the caller has already redacted (host, port, database; no password).
+ *   - All SQL uses bound parameters; values are never spliced into SQL.
+ *
+ * Time: every timestamp is integer milliseconds since the Unix epoch, UTC.
+ * 0 means "never" (stored as NULL). lag_ms/bytes_behind < 0 mean "unknown"
+ * (stored as NULL, printed as null in JSON).
+ *
+ * Tables (schema version 1)
+ *   integrations(name PK, state, reason, source, target, position, lag_ms,
+ *                bytes_behind, updated_at)
+ *   tables      (integration → integrations ON DELETE CASCADE, name, target,
+ *                state, reason, rows_copied, rows_estimated, inserts, updates,
+ *                deletes, last_applied_at, lag_ms, updated_at;
+ *                PK (integration, name)) — name is the source "schema.table"
+ *   activity    (id, integration, at, pos_from, pos_to, transactions,
+ *                inserted, updated, deleted, bytes, duration_ms)
+ *   lag_samples (id, integration, at, lag_ms, bytes_behind)       raw
+ *   lag_rollups (integration, minute, n, lag_min, lag_sum, lag_max,
+ *                bytes_max; PK (integration, minute))          1-minute
+ *   events      (id, at, integration, tbl, level, kind, message, actor)
+ *   commands    (id, integration, tbl, command, actor, created_at,
+ *                claimed_at, done_at, result)
+ * activity/lag/events/commands are not foreign-keyed: the audit trail of a
+ * deleted integration outlives it (statelog_delete_integration_rows removes
+ * what is no longer useful and keeps the events).
+ *
+ * States are validated against DESIGN.md "States": integration states
+ * creating snapshotting active paused needs_attention failed deleting
+ * deleted; table states pending snapshotting synced resync_required
+ * resyncing failed dropped_source excluded. An unknown state is refused.
+ *
+ * Ownership: strings passed in are borrowed (copied into SQLite). Arrays
+ * returned by the read calls are owned by the caller and freed with the
+ * matching statelog_free_*() call.
+ *
+ * Threads: a handle is used by one thread at a time. Each thread or process
+ * that needs the log opens its own handle (the console thread never does: it
+ * reads the runtime's status snapshot; `zetl status` and an attached console
+ * open their own). Handles in different threads/processes may be used
+ * concurrently; SQLite's locking serializes them.
+ *
+ * Errors: every int function returns 0 on success, -1 on failure with a
+ * message naming the operation and SQLite's error in statelog_error(sl).
+ */
+#ifndef ZETL_STATELOG_H
+#define ZETL_STATELOG_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#define STATELOG_SCHEMA_VERSION    1
+#define STATELOG_BUSY_MS           5000
+#define STATELOG_LAG_RAW_MS        (60LL * 60 * 1000)            /* 1 hour */
+#define STATELOG_LAG_ROLLUP_MS     (7LL * 24 * 60 * 60 * 1000)   /* 7 days */
+#define STATELOG_EVENTS_MAX        100000
+#define STATELOG_ACTIVITY_MAX      100000
+#define STATELOG_COMMANDS_KEEP_MS  (30LL * 24 * 60 * 60 * 1000)  /* 30 days */
+#define STATELOG_PRUNE_EVERY       500   /* record calls between prunes */
+
+struct statelog;
+
+enum statelog_level { STATELOG_INFO = 0, STATELOG_WARNING, STATELOG_ERROR };
+
+struct statelog_table {
+    char   *integration;
+    char   *name;            /* source "schema.table" */
+    char   *target;          /* target "schema.table" (after rename) */
+    char   *state;           /* table state, see above */
+    char   *reason;          /* NULL when none */
+    int64_t rows_copied;     /* by the current/last snapshot */
+    int64_t rows_estimated;  /* source estimate for the snapshot, 0 unknown */
+    int64_t inserts, updates, deletes;  /* rows applied from the stream */
+    int64_t last_applied_at; /* ms epoch of the last applied change, 0 never */
+    int64_t lag_ms;          /* source commit → applied, -1 unknown */
+    int64_t updated_at;      /* ms epoch, set by the log on every write */
+};
+
+struct statelog_integration {
+    char   *name;
+    char   *state;           /* integration state, see above */
+    char   *reason;          /* NULL when none */
+    char   *source;          /* redacted display string: mysql://host:port */
+    char   *target;          /* redacted display string */
+    char   *position;        /* copy of the checkpoint, for display; may be NULL */
+    int64_t lag_ms;          /* -1 unknown */
+    int64_t bytes_behind;    /* source log bytes not yet applied, -1 unknown */
+    int64_t updated_at;      /* ms epoch, set by the log */
+    struct statelog_table *tables;   /* read calls only: sorted by name */
+    size_t  ntables;
+};
+
+struct statelog_activity {
+    int64_t id;              /* read calls only */
+    char   *integration;
+    int64_t at;              /* ms epoch the batch was applied; 0 = now */
+    char   *pos_from;        /* position range of the batch; may be NULL */
+    char   *pos_to;
+    int64_t transactions;
+    int64_t inserted, updated, deleted;
+    int64_t bytes;           /* change bytes applied */
+    int64_t duration_ms;     /* apply time of the batch */
+};
+
+struct statelog_lag_sample {
+    int64_t at;              /* ms epoch; for a rollup, the minute's start */
+    int64_t lag_ms;          /* raw value, or the minute's average */
+    int64_t lag_min_ms;      /* == lag_ms for a raw sample */
+    int64_t lag_max_ms;
+    int64_t bytes_behind;    /* raw value, or the minute's maximum; -1 unknown */
+    int64_t samples;         /* 1 for a raw sample, n for a rollup */
+};
+
+struct statelog_event {
+    int64_t id;
+    int64_t at;
+    char   *integration;     /* may be NULL: process-wide event */
+    char   *table;           /* may be NULL */
+    char   *level;           /* "info" | "warning" | "error" */
+    char   *kind;            /* transition, error, warning, action, command, deleted, ... */
+    char   *message;
+    char   *actor;           /* NULL for the runtime itself */
+};
+
+struct statelog_event_filter {
+    const char *integration; /* NULL: all */
+    const char *table;       /* NULL: all */
+    int         min_level;   /* enum statelog_level: this level and worse */
+};
+
+struct statelog_command {
+    int64_t id;
+    char   *integration;
+    char   *table;           /* NULL unless the command names a table */
+    char   *command;         /* pause | resume | resync | delete | stop */
+    char   *actor;
+    int64_t created_at, claimed_at, done_at;   /* 0 = not yet */
+    char   *result;          /* NULL until done: "ok" or an error message */
+};
+
+/* ---- open / close ---------------------------------------------------- */
+
+/* Open (creating if missing) the log at `path` and migrate it to
+ * STATELOG_SCHEMA_VERSION. On failure *out is NULL and `err` says why. */
+/* The log's file name inside the state directory. */
+#define STATELOG_FILENAME "zetl.db"
+
+int  statelog_open(struct statelog **out, const char *path, char *err, size_t errlen);
+void statelog_close(struct statelog *sl);
+const char *statelog_error(const struct statelog *sl);
+const char *statelog_path(const struct statelog *sl);
+int64_t statelog_now_ms(void);
+
+/* Retention bounds; statelog_open starts with the STATELOG_* defaults.
+ * Changing them affects only this handle's pruning (tests use small ones). */
+struct statelog_limits {
+    int64_t  lag_raw_ms;       /* raw lag samples kept this long */
+    int64_t  lag_rollup_ms;    /* 1-minute rollups kept this long */
+    int64_t  events_max;       /* newest events kept */
+    int64_t  activity_max;     /* newest activity rows kept */
+    int64_t  commands_keep_ms; /* finished commands kept this long */
+    unsigned prune_every;      /* record calls between automatic prunes, 0 never */
+};
+void statelog_get_limits(const struct statelog *sl, struct statelog_limits *out);
+void statelog_set_limits(struct statelog *sl, const struct statelog_limits *in);
+int  statelog_integration_state_valid(const char *state);
+int  statelog_table_state_valid(const char *state);
+
+/* Group several writes into one transaction (e.g. an applier batch:
+ * activity + table counts + position). Write calls made inside nest as
+ * savepoints. statelog_rollback is safe to call after a failed write. */
+int  statelog_begin(struct statelog *sl);
+int  statelog_commit(struct statelog *sl);
+void statelog_rollback(struct statelog *sl);
+
+/* ---- writes ----------------------------------------------------------- */
+
+/* Insert or update the integration row from `in` (in->tables ignored).
+ * state NULL keeps the row's state and reason (a new row: "creating");
+ * position NULL keeps the row's position; source, target, lag_ms and
+ * bytes_behind are set as given. Tables, counts and history are kept.
+ * State changes should go through statelog_record_transition (an event). */
+int statelog_upsert_integration(struct statelog *sl, const struct statelog_integration *in);
+
+/* Set the display copy of the checkpoint and the current lag. */
+int statelog_update_position(struct statelog *sl, const char *integration,
+                             const char *position, int64_t lag_ms, int64_t bytes_behind);
+
+/* Insert or update a table row from `in`; counters, last_applied_at and
+ * lag_ms are set absolutely. state NULL keeps the row's state and reason (a
+ * new row: "pending"); target NULL keeps the row's target (a new row: the
+ * source name). The integration must exist. */
+int statelog_upsert_table(struct statelog *sl, const struct statelog_table *in);
+
+/* Add to a table's counters (the row must exist). last_applied_at 0 keeps it. */
+int statelog_add_table_counts(struct statelog *sl, const char *integration,
+                              const char *table, int64_t inserts, int64_t updates,
+                              int64_t deletes, int64_t rows_copied,
+                              int64_t last_applied_at);
+
+/* Change the state of an integration (table NULL) or of one of its tables,
+ * and write a "transition" event with reason and actor, in one transaction.
+ * from_state NULL: whatever the row holds. A missing row is created
+ * (a table row gets target = name). Level: error for failed, warning for
+ * needs_attention/resync_required/dropped_source, info otherwise. */
+int statelog_record_transition(struct statelog *sl, const char *integration,
+                               const char *table, const char *from_state,
+                               const char *to_state, const char *reason,
+                               const char *actor);
+
+int statelog_record_activity(struct statelog *sl, const struct statelog_activity *a);
+
+/* One lag sample (at 0 = now; lag_ms < 0 = unknown: no sample is kept).
+ * Also sets integrations.lag_ms/bytes_behind when the row exists. */
+int statelog_record_lag(struct statelog *sl, const char *integration, int64_t at,
+                        int64_t lag_ms, int64_t bytes_behind);
+
+int statelog_record_event(struct statelog *sl, enum statelog_level level,
+                          const char *integration, const char *table,
+                          const char *kind, const char *actor, const char *fmt, ...)
+    __attribute__((format(printf, 7, 8)));
+
+/* Roll up raw lag samples older than now - STATELOG_LAG_RAW_MS, drop rollups
+ * older than now - STATELOG_LAG_ROLLUP_MS, trim events/activity/commands.
+ * now 0 = the clock. */
+int statelog_prune(struct statelog *sl, int64_t now);
+
+/* Remove an integration's rows (integration, tables, activity, lag, pending
+ * commands) and write a "deleted" event with the actor. Events are kept. */
+int statelog_delete_integration_rows(struct statelog *sl, const char *integration,
+                                     const char *actor);
+
+/* ---- command queue (console → runtime) --------------------------------- */
+
+/* command: pause | resume | resync | delete | stop; table required for
+ * resync, optional for pause/resume. Writes an "action" event with actor. */
+int statelog_enqueue_command(struct statelog *sl, const char *integration,
+                             const char *table, const char *command,
+                             const char *actor, int64_t *id_out);
+
+/* Atomically claim every unclaimed command of `integration`, oldest first:
+ * each command is returned by exactly one claim, across processes. */
+int statelog_claim_commands(struct statelog *sl, const char *integration,
+                            struct statelog_command **out, size_t *n);
+
+/* Record the outcome ("ok" or an error message) of a claimed command. */
+int statelog_complete_command(struct statelog *sl, int64_t id, const char *result);
+
+/* Read one command back (the console waits on done_at). *out freed with
+ * statelog_free_commands(*out, 1). -1 when no such command. */
+int statelog_get_command(struct statelog *sl, int64_t id, struct statelog_command **out);
+
+/* ---- reads ------------------------------------------------------------- */
+
+/* Integrations (sorted by name) with their tables, from one consistent
+ * snapshot. only NULL = all; an unknown name gives n = 0. */
+int statelog_list_integrations(struct statelog *sl, const char *only,
+                               struct statelog_integration **out, size_t *n);
+
+/* The newest `limit` activity rows, newest first; integration NULL = all. */
+int statelog_recent_activity(struct statelog *sl, const char *integration, int limit,
+                             struct statelog_activity **out, size_t *n);
+
+/* Lag of one integration at or after `since`, newest first: raw samples
+ * and 1-minute rollups merged (rollups cover what raw samples no longer do). */
+int statelog_lag_since(struct statelog *sl, const char *integration, int64_t since,
+                       struct statelog_lag_sample **out, size_t *n);
+
+/* The newest `limit` events matching f (NULL = all), newest first. */
+int statelog_recent_events(struct statelog *sl, const struct statelog_event_filter *f,
+                           int limit, struct statelog_event **out, size_t *n);
+
+/* Row counts, for checks and tests: table is one of integrations, tables,
+ * activity, lag_samples, lag_rollups, events, commands. */
+int statelog_count_rows(struct statelog *sl, const char *table, int64_t *out);
+
+void statelog_free_integrations(struct statelog_integration *v, size_t n);
+void statelog_free_activity(struct statelog_activity *v, size_t n);
+void statelog_free_lag(struct statelog_lag_sample *v);
+void statelog_free_events(struct statelog_event *v, size_t n);
+void statelog_free_commands(struct statelog_command *v, size_t n);
+
+/* ---- machine-readable status (DESIGN.md contract) ----------------------- */
+
+/* Print `zetl status --json` to out: {"integrations": [...]} and a newline,
+ * exactly the contract's fields and order; only NULL = all integrations
+ * (an unknown name prints an empty list). Strings are JSON-escaped; invalid
+ * UTF-8 becomes U+FFFD. Nothing is printed when reading fails. */
+int statelog_write_status_json(struct statelog *sl, FILE *out, const char *only_integration);
+
+/* JSON string literal of s (NULL → null) to out; used by the status printer
+ * and exposed for other machine-readable outputs. */
+void statelog_json_string(FILE *out, const char *s);
+
+#endif

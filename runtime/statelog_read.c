@@ -1,0 +1,377 @@
+/*
+ * statelog_read.c — the read half of the SQLite log, for the console and
+ * `zetl status`: integrations with their tables, activity, lag, events.
+ * Contract: statelog.h. Results are caller-owned arrays.
+ */
+#include "runtime/statelog_int.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* Grow *v (element size `size`) so that index `len` fits. */
+static int grow(void **v, size_t *cap, size_t len, size_t size)
+{
+    void *nv;
+    size_t ncap;
+
+    if (len < *cap)
+        return 0;
+    ncap = *cap ? *cap * 2 : 8;
+    if (!(nv = realloc(*v, ncap * size)))
+        return -1;
+    memset((char *)nv + *cap * size, 0, (ncap - *cap) * size);
+    *v = nv;
+    *cap = ncap;
+    return 0;
+}
+
+/* ---- integrations and tables -------------------------------------------------- */
+
+static void table_clear(struct statelog_table *t)
+{
+    free(t->integration);
+    free(t->name);
+    free(t->target);
+    free(t->state);
+    free(t->reason);
+}
+
+void statelog_free_integrations(struct statelog_integration *v, size_t n)
+{
+    if (!v)
+        return;
+    for (size_t i = 0; i < n; i++) {
+        for (size_t j = 0; j < v[i].ntables; j++)
+            table_clear(&v[i].tables[j]);
+        free(v[i].tables);
+        free(v[i].name);
+        free(v[i].state);
+        free(v[i].reason);
+        free(v[i].source);
+        free(v[i].target);
+        free(v[i].position);
+    }
+    free(v);
+}
+
+static struct statelog_integration *find_integration(struct statelog_integration *v,
+                                                     size_t n, const char *name)
+{
+    /* v is sorted by name (ORDER BY name): binary search. */
+    size_t lo = 0, hi = n;
+
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        int c = strcmp(v[mid].name, name);
+        if (c == 0)
+            return &v[mid];
+        if (c < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return NULL;
+}
+
+static int read_integrations(struct statelog *sl, const char *only,
+                             struct statelog_integration **out, size_t *n)
+{
+    const char *op = "list integrations";
+    struct statelog_integration *v = NULL;
+    size_t len = 0, cap = 0;
+    sqlite3_stmt *st = sl_stmt(sl, SQ_READ_INTEGS, op);
+    int rc, oom = 0;
+
+    if (!st)
+        return -1;
+    sl_bind_text(st, 1, only);
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        if (grow((void **)&v, &cap, len, sizeof *v) < 0) {
+            oom = 1;
+            break;
+        }
+        struct statelog_integration *g = &v[len++];
+        g->name         = sl_col_str(st, 0, &oom);
+        g->state        = sl_col_str(st, 1, &oom);
+        g->reason       = sl_col_str(st, 2, &oom);
+        g->source       = sl_col_str(st, 3, &oom);
+        g->target       = sl_col_str(st, 4, &oom);
+        g->position     = sl_col_str(st, 5, &oom);
+        g->lag_ms       = sl_col_i64(st, 6, -1);
+        g->bytes_behind = sl_col_i64(st, 7, -1);
+        g->updated_at   = sl_col_i64(st, 8, 0);
+        if (oom || !g->name)
+            break;
+    }
+    sqlite3_reset(st);
+    if (oom || (len && !v[len - 1].name)) {
+        statelog_free_integrations(v, len);
+        return sl_failf(sl, "%s: out of memory", op);
+    }
+    if (rc != SQLITE_DONE) {
+        statelog_free_integrations(v, len);
+        return sl_fail(sl, op);
+    }
+    *out = v;
+    *n = len;
+    return 0;
+}
+
+/* Read all tables into one flat array (ordered by integration, name), then
+ * hand each integration its run. Tables of unknown integrations are dropped. */
+static int read_tables(struct statelog *sl, const char *only,
+                       struct statelog_integration *v, size_t n)
+{
+    const char *op = "list tables";
+    sqlite3_stmt *st = sl_stmt(sl, SQ_READ_TABLES, op);
+    struct statelog_table *all = NULL;
+    size_t len = 0, cap = 0, i, j;
+    int rc, oom = 0, r = -1;
+
+    if (!st)
+        return -1;
+    sl_bind_text(st, 1, only);
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        if (grow((void **)&all, &cap, len, sizeof *all) < 0) {
+            oom = 1;
+            break;
+        }
+        struct statelog_table *t = &all[len++];
+        t->integration     = sl_col_str(st, 0, &oom);
+        t->name            = sl_col_str(st, 1, &oom);
+        t->target          = sl_col_str(st, 2, &oom);
+        t->state           = sl_col_str(st, 3, &oom);
+        t->reason          = sl_col_str(st, 4, &oom);
+        t->rows_copied     = sl_col_i64(st, 5, 0);
+        t->rows_estimated  = sl_col_i64(st, 6, 0);
+        t->inserts         = sl_col_i64(st, 7, 0);
+        t->updates         = sl_col_i64(st, 8, 0);
+        t->deletes         = sl_col_i64(st, 9, 0);
+        t->last_applied_at = sl_col_i64(st, 10, 0);
+        t->lag_ms          = sl_col_i64(st, 11, -1);
+        t->updated_at      = sl_col_i64(st, 12, 0);
+        if (oom || !t->integration)
+            break;
+    }
+    sqlite3_reset(st);
+    if (oom || (len && !all[len - 1].integration)) {
+        sl_failf(sl, "%s: out of memory", op);
+        goto out;
+    }
+    if (rc != SQLITE_DONE) {
+        sl_fail(sl, op);
+        goto out;
+    }
+    for (i = 0; i < len; i = j) {
+        struct statelog_integration *g = find_integration(v, n, all[i].integration);
+        for (j = i + 1; j < len && strcmp(all[j].integration, all[i].integration) == 0; j++)
+            ;
+        if (!g)
+            continue;
+        if (!(g->tables = malloc((j - i) * sizeof *g->tables))) {
+            sl_failf(sl, "%s: out of memory", op);
+            goto out;
+        }
+        memcpy(g->tables, &all[i], (j - i) * sizeof *g->tables);
+        g->ntables = j - i;
+        memset(&all[i], 0, (j - i) * sizeof *all);   /* moved: not freed below */
+    }
+    r = 0;
+out:
+    for (i = 0; i < len; i++)
+        table_clear(&all[i]);
+    free(all);
+    return r;
+}
+
+int statelog_list_integrations(struct statelog *sl, const char *only,
+                               struct statelog_integration **out, size_t *n)
+{
+    struct statelog_integration *v = NULL;
+    size_t len = 0;
+
+    *out = NULL;
+    *n = 0;
+    /* One read transaction: integrations and tables from the same snapshot. */
+    if (sl_tx_begin(sl, 0, "list integrations: begin") < 0)
+        return -1;
+    if (read_integrations(sl, only, &v, &len) < 0)
+        goto rollback;
+    if (read_tables(sl, only, v, len) < 0)
+        goto rollback;
+    if (sl_tx_commit(sl, "list integrations: commit") < 0)
+        goto rollback;
+    *out = v;
+    *n = len;
+    return 0;
+
+rollback:
+    sl_tx_rollback(sl);
+    statelog_free_integrations(v, len);
+    return -1;
+}
+
+/* ---- activity ------------------------------------------------------------------- */
+
+void statelog_free_activity(struct statelog_activity *v, size_t n)
+{
+    if (!v)
+        return;
+    for (size_t i = 0; i < n; i++) {
+        free(v[i].integration);
+        free(v[i].pos_from);
+        free(v[i].pos_to);
+    }
+    free(v);
+}
+
+int statelog_recent_activity(struct statelog *sl, const char *integration, int limit,
+                             struct statelog_activity **out, size_t *n)
+{
+    const char *op = "recent activity";
+    struct statelog_activity *v = NULL;
+    size_t len = 0, cap = 0;
+    sqlite3_stmt *st = sl_stmt(sl, SQ_READ_ACTIVITY, op);
+    int rc, oom = 0;
+
+    *out = NULL;
+    *n = 0;
+    if (!st)
+        return -1;
+    sl_bind_text(st, 1, integration);
+    sqlite3_bind_int(st, 2, limit);
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        if (grow((void **)&v, &cap, len, sizeof *v) < 0) {
+            oom = 1;
+            break;
+        }
+        struct statelog_activity *a = &v[len++];
+        a->id           = sqlite3_column_int64(st, 0);
+        a->integration  = sl_col_str(st, 1, &oom);
+        a->at           = sl_col_i64(st, 2, 0);
+        a->pos_from     = sl_col_str(st, 3, &oom);
+        a->pos_to       = sl_col_str(st, 4, &oom);
+        a->transactions = sl_col_i64(st, 5, 0);
+        a->inserted     = sl_col_i64(st, 6, 0);
+        a->updated      = sl_col_i64(st, 7, 0);
+        a->deleted      = sl_col_i64(st, 8, 0);
+        a->bytes        = sl_col_i64(st, 9, 0);
+        a->duration_ms  = sl_col_i64(st, 10, 0);
+        if (oom)
+            break;
+    }
+    sqlite3_reset(st);
+    if (oom || rc != SQLITE_DONE) {
+        statelog_free_activity(v, len);
+        return oom ? sl_failf(sl, "%s: out of memory", op) : sl_fail(sl, op);
+    }
+    *out = v;
+    *n = len;
+    return 0;
+}
+
+/* ---- lag ------------------------------------------------------------------------ */
+
+void statelog_free_lag(struct statelog_lag_sample *v)
+{
+    free(v);
+}
+
+int statelog_lag_since(struct statelog *sl, const char *integration, int64_t since,
+                       struct statelog_lag_sample **out, size_t *n)
+{
+    const char *op = "lag since";
+    struct statelog_lag_sample *v = NULL;
+    size_t len = 0, cap = 0;
+    sqlite3_stmt *st = sl_stmt(sl, SQ_READ_LAG, op);
+    int rc, oom = 0;
+
+    *out = NULL;
+    *n = 0;
+    if (!st)
+        return -1;
+    sl_bind_text(st, 1, integration);
+    sqlite3_bind_int64(st, 2, since);
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        if (grow((void **)&v, &cap, len, sizeof *v) < 0) {
+            oom = 1;
+            break;
+        }
+        struct statelog_lag_sample *s = &v[len++];
+        s->at           = sl_col_i64(st, 0, 0);
+        s->lag_ms       = sl_col_i64(st, 1, 0);
+        s->lag_min_ms   = sl_col_i64(st, 2, 0);
+        s->lag_max_ms   = sl_col_i64(st, 3, 0);
+        s->bytes_behind = sl_col_i64(st, 4, -1);
+        s->samples      = sl_col_i64(st, 5, 1);
+    }
+    sqlite3_reset(st);
+    if (oom || rc != SQLITE_DONE) {
+        free(v);
+        return oom ? sl_failf(sl, "%s: out of memory", op) : sl_fail(sl, op);
+    }
+    *out = v;
+    *n = len;
+    return 0;
+}
+
+/* ---- events --------------------------------------------------------------------- */
+
+void statelog_free_events(struct statelog_event *v, size_t n)
+{
+    if (!v)
+        return;
+    for (size_t i = 0; i < n; i++) {
+        free(v[i].integration);
+        free(v[i].table);
+        free(v[i].level);
+        free(v[i].kind);
+        free(v[i].message);
+        free(v[i].actor);
+    }
+    free(v);
+}
+
+int statelog_recent_events(struct statelog *sl, const struct statelog_event_filter *f,
+                           int limit, struct statelog_event **out, size_t *n)
+{
+    const char *op = "recent events";
+    struct statelog_event *v = NULL;
+    size_t len = 0, cap = 0;
+    sqlite3_stmt *st = sl_stmt(sl, SQ_READ_EVENTS, op);
+    int rc, oom = 0;
+
+    *out = NULL;
+    *n = 0;
+    if (!st)
+        return -1;
+    sl_bind_text(st, 1, f ? f->integration : NULL);
+    sl_bind_text(st, 2, f ? f->table : NULL);
+    sqlite3_bind_int(st, 3, f ? f->min_level : 0);
+    sqlite3_bind_int(st, 4, limit);
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        if (grow((void **)&v, &cap, len, sizeof *v) < 0) {
+            oom = 1;
+            break;
+        }
+        struct statelog_event *e = &v[len++];
+        e->id          = sqlite3_column_int64(st, 0);
+        e->at          = sl_col_i64(st, 1, 0);
+        e->integration = sl_col_str(st, 2, &oom);
+        e->table       = sl_col_str(st, 3, &oom);
+        e->level       = sl_col_str(st, 4, &oom);
+        e->kind        = sl_col_str(st, 5, &oom);
+        e->message     = sl_col_str(st, 6, &oom);
+        e->actor       = sl_col_str(st, 7, &oom);
+        if (oom)
+            break;
+    }
+    sqlite3_reset(st);
+    if (oom || rc != SQLITE_DONE) {
+        statelog_free_events(v, len);
+        return oom ? sl_failf(sl, "%s: out of memory", op) : sl_fail(sl, op);
+    }
+    *out = v;
+    *n = len;
+    return 0;
+}

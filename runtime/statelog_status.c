@@ -1,0 +1,172 @@
+/*
+ * statelog_status.c — `zetl status --json`: the machine-readable status
+ * contract of DESIGN.md, printed from the SQLite log. Field names and order
+ * follow the contract exactly; fields may be added, never renamed or removed.
+ */
+#include "runtime/statelog_int.h"
+
+#include <time.h>
+
+/* Length of the valid UTF-8 sequence at p (1..4), 0 when invalid
+ * (overlong forms, surrogates and code points past U+10FFFF are invalid). */
+static int utf8_len(const unsigned char *p)
+{
+    unsigned c = p[0];
+
+    if (c < 0x80)
+        return 1;
+    if (c >= 0xc2 && c <= 0xdf)
+        return (p[1] & 0xc0) == 0x80 ? 2 : 0;
+    if (c >= 0xe0 && c <= 0xef) {
+        if ((p[1] & 0xc0) != 0x80 || (p[2] & 0xc0) != 0x80)
+            return 0;
+        if (c == 0xe0 && p[1] < 0xa0)
+            return 0;                     /* overlong */
+        if (c == 0xed && p[1] >= 0xa0)
+            return 0;                     /* UTF-16 surrogate */
+        return 3;
+    }
+    if (c >= 0xf0 && c <= 0xf4) {
+        if ((p[1] & 0xc0) != 0x80 || (p[2] & 0xc0) != 0x80 || (p[3] & 0xc0) != 0x80)
+            return 0;
+        if (c == 0xf0 && p[1] < 0x90)
+            return 0;                     /* overlong */
+        if (c == 0xf4 && p[1] >= 0x90)
+            return 0;                     /* past U+10FFFF */
+        return 4;
+    }
+    return 0;
+}
+
+void statelog_json_string(FILE *out, const char *s)
+{
+    const unsigned char *p = (const unsigned char *)s;
+
+    if (!s) {
+        fputs("null", out);
+        return;
+    }
+    putc('"', out);
+    while (*p) {
+        int n;
+        switch (*p) {
+        case '"':  fputs("\\\"", out); p++; continue;
+        case '\\': fputs("\\\\", out); p++; continue;
+        case '\b': fputs("\\b", out);  p++; continue;
+        case '\f': fputs("\\f", out);  p++; continue;
+        case '\n': fputs("\\n", out);  p++; continue;
+        case '\r': fputs("\\r", out);  p++; continue;
+        case '\t': fputs("\\t", out);  p++; continue;
+        default:   break;
+        }
+        if (*p < 0x20) {
+            fprintf(out, "\\u%04x", *p);
+            p++;
+            continue;
+        }
+        /* utf8_len reads at most up to the first non-continuation byte, and
+         * the terminating NUL is one, so it never reads past the string. */
+        n = utf8_len(p);
+        if (n == 0) {
+            fputs("\\ufffd", out);        /* invalid byte: replacement char */
+            p++;
+            continue;
+        }
+        fwrite(p, 1, (size_t)n, out);
+        p += n;
+    }
+    putc('"', out);
+}
+
+/* "2026-11-21T10:00:00Z" (seconds precision, UTC), or null for 0. */
+static void json_time(FILE *out, int64_t ms)
+{
+    struct tm tm;
+    time_t t;
+    char buf[32];
+
+    if (ms == 0) {
+        fputs("null", out);
+        return;
+    }
+    t = (time_t)(ms >= 0 ? ms / 1000 : -((-ms + 999) / 1000));
+    if (!gmtime_r(&t, &tm) || strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0) {
+        fputs("null", out);
+        return;
+    }
+    fprintf(out, "\"%s\"", buf);
+}
+
+/* A count, or null when unknown (< 0). */
+static void json_int(FILE *out, int64_t v)
+{
+    if (v < 0)
+        fputs("null", out);
+    else
+        fprintf(out, "%lld", (long long)v);
+}
+
+static void json_table(FILE *out, const struct statelog_table *t)
+{
+    fputs("{\"name\": ", out);
+    statelog_json_string(out, t->name);
+    fputs(", \"target\": ", out);
+    statelog_json_string(out, t->target);
+    fputs(", \"state\": ", out);
+    statelog_json_string(out, t->state);
+    fputs(", \"reason\": ", out);
+    statelog_json_string(out, t->reason);
+    fprintf(out, ", \"rows_copied\": %lld, \"inserts\": %lld, \"updates\": %lld,"
+            " \"deletes\": %lld, \"last_applied_at\": ",
+            (long long)t->rows_copied, (long long)t->inserts, (long long)t->updates,
+            (long long)t->deletes);
+    json_time(out, t->last_applied_at);
+    putc('}', out);
+}
+
+static void json_integration(FILE *out, const struct statelog_integration *g)
+{
+    fputs("{\"name\": ", out);
+    statelog_json_string(out, g->name);
+    fputs(", \"state\": ", out);
+    statelog_json_string(out, g->state);
+    fputs(", \"reason\": ", out);
+    statelog_json_string(out, g->reason);
+    fputs(", \"source\": ", out);
+    statelog_json_string(out, g->source);
+    fputs(", \"target\": ", out);
+    statelog_json_string(out, g->target);
+    fputs(", \"position\": ", out);
+    statelog_json_string(out, g->position);
+    fputs(", \"lag_ms\": ", out);
+    json_int(out, g->lag_ms);
+    fputs(", \"bytes_behind\": ", out);
+    json_int(out, g->bytes_behind);
+    fputs(", \"tables\": [", out);
+    for (size_t j = 0; j < g->ntables; j++) {
+        if (j)
+            fputs(", ", out);
+        json_table(out, &g->tables[j]);
+    }
+    fputs("]}", out);
+}
+
+int statelog_write_status_json(struct statelog *sl, FILE *out, const char *only_integration)
+{
+    struct statelog_integration *v;
+    size_t n;
+
+    if (statelog_list_integrations(sl, only_integration, &v, &n) < 0)
+        return -1;
+    fputs("{\"integrations\": [", out);
+    for (size_t i = 0; i < n; i++) {
+        if (i)
+            fputs(", ", out);
+        json_integration(out, &v[i]);
+    }
+    fputs("]}\n", out);
+    statelog_free_integrations(v, n);
+    if (ferror(out))
+        return sl_failf(sl, "status json: write failed");
+    return 0;
+}
