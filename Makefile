@@ -33,7 +33,7 @@ TOOL_SRC := $(wildcard tests/tools/*.c)
 TOOL_BIN := $(TOOL_SRC:tests/tools/%.c=$(BUILD)/tools/%)
 FUZZ_SRC := $(wildcard tests/fuzz/fuzz_*.c)
 
-.PHONY: all deps test unit-bins asan asan-test clean demo bench fuzz check-deps
+.PHONY: all deps test unit-bins asan asan-test clean demo bench fuzz fuzz-bins fuzz-link check-deps
 all: zetl
 
 zetl: $(BUILD)/tui/main.o $(BUILD)/libzetl.a
@@ -79,9 +79,22 @@ asan-test: asan
 	@ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
 	 ZETL_BIN=$(CURDIR)/zetl-asan ZETL_BUILD=$(CURDIR)/build-asan tests/run.sh unit integration
 
-# libFuzzer targets, built with clang. FUZZ_SECONDS per target (default 60).
+# libFuzzer targets, built with clang into build-fuzz/ (the library with
+# -fsanitize=fuzzer-no-link so coverage reaches it). FUZZ_SECONDS per target.
 FUZZ_SECONDS ?= 60
-fuzz:
+FUZZ_SAN := -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
+fuzz-bins:
+	$(Q)$(MAKE) --no-print-directory BUILD=build-fuzz CC=clang \
+	  CFLAGS="-O1 -g -fsanitize=fuzzer-no-link $(FUZZ_SAN)" fuzz-link
+
+fuzz-link: $(FUZZ_SRC:tests/fuzz/%.c=$(BUILD)/fuzz/%)
+
+$(BUILD)/fuzz/%: tests/fuzz/%.c $(BUILD)/libzetl.a
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  FUZZ    $@")
+	$(Q)$(CC) $(ALL_CFLAGS) -fsanitize=fuzzer -o $@ $< $(BUILD)/libzetl.a $(LDLIBS)
+
+fuzz: fuzz-bins
 	@ZETL_FUZZ_SECONDS=$(FUZZ_SECONDS) tests/fuzz/run.sh
 
 deps:

@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# run.sh — run every libFuzzer target in build-fuzz/fuzz/ for a while.
+#
+#   tests/fuzz/run.sh            ZETL_FUZZ_SECONDS per target (default 60)
+#   tests/fuzz/run.sh --short    10 s per target (what `make test` runs)
+#
+# Each target starts from its seed corpus tests/fuzz/corpus/NAME/ (copied to a
+# scratch directory, so new inputs never land in the tree). A crash, leak or
+# sanitizer report is a FAIL naming the reproducer; copy it into the corpus and
+# add a regression test. Prints PASS/FAIL lines (tests/run.sh counts them).
+set -uo pipefail
+cd "$(dirname "$0")/../.."
+secs=${ZETL_FUZZ_SECONDS:-60}
+[ "${1:-}" = "--short" ] && secs=10
+bindir=${ZETL_FUZZ_BUILD:-build-fuzz}/fuzz
+
+if [ ! -d "$bindir" ] || [ -z "$(ls "$bindir" 2>/dev/null)" ]; then
+    make -s fuzz-bins >/dev/null || { echo "FAIL fuzz: build — expected the fuzz targets to build, saw make fuzz-bins fail"; exit 1; }
+fi
+keep=${ZETL_FUZZ_ARTIFACTS:-$(mktemp -d /tmp/zetl-fuzz.XXXXXX)}
+fails=0
+ran=0
+for bin in "$bindir"/fuzz_*; do
+    [ -x "$bin" ] || continue
+    name=$(basename "$bin"); short=${name#fuzz_}
+    scratch=$(mktemp -d)
+    [ -d "tests/fuzz/corpus/$short" ] && cp -r "tests/fuzz/corpus/$short/." "$scratch/"
+    log="$keep/$name.log"
+    "$bin" -max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
+        -artifact_prefix="$keep/$name-" "$scratch" >"$log" 2>&1
+    rc=$?
+    runs=$(grep -o 'stat::number_of_executed_units: *[0-9]*' "$log" | grep -o '[0-9]*$' || echo 0)
+    if [ $rc -eq 0 ]; then
+        echo "PASS fuzz_$short: ${secs}s, ${runs:-0} inputs, no crash"
+    else
+        echo "FAIL fuzz_$short: ${secs}s run — expected no crash, saw exit $rc; reproducer and log in $keep ($(grep -m1 -E 'ERROR|SUMMARY' "$log" || true))"
+        fails=$((fails + 1))
+    fi
+    ran=$((ran + 1))
+    rm -rf "$scratch"
+done
+[ $ran -gt 0 ] || { echo "FAIL fuzz: targets — expected at least one fuzz target in $bindir, saw none"; exit 1; }
+[ $fails -eq 0 ] && [ -z "${ZETL_FUZZ_ARTIFACTS:-}" ] && rm -rf "$keep"
+exit $((fails > 0))

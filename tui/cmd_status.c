@@ -1,0 +1,126 @@
+/*
+ * cmd_status.c — `zetl status`: integrations and tables from the SQLite log,
+ * as a table for people or, with --json, the contract in DESIGN.md. Reads
+ * only: it never creates the log, so it is safe beside a running `zetl run`.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include "config/config.h"
+#include "runtime/statelog.h"
+#include "tui/commands.h"
+
+static void fmt_lag(int64_t ms, char *buf, size_t len)
+{
+    if (ms < 0) snprintf(buf, len, "-");
+    else if (ms < 10000) snprintf(buf, len, "%" PRId64 "ms", ms);
+    else if (ms < 600000) snprintf(buf, len, "%" PRId64 "s", ms / 1000);
+    else snprintf(buf, len, "%" PRId64 "m", ms / 60000);
+}
+
+static void fmt_time(int64_t ms, char *buf, size_t len)
+{
+    if (ms <= 0) { snprintf(buf, len, "never"); return; }
+    time_t t = (time_t)(ms / 1000);
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+static void print_human(const struct statelog_integration *v, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        const struct statelog_integration *in = &v[i];
+        char lag[32];
+        fmt_lag(in->lag_ms, lag, sizeof lag);
+        size_t synced = 0;
+        for (size_t t = 0; t < in->ntables; t++)
+            if (strcmp(in->tables[t].state, "synced") == 0) synced++;
+        printf("%s  %s%s%s  lag %s  position %s  tables %zu/%zu synced\n", in->name, in->state,
+               in->reason ? " (" : "", in->reason ? in->reason : "", lag,
+               in->position ? in->position : "-", synced, in->ntables);
+        printf("  %s -> %s\n", in->source ? in->source : "-", in->target ? in->target : "-");
+        if (in->ntables)
+            printf("  %-32s %-16s %12s %10s %10s %10s  %s\n", "TABLE", "STATE", "ROWS COPIED",
+                   "INSERTS", "UPDATES", "DELETES", "LAST APPLIED");
+        for (size_t t = 0; t < in->ntables; t++) {
+            const struct statelog_table *tb = &in->tables[t];
+            char when[32];
+            fmt_time(tb->last_applied_at, when, sizeof when);
+            printf("  %-32s %-16s %12" PRId64 " %10" PRId64 " %10" PRId64 " %10" PRId64 "  %s\n",
+                   tb->name, tb->state, tb->rows_copied, tb->inserts, tb->updates,
+                   tb->deletes, when);
+            if (strcmp(tb->name, tb->target) != 0)
+                printf("  %-32s -> %s\n", "", tb->target);
+            if (tb->reason)
+                printf("  %-32s reason: %s\n", "", tb->reason);
+        }
+    }
+}
+
+int cmd_status(int argc, char **argv, const struct cli_cmd *self)
+{
+    struct cli_opts o;
+    int done;
+    int rc = cli_parse(argc, argv, self, self->opts, &o, &done);
+    if (done) return rc;
+
+    char pathbuf[4096], err[8192] = "";
+    const char *path = cli_config_path(&o, pathbuf, sizeof pathbuf);
+    struct config *cfg = NULL;
+    if (config_load(path, &cfg, err, sizeof err) != 0) {
+        fprintf(stderr, "%s%s", err, err[0] && err[strlen(err) - 1] == '\n' ? "" : "\n");
+        fprintf(stderr, "zetl status: cannot use config %s; fix it (see `zetl check -c %s`)\n", path, path);
+        return 1;
+    }
+    if (o.integration && !config_find(cfg, o.integration)) {
+        fprintf(stderr, "zetl status: no integration named \"%s\" in %s\n", o.integration, path);
+        config_free(cfg);
+        return 1;
+    }
+
+    char logpath[4096];
+    snprintf(logpath, sizeof logpath, "%s/%s", cfg->state_dir, STATELOG_FILENAME);
+    struct stat st;
+    if (stat(logpath, &st) != 0) {
+        if (o.json) printf("{\"integrations\": []}\n");
+        else printf("no state log at %s yet: no integration has run (start one with `zetl run` or `zetl console`)\n", logpath);
+        config_free(cfg);
+        return 0;
+    }
+
+    struct statelog *sl = NULL;
+    rc = 1;
+    if (statelog_open(&sl, logpath, err, sizeof err) != 0) {
+        fprintf(stderr, "zetl status: %s\n", err);
+        goto out_config;
+    }
+    if (o.json) {
+        if (statelog_write_status_json(sl, stdout, o.integration) != 0) {
+            fprintf(stderr, "zetl status: %s\n", statelog_error(sl));
+            goto out_log;
+        }
+        rc = 0;
+        goto out_log;
+    }
+    struct statelog_integration *v = NULL;
+    size_t n = 0;
+    if (statelog_list_integrations(sl, o.integration, &v, &n) != 0) {
+        fprintf(stderr, "zetl status: %s\n", statelog_error(sl));
+        goto out_log;
+    }
+    if (n == 0)
+        printf("no integration has run yet (state log %s)\n", logpath);
+    print_human(v, n);
+    statelog_free_integrations(v, n);
+    rc = 0;
+out_log:
+    statelog_close(sl);
+out_config:
+    config_free(cfg);
+    return rc;
+}
