@@ -8,6 +8,8 @@
 #include <sys/stat.h>
 
 #include "config/config.h"
+#include "runtime/mysql/preflight.h"
+#include "runtime/preflight.h"
 #include "tui/commands.h"
 
 static const char *source_kind_name(enum source_kind k)
@@ -33,6 +35,28 @@ static int count_lines(const char *s)
         if (*s == '\n') n++;
     if (s[-1] != '\n') n++;
     return n;
+}
+
+/* The source's preflight checks, printed; 0 when none failed. */
+static int check_source(const struct config_integration *in)
+{
+    struct pf_report r = {0};
+    char err[1024];
+    int rc;
+    if (in->source.kind != SOURCE_MYSQL) {
+        printf("  source checks for %s sources are not in this build yet\n",
+               source_kind_name(in->source.kind));
+        return 0;
+    }
+    if (mysql_preflight(in, &r, err, sizeof err) != 0) {
+        printf("%s\n  FAIL  %s\n", r.subject, err);
+        pf_free(&r);
+        return -1;
+    }
+    pf_print(&r, stdout);
+    rc = r.nfail ? -1 : 0;
+    pf_free(&r);
+    return rc;
 }
 
 int cmd_check(int argc, char **argv, const struct cli_cmd *self)
@@ -63,14 +87,18 @@ int cmd_check(int argc, char **argv, const struct cli_cmd *self)
 
     printf("config %s: ok (%d integration%s, state in %s)\n", path, cfg->nintegrations,
            cfg->nintegrations == 1 ? "" : "s", cfg->state_dir);
+    rc = 0;
     for (int i = 0; i < cfg->nintegrations; i++) {
         const struct config_integration *in = &cfg->integrations[i];
         char target[512];
         config_redact(in->target.kind == TARGET_HTTP ? in->target.url : in->target.dsn,
                       target, sizeof target);
-        printf("  %-16s %s://%s:%d -> %s %s\n", in->name, source_kind_name(in->source.kind),
+        printf("\nintegration %s: %s://%s:%d -> %s %s\n", in->name, source_kind_name(in->source.kind),
                in->source.host, in->source.port, target_kind_name(in->target.kind), target);
+        if (check_source(in) != 0) rc = 1;
     }
     config_free(cfg);
-    return 0;
+    fflush(stdout);
+    if (rc) fprintf(stderr, "zetl check: a required check failed; see the fixes above\n");
+    return rc;
 }

@@ -1,0 +1,115 @@
+/* conn.c — connecting to a MySQL/MariaDB source (see conn.h). */
+#include "runtime/mysql/conn.h"
+
+#include <errmsg.h>
+#include <mysqld_error.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <string.h>
+
+static pthread_once_t lib_once = PTHREAD_ONCE_INIT;
+static void lib_init(void) { mysql_library_init(0, NULL, NULL); }
+
+/* The likely cause of a connection error, for the operator. */
+static const char *likely_cause(unsigned code)
+{
+    switch (code) {
+    case ER_ACCESS_DENIED_ERROR:
+    case ER_DBACCESS_DENIED_ERROR:
+        return "authentication failed: check user and password (or password_command), and that the user may connect from this host";
+    case CR_CONN_HOST_ERROR:
+    case CR_CONNECTION_ERROR:
+        return "connection refused or timed out: is the server running and listening on that host and port, and does a firewall or security group allow it?";
+    case CR_UNKNOWN_HOST:
+        return "the host name does not resolve (DNS): check host";
+    case CR_SSL_CONNECTION_ERROR:
+        return "TLS failed: check tls (disable | prefer | require | verify-full) and the server's certificate";
+    case CR_SERVER_LOST:
+    case CR_SERVER_GONE_ERROR:
+        return "the server closed the connection: check max_connections and the server log";
+    default:
+        return "see the server's message";
+    }
+}
+
+static MYSQL *try_connect(const struct config_source *src, const char *password, int tls,
+                          int verify, int timeout_s)
+{
+    MYSQL *db = mysql_init(NULL);
+    if (!db) return NULL;
+    unsigned t = (unsigned)timeout_s;
+    mysql_optionsv(db, MYSQL_OPT_CONNECT_TIMEOUT, &t);
+    mysql_optionsv(db, MYSQL_OPT_READ_TIMEOUT, &t);
+    mysql_optionsv(db, MYSQL_OPT_WRITE_TIMEOUT, &t);
+    mysql_optionsv(db, MYSQL_SET_CHARSET_NAME, "utf8mb4");
+    my_bool on = 1, off = 0;
+    mysql_optionsv(db, MYSQL_OPT_SSL_ENFORCE, tls ? &on : &off);
+    mysql_optionsv(db, MYSQL_OPT_SSL_VERIFY_SERVER_CERT, verify ? &on : &off);
+    mysql_real_connect(db, src->host, src->user, password, NULL, (unsigned)src->port, NULL,
+                       CLIENT_MULTI_RESULTS);
+    return db;
+}
+
+int mysql_conn_open(MYSQL **out, const char *integration, const struct config_source *src,
+                    int timeout_s, char *err, size_t errlen)
+{
+    *out = NULL;
+    pthread_once(&lib_once, lib_init);
+    char password[4096], perr[512];
+    if (config_password(src, timeout_s * 1000, password, sizeof password, perr, sizeof perr) != 0) {
+        snprintf(err, errlen, "source %s: %s", integration, perr);
+        return -1;
+    }
+    int tls = src->tls != TLS_DISABLE;
+    int verify = src->tls == TLS_VERIFY_FULL;
+    MYSQL *db = try_connect(src, password, tls, verify, timeout_s);
+    /* prefer: a server without TLS is accepted in the clear. */
+    if (db && mysql_errno(db) == CR_SSL_CONNECTION_ERROR && src->tls == TLS_PREFER) {
+        mysql_close(db);
+        db = try_connect(src, password, 0, 0, timeout_s);
+    }
+    memset(password, 0, sizeof password);
+    if (!db) {
+        snprintf(err, errlen, "source %s: out of memory creating a connection", integration);
+        return -1;
+    }
+    if (mysql_errno(db)) {
+        unsigned code = mysql_errno(db);
+        snprintf(err, errlen, "source %s: cannot connect to mysql://%s:%d as %s: %s (error %u); %s",
+                 integration, src->host, src->port, src->user, mysql_error(db), code,
+                 likely_cause(code));
+        mysql_close(db);
+        return -1;
+    }
+    *out = db;
+    return 0;
+}
+
+int mysql_conn_is_mariadb(MYSQL *db)
+{
+    const char *v = mysql_get_server_info(db);
+    return v && strstr(v, "MariaDB") != NULL;
+}
+
+void mysql_conn_describe(MYSQL *db, char *buf, size_t len)
+{
+    const char *v = mysql_get_server_info(db);
+    char ver[64];
+    snprintf(ver, sizeof ver, "%s", v ? v : "?");
+    char *dash = strchr(ver, '-');
+    if (dash) *dash = '\0';
+    snprintf(buf, len, "%s %s", mysql_conn_is_mariadb(db) ? "MariaDB" : "MySQL", ver);
+}
+
+MYSQL_RES *mysql_conn_query(MYSQL *db, const char *sql, char *err, size_t errlen)
+{
+    if (mysql_query(db, sql) != 0) {
+        snprintf(err, errlen, "%s (error %u) running: %.120s", mysql_error(db), mysql_errno(db), sql);
+        return NULL;
+    }
+    MYSQL_RES *res = mysql_store_result(db);
+    if (!res)
+        snprintf(err, errlen, "%s (error %u) reading the result of: %.120s", mysql_error(db),
+                 mysql_errno(db), sql);
+    return res;
+}

@@ -1,0 +1,104 @@
+#!/usr/bin/env bash
+# test_check_mysql.sh — `zetl check` against a real MariaDB: a good server
+# passes; binlog_row_image=MINIMAL and binlog_format=STATEMENT fail with the
+# fix; a keyless table is flagged; wrong password, unreachable host and a
+# clashing server_id fail with their causes; no password is ever printed.
+set -uo pipefail
+cd "$(dirname "$0")/../.."
+. tests/lib/harness.sh
+ZETL=${ZETL_BIN:-./zetl}
+T=test_check_mysql
+fails=0
+pass() { echo "PASS $T: $1"; }
+fail() { echo "FAIL $T: $1 — expected $2, saw $3"; fails=$((fails + 1)); }
+has() { if grep -qF -- "$2" <<<"$out"; then pass "$1"; else fail "$1" "output containing '$2'" "${out:0:1500}"; fi; }
+hasnt() { if grep -qF -- "$2" <<<"$out"; then fail "$1" "no '$2' in output" "${out:0:1500}"; else pass "$1"; fi; }
+run_check() { out=$("$ZETL" check -c "$work/zetl.yaml" 2>&1); rc=$?; }
+
+harness_start mariadb || { echo "FAIL $T: harness — expected MariaDB to start, saw a failure"; exit 1; }
+work=$(mktemp -d)
+cleanup() {
+    zh_mysql -e "SET GLOBAL binlog_row_image=FULL; SET GLOBAL binlog_format=ROW; DROP DATABASE IF EXISTS chk_db" >/dev/null 2>&1
+    rm -rf "$work"
+}
+trap 'cleanup; harness_stop' EXIT
+
+zh_mysql <<'SQL'
+DROP DATABASE IF EXISTS chk_db;
+CREATE DATABASE chk_db;
+CREATE TABLE chk_db.keyed (id INT PRIMARY KEY, v TEXT);
+CREATE TABLE chk_db.loose (a INT, b TEXT);
+SQL
+
+write_config() {   # $1: password line, $2: server_id, $3: port
+    cat >"$work/zetl.yaml" <<YAML
+state_dir: $work/state
+integrations:
+  - name: chk
+    source:
+      kind: mysql
+      host: 127.0.0.1
+      port: ${3:-$ZH_MY_PORT}
+      user: $ZH_MY_USER
+      $1
+      databases: [chk_db]
+      server_id: ${2:-4242}
+    target:
+      kind: postgres
+      dsn: "host=127.0.0.1 dbname=warehouse user=zetl"
+    tables:
+      include: ["chk_db.%"]
+YAML
+}
+
+export CHK_PW=$ZH_MY_PASSWORD
+write_config 'password: ${CHK_PW}'
+run_check
+[ $rc -eq 0 ] && pass "a correctly set up MariaDB passes (exit 0)" || fail "a correctly set up MariaDB passes" "exit 0" "exit $rc: ${out:0:1500}"
+has "names the server flavour" "MariaDB 10."
+has "binlog_format checked" "PASS  binlog_format"
+has "binlog_row_image checked" "PASS  binlog_row_image"
+has "binlog_row_metadata checked" "PASS  binlog_row_metadata"
+has "privileges checked" "PASS  replication privileges"
+has "keyless table flagged" "WARN  key of chk_db.loose"
+has "keyless table: what zetl does" "keys it by the full row"
+has "selected tables counted" "2 selected, 1 of them without a primary key"
+hasnt "password not printed" "$ZH_MY_PASSWORD"
+
+zh_mysql -e "SET GLOBAL binlog_row_image=MINIMAL"
+run_check
+[ $rc -eq 1 ] && pass "binlog_row_image=MINIMAL fails check (exit 1)" || fail "binlog_row_image=MINIMAL fails check" "exit 1" "exit $rc"
+has "MINIMAL shown as current value" "FAIL  binlog_row_image               MINIMAL"
+has "fix for a self-managed MariaDB" "fix: SET GLOBAL binlog_row_image=FULL"
+has "fix for RDS/Aurora with reboot" "RDS/Aurora: set binlog_row_image=FULL in the DB parameter group"
+zh_mysql -e "SET GLOBAL binlog_row_image=FULL; SET GLOBAL binlog_format=STATEMENT"
+run_check
+[ $rc -eq 1 ] && pass "binlog_format=STATEMENT fails check (exit 1)" || fail "binlog_format=STATEMENT fails check" "exit 1" "exit $rc"
+has "STATEMENT shown with the fix" "fix: SET GLOBAL binlog_format=ROW"
+zh_mysql -e "SET GLOBAL binlog_format=ROW"
+
+write_config 'password: wrong-password-xyz'
+run_check
+[ $rc -eq 1 ] && pass "wrong password fails (exit 1)" || fail "wrong password fails" "exit 1" "exit $rc"
+has "server's own message shown" "Access denied for user"
+has "likely cause named" "authentication failed"
+hasnt "wrong password not echoed" "wrong-password-xyz"
+
+write_config "password_command: \"printf '%s\\\\n' '$ZH_MY_PASSWORD'\""
+run_check
+[ $rc -eq 0 ] && pass "password_command output is used" || fail "password_command output is used" "exit 0" "exit $rc: ${out:0:800}"
+hasnt "password_command output never printed" "$ZH_MY_PASSWORD"
+
+write_config 'password: ${CHK_PW}' 1
+run_check
+[ $rc -eq 1 ] && pass "server_id equal to the source's fails" || fail "server_id equal to the source's fails" "exit 1" "exit $rc"
+has "server_id clash explained" "the same as zetl's source.server_id"
+
+# A port where nothing listens (ask the kernel for a free one, then leave it closed).
+closed=$(comm -23 <(seq 40000 40100 | sort) <(ss -Htan | awk '{print $4}' | sed 's/.*://' | sort -u) | head -1)
+write_config 'password: ${CHK_PW}' 4242 "$closed"
+run_check
+[ $rc -eq 1 ] && pass "unreachable server fails (exit 1)" || fail "unreachable server fails" "exit 1" "exit $rc"
+has "refused connection explained" "is the server running and listening"
+
+exit $((fails > 0))
