@@ -24,6 +24,8 @@ PACKAGES=(
     tmux sqlite3 clang libclang-rt-14-dev valgrind
     # the harness and runner: pgrep/ps, ss, setsid/setpriv/runuser, timeout/mktemp/od
     procps iproute2 util-linux coreutils
+    # tests read JSON (zetl status --json) with jq
+    jq
     # benchmarks: the peers zetl is compared with, and the load generator
     pgloader pgcopydb sysbench
 )
