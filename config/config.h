@@ -1,8 +1,10 @@
 /*
  * config.h — the zetl configuration: YAML (libyaml) → validated structs.
  *
- * config_load() reads the whole file, expands ${VAR} from the environment,
- * and validates every key against the contract in DESIGN.md ("Config").
+ * config_load() reads the whole file, expands ${VAR} from the environment
+ * in every scalar value ($${ is a literal "${"; an unset variable is an error
+ * naming it), and validates every key against the contract in DESIGN.md
+ * ("Config"); config/example.yaml documents every key and its default.
  * On failure it returns -1 and fills `err` with one line per problem, each
  * "FILE:LINE:COL: message" (1-based line and column of the offending node),
  * first problem first; it never prints. On success *out owns everything and
@@ -42,6 +44,7 @@ struct config_source {
     enum tls_mode tls;          /* default prefer */
     char    *slot;              /* postgres: slot name, default zetl_<name> sanitized */
     char    *publication;       /* postgres: publication, default zetl_<name> sanitized */
+    const char *integration;    /* the owning integration's name, for messages (borrowed) */
 };
 
 struct config_header {          /* http target: one extra request header */
@@ -117,6 +120,14 @@ int  config_like(const char *pattern, const char *s);
 
 /* Is schema.table selected by include/exclude? */
 int  config_table_selected(const struct config_tables *t, const char *schema, const char *table);
+
+/* Does an exclude_columns pattern (schema.table.column, LIKE per part) drop this column? */
+int  config_column_excluded(const struct config_tables *t, const char *schema,
+                            const char *table, const char *column);
+
+/* The rename rule whose `from` is exactly schema.table, or NULL (keep the name). */
+const struct config_rename *config_rename_find(const struct config_tables *t,
+                                               const char *schema, const char *table);
 
 /*
  * A DSN/URL safe to print: password=... in a conninfo and user:pass@ in a

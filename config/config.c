@@ -1,0 +1,391 @@
+/*
+ * config.c — YAML document → struct config, with every check an operator
+ * needs to fix a config from the first report.
+ *
+ * The libyaml document is walked along the fixed shape of the contract (top
+ * level → integrations → source/target/tables/apply), never generically, so a
+ * self-referencing alias cannot make the walk recurse. Each mapping is first
+ * matched against its table of known keys (unknown keys get a "did you mean",
+ * duplicates name the first), then each value is read with a typed reader that
+ * reports at the value's own mark. Problems are collected, not fatal: one run
+ * reports everything it can. Values of `password`, `password_command`, `dsn`,
+ * `url` and header values are never quoted back; any value that went through
+ * ${VAR} expansion is quoted as written, not as expanded.
+ */
+#include "config/walk.h"
+
+#include <errno.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <yaml.h>
+
+#define CFG_MAX_FILE (16u << 20)        /* a config is a few KiB; refuse absurd files */
+
+/* ---- top level, integrations, apply --------------------------------------- */
+
+static void parse_apply(struct ld *ld, yaml_node_t *v, struct config_apply *a)
+{
+    yaml_node_t *val[APP_N], *key[APP_N];
+    long long x;
+    int set;
+
+    a->batch_rows = 20000;
+    a->batch_ms = 200;
+    a->memory_mb = 256;
+    if (cfg_get_map(ld, v, "apply", "batch_rows, batch_ms, memory_mb") <= 0)
+        return;
+    cfg_map_keys(ld, v, SEC_APP, val, key);
+    if (cfg_get_int(ld, val[APP_BATCH_ROWS], "batch_rows", 1, 1000000, &x, &set) == 0 && set)
+        a->batch_rows = (int)x;
+    if (cfg_get_int(ld, val[APP_BATCH_MS], "batch_ms", 1, 60000, &x, &set) == 0 && set)
+        a->batch_ms = (int)x;
+    if (cfg_get_int(ld, val[APP_MEMORY_MB], "memory_mb", 16, 65536, &x, &set) == 0 && set)
+        a->memory_mb = (int)x;
+}
+
+static void parse_integration(struct ld *ld, yaml_node_t *n, struct config_integration *ig,
+                              yaml_node_t **name_node)
+{
+    yaml_node_t *val[IG_N], *key[IG_N];
+    char q[160];
+
+    *name_node = NULL;
+    ig->line = cfg_line(n);
+    if (n->type != YAML_MAPPING_NODE) {
+        PROBLEM(ld, n, "each integration must be a mapping with name, source, target and tables, got %s",
+                cfg_type_name(n));
+        return;
+    }
+    cfg_map_keys(ld, n, SEC_IG, val, key);
+    if (cfg_get_required_str(ld, val[IG_NAME], n, "name", "integration", &ig->name) == 0) {
+        size_t len = strlen(ig->name);
+        int ok = 1;
+        for (const char *p = ig->name; *p; p++)
+            if (!((*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') ||
+                  (*p >= '0' && *p <= '9') || *p == '_' || *p == '-'))
+                ok = 0;
+        if (!ok) {
+            char fix[64];
+            size_t i;
+            for (i = 0; i < len && i < sizeof fix - 1; i++) {
+                char ch = ig->name[i];
+                fix[i] = (ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') ||
+                         (ch >= '0' && ch <= '9') || ch == '-' ? ch : '_';
+            }
+            fix[i] = '\0';
+            PROBLEM(ld, val[IG_NAME], "integration name %s may only contain letters, digits, _ and - ([A-Za-z0-9_-]); try \"%s\"",
+                    cfg_show_value(q, sizeof q, val[IG_NAME], ig->name), fix);
+        } else if (len > 63) {
+            PROBLEM(ld, val[IG_NAME], "integration name is %zu characters long; use at most 63", len);
+        } else {
+            *name_node = val[IG_NAME];
+        }
+    }
+    const char *nm = *name_node ? ig->name : NULL;
+    cfg_parse_source(ld, val[IG_SOURCE], n, &ig->source, nm);
+    cfg_parse_target(ld, val[IG_TARGET], n, &ig->target, nm);
+    cfg_parse_tables(ld, val[IG_TABLES], n, &ig->tables, &ig->source, nm);
+    parse_apply(ld, val[IG_APPLY], &ig->apply);
+}
+
+static char *default_state_dir(void)
+{
+    const char *x = getenv("XDG_STATE_HOME"), *home = getenv("HOME");
+    char *out = NULL;
+
+    if (x && x[0] == '/') {
+        if (asprintf(&out, "%s/zetl", x) < 0)
+            return NULL;
+        return out;
+    }
+    if (!home || !*home) {
+        struct passwd *pw = getpwuid(getuid());     /* main thread, at load */
+        home = pw ? pw->pw_dir : NULL;
+    }
+    if (!home || !*home)
+        return NULL;
+    if (asprintf(&out, "%s/.local/state/zetl", home) < 0)
+        return NULL;
+    return out;
+}
+
+static void parse_top(struct ld *ld, yaml_node_t *root)
+{
+    yaml_node_t *val[TOP_N], *key[TOP_N];
+    struct config *c = ld->c;
+
+    if (root->type != YAML_MAPPING_NODE) {
+        PROBLEM(ld, root, "the top level must be a mapping with `integrations:` (see config/example.yaml), got %s",
+                cfg_is_null(root) ? "nothing" : cfg_type_name(root));
+        return;
+    }
+    cfg_map_keys(ld, root, SEC_TOP, val, key);
+
+    if (cfg_get_str(ld, val[TOP_STATE_DIR], "state_dir", &c->state_dir) == 0 && c->state_dir) {
+        if (!*c->state_dir) {
+            PROBLEM(ld, val[TOP_STATE_DIR], "state_dir is empty; remove it for the default, or give a directory");
+        } else if (c->state_dir[0] == '~' && (c->state_dir[1] == '/' || !c->state_dir[1])) {
+            const char *home = getenv("HOME");
+            char *d = NULL;
+            if (!home || !*home)
+                PROBLEM(ld, val[TOP_STATE_DIR], "state_dir starts with ~ but HOME is not set; write an absolute path");
+            else if (asprintf(&d, "%s%s", home, c->state_dir + 1) >= 0) {
+                free(c->state_dir);
+                c->state_dir = d;
+            }
+        } else if (c->state_dir[0] != '/') {
+            PROBLEM(ld, val[TOP_STATE_DIR], "state_dir must be an absolute path (or start with ~/), so it does not depend on the directory zetl starts in");
+        }
+    }
+    if (!val[TOP_STATE_DIR] || cfg_is_null(val[TOP_STATE_DIR])) {
+        c->state_dir = default_state_dir();
+        if (!c->state_dir)
+            PROBLEM(ld, root, "no default for state_dir: neither XDG_STATE_HOME nor HOME is set; add state_dir: /var/lib/zetl");
+    }
+
+    yaml_node_t *ig = val[TOP_INTEGRATIONS];
+    if (!ig) {
+        PROBLEM(ld, root, "missing required field `integrations` at the top level; add integrations: [{name: ..., source: ..., target: ..., tables: ...}]");
+        return;
+    }
+    if (cfg_is_null(ig) || (ig->type == YAML_SEQUENCE_NODE &&
+                        ig->data.sequence.items.top == ig->data.sequence.items.start)) {
+        PROBLEM(ld, ig, "integrations is empty; add at least one (see config/example.yaml)");
+        return;
+    }
+    if (ig->type != YAML_SEQUENCE_NODE) {
+        PROBLEM(ld, ig, "integrations must be a list (each item starts with \"- name: ...\"), got %s",
+                cfg_type_name(ig));
+        return;
+    }
+    size_t n = (size_t)(ig->data.sequence.items.top - ig->data.sequence.items.start);
+    yaml_node_t **names = calloc(n, sizeof *names);
+    c->integrations = calloc(n, sizeof *c->integrations);
+    if (!names || !c->integrations) {
+        PROBLEM(ld, ig, "out of memory reading integrations");
+        free(names);
+        return;
+    }
+    c->nintegrations = (int)n;
+    for (size_t i = 0; i < n && !ld->over; i++) {
+        yaml_node_t *item = cfg_node(ld, ig->data.sequence.items.start[i]);
+        if (!item)
+            continue;
+        parse_integration(ld, item, &c->integrations[i], &names[i]);
+        c->integrations[i].source.integration = c->integrations[i].name;
+        for (size_t j = 0; names[i] && j < i; j++) {
+            if (names[j] && !strcmp(c->integrations[i].name, c->integrations[j].name)) {
+                PROBLEM(ld, names[i], "duplicate integration name `%s` (first at line %d); names must be unique",
+                        c->integrations[i].name, cfg_line(names[j]));
+                break;
+            }
+        }
+    }
+    free(names);
+}
+
+/* ---- entry points --------------------------------------------------------- */
+
+static void syntax_error(struct ld *ld, yaml_parser_t *p, const char *yaml, size_t len)
+{
+    const char *problem = p->problem ? p->problem : "cannot parse";
+    int line = (int)p->problem_mark.line + 1, col = (int)p->problem_mark.column + 1;
+
+    if (p->error == YAML_READER_ERROR) {
+        line = col = 1;                 /* the reader reports a byte offset */
+        for (size_t i = 0; i < p->problem_offset && i < len; i++) {
+            if (yaml[i] == '\n') {
+                line++;
+                col = 1;
+            } else {
+                col++;
+            }
+        }
+        if (p->problem_value >= 0)
+            cfg_report_add(&ld->rep, line, col, "YAML syntax error: %s (byte 0x%02x); save the file as UTF-8",
+                           problem, (unsigned)p->problem_value & 0xffu);
+        else
+            cfg_report_add(&ld->rep, line, col, "YAML syntax error: %s", problem);
+        return;
+    }
+    if (p->context)
+        cfg_report_add(&ld->rep, line, col, "YAML syntax error: %s (%s at line %d, column %d)",
+                       problem, p->context, (int)p->context_mark.line + 1,
+                       (int)p->context_mark.column + 1);
+    else
+        cfg_report_add(&ld->rep, line, col, "YAML syntax error: %s", problem);
+}
+
+int config_load_buffer(const char *name, const char *yaml, size_t len, struct config **out,
+                       char *err, size_t errlen)
+{
+    yaml_parser_t parser;
+    yaml_document_t doc, extra;
+    struct ld ld = { 0 };
+    int have_doc = 0, rc = -1;
+
+    *out = NULL;
+    if (err && errlen)
+        err[0] = '\0';
+    ld.rep.file = name ? name : "<config>";
+    ld.doc = &doc;
+    ld.c = calloc(1, sizeof *ld.c);
+    if (!ld.c || !(ld.c->path = strdup(ld.rep.file))) {
+        cfg_report_add(&ld.rep, 1, 1, "out of memory");
+        goto report;
+    }
+    if (!yaml_parser_initialize(&parser)) {
+        cfg_report_add(&ld.rep, 1, 1, "out of memory starting the YAML parser");
+        goto report;
+    }
+    if (!yaml)
+        yaml = "", len = 0;
+    yaml_parser_set_input_string(&parser, (const unsigned char *)yaml, len);
+    if (!yaml_parser_load(&parser, &doc)) {
+        syntax_error(&ld, &parser, yaml, len);
+        goto parser;
+    }
+    have_doc = 1;
+    yaml_node_t *root = yaml_document_get_root_node(&doc);
+    if (!root) {
+        cfg_report_add(&ld.rep, 1, 1, "the config is empty; it needs at least `integrations:` (see config/example.yaml)");
+        goto parser;
+    }
+    parse_top(&ld, root);
+    if (!yaml_parser_load(&parser, &extra)) {
+        syntax_error(&ld, &parser, yaml, len);
+    } else {
+        yaml_node_t *r2 = yaml_document_get_root_node(&extra);
+        if (r2)
+            PROBLEM(&ld, r2, "a second YAML document (after ---); zetl reads one, so put every integration under the first `integrations:`");
+        yaml_document_delete(&extra);
+    }
+
+parser:
+    if (have_doc)
+        yaml_document_delete(&doc);
+    yaml_parser_delete(&parser);
+report:
+    if (ld.rep.n || ld.rep.dropped) {
+        cfg_report_flush(&ld.rep, err, errlen);
+        config_free(ld.c);
+        return rc;
+    }
+    *out = ld.c;
+    return 0;
+}
+
+int config_load(const char *path, struct config **out, char *err, size_t errlen)
+{
+    FILE *f;
+    char *buf = NULL;
+    size_t len = 0, cap = 0;
+    int rc = -1;
+
+    *out = NULL;
+    f = fopen(path, "rb");
+    if (!f) {
+        snprintf(err, errlen, "%s: cannot open the config: %s%s", path, strerror(errno),
+                 errno == ENOENT ? " (write one with `zetl init`, or pass -c FILE)" : "");
+        return -1;
+    }
+    for (;;) {
+        if (len == cap) {
+            cap = cap ? cap * 2 : 8192;
+            if (cap > CFG_MAX_FILE + 1)
+                cap = CFG_MAX_FILE + 1;
+            char *nb = realloc(buf, cap);
+            if (!nb) {
+                snprintf(err, errlen, "%s: out of memory reading the config", path);
+                goto close;
+            }
+            buf = nb;
+        }
+        size_t k = fread(buf + len, 1, cap - len, f);
+        len += k;
+        if (len > CFG_MAX_FILE) {
+            snprintf(err, errlen, "%s: the config is larger than %u MiB; is this the right file?",
+                     path, CFG_MAX_FILE >> 20);
+            goto close;
+        }
+        if (k == 0)
+            break;
+    }
+    if (ferror(f)) {
+        snprintf(err, errlen, "%s: cannot read the config: %s", path, strerror(errno));
+        goto close;
+    }
+    rc = config_load_buffer(path, buf ? buf : "", len, out, err, errlen);
+close:
+    if (buf)
+        explicit_bzero(buf, len);       /* the file may hold a password */
+    free(buf);
+    fclose(f);
+    return rc;
+}
+
+static void free_strv(char **v, int n)
+{
+    for (int i = 0; i < n; i++)
+        free(v[i]);
+    free(v);
+}
+
+static void free_secret(char *s)
+{
+    if (s)
+        explicit_bzero(s, strlen(s));
+    free(s);
+}
+
+void config_free(struct config *c)
+{
+    if (!c)
+        return;
+    for (int i = 0; i < c->nintegrations; i++) {
+        struct config_integration *ig = &c->integrations[i];
+        free(ig->name);
+        free(ig->source.host);
+        free(ig->source.user);
+        free_secret(ig->source.password);
+        free(ig->source.password_command);
+        free_strv(ig->source.databases, ig->source.ndatabases);
+        free(ig->source.database);
+        free_strv(ig->source.schemas, ig->source.nschemas);
+        free(ig->source.slot);
+        free(ig->source.publication);
+        free_secret(ig->target.dsn);
+        free_secret(ig->target.url);
+        for (int j = 0; j < ig->target.nheaders; j++) {
+            free(ig->target.headers[j].name);
+            free_secret(ig->target.headers[j].value);
+        }
+        free(ig->target.headers);
+        free_strv(ig->tables.include, ig->tables.ninclude);
+        free_strv(ig->tables.exclude, ig->tables.nexclude);
+        for (int j = 0; j < ig->tables.nrename; j++) {
+            free(ig->tables.rename[j].from);
+            free(ig->tables.rename[j].to);
+        }
+        free(ig->tables.rename);
+        free_strv(ig->tables.exclude_columns, ig->tables.nexclude_columns);
+    }
+    free(c->integrations);
+    free(c->state_dir);
+    free(c->path);
+    free(c);
+}
+
+const struct config_integration *config_find(const struct config *c, const char *name)
+{
+    if (!c || !name)
+        return NULL;
+    for (int i = 0; i < c->nintegrations; i++)
+        if (c->integrations[i].name && !strcmp(c->integrations[i].name, name))
+            return &c->integrations[i];
+    return NULL;
+}
+
