@@ -99,6 +99,17 @@ bad:
     return -1;
 }
 
+int zpos_before(const struct zpos *a, const struct zpos *b)
+{
+    if (a->kind != b->kind || a->kind == ZPOS_NONE) return 0;
+    if (a->kind == ZPOS_LSN) return a->offset < b->offset;
+    /* Binlog names share a base and differ in a zero-padded sequence number,
+     * so a longer name is a later file and equal lengths compare as strings. */
+    size_t la = strlen(a->file), lb = strlen(b->file);
+    int c = la != lb ? (la < lb ? -1 : 1) : strcmp(a->file, b->file);
+    return c < 0 || (c == 0 && a->offset < b->offset);
+}
+
 void ztable_free(struct ztable *t)
 {
     if (!t) return;

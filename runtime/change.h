@@ -173,6 +173,9 @@ const char *ztype_name(enum ztype t);
 int  zpos_format(const struct zpos *p, char *buf, size_t len);
 /* Inverse of zpos_format; 0 ok, -1 with err set on a malformed position. */
 int  zpos_parse(struct zpos *out, const char *s, char *err, size_t errlen);
+/* 1 when a is strictly before b in the same log (binlog file order, then
+ * offset; or LSN); 0 otherwise, and for positions of different kinds. */
+int  zpos_before(const struct zpos *a, const struct zpos *b);
 void ztable_free(struct ztable *t);
 struct ztable *ztable_dup(const struct ztable *t);
 

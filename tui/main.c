@@ -35,7 +35,7 @@ static const struct cli_cmd commands[] = {
      "      --metrics-file PATH  write Prometheus metrics to PATH every 10 s\n"
      "  -h, --help               show this help\n",
      CLI_OPT_CONFIG | CLI_OPT_INTEG | CLI_OPT_METRICS,
-     cmd_unavailable},
+     cmd_run},
     {"check", "zetl check [-c FILE]",
      "Validate the config and run every preflight check against the sources\n"
      "and targets: each requirement, its current value and the fix.\n"

@@ -58,8 +58,25 @@ static void test_table_dup(void)
     CHECK_STR(ztype_name(ZT_TIMESTAMPTZ), "timestamptz", "type names");
 }
 
+static void test_order(void)
+{
+    struct zpos a = {.kind = ZPOS_BINLOG, .file = "binlog.000009", .offset = 900};
+    struct zpos b = {.kind = ZPOS_BINLOG, .file = "binlog.000010", .offset = 4};
+    struct zpos c = {.kind = ZPOS_BINLOG, .file = "binlog.000010", .offset = 120};
+    struct zpos d = {.kind = ZPOS_BINLOG, .file = "binlog.1000000", .offset = 4};
+    struct zpos l1 = {.kind = ZPOS_LSN, .offset = 10}, l2 = {.kind = ZPOS_LSN, .offset = 11};
+    CHECK_INT(zpos_before(&a, &b), 1, "earlier file is before");
+    CHECK_INT(zpos_before(&b, &c), 1, "same file, smaller offset is before");
+    CHECK_INT(zpos_before(&c, &b), 0, "later offset is not before");
+    CHECK_INT(zpos_before(&c, &c), 0, "a position is not before itself");
+    CHECK_INT(zpos_before(&c, &d), 1, "a longer sequence number is a later file");
+    CHECK_INT(zpos_before(&l1, &l2), 1, "smaller LSN is before");
+    CHECK_INT(zpos_before(&l1, &a), 0, "different kinds never compare");
+}
+
 int main(void)
 {
+    TEST_RUN(test_order);
     TEST_RUN(test_positions);
     TEST_RUN(test_table_dup);
     return test_exit();

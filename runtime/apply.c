@@ -1,0 +1,372 @@
+/*
+ * apply.c — a streaming round: the reader thread decodes the source log
+ * into the bounded queue; this (the supervisor's) thread pops it, batches
+ * committed transactions and applies each batch in one target transaction
+ * that also writes the checkpoint.
+ *
+ * Batching: a batch closes at a source COMMIT once it holds apply.batch_rows
+ * changes or apply.batch_ms has passed since it opened, or at once when the
+ * source proves it has nothing more (a heartbeat). A transaction bigger than
+ * the byte budget is applied in pieces into one open target transaction, and
+ * committed (with its checkpoint) only at its source COMMIT: memory stays
+ * bounded and the target never shows half a source transaction.
+ *
+ * Idle: a heartbeat with nothing pending moves the checkpoint to the
+ * heartbeat's position (at most every IDLE_CHECKPOINT_MS), so a PostgreSQL
+ * slot on a quiet database does not retain WAL without bound.
+ *
+ * Schema changes are applied by comparing definitions (target_ensure_table's
+ * diff), so replaying one after a crash is a no-op.
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "runtime/integ.h"
+#include "runtime/queue.h"
+#include "runtime/source.h"
+#include "runtime/target/target.h"
+
+#define IDLE_CHECKPOINT_MS 5000
+#define LAG_SAMPLE_MS      1000
+#define COMMAND_POLL_MS    250
+
+static int64_t now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static int64_t mono_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+struct applier {
+    struct integ  *in;
+    struct zbatch *b;
+    int      txn_open;          /* a target transaction is open */
+    int      in_src_txn;        /* between BEGIN and COMMIT of a source transaction */
+    struct ztxn last;           /* last source commit added to the batch */
+    int      have_last;
+    int64_t  batch_opened;      /* mono ms of the batch's first commit, 0 none */
+    uint64_t txns, rows, bytes; /* in the batch, for the activity row */
+    struct zpos from;           /* checkpoint before the batch */
+    int64_t  last_checkpoint_mono;
+    size_t   budget;            /* bytes a batch may hold before it is applied */
+    struct projection proj;     /* row layout → catalog definition */
+    struct zpos stream_end;     /* end of the last source commit seen in the stream */
+};
+
+/* ---- applying and checkpointing -------------------------------------------------- */
+
+static int fail_target(struct integ *in, const char *what)
+{
+    snprintf(in->err, sizeof in->err, "target: %s: %s", what, target_error(in->tgt));
+    return -1;
+}
+
+/* Apply what the batch holds into the open target transaction (opening it). */
+static int apply_pending(struct applier *a)
+{
+    struct integ *in = a->in;
+    if (!a->txn_open) {
+        if (target_begin(in->tgt) != 0) return fail_target(in, "begin");
+        a->txn_open = 1;
+    }
+    if (!zbatch_empty(a->b)) {
+        if (target_apply(in->tgt, a->b) != 0) return fail_target(in, "apply");
+        zbatch_reset(a->b);
+    }
+    return 0;
+}
+
+static void record_batch(struct applier *a, const struct zpos *to, int64_t took_ms)
+{
+    struct integ *in = a->in;
+    char from[ZPOS_FILE_MAX + ZPOS_GTID_MAX + 32], top[sizeof from];
+    zpos_format(&a->from, from, sizeof from);
+    zpos_format(to, top, sizeof top);
+    int64_t ins = 0, upd = 0, del = 0, now = now_ms();
+    statelog_begin(in->sl);
+    for (int i = 0; i < in->ntables; i++) {
+        struct itable *t = &in->tables[i];
+        if (!t->ins && !t->upd && !t->del) continue;
+        ins += t->ins; upd += t->upd; del += t->del;
+        statelog_add_table_counts(in->sl, in->cfg->name, t->source, t->ins, t->upd, t->del, 0, now);
+        t->ins = t->upd = t->del = 0;
+    }
+    if (a->txns || ins || upd || del) {
+        struct statelog_activity act = {
+            .integration = (char *)in->cfg->name, .at = now, .pos_from = from, .pos_to = top,
+            .transactions = (int64_t)a->txns, .inserted = ins, .updated = upd, .deleted = del,
+            .bytes = (int64_t)a->bytes, .duration_ms = took_ms,
+        };
+        statelog_record_activity(in->sl, &act);
+    }
+    statelog_update_position(in->sl, in->cfg->name, top, -1, -1);
+    statelog_commit(in->sl);
+}
+
+/* Commit the batch up to the last source commit, with its checkpoint. */
+static int commit_batch(struct applier *a, const struct zpos *pos, int64_t commit_time_us)
+{
+    struct integ *in = a->in;
+    int64_t t0 = mono_ms();
+    if (apply_pending(a) != 0) return -1;
+    if (target_commit(in->tgt, pos, commit_time_us) != 0) {
+        a->txn_open = 0;
+        return fail_target(in, "commit");
+    }
+    a->txn_open = 0;
+    in->applied = *pos;
+    if (pos->kind == ZPOS_LSN) atomic_store(&in->flushed_lsn, pos->offset);
+    record_batch(a, pos, mono_ms() - t0);
+    a->from = *pos;
+    a->txns = a->rows = a->bytes = 0;
+    a->batch_opened = 0;
+    a->have_last = 0;
+    a->last_checkpoint_mono = mono_ms();
+    in->oldest_pending_us = 0;
+    return 0;
+}
+
+static int flush(struct applier *a)
+{
+    if (!a->have_last) return 0;
+    return commit_batch(a, &a->last.end, a->last.commit_time_us);
+}
+
+/* ---- items ------------------------------------------------------------------------- */
+
+static int on_row(struct applier *a, const struct zrowchange *rc)
+{
+    struct integ *in = a->in;
+    struct itable *t = integ_find_table(in, rc->table->schema, rc->table->name);
+    if (!t) return 0;       /* not selected: the decoder's filter let a definition through */
+    if (strcmp(t->state, "resync_required") == 0 || strcmp(t->state, "failed") == 0 ||
+        strcmp(t->state, "dropped_source") == 0)
+        return 0;           /* out of sync until resynced; its resync copies it afresh */
+    if (t->skip_until.kind == ZPOS_BINLOG) {
+        /* After a resync with an exact copy position: a transaction that began
+         * before that position (the binlog serializes them) is in the copy. */
+        if (zpos_before(&a->stream_end, &t->skip_until)) return 0;
+        t->skip_until.kind = ZPOS_NONE;
+    }
+    struct zrowchange p;
+    if (integ_project(&a->proj, t, rc, &p) != 0) {
+        snprintf(in->err, sizeof in->err, "out of memory mapping rows of %s", t->source);
+        return -1;
+    }
+    if (zbatch_add(a->b, &p, t->tschema, t->tname) != 0) {
+        snprintf(in->err, sizeof in->err, "table %s: %s", t->source, a->b->err);
+        return -1;
+    }
+    switch (rc->op) {
+    case ZOP_INSERT: t->ins++; break;
+    case ZOP_UPDATE: t->upd++; break;
+    case ZOP_DELETE: t->del++; break;
+    case ZOP_TRUNCATE: break;
+    }
+    a->rows++;
+    if (zbatch_bytes(a->b) > a->budget) return apply_pending(a);
+    return 0;
+}
+
+static int on_schema(struct applier *a, const struct zschema_change *sc)
+{
+    struct integ *in = a->in;
+    /* DDL arrives between transactions: everything before it is committed first. */
+    if (flush(a) != 0) return -1;
+    if (a->txn_open) {
+        if (target_rollback(in->tgt) != 0) return fail_target(in, "rollback");
+        a->txn_open = 0;
+    }
+    return integ_apply_ddl(in, sc);
+}
+
+static void sample_lag(struct applier *a, struct cqueue *q)
+{
+    struct integ *in = a->in;
+    int64_t now = now_ms();
+    if (now - in->last_lag_sample_ms < LAG_SAMPLE_MS) return;
+    in->last_lag_sample_ms = now;
+    struct cqueue_stats st;
+    cqueue_get_stats(q, &st);
+    int64_t oldest_us = in->oldest_pending_us;
+    if (st.oldest_commit_us && (!oldest_us || st.oldest_commit_us < oldest_us))
+        oldest_us = st.oldest_commit_us;
+    int64_t lag;
+    if (oldest_us)
+        lag = now - oldest_us / 1000;
+    else if (in->proof_ms)
+        lag = now - in->proof_ms < 3000 ? 0 : now - in->proof_ms;   /* silent source: grows */
+    else
+        lag = -1;
+    if (lag < 0 && oldest_us) lag = 0;                              /* clocks a little apart */
+    int64_t behind = (int64_t)st.mem_bytes + (int64_t)st.spool_bytes;
+    statelog_record_lag(in->sl, in->cfg->name, now, lag, behind);
+    char pos[ZPOS_FILE_MAX + ZPOS_GTID_MAX + 32];
+    zpos_format(&in->applied, pos, sizeof pos);
+    statelog_update_position(in->sl, in->cfg->name, in->applied.kind ? pos : NULL, lag, behind);
+}
+
+/* ---- the reader thread ------------------------------------------------------------------ */
+
+static void *reader_main(void *arg)
+{
+    struct integ *in = arg;
+    struct zsink sink = cqueue_sink(in->q);
+    in->reader_rc = source_stream(in, &sink, in->reader_err, sizeof in->reader_err);
+    cqueue_stop(in->q);             /* wake the applier: the stream ended */
+    return NULL;
+}
+
+static void stop_reader(struct integ *in)
+{
+    if (!in->reader_running) return;
+    atomic_store(&in->stop_reader, 1);
+    cqueue_stop(in->q);
+    pthread_join(in->reader, NULL);
+    in->reader_running = 0;
+}
+
+/* ---- the round ------------------------------------------------------------------------ */
+
+int integ_stream(struct integ *in)
+{
+    struct applier a = {.in = in};
+    int end = ROUND_ERROR;
+    char qerr[512];
+    in->err[0] = '\0';
+
+    if (integ_connect_target(in) != 0) return ROUND_ERROR;
+    if (target_read_checkpoint(in->tgt, &in->resume, NULL) < 0)
+        return fail_target(in, "read checkpoint"), ROUND_ERROR;
+    if (in->resume.kind == ZPOS_NONE) {
+        snprintf(in->err, sizeof in->err, "no checkpoint in the target: the initial copy did not finish");
+        return ROUND_ERROR;
+    }
+    in->applied = in->resume;
+    a.from = in->resume;
+    a.stream_end = in->resume;
+    if (in->resume.kind == ZPOS_LSN) atomic_store(&in->flushed_lsn, in->resume.offset);
+
+    size_t budget = (size_t)in->cfg->apply.memory_mb << 20;
+    a.budget = budget / 2;          /* half for the queue, half for the batch */
+    a.b = zbatch_new();
+    if (!a.b || cqueue_open(&in->q, budget / 2, in->root->state_dir, in->cfg->name, qerr, sizeof qerr) != 0) {
+        snprintf(in->err, sizeof in->err, "%s", a.b ? qerr : "out of memory");
+        goto out;
+    }
+    atomic_store(&in->stop_reader, 0);
+    in->reader_rc = 0;
+    in->reader_err[0] = '\0';
+    if (pthread_create(&in->reader, NULL, reader_main, in) != 0) {
+        snprintf(in->err, sizeof in->err, "cannot start the reader thread");
+        goto out;
+    }
+    in->reader_running = 1;
+    for (int i = 0; i < in->ntables; i++)
+        if (strcmp(in->tables[i].state, "synced") != 0 && strcmp(in->tables[i].state, "pending") == 0)
+            integ_set_table_state(in, &in->tables[i], "synced", NULL, NULL);
+    integ_set_state(in, "active", NULL, NULL);
+    a.last_checkpoint_mono = mono_ms();
+
+    int64_t last_poll = 0;
+    const int batch_ms = in->cfg->apply.batch_ms;
+    const uint64_t batch_rows = (uint64_t)in->cfg->apply.batch_rows;
+    for (;;) {
+        int64_t now = mono_ms();
+        if (now - last_poll >= COMMAND_POLL_MS) {
+            last_poll = now;
+            if (atomic_load(&in->stop)) { end = ROUND_STOPPED; break; }
+            int r = integ_poll_commands(in);
+            if (r >= 0) { end = r; break; }
+            sample_lag(&a, in->q);
+        }
+        int wait = COMMAND_POLL_MS;
+        if (a.batch_opened) {
+            int64_t left = a.batch_opened + batch_ms - now;
+            if (left <= 0 && !a.in_src_txn) {
+                if (flush(&a) != 0) goto out;
+                continue;
+            }
+            if (left < wait) wait = left > 0 ? (int)left : 1;
+        }
+        struct cq_item it;
+        int got = cqueue_pop(in->q, &it, wait);
+        if (got < 0) {                          /* the reader ended */
+            stop_reader(in);
+            if (in->reader_rc == SOURCE_POSITION_LOST) {
+                snprintf(in->err, sizeof in->err, "%s", in->reader_err);
+                end = ROUND_POSITION_LOST;
+            } else {
+                snprintf(in->err, sizeof in->err, "%s", in->reader_err[0] ? in->reader_err
+                                                        : "the source stream ended");
+            }
+            break;
+        }
+        if (got == 0) continue;
+        switch (it.kind) {
+        case CQ_BEGIN:
+            a.in_src_txn = 1;
+            if (!in->oldest_pending_us) in->oldest_pending_us = it.txn.commit_time_us;
+            break;
+        case CQ_ROW:
+            if (on_row(&a, &it.row) != 0) goto out;
+            break;
+        case CQ_SCHEMA:
+            if (on_schema(&a, &it.schema) != 0) goto out;
+            break;
+        case CQ_COMMIT:
+            a.in_src_txn = 0;
+            a.stream_end = it.txn.end;
+            a.last = it.txn;
+            a.have_last = 1;
+            a.txns++;
+            a.bytes += it.txn.bytes;
+            if (!in->oldest_pending_us) in->oldest_pending_us = it.txn.commit_time_us;
+            if (!a.batch_opened) a.batch_opened = mono_ms();
+            if (a.rows >= batch_rows && flush(&a) != 0) goto out;
+            break;
+        case CQ_HEARTBEAT:
+            in->proof_ms = now_ms();
+            if (a.in_src_txn) break;
+            if (a.have_last) {                  /* caught up: don't sit on a batch */
+                if (flush(&a) != 0) goto out;
+            } else if (mono_ms() - a.last_checkpoint_mono >= IDLE_CHECKPOINT_MS &&
+                       it.pos.kind != ZPOS_NONE &&
+                       (it.pos.kind != in->applied.kind || it.pos.offset != in->applied.offset ||
+                        strcmp(it.pos.file, in->applied.file) != 0)) {
+                if (commit_batch(&a, &it.pos, 0) != 0) goto out;
+            }
+            break;
+        }
+    }
+    /* A clean end: finish the batch at its last commit, drop a half transaction. */
+    if (end == ROUND_STOPPED || end == ROUND_PAUSED || end == ROUND_DELETED) {
+        stop_reader(in);
+        if (a.txn_open && a.in_src_txn) {
+            target_rollback(in->tgt);
+            a.txn_open = 0;
+        }
+        if (end != ROUND_DELETED && flush(&a) != 0) end = ROUND_ERROR;
+        if (a.txn_open) target_rollback(in->tgt);
+        a.txn_open = 0;
+    }
+out:
+    if (a.txn_open) target_rollback(in->tgt);
+    stop_reader(in);
+    if (in->q) cqueue_close(in->q);
+    in->q = NULL;
+    zbatch_free(a.b);
+    integ_projection_free(&a.proj);
+    if (end == ROUND_ERROR && !in->err[0]) snprintf(in->err, sizeof in->err, "unknown error");
+    return end;
+}

@@ -1,0 +1,98 @@
+/*
+ * commands.c — operator commands from the state log's command queue: the
+ * console (embedded or attached to a `zetl run`) enqueues, the supervisor
+ * claims and acts within COMMAND_POLL_MS, and records the outcome.
+ *
+ *   pause    finish the current batch, checkpoint, stop reading; the
+ *            PostgreSQL slot stays (it retains WAL while paused)
+ *   resume   continue from the checkpoint
+ *   resync   copy the table again; while it copies, streaming waits, then
+ *            resumes from the checkpoint and replays the table's changes
+ *            since then by key (idempotent with full row images)
+ *   delete   stop, drop the PostgreSQL slot and publication, keep the
+ *            target data, mark the integration deleted
+ *   stop     stop this integration (as SIGTERM does for all)
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "runtime/integ.h"
+#include "runtime/source.h"
+
+static int do_delete(struct integ *in, const char *actor, char *result, size_t len)
+{
+    integ_set_state(in, "deleting", NULL, actor);
+    char err[1024];
+    if (source_drop(in, err, sizeof err) != 0) {
+        snprintf(result, len, "%s", err);
+        integ_set_state(in, "failed", err, actor);
+        return -1;
+    }
+    integ_set_state(in, "deleted", in->cfg->source.kind == SOURCE_POSTGRES
+                    ? "slot and publication dropped; target data kept" : "target data kept", actor);
+    snprintf(result, len, "ok");
+    return ROUND_DELETED;
+}
+
+int integ_poll_commands(struct integ *in)
+{
+    struct statelog_command *cmds = NULL;
+    size_t n = 0;
+    if (!in->sl || statelog_claim_commands(in->sl, in->cfg->name, &cmds, &n) != 0 || n == 0) {
+        statelog_free_commands(cmds, n);
+        return -1;
+    }
+    int ret = -1;
+    for (size_t i = 0; i < n; i++) {
+        const struct statelog_command *c = &cmds[i];
+        const char *actor = c->actor ? c->actor : "operator";
+        char result[1024] = "ok";
+        if (strcmp(c->command, "pause") == 0) {
+            if (strcmp(in->state, "paused") != 0 && strcmp(in->state, "deleted") != 0) {
+                integ_set_state(in, "paused", NULL, actor);
+                if (ret < 0) ret = ROUND_PAUSED;
+            } else {
+                snprintf(result, sizeof result, "already %s", in->state);
+            }
+        } else if (strcmp(c->command, "resume") == 0) {
+            if (strcmp(in->state, "paused") == 0 || strcmp(in->state, "failed") == 0)
+                integ_set_state(in, "active", "resumed", actor);
+            else
+                snprintf(result, sizeof result, "not paused (%s)", in->state);
+        } else if (strcmp(c->command, "resync") == 0) {
+            struct itable *t = NULL;
+            for (int k = 0; c->table && k < in->ntables; k++)
+                if (strcmp(in->tables[k].source, c->table) == 0) t = &in->tables[k];
+            if (!t) {
+                snprintf(result, sizeof result, "no table %s in integration %s", c->table ? c->table : "(none)",
+                         in->cfg->name);
+            } else {
+                integ_set_table_state(in, t, "resyncing", NULL, actor);
+                t->resync_requested = 1;
+                if (ret < 0) ret = ROUND_RESYNC;
+            }
+        } else if (strcmp(c->command, "delete") == 0) {
+            ret = ROUND_DELETED;
+            statelog_complete_command(in->sl, c->id, "deleting");
+            in->pending_delete_actor[0] = '\0';
+            snprintf(in->pending_delete_actor, sizeof in->pending_delete_actor, "%s", actor);
+            continue;
+        } else if (strcmp(c->command, "stop") == 0) {
+            atomic_store(&in->stop, 1);
+            ret = ROUND_STOPPED;
+        } else {
+            snprintf(result, sizeof result, "unknown command \"%s\"", c->command);
+        }
+        statelog_complete_command(in->sl, c->id, result);
+    }
+    statelog_free_commands(cmds, n);
+    return ret;
+}
+
+/* Called by the supervisor once the round has stopped reading. */
+int integ_finish_delete(struct integ *in)
+{
+    char result[1024];
+    return do_delete(in, in->pending_delete_actor[0] ? in->pending_delete_actor : in->actor,
+                     result, sizeof result);
+}

@@ -1,0 +1,252 @@
+/*
+ * copy.c — the initial copy of an integration: every selected table, copied
+ * by the source in one consistent read, loaded into the target in ONE target
+ * transaction that truncates the tables first and ends by writing the
+ * checkpoint (the position where the stream continues). A crash at any
+ * moment leaves no checkpoint, and the next round simply copies again.
+ *
+ * Memory: rows are applied into the open transaction whenever the batch
+ * reaches the byte budget.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "runtime/integ.h"
+#include "runtime/source.h"
+#include "runtime/target/target.h"
+
+struct copier {
+    struct integ *in;
+    struct zbatch *b;
+    size_t budget;
+    struct projection proj;
+    struct itable *cur;         /* table of the last row (rows come table by table) */
+    int64_t pending;            /* rows copied not yet reported to the state log */
+    int64_t last_report_ms;
+    char err[1024];
+};
+
+static int64_t mono_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int integ_connect_target(struct integ *in)
+{
+    if (in->tgt) return 0;
+    struct target_opts o = {
+        .kind = in->cfg->target.kind, .source = in->cfg->source.kind,
+        .dsn = in->cfg->target.dsn, .integration = in->cfg->name,
+    };
+    char e[1024];
+    if (target_connect(&in->tgt, &o, e, sizeof e) != 0) {
+        snprintf(in->err, sizeof in->err, "%s", e);
+        in->tgt = NULL;
+        return -1;
+    }
+    return 0;
+}
+
+static void report(struct copier *c)
+{
+    if (!c->cur || !c->pending) return;
+    statelog_add_table_counts(c->in->sl, c->in->cfg->name, c->cur->source, 0, 0, 0, c->pending, 0);
+    c->pending = 0;
+    c->last_report_ms = mono_ms();
+}
+
+static int copy_row(void *ctx, const struct zrowchange *rc)
+{
+    struct copier *c = ctx;
+    struct integ *in = c->in;
+    if (!c->cur || strcmp(c->cur->def->name, rc->table->name) != 0 ||
+        strcmp(c->cur->def->schema, rc->table->schema) != 0) {
+        report(c);
+        c->cur = integ_find_table(in, rc->table->schema, rc->table->name);
+        if (!c->cur) {
+            snprintf(c->err, sizeof c->err, "the copy returned rows of %s.%s, which is not selected",
+                     rc->table->schema, rc->table->name);
+            return -1;
+        }
+    }
+    struct zrowchange p;
+    if (integ_project(&c->proj, c->cur, rc, &p) != 0 ||
+        zbatch_add(c->b, &p, c->cur->tschema, c->cur->tname) != 0) {
+        snprintf(c->err, sizeof c->err, "table %s: %s", c->cur->source,
+                 c->b->err[0] ? c->b->err : "out of memory");
+        return -1;
+    }
+    c->pending++;
+    if (zbatch_bytes(c->b) > c->budget) {
+        if (target_apply(in->tgt, c->b) != 0) {
+            snprintf(c->err, sizeof c->err, "target: loading %s: %s", c->cur->source, target_error(in->tgt));
+            return -1;
+        }
+        zbatch_reset(c->b);
+    }
+    if (mono_ms() - c->last_report_ms >= 1000) report(c);
+    if (atomic_load(&in->stop)) {
+        snprintf(c->err, sizeof c->err, "stopped during the initial copy");
+        return -1;
+    }
+    return 0;
+}
+
+/* Create or check the target tables; a column the target lacks is added. */
+int integ_ensure_tables(struct integ *in)
+{
+    for (int i = 0; i < in->ntables; i++) {
+        struct itable *t = &in->tables[i];
+        struct target_table_diff d = {0};
+        if (target_ensure_table(in->tgt, t->def, t->tschema, t->tname, &d) != 0) {
+            snprintf(in->err, sizeof in->err, "target: table %s.%s: %s", t->tschema, t->tname,
+                     target_error(in->tgt));
+            return -1;
+        }
+        for (int k = 0; k < d.ndiffs; k++) {
+            const struct target_diff *df = &d.diffs[k];
+            if (df->kind == TDIFF_MISSING) {
+                for (int c = 0; c < t->def->ncols; c++)
+                    if (strcmp(t->def->cols[c].name, df->column) == 0 &&
+                        target_add_column(in->tgt, t->tschema, t->tname, &t->def->cols[c]) != 0) {
+                        snprintf(in->err, sizeof in->err, "target: adding column %s to %s.%s: %s",
+                                 df->column, t->tschema, t->tname, target_error(in->tgt));
+                        target_table_diff_free(&d);
+                        return -1;
+                    }
+                integ_log(in, STATELOG_INFO, t->source, "ddl", "added column %s to the target", df->column);
+            } else if (df->kind == TDIFF_TYPE) {
+                integ_log(in, STATELOG_WARNING, t->source, "schema",
+                          "target column %s is %s, the source maps to %s; values are loaded as they are",
+                          df->column, df->have, df->want);
+            }
+        }
+        target_table_diff_free(&d);
+    }
+    return 0;
+}
+
+int integ_snapshot(struct integ *in)
+{
+    in->err[0] = '\0';
+    if (integ_connect_target(in) != 0) return ROUND_ERROR;
+    struct zpos cp;
+    int found = target_read_checkpoint(in->tgt, &cp, NULL);
+    if (found < 0) {
+        snprintf(in->err, sizeof in->err, "target: reading the checkpoint: %s", target_error(in->tgt));
+        return ROUND_ERROR;
+    }
+    if (integ_load_tables(in, in->err, sizeof in->err) != 0) return ROUND_ERROR;
+    if (integ_ensure_tables(in) != 0) return ROUND_ERROR;
+    if (found == 1) return -1;          /* copied before: stream from the checkpoint */
+
+    integ_set_state(in, "snapshotting", NULL, NULL);
+    struct copier c = {.in = in, .b = zbatch_new(), .budget = (size_t)in->cfg->apply.memory_mb << 19};
+    int end = ROUND_ERROR;
+    if (!c.b) {
+        snprintf(in->err, sizeof in->err, "out of memory");
+        return ROUND_ERROR;
+    }
+    if (target_begin(in->tgt) != 0) goto target_failed;
+    for (int i = 0; i < in->ntables; i++) {
+        struct itable *t = &in->tables[i];
+        struct statelog_table row = {
+            .integration = (char *)in->cfg->name, .name = t->source, .state = NULL, .lag_ms = -1,
+        };
+        statelog_upsert_table(in->sl, &row);    /* rows_copied back to 0 */
+        integ_set_table_state(in, t, "snapshotting", NULL, NULL);
+        if (target_truncate(in->tgt, t->tschema, t->tname) != 0) goto target_failed;
+    }
+    struct zsink sink = {.ctx = &c, .row = copy_row};
+    struct zpos pos;
+    int rc = source_snapshot(in, &sink, &pos, in->err, sizeof in->err);
+    if (rc != 0) {
+        if (c.err[0]) snprintf(in->err, sizeof in->err, "%s", c.err);
+        end = atomic_load(&in->stop) ? ROUND_STOPPED : ROUND_ERROR;
+        target_rollback(in->tgt);
+        goto out;
+    }
+    report(&c);
+    if (target_apply(in->tgt, c.b) != 0 || target_commit(in->tgt, &pos, 0) != 0) goto target_failed;
+    in->applied = pos;
+    char p[ZPOS_FILE_MAX + ZPOS_GTID_MAX + 32];
+    zpos_format(&pos, p, sizeof p);
+    statelog_update_position(in->sl, in->cfg->name, p, -1, -1);
+    for (int i = 0; i < in->ntables; i++)
+        integ_set_table_state(in, &in->tables[i], "synced", NULL, NULL);
+    integ_log(in, STATELOG_INFO, NULL, "snapshot", "initial copy of %d tables done at %s", in->ntables, p);
+    end = -1;
+    goto out;
+target_failed:
+    snprintf(in->err, sizeof in->err, "target: initial copy: %s", target_error(in->tgt));
+    target_rollback(in->tgt);
+    end = ROUND_ERROR;
+out:
+    zbatch_free(c.b);
+    integ_projection_free(&c.proj);
+    return end;
+}
+
+/*
+ * Resync: copy the requested tables again, each in its own consistent read,
+ * into one target transaction that truncates them first and re-writes the
+ * unchanged checkpoint. Streaming then continues from the checkpoint: the
+ * table's changes the copy already holds are skipped up to the copy's exact
+ * position where the source gives one (t->skip_until); where it does not,
+ * they are replayed by key, which converges with full row images.
+ */
+int integ_resync(struct integ *in)
+{
+    in->err[0] = '\0';
+    if (integ_connect_target(in) != 0) return ROUND_ERROR;
+    struct zpos cp;
+    if (target_read_checkpoint(in->tgt, &cp, NULL) != 1) {
+        snprintf(in->err, sizeof in->err, "target: no checkpoint to resync against: %s", target_error(in->tgt));
+        return ROUND_ERROR;
+    }
+    struct copier c = {.in = in, .b = zbatch_new(), .budget = (size_t)in->cfg->apply.memory_mb << 19};
+    if (!c.b) return ROUND_ERROR;
+    int end = -1;
+    for (int i = 0; i < in->ntables && end < 0; i++) {
+        struct itable *t = &in->tables[i];
+        if (!t->resync_requested) continue;
+        t->resync_requested = 0;
+        integ_log(in, STATELOG_INFO, t->source, "resync", "copying the table again");
+        struct statelog_table row = {
+            .integration = (char *)in->cfg->name, .name = t->source, .state = NULL, .lag_ms = -1,
+        };
+        statelog_upsert_table(in->sl, &row);
+        struct zsink sink = {.ctx = &c, .row = copy_row};
+        struct zpos pos;
+        c.cur = NULL;
+        if (target_begin(in->tgt) != 0 || target_truncate(in->tgt, t->tschema, t->tname) != 0) {
+            snprintf(in->err, sizeof in->err, "target: resync of %s: %s", t->source, target_error(in->tgt));
+            end = ROUND_ERROR;
+            break;
+        }
+        if (source_snapshot_table(in, t, &sink, &pos, in->err, sizeof in->err) != 0) {
+            if (c.err[0]) snprintf(in->err, sizeof in->err, "%s", c.err);
+            target_rollback(in->tgt);
+            integ_set_table_state(in, t, "failed", in->err, NULL);
+            end = atomic_load(&in->stop) ? ROUND_STOPPED : -1;
+            continue;
+        }
+        report(&c);
+        if (target_apply(in->tgt, c.b) != 0 || target_commit(in->tgt, &cp, 0) != 0) {
+            snprintf(in->err, sizeof in->err, "target: resync of %s: %s", t->source, target_error(in->tgt));
+            target_rollback(in->tgt);
+            end = ROUND_ERROR;
+            break;
+        }
+        zbatch_reset(c.b);
+        t->skip_until = pos;
+        integ_set_table_state(in, t, "synced", "resynced", NULL);
+    }
+    zbatch_free(c.b);
+    integ_projection_free(&c.proj);
+    return end;
+}

@@ -1,0 +1,148 @@
+/*
+ * integ.h — one integration inside the runtime (internal to runtime/).
+ *
+ * Threads per integration:
+ *   supervisor  owns the lifecycle and the state machines; it is also the
+ *               applier (pops the queue, batches, applies, checkpoints), so
+ *               the target connection and the state log handle live on it
+ *   reader      decodes the source log into the bounded queue (cqueue); it
+ *               only touches the source connection and the queue
+ * The supervisor starts and joins the reader; an error in either ends the
+ * streaming round, and the supervisor retries from the target's checkpoint.
+ *
+ * Shared between the two: `stop_reader`, `flushed_lsn` (the applier's last
+ * durable LSN, which the PostgreSQL reader reports to the server) and the
+ * reader's result (written before the reader exits, read after the join).
+ */
+#ifndef ZETL_INTEG_H
+#define ZETL_INTEG_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdint.h>
+
+#include "config/config.h"
+#include "runtime/change.h"
+#include "runtime/statelog.h"
+
+struct cqueue;
+struct target;
+struct runtime;
+
+/* Per-table runtime state, indexed like integ.tables. */
+struct itable {
+    char     *source;        /* "schema.table" */
+    char     *tschema;       /* target schema (after rename) */
+    char     *tname;         /* target table */
+    char      state[24];     /* table state (statelog names) */
+    struct ztable *def;      /* definition from the source catalog (owned) */
+    /* change counts since the last flush to the state log */
+    int64_t   ins, upd, del;
+    int64_t   last_applied_ms;
+    /* projection of the decoder's row layout onto def (apply.c) */
+    const struct ztable *map_src;
+    int       map_ncols;
+    int      *map;           /* def column i comes from row column map[i], -1 none */
+    int       resync_requested;
+    struct zpos skip_until;  /* after a resync: changes the copy already holds end here */
+};
+
+/* What a streaming or snapshot round ended with. */
+enum round_end {
+    ROUND_STOPPED = 0,   /* stop requested: checkpointed, exit */
+    ROUND_PAUSED,        /* pause command: wait for resume */
+    ROUND_DELETED,       /* delete command: done for good */
+    ROUND_ERROR,         /* retry with backoff */
+    ROUND_POSITION_LOST, /* source log no longer has our position: failed, resync needed */
+    ROUND_RESYNC         /* resync command: copy the requested tables, then stream again */
+};
+
+struct integ {
+    const struct config_integration *cfg;
+    const struct config *root;
+    struct runtime *rt;
+    int       log_stderr;
+    char      actor[160];
+
+    pthread_t thread;
+    int       started;
+    atomic_int stop;              /* runtime_stop: finish the batch and exit */
+    atomic_int done;              /* the supervisor thread has exited */
+
+    struct statelog *sl;          /* supervisor thread's handle */
+    struct target *tgt;           /* supervisor (applier) thread's connection */
+    char      state[24];          /* integration state */
+    char      err[1024];          /* last error, for the state's reason */
+    char      pending_delete_actor[160]; /* who asked for the delete being carried out */
+
+    struct itable *tables;
+    int       ntables;
+
+    /* streaming round */
+    struct cqueue *q;
+    pthread_t reader;
+    int       reader_running;
+    atomic_int stop_reader;
+    _Atomic uint64_t flushed_lsn; /* PostgreSQL: durable in the target */
+    int       reader_rc;          /* set by the reader before it exits */
+    char      reader_err[1024];
+    struct zpos resume;           /* where the reader starts (the checkpoint) */
+
+    /* lag and position */
+    struct zpos applied;          /* last checkpoint written */
+    int64_t   proof_ms;           /* wall time the source last proved we are current */
+    int64_t   oldest_pending_us;  /* commit time of the oldest change not yet applied, 0 none */
+    int64_t   last_lag_sample_ms;
+};
+
+/* Logging: one line on stderr (when enabled) and an event in the state log. */
+void integ_log(struct integ *in, enum statelog_level lvl, const char *table,
+               const char *kind, const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+
+/* State transitions (integration when table is NULL), logged with reason and actor. */
+void integ_set_state(struct integ *in, const char *state, const char *reason, const char *actor);
+void integ_set_table_state(struct integ *in, struct itable *t, const char *state,
+                           const char *reason, const char *actor);
+
+/* The supervisor thread body (supervisor.c). */
+void *integ_main(void *arg);
+
+/* Tables: discover the selected tables and their definitions (catalog.c). */
+int  integ_load_tables(struct integ *in, char *err, size_t errlen);
+struct itable *integ_find_table(struct integ *in, const char *schema, const char *name);
+void integ_free_tables(struct integ *in);
+
+/* The initial copy (copy.c): every table, then the checkpoint; ROUND_* */
+int  integ_snapshot(struct integ *in);
+/* Streaming (apply.c): reader + applier until stop, pause, delete or error. */
+int  integ_stream(struct integ *in);
+
+/* Commands from the state log's queue; returns ROUND_* to end the round, or -1 to go on. */
+int  integ_poll_commands(struct integ *in);
+
+/* Row projection: a row in the decoder's layout → the table's catalog
+ * definition (columns matched by name; excluded columns dropped, missing
+ * ones NULL). *out is valid until the next call on the same projection. */
+struct projection {
+    struct zvalue *before, *after;
+    int cap;
+};
+int  integ_project(struct projection *p, struct itable *t, const struct zrowchange *rc,
+                   struct zrowchange *out);
+void integ_projection_free(struct projection *p);
+int  integ_add_table(struct integ *in, struct ztable *def, const char *state);
+
+/* Create or check every target table (copy.c); 0, or -1 with in->err. */
+int  integ_ensure_tables(struct integ *in);
+
+/* After a delete command ended the round: drop source objects, mark deleted. */
+int  integ_finish_delete(struct integ *in);
+/* Copy again every table with resync_requested (resync.c); ROUND_* or -1 to stream on. */
+int  integ_resync(struct integ *in);
+
+/* Connect the target if not connected (in->tgt); 0, or -1 with in->err. */
+int  integ_connect_target(struct integ *in);
+/* A source schema change, applied to the target by definition diff (ddl.c). */
+int  integ_apply_ddl(struct integ *in, const struct zschema_change *sc);
+
+#endif

@@ -1,0 +1,179 @@
+/* replica.c — binlog dump as a replica into the decoder (see replica.h). */
+#include "runtime/mysql/replica.h"
+
+#include <inttypes.h>
+#include <mysql.h>
+#include <mariadb_rpl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "runtime/mysql/binlog.h"
+#include "runtime/mysql/conn.h"
+
+/* Does `file` still exist on the server? 1 yes, 0 no, -1 error. */
+static int binlog_exists(MYSQL *db, const char *file, char *err, size_t errlen)
+{
+    MYSQL_RES *res = mysql_conn_query(db, "SHOW BINARY LOGS", err, errlen);
+    if (!res) return -1;
+    int found = 0;
+    MYSQL_ROW row;
+    while ((row = mysql_fetch_row(res)))
+        if (row[0] && strcmp(row[0], file) == 0) found = 1;
+    mysql_free_result(res);
+    return found;
+}
+
+int mysql_replica_server_position(MYSQL *db, struct zpos *out, char *err, size_t errlen)
+{
+    memset(out, 0, sizeof *out);
+    MYSQL_RES *res = mysql_conn_query(db, "SHOW MASTER STATUS", err, errlen);
+    if (!res) return -1;
+    MYSQL_ROW row = mysql_fetch_row(res);
+    int rc = -1;
+    if (row && row[0] && row[1] && strlen(row[0]) < sizeof out->file) {
+        out->kind = ZPOS_BINLOG;
+        strcpy(out->file, row[0]);
+        out->offset = strtoull(row[1], NULL, 10);
+        rc = 0;
+    } else {
+        snprintf(err, errlen, "SHOW MASTER STATUS returned no binlog position: is log_bin ON?");
+    }
+    mysql_free_result(res);
+    return rc;
+}
+
+static int session_setup(MYSQL *db, int heartbeat_ms, char *err, size_t errlen)
+{
+    char sql[160];
+    /* Values here are numbers we format ourselves, not operator input. */
+    snprintf(sql, sizeof sql, "SET @master_heartbeat_period = %" PRIu64,
+             (uint64_t)heartbeat_ms * UINT64_C(1000000));
+    const char *stmts[] = {
+        sql,
+        "SET @master_binlog_checksum = @@global.binlog_checksum",
+        "SET @source_binlog_checksum = @@global.binlog_checksum",
+        "SET @mariadb_slave_capability = 4",
+    };
+    for (size_t i = 0; i < sizeof stmts / sizeof stmts[0]; i++) {
+        if (mysql_query(db, stmts[i]) != 0) {
+            snprintf(err, errlen, "%s (error %u) running: %s", mysql_error(db), mysql_errno(db), stmts[i]);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+int mysql_replica_run(const struct mysql_replica_opts *o, char *err, size_t errlen)
+{
+    int heartbeat_ms = o->heartbeat_ms > 0 ? o->heartbeat_ms : 1000;
+    char pos[ZPOS_FILE_MAX + 32], e[512];
+    snprintf(pos, sizeof pos, "%s:%" PRIu64, o->from->file, o->from->offset);
+
+    /* Read timeout: a few heartbeats; silence longer than that is a dead link. */
+    MYSQL *db = NULL;
+    int timeout_s = heartbeat_ms / 1000 * 5 + 5;
+    if (mysql_conn_open(&db, o->integration, o->src, timeout_s, err, errlen) != 0) return -1;
+
+    int rc = -1;
+    MARIADB_RPL *rpl = NULL;
+    MARIADB_RPL_EVENT *ev = NULL;
+    struct mysql_decoder *dec = NULL;
+
+    int exists = binlog_exists(db, o->from->file, e, sizeof e);
+    if (exists < 0) {
+        snprintf(err, errlen, "source %s: cannot list binlogs: %s", o->integration, e);
+        goto out;
+    }
+    if (!exists) {
+        snprintf(err, errlen,
+                 "source %s: binlog position %s no longer exists on the server (the file was purged); the changes since then are gone from the source log, so every table must be resynced (press R in the console) — and raise binlog retention so it does not happen again",
+                 o->integration, pos);
+        rc = MYSQL_REPLICA_POSITION_LOST;
+        goto out;
+    }
+    if (session_setup(db, heartbeat_ms, e, sizeof e) != 0) {
+        snprintf(err, errlen, "source %s: %s", o->integration, e);
+        goto out;
+    }
+
+    struct mysql_decoder_opts dopts = {
+        .sink = o->sink, .file = o->from->file, .offset = o->from->offset,
+        .gtid = o->from->gtid[0] ? o->from->gtid : NULL,
+        .ctx = o->ctx, .warn = o->warn, .want_table = o->want_table, .table_def = o->table_def,
+    };
+    dec = mysql_decoder_new(&dopts);
+    rpl = mariadb_rpl_init(db);
+    if (!dec || !rpl) {
+        snprintf(err, errlen, "source %s: out of memory starting the binlog stream", o->integration);
+        goto out;
+    }
+    unsigned long start = (unsigned long)o->from->offset;
+    uint32_t server_id = o->src->server_id;
+    mariadb_rpl_optionsv(rpl, MARIADB_RPL_FILENAME, o->from->file, strlen(o->from->file));
+    mariadb_rpl_optionsv(rpl, MARIADB_RPL_START, start);
+    mariadb_rpl_optionsv(rpl, MARIADB_RPL_SERVER_ID, server_id);
+    mariadb_rpl_optionsv(rpl, MARIADB_RPL_FLAGS, 0);
+    if (mariadb_rpl_open(rpl) != 0) {
+        snprintf(err, errlen, "source %s: cannot start the binlog dump at %s: %s (error %u)",
+                 o->integration, pos, mysql_error(db), mysql_errno(db));
+        goto out;
+    }
+    int seen_fde = 0;
+    while (!atomic_load(o->stop)) {
+        ev = mariadb_rpl_fetch(rpl, ev);
+        if (!ev) {
+            struct zpos at;
+            mysql_decoder_position(dec, &at);
+            zpos_format(&at, pos, sizeof pos);
+            snprintf(err, errlen, "source %s: binlog stream broke after %s: %s (error %u)",
+                     o->integration, pos, mysql_errno(db) ? mysql_error(db) : "connection closed",
+                     mysql_errno(db));
+            goto out;
+        }
+        if (!ev->raw_data || ev->raw_data_size == 0) continue;
+        const uint8_t *raw = ev->raw_data;
+        size_t rawlen = ev->raw_data_size;
+        /* The network packet may still begin with its OK marker (0x00) before
+         * the event; the event's own length field (header bytes 9..12) says
+         * which: it equals the bytes that follow the marker. */
+        if (rawlen > 19 + 1 && raw[0] == 0x00) {
+            uint32_t sz = (uint32_t)raw[10] | (uint32_t)raw[11] << 8 | (uint32_t)raw[12] << 16 |
+                          (uint32_t)raw[13] << 24;
+            if (sz == rawlen - 1) { raw++; rawlen--; }
+        }
+        /* The artificial ROTATE that opens a dump comes before the
+         * FORMAT_DESCRIPTION, yet carries the CRC32 we asked for with
+         * @master_binlog_checksum: verify and strip it here, since the
+         * decoder cannot know the checksum setting before that event. */
+        uint8_t fixed[512];
+        if (!seen_fde && rawlen > 19 + 4 && rawlen <= sizeof fixed && raw[4] == BL_ROTATE) {
+            const uint8_t *c = raw + rawlen - 4;
+            uint32_t want = (uint32_t)c[0] | (uint32_t)c[1] << 8 | (uint32_t)c[2] << 16 |
+                            (uint32_t)c[3] << 24;
+            if (binlog_crc32(0, raw, rawlen - 4) == want) {
+                memcpy(fixed, raw, rawlen - 4);
+                rawlen -= 4;
+                fixed[9] = (uint8_t)rawlen;
+                fixed[10] = (uint8_t)(rawlen >> 8);
+                fixed[11] = (uint8_t)(rawlen >> 16);
+                fixed[12] = (uint8_t)(rawlen >> 24);
+                raw = fixed;
+            }
+        }
+        if (raw[4] == BL_FORMAT_DESCRIPTION) seen_fde = 1;
+        int drc = mysql_decoder_event(dec, raw, rawlen);
+        if (drc != 0) {
+            snprintf(err, errlen, "source %s: %s", o->integration, mysql_decoder_error(dec));
+            rc = drc;
+            goto out;
+        }
+    }
+    rc = 0;
+out:
+    if (ev) mariadb_free_rpl_event(ev);
+    if (rpl) mariadb_rpl_close(rpl);
+    mysql_decoder_free(dec);
+    mysql_close(db);
+    return rc;
+}

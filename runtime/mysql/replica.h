@@ -1,0 +1,60 @@
+/*
+ * replica.h — stream a MySQL/MariaDB binlog as a replica, into a zsink.
+ *
+ * Connects with mysql_conn_open (password_command re-run on every call),
+ * checks that the start file still exists on the server, registers for the
+ * binlog dump from file:offset with this integration's server_id, asks for a
+ * heartbeat every heartbeat_ms so an idle server still proves the stream is
+ * current, and feeds every event to a mysql_decoder (which verifies CRC32
+ * checksums and drives the sink). The dump protocol itself is libmariadb's
+ * (mariadb_rpl_*): a well-kept implementation of COM_BINLOG_DUMP; we only
+ * take the raw event bytes from it, all parsing is ours and bounds-checked.
+ *
+ * Resuming: `from` is a transaction boundary (the checkpoint), so the stream
+ * starts exactly after the last applied transaction. Reconnecting after an
+ * error is the caller's job, from its own last durable position.
+ *
+ * Stop: *stop is checked after every event and heartbeat, so a stop is
+ * answered within heartbeat_ms (default 1 s).
+ *
+ * Thread: the calling thread (the integration's reader) owns everything.
+ */
+#ifndef ZETL_MYSQL_REPLICA_H
+#define ZETL_MYSQL_REPLICA_H
+
+#include <stdatomic.h>
+#include <stddef.h>
+#include <mysql.h>
+
+#include "config/config.h"
+#include "runtime/change.h"
+#include "runtime/mysql/decoder.h"
+
+/* mysql_replica_run's return value when the start position is gone (purged). */
+#define MYSQL_REPLICA_POSITION_LOST (-2)
+
+struct mysql_replica_opts {
+    const char *integration;                /* for messages */
+    const struct config_source *src;
+    const struct zpos *from;                /* binlog file:offset to continue after */
+    const struct zsink *sink;
+    const atomic_int *stop;                 /* non-zero: return 0 soon */
+    int heartbeat_ms;                       /* default 1000 */
+    /* decoder hooks, passed through (see decoder.h); optional */
+    void *ctx;
+    void (*warn)(void *ctx, const char *msg);
+    int (*want_table)(void *ctx, const char *schema, const char *table);
+    int (*table_def)(void *ctx, const char *schema, const char *table, struct ztable **out);
+};
+
+/*
+ * Stream until *stop (returns 0), a sink callback returns non-zero (that
+ * value), the position is lost (MYSQL_REPLICA_POSITION_LOST, err says what
+ * to do), or an error (-1, err names the server, binlog position and cause).
+ */
+int mysql_replica_run(const struct mysql_replica_opts *o, char *err, size_t errlen);
+
+/* The server's current binlog position (SHOW MASTER STATUS), for bytes behind. */
+int mysql_replica_server_position(MYSQL *db, struct zpos *out, char *err, size_t errlen);
+
+#endif

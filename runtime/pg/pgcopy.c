@@ -1,0 +1,211 @@
+/* pgcopy.c — table copy inside an exported snapshot (see pgcopy.h). */
+#include "runtime/pg/pgcopy.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int exec_ok(PGconn *c, const char *sql, char *err, size_t errlen)
+{
+    PGresult *r = PQexec(c, sql);
+    int ok = PQresultStatus(r) == PGRES_COMMAND_OK;
+    if (!ok)
+        snprintf(err, errlen, "%s: %s", sql, PQresultErrorMessage(r));
+    PQclear(r);
+    return ok ? 0 : -1;
+}
+
+int pgcopy_begin(PGconn *c, const char *snapshot, char *err, size_t errlen)
+{
+    /* The snapshot name comes from the server (e.g. "00000003-0000001B-1").
+     * SET TRANSACTION SNAPSHOT takes no parameters, so the name is checked
+     * to be only hex digits and dashes before it is quoted into the SQL. */
+    size_t n = strlen(snapshot);
+    if (n == 0 || n > 64 || strspn(snapshot, "0123456789ABCDEFabcdef-") != n) {
+        snprintf(err, errlen, "exported snapshot name \"%.64s\" is not of the expected form", snapshot);
+        return -1;
+    }
+    char sql[128];
+    snprintf(sql, sizeof sql, "SET TRANSACTION SNAPSHOT '%s'", snapshot);
+    if (exec_ok(c, "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY", err, errlen) != 0) return -1;
+    return exec_ok(c, sql, err, errlen);
+}
+
+size_t pgcopy_unescape(char *s, size_t len)
+{
+    size_t o = 0;
+    for (size_t i = 0; i < len; i++) {
+        char ch = s[i];
+        if (ch != '\\' || i + 1 == len) { s[o++] = ch; continue; }
+        char e = s[++i];
+        switch (e) {
+        case 'b': s[o++] = '\b'; break;
+        case 'f': s[o++] = '\f'; break;
+        case 'n': s[o++] = '\n'; break;
+        case 'r': s[o++] = '\r'; break;
+        case 't': s[o++] = '\t'; break;
+        case 'v': s[o++] = '\v'; break;
+        case 'x': {
+            int v = 0, k = 0;
+            while (k < 2 && i + 1 < len && strchr("0123456789abcdefABCDEF", s[i + 1]) && s[i + 1]) {
+                char h = s[++i];
+                v = v * 16 + (h <= '9' ? h - '0' : (h | 0x20) - 'a' + 10);
+                k++;
+            }
+            s[o++] = k ? (char)v : 'x';
+            break;
+        }
+        default:
+            if (e >= '0' && e <= '7') {
+                int v = e - '0', k = 1;
+                while (k < 3 && i + 1 < len && s[i + 1] >= '0' && s[i + 1] <= '7') {
+                    v = v * 8 + (s[++i] - '0');
+                    k++;
+                }
+                s[o++] = (char)v;
+            } else {
+                s[o++] = e;     /* \\ and any other escaped character */
+            }
+        }
+    }
+    return o;
+}
+
+static int hexval(char h)
+{
+    if (h >= '0' && h <= '9') return h - '0';
+    h |= 0x20;
+    if (h >= 'a' && h <= 'f') return h - 'a' + 10;
+    return -1;
+}
+
+/* bytea's hex output "\x0102" → bytes, in place. -1 when malformed. */
+static long bytea_decode(char *s, size_t len)
+{
+    if (len < 2 || s[0] != '\\' || s[1] != 'x' || (len - 2) % 2) return -1;
+    size_t o = 0;
+    for (size_t i = 2; i < len; i += 2) {
+        int hi = hexval(s[i]), lo = hexval(s[i + 1]);
+        if (hi < 0 || lo < 0) return -1;
+        s[o++] = (char)(hi * 16 + lo);
+    }
+    return (long)o;
+}
+
+static void qident(PGconn *c, char *buf, size_t len, const char *name, int *ok)
+{
+    char *q = PQescapeIdentifier(c, name, strlen(name));
+    if (!q || strlen(q) >= len) { *ok = 0; if (q) PQfreemem(q); buf[0] = '\0'; return; }
+    strcpy(buf, q);
+    PQfreemem(q);
+}
+
+int pgcopy_table(PGconn *c, const struct ztable *t, const struct zsink *sink,
+                 void (*progress)(void *ctx, int64_t rows), void *ctx,
+                 const atomic_int *stop, int64_t *rows_out, char *err, size_t errlen)
+{
+    int rc = -1, ok = 1;
+    int64_t rows = 0;
+    char *sql = NULL, *row = NULL;
+    struct zvalue *vals = calloc((size_t)(t->ncols ? t->ncols : 1), sizeof *vals);
+    size_t cap = 256 + (size_t)t->ncols * 260, used = 0;
+    sql = malloc(cap);
+    if (!vals || !sql) { snprintf(err, errlen, "out of memory copying %s.%s", t->schema, t->name); goto out; }
+    used += (size_t)snprintf(sql, cap, "COPY (SELECT ");
+    for (int i = 0; i < t->ncols; i++) {
+        char q[260];
+        qident(c, q, sizeof q, t->cols[i].name, &ok);
+        used += (size_t)snprintf(sql + used, cap - used, "%s%s", i ? ", " : "", q);
+    }
+    char qs[260], qt[260];
+    qident(c, qs, sizeof qs, t->schema, &ok);
+    qident(c, qt, sizeof qt, t->name, &ok);
+    snprintf(sql + used, cap - used, " FROM %s.%s) TO STDOUT", qs, qt);
+    if (!ok) { snprintf(err, errlen, "cannot quote the names of %s.%s", t->schema, t->name); goto out; }
+
+    PGresult *r = PQexec(c, sql);
+    if (PQresultStatus(r) != PGRES_COPY_OUT) {
+        snprintf(err, errlen, "copying %s.%s: %s", t->schema, t->name, PQresultErrorMessage(r));
+        PQclear(r);
+        goto out;
+    }
+    PQclear(r);
+    int n;
+    while ((n = PQgetCopyData(c, &row, 0)) > 0) {
+        /* one row: fields split by tabs, ending in a newline */
+        size_t len = (size_t)n;
+        if (len && row[len - 1] == '\n') len--;
+        int col = 0;
+        size_t start = 0;
+        for (size_t i = 0; i <= len && col <= t->ncols; i++) {
+            if (i < len && row[i] != '\t') continue;
+            if (col == t->ncols) { col++; break; }
+            char *f = row + start;
+            size_t flen = i - start;
+            struct zvalue *v = &vals[col];
+            if (flen == 2 && f[0] == '\\' && f[1] == 'N') {
+                v->kind = ZV_NULL;
+            } else {
+                flen = pgcopy_unescape(f, flen);
+                if (t->cols[col].type == ZT_BYTES && !t->cols[col].is_array) {
+                    long b = bytea_decode(f, flen);
+                    if (b < 0) {
+                        snprintf(err, errlen, "copying %s.%s: column %s: bytea value is not in hex form",
+                                 t->schema, t->name, t->cols[col].name);
+                        goto drain;
+                    }
+                    v->kind = ZV_BYTES;
+                    v->len = (uint32_t)b;
+                } else {
+                    v->kind = ZV_TEXT;
+                    v->len = (uint32_t)flen;
+                }
+                v->v.p = f;
+            }
+            col++;
+            start = i + 1;
+        }
+        if (col != t->ncols) {
+            snprintf(err, errlen, "copying %s.%s: a row has %d fields, the table %d columns",
+                     t->schema, t->name, col, t->ncols);
+            goto drain;
+        }
+        struct zrowchange change = {.op = ZOP_INSERT, .table = t, .after = vals};
+        int s = sink->row(sink->ctx, &change);
+        PQfreemem(row);
+        row = NULL;
+        if (s != 0) { rc = s; goto drain_keep; }
+        rows++;
+        if (progress && rows % 10000 == 0) progress(ctx, rows);
+        if (stop && atomic_load(stop)) {
+            snprintf(err, errlen, "stopped while copying %s.%s", t->schema, t->name);
+            goto drain;
+        }
+    }
+    if (n == -2) {
+        snprintf(err, errlen, "copying %s.%s: %s", t->schema, t->name, PQerrorMessage(c));
+        goto out;
+    }
+    r = PQgetResult(c);
+    if (PQresultStatus(r) != PGRES_COMMAND_OK) {
+        snprintf(err, errlen, "copying %s.%s: %s", t->schema, t->name, PQresultErrorMessage(r));
+        PQclear(r);
+        goto out;
+    }
+    PQclear(r);
+    while ((r = PQgetResult(c))) PQclear(r);
+    rc = 0;
+    goto out;
+drain:
+    rc = -1;
+drain_keep:
+    /* Abandon the COPY: the caller closes or rolls back this connection. */
+    if (row) PQfreemem(row);
+    row = NULL;
+out:
+    if (row) PQfreemem(row);
+    if (rows_out) *rows_out = rows;
+    free(vals);
+    free(sql);
+    return rc;
+}

@@ -1,0 +1,118 @@
+/* runtime.c — start and stop the integrations of a config (see runtime.h). */
+#include "runtime/runtime.h"
+
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "runtime/integ.h"
+#include "runtime/lock.h"
+
+struct runtime {
+    struct integ *integs;
+    struct lock **locks;
+    int n;
+};
+
+void runtime_actor(const char *what, char *buf, size_t len)
+{
+    const char *user = getenv("USER");
+    struct passwd *pw = getpwuid(getuid());
+    if (pw && pw->pw_name) user = pw->pw_name;
+    if (!user) user = "?";
+    /* SSH_CLIENT="10.0.0.7 51234 22"; SSH_CONNECTION="10.0.0.7 51234 10.0.0.1 22" */
+    const char *ssh = getenv("SSH_CLIENT");
+    if (!ssh || !*ssh) ssh = getenv("SSH_CONNECTION");
+    char addr[64] = "";
+    if (ssh && *ssh) {
+        size_t n = strcspn(ssh, " ");
+        if (n >= sizeof addr) n = sizeof addr - 1;
+        memcpy(addr, ssh, n);
+        addr[n] = '\0';
+    }
+    if (addr[0])
+        snprintf(buf, len, "%s%s%s from %s", what ? what : "", what ? " by " : "", user, addr);
+    else
+        snprintf(buf, len, "%s%s%s", what ? what : "", what ? " by " : "", user);
+}
+
+int runtime_start(struct runtime **out, const struct config *cfg,
+                  const struct runtime_opts *o, char *err, size_t errlen)
+{
+    *out = NULL;
+    struct runtime *rt = calloc(1, sizeof *rt);
+    if (!rt) goto oom;
+    rt->integs = calloc((size_t)cfg->nintegrations + 1, sizeof *rt->integs);
+    rt->locks = calloc((size_t)cfg->nintegrations + 1, sizeof *rt->locks);
+    if (!rt->integs || !rt->locks) goto oom;
+
+    for (int i = 0; i < cfg->nintegrations; i++) {
+        const struct config_integration *ci = &cfg->integrations[i];
+        if (o->only && strcmp(o->only, ci->name) != 0) continue;
+        char lerr[512];
+        if (lock_acquire(&rt->locks[rt->n], cfg->state_dir, ci->name,
+                         o->actor ? o->actor : "zetl", lerr, sizeof lerr) != 0) {
+            snprintf(err, errlen, "%s", lerr);
+            goto fail;
+        }
+        struct integ *in = &rt->integs[rt->n++];
+        in->cfg = ci;
+        in->root = cfg;
+        in->rt = rt;
+        in->log_stderr = o->log_stderr;
+        snprintf(in->actor, sizeof in->actor, "%s", o->actor ? o->actor : "zetl");
+    }
+    if (rt->n == 0) {
+        snprintf(err, errlen, o->only ? "no integration named \"%s\" in the config"
+                                      : "the config has no integrations%s", o->only ? o->only : "");
+        goto fail;
+    }
+    for (int i = 0; i < rt->n; i++) {
+        struct integ *in = &rt->integs[i];
+        if (pthread_create(&in->thread, NULL, integ_main, in) != 0) {
+            snprintf(err, errlen, "integration %s: cannot start its thread", in->cfg->name);
+            runtime_stop(rt);
+            runtime_free(rt);
+            return -1;
+        }
+        in->started = 1;
+    }
+    *out = rt;
+    return 0;
+oom:
+    snprintf(err, errlen, "out of memory starting the runtime");
+fail:
+    runtime_free(rt);
+    return -1;
+}
+
+void runtime_stop(struct runtime *rt)
+{
+    if (!rt) return;
+    for (int i = 0; i < rt->n; i++) atomic_store(&rt->integs[i].stop, 1);
+    for (int i = 0; i < rt->n; i++)
+        if (rt->integs[i].started) {
+            pthread_join(rt->integs[i].thread, NULL);
+            rt->integs[i].started = 0;
+        }
+}
+
+int runtime_alive(struct runtime *rt)
+{
+    int n = 0;
+    for (int i = 0; rt && i < rt->n; i++)
+        if (rt->integs[i].started && !atomic_load(&rt->integs[i].done)) n++;
+    return n;
+}
+
+void runtime_free(struct runtime *rt)
+{
+    if (!rt) return;
+    runtime_stop(rt);
+    for (int i = 0; rt->locks && i < rt->n; i++) lock_release(rt->locks[i]);
+    free(rt->locks);
+    free(rt->integs);
+    free(rt);
+}

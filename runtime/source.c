@@ -1,0 +1,545 @@
+/* source.c — the runtime's view of a source, per kind (see source.h). */
+#include "runtime/source.h"
+
+#include <libpq-fe.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "runtime/integ.h"
+#include "runtime/mysql/conn.h"
+#include "runtime/mysql/replica.h"
+#include "runtime/mysql/schema.h"
+#include "runtime/mysql/snapshot.h"
+#include "runtime/pg/decoder.h"
+#include "runtime/pg/pgcopy.h"
+#include "runtime/pg/stream.h"
+
+void source_free_tables(struct ztable **defs, int n)
+{
+    for (int i = 0; i < n; i++) ztable_free(defs[i]);
+    free(defs);
+}
+
+/* ---- PostgreSQL ---------------------------------------------------------------- */
+
+/* Append key='value' with ' and \ escaped, as libpq's conninfo wants. */
+static int kv(char *buf, size_t len, size_t *used, const char *key, const char *value)
+{
+    if (!value) return 0;
+    size_t u = *used;
+    int n = snprintf(buf + u, len - u, "%s%s='", u ? " " : "", key);
+    if (n < 0 || (size_t)n >= len - u) return -1;
+    u += (size_t)n;
+    for (const char *p = value; *p; p++) {
+        if (u + 3 >= len) return -1;
+        if (*p == '\'' || *p == '\\') buf[u++] = '\\';
+        buf[u++] = *p;
+    }
+    if (u + 2 >= len) return -1;
+    buf[u++] = '\'';
+    buf[u] = '\0';
+    *used = u;
+    return 0;
+}
+
+int source_pg_conninfo(const struct integ *in, char *buf, size_t len, char *err, size_t errlen)
+{
+    const struct config_source *s = &in->cfg->source;
+    char password[4096], perr[512], port[16];
+    if (config_password(s, 10000, password, sizeof password, perr, sizeof perr) != 0) {
+        snprintf(err, errlen, "source %s: %s", in->cfg->name, perr);
+        return -1;
+    }
+    static const char *const sslmode[] = {"disable", "prefer", "require", "verify-full"};
+    snprintf(port, sizeof port, "%d", s->port);
+    size_t used = 0;
+    buf[0] = '\0';
+    int rc = kv(buf, len, &used, "host", s->host) | kv(buf, len, &used, "port", port) |
+             kv(buf, len, &used, "dbname", s->database) | kv(buf, len, &used, "user", s->user) |
+             kv(buf, len, &used, "password", password[0] ? password : NULL) |
+             kv(buf, len, &used, "sslmode", sslmode[s->tls]) |
+             kv(buf, len, &used, "connect_timeout", "10") |
+             kv(buf, len, &used, "application_name", "zetl");
+    memset(password, 0, sizeof password);
+    if (rc) {
+        snprintf(err, errlen, "source %s: connection settings too long", in->cfg->name);
+        return -1;
+    }
+    return 0;
+}
+
+static PGconn *pg_sql_connect(const struct integ *in, char *err, size_t errlen)
+{
+    char ci[8192];
+    if (source_pg_conninfo(in, ci, sizeof ci, err, errlen) != 0) return NULL;
+    PGconn *c = PQconnectdb(ci);
+    memset(ci, 0, sizeof ci);
+    if (PQstatus(c) != CONNECTION_OK) {
+        snprintf(err, errlen, "source %s: cannot connect to postgres://%s:%d/%s as %s: %s",
+                 in->cfg->name, in->cfg->source.host, in->cfg->source.port,
+                 in->cfg->source.database, in->cfg->source.user, PQerrorMessage(c));
+        size_t n = strlen(err);
+        while (n && (err[n - 1] == '\n' || err[n - 1] == ' ')) err[--n] = '\0';
+        PQfinish(c);
+        return NULL;
+    }
+    PGresult *r = PQexec(c, "SET DateStyle = ISO; SET IntervalStyle = postgres; SET TimeZone = 'UTC';"
+                            " SET extra_float_digits = 3; SET bytea_output = hex");
+    PQclear(r);
+    return c;
+}
+
+static int schema_configured(const struct config_source *s, const char *schema)
+{
+    for (int i = 0; i < s->nschemas; i++)
+        if (strcmp(s->schemas[i], schema) == 0) return 1;
+    return 0;
+}
+
+/* Definition of one relation from the catalog, typed like the stream's. */
+static int pg_table_def(PGconn *c, struct pgcatalog *cat, const char *schema, const char *name,
+                        const char *oid, const struct config_tables *tables, struct ztable **out,
+                        char *err, size_t errlen)
+{
+    const char *params[1] = {oid};
+    PGresult *r = PQexecParams(c,
+        "SELECT a.attname, a.atttypid, a.atttypmod FROM pg_attribute a"
+        " WHERE a.attrelid = $1::oid AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum",
+        1, NULL, params, NULL, NULL, 0);
+    if (PQresultStatus(r) != PGRES_TUPLES_OK) {
+        snprintf(err, errlen, "reading the columns of %s.%s: %s", schema, name, PQresultErrorMessage(r));
+        PQclear(r);
+        return -1;
+    }
+    int n = PQntuples(r), k = 0;
+    struct ztable *t = calloc(1, sizeof *t);
+    uint32_t *oids = calloc((size_t)n + 1, sizeof *oids);
+    int32_t *mods = calloc((size_t)n + 1, sizeof *mods);
+    if (t) t->cols = calloc((size_t)n + 1, sizeof *t->cols);
+    if (!t || !oids || !mods || !t->cols) goto oom;
+    t->schema = strdup(schema);
+    t->name = strdup(name);
+    t->id = strtoull(oid, NULL, 10);
+    for (int i = 0; i < n; i++) {
+        const char *col = PQgetvalue(r, i, 0);
+        char full[1024];
+        snprintf(full, sizeof full, "%s.%s.%s", schema, name, col);
+        int skip = 0;
+        for (int e = 0; e < tables->nexclude_columns; e++)
+            if (config_like(tables->exclude_columns[e], full)) skip = 1;
+        if (skip) continue;
+        struct zcolumn *zc = &t->cols[k];
+        zc->name = strdup(col);
+        oids[k] = (uint32_t)strtoul(PQgetvalue(r, i, 1), NULL, 10);
+        mods[k] = (int32_t)strtol(PQgetvalue(r, i, 2), NULL, 10);
+        char tn[256];
+        zc->nullable = 1;
+        zc->length = -1;
+        if (pgdec_builtin_type(oids[k], mods[k], zc, tn, sizeof tn) == 0) {
+            zc->source_type = strdup(tn);
+        } else {
+            zc->type = ZT_OTHER;
+            zc->source_type = strdup("text");
+        }
+        if (!zc->name || !zc->source_type) goto oom;
+        k++;
+    }
+    t->ncols = k;
+    PQclear(r);
+    r = NULL;
+    if (pgcatalog_resolve(cat, t, oids, mods, err, errlen) != 0) goto fail;
+    free(oids);
+    free(mods);
+    *out = t;
+    return 0;
+oom:
+    snprintf(err, errlen, "out of memory reading %s.%s", schema, name);
+fail:
+    if (r) PQclear(r);
+    if (t) { if (!t->cols) t->ncols = 0; else t->ncols = k; }
+    ztable_free(t);
+    free(oids);
+    free(mods);
+    return -1;
+}
+
+static int pg_load_tables(struct integ *in, struct ztable ***defs, int *ndefs, char *err, size_t errlen)
+{
+    PGconn *c = pg_sql_connect(in, err, errlen);
+    if (!c) return -1;
+    int rc = -1, n = 0;
+    struct ztable **v = NULL;
+    struct pgcatalog *cat = pgcatalog_new(c);
+    PGresult *r = PQexec(c,
+        "SELECT n.nspname, c.relname, c.oid::text FROM pg_class c"
+        " JOIN pg_namespace n ON n.oid = c.relnamespace"
+        " WHERE c.relkind IN ('r', 'p') AND NOT c.relispartition"
+        "   AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg\\_%'"
+        " ORDER BY 1, 2");
+    if (!cat || PQresultStatus(r) != PGRES_TUPLES_OK) {
+        snprintf(err, errlen, "source %s: listing tables: %s", in->cfg->name,
+                 cat ? PQresultErrorMessage(r) : "out of memory");
+        goto out;
+    }
+    v = calloc((size_t)PQntuples(r) + 1, sizeof *v);
+    if (!v) goto out;
+    for (int i = 0; i < PQntuples(r); i++) {
+        const char *s = PQgetvalue(r, i, 0), *t = PQgetvalue(r, i, 1);
+        if (!schema_configured(&in->cfg->source, s) || !config_table_selected(&in->cfg->tables, s, t))
+            continue;
+        char e[512];
+        if (pg_table_def(c, cat, s, t, PQgetvalue(r, i, 2), &in->cfg->tables, &v[n], e, sizeof e) != 0) {
+            snprintf(err, errlen, "source %s: %s", in->cfg->name, e);
+            goto out;
+        }
+        n++;
+    }
+    *defs = v;
+    *ndefs = n;
+    v = NULL;
+    rc = 0;
+out:
+    if (v) source_free_tables(v, n);
+    PQclear(r);
+    pgcatalog_free(cat);
+    PQfinish(c);
+    return rc;
+}
+
+static int pg_snapshot(struct integ *in, const struct zsink *sink, struct zpos *pos,
+                       char *err, size_t errlen)
+{
+    const struct config_source *s = &in->cfg->source;
+    char e[1024], ci[8192], snap[128];
+    int rc = -1;
+    uint64_t lsn = 0;
+    struct pgstream *st = NULL;
+    PGconn *sql = pg_sql_connect(in, err, errlen), *copy = NULL;
+    struct pgstream_table *pt = calloc((size_t)in->ntables + 1, sizeof *pt);
+    if (!sql || !pt) goto out;
+    for (int i = 0; i < in->ntables; i++) {
+        pt[i].schema = in->tables[i].def->schema;
+        pt[i].name = in->tables[i].def->name;
+    }
+    if (pgstream_publication_ensure(sql, s->publication, pt, in->ntables, e, sizeof e) != 0) {
+        snprintf(err, errlen, "source %s: publication %s: %s", in->cfg->name, s->publication, e);
+        goto out;
+    }
+    /* A slot from a copy that never finished has no checkpoint behind it: start over. */
+    if (pgstream_slot_drop_sql(sql, s->slot, e, sizeof e) != 0) {
+        snprintf(err, errlen, "source %s: dropping the unfinished slot %s: %s", in->cfg->name, s->slot, e);
+        goto out;
+    }
+    if (source_pg_conninfo(in, ci, sizeof ci, err, errlen) != 0) goto out;
+    st = pgstream_connect(ci, e, sizeof e);
+    copy = PQconnectdb(ci);
+    memset(ci, 0, sizeof ci);
+    if (!st || PQstatus(copy) != CONNECTION_OK) {
+        snprintf(err, errlen, "source %s: %s", in->cfg->name, st ? PQerrorMessage(copy) : e);
+        goto out;
+    }
+    if (pgstream_create_slot(st, s->slot, 0, snap, sizeof snap, &lsn) != 0) {
+        snprintf(err, errlen, "source %s: creating slot %s: %s", in->cfg->name, s->slot, pgstream_error(st));
+        goto out;
+    }
+    PGresult *r = PQexec(copy, "SET DateStyle = ISO; SET IntervalStyle = postgres; SET TimeZone = 'UTC';"
+                               " SET extra_float_digits = 3; SET bytea_output = hex");
+    PQclear(r);
+    if (pgcopy_begin(copy, snap, e, sizeof e) != 0) {
+        snprintf(err, errlen, "source %s: %s", in->cfg->name, e);
+        goto out;
+    }
+    for (int i = 0; i < in->ntables; i++) {
+        int64_t rows = 0;
+        int c = pgcopy_table(copy, in->tables[i].def, sink, NULL, NULL, &in->stop, &rows, e, sizeof e);
+        if (c != 0) {
+            if (c == -1) snprintf(err, errlen, "source %s: %s", in->cfg->name, e);
+            rc = c;
+            goto out;
+        }
+    }
+    r = PQexec(copy, "COMMIT");
+    PQclear(r);
+    memset(pos, 0, sizeof *pos);
+    pos->kind = ZPOS_LSN;
+    pos->offset = lsn;
+    rc = 0;
+out:
+    free(pt);
+    if (copy) PQfinish(copy);
+    pgstream_close(st);
+    if (sql) PQfinish(sql);
+    return rc;
+}
+
+static int pg_stream(struct integ *in, const struct zsink *sink, char *err, size_t errlen)
+{
+    const struct config_source *s = &in->cfg->source;
+    char ci[8192], e[1024];
+    int rc = -1;
+    struct pgstream *st = NULL;
+    struct pgdec *dec = NULL;
+    struct pgcatalog *cat = NULL;
+    PGconn *sql = pg_sql_connect(in, err, errlen);
+    if (!sql) return -1;
+    if (source_pg_conninfo(in, ci, sizeof ci, err, errlen) != 0) goto out;
+    st = pgstream_connect(ci, e, sizeof e);
+    memset(ci, 0, sizeof ci);
+    if (!st) {
+        snprintf(err, errlen, "source %s: %s", in->cfg->name, e);
+        goto out;
+    }
+    /* The slot must still exist: without it the changes since the checkpoint are gone. */
+    const char *params[1] = {s->slot};
+    PGresult *r = PQexecParams(sql, "SELECT 1 FROM pg_replication_slots WHERE slot_name = $1",
+                               1, NULL, params, NULL, NULL, 0);
+    int have_slot = PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1;
+    PQclear(r);
+    if (!have_slot) {
+        snprintf(err, errlen,
+                 "source %s: replication slot %s no longer exists (dropped, or invalidated by max_slot_wal_keep_size); the changes since checkpoint %X/%X are gone, so every table must be resynced",
+                 in->cfg->name, s->slot, (unsigned)(in->resume.offset >> 32), (unsigned)in->resume.offset);
+        rc = SOURCE_POSITION_LOST;
+        goto out;
+    }
+    dec = pgdec_new(sink);
+    cat = pgcatalog_new(sql);
+    if (!dec || !cat) {
+        snprintf(err, errlen, "source %s: out of memory", in->cfg->name);
+        goto out;
+    }
+    pgdec_set_resolver(dec, pgcatalog_resolve, cat);
+    const char *pubs[1] = {s->publication};
+    if (pgstream_start(st, s->slot, in->resume.offset, pubs, 1) != 0) {
+        snprintf(err, errlen, "source %s: %s", in->cfg->name, pgstream_error(st));
+        goto out;
+    }
+    struct pgstream_loop loop = {
+        .dec = dec, .flushed_lsn = &in->flushed_lsn, .stop = &in->stop_reader,
+        .status_interval_ms = 1000, .poll_ms = 200,
+    };
+    rc = pgstream_run(st, &loop);
+    if (rc == -1) snprintf(err, errlen, "source %s: %s", in->cfg->name, pgstream_error(st));
+out:
+    pgstream_close(st);
+    pgdec_free(dec);
+    pgcatalog_free(cat);
+    PQfinish(sql);
+    return rc;
+}
+
+static int pg_drop(struct integ *in, char *err, size_t errlen)
+{
+    char e[1024];
+    PGconn *sql = pg_sql_connect(in, err, errlen);
+    if (!sql) return -1;
+    int rc = 0;
+    if (pgstream_slot_drop_sql(sql, in->cfg->source.slot, e, sizeof e) != 0) {
+        snprintf(err, errlen, "source %s: dropping slot %s: %s", in->cfg->name, in->cfg->source.slot, e);
+        rc = -1;
+    } else if (pgstream_publication_drop(sql, in->cfg->source.publication, e, sizeof e) != 0) {
+        snprintf(err, errlen, "source %s: dropping publication %s: %s", in->cfg->name,
+                 in->cfg->source.publication, e);
+        rc = -1;
+    }
+    PQfinish(sql);
+    return rc;
+}
+
+/* ---- MySQL / MariaDB ------------------------------------------------------------------ */
+
+static int my_load_tables(struct integ *in, struct ztable ***defs, int *n, char *err, size_t errlen)
+{
+    MYSQL *db = NULL;
+    char e[1024];
+    if (mysql_conn_open(&db, in->cfg->name, &in->cfg->source, 10, err, errlen) != 0) return -1;
+    int rc = mysql_schema_load(db, in->cfg, defs, n, e, sizeof e);
+    if (rc != 0) snprintf(err, errlen, "source %s: %s", in->cfg->name, e);
+    mysql_close(db);
+    return rc;
+}
+
+struct my_reader {
+    struct integ *in;
+    MYSQL *side;            /* catalog connection for DDL refreshes, opened on first use */
+};
+
+static int my_want_table(void *ctx, const char *schema, const char *table)
+{
+    const struct my_reader *r = ctx;
+    return integ_find_table(r->in, schema, table) != NULL ||
+           config_table_selected(&r->in->cfg->tables, schema, table);
+}
+
+static int my_table_def(void *ctx, const char *schema, const char *table, struct ztable **out)
+{
+    struct my_reader *r = ctx;
+    char e[1024];
+    if (!r->side && mysql_conn_open(&r->side, r->in->cfg->name, &r->in->cfg->source, 10, e, sizeof e) != 0)
+        return 1;           /* unknown: the decoder goes on with what the log says */
+    int rc = mysql_schema_load_one(r->side, NULL, schema, table, out, e, sizeof e);
+    return rc == 0 ? 0 : 1;
+}
+
+static void my_warn(void *ctx, const char *msg)
+{
+    struct my_reader *r = ctx;
+    /* The reader thread has no state-log handle: warnings go to stderr only. */
+    if (r->in->log_stderr) fprintf(stderr, "%s warning: %s\n", r->in->cfg->name, msg);
+}
+
+static int my_stream(struct integ *in, const struct zsink *sink, char *err, size_t errlen)
+{
+    struct my_reader r = {.in = in};
+    struct mysql_replica_opts o = {
+        .integration = in->cfg->name, .src = &in->cfg->source, .from = &in->resume,
+        .sink = sink, .stop = &in->stop_reader, .heartbeat_ms = 1000,
+        .ctx = &r, .warn = my_warn, .want_table = my_want_table, .table_def = my_table_def,
+    };
+    int rc = mysql_replica_run(&o, err, errlen);
+    if (r.side) mysql_close(r.side);
+    return rc == MYSQL_REPLICA_POSITION_LOST ? SOURCE_POSITION_LOST : rc;
+}
+
+struct my_copy {
+    struct integ *in;
+    const struct zsink *sink;
+};
+
+static int my_copy_row(void *ctx, const struct zrowchange *rc)
+{
+    struct my_copy *c = ctx;
+    return c->sink->row(c->sink->ctx, rc);
+}
+
+static void my_copy_warn(void *ctx, const char *msg)
+{
+    struct my_copy *c = ctx;
+    if (c->in->log_stderr) fprintf(stderr, "%s warning: %s\n", c->in->cfg->name, msg);
+}
+
+static int my_snapshot(struct integ *in, const struct zsink *sink, struct zpos *pos,
+                       char *err, size_t errlen)
+{
+    struct my_copy c = {.in = in, .sink = sink};
+    struct mysql_snapshot_opts o = {
+        .row = my_copy_row, .warn = my_copy_warn, .ctx = &c, .stop = &in->stop,
+    };
+    struct mysql_snapshot *s = NULL;
+    char e[1024];
+    if (mysql_snapshot_begin(&s, in->cfg, &o, e, sizeof e) != 0) {
+        snprintf(err, errlen, "source %s: %s", in->cfg->name, e);
+        return -1;
+    }
+    enum mysql_snapshot_mode mode;
+    mysql_snapshot_position(s, pos, &mode);
+    int rc = 0;
+    for (int i = 0; i < in->ntables && rc == 0; i++) {
+        uint64_t rows = 0;
+        rc = mysql_snapshot_copy(s, in->tables[i].def, &rows, e, sizeof e);
+        if (rc == MYSQL_SNAPSHOT_NO_TABLE) {
+            integ_log(in, STATELOG_WARNING, in->tables[i].source, "snapshot",
+                      "dropped at the source before it could be copied");
+            rc = 0;
+        } else if (rc != 0) {
+            snprintf(err, errlen, "source %s: %s", in->cfg->name, e);
+        }
+    }
+    mysql_snapshot_end(s);
+    return rc ? -1 : 0;
+}
+
+static int my_snapshot_table(struct integ *in, struct itable *t, const struct zsink *sink,
+                             struct zpos *pos, char *err, size_t errlen)
+{
+    struct my_copy c = {.in = in, .sink = sink};
+    struct mysql_snapshot_opts o = {
+        .row = my_copy_row, .warn = my_copy_warn, .ctx = &c, .stop = &in->stop,
+    };
+    enum mysql_snapshot_mode mode;
+    uint64_t rows = 0;
+    char e[1024];
+    int rc = mysql_snapshot_table(in->cfg, t->def, &o, pos, &mode, &rows, e, sizeof e);
+    if (rc != 0) {
+        snprintf(err, errlen, "source %s: %s", in->cfg->name, e);
+        return -1;
+    }
+    if (mode != MYSQL_SNAPSHOT_EXACT) pos->kind = ZPOS_NONE;   /* replay by key instead */
+    return 0;
+}
+
+/* One table inside a temporary slot's exported snapshot (dropped on disconnect). */
+static int pg_snapshot_table(struct integ *in, struct itable *t, const struct zsink *sink,
+                             struct zpos *pos, char *err, size_t errlen)
+{
+    char ci[8192], e[1024], snap[128], slot[64];
+    uint64_t lsn = 0;
+    int rc = -1;
+    if (source_pg_conninfo(in, ci, sizeof ci, err, errlen) != 0) return -1;
+    struct pgstream *st = pgstream_connect(ci, e, sizeof e);
+    PGconn *copy = PQconnectdb(ci);
+    memset(ci, 0, sizeof ci);
+    if (!st || PQstatus(copy) != CONNECTION_OK) {
+        snprintf(err, errlen, "source %s: %s", in->cfg->name, st ? PQerrorMessage(copy) : e);
+        goto out;
+    }
+    snprintf(slot, sizeof slot, "%.40s_resync", in->cfg->source.slot);
+    if (pgstream_create_slot(st, slot, 1, snap, sizeof snap, &lsn) != 0) {
+        snprintf(err, errlen, "source %s: %s", in->cfg->name, pgstream_error(st));
+        goto out;
+    }
+    PGresult *r = PQexec(copy, "SET DateStyle = ISO; SET IntervalStyle = postgres; SET TimeZone = 'UTC';"
+                               " SET extra_float_digits = 3; SET bytea_output = hex");
+    PQclear(r);
+    if (pgcopy_begin(copy, snap, e, sizeof e) != 0 ||
+        pgcopy_table(copy, t->def, sink, NULL, NULL, &in->stop, NULL, e, sizeof e) != 0) {
+        snprintf(err, errlen, "source %s: %s", in->cfg->name, e);
+        goto out;
+    }
+    PQclear(PQexec(copy, "COMMIT"));
+    /* A slot's consistent point is not a commit boundary of the stream, so the
+     * stream replays this table's changes by key instead of skipping them. */
+    memset(pos, 0, sizeof *pos);
+    rc = 0;
+out:
+    if (copy) PQfinish(copy);
+    pgstream_close(st);
+    return rc;
+}
+
+/* ---- dispatch --------------------------------------------------------------------------- */
+
+int source_load_tables(struct integ *in, struct ztable ***defs, int *n, char *err, size_t errlen)
+{
+    *defs = NULL;
+    *n = 0;
+    return in->cfg->source.kind == SOURCE_MYSQL ? my_load_tables(in, defs, n, err, errlen)
+                                                : pg_load_tables(in, defs, n, err, errlen);
+}
+
+int source_snapshot(struct integ *in, const struct zsink *sink, struct zpos *pos,
+                    char *err, size_t errlen)
+{
+    if (in->cfg->source.kind == SOURCE_POSTGRES)
+        return pg_snapshot(in, sink, pos, err, errlen);
+    return my_snapshot(in, sink, pos, err, errlen);
+}
+
+int source_snapshot_table(struct integ *in, struct itable *t, const struct zsink *sink,
+                          struct zpos *pos, char *err, size_t errlen)
+{
+    return in->cfg->source.kind == SOURCE_MYSQL ? my_snapshot_table(in, t, sink, pos, err, errlen)
+                                                : pg_snapshot_table(in, t, sink, pos, err, errlen);
+}
+
+int source_stream(struct integ *in, const struct zsink *sink, char *err, size_t errlen)
+{
+    return in->cfg->source.kind == SOURCE_MYSQL ? my_stream(in, sink, err, errlen)
+                                                : pg_stream(in, sink, err, errlen);
+}
+
+int source_drop(struct integ *in, char *err, size_t errlen)
+{
+    return in->cfg->source.kind == SOURCE_MYSQL ? 0 : pg_drop(in, err, errlen);
+}

@@ -1,0 +1,49 @@
+/*
+ * source.h — what the runtime asks of a source, whatever its kind.
+ *
+ *   source_load_tables   the selected tables and their definitions (catalog)
+ *   source_snapshot      the initial copy, rows through sink->row (ZOP_INSERT),
+ *                        and the position where the stream continues with no
+ *                        gap and no duplicate
+ *   source_stream        the change stream from in->resume into a sink, until
+ *                        in->stop_reader (the reader thread's body)
+ *   source_drop          delete: drop what zetl made on the source (the
+ *                        PostgreSQL slot and publication); target data stays
+ *
+ * MySQL/MariaDB: runtime/mysql (schema, snapshot, replica). PostgreSQL:
+ * runtime/pg (catalog, pgcopy in the slot's exported snapshot, stream).
+ * Thread: the caller's (supervisor, or the reader for source_stream).
+ */
+#ifndef ZETL_SOURCE_H
+#define ZETL_SOURCE_H
+
+#include <stddef.h>
+
+#include "runtime/change.h"
+
+struct integ;
+
+/* source_stream's result when the source log no longer has in->resume. */
+#define SOURCE_POSITION_LOST (-2)
+
+int  source_load_tables(struct integ *in, struct ztable ***defs, int *n, char *err, size_t errlen);
+void source_free_tables(struct ztable **defs, int n);
+int  source_snapshot(struct integ *in, const struct zsink *sink, struct zpos *pos,
+                     char *err, size_t errlen);
+/* One table again, in its own consistent read (resync). *pos: the exact
+ * position the copy reflects, or kind ZPOS_NONE when the source cannot say
+ * exactly (then the stream replays the table's changes by key). */
+struct itable;
+int  source_snapshot_table(struct integ *in, struct itable *t, const struct zsink *sink,
+                           struct zpos *pos, char *err, size_t errlen);
+int  source_stream(struct integ *in, const struct zsink *sink, char *err, size_t errlen);
+int  source_drop(struct integ *in, char *err, size_t errlen);
+
+/*
+ * libpq conninfo for a PostgreSQL source (host, port, dbname, user, the
+ * password from config_password, sslmode from tls), values quoted. Holds a
+ * secret: never print it. 0, or -1 with err.
+ */
+int  source_pg_conninfo(const struct integ *in, char *buf, size_t len, char *err, size_t errlen);
+
+#endif

@@ -1,0 +1,208 @@
+/*
+ * supervisor.c — one integration's lifecycle: state machine, retries with
+ * exponential backoff and jitter, commands, logging (see integ.h).
+ *
+ *   creating → snapshotting → active ⇄ paused;  failed (retrying, reason
+ *   shown) → back to snapshotting/active;  deleting → deleted.
+ *
+ * Every round starts from the target's checkpoint, so a failure anywhere
+ * (source, target, this process) resumes with nothing lost and nothing
+ * applied twice.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "runtime/integ.h"
+#include "runtime/target/target.h"
+
+#define BACKOFF_MIN_MS 1000
+#define BACKOFF_MAX_MS 60000
+
+void integ_log(struct integ *in, enum statelog_level lvl, const char *table,
+               const char *kind, const char *fmt, ...)
+{
+    char msg[2048];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    if (in->log_stderr) {
+        static const char *const lv[] = {"info", "warning", "error"};
+        char ts[32];
+        time_t now = time(NULL);
+        struct tm tm;
+        gmtime_r(&now, &tm);
+        strftime(ts, sizeof ts, "%Y-%m-%dT%H:%M:%SZ", &tm);
+        fprintf(stderr, "%s %s %s%s%s: %s\n", ts, lv[lvl], in->cfg->name, table ? " " : "",
+                table ? table : "", msg);
+    }
+    if (in->sl)
+        statelog_record_event(in->sl, lvl, in->cfg->name, table, kind, NULL, "%s", msg);
+}
+
+void integ_set_state(struct integ *in, const char *state, const char *reason, const char *actor)
+{
+    if (strcmp(in->state, state) == 0 && !reason) return;
+    if (in->log_stderr) {
+        char ts[32];
+        time_t now = time(NULL);
+        struct tm tm;
+        gmtime_r(&now, &tm);
+        strftime(ts, sizeof ts, "%Y-%m-%dT%H:%M:%SZ", &tm);
+        fprintf(stderr, "%s %s %s: %s -> %s%s%s\n", ts, strcmp(state, "failed") == 0 ? "error" : "info",
+                in->cfg->name, in->state[0] ? in->state : "(new)", state, reason ? ": " : "",
+                reason ? reason : "");
+    }
+    if (in->sl &&
+        statelog_record_transition(in->sl, in->cfg->name, NULL, in->state[0] ? in->state : NULL,
+                                   state, reason, actor ? actor : in->actor) != 0 &&
+        in->log_stderr)
+        fprintf(stderr, "%s: state log: %s\n", in->cfg->name, statelog_error(in->sl));
+    snprintf(in->state, sizeof in->state, "%s", state);
+}
+
+void integ_set_table_state(struct integ *in, struct itable *t, const char *state,
+                           const char *reason, const char *actor)
+{
+    if (strcmp(t->state, state) == 0 && !reason) return;
+    if (in->sl)
+        statelog_record_transition(in->sl, in->cfg->name, t->source, t->state[0] ? t->state : NULL,
+                                   state, reason, actor ? actor : in->actor);
+    if (in->log_stderr && (strcmp(state, "failed") == 0 || strcmp(state, "resync_required") == 0))
+        fprintf(stderr, "%s %s: table %s -> %s%s%s\n", in->cfg->name, "warning", t->source, state,
+                reason ? ": " : "", reason ? reason : "");
+    snprintf(t->state, sizeof t->state, "%s", state);
+}
+
+/* Sleep up to ms, waking early on stop or a command; returns ROUND_* or -1. */
+static int wait_interruptible(struct integ *in, int ms)
+{
+    for (int waited = 0; waited < ms; waited += 200) {
+        if (atomic_load(&in->stop)) return ROUND_STOPPED;
+        int r = integ_poll_commands(in);
+        if (r >= 0) return r;
+        struct timespec ts = {0, 200 * 1000000L};
+        nanosleep(&ts, NULL);
+    }
+    return -1;
+}
+
+static void describe_source(const struct config_integration *c, char *buf, size_t len)
+{
+    snprintf(buf, len, "%s://%s:%d", c->source.kind == SOURCE_MYSQL ? "mysql" : "postgres",
+             c->source.host, c->source.port);
+}
+
+static int open_log(struct integ *in)
+{
+    char path[4096], err[512];
+    snprintf(path, sizeof path, "%s/%s", in->root->state_dir, STATELOG_FILENAME);
+    if (statelog_open(&in->sl, path, err, sizeof err) != 0) {
+        fprintf(stderr, "%s: cannot open the state log: %s\n", in->cfg->name, err);
+        return -1;
+    }
+    /* Carry the state the log holds (e.g. paused) across restarts. */
+    struct statelog_integration *v = NULL;
+    size_t n = 0;
+    if (statelog_list_integrations(in->sl, in->cfg->name, &v, &n) == 0 && n == 1 && v[0].state)
+        snprintf(in->state, sizeof in->state, "%s", v[0].state);
+    statelog_free_integrations(v, n);
+
+    char src[256], tgt[512];
+    describe_source(in->cfg, src, sizeof src);
+    config_redact(in->cfg->target.kind == TARGET_HTTP ? in->cfg->target.url : in->cfg->target.dsn,
+                  tgt, sizeof tgt);
+    struct statelog_integration row = {
+        .name = (char *)in->cfg->name, .state = in->state[0] ? NULL : "creating",
+        .source = src, .target = tgt, .lag_ms = -1, .bytes_behind = -1,
+    };
+    if (!in->state[0]) snprintf(in->state, sizeof in->state, "creating");
+    if (statelog_upsert_integration(in->sl, &row) != 0) {
+        fprintf(stderr, "%s: state log: %s\n", in->cfg->name, statelog_error(in->sl));
+        return -1;
+    }
+    return 0;
+}
+
+/* Wait in `paused` until resume (→ -1), stop or delete. */
+static int stay_paused(struct integ *in)
+{
+    for (;;) {
+        int r = wait_interruptible(in, 1000);
+        if (r == ROUND_DELETED) return integ_finish_delete(in) == ROUND_DELETED ? r : -1;
+        if (r == ROUND_STOPPED) return r;
+        if (r == ROUND_ERROR || r == ROUND_POSITION_LOST) return -1;  /* resume */
+        if (strcmp(in->state, "paused") != 0) return -1;
+    }
+}
+
+void *integ_main(void *arg)
+{
+    struct integ *in = arg;
+    int backoff = BACKOFF_MIN_MS;
+    unsigned seed = (unsigned)time(NULL) ^ (unsigned)(uintptr_t)in;
+    if (open_log(in) != 0) goto out;
+    integ_log(in, STATELOG_INFO, NULL, "start", "started (%s)", in->actor);
+
+    while (!atomic_load(&in->stop)) {
+        if (strcmp(in->state, "deleted") == 0) break;
+        if (strcmp(in->state, "paused") == 0) {
+            int r = stay_paused(in);
+            if (r == ROUND_STOPPED) break;
+            if (r == ROUND_DELETED) goto out;
+            continue;
+        }
+        int r = integ_snapshot(in);             /* no-op when a checkpoint exists */
+        if (r < 0) r = integ_stream(in);
+        if (in->tgt && r != ROUND_STOPPED && r != ROUND_PAUSED) {
+            target_close(in->tgt);
+            in->tgt = NULL;
+        }
+        if (r == ROUND_RESYNC) {
+            r = integ_resync(in);
+            if (r < 0) continue;
+        }
+        if (r == ROUND_DELETED) {
+            if (integ_finish_delete(in) == ROUND_DELETED) goto out;
+            r = ROUND_ERROR;
+        }
+        switch (r) {
+        case ROUND_STOPPED: goto stopped;
+        case ROUND_PAUSED: backoff = BACKOFF_MIN_MS; continue;
+        case ROUND_POSITION_LOST:
+            integ_set_state(in, "failed", in->err, NULL);
+            for (int i = 0; i < in->ntables; i++)
+                integ_set_table_state(in, &in->tables[i], "resync_required",
+                                      "the source log no longer has the checkpoint position", NULL);
+            break;
+        default:
+            integ_set_state(in, "failed", in->err[0] ? in->err : "unknown error", NULL);
+            break;
+        }
+        int jitter = (int)(rand_r(&seed) % (unsigned)(backoff / 4 + 1));
+        integ_log(in, STATELOG_WARNING, NULL, "retry", "retrying in %d ms", backoff + jitter);
+        int w = wait_interruptible(in, backoff + jitter);
+        if (w == ROUND_STOPPED) break;
+        if (w == ROUND_DELETED) {
+            if (integ_finish_delete(in) == ROUND_DELETED) goto out;
+            continue;
+        }
+        if (w == ROUND_PAUSED || w == ROUND_RESYNC) continue;
+        backoff = backoff * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : backoff * 2;
+    }
+stopped:
+    integ_log(in, STATELOG_INFO, NULL, "stop", "stopped");
+out:
+    if (in->tgt) target_close(in->tgt);
+    in->tgt = NULL;
+    integ_free_tables(in);
+    statelog_close(in->sl);
+    in->sl = NULL;
+    atomic_store(&in->done, 1);
+    return NULL;
+}
