@@ -1,0 +1,630 @@
+/*
+ * pg.c — the libpq target: connection, session set-up, errors with fixes,
+ * transactions with the checkpoint, table creation/comparison and DDL
+ * helpers (see target.h). Applying a batch is in pg_apply.c.
+ */
+#include "runtime/target/target_int.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+/* ---- messages ------------------------------------------------------------------ */
+
+/* host/port/dbname/user from a conninfo or URI; never the password. */
+static int redact_dsn(const char *dsn, char *buf, size_t len)
+{
+    char *perr = NULL;
+    PQconninfoOption *opts = PQconninfoParse(dsn ? dsn : "", &perr);
+    if (!opts) {
+        PQfreemem(perr);      /* may quote the DSN, password included: not shown */
+        snprintf(buf, len, "(unparsable dsn)");
+        return -1;
+    }
+    static const char *const keep[] = { "host", "hostaddr", "port", "dbname", "user" };
+    size_t o = 0;
+    buf[0] = 0;
+    for (size_t k = 0; k < sizeof keep / sizeof *keep; k++)
+        for (PQconninfoOption *p = opts; p->keyword; p++)
+            if (strcmp(p->keyword, keep[k]) == 0 && p->val && *p->val && o < len) {
+                int n = snprintf(buf + o, len - o, "%s%s=%s", o ? " " : "", p->keyword, p->val);
+                if (n > 0) o += (size_t)n;
+            }
+    if (!buf[0]) snprintf(buf, len, "(defaults)");
+    PQconninfoFree(opts);
+    return 0;
+}
+
+static const char *fix_for(const char *state)
+{
+    if (!state) return NULL;
+    if (strcmp(state, "42501") == 0)
+        return "grant the target user CREATE on the database and USAGE, CREATE on the schema, or make it the tables' owner";
+    if (strcmp(state, "42P01") == 0)
+        return "the target table is missing: resync the table (it will be re-created)";
+    if (strcmp(state, "42703") == 0)
+        return "a column is missing in the target table: let zetl add it (table diff) or resync the table";
+    if (strcmp(state, "22001") == 0 || strcmp(state, "22003") == 0)
+        return "a source value does not fit the target column: widen the column or resync the table";
+    if (strcmp(state, "23505") == 0)
+        return "the target already holds a row with this key or a unique constraint the source lacks: drop the extra constraint, or resync the table";
+    if (strcmp(state, "23502") == 0)
+        return "the target column is NOT NULL but the source sent NULL: drop the NOT NULL or resync the table";
+    if (strcmp(state, "3D000") == 0)
+        return "create the target database, or fix dbname in the target dsn";
+    if (strcmp(state, "28P01") == 0 || strcmp(state, "28000") == 0)
+        return "check the user and password in the target dsn (and pg_hba.conf on the target)";
+    if (strncmp(state, "53", 2) == 0)
+        return "the target server is out of resources (disk, memory or connections): free some, zetl retries";
+    return NULL;
+}
+
+static void chomp(char *s)
+{
+    size_t n = strlen(s);
+    while (n && (s[n - 1] == '\n' || s[n - 1] == ' ')) s[--n] = 0;
+    for (char *p = s; *p; p++) if (*p == '\n' || *p == '\t') *p = ' ';
+}
+
+void tgt_seterr(struct target *t, PGresult *res, const char *what)
+{
+    char msg[600];
+    const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
+    const char *prim = res ? PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY) : NULL;
+    const char *detail = res ? PQresultErrorField(res, PG_DIAG_MESSAGE_DETAIL) : NULL;
+    if (prim)
+        snprintf(msg, sizeof msg, "%s%s%s", prim, detail ? " (" : "", detail ? detail : "");
+    else
+        snprintf(msg, sizeof msg, "%s", t->conn ? PQerrorMessage(t->conn) : "no connection");
+    if (detail && prim) {
+        size_t n = strlen(msg);
+        if (n + 1 < sizeof msg) { msg[n] = ')'; msg[n + 1] = 0; }
+    }
+    chomp(msg);
+    const char *fix = fix_for(state);
+    if (t->conn && PQstatus(t->conn) == CONNECTION_BAD)
+        fix = "the connection to the target was lost: zetl reconnects and resumes from the checkpoint";
+    snprintf(t->err, sizeof t->err, "target %s (%s): %s: %s%s%s", t->integration, t->desc,
+             what, msg, fix ? "; " : "", fix ? fix : "");
+}
+
+int tgt_exec(struct target *t, const char *sql, const char *what)
+{
+    PGresult *r = PQexec(t->conn, sql);
+    ExecStatusType st = PQresultStatus(r);
+    if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
+        tgt_seterr(t, r, what);
+        PQclear(r);
+        return -1;
+    }
+    PQclear(r);
+    return 0;
+}
+
+int tgt_stmt(void *ctx, const char *sql, int nparams, const char *const *values,
+             const int *lengths, int64_t *result)
+{
+    struct target *t = ctx;
+    PGresult *r = PQexecParams(t->conn, sql, nparams, NULL, values, lengths, NULL, 0);
+    ExecStatusType st = PQresultStatus(r);
+    if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
+        char what[200];
+        snprintf(what, sizeof what, "statement \"%.120s%s\"", sql, strlen(sql) > 120 ? "…" : "");
+        tgt_seterr(t, r, what);
+        PQclear(r);
+        return -1;
+    }
+    if (st == PGRES_TUPLES_OK)
+        *result = PQntuples(r) ? strtoll(PQgetvalue(r, 0, 0), NULL, 10) : 0;
+    else
+        *result = strtoll(PQcmdTuples(r), NULL, 10);
+    if (st == PGRES_COMMAND_OK) t->txn_rows += (uint64_t)*result;
+    PQclear(r);
+    return 0;
+}
+
+const char *target_error(const struct target *t) { return t->err; }
+const char *target_describe(const struct target *t) { return t->desc; }
+
+/* ---- connection -------------------------------------------------------------------- */
+
+static int session_setup(struct target *t)
+{
+    if (t->kind == TARGET_REDSHIFT) {
+        if (tgt_exec(t, "SET client_encoding TO 'UTF8'; SET TimeZone TO 'UTC'; "
+                        "SET DateStyle TO 'ISO, YMD'", "session set-up")) return -1;
+        /* Exact-case identifiers; fails harmlessly where the setting does not exist. */
+        PGresult *r = PQexec(t->conn, "SET enable_case_sensitive_identifier TO true");
+        t->rs_case_ok = PQresultStatus(r) == PGRES_COMMAND_OK;
+        PQclear(r);
+        return tgt_exec(t,
+            "CREATE SCHEMA IF NOT EXISTS zetl; "
+            "CREATE TABLE IF NOT EXISTS zetl.checkpoints ("
+            " integration varchar(256) NOT NULL PRIMARY KEY,"
+            " position varchar(2048) NOT NULL,"
+            " commit_time timestamptz,"
+            " applied_at timestamptz,"
+            " rows_applied bigint)", "creating zetl.checkpoints");
+    }
+    if (tgt_exec(t, "SET client_encoding TO 'UTF8'; SET TimeZone TO 'UTC'; "
+                    "SET DateStyle TO 'ISO, YMD'; SET IntervalStyle TO 'postgres'; "
+                    "SET extra_float_digits TO 3", "session set-up")) return -1;
+    const char *ddl =
+        "CREATE SCHEMA IF NOT EXISTS zetl; "
+        "CREATE TABLE IF NOT EXISTS zetl.checkpoints ("
+        " integration text PRIMARY KEY,"
+        " position text NOT NULL,"
+        " commit_time timestamptz,"
+        " applied_at timestamptz NOT NULL DEFAULT now(),"
+        " rows_applied bigint)";
+    if (tgt_exec(t, ddl, "creating zetl.checkpoints") == 0) return 0;
+    /* Two integrations creating it at once race on the catalog: once more. */
+    return tgt_exec(t, ddl, "creating zetl.checkpoints");
+}
+
+/* Server notices ("schema already exists, skipping") are not for the operator. */
+static void quiet_notice(void *arg, const char *message)
+{
+    (void)arg;
+    (void)message;
+}
+
+int target_connect(struct target **out, const struct target_opts *o, char *err, size_t errlen)
+{
+    *out = NULL;
+    struct target *t = calloc(1, sizeof *t);
+    if (!t) {
+        snprintf(err, errlen, "target %s: out of memory", o->integration);
+        return -1;
+    }
+    t->kind = o->kind == TARGET_REDSHIFT ? TARGET_REDSHIFT : TARGET_POSTGRES;
+    t->source = o->source;
+    t->integration = strdup(o->integration ? o->integration : "?");
+    if (!t->integration) goto oom;
+    if (redact_dsn(o->dsn, t->desc, sizeof t->desc)) {
+        /* libpq's parse error quotes the offending word, which may be the password. */
+        snprintf(err, errlen, "target %s: the target dsn is not a valid libpq connection string (key=value pairs, values with spaces in single quotes, or a postgresql:// URI); it is not shown because it may hold a password", t->integration);
+        target_close(t);
+        return -1;
+    }
+
+    const char *kw[] = { "connect_timeout", "fallback_application_name", "dbname", NULL };
+    const char *val[] = { "10", "zetl", o->dsn ? o->dsn : "", NULL };
+    t->conn = PQconnectdbParams(kw, val, 1);
+    if (!t->conn) goto oom;
+    if (PQstatus(t->conn) != CONNECTION_OK) {
+        char msg[400];
+        snprintf(msg, sizeof msg, "%s", PQerrorMessage(t->conn));
+        chomp(msg);
+        snprintf(err, errlen, "target %s: cannot connect to %s: %s; check the target dsn (host, port, dbname, user, password) and that the server accepts connections from this host", t->integration, t->desc, msg);
+        target_close(t);
+        return -1;
+    }
+    PQsetNoticeProcessor(t->conn, quiet_notice, NULL);
+    if (session_setup(t)) {
+        snprintf(err, errlen, "%s", t->err);
+        target_close(t);
+        return -1;
+    }
+    *out = t;
+    return 0;
+oom:
+    snprintf(err, errlen, "target %s: out of memory connecting", o->integration);
+    target_close(t);
+    return -1;
+}
+
+void target_close(struct target *t)
+{
+    if (!t) return;
+    if (t->conn) PQfinish(t->conn);
+    for (int i = 0; i < t->nstages; i++) free(t->stages[i].key);
+    free(t->stages);
+    tbuf_free(&t->sql);
+    tbuf_free(&t->copy);
+    free(t->integration);
+    free(t);
+}
+
+int target_check_redshift(struct target *t, char *fix, size_t fixlen)
+{
+    PGresult *r = PQexec(t->conn, "SHOW enable_case_sensitive_identifier");
+    if (PQresultStatus(r) != PGRES_TUPLES_OK || PQntuples(r) != 1) {
+        tgt_seterr(t, r, "reading enable_case_sensitive_identifier");
+        PQclear(r);
+        return -1;
+    }
+    int on = strcmp(PQgetvalue(r, 0, 0), "on") == 0 || strcmp(PQgetvalue(r, 0, 0), "true") == 0;
+    PQclear(r);
+    if (on) return 0;
+    snprintf(fix, fixlen, "enable_case_sensitive_identifier is off: zetl sets it for its own session, but for mixed-case table and column names to be visible to other clients run ALTER USER <user> SET enable_case_sensitive_identifier TO true, or set enable_case_sensitive_identifier=true in the cluster's parameter group (session: SET enable_case_sensitive_identifier TO true)");
+    return 1;
+}
+
+/* ---- transactions and the checkpoint ---------------------------------------------------- */
+
+int target_begin(struct target *t)
+{
+    if (t->in_txn) {
+        snprintf(t->err, sizeof t->err, "target %s: begin inside an open transaction", t->integration);
+        return -1;
+    }
+    if (tgt_exec(t, "BEGIN", "BEGIN")) return -1;
+    t->in_txn = 1;
+    t->txn_rows = 0;
+    return 0;
+}
+
+static void fmt_time(int64_t us, char *buf, size_t len)
+{
+    time_t s = (time_t)(us / 1000000);
+    int64_t frac = us % 1000000;
+    if (frac < 0) { frac += 1000000; s -= 1; }
+    struct tm tm;
+    gmtime_r(&s, &tm);
+    char d[40];
+    strftime(d, sizeof d, "%Y-%m-%d %H:%M:%S", &tm);
+    snprintf(buf, len, "%s.%06" PRId64 "+00", d, frac);
+}
+
+int target_commit(struct target *t, const struct zpos *pos, int64_t commit_time_us)
+{
+    char p[ZPOS_FILE_MAX + ZPOS_GTID_MAX + 64], ct[64], at[64], rows[32];
+    if (!t->in_txn) {
+        snprintf(t->err, sizeof t->err, "target %s: commit without begin", t->integration);
+        return -1;
+    }
+    if (zpos_format(pos, p, sizeof p)) {
+        snprintf(t->err, sizeof t->err, "target %s: checkpoint position does not fit", t->integration);
+        goto fail;
+    }
+    fmt_time(commit_time_us, ct, sizeof ct);
+    snprintf(rows, sizeof rows, "%" PRIu64, t->txn_rows);
+    const char *v[5] = { t->integration, p, commit_time_us ? ct : NULL, rows, at };
+    int64_t n;
+    if (t->kind == TARGET_REDSHIFT) {
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        fmt_time((int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000, at, sizeof at);
+        if (tgt_stmt(t, "DELETE FROM zetl.checkpoints WHERE integration = $1", 1, v, NULL, &n) ||
+            tgt_stmt(t, "INSERT INTO zetl.checkpoints (integration, position, commit_time, "
+                        "rows_applied, applied_at) VALUES ($1, $2, $3, $4, $5)", 5, v, NULL, &n))
+            goto fail;
+    } else if (tgt_stmt(t, "INSERT INTO zetl.checkpoints AS c (integration, position, commit_time, "
+                           "rows_applied, applied_at) VALUES ($1, $2, $3, $4, now()) "
+                           "ON CONFLICT (integration) DO UPDATE SET position = EXCLUDED.position, "
+                           "commit_time = EXCLUDED.commit_time, rows_applied = EXCLUDED.rows_applied, "
+                           "applied_at = EXCLUDED.applied_at", 4, v, NULL, &n))
+        goto fail;
+    PGresult *r = PQexec(t->conn, "COMMIT");
+    t->in_txn = 0;
+    /* A transaction that failed earlier "commits" as ROLLBACK: that is an error. */
+    if (PQresultStatus(r) != PGRES_COMMAND_OK || strcmp(PQcmdStatus(r), "COMMIT") != 0) {
+        tgt_seterr(t, PQresultStatus(r) == PGRES_COMMAND_OK ? NULL : r, "COMMIT");
+        if (PQresultStatus(r) == PGRES_COMMAND_OK)
+            snprintf(t->err, sizeof t->err, "target %s (%s): COMMIT rolled back (an earlier statement failed); nothing was applied, the checkpoint did not move",
+                     t->integration, t->desc);
+        PQclear(r);
+        tgt_stage_rollback(t);
+        return -1;
+    }
+    PQclear(r);
+    tgt_stage_commit(t);
+    return 0;
+fail:
+    target_rollback(t);
+    return -1;
+}
+
+int target_rollback(struct target *t)
+{
+    int was = t->in_txn;
+    t->in_txn = 0;
+    tgt_stage_rollback(t);
+    if (!was || PQstatus(t->conn) != CONNECTION_OK) return 0;
+    PGresult *r = PQexec(t->conn, "ROLLBACK");
+    int ok = PQresultStatus(r) == PGRES_COMMAND_OK;
+    PQclear(r);
+    return ok ? 0 : -1;
+}
+
+int target_read_checkpoint(struct target *t, struct zpos *pos, int64_t *commit_time_us)
+{
+    memset(pos, 0, sizeof *pos);
+    if (commit_time_us) *commit_time_us = 0;
+    const char *v[1] = { t->integration };
+    PGresult *r = PQexecParams(t->conn,
+        "SELECT position, (extract(epoch FROM commit_time) * 1000000)::bigint "
+        "FROM zetl.checkpoints WHERE integration = $1", 1, NULL, v, NULL, NULL, 0);
+    if (PQresultStatus(r) != PGRES_TUPLES_OK) {
+        tgt_seterr(t, r, "reading the checkpoint from zetl.checkpoints");
+        PQclear(r);
+        return -1;
+    }
+    if (PQntuples(r) == 0) {
+        PQclear(r);
+        return 0;
+    }
+    char perr[300];
+    if (zpos_parse(pos, PQgetvalue(r, 0, 0), perr, sizeof perr)) {
+        snprintf(t->err, sizeof t->err, "target %s: zetl.checkpoints: %s; fix or delete the row "
+                 "for integration '%s' (deleting it re-snapshots every table)",
+                 t->integration, perr, t->integration);
+        PQclear(r);
+        return -1;
+    }
+    if (commit_time_us && !PQgetisnull(r, 0, 1))
+        *commit_time_us = strtoll(PQgetvalue(r, 0, 1), NULL, 10);
+    PQclear(r);
+    return 1;
+}
+
+/* ---- tables --------------------------------------------------------------------------- */
+
+static const char COLS_SQL[] =
+    "SELECT a.attname, format_type(a.atttypid, a.atttypmod) "
+    "FROM pg_catalog.pg_attribute a JOIN pg_catalog.pg_class c ON c.oid = a.attrelid "
+    "JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
+    "WHERE n.nspname = $1 AND c.relname = $2 AND c.relkind IN ('r', 'p') "
+    "AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum";
+
+static PGresult *table_cols(struct target *t, const char *schema, const char *name)
+{
+    const char *v[2] = { schema, name };
+    PGresult *r = PQexecParams(t->conn, COLS_SQL, 2, NULL, v, NULL, NULL, 0);
+    if (PQresultStatus(r) != PGRES_TUPLES_OK) {
+        tgt_seterr(t, r, "reading the target table's columns");
+        PQclear(r);
+        return NULL;
+    }
+    return r;
+}
+
+static int col_types(struct target *t, const struct ztable *src, char (*types)[112])
+{
+    for (int i = 0; i < src->ncols; i++)
+        if (target_map_type(t->kind, t->source, &src->cols[i], types[i], sizeof types[i])) {
+            snprintf(t->err, sizeof t->err, "target %s: column %s.%s.%s: mapped type too long",
+                     t->integration, src->schema, src->name, src->cols[i].name);
+            return -1;
+        }
+    return 0;
+}
+
+static int add_diff(struct target_table_diff *d, enum target_diff_kind k, const char *col,
+                    const char *want, const char *have)
+{
+    struct target_diff *n = realloc(d->diffs, (size_t)(d->ndiffs + 1) * sizeof *n);
+    if (!n) return -1;
+    d->diffs = n;
+    struct target_diff *x = &d->diffs[d->ndiffs++];
+    x->kind = k;
+    snprintf(x->column, sizeof x->column, "%s", col);
+    snprintf(x->want, sizeof x->want, "%s", want ? want : "");
+    snprintf(x->have, sizeof x->have, "%s", have ? have : "");
+    return 0;
+}
+
+void target_table_diff_free(struct target_table_diff *d)
+{
+    free(d->diffs);
+    memset(d, 0, sizeof *d);
+}
+
+int target_create_table_sql(enum target_kind kind, enum source_kind source,
+                            const struct ztable *src, const char *tschema, const char *tname,
+                            struct tbuf *s)
+{
+    char ty[112];
+    tbuf_puts(s, "CREATE SCHEMA IF NOT EXISTS ");
+    tbuf_ident(s, tschema);
+    tbuf_puts(s, "; CREATE TABLE IF NOT EXISTS ");
+    tbuf_qname(s, tschema, tname);
+    tbuf_puts(s, " (");
+    for (int i = 0; i < src->ncols; i++) {
+        if (target_map_type(kind, source, &src->cols[i], ty, sizeof ty)) return -1;
+        if (i) tbuf_puts(s, ", ");
+        tbuf_ident(s, src->cols[i].name);
+        tbuf_putc(s, ' ');
+        tbuf_puts(s, ty);
+        if (!src->cols[i].nullable || src->cols[i].pk_ord > 0) tbuf_puts(s, " NOT NULL");
+    }
+    if (src->npk > 0) {
+        tbuf_puts(s, ", PRIMARY KEY (");
+        for (int k = 1; k <= src->npk; k++)
+            for (int i = 0; i < src->ncols; i++)
+                if (src->cols[i].pk_ord == k) {
+                    if (k > 1) tbuf_puts(s, ", ");
+                    tbuf_ident(s, src->cols[i].name);
+                }
+        tbuf_putc(s, ')');
+    }
+    tbuf_putc(s, ')');
+    return s->oom ? -1 : 0;
+}
+
+int target_ensure_table(struct target *t, const struct ztable *src, const char *tschema,
+                        const char *tname, struct target_table_diff *diff)
+{
+    memset(diff, 0, sizeof *diff);
+    const char *schema = tschema ? tschema : src->schema;
+    const char *name = tname ? tname : src->name;
+    char (*types)[112] = calloc(src->ncols ? (size_t)src->ncols : 1, sizeof *types);
+    PGresult *have = NULL, *want = NULL;
+    int rv = -1;
+    if (!types) goto oom;
+    if (src->ncols <= 0) {
+        snprintf(t->err, sizeof t->err, "target %s: table %s.%s has no columns", t->integration,
+                 schema, name);
+        goto out;
+    }
+    if (col_types(t, src, types)) goto out;
+    if (!(have = table_cols(t, schema, name))) goto out;
+
+    struct tbuf *s = &t->sql;
+    s->len = 0;
+    if (PQntuples(have) == 0) {                 /* create it */
+        if (target_create_table_sql(t->kind, t->source, src, schema, name, s)) goto oom;
+        char what[300];
+        snprintf(what, sizeof what, "creating table %s.%s", schema, name);
+        if (tgt_exec(t, s->p, what)) goto out;
+        diff->created = 1;
+        rv = 0;
+        goto out;
+    }
+
+    /* Exists: let the server spell the mapped types, in a probe table never committed. */
+    tbuf_puts(s, "BEGIN; CREATE TABLE zetl.\"zetl_probe\" (");
+    for (int i = 0; i < src->ncols; i++) {
+        char cn[24];
+        snprintf(cn, sizeof cn, "%sc%d ", i ? ", " : "", i);
+        tbuf_puts(s, cn);
+        tbuf_puts(s, types[i]);
+    }
+    tbuf_putc(s, ')');
+    if (s->oom) goto oom;
+    if (t->in_txn) {
+        snprintf(t->err, sizeof t->err, "target %s: ensure_table inside a transaction", t->integration);
+        goto out;
+    }
+    if (tgt_exec(t, s->p, "normalizing the mapped column types")) {
+        PQclear(PQexec(t->conn, "ROLLBACK"));
+        goto out;
+    }
+    want = table_cols(t, "zetl", "zetl_probe");
+    PQclear(PQexec(t->conn, "ROLLBACK"));
+    if (!want || PQntuples(want) != src->ncols) goto out;
+    for (int i = 0; i < src->ncols; i++) {
+        const char *wt = PQgetvalue(want, i, 1);
+        int found = 0;
+        for (int j = 0; j < PQntuples(have); j++)
+            if (strcmp(PQgetvalue(have, j, 0), src->cols[i].name) == 0) {
+                found = 1;
+                if (strcmp(PQgetvalue(have, j, 1), wt) != 0 &&
+                    add_diff(diff, TDIFF_TYPE, src->cols[i].name, wt, PQgetvalue(have, j, 1)))
+                    goto oom;
+            }
+        if (!found && add_diff(diff, TDIFF_MISSING, src->cols[i].name, wt, NULL)) goto oom;
+    }
+    for (int j = 0; j < PQntuples(have); j++) {
+        int found = 0;
+        for (int i = 0; i < src->ncols && !found; i++)
+            found = strcmp(PQgetvalue(have, j, 0), src->cols[i].name) == 0;
+        if (!found && add_diff(diff, TDIFF_EXTRA, PQgetvalue(have, j, 0), NULL, PQgetvalue(have, j, 1)))
+            goto oom;
+    }
+    rv = 0;
+    goto out;
+oom:
+    snprintf(t->err, sizeof t->err, "target %s: out of memory comparing %s.%s", t->integration,
+             schema, name);
+    rv = -1;
+out:
+    if (rv) target_table_diff_free(diff);
+    PQclear(have);
+    PQclear(want);
+    free(types);
+    return rv;
+}
+
+/* ---- DDL helpers ------------------------------------------------------------------------ */
+
+static int ddl(struct target *t, const char *schema, const char *table, const char *what)
+{
+    if (t->sql.oom) {
+        snprintf(t->err, sizeof t->err, "target %s: out of memory", t->integration);
+        return -1;
+    }
+    tgt_stage_forget(t, schema, table);
+    char w[400];
+    snprintf(w, sizeof w, "%s on %s.%s", what, schema, table);
+    return tgt_exec(t, t->sql.p, w);
+}
+
+static struct tbuf *alter(struct target *t, const char *schema, const char *table)
+{
+    t->sql.len = 0;
+    tbuf_puts(&t->sql, "ALTER TABLE ");
+    tbuf_qname(&t->sql, schema, table);
+    tbuf_putc(&t->sql, ' ');
+    return &t->sql;
+}
+
+int target_add_column(struct target *t, const char *schema, const char *table,
+                      const struct zcolumn *col)
+{
+    char ty[112];
+    if (target_map_type(t->kind, t->source, col, ty, sizeof ty)) return -1;
+    struct tbuf *s = alter(t, schema, table);
+    tbuf_puts(s, "ADD COLUMN ");
+    tbuf_ident(s, col->name);
+    tbuf_putc(s, ' ');
+    tbuf_puts(s, ty);
+    return ddl(t, schema, table, "adding a column");
+}
+
+int target_drop_column(struct target *t, const char *schema, const char *table, const char *column)
+{
+    struct tbuf *s = alter(t, schema, table);
+    tbuf_puts(s, "DROP COLUMN ");
+    tbuf_ident(s, column);
+    return ddl(t, schema, table, "dropping a column");
+}
+
+int target_widen_column(struct target *t, const char *schema, const char *table,
+                        const struct zcolumn *col)
+{
+    char ty[112];
+    if (target_map_type(t->kind, t->source, col, ty, sizeof ty)) return -1;
+    struct tbuf *s = alter(t, schema, table);
+    tbuf_puts(s, "ALTER COLUMN ");
+    tbuf_ident(s, col->name);
+    tbuf_puts(s, " TYPE ");
+    tbuf_puts(s, ty);
+    if (t->kind != TARGET_REDSHIFT) {
+        tbuf_puts(s, " USING ");
+        tbuf_ident(s, col->name);
+        tbuf_puts(s, "::");
+        tbuf_puts(s, ty);
+    }
+    return ddl(t, schema, table, "changing a column's type");
+}
+
+int target_rename_column(struct target *t, const char *schema, const char *table,
+                         const char *from, const char *to)
+{
+    struct tbuf *s = alter(t, schema, table);
+    tbuf_puts(s, "RENAME COLUMN ");
+    tbuf_ident(s, from);
+    tbuf_puts(s, " TO ");
+    tbuf_ident(s, to);
+    return ddl(t, schema, table, "renaming a column");
+}
+
+int target_rename_table(struct target *t, const char *schema, const char *from, const char *to)
+{
+    struct tbuf *s = alter(t, schema, from);
+    tbuf_puts(s, "RENAME TO ");
+    tbuf_ident(s, to);
+    return ddl(t, schema, from, "renaming the table");
+}
+
+int target_truncate(struct target *t, const char *schema, const char *table)
+{
+    t->sql.len = 0;
+    /* Redshift's TRUNCATE commits the open transaction: DELETE keeps it atomic. */
+    tbuf_puts(&t->sql, t->kind == TARGET_REDSHIFT && t->in_txn ? "DELETE FROM " : "TRUNCATE ");
+    tbuf_qname(&t->sql, schema, table);
+    return ddl(t, schema, table, "truncating");
+}
+
+int target_drop_table(struct target *t, const char *schema, const char *table)
+{
+    t->sql.len = 0;
+    tbuf_puts(&t->sql, "DROP TABLE IF EXISTS ");
+    tbuf_qname(&t->sql, schema, table);
+    return ddl(t, schema, table, "dropping the table");
+}

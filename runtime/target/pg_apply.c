@@ -1,0 +1,484 @@
+/*
+ * pg_apply.c — apply a batch (target_apply, target.h).
+ *
+ * postgres dialect, per table, per segment of the batch:
+ *   COPY pg_temp.zetl_stage_N (cols…, zetl$op, zetl$n, zetl$id) FROM STDIN
+ *       the segment's rows, text format, built in one reused buffer and sent
+ *       in ~1 MB PQputCopyData chunks (no per-row round trip)
+ *   keyed:   DELETE FROM t USING stage s WHERE t.k = s.k          (upserts and deletes)
+ *            INSERT INTO t (cols) SELECT cols FROM stage WHERE zetl$op = 'u'
+ *   keyless: DELETE at most -n matching rows per stage row (ctid, row_number)
+ *            INSERT n copies per stage row with n > 0 (generate_series)
+ *   partial: UPDATE t SET known cols = s.cols FROM stage s WHERE t.k = s.k
+ *            one set-based UPDATE per shape (which columns are known), up to 64
+ *            shapes; beyond that, and for key moves, one parameterized UPDATE per row
+ * The stage is a session temp table, ON COMMIT DELETE ROWS, created once per
+ * target table per session (CREATE TABLE AS SELECT the source's columns FROM
+ * the target WITH NO DATA: the target's types, no NOT NULL), truncated when a
+ * second segment of the same table reuses it in one transaction.
+ *
+ * The stage's own columns are named zetl$op, zetl$n, zetl$id: "$" cannot start
+ * an SQL identifier nor appear in MySQL/PostgreSQL names without quoting, so a
+ * source column is very unlikely to collide (a collision fails loudly at CREATE).
+ *
+ * redshift dialect: sqlgen.c's statements, executed with PQexecParams.
+ */
+#include "runtime/target/target_int.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define COPY_CHUNK (1u << 20)
+
+/* ---- staging tables -------------------------------------------------------------- */
+
+static char *stage_key(const char *schema, const char *table)
+{
+    size_t a = strlen(schema), b = strlen(table);
+    char *k = malloc(a + b + 2);
+    if (!k) return NULL;
+    memcpy(k, schema, a);
+    k[a] = '\x1f';
+    memcpy(k + a + 1, table, b + 1);
+    return k;
+}
+
+static uint64_t cols_sig(const struct ztable *d)
+{
+    uint64_t h = 0xcbf29ce484222325ULL;
+    for (int i = 0; i < d->ncols; i++) {
+        for (const char *s = d->cols[i].name; *s; s++) h = (h ^ (unsigned char)*s) * 0x100000001b3ULL;
+        h = (h ^ 0x1f) * 0x100000001b3ULL;
+    }
+    return h;
+}
+
+static int stage_find(struct target *t, const char *schema, const char *table)
+{
+    for (int i = 0; i < t->nstages; i++) {
+        const char *k = t->stages[i].key;
+        size_t a = strlen(schema);
+        if (strncmp(k, schema, a) == 0 && k[a] == '\x1f' && strcmp(k + a + 1, table) == 0) return i;
+    }
+    return -1;
+}
+
+static void stage_remove(struct target *t, int i)
+{
+    free(t->stages[i].key);
+    t->stages[i] = t->stages[--t->nstages];
+}
+
+void tgt_stage_forget(struct target *t, const char *schema, const char *table)
+{
+    int i = stage_find(t, schema, table);
+    if (i < 0) return;
+    char sql[96];
+    snprintf(sql, sizeof sql, "DROP TABLE IF EXISTS pg_temp.zetl_stage_%d", t->stages[i].id);
+    PQclear(PQexec(t->conn, sql));      /* a name never reused: a failure is harmless */
+    stage_remove(t, i);
+}
+
+void tgt_stage_rollback(struct target *t)
+{
+    for (int i = t->nstages - 1; i >= 0; i--) {
+        if (t->stages[i].created_txn) stage_remove(t, i);
+        else t->stages[i].used_txn = 0;
+    }
+}
+
+void tgt_stage_commit(struct target *t)
+{
+    for (int i = 0; i < t->nstages; i++) t->stages[i].created_txn = t->stages[i].used_txn = 0;
+}
+
+/* The staging table for bt, created or emptied as needed; returns its id or -1. */
+static int stage_get(struct target *t, const struct zb_table *bt)
+{
+    uint64_t sig = cols_sig(bt->def);
+    int i = stage_find(t, bt->tschema, bt->tname);
+    if (i >= 0 && t->stages[i].sig != sig) {
+        tgt_stage_forget(t, bt->tschema, bt->tname);
+        i = -1;
+    }
+    char sql[96];
+    if (i >= 0) {
+        struct stage *st = &t->stages[i];
+        if (st->used_txn) {
+            snprintf(sql, sizeof sql, "TRUNCATE pg_temp.zetl_stage_%d", st->id);
+            if (tgt_exec(t, sql, "emptying a staging table")) return -1;
+        }
+        st->used_txn = 1;
+        return st->id;
+    }
+    if (t->nstages == t->capstages) {
+        int cap = t->capstages ? t->capstages * 2 : 8;
+        struct stage *n = realloc(t->stages, (size_t)cap * sizeof *n);
+        if (!n) goto oom;
+        t->stages = n;
+        t->capstages = cap;
+    }
+    int id = ++t->next_stage_id;
+    struct tbuf *s = &t->sql;
+    s->len = 0;
+    snprintf(sql, sizeof sql, "CREATE TEMP TABLE zetl_stage_%d ON COMMIT DELETE ROWS AS SELECT ", id);
+    tbuf_puts(s, sql);
+    for (int c = 0; c < bt->def->ncols; c++) {
+        tbuf_ident(s, bt->def->cols[c].name);
+        tbuf_puts(s, ", ");
+    }
+    tbuf_puts(s, "NULL::\"char\" AS zetl$op, 0::bigint AS zetl$n, 0::bigint AS zetl$id FROM ");
+    tbuf_qname(s, bt->tschema, bt->tname);
+    tbuf_puts(s, " WITH NO DATA");
+    if (s->oom) goto oom;
+    char what[300];
+    snprintf(what, sizeof what, "creating the staging table for %s.%s", bt->tschema, bt->tname);
+    if (tgt_exec(t, s->p, what)) return -1;
+    struct stage *st = &t->stages[t->nstages];
+    st->key = stage_key(bt->tschema, bt->tname);
+    if (!st->key) goto oom;
+    st->sig = sig;
+    st->id = id;
+    st->created_txn = 1;
+    st->used_txn = 1;
+    t->nstages++;
+    return id;
+oom:
+    snprintf(t->err, sizeof t->err, "target %s: out of memory staging %s.%s", t->integration,
+             bt->tschema, bt->tname);
+    return -1;
+}
+
+/* ---- COPY --------------------------------------------------------------------------- */
+
+static int copy_flush(struct target *t)
+{
+    if (t->copy.oom) {
+        snprintf(t->err, sizeof t->err, "target %s: out of memory building COPY data", t->integration);
+        return -1;
+    }
+    if (t->copy.len && PQputCopyData(t->conn, t->copy.p, (int)t->copy.len) != 1) {
+        tgt_seterr(t, NULL, "sending COPY data");
+        return -1;
+    }
+    t->copy.len = 0;
+    return 0;
+}
+
+static int stage_rows(const struct zb_table *bt, const struct zb_seg *s)
+{
+    int n = 0;
+    for (int i = 0; i < s->nrows; i++) {
+        uint8_t st = s->rows[i].state;
+        n += st == ZB_UPSERT || st == ZB_DELETE || st == ZB_PARTIAL ||
+             (st == ZB_COUNT && s->rows[i].n != 0);
+    }
+    (void)bt;
+    return n;
+}
+
+/* Partial rows grouped by which columns they know: one set-based UPDATE per
+ * group. grp[i] = group of row i, rep[g] = a row of group g. */
+#define MAX_PARTIAL_GROUPS 64
+
+static int same_known(const struct zb_table *bt, const struct zvalue *a, const struct zvalue *b)
+{
+    for (int c = 0; c < bt->def->ncols; c++)
+        if ((a[c].kind == ZV_UNCHANGED) != (b[c].kind == ZV_UNCHANGED)) return 0;
+    return 1;
+}
+
+static int partial_groups(const struct zb_table *bt, const struct zb_seg *s, int *grp, int *rep)
+{
+    int ng = 0;
+    for (int i = 0; i < s->nrows; i++) {
+        grp[i] = -1;
+        if (s->rows[i].state != ZB_PARTIAL) continue;
+        for (int g = 0; g < ng && grp[i] < 0; g++)
+            if (same_known(bt, s->rows[rep[g]].image, s->rows[i].image)) grp[i] = g;
+        if (grp[i] < 0 && ng < MAX_PARTIAL_GROUPS) {
+            rep[ng] = i;
+            grp[i] = ng++;
+        }
+    }
+    return ng;
+}
+
+static int copy_segment(struct target *t, const struct zb_table *bt, const struct zb_seg *s, int id,
+                        const int *grp)
+{
+    struct tbuf *q = &t->sql;
+    char sql[64];
+    q->len = 0;
+    snprintf(sql, sizeof sql, "COPY pg_temp.zetl_stage_%d (", id);
+    tbuf_puts(q, sql);
+    for (int c = 0; c < bt->def->ncols; c++) {
+        tbuf_ident(q, bt->def->cols[c].name);
+        tbuf_puts(q, ", ");
+    }
+    tbuf_puts(q, "zetl$op, zetl$n, zetl$id) FROM STDIN");
+    char what[300];
+    snprintf(what, sizeof what, "COPY into the staging table of %s.%s", bt->tschema, bt->tname);
+    PGresult *r = PQexec(t->conn, q->p);
+    if (PQresultStatus(r) != PGRES_COPY_IN) {
+        tgt_seterr(t, r, what);
+        PQclear(r);
+        return -1;
+    }
+    PQclear(r);
+    t->copy.len = 0;
+    int rv = 0;
+    for (int i = 0; i < s->nrows && rv == 0; i++) {
+        const struct zb_row *row = &s->rows[i];
+        char op;
+        if (row->state == ZB_UPSERT) op = 'u';
+        else if (row->state == ZB_DELETE) op = 'd';
+        else if (row->state == ZB_COUNT && row->n != 0) op = 'k';
+        else if (row->state == ZB_PARTIAL && grp[i] >= 0) op = 'p';
+        else continue;
+        for (int c = 0; c < bt->def->ncols; c++) {
+            target_copy_field(&t->copy, &bt->def->cols[c], &row->image[c]);
+            tbuf_putc(&t->copy, '\t');
+        }
+        char tail[64];
+        int n = snprintf(tail, sizeof tail, "%c\t%" PRId64 "\t%d\n", op,
+                         op == 'p' ? (int64_t)grp[i] : row->n, i);
+        tbuf_put(&t->copy, tail, (size_t)n);
+        if (t->copy.len >= COPY_CHUNK) rv = copy_flush(t);
+    }
+    if (rv == 0) rv = copy_flush(t);
+    if (PQputCopyEnd(t->conn, rv ? "zetl: aborted" : NULL) != 1 && rv == 0) {
+        tgt_seterr(t, NULL, what);
+        rv = -1;
+    }
+    while ((r = PQgetResult(t->conn))) {
+        if (PQresultStatus(r) != PGRES_COMMAND_OK && rv == 0) {
+            tgt_seterr(t, r, what);
+            rv = -1;
+        }
+        PQclear(r);
+    }
+    return rv;
+}
+
+/* ---- set-based merge ------------------------------------------------------------------ */
+
+static void col_list(struct tbuf *q, const struct ztable *d, const char *prefix)
+{
+    for (int c = 0; c < d->ncols; c++) {
+        if (c) tbuf_puts(q, ", ");
+        tbuf_puts(q, prefix);
+        tbuf_ident(q, d->cols[c].name);
+    }
+}
+
+static int exec_counted(struct target *t, const char *what)
+{
+    if (t->sql.oom) {
+        snprintf(t->err, sizeof t->err, "target %s: out of memory", t->integration);
+        return -1;
+    }
+    PGresult *r = PQexec(t->conn, t->sql.p);
+    if (PQresultStatus(r) != PGRES_COMMAND_OK) {
+        tgt_seterr(t, r, what);
+        PQclear(r);
+        return -1;
+    }
+    t->txn_rows += strtoull(PQcmdTuples(r), NULL, 10);
+    PQclear(r);
+    return 0;
+}
+
+static int merge_keyed(struct target *t, const struct zb_table *bt, int id, int any_upsert)
+{
+    struct tbuf *q = &t->sql;
+    char st[48], what[300];
+    snprintf(st, sizeof st, "pg_temp.zetl_stage_%d", id);
+    q->len = 0;
+    tbuf_puts(q, "DELETE FROM ");
+    tbuf_qname(q, bt->tschema, bt->tname);
+    tbuf_puts(q, " AS t USING ");
+    tbuf_puts(q, st);
+    tbuf_puts(q, " AS s WHERE ");
+    for (int k = 0; k < bt->nkeycols; k++) {
+        const char *n = bt->def->cols[bt->keycols[k]].name;
+        if (k) tbuf_puts(q, " AND ");
+        tbuf_puts(q, "t.");
+        tbuf_ident(q, n);
+        tbuf_puts(q, " = s.");
+        tbuf_ident(q, n);
+    }
+    tbuf_puts(q, " AND s.zetl$op <> 'p'");
+    snprintf(what, sizeof what, "deleting changed rows of %s.%s", bt->tschema, bt->tname);
+    if (exec_counted(t, what)) return -1;
+    if (!any_upsert) return 0;
+    q->len = 0;
+    tbuf_puts(q, "INSERT INTO ");
+    tbuf_qname(q, bt->tschema, bt->tname);
+    tbuf_puts(q, " (");
+    col_list(q, bt->def, "");
+    tbuf_puts(q, ") SELECT ");
+    col_list(q, bt->def, "");
+    tbuf_puts(q, " FROM ");
+    tbuf_puts(q, st);
+    tbuf_puts(q, " WHERE zetl$op = 'u'");
+    snprintf(what, sizeof what, "inserting rows into %s.%s", bt->tschema, bt->tname);
+    return exec_counted(t, what);
+}
+
+/* UPDATE the known non-key columns of one group of partial rows from the stage. */
+static int merge_partial(struct target *t, const struct zb_table *bt, int id, int g,
+                         const struct zvalue *rep)
+{
+    struct tbuf *q = &t->sql;
+    char st[48], what[300], cond[96];
+    int nset = 0;
+    snprintf(st, sizeof st, "pg_temp.zetl_stage_%d", id);
+    q->len = 0;
+    tbuf_puts(q, "UPDATE ");
+    tbuf_qname(q, bt->tschema, bt->tname);
+    tbuf_puts(q, " AS t SET ");
+    for (int c = 0; c < bt->def->ncols; c++) {
+        if (rep[c].kind == ZV_UNCHANGED || bt->def->cols[c].pk_ord > 0) continue;
+        if (nset++) tbuf_puts(q, ", ");
+        tbuf_ident(q, bt->def->cols[c].name);
+        tbuf_puts(q, " = s.");
+        tbuf_ident(q, bt->def->cols[c].name);
+    }
+    if (!nset) return 0;
+    tbuf_puts(q, " FROM ");
+    tbuf_puts(q, st);
+    tbuf_puts(q, " AS s WHERE ");
+    for (int k = 0; k < bt->nkeycols; k++) {
+        const char *n = bt->def->cols[bt->keycols[k]].name;
+        tbuf_puts(q, "t.");
+        tbuf_ident(q, n);
+        tbuf_puts(q, " = s.");
+        tbuf_ident(q, n);
+        tbuf_puts(q, " AND ");
+    }
+    snprintf(cond, sizeof cond, "s.zetl$op = 'p' AND s.zetl$n = %d", g);
+    tbuf_puts(q, cond);
+    snprintf(what, sizeof what, "updating rows of %s.%s (unchanged TOAST values kept)",
+             bt->tschema, bt->tname);
+    return exec_counted(t, what);
+}
+
+/* Keyless: remove at most -n matching rows per stage row, then add n copies.
+ * Rows match on their text form ROW(cols)::text, which tells NULL from '' and
+ * works for types without equality (json) and hash-joins. */
+static int merge_keyless(struct target *t, const struct zb_table *bt, int id, int any_del,
+                         int any_add)
+{
+    struct tbuf *q = &t->sql;
+    char st[48], what[300];
+    snprintf(st, sizeof st, "pg_temp.zetl_stage_%d", id);
+    if (any_del) {
+        q->len = 0;
+        tbuf_puts(q, "DELETE FROM ");
+        tbuf_qname(q, bt->tschema, bt->tname);
+        tbuf_puts(q, " WHERE ctid = ANY (ARRAY(SELECT x.ctid FROM (SELECT t.ctid, s.zetl$n, "
+                     "row_number() OVER (PARTITION BY s.zetl$id ORDER BY t.ctid) AS rn FROM ");
+        tbuf_qname(q, bt->tschema, bt->tname);
+        tbuf_puts(q, " AS t JOIN ");
+        tbuf_puts(q, st);
+        tbuf_puts(q, " AS s ON ROW(");
+        col_list(q, bt->def, "t.");
+        tbuf_puts(q, ")::text = ROW(");
+        col_list(q, bt->def, "s.");
+        tbuf_puts(q, ")::text WHERE s.zetl$n < 0) AS x WHERE x.rn <= -x.zetl$n))");
+        snprintf(what, sizeof what, "deleting rows of %s.%s (no primary key)", bt->tschema, bt->tname);
+        if (exec_counted(t, what)) return -1;
+    }
+    if (any_add) {
+        q->len = 0;
+        tbuf_puts(q, "INSERT INTO ");
+        tbuf_qname(q, bt->tschema, bt->tname);
+        tbuf_puts(q, " (");
+        col_list(q, bt->def, "");
+        tbuf_puts(q, ") SELECT ");
+        col_list(q, bt->def, "s.");
+        tbuf_puts(q, " FROM ");
+        tbuf_puts(q, st);
+        tbuf_puts(q, " AS s, generate_series(1, s.zetl$n) AS g WHERE s.zetl$n > 0");
+        snprintf(what, sizeof what, "inserting rows into %s.%s (no primary key)", bt->tschema, bt->tname);
+        if (exec_counted(t, what)) return -1;
+    }
+    return 0;
+}
+
+static int apply_pg_segment(struct target *t, const struct zb_table *bt, const struct zb_seg *s)
+{
+    int rv = -1, ng = 0;
+    int *grp = malloc((size_t)(s->nrows ? s->nrows : 1) * sizeof *grp);
+    int rep[MAX_PARTIAL_GROUPS];
+    if (!grp) {
+        snprintf(t->err, sizeof t->err, "target %s: out of memory applying %s.%s", t->integration,
+                 bt->tschema, bt->tname);
+        return -1;
+    }
+    ng = bt->def->npk > 0 ? partial_groups(bt, s, grp, rep) : 0;
+    if (bt->def->npk == 0)
+        for (int i = 0; i < s->nrows; i++) grp[i] = -1;
+    if (stage_rows(bt, s)) {
+        int any_upsert = 0, any_del = 0, any_add = 0, any_keyed = 0;
+        for (int i = 0; i < s->nrows; i++) {
+            uint8_t st = s->rows[i].state;
+            any_upsert |= st == ZB_UPSERT;
+            any_keyed |= st == ZB_UPSERT || st == ZB_DELETE;
+            any_del |= st == ZB_COUNT && s->rows[i].n < 0;
+            any_add |= st == ZB_COUNT && s->rows[i].n > 0;
+        }
+        int id = stage_get(t, bt);
+        if (id < 0 || copy_segment(t, bt, s, id, grp)) goto out;
+        if (bt->def->npk > 0) {
+            if (any_keyed && merge_keyed(t, bt, id, any_upsert)) goto out;
+            for (int g = 0; g < ng; g++)
+                if (merge_partial(t, bt, id, g, s->rows[rep[g]].image)) goto out;
+        } else if (merge_keyless(t, bt, id, any_del, any_add))
+            goto out;
+    }
+    /* Moves, and partial rows beyond MAX_PARTIAL_GROUPS shapes: one UPDATE each. */
+    for (int i = 0; i < s->nrows; i++)
+        if ((s->rows[i].state == ZB_MOVE || (s->rows[i].state == ZB_PARTIAL && grp[i] < 0)) &&
+            target_partial_update_sql(bt, &s->rows[i], 0, tgt_stmt, t, t->err, sizeof t->err)) goto out;
+    rv = 0;
+out:
+    free(grp);
+    return rv;
+}
+
+int target_apply(struct target *t, const struct zbatch *b)
+{
+    if (!t->in_txn) {
+        snprintf(t->err, sizeof t->err, "target %s: apply outside a transaction (call target_begin)",
+                 t->integration);
+        return -1;
+    }
+    for (int ti = 0; ti < b->ntables; ti++) {
+        const struct zb_table *bt = &b->tables[ti];
+        if (t->kind == TARGET_REDSHIFT) {
+            char e[512];
+            e[0] = 0;
+            if (target_redshift_table_sql(bt, tgt_stmt, t, e, sizeof e)) {
+                if (e[0]) snprintf(t->err, sizeof t->err, "target %s: %s.%s: %s", t->integration,
+                                   bt->tschema, bt->tname, e);
+                return -1;
+            }
+            continue;
+        }
+        if (bt->truncate) {
+            t->sql.len = 0;
+            tbuf_puts(&t->sql, "TRUNCATE ");
+            tbuf_qname(&t->sql, bt->tschema, bt->tname);
+            char what[300];
+            snprintf(what, sizeof what, "truncating %s.%s", bt->tschema, bt->tname);
+            if (exec_counted(t, what)) return -1;
+        }
+        for (int si = 0; si < bt->nsegs; si++)
+            if (apply_pg_segment(t, bt, &bt->segs[si])) return -1;
+    }
+    return 0;
+}

@@ -1,0 +1,217 @@
+/*
+ * target.h — the warehouse target: PostgreSQL, or Amazon Redshift through its
+ * dialect, over libpq.
+ *
+ * One applier thread per integration owns one struct target; nothing here
+ * locks, and a handle must never be shared between threads. The pure helpers
+ * at the end (type mapping, quoting, value text) are thread-safe.
+ *
+ * The applier's cycle:
+ *
+ *   target_connect()                     creates schema zetl + zetl.checkpoints
+ *   target_read_checkpoint()             where to resume the source
+ *   target_ensure_table()  per table     create if missing, else report differences
+ *   loop:  target_begin()
+ *          target_apply(batch)           any number of batches
+ *          target_commit(pos, time)      checkpoint row + COMMIT, atomically
+ *          (on any error: target_rollback(), or target_close() and reconnect)
+ *   target_close()
+ *
+ * Atomicity: the checkpoint row zetl.checkpoints(integration, position,
+ * commit_time, applied_at, rows_applied) is written by target_commit() in the SAME
+ * target transaction as the batch's rows, so after a crash the target holds
+ * either both or neither; resuming from target_read_checkpoint() applies
+ * nothing twice and loses nothing.
+ *
+ * Dialects:
+ *   TARGET_POSTGRES  per table and segment: COPY (text format) into a session
+ *                    temp staging table (ON COMMIT DELETE ROWS, created once per
+ *                    table per session), then set-based DELETE … USING stage and
+ *                    INSERT … SELECT FROM stage. Keyless tables remove at most n
+ *                    copies per row (ctid-limited). Partial (TOAST) updates are
+ *                    staged too and applied as one UPDATE … FROM stage per shape
+ *                    of known columns; key moves are one parameterized UPDATE each.
+ *   TARGET_REDSHIFT  no COPY FROM STDIN: parameterized multi-row INSERT … VALUES
+ *                    and DELETE … WHERE key IN (…), at most TARGET_RS_MAX_PARAMS
+ *                    parameters per statement, straight into the target table
+ *                    inside the transaction. TRUNCATE is applied as DELETE FROM
+ *                    (Redshift's TRUNCATE commits the open transaction). Keyless
+ *                    removals count the matching rows, delete them and re-insert
+ *                    the survivors (one round trip per row: slow path).
+ *                    JSON values go through JSON_PARSE($n) (SUPER), bytes through
+ *                    FROM_HEX($n) (VARBYTE).
+ *
+ * SQL safety: every identifier is quoted (tbuf_ident/target_quote_ident); every value
+ * is a bind parameter or COPY data, never spliced into SQL text.
+ *
+ * Errors: functions return 0 or -1; the message is in target_error(t), naming
+ * the integration, the operation and the object, with the server's message
+ * and, where we know it, the fix. A DSN in a message is always redacted
+ * (host, port, dbname, user only — never the password).
+ */
+#ifndef ZETL_TARGET_H
+#define ZETL_TARGET_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "config/config.h"
+#include "runtime/change.h"
+#include "runtime/target/batch.h"
+
+struct target;
+
+struct target_opts {
+    enum target_kind  kind;         /* TARGET_POSTGRES or TARGET_REDSHIFT */
+    enum source_kind  source;       /* picks the type mapping (MySQL→ or PostgreSQL→) */
+    const char       *dsn;          /* libpq conninfo or URI; may hold a password */
+    const char       *integration;  /* the checkpoint row's key; names messages */
+};
+
+/* ---- connection ------------------------------------------------------------ */
+
+/*
+ * Connect (connect_timeout 10 s unless the DSN sets one), set the session up
+ * (UTF8, UTC, ISO dates, full float precision; Redshift: case-sensitive
+ * identifiers), and create schema "zetl" and zetl.checkpoints if missing.
+ * On failure *out is NULL and err says which host/database (redacted) and why.
+ */
+int  target_connect(struct target **out, const struct target_opts *o, char *err, size_t errlen);
+void target_close(struct target *t);
+const char *target_error(const struct target *t);
+/* "host=… port=… dbname=… user=…" without the password, for logs and status. */
+const char *target_describe(const struct target *t);
+
+/*
+ * Redshift: 0 when enable_case_sensitive_identifier is on for this session,
+ * 1 when off (fix holds what to do), -1 when it cannot be read (not Redshift).
+ */
+int  target_check_redshift(struct target *t, char *fix, size_t fixlen);
+
+/* ---- tables ------------------------------------------------------------------ */
+
+enum target_diff_kind {
+    TDIFF_MISSING = 1,      /* in the source, not in the target: add_column */
+    TDIFF_EXTRA,            /* in the target only: the target keeps it (NULL on insert) */
+    TDIFF_TYPE              /* both, but the target's type is not the mapped type */
+};
+
+struct target_diff {
+    enum target_diff_kind kind;
+    char column[128];
+    char want[128];         /* the mapped type, as the server spells it ("" for EXTRA) */
+    char have[128];         /* the target's type ("" for MISSING) */
+};
+
+struct target_table_diff {
+    int created;            /* 1: the table did not exist and was created */
+    int ndiffs;
+    struct target_diff *diffs;  /* owned; free with target_table_diff_free */
+};
+
+/*
+ * Create schema and table from the source definition if missing (exact-case
+ * quoted names, mapped types, NOT NULL, PRIMARY KEY). If the table exists,
+ * compare its columns by exact name and server-normalized type and report the
+ * differences in *diff; the caller decides (add/widen/resync). Runs its own
+ * transaction: call it outside begin/commit.
+ */
+int  target_ensure_table(struct target *t, const struct ztable *src, const char *tschema,
+                         const char *tname, struct target_table_diff *diff);
+void target_table_diff_free(struct target_table_diff *d);
+
+/* ---- transactions ---------------------------------------------------------------- */
+
+int  target_begin(struct target *t);
+/* Apply every table of the batch, in the batch's order. Inside begin/commit. */
+int  target_apply(struct target *t, const struct zbatch *b);
+/* Upsert the checkpoint row (pos, source commit time in µs, rows applied) and COMMIT. */
+int  target_commit(struct target *t, const struct zpos *pos, int64_t commit_time_us);
+int  target_rollback(struct target *t);
+/*
+ * The integration's checkpoint: 1 found (*pos, *commit_time_us set; the
+ * latter may be NULL), 0 none (pos->kind ZPOS_NONE), -1 error. Outside a
+ * transaction or inside one (then it sees the uncommitted row).
+ */
+int  target_read_checkpoint(struct target *t, struct zpos *pos, int64_t *commit_time_us);
+
+/* ---- DDL helpers (the applier's answer to source schema changes) ------------------ */
+/*
+ * Each runs in the open transaction if there is one (PostgreSQL DDL is
+ * transactional, so it commits with the checkpoint), else on its own.
+ * Redshift cannot ALTER COLUMN TYPE inside a transaction block, and only
+ * widens VARCHAR; call target_widen_column outside begin/commit there.
+ * Names are target names, unquoted, exact case.
+ */
+int  target_add_column(struct target *t, const char *schema, const char *table,
+                       const struct zcolumn *col);   /* nullable; existing rows get NULL */
+int  target_drop_column(struct target *t, const char *schema, const char *table,
+                        const char *column);
+int  target_widen_column(struct target *t, const char *schema, const char *table,
+                         const struct zcolumn *col);  /* to the mapped type of col */
+int  target_rename_column(struct target *t, const char *schema, const char *table,
+                          const char *from, const char *to);
+int  target_rename_table(struct target *t, const char *schema, const char *from,
+                         const char *to);
+int  target_truncate(struct target *t, const char *schema, const char *table);
+int  target_drop_table(struct target *t, const char *schema, const char *table);
+
+/* ---- pure helpers (thread-safe; unit-tested without a server) ------------------------ */
+
+/*
+ * The target column type for a source column (see the table in typemap.c).
+ * Writes e.g. "numeric(20,0)" into buf; returns 0, -1 if buf is too small.
+ */
+int  target_map_type(enum target_kind kind, enum source_kind source,
+                     const struct zcolumn *c, char *buf, size_t len);
+
+/* "name" with embedded quotes doubled; -1 if buf is too small. */
+int  target_quote_ident(const char *name, char *buf, size_t len);
+
+/* A growable byte buffer (reused across batches: no per-value malloc). */
+struct tbuf { char *p; size_t len, cap; int oom; };
+
+/*
+ * The DDL target_ensure_table runs for a missing table, appended to out:
+ * CREATE SCHEMA IF NOT EXISTS + CREATE TABLE IF NOT EXISTS with mapped types,
+ * NOT NULL and PRIMARY KEY (informational on Redshift). -1: a type did not
+ * fit or out of memory.
+ */
+int  target_create_table_sql(enum target_kind kind, enum source_kind source,
+                             const struct ztable *src, const char *tschema, const char *tname,
+                             struct tbuf *out);
+void tbuf_put(struct tbuf *b, const void *p, size_t n);
+void tbuf_puts(struct tbuf *b, const char *s);
+void tbuf_putc(struct tbuf *b, char c);
+void tbuf_ident(struct tbuf *b, const char *name);              /* quoted */
+void tbuf_qname(struct tbuf *b, const char *schema, const char *name);
+void tbuf_free(struct tbuf *b);
+
+/*
+ * A value in PostgreSQL input syntax for column c (raw, unescaped): integers,
+ * floats with round-trip precision (Infinity/NaN spelled for the server),
+ * booleans as true/false, text as is, bytes as \x hex (hex_prefix 0: bare hex,
+ * for Redshift FROM_HEX). ZV_NULL/ZV_UNCHANGED write nothing: check first.
+ */
+void target_value_text(struct tbuf *b, const struct zcolumn *c, const struct zvalue *v,
+                       int hex_prefix);
+/* One COPY text-format field: \N for NULL; backslash, tab, LF, CR escaped. */
+void target_copy_field(struct tbuf *b, const struct zcolumn *c, const struct zvalue *v);
+
+/*
+ * Redshift DML for one table of a batch, as statements with parameters. fn
+ * runs each statement; *result gets the first column of the first row when
+ * the statement returns rows (SELECT count), else the affected row count.
+ */
+#define TARGET_RS_MAX_PARAMS     32000
+#define TARGET_RS_MAX_VALUE_BYTES (8u << 20)    /* parameter bytes per statement */
+typedef int (*target_stmt_fn)(void *ctx, const char *sql, int nparams,
+                              const char *const *values, const int *lengths,
+                              int64_t *result);
+int  target_redshift_table_sql(const struct zb_table *bt, target_stmt_fn fn, void *ctx,
+                               char *err, size_t errlen);
+/* The UPDATE for a partial (TOAST) or move row, both dialects (rs: Redshift value wrappers). */
+int  target_partial_update_sql(const struct zb_table *bt, const struct zb_row *r, int rs,
+                               target_stmt_fn fn, void *ctx, char *err, size_t errlen);
+
+#endif

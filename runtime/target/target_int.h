@@ -1,0 +1,50 @@
+/*
+ * target_int.h — the target handle, shared by pg.c (connection, transactions,
+ * checkpoint, DDL) and pg_apply.c (applying a batch). Not for other modules.
+ * Thread: as target.h — one applier thread per handle.
+ */
+#ifndef ZETL_TARGET_INT_H
+#define ZETL_TARGET_INT_H
+
+#include <libpq-fe.h>
+
+#include "runtime/target/target.h"
+
+struct stage {                  /* a session temp table mirroring one target table */
+    char    *key;               /* "schema\x1ftable" of the target table */
+    uint64_t sig;               /* hash of the column names it was created with */
+    int      id;                /* pg_temp.zetl_stage_<id> */
+    int      created_txn;       /* created in the open transaction (gone on rollback) */
+    int      used_txn;          /* holds rows of the open transaction: TRUNCATE first */
+};
+
+struct target {
+    PGconn  *conn;
+    enum target_kind  kind;
+    enum source_kind  source;
+    char    *integration;
+    char     desc[320];         /* redacted DSN: host/port/dbname/user */
+    int      in_txn;
+    int      rs_case_ok;        /* Redshift: enable_case_sensitive_identifier is on */
+    uint64_t txn_rows;          /* rows written in the open transaction */
+    struct stage *stages;
+    int      nstages, capstages, next_stage_id;
+    struct tbuf sql;            /* statement text, reused */
+    struct tbuf copy;           /* COPY data, reused: flushed in ~1 MB chunks */
+    char     err[2048];
+};
+
+/* Run one statement (no parameters); 0 ok, -1 with t->err "target NAME: WHAT: server message; fix". */
+int  tgt_exec(struct target *t, const char *sql, const char *what);
+/* Set t->err from a failed result (res may be NULL: the connection's message). */
+void tgt_seterr(struct target *t, PGresult *res, const char *what);
+/* target_stmt_fn over PQexecParams, ctx = struct target. */
+int  tgt_stmt(void *ctx, const char *sql, int nparams, const char *const *values,
+              const int *lengths, int64_t *result);
+/* Forget (and drop) the staging table of a target table, after DDL on it. */
+void tgt_stage_forget(struct target *t, const char *schema, const char *table);
+/* On rollback: staging tables created in the transaction are gone. */
+void tgt_stage_rollback(struct target *t);
+void tgt_stage_commit(struct target *t);
+
+#endif
