@@ -12,6 +12,7 @@
 int cmd_check(int argc, char **argv, const struct cli_cmd *self);
 int cmd_status(int argc, char **argv, const struct cli_cmd *self);
 int cmd_run(int argc, char **argv, const struct cli_cmd *self);
+int cmd_verify(int argc, char **argv, const struct cli_cmd *self);
 int cmd_unavailable(int argc, char **argv, const struct cli_cmd *self);
 
 #endif

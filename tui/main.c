@@ -62,7 +62,7 @@ static const struct cli_cmd commands[] = {
      "  -t, --table TABLE        only this table (schema.table)\n"
      "  -h, --help               show this help\n",
      CLI_OPT_CONFIG | CLI_OPT_INTEG | CLI_OPT_TABLE,
-     cmd_unavailable},
+     cmd_verify},
     {"init", "zetl init [-c FILE]",
      "The guided setup walkthrough: source, its checks, target, tables; writes\n"
      "the config (mode 0600) and starts the console on it.",
