@@ -9,6 +9,7 @@
 
 #include "config/config.h"
 #include "runtime/mysql/preflight.h"
+#include "runtime/pg/preflight.h"
 #include "runtime/preflight.h"
 #include "tui/commands.h"
 
@@ -43,12 +44,9 @@ static int check_source(const struct config_integration *in)
     struct pf_report r = {0};
     char err[1024];
     int rc;
-    if (in->source.kind != SOURCE_MYSQL) {
-        printf("  source checks for %s sources are not in this build yet\n",
-               source_kind_name(in->source.kind));
-        return 0;
-    }
-    if (mysql_preflight(in, &r, err, sizeof err) != 0) {
+    int ran = in->source.kind == SOURCE_MYSQL ? mysql_preflight(in, &r, err, sizeof err)
+                                              : pg_preflight(in, &r, err, sizeof err);
+    if (ran != 0) {
         printf("%s\n  FAIL  %s\n", r.subject, err);
         pf_free(&r);
         return -1;

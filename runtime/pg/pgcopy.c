@@ -1,6 +1,7 @@
 /* pgcopy.c — table copy inside an exported snapshot (see pgcopy.h). */
 #include "runtime/pg/pgcopy.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -156,11 +157,26 @@ int pgcopy_table(PGconn *c, const struct ztable *t, const struct zsink *sink,
                     }
                     v->kind = ZV_BYTES;
                     v->len = (uint32_t)b;
+                    v->v.p = f;
+                } else if (!t->cols[col].is_array && (t->cols[col].type == ZT_INT16 ||
+                           t->cols[col].type == ZT_INT32 || t->cols[col].type == ZT_INT64)) {
+                    /* integers as numbers, exactly as the pgoutput decoder gives them */
+                    f[flen] = '\0';
+                    char *end;
+                    errno = 0;
+                    long long iv = strtoll(f, &end, 10);
+                    if (errno || end == f || *end) {
+                        snprintf(err, errlen, "copying %s.%s: column %s: \"%.40s\" is not an integer",
+                                 t->schema, t->name, t->cols[col].name, f);
+                        goto drain;
+                    }
+                    v->kind = ZV_INT;
+                    v->v.i = iv;
                 } else {
                     v->kind = ZV_TEXT;
                     v->len = (uint32_t)flen;
+                    v->v.p = f;
                 }
-                v->v.p = f;
             }
             col++;
             start = i + 1;

@@ -8,8 +8,9 @@
  * after it: no gap, no duplicate.
  *
  * Rows go out one at a time through sink->row as ZOP_INSERT with values in
- * the same forms the pgoutput decoder produces (ZV_TEXT in PostgreSQL's
- * output syntax, ZV_BYTES for bytea, ZV_NULL), so copy and stream agree.
+ * the same forms the pgoutput decoder produces (ZV_INT for int2/int4/int8,
+ * ZV_BYTES for bytea, ZV_NULL, ZV_TEXT in PostgreSQL's output syntax for
+ * everything else), so copy and stream agree.
  * Memory: one row at a time (libpq hands COPY data row by row).
  *
  * Thread: the caller's; the PGconn belongs to it.

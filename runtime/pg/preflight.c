@@ -1,0 +1,339 @@
+/* preflight.c (pg) — checks of a PostgreSQL source (see preflight.h). */
+#include "runtime/pg/preflight.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define RESTART " then restart PostgreSQL"
+#define RDS_REBOOT " in the DB parameter group (Aurora: the DB cluster parameter group), then reboot the instance"
+
+static const char *sslmode(enum tls_mode t)
+{
+    switch (t) {
+    case TLS_DISABLE: return "disable";
+    case TLS_REQUIRE: return "require";
+    case TLS_VERIFY_FULL: return "verify-full";
+    default: return "prefer";
+    }
+}
+
+static void trim_nl(char *s)
+{
+    size_t n = strlen(s);
+    while (n && (s[n - 1] == '\n' || s[n - 1] == ' ')) s[--n] = 0;
+}
+
+PGconn *pg_source_connect(const struct config_source *s, int replication, char *err, size_t errlen)
+{
+    char password[1024] = "", perr[256] = "", port[16];
+    if (config_password(s, 10000, password, sizeof password, perr, sizeof perr)) {
+        snprintf(err, errlen, "source %s: %s", s->integration ? s->integration : "?", perr);
+        return NULL;
+    }
+    snprintf(port, sizeof port, "%d", s->port ? s->port : 5432);
+    /* Keyword arrays, never a spliced conninfo string: nothing to escape, nothing to leak. */
+    const char *keys[10], *vals[10];
+    int n = 0;
+    keys[n] = "host"; vals[n++] = s->host ? s->host : "127.0.0.1";
+    keys[n] = "port"; vals[n++] = port;
+    keys[n] = "dbname"; vals[n++] = s->database ? s->database : "postgres";
+    keys[n] = "user"; vals[n++] = s->user;
+    if (password[0]) { keys[n] = "password"; vals[n++] = password; }
+    keys[n] = "sslmode"; vals[n++] = sslmode(s->tls);
+    keys[n] = "application_name"; vals[n++] = "zetl";
+    keys[n] = "connect_timeout"; vals[n++] = "10";
+    if (replication) { keys[n] = "replication"; vals[n++] = "database"; }
+    keys[n] = NULL; vals[n] = NULL;
+    PGconn *c = PQconnectdbParams(keys, vals, 0);
+    memset(password, 0, sizeof password);
+    if (!c || PQstatus(c) != CONNECTION_OK) {
+        char m[300];
+        snprintf(m, sizeof m, "%s", c ? PQerrorMessage(c) : "out of memory");
+        trim_nl(m);
+        snprintf(err, errlen, "source %s: %sconnection to %s:%d failed: %s",
+                 s->integration ? s->integration : "?", replication ? "replication " : "",
+                 s->host ? s->host : "127.0.0.1", s->port ? s->port : 5432, m);
+        PQfinish(c);
+        return NULL;
+    }
+    return c;
+}
+
+/* One-row query with text parameters; NULL with err set. */
+static PGresult *q1(PGconn *c, const char *sql, int np, const char *const *params, char *err, size_t errlen)
+{
+    PGresult *r = PQexecParams(c, sql, np, NULL, params, NULL, NULL, 0);
+    if (PQresultStatus(r) != PGRES_TUPLES_OK) {
+        char m[300];
+        snprintf(m, sizeof m, "%s", PQresultErrorMessage(r));
+        trim_nl(m);
+        snprintf(err, errlen, "preflight query failed: %s", m);
+        PQclear(r);
+        return NULL;
+    }
+    return r;
+}
+
+static int tbool(const PGresult *r, int row, int col) { return PQgetvalue(r, row, col)[0] == 't'; }
+
+/* The integration's tables.include/exclude on "schema.table", within its schemas. */
+static int table_selected(const struct config_integration *in, const char *schema, const char *name)
+{
+    int in_schema = in->source.nschemas == 0 && strcmp(schema, "public") == 0;
+    for (int i = 0; i < in->source.nschemas; i++)
+        if (strcmp(in->source.schemas[i], schema) == 0) in_schema = 1;
+    if (!in_schema) return 0;
+    char full[300];
+    snprintf(full, sizeof full, "%s.%s", schema, name);
+    int inc = 0;
+    for (int i = 0; i < in->tables.ninclude && !inc; i++) inc = config_like(in->tables.include[i], full);
+    for (int i = 0; i < in->tables.nexclude && inc; i++)
+        if (config_like(in->tables.exclude[i], full)) inc = 0;
+    return inc;
+}
+
+static const char server_sql[] =
+    "SELECT current_setting('server_version_num')::int, current_setting('server_version'), "
+    "       current_setting('wal_level'), current_setting('max_replication_slots')::int, "
+    "       (SELECT count(*) FROM pg_catalog.pg_replication_slots), "
+    "       current_setting('max_wal_senders')::int, "
+    "       (SELECT count(*) FROM pg_catalog.pg_stat_replication), "
+    "       r.rolsuper, r.rolreplication, "
+    "       CASE WHEN EXISTS (SELECT 1 FROM pg_catalog.pg_roles WHERE rolname = 'rds_replication') "
+    "            THEN pg_catalog.pg_has_role(current_user, 'rds_replication', 'member') ELSE false END, "
+    "       pg_catalog.has_database_privilege(current_database(), 'CREATE'), "
+    "       current_database(), current_user, "
+    "       COALESCE(current_setting('max_slot_wal_keep_size', true), ''), "
+    "       EXISTS (SELECT 1 FROM pg_catalog.pg_roles WHERE rolname = 'rds_superuser') "
+    "FROM pg_catalog.pg_roles r WHERE r.rolname = current_user";
+
+static void check_server(PGconn *sql, const PGresult *r, const char *repl_err, struct pf_report *rep)
+{
+    (void)sql;
+    int vnum = atoi(PQgetvalue(r, 0, 0));
+    const char *ver = PQgetvalue(r, 0, 1);
+    const char *wal = PQgetvalue(r, 0, 2);
+    int slots = atoi(PQgetvalue(r, 0, 3)), slots_used = atoi(PQgetvalue(r, 0, 4));
+    int senders = atoi(PQgetvalue(r, 0, 5)), senders_used = atoi(PQgetvalue(r, 0, 6));
+    int super = tbool(r, 0, 7), repl = tbool(r, 0, 8), rdsrepl = tbool(r, 0, 9);
+    int can_create = tbool(r, 0, 10);
+    const char *db = PQgetvalue(r, 0, 11), *user = PQgetvalue(r, 0, 12);
+    const char *keep = PQgetvalue(r, 0, 13);
+    int rds = tbool(r, 0, 14);
+    char fix[384], fix_rds[384];
+
+    pf_add(rep, vnum >= 100000 ? PF_PASS : PF_FAIL, "server version", "PostgreSQL 10 or later (pgoutput)",
+           "upgrade the source to PostgreSQL 10 or later", "", "PostgreSQL %s", ver);
+
+    pf_add(rep, strcmp(wal, "logical") == 0 ? PF_PASS : PF_FAIL, "wal_level", "logical",
+           "ALTER SYSTEM SET wal_level = logical;" RESTART,
+           "set rds.logical_replication = 1" RDS_REBOOT, "%s", wal);
+
+    snprintf(fix, sizeof fix, "ALTER SYSTEM SET max_replication_slots = %d;" RESTART, slots_used + 4);
+    snprintf(fix_rds, sizeof fix_rds, "set max_replication_slots = %d" RDS_REBOOT, slots_used + 4);
+    pf_add(rep, slots > slots_used ? PF_PASS : PF_FAIL, "max_replication_slots", "a free slot",
+           fix, fix_rds, "%d (%d in use)", slots, slots_used);
+
+    snprintf(fix, sizeof fix, "ALTER SYSTEM SET max_wal_senders = %d;" RESTART, senders_used + 4);
+    snprintf(fix_rds, sizeof fix_rds, "set max_wal_senders = %d" RDS_REBOOT, senders_used + 4);
+    pf_add(rep, senders > senders_used ? PF_PASS : PF_FAIL, "max_wal_senders", "a free WAL sender",
+           fix, fix_rds, "%d (%d in use)", senders, senders_used);
+
+    char *quser = PQescapeIdentifier(sql, user, strlen(user));
+    char *qdb = PQescapeIdentifier(sql, db, strlen(db));
+    snprintf(fix, sizeof fix, "ALTER ROLE %s WITH REPLICATION;", quser ? quser : user);
+    snprintf(fix_rds, sizeof fix_rds, "GRANT rds_replication TO %s;", quser ? quser : user);
+    pf_add(rep, super || repl || rdsrepl ? PF_PASS : PF_FAIL, "replication privilege",
+           "REPLICATION (RDS: rds_replication)", fix, fix_rds, "%s%s", user,
+           super ? " is a superuser" : repl ? " has REPLICATION" : rdsrepl ? " is in rds_replication" : " lacks REPLICATION");
+
+    if (repl_err) {
+        snprintf(fix, sizeof fix, "add \"host replication %s <zetl's address>/32 scram-sha-256\" to pg_hba.conf, then SELECT pg_reload_conf();",
+                 user);
+        pf_add(rep, PF_FAIL, "replication connection", "a walsender connection (replication=database)",
+               fix, rds ? "check that the user is in rds_replication and the security group admits zetl" : "",
+               "%.150s", repl_err);
+    } else {
+        pf_add(rep, PF_PASS, "replication connection", "a walsender connection (replication=database)",
+               "", "", "IDENTIFY_SYSTEM answered");
+    }
+
+    snprintf(fix, sizeof fix, "GRANT CREATE ON DATABASE %s TO %s; (or create the publication as the tables' owner)",
+             qdb ? qdb : db, quser ? quser : user);
+    pf_add(rep, can_create || super ? PF_PASS : PF_WARN, "create publication",
+           "CREATE on the database, owning the tables (unless the publication exists)",
+           fix, "", "%s", can_create || super ? "allowed" : "no CREATE privilege on the database");
+
+    if (keep[0]) {
+        int unlimited = strcmp(keep, "-1") == 0;
+        pf_add(rep, unlimited ? PF_WARN : PF_PASS, "max_slot_wal_keep_size",
+               "a bound, so a stalled slot cannot fill the disk",
+               "ALTER SYSTEM SET max_slot_wal_keep_size = '50GB'; SELECT pg_reload_conf(); "
+               "(a slot that falls further behind is lost and its tables need a resync)",
+               "set max_slot_wal_keep_size in the DB parameter group (Aurora: the DB cluster parameter group); it applies without a reboot",
+               "%s", unlimited ? "unlimited (-1)" : keep);
+    }
+    PQfreemem(quser);
+    PQfreemem(qdb);
+}
+
+static int check_slot(PGconn *sql, const struct config_integration *in, const char *db,
+                      struct pf_report *rep, char *err, size_t errlen)
+{
+    const char *slot = in->source.slot;
+    if (!slot) return 0;
+    const char *p[1] = { slot };
+    PGresult *r = q1(sql, "SELECT plugin, database, active, "
+                          "COALESCE(pg_catalog.to_jsonb(s) ->> 'wal_status', ''), slot_type "
+                          "FROM pg_catalog.pg_replication_slots s WHERE slot_name = $1",
+                     1, p, err, errlen);
+    if (!r) return -1;
+    char check[64], fix[384];
+    snprintf(check, sizeof check, "slot %s", slot);
+    if (PQntuples(r) == 0) {
+        pf_add(rep, PF_PASS, check, "pgoutput, this database", "", "", "does not exist yet; zetl creates it");
+    } else {
+        const char *plugin = PQgetvalue(r, 0, 0), *sdb = PQgetvalue(r, 0, 1), *ws = PQgetvalue(r, 0, 3);
+        snprintf(fix, sizeof fix, "choose another slot: name in the config, or drop this one: SELECT pg_drop_replication_slot('%s');", slot);
+        if (strcmp(PQgetvalue(r, 0, 4), "logical") != 0 || strcmp(plugin, "pgoutput") != 0)
+            pf_add(rep, PF_FAIL, check, "logical, pgoutput", fix, "", "%s slot, plugin %s",
+                   PQgetvalue(r, 0, 4), plugin[0] ? plugin : "none");
+        else if (strcmp(sdb, db) != 0)
+            pf_add(rep, PF_FAIL, check, "this database", fix, "", "belongs to database %s", sdb);
+        else if (strcmp(ws, "lost") == 0)
+            pf_add(rep, PF_FAIL, check, "WAL retained", "the slot's WAL was removed: every table needs a resync; drop the slot and let zetl snapshot again",
+                   "", "lost (max_slot_wal_keep_size exceeded)");
+        else
+            pf_add(rep, tbool(r, 0, 2) ? PF_WARN : PF_PASS, check, "pgoutput, this database, not in use",
+                   "stop the other consumer of this slot (SELECT active_pid FROM pg_replication_slots)", "",
+                   "pgoutput%s%s%s", tbool(r, 0, 2) ? ", in use by another connection" : "",
+                   ws[0] ? ", WAL " : "", ws);
+    }
+    PQclear(r);
+    return 0;
+}
+
+static int check_tables(PGconn *sql, const struct config_integration *in, struct pf_report *rep,
+                        char *err, size_t errlen)
+{
+    const char *pub = in->source.publication;
+    const char *p[1] = { pub ? pub : "" };
+    PGresult *pr = q1(sql, "SELECT puballtables, pubinsert, pubupdate, pubdelete, pubtruncate "
+                           "FROM pg_catalog.pg_publication WHERE pubname = $1", 1, p, err, errlen);
+    if (!pr) return -1;
+    int pub_exists = PQntuples(pr) == 1, pub_all = pub_exists && tbool(pr, 0, 0);
+    char check[64], fix[384];
+    snprintf(check, sizeof check, "publication %s", pub ? pub : "?");
+    char *qpub = PQescapeIdentifier(sql, p[0], strlen(p[0]));
+    if (!pub_exists) {
+        pf_add(rep, PF_PASS, check, "insert, update, delete, truncate", "", "", "does not exist yet; zetl creates it");
+    } else {
+        int ok = tbool(pr, 0, 1) && tbool(pr, 0, 2) && tbool(pr, 0, 3) && tbool(pr, 0, 4);
+        snprintf(fix, sizeof fix, "ALTER PUBLICATION %s SET (publish = 'insert, update, delete, truncate');", qpub ? qpub : p[0]);
+        pf_add(rep, ok ? PF_PASS : PF_FAIL, check, "insert, update, delete, truncate", fix, "",
+               "publishes%s%s%s%s%s", tbool(pr, 0, 1) ? " insert" : "", tbool(pr, 0, 2) ? " update" : "",
+               tbool(pr, 0, 3) ? " delete" : "", tbool(pr, 0, 4) ? " truncate" : "",
+               pub_all ? " (FOR ALL TABLES)" : "");
+    }
+    PQclear(pr);
+
+    PGresult *r = q1(sql,
+        "SELECT n.nspname, c.relname, c.relreplident, c.relpersistence, c.relkind, "
+        "       EXISTS (SELECT 1 FROM pg_catalog.pg_index i WHERE i.indrelid = c.oid AND i.indisprimary), "
+        "       EXISTS (SELECT 1 FROM pg_catalog.pg_publication_tables pt "
+        "               WHERE pt.pubname = $1 AND pt.schemaname = n.nspname AND pt.tablename = c.relname) "
+        "FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
+        "WHERE c.relkind IN ('r', 'p') AND NOT c.relispartition "
+        "  AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg\\_toast%' "
+        "ORDER BY 1, 2", 1, p, err, errlen);
+    if (!r) { PQfreemem(qpub); return -1; }
+    int selected = 0;
+    for (int i = 0; i < PQntuples(r); i++) {
+        const char *schema = PQgetvalue(r, i, 0), *name = PQgetvalue(r, i, 1);
+        if (!table_selected(in, schema, name)) continue;
+        selected++;
+        char ident = PQgetvalue(r, i, 2)[0], persist = PQgetvalue(r, i, 3)[0], kind = PQgetvalue(r, i, 4)[0];
+        int has_pk = tbool(r, i, 5), in_pub = tbool(r, i, 6);
+        char *qs = PQescapeIdentifier(sql, schema, strlen(schema));
+        char *qn = PQescapeIdentifier(sql, name, strlen(name));
+        snprintf(check, sizeof check, "table %s.%s", schema, name);
+        if (persist == 'u') {
+            snprintf(fix, sizeof fix, "ALTER TABLE %s.%s SET LOGGED;", qs, qn);
+            pf_add(rep, PF_FAIL, check, "a logged table", fix, "", "UNLOGGED: its changes never reach the WAL");
+        } else if (ident == 'n' || (ident == 'd' && !has_pk)) {
+            snprintf(fix, sizeof fix, "ALTER TABLE %s.%s ADD PRIMARY KEY (...); or ALTER TABLE %s.%s REPLICA IDENTITY FULL;",
+                     qs, qn, qs, qn);
+            pf_add(rep, PF_FAIL, check, "a primary key, or REPLICA IDENTITY FULL", fix, "",
+                   "no primary key and REPLICA IDENTITY %s: once published, its UPDATEs and DELETEs fail on the source",
+                   ident == 'n' ? "NOTHING" : "DEFAULT");
+        } else if (!has_pk) {
+            snprintf(fix, sizeof fix, "ALTER TABLE %s.%s ADD PRIMARY KEY (...);", qs, qn);
+            pf_add(rep, PF_WARN, check, "a primary key", fix, "",
+                   "no primary key (REPLICA IDENTITY %s): the full row is the key", ident == 'f' ? "FULL" : "INDEX");
+        } else if (pub_exists && !pub_all && !in_pub) {
+            snprintf(fix, sizeof fix, "ALTER PUBLICATION %s ADD TABLE %s.%s;", qpub, qs, qn);
+            pf_add(rep, PF_FAIL, check, "in the publication", fix, "", "not in publication %s", pub);
+        } else {
+            pf_add(rep, kind == 'p' ? PF_WARN : PF_PASS, check, "a primary key",
+                   kind == 'p' ? "changes of a partitioned table arrive per partition unless the publication has publish_via_partition_root = true" : "",
+                   "", "primary key%s%s", ident == 'f' ? ", REPLICA IDENTITY FULL" : "",
+                   kind == 'p' ? ", partitioned" : "");
+        }
+        PQfreemem(qs);
+        PQfreemem(qn);
+    }
+    PQclear(r);
+    PQfreemem(qpub);
+    if (!selected)
+        pf_add(rep, PF_FAIL, "tables", "at least one table matching tables.include in the source's schemas",
+               "check tables.include/exclude and source.schemas in the config", "", "no table matches");
+    return 0;
+}
+
+int pg_preflight_conn(PGconn *sql, const struct config_integration *in, const char *repl_err,
+                      struct pf_report *r, char *err, size_t errlen)
+{
+    PGresult *s = q1(sql, server_sql, 0, NULL, err, errlen);
+    if (!s) return -1;
+    if (PQntuples(s) != 1) {
+        snprintf(err, errlen, "preflight: the current user is not in pg_roles");
+        PQclear(s);
+        return -1;
+    }
+    snprintf(r->subject, sizeof r->subject, "source %s: postgres://%s:%d/%s (PostgreSQL %s)",
+             in->name, in->source.host ? in->source.host : "127.0.0.1",
+             in->source.port ? in->source.port : 5432, PQgetvalue(s, 0, 11), PQgetvalue(s, 0, 1));
+    char db[128];
+    snprintf(db, sizeof db, "%s", PQgetvalue(s, 0, 11));
+    check_server(sql, s, repl_err, r);
+    PQclear(s);
+    if (check_slot(sql, in, db, r, err, errlen)) return -1;
+    if (check_tables(sql, in, r, err, errlen)) return -1;
+    return 0;
+}
+
+int pg_preflight(const struct config_integration *in, struct pf_report *r, char *err, size_t errlen)
+{
+    snprintf(r->subject, sizeof r->subject, "source %s: postgres://%s:%d/%s", in->name,
+             in->source.host ? in->source.host : "127.0.0.1", in->source.port ? in->source.port : 5432,
+             in->source.database ? in->source.database : "?");
+    PGconn *sql = pg_source_connect(&in->source, 0, err, errlen);
+    if (!sql) return -1;
+    char repl_err[300] = "";
+    PGconn *repl = pg_source_connect(&in->source, 1, repl_err, sizeof repl_err);
+    if (repl) {
+        PGresult *id = PQexec(repl, "IDENTIFY_SYSTEM");
+        if (PQresultStatus(id) != PGRES_TUPLES_OK) {
+            snprintf(repl_err, sizeof repl_err, "IDENTIFY_SYSTEM failed: %s", PQresultErrorMessage(id));
+            trim_nl(repl_err);
+        }
+        PQclear(id);
+        PQfinish(repl);
+    }
+    /* The server's own words are the useful part ("FATAL: must be superuser or replication role ..."). */
+    const char *why = strstr(repl_err, "FATAL:");
+    int rc = pg_preflight_conn(sql, in, repl_err[0] ? (why ? why : repl_err) : NULL, r, err, errlen);
+    PQfinish(sql);
+    return rc;
+}

@@ -1,0 +1,47 @@
+/*
+ * preflight.h (pg) — every requirement zetl has of a PostgreSQL source,
+ * checked against the live server: version (pgoutput needs 10+), wal_level,
+ * replication slots and WAL senders to spare, the user's REPLICATION right
+ * (or rds_replication), a working replication connection (pg_hba.conf), the
+ * right to create the publication, the slot (plugin, database, not lost),
+ * the publication (operations, tables), WAL retention, and for every selected
+ * table a key that makes its updates and deletes replicable. Each item
+ * carries the current value, the required value and the fix for a
+ * self-managed server and for RDS/Aurora (runtime/preflight.h).
+ *
+ * Read-only: SELECTs and IDENTIFY_SYSTEM only; nothing is created.
+ * Secrets: the password is used for the connections and never appears in an
+ * item or an error. Thread: any.
+ */
+#ifndef ZETL_PG_PREFLIGHT_H
+#define ZETL_PG_PREFLIGHT_H
+
+#include <stddef.h>
+
+#include <libpq-fe.h>
+
+#include "config/config.h"
+#include "runtime/preflight.h"
+
+/*
+ * A regular (replication = 0) or walsender (replication = 1, database mode)
+ * connection to the source per its config: host, port, database, user,
+ * password or password_command, tls → sslmode. NULL with err set on failure.
+ */
+PGconn *pg_source_connect(const struct config_source *s, int replication, char *err, size_t errlen);
+
+/*
+ * Fill r for integration in (a postgres source). Returns 0 when the checks
+ * ran (r->nfail says whether they passed), -1 when the server could not be
+ * reached or queried, with err set.
+ */
+int pg_preflight(const struct config_integration *in, struct pf_report *r, char *err, size_t errlen);
+
+/*
+ * The checks on an open SQL connection. repl_err: NULL when a replication
+ * connection succeeded, else why it failed (the wrapper above tries one).
+ */
+int pg_preflight_conn(PGconn *sql, const struct config_integration *in, const char *repl_err,
+                      struct pf_report *r, char *err, size_t errlen);
+
+#endif

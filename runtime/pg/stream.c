@@ -1,0 +1,555 @@
+/*
+ * stream.c — the walsender connection, publications and the catalog resolver
+ * (see stream.h).
+ */
+#include "runtime/pg/stream.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "runtime/pg/pgoutput.h"
+
+struct pgstream {
+    PGconn   *conn;
+    uint64_t  received;         /* wal_end from the server */
+    int       streaming;        /* in COPY BOTH */
+    char      err[512];
+};
+
+/* ---- small helpers ------------------------------------------------------------ */
+
+static int64_t mono_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static int64_t now_pg_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000 - PGOUT_EPOCH_OFFSET_US;
+}
+
+/* libpq messages may span lines ("...\n\tThis probably means..."): make them one. */
+static const char *one_line(char *buf)
+{
+    char *o = buf;
+    for (const char *p = buf; *p; p++) {
+        char ch = (*p == '\n' || *p == '\t' || *p == '\r') ? ' ' : *p;
+        if (ch == ' ' && (o == buf || o[-1] == ' ')) continue;
+        *o++ = ch;
+    }
+    while (o > buf && o[-1] == ' ') o--;
+    *o = 0;
+    return buf;
+}
+
+static const char *pqmsg(PGconn *c)
+{
+    static _Thread_local char buf[400];
+    snprintf(buf, sizeof buf, "%s", c ? PQerrorMessage(c) : "no connection");
+    return one_line(buf);
+}
+
+static const char *resmsg(const PGresult *r)
+{
+    static _Thread_local char buf[400];
+    snprintf(buf, sizeof buf, "%s", r ? PQresultErrorMessage(r) : "no result");
+    return one_line(buf);
+}
+
+int pgstream_parse_lsn(const char *s, uint64_t *out)
+{
+    unsigned hi, lo;
+    char tail;
+    if (!s || sscanf(s, "%X/%X%c", &hi, &lo, &tail) != 2) return -1;
+    *out = ((uint64_t)hi << 32) | lo;
+    return 0;
+}
+
+/* PostgreSQL's rule for slot names (ReplicationSlotValidateName). */
+static int slot_name_ok(const char *s)
+{
+    size_t n = strlen(s);
+    if (n == 0 || n > 63) return 0;
+    for (const char *c = s; *c; c++)
+        if (!((*c >= 'a' && *c <= 'z') || (*c >= '0' && *c <= '9') || *c == '_')) return 0;
+    return 1;
+}
+
+/* ---- connection ------------------------------------------------------------------- */
+
+struct pgstream *pgstream_connect(const char *conninfo, char *err, size_t errlen)
+{
+    struct pgstream *s = calloc(1, sizeof *s);
+    if (!s) { snprintf(err, errlen, "pg stream: out of memory"); return NULL; }
+    /* Later keywords override what the expanded conninfo says. */
+    const char *keys[] = { "dbname", "replication", "options", "application_name", NULL };
+    const char *vals[] = { conninfo, "database",
+        "-c DateStyle=ISO -c IntervalStyle=postgres -c TimeZone=UTC "
+        "-c extra_float_digits=3 -c bytea_output=hex",
+        "zetl", NULL };
+    s->conn = PQconnectdbParams(keys, vals, 1);
+    if (!s->conn || PQstatus(s->conn) != CONNECTION_OK) {
+        snprintf(err, errlen, "pg stream: replication connection failed: %s "
+                 "(the user needs the REPLICATION attribute and pg_hba.conf must allow it)",
+                 pqmsg(s->conn));
+        pgstream_close(s);
+        return NULL;
+    }
+    return s;
+}
+
+void pgstream_close(struct pgstream *s)
+{
+    if (!s) return;
+    if (s->conn) PQfinish(s->conn);
+    free(s);
+}
+
+const char *pgstream_error(const struct pgstream *s) { return s->err; }
+int pgstream_server_version(const struct pgstream *s) { return PQserverVersion(s->conn); }
+uint64_t pgstream_received_lsn(const struct pgstream *s) { return s->received; }
+
+/* Runs a replication command; returns the result (caller clears) or NULL with err set. */
+static PGresult *repl_exec(struct pgstream *s, const char *cmd, const char *what, ExecStatusType want)
+{
+    PGresult *r = PQexec(s->conn, cmd);
+    if (!r || PQresultStatus(r) != want) {
+        snprintf(s->err, sizeof s->err, "pg stream: %s failed: %s", what,
+                 r ? resmsg(r) : pqmsg(s->conn));
+        PQclear(r);
+        return NULL;
+    }
+    return r;
+}
+
+int pgstream_identify(struct pgstream *s, struct pgstream_sysinfo *out)
+{
+    memset(out, 0, sizeof *out);
+    PGresult *r = repl_exec(s, "IDENTIFY_SYSTEM", "IDENTIFY_SYSTEM", PGRES_TUPLES_OK);
+    if (!r) return -1;
+    int rc = -1;
+    if (PQntuples(r) != 1 || PQnfields(r) < 4) {
+        snprintf(s->err, sizeof s->err, "pg stream: IDENTIFY_SYSTEM returned %d rows of %d fields, expected 1 of 4",
+                 PQntuples(r), PQnfields(r));
+        goto out;
+    }
+    snprintf(out->systemid, sizeof out->systemid, "%s", PQgetvalue(r, 0, 0));
+    out->timeline = (uint32_t)strtoul(PQgetvalue(r, 0, 1), NULL, 10);
+    if (pgstream_parse_lsn(PQgetvalue(r, 0, 2), &out->xlogpos)) {
+        snprintf(s->err, sizeof s->err, "pg stream: IDENTIFY_SYSTEM returned a malformed xlogpos \"%.40s\"",
+                 PQgetvalue(r, 0, 2));
+        goto out;
+    }
+    if (PQgetisnull(r, 0, 3)) {
+        snprintf(s->err, sizeof s->err, "pg stream: the connection is physical replication; "
+                 "logical replication needs a database (replication=database)");
+        goto out;
+    }
+    snprintf(out->dbname, sizeof out->dbname, "%s", PQgetvalue(r, 0, 3));
+    rc = 0;
+out:
+    PQclear(r);
+    return rc;
+}
+
+int pgstream_create_slot(struct pgstream *s, const char *slot, int temporary,
+                         char *snapshot, size_t snaplen, uint64_t *consistent_lsn)
+{
+    if (!slot_name_ok(slot)) {
+        snprintf(s->err, sizeof s->err, "pg stream: slot name \"%.80s\" is invalid; use 1-63 of a-z, 0-9 and _", slot);
+        return -1;
+    }
+    char cmd[200];
+    snprintf(cmd, sizeof cmd, "CREATE_REPLICATION_SLOT \"%s\"%s LOGICAL pgoutput EXPORT_SNAPSHOT",
+             slot, temporary ? " TEMPORARY" : "");
+    PGresult *r = repl_exec(s, cmd, "CREATE_REPLICATION_SLOT", PGRES_TUPLES_OK);
+    if (!r) return -1;
+    int rc = -1;
+    if (PQntuples(r) != 1 || PQnfields(r) < 3 ||
+        pgstream_parse_lsn(PQgetvalue(r, 0, 1), consistent_lsn)) {
+        snprintf(s->err, sizeof s->err, "pg stream: CREATE_REPLICATION_SLOT %s returned an unexpected result", slot);
+        goto out;
+    }
+    if (snapshot && snaplen) snprintf(snapshot, snaplen, "%s", PQgetvalue(r, 0, 2));
+    rc = 0;
+out:
+    PQclear(r);
+    return rc;
+}
+
+int pgstream_drop_slot(struct pgstream *s, const char *slot)
+{
+    if (!slot_name_ok(slot)) {
+        snprintf(s->err, sizeof s->err, "pg stream: slot name \"%.80s\" is invalid; use 1-63 of a-z, 0-9 and _", slot);
+        return -1;
+    }
+    char cmd[200];
+    snprintf(cmd, sizeof cmd, "DROP_REPLICATION_SLOT \"%s\" WAIT", slot);
+    PGresult *r = repl_exec(s, cmd, "DROP_REPLICATION_SLOT", PGRES_COMMAND_OK);
+    if (!r) return -1;
+    PQclear(r);
+    return 0;
+}
+
+int pgstream_start(struct pgstream *s, const char *slot, uint64_t start_lsn,
+                   const char *const *publications, int npub)
+{
+    if (!slot_name_ok(slot)) {
+        snprintf(s->err, sizeof s->err, "pg stream: slot name \"%.80s\" is invalid; use 1-63 of a-z, 0-9 and _", slot);
+        return -1;
+    }
+    if (npub < 1) {
+        snprintf(s->err, sizeof s->err, "pg stream: START_REPLICATION needs at least one publication");
+        return -1;
+    }
+    /* publication_names is a string literal holding a list of quoted identifiers. */
+    size_t cap = 256;
+    for (int i = 0; i < npub; i++) cap += 4 * strlen(publications[i]) + 8;
+    char *cmd = malloc(cap);
+    if (!cmd) { snprintf(s->err, sizeof s->err, "pg stream: out of memory"); return -1; }
+    int n = snprintf(cmd, cap, "START_REPLICATION SLOT \"%s\" LOGICAL %X/%X (proto_version '1', publication_names '",
+                     slot, (unsigned)(start_lsn >> 32), (unsigned)start_lsn);
+    size_t o = (size_t)n;
+    for (int i = 0; i < npub; i++) {
+        const char *p = publications[i];
+        if (!*p || strchr(p, '\\')) {
+            snprintf(s->err, sizeof s->err, "pg stream: publication name \"%.80s\" is empty or holds a backslash", p);
+            free(cmd);
+            return -1;
+        }
+        if (i) cmd[o++] = ',';
+        cmd[o++] = '"';
+        for (; *p; p++) {
+            if (*p == '"') cmd[o++] = '"';          /* identifier quoting */
+            if (*p == '\'') cmd[o++] = '\'';        /* literal quoting */
+            cmd[o++] = *p;
+        }
+        cmd[o++] = '"';
+    }
+    snprintf(cmd + o, cap - o, "')");
+    PGresult *r = PQexec(s->conn, cmd);
+    free(cmd);
+    if (!r || PQresultStatus(r) != PGRES_COPY_BOTH) {
+        snprintf(s->err, sizeof s->err, "pg stream: START_REPLICATION of slot %s failed: %s", slot,
+                 r ? resmsg(r) : pqmsg(s->conn));
+        PQclear(r);
+        return -1;
+    }
+    PQclear(r);
+    s->streaming = 1;
+    if (start_lsn > s->received) s->received = start_lsn;
+    return 0;
+}
+
+/* ---- the loop ------------------------------------------------------------------------ */
+
+static int send_status(struct pgstream *s, uint64_t flushed, int reply)
+{
+    uint8_t msg[PGOUT_STATUS_LEN];
+    pgout_build_status(msg, flushed, flushed, flushed, now_pg_us(), reply);
+    if (PQputCopyData(s->conn, (const char *)msg, sizeof msg) != 1 || PQflush(s->conn) != 0) {
+        snprintf(s->err, sizeof s->err, "pg stream: sending the standby status update failed: %s", pqmsg(s->conn));
+        return -1;
+    }
+    return 0;
+}
+
+/* One CopyData message from the server. Returns 0, -1 (err set) or the sink's value. */
+static int handle(struct pgstream *s, const struct pgstream_loop *l, const char *buf, int n)
+{
+    struct rd r;
+    struct pgout_copy c;
+    rd_init(&r, buf, (size_t)n);
+    int rc = pgout_parse_copy(&r, &c);
+    if (rc) {
+        pgout_format_error(s->err, sizeof s->err, &r, rc, n ? (uint8_t)buf[0] : 0, s->received);
+        return -1;
+    }
+    if (c.tag == 'w') {
+        if (c.w.wal_end > s->received) s->received = c.w.wal_end;
+        rc = pgdec_feed(l->dec, c.w.start_lsn, c.w.data, c.w.len);
+        if (rc && pgdec_error(l->dec)[0]) {
+            snprintf(s->err, sizeof s->err, "%s", pgdec_error(l->dec));
+            return -1;
+        }
+        return rc;
+    }
+    if (c.k.wal_end > s->received) s->received = c.k.wal_end;
+    if (c.k.reply_requested && send_status(s, atomic_load(l->flushed_lsn), 0)) return -1;
+    return pgdec_keepalive(l->dec, c.k.wal_end, c.k.send_time);
+}
+
+/* Clean end: status, CopyDone, drain the server's remaining data and results (5 s at most). */
+static int finish(struct pgstream *s, uint64_t flushed)
+{
+    int rc = send_status(s, flushed, 0);
+    if (PQputCopyEnd(s->conn, NULL) != 1 || PQflush(s->conn) != 0) {
+        snprintf(s->err, sizeof s->err, "pg stream: ending the stream failed: %s", pqmsg(s->conn));
+        return -1;
+    }
+    s->streaming = 0;
+    int64_t deadline = mono_ms() + 5000;
+    for (;;) {
+        char *buf = NULL;
+        int n = PQgetCopyData(s->conn, &buf, 1);
+        if (buf) PQfreemem(buf);
+        if (n > 0) continue;
+        if (n == 0) {
+            int64_t left = deadline - mono_ms();
+            if (left <= 0) break;
+            struct pollfd p = { .fd = PQsocket(s->conn), .events = POLLIN };
+            if (poll(&p, 1, (int)(left > 200 ? 200 : left)) > 0 && !PQconsumeInput(s->conn)) break;
+            continue;
+        }
+        break;      /* -1: server's CopyDone; -2: error */
+    }
+    /* CommandComplete for START_REPLICATION, then ReadyForQuery: the connection is reusable. */
+    while (mono_ms() < deadline) {
+        if (PQisBusy(s->conn)) {
+            struct pollfd p = { .fd = PQsocket(s->conn), .events = POLLIN };
+            if (poll(&p, 1, 200) > 0 && !PQconsumeInput(s->conn)) break;
+            continue;
+        }
+        PGresult *r = PQgetResult(s->conn);
+        if (!r) break;
+        PQclear(r);
+    }
+    return rc;
+}
+
+int pgstream_run(struct pgstream *s, const struct pgstream_loop *l)
+{
+    if (!s->streaming) {
+        snprintf(s->err, sizeof s->err, "pg stream: pgstream_run called before pgstream_start");
+        return -1;
+    }
+    int interval = l->status_interval_ms > 0 ? l->status_interval_ms : 10000;
+    int poll_ms = l->poll_ms > 0 ? l->poll_ms : 200;
+    int64_t next_status = mono_ms() + interval;
+    uint64_t last_sent = 0;
+
+    for (;;) {
+        if (atomic_load(l->stop)) return finish(s, atomic_load(l->flushed_lsn));
+        int64_t now = mono_ms();
+        uint64_t flushed = atomic_load(l->flushed_lsn);
+        if (now >= next_status || (flushed != last_sent && now + interval / 2 >= next_status)) {
+            if (send_status(s, flushed, 0)) return -1;
+            last_sent = flushed;
+            next_status = now + interval;
+        }
+
+        char *buf = NULL;
+        int n = PQgetCopyData(s->conn, &buf, 1);
+        if (n > 0) {
+            int rc = handle(s, l, buf, n);
+            PQfreemem(buf);
+            if (rc) return rc;
+            continue;
+        }
+        if (n == 0) {
+            int wait = (int)(next_status - now);
+            if (wait > poll_ms) wait = poll_ms;
+            if (wait < 0) wait = 0;
+            struct pollfd p = { .fd = PQsocket(s->conn), .events = POLLIN };
+            int pr = poll(&p, 1, wait);
+            if (pr < 0 && errno != EINTR) {
+                snprintf(s->err, sizeof s->err, "pg stream: poll failed: %s", strerror(errno));
+                return -1;
+            }
+            if (pr > 0 && !PQconsumeInput(s->conn)) {
+                snprintf(s->err, sizeof s->err, "pg stream: connection lost: %s", pqmsg(s->conn));
+                return -1;
+            }
+            continue;
+        }
+        s->streaming = 0;
+        if (n == -1) {
+            PGresult *r = PQgetResult(s->conn);
+            snprintf(s->err, sizeof s->err, "pg stream: the server ended the replication stream%s%s",
+                     r && PQresultStatus(r) == PGRES_FATAL_ERROR ? ": " : "",
+                     r && PQresultStatus(r) == PGRES_FATAL_ERROR ? resmsg(r) : "");
+            PQclear(r);
+            while ((r = PQgetResult(s->conn)) != NULL) PQclear(r);
+            return -1;
+        }
+        snprintf(s->err, sizeof s->err, "pg stream: reading the replication stream failed: %s", pqmsg(s->conn));
+        return -1;
+    }
+}
+
+/* ---- publications ------------------------------------------------------------------- */
+
+/* "schema"."name" quoted into a malloc'd string, or NULL. */
+static char *qualified(PGconn *c, const char *schema, const char *name)
+{
+    char *a = PQescapeIdentifier(c, schema, strlen(schema));
+    char *b = PQescapeIdentifier(c, name, strlen(name));
+    char *out = NULL;
+    if (a && b && (out = malloc(strlen(a) + strlen(b) + 2)) != NULL)
+        sprintf(out, "%s.%s", a, b);
+    PQfreemem(a);
+    PQfreemem(b);
+    return out;
+}
+
+/* Appends s to a growing buffer; -1 on out of memory. */
+static int sb_add(char **buf, size_t *len, size_t *cap, const char *s)
+{
+    size_t n = strlen(s);
+    if (*len + n + 1 > *cap) {
+        size_t nc = *cap ? *cap * 2 : 256;
+        while (nc < *len + n + 1) nc *= 2;
+        char *b = realloc(*buf, nc);
+        if (!b) return -1;
+        *buf = b;
+        *cap = nc;
+    }
+    memcpy(*buf + *len, s, n + 1);
+    *len += n;
+    return 0;
+}
+
+int pgstream_publication_ensure(PGconn *sql, const char *name, const struct pgstream_table *tables,
+                                int ntables, char *err, size_t errlen)
+{
+    int rc = -1;
+    char *qname = NULL, *stmt = NULL, *missing = NULL;
+    size_t slen = 0, scap = 0, mlen = 0, mcap = 0;
+    PGresult *r = NULL;
+    const char *params[3];
+
+    if (ntables < 1) { snprintf(err, errlen, "publication %s: no tables to publish", name); return -1; }
+    qname = PQescapeIdentifier(sql, name, strlen(name));
+    if (!qname) { snprintf(err, errlen, "publication %s: %s", name, pqmsg(sql)); goto out; }
+
+    params[0] = name;
+    r = PQexecParams(sql, "SELECT puballtables, pubinsert, pubupdate, pubdelete, pubtruncate "
+                          "FROM pg_catalog.pg_publication WHERE pubname = $1",
+                     1, NULL, params, NULL, NULL, 0);
+    if (PQresultStatus(r) != PGRES_TUPLES_OK) {
+        snprintf(err, errlen, "publication %s: looking it up failed: %s", name, resmsg(r));
+        goto out;
+    }
+    if (PQntuples(r) == 0) {
+        PQclear(r);
+        r = NULL;
+        if (sb_add(&stmt, &slen, &scap, "CREATE PUBLICATION ") || sb_add(&stmt, &slen, &scap, qname) ||
+            sb_add(&stmt, &slen, &scap, " FOR TABLE "))
+            goto oom;
+        for (int i = 0; i < ntables; i++) {
+            char *q = qualified(sql, tables[i].schema, tables[i].name);
+            if (!q) goto oom;
+            int bad = (i && sb_add(&stmt, &slen, &scap, ", ")) || sb_add(&stmt, &slen, &scap, q);
+            free(q);
+            if (bad) goto oom;
+        }
+        r = PQexec(sql, stmt);
+        if (PQresultStatus(r) != PGRES_COMMAND_OK) {
+            snprintf(err, errlen, "publication %s: CREATE PUBLICATION failed: %s "
+                     "(the user must own the tables, or be a superuser)", name, resmsg(r));
+            goto out;
+        }
+        rc = 0;
+        goto out;
+    }
+
+    /* Adopt: it must publish every operation and every table. */
+    int all = PQgetvalue(r, 0, 0)[0] == 't';
+    const char *ops[] = { "insert", "update", "delete", "truncate" };
+    char opsbad[64] = "";
+    for (int i = 0; i < 4; i++) {
+        if (PQgetvalue(r, 0, i + 1)[0] != 't') {
+            if (opsbad[0]) strcat(opsbad, ", ");
+            strcat(opsbad, ops[i]);
+        }
+    }
+    PQclear(r);
+    r = NULL;
+    if (opsbad[0]) {
+        snprintf(err, errlen, "publication %s exists but does not publish %s; run: ALTER PUBLICATION %s SET (publish = 'insert, update, delete, truncate')",
+                 name, opsbad, qname);
+        goto out;
+    }
+    if (all) { rc = 0; goto out; }
+    for (int i = 0; i < ntables; i++) {
+        params[0] = name;
+        params[1] = tables[i].schema;
+        params[2] = tables[i].name;
+        r = PQexecParams(sql, "SELECT 1 FROM pg_catalog.pg_publication_tables "
+                              "WHERE pubname = $1 AND schemaname = $2 AND tablename = $3",
+                         3, NULL, params, NULL, NULL, 0);
+        if (PQresultStatus(r) != PGRES_TUPLES_OK) {
+            snprintf(err, errlen, "publication %s: checking its tables failed: %s", name, resmsg(r));
+            goto out;
+        }
+        if (PQntuples(r) == 0) {
+            char *q = qualified(sql, tables[i].schema, tables[i].name);
+            if (!q || (mlen && sb_add(&missing, &mlen, &mcap, ", ")) || sb_add(&missing, &mlen, &mcap, q)) {
+                free(q);
+                goto oom;
+            }
+            free(q);
+        }
+        PQclear(r);
+        r = NULL;
+    }
+    if (mlen) {
+        snprintf(err, errlen, "publication %s exists but does not include %s; run: ALTER PUBLICATION %s ADD TABLE %s",
+                 name, missing, qname, missing);
+        goto out;
+    }
+    rc = 0;
+    goto out;
+oom:
+    snprintf(err, errlen, "publication %s: out of memory", name);
+out:
+    PQclear(r);
+    PQfreemem(qname);
+    free(stmt);
+    free(missing);
+    return rc;
+}
+
+int pgstream_publication_drop(PGconn *sql, const char *name, char *err, size_t errlen)
+{
+    char *q = PQescapeIdentifier(sql, name, strlen(name));
+    if (!q) { snprintf(err, errlen, "publication %s: %s", name, pqmsg(sql)); return -1; }
+    char *stmt = malloc(strlen(q) + 40);
+    if (!stmt) { PQfreemem(q); snprintf(err, errlen, "publication %s: out of memory", name); return -1; }
+    sprintf(stmt, "DROP PUBLICATION IF EXISTS %s", q);
+    PQfreemem(q);
+    PGresult *r = PQexec(sql, stmt);
+    free(stmt);
+    int rc = 0;
+    if (PQresultStatus(r) != PGRES_COMMAND_OK) {
+        snprintf(err, errlen, "publication %s: DROP PUBLICATION failed: %s", name, resmsg(r));
+        rc = -1;
+    }
+    PQclear(r);
+    return rc;
+}
+
+int pgstream_slot_drop_sql(PGconn *sql, const char *slot, char *err, size_t errlen)
+{
+    const char *params[1] = { slot };
+    PGresult *r = PQexecParams(sql, "SELECT pg_catalog.pg_drop_replication_slot(slot_name) "
+                                    "FROM pg_catalog.pg_replication_slots WHERE slot_name = $1",
+                               1, NULL, params, NULL, NULL, 0);
+    int rc = 0;
+    if (PQresultStatus(r) != PGRES_TUPLES_OK) {
+        snprintf(err, errlen, "slot %s: dropping it failed: %s (a slot in use cannot be dropped: stop its stream first)",
+                 slot, resmsg(r));
+        rc = -1;
+    }
+    PQclear(r);
+    return rc;
+}

@@ -1,0 +1,135 @@
+/*
+ * stream.h — a PostgreSQL logical replication stream (libpq, pgoutput).
+ *
+ * A pgstream is one walsender connection (replication=database) used in this
+ * order:
+ *
+ *     pgstream_connect → pgstream_identify → [pgstream_create_slot]
+ *        → pgstream_start → pgstream_run (until stop or error) → pgstream_close
+ *
+ * pgstream_run feeds every XLogData payload to a struct pgdec (which drives
+ * the zsink), answers keepalives that request a reply at once, and sends a
+ * standby status update at least every status_interval_ms. The position it
+ * reports as written/flushed/applied is only ever *flushed_lsn: the LSN the
+ * applier has durably committed in the target. Never what was merely
+ * received: the server may recycle WAL up to what we confirm, so confirming
+ * early would lose data on a crash.
+ *
+ * The connection starts with fixed output settings so every value arrives in
+ * one stable text form: DateStyle=ISO, IntervalStyle=postgres, TimeZone=UTC,
+ * extra_float_digits=3 (exact floats), bytea_output=hex.
+ *
+ * The walsender accepts only the simple query protocol, so replication
+ * commands (CREATE_REPLICATION_SLOT, START_REPLICATION, DROP_REPLICATION_SLOT)
+ * cannot take parameters: slot names are checked against PostgreSQL's own
+ * rule ([a-z0-9_], at most 63) and quoted; publication names are quoted as
+ * identifiers inside a quoted literal. Everything that is plain SQL — the
+ * publication functions, and the catalog resolver (catalog.h) — runs on a separate regular
+ * connection (the caller's PGconn) with identifiers escaped by
+ * PQescapeIdentifier and values passed by PQexecParams.
+ *
+ * The conninfo (it may hold a password) is never logged or copied into an
+ * error message.
+ *
+ * Thread: a pgstream belongs to one thread (the reader);
+ * *flushed_lsn and *stop may be written by any thread.
+ */
+#ifndef ZETL_PG_STREAM_H
+#define ZETL_PG_STREAM_H
+
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <libpq-fe.h>
+
+#include "runtime/change.h"
+#include "runtime/pg/catalog.h"    /* the resolver lived here first; users of stream.h still get it */
+#include "runtime/pg/decoder.h"
+
+struct pgstream;
+
+struct pgstream_sysinfo {
+    char     systemid[32];
+    uint32_t timeline;
+    uint64_t xlogpos;           /* current WAL flush position */
+    char     dbname[128];
+};
+
+/*
+ * Opens a replication connection. conninfo is libpq key=value or a URI
+ * without "replication"; the stream adds replication=database and the output
+ * settings above. NULL on failure with err set (never holding the conninfo).
+ */
+struct pgstream *pgstream_connect(const char *conninfo, char *err, size_t errlen);
+void pgstream_close(struct pgstream *s);
+const char *pgstream_error(const struct pgstream *s);
+/* The server's version number (e.g. 150004). */
+int pgstream_server_version(const struct pgstream *s);
+
+int pgstream_identify(struct pgstream *s, struct pgstream_sysinfo *out);
+
+/*
+ * CREATE_REPLICATION_SLOT slot [TEMPORARY] LOGICAL pgoutput EXPORT_SNAPSHOT.
+ * snapshot gets the exported snapshot name, *consistent_lsn the point from
+ * which the slot streams. The snapshot stays usable (SET TRANSACTION SNAPSHOT
+ * on another connection) only until the next command on this connection:
+ * copy the tables before calling pgstream_start.
+ */
+int pgstream_create_slot(struct pgstream *s, const char *slot, int temporary,
+                         char *snapshot, size_t snaplen, uint64_t *consistent_lsn);
+/* DROP_REPLICATION_SLOT slot WAIT. */
+int pgstream_drop_slot(struct pgstream *s, const char *slot);
+
+/*
+ * START_REPLICATION SLOT slot LOGICAL start_lsn (proto_version '1',
+ * publication_names '"p1","p2"'). start_lsn 0 means: from the slot's
+ * confirmed position. The server streams transactions committing after
+ * max(start_lsn, confirmed_flush_lsn).
+ */
+int pgstream_start(struct pgstream *s, const char *slot, uint64_t start_lsn,
+                   const char *const *publications, int npub);
+
+struct pgstream_loop {
+    struct pgdec           *dec;
+    const _Atomic uint64_t *flushed_lsn;    /* durably committed in the target (applier) */
+    const atomic_int       *stop;           /* non-zero: finish cleanly and return 0 */
+    int                     status_interval_ms; /* default 10000 */
+    int                     poll_ms;        /* socket wait per round; default 200 (stop latency) */
+};
+
+/*
+ * Streams until *stop, an error, or a sink callback returning non-zero.
+ * Returns 0 after a clean stop (a final status update, CopyDone, the server's
+ * reply drained; the connection takes commands again), the sink's value, or
+ * -1 with pgstream_error() set (decoder errors included). After a non-zero
+ * return the connection is still in COPY mode: close it.
+ */
+int pgstream_run(struct pgstream *s, const struct pgstream_loop *l);
+
+/* LSN the server last told us it had sent up to (XLogData/keepalive wal_end). */
+uint64_t pgstream_received_lsn(const struct pgstream *s);
+
+/* "0/16B3748" ↔ LSN. 0 ok, -1 malformed. */
+int pgstream_parse_lsn(const char *s, uint64_t *out);
+
+/* ---- publications (regular SQL connection) --------------------------------- */
+
+struct pgstream_table {
+    const char *schema;
+    const char *name;
+};
+
+/*
+ * Creates publication name FOR TABLE the given tables (identifiers quoted),
+ * or adopts an existing one after checking that it publishes insert, update,
+ * delete and truncate, and covers every table (FOR ALL TABLES does). A
+ * mismatch fails with the statement that would fix it.
+ */
+int pgstream_publication_ensure(PGconn *sql, const char *name, const struct pgstream_table *tables,
+                                int ntables, char *err, size_t errlen);
+int pgstream_publication_drop(PGconn *sql, const char *name, char *err, size_t errlen);
+/* Drops a slot through SQL (pg_drop_replication_slot); 0 also when it did not exist. */
+int pgstream_slot_drop_sql(PGconn *sql, const char *slot, char *err, size_t errlen);
+
+#endif
