@@ -32,6 +32,7 @@
 #define IDLE_CHECKPOINT_MS 5000
 #define LAG_SAMPLE_MS      1000
 #define COMMAND_POLL_MS    250
+#define TARGET_PROBE_MS    5000     /* idle: prove the target still answers */
 
 static int64_t now_ms(void)
 {
@@ -209,7 +210,7 @@ static void sample_lag(struct applier *a, struct cqueue *q)
     else
         lag = -1;
     if (lag < 0 && oldest_us) lag = 0;                              /* clocks a little apart */
-    int64_t behind = (int64_t)st.mem_bytes + (int64_t)st.spool_bytes;
+    int64_t behind = (int64_t)st.bytes_queued;
     statelog_record_lag(in->sl, in->cfg->name, now, lag, behind);
     char pos[ZPOS_FILE_MAX + ZPOS_GTID_MAX + 32];
     zpos_format(&in->applied, pos, sizeof pos);
@@ -289,6 +290,16 @@ int integ_stream(struct integ *in)
             int r = integ_poll_commands(in);
             if (r >= 0) { end = r; break; }
             sample_lag(&a, in->q);
+            /* With nothing to apply the target is never touched: probe it, so
+             * an unreachable warehouse shows as failed, not as a quiet "active". */
+            if (!a.txn_open && now - a.last_checkpoint_mono >= TARGET_PROBE_MS) {
+                struct zpos probe;
+                if (target_read_checkpoint(in->tgt, &probe, NULL) < 0) {
+                    fail_target(in, "probe");
+                    goto out;
+                }
+                a.last_checkpoint_mono = now;
+            }
         }
         int wait = COMMAND_POLL_MS;
         if (a.batch_opened) {
@@ -301,8 +312,14 @@ int integ_stream(struct integ *in)
         }
         struct cq_item it;
         int got = cqueue_pop(in->q, &it, wait);
-        if (got < 0) {                          /* the reader ended */
+        if (got < 0) {                          /* the reader ended, or the queue failed */
+            char qe[512];
+            int qfailed = cqueue_error(in->q, qe, sizeof qe);
             stop_reader(in);
+            if (qfailed) {
+                snprintf(in->err, sizeof in->err, "change queue: %s", qe);
+                break;
+            }
             if (in->reader_rc == SOURCE_POSITION_LOST) {
                 snprintf(in->err, sizeof in->err, "%s", in->reader_err);
                 end = ROUND_POSITION_LOST;
@@ -323,6 +340,8 @@ int integ_stream(struct integ *in)
             break;
         case CQ_SCHEMA:
             if (on_schema(&a, &it.schema) != 0) goto out;
+            for (int i = 0; i < in->ntables; i++)
+                if (in->tables[i].resync_requested) end = ROUND_RESYNC;
             break;
         case CQ_COMMIT:
             a.in_src_txn = 0;
@@ -348,9 +367,10 @@ int integ_stream(struct integ *in)
             }
             break;
         }
+        if (end == ROUND_RESYNC) break;
     }
     /* A clean end: finish the batch at its last commit, drop a half transaction. */
-    if (end == ROUND_STOPPED || end == ROUND_PAUSED || end == ROUND_DELETED) {
+    if (end == ROUND_STOPPED || end == ROUND_PAUSED || end == ROUND_DELETED || end == ROUND_RESYNC) {
         stop_reader(in);
         if (a.txn_open && a.in_src_txn) {
             target_rollback(in->tgt);
@@ -365,6 +385,8 @@ out:
     stop_reader(in);
     if (in->q) cqueue_close(in->q);
     in->q = NULL;
+    /* Definitions the queue handed out die with it: forget cached row maps. */
+    for (int i = 0; i < in->ntables; i++) in->tables[i].map_src = NULL;
     zbatch_free(a.b);
     integ_projection_free(&a.proj);
     if (end == ROUND_ERROR && !in->err[0]) snprintf(in->err, sizeof in->err, "unknown error");

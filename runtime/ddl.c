@@ -111,9 +111,23 @@ static int align_table(struct integ *in, struct itable *t, const struct ztable *
         int i = -1;
         const struct zcolumn *nc = find_col(t->def, df->column, &i);
         if (df->kind == TDIFF_MISSING && nc) {
-            if (target_add_column(in->tgt, t->tschema, t->tname, nc) != 0) rc = tfail(in, "adding a column", t);
-            else integ_log(in, STATELOG_INFO, t->source, "ddl", "added column %s (%s)", nc->name,
-                           nc->source_type ? nc->source_type : ztype_name(nc->type));
+            if (target_add_column(in->tgt, t->tschema, t->tname, nc) != 0) {
+                rc = tfail(in, "adding a column", t);
+                break;
+            }
+            integ_log(in, STATELOG_INFO, t->source, "ddl", "added column %s (%s)", nc->name,
+                      nc->source_type ? nc->source_type : ztype_name(nc->type));
+            /* Existing rows that the source filled in without a row change
+             * (a default, NOT NULL) can only be learned by copying again. */
+            char e[1024];
+            int b = old_def ? source_column_backfilled(in, t->def->schema, t->def->name, nc->name, e, sizeof e) : 0;
+            if (b != 0) {
+                integ_log(in, b < 0 ? STATELOG_WARNING : STATELOG_INFO, t->source, "ddl",
+                          "column %s: existing rows hold a value the log does not carry%s%s; copying the table again",
+                          nc->name, b < 0 ? " (could not check: " : "", b < 0 ? e : "");
+                integ_set_table_state(in, t, "resyncing", "ADD COLUMN with a default: existing rows are copied again", NULL);
+                t->resync_requested = 1;
+            }
         } else if (df->kind == TDIFF_EXTRA) {
             if (target_drop_column(in->tgt, t->tschema, t->tname, df->column) != 0) rc = tfail(in, "dropping a column", t);
             else integ_log(in, STATELOG_INFO, t->source, "ddl", "dropped column %s", df->column);

@@ -508,6 +508,69 @@ out:
     return rc;
 }
 
+static int my_column_backfilled(struct integ *in, const char *schema, const char *table,
+                                const char *column, char *err, size_t errlen)
+{
+    MYSQL *db = NULL;
+    if (mysql_conn_open(&db, in->cfg->name, &in->cfg->source, 10, err, errlen) != 0) return -1;
+    /* MariaDB spells "no default" on a nullable column as the text NULL. */
+    static const char sql[] =
+        "SELECT (COLUMN_DEFAULT IS NOT NULL AND COLUMN_DEFAULT <> 'NULL') OR IS_NULLABLE = 'NO'"
+        " FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ? AND COLUMN_NAME = ?";
+    int rc = -1;
+    MYSQL_STMT *st = mysql_stmt_init(db);
+    MYSQL_BIND in_b[3], out_b[1];
+    const char *vals[3] = {schema, table, column};
+    unsigned long lens[3];
+    long long result = 0;
+    my_bool is_null = 0;
+    memset(in_b, 0, sizeof in_b);
+    memset(out_b, 0, sizeof out_b);
+    for (int i = 0; i < 3; i++) {
+        lens[i] = strlen(vals[i]);
+        in_b[i].buffer_type = MYSQL_TYPE_STRING;
+        in_b[i].buffer = (void *)vals[i];
+        in_b[i].buffer_length = lens[i];
+        in_b[i].length = &lens[i];
+    }
+    out_b[0].buffer_type = MYSQL_TYPE_LONGLONG;
+    out_b[0].buffer = &result;
+    out_b[0].is_null = &is_null;
+    if (!st || mysql_stmt_prepare(st, sql, sizeof sql - 1) || mysql_stmt_bind_param(st, in_b) ||
+        mysql_stmt_execute(st) || mysql_stmt_bind_result(st, out_b)) {
+        snprintf(err, errlen, "source %s: reading the default of %s.%s.%s: %s", in->cfg->name,
+                 schema, table, column, st ? mysql_stmt_error(st) : mysql_error(db));
+        goto out;
+    }
+    int f = mysql_stmt_fetch(st);
+    rc = (f == 0 && !is_null && result) ? 1 : 0;
+out:
+    if (st) mysql_stmt_close(st);
+    mysql_close(db);
+    return rc;
+}
+
+static int pg_column_backfilled(struct integ *in, const char *schema, const char *table,
+                                const char *column, char *err, size_t errlen)
+{
+    PGconn *c = pg_sql_connect(in, err, errlen);
+    if (!c) return -1;
+    const char *params[3] = {schema, table, column};
+    PGresult *r = PQexecParams(c,
+        "SELECT column_default IS NOT NULL OR is_nullable = 'NO' FROM information_schema.columns"
+        " WHERE table_schema = $1 AND table_name = $2 AND column_name = $3",
+        3, NULL, params, NULL, NULL, 0);
+    int rc = -1;
+    if (PQresultStatus(r) == PGRES_TUPLES_OK)
+        rc = PQntuples(r) == 1 && strcmp(PQgetvalue(r, 0, 0), "t") == 0;
+    else
+        snprintf(err, errlen, "source %s: reading the default of %s.%s.%s: %s", in->cfg->name,
+                 schema, table, column, PQresultErrorMessage(r));
+    PQclear(r);
+    PQfinish(c);
+    return rc;
+}
+
 /* ---- dispatch --------------------------------------------------------------------------- */
 
 int source_load_tables(struct integ *in, struct ztable ***defs, int *n, char *err, size_t errlen)
@@ -537,6 +600,14 @@ int source_stream(struct integ *in, const struct zsink *sink, char *err, size_t 
 {
     return in->cfg->source.kind == SOURCE_MYSQL ? my_stream(in, sink, err, errlen)
                                                 : pg_stream(in, sink, err, errlen);
+}
+
+int source_column_backfilled(struct integ *in, const char *schema, const char *table,
+                             const char *column, char *err, size_t errlen)
+{
+    return in->cfg->source.kind == SOURCE_MYSQL
+        ? my_column_backfilled(in, schema, table, column, err, errlen)
+        : pg_column_backfilled(in, schema, table, column, err, errlen);
 }
 
 int source_drop(struct integ *in, char *err, size_t errlen)

@@ -37,6 +37,14 @@ struct itable;
 int  source_snapshot_table(struct integ *in, struct itable *t, const struct zsink *sink,
                            struct zpos *pos, char *err, size_t errlen);
 int  source_stream(struct integ *in, const struct zsink *sink, char *err, size_t errlen);
+/*
+ * After ADD COLUMN: do the table's existing rows hold a value for the new
+ * column (a default other than NULL, or NOT NULL with an implicit one)? The
+ * source fills those in without any row change in its log, so the target
+ * can only learn them by copying the table again. 1 yes, 0 no, -1 error.
+ */
+int  source_column_backfilled(struct integ *in, const char *schema, const char *table,
+                              const char *column, char *err, size_t errlen);
 int  source_drop(struct integ *in, char *err, size_t errlen);
 
 /*

@@ -88,6 +88,16 @@ int integ_load_tables(struct integ *in, char *err, size_t errlen)
     size_t nv = 0;
     if (in->sl) statelog_list_integrations(in->sl, in->cfg->name, &v, &nv);
 
+    /* Keep what only memory knows across the reload: resync requests and
+     * the positions up to which a fresh copy already holds a table's changes. */
+    int nkeep = in->ntables;
+    struct keep { char *source; struct zpos skip; int resync; } *keep = calloc((size_t)nkeep + 1, sizeof *keep);
+    for (int i = 0; keep && i < nkeep; i++) {
+        keep[i].source = in->tables[i].source;
+        in->tables[i].source = NULL;
+        keep[i].skip = in->tables[i].skip_until;
+        keep[i].resync = in->tables[i].resync_requested;
+    }
     integ_free_tables(in);
     int rc = 0;
     for (int i = 0; i < n; i++) {
@@ -124,6 +134,17 @@ int integ_load_tables(struct integ *in, char *err, size_t errlen)
             snprintf(err, errlen, "out of memory loading tables");
         }
     }
+    for (int i = 0; keep && i < nkeep; i++) {
+        struct itable *t = NULL;
+        for (int k = 0; k < in->ntables && keep[i].source; k++)
+            if (strcmp(in->tables[k].source, keep[i].source) == 0) t = &in->tables[k];
+        if (t) {
+            t->skip_until = keep[i].skip;
+            t->resync_requested = keep[i].resync;
+        }
+        free(keep[i].source);
+    }
+    free(keep);
     source_free_tables(defs, n);
     statelog_free_integrations(v, nv);
     if (rc == 0 && in->ntables == 0)

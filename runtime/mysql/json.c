@@ -1,0 +1,268 @@
+/* json.c — MySQL binary JSON → text (see json.h).
+ *
+ * Wire layout of a value (type byte, then the body):
+ *
+ *   0x00/0x01 small/large object   0x02/0x03 small/large array
+ *   0x04 literal (0 null, 1 true, 2 false)
+ *   0x05 int16  0x06 uint16  0x07 int32  0x08 uint32  0x09 int64  0x0a uint64
+ *   0x0b double (8 bytes LE)   0x0c string   0x0f opaque
+ *
+ *   object/array body (offsets/counts 2 bytes when small, 4 when large):
+ *     count, size                 size = bytes of the whole body
+ *     key entries (objects)       count × { key offset, key length u16 }
+ *     value entries               count × { type u8, offset | inlined value }
+ *     keys, values                at their offsets, relative to the body start
+ *   Inlined: literals, int16, uint16 (and int32, uint32 in large containers).
+ *
+ *   string: length as 1..5 bytes of 7 bits, low group first, high bit = more;
+ *           then the UTF-8 bytes
+ *   opaque: field type u8, length (as for strings), the bytes
+ */
+#include "runtime/mysql/json.h"
+#include "runtime/mysql/rows.h"
+#include "runtime/rd.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define JSON_DEPTH_MAX 128
+
+struct jctx { struct rows_buf *out; char *err; size_t errlen; };
+
+static int jfail(struct jctx *j, const char *why)
+{
+    snprintf(j->err, j->errlen, "JSON value malformed: %s", why);
+    return -1;
+}
+
+static void put(struct jctx *j, const char *s, size_t n) { rows_buf_put(j->out, s, n); }
+static void puts_(struct jctx *j, const char *s) { put(j, s, strlen(s)); }
+
+static int read_varlen(struct rd *r, uint32_t *out)
+{
+    uint64_t v = 0;
+    for (int i = 0; i < 5; i++) {
+        uint8_t b = rd_u8(r);
+        if (r->err) return -1;
+        v |= (uint64_t)(b & 0x7f) << (7 * i);
+        if (!(b & 0x80)) {
+            if (v > 0xffffffffu) return -1;
+            *out = (uint32_t)v;
+            return 0;
+        }
+    }
+    return -1;
+}
+
+static void put_escaped(struct jctx *j, const uint8_t *s, size_t n)
+{
+    static const char hx[] = "0123456789abcdef";
+    if (rows_buf_reserve(j->out, n + 2)) return;
+    put(j, "\"", 1);
+    size_t run = 0;
+    for (size_t i = 0; i < n; i++) {
+        uint8_t ch = s[i];
+        const char *esc = NULL;
+        char u[7];
+        if (ch == '"') esc = "\\\"";
+        else if (ch == '\\') esc = "\\\\";
+        else if (ch < 0x20) {
+            switch (ch) {
+            case '\b': esc = "\\b"; break;
+            case '\f': esc = "\\f"; break;
+            case '\n': esc = "\\n"; break;
+            case '\r': esc = "\\r"; break;
+            case '\t': esc = "\\t"; break;
+            default:
+                u[0] = '\\'; u[1] = 'u'; u[2] = '0'; u[3] = '0';
+                u[4] = hx[ch >> 4]; u[5] = hx[ch & 15]; u[6] = 0;
+                esc = u;
+            }
+        }
+        if (!esc) continue;
+        put(j, (const char *)s + run, i - run);
+        puts_(j, esc);
+        run = i + 1;
+    }
+    put(j, (const char *)s + run, n - run);
+    put(j, "\"", 1);
+}
+
+static void put_double(struct jctx *j, double d)
+{
+    char b[40];
+    if (!isfinite(d)) { puts_(j, "null"); return; }   /* MySQL cannot store these */
+    for (int prec = 15; prec <= 17; prec++) {
+        snprintf(b, sizeof b, "%.*g", prec, d);
+        if (strtod(b, NULL) == d) break;
+    }
+    if (!strpbrk(b, ".eE")) strcat(b, ".0");
+    puts_(j, b);
+}
+
+static void put_base64(struct jctx *j, const uint8_t *s, size_t n)
+{
+    static const char tb[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    char q[4];
+    for (size_t i = 0; i < n; i += 3) {
+        uint32_t v = (uint32_t)s[i] << 16 | (i + 1 < n ? (uint32_t)s[i + 1] << 8 : 0) |
+                     (i + 2 < n ? s[i + 2] : 0);
+        q[0] = tb[v >> 18]; q[1] = tb[(v >> 12) & 63];
+        q[2] = i + 1 < n ? tb[(v >> 6) & 63] : '=';
+        q[3] = i + 2 < n ? tb[v & 63] : '=';
+        put(j, q, 4);
+    }
+}
+
+static int put_opaque(struct jctx *j, uint8_t ftype, const uint8_t *s, size_t n)
+{
+    char b[128];
+    int len;
+    struct rd r;
+    rd_init(&r, s, n);
+    switch (ftype) {
+    case MYT_NEWDECIMAL: case MYT_DECIMAL: {
+        if (n < 2) return jfail(j, "opaque DECIMAL too short");
+        int prec = s[0], scale = s[1];
+        size_t sz = rows_decimal_size(prec, scale);
+        if (sz == 0 || sz > n - 2) return jfail(j, "opaque DECIMAL size");
+        len = rows_decimal_text(s + 2, prec, scale, b);
+        if (len < 0) return jfail(j, "opaque DECIMAL digits");
+        put(j, b, (size_t)len);
+        return 0;
+    }
+    case MYT_DATE: case MYT_TIME: case MYT_TIME2: case MYT_DATETIME: case MYT_DATETIME2:
+    case MYT_TIMESTAMP: case MYT_TIMESTAMP2: {
+        if (n < 8) return jfail(j, "opaque temporal too short");
+        int64_t packed = (int64_t)rd_u64le(&r);
+        char kind = (ftype == MYT_DATE) ? 'd' : (ftype == MYT_TIME || ftype == MYT_TIME2) ? 't' : 'T';
+        b[0] = '"';
+        len = rows_packed_temporal_text(packed, kind, b + 1);
+        b[len + 1] = '"';
+        put(j, b, (size_t)len + 2);
+        return 0;
+    }
+    default:
+        snprintf(b, sizeof b, "\"base64:type%u:", ftype);
+        puts_(j, b);
+        put_base64(j, s, n);
+        put(j, "\"", 1);
+        return 0;
+    }
+}
+
+static int value(struct jctx *j, uint8_t type, struct rd *r, int depth);
+
+/* A scalar or container whose body starts at r->pos and runs to r->len. */
+static int container(struct jctx *j, uint8_t type, const uint8_t *body, size_t avail, int depth)
+{
+    int large = type == 0x01 || type == 0x03, obj = type <= 0x01;
+    size_t w = large ? 4 : 2;
+    struct rd r;
+    if (depth > JSON_DEPTH_MAX) return jfail(j, "nested too deeply");
+    rd_init(&r, body, avail);
+    uint64_t count = rd_uint_le(&r, w), size = rd_uint_le(&r, w);
+    if (r.err) return jfail(j, "container header truncated");
+    if (size > avail || size < 2 * w) return jfail(j, "container size out of range");
+    size_t hdr = 2 * w + (size_t)count * ((obj ? w + 2 : 0) + 1 + w);
+    if (count > size || hdr > size) return jfail(j, "container count out of range");
+    r.len = (size_t)size;                       /* offsets are bounded by the body */
+    put(j, obj ? "{" : "[", 1);
+    for (uint64_t i = 0; i < count; i++) {
+        if (i) put(j, ", ", 2);
+        if (obj) {
+            struct rd k = r;
+            k.pos = 2 * w + (size_t)i * (w + 2);
+            uint64_t koff = rd_uint_le(&k, w);
+            uint16_t klen = rd_u16le(&k);
+            if (k.err || koff > size || klen > size - koff) return jfail(j, "key out of range");
+            put_escaped(j, body + koff, klen);
+            put(j, ": ", 2);
+        }
+        struct rd e = r;
+        e.pos = 2 * w + (obj ? (size_t)count * (w + 2) : 0) + (size_t)i * (1 + w);
+        uint8_t vt = rd_u8(&e);
+        if (e.err) return jfail(j, "value entry truncated");
+        int inlined = vt == 0x04 || vt == 0x05 || vt == 0x06 || (large && (vt == 0x07 || vt == 0x08));
+        if (inlined) {
+            struct rd in;
+            rd_init(&in, e.p + e.pos, w);
+            if (value(j, vt, &in, depth + 1)) return -1;
+            continue;
+        }
+        uint64_t off = rd_uint_le(&e, w);
+        if (e.err || off < hdr || off >= size) return jfail(j, "value offset out of range");
+        struct rd v;
+        rd_init(&v, body + off, (size_t)(size - off));
+        if (value(j, vt, &v, depth + 1)) return -1;
+    }
+    put(j, obj ? "}" : "]", 1);
+    return 0;
+}
+
+static int value(struct jctx *j, uint8_t type, struct rd *r, int depth)
+{
+    char b[32];
+    switch (type) {
+    case 0x00: case 0x01: case 0x02: case 0x03:
+        return container(j, type, r->p + r->pos, rd_left(r), depth);
+    case 0x04: {
+        uint8_t l = rd_u8(r);
+        if (r->err) return jfail(j, "literal truncated");
+        if (l == 0) puts_(j, "null");
+        else if (l == 1) puts_(j, "true");
+        else if (l == 2) puts_(j, "false");
+        else return jfail(j, "unknown literal");
+        return 0;
+    }
+    case 0x05: snprintf(b, sizeof b, "%d", (int16_t)rd_u16le(r)); break;
+    case 0x06: snprintf(b, sizeof b, "%u", rd_u16le(r)); break;
+    case 0x07: snprintf(b, sizeof b, "%d", (int32_t)rd_u32le(r)); break;
+    case 0x08: snprintf(b, sizeof b, "%u", rd_u32le(r)); break;
+    case 0x09: snprintf(b, sizeof b, "%lld", (long long)(int64_t)rd_u64le(r)); break;
+    case 0x0a: snprintf(b, sizeof b, "%llu", (unsigned long long)rd_u64le(r)); break;
+    case 0x0b: {
+        uint64_t x = rd_u64le(r);
+        double d;
+        memcpy(&d, &x, 8);
+        if (r->err) return jfail(j, "double truncated");
+        put_double(j, d);
+        return 0;
+    }
+    case 0x0c: {
+        uint32_t n;
+        if (read_varlen(r, &n)) return jfail(j, "string length");
+        const uint8_t *s = rd_bytes(r, n);
+        if (!s) return jfail(j, "string truncated");
+        put_escaped(j, s, n);
+        return 0;
+    }
+    case 0x0f: {
+        uint8_t ft = rd_u8(r);
+        uint32_t n;
+        if (r->err || read_varlen(r, &n)) return jfail(j, "opaque header");
+        const uint8_t *s = rd_bytes(r, n);
+        if (!s) return jfail(j, "opaque truncated");
+        return put_opaque(j, ft, s, n);
+    }
+    default:
+        return jfail(j, "unknown value type");
+    }
+    if (r->err) return jfail(j, "number truncated");
+    puts_(j, b);
+    return 0;
+}
+
+int myjson_to_text(struct rows_buf *out, const uint8_t *doc, size_t len, char *err, size_t errlen)
+{
+    struct jctx j = { out, err, errlen };
+    struct rd r;
+    if (len == 0) { puts_(&j, "null"); return out->oom ? -1 : 0; }
+    rd_init(&r, doc, len);
+    uint8_t t = rd_u8(&r);
+    if (value(&j, t, &r, 0)) return -1;
+    if (out->oom) { snprintf(err, errlen, "out of memory rendering JSON"); return -1; }
+    return 0;
+}

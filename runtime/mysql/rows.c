@@ -1,0 +1,555 @@
+/* rows.c — row images → zvalues (see rows.h); table maps are built in tablemap.c. */
+#include "runtime/mysql/rows.h"
+#include "runtime/mysql/json.h"
+
+#include <iconv.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* MySQL's latin1 is Windows-1252, except that the five bytes cp1252 leaves
+ * undefined (0x81 0x8D 0x8F 0x90 0x9D) map to the C1 controls of the same
+ * value. 0xA0..0xFF are ISO-8859-1 = U+00A0..U+00FF. */
+static const uint16_t cp1252_hi[32] = {
+    0x20AC, 0x0081, 0x201A, 0x0192, 0x201E, 0x2026, 0x2020, 0x2021,
+    0x02C6, 0x2030, 0x0160, 0x2039, 0x0152, 0x008D, 0x017D, 0x008F,
+    0x0090, 0x2018, 0x2019, 0x201C, 0x201D, 0x2022, 0x2013, 0x2014,
+    0x02DC, 0x2122, 0x0161, 0x203A, 0x0153, 0x009D, 0x017E, 0x0178,
+};
+
+/* ---- buffers -------------------------------------------------------------------- */
+
+int rows_buf_reserve(struct rows_buf *b, size_t more)
+{
+    if (b->oom) return -1;
+    if (more <= b->cap - b->len) return 0;
+    size_t nc = b->cap ? b->cap : 256;
+    while (nc - b->len < more) {
+        if (nc > ((size_t)1 << 40)) { b->oom = 1; return -1; }
+        nc *= 2;
+    }
+    char *np = realloc(b->p, nc);
+    if (!np) { b->oom = 1; return -1; }
+    b->p = np; b->cap = nc;
+    return 0;
+}
+
+void rows_buf_put(struct rows_buf *b, const void *p, size_t n)
+{
+    if (rows_buf_reserve(b, n)) return;
+    memcpy(b->p + b->len, p, n);
+    b->len += n;
+}
+
+void rows_buf_free(struct rows_buf *b) { free(b->p); memset(b, 0, sizeof *b); }
+
+struct rows_block { struct rows_block *next; size_t cap, used; char data[]; };
+
+#define ARENA_BLOCK 65536
+
+void *rows_arena_alloc(struct rows_arena *a, size_t n)
+{
+    struct rows_block *b = a->cur;           /* always the last block of the chain */
+    n = (n + 7) & ~(size_t)7;
+    if (!b || b->cap - b->used < n) {
+        size_t cap = n > ARENA_BLOCK ? n : ARENA_BLOCK;
+        struct rows_block *nb = malloc(sizeof *nb + cap);
+        if (!nb) return NULL;
+        nb->cap = cap; nb->used = 0; nb->next = NULL;
+        if (b) b->next = nb; else a->head = nb;
+        a->bytes += cap;
+        a->cur = b = nb;
+    }
+    void *p = b->data + b->used;
+    b->used += n;
+    return p;
+}
+
+void rows_arena_reset(struct rows_arena *a)
+{
+    /* Keep the first block; give back the rest so one huge row does not pin
+     * its memory for the rest of the stream. */
+    struct rows_block *b = a->head ? a->head->next : NULL;
+    while (b) { struct rows_block *n = b->next; a->bytes -= b->cap; free(b); b = n; }
+    if (a->head) {
+        if (a->head->cap > ARENA_BLOCK * 16) { a->bytes -= a->head->cap; free(a->head); a->head = NULL; }
+        else { a->head->next = NULL; a->head->used = 0; }
+    }
+    a->cur = a->head;
+}
+
+void rows_arena_free(struct rows_arena *a)
+{
+    struct rows_block *b = a->head;
+    while (b) { struct rows_block *n = b->next; free(b); b = n; }
+    memset(a, 0, sizeof *a);
+}
+
+void rows_ctx_init(struct rows_ctx *c) { memset(c, 0, sizeof *c); }
+void rows_ctx_reset(struct rows_ctx *c) { rows_arena_reset(&c->arena); c->scratch.len = 0; }
+void rows_ctx_free(struct rows_ctx *c) { rows_arena_free(&c->arena); rows_buf_free(&c->scratch); }
+
+/* ---- value formatting helpers ------------------------------------------------------------ */
+
+static const int dig2bytes[10] = { 0, 1, 1, 2, 2, 3, 3, 4, 4, 4 };
+static const uint32_t pow10u[10] = { 1, 10, 100, 1000, 10000, 100000, 1000000, 10000000,
+                                     100000000, 1000000000 };
+
+size_t rows_decimal_size(int prec, int scale)
+{
+    if (prec < 1 || prec > 65 || scale < 0 || scale > 38 || scale > prec) return 0;
+    int intg = prec - scale;
+    return (size_t)((intg / 9) * 4 + dig2bytes[intg % 9] + (scale / 9) * 4 + dig2bytes[scale % 9]);
+}
+
+/*
+ * Packed DECIMAL: the integer part in base-10⁹ groups of 4 big-endian bytes,
+ * led by a shorter group for the leftover digits; then the fraction likewise,
+ * the shorter group last. The sign is the inverted top bit of the first byte;
+ * a negative number has every byte inverted.
+ */
+int rows_decimal_text(const uint8_t *p, int prec, int scale, char *out)
+{
+    size_t size = rows_decimal_size(prec, scale);
+    uint8_t b[64];
+    if (size == 0 || size > sizeof b) return -1;
+    memcpy(b, p, size);
+    int neg = !(b[0] & 0x80);
+    b[0] ^= 0x80;
+    if (neg) for (size_t i = 0; i < size; i++) b[i] ^= 0xff;
+    int intg = prec - scale, intg0 = intg / 9, intg0x = intg % 9;
+    int frac0 = scale / 9, frac0x = scale % 9;
+    size_t pos = 0;
+    char *o = out;
+    char digits[80];
+    int nd = 0;
+    #define GROUP(nbytes, ndig) do {                                          \
+        uint32_t v_ = 0;                                                      \
+        for (int k_ = 0; k_ < (nbytes); k_++) v_ = (v_ << 8) | b[pos++];      \
+        if (v_ >= pow10u[ndig]) return -1;                                    \
+        for (int k_ = (ndig) - 1; k_ >= 0; k_--) { digits[nd + k_] = (char)('0' + v_ % 10); v_ /= 10; } \
+        nd += (ndig);                                                         \
+    } while (0)
+    if (intg0x) GROUP(dig2bytes[intg0x], intg0x);
+    for (int i = 0; i < intg0; i++) GROUP(4, 9);
+    int int_digits = nd;
+    for (int i = 0; i < frac0; i++) GROUP(4, 9);
+    if (frac0x) GROUP(dig2bytes[frac0x], frac0x);
+    #undef GROUP
+    int lead = 0;
+    while (lead < int_digits && digits[lead] == '0') lead++;
+    int allzero = 1;
+    for (int i = 0; i < nd; i++) if (digits[i] != '0') { allzero = 0; break; }
+    if (neg && !allzero) *o++ = '-';
+    if (lead == int_digits) *o++ = '0';
+    else { memcpy(o, digits + lead, (size_t)(int_digits - lead)); o += int_digits - lead; }
+    if (scale) {
+        *o++ = '.';
+        memcpy(o, digits + int_digits, (size_t)scale);
+        o += scale;
+    }
+    return (int)(o - out);
+}
+
+static inline char *put_n(char *o, uint32_t v, int width)
+{
+    for (int i = width - 1; i >= 0; i--) { o[i] = (char)('0' + v % 10); v /= 10; }
+    return o + width;
+}
+
+static char *put_frac(char *o, uint32_t usec, int fsp)
+{
+    if (fsp <= 0) return o;
+    *o++ = '.';
+    return put_n(o, usec / pow10u[6 - fsp], fsp);
+}
+
+static char *put_hours(char *o, uint32_t h)
+{
+    if (h >= 1000) o = put_n(o, h, 4);
+    else if (h >= 100) o = put_n(o, h, 3);
+    else o = put_n(o, h, 2);
+    return o;
+}
+
+static char *put_date(char *o, uint32_t y, uint32_t m, uint32_t d)
+{
+    o = put_n(o, y, 4); *o++ = '-'; o = put_n(o, m, 2); *o++ = '-'; return put_n(o, d, 2);
+}
+
+static char *put_hms(char *o, uint32_t h, uint32_t mi, uint32_t s)
+{
+    o = put_n(o, h, 2); *o++ = ':'; o = put_n(o, mi, 2); *o++ = ':'; return put_n(o, s, 2);
+}
+
+/* days since 1970-01-01 → civil date (proleptic Gregorian) */
+static void civil_from_days(int64_t z, uint32_t *y, uint32_t *m, uint32_t *d)
+{
+    z += 719468;
+    int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+    uint32_t doe = (uint32_t)(z - era * 146097);
+    uint32_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+    int64_t yy = (int64_t)yoe + era * 400;
+    uint32_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    uint32_t mp = (5 * doy + 2) / 153;
+    *d = doy - (153 * mp + 2) / 5 + 1;
+    *m = mp < 10 ? mp + 3 : mp - 9;
+    *y = (uint32_t)(yy + (*m <= 2));
+}
+
+int rows_packed_temporal_text(int64_t packed, char kind, char *out)
+{
+    char *o = out;
+    int neg = packed < 0;
+    uint64_t t = neg ? (uint64_t)(-(packed + 1)) + 1 : (uint64_t)packed;
+    uint32_t usec = (uint32_t)(t % (1u << 24));
+    uint64_t ip = t >> 24;
+    if (kind == 't') {
+        if (neg) *o++ = '-';
+        uint32_t h = (uint32_t)((ip >> 12) % (1 << 10)), mi = (uint32_t)((ip >> 6) % 64), s = (uint32_t)(ip % 64);
+        o = put_hours(o, h); *o++ = ':'; o = put_n(o, mi, 2); *o++ = ':'; o = put_n(o, s, 2);
+        return (int)(put_frac(o, usec % 1000000, 6) - out);
+    }
+    uint64_t ymd = ip >> 17, ym = ymd >> 5, hms = ip % (1 << 17);
+    uint32_t d = (uint32_t)(ymd % 32), m = (uint32_t)(ym % 13), y = (uint32_t)((ym / 13) % 10000);
+    o = put_date(o, y, m, d);
+    if (kind == 'd') return (int)(o - out);
+    *o++ = ' ';
+    o = put_hms(o, (uint32_t)((hms >> 12) % 32), (uint32_t)((hms >> 6) % 64), (uint32_t)(hms % 64));
+    return (int)(put_frac(o, usec % 1000000, 6) - out);
+}
+
+/* ---- value decoding ------------------------------------------------------------------------ */
+
+#define FAIL(...) do { snprintf(c->err, sizeof c->err, __VA_ARGS__); return -1; } while (0)
+
+static void warn_col(struct rows_ctx *c, struct rows_table *t, uint32_t i, const char *what)
+{
+    struct rows_col *col = &t->cols[i];
+    if (col->warned) return;
+    col->warned = 1;
+    if (!c->warn) return;
+    char msg[512];
+    snprintf(msg, sizeof msg, "%s.%s column %s: %s", t->zt->schema, t->zt->name,
+             t->zt->cols[i].name, what);
+    c->warn(c->warn_ctx, msg);
+}
+
+static int set_text(struct rows_ctx *c, struct zvalue *v, const char *buf, size_t n)
+{
+    char *d = rows_arena_alloc(&c->arena, n ? n : 1);
+    if (!d) FAIL("out of memory decoding a row");
+    memcpy(d, buf, n);
+    v->kind = ZV_TEXT; v->len = (uint32_t)n; v->v.p = d;
+    return 0;
+}
+
+static int text_latin1(struct rows_ctx *c, struct zvalue *v, const uint8_t *s, size_t n)
+{
+    size_t i = 0;
+    while (i < n && s[i] < 0x80) i++;
+    v->kind = ZV_TEXT;
+    if (i == n) { v->len = (uint32_t)n; v->v.p = (const char *)s; return 0; }    /* ASCII: zero copy */
+    uint8_t *d = rows_arena_alloc(&c->arena, n * 3 + 1), *o = d;
+    if (!d) FAIL("out of memory decoding a row");
+    memcpy(o, s, i); o += i;
+    for (; i < n; i++) {
+        uint32_t u = s[i];
+        if (u < 0x80) { *o++ = (uint8_t)u; continue; }
+        if (u < 0xA0) u = cp1252_hi[u - 0x80];
+        if (u < 0x800) { *o++ = (uint8_t)(0xC0 | (u >> 6)); *o++ = (uint8_t)(0x80 | (u & 0x3f)); }
+        else { *o++ = (uint8_t)(0xE0 | (u >> 12)); *o++ = (uint8_t)(0x80 | ((u >> 6) & 0x3f));
+               *o++ = (uint8_t)(0x80 | (u & 0x3f)); }
+    }
+    v->len = (uint32_t)(o - d); v->v.p = (const char *)d;
+    return 0;
+}
+
+static int text_iconv(struct rows_ctx *c, struct rows_col *col, struct zvalue *v, const uint8_t *s, size_t n)
+{
+    size_t cap = n * 4 + 4;
+    char *d = rows_arena_alloc(&c->arena, cap);
+    if (!d) FAIL("out of memory decoding a row");
+    char *in = (char *)(uintptr_t)s, *out = d;
+    size_t inl = n, outl = cap;
+    iconv((iconv_t)col->iconv, NULL, NULL, NULL, NULL);
+    if (iconv((iconv_t)col->iconv, &in, &inl, &out, &outl) == (size_t)-1)
+        FAIL("string not valid in its charset (collation %u)", col->collation);
+    v->kind = ZV_TEXT; v->len = (uint32_t)(cap - outl); v->v.p = d;
+    return 0;
+}
+
+static int string_value(struct rows_ctx *c, struct rows_col *col, struct zvalue *v,
+                        const uint8_t *s, size_t n, int blob)
+{
+    switch (col->cs) {
+    case CS_UTF8:
+        v->kind = ZV_TEXT; v->len = (uint32_t)n; v->v.p = (const char *)s; return 0;
+    case CS_UNKNOWN:
+        v->kind = blob ? ZV_BYTES : ZV_TEXT; v->len = (uint32_t)n; v->v.p = (const char *)s; return 0;
+    case CS_BINARY:
+        v->kind = ZV_BYTES; v->len = (uint32_t)n; v->v.p = (const char *)s; return 0;
+    case CS_LATIN1:
+        return text_latin1(c, v, s, n);
+    case CS_ICONV:
+        return text_iconv(c, col, v, s, n);
+    }
+    FAIL("character set of collation %u is not supported", col->collation);
+}
+
+static int zero_date(struct rows_ctx *c, struct rows_table *t, uint32_t i, struct zvalue *v, const char *what)
+{
+    warn_col(c, t, i, what);
+    v->kind = ZV_NULL;
+    return 0;
+}
+
+static int decode_value(struct rows_ctx *c, struct rows_table *t, uint32_t i, struct rd *r, struct zvalue *v)
+{
+    struct rows_col *col = &t->cols[i];
+    char buf[96], *o = buf;
+    switch (col->real_type) {
+    case MYT_TINY:
+        if (col->is_unsigned) { v->kind = ZV_UINT; v->v.u = rd_u8(r); }
+        else { v->kind = ZV_INT; v->v.i = (int8_t)rd_u8(r); }
+        break;
+    case MYT_SHORT:
+        if (col->is_unsigned) { v->kind = ZV_UINT; v->v.u = rd_u16le(r); }
+        else { v->kind = ZV_INT; v->v.i = (int16_t)rd_u16le(r); }
+        break;
+    case MYT_INT24: {
+        uint32_t x = rd_u24le(r);
+        if (col->is_unsigned) { v->kind = ZV_UINT; v->v.u = x; }
+        else { v->kind = ZV_INT; v->v.i = (x & 0x800000) ? (int64_t)x - 0x1000000 : (int64_t)x; }
+        break;
+    }
+    case MYT_LONG:
+        if (col->is_unsigned) { v->kind = ZV_UINT; v->v.u = rd_u32le(r); }
+        else { v->kind = ZV_INT; v->v.i = (int32_t)rd_u32le(r); }
+        break;
+    case MYT_LONGLONG:
+        if (col->is_unsigned) { v->kind = ZV_UINT; v->v.u = rd_u64le(r); }
+        else { v->kind = ZV_INT; v->v.i = (int64_t)rd_u64le(r); }
+        break;
+    case MYT_FLOAT: {
+        uint32_t x = rd_u32le(r); float f; memcpy(&f, &x, 4);
+        v->kind = ZV_FLOAT; v->v.f = f;
+        break;
+    }
+    case MYT_DOUBLE: {
+        uint64_t x = rd_u64le(r); double f; memcpy(&f, &x, 8);
+        v->kind = ZV_FLOAT; v->v.f = f;
+        break;
+    }
+    case MYT_YEAR: {
+        uint8_t y = rd_u8(r);
+        v->kind = ZV_INT; v->v.i = y ? 1900 + y : 0;
+        break;
+    }
+    case MYT_NEWDECIMAL: {
+        size_t sz = rows_decimal_size(col->prec, col->scale);
+        const uint8_t *p = rd_bytes(r, sz);
+        if (!p) break;
+        int n = rows_decimal_text(p, col->prec, col->scale, buf);
+        if (n < 0) FAIL("DECIMAL(%u,%u) value is malformed", col->prec, col->scale);
+        return set_text(c, v, buf, (size_t)n);
+    }
+    case MYT_BIT: {
+        uint64_t x = rd_uint_be(r, col->meta);
+        if (r->err) break;
+        for (int b = col->bits - 1; b >= 0; b--) *o++ = (char)('0' + ((x >> b) & 1));
+        return set_text(c, v, buf, (size_t)(o - buf));
+    }
+    case MYT_DATE: case MYT_NEWDATE: {
+        uint32_t x = rd_u24le(r);
+        if (r->err) break;
+        uint32_t d = x & 31, m = (x >> 5) & 15, y = x >> 9;
+        if (y == 0 || m == 0 || d == 0) return zero_date(c, t, i, v, "zero or partial-zero DATE decoded as NULL");
+        if (m > 12) FAIL("DATE value has month %u", m);
+        o = put_date(o, y, m, d);
+        return set_text(c, v, buf, (size_t)(o - buf));
+    }
+    case MYT_TIME: {            /* old TIME: signed 24-bit HHMMSS */
+        uint32_t x = rd_u24le(r);
+        if (r->err) break;
+        int32_t s = (x & 0x800000) ? (int32_t)x - 0x1000000 : (int32_t)x;
+        if (s < 0) { *o++ = '-'; s = -s; }
+        o = put_hours(o, (uint32_t)s / 10000); *o++ = ':';
+        o = put_n(o, (uint32_t)s / 100 % 100, 2); *o++ = ':'; o = put_n(o, (uint32_t)s % 100, 2);
+        return set_text(c, v, buf, (size_t)(o - buf));
+    }
+    case MYT_TIME2: {
+        int fsp = (int)col->meta;
+        int64_t packed;
+        if (fsp >= 5) {
+            uint64_t x = rd_uint_be(r, 6);
+            packed = (int64_t)x - 0x800000000000LL;
+        } else {
+            int64_t ip = (int64_t)rd_uint_be(r, 3) - 0x800000;
+            int64_t frac = 0;
+            if (fsp >= 3) {
+                frac = (int64_t)rd_uint_be(r, 2);
+                if (ip < 0 && frac) { ip++; frac -= 0x10000; }
+                frac *= 100;
+            } else if (fsp >= 1) {
+                frac = rd_u8(r);
+                if (ip < 0 && frac) { ip++; frac -= 0x100; }
+                frac *= 10000;
+            }
+            packed = ip * (1LL << 24) + frac;
+        }
+        if (r->err) break;
+        int neg = packed < 0;
+        uint64_t tt = neg ? (uint64_t)(-packed) : (uint64_t)packed;
+        uint64_t hms = tt >> 24;
+        uint32_t us = (uint32_t)(tt % (1u << 24));
+        uint32_t h = (uint32_t)((hms >> 12) % 1024), mi = (uint32_t)((hms >> 6) % 64), s = (uint32_t)(hms % 64);
+        if (mi > 59 || s > 59 || us > 999999) FAIL("TIME value is malformed");
+        if (neg) *o++ = '-';
+        o = put_hours(o, h); *o++ = ':'; o = put_n(o, mi, 2); *o++ = ':'; o = put_n(o, s, 2);
+        o = put_frac(o, us, fsp);
+        return set_text(c, v, buf, (size_t)(o - buf));
+    }
+    case MYT_DATETIME: {        /* old DATETIME: YYYYMMDDhhmmss as an integer */
+        uint64_t x = rd_u64le(r);
+        if (r->err) break;
+        uint32_t dpart = (uint32_t)(x / 1000000), tpart = (uint32_t)(x % 1000000);
+        uint32_t y = dpart / 10000, m = dpart / 100 % 100, d = dpart % 100;
+        if (y == 0 || m == 0 || d == 0) return zero_date(c, t, i, v, "zero or partial-zero DATETIME decoded as NULL");
+        if (y > 9999 || m > 12 || d > 31) FAIL("DATETIME value is malformed");
+        o = put_date(o, y, m, d); *o++ = ' ';
+        o = put_hms(o, tpart / 10000, tpart / 100 % 100, tpart % 100);
+        return set_text(c, v, buf, (size_t)(o - buf));
+    }
+    case MYT_DATETIME2: {
+        int fsp = (int)col->meta;
+        uint64_t ip = rd_uint_be(r, 5);
+        uint32_t us = 0;
+        if (fsp >= 5) us = (uint32_t)rd_uint_be(r, 3);
+        else if (fsp >= 3) us = (uint32_t)rd_uint_be(r, 2) * 100;
+        else if (fsp >= 1) us = (uint32_t)rd_u8(r) * 10000;
+        if (r->err) break;
+        if (ip < 0x8000000000ULL) FAIL("DATETIME value is negative");
+        ip -= 0x8000000000ULL;
+        uint64_t ymd = ip >> 17, ym = ymd >> 5, hms = ip % (1 << 17);
+        uint32_t d = (uint32_t)(ymd % 32), m = (uint32_t)(ym % 13), y = (uint32_t)(ym / 13);
+        uint32_t h = (uint32_t)(hms >> 12), mi = (uint32_t)((hms >> 6) % 64), s = (uint32_t)(hms % 64);
+        if (y == 0 || m == 0 || d == 0) return zero_date(c, t, i, v, "zero or partial-zero DATETIME decoded as NULL");
+        if (y > 9999 || h > 23 || mi > 59 || s > 59 || us > 999999) FAIL("DATETIME value is malformed");
+        o = put_date(o, y, m, d); *o++ = ' '; o = put_hms(o, h, mi, s);
+        o = put_frac(o, us, fsp);
+        return set_text(c, v, buf, (size_t)(o - buf));
+    }
+    case MYT_TIMESTAMP: case MYT_TIMESTAMP2: {
+        int fsp = col->real_type == MYT_TIMESTAMP2 ? (int)col->meta : 0;
+        uint32_t sec = col->real_type == MYT_TIMESTAMP2 ? rd_u32be(r) : rd_u32le(r);
+        uint32_t us = 0;
+        if (fsp >= 5) us = (uint32_t)rd_uint_be(r, 3);
+        else if (fsp >= 3) us = (uint32_t)rd_uint_be(r, 2) * 100;
+        else if (fsp >= 1) us = (uint32_t)rd_u8(r) * 10000;
+        if (r->err) break;
+        if (sec == 0 && us == 0) return zero_date(c, t, i, v, "zero TIMESTAMP decoded as NULL");
+        if (us > 999999) FAIL("TIMESTAMP value is malformed");
+        uint32_t y, m, d;
+        civil_from_days(sec / 86400, &y, &m, &d);
+        uint32_t tod = sec % 86400;
+        o = put_date(o, y, m, d); *o++ = ' '; o = put_hms(o, tod / 3600, tod / 60 % 60, tod % 60);
+        o = put_frac(o, us, fsp);
+        memcpy(o, "+00", 3); o += 3;
+        return set_text(c, v, buf, (size_t)(o - buf));
+    }
+    case MYT_VARCHAR: case MYT_VAR_STRING: case MYT_STRING: {
+        size_t n = col->meta > 255 ? rd_u16le(r) : rd_u8(r);
+        const uint8_t *s = rd_bytes(r, n);
+        if (!s) break;
+        if (col->real_type == MYT_STRING && col->cs == CS_BINARY && n < col->meta) {
+            /* BINARY(n) is stored without its trailing 0x00 padding; SELECT returns it padded. */
+            uint8_t *pd = rows_arena_alloc(&c->arena, col->meta);
+            if (!pd) FAIL("out of memory decoding a row");
+            memcpy(pd, s, n);
+            memset(pd + n, 0, col->meta - n);
+            v->kind = ZV_BYTES; v->len = col->meta; v->v.p = (const char *)pd;
+            return 0;
+        }
+        return string_value(c, col, v, s, n, 0);
+    }
+    case MYT_BLOB: case MYT_TINY_BLOB: case MYT_MEDIUM_BLOB: case MYT_LONG_BLOB:
+    case MYT_JSON: case MYT_GEOMETRY: {
+        size_t n = (size_t)rd_uint_le(r, col->meta);
+        const uint8_t *s = rd_bytes(r, n);
+        if (!s) break;
+        if (col->real_type == MYT_GEOMETRY) {
+            if (n < 4) FAIL("GEOMETRY value of %zu bytes is shorter than its SRID", n);
+            v->kind = ZV_BYTES; v->len = (uint32_t)(n - 4); v->v.p = (const char *)s + 4;
+            return 0;
+        }
+        if (col->real_type == MYT_JSON) {
+            c->scratch.len = 0;
+            if (myjson_to_text(&c->scratch, s, n, c->err, sizeof c->err)) return -1;
+            return set_text(c, v, c->scratch.p ? c->scratch.p : "", c->scratch.len);
+        }
+        return string_value(c, col, v, s, n, 1);
+    }
+    case MYT_ENUM: {
+        uint32_t x = (uint32_t)rd_uint_le(r, col->meta);
+        if (r->err) break;
+        if (x == 0) return set_text(c, v, "", 0);
+        if (col->nlabels == 0) {
+            warn_col(c, t, i, "ENUM labels unknown (binlog_row_metadata is not FULL): index sent as text");
+            return set_text(c, v, buf, (size_t)snprintf(buf, sizeof buf, "%u", x));
+        }
+        if (x > col->nlabels) FAIL("ENUM index %u beyond its %u labels", x, col->nlabels);
+        return string_value(c, col, v, (const uint8_t *)col->label[x - 1], col->label_len[x - 1], 0);
+    }
+    case MYT_SET: {
+        uint64_t x = rd_uint_le(r, col->meta);
+        if (r->err) break;
+        if (col->nlabels == 0) {
+            warn_col(c, t, i, "SET labels unknown (binlog_row_metadata is not FULL): bitmask sent as text");
+            return set_text(c, v, buf, (size_t)snprintf(buf, sizeof buf, "%llu", (unsigned long long)x));
+        }
+        if (col->nlabels < 64 && (x >> col->nlabels)) FAIL("SET bitmask has members beyond its %u labels", col->nlabels);
+        size_t need = 0;
+        for (uint32_t b = 0; b < col->nlabels && b < 64; b++)
+            if (x >> b & 1) need += col->label_len[b] + 1;
+        char *d = rows_arena_alloc(&c->arena, need ? need : 1), *q = d;
+        if (!d) FAIL("out of memory decoding a row");
+        for (uint32_t b = 0; b < col->nlabels && b < 64; b++) {
+            if (!(x >> b & 1)) continue;
+            if (q != d) *q++ = ',';
+            memcpy(q, col->label[b], col->label_len[b]); q += col->label_len[b];
+        }
+        struct zvalue tmp;
+        if (string_value(c, col, &tmp, (const uint8_t *)d, (size_t)(q - d), 0)) return -1;
+        *v = tmp;
+        if (v->kind == ZV_BYTES) v->kind = ZV_TEXT;
+        return 0;
+    }
+    case MYT_NULL:
+        v->kind = ZV_NULL;
+        break;
+    default:
+        FAIL("column %u has MySQL type %u, which zetl does not decode", i + 1, col->real_type);
+    }
+    if (r->err) FAIL("row image truncated in column %s (%s)", t->zt->cols[i].name,
+                     t->zt->cols[i].source_type ? t->zt->cols[i].source_type : "?");
+    return 0;
+}
+
+int rows_decode_image(struct rows_ctx *c, struct rows_table *t, struct rd *r,
+                      const uint8_t *present, uint32_t npresent, struct zvalue *out,
+                      uint8_t absent_kind)
+{
+    const uint8_t *nulls = rd_bytes(r, (npresent + 7) / 8);
+    if (!nulls) FAIL("row image truncated (null bitmap)");
+    uint32_t k = 0;
+    for (uint32_t i = 0; i < t->ncols; i++) {
+        struct zvalue *v = &out[i];
+        v->len = 0;
+        if (!((present[i / 8] >> (i % 8)) & 1)) { v->kind = absent_kind; continue; }
+        uint32_t bit = k++;
+        if ((nulls[bit / 8] >> (bit % 8)) & 1) { v->kind = ZV_NULL; continue; }
+        if (decode_value(c, t, i, r, v)) return -1;
+    }
+    return 0;
+}

@@ -1,0 +1,67 @@
+# shellcheck shell=bash
+#
+# e2e.sh — running the real zetl binary against the harness servers.
+#
+#   e2e_init NAME                 work dir $E2E_DIR (removed on exit), $ZETL, log files
+#   e2e_run_start [ARGS...]       `zetl run -c $E2E_DIR/zetl.yaml` in the background ($E2E_PID)
+#   e2e_run_stop                  SIGTERM, wait; returns its exit status
+#   e2e_run_kill9                 SIGKILL, wait
+#   e2e_wait_match SECONDS        poll `zetl verify` until it reports an exact match;
+#                                 0 on match, 1 on timeout ($E2E_VERIFY holds the last output)
+#   e2e_status_field JQ           jq over `zetl status --json`
+#   e2e_rss_peak_kb               VmHWM of the running zetl (kB)
+#
+# Every run's stderr is appended to $E2E_DIR/run.log. Needs tests/lib/harness.sh
+# and tests/lib/assert.sh sourced first.
+
+e2e_init() {
+    E2E_NAME=$1
+    ZETL=${ZETL_BIN:-$PWD/zetl}
+    E2E_DIR=$(mktemp -d "/tmp/zetl-$1.XXXXXX")
+    chmod 755 "$E2E_DIR"
+    E2E_PID=
+}
+
+e2e_cleanup() {
+    if [ -n "${E2E_PID:-}" ]; then kill -9 "$E2E_PID" 2>/dev/null; wait "$E2E_PID" 2>/dev/null; fi
+    E2E_PID=
+    [ -n "${E2E_DIR:-}" ] && [ -z "${ZH_KEEP:-}" ] && rm -rf "$E2E_DIR"
+}
+
+e2e_run_start() {
+    "$ZETL" run -c "$E2E_DIR/zetl.yaml" "$@" 2>>"$E2E_DIR/run.log" &
+    E2E_PID=$!
+}
+
+e2e_run_stop() {
+    local rc=0
+    [ -n "$E2E_PID" ] || return 0
+    kill -TERM "$E2E_PID" 2>/dev/null
+    wait "$E2E_PID" || rc=$?
+    E2E_PID=
+    return $rc
+}
+
+e2e_run_kill9() {
+    [ -n "$E2E_PID" ] || return 0
+    kill -9 "$E2E_PID" 2>/dev/null
+    wait "$E2E_PID" 2>/dev/null
+    E2E_PID=
+}
+
+e2e_wait_match() {
+    local deadline=$((SECONDS + $1))
+    while :; do
+        E2E_VERIFY=$("$ZETL" verify -c "$E2E_DIR/zetl.yaml" 2>&1) && return 0
+        [ $SECONDS -ge $deadline ] && return 1
+        sleep 1
+    done
+}
+
+e2e_status_field() {
+    "$ZETL" status -c "$E2E_DIR/zetl.yaml" --json 2>/dev/null | jq -r "$1"
+}
+
+e2e_rss_peak_kb() {
+    awk '/VmHWM/ {print $2}' "/proc/$E2E_PID/status" 2>/dev/null || echo 0
+}
