@@ -477,6 +477,7 @@ static int handle_rows(struct mysql_decoder *d, const struct binlog_header *h, c
     struct rd rr;
     rd_init(&rr, re.rows, re.rows_len);
     while (rd_left(&rr) > 0) {
+        size_t row_start = rr.pos;
         struct zrowchange ch;
         memset(&ch, 0, sizeof ch);
         ch.op = (enum zop)re.op;
@@ -494,6 +495,10 @@ static int handle_rows(struct mysql_decoder *d, const struct binlog_header *h, c
             ch.before = v1;
             ch.after = v2;
             ch.before_key_only = (uint8_t)before_key_only;
+        }
+        if (rr.pos == row_start) {              /* no column present: a row of zero bytes, forever */
+            snprintf(d->rc.err, sizeof d->rc.err, "row image with no columns present");
+            goto bad;
         }
         d->st.rows++;
         if (d->sink.row && (rc = d->sink.row(d->sink.ctx, &ch))) { rows_ctx_reset(&d->rc); return sink_stop(d, rc, "row"); }
