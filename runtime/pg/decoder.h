@@ -93,8 +93,12 @@ const struct ztable *pgdec_table(const struct pgdec *d, uint32_t relid);
 const char *pgdec_error(const struct pgdec *d);
 void pgdec_stats(const struct pgdec *d, struct pgdec_stats *out);
 
-/* PostgreSQL µs-since-2000 → Unix µs. */
-static inline int64_t pgdec_time_to_unix_us(int64_t pg_us) { return pg_us + 946684800000000LL; }
+/* PostgreSQL µs-since-2000 → Unix µs, saturating: the value comes off the
+ * wire, and one near INT64_MAX (a corrupt message) must not overflow. */
+static inline int64_t pgdec_time_to_unix_us(int64_t pg_us)
+{
+    return pg_us > INT64_MAX - 946684800000000LL ? INT64_MAX : pg_us + 946684800000000LL;
+}
 
 /*
  * Maps a built-in type OID (PostgreSQL's fixed OIDs below 10000) and typmod to

@@ -342,7 +342,10 @@ int pgstream_run(struct pgstream *s, const struct pgstream_loop *l)
         int64_t now = mono_ms();
         uint64_t flushed = atomic_load(l->flushed_lsn);
         if (now >= next_status || (flushed != last_sent && now + interval / 2 >= next_status)) {
-            if (send_status(s, flushed, 0)) return -1;
+            /* Outside a transaction, ask for an immediate keepalive: its
+             * wal_end proves we are current (lag 0) and lets an idle slot's
+             * checkpoint move on, instead of waiting wal_sender_timeout/2. */
+            if (send_status(s, flushed, !pgdec_in_txn(l->dec))) return -1;
             last_sent = flushed;
             next_status = now + interval;
         }

@@ -14,8 +14,10 @@ secs=${ZETL_FUZZ_SECONDS:-60}
 [ "${1:-}" = "--short" ] && secs=10
 bindir=${ZETL_FUZZ_BUILD:-build-fuzz}/fuzz
 
-if [ ! -d "$bindir" ] || [ -z "$(ls "$bindir" 2>/dev/null)" ]; then
-    make -s fuzz-bins >/dev/null || { echo "FAIL fuzz: build — expected the fuzz targets to build, saw make fuzz-bins fail"; exit 1; }
+# Always build (incremental): a stale target would fuzz yesterday's code.
+if ! out=$(make -s fuzz-bins 2>&1); then
+    echo "FAIL fuzz: build — expected the fuzz targets to build, saw: $(tail -5 <<<"$out" | tr '\n' ' ')"
+    exit 1
 fi
 keep=${ZETL_FUZZ_ARTIFACTS:-$(mktemp -d /tmp/zetl-fuzz.XXXXXX)}
 fails=0

@@ -48,6 +48,7 @@ integrations:
       host: 127.0.0.1
       port: 3306
       user: repl
+      tls: disable
       password: \${ZETL_TEST_PW}
       databases: [tickit]
     target:
@@ -56,8 +57,13 @@ integrations:
     tables:
       include: ["tickit.%"]
 YAML
-ZETL_TEST_PW=s3cret-env-pw expect_rc "check on a valid config" 0 "$ZETL" check -c "$work/good.yaml"
-expect_out "check names the integration" "tickit"
+# Nothing listens on the source port here: the config is valid, the
+# preflight then fails to connect (tests/integration/test_check_*.sh cover
+# real servers).
+ZETL_TEST_PW=s3cret-env-pw expect_rc "check on a valid config with no server" 1 "$ZETL" check -c "$work/good.yaml"
+expect_out "the config itself is valid" "good.yaml: ok (1 integration"
+expect_out "check names the integration" "integration tickit"
+expect_out "the unreachable source is named with its cause" "cannot connect to mysql://127.0.0.1:3306"
 if grep -qE 's3cret-env-pw|hunter2-dsn' <<<"$out"; then
     fail "check output hides secrets" "no password in output" "$out"
 else

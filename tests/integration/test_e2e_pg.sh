@@ -107,13 +107,14 @@ t_eq $T "one slot, named after the integration" "zetl_pg" \
     "$(zh_psql_src -c "SELECT string_agg(slot_name, ',') FROM pg_replication_slots")"
 
 # 2. Unchanged TOAST: a large out-of-line value, then an update of another column.
-zh_psql_src -c "UPDATE $S.t_keyed SET big = (SELECT string_agg(md5(g::text || random()::text), '') FROM generate_series(1, 4000) g) WHERE id = 7" >/dev/null
+# id 9000007 is outside the workload's random ids, so nothing else touches it.
+zh_psql_src -c "INSERT INTO $S.t_keyed (id, v, big) SELECT 9000007, 1, string_agg(md5(g::text || random()::text), '') FROM generate_series(1, 4000) g" >/dev/null
 e2e_wait_match 60 >/dev/null
-zh_psql_src -c "UPDATE $S.t_keyed SET v = -7 WHERE id = 7" >/dev/null
+zh_psql_src -c "UPDATE $S.t_keyed SET v = -7 WHERE id = 9000007" >/dev/null
 if e2e_wait_match 60; then t_pass $T "TOAST value kept when another column changes"
 else t_fail $T "TOAST value kept" "zetl verify: match" "$E2E_VERIFY"; fi
 t_eq $T "target still holds the 128,000-character value" "128000|-7" \
-    "$(zh_psql_tgt -c "SELECT length(big) || '|' || v FROM $S.t_keyed WHERE id = 7")"
+    "$(zh_psql_tgt -c "SELECT length(big) || '|' || v FROM $S.t_keyed WHERE id = 9000007")"
 
 # 3. Pause and resume.
 out=$("$CMD" "$DBFILE" pg pause); t_eq $T "pause acknowledged" "ok" "$out"

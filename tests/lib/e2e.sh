@@ -59,7 +59,12 @@ e2e_wait_match() {
 }
 
 e2e_status_field() {
-    "$ZETL" status -c "$E2E_DIR/zetl.yaml" --json 2>/dev/null | jq -r "$1"
+    local out
+    if ! out=$("$ZETL" status -c "$E2E_DIR/zetl.yaml" --json 2>"$E2E_DIR/status.err"); then
+        echo "e2e: zetl status failed: $(cat "$E2E_DIR/status.err")" >&2
+        return 1
+    fi
+    jq -r "$1" <<<"$out" 2>>"$E2E_DIR/status.err" || echo "e2e: status output not JSON: ${out:0:300}" >&2
 }
 
 e2e_rss_peak_kb() {

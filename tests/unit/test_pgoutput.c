@@ -661,8 +661,18 @@ static void test_bytea_and_types(void)
     pgdec_free(d);
 }
 
+/* Fuzzer find: a commit time near INT64_MAX overflowed the epoch shift. */
+static void test_time_saturates(void)
+{
+    CHECK(pgdec_time_to_unix_us(INT64_MAX) == INT64_MAX, "INT64_MAX saturates instead of overflowing");
+    CHECK(pgdec_time_to_unix_us(INT64_MAX - 946684800000000LL) == INT64_MAX, "the last representable value maps to INT64_MAX");
+    CHECK_INT(pgdec_time_to_unix_us(0), 946684800000000LL, "2000-01-01 is 946684800 s after the Unix epoch");
+    CHECK_INT(pgdec_time_to_unix_us(-946684800000000LL), 0, "the Unix epoch");
+}
+
 int main(void)
 {
+    TEST_RUN(test_time_saturates);
     TEST_RUN(test_envelope);
     TEST_RUN(test_messages);
     TEST_RUN(test_truncated);
