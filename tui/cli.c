@@ -1,6 +1,8 @@
 /* cli.c — shared option parsing for zetl's subcommands (see cli.h). */
 #include "tui/cli.h"
 
+#include "config/config.h"
+
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -100,4 +102,23 @@ const char *cli_config_path(const struct cli_opts *o, char *buf, unsigned buflen
     else
         snprintf(buf, buflen, "%s/.config/zetl/zetl.yaml", home && *home ? home : ".");
     return buf;
+}
+
+int cli_load_config(const struct cli_cmd *cmd, const struct cli_opts *o, struct config **out)
+{
+    char pathbuf[4096], err[8192] = "";
+    const char *path = cli_config_path(o, pathbuf, sizeof pathbuf);
+    *out = NULL;
+    if (config_load(path, out, err, sizeof err) != 0) {
+        fprintf(stderr, "%s%s", err, err[0] && err[strlen(err) - 1] == '\n' ? "" : "\n");
+        fprintf(stderr, "zetl %s: cannot use config %s (see `zetl check -c %s`)\n", cmd->name, path, path);
+        return 1;
+    }
+    if (o->integration && !config_find(*out, o->integration)) {
+        fprintf(stderr, "zetl %s: no integration named \"%s\" in %s\n", cmd->name, o->integration, path);
+        config_free(*out);
+        *out = NULL;
+        return 1;
+    }
+    return 0;
 }

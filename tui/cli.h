@@ -55,4 +55,12 @@ const char *cli_config_path(const struct cli_opts *o, char *buf, unsigned buflen
 
 void cli_usage(const struct cli_cmd *cmd, int to_stderr);
 
+/*
+ * Load the config the options name (cli_config_path) and check -i NAME
+ * against it. 0 with *out set; otherwise the problems are printed to stderr
+ * ending with a line naming the command, and 1 is the exit status to return.
+ */
+struct config;
+int cli_load_config(const struct cli_cmd *cmd, const struct cli_opts *o, struct config **out);
+
 #endif

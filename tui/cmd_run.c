@@ -32,14 +32,9 @@ int cmd_run(int argc, char **argv, const struct cli_cmd *self)
         return 3;
     }
 
-    char pathbuf[4096], err[8192] = "";
-    const char *path = cli_config_path(&o, pathbuf, sizeof pathbuf);
     struct config *cfg = NULL;
-    if (config_load(path, &cfg, err, sizeof err) != 0) {
-        fprintf(stderr, "%s%s", err, err[0] && err[strlen(err) - 1] == '\n' ? "" : "\n");
-        fprintf(stderr, "zetl run: cannot use config %s (see `zetl check -c %s`)\n", path, path);
-        return 1;
-    }
+    if (cli_load_config(self, &o, &cfg) != 0) return 1;
+    char err[8192] = "";
 
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);

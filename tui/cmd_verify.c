@@ -12,19 +12,9 @@ int cmd_verify(int argc, char **argv, const struct cli_cmd *self)
     int done;
     int rc = cli_parse(argc, argv, self, self->opts, &o, &done);
     if (done) return rc;
-    char pathbuf[4096], err[8192] = "";
-    const char *path = cli_config_path(&o, pathbuf, sizeof pathbuf);
     struct config *cfg = NULL;
-    if (config_load(path, &cfg, err, sizeof err) != 0) {
-        fprintf(stderr, "%s%s", err, err[0] && err[strlen(err) - 1] == '\n' ? "" : "\n");
-        fprintf(stderr, "zetl verify: cannot use config %s (see `zetl check -c %s`)\n", path, path);
-        return 1;
-    }
-    if (o.integration && !config_find(cfg, o.integration)) {
-        fprintf(stderr, "zetl verify: no integration named \"%s\" in %s\n", o.integration, path);
-        config_free(cfg);
-        return 1;
-    }
+    if (cli_load_config(self, &o, &cfg) != 0) return 1;
+    char err[8192] = "";
     int mismatched = 0, failed = 0;
     for (int i = 0; i < cfg->nintegrations; i++) {
         const struct config_integration *in = &cfg->integrations[i];
