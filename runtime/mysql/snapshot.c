@@ -131,7 +131,8 @@ static int position_mariadb(struct mysql_snapshot *s, char *err, size_t errlen)
                  s->pos.file, off, qerr);
         return -1;
     }
-    if (strlen(gtid) < sizeof s->pos.gtid) snprintf(s->pos.gtid, sizeof s->pos.gtid, "%s", gtid);
+    size_t glen = strlen(gtid);
+    if (glen < sizeof s->pos.gtid) memcpy(s->pos.gtid, gtid, glen + 1);
     return 0;
 }
 

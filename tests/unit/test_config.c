@@ -710,7 +710,7 @@ static void test_password_threads(void)
     for (int i = 0; i < 6; i++) {
         memset(&t[i], 0, sizeof t[i]);
         snprintf(t[i].want, sizeof t[i].want, "token-%d", i);
-        snprintf(t[i].cmd, sizeof t[i].cmd, "sleep 0.0%d; echo %s", i, t[i].want);
+        snprintf(t[i].cmd, sizeof t[i].cmd, "sleep 0.0%d; echo token-%d", i, i);
         pthread_create(&th[i], NULL, pw_thread_main, &t[i]);
     }
     int ok = 1;
