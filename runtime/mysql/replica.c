@@ -85,7 +85,16 @@ int mysql_replica_run(const struct mysql_replica_opts *o, char *err, size_t errl
         snprintf(err, errlen, "source %s: cannot list binlogs: %s", o->integration, e);
         goto out;
     }
-    if (!exists) {
+    /*
+     * The file of the checkpoint is gone (purged, or another server after a
+     * failover). MariaDB can still resume by GTID when the checkpoint has a
+     * GTID state and the server's binlogs still hold what follows it.
+     */
+    int by_gtid = 0;
+    const char *g = o->from->gtid;
+    if (!exists && g[0] && mysql_conn_is_mariadb(db) && strspn(g, "0123456789-,") == strlen(g))
+        by_gtid = 1;
+    if (!exists && !by_gtid) {
         snprintf(err, errlen,
                  "source %s: binlog position %s no longer exists on the server (the file was purged); the changes since then are gone from the source log, so every table must be resynced (press R in the console) — and raise binlog retention so it does not happen again",
                  o->integration, pos);
@@ -97,8 +106,24 @@ int mysql_replica_run(const struct mysql_replica_opts *o, char *err, size_t errl
         goto out;
     }
 
+    if (by_gtid) {
+        /* The GTID state is our own checkpoint, checked above to be only
+         * digits, '-' and ','; SET takes no parameters in the dump session. */
+        char sql[ZPOS_GTID_MAX + 64];
+        snprintf(sql, sizeof sql, "SET @slave_connect_state = '%s'", g);
+        if (mysql_query(db, sql) != 0 || mysql_query(db, "SET @slave_gtid_strict_mode = 1") != 0) {
+            snprintf(err, errlen, "source %s: cannot resume by GTID %s: %s (error %u)", o->integration, g,
+                     mysql_error(db), mysql_errno(db));
+            goto out;
+        }
+        if (o->warn) {
+            char m[ZPOS_GTID_MAX + 256];
+            snprintf(m, sizeof m, "binlog file %s is gone from the server; resuming by GTID %s", o->from->file, g);
+            o->warn(o->ctx, m);
+        }
+    }
     struct mysql_decoder_opts dopts = {
-        .sink = o->sink, .file = o->from->file, .offset = o->from->offset,
+        .sink = o->sink, .file = by_gtid ? NULL : o->from->file, .offset = by_gtid ? 4 : o->from->offset,
         .gtid = o->from->gtid[0] ? o->from->gtid : NULL,
         .ctx = o->ctx, .warn = o->warn, .want_table = o->want_table, .table_def = o->table_def,
     };
@@ -108,13 +133,22 @@ int mysql_replica_run(const struct mysql_replica_opts *o, char *err, size_t errl
         snprintf(err, errlen, "source %s: out of memory starting the binlog stream", o->integration);
         goto out;
     }
-    unsigned long start = (unsigned long)o->from->offset;
+    unsigned long start = by_gtid ? 4 : (unsigned long)o->from->offset;
     uint32_t server_id = o->src->server_id;
-    mariadb_rpl_optionsv(rpl, MARIADB_RPL_FILENAME, o->from->file, strlen(o->from->file));
+    /* By GTID: an empty file name, and the server starts from @slave_connect_state. */
+    mariadb_rpl_optionsv(rpl, MARIADB_RPL_FILENAME, by_gtid ? "" : o->from->file,
+                         by_gtid ? (size_t)0 : strlen(o->from->file));
     mariadb_rpl_optionsv(rpl, MARIADB_RPL_START, start);
     mariadb_rpl_optionsv(rpl, MARIADB_RPL_SERVER_ID, server_id);
     mariadb_rpl_optionsv(rpl, MARIADB_RPL_FLAGS, 0);
     if (mariadb_rpl_open(rpl) != 0) {
+        if (by_gtid && mysql_errno(db) == 1236) {
+            snprintf(err, errlen,
+                     "source %s: binlog position %s is gone and the server cannot resume from GTID %s either (%s); every table must be resynced",
+                     o->integration, pos, g, mysql_error(db));
+            rc = MYSQL_REPLICA_POSITION_LOST;
+            goto out;
+        }
         snprintf(err, errlen, "source %s: cannot start the binlog dump at %s: %s (error %u)",
                  o->integration, pos, mysql_error(db), mysql_errno(db));
         goto out;
@@ -123,6 +157,13 @@ int mysql_replica_run(const struct mysql_replica_opts *o, char *err, size_t errl
     while (!atomic_load(o->stop)) {
         ev = mariadb_rpl_fetch(rpl, ev);
         if (!ev) {
+            if (by_gtid && mysql_errno(db) == 1236) {      /* ER_MASTER_FATAL_ERROR_READING_BINLOG */
+                snprintf(err, errlen,
+                         "source %s: binlog position %s is gone and the server cannot resume from GTID %s either (%s); the changes since then are gone from the source log, so every table must be resynced",
+                         o->integration, pos, g, mysql_error(db));
+                rc = MYSQL_REPLICA_POSITION_LOST;
+                goto out;
+            }
             struct zpos at;
             mysql_decoder_position(dec, &at);
             zpos_format(&at, pos, sizeof pos);
