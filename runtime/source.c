@@ -610,6 +610,29 @@ int source_column_backfilled(struct integ *in, const char *schema, const char *t
         : pg_column_backfilled(in, schema, table, column, err, errlen);
 }
 
+int source_retained_bytes(struct integ *in, int64_t *bytes, char *err, size_t errlen)
+{
+    *bytes = -1;
+    if (in->cfg->source.kind != SOURCE_POSTGRES) return 1;
+    PGconn *c = pg_sql_connect(in, err, errlen);
+    if (!c) return -1;
+    const char *params[1] = {in->cfg->source.slot};
+    PGresult *r = PQexecParams(c,
+        "SELECT (pg_current_wal_lsn() - restart_lsn)::bigint FROM pg_replication_slots WHERE slot_name = $1",
+        1, NULL, params, NULL, NULL, 0);
+    int rc = -1;
+    if (PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1 && !PQgetisnull(r, 0, 0)) {
+        *bytes = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
+        rc = 0;
+    } else {
+        snprintf(err, errlen, "source %s: reading slot %s: %s", in->cfg->name, in->cfg->source.slot,
+                 PQresultStatus(r) == PGRES_TUPLES_OK ? "no such slot" : PQresultErrorMessage(r));
+    }
+    PQclear(r);
+    PQfinish(c);
+    return rc;
+}
+
 int source_drop(struct integ *in, char *err, size_t errlen)
 {
     return in->cfg->source.kind == SOURCE_MYSQL ? 0 : pg_drop(in, err, errlen);

@@ -45,6 +45,13 @@ int  source_stream(struct integ *in, const struct zsink *sink, char *err, size_t
  */
 int  source_column_backfilled(struct integ *in, const char *schema, const char *table,
                               const char *column, char *err, size_t errlen);
+/*
+ * Source log bytes zetl keeps from being recycled: for PostgreSQL the WAL
+ * the slot retains (current WAL position minus the slot's restart_lsn) —
+ * the cost of a paused integration. 0 ok with *bytes; -1 with err; 1 when
+ * the source kind has no such figure (MySQL keeps binlogs by retention).
+ */
+int  source_retained_bytes(struct integ *in, int64_t *bytes, char *err, size_t errlen);
 int  source_drop(struct integ *in, char *err, size_t errlen);
 
 /*

@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "runtime/integ.h"
+#include "runtime/source.h"
 #include "runtime/target/target.h"
 
 #define BACKOFF_MIN_MS 1000
@@ -129,10 +130,17 @@ static int open_log(struct integ *in)
     return 0;
 }
 
-/* Wait in `paused` until resume (→ -1), stop or delete. */
+/* Wait in `paused` until resume (→ -1), stop or delete. Meanwhile report
+ * what pausing costs: the WAL a PostgreSQL slot retains, as bytes behind. */
 static int stay_paused(struct integ *in)
 {
-    for (;;) {
+    for (int tick = 0;; tick++) {
+        if (tick % 5 == 0) {
+            int64_t retained = -1;
+            char e[512];
+            if (source_retained_bytes(in, &retained, e, sizeof e) == 0)
+                statelog_update_position(in->sl, in->cfg->name, NULL, -1, retained);
+        }
         int r = wait_interruptible(in, 1000);
         if (r == ROUND_DELETED) return integ_finish_delete(in) == ROUND_DELETED ? r : -1;
         if (r == ROUND_STOPPED) return r;

@@ -122,6 +122,9 @@ zh_psql_src -c "INSERT INTO $S.t_comp VALUES (-1, 'paused', 1)" >/dev/null
 sleep 3
 t_eq $T "paused: the change is not applied" "0" "$(zh_psql_tgt -c "SELECT count(*) FROM $S.t_comp WHERE a = -1")"
 t_eq $T "paused: status says so" "paused" "$(e2e_status_field '.integrations[0].state')"
+zh_psql_src -c "CREATE TABLE IF NOT EXISTS public.paused_noise (x int); INSERT INTO public.paused_noise SELECT generate_series(1, 50000)" >/dev/null
+retained_reported() { [ "$(e2e_status_field '.integrations[0].bytes_behind')" -gt 1000000 ] 2>/dev/null; }
+t_wait $T "paused: the WAL the slot retains is reported as bytes behind (over 1 MB)" 20 retained_reported
 out=$("$CMD" "$DBFILE" pg resume); t_eq $T "resume acknowledged" "ok" "$out"
 arrived() { [ "$(zh_psql_tgt -c "SELECT count(*) FROM $S.t_comp WHERE a = -1")" = 1 ]; }
 t_wait $T "resumed: the change arrives" 30 arrived
