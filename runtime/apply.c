@@ -58,7 +58,8 @@ struct applier {
     int64_t  batch_opened;      /* mono ms of the batch's first commit, 0 none */
     uint64_t txns, rows, bytes; /* in the batch, for the activity row */
     struct zpos from;           /* checkpoint before the batch */
-    int64_t  last_checkpoint_mono;
+    int64_t  last_checkpoint_mono;  /* last checkpoint written (idle checkpoints) */
+    int64_t  last_target_mono;      /* last time the target answered (idle probe) */
     size_t   budget;            /* bytes a batch may hold before it is applied */
     struct projection proj;     /* row layout → catalog definition */
     struct zpos stream_end;     /* end of the last source commit seen in the stream */
@@ -132,7 +133,7 @@ static int commit_batch(struct applier *a, const struct zpos *pos, int64_t commi
     a->txns = a->rows = a->bytes = 0;
     a->batch_opened = 0;
     a->have_last = 0;
-    a->last_checkpoint_mono = mono_ms();
+    a->last_checkpoint_mono = a->last_target_mono = mono_ms();
     in->oldest_pending_us = 0;
     return 0;
 }
@@ -277,7 +278,7 @@ int integ_stream(struct integ *in)
         if (strcmp(in->tables[i].state, "synced") != 0 && strcmp(in->tables[i].state, "pending") == 0)
             integ_set_table_state(in, &in->tables[i], "synced", NULL, NULL);
     integ_set_state(in, "active", NULL, NULL);
-    a.last_checkpoint_mono = mono_ms();
+    a.last_checkpoint_mono = a.last_target_mono = mono_ms();
 
     int64_t last_poll = 0;
     const int batch_ms = in->cfg->apply.batch_ms;
@@ -292,13 +293,13 @@ int integ_stream(struct integ *in)
             sample_lag(&a, in->q);
             /* With nothing to apply the target is never touched: probe it, so
              * an unreachable warehouse shows as failed, not as a quiet "active". */
-            if (!a.txn_open && now - a.last_checkpoint_mono >= TARGET_PROBE_MS) {
+            if (!a.txn_open && now - a.last_target_mono >= TARGET_PROBE_MS) {
                 struct zpos probe;
                 if (target_read_checkpoint(in->tgt, &probe, NULL) < 0) {
                     fail_target(in, "probe");
                     goto out;
                 }
-                a.last_checkpoint_mono = now;
+                a.last_target_mono = now;
             }
         }
         int wait = COMMAND_POLL_MS;
