@@ -88,6 +88,28 @@ static int apply_pending(struct applier *a)
     return 0;
 }
 
+/*
+ * Lag: now minus the source commit time of the oldest change not yet applied
+ * (in the batch or still queued); 0 when nothing is pending and a heartbeat
+ * proved the source current within the last 3 s; when the source goes
+ * silent it grows from the last proof; -1 (unknown) before any proof.
+ */
+static void compute_lag(const struct integ *in, int64_t now, int64_t *lag, int64_t *behind)
+{
+    struct cqueue_stats st;
+    cqueue_get_stats(in->q, &st);
+    int64_t oldest_us = in->oldest_pending_us;
+    if (st.oldest_commit_us && (!oldest_us || st.oldest_commit_us < oldest_us))
+        oldest_us = st.oldest_commit_us;
+    if (oldest_us)
+        *lag = now - oldest_us / 1000 > 0 ? now - oldest_us / 1000 : 0;   /* clocks a little apart */
+    else if (in->proof_ms)
+        *lag = now - in->proof_ms < 3000 ? 0 : now - in->proof_ms;
+    else
+        *lag = -1;
+    *behind = (int64_t)st.bytes_queued;
+}
+
 static void record_batch(struct applier *a, const struct zpos *to, int64_t took_ms)
 {
     struct integ *in = a->in;
@@ -111,7 +133,9 @@ static void record_batch(struct applier *a, const struct zpos *to, int64_t took_
         };
         statelog_record_activity(in->sl, &act);
     }
-    statelog_update_position(in->sl, in->cfg->name, top, -1, -1);
+    int64_t lag, behind;
+    compute_lag(in, now, &lag, &behind);
+    statelog_update_position(in->sl, in->cfg->name, top, lag, behind);
     statelog_commit(in->sl);
 }
 
@@ -127,6 +151,7 @@ static int commit_batch(struct applier *a, const struct zpos *pos, int64_t commi
     }
     a->txn_open = 0;
     in->applied = *pos;
+    in->oldest_pending_us = 0;      /* everything up to pos is applied */
     if (pos->kind == ZPOS_LSN) atomic_store(&in->flushed_lsn, pos->offset);
     record_batch(a, pos, mono_ms() - t0);
     a->from = *pos;
@@ -192,26 +217,13 @@ static int on_schema(struct applier *a, const struct zschema_change *sc)
     return integ_apply_ddl(in, sc);
 }
 
-static void sample_lag(struct applier *a, struct cqueue *q)
+static void sample_lag(struct applier *a)
 {
     struct integ *in = a->in;
-    int64_t now = now_ms();
+    int64_t now = now_ms(), lag, behind;
     if (now - in->last_lag_sample_ms < LAG_SAMPLE_MS) return;
     in->last_lag_sample_ms = now;
-    struct cqueue_stats st;
-    cqueue_get_stats(q, &st);
-    int64_t oldest_us = in->oldest_pending_us;
-    if (st.oldest_commit_us && (!oldest_us || st.oldest_commit_us < oldest_us))
-        oldest_us = st.oldest_commit_us;
-    int64_t lag;
-    if (oldest_us)
-        lag = now - oldest_us / 1000;
-    else if (in->proof_ms)
-        lag = now - in->proof_ms < 3000 ? 0 : now - in->proof_ms;   /* silent source: grows */
-    else
-        lag = -1;
-    if (lag < 0 && oldest_us) lag = 0;                              /* clocks a little apart */
-    int64_t behind = (int64_t)st.bytes_queued;
+    compute_lag(in, now, &lag, &behind);
     statelog_record_lag(in->sl, in->cfg->name, now, lag, behind);
     char pos[ZPOS_FILE_MAX + ZPOS_GTID_MAX + 32];
     zpos_format(&in->applied, pos, sizeof pos);
@@ -290,7 +302,7 @@ int integ_stream(struct integ *in)
             if (atomic_load(&in->stop)) { end = ROUND_STOPPED; break; }
             int r = integ_poll_commands(in);
             if (r >= 0) { end = r; break; }
-            sample_lag(&a, in->q);
+            sample_lag(&a);
             /* With nothing to apply the target is never touched: probe it, so
              * an unreachable warehouse shows as failed, not as a quiet "active". */
             if (!a.txn_open && now - a.last_target_mono >= TARGET_PROBE_MS) {
