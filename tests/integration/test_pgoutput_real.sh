@@ -158,7 +158,8 @@ SQL
 SLOT=${SLOTS[0]}
 out=$(dump --slot "$SLOT" --publication zt_pub --table public.all_types --table public.full_t \
         --table public.toast_t --create-only 2>&1)
-if [[ $out =~ ^SLOT\ $SLOT\ [0-9A-F]+/[0-9A-F]+\ [0-9A-F-]+$ ]]; then
+slot_line=$(grep -m1 '^SLOT ' <<<"$out")
+if [[ $slot_line =~ ^SLOT\ $SLOT\ [0-9A-F]+/[0-9A-F]+\ [0-9A-F-]+$ ]]; then
     pass "slot created with a consistent point and an exported snapshot"
 else
     fail "slot created" "SLOT $SLOT <lsn> <snapshot>" "$out"
