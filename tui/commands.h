@@ -9,6 +9,7 @@
 
 #include "tui/cli.h"
 
+int cmd_console(int argc, char **argv, const struct cli_cmd *self);
 int cmd_check(int argc, char **argv, const struct cli_cmd *self);
 int cmd_status(int argc, char **argv, const struct cli_cmd *self);
 int cmd_run(int argc, char **argv, const struct cli_cmd *self);

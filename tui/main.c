@@ -25,7 +25,7 @@ static const struct cli_cmd commands[] = {
      "                      $XDG_CONFIG_HOME/zetl/zetl.yaml)\n"
      "  -h, --help          show this help\n",
      CLI_OPT_CONFIG,
-     cmd_unavailable},
+     cmd_console},
     {"run", "zetl run [-c FILE] [-i NAME] [--metrics-file PATH]",
      "Run the integrations headless (for systemd or tmux), one log line per\n"
      "event on stderr. SIGTERM or SIGINT finishes the current batch,\n"

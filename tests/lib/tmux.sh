@@ -59,4 +59,8 @@ tm_wait_not() {
     done
 }
 
-tm_stop() { tmux -L "$TM_SOCK" kill-server 2>/dev/null; return 0; }
+tm_stop() {
+    tmux -L "$TM_SOCK" kill-server 2>/dev/null
+    rm -f "${TMUX_TMPDIR:-/tmp}/tmux-$(id -u)/$TM_SOCK"   # tmux leaves the socket file
+    return 0
+}

@@ -1,0 +1,131 @@
+/*
+ * cmd_console.c — `zetl` / `zetl console -c FILE`: load the config, decide
+ * per integration whether to run it here or attach to the `zetl run` that
+ * holds its lock, start the model (data thread) and the event loop, and on
+ * the way out stop what this process runs.
+ *
+ * Attach: an integration whose lock is held by another process is only read
+ * from the state log and driven through its command queue; quitting the
+ * console never stops that daemon. The free integrations are run here
+ * (runtime_start once for all when none is held, else once per free one).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <locale.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "config/config.h"
+#include "runtime/lock.h"
+#include "runtime/runtime.h"
+#include "runtime/statelog.h"
+#include "tui/commands.h"
+#include "tui/console.h"
+#include "tui/model.h"
+
+#define MAX_RT 64
+
+int cmd_console(int argc, char **argv, const struct cli_cmd *self)
+{
+    struct cli_opts o;
+    int done;
+    int rc = cli_parse(argc, argv, self, self->opts, &o, &done);
+    if (done) return rc;
+
+    char pathbuf[4096], err[8192] = "";
+    const char *path = cli_config_path(&o, pathbuf, sizeof pathbuf);
+    struct stat st;
+    if (stat(path, &st) != 0) {
+        fprintf(stderr, "zetl: no config at %s (%s); run `zetl init` to write one, or pass -c FILE\n",
+                path, strerror(errno));
+        return 1;
+    }
+    struct config *cfg = NULL;
+    if (config_load(path, &cfg, err, sizeof err) != 0) {
+        fprintf(stderr, "%s%s", err, err[0] && err[strlen(err) - 1] == '\n' ? "" : "\n");
+        fprintf(stderr, "zetl console: cannot use config %s; fix it (see `zetl check -c %s`)\n", path, path);
+        return 1;
+    }
+    if (!isatty(STDIN_FILENO) || !isatty(STDOUT_FILENO)) {
+        fprintf(stderr, "zetl console: needs a terminal; for headless replication use `zetl run -c %s`, "
+                        "for a summary `zetl status -c %s`\n", path, path);
+        config_free(cfg);
+        return 1;
+    }
+    setlocale(LC_ALL, "");
+
+    /* Who runs what: attach to held integrations, run the free ones. */
+    int nheld = 0, nfree = 0;
+    int *held = calloc((size_t)cfg->nintegrations + 1, sizeof *held);
+    struct runtime *rts[MAX_RT];
+    int nrt = 0;
+    char note[1024] = "";
+    if (!held) { config_free(cfg); return 1; }
+    for (int i = 0; i < cfg->nintegrations; i++) {
+        pid_t pid = 0;
+        char lerr[512];
+        if (lock_holder_pid(cfg->state_dir, cfg->integrations[i].name, &pid, NULL, 0, lerr, sizeof lerr) == 1) {
+            held[i] = 1;
+            nheld++;
+        } else {
+            nfree++;
+        }
+    }
+    char actor[200], rt_actor[200];
+    runtime_actor("console", actor, sizeof actor);
+    runtime_actor("zetl console", rt_actor, sizeof rt_actor);
+    struct runtime_opts ro = {.only = NULL, .log_stderr = 0, .actor = rt_actor};
+    if (nfree > 0 && nheld == 0) {
+        if (runtime_start(&rts[nrt], cfg, &ro, err, sizeof err) == 0) nrt++;
+        else snprintf(note, sizeof note, "could not start replication: %s", err);
+    } else {
+        for (int i = 0; i < cfg->nintegrations && nrt < MAX_RT; i++) {
+            if (held[i]) continue;
+            ro.only = cfg->integrations[i].name;
+            if (runtime_start(&rts[nrt], cfg, &ro, err, sizeof err) == 0) nrt++;
+            else snprintf(note, sizeof note, "could not start %s: %s", ro.only, err);
+        }
+    }
+    if (!note[0] && nheld)
+        snprintf(note, sizeof note, "attached to `zetl run` for %d integration%s: quitting leaves %s running",
+                 nheld, nheld == 1 ? "" : "s", nheld == 1 ? "it" : "them");
+    free(held);
+
+    int pfd[2] = {-1, -1};
+    struct model *m = NULL;
+    char logpath[4096];
+    snprintf(logpath, sizeof logpath, "%s/%s", cfg->state_dir, STATELOG_FILENAME);
+    rc = 1;
+    if (pipe2(pfd, O_CLOEXEC | O_NONBLOCK) != 0) {
+        fprintf(stderr, "zetl console: pipe: %s\n", strerror(errno));
+        goto out;
+    }
+    if (model_start(&m, cfg, logpath, pfd[1], actor, err, sizeof err) != 0) {
+        fprintf(stderr, "zetl console: %s\n", err);
+        goto out;
+    }
+    struct console_opts co = {cfg, m, pfd[0], pfd[1], nrt > 0, note[0] ? note : NULL};
+    enum console_exit ex = console_run(&co, err, sizeof err);
+    if (ex == CONSOLE_ERROR) {
+        fprintf(stderr, "zetl console: %s\n", err);
+    } else {
+        rc = 0;
+        if (ex == CONSOLE_SIGNAL && console_exit_signal() == SIGINT) rc = 130;
+    }
+out:
+    if (nrt) {
+        fprintf(stderr, "zetl: stopping replication (finishing the current batch)...\n");
+        for (int i = 0; i < nrt; i++) runtime_stop(rts[i]);
+        for (int i = 0; i < nrt; i++) runtime_free(rts[i]);
+        fprintf(stderr, "zetl: replication stopped\n");
+    }
+    model_stop(m);
+    if (pfd[0] >= 0) close(pfd[0]);
+    if (pfd[1] >= 0) close(pfd[1]);
+    config_free(cfg);
+    return rc;
+}

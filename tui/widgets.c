@@ -1,0 +1,282 @@
+/* widgets.c — see widgets.h. */
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <wchar.h>
+
+#include "tui/widgets.h"
+
+int w_text(WINDOW *w, int y, int x, int width, const char *s, int right)
+{
+    if (width <= 0) return 0;
+    wchar_t wbuf[512];
+    int cells = 0, nw = 0;
+    mbstate_t st;
+    memset(&st, 0, sizeof st);
+    const char *p = s ? s : "";
+    size_t left = strlen(p);
+    while (left > 0 && nw < (int)(sizeof wbuf / sizeof wbuf[0]) - 1) {
+        wchar_t wc;
+        size_t k = mbrtowc(&wc, p, left, &st);
+        if (k == (size_t)-1 || k == (size_t)-2) {   /* invalid: show '?' and go on */
+            wc = L'?';
+            k = 1;
+            memset(&st, 0, sizeof st);
+        } else if (k == 0) {
+            break;
+        }
+        if (wc < L' ' || wc == 0x7f) wc = L' ';
+        int cw = wcwidth(wc);
+        if (cw < 0) { wc = L'?'; cw = 1; }
+        if (cells + cw > width) {
+            /* mark the cut with the last cell */
+            if (nw > 0 && width >= 2) {
+                int lw = wcwidth(wbuf[nw - 1]);
+                wbuf[nw - 1] = theme_unicode ? L'\x2026' : L'~';
+                cells -= lw - 1;
+            }
+            break;
+        }
+        wbuf[nw++] = wc;
+        cells += cw;
+        p += k;
+        left -= k;
+    }
+    wbuf[nw] = 0;
+    int pad = width - cells;
+    if (right && pad > 0) {
+        mvwhline(w, y, x, ' ', pad);
+        mvwaddnwstr(w, y, x + pad, wbuf, nw);
+    } else {
+        mvwaddnwstr(w, y, x, wbuf, nw);
+        if (pad > 0) mvwhline(w, y, x + cells, ' ', pad);
+    }
+    return cells;
+}
+
+int w_wrap(WINDOW *w, const char *s, int y, int x, int width, int max_rows)
+{
+    int rows = 0;
+    size_t len = strlen(s);
+    if (width < 8) width = 8;
+    if (len == 0) {
+        if (w && max_rows > 0) mvwhline(w, y, x, ' ', width);
+        return 1;
+    }
+    while (len > 0 && rows < max_rows) {
+        size_t n = len;
+        if ((int)n > width && rows < max_rows - 1) {
+            n = (size_t)width;
+            while (n > 0 && s[n] != ' ') n--;
+            if (n == 0) n = (size_t)width;
+            while (n > 0 && ((unsigned char)s[n] & 0xC0) == 0x80) n--;   /* not inside a UTF-8 character */
+        }
+        if (w) {
+            char line[1024];
+            size_t k = n < sizeof line - 1 ? n : sizeof line - 1;
+            memcpy(line, s, k);
+            line[k] = '\0';
+            w_text(w, y + rows, x, width, line, 0);
+        }
+        rows++;
+        s += n;
+        len -= n;
+        while (*s == ' ') { s++; len--; }
+    }
+    return rows;
+}
+
+/* ---- table ------------------------------------------------------------- */
+
+void w_table_layout(const struct w_col *cols, int n, int avail, int *widths)
+{
+    int total = 0, shown = 0;
+    for (int i = 0; i < n; i++) {
+        widths[i] = cols[i].width;
+        total += cols[i].width;
+        shown++;
+    }
+    total += shown > 0 ? shown - 1 : 0;
+    /* hide the least important columns until the rest fits */
+    while (total > avail) {
+        int worst = -1;
+        for (int i = 0; i < n; i++)
+            if (widths[i] > 0 && cols[i].prio > 0 && (worst < 0 || cols[i].prio >= cols[worst].prio))
+                worst = i;
+        if (worst < 0) break;
+        total -= widths[worst] + 1;
+        widths[worst] = 0;
+    }
+    /* still too wide (only prio-0 columns left): shrink flexible ones, then the last */
+    for (int i = n - 1; i >= 0 && total > avail; i--) {
+        if (!widths[i] || !cols[i].flex) continue;
+        int cut = total - avail;
+        int can = widths[i] - 4;
+        if (can <= 0) continue;
+        if (cut > can) cut = can;
+        widths[i] -= cut;
+        total -= cut;
+    }
+    for (int i = n - 1; i >= 0 && total > avail; i--) {
+        if (!widths[i]) continue;
+        int cut = total - avail;
+        if (cut > widths[i] - 1) cut = widths[i] - 1;
+        widths[i] -= cut;
+        total -= cut;
+    }
+    /* spare width goes to the flexible columns */
+    int nflex = 0;
+    for (int i = 0; i < n; i++)
+        if (widths[i] && cols[i].flex) nflex++;
+    if (nflex && total < avail) {
+        int spare = avail - total, each = spare / nflex;
+        for (int i = 0; i < n; i++)
+            if (widths[i] && cols[i].flex) {
+                int add = --nflex ? each : spare;
+                widths[i] += add;
+                spare -= add;
+            }
+    }
+}
+
+void w_table_header(WINDOW *w, int y, const struct w_col *cols, int n, const int *widths)
+{
+    int x = 0, maxx = getmaxx(w);
+    wattrset(w, theme_attr(TH_HEADER));
+    mvwhline(w, y, 0, ' ', maxx);
+    for (int i = 0; i < n; i++) {
+        if (!widths[i]) continue;
+        w_text(w, y, x, widths[i], cols[i].title, cols[i].right);
+        x += widths[i] + 1;
+    }
+    wattrset(w, A_NORMAL);
+}
+
+void w_table_row(WINDOW *w, int y, const struct w_col *cols, int n, const int *widths,
+                 const char *const *cells, const attr_t *attrs, attr_t row_attr)
+{
+    int x = 0, maxx = getmaxx(w);
+    wattrset(w, row_attr);
+    mvwhline(w, y, 0, ' ', maxx);
+    for (int i = 0; i < n; i++) {
+        if (!widths[i]) continue;
+        wattrset(w, (attrs && attrs[i] && row_attr == A_NORMAL) ? attrs[i] : row_attr);
+        w_text(w, y, x, widths[i], cells[i], cols[i].right);
+        x += widths[i] + 1;
+    }
+    wattrset(w, A_NORMAL);
+}
+
+/* ---- list -------------------------------------------------------------- */
+
+void w_list_resolve(struct w_list *l, size_t n, w_id_fn id, void *arg)
+{
+    if (n == 0) { l->sel = 0; l->top = 0; return; }
+    if (l->id[0])
+        for (size_t i = 0; i < n; i++)
+            if (strcmp(id(i, arg), l->id) == 0) { l->sel = (int)i; return; }
+    if (l->sel >= (int)n) l->sel = (int)n - 1;
+    if (l->sel < 0) l->sel = 0;
+    snprintf(l->id, sizeof l->id, "%s", id((size_t)l->sel, arg));
+}
+
+void w_list_move(struct w_list *l, int delta, size_t n, w_id_fn id, void *arg)
+{
+    if (n == 0) return;
+    long s = delta == INT_MIN ? 0 : delta == INT_MAX ? (long)n - 1 : (long)l->sel + delta;
+    if (s < 0) s = 0;
+    if (s >= (long)n) s = (long)n - 1;
+    l->sel = (int)s;
+    snprintf(l->id, sizeof l->id, "%s", id((size_t)l->sel, arg));
+}
+
+void w_list_scroll(struct w_list *l, int height, size_t n)
+{
+    if (height < 1) height = 1;
+    if (l->sel < l->top) l->top = l->sel;
+    if (l->sel >= l->top + height) l->top = l->sel - height + 1;
+    if (l->top > (int)n - height) l->top = (int)n - height;
+    if (l->top < 0) l->top = 0;
+}
+
+/* ---- graphics ---------------------------------------------------------- */
+
+void w_sparkline(WINDOW *w, int y, int x, int width, const int64_t *v, int n, attr_t a)
+{
+    if (width <= 0) return;
+    int first = n > width ? n - width : 0;
+    int64_t max = 0;
+    for (int i = first; i < n; i++)
+        if (v[i] > max) max = v[i];
+    wattrset(w, a);
+    mvwhline(w, y, x, ' ', width);
+    int col = x + width - (n - first);
+    for (int i = first; i < n; i++, col++) {
+        if (v[i] < 0) continue;
+        int lvl = max > 0 ? (int)(v[i] * 7 / max) : 0;
+        if (lvl > 7) lvl = 7;
+        mvwaddstr(w, y, col, theme_glyph->spark[lvl]);
+    }
+    wattrset(w, A_NORMAL);
+}
+
+void w_bar(WINDOW *w, int y, int x, int width, int64_t done, int64_t total, attr_t a)
+{
+    if (width <= 0) return;
+    int fill = total > 0 ? (int)((done > total ? total : done) * width / total) : 0;
+    wattrset(w, a);
+    for (int i = 0; i < width; i++)
+        mvwaddstr(w, y, x + i, i < fill ? theme_glyph->bar_full : theme_glyph->bar_empty);
+    wattrset(w, A_NORMAL);
+}
+
+/* ---- formatting -------------------------------------------------------- */
+
+void w_fmt_lag(int64_t ms, char *buf, size_t len)
+{
+    if (ms < 0) snprintf(buf, len, "-");
+    else if (ms < 1000) snprintf(buf, len, "%lldms", (long long)ms);
+    else if (ms < 60000) snprintf(buf, len, "%.1fs", (double)ms / 1000);
+    else if (ms < 3600000) snprintf(buf, len, "%lldm%02llds", (long long)(ms / 60000), (long long)(ms / 1000 % 60));
+    else snprintf(buf, len, "%lldh%02lldm", (long long)(ms / 3600000), (long long)(ms / 60000 % 60));
+}
+
+void w_fmt_count(int64_t n, char *buf, size_t len)
+{
+    if (n < 0) snprintf(buf, len, "-");
+    else if (n < 10000) snprintf(buf, len, "%lld", (long long)n);
+    else if (n < 1000000) snprintf(buf, len, "%.1fk", (double)n / 1e3);
+    else if (n < 1000000000) snprintf(buf, len, "%.1fM", (double)n / 1e6);
+    else snprintf(buf, len, "%.1fG", (double)n / 1e9);
+}
+
+void w_fmt_bytes(int64_t n, char *buf, size_t len)
+{
+    if (n < 0) snprintf(buf, len, "-");
+    else if (n < 1024) snprintf(buf, len, "%lldB", (long long)n);
+    else if (n < 1024 * 1024) snprintf(buf, len, "%.1fkB", (double)n / 1024);
+    else if (n < 1024LL * 1024 * 1024) snprintf(buf, len, "%.1fMB", (double)n / (1024 * 1024));
+    else snprintf(buf, len, "%.1fGB", (double)n / (1024.0 * 1024 * 1024));
+}
+
+void w_fmt_clock(int64_t ms, char *buf, size_t len)
+{
+    if (ms <= 0) { snprintf(buf, len, "-"); return; }
+    time_t t = (time_t)(ms / 1000);
+    struct tm tm;
+    localtime_r(&t, &tm);
+    strftime(buf, len, "%H:%M:%S", &tm);
+}
+
+void w_fmt_ago(int64_t ms, int64_t now, char *buf, size_t len)
+{
+    if (ms <= 0) { snprintf(buf, len, "never"); return; }
+    int64_t d = (now - ms) / 1000;
+    if (d < 0) d = 0;
+    if (d < 60) snprintf(buf, len, "%llds ago", (long long)d);
+    else if (d < 3600) snprintf(buf, len, "%lldm ago", (long long)(d / 60));
+    else if (d < 86400) snprintf(buf, len, "%lldh ago", (long long)(d / 3600));
+    else snprintf(buf, len, "%lldd ago", (long long)(d / 86400));
+}

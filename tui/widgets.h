@@ -1,0 +1,81 @@
+/*
+ * widgets.h — drawing pieces the views share: clipped text, a table whose
+ * columns give way by priority, a scrolling list that keeps its selection by
+ * row identity, sparkline, progress bar, and number formatting.
+ *
+ * Widgets only draw into a WINDOW; they never refresh, never block, never
+ * read input (prompts are the console's, tui/console.c).
+ *
+ * Thread: console thread only.
+ */
+#ifndef ZETL_TUI_WIDGETS_H
+#define ZETL_TUI_WIDGETS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "tui/theme.h"
+
+/* Text clipped to `width` terminal cells at (y, x), UTF-8 aware; right
+ * aligned when `right`; the rest of the field is blanked. Returns the
+ * cells written. */
+int w_text(WINDOW *w, int y, int x, int width, const char *s, int right);
+
+/* Word-wrap s into at most max_rows rows of `width` cells from (y, x); with
+ * w NULL only counts. Returns the rows used. Long words are cut. */
+int w_wrap(WINDOW *w, const char *s, int y, int x, int width, int max_rows);
+
+/* ---- table ------------------------------------------------------------- */
+
+struct w_col {
+    const char *title;
+    int   width;        /* preferred width in cells */
+    int   prio;         /* 0 = always shown; higher gives way first */
+    int   right;        /* right-aligned (numbers) */
+    int   flex;         /* takes the width left over */
+};
+
+/* Which columns fit in `avail` cells (one space between columns): fills
+ * widths[i] (0 = hidden). Columns are hidden highest prio first; flexible
+ * columns share what is left. */
+void w_table_layout(const struct w_col *cols, int n, int avail, int *widths);
+void w_table_header(WINDOW *w, int y, const struct w_col *cols, int n, const int *widths);
+/* One row: cells[i] per column; attrs[i] 0 = the row's attribute. */
+void w_table_row(WINDOW *w, int y, const struct w_col *cols, int n, const int *widths,
+                 const char *const *cells, const attr_t *attrs, attr_t row_attr);
+
+/* ---- scrolling list with selection by identity ------------------------- */
+
+struct w_list {
+    int  sel;           /* selected index in the current rows */
+    int  top;           /* first row shown */
+    char id[256];       /* identity of the selected row ("" none) */
+};
+
+typedef const char *(*w_id_fn)(size_t i, void *arg);
+
+/* After the rows changed: find the selected id again; when it is gone keep
+ * the index (clamped) and adopt that row's id. */
+void w_list_resolve(struct w_list *l, size_t n, w_id_fn id, void *arg);
+/* Move by delta rows (clamped); INT_MIN/INT_MAX go to the ends. */
+void w_list_move(struct w_list *l, int delta, size_t n, w_id_fn id, void *arg);
+/* Keep the selection inside a window of `height` rows. */
+void w_list_scroll(struct w_list *l, int height, size_t n);
+
+/* ---- small graphics ---------------------------------------------------- */
+
+/* Sparkline of v[0..n) (oldest first; < 0 = no data, drawn blank) scaled to
+ * the largest value, at most `width` cells (the newest values). */
+void w_sparkline(WINDOW *w, int y, int x, int width, const int64_t *v, int n, attr_t a);
+/* Progress bar of done/total, `width` cells. */
+void w_bar(WINDOW *w, int y, int x, int width, int64_t done, int64_t total, attr_t a);
+
+/* ---- formatting -------------------------------------------------------- */
+
+void w_fmt_lag(int64_t ms, char *buf, size_t len);      /* "120ms" "4.2s" "3m10s" "-" */
+void w_fmt_count(int64_t n, char *buf, size_t len);     /* "999" "12.3k" "4.1M" */
+void w_fmt_bytes(int64_t n, char *buf, size_t len);     /* "512B" "1.2MB" "-" */
+void w_fmt_clock(int64_t ms, char *buf, size_t len);    /* local "HH:MM:SS", "-" for 0 */
+void w_fmt_ago(int64_t ms, int64_t now, char *buf, size_t len);  /* "5s ago" */
+
+#endif

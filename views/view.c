@@ -1,0 +1,30 @@
+/* view.c — helpers shared by the views; see view.h. */
+#include <limits.h>
+#include <string.h>
+
+#include "tui/widgets.h"
+#include "views/view.h"
+
+const struct statelog_integration *view_cur_integ(const struct view_ctx *c, const struct snap_integ **ext)
+{
+    int i = snapshot_find(c->snap, c->integ);
+    if (i < 0 && c->snap && c->snap->ninteg && !c->integ[0]) i = 0;
+    if (ext) *ext = i >= 0 ? &c->snap->ext[i] : NULL;
+    return i >= 0 ? &c->snap->integ[i] : NULL;
+}
+
+int view_move(struct w_list *l, enum action a, int page, size_t n,
+              const char *(*id)(size_t, void *), void *arg)
+{
+    if (page < 1) page = 1;
+    switch (a) {
+    case A_UP: w_list_move(l, -1, n, id, arg); break;
+    case A_DOWN: w_list_move(l, 1, n, id, arg); break;
+    case A_PGUP: w_list_move(l, -page, n, id, arg); break;
+    case A_PGDN: w_list_move(l, page, n, id, arg); break;
+    case A_HOME: w_list_move(l, INT_MIN, n, id, arg); break;
+    case A_END: w_list_move(l, INT_MAX, n, id, arg); break;
+    default: return 0;
+    }
+    return VF_REDRAW;
+}
