@@ -97,7 +97,16 @@ int lock_acquire(struct lock **out, const char *state_dir, const char *name,
         snprintf(err, errlen, "lock: cannot open %s: %s", l->path, strerror(errno));
         goto fail;
     }
-    if (flock(l->fd, LOCK_EX | LOCK_NB) < 0) {
+    /* A console peeking with lock_holder_pid holds a shared lock for an
+     * instant: retry briefly before concluding that a process holds it. */
+    int locked = -1;
+    for (int tries = 0; tries < 10; tries++) {
+        locked = flock(l->fd, LOCK_EX | LOCK_NB);
+        if (locked == 0 || errno != EWOULDBLOCK) break;
+        struct timespec pause = {0, 30 * 1000000L};
+        nanosleep(&pause, NULL);
+    }
+    if (locked < 0) {
         if (errno != EWOULDBLOCK) {
             snprintf(err, errlen, "lock: cannot lock %s: %s", l->path, strerror(errno));
             goto fail_close;
