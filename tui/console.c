@@ -13,9 +13,9 @@
 #include <unistd.h>
 
 #include "tui/console.h"
-#include "tui/keymap.h"
-#include "tui/theme.h"
-#include "tui/widgets.h"
+#include "views/keymap.h"
+#include "views/theme.h"
+#include "views/widgets.h"
 #include "views/view.h"
 
 /* ---- terminal state and signals ----------------------------------------- */

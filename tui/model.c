@@ -107,13 +107,6 @@ void model_release(struct model *m, const struct snapshot *cs)
     if (last) snapshot_free(s);
 }
 
-int snapshot_find(const struct snapshot *s, const char *name)
-{
-    for (size_t i = 0; s && name && i < s->ninteg; i++)
-        if (strcmp(s->integ[i].name, name) == 0) return (int)i;
-    return -1;
-}
-
 /* ---- fingerprint -------------------------------------------------------- */
 
 static void h_bytes(uint64_t *h, const void *p, size_t n)

@@ -7,7 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "tui/widgets.h"
+#include "views/widgets.h"
 #include "views/view.h"
 
 static struct w_list list;

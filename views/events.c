@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "tui/widgets.h"
+#include "views/widgets.h"
 #include "views/view.h"
 
 static struct w_list list;

@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "tui/widgets.h"
+#include "views/widgets.h"
 #include "views/view.h"
 
 static const int windows_min[] = {1, 5, 15, 60};

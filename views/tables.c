@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "tui/widgets.h"
+#include "views/widgets.h"
 #include "views/view.h"
 
 enum sort_mode { SORT_STATE, SORT_NAME, SORT_LAG, SORT_CHANGES, SORT_COUNT };

@@ -2,7 +2,7 @@
 #include <limits.h>
 #include <string.h>
 
-#include "tui/widgets.h"
+#include "views/widgets.h"
 #include "views/view.h"
 
 const struct statelog_integration *view_cur_integ(const struct view_ctx *c, const struct snap_integ **ext)
@@ -27,4 +27,11 @@ int view_move(struct w_list *l, enum action a, int page, size_t n,
     default: return 0;
     }
     return VF_REDRAW;
+}
+
+int snapshot_find(const struct snapshot *s, const char *name)
+{
+    for (size_t i = 0; s && name && i < s->ninteg; i++)
+        if (strcmp(s->integ[i].name, name) == 0) return (int)i;
+    return -1;
 }

@@ -18,9 +18,9 @@
 #ifndef ZETL_VIEWS_VIEW_H
 #define ZETL_VIEWS_VIEW_H
 
-#include "tui/keymap.h"
-#include "tui/model.h"
-#include "tui/theme.h"
+#include "views/keymap.h"
+#include "views/snapshot.h"
+#include "views/theme.h"
 
 enum view_flags {
     VF_REDRAW  = 1 << 0,

@@ -4,7 +4,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "tui/theme.h"
+#include "views/theme.h"
 
 int theme_unicode;
 int theme_color;

@@ -6,7 +6,7 @@
 #include <time.h>
 #include <wchar.h>
 
-#include "tui/widgets.h"
+#include "views/widgets.h"
 
 int w_text(WINDOW *w, int y, int x, int width, const char *s, int right)
 {

@@ -1,6 +1,6 @@
 /* keymap.c — the key tables; see keymap.h. The help view prints them. */
-#include "tui/keymap.h"
-#include "tui/theme.h"
+#include "views/keymap.h"
+#include "views/theme.h"
 
 #define N(t) (sizeof t / sizeof t[0])
 #define ESC 27

@@ -14,7 +14,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "tui/theme.h"
+#include "views/theme.h"
 
 /* Text clipped to `width` terminal cells at (y, x), UTF-8 aware; right
  * aligned when `right`; the rest of the field is blanked. Returns the
