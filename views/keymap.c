@@ -33,7 +33,7 @@ static const struct key_binding integrations_b[] = {
 
 static const struct key_binding tables_b[] = {
     MOVES,
-    {{'r', 0}, "r", A_RESYNC, "resync the selected table: copy it again while the rest keeps streaming (asks y/N)", "resync"},
+    {{'r', 0}, "r", A_RESYNC, "resync the selected table: copy it again; the other tables catch up right after (asks y/N)", "resync"},
     {{'R', 0}, "R", A_RESYNC_ALL, "resync every table in failed or resync_required (asks y/N)", "resync failed"},
     {{'s', 0}, "s", A_SORT, "sort by state, name, lag or changes", "sort"},
     {{'/', 0}, "/", A_FILTER, "filter tables by a substring of their names (empty clears)", "filter"},
