@@ -120,6 +120,18 @@ tm_keys Escape
 quit_console
 t_match $T "vt100: the console exits 0" "CONSOLE-EXIT=0" "$TM_SCREEN"
 
+# 4b. Every terminal type an SSH session is likely to bring (all in ncurses-base).
+for term in xterm xterm-256color screen tmux linux; do
+    tm_run "clear; TERM=$term $ZETL -c $E2E_DIR/zetl.yaml; echo CONSOLE-EXIT=\$?"
+    if tm_wait 'conterm' 15 && { tm_keys Enter; tm_wait "$DB\.accounts +synced" 15; }; then
+        t_pass $T "TERM=$term: home view and the Tables view with synced"
+    else
+        t_fail $T "TERM=$term: usable" "the Tables view with synced" "$TM_SCREEN"
+    fi
+    quit_console
+    t_match $T "TERM=$term: the console exits 0" "CONSOLE-EXIT=0" "$TM_SCREEN"
+done
+
 # 5. NO_COLOR on a colour terminal: no colour sequences; without it, colours.
 colour_run() {   # $1: extra env; prints how many colour SGR sequences were written
     rm -f "$E2E_DIR/raw.out"
