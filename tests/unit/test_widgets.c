@@ -9,8 +9,8 @@
 #include <string.h>
 
 #include "tests/unit/test.h"
-#include "tui/keymap.h"
-#include "tui/widgets.h"
+#include "views/keymap.h"
+#include "views/widgets.h"
 
 static const struct w_col cols[] = {
     {"TABLE", 22, 0, 0, 1},  {"TARGET", 22, 7, 0, 1}, {"STATE", 15, 0, 0, 0},
