@@ -1,0 +1,80 @@
+#!/usr/bin/env bash
+# test_ddl.sh — source schema changes while streaming from MariaDB: DROP
+# COLUMN, RENAME COLUMN, a widening type change, CREATE TABLE matching the
+# include pattern, RENAME TABLE, TRUNCATE are applied to the target and
+# `zetl verify` matches after each; a lossy type change moves the table
+# to resync_required with the reason; DROP TABLE marks it dropped_source and
+# keeps the target data.
+set -uo pipefail
+cd "$(dirname "$0")/../.."
+. tests/lib/harness.sh
+. tests/lib/assert.sh
+. tests/lib/e2e.sh
+T=test_ddl
+DB=e2e_ddl
+
+harness_start mariadb pgtgt || { t_fail $T "harness" "servers up" "start failed"; t_done; }
+e2e_init $T
+trap 'e2e_cleanup; harness_stop' EXIT
+zh_mysql -e "DROP DATABASE IF EXISTS $DB; CREATE DATABASE $DB; USE $DB;
+             CREATE TABLE t (id INT PRIMARY KEY, a INT, b VARCHAR(10), c TEXT);
+             INSERT INTO t VALUES (1, 1, 'one', 'x'), (2, 2, 'two', 'y')"
+zh_psql_tgt -c "DROP SCHEMA IF EXISTS $DB CASCADE; DELETE FROM zetl.checkpoints WHERE integration = 'ddl'" >/dev/null 2>&1
+cat >"$E2E_DIR/zetl.yaml" <<YAML
+state_dir: $E2E_DIR/state
+integrations:
+  - name: ddl
+    source: {kind: mysql, host: 127.0.0.1, port: $ZH_MY_PORT, user: $ZH_MY_USER,
+             password: "$ZH_MY_PASSWORD", databases: [$DB], server_id: 8181}
+    target: {kind: postgres, dsn: "$ZH_PGTGT_DSN"}
+    tables: {include: ["$DB.%"]}
+    apply: {batch_ms: 100}
+YAML
+target_cols() {   # $1 table: its columns in the target, in order
+    zh_psql_tgt -c "SELECT string_agg(column_name || ':' || data_type, ',' ORDER BY ordinal_position)
+                    FROM information_schema.columns WHERE table_schema = '$DB' AND table_name = '$1'"
+}
+step() {   # $1 what, $2 SQL on the source
+    zh_mysql -e "USE $DB; $2"
+    if e2e_wait_match 60; then t_pass $T "$1: exact match"
+    else t_fail $T "$1" "zetl verify: match" "$E2E_VERIFY"; fi
+}
+table_state() { e2e_status_field ".integrations[0].tables[] | select(.name == \"$DB.$1\") | .state"; }
+
+e2e_run_start
+e2e_wait_match 60 || t_fail $T "initial copy" "match" "$E2E_VERIFY"
+
+step "DROP COLUMN" "ALTER TABLE t DROP COLUMN c; INSERT INTO t VALUES (3, 3, 'three')"
+t_eq $T "DROP COLUMN: the target column is gone" "id:integer,a:integer,b:character varying" "$(target_cols t)"
+
+step "RENAME COLUMN" "ALTER TABLE t RENAME COLUMN b TO bb; UPDATE t SET bb = 'uno' WHERE id = 1"
+t_eq $T "RENAME COLUMN: renamed in the target, values kept" "id:integer,a:integer,bb:character varying|uno,two,three" \
+    "$(target_cols t)|$(zh_psql_tgt -c "SELECT string_agg(bb, ',' ORDER BY id) FROM $DB.t")"
+
+step "widening INT to BIGINT" "ALTER TABLE t MODIFY a BIGINT; INSERT INTO t VALUES (4, 1000000000000, 'four')"
+t_eq $T "widening: the target column is bigint" "id:integer,a:bigint,bb:character varying" "$(target_cols t)"
+
+step "CREATE TABLE matching the include" "CREATE TABLE t2 (k INT PRIMARY KEY, v VARCHAR(5)); INSERT INTO t2 VALUES (1, 'a'), (2, 'b')"
+t_eq $T "CREATE TABLE: streamed into a new target table" "2" "$(zh_psql_tgt -c "SELECT count(*) FROM $DB.t2")"
+
+step "RENAME TABLE" "RENAME TABLE t2 TO t3; INSERT INTO t3 VALUES (3, 'c')"
+t_eq $T "RENAME TABLE: the target table is renamed and holds every row" "3" "$(zh_psql_tgt -c "SELECT count(*) FROM $DB.t3")"
+
+step "TRUNCATE" "TRUNCATE TABLE t3; INSERT INTO t3 VALUES (9, 'z')"
+t_eq $T "TRUNCATE: only the row after it" "9" "$(zh_psql_tgt -c "SELECT string_agg(k::text, ',') FROM $DB.t3")"
+
+# BIGINT to DOUBLE succeeds on the source but loses integers above 2^53.
+zh_mysql -e "USE $DB; ALTER TABLE t MODIFY a DOUBLE"
+narrowed() { [ "$(table_state t)" = resync_required ]; }
+t_wait $T "a lossy type change (BIGINT to DOUBLE): resync_required" 30 narrowed
+t_match $T "the reason names the column and says to resync" "column a .*resync" \
+    "$(e2e_status_field ".integrations[0].tables[] | select(.name == \"$DB.t\") | .reason")"
+
+rows_before=$(zh_psql_tgt -c "SELECT count(*) FROM $DB.t3")
+zh_mysql -e "USE $DB; DROP TABLE t3"
+dropped() { [ "$(table_state t3)" = dropped_source ]; }
+t_wait $T "DROP TABLE: dropped_source" 30 dropped
+t_eq $T "DROP TABLE: the target keeps its data" "$rows_before" "$(zh_psql_tgt -c "SELECT count(*) FROM $DB.t3")"
+t_eq $T "the integration stays active through all of it" "active" "$(e2e_status_field '.integrations[0].state')"
+e2e_run_stop
+t_done
