@@ -528,23 +528,39 @@ out:
     return rc;
 }
 
-/* Create the file 0600 if missing (whatever the umask), tighten it if not. */
+/*
+ * Create the file 0600 if missing (whatever the umask), tighten it if not.
+ *
+ * Never open() and close() an existing database file here: POSIX record
+ * locks belong to the process, so closing ANY descriptor of the file drops
+ * the locks of every other SQLite connection to it in this process (the
+ * console's data thread beside an embedded runtime, parallel copy workers),
+ * which then read stale snapshots. An existing file is chmod()ed by path; a
+ * missing one is created with O_EXCL, when nothing can have it open.
+ */
 static int make_file(const char *path, char *err, size_t errlen)
 {
-    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-
+    struct stat st;
+    if (stat(path, &st) == 0) {
+        if ((st.st_mode & 0777) != 0600 && chmod(path, 0600) < 0) {
+            snprintf(err, errlen, "state log %s: cannot set mode 0600: %s", path, strerror(errno));
+            return -1;
+        }
+        return 0;
+    }
+    int fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    if (fd < 0 && errno == EEXIST) return make_file(path, err, errlen);  /* created meanwhile */
     if (fd < 0) {
-        snprintf(err, errlen, "state log %s: cannot open: %s", path, strerror(errno));
+        snprintf(err, errlen, "state log %s: cannot create: %s", path, strerror(errno));
         return -1;
     }
-    if (fchmod(fd, 0600) < 0) {
-        snprintf(err, errlen, "state log %s: cannot set mode 0600: %s", path,
-                 strerror(errno));
-        close(fd);
-        return -1;
+    int rc = 0;
+    if (fchmod(fd, 0600) < 0) {         /* a new, empty file: no connection has it open */
+        snprintf(err, errlen, "state log %s: cannot set mode 0600: %s", path, strerror(errno));
+        rc = -1;
     }
     close(fd);
-    return 0;
+    return rc;
 }
 
 static int pragma_int(struct statelog *sl, const char *sql, int *out)

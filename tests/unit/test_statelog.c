@@ -644,6 +644,47 @@ static void test_status_json(void)
     statelog_close(sl);
 }
 
+/*
+ * Opening a second handle in the same process must not break the first: a
+ * raw open()+close() of the database file drops this process's POSIX locks,
+ * after which the first handle read stale snapshots and never saw new
+ * commands (found with parallel copy workers; the console does the same).
+ * Another process writes between the opens, as `zetl_command` did.
+ */
+static void test_second_handle_keeps_first_current(void)
+{
+    char path[512], err[512];
+    struct statelog *a = NULL, *b = NULL;
+    fresh_path(path, sizeof path, "locks");
+    CHECK_INT(statelog_open(&a, path, err, sizeof err), 0, "open the first handle");
+    if (!a) return;
+    int64_t id, n = -1;
+    statelog_enqueue_command(a, "x", NULL, "pause", "test", &id);
+    struct statelog_command *cmds = NULL;
+    size_t nc = 0;
+    statelog_claim_commands(a, "x", &cmds, &nc);
+    statelog_free_commands(cmds, nc);
+    for (int round = 0; round < 3; round++) {
+        /* a helper thread opening and closing its own handle */
+        CHECK_INT(statelog_open(&b, path, err, sizeof err), 0, "open and close a second handle");
+        statelog_close(b);
+        b = NULL;
+        /* another process enqueues */
+        char cmd[700];
+        snprintf(cmd, sizeof cmd, "sqlite3 '%s' \"INSERT INTO commands (integration, command, actor, created_at)"
+                 " VALUES ('x', 'resume', 'other', 1)\"", path);
+        CHECK_INT(system(cmd), 0, "another process enqueues a command");
+        cmds = NULL;
+        nc = 0;
+        CHECK_INT(statelog_claim_commands(a, "x", &cmds, &nc), 0, "the first handle claims");
+        CHECK_INT(nc, 1, "the first handle sees the other process's command");
+        statelog_free_commands(cmds, nc);
+    }
+    statelog_count_rows(a, "commands", &n);
+    CHECK_INT(n, 4, "every command is visible to the first handle");
+    statelog_close(a);
+}
+
 int main(void)
 {
     const char *tmp = getenv("TMPDIR");
@@ -663,6 +704,7 @@ int main(void)
     TEST_RUN(test_lag_rollup);
     TEST_RUN(test_commands);
     TEST_RUN(test_status_json);
+    TEST_RUN(test_second_handle_keeps_first_current);
 
     char cmd[300];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", root);
