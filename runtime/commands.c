@@ -38,7 +38,15 @@ int integ_poll_commands(struct integ *in)
 {
     struct statelog_command *cmds = NULL;
     size_t n = 0;
-    if (!in->sl || statelog_claim_commands(in->sl, in->cfg->name, &cmds, &n) != 0 || n == 0) {
+    if (!in->sl) return -1;
+    if (statelog_claim_commands(in->sl, in->cfg->name, &cmds, &n) != 0) {
+        /* Never silent: an operator's command that cannot be read is an incident. */
+        if (in->log_stderr) fprintf(stderr, "%s: cannot read the command queue: %s\n", in->cfg->name,
+                                    statelog_error(in->sl));
+        statelog_free_commands(cmds, n);
+        return -1;
+    }
+    if (n == 0) {
         statelog_free_commands(cmds, n);
         return -1;
     }
