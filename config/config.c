@@ -35,7 +35,8 @@ static void parse_apply(struct ld *ld, yaml_node_t *v, struct config_apply *a)
     a->batch_rows = 20000;
     a->batch_ms = 200;
     a->memory_mb = 256;
-    if (cfg_get_map(ld, v, "apply", "batch_rows, batch_ms, memory_mb") <= 0)
+    a->copy_workers = 1;
+    if (cfg_get_map(ld, v, "apply", "batch_rows, batch_ms, memory_mb, copy_workers") <= 0)
         return;
     cfg_map_keys(ld, v, SEC_APP, val, key);
     if (cfg_get_int(ld, val[APP_BATCH_ROWS], "batch_rows", 1, 1000000, &x, &set) == 0 && set)
@@ -44,6 +45,8 @@ static void parse_apply(struct ld *ld, yaml_node_t *v, struct config_apply *a)
         a->batch_ms = (int)x;
     if (cfg_get_int(ld, val[APP_MEMORY_MB], "memory_mb", 16, 65536, &x, &set) == 0 && set)
         a->memory_mb = (int)x;
+    if (cfg_get_int(ld, val[APP_COPY_WORKERS], "copy_workers", 1, 16, &x, &set) == 0 && set)
+        a->copy_workers = (int)x;
 }
 
 static void parse_integration(struct ld *ld, yaml_node_t *n, struct config_integration *ig,

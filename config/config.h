@@ -80,6 +80,8 @@ struct config_apply {
     int      batch_rows;        /* default 20000 */
     int      batch_ms;          /* default 200 */
     int      memory_mb;         /* default 256: change-queue byte budget */
+    int      copy_workers;      /* PostgreSQL sources: tables copied in parallel in the
+                                   exported snapshot, 1..16, default 1 */
 };
 
 struct config_integration {

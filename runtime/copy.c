@@ -8,6 +8,8 @@
  * Memory: rows are applied into the open transaction whenever the batch
  * reaches the byte budget.
  */
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +21,8 @@
 
 struct copier {
     struct integ *in;
+    struct target *tgt;         /* the connection rows go to (a worker's own, or in->tgt) */
+    struct statelog *sl;        /* the state-log handle of the copying thread */
     struct zbatch *b;
     size_t budget;
     struct projection proj;
@@ -54,7 +58,7 @@ int integ_connect_target(struct integ *in)
 static void report(struct copier *c)
 {
     if (!c->cur || !c->pending) return;
-    statelog_add_table_counts(c->in->sl, c->in->cfg->name, c->cur->source, 0, 0, 0, c->pending, 0);
+    statelog_add_table_counts(c->sl, c->in->cfg->name, c->cur->source, 0, 0, 0, c->pending, 0);
     c->pending = 0;
     c->last_report_ms = mono_ms();
 }
@@ -82,8 +86,8 @@ static int copy_row(void *ctx, const struct zrowchange *rc)
     }
     c->pending++;
     if (zbatch_bytes(c->b) > c->budget) {
-        if (target_apply(in->tgt, c->b) != 0) {
-            snprintf(c->err, sizeof c->err, "target: loading %s: %s", c->cur->source, target_error(in->tgt));
+        if (target_apply(c->tgt, c->b) != 0) {
+            snprintf(c->err, sizeof c->err, "target: loading %s: %s", c->cur->source, target_error(c->tgt));
             return -1;
         }
         zbatch_reset(c->b);
@@ -130,6 +134,132 @@ int integ_ensure_tables(struct integ *in)
     return 0;
 }
 
+/*
+ * The PostgreSQL initial copy with apply.copy_workers > 1: every worker has
+ * its own source connection in the slot's exported snapshot (so all see the
+ * same data), its own target connection, batch and state-log handle, and
+ * takes tables one at a time: truncate, copy, commit — without the
+ * checkpoint. When every worker has committed, the coordinator writes the
+ * checkpoint (the slot's consistent point) on its own connection. A crash
+ * before that leaves no checkpoint, and the next round copies again.
+ */
+struct worker {
+    struct integ *in;
+    pthread_t th;
+    const char *snap;
+    atomic_int *next;          /* the next table index to take */
+    atomic_int *failed;        /* set by the first worker that fails */
+    int rc;
+    char err[1024];
+};
+
+static void *worker_main(void *arg)
+{
+    struct worker *w = arg;
+    struct integ *in = w->in;
+    struct copier c = {.in = in, .budget = (size_t)in->cfg->apply.memory_mb << 19 /
+                                           (size_t)in->cfg->apply.copy_workers};
+    struct target_opts o = {
+        .kind = in->cfg->target.kind, .source = in->cfg->source.kind,
+        .dsn = in->cfg->target.dsn, .integration = in->cfg->name,
+    };
+    char path[4096];
+    snprintf(path, sizeof path, "%s/%s", in->root->state_dir, STATELOG_FILENAME);
+    w->rc = -1;
+    c.b = zbatch_new();
+    if (!c.b || target_connect(&c.tgt, &o, w->err, sizeof w->err) != 0 ||
+        statelog_open(&c.sl, path, w->err, sizeof w->err) != 0)
+        goto out;
+    struct zsink sink = {.ctx = &c, .row = copy_row};
+    for (;;) {
+        int i = atomic_fetch_add(w->next, 1);
+        if (i >= in->ntables || atomic_load(w->failed) || atomic_load(&in->stop)) break;
+        struct itable *t = &in->tables[i];
+        c.cur = NULL;
+        if (target_begin(c.tgt) != 0 || target_truncate(c.tgt, t->tschema, t->tname) != 0) {
+            snprintf(w->err, sizeof w->err, "target: copying %s: %s", t->source, target_error(c.tgt));
+            goto out;
+        }
+        char e[1024];
+        if (source_pg_copy_table(in, w->snap, t->def, &sink, e, sizeof e) != 0) {
+            snprintf(w->err, sizeof w->err, "%s", c.err[0] ? c.err : e);
+            target_rollback(c.tgt);
+            goto out;
+        }
+        report(&c);
+        if (target_apply(c.tgt, c.b) != 0 || target_commit(c.tgt, NULL, 0) != 0) {
+            snprintf(w->err, sizeof w->err, "target: copying %s: %s", t->source, target_error(c.tgt));
+            goto out;
+        }
+        zbatch_reset(c.b);
+    }
+    w->rc = 0;
+out:
+    if (w->rc != 0) atomic_store(w->failed, 1);
+    if (c.tgt) target_close(c.tgt);
+    statelog_close(c.sl);
+    zbatch_free(c.b);
+    integ_projection_free(&c.proj);
+    return NULL;
+}
+
+static int parallel_copy(struct integ *in)
+{
+    int n = in->cfg->apply.copy_workers < in->ntables ? in->cfg->apply.copy_workers : in->ntables;
+    char snap[128];
+    uint64_t lsn = 0;
+    void *export = NULL;
+    integ_set_state(in, "snapshotting", NULL, NULL);
+    for (int i = 0; i < in->ntables; i++) {
+        struct itable *t = &in->tables[i];
+        struct statelog_table row = {
+            .integration = (char *)in->cfg->name, .name = t->source, .state = NULL, .lag_ms = -1,
+        };
+        statelog_upsert_table(in->sl, &row);
+        integ_set_table_state(in, t, "snapshotting", NULL, NULL);
+    }
+    if (source_pg_export_begin(in, snap, sizeof snap, &lsn, &export, in->err, sizeof in->err) != 0)
+        return ROUND_ERROR;
+    atomic_int next = 0, failed = 0;
+    struct worker *w = calloc((size_t)n, sizeof *w);
+    int started = 0;
+    for (int i = 0; w && i < n; i++) {
+        w[i] = (struct worker){.in = in, .snap = snap, .next = &next, .failed = &failed};
+        if (pthread_create(&w[i].th, NULL, worker_main, &w[i]) != 0) break;
+        started++;
+    }
+    int end = -1;
+    for (int i = 0; i < started; i++) {
+        pthread_join(w[i].th, NULL);
+        if (w[i].rc != 0 && end < 0) {
+            snprintf(in->err, sizeof in->err, "%s", w[i].err);
+            end = atomic_load(&in->stop) ? ROUND_STOPPED : ROUND_ERROR;
+        }
+    }
+    if (!w || started < n) {
+        if (end < 0) snprintf(in->err, sizeof in->err, "cannot start the copy workers");
+        end = ROUND_ERROR;
+    }
+    free(w);
+    source_pg_export_end(export);
+    if (end >= 0) return end;
+
+    struct zpos pos = {.kind = ZPOS_LSN, .offset = lsn};
+    if (target_begin(in->tgt) != 0 || target_commit(in->tgt, &pos, 0) != 0) {
+        snprintf(in->err, sizeof in->err, "target: writing the checkpoint: %s", target_error(in->tgt));
+        return ROUND_ERROR;
+    }
+    in->applied = pos;
+    char p[ZPOS_FILE_MAX + ZPOS_GTID_MAX + 32];
+    zpos_format(&pos, p, sizeof p);
+    statelog_update_position(in->sl, in->cfg->name, p, -1, -1);
+    for (int i = 0; i < in->ntables; i++)
+        integ_set_table_state(in, &in->tables[i], "synced", NULL, NULL);
+    integ_log(in, STATELOG_INFO, NULL, "snapshot", "initial copy of %d tables by %d workers done at %s",
+              in->ntables, n, p);
+    return -1;
+}
+
 int integ_snapshot(struct integ *in)
 {
     in->err[0] = '\0';
@@ -145,7 +275,10 @@ int integ_snapshot(struct integ *in)
     if (found == 1) return -1;          /* copied before: stream from the checkpoint */
 
     integ_set_state(in, "snapshotting", NULL, NULL);
-    struct copier c = {.in = in, .b = zbatch_new(), .budget = (size_t)in->cfg->apply.memory_mb << 19};
+    if (in->cfg->source.kind == SOURCE_POSTGRES && in->cfg->apply.copy_workers > 1 && in->ntables > 1)
+        return parallel_copy(in);
+    struct copier c = {.in = in, .tgt = in->tgt, .sl = in->sl, .b = zbatch_new(),
+                       .budget = (size_t)in->cfg->apply.memory_mb << 19};
     int end = ROUND_ERROR;
     if (!c.b) {
         snprintf(in->err, sizeof in->err, "out of memory");
@@ -208,7 +341,8 @@ int integ_resync(struct integ *in)
         snprintf(in->err, sizeof in->err, "target: no checkpoint to resync against: %s", target_error(in->tgt));
         return ROUND_ERROR;
     }
-    struct copier c = {.in = in, .b = zbatch_new(), .budget = (size_t)in->cfg->apply.memory_mb << 19};
+    struct copier c = {.in = in, .tgt = in->tgt, .sl = in->sl, .b = zbatch_new(),
+                       .budget = (size_t)in->cfg->apply.memory_mb << 19};
     if (!c.b) return ROUND_ERROR;
     int end = -1;
     for (int i = 0; i < in->ntables && end < 0; i++) {

@@ -207,15 +207,17 @@ out:
     return rc;
 }
 
-static int pg_snapshot(struct integ *in, const struct zsink *sink, struct zpos *pos,
-                       char *err, size_t errlen)
+/* Publication, a fresh slot, its exported snapshot; *handle keeps the
+ * replication connection (the snapshot lives as long as it stays idle). */
+int source_pg_export_begin(struct integ *in, char *snap, size_t snaplen, uint64_t *lsn,
+                           void **handle, char *err, size_t errlen)
 {
     const struct config_source *s = &in->cfg->source;
-    char e[1024], ci[8192], snap[128];
+    char e[1024], ci[8192];
     int rc = -1;
-    uint64_t lsn = 0;
     struct pgstream *st = NULL;
-    PGconn *sql = pg_sql_connect(in, err, errlen), *copy = NULL;
+    *handle = NULL;
+    PGconn *sql = pg_sql_connect(in, err, errlen);
     struct pgstream_table *pt = calloc((size_t)in->ntables + 1, sizeof *pt);
     if (!sql || !pt) goto out;
     for (int i = 0; i < in->ntables; i++) {
@@ -233,44 +235,66 @@ static int pg_snapshot(struct integ *in, const struct zsink *sink, struct zpos *
     }
     if (source_pg_conninfo(in, ci, sizeof ci, err, errlen) != 0) goto out;
     st = pgstream_connect(ci, e, sizeof e);
-    copy = PQconnectdb(ci);
     memset(ci, 0, sizeof ci);
-    if (!st || PQstatus(copy) != CONNECTION_OK) {
-        snprintf(err, errlen, "source %s: %s", in->cfg->name, st ? PQerrorMessage(copy) : e);
+    if (!st) {
+        snprintf(err, errlen, "source %s: %s", in->cfg->name, e);
         goto out;
     }
-    if (pgstream_create_slot(st, s->slot, 0, snap, sizeof snap, &lsn) != 0) {
+    if (pgstream_create_slot(st, s->slot, 0, snap, snaplen, lsn) != 0) {
         snprintf(err, errlen, "source %s: creating slot %s: %s", in->cfg->name, s->slot, pgstream_error(st));
         goto out;
     }
-    PGresult *r = PQexec(copy, "SET DateStyle = ISO; SET IntervalStyle = postgres; SET TimeZone = 'UTC';"
-                               " SET extra_float_digits = 3; SET bytea_output = hex");
-    PQclear(r);
+    *handle = st;
+    st = NULL;
+    rc = 0;
+out:
+    free(pt);
+    pgstream_close(st);
+    if (sql) PQfinish(sql);
+    return rc;
+}
+
+void source_pg_export_end(void *handle)
+{
+    pgstream_close(handle);
+}
+
+/* One table in the exported snapshot, on a connection of its own. */
+int source_pg_copy_table(struct integ *in, const char *snap, const struct ztable *t,
+                         const struct zsink *sink, char *err, size_t errlen)
+{
+    char e[1024];
+    PGconn *copy = pg_sql_connect(in, err, errlen);
+    if (!copy) return -1;
+    int rc = -1;
     if (pgcopy_begin(copy, snap, e, sizeof e) != 0) {
         snprintf(err, errlen, "source %s: %s", in->cfg->name, e);
         goto out;
     }
-    for (int i = 0; i < in->ntables; i++) {
-        int64_t rows = 0;
-        int c = pgcopy_table(copy, in->tables[i].def, sink, NULL, NULL, &in->stop, &rows, e, sizeof e);
-        if (c != 0) {
-            if (c == -1) snprintf(err, errlen, "source %s: %s", in->cfg->name, e);
-            rc = c;
-            goto out;
-        }
-    }
-    r = PQexec(copy, "COMMIT");
-    PQclear(r);
+    rc = pgcopy_table(copy, t, sink, NULL, NULL, &in->stop, NULL, e, sizeof e);
+    if (rc == -1) snprintf(err, errlen, "source %s: %s", in->cfg->name, e);
+    if (rc == 0) PQclear(PQexec(copy, "COMMIT"));
+out:
+    PQfinish(copy);
+    return rc;
+}
+
+static int pg_snapshot(struct integ *in, const struct zsink *sink, struct zpos *pos,
+                       char *err, size_t errlen)
+{
+    char snap[128];
+    uint64_t lsn = 0;
+    void *h = NULL;
+    if (source_pg_export_begin(in, snap, sizeof snap, &lsn, &h, err, errlen) != 0) return -1;
+    int rc = 0;
+    for (int i = 0; i < in->ntables && rc == 0; i++)
+        rc = source_pg_copy_table(in, snap, in->tables[i].def, sink, err, errlen);
+    source_pg_export_end(h);
+    if (rc != 0) return rc;
     memset(pos, 0, sizeof *pos);
     pos->kind = ZPOS_LSN;
     pos->offset = lsn;
-    rc = 0;
-out:
-    free(pt);
-    if (copy) PQfinish(copy);
-    pgstream_close(st);
-    if (sql) PQfinish(sql);
-    return rc;
+    return 0;
 }
 
 static int pg_stream(struct integ *in, const struct zsink *sink, char *err, size_t errlen)

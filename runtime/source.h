@@ -36,6 +36,14 @@ int  source_snapshot(struct integ *in, const struct zsink *sink, struct zpos *po
 struct itable;
 int  source_snapshot_table(struct integ *in, struct itable *t, const struct zsink *sink,
                            struct zpos *pos, char *err, size_t errlen);
+/* PostgreSQL's initial copy in pieces, for parallel workers: the export
+ * (publication, fresh slot, exported snapshot; keep *handle until every
+ * table is copied), then any number of tables on their own connections. */
+int  source_pg_export_begin(struct integ *in, char *snap, size_t snaplen, uint64_t *lsn,
+                            void **handle, char *err, size_t errlen);
+void source_pg_export_end(void *handle);
+int  source_pg_copy_table(struct integ *in, const char *snap, const struct ztable *t,
+                          const struct zsink *sink, char *err, size_t errlen);
 int  source_stream(struct integ *in, const struct zsink *sink, char *err, size_t errlen);
 /*
  * After ADD COLUMN: do the table's existing rows hold a value for the new

@@ -277,6 +277,8 @@ int target_commit(struct target *t, const struct zpos *pos, int64_t commit_time_
         snprintf(t->err, sizeof t->err, "target %s: commit without begin", t->integration);
         return -1;
     }
+    if (!pos || pos->kind == ZPOS_NONE)
+        goto commit;                    /* a plain commit: the checkpoint is someone else's */
     if (zpos_format(pos, p, sizeof p)) {
         snprintf(t->err, sizeof t->err, "target %s: checkpoint position does not fit", t->integration);
         goto fail;
@@ -299,6 +301,7 @@ int target_commit(struct target *t, const struct zpos *pos, int64_t commit_time_
                            "commit_time = EXCLUDED.commit_time, rows_applied = EXCLUDED.rows_applied, "
                            "applied_at = EXCLUDED.applied_at", 4, v, NULL, &n))
         goto fail;
+commit:;
     PGresult *r = PQexec(t->conn, "COMMIT");
     t->in_txn = 0;
     /* A transaction that failed earlier "commits" as ROLLBACK: that is an error. */

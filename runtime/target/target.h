@@ -125,7 +125,9 @@ void target_table_diff_free(struct target_table_diff *d);
 int  target_begin(struct target *t);
 /* Apply every table of the batch, in the batch's order. Inside begin/commit. */
 int  target_apply(struct target *t, const struct zbatch *b);
-/* Upsert the checkpoint row (pos, source commit time in µs, rows applied) and COMMIT. */
+/* Upsert the checkpoint row (pos, source commit time in µs, rows applied) and COMMIT.
+ * pos NULL or ZPOS_NONE: COMMIT without touching the checkpoint (the parallel
+ * copy workers; the coordinator writes the checkpoint last). */
 int  target_commit(struct target *t, const struct zpos *pos, int64_t commit_time_us);
 int  target_rollback(struct target *t);
 /*

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # test_e2e_pg.sh — PostgreSQL → PostgreSQL end to end through the real binary:
-# copy in the slot's exported snapshot, a randomized workload, kill -9 at
+# copy in the slot's exported snapshot (3 tables by 3 parallel workers), a
+# randomized workload, kill -9 at
 # random moments, unchanged TOAST values, pause/resume, a resync of one table
 # while the others stream, an idle source whose slot still advances, and
 # delete (slot and publication dropped, target data kept). `zetl verify`
@@ -85,6 +86,7 @@ integrations:
       include: ["$S.%"]
     apply:
       batch_ms: 100
+      copy_workers: 3
 YAML
 export E2E_PG_PASSWORD=$ZH_PG_PASSWORD
 DBFILE=$E2E_DIR/state/zetl.db
