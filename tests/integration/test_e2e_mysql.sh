@@ -96,8 +96,14 @@ zh_psql_tgt -c "DROP SCHEMA IF EXISTS $DB CASCADE; DELETE FROM zetl.checkpoints 
 e2e_run_start
 sleep 0.4
 e2e_run_kill9
-t_eq $T "no checkpoint after a kill during the copy" "" \
-    "$(zh_psql_tgt -c "SELECT position FROM zetl.checkpoints WHERE integration = 'my'" 2>/dev/null)"
+# The assertion holds only if the kill came before the copy finished (the
+# run log says "initial copy ... done" when it did not).
+if grep -q "initial copy of" "$E2E_DIR/run.log"; then
+    echo "SKIP $T: no checkpoint after a kill during the copy (the copy finished within 0.4 s this time)"
+else
+    t_eq $T "no checkpoint after a kill during the copy" "" \
+        "$(zh_psql_tgt -c "SELECT position FROM zetl.checkpoints WHERE integration = 'my'" 2>/dev/null)"
+fi
 workload_start
 kills=1
 for i in $(seq 1 10); do
