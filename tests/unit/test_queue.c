@@ -563,8 +563,18 @@ static void test_spill_200k(void)
         close(fd);
     base_kb = proc_status_kb("VmRSS");
     p.q = c.q = q;
-    pthread_create(&ct, NULL, consumer, &c);
+    /* The producer first: it never blocks inside a transaction, so with a
+     * 64 KiB budget it must spill; only then the consumer, so a fast consumer
+     * cannot keep the transaction in memory and make the spill a matter of
+     * timing (up to 10 s, then the checks below say what happened). */
     pthread_create(&pt, NULL, producer, &p);
+    for (int i = 0; i < 1000; i++) {
+        cqueue_get_stats(q, &st);
+        if (st.spool_files_total > 0) break;
+        struct timespec ts = {0, 10 * 1000000L};
+        nanosleep(&ts, NULL);
+    }
+    pthread_create(&ct, NULL, consumer, &c);
     pthread_join(pt, NULL);
     pthread_join(ct, NULL);
     hwm_kb = proc_status_kb("VmHWM");
