@@ -21,6 +21,7 @@
  * Exit status 1 with the decoder's error on stderr when decoding fails.
  */
 #include "runtime/change.h"
+#include "tests/tools/zvalue_text.h"
 #include "runtime/mysql/decoder.h"
 
 #include <inttypes.h>
@@ -44,41 +45,7 @@ static void out(const char *s, size_t n)
 }
 static void outs(const char *s) { out(s, strlen(s)); }
 
-static void value(const struct zvalue *v)
-{
-    char b[64];
-    static const char hx[] = "0123456789abcdef";
-    switch (v->kind) {
-    case ZV_NULL: outs("NULL"); return;
-    case ZV_UNCHANGED: outs("~"); return;
-    case ZV_INT: snprintf(b, sizeof b, "%" PRId64, v->v.i); outs(b); return;
-    case ZV_UINT: snprintf(b, sizeof b, "%" PRIu64, v->v.u); outs(b); return;
-    case ZV_FLOAT: snprintf(b, sizeof b, "%.17g", v->v.f); outs(b); return;
-    case ZV_TEXT:
-        out("\"", 1);
-        for (uint32_t i = 0; i < v->len; i++) {
-            unsigned char c = (unsigned char)v->v.p[i];
-            if (c == '"') outs("\\\"");
-            else if (c == '\\') outs("\\\\");
-            else if (c == '\n') outs("\\n");
-            else if (c == '\r') outs("\\r");
-            else if (c == '\t') outs("\\t");
-            else if (c < 0x20 || c == 0x7f) { char e[5] = { '\\', 'x', hx[c >> 4], hx[c & 15], 0 }; outs(e); }
-            else out((const char *)&c, 1);
-        }
-        out("\"", 1);
-        return;
-    case ZV_BYTES:
-        outs("x'");
-        for (uint32_t i = 0; i < v->len; i++) {
-            unsigned char c = (unsigned char)v->v.p[i];
-            char e[2] = { hx[c >> 4], hx[c & 15] };
-            out(e, 2);
-        }
-        outs("'");
-        return;
-    }
-}
+static void value(const struct zvalue *v) { zvalue_text(v, out); }
 
 static void image(const struct ztable *t, const struct zvalue *v)
 {
