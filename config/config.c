@@ -9,8 +9,9 @@
  * duplicates name the first), then each value is read with a typed reader that
  * reports at the value's own mark. Problems are collected, not fatal: one run
  * reports everything it can. Values of `password`, `password_command`, `dsn`,
- * `url` and header values are never quoted back; any value that went through
- * ${VAR} expansion is quoted as written, not as expanded.
+ * `url`, `webhook_url` and header values are never quoted back; any value
+ * that went through ${VAR} expansion is quoted as written, not as expanded.
+ * The alerts: blocks are read in alerts.c.
  */
 #include "config/walk.h"
 
@@ -92,6 +93,8 @@ static void parse_integration(struct ld *ld, yaml_node_t *n, struct config_integ
     cfg_parse_target(ld, val[IG_TARGET], n, &ig->target, nm);
     cfg_parse_tables(ld, val[IG_TABLES], n, &ig->tables, &ig->source, nm);
     parse_apply(ld, val[IG_APPLY], &ig->apply);
+    cfg_parse_alerts(ld, val[IG_ALERTS], &ig->alerts);
+    cfg_merge_alerts(ld, &ld->c->alerts, ld->top_alerts, &ig->alerts, val[IG_ALERTS], nm);
 }
 
 static char *default_state_dir(void)
@@ -148,6 +151,9 @@ static void parse_top(struct ld *ld, yaml_node_t *root)
         if (!c->state_dir)
             PROBLEM(ld, root, "no default for state_dir: neither XDG_STATE_HOME nor HOME is set; add state_dir: /var/lib/zetl");
     }
+
+    cfg_parse_alerts(ld, val[TOP_ALERTS], &c->alerts);
+    ld->top_alerts = val[TOP_ALERTS];
 
     yaml_node_t *ig = val[TOP_INTEGRATIONS];
     if (!ig) {
@@ -375,7 +381,9 @@ void config_free(struct config *c)
         }
         free(ig->tables.rename);
         free_strv(ig->tables.exclude_columns, ig->tables.nexclude_columns);
+        free_secret(ig->alerts.webhook_url);
     }
+    free_secret(c->alerts.webhook_url);
     free(c->integrations);
     free(c->state_dir);
     free(c->path);

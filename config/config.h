@@ -84,6 +84,38 @@ struct config_apply {
                                    exported snapshot, 1..16, default 1 */
 };
 
+/* Webhook alerts (runtime/alerts.h): which incidents fire, `on:` in the config. */
+enum alert_on {
+    ALERT_ON_FAILED          = 1 << 0,  /* integration or table state failed */
+    ALERT_ON_NEEDS_ATTENTION = 1 << 1,  /* integration state needs_attention */
+    ALERT_ON_RESYNC_REQUIRED = 1 << 2,  /* table state resync_required */
+    ALERT_ON_LAG             = 1 << 3,  /* lag over lag_seconds */
+    ALERT_ON_ALL             = 0xf
+};
+
+/* Which keys an alerts: block wrote (the rest are inherited or defaults). */
+enum alert_set {
+    ALERT_SET_URL = 1 << 0, ALERT_SET_LAG = 1 << 1, ALERT_SET_ON = 1 << 2,
+    ALERT_SET_RESOLVE = 1 << 3, ALERT_SET_TIMEOUT = 1 << 4
+};
+
+/*
+ * alerts: at the top level (every integration) and per integration. An
+ * integration's block overrides the top-level one key by key; what it does
+ * not write is inherited, then defaulted. config_integration.alerts is the
+ * result. webhook_url holds a secret (Slack puts the token in the path):
+ * print it only through config_redact_origin().
+ */
+struct config_alerts {
+    char    *webhook_url;       /* NULL: no alerts (none configured, or on: []) */
+    int      lag_seconds;       /* lag incident over this; default 300 */
+    unsigned on;                /* ALERT_ON_* bits; default ALERT_ON_ALL */
+    int      resolve_seconds;   /* a condition clear this long resolves; default 30 */
+    int      timeout_seconds;   /* one delivery attempt, connect + answer; default 10 */
+    unsigned set;               /* ALERT_SET_* keys written in this block */
+    int      line;              /* where the block is, 0 when absent */
+};
+
 struct config_integration {
     char    *name;              /* [A-Za-z0-9_-]+, unique */
     int      line;              /* where it was declared, for messages */
@@ -91,6 +123,7 @@ struct config_integration {
     struct config_target target;
     struct config_tables tables;
     struct config_apply  apply;
+    struct config_alerts alerts;    /* effective: own block over the top-level one */
 };
 
 struct config {
@@ -98,6 +131,7 @@ struct config {
     char    *state_dir;         /* default $XDG_STATE_HOME/zetl, else ~/.local/state/zetl */
     struct config_integration *integrations;
     int      nintegrations;
+    struct config_alerts alerts;    /* the top-level block as written (defaults filled) */
 };
 
 int  config_load(const char *path, struct config **out, char *err, size_t errlen);
@@ -136,5 +170,13 @@ const struct config_rename *config_rename_find(const struct config_tables *t,
  * URL are replaced by "***". Never returns the secret.
  */
 void config_redact(const char *dsn_or_url, char *buf, size_t buflen);
+
+/*
+ * A URL whose path and query are themselves the secret (a Slack webhook:
+ * https://hooks.slack.com/services/T000/B000/XXXX), safe to print: scheme and
+ * host[:port] only, user:pass@ dropped, anything after the host shown as a
+ * slash and three stars: "https://hooks.slack.com/" "***".
+ */
+void config_redact_origin(const char *url, char *buf, size_t buflen);
 
 #endif

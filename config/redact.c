@@ -8,8 +8,12 @@
  *                    ***; a query parameter password=... becomes password=***.
  *                    A conninfo value that is itself a URI (dbname='postgres://
  *                    u:p@h') is treated the same way.
- * The secret is skipped while reading, so a truncated output can never hold a
- * piece of it. Pure function, thread-safe.
+ *   http(s) URL      (the http target) stricter: any user info becomes ***,
+ *                    EVERY query value becomes *** (?token=***&x=***), and a
+ *                    #fragment is dropped: any of them may carry a token.
+ * config_redact_origin keeps only scheme://host[:port] of a URL whose path is
+ * the secret (webhooks). The secret is skipped while reading, so a truncated
+ * output can never hold a piece of it. Pure functions, thread-safe.
  */
 #include "config/config.h"
 
@@ -58,7 +62,8 @@ static void redact_uri(struct out *o, const char *s, size_t n)
         if (*p == '@')
             at = p;
     put(o, s, (size_t)(auth - s));
-    if (at && memchr(auth, ':', (size_t)(at - auth))) {
+    int web = is_key(s, (size_t)(sep - s), "http") || is_key(s, (size_t)(sep - s), "https");
+    if (at && (web || memchr(auth, ':', (size_t)(at - auth)))) {
         put(o, "***", 3);
         put(o, at, (size_t)(aend - at));
     } else {
@@ -66,23 +71,25 @@ static void redact_uri(struct out *o, const char *s, size_t n)
     }
     /* path, then query parameters one by one */
     const char *q = aend;
-    while (q < end && *q != '?')
+    while (q < end && *q != '?' && !(web && *q == '#'))
         q++;
     put(o, aend, (size_t)(q - aend));
+    if (q < end && *q == '#')           /* web: the fragment is dropped */
+        return;
     while (q < end) {
         put(o, q, 1);                   /* '?' or '&' */
         const char *k = q + 1, *pe = k;
         while (pe < end && *pe != '&' && *pe != '#')
             pe++;
         const char *eq = memchr(k, '=', (size_t)(pe - k));
-        if (eq && is_key(k, (size_t)(eq - k), "password")) {
+        if (eq && (web || is_key(k, (size_t)(eq - k), "password"))) {
             put(o, k, (size_t)(eq - k) + 1);
             put(o, "***", 3);
         } else {
             put(o, k, (size_t)(pe - k));
         }
         if (pe < end && *pe == '#') {
-            put(o, pe, (size_t)(end - pe));
+            if (!web) put(o, pe, (size_t)(end - pe));
             return;
         }
         q = pe;
@@ -149,4 +156,27 @@ void config_redact(const char *dsn_or_url, char *buf, size_t buflen)
         redact_uri(&o, dsn_or_url, strlen(dsn_or_url));
     else
         redact_conninfo(&o, dsn_or_url);
+}
+
+void config_redact_origin(const char *url, char *buf, size_t buflen)
+{
+    struct out o = { buf, 0, buf ? buflen : 0 };
+
+    if (o.cap)
+        buf[0] = '\0';
+    if (!url)
+        return;
+    const char *sep = strstr(url, "://");
+    if (!sep) {                         /* not a URL: nothing of it is safe */
+        put(&o, "***", 3);
+        return;
+    }
+    const char *auth = sep + 3, *aend = auth + strcspn(auth, "/?#"), *host = auth;
+    for (const char *p = auth; p < aend; p++)
+        if (*p == '@')
+            host = p + 1;
+    put(&o, url, (size_t)(auth - url));
+    put(&o, host, (size_t)(aend - host));
+    if (*aend && strcmp(aend, "/") != 0)
+        put(&o, "/***", 4);
 }

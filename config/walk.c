@@ -17,8 +17,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char *const top_keys[] = { "state_dir", "integrations" };
-static const char *const ig_keys[] = { "name", "source", "target", "tables", "apply" };
+static const char *const top_keys[] = { "state_dir", "integrations", "alerts" };
+static const char *const ig_keys[] = { "name", "source", "target", "tables", "apply", "alerts" };
 static const char *const src_keys[] = { "kind", "host", "port", "user", "password",
     "password_command", "databases", "database", "schemas", "server_id", "tls", "slot",
     "publication" };
@@ -26,6 +26,8 @@ static const char *const tgt_keys[] = { "kind", "dsn", "url", "headers" };
 static const char *const tbl_keys[] = { "include", "exclude", "rename", "exclude_columns" };
 static const char *const app_keys[] = { "batch_rows", "batch_ms", "memory_mb", "copy_workers" };
 static const char *const rn_keys[] = { "from", "to" };
+static const char *const alr_keys[] = { "webhook_url", "lag_seconds", "on", "resolve_seconds",
+    "timeout_seconds" };
 
 static const struct section {
     const char *where;                  /* "unknown key `x` <where>" */
@@ -39,6 +41,7 @@ static const struct section {
     [SEC_TBL] = { "in tables", tbl_keys, TBL_N },
     [SEC_APP] = { "in apply", app_keys, APP_N },
     [SEC_RN]  = { "in rename entry", rn_keys, RN_N },
+    [SEC_ALR] = { "in alerts", alr_keys, ALR_N },
 };
 
 yaml_node_t *cfg_node(struct ld *ld, int index)

@@ -22,11 +22,13 @@ struct ld {                     /* one load in progress */
     struct config     *c;       /* being filled; freed by the caller on error */
     long               values;  /* scalars read so far */
     int                over;    /* CFG_MAX_VALUES reached: stop walking */
+    const yaml_node_t *top_alerts;  /* the top-level alerts: value, for messages */
+    int                top_alerts_reported; /* its missing webhook_url, once */
 };
 
 /* Indices into the value/key arrays filled by cfg_map_keys(), per section. */
-enum { TOP_STATE_DIR, TOP_INTEGRATIONS, TOP_N };
-enum { IG_NAME, IG_SOURCE, IG_TARGET, IG_TABLES, IG_APPLY, IG_N };
+enum { TOP_STATE_DIR, TOP_INTEGRATIONS, TOP_ALERTS, TOP_N };
+enum { IG_NAME, IG_SOURCE, IG_TARGET, IG_TABLES, IG_APPLY, IG_ALERTS, IG_N };
 enum { SRC_KIND, SRC_HOST, SRC_PORT, SRC_USER, SRC_PASSWORD, SRC_PASSWORD_COMMAND,
        SRC_DATABASES, SRC_DATABASE, SRC_SCHEMAS, SRC_SERVER_ID, SRC_TLS, SRC_SLOT,
        SRC_PUBLICATION, SRC_N };
@@ -34,8 +36,9 @@ enum { TGT_KIND, TGT_DSN, TGT_URL, TGT_HEADERS, TGT_N };
 enum { TBL_INCLUDE, TBL_EXCLUDE, TBL_RENAME, TBL_EXCLUDE_COLUMNS, TBL_N };
 enum { APP_BATCH_ROWS, APP_BATCH_MS, APP_MEMORY_MB, APP_COPY_WORKERS, APP_N };
 enum { RN_FROM, RN_TO, RN_N };
+enum { ALR_WEBHOOK_URL, ALR_LAG_SECONDS, ALR_ON, ALR_RESOLVE_SECONDS, ALR_TIMEOUT_SECONDS, ALR_N };
 
-enum { SEC_TOP, SEC_IG, SEC_SRC, SEC_TGT, SEC_TBL, SEC_APP, SEC_RN, SEC_N };
+enum { SEC_TOP, SEC_IG, SEC_SRC, SEC_TGT, SEC_TBL, SEC_APP, SEC_RN, SEC_ALR, SEC_N };
 
 static inline int cfg_line(const yaml_node_t *n) { return n ? (int)n->start_mark.line + 1 : 1; }
 static inline int cfg_col(const yaml_node_t *n)  { return n ? (int)n->start_mark.column + 1 : 1; }
@@ -80,5 +83,13 @@ void cfg_parse_target(struct ld *ld, yaml_node_t *v, yaml_node_t *parent,
 void cfg_parse_tables(struct ld *ld, yaml_node_t *v, yaml_node_t *parent,
                       struct config_tables *t, const struct config_source *src,
                       const char *igname);
+
+/* alerts.c: an alerts: block as written into *a (a->set says which keys,
+ * a->line where; defaults filled), and an integration's effective alerts:
+ * its own block over the top-level one. `node` is the integration's alerts
+ * value (NULL when absent), top_node the top-level one. */
+void cfg_parse_alerts(struct ld *ld, yaml_node_t *v, struct config_alerts *a);
+void cfg_merge_alerts(struct ld *ld, const struct config_alerts *top, const yaml_node_t *top_node,
+                      struct config_alerts *ig, const yaml_node_t *node, const char *igname);
 
 #endif

@@ -152,6 +152,10 @@ static int commit_batch(struct applier *a, const struct zpos *pos, int64_t commi
     a->txn_open = 0;
     in->applied = *pos;
     in->oldest_pending_us = 0;      /* everything up to pos is applied */
+    /* A busy MariaDB sends no heartbeats: the commit just applied proves the
+     * source was at least that current (lag then grows from it, as from a
+     * heartbeat, once nothing is pending). */
+    if (commit_time_us / 1000 > in->proof_ms) in->proof_ms = commit_time_us / 1000;
     if (pos->kind == ZPOS_LSN) atomic_store(&in->flushed_lsn, pos->offset);
     record_batch(a, pos, mono_ms() - t0);
     a->from = *pos;
@@ -190,7 +194,9 @@ static int on_row(struct applier *a, const struct zrowchange *rc)
         snprintf(in->err, sizeof in->err, "out of memory mapping rows of %s", t->source);
         return -1;
     }
-    if (zbatch_add(a->b, &p, t->tschema, t->tname) != 0) {
+    if (integ_resync_diverts(in, t))            /* being copied again: wait in the spool */
+        return integ_resync_divert(in, t, &p, &a->stream_end);
+    if (target_add(in->tgt, a->b, &p, t->tschema, t->tname, 0) != 0) {
         snprintf(in->err, sizeof in->err, "table %s: %s", t->source, a->b->err);
         return -1;
     }
@@ -208,13 +214,51 @@ static int on_row(struct applier *a, const struct zrowchange *rc)
 static int on_schema(struct applier *a, const struct zschema_change *sc)
 {
     struct integ *in = a->in;
-    /* DDL arrives between transactions: everything before it is committed first. */
+    /* DDL arrives between transactions: everything before it is committed first.
+     * A resync in flight copies a definition the DDL may change: it starts over. */
+    integ_resync_abort(in);
     if (flush(a) != 0) return -1;
     if (a->txn_open) {
         if (target_rollback(in->tgt) != 0) return fail_target(in, "rollback");
         a->txn_open = 0;
     }
     return integ_apply_ddl(in, sc);
+}
+
+/* ---- resync of one table while the others stream (resync.c) --------------------------- */
+
+static int apply_cb(void *ctx) { return apply_pending(ctx); }
+
+/* At a source-transaction boundary: finish the resync whose copy is done, or
+ * start the next one asked for. */
+static int drive_resync(struct applier *a)
+{
+    struct integ *in = a->in;
+    if (integ_resync_ready(in)) {
+        int r = integ_resync_replay(in, a->b, a->budget, apply_cb, a);
+        if (r == 1) return 0;                   /* the copy failed: the table is failed */
+        if (r != 0) return -1;
+        /* The spool's changes and the mark's removal commit with the checkpoint. */
+        if ((a->have_last ? flush(a) : commit_batch(a, &in->applied, 0)) != 0) return -1;
+        integ_resync_done(in);
+        return 0;
+    }
+    if (in->resync) return 0;
+    for (int i = 0; i < in->ntables; i++) {
+        struct itable *t = &in->tables[i];
+        if (!t->resync_requested) continue;
+        if (strcmp(t->state, "dropped_source") == 0) {
+            t->resync_requested = 0;
+            continue;
+        }
+        if (flush(a) != 0) return -1;           /* the mark must commit on its own */
+        if (a->txn_open) {
+            if (target_rollback(in->tgt) != 0) return fail_target(in, "rollback");
+            a->txn_open = 0;
+        }
+        return integ_resync_start(in, t);
+    }
+    return 0;
 }
 
 static void sample_lag(struct applier *a)
@@ -266,6 +310,7 @@ int integ_stream(struct integ *in)
         snprintf(in->err, sizeof in->err, "no checkpoint in the target: the initial copy did not finish");
         return ROUND_ERROR;
     }
+    if (integ_resync_marked(in) != 0) return ROUND_ERROR;
     in->applied = in->resume;
     a.from = in->resume;
     a.stream_end = in->resume;
@@ -286,6 +331,7 @@ int integ_stream(struct integ *in)
         goto out;
     }
     in->reader_running = 1;
+    in->streaming = 1;
     for (int i = 0; i < in->ntables; i++)
         if (strcmp(in->tables[i].state, "synced") != 0 && strcmp(in->tables[i].state, "pending") == 0)
             integ_set_table_state(in, &in->tables[i], "synced", NULL, NULL);
@@ -302,6 +348,7 @@ int integ_stream(struct integ *in)
             if (atomic_load(&in->stop)) { end = ROUND_STOPPED; break; }
             int r = integ_poll_commands(in);
             if (r >= 0) { end = r; break; }
+            if (!a.in_src_txn && drive_resync(&a) != 0) goto out;
             sample_lag(&a);
             /* With nothing to apply the target is never touched: probe it, so
              * an unreachable warehouse shows as failed, not as a quiet "active". */
@@ -346,6 +393,7 @@ int integ_stream(struct integ *in)
         switch (it.kind) {
         case CQ_BEGIN:
             a.in_src_txn = 1;
+            target_txn_begin(in->tgt, &it.txn, &a.stream_end);
             if (!in->oldest_pending_us) in->oldest_pending_us = it.txn.commit_time_us;
             break;
         case CQ_ROW:
@@ -353,8 +401,6 @@ int integ_stream(struct integ *in)
             break;
         case CQ_SCHEMA:
             if (on_schema(&a, &it.schema) != 0) goto out;
-            for (int i = 0; i < in->ntables; i++)
-                if (in->tables[i].resync_requested) end = ROUND_RESYNC;
             break;
         case CQ_COMMIT:
             a.in_src_txn = 0;
@@ -380,20 +426,25 @@ int integ_stream(struct integ *in)
             }
             break;
         }
-        if (end == ROUND_RESYNC) break;
     }
-    /* A clean end: finish the batch at its last commit, drop a half transaction. */
-    if (end == ROUND_STOPPED || end == ROUND_PAUSED || end == ROUND_DELETED || end == ROUND_RESYNC) {
+    /* A clean end: finish the batch at its last commit. In the middle of a
+     * source transaction the batch (and the open target transaction) hold
+     * part of it, mixed with whole ones: drop them all — the checkpoint stays
+     * where it was and the source sends every one of them again. */
+    if (end == ROUND_STOPPED || end == ROUND_PAUSED || end == ROUND_DELETED) {
         stop_reader(in);
-        if (a.txn_open && a.in_src_txn) {
-            target_rollback(in->tgt);
+        if (a.in_src_txn) {
+            if (a.txn_open) target_rollback(in->tgt);
             a.txn_open = 0;
+            a.have_last = 0;
         }
         if (end != ROUND_DELETED && flush(&a) != 0) end = ROUND_ERROR;
         if (a.txn_open) target_rollback(in->tgt);
         a.txn_open = 0;
     }
 out:
+    in->streaming = 0;
+    integ_resync_abort(in);         /* its mark stays: the next round copies it again */
     if (a.txn_open) target_rollback(in->tgt);
     stop_reader(in);
     if (in->q) cqueue_close(in->q);

@@ -6,9 +6,10 @@
  *   pause    finish the current batch, checkpoint, stop reading; the
  *            PostgreSQL slot stays (it retains WAL while paused)
  *   resume   continue from the checkpoint
- *   resync   copy the table again; while it copies, streaming waits, then
- *            resumes from the checkpoint and replays the table's changes
- *            since then by key (idempotent with full row images)
+ *   resync   copy the table again while the other tables keep streaming
+ *            (resync.c): its changes wait in a spool during the copy and are
+ *            replayed after it; outside a streaming round the next round
+ *            starts it
  *   delete   stop, drop the PostgreSQL slot and publication, keep the
  *            target data, mark the integration deleted
  *   stop     stop this integration (as SIGTERM does for all)
@@ -77,7 +78,7 @@ int integ_poll_commands(struct integ *in)
             } else {
                 integ_set_table_state(in, t, "resyncing", NULL, actor);
                 t->resync_requested = 1;
-                if (ret < 0) ret = ROUND_RESYNC;
+                if (ret < 0 && !in->streaming) ret = ROUND_RESYNC;
             }
         } else if (strcmp(c->command, "delete") == 0) {
             ret = ROUND_DELETED;

@@ -29,6 +29,7 @@ struct copier {
     struct itable *cur;         /* table of the last row (rows come table by table) */
     int64_t pending;            /* rows copied not yet reported to the state log */
     int64_t last_report_ms;
+    atomic_int *abort;          /* a resync's worker: give up when set */
     char err[1024];
 };
 
@@ -45,6 +46,8 @@ int integ_connect_target(struct integ *in)
     struct target_opts o = {
         .kind = in->cfg->target.kind, .source = in->cfg->source.kind,
         .dsn = in->cfg->target.dsn, .integration = in->cfg->name,
+        .config = in->cfg, .state_dir = in->root->state_dir, .stop = &in->stop,
+        .on_retry = integ_target_retry, .retry_ctx = in,
     };
     char e[1024];
     if (target_connect(&in->tgt, &o, e, sizeof e) != 0) {
@@ -79,7 +82,7 @@ static int copy_row(void *ctx, const struct zrowchange *rc)
     }
     struct zrowchange p;
     if (integ_project(&c->proj, c->cur, rc, &p) != 0 ||
-        zbatch_add(c->b, &p, c->cur->tschema, c->cur->tname) != 0) {
+        target_add(c->tgt, c->b, &p, c->cur->tschema, c->cur->tname, 1) != 0) {
         snprintf(c->err, sizeof c->err, "table %s: %s", c->cur->source,
                  c->b->err[0] ? c->b->err : "out of memory");
         return -1;
@@ -93,8 +96,8 @@ static int copy_row(void *ctx, const struct zrowchange *rc)
         zbatch_reset(c->b);
     }
     if (mono_ms() - c->last_report_ms >= 1000) report(c);
-    if (atomic_load(&in->stop)) {
-        snprintf(c->err, sizeof c->err, "stopped during the initial copy");
+    if (atomic_load(&in->stop) || (c->abort && atomic_load(c->abort))) {
+        snprintf(c->err, sizeof c->err, "stopped during the copy");
         return -1;
     }
     return 0;
@@ -162,6 +165,7 @@ static void *worker_main(void *arg)
     struct target_opts o = {
         .kind = in->cfg->target.kind, .source = in->cfg->source.kind,
         .dsn = in->cfg->target.dsn, .integration = in->cfg->name,
+        .config = in->cfg, .state_dir = in->root->state_dir, .stop = &in->stop,
     };
     char path[4096];
     snprintf(path, sizeof path, "%s/%s", in->root->state_dir, STATELOG_FILENAME);
@@ -180,6 +184,7 @@ static void *worker_main(void *arg)
             snprintf(w->err, sizeof w->err, "target: copying %s: %s", t->source, target_error(c.tgt));
             goto out;
         }
+        target_set_load(c.tgt);
         char e[1024];
         if (source_pg_copy_table(in, w->snap, t->def, &sink, e, sizeof e) != 0) {
             snprintf(w->err, sizeof w->err, "%s", c.err[0] ? c.err : e);
@@ -285,6 +290,7 @@ int integ_snapshot(struct integ *in)
         return ROUND_ERROR;
     }
     if (target_begin(in->tgt) != 0) goto target_failed;
+    target_set_load(in->tgt);           /* the tables are truncated below, in this transaction */
     for (int i = 0; i < in->ntables; i++) {
         struct itable *t = &in->tables[i];
         struct statelog_table row = {
@@ -325,62 +331,55 @@ out:
 }
 
 /*
- * Resync: copy the requested tables again, each in its own consistent read,
- * into one target transaction that truncates them first and re-writes the
- * unchanged checkpoint. Streaming then continues from the checkpoint: the
- * table's changes the copy already holds are skipped up to the copy's exact
- * position where the source gives one (t->skip_until); where it does not,
- * they are replayed by key, which converges with full row images.
+ * One table copied again while the others stream (resync.c's worker thread):
+ * its own target connection and state-log handle, one target transaction that
+ * truncates the table and loads the copy. The checkpoint is the applier's: a
+ * plain commit here. Rows are reported as copied as they go (the console shows
+ * the progress); *pos is the copy's exact position where the source gives one.
  */
-int integ_resync(struct integ *in)
+int integ_copy_table(struct integ *in, struct itable *t, atomic_int *abort, struct zpos *pos,
+                     char *err, size_t errlen)
 {
-    in->err[0] = '\0';
-    if (integ_connect_target(in) != 0) return ROUND_ERROR;
-    struct zpos cp;
-    if (target_read_checkpoint(in->tgt, &cp, NULL) != 1) {
-        snprintf(in->err, sizeof in->err, "target: no checkpoint to resync against: %s", target_error(in->tgt));
-        return ROUND_ERROR;
-    }
-    struct copier c = {.in = in, .tgt = in->tgt, .sl = in->sl, .b = zbatch_new(),
+    struct copier c = {.in = in, .abort = abort, .b = zbatch_new(),
                        .budget = (size_t)in->cfg->apply.memory_mb << 19};
-    if (!c.b) return ROUND_ERROR;
-    int end = -1;
-    for (int i = 0; i < in->ntables && end < 0; i++) {
-        struct itable *t = &in->tables[i];
-        if (!t->resync_requested) continue;
-        t->resync_requested = 0;
-        integ_log(in, STATELOG_INFO, t->source, "resync", "copying the table again");
-        struct statelog_table row = {
-            .integration = (char *)in->cfg->name, .name = t->source, .state = NULL, .lag_ms = -1,
-        };
-        statelog_upsert_table(in->sl, &row);
-        struct zsink sink = {.ctx = &c, .row = copy_row};
-        struct zpos pos;
-        c.cur = NULL;
-        if (target_begin(in->tgt) != 0 || target_truncate(in->tgt, t->tschema, t->tname) != 0) {
-            snprintf(in->err, sizeof in->err, "target: resync of %s: %s", t->source, target_error(in->tgt));
-            end = ROUND_ERROR;
-            break;
-        }
-        if (source_snapshot_table(in, t, &sink, &pos, in->err, sizeof in->err) != 0) {
-            if (c.err[0]) snprintf(in->err, sizeof in->err, "%s", c.err);
-            target_rollback(in->tgt);
-            integ_set_table_state(in, t, "failed", in->err, NULL);
-            end = atomic_load(&in->stop) ? ROUND_STOPPED : -1;
-            continue;
-        }
-        report(&c);
-        if (target_apply(in->tgt, c.b) != 0 || target_commit(in->tgt, &cp, 0) != 0) {
-            snprintf(in->err, sizeof in->err, "target: resync of %s: %s", t->source, target_error(in->tgt));
-            target_rollback(in->tgt);
-            end = ROUND_ERROR;
-            break;
-        }
-        zbatch_reset(c.b);
-        t->skip_until = pos;
-        integ_set_table_state(in, t, "synced", "resynced", NULL);
+    struct target_opts o = {
+        .kind = in->cfg->target.kind, .source = in->cfg->source.kind,
+        .dsn = in->cfg->target.dsn, .integration = in->cfg->name,
+        .config = in->cfg, .state_dir = in->root->state_dir, .stop = abort,
+    };
+    char path[4096];
+    int rc = -1;
+    snprintf(path, sizeof path, "%s/%s", in->root->state_dir, STATELOG_FILENAME);
+    memset(pos, 0, sizeof *pos);
+    if (!c.b) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
     }
+    if (target_connect(&c.tgt, &o, err, errlen) != 0 || statelog_open(&c.sl, path, err, errlen) != 0)
+        goto out;
+    if (target_begin(c.tgt) != 0 || target_truncate(c.tgt, t->tschema, t->tname) != 0) {
+        snprintf(err, errlen, "target: resync of %s: %s", t->source, target_error(c.tgt));
+        goto out;
+    }
+    target_set_load(c.tgt);
+    struct zsink sink = {.ctx = &c, .row = copy_row};
+    char e[1024];
+    if (source_snapshot_table(in, t, &sink, pos, e, sizeof e) != 0) {
+        snprintf(err, errlen, "resync of %s: %s", t->source, c.err[0] ? c.err : e);
+        target_rollback(c.tgt);
+        goto out;
+    }
+    report(&c);
+    if (target_apply(c.tgt, c.b) != 0 || target_commit(c.tgt, NULL, 0) != 0) {
+        snprintf(err, errlen, "target: resync of %s: %s", t->source, target_error(c.tgt));
+        target_rollback(c.tgt);
+        goto out;
+    }
+    rc = 0;
+out:
+    if (c.tgt) target_close(c.tgt);
+    statelog_close(c.sl);
     zbatch_free(c.b);
     integ_projection_free(&c.proj);
-    return end;
+    return rc;
 }

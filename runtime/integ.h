@@ -24,6 +24,7 @@
 #include "config/config.h"
 #include "runtime/change.h"
 #include "runtime/statelog.h"
+#include "runtime/target/target.h"
 
 struct cqueue;
 struct target;
@@ -54,7 +55,7 @@ enum round_end {
     ROUND_DELETED,       /* delete command: done for good */
     ROUND_ERROR,         /* retry with backoff */
     ROUND_POSITION_LOST, /* source log no longer has our position: failed, resync needed */
-    ROUND_RESYNC         /* resync command: copy the requested tables, then stream again */
+    ROUND_RESYNC         /* resync command outside a stream: the next round starts it */
 };
 
 struct integ {
@@ -74,6 +75,8 @@ struct integ {
     char      state[24];          /* integration state */
     char      err[1024];          /* last error, for the state's reason */
     char      pending_delete_actor[160]; /* who asked for the delete being carried out */
+    char      state_before_retry[24]; /* http target retrying a delivery: the state to return to */
+    int       retry_cmd_end;      /* ROUND_* + 1 of a command taken during those retries; 0 none */
 
     struct itable *tables;
     int       ntables;
@@ -93,6 +96,10 @@ struct integ {
     int64_t   proof_ms;           /* wall time the source last proved we are current */
     int64_t   oldest_pending_us;  /* commit time of the oldest change not yet applied, 0 none */
     int64_t   last_lag_sample_ms;
+
+    /* resync of one table while the others stream (resync.c); NULL when none */
+    struct resync *resync;
+    int       streaming;          /* inside integ_stream: a resync command starts online */
 };
 
 /* Logging: one line on stderr (when enabled) and an event in the state log. */
@@ -137,11 +144,49 @@ int  integ_ensure_tables(struct integ *in);
 
 /* After a delete command ended the round: drop source objects, mark deleted. */
 int  integ_finish_delete(struct integ *in);
-/* Copy again every table with resync_requested (resync.c); ROUND_* or -1 to stream on. */
-int  integ_resync(struct integ *in);
+/*
+ * Resync without locks (resync.c; DESIGN.md "Resync without locks"), driven
+ * by the applier thread at source-transaction boundaries:
+ *   integ_resync_start    mark the table in the target (committed), divert its
+ *                         stream changes to a spool, start a worker thread
+ *                         that copies it on its own connections
+ *   integ_resync_divert   on_row: a change of the table being copied → spool
+ *   integ_resync_ready    1 when the worker has finished
+ *   integ_resync_replay   worker ok: the spool's changes → the batch (skipping
+ *                         those the copy holds when its position is exact),
+ *                         the mark removed, in the open target transaction;
+ *                         the caller commits it with the checkpoint, then
+ *                         calls integ_resync_done. Worker failed: the table is
+ *                         failed with the reason (its mark stays: retried at
+ *                         the next round), and 1 is returned.
+ *   integ_resync_abort    stop the worker and drop the spool (round end, DDL);
+ *                         the mark stays, so the next round copies it again
+ * Each returns 0 or -1 with in->err unless said otherwise.
+ */
+struct zbatch;
+int  integ_resync_marked(struct integ *in);
+int  integ_resync_start(struct integ *in, struct itable *t);
+int  integ_resync_divert(struct integ *in, struct itable *t, const struct zrowchange *p,
+                         const struct zpos *txn_start);
+int  integ_resync_diverts(const struct integ *in, const struct itable *t);
+int  integ_resync_ready(struct integ *in);
+int  integ_resync_replay(struct integ *in, struct zbatch *b, size_t budget,
+                         int (*apply)(void *ctx), void *ctx);
+void integ_resync_done(struct integ *in);
+void integ_resync_abort(struct integ *in);
+/* The worker's copy (copy.c): truncate and copy t on connections of its own,
+ * in one target transaction; *pos the copy's exact position or ZPOS_NONE. */
+int  integ_copy_table(struct integ *in, struct itable *t, atomic_int *abort, struct zpos *pos,
+                      char *err, size_t errlen);
 
 /* Connect the target if not connected (in->tgt); 0, or -1 with in->err. */
 int  integ_connect_target(struct integ *in);
+/* target_opts.on_retry for the applier's own target (target_retry.c): a failed
+ * delivery attempt → `failed` with the reason and a warning event; while it
+ * waits, operator commands are taken (one that ends the round gives the retry
+ * up and is carried out by the supervisor through retry_cmd_end); delivered →
+ * back to the state before. Supervisor thread only. */
+int  integ_target_retry(void *ctx, enum target_retry ev, const char *reason);
 /* A source schema change, applied to the target by definition diff (ddl.c). */
 int  integ_apply_ddl(struct integ *in, const struct zschema_change *sc);
 

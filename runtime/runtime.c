@@ -9,11 +9,13 @@
 
 #include "runtime/integ.h"
 #include "runtime/lock.h"
+#include "runtime/monitor.h"
 
 struct runtime {
     struct integ *integs;
     struct lock **locks;
     int n;
+    struct monitor *mon;    /* alerts and metrics; NULL when neither is configured */
 };
 
 void runtime_actor(const char *what, char *buf, size_t len)
@@ -69,6 +71,16 @@ int runtime_start(struct runtime **out, const struct config *cfg,
                                       : "the config has no integrations%s", o->only ? o->only : "");
         goto fail;
     }
+    {
+        const struct config_integration **igs = calloc((size_t)rt->n + 1, sizeof *igs);
+        if (!igs) goto oom;
+        for (int i = 0; i < rt->n; i++) igs[i] = rt->integs[i].cfg;
+        struct monitor_opts mo = {.cfg = cfg, .igs = igs, .nigs = rt->n,
+                                  .metrics_file = o->metrics_file, .log_stderr = o->log_stderr};
+        int mrc = monitor_start(&rt->mon, &mo, err, errlen);
+        free(igs);
+        if (mrc != 0) goto fail;
+    }
     for (int i = 0; i < rt->n; i++) {
         struct integ *in = &rt->integs[i];
         if (pthread_create(&in->thread, NULL, integ_main, in) != 0) {
@@ -97,6 +109,8 @@ void runtime_stop(struct runtime *rt)
             pthread_join(rt->integs[i].thread, NULL);
             rt->integs[i].started = 0;
         }
+    monitor_stop(rt->mon);      /* after the joins: its last reading sees the final states */
+    rt->mon = NULL;
 }
 
 int runtime_alive(struct runtime *rt)

@@ -11,6 +11,9 @@
  *   runtime_stop()    ask every integration to finish its current batch,
  *                     checkpoint and stop; join the threads
  *
+ * Beside them, a monitor thread (monitor.h) reads the SQLite log to send
+ * webhook alerts and write the metrics file, when either is configured.
+ *
  * Everything the runtime does is written to the SQLite log (states with
  * reason and actor, activity, lag samples, events); with log_stderr it also
  * prints one line per event on stderr (`zetl run`).
@@ -31,6 +34,7 @@ struct runtime_opts {
     const char *only;       /* run just this integration, NULL = all */
     int   log_stderr;       /* one line per event on stderr */
     const char *actor;      /* who started it, for the log: "zetl run (user@host)" */
+    const char *metrics_file; /* Prometheus text file rewritten every 10 s, NULL none (monitor.h) */
 };
 
 /* 0 ok; -1 with err (a lock held by another process, the state log). */

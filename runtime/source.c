@@ -2,9 +2,11 @@
 #include "runtime/source.h"
 
 #include <libpq-fe.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "runtime/integ.h"
 #include "runtime/mysql/conn.h"
@@ -508,7 +510,12 @@ static int pg_snapshot_table(struct integ *in, struct itable *t, const struct zs
         snprintf(err, errlen, "source %s: %s", in->cfg->name, st ? PQerrorMessage(copy) : e);
         goto out;
     }
-    snprintf(slot, sizeof slot, "%.40s_resync", in->cfg->source.slot);
+    /* A temporary slot, gone with this connection. Its name is unique to the
+     * process and the attempt: the slot of a killed process lives on until
+     * its walsender notices, and must not make this copy fail. */
+    static atomic_uint attempt;
+    snprintf(slot, sizeof slot, "%.36s_rs_%ld_%u", in->cfg->source.slot, (long)getpid(),
+             atomic_fetch_add(&attempt, 1) + 1);
     if (pgstream_create_slot(st, slot, 1, snap, sizeof snap, &lsn) != 0) {
         snprintf(err, errlen, "source %s: %s", in->cfg->name, pgstream_error(st));
         goto out;

@@ -23,6 +23,7 @@
 
 #define BACKOFF_MIN_MS 1000
 #define BACKOFF_MAX_MS 60000
+#define BACKOFF_RESET_MS 30000          /* a round this long resets the backoff */
 
 void integ_log(struct integ *in, enum statelog_level lvl, const char *table,
                const char *kind, const char *fmt, ...)
@@ -165,16 +166,19 @@ void *integ_main(void *arg)
             if (r == ROUND_DELETED) goto out;
             continue;
         }
+        int64_t round_start = statelog_now_ms();
         int r = integ_snapshot(in);             /* no-op when a checkpoint exists */
         if (r < 0) r = integ_stream(in);
+        /* A round that ran a while was a recovery: the next outage starts
+         * its backoff afresh instead of where the last one left off. */
+        if (statelog_now_ms() - round_start >= BACKOFF_RESET_MS) backoff = BACKOFF_MIN_MS;
         if (in->tgt && r != ROUND_STOPPED && r != ROUND_PAUSED) {
             target_close(in->tgt);
             in->tgt = NULL;
         }
-        if (r == ROUND_RESYNC) {
-            r = integ_resync(in);
-            if (r < 0) continue;
-        }
+        if (r == ROUND_ERROR && in->retry_cmd_end) r = in->retry_cmd_end - 1;  /* target_retry.c */
+        in->retry_cmd_end = 0;
+        if (r == ROUND_RESYNC) continue;        /* the next round's stream runs the resync */
         if (r == ROUND_DELETED) {
             if (integ_finish_delete(in) == ROUND_DELETED) goto out;
             r = ROUND_ERROR;

@@ -11,6 +11,7 @@
 #include "runtime/mysql/preflight.h"
 #include "runtime/pg/preflight.h"
 #include "runtime/preflight.h"
+#include "runtime/target/target.h"
 #include "tui/commands.h"
 
 static const char *source_kind_name(enum source_kind k)
@@ -38,23 +39,39 @@ static int count_lines(const char *s)
     return n;
 }
 
+/* Print a preflight report (ran: what the checks returned); 0 when none failed. */
+static int show_report(int ran, struct pf_report *r, const char *err)
+{
+    int rc;
+    if (ran != 0) {
+        printf("%s\n  FAIL  %s\n", r->subject, err);
+        pf_free(r);
+        return -1;
+    }
+    pf_print(r, stdout);
+    rc = r->nfail ? -1 : 0;
+    pf_free(r);
+    return rc;
+}
+
+/* The http target's checks: the endpoint answers, TLS, the checkpoint file. */
+static int check_http_target(const struct config_integration *in, const char *state_dir)
+{
+    struct pf_report r = {0};
+    char err[1024];
+    snprintf(r.subject, sizeof r.subject, "target %.60s: http", in->name);
+    printf("\n");
+    return show_report(target_http_preflight(in, state_dir, &r, err, sizeof err), &r, err);
+}
+
 /* The source's preflight checks, printed; 0 when none failed. */
 static int check_source(const struct config_integration *in)
 {
     struct pf_report r = {0};
     char err[1024];
-    int rc;
     int ran = in->source.kind == SOURCE_MYSQL ? mysql_preflight(in, &r, err, sizeof err)
                                               : pg_preflight(in, &r, err, sizeof err);
-    if (ran != 0) {
-        printf("%s\n  FAIL  %s\n", r.subject, err);
-        pf_free(&r);
-        return -1;
-    }
-    pf_print(&r, stdout);
-    rc = r.nfail ? -1 : 0;
-    pf_free(&r);
-    return rc;
+    return show_report(ran, &r, err);
 }
 
 int cmd_check(int argc, char **argv, const struct cli_cmd *self)
@@ -94,6 +111,7 @@ int cmd_check(int argc, char **argv, const struct cli_cmd *self)
         printf("\nintegration %s: %s://%s:%d -> %s %s\n", in->name, source_kind_name(in->source.kind),
                in->source.host, in->source.port, target_kind_name(in->target.kind), target);
         if (check_source(in) != 0) rc = 1;
+        if (in->target.kind == TARGET_HTTP && check_http_target(in, cfg->state_dir) != 0) rc = 1;
     }
     config_free(cfg);
     fflush(stdout);

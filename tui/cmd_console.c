@@ -2,7 +2,9 @@
  * cmd_console.c — `zetl` / `zetl console -c FILE`: load the config, decide
  * per integration whether to run it here or attach to the `zetl run` that
  * holds its lock, start the model (data thread) and the event loop, and on
- * the way out stop what this process runs.
+ * the way out stop what this process runs. With no config file at all, on a
+ * terminal, it opens the setup walkthrough (tui/setup.h) instead, which
+ * comes back here (console_open_path) once the config is written.
  *
  * Attach: an integration whose lock is held by another process is only read
  * from the state log and driven through its command queue; quitting the
@@ -26,6 +28,7 @@
 #include "tui/commands.h"
 #include "tui/console.h"
 #include "tui/model.h"
+#include "tui/setup.h"
 
 #define MAX_RT 64
 
@@ -36,14 +39,24 @@ int cmd_console(int argc, char **argv, const struct cli_cmd *self)
     int rc = cli_parse(argc, argv, self, self->opts, &o, &done);
     if (done) return rc;
 
-    char pathbuf[4096], err[8192] = "";
+    char pathbuf[4096];
     const char *path = cli_config_path(&o, pathbuf, sizeof pathbuf);
     struct stat st;
     if (stat(path, &st) != 0) {
+        /* No config yet: on a terminal, the setup walkthrough writes one. */
+        if (errno == ENOENT && isatty(STDIN_FILENO) && isatty(STDOUT_FILENO))
+            return setup_run(path, 1);
         fprintf(stderr, "zetl: no config at %s (%s); run `zetl init` to write one, or pass -c FILE\n",
                 path, strerror(errno));
         return 1;
     }
+    return console_open_path(path, NULL);
+}
+
+int console_open_path(const char *path, const char *start_note)
+{
+    char err[8192] = "";
+    int rc;
     struct config *cfg = NULL;
     if (config_load(path, &cfg, err, sizeof err) != 0) {
         fprintf(stderr, "%s%s", err, err[0] && err[strlen(err) - 1] == '\n' ? "" : "\n");
@@ -81,15 +94,17 @@ int cmd_console(int argc, char **argv, const struct cli_cmd *self)
     struct runtime_opts ro = {.only = NULL, .log_stderr = 0, .actor = rt_actor};
     if (nfree > 0 && nheld == 0) {
         if (runtime_start(&rts[nrt], cfg, &ro, err, sizeof err) == 0) nrt++;
-        else snprintf(note, sizeof note, "could not start replication: %s", err);
+        else snprintf(note, sizeof note, "could not start replication: %.900s", err);
     } else {
         for (int i = 0; i < cfg->nintegrations && nrt < MAX_RT; i++) {
             if (held[i]) continue;
             ro.only = cfg->integrations[i].name;
             if (runtime_start(&rts[nrt], cfg, &ro, err, sizeof err) == 0) nrt++;
-            else snprintf(note, sizeof note, "could not start %s: %s", ro.only, err);
+            else snprintf(note, sizeof note, "could not start %.100s: %.800s", ro.only, err);
         }
     }
+    if (!note[0] && start_note)
+        snprintf(note, sizeof note, "%s", start_note);
     if (!note[0] && nheld)
         snprintf(note, sizeof note, "attached to `zetl run` for %d integration%s: quitting leaves %s running",
                  nheld, nheld == 1 ? "" : "s", nheld == 1 ? "it" : "them");

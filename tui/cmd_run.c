@@ -3,11 +3,15 @@
  * tmux. One log line per event on stderr. SIGTERM or SIGINT: every
  * integration finishes its current batch, checkpoints, and the process
  * exits 0. SIGHUP is ignored (closing an SSH session must not stop it).
+ * --metrics-file PATH: Prometheus text rewritten every 10 s (monitor.h).
  */
+#include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "config/config.h"
 #include "runtime/runtime.h"
@@ -21,16 +25,45 @@ static void on_signal(int sig)
     stop_requested = 1;
 }
 
+/* --metrics-file PATH: written as PATH.tmp then renamed, so its directory
+ * must exist and be writable; found out now rather than 10 s into the run. */
+static int check_metrics_path(const char *path)
+{
+    char dir[4096];
+    struct stat st;
+    const char *slash = strrchr(path, '/');
+
+    if (!*path) {
+        fprintf(stderr, "zetl run: --metrics-file needs a file name, e.g. /var/lib/node_exporter/textfile/zetl.prom\n");
+        return -1;
+    }
+    if ((slash && !slash[1]) || (stat(path, &st) == 0 && S_ISDIR(st.st_mode))) {
+        fprintf(stderr, "zetl run: --metrics-file %s is a directory; give a file name, e.g. %s%szetl.prom\n",
+                path, path, path[strlen(path) - 1] == '/' ? "" : "/");
+        return -1;
+    }
+    snprintf(dir, sizeof dir, "%.*s", slash ? (int)(slash == path ? 1 : slash - path) : 1,
+             slash ? path : ".");
+    if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
+        fprintf(stderr, "zetl run: --metrics-file %s: directory %s does not exist; create it, or choose a path in an existing directory\n",
+                path, dir);
+        return -1;
+    }
+    if (access(dir, W_OK | X_OK) != 0) {
+        fprintf(stderr, "zetl run: --metrics-file %s: cannot write in %s: %s; choose a directory this user can write (e.g. node_exporter's textfile directory, made writable for it)\n",
+                path, dir, strerror(errno));
+        return -1;
+    }
+    return 0;
+}
+
 int cmd_run(int argc, char **argv, const struct cli_cmd *self)
 {
     struct cli_opts o;
     int done;
     int rc = cli_parse(argc, argv, self, self->opts, &o, &done);
     if (done) return rc;
-    if (o.metrics_file) {
-        fprintf(stderr, "zetl run: --metrics-file is not available in zetl %s yet\n", ZETL_VERSION);
-        return 3;
-    }
+    if (o.metrics_file && check_metrics_path(o.metrics_file) != 0) return 1;
 
     struct config *cfg = NULL;
     if (cli_load_config(self, &o, &cfg) != 0) return 1;
@@ -47,7 +80,8 @@ int cmd_run(int argc, char **argv, const struct cli_cmd *self)
 
     char actor[256];
     runtime_actor("zetl run", actor, sizeof actor);
-    struct runtime_opts ro = {.only = o.integration, .log_stderr = 1, .actor = actor};
+    struct runtime_opts ro = {.only = o.integration, .log_stderr = 1, .actor = actor,
+                              .metrics_file = o.metrics_file};
     struct runtime *rt = NULL;
     if (runtime_start(&rt, cfg, &ro, err, sizeof err) != 0) {
         fprintf(stderr, "zetl run: %s\n", err);

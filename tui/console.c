@@ -1,86 +1,24 @@
 /* console.c — the event loop, prompts and overlays; see console.h. */
 #include <errno.h>
 #include <fcntl.h>
-#include <poll.h>
 #include <stdarg.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/ioctl.h>
-#include <termios.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "tui/console.h"
+#include "tui/term.h"
 #include "views/keymap.h"
 #include "views/theme.h"
 #include "views/widgets.h"
 #include "views/view.h"
 
-/* ---- terminal state and signals ----------------------------------------- */
+/* ---- terminal: tui/term.c ------------------------------------------------ */
 
-static volatile sig_atomic_t sig_quit;      /* the signal number */
-static volatile sig_atomic_t sig_winch;
-static int winch_fd = -1;
-static int curses_on;
-static struct termios saved_tio;
-static int saved_tio_ok;
-
-static void on_quit_signal(int sig) { sig_quit = sig; }
-
-static void on_winch(int sig)
-{
-    (void)sig;
-    sig_winch = 1;
-    if (winch_fd >= 0) {
-        int e = errno;
-        ssize_t w = write(winch_fd, "w", 1);
-        (void)w;
-        errno = e;
-    }
-}
-
-/* A crash: put the terminal back with async-signal-safe calls only, then
- * die of the same signal (core dump and exit status as usual). */
-static void on_fatal(int sig)
-{
-    if (saved_tio_ok) tcsetattr(STDIN_FILENO, TCSANOW, &saved_tio);
-    static const char reset[] = "\033[0m\033[?25h\033[?1049l\r\n";
-    ssize_t w = write(STDOUT_FILENO, reset, sizeof reset - 1);
-    (void)w;
-    signal(sig, SIG_DFL);
-    raise(sig);
-}
-
-static void restore_terminal(void)
-{
-    if (curses_on) {
-        curses_on = 0;
-        endwin();
-    }
-}
-
-static void install_signals(void)
-{
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sigemptyset(&sa.sa_mask);
-    sa.sa_handler = on_quit_signal;
-    sigaction(SIGTERM, &sa, NULL);
-    sigaction(SIGHUP, &sa, NULL);
-    sigaction(SIGINT, &sa, NULL);
-    sa.sa_handler = on_winch;
-    sa.sa_flags = SA_RESTART;
-    sigaction(SIGWINCH, &sa, NULL);
-    sa.sa_handler = on_fatal;
-    sa.sa_flags = SA_RESETHAND;
-    int fatal[] = {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT};
-    for (size_t i = 0; i < sizeof fatal / sizeof fatal[0]; i++) sigaction(fatal[i], &sa, NULL);
-    signal(SIGPIPE, SIG_IGN);
-}
-
-int console_exit_signal(void) { return (int)sig_quit; }
+int console_exit_signal(void) { return term_quit_signal(); }
 
 static int64_t mono_ms(void)
 {
@@ -220,48 +158,13 @@ static void draw_hints(struct console *c, int y, int width)
 {
     const struct keymap *maps[2] = {views[c->cur]->keys, &keymap_global};
     if (c->mode == M_REPORT) { maps[0] = &keymap_report; maps[1] = NULL; }
-    int x = 0;
-    attrset(A_NORMAL);
-    mvhline(y, 0, ' ', width);
-    for (int m = 0; m < 2 && maps[m]; m++)
-        for (size_t i = 0; i < maps[m]->n && x < width; i++) {
-            const struct key_binding *b = &maps[m]->b[i];
-            if (!b->hint) continue;
-            attrset(theme_attr(TH_KEY));
-            x += w_text(stdscr, y, x, width - x, b->name, 0);
-            attrset(A_NORMAL);
-            char h[64];
-            snprintf(h, sizeof h, " %s  ", b->hint);
-            x += w_text(stdscr, y, x, width - x, h, 0);
-        }
+    w_hints(stdscr, y, width, maps, 2);
 }
 
 /* A centred box with a border, cleared inside; returns its geometry. */
 static void draw_box(int h, int w, int *py, int *px, const char *title)
 {
-    int H = LINES, W = COLS;
-    if (w > W - 2) w = W - 2;
-    if (h > H - 2) h = H - 2;
-    int y = (H - h) / 2, x = (W - w) / 2;
-    attrset(A_NORMAL);
-    for (int r = 0; r < h; r++) mvhline(y + r, x, ' ', w);
-    mvaddch(y, x, ACS_ULCORNER);
-    mvhline(y, x + 1, ACS_HLINE, w - 2);
-    mvaddch(y, x + w - 1, ACS_URCORNER);
-    mvvline(y + 1, x, ACS_VLINE, h - 2);
-    mvvline(y + 1, x + w - 1, ACS_VLINE, h - 2);
-    mvaddch(y + h - 1, x, ACS_LLCORNER);
-    mvhline(y + h - 1, x + 1, ACS_HLINE, w - 2);
-    mvaddch(y + h - 1, x + w - 1, ACS_LRCORNER);
-    if (title) {
-        attrset(A_BOLD);
-        char t[160];
-        snprintf(t, sizeof t, " %s ", title);
-        w_text(stdscr, y, x + 2, w - 4, t, 0);
-        attrset(A_NORMAL);
-    }
-    *py = y;
-    *px = x;
+    w_box(stdscr, h, w, py, px, title);
 }
 
 static void draw_prompt(struct console *c)
@@ -592,15 +495,6 @@ static void take_snapshot(struct console *c)
     model_set_focus(c->o->model, c->ctx.integ);
 }
 
-static void check_resize(void)
-{
-    if (!sig_winch) return;
-    sig_winch = 0;
-    struct winsize ws;
-    if (ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_row > 0 && ws.ws_col > 0)
-        resizeterm(ws.ws_row, ws.ws_col);
-}
-
 enum console_exit console_run(const struct console_opts *o, char *err, size_t errlen)
 {
     static struct console c;
@@ -610,39 +504,21 @@ enum console_exit console_run(const struct console_opts *o, char *err, size_t er
     c.cur = V_INTEGRATIONS;
     if (o->note) set_note(&c, "%s", o->note);
 
-    if (tcgetattr(STDIN_FILENO, &saved_tio) == 0) saved_tio_ok = 1;
-    winch_fd = o->wake_wr;
-    install_signals();
-    atexit(restore_terminal);
-    SCREEN *scr = newterm(NULL, stdout, stdin);
-    if (!scr) {
-        snprintf(err, errlen, "cannot use the terminal \"%s\" (set TERM to xterm, screen, vt100 or linux)",
-                 getenv("TERM") ? getenv("TERM") : "");
-        return CONSOLE_ERROR;
-    }
-    curses_on = 1;
-    set_escdelay(25);
-    cbreak();
-    noecho();
-    nonl();
-    keypad(stdscr, TRUE);
-    nodelay(stdscr, TRUE);
-    curs_set(0);
-    theme_init();
+    if (term_open(o->wake_wr, err, errlen) != 0) return CONSOLE_ERROR;
 
     int dirty = 1;
     int64_t last_draw = 0;
     const int frame_ms = 1000 / CONSOLE_MAX_FPS;
     enum console_exit rc = CONSOLE_QUIT;
     for (;;) {
-        if (sig_quit) { rc = CONSOLE_SIGNAL; break; }
-        if (sig_winch) { check_resize(); dirty = 1; }
+        if (term_quit_signal()) { rc = CONSOLE_SIGNAL; break; }
+        if (term_check_resize()) dirty = 1;
         uint64_t before = c.snap ? c.snap->gen : 0;
         take_snapshot(&c);
         if ((c.snap ? c.snap->gen : 0) != before) dirty = 1;
         int ch;
         while ((ch = getch()) != ERR) {
-            if (ch == KEY_RESIZE) { check_resize(); dirty = 1; continue; }
+            if (ch == KEY_RESIZE) { term_check_resize(); dirty = 1; continue; }
             if (c.mode == M_CONFIRM || c.mode == M_INPUT) key_prompt(&c, ch);
             else if (c.mode == M_REPORT) key_report(&c, ch);
             else key_normal(&c, ch);
@@ -661,26 +537,11 @@ enum console_exit console_run(const struct console_opts *o, char *err, size_t er
                 timeout = (int)(frame_ms - (now - last_draw));
             }
         }
-        struct pollfd pfd[2] = {{STDIN_FILENO, POLLIN, 0}, {o->wake_rd, POLLIN, 0}};
-        int n = poll(pfd, 2, timeout);
-        if (n < 0 && errno != EINTR) {
-            snprintf(err, errlen, "console: poll: %s", strerror(errno));
-            rc = CONSOLE_ERROR;
-            break;
-        }
-        if (n > 0 && (pfd[0].revents & (POLLHUP | POLLERR | POLLNVAL)) && !(pfd[0].revents & POLLIN)) {
-            rc = CONSOLE_SIGNAL;   /* the terminal went away without a SIGHUP */
-            sig_quit = SIGHUP;
-            break;
-        }
-        if (n > 0 && (pfd[1].revents & POLLIN)) {
-            char buf[256];
-            while (read(o->wake_rd, buf, sizeof buf) > 0) {}
-        }
+        int w = term_wait(o->wake_rd, timeout, err, errlen);
+        if (w < 0) { rc = CONSOLE_ERROR; break; }
+        if (w > 0) { rc = CONSOLE_SIGNAL; break; }   /* the terminal went away */
     }
-    restore_terminal();
-    delscreen(scr);
-    winch_fd = -1;
+    term_close();
     model_release(o->model, c.snap);
     c.snap = NULL;
     return rc;

@@ -8,7 +8,7 @@
  * costs nothing. It never does database or network I/O: commands and the
  * preflight checks go to the model (tui/model.h).
  *
- * Terminal hygiene: endwin() on every exit path — a normal return, atexit,
+ * Terminal hygiene (tui/term.h): endwin() on every exit path — a normal return, atexit,
  * SIGTERM/SIGHUP/SIGINT (handlers only set a flag; the loop leaves), and a
  * fatal signal (SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT), whose handler
  * restores the saved termios and leaves the alternate screen with

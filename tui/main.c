@@ -66,19 +66,21 @@ static const struct cli_cmd commands[] = {
     {"init", "zetl init [-c FILE]",
      "The guided setup walkthrough: source, its checks, target, tables; writes\n"
      "the config (mode 0600) and starts the console on it.",
-     "  -c, --config FILE   where to write the config\n"
+     "  -c, --config FILE   where to write the config (default: $ZETL_CONFIG,\n"
+     "                      ./zetl.yaml, $XDG_CONFIG_HOME/zetl/zetl.yaml)\n"
      "  -h, --help          show this help\n",
      CLI_OPT_CONFIG,
-     cmd_unavailable},
+     cmd_init},
     {"demo", "zetl demo [--headless] [--seconds N]",
      "Start disposable local MariaDB and PostgreSQL servers, load sample data,\n"
      "run a live workload and open the console on it. Everything is removed\n"
      "when the demo exits.",
-     "      --headless    no console: print a summary and exit\n"
-     "      --seconds N   stop after N seconds\n"
+     "      --headless    no console: replicate for N seconds, catch up, verify every\n"
+     "                    table, print a summary; exit 0 only if all synced and matched\n"
+     "      --seconds N   stop after N seconds (headless: default 60)\n"
      "  -h, --help        show this help\n",
      CLI_OPT_HEADLESS | CLI_OPT_SECONDS,
-     cmd_unavailable},
+     cmd_demo},
 };
 
 #define NCOMMANDS (sizeof commands / sizeof commands[0])

@@ -253,7 +253,7 @@ static void run_commands(struct model *m, struct statelog *sl, struct qcmd *q, i
             p->id = id;
             p->sent_at = statelog_now_ms();
             snprintf(p->integ, sizeof p->integ, "%s", q[i].integ);
-            snprintf(p->text, sizeof p->text, "%s %s%s%s", q[i].cmd, q[i].integ, tbl ? " " : "", tbl ? tbl : "");
+            snprintf(p->text, sizeof p->text, "%.15s %.100s%s%.70s", q[i].cmd, q[i].integ, tbl ? " " : "", tbl ? tbl : "");
         }
     }
     for (int i = 0; i < *npend;) {
@@ -313,7 +313,7 @@ static void *data_main(void *arg)
             s = read_snapshot(m, sl, focus);
         } else {
             s = calloc(1, sizeof *s);
-            if (s) snprintf(s->error, sizeof s->error, "cannot open the state log: %s", err);
+            if (s) snprintf(s->error, sizeof s->error, "cannot open the state log: %.480s", err);
         }
         if (s) {
             pthread_mutex_lock(&m->mu);

@@ -30,7 +30,14 @@ enum action {
     A_LEVEL,        /* events: cycle the level filter */
     A_ONLY_TABLE,   /* events: only the selected table / all */
     A_HELP,
-    A_QUIT
+    A_QUIT,
+    /* the setup walkthrough (views/setup.c) */
+    A_NEXT_FIELD, A_PREV_FIELD,
+    A_MOVE_LEFT, A_MOVE_RIGHT,    /* a choice field's previous/next choice; a text field's cursor */
+    A_GO,           /* test and continue, from any field */
+    A_TOGGLE,       /* pick or drop a table */
+    A_SELECT_ALL, A_SELECT_NONE,
+    A_RERUN         /* run the checks again */
 };
 
 struct key_binding {

@@ -6,6 +6,7 @@
 #include <time.h>
 #include <wchar.h>
 
+#include "views/keymap.h"
 #include "views/widgets.h"
 
 int w_text(WINDOW *w, int y, int x, int width, const char *s, int right)
@@ -86,6 +87,51 @@ int w_wrap(WINDOW *w, const char *s, int y, int x, int width, int max_rows)
         while (*s == ' ') { s++; len--; }
     }
     return rows;
+}
+
+void w_box(WINDOW *win, int h, int w, int *py, int *px, const char *title)
+{
+    int H = getmaxy(win), W = getmaxx(win);
+    if (w > W - 2) w = W - 2;
+    if (h > H - 2) h = H - 2;
+    int y = (H - h) / 2, x = (W - w) / 2;
+    wattrset(win, A_NORMAL);
+    for (int r = 0; r < h; r++) mvwhline(win, y + r, x, ' ', w);
+    mvwaddch(win, y, x, ACS_ULCORNER);
+    mvwhline(win, y, x + 1, ACS_HLINE, w - 2);
+    mvwaddch(win, y, x + w - 1, ACS_URCORNER);
+    mvwvline(win, y + 1, x, ACS_VLINE, h - 2);
+    mvwvline(win, y + 1, x + w - 1, ACS_VLINE, h - 2);
+    mvwaddch(win, y + h - 1, x, ACS_LLCORNER);
+    mvwhline(win, y + h - 1, x + 1, ACS_HLINE, w - 2);
+    mvwaddch(win, y + h - 1, x + w - 1, ACS_LRCORNER);
+    if (title) {
+        wattrset(win, A_BOLD);
+        char t[160];
+        snprintf(t, sizeof t, " %s ", title);
+        w_text(win, y, x + 2, w - 4, t, 0);
+        wattrset(win, A_NORMAL);
+    }
+    *py = y;
+    *px = x;
+}
+
+void w_hints(WINDOW *w, int y, int width, const struct keymap *const *maps, int n)
+{
+    int x = 0;
+    wattrset(w, A_NORMAL);
+    mvwhline(w, y, 0, ' ', width);
+    for (int m = 0; m < n; m++)
+        for (size_t i = 0; maps[m] && i < maps[m]->n && x < width; i++) {
+            const struct key_binding *b = &maps[m]->b[i];
+            if (!b->hint) continue;
+            wattrset(w, theme_attr(TH_KEY));
+            x += w_text(w, y, x, width - x, b->name, 0);
+            wattrset(w, A_NORMAL);
+            char h[64];
+            snprintf(h, sizeof h, " %s  ", b->hint);
+            x += w_text(w, y, x, width - x, h, 0);
+        }
 }
 
 /* ---- table ------------------------------------------------------------- */

@@ -25,6 +25,15 @@ int w_text(WINDOW *w, int y, int x, int width, const char *s, int right);
  * w NULL only counts. Returns the rows used. Long words are cut. */
 int w_wrap(WINDOW *w, const char *s, int y, int x, int width, int max_rows);
 
+/* A centred box of h x w (clipped to the screen) with a border and a
+ * title, cleared inside; *py, *px get its top-left corner. */
+void w_box(WINDOW *win, int h, int w, int *py, int *px, const char *title);
+
+/* The hint line at row y: "KEY hint  " for every binding with a hint, from
+ * the key tables maps[0..n) (NULL entries skipped). */
+struct keymap;
+void w_hints(WINDOW *w, int y, int width, const struct keymap *const *maps, int n);
+
 /* ---- table ------------------------------------------------------------- */
 
 struct w_col {

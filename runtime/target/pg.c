@@ -4,6 +4,7 @@
  * helpers (see target.h). Applying a batch is in pg_apply.c.
  */
 #include "runtime/target/target_int.h"
+#include "runtime/target/http.h"
 
 #include <inttypes.h>
 #include <stdio.h>
@@ -147,7 +148,11 @@ static int session_setup(struct target *t)
             " position varchar(2048) NOT NULL,"
             " commit_time timestamptz,"
             " applied_at timestamptz,"
-            " rows_applied bigint)", "creating zetl.checkpoints");
+            " rows_applied bigint); "
+            "CREATE TABLE IF NOT EXISTS zetl.resyncs ("
+            " integration varchar(256) NOT NULL,"
+            " source_table varchar(1024) NOT NULL,"
+            " started_at timestamptz)", "creating zetl.checkpoints");
     }
     if (tgt_exec(t, "SET client_encoding TO 'UTF8'; SET TimeZone TO 'UTC'; "
                     "SET DateStyle TO 'ISO, YMD'; SET IntervalStyle TO 'postgres'; "
@@ -159,7 +164,12 @@ static int session_setup(struct target *t)
         " position text NOT NULL,"
         " commit_time timestamptz,"
         " applied_at timestamptz NOT NULL DEFAULT now(),"
-        " rows_applied bigint)";
+        " rows_applied bigint); "
+        "CREATE TABLE IF NOT EXISTS zetl.resyncs ("       /* runtime/target/marks.c */
+        " integration text NOT NULL,"
+        " source_table text NOT NULL,"
+        " started_at timestamptz NOT NULL DEFAULT now(),"
+        " PRIMARY KEY (integration, source_table))";
     if (tgt_exec(t, ddl, "creating zetl.checkpoints") == 0) return 0;
     /* Two integrations creating it at once race on the catalog: once more. */
     return tgt_exec(t, ddl, "creating zetl.checkpoints");
@@ -175,6 +185,7 @@ static void quiet_notice(void *arg, const char *message)
 int target_connect(struct target **out, const struct target_opts *o, char *err, size_t errlen)
 {
     *out = NULL;
+    if (o->kind == TARGET_HTTP) return http_connect(out, o, err, errlen);
     struct target *t = calloc(1, sizeof *t);
     if (!t) {
         snprintf(err, errlen, "target %s: out of memory", o->integration);
@@ -221,6 +232,7 @@ void target_close(struct target *t)
 {
     if (!t) return;
     if (t->conn) PQfinish(t->conn);
+    if (t->http) http_free(t->http);
     for (int i = 0; i < t->nstages; i++) free(t->stages[i].key);
     free(t->stages);
     tbuf_free(&t->sql);
@@ -248,14 +260,21 @@ int target_check_redshift(struct target *t, char *fix, size_t fixlen)
 
 int target_begin(struct target *t)
 {
+    if (t->http) return http_begin(t);
     if (t->in_txn) {
         snprintf(t->err, sizeof t->err, "target %s: begin inside an open transaction", t->integration);
         return -1;
     }
     if (tgt_exec(t, "BEGIN", "BEGIN")) return -1;
     t->in_txn = 1;
+    t->load = 0;
     t->txn_rows = 0;
     return 0;
+}
+
+void target_set_load(struct target *t)
+{
+    t->load = t->in_txn;
 }
 
 static void fmt_time(int64_t us, char *buf, size_t len)
@@ -273,6 +292,7 @@ static void fmt_time(int64_t us, char *buf, size_t len)
 int target_commit(struct target *t, const struct zpos *pos, int64_t commit_time_us)
 {
     char p[ZPOS_FILE_MAX + ZPOS_GTID_MAX + 64], ct[64], at[64], rows[32];
+    if (t->http) return http_commit(t, pos, commit_time_us);
     if (!t->in_txn) {
         snprintf(t->err, sizeof t->err, "target %s: commit without begin", t->integration);
         return -1;
@@ -324,6 +344,7 @@ fail:
 
 int target_rollback(struct target *t)
 {
+    if (t->http) return http_rollback(t);
     int was = t->in_txn;
     t->in_txn = 0;
     tgt_stage_rollback(t);
@@ -336,6 +357,7 @@ int target_rollback(struct target *t)
 
 int target_read_checkpoint(struct target *t, struct zpos *pos, int64_t *commit_time_us)
 {
+    if (t->http) return http_read_checkpoint(t, pos, commit_time_us);
     memset(pos, 0, sizeof *pos);
     if (commit_time_us) *commit_time_us = 0;
     const char *v[1] = { t->integration };
@@ -453,6 +475,7 @@ int target_ensure_table(struct target *t, const struct ztable *src, const char *
                         const char *tname, struct target_table_diff *diff)
 {
     memset(diff, 0, sizeof *diff);
+    if (t->http) return 0;          /* events name their columns: nothing to create */
     const char *schema = tschema ? tschema : src->schema;
     const char *name = tname ? tname : src->name;
     char (*types)[112] = calloc(src->ncols ? (size_t)src->ncols : 1, sizeof *types);
@@ -537,6 +560,7 @@ out:
 
 static int ddl(struct target *t, const char *schema, const char *table, const char *what)
 {
+    if (t->http) return 0;          /* events name their columns: no DDL to send */
     if (t->sql.oom) {
         snprintf(t->err, sizeof t->err, "target %s: out of memory", t->integration);
         return -1;
@@ -617,6 +641,7 @@ int target_rename_table(struct target *t, const char *schema, const char *from, 
 
 int target_truncate(struct target *t, const char *schema, const char *table)
 {
+    if (t->http) return http_truncate(t, schema, table);
     t->sql.len = 0;
     /* Redshift's TRUNCATE commits the open transaction: DELETE keeps it atomic. */
     tbuf_puts(&t->sql, t->kind == TARGET_REDSHIFT && t->in_txn ? "DELETE FROM " : "TRUNCATE ");

@@ -24,6 +24,7 @@
  * redshift dialect: sqlgen.c's statements, executed with PQexecParams.
  */
 #include "runtime/target/target_int.h"
+#include "runtime/target/http.h"
 
 #include <inttypes.h>
 #include <stdio.h>
@@ -167,6 +168,42 @@ static int copy_flush(struct target *t)
     return 0;
 }
 
+/* Send the COPY … FROM STDIN in t->sql; 0 when the server waits for data. */
+static int copy_start(struct target *t, const char *what)
+{
+    PGresult *r = PQexec(t->conn, t->sql.p);
+    if (PQresultStatus(r) != PGRES_COPY_IN) {
+        tgt_seterr(t, r, what);
+        PQclear(r);
+        return -1;
+    }
+    PQclear(r);
+    t->copy.len = 0;
+    return 0;
+}
+
+/* End the COPY (aborting it when rv != 0) and read its result; count the
+ * rows into the transaction's total when they land in the table itself. */
+static int copy_finish(struct target *t, int rv, const char *what, int count_rows)
+{
+    if (rv == 0) rv = copy_flush(t);
+    if (PQputCopyEnd(t->conn, rv ? "zetl: aborted" : NULL) != 1 && rv == 0) {
+        tgt_seterr(t, NULL, what);
+        rv = -1;
+    }
+    PGresult *r;
+    while ((r = PQgetResult(t->conn))) {
+        if (PQresultStatus(r) != PGRES_COMMAND_OK && rv == 0) {
+            tgt_seterr(t, r, what);
+            rv = -1;
+        } else if (PQresultStatus(r) == PGRES_COMMAND_OK && count_rows) {
+            t->txn_rows += strtoull(PQcmdTuples(r), NULL, 10);
+        }
+        PQclear(r);
+    }
+    return rv;
+}
+
 static int stage_rows(const struct zb_table *bt, const struct zb_seg *s)
 {
     int n = 0;
@@ -221,14 +258,7 @@ static int copy_segment(struct target *t, const struct zb_table *bt, const struc
     tbuf_puts(q, "zetl$op, zetl$n, zetl$id) FROM STDIN");
     char what[300];
     snprintf(what, sizeof what, "COPY into the staging table of %s.%s", bt->tschema, bt->tname);
-    PGresult *r = PQexec(t->conn, q->p);
-    if (PQresultStatus(r) != PGRES_COPY_IN) {
-        tgt_seterr(t, r, what);
-        PQclear(r);
-        return -1;
-    }
-    PQclear(r);
-    t->copy.len = 0;
+    if (copy_start(t, what) != 0) return -1;
     int rv = 0;
     for (int i = 0; i < s->nrows && rv == 0; i++) {
         const struct zb_row *row = &s->rows[i];
@@ -248,19 +278,7 @@ static int copy_segment(struct target *t, const struct zb_table *bt, const struc
         tbuf_put(&t->copy, tail, (size_t)n);
         if (t->copy.len >= COPY_CHUNK) rv = copy_flush(t);
     }
-    if (rv == 0) rv = copy_flush(t);
-    if (PQputCopyEnd(t->conn, rv ? "zetl: aborted" : NULL) != 1 && rv == 0) {
-        tgt_seterr(t, NULL, what);
-        rv = -1;
-    }
-    while ((r = PQgetResult(t->conn))) {
-        if (PQresultStatus(r) != PGRES_COMMAND_OK && rv == 0) {
-            tgt_seterr(t, r, what);
-            rv = -1;
-        }
-        PQclear(r);
-    }
-    return rv;
+    return copy_finish(t, rv, what, 0);
 }
 
 /* ---- set-based merge ------------------------------------------------------------------ */
@@ -409,8 +427,49 @@ static int merge_keyless(struct target *t, const struct zb_table *bt, int id, in
     return 0;
 }
 
+/* Load mode: only inserts (keyed upserts, keyless counts above zero)? */
+static int inserts_only(const struct zb_seg *s)
+{
+    for (int i = 0; i < s->nrows; i++) {
+        uint8_t st = s->rows[i].state;
+        if (st == ZB_NONE || (st == ZB_COUNT && s->rows[i].n == 0)) continue;
+        if (st != ZB_UPSERT && !(st == ZB_COUNT && s->rows[i].n > 0)) return 0;
+    }
+    return 1;
+}
+
+/* Load mode: COPY the segment's rows straight into the (freshly truncated) table. */
+static int load_segment(struct target *t, const struct zb_table *bt, const struct zb_seg *s)
+{
+    struct tbuf *q = &t->sql;
+    q->len = 0;
+    tbuf_puts(q, "COPY ");
+    tbuf_qname(q, bt->tschema, bt->tname);
+    tbuf_puts(q, " (");
+    col_list(q, bt->def, "");
+    tbuf_puts(q, ") FROM STDIN");
+    char what[300];
+    snprintf(what, sizeof what, "COPY into %s.%s", bt->tschema, bt->tname);
+    if (copy_start(t, what) != 0) return -1;
+    int rv = 0;
+    for (int i = 0; i < s->nrows && rv == 0; i++) {
+        const struct zb_row *row = &s->rows[i];
+        int64_t copies = row->state == ZB_UPSERT ? 1 : row->state == ZB_COUNT ? row->n : 0;
+        for (int64_t k = 0; k < copies && rv == 0; k++) {
+            for (int c = 0; c < bt->def->ncols; c++) {
+                if (c) tbuf_putc(&t->copy, '\t');
+                target_copy_field(&t->copy, &bt->def->cols[c], &row->image[c]);
+            }
+            tbuf_putc(&t->copy, '\n');
+            if (t->copy.len >= COPY_CHUNK) rv = copy_flush(t);
+        }
+    }
+    return copy_finish(t, rv, what, 1);
+}
+
 static int apply_pg_segment(struct target *t, const struct zb_table *bt, const struct zb_seg *s)
 {
+    if (t->load && !s->move && inserts_only(s)) return load_segment(t, bt, s);
     int rv = -1, ng = 0;
     int *grp = malloc((size_t)(s->nrows ? s->nrows : 1) * sizeof *grp);
     int rep[MAX_PARTIAL_GROUPS];
@@ -452,6 +511,7 @@ out:
 
 int target_apply(struct target *t, const struct zbatch *b)
 {
+    if (t->http) return http_apply(t, b);
     if (!t->in_txn) {
         snprintf(t->err, sizeof t->err, "target %s: apply outside a transaction (call target_begin)",
                  t->integration);

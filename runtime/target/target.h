@@ -1,6 +1,7 @@
 /*
  * target.h — the warehouse target: PostgreSQL, or Amazon Redshift through its
- * dialect, over libpq.
+ * dialect, over libpq; or an HTTP endpoint that receives change events
+ * (TARGET_HTTP, http.c: see "The http kind" below).
  *
  * One applier thread per integration owns one struct target; nothing here
  * locks, and a handle must never be shared between threads. The pure helpers
@@ -48,10 +49,43 @@
  * the integration, the operation and the object, with the server's message
  * and, where we know it, the fix. A DSN in a message is always redacted
  * (host, port, dbname, user only — never the password).
+ *
+ * The http kind (http.c; wire format in envelope.h; README "Change events
+ * over HTTP"): the same entry points, dispatched by kind, so the runtime
+ * keeps one interface. The applier adds changes with target_add() (not
+ * zbatch_add: a warehouse batch collapses changes per key, an event stream
+ * must not) and announces each source transaction with target_txn_begin().
+ *   target_connect     a HEAD request with the configured headers: any HTTP
+ *                      answer proves the endpoint reachable (TLS verified)
+ *   target_add         one NDJSON event per change into the handle's buffer;
+ *                      past HTTP_POST_BYTES the buffer is POSTed at once, so a
+ *                      transaction of any size holds about 1 MB
+ *   target_apply       a batch that still went through zbatch_add (collapsed)
+ *                      becomes events too (upserts as op u)
+ *   target_commit      POSTs what is buffered, then — only after a 2xx — writes
+ *                      the checkpoint file STATE_DIR/NAME.http-checkpoint
+ *                      (temp file, fsync, rename); resync marks live there too
+ *   target_rollback    drops what is buffered (what was POSTed stays sent:
+ *                      at-least-once; replays carry the same pos + seq)
+ *   target_ensure_table, DDL helpers: succeed doing nothing (every event
+ *                      names its columns); target_truncate (the copy's start)
+ *                      sends op t with snapshot true
+ * Each POST carries Content-Type application/x-ndjson, the configured
+ * headers, and Idempotency-Key NAME:FIRST..LAST naming its first and last
+ * change (POS#SEQ, or snapshot-ID#N). Connection errors, timeouts (connect
+ * 10 s, whole request 30 s), 5xx, 408 and 429 retry the identical request
+ * (same body, same key) with exponential backoff and jitter, until a 2xx or
+ * the stop flag (o->stop) or o->on_retry asks to give up; each failed
+ * attempt and the success after failures are reported through it. Any
+ * other answer (3xx, 4xx) fails at once with its status and the first 300
+ * bytes of its body on one line. The URL and header values are secrets: a
+ * message shows the URL as config_redact() does, and scrubs any query or
+ * header value an endpoint echoes back.
  */
 #ifndef ZETL_TARGET_H
 #define ZETL_TARGET_H
 
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -60,13 +94,36 @@
 #include "runtime/target/batch.h"
 
 struct target;
+struct pf_report;
+
+/*
+ * What the http kind tells target_opts.on_retry (on the handle's thread):
+ *   TARGET_RETRY_FAILED     an attempt failed and the same request will be
+ *                           retried; reason says why (the same text at every
+ *                           attempt of one request)
+ *   TARGET_RETRY_WAIT       waiting before the next attempt, every 250 ms:
+ *                           return non-zero to give up (an operator command
+ *                           ends the round), 0 to go on
+ *   TARGET_RETRY_DELIVERED  the request was taken after failed attempts
+ * The return value counts only for TARGET_RETRY_WAIT.
+ */
+enum target_retry { TARGET_RETRY_FAILED = 1, TARGET_RETRY_WAIT, TARGET_RETRY_DELIVERED };
 
 struct target_opts {
-    enum target_kind  kind;         /* TARGET_POSTGRES or TARGET_REDSHIFT */
+    enum target_kind  kind;         /* TARGET_POSTGRES, TARGET_REDSHIFT or TARGET_HTTP */
     enum source_kind  source;       /* picks the type mapping (MySQL→ or PostgreSQL→) */
     const char       *dsn;          /* libpq conninfo or URI; may hold a password */
     const char       *integration;  /* the checkpoint row's key; names messages */
+    /* TARGET_HTTP only (the others ignore them): */
+    const struct config_integration *config;  /* url, headers, source database; borrowed */
+    const char       *state_dir;    /* where NAME.http-checkpoint lives */
+    atomic_int       *stop;         /* set: give up a POST or its retries at once (may be NULL) */
+    int (*on_retry)(void *ctx, enum target_retry ev, const char *reason);  /* may be NULL */
+    void             *retry_ctx;
 };
+
+/* The http kind POSTs its buffer when it passes this many bytes. */
+#define HTTP_POST_BYTES (1u << 20)
 
 /* ---- connection ------------------------------------------------------------ */
 
@@ -123,6 +180,14 @@ void target_table_diff_free(struct target_table_diff *d);
 /* ---- transactions ---------------------------------------------------------------- */
 
 int  target_begin(struct target *t);
+/*
+ * A copy into tables this transaction truncated (the initial copy, a resync):
+ * until the transaction ends, a table segment holding only inserts is COPYed
+ * straight into the table, with no staging table and no merge (postgres
+ * dialect; the others ignore it). The caller guarantees no key repeats
+ * across the transaction's batches — true of one consistent read.
+ */
+void target_set_load(struct target *t);
 /* Apply every table of the batch, in the batch's order. Inside begin/commit. */
 int  target_apply(struct target *t, const struct zbatch *b);
 /* Upsert the checkpoint row (pos, source commit time in µs, rows applied) and COMMIT.
@@ -136,6 +201,41 @@ int  target_rollback(struct target *t);
  * transaction or inside one (then it sees the uncommitted row).
  */
 int  target_read_checkpoint(struct target *t, struct zpos *pos, int64_t *commit_time_us);
+
+/* ---- change events (the http kind; a no-op or zbatch_add for the others) -------------- */
+
+/*
+ * A source transaction begins: start is the position the stream would resume
+ * from to replay it (the end of the previous transaction). The http kind
+ * stamps the transaction's events with it (source.pos, txid, ts_ms) and
+ * numbers them from 0 (source.seq). Does nothing for postgres/redshift.
+ */
+void target_txn_begin(struct target *t, const struct ztxn *txn, const struct zpos *start);
+/*
+ * Add one change: postgres/redshift zbatch_add(b, …) (b->err on failure);
+ * http one event in the handle's buffer (op r when snapshot is 1: a row of
+ * the initial copy or a resync), POSTed when the buffer passes
+ * HTTP_POST_BYTES; on failure b->err holds the start of target_error(t).
+ */
+int  target_add(struct target *t, struct zbatch *b, const struct zrowchange *rc,
+                const char *tschema, const char *tname, int snapshot);
+/*
+ * `zetl check` for an http target: the endpoint answers (a HEAD request with
+ * the configured headers), TLS, and the checkpoint file. Items go to r;
+ * 0, or -1 with err when the check could not run.
+ */
+int  target_http_preflight(const struct config_integration *ci, const char *state_dir,
+                           struct pf_report *r, char *err, size_t errlen);
+
+/* ---- resync marks (marks.c) -------------------------------------------------------
+ * zetl.resyncs holds the tables whose resync is under way: marked (committed)
+ * before the table's stream changes are diverted to the resync spool, unmarked
+ * in the transaction that applies that spool with the checkpoint. A mark found
+ * at start: the resync was cut short and must run again. */
+int  target_resync_mark(struct target *t, const char *source_table);   /* own txn if none open */
+int  target_resync_unmark(struct target *t, const char *source_table); /* inside begin/commit */
+int  target_resync_marks(struct target *t, char ***tables, int *n);
+void target_resync_marks_free(char **tables, int n);
 
 /* ---- DDL helpers (the applier's answer to source schema changes) ------------------ */
 /*

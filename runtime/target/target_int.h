@@ -18,13 +18,17 @@ struct stage {                  /* a session temp table mirroring one target tab
     int      used_txn;          /* holds rows of the open transaction: TRUNCATE first */
 };
 
+struct http_target;
+
 struct target {
-    PGconn  *conn;
+    PGconn  *conn;              /* NULL for the http kind */
+    struct http_target *http;   /* the http kind's state (http.c), else NULL */
     enum target_kind  kind;
     enum source_kind  source;
     char    *integration;
     char     desc[320];         /* redacted DSN: host/port/dbname/user */
     int      in_txn;
+    int      load;              /* target_set_load: inserts COPY straight into the table */
     int      rs_case_ok;        /* Redshift: enable_case_sensitive_identifier is on */
     uint64_t txn_rows;          /* rows written in the open transaction */
     struct stage *stages;

@@ -4,7 +4,8 @@
 # every way out an SSH session knows: SIGTERM and SIGHUP to the console give
 # the shell prompt back with a sane tty (stty: icanon echo), the console
 # exits 0, and its lock is released; a crash (SIGSEGV) restores the tty too.
-# Without a config the console points at `zetl init` and exits 1.
+# Without a config the console opens the setup walkthrough on a terminal,
+# and otherwise points at `zetl init` and exits 1.
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 . tests/lib/harness.sh
@@ -53,10 +54,19 @@ console_pid() { pgrep -n -f "^$ZETL console -c $E2E_DIR/zetl.yaml"; }
 
 tm_start 80 24 || { t_fail $T "tmux" "a shell prompt" "$TM_SCREEN"; t_done; }
 
-# 0. No config.
+# 0. No config: on a terminal the setup walkthrough opens (tests/console/test_init.sh
+#    walks it); leaving it writes nothing. Without a terminal: a pointer to zetl init, exit 1.
 tm_run "$ZETL console -c $E2E_DIR/missing.yaml; echo CONSOLE-EXIT=\$?"
-if tm_wait 'CONSOLE-EXIT=1' 10 && [[ $TM_SCREEN =~ "zetl init" ]]; then t_pass $T "no config: points at zetl init, exit 1"
-else t_fail $T "no config" "a message naming zetl init, exit 1" "$TM_SCREEN"; fi
+if tm_wait 'No config at .*missing\.yaml yet' 10; then t_pass $T "no config: the setup walkthrough opens"
+else t_fail $T "no config" "the walkthrough (No config at ... yet)" "$TM_SCREEN"; fi
+tm_keys F10
+tm_wait 'Leave the walkthrough' 5 && tm_keys y
+if tm_wait 'CONSOLE-EXIT=0' 10 && [[ $TM_SCREEN =~ "nothing written" && ! -e $E2E_DIR/missing.yaml ]]; then
+    t_pass $T "leaving the walkthrough writes nothing, exit 0"
+else t_fail $T "leave the walkthrough" "nothing written, CONSOLE-EXIT=0" "$TM_SCREEN"; fi
+out=$("$ZETL" console -c "$E2E_DIR/missing.yaml" </dev/null 2>&1); rc=$?
+if ((rc == 1)) && [[ $out =~ "zetl init" ]]; then t_pass $T "no config and no terminal: points at zetl init, exit 1"
+else t_fail $T "no config, no terminal" "a message naming zetl init, exit 1" "exit $rc: $out"; fi
 tm_run clear
 
 # 1. Unreachable source: failed with the reason, on the home view.

@@ -10,6 +10,12 @@
 #                                 0 on match, 1 on timeout ($E2E_VERIFY holds the last output)
 #   e2e_status_field JQ           jq over `zetl status --json`
 #   e2e_rss_peak_kb               VmHWM of the running zetl (kB)
+#   e2e_pg_config NAME SCHEMA [YAML]  write $E2E_DIR/zetl.yaml: integration NAME reads
+#                                 SCHEMA.% of the harness PostgreSQL source into its target
+#                                 (password from $E2E_PG_PASSWORD, batch_ms 100); YAML: top-level
+#                                 lines put before `integrations:` (e.g. an alerts: block)
+#   e2e_pg_drop NAME SCHEMA       drop what such an integration leaves: slot and publication
+#                                 zetl_NAME, SCHEMA in source and target, its checkpoint row
 #
 # Every run's stderr is appended to $E2E_DIR/run.log. Needs tests/lib/harness.sh
 # and tests/lib/assert.sh sourced first.
@@ -69,4 +75,35 @@ e2e_status_field() {
 
 e2e_rss_peak_kb() {
     awk '/VmHWM/ {print $2}' "/proc/$E2E_PID/status" 2>/dev/null || echo 0
+}
+
+e2e_pg_config() {
+    export E2E_PG_PASSWORD=$ZH_PG_PASSWORD
+    cat >"$E2E_DIR/zetl.yaml" <<YAML
+state_dir: $E2E_DIR/state
+${3:-}
+integrations:
+  - name: $1
+    source:
+      kind: postgres
+      host: 127.0.0.1
+      port: $ZH_PGSRC_PORT
+      user: $ZH_PG_USER
+      password: \${E2E_PG_PASSWORD}
+      database: zetl
+      schemas: [$2]
+    target:
+      kind: postgres
+      dsn: "$ZH_PGTGT_DSN"
+    tables:
+      include: ["$2.%"]
+    apply:
+      batch_ms: 100
+YAML
+}
+
+e2e_pg_drop() {
+    zh_psql_src -c "SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name = 'zetl_$1'" >/dev/null 2>&1
+    zh_psql_src -c "DROP PUBLICATION IF EXISTS zetl_$1; DROP SCHEMA IF EXISTS $2 CASCADE" >/dev/null 2>&1
+    zh_psql_tgt -c "DROP SCHEMA IF EXISTS $2 CASCADE; DELETE FROM zetl.checkpoints WHERE integration = '$1'" >/dev/null 2>&1
 }

@@ -127,7 +127,7 @@ static void test_bad_integration(void)
     BAD(L1 "  - name: \"\"\n" L3 L4 L5 L6 L7 L8 L9 L10 L11,
         "t.yaml:2:11: name in integration is empty; give it a value", "empty name");
     BAD(L1 "  - nom: tickit\n" L3 L4 L5 L6 L7 L8 L9 L10 L11,
-        "t.yaml:2:5: unknown key `nom` in integration; valid keys: name, source, target, tables, apply",
+        "t.yaml:2:5: unknown key `nom` in integration; valid keys: name, source, target, tables, apply, alerts",
         "unknown integration key, no close match");
     BAD(L1 "  - source: {kind: mysql, user: r, databases: [tickit]}\n" L7 L8 L9 L10 L11,
         "t.yaml:2:5: missing required field `name` in integration", "missing name");
@@ -592,8 +592,8 @@ static void test_redact(void)
     redact_is("postgresql://u@h/db", "postgresql://u@h/db", "redact: URI user only");
     redact_is("postgres://u:p%40ss@h/db?sslmode=require&password=x2#frag",
               "postgres://***@h/db?sslmode=require&password=***#frag", "redact: URI query password");
-    redact_is("https://user:tok@api.example.com/path?q=1", "https://***@api.example.com/path?q=1",
-              "redact: https URL");
+    redact_is("https://user:tok@api.example.com/path?q=1", "https://***@api.example.com/path?q=***",
+              "redact: https URL (every query value hidden)");
     redact_is("https://api.example.com/a@b", "https://api.example.com/a@b", "redact: @ in path kept");
     redact_is("postgres://u:p@ss@h/db", "postgres://***@h/db", "redact: @ inside password");
     redact_is("dbname='postgres://u:pw@h/db' user=x", "dbname='postgres://***@h/db' user=x",
