@@ -10,6 +10,9 @@
 #  3. SIGTERM while its servers are still starting: the same clean-up.
 set -uo pipefail
 cd "$(dirname "$0")/../.."
+# The demo finds the harness beside its binary; a binary run from elsewhere
+# (ZETL_BIN=/some/copy) is told where this tree's harness is.
+export ZETL_HARNESS=${ZETL_HARNESS:-$PWD/tests/lib/harness.sh}
 . tests/lib/harness.sh
 . tests/lib/assert.sh
 T=test_demo
