@@ -33,7 +33,7 @@ TOOL_SRC := $(wildcard tests/tools/*.c)
 TOOL_BIN := $(TOOL_SRC:tests/tools/%.c=$(BUILD)/tools/%)
 FUZZ_SRC := $(wildcard tests/fuzz/fuzz_*.c)
 
-.PHONY: all deps test unit-bins asan asan-test clean demo bench fuzz fuzz-bins fuzz-link check-deps
+.PHONY: all deps test unit-bins asan asan-test clean demo bench fuzz fuzz-bins fuzz-link check-deps soak
 all: zetl
 
 zetl: $(BUILD)/tui/main.o $(BUILD)/libzetl.a
@@ -113,6 +113,13 @@ demo:
 
 bench: zetl
 	@bench/run.sh $(if $(QUICK),--quick)
+
+# make soak MINUTES=N: a mixed workload on a MariaDB and a PostgreSQL source while
+# zetl is killed with SIGKILL at random and the target restarted, then zetl verify
+# must match exactly (bench/soak.sh); prints the counts of kills, restarts, rows.
+MINUTES ?= 10
+soak: zetl
+	@bench/soak.sh --minutes $(MINUTES)
 
 clean:
 	rm -rf build build-asan build-fuzz zetl zetl-asan
