@@ -195,7 +195,7 @@ static int on_row(struct applier *a, const struct zrowchange *rc)
         return -1;
     }
     if (integ_resync_diverts(in, t))            /* being copied again: wait in the spool */
-        return integ_resync_divert(in, t, &p, &a->stream_end);
+        return integ_resync_divert(in, &p, &a->stream_end);
     if (target_add(in->tgt, a->b, &p, t->tschema, t->tname, 0) != 0) {
         snprintf(in->err, sizeof in->err, "table %s: %s", t->source, a->b->err);
         return -1;

@@ -58,6 +58,15 @@ int integ_connect_target(struct integ *in)
     return 0;
 }
 
+void integ_start_copy(struct integ *in, struct itable *t, const char *state, const char *reason)
+{
+    struct statelog_table row = {
+        .integration = (char *)in->cfg->name, .name = t->source, .state = NULL, .lag_ms = -1,
+    };
+    statelog_upsert_table(in->sl, &row);            /* rows_copied back to 0 */
+    integ_set_table_state(in, t, state, reason, NULL);
+}
+
 static void report(struct copier *c)
 {
     if (!c->cur || !c->pending) return;
@@ -156,55 +165,87 @@ struct worker {
     char err[1024];
 };
 
+/* A copier on connections of its own (a parallel worker, a resync's copy):
+ * target connection and state-log handle. stop: the flag its target's
+ * retries watch (the http kind). */
+static int copier_open(struct copier *c, atomic_int *stop, char *err, size_t errlen)
+{
+    struct integ *in = c->in;
+    struct target_opts o = {
+        .kind = in->cfg->target.kind, .source = in->cfg->source.kind,
+        .dsn = in->cfg->target.dsn, .integration = in->cfg->name,
+        .config = in->cfg, .state_dir = in->root->state_dir, .stop = stop,
+    };
+    char path[4096];
+    snprintf(path, sizeof path, "%s/%s", in->root->state_dir, STATELOG_FILENAME);
+    c->b = zbatch_new();
+    if (!c->b) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    if (target_connect(&c->tgt, &o, err, errlen) != 0 || statelog_open(&c->sl, path, err, errlen) != 0)
+        return -1;
+    return 0;
+}
+
+static void copier_close(struct copier *c)
+{
+    if (c->tgt) target_close(c->tgt);
+    statelog_close(c->sl);
+    zbatch_free(c->b);
+    integ_projection_free(&c->proj);
+}
+
+/*
+ * One table on the copier's own connections: truncated and loaded in one
+ * target transaction, with a plain commit (the checkpoint is the caller's).
+ * snap: the exported PostgreSQL snapshot parallel workers share; NULL: the
+ * table's own consistent read, whose exact position (or ZPOS_NONE) goes to
+ * *pos. what names the work in messages ("copying", "resync of").
+ */
+static int copy_one(struct copier *c, struct itable *t, const char *snap, struct zpos *pos,
+                    const char *what, char *err, size_t errlen)
+{
+    struct integ *in = c->in;
+    struct zsink sink = {.ctx = c, .row = copy_row};
+    char e[1024];
+    c->cur = NULL;
+    if (target_begin(c->tgt) != 0 || target_truncate(c->tgt, t->tschema, t->tname) != 0)
+        goto target_failed;
+    target_set_load(c->tgt);
+    if ((snap ? source_pg_copy_table(in, snap, t->def, &sink, e, sizeof e)
+              : source_snapshot_table(in, t, &sink, pos, e, sizeof e)) != 0) {
+        snprintf(err, errlen, "%s %s: %s", what, t->source, c->err[0] ? c->err : e);
+        target_rollback(c->tgt);
+        return -1;
+    }
+    report(c);
+    if (target_apply(c->tgt, c->b) != 0 || target_commit(c->tgt, NULL, 0) != 0) goto target_failed;
+    zbatch_reset(c->b);
+    return 0;
+target_failed:
+    snprintf(err, errlen, "target: %s %s: %s", what, t->source, target_error(c->tgt));
+    target_rollback(c->tgt);
+    return -1;
+}
+
 static void *worker_main(void *arg)
 {
     struct worker *w = arg;
     struct integ *in = w->in;
     struct copier c = {.in = in, .budget = (size_t)in->cfg->apply.memory_mb << 19 /
                                            (size_t)in->cfg->apply.copy_workers};
-    struct target_opts o = {
-        .kind = in->cfg->target.kind, .source = in->cfg->source.kind,
-        .dsn = in->cfg->target.dsn, .integration = in->cfg->name,
-        .config = in->cfg, .state_dir = in->root->state_dir, .stop = &in->stop,
-    };
-    char path[4096];
-    snprintf(path, sizeof path, "%s/%s", in->root->state_dir, STATELOG_FILENAME);
     w->rc = -1;
-    c.b = zbatch_new();
-    if (!c.b || target_connect(&c.tgt, &o, w->err, sizeof w->err) != 0 ||
-        statelog_open(&c.sl, path, w->err, sizeof w->err) != 0)
-        goto out;
-    struct zsink sink = {.ctx = &c, .row = copy_row};
+    if (copier_open(&c, &in->stop, w->err, sizeof w->err) != 0) goto out;
     for (;;) {
         int i = atomic_fetch_add(w->next, 1);
         if (i >= in->ntables || atomic_load(w->failed) || atomic_load(&in->stop)) break;
-        struct itable *t = &in->tables[i];
-        c.cur = NULL;
-        if (target_begin(c.tgt) != 0 || target_truncate(c.tgt, t->tschema, t->tname) != 0) {
-            snprintf(w->err, sizeof w->err, "target: copying %s: %s", t->source, target_error(c.tgt));
-            goto out;
-        }
-        target_set_load(c.tgt);
-        char e[1024];
-        if (source_pg_copy_table(in, w->snap, t->def, &sink, e, sizeof e) != 0) {
-            snprintf(w->err, sizeof w->err, "%s", c.err[0] ? c.err : e);
-            target_rollback(c.tgt);
-            goto out;
-        }
-        report(&c);
-        if (target_apply(c.tgt, c.b) != 0 || target_commit(c.tgt, NULL, 0) != 0) {
-            snprintf(w->err, sizeof w->err, "target: copying %s: %s", t->source, target_error(c.tgt));
-            goto out;
-        }
-        zbatch_reset(c.b);
+        if (copy_one(&c, &in->tables[i], w->snap, NULL, "copying", w->err, sizeof w->err) != 0) goto out;
     }
     w->rc = 0;
 out:
     if (w->rc != 0) atomic_store(w->failed, 1);
-    if (c.tgt) target_close(c.tgt);
-    statelog_close(c.sl);
-    zbatch_free(c.b);
-    integ_projection_free(&c.proj);
+    copier_close(&c);
     return NULL;
 }
 
@@ -217,11 +258,7 @@ static int parallel_copy(struct integ *in)
     integ_set_state(in, "snapshotting", NULL, NULL);
     for (int i = 0; i < in->ntables; i++) {
         struct itable *t = &in->tables[i];
-        struct statelog_table row = {
-            .integration = (char *)in->cfg->name, .name = t->source, .state = NULL, .lag_ms = -1,
-        };
-        statelog_upsert_table(in->sl, &row);
-        integ_set_table_state(in, t, "snapshotting", NULL, NULL);
+        integ_start_copy(in, t, "snapshotting", NULL);
     }
     if (source_pg_export_begin(in, snap, sizeof snap, &lsn, &export, in->err, sizeof in->err) != 0)
         return ROUND_ERROR;
@@ -293,11 +330,7 @@ int integ_snapshot(struct integ *in)
     target_set_load(in->tgt);           /* the tables are truncated below, in this transaction */
     for (int i = 0; i < in->ntables; i++) {
         struct itable *t = &in->tables[i];
-        struct statelog_table row = {
-            .integration = (char *)in->cfg->name, .name = t->source, .state = NULL, .lag_ms = -1,
-        };
-        statelog_upsert_table(in->sl, &row);    /* rows_copied back to 0 */
-        integ_set_table_state(in, t, "snapshotting", NULL, NULL);
+        integ_start_copy(in, t, "snapshotting", NULL);
         if (target_truncate(in->tgt, t->tschema, t->tname) != 0) goto target_failed;
     }
     struct zsink sink = {.ctx = &c, .row = copy_row};
@@ -340,46 +373,9 @@ out:
 int integ_copy_table(struct integ *in, struct itable *t, atomic_int *abort, struct zpos *pos,
                      char *err, size_t errlen)
 {
-    struct copier c = {.in = in, .abort = abort, .b = zbatch_new(),
-                       .budget = (size_t)in->cfg->apply.memory_mb << 19};
-    struct target_opts o = {
-        .kind = in->cfg->target.kind, .source = in->cfg->source.kind,
-        .dsn = in->cfg->target.dsn, .integration = in->cfg->name,
-        .config = in->cfg, .state_dir = in->root->state_dir, .stop = abort,
-    };
-    char path[4096];
-    int rc = -1;
-    snprintf(path, sizeof path, "%s/%s", in->root->state_dir, STATELOG_FILENAME);
+    struct copier c = {.in = in, .abort = abort, .budget = (size_t)in->cfg->apply.memory_mb << 19};
     memset(pos, 0, sizeof *pos);
-    if (!c.b) {
-        snprintf(err, errlen, "out of memory");
-        return -1;
-    }
-    if (target_connect(&c.tgt, &o, err, errlen) != 0 || statelog_open(&c.sl, path, err, errlen) != 0)
-        goto out;
-    if (target_begin(c.tgt) != 0 || target_truncate(c.tgt, t->tschema, t->tname) != 0) {
-        snprintf(err, errlen, "target: resync of %s: %s", t->source, target_error(c.tgt));
-        goto out;
-    }
-    target_set_load(c.tgt);
-    struct zsink sink = {.ctx = &c, .row = copy_row};
-    char e[1024];
-    if (source_snapshot_table(in, t, &sink, pos, e, sizeof e) != 0) {
-        snprintf(err, errlen, "resync of %s: %s", t->source, c.err[0] ? c.err : e);
-        target_rollback(c.tgt);
-        goto out;
-    }
-    report(&c);
-    if (target_apply(c.tgt, c.b) != 0 || target_commit(c.tgt, NULL, 0) != 0) {
-        snprintf(err, errlen, "target: resync of %s: %s", t->source, target_error(c.tgt));
-        target_rollback(c.tgt);
-        goto out;
-    }
-    rc = 0;
-out:
-    if (c.tgt) target_close(c.tgt);
-    statelog_close(c.sl);
-    zbatch_free(c.b);
-    integ_projection_free(&c.proj);
+    int rc = copier_open(&c, abort, err, errlen) == 0 ? copy_one(&c, t, NULL, pos, "resync of", err, errlen) : -1;
+    copier_close(&c);
     return rc;
 }

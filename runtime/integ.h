@@ -139,6 +139,8 @@ int  integ_project(struct projection *p, struct itable *t, const struct zrowchan
 void integ_projection_free(struct projection *p);
 int  integ_add_table(struct integ *in, struct ztable *def, const char *state);
 
+/* A table's copy begins (copy.c): rows copied back to 0, the state set. */
+void integ_start_copy(struct integ *in, struct itable *t, const char *state, const char *reason);
 /* Create or check every target table (copy.c); 0, or -1 with in->err. */
 int  integ_ensure_tables(struct integ *in);
 
@@ -166,8 +168,7 @@ int  integ_finish_delete(struct integ *in);
 struct zbatch;
 int  integ_resync_marked(struct integ *in);
 int  integ_resync_start(struct integ *in, struct itable *t);
-int  integ_resync_divert(struct integ *in, struct itable *t, const struct zrowchange *p,
-                         const struct zpos *txn_start);
+int  integ_resync_divert(struct integ *in, const struct zrowchange *p, const struct zpos *txn_start);
 int  integ_resync_diverts(const struct integ *in, const struct itable *t);
 int  integ_resync_ready(struct integ *in);
 int  integ_resync_replay(struct integ *in, struct zbatch *b, size_t budget,

@@ -62,7 +62,7 @@ struct resync {
     uint64_t       diverted;    /* rows written to the spool */
 };
 
-static uint64_t spool_seq;      /* spool file names: NAME.resync-SEQ.spool */
+static atomic_uint_fast64_t spool_seq;  /* NAME.resync-SEQ.spool; every supervisor thread takes one */
 
 static void spool_name(const struct integ *in, char *buf, size_t len)
 {
@@ -144,7 +144,7 @@ int integ_resync_start(struct integ *in, struct itable *t)
         return -1;
     }
     spool_name(in, name, sizeof name);
-    if (spool_open(&r->sp, in->root->state_dir, name, ++spool_seq, e, sizeof e) != 0) {
+    if (spool_open(&r->sp, in->root->state_dir, name, atomic_fetch_add(&spool_seq, 1) + 1, e, sizeof e) != 0) {
         snprintf(in->err, sizeof in->err, "resync of %s: %s", t->source, e);
         free(r);
         return -1;
@@ -157,11 +157,7 @@ int integ_resync_start(struct integ *in, struct itable *t)
 
     t->resync_requested = 0;
     t->skip_until.kind = ZPOS_NONE;
-    struct statelog_table row = {
-        .integration = (char *)in->cfg->name, .name = t->source, .state = NULL, .lag_ms = -1,
-    };
-    statelog_upsert_table(in->sl, &row);            /* rows_copied back to 0 */
-    integ_set_table_state(in, t, "resyncing", "copying the table while the others stream", NULL);
+    integ_start_copy(in, t, "resyncing", "copying the table while the others stream");
     if (pthread_create(&r->th, NULL, worker_main, r) != 0) {
         snprintf(in->err, sizeof in->err, "resync of %s: cannot start the copy thread", t->source);
         goto fail;
@@ -176,11 +172,9 @@ fail:
     return -1;
 }
 
-int integ_resync_divert(struct integ *in, struct itable *t, const struct zrowchange *p,
-                        const struct zpos *txn_start)
+int integ_resync_divert(struct integ *in, const struct zrowchange *p, const struct zpos *txn_start)
 {
     struct resync *r = in->resync;
-    (void)t;
     uint8_t *body;
     if (!r->have_marker || r->marker.kind != txn_start->kind || r->marker.offset != txn_start->offset ||
         strcmp(r->marker.file, txn_start->file) != 0) {

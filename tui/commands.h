@@ -16,7 +16,6 @@ int cmd_run(int argc, char **argv, const struct cli_cmd *self);
 int cmd_verify(int argc, char **argv, const struct cli_cmd *self);
 int cmd_demo(int argc, char **argv, const struct cli_cmd *self);
 int cmd_init(int argc, char **argv, const struct cli_cmd *self);
-int cmd_unavailable(int argc, char **argv, const struct cli_cmd *self);
 
 /* The console on the config at path, as `zetl console -c path` once the
  * file is found (tui/cmd_console.c); note, when not NULL, is shown in its
