@@ -1,8 +1,10 @@
 /* replica.c — binlog dump as a replica into the decoder (see replica.h). */
 #include "runtime/mysql/replica.h"
 
+#include <errmsg.h>
 #include <inttypes.h>
 #include <mysql.h>
+#include <mysqld_error.h>
 #include <mariadb_rpl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,6 +12,15 @@
 
 #include "runtime/mysql/binlog.h"
 #include "runtime/mysql/conn.h"
+#include "runtime/mysql/dump_gtid.h"
+#include "runtime/mysql/gtid.h"
+
+/* How the dump starts. */
+enum start_how {
+    START_FILE,             /* COM_BINLOG_DUMP at the checkpoint's file:offset */
+    START_MARIA_GTID,       /* @slave_connect_state, then COM_BINLOG_DUMP with no file */
+    START_MYSQL_GTID,       /* COM_BINLOG_DUMP_GTID with the checkpoint's GTID set */
+};
 
 /* Does `file` still exist on the server? 1 yes, 0 no, -1 error. */
 static int binlog_exists(MYSQL *db, const char *file, char *err, size_t errlen)
@@ -64,10 +75,128 @@ static int session_setup(MYSQL *db, int heartbeat_ms, char *err, size_t errlen)
     return 0;
 }
 
+/*
+ * The checkpoint's file is gone: can the dump start by its GTID state? Fills
+ * gs and gtext (the state formatted from its parsed numbers) and returns
+ * START_MARIA_GTID or START_MYSQL_GTID; otherwise MYSQL_REPLICA_POSITION_LOST
+ * with err saying why and what to do.
+ */
+static int gtid_start(const struct mysql_replica_opts *o, MYSQL *db, const char *pos,
+                      struct gtid_state *gs, char *gtext, size_t gtlen, char *err, size_t errlen)
+{
+    const char *g = o->from->gtid;
+    char e[512];
+    if (!g[0]) {
+        snprintf(err, errlen,
+                 "source %s: binlog position %s no longer exists on the server (the file was purged); the changes since then are gone from the source log, so every table must be resynced (press R in the console) — and raise binlog retention so it does not happen again",
+                 o->integration, pos);
+        return MYSQL_REPLICA_POSITION_LOST;
+    }
+    int bad = gtid_state_parse(gs, g, e, sizeof e) != 0;
+    if (!bad && gtid_state_format(gs, gtext, gtlen) != 0) {
+        bad = 1;
+        snprintf(e, sizeof e, "its text form no longer fits %zu bytes", gtlen);
+    }
+    if (bad) {
+        snprintf(err, errlen,
+                 "source %s: binlog position %s no longer exists on the server, and its GTID state cannot be used to resume (%s); every table must be resynced (press R in the console)",
+                 o->integration, pos, e);
+        return MYSQL_REPLICA_POSITION_LOST;
+    }
+    int maria = mysql_conn_is_mariadb(db);
+    if (maria && gs->kind == GTID_MYSQL) {
+        snprintf(err, errlen,
+                 "source %s: binlog position %s no longer exists on the server, and its GTID set %.300s is in MySQL form (server_uuid:transactions), which MariaDB cannot resume from: MariaDB GTIDs are \"domain-server-seq\" (e.g. 0-1-42). Was the source moved from MySQL to MariaDB? Every table must be resynced (press R in the console)",
+                 o->integration, pos, g);
+        return MYSQL_REPLICA_POSITION_LOST;
+    }
+    if (!maria && gs->kind == GTID_MARIA) {
+        snprintf(err, errlen,
+                 "source %s: binlog position %s no longer exists on the server, and its GTID state %.300s is in MariaDB form (domain-server-seq), which MySQL cannot resume from: MySQL GTID sets are \"server_uuid:transactions\". Was the source moved from MariaDB to MySQL? Every table must be resynced (press R in the console)",
+                 o->integration, pos, g);
+        return MYSQL_REPLICA_POSITION_LOST;
+    }
+    return maria ? START_MARIA_GTID : START_MYSQL_GTID;
+}
+
+/* Ask for the stream; rpl is initialised (mariadb_rpl_init runs a query: before this). */
+static int dump_start(const struct mysql_replica_opts *o, MYSQL *db, MARIADB_RPL *rpl,
+                      enum start_how how, const struct gtid_state *gs, const char *gtext,
+                      const char *pos, char *err, size_t errlen)
+{
+    char e[512];
+    uint32_t server_id = o->src->server_id;
+    if (how == START_MARIA_GTID) {
+        /* gtext is formatted from the state's numbers: only digits, '-' and
+         * ','. SET takes no parameters in the dump session. */
+        char sql[ZPOS_GTID_MAX + 64];
+        snprintf(sql, sizeof sql, "SET @slave_connect_state = '%s'", gtext);
+        if (mysql_query(db, sql) != 0 || mysql_query(db, "SET @slave_gtid_strict_mode = 1") != 0) {
+            snprintf(err, errlen, "source %s: cannot resume by GTID %s: %s (error %u)", o->integration,
+                     gtext, mysql_error(db), mysql_errno(db));
+            return -1;
+        }
+    }
+    if (how != START_FILE && o->warn) {
+        char m[ZPOS_GTID_MAX + 256];
+        snprintf(m, sizeof m, "binlog file %s is gone from the server; resuming by GTID %s", o->from->file, gtext);
+        o->warn(o->ctx, m);
+    }
+    if (how == START_MYSQL_GTID) {
+        if (mysql_dump_gtid_start(db, gs, server_id, e, sizeof e) == 0) return 0;
+        snprintf(err, errlen, "source %s: cannot start the binlog dump by GTID set %.300s: %s",
+                 o->integration, gtext, e);
+        return -1;
+    }
+    /* By MariaDB GTID: an empty file name, and the server starts from @slave_connect_state. */
+    int by_gtid = how == START_MARIA_GTID;
+    mariadb_rpl_optionsv(rpl, MARIADB_RPL_FILENAME, by_gtid ? "" : o->from->file,
+                         by_gtid ? (size_t)0 : strlen(o->from->file));
+    mariadb_rpl_optionsv(rpl, MARIADB_RPL_START, by_gtid ? 4UL : (unsigned long)o->from->offset);
+    mariadb_rpl_optionsv(rpl, MARIADB_RPL_SERVER_ID, server_id);
+    mariadb_rpl_optionsv(rpl, MARIADB_RPL_FLAGS, 0);
+    if (mariadb_rpl_open(rpl) == 0) return 0;
+    if (by_gtid && mysql_errno(db) == ER_MASTER_FATAL_ERROR_READING_BINLOG) {
+        snprintf(err, errlen,
+                 "source %s: binlog position %s is gone and the server cannot resume from GTID %s either (%s); every table must be resynced",
+                 o->integration, pos, gtext, mysql_error(db));
+        return MYSQL_REPLICA_POSITION_LOST;
+    }
+    snprintf(err, errlen, "source %s: cannot start the binlog dump at %s: %s (error %u)",
+             o->integration, pos, mysql_error(db), mysql_errno(db));
+    return -1;
+}
+
+/* mariadb_rpl_fetch returned no event: the operator's message and the return value. */
+static int stream_error(const struct mysql_replica_opts *o, MYSQL *db, struct mysql_decoder *dec,
+                        enum start_how how, int nevents, const char *gtext, const char *pos,
+                        char *err, size_t errlen)
+{
+    unsigned code = mysql_errno(db);
+    /* The server's answer to COM_BINLOG_DUMP_GTID is its first packet: an
+     * ERR there is the server refusing (client errors are CR_MIN_ERROR up). */
+    if (how == START_MYSQL_GTID && nevents == 0 && code && code < CR_MIN_ERROR)
+        return mysql_dump_gtid_refused(err, errlen, o->integration, gtext, code, mysql_error(db))
+                   ? MYSQL_REPLICA_POSITION_LOST : -1;
+    if (how != START_FILE && code == ER_MASTER_FATAL_ERROR_READING_BINLOG) {
+        snprintf(err, errlen,
+                 "source %s: binlog position %s is gone and the server cannot resume from GTID %s either (%s); the changes since then are gone from the source log, so every table must be resynced",
+                 o->integration, pos, gtext, mysql_error(db));
+        return MYSQL_REPLICA_POSITION_LOST;
+    }
+    struct zpos at;
+    char now[ZPOS_FILE_MAX + ZPOS_GTID_MAX + 32];
+    mysql_decoder_position(dec, &at);
+    zpos_format(&at, now, sizeof now);
+    snprintf(err, errlen, "source %s: binlog stream broke after %s: %s (error %u)", o->integration, now,
+             code ? mysql_error(db) : "connection closed", code);
+    return -1;
+}
+
 int mysql_replica_run(const struct mysql_replica_opts *o, char *err, size_t errlen)
 {
     int heartbeat_ms = o->heartbeat_ms > 0 ? o->heartbeat_ms : 1000;
-    char pos[ZPOS_FILE_MAX + 32], e[512];
+    char pos[ZPOS_FILE_MAX + 32], e[512], gtext[ZPOS_GTID_MAX] = "";
     snprintf(pos, sizeof pos, "%s:%" PRIu64, o->from->file, o->from->offset);
 
     /* Read timeout: a few heartbeats; silence longer than that is a dead link. */
@@ -75,10 +204,12 @@ int mysql_replica_run(const struct mysql_replica_opts *o, char *err, size_t errl
     int timeout_s = heartbeat_ms / 1000 * 5 + 5;
     if (mysql_conn_open(&db, o->integration, o->src, timeout_s, err, errlen) != 0) return -1;
 
-    int rc = -1;
+    int rc = -1, nevents = 0;
     MARIADB_RPL *rpl = NULL;
     MARIADB_RPL_EVENT *ev = NULL;
     struct mysql_decoder *dec = NULL;
+    struct gtid_state gs;
+    gtid_state_init(&gs);
 
     int exists = binlog_exists(db, o->from->file, e, sizeof e);
     if (exists < 0) {
@@ -87,43 +218,24 @@ int mysql_replica_run(const struct mysql_replica_opts *o, char *err, size_t errl
     }
     /*
      * The file of the checkpoint is gone (purged, or another server after a
-     * failover). MariaDB can still resume by GTID when the checkpoint has a
-     * GTID state and the server's binlogs still hold what follows it.
+     * failover). Both flavours can still resume by GTID when the checkpoint
+     * has a GTID state in the server's own form and the server's binlogs
+     * still hold what follows it: MariaDB by @slave_connect_state, MySQL by
+     * COM_BINLOG_DUMP_GTID (dump_gtid.h).
      */
-    int by_gtid = 0;
-    const char *g = o->from->gtid;
-    if (!exists && g[0] && mysql_conn_is_mariadb(db) && strspn(g, "0123456789-,") == strlen(g))
-        by_gtid = 1;
-    if (!exists && !by_gtid) {
-        snprintf(err, errlen,
-                 "source %s: binlog position %s no longer exists on the server (the file was purged); the changes since then are gone from the source log, so every table must be resynced (press R in the console) — and raise binlog retention so it does not happen again",
-                 o->integration, pos);
-        rc = MYSQL_REPLICA_POSITION_LOST;
-        goto out;
+    enum start_how how = START_FILE;
+    if (!exists) {
+        int k = gtid_start(o, db, pos, &gs, gtext, sizeof gtext, err, errlen);
+        if (k == MYSQL_REPLICA_POSITION_LOST) { rc = k; goto out; }
+        how = (enum start_how)k;
     }
     if (session_setup(db, heartbeat_ms, e, sizeof e) != 0) {
         snprintf(err, errlen, "source %s: %s", o->integration, e);
         goto out;
     }
-
-    if (by_gtid) {
-        /* The GTID state is our own checkpoint, checked above to be only
-         * digits, '-' and ','; SET takes no parameters in the dump session. */
-        char sql[ZPOS_GTID_MAX + 64];
-        snprintf(sql, sizeof sql, "SET @slave_connect_state = '%s'", g);
-        if (mysql_query(db, sql) != 0 || mysql_query(db, "SET @slave_gtid_strict_mode = 1") != 0) {
-            snprintf(err, errlen, "source %s: cannot resume by GTID %s: %s (error %u)", o->integration, g,
-                     mysql_error(db), mysql_errno(db));
-            goto out;
-        }
-        if (o->warn) {
-            char m[ZPOS_GTID_MAX + 256];
-            snprintf(m, sizeof m, "binlog file %s is gone from the server; resuming by GTID %s", o->from->file, g);
-            o->warn(o->ctx, m);
-        }
-    }
     struct mysql_decoder_opts dopts = {
-        .sink = o->sink, .file = by_gtid ? NULL : o->from->file, .offset = by_gtid ? 4 : o->from->offset,
+        .sink = o->sink, .file = how != START_FILE ? NULL : o->from->file,
+        .offset = how != START_FILE ? 4 : o->from->offset,
         .gtid = o->from->gtid[0] ? o->from->gtid : NULL,
         .ctx = o->ctx, .warn = o->warn, .want_table = o->want_table, .table_def = o->table_def,
     };
@@ -133,45 +245,17 @@ int mysql_replica_run(const struct mysql_replica_opts *o, char *err, size_t errl
         snprintf(err, errlen, "source %s: out of memory starting the binlog stream", o->integration);
         goto out;
     }
-    unsigned long start = by_gtid ? 4 : (unsigned long)o->from->offset;
-    uint32_t server_id = o->src->server_id;
-    /* By GTID: an empty file name, and the server starts from @slave_connect_state. */
-    mariadb_rpl_optionsv(rpl, MARIADB_RPL_FILENAME, by_gtid ? "" : o->from->file,
-                         by_gtid ? (size_t)0 : strlen(o->from->file));
-    mariadb_rpl_optionsv(rpl, MARIADB_RPL_START, start);
-    mariadb_rpl_optionsv(rpl, MARIADB_RPL_SERVER_ID, server_id);
-    mariadb_rpl_optionsv(rpl, MARIADB_RPL_FLAGS, 0);
-    if (mariadb_rpl_open(rpl) != 0) {
-        if (by_gtid && mysql_errno(db) == 1236) {
-            snprintf(err, errlen,
-                     "source %s: binlog position %s is gone and the server cannot resume from GTID %s either (%s); every table must be resynced",
-                     o->integration, pos, g, mysql_error(db));
-            rc = MYSQL_REPLICA_POSITION_LOST;
-            goto out;
-        }
-        snprintf(err, errlen, "source %s: cannot start the binlog dump at %s: %s (error %u)",
-                 o->integration, pos, mysql_error(db), mysql_errno(db));
-        goto out;
-    }
+    rc = dump_start(o, db, rpl, how, &gs, gtext, pos, err, errlen);
+    if (rc != 0) goto out;
+    rc = -1;
     int seen_fde = 0;
     while (!atomic_load(o->stop)) {
         ev = mariadb_rpl_fetch(rpl, ev);
         if (!ev) {
-            if (by_gtid && mysql_errno(db) == 1236) {      /* ER_MASTER_FATAL_ERROR_READING_BINLOG */
-                snprintf(err, errlen,
-                         "source %s: binlog position %s is gone and the server cannot resume from GTID %s either (%s); the changes since then are gone from the source log, so every table must be resynced",
-                         o->integration, pos, g, mysql_error(db));
-                rc = MYSQL_REPLICA_POSITION_LOST;
-                goto out;
-            }
-            struct zpos at;
-            mysql_decoder_position(dec, &at);
-            zpos_format(&at, pos, sizeof pos);
-            snprintf(err, errlen, "source %s: binlog stream broke after %s: %s (error %u)",
-                     o->integration, pos, mysql_errno(db) ? mysql_error(db) : "connection closed",
-                     mysql_errno(db));
+            rc = stream_error(o, db, dec, how, nevents, gtext, pos, err, errlen);
             goto out;
         }
+        nevents++;
         if (!ev->raw_data || ev->raw_data_size == 0) continue;
         const uint8_t *raw = ev->raw_data;
         size_t rawlen = ev->raw_data_size;
@@ -215,6 +299,7 @@ out:
     if (ev) mariadb_free_rpl_event(ev);
     if (rpl) mariadb_rpl_close(rpl);
     mysql_decoder_free(dec);
+    gtid_state_free(&gs);
     mysql_close(db);
     return rc;
 }

@@ -14,6 +14,13 @@
  * starts exactly after the last applied transaction. Reconnecting after an
  * error is the caller's job, from its own last durable position.
  *
+ * When from's file is gone from the server (purged, or a failover to another
+ * server), the stream starts by from's GTID state instead, in the server's
+ * own form: MariaDB "domain-server-seq" through @slave_connect_state and
+ * COM_BINLOG_DUMP with no file; MySQL "uuid:N-M" through COM_BINLOG_DUMP_GTID
+ * (dump_gtid.h). No GTID state, or one of the other flavour's form, is
+ * MYSQL_REPLICA_POSITION_LOST with a message saying which and what to do.
+ *
  * Stop: *stop is checked after every event and heartbeat, so a stop is
  * answered within heartbeat_ms (default 1 s).
  *
