@@ -63,6 +63,7 @@ struct applier {
     size_t   budget;            /* bytes a batch may hold before it is applied */
     struct projection proj;     /* row layout → catalog definition */
     struct zpos stream_end;     /* end of the last source commit seen in the stream */
+    uint64_t commit_lsn;        /* PostgreSQL: commit LSN of the transaction being popped */
 };
 
 /* ---- applying and checkpointing -------------------------------------------------- */
@@ -183,10 +184,12 @@ static int on_row(struct applier *a, const struct zrowchange *rc)
     if (strcmp(t->state, "resync_required") == 0 || strcmp(t->state, "failed") == 0 ||
         strcmp(t->state, "dropped_source") == 0)
         return 0;           /* out of sync until resynced; its resync copies it afresh */
-    if (t->skip_until.kind == ZPOS_BINLOG) {
-        /* After a resync with an exact copy position: a transaction that began
-         * before that position (the binlog serializes them) is in the copy. */
-        if (zpos_before(&a->stream_end, &t->skip_until)) return 0;
+    if (t->skip_until.kind != ZPOS_NONE) {
+        /* After a resync: skip what the copy holds (a transaction that began
+         * before its binlog position, or committed below its consistent
+         * point); the stream is in commit order, so the first one it does not
+         * hold ends the skipping. */
+        if (zpos_txn_in_copy(&a->stream_end, a->commit_lsn, &t->skip_until)) return 0;
         t->skip_until.kind = ZPOS_NONE;
     }
     struct zrowchange p;
@@ -195,7 +198,7 @@ static int on_row(struct applier *a, const struct zrowchange *rc)
         return -1;
     }
     if (integ_resync_diverts(in, t))            /* being copied again: wait in the spool */
-        return integ_resync_divert(in, &p, &a->stream_end);
+        return integ_resync_divert(in, &p, &a->stream_end, a->commit_lsn);
     if (target_add(in->tgt, a->b, &p, t->tschema, t->tname, 0) != 0) {
         snprintf(in->err, sizeof in->err, "table %s: %s", t->source, a->b->err);
         return -1;
@@ -259,6 +262,14 @@ static int drive_resync(struct applier *a)
         return integ_resync_start(in, t);
     }
     return 0;
+}
+
+/* Committed source transactions in the queue, not yet popped. */
+static uint64_t queued_commits(struct cqueue *q)
+{
+    struct cqueue_stats st;
+    cqueue_get_stats(q, &st);
+    return st.txns_queued;
 }
 
 static void sample_lag(struct applier *a)
@@ -393,6 +404,7 @@ int integ_stream(struct integ *in)
         switch (it.kind) {
         case CQ_BEGIN:
             a.in_src_txn = 1;
+            a.commit_lsn = it.txn.commit_lsn;
             target_txn_begin(in->tgt, &it.txn, &a.stream_end);
             if (!in->oldest_pending_us) in->oldest_pending_us = it.txn.commit_time_us;
             break;
@@ -411,14 +423,25 @@ int integ_stream(struct integ *in)
             a.bytes += it.txn.bytes;
             if (!in->oldest_pending_us) in->oldest_pending_us = it.txn.commit_time_us;
             if (!a.batch_opened) a.batch_opened = mono_ms();
-            if (a.rows >= batch_rows && flush(&a) != 0) goto out;
+            /* Group commit: close the batch when it is full, or when no
+             * committed transaction waits behind this one (caught up). Under
+             * load the queue fills while a batch applies, so batches grow by
+             * themselves; when the source is quiet a change waits for no timer. */
+            if ((a.rows >= batch_rows || queued_commits(in->q) == 0) && flush(&a) != 0) goto out;
             break;
         case CQ_HEARTBEAT:
             in->proof_ms = now_ms();
             if (a.in_src_txn) break;
-            if (a.have_last) {                  /* caught up: don't sit on a batch */
-                if (flush(&a) != 0) goto out;
-            } else if (mono_ms() - a.last_checkpoint_mono >= IDLE_CHECKPOINT_MS &&
+            if (a.have_last) {
+                /* Caught up (no committed transaction waiting behind this
+                 * heartbeat): don't sit on the batch. A walsender sends a
+                 * keepalive whenever it waits for WAL, which under a stream
+                 * of small transactions is between nearly every two of them:
+                 * flushing then would commit one target transaction per
+                 * source transaction and fall behind. */
+                if (queued_commits(in->q) == 0 && flush(&a) != 0) goto out;
+            } else if ((mono_ms() - a.last_checkpoint_mono >= IDLE_CHECKPOINT_MS ||
+                        in->resync) &&         /* its replay waits for the checkpoint (resync.c) */
                        it.pos.kind != ZPOS_NONE &&
                        (it.pos.kind != in->applied.kind || it.pos.offset != in->applied.offset ||
                         strcmp(it.pos.file, in->applied.file) != 0)) {

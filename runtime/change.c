@@ -110,6 +110,15 @@ int zpos_before(const struct zpos *a, const struct zpos *b)
     return c < 0 || (c == 0 && a->offset < b->offset);
 }
 
+int zpos_txn_in_copy(const struct zpos *start, uint64_t commit_lsn, const struct zpos *copy)
+{
+    switch (copy->kind) {
+    case ZPOS_BINLOG: return start->kind == ZPOS_BINLOG && zpos_before(start, copy);
+    case ZPOS_LSN:    return commit_lsn != 0 && commit_lsn < copy->offset;
+    default:          return 0;
+    }
+}
+
 void ztable_free(struct ztable *t)
 {
     if (!t) return;

@@ -22,7 +22,10 @@
  *
  * Positions: the end of a committed transaction in the source log — binlog
  * file:offset (+ GTID set when the server has GTIDs) or a PostgreSQL LSN.
- * Resuming "from a position" means: the next transaction after it.
+ * Resuming "from a position" means: the next transaction after it. The one
+ * other kind of position is a copy's (source_snapshot_table): a binlog
+ * transaction boundary, or a PostgreSQL slot's consistent point, which is
+ * no transaction's end; zpos_txn_in_copy says which transactions it holds.
  *
  * Thread: a sink is called only from its source's reader thread.
  */
@@ -128,6 +131,8 @@ struct ztxn {
     int64_t  commit_time_us;    /* source commit time, µs since the epoch, UTC */
     uint64_t xid;               /* source transaction id, 0 if unknown */
     uint64_t bytes;             /* log bytes the transaction spans, when known */
+    uint64_t commit_lsn;        /* PostgreSQL: LSN of the commit record (pgoutput
+                                   Begin's final_lsn), set from begin on; 0 elsewhere */
 };
 
 enum zop { ZOP_INSERT = 1, ZOP_UPDATE, ZOP_DELETE, ZOP_TRUNCATE };
@@ -158,12 +163,22 @@ struct zschema_change {
 
 struct zsink {
     void *ctx;
-    int (*begin)(void *ctx, const struct ztxn *txn);           /* txn.end not yet known */
+    int (*begin)(void *ctx, const struct ztxn *txn);           /* txn.end not yet known;
+                                                                  commit_lsn is (PostgreSQL) */
     int (*row)(void *ctx, const struct zrowchange *rc);
     int (*schema)(void *ctx, const struct zschema_change *sc);
     int (*commit)(void *ctx, const struct ztxn *txn);          /* end, commit time set */
     /* The source proved it is current up to pos at server time now_us (idle heartbeat). */
     int (*heartbeat)(void *ctx, const struct zpos *pos, int64_t now_us);
+    /*
+     * Optional, for table copies. A source whose copy already yields
+     * PostgreSQL COPY text (a PostgreSQL source) asks raw_ok(ctx, t) once per
+     * table; when it says 1 the table's rows come as that text instead of
+     * row() calls: raw_rows(ctx, t, buf, len, nrows) with whole rows in t's
+     * column order, then once with buf NULL when the table is done.
+     */
+    int (*raw_ok)(void *ctx, const struct ztable *t);
+    int (*raw_rows)(void *ctx, const struct ztable *t, const char *buf, size_t len, int64_t nrows);
 };
 
 /* ---- helpers (runtime/change.c) ---------------------------------------------- */
@@ -176,6 +191,32 @@ int  zpos_parse(struct zpos *out, const char *s, char *err, size_t errlen);
 /* 1 when a is strictly before b in the same log (binlog file order, then
  * offset; or LSN); 0 otherwise, and for positions of different kinds. */
 int  zpos_before(const struct zpos *a, const struct zpos *b);
+/*
+ * Does a copy taken in a consistent read at copy (source_snapshot_table's
+ * exact position) already hold a streamed transaction? The two kinds of
+ * copy position mean different things, so the transaction is described by
+ * both what can be compared with them:
+ *   start       where it begins in the stream: the end of the previous commit
+ *   commit_lsn  PostgreSQL: the LSN of its commit record (ztxn.commit_lsn)
+ * and the answer is
+ *   ZPOS_BINLOG  start before copy. binlog_snapshot_file/pos is a
+ *                transaction boundary and the binlog holds whole transactions
+ *                in commit order, so a transaction is in the copy iff it
+ *                starts before that boundary (ends at or before it).
+ *   ZPOS_LSN     commit_lsn below copy. copy is the consistent point of the
+ *                logical slot whose exported snapshot was read: the snapshot
+ *                sees exactly the transactions whose commit record lies below
+ *                it (a slot streams a transaction iff its commit LSN is at or
+ *                past the consistent point; PostgreSQL's own table sync
+ *                applies a change iff its Begin's final_lsn is at or past the
+ *                sync LSN). A commit exactly at the point is not in the copy.
+ *                Comparing the end of the previous commit instead would be
+ *                wrong: WAL of other work may lie between it and this commit,
+ *                and the consistent point in that gap.
+ * 0 for ZPOS_NONE (no exact position: replay by key), for an unknown
+ * commit_lsn (0), and for a copy and a start of different kinds.
+ */
+int  zpos_txn_in_copy(const struct zpos *start, uint64_t commit_lsn, const struct zpos *copy);
 void ztable_free(struct ztable *t);
 struct ztable *ztable_dup(const struct ztable *t);
 

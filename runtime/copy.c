@@ -30,8 +30,11 @@ struct copier {
     int64_t pending;            /* rows copied not yet reported to the state log */
     int64_t last_report_ms;
     atomic_int *abort;          /* a resync's worker: give up when set */
+    int raw;                    /* a raw COPY into cur's table is open */
     char err[1024];
 };
+
+#define COPY_LOAD_BYTES (4u << 20)
 
 static int64_t mono_ms(void)
 {
@@ -97,7 +100,10 @@ static int copy_row(void *ctx, const struct zrowchange *rc)
         return -1;
     }
     c->pending++;
-    if (zbatch_bytes(c->b) > c->budget) {
+    /* Rows go out in small loads: while the target takes one, the source
+     * server keeps sending into the socket, so the two work at the same
+     * time (one big batch would leave each idle while the other works). */
+    if (zbatch_bytes(c->b) > (c->budget < COPY_LOAD_BYTES ? c->budget : COPY_LOAD_BYTES)) {
         if (target_apply(c->tgt, c->b) != 0) {
             snprintf(c->err, sizeof c->err, "target: loading %s: %s", c->cur->source, target_error(c->tgt));
             return -1;
@@ -110,6 +116,63 @@ static int copy_row(void *ctx, const struct zrowchange *rc)
         return -1;
     }
     return 0;
+}
+
+/*
+ * A PostgreSQL source into a postgres-dialect target: the source's COPY text
+ * goes into the truncated table as it is — PostgreSQL→PostgreSQL keeps every
+ * column's declared type, so decoding each value only to encode it again
+ * would cost the CPU that makes a full load slower than a plain COPY pipe.
+ * Only where the rows need no projection (the copy reads the catalog's own
+ * definition).
+ */
+static int copy_raw_ok(void *ctx, const struct ztable *def)
+{
+    struct copier *c = ctx;
+    if (c->in->cfg->source.kind != SOURCE_POSTGRES || !target_load_raw_ok(c->tgt)) return 0;
+    struct itable *t = integ_find_table(c->in, def->schema, def->name);
+    return t && t->def == def;
+}
+
+static int copy_raw_rows(void *ctx, const struct ztable *def, const char *buf, size_t len, int64_t nrows)
+{
+    struct copier *c = ctx;
+    struct integ *in = c->in;
+    if (!buf) {                                 /* the table's rows are all in */
+        if (!c->raw) return 0;
+        c->raw = 0;
+        if (target_load_raw_end(c->tgt, 0) != 0) goto target_failed;
+        report(c);
+        return 0;
+    }
+    if (!c->raw) {
+        report(c);
+        c->cur = integ_find_table(in, def->schema, def->name);
+        if (!c->cur) {
+            snprintf(c->err, sizeof c->err, "the copy returned rows of %s.%s, which is not selected",
+                     def->schema, def->name);
+            return -1;
+        }
+        /* Rows of an earlier table still batched go first: one COPY at a time. */
+        if (!zbatch_empty(c->b)) {
+            if (target_apply(c->tgt, c->b) != 0) goto target_failed;
+            zbatch_reset(c->b);
+        }
+        if (target_load_raw_begin(c->tgt, c->cur->tschema, c->cur->tname, c->cur->def) != 0)
+            goto target_failed;
+        c->raw = 1;
+    }
+    if (target_load_raw_data(c->tgt, buf, len) != 0) goto target_failed;
+    c->pending += nrows;
+    if (mono_ms() - c->last_report_ms >= 1000) report(c);
+    if (atomic_load(&in->stop) || (c->abort && atomic_load(c->abort))) {
+        snprintf(c->err, sizeof c->err, "stopped during the copy");
+        return -1;
+    }
+    return 0;
+target_failed:
+    snprintf(c->err, sizeof c->err, "target: loading %s.%s: %s", def->schema, def->name, target_error(c->tgt));
+    return -1;
 }
 
 /* Create or check the target tables; a column the target lacks is added. */
@@ -207,7 +270,7 @@ static int copy_one(struct copier *c, struct itable *t, const char *snap, struct
                     const char *what, char *err, size_t errlen)
 {
     struct integ *in = c->in;
-    struct zsink sink = {.ctx = c, .row = copy_row};
+    struct zsink sink = {.ctx = c, .row = copy_row, .raw_ok = copy_raw_ok, .raw_rows = copy_raw_rows};
     char e[1024];
     c->cur = NULL;
     if (target_begin(c->tgt) != 0 || target_truncate(c->tgt, t->tschema, t->tname) != 0)
@@ -333,7 +396,7 @@ int integ_snapshot(struct integ *in)
         integ_start_copy(in, t, "snapshotting", NULL);
         if (target_truncate(in->tgt, t->tschema, t->tname) != 0) goto target_failed;
     }
-    struct zsink sink = {.ctx = &c, .row = copy_row};
+    struct zsink sink = {.ctx = &c, .row = copy_row, .raw_ok = copy_raw_ok, .raw_rows = copy_raw_rows};
     struct zpos pos;
     int rc = source_snapshot(in, &sink, &pos, in->err, sizeof in->err);
     if (rc != 0) {

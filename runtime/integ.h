@@ -45,7 +45,8 @@ struct itable {
     int       map_ncols;
     int      *map;           /* def column i comes from row column map[i], -1 none */
     int       resync_requested;
-    struct zpos skip_until;  /* after a resync: changes the copy already holds end here */
+    struct zpos skip_until;  /* after a resync: the copy's position; the stream skips the
+                                table's changes the copy holds (zpos_txn_in_copy) */
 };
 
 /* What a streaming or snapshot round ended with. */
@@ -153,7 +154,8 @@ int  integ_finish_delete(struct integ *in);
  *                         stream changes to a spool, start a worker thread
  *                         that copies it on its own connections
  *   integ_resync_divert   on_row: a change of the table being copied → spool
- *   integ_resync_ready    1 when the worker has finished
+ *   integ_resync_ready    1 when the worker has finished and the checkpoint
+ *                         has reached the copy's position (or the copy failed)
  *   integ_resync_replay   worker ok: the spool's changes → the batch (skipping
  *                         those the copy holds when its position is exact),
  *                         the mark removed, in the open target transaction;
@@ -168,7 +170,10 @@ int  integ_finish_delete(struct integ *in);
 struct zbatch;
 int  integ_resync_marked(struct integ *in);
 int  integ_resync_start(struct integ *in, struct itable *t);
-int  integ_resync_divert(struct integ *in, const struct zrowchange *p, const struct zpos *txn_start);
+/* txn_start: where the change's transaction begins (the end of the previous
+ * commit); commit_lsn: its commit LSN (PostgreSQL), 0 elsewhere. */
+int  integ_resync_divert(struct integ *in, const struct zrowchange *p, const struct zpos *txn_start,
+                         uint64_t commit_lsn);
 int  integ_resync_diverts(const struct integ *in, const struct itable *t);
 int  integ_resync_ready(struct integ *in);
 int  integ_resync_replay(struct integ *in, struct zbatch *b, size_t budget,

@@ -47,7 +47,7 @@ static uint8_t *w_pos(uint8_t *p, const struct zpos *z)
     return w_strn(p, z->gtid, strnlen(z->gtid, ZPOS_GTID_MAX - 1));
 }
 
-size_t qrec_txn_size(const struct ztxn *t) { return 1 + sz_pos(&t->end) + 24; }
+size_t qrec_txn_size(const struct ztxn *t) { return 1 + sz_pos(&t->end) + 32; }
 
 void qrec_txn_write(uint8_t *p, enum qrec_kind kind, const struct ztxn *t)
 {
@@ -55,7 +55,8 @@ void qrec_txn_write(uint8_t *p, enum qrec_kind kind, const struct ztxn *t)
     p = w_pos(p, &t->end);
     p = w_u64(p, (uint64_t)t->commit_time_us);
     p = w_u64(p, t->xid);
-    w_u64(p, t->bytes);
+    p = w_u64(p, t->bytes);
+    w_u64(p, t->commit_lsn);
 }
 
 static int sz_values(const struct zvalue *v, int n, uint64_t *sz)
@@ -709,6 +710,7 @@ int qrec_decode(struct qrec_defs *d, const uint8_t *body, uint32_t len, struct c
         out->txn.commit_time_us = (int64_t)g_u64(&r);
         out->txn.xid = g_u64(&r);
         out->txn.bytes = g_u64(&r);
+        out->txn.commit_lsn = g_u64(&r);
         break;
     case QREC_ROW:
         out->kind = CQ_ROW;

@@ -6,7 +6,8 @@
  * memory, a length and a checksum in a spool file). Host byte order: the
  * records never leave the process that wrote them.
  *
- *   QREC_BEGIN, QREC_COMMIT  pos end, i64 commit_time_us, u64 xid, u64 bytes
+ *   QREC_BEGIN, QREC_COMMIT  pos end, i64 commit_time_us, u64 xid, u64 bytes,
+ *                            u64 commit_lsn
  *   QREC_ROW                 u32 slot, u8 op, u8 flags (1 before, 2 after,
  *                            4 before_key_only), u32 ncols, values (ncols per image)
  *   QREC_SCHEMA              u8 kind, u32 old slot, u32 new slot, str statement, str reason

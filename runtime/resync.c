@@ -15,15 +15,58 @@
  *               that truncates it first (integ_copy_table). Its read starts
  *               after the divert began, since the applier is never ahead of
  *               the source.
- *   4. replay   at a source-transaction boundary the applier reads the spool
- *               back into the batch and removes the mark in the same target
- *               transaction as the checkpoint. Where the copy's position is
- *               exact (MariaDB: binlog_snapshot_file/pos), changes of
- *               transactions that began before it are skipped — the copy
- *               holds them — and the stream skips the rest up to it
- *               (t->skip_until); elsewhere every change is replayed by key,
- *               which converges with full row images (inserts are upserts in
- *               the target's set-based apply).
+ *   4. replay   at a source-transaction boundary, once the copy is done and
+ *               the checkpoint has reached the copy's position, the applier
+ *               reads the spool back into the batch and removes the mark in
+ *               the same target transaction as the checkpoint. Changes of
+ *               transactions the copy already holds are skipped, the others
+ *               applied; the stream skips any later one the copy holds too
+ *               (t->skip_until). Without an exact position every change would
+ *               be replayed by key: that converges for a table with a key, but
+ *               gives a table without one a second copy of each such row.
+ *
+ * The copy's position is exact for both sources, with a different meaning
+ * (zpos_txn_in_copy in runtime/change.h decides):
+ *   MariaDB     binlog_snapshot_file/pos, a transaction boundary: a
+ *               transaction is in the copy iff it starts before it (the
+ *               spool's transaction marker is where the transaction starts,
+ *               the end of the previous commit);
+ *   PostgreSQL  the consistent point of the temporary slot whose exported
+ *               snapshot the copy read: a transaction is in the copy iff its
+ *               commit record's LSN (pgoutput Begin's final_lsn, carried as
+ *               ztxn.commit_lsn to the marker) is below it. The end of the
+ *               previous commit says nothing here: the consistent point may
+ *               lie between it and this transaction's commit.
+ *
+ * Why this is exact, step by step (PostgreSQL; MariaDB reads the same with
+ * "starts before the snapshot position"):
+ *   - Transactions popped before the divert began were applied live and
+ *     committed before the mark (drive_resync flushes first); the copy's
+ *     consistent point is taken later, by the worker, and the applier is
+ *     never ahead of the source, so each of them committed below it: the
+ *     copy holds them too, and its TRUNCATE + load replaces what they did.
+ *   - Every later transaction is popped while diverting, into the spool with
+ *     its marker: the replay skips those below the consistent point and
+ *     applies the others, in stream order. A commit exactly at the point is
+ *     not in the copy (the snapshot sees commits strictly below it) and is
+ *     replayed.
+ *   - The replay waits (integ_resync_ready) until the checkpoint is at or
+ *     past the copy's position, so every transaction the copy holds has been
+ *     popped into the spool by then. The first transaction after the replay
+ *     commits at or past that checkpoint, above the consistent point: it is
+ *     applied live (skip_until clears on its first row of the table;
+ *     skip_until is the stream side's guard, and skips nothing when the
+ *     replay ran at that point).
+ *   - A crash at any moment: until the replay's target transaction commits,
+ *     the mark stays in zetl.resyncs and the next round copies the table
+ *     again from scratch (integ_resync_marked), whatever the checkpoint
+ *     skipped meanwhile and whatever that round streams into the table
+ *     before its copy truncates it (the copy, the divert and the replay then
+ *     run as above, from that round's checkpoint). The mark goes in the same
+ *     transaction as a checkpoint at or past the copy's position, so a
+ *     restart after it never streams a transaction the copy holds
+ *     (skip_until lives in memory only: waiting for the checkpoint is what
+ *     makes losing it harmless).
  *
  * Memory: the spool buffers 128 KiB and the replay applies the batch into the
  * open transaction whenever it passes the budget, so a resync of a busy table
@@ -58,6 +101,7 @@ struct resync {
     /* the applier's */
     struct spool  *sp;
     struct zpos    marker;      /* transaction start written last to the spool */
+    uint64_t       marker_lsn;  /* and its commit LSN (PostgreSQL; 0 MariaDB) */
     int            have_marker;
     uint64_t       diverted;    /* rows written to the spool */
 };
@@ -172,18 +216,22 @@ fail:
     return -1;
 }
 
-int integ_resync_divert(struct integ *in, const struct zrowchange *p, const struct zpos *txn_start)
+int integ_resync_divert(struct integ *in, const struct zrowchange *p, const struct zpos *txn_start,
+                        uint64_t commit_lsn)
 {
     struct resync *r = in->resync;
     uint8_t *body;
     if (!r->have_marker || r->marker.kind != txn_start->kind || r->marker.offset != txn_start->offset ||
-        strcmp(r->marker.file, txn_start->file) != 0) {
-        /* Where this transaction began: the replay skips those the copy holds. */
-        struct ztxn mark = {.end = *txn_start};
+        strcmp(r->marker.file, txn_start->file) != 0 || r->marker_lsn != commit_lsn) {
+        /* Where this transaction began, and its commit LSN: the replay skips
+         * those the copy holds (zpos_txn_in_copy). end stays the start, which
+         * the http target stamps on the replayed events as on live ones. */
+        struct ztxn mark = {.end = *txn_start, .commit_lsn = commit_lsn};
         if (spool_put(in, r, qrec_txn_size(&mark), &body) != 0) return -1;
         qrec_txn_write(body, QREC_COMMIT, &mark);
         if (spool_done(in, r) != 0) return -1;
         r->marker = *txn_start;
+        r->marker_lsn = commit_lsn;
         r->have_marker = 1;
     }
     uint64_t n;
@@ -201,7 +249,18 @@ int integ_resync_divert(struct integ *in, const struct zrowchange *p, const stru
 
 int integ_resync_ready(struct integ *in)
 {
-    return in->resync && atomic_load(&in->resync->done);
+    struct resync *r = in->resync;
+    if (!r || !atomic_load(&r->done)) return 0;
+    if (r->rc != 0) return 1;                   /* failed: the replay reports it */
+    /* Wait for the checkpoint to reach the copy's position (header comment):
+     * busy, that is the next batch; idle, the next heartbeat's checkpoint
+     * (while a resync runs the applier checkpoints at every heartbeat, not
+     * only every IDLE_CHECKPOINT_MS), which proves the source past it. A
+     * checkpoint at the position (binlog) or past the consistent point (an
+     * LSN: the end of a commit, or a heartbeat's) means every transaction
+     * the copy holds has been popped. Positions of another kind (or none)
+     * do not wait. */
+    return !zpos_before(&in->applied, &r->pos);
 }
 
 static void join_worker(struct resync *r)
@@ -231,7 +290,6 @@ int integ_resync_replay(struct integ *in, struct zbatch *b, size_t budget,
     struct qrec_defs defs = {0};
     uint64_t at = 0, limit = spool_written(r->sp), replayed = 0, skipped = 0;
     int skip = 0, rc = -1;
-    const int exact = r->pos.kind == ZPOS_BINLOG;
     for (;;) {
         const uint8_t *body;
         uint32_t len;
@@ -251,8 +309,8 @@ int integ_resync_replay(struct integ *in, struct zbatch *b, size_t budget,
             goto out;
         }
         if (d == 0) continue;
-        if (it.kind == CQ_COMMIT) {             /* a transaction-start marker */
-            skip = exact && zpos_before(&it.txn.end, &r->pos);
+        if (it.kind == CQ_COMMIT) {             /* a transaction marker (integ_resync_divert) */
+            skip = zpos_txn_in_copy(&it.txn.end, it.txn.commit_lsn, &r->pos);
             if (!skip) target_txn_begin(in->tgt, NULL, &it.txn.end);
             continue;
         }
@@ -276,10 +334,10 @@ int integ_resync_replay(struct integ *in, struct zbatch *b, size_t budget,
         snprintf(in->err, sizeof in->err, "target: resync of %s: %s", t->source, target_error(in->tgt));
         goto out;
     }
-    if (exact) t->skip_until = r->pos;
+    if (r->pos.kind != ZPOS_NONE) t->skip_until = r->pos;   /* the stream's guard (header comment) */
     integ_log(in, STATELOG_INFO, t->source, "resync",
-              "copy done; %llu changes made meanwhile replayed%s",
-              (unsigned long long)replayed, skipped ? " (the copy already held the earlier ones)" : "");
+              "copy done; %llu changes made meanwhile replayed, %llu skipped (the copy already held them)",
+              (unsigned long long)replayed, (unsigned long long)skipped);
     rc = 0;
 out:
     qrec_defs_free(&defs);

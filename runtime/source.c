@@ -529,9 +529,13 @@ static int pg_snapshot_table(struct integ *in, struct itable *t, const struct zs
         goto out;
     }
     PQclear(PQexec(copy, "COMMIT"));
-    /* A slot's consistent point is not a commit boundary of the stream, so the
-     * stream replays this table's changes by key instead of skipping them. */
+    /* The exported snapshot holds exactly the transactions whose commit
+     * record lies below the slot's consistent point: that is the copy's
+     * position (a point, not a commit boundary: zpos_txn_in_copy compares a
+     * transaction's commit LSN with it). */
     memset(pos, 0, sizeof *pos);
+    pos->kind = ZPOS_LSN;
+    pos->offset = lsn;
     rc = 0;
 out:
     if (copy) PQfinish(copy);

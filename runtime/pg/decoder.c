@@ -714,6 +714,10 @@ static int on_begin(struct pgdec *d, const struct pgout_begin *m)
     d->txn.xid = m->xid;
     d->txn.commit_time_us = pgdec_time_to_unix_us(m->commit_time);
     d->final_lsn = m->final_lsn;
+    /* Known before any row: a resync's handoff decides by it whether the
+     * copy already holds this transaction (zpos_txn_in_copy). Commit checks
+     * it announces the same LSN, so txn.commit_lsn stays right to the end. */
+    d->txn.commit_lsn = m->final_lsn;
     d->begin_lsn = d->lsn;
     d->in_txn = 1;
     return d->sink.begin ? d->sink.begin(d->sink.ctx, &d->txn) : 0;

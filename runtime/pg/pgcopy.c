@@ -2,6 +2,7 @@
 #include "runtime/pg/pgcopy.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -101,6 +102,180 @@ static void qident(PGconn *c, char *buf, size_t len, const char *name, int *ok)
     PQfreemem(q);
 }
 
+#define RAW_CHUNK (1u << 20)
+#define RAW_SLOTS 3
+
+/*
+ * Raw copy: the rows of a COPY TO STDOUT (text) handed on as they are, in
+ * ~1 MB chunks of whole rows (PQgetCopyData gives one row per call).
+ *
+ * A thread of its own reads the source while the caller's thread writes
+ * the chunks to the target: one thread doing both would leave each server
+ * idle while the other is served, and the load would take the sum of the
+ * two servers' times instead of the longer one (a `COPY TO | COPY FROM`
+ * pipe overlaps them the same way). RAW_SLOTS chunks at most are in flight,
+ * so memory stays bounded. The consumer's end call comes only once the
+ * source server has said the COPY succeeded.
+ */
+struct raw_chunk {
+    char   *buf;
+    size_t  len, cap;
+    int64_t rows;
+};
+
+struct raw_reader {
+    PGconn *c;
+    const struct ztable *t;
+    pthread_mutex_t mu;
+    pthread_cond_t  cv;
+    struct raw_chunk slot[RAW_SLOTS];
+    int head, count;            /* filled chunks: slot[head], … count of them */
+    int fill;                   /* the slot the reader fills, or -1 */
+    int done;                   /* the reader has finished: ok or err */
+    int ok;
+    int abandon;                /* the consumer gave up: stop reading */
+    char err[512];
+};
+
+static int raw_put_row(struct raw_chunk *k, const char *row, size_t n)
+{
+    if (k->len + n > k->cap) {
+        size_t cap = k->cap ? k->cap : RAW_CHUNK;
+        while (cap < k->len + n) cap *= 2;
+        char *b = realloc(k->buf, cap);
+        if (!b) return -1;
+        k->buf = b;
+        k->cap = cap;
+    }
+    memcpy(k->buf + k->len, row, n);
+    k->len += n;
+    k->rows++;
+    return 0;
+}
+
+/* Reader: take a free slot to fill (waiting while all are full); -1 when abandoned. */
+static int raw_take_slot(struct raw_reader *r)
+{
+    pthread_mutex_lock(&r->mu);
+    while (r->count == RAW_SLOTS && !r->abandon) pthread_cond_wait(&r->cv, &r->mu);
+    int rc = r->abandon ? -1 : 0;
+    if (rc == 0) {
+        r->fill = (r->head + r->count) % RAW_SLOTS;
+        r->slot[r->fill].len = 0;
+        r->slot[r->fill].rows = 0;
+    }
+    pthread_mutex_unlock(&r->mu);
+    return rc;
+}
+
+static void raw_publish(struct raw_reader *r)
+{
+    pthread_mutex_lock(&r->mu);
+    r->count++;
+    r->fill = -1;
+    pthread_cond_broadcast(&r->cv);
+    pthread_mutex_unlock(&r->mu);
+}
+
+static void *raw_reader_main(void *arg)
+{
+    struct raw_reader *r = arg;
+    const struct ztable *t = r->t;
+    char *row = NULL;
+    int n, ok = 0;
+    if (raw_take_slot(r) != 0) goto out;
+    while ((n = PQgetCopyData(r->c, &row, 0)) > 0) {
+        struct raw_chunk *k = &r->slot[r->fill];
+        if (k->len && k->len + (size_t)n > RAW_CHUNK) {
+            raw_publish(r);
+            if (raw_take_slot(r) != 0) goto out;
+            k = &r->slot[r->fill];
+        }
+        if (raw_put_row(k, row, (size_t)n) != 0) {
+            snprintf(r->err, sizeof r->err, "out of memory copying %s.%s", t->schema, t->name);
+            goto out;
+        }
+        PQfreemem(row);
+        row = NULL;
+    }
+    if (n == -2) {
+        snprintf(r->err, sizeof r->err, "copying %s.%s: %s", t->schema, t->name, PQerrorMessage(r->c));
+        goto out;
+    }
+    PGresult *res = PQgetResult(r->c);
+    if (PQresultStatus(res) != PGRES_COMMAND_OK) {
+        snprintf(r->err, sizeof r->err, "copying %s.%s: %s", t->schema, t->name, PQresultErrorMessage(res));
+        PQclear(res);
+        goto out;
+    }
+    PQclear(res);
+    while ((res = PQgetResult(r->c))) PQclear(res);
+    if (r->slot[r->fill].len) raw_publish(r);
+    ok = 1;
+out:
+    if (row) PQfreemem(row);
+    pthread_mutex_lock(&r->mu);
+    r->fill = -1;
+    r->done = 1;
+    r->ok = ok;
+    pthread_cond_broadcast(&r->cv);
+    pthread_mutex_unlock(&r->mu);
+    return NULL;
+}
+
+static int copy_raw(PGconn *c, const struct ztable *t, const struct zsink *sink,
+                    void (*progress)(void *ctx, int64_t rows), void *ctx,
+                    const atomic_int *stop, int64_t *rows, char *err, size_t errlen)
+{
+    struct raw_reader r = {.c = c, .t = t, .fill = -1};
+    pthread_mutex_init(&r.mu, NULL);
+    pthread_cond_init(&r.cv, NULL);
+    pthread_t th;
+    int rc = -1;
+    if (pthread_create(&th, NULL, raw_reader_main, &r) != 0) {
+        snprintf(err, errlen, "copying %s.%s: cannot start the reader thread", t->schema, t->name);
+        goto out;
+    }
+    for (;;) {
+        pthread_mutex_lock(&r.mu);
+        while (r.count == 0 && !r.done) pthread_cond_wait(&r.cv, &r.mu);
+        int have = r.count > 0, done = r.done;
+        pthread_mutex_unlock(&r.mu);
+        if (!have) {
+            if (done && !r.ok) snprintf(err, errlen, "%s", r.err);
+            rc = done && r.ok ? sink->raw_rows(sink->ctx, t, NULL, 0, 0) : -1;
+            break;
+        }
+        /* The reader never touches a published slot until it is released below. */
+        struct raw_chunk *k = &r.slot[r.head];
+        int s = sink->raw_rows(sink->ctx, t, k->buf, k->len, k->rows);
+        *rows += k->rows;
+        pthread_mutex_lock(&r.mu);
+        r.head = (r.head + 1) % RAW_SLOTS;
+        r.count--;
+        pthread_cond_broadcast(&r.cv);
+        pthread_mutex_unlock(&r.mu);
+        if (s != 0) { rc = s; break; }
+        if (progress) progress(ctx, *rows);
+        if (stop && atomic_load(stop)) {
+            snprintf(err, errlen, "stopped while copying %s.%s", t->schema, t->name);
+            break;
+        }
+    }
+    /* Abandoned mid-table: the reader stops at its next row; the caller
+     * closes or rolls back this connection (as for the row-by-row copy). */
+    pthread_mutex_lock(&r.mu);
+    r.abandon = 1;
+    pthread_cond_broadcast(&r.cv);
+    pthread_mutex_unlock(&r.mu);
+    pthread_join(th, NULL);
+out:
+    for (int i = 0; i < RAW_SLOTS; i++) free(r.slot[i].buf);
+    pthread_mutex_destroy(&r.mu);
+    pthread_cond_destroy(&r.cv);
+    return rc;
+}
+
 int pgcopy_table(PGconn *c, const struct ztable *t, const struct zsink *sink,
                  void (*progress)(void *ctx, int64_t rows), void *ctx,
                  const atomic_int *stop, int64_t *rows_out, char *err, size_t errlen)
@@ -131,6 +306,10 @@ int pgcopy_table(PGconn *c, const struct ztable *t, const struct zsink *sink,
         goto out;
     }
     PQclear(r);
+    if (sink->raw_ok && sink->raw_rows && sink->raw_ok(sink->ctx, t)) {
+        rc = copy_raw(c, t, sink, progress, ctx, stop, &rows, err, errlen);
+        goto out;
+    }
     int n;
     while ((n = PQgetCopyData(c, &row, 0)) > 0) {
         /* one row: fields split by tabs, ending in a newline */

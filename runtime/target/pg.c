@@ -293,6 +293,10 @@ int target_commit(struct target *t, const struct zpos *pos, int64_t commit_time_
 {
     char p[ZPOS_FILE_MAX + ZPOS_GTID_MAX + 64], ct[64], at[64], rows[32];
     if (t->http) return http_commit(t, pos, commit_time_us);
+    if (t->raw_copy) {
+        snprintf(t->err, sizeof t->err, "target %s: commit while a raw COPY is open", t->integration);
+        return -1;
+    }
     if (!t->in_txn) {
         snprintf(t->err, sizeof t->err, "target %s: commit without begin", t->integration);
         return -1;
@@ -346,6 +350,7 @@ int target_rollback(struct target *t)
 {
     if (t->http) return http_rollback(t);
     int was = t->in_txn;
+    if (t->raw_copy) target_load_raw_end(t, 1);     /* the server leaves COPY mode first */
     t->in_txn = 0;
     tgt_stage_rollback(t);
     if (!was || PQstatus(t->conn) != CONNECTION_OK) return 0;

@@ -467,6 +467,61 @@ static int load_segment(struct target *t, const struct zb_table *bt, const struc
     return copy_finish(t, rv, what, 1);
 }
 
+/* ---- raw load (target.h) -------------------------------------------------------------- */
+
+int target_load_raw_ok(const struct target *t)
+{
+    return !t->http && t->kind == TARGET_POSTGRES && t->load && t->in_txn && !t->raw_copy;
+}
+
+int target_load_raw_begin(struct target *t, const char *tschema, const char *tname,
+                          const struct ztable *def)
+{
+    if (!target_load_raw_ok(t)) {
+        snprintf(t->err, sizeof t->err, "target %s: raw load of %s.%s outside a load transaction",
+                 t->integration, tschema, tname);
+        return -1;
+    }
+    struct tbuf *q = &t->sql;
+    q->len = 0;
+    tbuf_puts(q, "COPY ");
+    tbuf_qname(q, tschema, tname);
+    tbuf_puts(q, " (");
+    col_list(q, def, "");
+    tbuf_puts(q, ") FROM STDIN");
+    char what[300];
+    snprintf(what, sizeof what, "COPY into %s.%s", tschema, tname);
+    if (copy_start(t, what) != 0) return -1;
+    t->raw_copy = 1;
+    return 0;
+}
+
+int target_load_raw_data(struct target *t, const char *buf, size_t len)
+{
+    if (!t->raw_copy) {
+        snprintf(t->err, sizeof t->err, "target %s: raw load data without a COPY", t->integration);
+        return -1;
+    }
+    while (len) {
+        int n = len > COPY_CHUNK ? (int)COPY_CHUNK : (int)len;
+        if (PQputCopyData(t->conn, buf, n) != 1) {
+            tgt_seterr(t, NULL, "sending COPY data");
+            return -1;
+        }
+        buf += n;
+        len -= (size_t)n;
+    }
+    return 0;
+}
+
+int target_load_raw_end(struct target *t, int abort)
+{
+    if (!t->raw_copy) return 0;
+    t->raw_copy = 0;
+    t->copy.len = 0;
+    return copy_finish(t, abort ? -1 : 0, "COPY (raw load)", 1);
+}
+
 static int apply_pg_segment(struct target *t, const struct zb_table *bt, const struct zb_seg *s)
 {
     if (t->load && !s->move && inserts_only(s)) return load_segment(t, bt, s);
@@ -512,6 +567,10 @@ out:
 int target_apply(struct target *t, const struct zbatch *b)
 {
     if (t->http) return http_apply(t, b);
+    if (t->raw_copy) {
+        snprintf(t->err, sizeof t->err, "target %s: apply while a raw COPY is open", t->integration);
+        return -1;
+    }
     if (!t->in_txn) {
         snprintf(t->err, sizeof t->err, "target %s: apply outside a transaction (call target_begin)",
                  t->integration);

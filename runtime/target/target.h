@@ -188,6 +188,23 @@ int  target_begin(struct target *t);
  * across the transaction's batches — true of one consistent read.
  */
 void target_set_load(struct target *t);
+/*
+ * Raw load (postgres dialect, in a load transaction): rows that already are
+ * PostgreSQL COPY text — a PostgreSQL source's own COPY TO output, for a
+ * table whose target keeps the source's declared types — go into the table
+ * as they are, with no decoding and re-encoding:
+ *   target_load_raw_ok     1 when this target can take them now
+ *   target_load_raw_begin  COPY "tschema"."tname" (def's columns) FROM STDIN
+ *   target_load_raw_data   whole rows, any number of them
+ *   target_load_raw_end    finish the COPY (abort != 0: abandon it); the
+ *                          rows count into the checkpoint's row total
+ * A rollback abandons a COPY still open.
+ */
+int  target_load_raw_ok(const struct target *t);
+int  target_load_raw_begin(struct target *t, const char *tschema, const char *tname,
+                           const struct ztable *def);
+int  target_load_raw_data(struct target *t, const char *buf, size_t len);
+int  target_load_raw_end(struct target *t, int abort);
 /* Apply every table of the batch, in the batch's order. Inside begin/commit. */
 int  target_apply(struct target *t, const struct zbatch *b);
 /* Upsert the checkpoint row (pos, source commit time in µs, rows applied) and COMMIT.

@@ -29,6 +29,7 @@ struct target {
     char     desc[320];         /* redacted DSN: host/port/dbname/user */
     int      in_txn;
     int      load;              /* target_set_load: inserts COPY straight into the table */
+    int      raw_copy;          /* a target_load_raw_begin COPY is open */
     int      rs_case_ok;        /* Redshift: enable_case_sensitive_identifier is on */
     uint64_t txn_rows;          /* rows written in the open transaction */
     struct stage *stages;

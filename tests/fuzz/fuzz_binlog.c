@@ -68,7 +68,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     uint8_t mode = data[0];
     data++; size--;
     if (mode < 128) {
-        struct zsink s = { NULL, f_begin, f_row, f_schema, f_commit, f_hb };
+        struct zsink s = { .begin = f_begin, .row = f_row, .schema = f_schema, .commit = f_commit, .heartbeat = f_hb };
         struct mysql_decoder_opts o = { .sink = &s, .file = "fuzz-bin.000001", .warn = f_warn };
         struct mysql_decoder *d = mysql_decoder_new(&o);
         if (!d) return 0;

@@ -60,7 +60,7 @@ static int f_schema(void *c, const struct zschema_change *sc)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    struct zsink sink = { NULL, f_begin, f_row, f_schema, f_commit, f_heartbeat };
+    struct zsink sink = { .begin = f_begin, .row = f_row, .schema = f_schema, .commit = f_commit, .heartbeat = f_heartbeat };
     struct pgdec *d = pgdec_new(&sink);
     if (!d) return 0;
     size_t pos = 0;

@@ -123,7 +123,7 @@ int main(int argc, char **argv)
             return 2;
         }
     }
-    struct zsink sink = { NULL, on_begin, on_row, on_schema, on_commit, NULL };
+    struct zsink sink = { .begin = on_begin, .row = on_row, .schema = on_schema, .commit = on_commit };
     struct mysql_decoder_opts o = { .sink = &sink, .gtid = gtid, .warn = on_warn, .offset = 0 };
     struct mysql_decoder *d = mysql_decoder_new(&o);
     if (!d) { fprintf(stderr, "binlog_dump: out of memory\n"); return 1; }

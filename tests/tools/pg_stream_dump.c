@@ -303,7 +303,7 @@ int main(int argc, char **argv)
         if (create_only) { rc = 0; goto out; }
     }
 
-    struct zsink sink = { &d, d_begin, d_row, d_schema, d_commit, d_heartbeat };
+    struct zsink sink = { .ctx = &d, .begin = d_begin, .row = d_row, .schema = d_schema, .commit = d_commit, .heartbeat = d_heartbeat };
     dec = pgdec_new(&sink);
     if (!dec || !cat) { fprintf(stderr, "pg_stream_dump: out of memory\n"); goto out; }
     pgdec_set_resolver(dec, pgcatalog_resolve, cat);

@@ -209,7 +209,7 @@ static void r_warn(void *ctx, const char *msg) { struct rec *r = ctx; r->warns++
 static struct mysql_decoder *dec_new(struct rec *r, struct zsink *s, const char *gtid)
 {
     memset(r, 0, sizeof *r);
-    *s = (struct zsink){ r, r_begin, r_row, r_schema, r_commit, NULL };
+    *s = (struct zsink){ .ctx = r, .begin = r_begin, .row = r_row, .schema = r_schema, .commit = r_commit };
     struct mysql_decoder_opts o = { .sink = s, .file = "test-bin.000001", .offset = 0, .gtid = gtid,
                                     .ctx = r, .warn = r_warn };
     return mysql_decoder_new(&o);
@@ -1263,7 +1263,7 @@ static void test_hooks(void)
     struct rec rc;
     struct zsink s;
     memset(&rc, 0, sizeof rc);
-    s = (struct zsink){ &rc, r_begin, r_row, r_schema, r_commit, h_hb };
+    s = (struct zsink){ .ctx = &rc, .begin = r_begin, .row = r_row, .schema = r_schema, .commit = r_commit, .heartbeat = h_hb };
     struct mysql_decoder_opts o = { .sink = &s, .file = "test-bin.000001", .ctx = &rc, .warn = r_warn,
                                     .want_table = h_want, .table_def = h_def };
     struct mysql_decoder *d = mysql_decoder_new(&o);

@@ -191,7 +191,7 @@ static int s_heartbeat(void *c, const struct zpos *p, int64_t now)
 static struct pgdec *new_dec(struct rec *r)
 {
     memset(r, 0, sizeof *r);
-    struct zsink s = { r, s_begin, s_row, s_schema, s_commit, s_heartbeat };
+    struct zsink s = { .ctx = r, .begin = s_begin, .row = s_row, .schema = s_schema, .commit = s_commit, .heartbeat = s_heartbeat };
     return pgdec_new(&s);
 }
 
