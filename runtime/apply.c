@@ -279,6 +279,7 @@ static void sample_lag(struct applier *a)
     if (now - in->last_lag_sample_ms < LAG_SAMPLE_MS) return;
     in->last_lag_sample_ms = now;
     compute_lag(in, now, &lag, &behind);
+    integ_review_state(in, lag);
     statelog_record_lag(in->sl, in->cfg->name, now, lag, behind);
     char pos[ZPOS_FILE_MAX + ZPOS_GTID_MAX + 32];
     zpos_format(&in->applied, pos, sizeof pos);
@@ -346,7 +347,7 @@ int integ_stream(struct integ *in)
     for (int i = 0; i < in->ntables; i++)
         if (strcmp(in->tables[i].state, "synced") != 0 && strcmp(in->tables[i].state, "pending") == 0)
             integ_set_table_state(in, &in->tables[i], "synced", NULL, NULL);
-    integ_set_state(in, "active", NULL, NULL);
+    integ_review_state(in, -1);     /* active, or needs_attention for a failed table */
     a.last_checkpoint_mono = a.last_target_mono = mono_ms();
 
     int64_t last_poll = 0;

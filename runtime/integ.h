@@ -101,6 +101,7 @@ struct integ {
     /* resync of one table while the others stream (resync.c); NULL when none */
     struct resync *resync;
     int       streaming;          /* inside integ_stream: a resync command starts online */
+    char      attention[256];     /* needs_attention's reason now, "" when none */
 };
 
 /* Logging: one line on stderr (when enabled) and an event in the state log. */
@@ -111,6 +112,14 @@ void integ_log(struct integ *in, enum statelog_level lvl, const char *table,
 void integ_set_state(struct integ *in, const char *state, const char *reason, const char *actor);
 void integ_set_table_state(struct integ *in, struct itable *t, const char *state,
                            const char *reason, const char *actor);
+
+/*
+ * While streaming: active, or needs_attention when some table is failed or
+ * resync_required (and no resync of it is asked for), or the lag (ms, -1
+ * unknown) is over the alerts' lag_seconds. Only a change is recorded; a
+ * paused, failed or deleting integration is left alone.
+ */
+void integ_review_state(struct integ *in, int64_t lag_ms);
 
 /* The supervisor thread body (supervisor.c). */
 void *integ_main(void *arg);

@@ -81,6 +81,40 @@ void integ_set_table_state(struct integ *in, struct itable *t, const char *state
     snprintf(t->state, sizeof t->state, "%s", state);
 }
 
+void integ_review_state(struct integ *in, int64_t lag_ms)
+{
+    if (strcmp(in->state, "active") != 0 && strcmp(in->state, "needs_attention") != 0 &&
+        strcmp(in->state, "snapshotting") != 0 && strcmp(in->state, "creating") != 0 &&
+        strcmp(in->state, "failed") != 0)
+        return;                     /* paused, deleting, deleted: the operator's */
+    char why[sizeof in->attention];
+    why[0] = '\0';
+    const struct itable *first = NULL;
+    int n = 0;
+    for (int i = 0; i < in->ntables; i++) {
+        const struct itable *t = &in->tables[i];
+        if (t->resync_requested) continue;
+        if (strcmp(t->state, "failed") == 0 || strcmp(t->state, "resync_required") == 0) {
+            if (!first) first = t;
+            n++;
+        }
+    }
+    int64_t limit_ms = (int64_t)in->cfg->alerts.lag_seconds * 1000;
+    if (first)
+        snprintf(why, sizeof why, "table %.120s is %s%s; resync it (R in the console)", first->source,
+                 first->state, n > 1 ? " (and more tables)" : "");
+    else if (limit_ms > 0 && lag_ms > limit_ms)
+        snprintf(why, sizeof why, "lag %llds is over the alert threshold of %ds (alerts.lag_seconds)",
+                 (long long)(lag_ms / 1000), in->cfg->alerts.lag_seconds);
+    if (why[0]) {
+        if (strcmp(in->state, "needs_attention") != 0 || strcmp(in->attention, why) != 0)
+            integ_set_state(in, "needs_attention", why, NULL);
+    } else if (strcmp(in->state, "active") != 0) {
+        integ_set_state(in, "active", NULL, NULL);
+    }
+    snprintf(in->attention, sizeof in->attention, "%s", why);
+}
+
 /* Sleep up to ms, waking early on stop or a command; returns ROUND_* or -1. */
 static int wait_interruptible(struct integ *in, int ms)
 {

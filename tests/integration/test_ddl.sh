@@ -69,12 +69,32 @@ narrowed() { [ "$(table_state t)" = resync_required ]; }
 t_wait $T "a lossy type change (BIGINT to DOUBLE): resync_required" 30 narrowed
 t_match $T "the reason names the column and says to resync" "column a .*resync" \
     "$(e2e_status_field ".integrations[0].tables[] | select(.name == \"$DB.t\") | .reason")"
+attention() { [ "$(e2e_status_field '.integrations[0].state')" = needs_attention ]; }
+t_wait $T "a table out of sync: the integration needs_attention" 30 attention
+t_match $T "its reason names the table and the fix" "table $DB.t is resync_required; resync it" \
+    "$(e2e_status_field '.integrations[0].reason')"
 
 rows_before=$(zh_psql_tgt -c "SELECT count(*) FROM $DB.t3")
 zh_mysql -e "USE $DB; DROP TABLE t3"
 dropped() { [ "$(table_state t3)" = dropped_source ]; }
 t_wait $T "DROP TABLE: dropped_source" 30 dropped
 t_eq $T "DROP TABLE: the target keeps its data" "$rows_before" "$(zh_psql_tgt -c "SELECT count(*) FROM $DB.t3")"
-t_eq $T "the integration stays active through all of it" "active" "$(e2e_status_field '.integrations[0].state')"
+t_eq $T "a dropped source table needs no attention: still needs_attention for t only" \
+    "needs_attention|table $DB.t is resync_required; resync it (R in the console)" \
+    "$(e2e_status_field '.integrations[0].state + "|" + .integrations[0].reason')"
+
+# the operator resyncs t: the integration is active again, the copy exact
+out=$("${ZETL_BUILD:-build}/tools/zetl_command" "$E2E_DIR/state/zetl.db" ddl resync "$DB.t")
+t_eq $T "resync acknowledged" "ok" "$out"
+active() { [ "$(e2e_status_field '.integrations[0].state')" = active ]; }
+t_wait $T "after the resync the integration is active again" 60 active
+if e2e_wait_match 60; then t_pass $T "resynced after the lossy change: exact match"
+else t_fail $T "resync" "zetl verify: match" "$E2E_VERIFY"; fi
+t_eq $T "the transitions are in the log: -> needs_attention, then -> active" "needs_attention,active" \
+    "$(sqlite3 "$E2E_DIR/state/zetl.db" "SELECT group_concat(s) FROM (SELECT substr(message, instr(message, '-> ') + 3,
+        CASE WHEN instr(message, ':') > 0 THEN instr(message, ':') - instr(message, '-> ') - 3 ELSE 99 END) AS s
+        FROM events WHERE integration = 'ddl' AND tbl IS NULL AND kind = 'transition'
+        AND id >= (SELECT min(id) FROM events WHERE kind = 'transition' AND message LIKE '%-> needs_attention%')
+        ORDER BY id)")"
 e2e_run_stop
 t_done
