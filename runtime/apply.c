@@ -4,9 +4,12 @@
  * committed transactions and applies each batch in one target transaction
  * that also writes the checkpoint.
  *
- * Batching: a batch closes at a source COMMIT once it holds apply.batch_rows
- * changes or apply.batch_ms has passed since it opened, or at once when the
- * source proves it has nothing more (a heartbeat). A transaction bigger than
+ * Batching is group commit: a batch closes at a source COMMIT once it holds
+ * apply.batch_rows changes or apply.batch_ms has passed since it opened; when
+ * no committed transaction waits in the queue behind it (or a heartbeat says
+ * the source has nothing more), already CAUGHT_UP_LINGER_MS after it opened.
+ * So a quiet source's change waits milliseconds, and under load, while one
+ * batch applies, the queue fills and the next batch is bigger. A transaction bigger than
  * the byte budget is applied in pieces into one open target transaction, and
  * committed (with its checkpoint) only at its source COMMIT: memory stays
  * bounded and the target never shows half a source transaction.
@@ -33,6 +36,7 @@
 #define LAG_SAMPLE_MS      1000
 #define COMMAND_POLL_MS    250
 #define TARGET_PROBE_MS    5000     /* idle: prove the target still answers */
+#define CAUGHT_UP_LINGER_MS  20     /* a caught-up batch stays open this long for more */
 
 static int64_t now_ms(void)
 {
@@ -56,6 +60,7 @@ struct applier {
     struct ztxn last;           /* last source commit added to the batch */
     int      have_last;
     int64_t  batch_opened;      /* mono ms of the batch's first commit, 0 none */
+    int      caught_up;         /* nothing committed waits in the queue: close the batch soon */
     uint64_t txns, rows, bytes; /* in the batch, for the activity row */
     struct zpos from;           /* checkpoint before the batch */
     int64_t  last_checkpoint_mono;  /* last checkpoint written (idle checkpoints) */
@@ -162,6 +167,7 @@ static int commit_batch(struct applier *a, const struct zpos *pos, int64_t commi
     a->from = *pos;
     a->txns = a->rows = a->bytes = 0;
     a->batch_opened = 0;
+    a->caught_up = 0;
     a->have_last = 0;
     a->last_checkpoint_mono = a->last_target_mono = mono_ms();
     in->oldest_pending_us = 0;
@@ -352,6 +358,7 @@ int integ_stream(struct integ *in)
 
     int64_t last_poll = 0;
     const int batch_ms = in->cfg->apply.batch_ms;
+    const int linger_ms = batch_ms < CAUGHT_UP_LINGER_MS ? batch_ms : CAUGHT_UP_LINGER_MS;
     const uint64_t batch_rows = (uint64_t)in->cfg->apply.batch_rows;
     for (;;) {
         int64_t now = mono_ms();
@@ -375,7 +382,7 @@ int integ_stream(struct integ *in)
         }
         int wait = COMMAND_POLL_MS;
         if (a.batch_opened) {
-            int64_t left = a.batch_opened + batch_ms - now;
+            int64_t left = a.batch_opened + (a.caught_up ? linger_ms : batch_ms) - now;
             if (left <= 0 && !a.in_src_txn) {
                 if (flush(&a) != 0) goto out;
                 continue;
@@ -424,23 +431,24 @@ int integ_stream(struct integ *in)
             a.bytes += it.txn.bytes;
             if (!in->oldest_pending_us) in->oldest_pending_us = it.txn.commit_time_us;
             if (!a.batch_opened) a.batch_opened = mono_ms();
-            /* Group commit: close the batch when it is full, or when no
-             * committed transaction waits behind this one (caught up). Under
-             * load the queue fills while a batch applies, so batches grow by
-             * themselves; when the source is quiet a change waits for no timer. */
-            if ((a.rows >= batch_rows || queued_commits(in->q) == 0) && flush(&a) != 0) goto out;
+            /* Group commit: the batch closes when it is full; when no
+             * committed transaction waits behind this one (caught up), at
+             * most CAUGHT_UP_LINGER_MS after it opened; else at batch_ms.
+             * Under load the queue fills while a batch applies, so batches
+             * grow by themselves; a quiet source's change waits milliseconds. */
+            a.caught_up = queued_commits(in->q) == 0;
+            if (a.rows >= batch_rows && flush(&a) != 0) goto out;
             break;
         case CQ_HEARTBEAT:
             in->proof_ms = now_ms();
             if (a.in_src_txn) break;
             if (a.have_last) {
-                /* Caught up (no committed transaction waiting behind this
-                 * heartbeat): don't sit on the batch. A walsender sends a
-                 * keepalive whenever it waits for WAL, which under a stream
-                 * of small transactions is between nearly every two of them:
-                 * flushing then would commit one target transaction per
-                 * source transaction and fall behind. */
-                if (queued_commits(in->q) == 0 && flush(&a) != 0) goto out;
+                /* The source has nothing more: the batch closes within the
+                 * linger. Not at once: a walsender sends a keepalive whenever
+                 * it waits for WAL, which under a stream of small transactions
+                 * is between nearly every two of them, and one target
+                 * transaction per source transaction falls behind. */
+                if (queued_commits(in->q) == 0) a.caught_up = 1;
             } else if ((mono_ms() - a.last_checkpoint_mono >= IDLE_CHECKPOINT_MS ||
                         in->resync) &&         /* its replay waits for the checkpoint (resync.c) */
                        it.pos.kind != ZPOS_NONE &&

@@ -595,11 +595,21 @@ static int set_wal(struct statelog *sl)
 {
     sqlite3_stmt *st = NULL;
     const char *mode;
-    int rc = -1;
+    int rc = -1, step;
 
     if (sqlite3_prepare_v2(sl->db, "PRAGMA journal_mode = WAL", -1, &st, NULL) != SQLITE_OK)
         return sl_fail(sl, "set journal_mode=WAL");
-    if (sqlite3_step(st) != SQLITE_ROW) {
+    /* Two threads or processes opening a new file at once: the mode change
+     * can answer SQLITE_BUSY at once, without the busy handler (SQLite will
+     * not wait where waiting could deadlock). Try again for the busy time. */
+    for (int waited = 0;; waited += 20) {
+        step = sqlite3_step(st);
+        if ((step & 0xff) != SQLITE_BUSY && (step & 0xff) != SQLITE_LOCKED) break;
+        if (waited >= STATELOG_BUSY_MS) break;
+        sqlite3_reset(st);
+        sqlite3_sleep(20);
+    }
+    if (step != SQLITE_ROW) {
         sl_fail(sl, "set journal_mode=WAL");
         goto out;
     }

@@ -189,7 +189,18 @@ void *integ_main(void *arg)
     struct integ *in = arg;
     int backoff = BACKOFF_MIN_MS;
     unsigned seed = (unsigned)time(NULL) ^ (unsigned)(uintptr_t)in;
-    if (open_log(in) != 0) goto out;
+    /* The state log is where commands come from and state goes to: without
+     * it the integration cannot run. A failure (a lock held too long by
+     * another process, a full disk) is said on stderr and tried again. */
+    while (open_log(in) != 0) {
+        for (int waited = 0; waited < backoff && !atomic_load(&in->stop); waited += 200) {
+            struct timespec step = {0, 200 * 1000000L};
+            nanosleep(&step, NULL);
+        }
+        if (atomic_load(&in->stop)) goto out;
+        if (backoff < BACKOFF_MAX_MS) backoff *= 2;
+    }
+    backoff = BACKOFF_MIN_MS;
     integ_log(in, STATELOG_INFO, NULL, "start", "started (%s)", in->actor);
 
     while (!atomic_load(&in->stop)) {

@@ -205,7 +205,12 @@ static int set_state(struct zbatch *b, struct zb_table *t, const struct zvalue *
     if (!s) return -1;
     uint64_t h = key_hash(t, key);
     int i = seg_find(t, s, key, h);
-    if (i < 0) return seg_put(b, s, h, state, image) < 0 ? -1 : 0;
+    if (i < 0) {
+        i = seg_put(b, s, h, state, image);
+        if (i < 0) return -1;
+        s->rows[i].fresh = state == ZB_UPSERT && b->adding_insert;   /* first seen as an INSERT */
+        return 0;
+    }
     s->rows[i].state = state;
     s->rows[i].image = image;
     s->rows[i].n = 0;
@@ -430,7 +435,9 @@ int zbatch_add(struct zbatch *b, const struct zrowchange *rc, const char *tschem
         if (has_unchanged(t, rc->after)) return fail(b, t, "insert carries an unchanged (TOAST) value");
         {
             struct zvalue *img = copy_image(b, t, rc->after, 0);
+            b->adding_insert = 1;
             rv = img ? set_state(b, t, img, ZB_UPSERT, img) : -1;
+            b->adding_insert = 0;
         }
         break;
     case ZOP_UPDATE:

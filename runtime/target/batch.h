@@ -77,6 +77,11 @@ struct zb_row {
                                    image (PARTIAL/MOVE may hold ZV_UNCHANGED), DELETE key
                                    values (other columns ZV_NULL), COUNT the full row */
     struct zvalue *old_key;     /* ZB_MOVE: the key before the update (ncols, key cols set) */
+    uint8_t  fresh;             /* keyed: the key's first change in this segment was an
+                                   INSERT. By the source's own semantics the row did not
+                                   exist when the segment began, so its final image can be
+                                   inserted without a delete first (the driver falls back
+                                   to delete-and-insert on a unique violation). */
     uint64_t hash;              /* of the key values */
     int32_t  next;              /* hash chain (index into rows), -1 ends */
 };
@@ -109,6 +114,7 @@ struct zbatch {
     int      lastidx;           /* table of the previous change (lookup cache) */
     uint64_t nchanges;          /* zbatch_add calls since the last reset */
     size_t   bytes;             /* arena bytes + row slots: the byte budget's measure */
+    int      adding_insert;     /* inside zbatch_add of an INSERT (sets zb_row.fresh) */
     struct zb_chunk *arena;     /* bump allocator for images and values */
     char     err[256];
 };

@@ -74,6 +74,7 @@ void tgt_seterr(struct target *t, PGresult *res, const char *what)
 {
     char msg[600];
     const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
+    snprintf(t->sqlstate, sizeof t->sqlstate, "%s", state ? state : "");
     const char *prim = res ? PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY) : NULL;
     const char *detail = res ? PQresultErrorField(res, PG_DIAG_MESSAGE_DETAIL) : NULL;
     if (prim)

@@ -204,15 +204,21 @@ static int copy_finish(struct target *t, int rv, const char *what, int count_row
     return rv;
 }
 
-static int stage_rows(const struct zb_table *bt, const struct zb_seg *s)
+/* A fresh insert (batch.h) already inserted by insert_fresh: not staged. */
+static int inserted(const struct zb_row *r, int fresh_done)
+{
+    return fresh_done && r->fresh && r->state == ZB_UPSERT;
+}
+
+static int stage_rows(const struct zb_seg *s, int fresh_done)
 {
     int n = 0;
     for (int i = 0; i < s->nrows; i++) {
         uint8_t st = s->rows[i].state;
+        if (inserted(&s->rows[i], fresh_done)) continue;
         n += st == ZB_UPSERT || st == ZB_DELETE || st == ZB_PARTIAL ||
              (st == ZB_COUNT && s->rows[i].n != 0);
     }
-    (void)bt;
     return n;
 }
 
@@ -244,7 +250,7 @@ static int partial_groups(const struct zb_table *bt, const struct zb_seg *s, int
 }
 
 static int copy_segment(struct target *t, const struct zb_table *bt, const struct zb_seg *s, int id,
-                        const int *grp)
+                        const int *grp, int fresh_done)
 {
     struct tbuf *q = &t->sql;
     char sql[64];
@@ -263,6 +269,7 @@ static int copy_segment(struct target *t, const struct zb_table *bt, const struc
     for (int i = 0; i < s->nrows && rv == 0; i++) {
         const struct zb_row *row = &s->rows[i];
         char op;
+        if (inserted(row, fresh_done)) continue;
         if (row->state == ZB_UPSERT) op = 'u';
         else if (row->state == ZB_DELETE) op = 'd';
         else if (row->state == ZB_COUNT && row->n != 0) op = 'k';
@@ -522,9 +529,57 @@ int target_load_raw_end(struct target *t, int abort)
     return copy_finish(t, abort ? -1 : 0, "COPY (raw load)", 1);
 }
 
+/*
+ * Streaming, keyed tables: the segment's fresh inserts (batch.h) are COPYed
+ * straight into the table — no staging, no delete join — which is most of a
+ * typical insert-heavy stream. They did not exist at the source when the
+ * segment began, and the target is the source as of the checkpoint, so none
+ * is in the table; should one be after all (a target written by someone
+ * else, a copy that overlapped the stream), the unique violation rolls back
+ * to the savepoint and the segment goes the delete-and-insert way.
+ * 1 inserted, 0 fell back, -1 error.
+ */
+static int insert_fresh(struct target *t, const struct zb_table *bt, const struct zb_seg *s)
+{
+    if (tgt_exec(t, "SAVEPOINT zetl_fresh", "savepoint") != 0) return -1;
+    struct tbuf *q = &t->sql;
+    q->len = 0;
+    tbuf_puts(q, "COPY ");
+    tbuf_qname(q, bt->tschema, bt->tname);
+    tbuf_puts(q, " (");
+    col_list(q, bt->def, "");
+    tbuf_puts(q, ") FROM STDIN");
+    char what[300];
+    snprintf(what, sizeof what, "COPY of new rows into %s.%s", bt->tschema, bt->tname);
+    int rv = copy_start(t, what);
+    if (rv == 0) {
+        for (int i = 0; i < s->nrows && rv == 0; i++) {
+            const struct zb_row *row = &s->rows[i];
+            if (!inserted(row, 1)) continue;
+            for (int c = 0; c < bt->def->ncols; c++) {
+                if (c) tbuf_putc(&t->copy, '\t');
+                target_copy_field(&t->copy, &bt->def->cols[c], &row->image[c]);
+            }
+            tbuf_putc(&t->copy, '\n');
+            if (t->copy.len >= COPY_CHUNK) rv = copy_flush(t);
+        }
+        rv = copy_finish(t, rv, what, 1);
+    }
+    if (rv == 0) return tgt_exec(t, "RELEASE SAVEPOINT zetl_fresh", "savepoint") == 0 ? 1 : -1;
+    if (strcmp(t->sqlstate, "23505") != 0) return -1;
+    return tgt_exec(t, "ROLLBACK TO SAVEPOINT zetl_fresh", "savepoint") == 0 &&
+           tgt_exec(t, "RELEASE SAVEPOINT zetl_fresh", "savepoint") == 0 ? 0 : -1;
+}
+
 static int apply_pg_segment(struct target *t, const struct zb_table *bt, const struct zb_seg *s)
 {
     if (t->load && !s->move && inserts_only(s)) return load_segment(t, bt, s);
+    int fresh_done = 0;
+    if (bt->def->npk > 0 && !s->move) {
+        int nfresh = 0;
+        for (int i = 0; i < s->nrows && !nfresh; i++) nfresh += inserted(&s->rows[i], 1);
+        if (nfresh && (fresh_done = insert_fresh(t, bt, s)) < 0) return -1;
+    }
     int rv = -1, ng = 0;
     int *grp = malloc((size_t)(s->nrows ? s->nrows : 1) * sizeof *grp);
     int rep[MAX_PARTIAL_GROUPS];
@@ -536,17 +591,18 @@ static int apply_pg_segment(struct target *t, const struct zb_table *bt, const s
     ng = bt->def->npk > 0 ? partial_groups(bt, s, grp, rep) : 0;
     if (bt->def->npk == 0)
         for (int i = 0; i < s->nrows; i++) grp[i] = -1;
-    if (stage_rows(bt, s)) {
+    if (stage_rows(s, fresh_done)) {
         int any_upsert = 0, any_del = 0, any_add = 0, any_keyed = 0;
         for (int i = 0; i < s->nrows; i++) {
             uint8_t st = s->rows[i].state;
+            if (inserted(&s->rows[i], fresh_done)) continue;
             any_upsert |= st == ZB_UPSERT;
             any_keyed |= st == ZB_UPSERT || st == ZB_DELETE;
             any_del |= st == ZB_COUNT && s->rows[i].n < 0;
             any_add |= st == ZB_COUNT && s->rows[i].n > 0;
         }
         int id = stage_get(t, bt);
-        if (id < 0 || copy_segment(t, bt, s, id, grp)) goto out;
+        if (id < 0 || copy_segment(t, bt, s, id, grp, fresh_done)) goto out;
         if (bt->def->npk > 0) {
             if (any_keyed && merge_keyed(t, bt, id, any_upsert)) goto out;
             for (int g = 0; g < ng; g++)

@@ -30,6 +30,7 @@ struct target {
     int      in_txn;
     int      load;              /* target_set_load: inserts COPY straight into the table */
     int      raw_copy;          /* a target_load_raw_begin COPY is open */
+    char     sqlstate[6];       /* SQLSTATE of the last error tgt_seterr saw, "" none */
     int      rs_case_ok;        /* Redshift: enable_case_sensitive_identifier is on */
     uint64_t txn_rows;          /* rows written in the open transaction */
     struct stage *stages;

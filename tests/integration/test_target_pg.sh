@@ -114,6 +114,19 @@ expect "uuid" "SELECT u::text FROM $QT WHERE id = 1" "a0eebc99-9c0b-4ef8-bb6d-6b
 expect "all 10 rows" "SELECT count(*) FROM $QT" 10
 expect "checkpoint written with the rows" "SELECT position, commit_time = to_timestamp(1700000000.123456) FROM zetl.checkpoints WHERE integration = 'it'" "binlog.000001:100|t"
 
+# Fresh inserts go straight into the table (no staging); one that meets a row
+# already there (a target written by someone else) falls back to delete and
+# insert for the whole segment, in the same transaction, without an error.
+run "an insert of a key the target already holds: applied, no error" it <<'EOF'
+table Sales.Order"Items id:int64:pk Mixed"Col:text:null data:bytes:null amount:decimal(12,3):null f:float64:null r:float32:null big:uint64:null ok:bool:null ts:timestamptz(6):null doc:json:null d:date:null u:uuid:null dur:time(6):null v:varchar(10):null
+insert Sales.Order"Items 11 'fresh' null null null null null null null null null null null null
+insert Sales.Order"Items 3 'replaced' null null null null null null null null null null null null
+commit binlog.000001:150 1700000000123999
+EOF
+expect "the existing row now holds the inserted image" "SELECT $C FROM $QT WHERE id = 3" "replaced"
+expect "the fresh row of the same batch is there once" "SELECT count(*) || ':' || min($C) FROM $QT WHERE id = 11" "1:fresh"
+expect "the checkpoint moved with that batch" "SELECT position FROM zetl.checkpoints WHERE integration = 'it'" "binlog.000001:150"
+
 # ---------------------------------------------------------------- updates, deletes, keys, TOAST
 DEF='table s.Kv id:int32:pk Name:varchar(20):null doc:text:null'
 run "updates, deletes and key changes in one batch" it <<EOF

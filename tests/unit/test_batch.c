@@ -146,6 +146,43 @@ static void test_collapse_pk_change(void)
     zbatch_free(b);
 }
 
+/* zb_row.fresh: the key's first change in the segment was an INSERT. */
+static void test_fresh_inserts(void)
+{
+    struct zbatch *b = zbatch_new();
+    struct zvalue r1[] = { I(1), S("a"), N }, r1b[] = { I(1), S("b"), N }, k1[] = { I(1), N, N };
+    add(b, ZOP_INSERT, &keyed, NULL, r1, 0);
+    const struct zb_seg *s = &b->tables[0].segs[0];
+    CHECK(row_for(s, 1) && row_for(s, 1)->fresh, "an insert of a new key is fresh");
+    add(b, ZOP_UPDATE, &keyed, r1, r1b, 0);
+    CHECK(row_for(s, 1) && row_for(s, 1)->fresh && row_for(s, 1)->state == ZB_UPSERT,
+          "insert→update stays fresh (the final image is inserted)");
+
+    struct zvalue r2[] = { I(2), S("x"), N }, k2[] = { I(2), N, N };
+    add(b, ZOP_DELETE, &keyed, k2, NULL, 1);
+    add(b, ZOP_INSERT, &keyed, NULL, r2, 0);
+    CHECK(row_for(s, 2) && !row_for(s, 2)->fresh, "delete→insert is not fresh (the row existed)");
+
+    struct zvalue o3[] = { I(3), S("o"), N }, n3[] = { I(3), S("n"), N };
+    add(b, ZOP_UPDATE, &keyed, o3, n3, 0);
+    CHECK(row_for(s, 3) && !row_for(s, 3)->fresh, "an update of a row from before the batch is not fresh");
+
+    struct zvalue n4[] = { I(4), S("moved"), N };
+    add(b, ZOP_UPDATE, &keyed, n3, n4, 0);
+    CHECK(row_for(s, 4) && !row_for(s, 4)->fresh, "the new key of a key change is not fresh");
+
+    add(b, ZOP_DELETE, &keyed, k1, NULL, 1);
+    const struct zb_row *d = NULL;
+    for (int i = 0; i < s->nrows; i++)
+        if (s->rows[i].state == ZB_DELETE && s->rows[i].image[0].v.i == 1) d = &s->rows[i];
+    CHECK(d != NULL, "insert→delete ⇒ DELETE (the driver still deletes: never skipped)");
+    zbatch_reset(b);
+    struct zvalue r5[] = { I(5), S("z"), N };
+    add(b, ZOP_UPDATE, &keyed, r5, r5, 0);
+    CHECK(!b->tables[0].segs[0].rows[0].fresh, "a reused row slot starts not fresh");
+    zbatch_free(b);
+}
+
 static void test_collapse_unchanged(void)
 {
     struct zbatch *b = zbatch_new();
@@ -576,6 +613,7 @@ int main(void)
     TEST_RUN(test_collapse_delete);
     TEST_RUN(test_collapse_pk_change);
     TEST_RUN(test_collapse_unchanged);
+    TEST_RUN(test_fresh_inserts);
     TEST_RUN(test_collapse_truncate);
     TEST_RUN(test_collapse_keyless);
     TEST_RUN(test_batch_errors);
