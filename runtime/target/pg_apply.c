@@ -434,6 +434,31 @@ static int merge_keyless(struct target *t, const struct zb_table *bt, int id, in
     return 0;
 }
 
+/* COPY "schema"."table" (def's columns) FROM STDIN; 0 when the server waits for data. */
+static int copy_into(struct target *t, const char *schema, const char *table, const struct ztable *def,
+                     const char *what)
+{
+    struct tbuf *q = &t->sql;
+    q->len = 0;
+    tbuf_puts(q, "COPY ");
+    tbuf_qname(q, schema, table);
+    tbuf_puts(q, " (");
+    col_list(q, def, "");
+    tbuf_puts(q, ") FROM STDIN");
+    return copy_start(t, what);
+}
+
+/* One row of COPY text into t->copy, sent when a chunk is full. */
+static int copy_image(struct target *t, const struct ztable *def, const struct zvalue *image)
+{
+    for (int c = 0; c < def->ncols; c++) {
+        if (c) tbuf_putc(&t->copy, '\t');
+        target_copy_field(&t->copy, &def->cols[c], &image[c]);
+    }
+    tbuf_putc(&t->copy, '\n');
+    return t->copy.len >= COPY_CHUNK ? copy_flush(t) : 0;
+}
+
 /* Load mode: only inserts (keyed upserts, keyless counts above zero)? */
 static int inserts_only(const struct zb_seg *s)
 {
@@ -448,28 +473,14 @@ static int inserts_only(const struct zb_seg *s)
 /* Load mode: COPY the segment's rows straight into the (freshly truncated) table. */
 static int load_segment(struct target *t, const struct zb_table *bt, const struct zb_seg *s)
 {
-    struct tbuf *q = &t->sql;
-    q->len = 0;
-    tbuf_puts(q, "COPY ");
-    tbuf_qname(q, bt->tschema, bt->tname);
-    tbuf_puts(q, " (");
-    col_list(q, bt->def, "");
-    tbuf_puts(q, ") FROM STDIN");
     char what[300];
     snprintf(what, sizeof what, "COPY into %s.%s", bt->tschema, bt->tname);
-    if (copy_start(t, what) != 0) return -1;
+    if (copy_into(t, bt->tschema, bt->tname, bt->def, what) != 0) return -1;
     int rv = 0;
     for (int i = 0; i < s->nrows && rv == 0; i++) {
         const struct zb_row *row = &s->rows[i];
         int64_t copies = row->state == ZB_UPSERT ? 1 : row->state == ZB_COUNT ? row->n : 0;
-        for (int64_t k = 0; k < copies && rv == 0; k++) {
-            for (int c = 0; c < bt->def->ncols; c++) {
-                if (c) tbuf_putc(&t->copy, '\t');
-                target_copy_field(&t->copy, &bt->def->cols[c], &row->image[c]);
-            }
-            tbuf_putc(&t->copy, '\n');
-            if (t->copy.len >= COPY_CHUNK) rv = copy_flush(t);
-        }
+        for (int64_t k = 0; k < copies && rv == 0; k++) rv = copy_image(t, bt->def, row->image);
     }
     return copy_finish(t, rv, what, 1);
 }
@@ -489,16 +500,9 @@ int target_load_raw_begin(struct target *t, const char *tschema, const char *tna
                  t->integration, tschema, tname);
         return -1;
     }
-    struct tbuf *q = &t->sql;
-    q->len = 0;
-    tbuf_puts(q, "COPY ");
-    tbuf_qname(q, tschema, tname);
-    tbuf_puts(q, " (");
-    col_list(q, def, "");
-    tbuf_puts(q, ") FROM STDIN");
     char what[300];
     snprintf(what, sizeof what, "COPY into %s.%s", tschema, tname);
-    if (copy_start(t, what) != 0) return -1;
+    if (copy_into(t, tschema, tname, def, what) != 0) return -1;
     t->raw_copy = 1;
     return 0;
 }
@@ -542,27 +546,12 @@ int target_load_raw_end(struct target *t, int abort)
 static int insert_fresh(struct target *t, const struct zb_table *bt, const struct zb_seg *s)
 {
     if (tgt_exec(t, "SAVEPOINT zetl_fresh", "savepoint") != 0) return -1;
-    struct tbuf *q = &t->sql;
-    q->len = 0;
-    tbuf_puts(q, "COPY ");
-    tbuf_qname(q, bt->tschema, bt->tname);
-    tbuf_puts(q, " (");
-    col_list(q, bt->def, "");
-    tbuf_puts(q, ") FROM STDIN");
     char what[300];
     snprintf(what, sizeof what, "COPY of new rows into %s.%s", bt->tschema, bt->tname);
-    int rv = copy_start(t, what);
+    int rv = copy_into(t, bt->tschema, bt->tname, bt->def, what);
     if (rv == 0) {
-        for (int i = 0; i < s->nrows && rv == 0; i++) {
-            const struct zb_row *row = &s->rows[i];
-            if (!inserted(row, 1)) continue;
-            for (int c = 0; c < bt->def->ncols; c++) {
-                if (c) tbuf_putc(&t->copy, '\t');
-                target_copy_field(&t->copy, &bt->def->cols[c], &row->image[c]);
-            }
-            tbuf_putc(&t->copy, '\n');
-            if (t->copy.len >= COPY_CHUNK) rv = copy_flush(t);
-        }
+        for (int i = 0; i < s->nrows && rv == 0; i++)
+            if (inserted(&s->rows[i], 1)) rv = copy_image(t, bt->def, s->rows[i].image);
         rv = copy_finish(t, rv, what, 1);
     }
     if (rv == 0) return tgt_exec(t, "RELEASE SAVEPOINT zetl_fresh", "savepoint") == 0 ? 1 : -1;
