@@ -78,20 +78,36 @@ static void report(struct copier *c)
     c->last_report_ms = mono_ms();
 }
 
+/* Rows of another table begin: report the last one's, find this one. */
+static int copy_switch_table(struct copier *c, const struct ztable *def)
+{
+    report(c);
+    c->cur = integ_find_table(c->in, def->schema, def->name);
+    if (!c->cur) {
+        snprintf(c->err, sizeof c->err, "the copy returned rows of %s.%s, which is not selected",
+                 def->schema, def->name);
+        return -1;
+    }
+    return 0;
+}
+
+/* After rows went out: progress once a second, and stop when asked. */
+static int copy_progress(struct copier *c)
+{
+    if (mono_ms() - c->last_report_ms >= 1000) report(c);
+    if (atomic_load(&c->in->stop) || (c->abort && atomic_load(c->abort))) {
+        snprintf(c->err, sizeof c->err, "stopped during the copy");
+        return -1;
+    }
+    return 0;
+}
+
 static int copy_row(void *ctx, const struct zrowchange *rc)
 {
     struct copier *c = ctx;
-    struct integ *in = c->in;
-    if (!c->cur || strcmp(c->cur->def->name, rc->table->name) != 0 ||
-        strcmp(c->cur->def->schema, rc->table->schema) != 0) {
-        report(c);
-        c->cur = integ_find_table(in, rc->table->schema, rc->table->name);
-        if (!c->cur) {
-            snprintf(c->err, sizeof c->err, "the copy returned rows of %s.%s, which is not selected",
-                     rc->table->schema, rc->table->name);
-            return -1;
-        }
-    }
+    if ((!c->cur || strcmp(c->cur->def->name, rc->table->name) != 0 ||
+         strcmp(c->cur->def->schema, rc->table->schema) != 0) && copy_switch_table(c, rc->table) != 0)
+        return -1;
     struct zrowchange p;
     if (integ_project(&c->proj, c->cur, rc, &p) != 0 ||
         target_add(c->tgt, c->b, &p, c->cur->tschema, c->cur->tname, 1) != 0) {
@@ -110,12 +126,7 @@ static int copy_row(void *ctx, const struct zrowchange *rc)
         }
         zbatch_reset(c->b);
     }
-    if (mono_ms() - c->last_report_ms >= 1000) report(c);
-    if (atomic_load(&in->stop) || (c->abort && atomic_load(c->abort))) {
-        snprintf(c->err, sizeof c->err, "stopped during the copy");
-        return -1;
-    }
-    return 0;
+    return copy_progress(c);
 }
 
 /*
@@ -137,7 +148,6 @@ static int copy_raw_ok(void *ctx, const struct ztable *def)
 static int copy_raw_rows(void *ctx, const struct ztable *def, const char *buf, size_t len, int64_t nrows)
 {
     struct copier *c = ctx;
-    struct integ *in = c->in;
     if (!buf) {                                 /* the table's rows are all in */
         if (!c->raw) return 0;
         c->raw = 0;
@@ -146,13 +156,7 @@ static int copy_raw_rows(void *ctx, const struct ztable *def, const char *buf, s
         return 0;
     }
     if (!c->raw) {
-        report(c);
-        c->cur = integ_find_table(in, def->schema, def->name);
-        if (!c->cur) {
-            snprintf(c->err, sizeof c->err, "the copy returned rows of %s.%s, which is not selected",
-                     def->schema, def->name);
-            return -1;
-        }
+        if (copy_switch_table(c, def) != 0) return -1;
         /* Rows of an earlier table still batched go first: one COPY at a time. */
         if (!zbatch_empty(c->b)) {
             if (target_apply(c->tgt, c->b) != 0) goto target_failed;
@@ -164,12 +168,7 @@ static int copy_raw_rows(void *ctx, const struct ztable *def, const char *buf, s
     }
     if (target_load_raw_data(c->tgt, buf, len) != 0) goto target_failed;
     c->pending += nrows;
-    if (mono_ms() - c->last_report_ms >= 1000) report(c);
-    if (atomic_load(&in->stop) || (c->abort && atomic_load(c->abort))) {
-        snprintf(c->err, sizeof c->err, "stopped during the copy");
-        return -1;
-    }
-    return 0;
+    return copy_progress(c);
 target_failed:
     snprintf(c->err, sizeof c->err, "target: loading %s.%s: %s", def->schema, def->name, target_error(c->tgt));
     return -1;
