@@ -31,10 +31,153 @@ struct copier {
     int64_t last_report_ms;
     atomic_int *abort;          /* a resync's worker: give up when set */
     int raw;                    /* a raw COPY into cur's table is open */
+    struct loader *ld;          /* the load writer thread; NULL: loads run inline */
     char err[1024];
 };
 
 #define COPY_LOAD_BYTES (4u << 20)
+
+/*
+ * The load writer. Reading the source and loading the target take about the
+ * same time; done one after the other on one thread, each server idles while
+ * the other works (a MariaDB full load ran at 0.6 of a `mariadb | psql COPY`
+ * pipe, whose two processes overlap). With a writer thread that owns the
+ * target connection while rows are loaded, the reader fills one batch while
+ * the writer COPYs the previous one: double buffering, so at most two loads
+ * of COPY_LOAD_BYTES are held. The reader uses the target itself only after
+ * loader_drain() (the writer idle), which also orders the connection's use
+ * between the two threads. Not for the http kind, whose target_add writes
+ * into the target handle.
+ */
+struct loader {
+    pthread_t th;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    struct target *tgt;
+    struct zbatch *work;        /* handed to the writer; NULL: the writer is idle */
+    struct zbatch *spare;       /* the empty batch the reader takes next */
+    char table[300];            /* work's source table, for the message */
+    int failed, quit;
+    char err[1024];
+};
+
+static void *loader_main(void *arg)
+{
+    struct loader *ld = arg;
+    pthread_mutex_lock(&ld->mu);
+    for (;;) {
+        while (!ld->work && !ld->quit) pthread_cond_wait(&ld->cv, &ld->mu);
+        if (!ld->work) break;
+        struct zbatch *b = ld->work;
+        pthread_mutex_unlock(&ld->mu);
+        int rc = ld->failed ? -1 : target_apply(ld->tgt, b);
+        pthread_mutex_lock(&ld->mu);
+        if (rc != 0 && !ld->failed) {
+            ld->failed = 1;
+            snprintf(ld->err, sizeof ld->err, "target: loading %s: %s", ld->table, target_error(ld->tgt));
+        }
+        zbatch_reset(b);
+        ld->spare = b;
+        ld->work = NULL;
+        pthread_cond_broadcast(&ld->cv);
+    }
+    pthread_mutex_unlock(&ld->mu);
+    return NULL;
+}
+
+/* Start c's writer (no-op for the http kind, or when no thread can start:
+ * the loads then run inline, as before). */
+static void loader_start(struct copier *c)
+{
+    if (c->in->cfg->target.kind == TARGET_HTTP) return;
+    struct loader *ld = calloc(1, sizeof *ld);
+    if (!ld || !(ld->spare = zbatch_new())) goto fail;
+    ld->tgt = c->tgt;
+    pthread_mutex_init(&ld->mu, NULL);
+    pthread_cond_init(&ld->cv, NULL);
+    if (pthread_create(&ld->th, NULL, loader_main, ld) != 0) {
+        pthread_cond_destroy(&ld->cv);
+        pthread_mutex_destroy(&ld->mu);
+        goto fail;
+    }
+    c->ld = ld;
+    return;
+fail:
+    if (ld) zbatch_free(ld->spare);
+    free(ld);
+}
+
+/* Wait until the writer is idle: 0, or -1 with c->err when a load failed. */
+static int loader_drain(struct copier *c)
+{
+    struct loader *ld = c->ld;
+    if (!ld) return 0;
+    pthread_mutex_lock(&ld->mu);
+    while (ld->work) pthread_cond_wait(&ld->cv, &ld->mu);
+    int failed = ld->failed;
+    if (failed) snprintf(c->err, sizeof c->err, "%s", ld->err);
+    pthread_mutex_unlock(&ld->mu);
+    return failed ? -1 : 0;
+}
+
+static void loader_stop(struct copier *c)
+{
+    struct loader *ld = c->ld;
+    if (!ld) return;
+    pthread_mutex_lock(&ld->mu);
+    ld->quit = 1;
+    pthread_cond_broadcast(&ld->cv);
+    pthread_mutex_unlock(&ld->mu);
+    pthread_join(ld->th, NULL);     /* the writer finishes a load under way first */
+    pthread_cond_destroy(&ld->cv);
+    pthread_mutex_destroy(&ld->mu);
+    zbatch_free(ld->spare);
+    free(ld);
+    c->ld = NULL;
+}
+
+/* c->b is full: load it — on the writer, which takes it while the reader goes
+ * on with the spare batch, or inline. 0, or -1 with c->err. */
+static int copy_load(struct copier *c)
+{
+    struct loader *ld = c->ld;
+    if (!ld) {
+        if (target_apply(c->tgt, c->b) != 0) {
+            snprintf(c->err, sizeof c->err, "target: loading %s: %s", c->cur->source, target_error(c->tgt));
+            return -1;
+        }
+        zbatch_reset(c->b);
+        return 0;
+    }
+    pthread_mutex_lock(&ld->mu);
+    while (ld->work) pthread_cond_wait(&ld->cv, &ld->mu);
+    int failed = ld->failed;
+    if (failed) {
+        snprintf(c->err, sizeof c->err, "%s", ld->err);
+    } else {
+        snprintf(ld->table, sizeof ld->table, "%s", c->cur->source);
+        ld->work = c->b;
+        c->b = ld->spare;
+        ld->spare = NULL;
+        pthread_cond_broadcast(&ld->cv);
+    }
+    pthread_mutex_unlock(&ld->mu);
+    return failed ? -1 : 0;
+}
+
+/* The rows still batched, after every load the writer took: the target is the
+ * caller's again when this returns 0 (else c->err). */
+static int copy_flush(struct copier *c)
+{
+    if (loader_drain(c) != 0) return -1;
+    if (!zbatch_empty(c->b) && target_apply(c->tgt, c->b) != 0) {
+        snprintf(c->err, sizeof c->err, "target: loading %s: %s", c->cur ? c->cur->source : "the copy",
+                 target_error(c->tgt));
+        return -1;
+    }
+    zbatch_reset(c->b);
+    return 0;
+}
 
 static int64_t mono_ms(void)
 {
@@ -119,13 +262,9 @@ static int copy_row(void *ctx, const struct zrowchange *rc)
     /* Rows go out in small loads: while the target takes one, the source
      * server keeps sending into the socket, so the two work at the same
      * time (one big batch would leave each idle while the other works). */
-    if (zbatch_bytes(c->b) > (c->budget < COPY_LOAD_BYTES ? c->budget : COPY_LOAD_BYTES)) {
-        if (target_apply(c->tgt, c->b) != 0) {
-            snprintf(c->err, sizeof c->err, "target: loading %s: %s", c->cur->source, target_error(c->tgt));
-            return -1;
-        }
-        zbatch_reset(c->b);
-    }
+    if (zbatch_bytes(c->b) > (c->budget < COPY_LOAD_BYTES ? c->budget : COPY_LOAD_BYTES) &&
+        copy_load(c) != 0)
+        return -1;
     return copy_progress(c);
 }
 
@@ -140,7 +279,8 @@ static int copy_row(void *ctx, const struct zrowchange *rc)
 static int copy_raw_ok(void *ctx, const struct ztable *def)
 {
     struct copier *c = ctx;
-    if (c->in->cfg->source.kind != SOURCE_POSTGRES || !target_load_raw_ok(c->tgt)) return 0;
+    if (c->in->cfg->source.kind != SOURCE_POSTGRES || loader_drain(c) != 0 || !target_load_raw_ok(c->tgt))
+        return 0;                               /* (a failed load: the row path reports it) */
     struct itable *t = integ_find_table(c->in, def->schema, def->name);
     return t && t->def == def;
 }
@@ -156,12 +296,8 @@ static int copy_raw_rows(void *ctx, const struct ztable *def, const char *buf, s
         return 0;
     }
     if (!c->raw) {
-        if (copy_switch_table(c, def) != 0) return -1;
         /* Rows of an earlier table still batched go first: one COPY at a time. */
-        if (!zbatch_empty(c->b)) {
-            if (target_apply(c->tgt, c->b) != 0) goto target_failed;
-            zbatch_reset(c->b);
-        }
+        if (copy_flush(c) != 0 || copy_switch_table(c, def) != 0) return -1;
         if (target_load_raw_begin(c->tgt, c->cur->tschema, c->cur->tname, c->cur->def) != 0)
             goto target_failed;
         c->raw = 1;
@@ -247,11 +383,13 @@ static int copier_open(struct copier *c, atomic_int *stop, char *err, size_t err
     }
     if (target_connect(&c->tgt, &o, err, errlen) != 0 || statelog_open(&c->sl, path, err, errlen) != 0)
         return -1;
+    loader_start(c);
     return 0;
 }
 
 static void copier_close(struct copier *c)
 {
+    loader_stop(c);
     if (c->tgt) target_close(c->tgt);
     statelog_close(c->sl);
     zbatch_free(c->b);
@@ -277,13 +415,18 @@ static int copy_one(struct copier *c, struct itable *t, const char *snap, struct
     target_set_load(c->tgt);
     if ((snap ? source_pg_copy_table(in, snap, t->def, &sink, e, sizeof e)
               : source_snapshot_table(in, t, &sink, pos, e, sizeof e)) != 0) {
+        loader_drain(c);
         snprintf(err, errlen, "%s %s: %s", what, t->source, c->err[0] ? c->err : e);
         target_rollback(c->tgt);
         return -1;
     }
     report(c);
-    if (target_apply(c->tgt, c->b) != 0 || target_commit(c->tgt, NULL, 0) != 0) goto target_failed;
-    zbatch_reset(c->b);
+    if (copy_flush(c) != 0) {
+        snprintf(err, errlen, "%s %s: %s", what, t->source, c->err);
+        target_rollback(c->tgt);
+        return -1;
+    }
+    if (target_commit(c->tgt, NULL, 0) != 0) goto target_failed;
     return 0;
 target_failed:
     snprintf(err, errlen, "target: %s %s: %s", what, t->source, target_error(c->tgt));
@@ -397,15 +540,17 @@ int integ_snapshot(struct integ *in)
     }
     struct zsink sink = {.ctx = &c, .row = copy_row, .raw_ok = copy_raw_ok, .raw_rows = copy_raw_rows};
     struct zpos pos;
+    loader_start(&c);
     int rc = source_snapshot(in, &sink, &pos, in->err, sizeof in->err);
-    if (rc != 0) {
+    if (rc != 0 || copy_flush(&c) != 0) {
+        loader_drain(&c);
         if (c.err[0]) snprintf(in->err, sizeof in->err, "%s", c.err);
-        end = atomic_load(&in->stop) ? ROUND_STOPPED : ROUND_ERROR;
+        end = rc != 0 && atomic_load(&in->stop) ? ROUND_STOPPED : ROUND_ERROR;
         target_rollback(in->tgt);
         goto out;
     }
     report(&c);
-    if (target_apply(in->tgt, c.b) != 0 || target_commit(in->tgt, &pos, 0) != 0) goto target_failed;
+    if (target_commit(in->tgt, &pos, 0) != 0) goto target_failed;
     in->applied = pos;
     char p[ZPOS_FILE_MAX + ZPOS_GTID_MAX + 32];
     zpos_format(&pos, p, sizeof p);
@@ -420,6 +565,7 @@ target_failed:
     target_rollback(in->tgt);
     end = ROUND_ERROR;
 out:
+    loader_stop(&c);
     zbatch_free(c.b);
     integ_projection_free(&c.proj);
     return end;

@@ -1,0 +1,87 @@
+#!/usr/bin/env bash
+# test_copy_load.sh — the initial copy's load writer (runtime/copy.c): while
+# the reader fills one 4 MB load from MariaDB, a writer thread COPYs the
+# previous one into PostgreSQL. Through the real binary:
+#   - a 100,000-row table (about 20 MB, so several loads go through the
+#     writer) and a second table copy exactly: zetl verify matches, and the
+#     target holds each row once;
+#   - the target refuses a row in a load the writer took (a CHECK constraint
+#     on the target table): the integration is failed with a reason naming
+#     the table and the constraint, no checkpoint is written, the target
+#     table is left empty (the copy's one transaction rolled back), and zetl
+#     keeps running; once the constraint is gone, the retry copies it all.
+set -uo pipefail
+cd "$(dirname "$0")/../.."
+. tests/lib/harness.sh
+. tests/lib/assert.sh
+. tests/lib/e2e.sh
+T=test_copy_load
+DB=zt_load
+
+harness_start mariadb pgtgt || { t_fail $T "harness" "servers up" "start failed"; t_done; }
+e2e_init $T
+trap 'e2e_cleanup; zh_mysql -e "DROP DATABASE IF EXISTS $DB" >/dev/null 2>&1; harness_stop' EXIT
+
+N=100000
+BAD=50000          # in the third load: one the writer thread applies
+zh_mysql <<SQL || { t_fail $T "source tables" "created" "mariadb failed"; t_done; }
+DROP DATABASE IF EXISTS $DB;
+CREATE DATABASE $DB;
+USE $DB;
+CREATE TABLE $DB.t (id INT PRIMARY KEY, k INT NOT NULL, c CHAR(120) NOT NULL, pad CHAR(60) NOT NULL);
+INSERT INTO $DB.t SELECT seq, seq % 1000, REPEAT(CHAR(97 + seq % 26), 119), REPEAT('p', 59) FROM seq_1_to_$N;
+UPDATE $DB.t SET k = -1 WHERE id = $BAD;
+CREATE TABLE $DB.u (id INT PRIMARY KEY, v VARCHAR(20));
+INSERT INTO $DB.u SELECT seq, CONCAT('u', seq) FROM seq_1_to_500;
+SQL
+
+export E2E_MY_PASSWORD=$ZH_MY_PASSWORD
+cat >"$E2E_DIR/zetl.yaml" <<YAML
+state_dir: $E2E_DIR/state
+integrations:
+  - name: load
+    source:
+      kind: mysql
+      host: 127.0.0.1
+      port: $ZH_MY_PORT
+      user: $ZH_MY_USER
+      password: \${E2E_MY_PASSWORD}
+      databases: [$DB]
+      server_id: 5353
+    target:
+      kind: postgres
+      dsn: "$ZH_PGTGT_DSN"
+    tables:
+      include: ["$DB.%"]
+    apply:
+      memory_mb: 16
+YAML
+
+# The target table exists already, with a constraint the source row $BAD breaks.
+zh_psql_tgt -c "DROP SCHEMA IF EXISTS $DB CASCADE; DELETE FROM zetl.checkpoints WHERE integration = 'load'" >/dev/null 2>&1
+zh_psql_tgt -c "CREATE SCHEMA $DB; CREATE TABLE $DB.t (id integer PRIMARY KEY, k integer NOT NULL,
+                c character(120) NOT NULL, pad character(60) NOT NULL, CONSTRAINT k_not_negative CHECK (k >= 0))" >/dev/null ||
+    { t_fail $T "target table" "created" "psql failed"; t_done; }
+
+is_failed() { [ "$(e2e_status_field '.integrations[0].state')" = failed ]; }
+e2e_run_start
+t_wait $T "a refused row in a writer's load: the integration is failed" 60 is_failed
+reason=$(e2e_status_field '.integrations[0].reason')
+t_match $T "the reason names the table being loaded" "loading $DB\\.t" "$reason"
+t_match $T "the reason carries the server's message (the constraint)" "k_not_negative" "$reason"
+t_eq $T "no checkpoint: the copy never committed" "0" \
+    "$(zh_psql_tgt -c "SELECT count(*) FROM zetl.checkpoints WHERE integration = 'load'" 2>/dev/null || echo 0)"
+t_eq $T "the target table is empty: the whole copy rolled back" "0" "$(zh_psql_tgt -c "SELECT count(*) FROM $DB.t")"
+t_ok $T "zetl keeps running (it retries)" kill -0 "$E2E_PID"
+t_match $T "the failure is in the run log, one line" "failed.*loading $DB\\.t.*k_not_negative" \
+    "$(grep -m1 'k_not_negative' "$E2E_DIR/run.log")"
+
+zh_psql_tgt -c "ALTER TABLE $DB.t DROP CONSTRAINT k_not_negative" >/dev/null
+if e2e_wait_match 90; then t_pass $T "after the fix the retry copies both tables exactly (zetl verify)"
+else t_fail $T "exact match after the retry" "zetl verify: match" "$E2E_VERIFY"; fi
+t_eq $T "every row once, the refused one included" "$N|$N|1|500" \
+    "$(zh_psql_tgt -c "SELECT count(*) || '|' || count(DISTINCT id) || '|' || count(*) FILTER (WHERE k = -1) FROM $DB.t")|$(zh_psql_tgt -c "SELECT count(*) FROM $DB.u")"
+t_eq $T "integration active" "active" "$(e2e_status_field '.integrations[0].state')"
+e2e_run_stop; rc=$?
+t_eq $T "SIGTERM: zetl run exits 0" 0 "$rc"
+t_done
