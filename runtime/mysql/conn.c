@@ -113,3 +113,11 @@ MYSQL_RES *mysql_conn_query(MYSQL *db, const char *sql, char *err, size_t errlen
                  mysql_errno(db), sql);
     return res;
 }
+
+MYSQL_RES *mysql_conn_binlog_status(MYSQL *db, const char **stmt, char *err, size_t errlen)
+{
+    const char *sql = !mysql_conn_is_mariadb(db) && mysql_get_server_version(db) >= 80200
+                          ? "SHOW BINARY LOG STATUS" : "SHOW MASTER STATUS";
+    if (stmt) *stmt = sql;
+    return mysql_conn_query(db, sql, err, errlen);
+}

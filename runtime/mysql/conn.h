@@ -28,4 +28,13 @@ int  mysql_conn_is_mariadb(MYSQL *db);
 /* Run a statement that takes no values and store its result; NULL with err. */
 MYSQL_RES *mysql_conn_query(MYSQL *db, const char *sql, char *err, size_t errlen);
 
+/*
+ * The server's current binlog status row (File, Position, …; MySQL adds the
+ * executed GTID set as the fifth column): SHOW BINARY LOG STATUS on MySQL
+ * 8.2 and later (8.4 removed SHOW MASTER STATUS), SHOW MASTER STATUS on
+ * MariaDB and older MySQL. *stmt (may be NULL) names the statement run, for
+ * messages. NULL with err.
+ */
+MYSQL_RES *mysql_conn_binlog_status(MYSQL *db, const char **stmt, char *err, size_t errlen);
+
 #endif

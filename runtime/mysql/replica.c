@@ -38,7 +38,8 @@ static int binlog_exists(MYSQL *db, const char *file, char *err, size_t errlen)
 int mysql_replica_server_position(MYSQL *db, struct zpos *out, char *err, size_t errlen)
 {
     memset(out, 0, sizeof *out);
-    MYSQL_RES *res = mysql_conn_query(db, "SHOW MASTER STATUS", err, errlen);
+    const char *stmt;
+    MYSQL_RES *res = mysql_conn_binlog_status(db, &stmt, err, errlen);
     if (!res) return -1;
     MYSQL_ROW row = mysql_fetch_row(res);
     int rc = -1;
@@ -48,7 +49,7 @@ int mysql_replica_server_position(MYSQL *db, struct zpos *out, char *err, size_t
         out->offset = strtoull(row[1], NULL, 10);
         rc = 0;
     } else {
-        snprintf(err, errlen, "SHOW MASTER STATUS returned no binlog position: is log_bin ON?");
+        snprintf(err, errlen, "%s returned no binlog position: is log_bin ON?", stmt);
     }
     mysql_free_result(res);
     return rc;

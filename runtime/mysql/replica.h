@@ -61,7 +61,7 @@ struct mysql_replica_opts {
  */
 int mysql_replica_run(const struct mysql_replica_opts *o, char *err, size_t errlen);
 
-/* The server's current binlog position (SHOW MASTER STATUS), for bytes behind. */
+/* The server's current binlog position (mysql_conn_binlog_status), for bytes behind. */
 int mysql_replica_server_position(MYSQL *db, struct zpos *out, char *err, size_t errlen);
 
 #endif

@@ -139,18 +139,17 @@ static int position_mariadb(struct mysql_snapshot *s, char *err, size_t errlen)
 static int position_mysql(struct mysql_snapshot *s, char *err, size_t errlen)
 {
     char qerr[512];
-    /* Before the read starts (see snapshot.h, REPLAY). 8.2+ renamed the statement. */
-    MYSQL_RES *r = NULL;
-    if (mysql_query(s->db, "SHOW BINARY LOG STATUS") == 0) r = mysql_store_result(s->db);
-    if (!r) r = mysql_conn_query(s->db, "SHOW MASTER STATUS", qerr, sizeof qerr);
+    const char *stmt;
+    /* Before the read starts (see snapshot.h, REPLAY). */
+    MYSQL_RES *r = mysql_conn_binlog_status(s->db, &stmt, qerr, sizeof qerr);
     if (!r) { snprintf(err, errlen, "source %s: reading the binlog position: %s", s->in->name, qerr); return -1; }
     MYSQL_ROW row = mysql_fetch_row(r);
     unsigned nf = mysql_num_fields(r);
     if (!row || !row[0] || !row[1]) {
         mysql_free_result(r);
-        snprintf(err, errlen, "source %s: SHOW MASTER STATUS returned nothing: binary logging is off; "
+        snprintf(err, errlen, "source %s: %s returned nothing: binary logging is off; "
                  "enable log_bin with binlog_format=ROW (on RDS/Aurora: set a backup retention period and "
-                 "binlog_format in the DB cluster parameter group)", s->in->name);
+                 "binlog_format in the DB cluster parameter group)", s->in->name, stmt);
         return -1;
     }
     s->pos.kind = ZPOS_BINLOG;

@@ -9,6 +9,8 @@
 #      gone — and both times it equals the packet written out by hand below
 #      from MySQL's protocol documentation; the listener's ERR 1236 comes back
 #      as zetl's "position lost, resync" result, no hang;
+#      the binlog position is read with the statement each MySQL version has
+#      (SHOW MASTER STATUS on 8.0, SHOW BINARY LOG STATUS on 8.4);
 #  (b) a real MariaDB answers the same command with an error (it has no such
 #      command): a clear message, an ERR read as the answer (no hang), no crash;
 #  (c) a real MariaDB stream started through db_command (what the MySQL start
@@ -60,10 +62,11 @@ fields=(
   0700000000000000 0800000000000000 #   [7, 8): 7
 )
 want=$(printf '%s' "${fields[@]}")
-# capture NAME: a fresh listener, and $E2E_DIR/NAME.yaml pointing the source at it.
+# capture NAME [VERSION]: a fresh listener (a MySQL of that version), and
+# $E2E_DIR/NAME.yaml pointing the source at it.
 capture() {
     rm -f "$E2E_DIR/$1.port" "$E2E_DIR/$1.out"
-    "$CAPTURE" "$E2E_DIR/$1.port" "$E2E_DIR/$1.out" 2>"$E2E_DIR/$1.err" &
+    "$CAPTURE" "$E2E_DIR/$1.port" "$E2E_DIR/$1.out" ${2:+"$2"} 2>"$E2E_DIR/$1.err" &
     CAP_PID=$!
     t_wait $T "$1: the capture listener is up" 30 test -s "$E2E_DIR/$1.port"
     cat >"$E2E_DIR/$1.yaml" <<YAML
@@ -110,6 +113,20 @@ t_match $T "replica: asked for the binlog list and set up its session before the
 t_match $T "replica: ERR 1236 returns MYSQL_REPLICA_POSITION_LOST (-2) with the resync message" \
     "REPLICA rc=-2 source cap: the server cannot stream what follows GTID set .*\(error 1236\).*every table must be resynced" "$out"
 
+# The server's binlog position (bytes behind, and a MySQL snapshot's start):
+# MySQL 8.4 removed SHOW MASTER STATUS, 8.2 added SHOW BINARY LOG STATUS.
+# The listener refuses the statement its version lacks, as that MySQL would.
+for v in 8.0.36 8.4.3; do
+    capture "status$v" "$v-zetl-capture"
+    out=$(timeout 60 "$DUMP" -c "$E2E_DIR/status$v.yaml" -s 2>&1); rc=$?
+    wait "$CAP_PID"; crc=$?; CAP_PID=
+    t_eq $T "MySQL $v: the position is read (gtid_dump -s exit 0, listener exit 0)" "0 0" "$rc $crc"
+    t_match $T "MySQL $v: it is the status row's file and offset" "POSITION binlog.000042:1234" "$out"
+    want_stmt="SHOW MASTER STATUS"; [[ $v == 8.4.* ]] && want_stmt="SHOW BINARY LOG STATUS"
+    t_eq $T "MySQL $v: the one statement sent is $want_stmt" "QUERY $want_stmt" \
+        "$(grep '^QUERY SHOW' "$E2E_DIR/status$v.out")"
+done
+
 # ---- (b) the MySQL command to a real MariaDB ---------------------------------------
 cat >"$E2E_DIR/zetl.yaml" <<YAML
 state_dir: $E2E_DIR/state
@@ -137,6 +154,9 @@ out=$(timeout 60 "$DUMP" -c "$E2E_DIR/zetl.yaml" -b "$file:4" -u XID 2>&1); rc=$
 t_eq $T "COM_BINLOG_DUMP through db_command streams (exit 0)" 0 "$rc"
 t_match $T "the stream opens with ROTATE and FORMAT_DESCRIPTION" $'EVENT ROTATE\nEVENT FORMAT_DESCRIPTION' "$out"
 t_match $T "and reaches the row just written, through its XID" "EVENT TABLE_MAP"$'\n'"EVENT WRITE_ROWS[_A-Z0-9]*"$'\n'"EVENT XID" "$out"
+out=$(timeout 60 "$DUMP" -c "$E2E_DIR/zetl.yaml" -s 2>&1)
+t_eq $T "MariaDB: the position read for bytes behind is SHOW MASTER STATUS's" \
+    "POSITION $(zh_mysql -e "SHOW MASTER STATUS" | cut -f1,2 | tr '\t' ':')" "$(grep '^POSITION' <<<"$out")"
 
 # ---- (d) zetl run: a MySQL-form GTID checkpoint on MariaDB --------------------------
 zh_psql_tgt -c "DROP SCHEMA IF EXISTS $DB CASCADE; DELETE FROM zetl.checkpoints WHERE integration = 'gd'" >/dev/null 2>&1

@@ -19,6 +19,12 @@
  *       server that has no COM_BINLOG_DUMP_GTID (MariaDB) that a stream
  *       started by db_command is read by mariadb_rpl_fetch without
  *       mariadb_rpl_open.
+ *   gtid_dump -c FILE [-i NAME] -s
+ *       the server's current binlog position the way zetl reads it for
+ *       bytes behind (mysql_replica_server_position, through
+ *       mysql_conn_binlog_status: the statement depends on the server):
+ *         POSITION <file>:<offset>        (exit 0)
+ *         NOPOSITION <message>            (exit 3)
  *
  * Output, one line each:
  *   SERVER MariaDB 10.11.19
@@ -48,7 +54,7 @@
 
 static int usage(void)
 {
-    fprintf(stderr, "usage: gtid_dump -c FILE [-i NAME] (-g GTIDSET | -r GTIDSET | -b BINLOGFILE:POS) [-n EVENTS] [-u TYPE]\n");
+    fprintf(stderr, "usage: gtid_dump -c FILE [-i NAME] (-g GTIDSET | -r GTIDSET | -b BINLOGFILE:POS | -s) [-n EVENTS] [-u TYPE]\n");
     return 2;
 }
 
@@ -107,8 +113,8 @@ static int send_file_dump(MYSQL *db, uint32_t server_id, const char *spec, char 
 int main(int argc, char **argv)
 {
     const char *cfgpath = NULL, *iname = NULL, *gtid = NULL, *binlog = NULL, *until = NULL, *replica = NULL;
-    int nevents = 3, opt;
-    while ((opt = getopt(argc, argv, "c:i:g:r:b:n:u:")) != -1) {
+    int nevents = 3, opt, status = 0;
+    while ((opt = getopt(argc, argv, "c:i:g:r:b:n:u:s")) != -1) {
         switch (opt) {
         case 'c': cfgpath = optarg; break;
         case 'i': iname = optarg; break;
@@ -117,10 +123,11 @@ int main(int argc, char **argv)
         case 'b': binlog = optarg; break;
         case 'n': nevents = atoi(optarg); break;
         case 'u': until = optarg; nevents = 1000; break;
+        case 's': status = 1; break;
         default: return usage();
         }
     }
-    if (!cfgpath || (gtid != NULL) + (binlog != NULL) + (replica != NULL) != 1) return usage();
+    if (!cfgpath || (gtid != NULL) + (binlog != NULL) + (replica != NULL) + status != 1) return usage();
 
     char err[2048];
     struct config *cfg = NULL;
@@ -147,6 +154,17 @@ int main(int argc, char **argv)
     mysql_conn_describe(db, desc, sizeof desc);
     printf("SERVER %s\n", desc);
     fflush(stdout);
+    if (status) {
+        struct zpos pos;
+        if (mysql_replica_server_position(db, &pos, err, sizeof err) != 0) {
+            printf("NOPOSITION %s\n", err);
+            rc = 3;
+        } else {
+            printf("POSITION %s:%llu\n", pos.file, (unsigned long long)pos.offset);
+            rc = 0;
+        }
+        goto out;
+    }
     /* mariadb_rpl_init runs a query of its own: before the dump command. */
     if (!(rpl = mariadb_rpl_init(db))) { fprintf(stderr, "gtid_dump: mariadb_rpl_init failed\n"); goto out; }
     if (gtid) {

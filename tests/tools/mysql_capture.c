@@ -2,19 +2,23 @@
  * mysql_capture — a loopback listener that speaks just enough of the MySQL
  * client/server protocol to record the binlog dump command a client sends.
  *
- *   mysql_capture PORTFILE OUTFILE
+ *   mysql_capture PORTFILE OUTFILE [VERSION]
  *
  * Listens on 127.0.0.1, on a free port it writes to PORTFILE (written to a
  * temporary name, then renamed, so a reader never sees half a number), and
  * serves ONE client:
  *   - Handshake v10 (protocol documentation, connection phase): server
- *     version "8.0.99-zetl-capture" (a MySQL, not a MariaDB), no TLS
- *     (CLIENT_SSL not offered), auth plugin mysql_native_password;
+ *     version VERSION (default "8.0.99-zetl-capture": a MySQL, not a
+ *     MariaDB), no TLS (CLIENT_SSL not offered), auth plugin
+ *     mysql_native_password;
  *   - any HandshakeResponse41 is answered with OK: the login is not checked;
  *   - a COM_QUERY is recorded and answered: SET ... with OK, SHOW BINARY LOGS
- *     with an empty result set (no binlog file exists here), anything else
- *     with ERR 1064; so zetl's replica (runtime/mysql/replica.c) gets as far
- *     as its dump command, as against a MySQL server that purged its files;
+ *     with an empty result set (no binlog file exists here), the binlog
+ *     status with one row (binlog.000042, 1234, '', '', a GTID set) where
+ *     that MySQL version has the statement — SHOW MASTER STATUS before 8.4,
+ *     SHOW BINARY LOG STATUS from 8.2 — anything else with ERR 1064; so
+ *     zetl's replica (runtime/mysql/replica.c) gets as far as its dump
+ *     command, as against a MySQL server that purged its files;
  *   - COM_BINLOG_DUMP_GTID (0x1e) or COM_BINLOG_DUMP (0x12) is recorded, as
  *     the hex of the whole packet (4-byte header, command byte, payload) and,
  *     for 0x1e, its fields decoded, then answered with ERR 1236 (as a MySQL
@@ -27,7 +31,8 @@
  *   COMMAND 0xNN
  * It is a recorder for byte-level tests of what zetl sends, not a server:
  * nothing is replicated. Exit 1 (with a line on stderr) when no dump command
- * arrives within 60 s or the client goes away first.
+ * arrives within 60 s or the client goes away first — except after a binlog
+ * status was answered: then the client's COM_QUIT ends it with exit 0.
  */
 #include "runtime/mysql/dump_gtid.h"
 #include "runtime/mysql/gtid.h"
@@ -49,6 +54,7 @@
 
 static time_t deadline;
 static FILE *out;
+static const char *version = "8.0.99-zetl-capture";
 
 /* Read (or write) exactly n bytes before the deadline. 0 ok, -1 EOF/error/timeout. */
 static int xfer(int fd, uint8_t *p, size_t n, int writing)
@@ -119,18 +125,19 @@ static int send_err(int fd, uint8_t seq, uint16_t code, const char *state, const
  */
 static int send_handshake(int fd)
 {
-    static const char version[] = "8.0.99-zetl-capture";
     static const char plugin[] = "mysql_native_password";
+    size_t vlen = strlen(version) + 1;
     static const uint8_t salt[21] = "zetlcapture_salt_20b";
     /* LONG_PASSWORD LONG_FLAG CONNECT_WITH_DB PROTOCOL_41 TRANSACTIONS
      * SECURE_CONNECTION MULTI_STATEMENTS MULTI_RESULTS PLUGIN_AUTH; no SSL. */
     uint32_t caps = 0x1u | 0x4u | 0x8u | 0x200u | 0x2000u | 0x8000u | 0x10000u | 0x20000u | 0x80000u;
-    uint8_t p[128];
+    uint8_t p[192];
     uint8_t zero[10] = {0};
     struct wr w;
-    wr_init(&w, p, 1 + sizeof version + 4 + 8 + 1 + 2 + 1 + 2 + 2 + 1 + 10 + 13 + sizeof plugin);
+    if (vlen > 64) return -1;
+    wr_init(&w, p, 1 + vlen + 4 + 8 + 1 + 2 + 1 + 2 + 2 + 1 + 10 + 13 + sizeof plugin);
     wr_u8(&w, 10);
-    wr_bytes(&w, version, sizeof version);
+    wr_bytes(&w, version, vlen);
     wr_u32le(&w, 1);
     wr_bytes(&w, salt, 8);
     wr_u8(&w, 0);
@@ -175,19 +182,19 @@ static void wr_lenstr(struct wr *w, const char *s)
 }
 
 /*
- * An empty result set with columns Log_name, File_size (protocol 4.1, no
+ * A text result set of VAR_STRING columns (protocol 4.1, no
  * CLIENT_DEPRECATE_EOF): column count | ColumnDefinition41 per column | EOF |
- * (no rows) | EOF. ColumnDefinition41: catalog "def", schema, table,
- * org_table, name, org_name (length-encoded strings) | 0x0c | charset u16 |
- * length u32 | type u8 | flags u16 | decimals u8 | 2 x 0x00.
+ * one text row per row (length-encoded strings) | EOF. ColumnDefinition41:
+ * catalog "def", schema, table, org_table, name, org_name (length-encoded
+ * strings) | 0x0c | charset u16 | length u32 | type u8 | flags u16 |
+ * decimals u8 | 2 x 0x00.
  */
-static int send_empty_binlog_list(int fd)
+static int send_result(int fd, const char *const *names, int ncols, const char *const *values, int nrows)
 {
-    static const char *names[] = {"Log_name", "File_size"};
     static const uint8_t eof[] = {0xfe, 0x00, 0x00, 0x02, 0x00};
-    uint8_t seq = 1, n = 2, p[128];
+    uint8_t seq = 1, n = (uint8_t)ncols, p[512];
     if (send_packet(fd, seq++, &n, 1)) return -1;
-    for (int i = 0; i < 2; i++) {
+    for (int i = 0; i < ncols; i++) {
         struct wr w;
         wr_init(&w, p, sizeof p);
         wr_lenstr(&w, "def");
@@ -199,16 +206,45 @@ static int send_empty_binlog_list(int fd)
         wr_u8(&w, 0x0c);
         wr_u16le(&w, 45);
         wr_u32le(&w, 255);
-        wr_u8(&w, i == 0 ? 0xfd : 0x08);        /* VAR_STRING, LONGLONG */
+        wr_u8(&w, 0xfd);                        /* VAR_STRING */
         wr_u16le(&w, 0);
         wr_u8(&w, 0);
         wr_u16le(&w, 0);
         if (w.err || send_packet(fd, seq++, p, w.pos)) return -1;
     }
-    return send_packet(fd, seq++, eof, sizeof eof) || send_packet(fd, seq, eof, sizeof eof) ? -1 : 0;
+    if (send_packet(fd, seq++, eof, sizeof eof)) return -1;
+    for (int r = 0; r < nrows; r++) {
+        struct wr w;
+        wr_init(&w, p, sizeof p);
+        for (int i = 0; i < ncols; i++) wr_lenstr(&w, values[r * ncols + i]);
+        if (w.err || send_packet(fd, seq++, p, w.pos)) return -1;
+    }
+    return send_packet(fd, seq, eof, sizeof eof);
 }
 
-/* The conversation with one client; 0 when a dump command was recorded. */
+static int send_empty_binlog_list(int fd)
+{
+    static const char *const names[] = {"Log_name", "File_size"};
+    return send_result(fd, names, 2, NULL, 0);
+}
+
+/* The binlog status, where this MySQL version has the statement asked for:
+ * 1 the row went out, 0 refused as that version would (ERR 1064), -1 error. */
+static int send_binlog_status(int fd, int binary_log_status)
+{
+    static const char *const names[] = {"File", "Position", "Binlog_Do_DB", "Binlog_Ignore_DB",
+                                        "Executed_Gtid_Set"};
+    static const char *const row[] = {"binlog.000042", "1234", "", "", "3e11fa47-71ca-11e1-9e33-c80aa9429562:1-5"};
+    unsigned major = 0, minor = 0;
+    sscanf(version, "%u.%u", &major, &minor);
+    unsigned v = major * 100 + minor;
+    if (binary_log_status ? v < 802 : v >= 804)
+        return send_err(fd, 1, 1064, "42000", "You have an error in your SQL syntax (mysql_capture)");
+    return send_result(fd, names, 5, row, 1) == 0 ? 1 : -1;
+}
+
+/* The conversation with one client; 0 when a dump command was recorded, or
+ * the client quit after a binlog status was answered. */
 static int serve(int fd)
 {
     static const uint8_t ok[] = {0x00, 0x00, 0x00, 0x02, 0x00, 0x00, 0x00};
@@ -218,6 +254,7 @@ static int serve(int fd)
     if ((len = recv_packet(fd, &pkt)) < 4) { fprintf(stderr, "mysql_capture: no login from the client\n"); return -1; }
     free(pkt);
     if (send_packet(fd, 2, ok, sizeof ok)) return -1;
+    int status_answered = 0;
     for (;;) {
         if ((len = recv_packet(fd, &pkt)) < 5) {
             fprintf(stderr, "mysql_capture: the client went away before a binlog dump command\n");
@@ -234,6 +271,10 @@ static int serve(int fd)
                 send_packet(fd, 1, ok, sizeof ok);
             else if (n == 16 && strncasecmp(sql, "SHOW BINARY LOGS", 16) == 0)
                 send_empty_binlog_list(fd);
+            else if (n == 18 && strncasecmp(sql, "SHOW MASTER STATUS", 18) == 0)
+                status_answered |= send_binlog_status(fd, 0) == 1;
+            else if (n == 22 && strncasecmp(sql, "SHOW BINARY LOG STATUS", 22) == 0)
+                status_answered |= send_binlog_status(fd, 1) == 1;
             else
                 send_err(fd, 1, 1064, "42000", "mysql_capture: no such query here");
         } else if (cmd == MYSQL_COM_BINLOG_DUMP_GTID || cmd == MYSQL_COM_BINLOG_DUMP) {
@@ -242,7 +283,10 @@ static int serve(int fd)
             done = 1;
         } else {
             fprintf(out, "COMMAND 0x%02x\n", cmd);
-            if (cmd == 0x01) { free(pkt); return -1; }     /* COM_QUIT */
+            if (cmd == 0x01) {                          /* COM_QUIT */
+                free(pkt);
+                return status_answered ? 0 : -1;
+            }
             send_err(fd, 1, 1047, "08S01", "mysql_capture: unknown command");
         }
         fflush(out);
@@ -253,7 +297,8 @@ static int serve(int fd)
 
 int main(int argc, char **argv)
 {
-    if (argc != 3) { fprintf(stderr, "usage: mysql_capture PORTFILE OUTFILE\n"); return 2; }
+    if (argc != 3 && argc != 4) { fprintf(stderr, "usage: mysql_capture PORTFILE OUTFILE [VERSION]\n"); return 2; }
+    if (argc == 4) version = argv[3];
     deadline = time(NULL) + DEADLINE_S;
     int ls = socket(AF_INET, SOCK_STREAM, 0);
     struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = 0};
