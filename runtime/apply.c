@@ -270,14 +270,6 @@ static int drive_resync(struct applier *a)
     return 0;
 }
 
-/* Committed source transactions in the queue, not yet popped. */
-static uint64_t queued_commits(struct cqueue *q)
-{
-    struct cqueue_stats st;
-    cqueue_get_stats(q, &st);
-    return st.txns_queued;
-}
-
 static void sample_lag(struct applier *a)
 {
     struct integ *in = a->in;
@@ -436,7 +428,7 @@ int integ_stream(struct integ *in)
              * most CAUGHT_UP_LINGER_MS after it opened; else at batch_ms.
              * Under load the queue fills while a batch applies, so batches
              * grow by themselves; a quiet source's change waits milliseconds. */
-            a.caught_up = queued_commits(in->q) == 0;
+            a.caught_up = cqueue_txns_queued(in->q) == 0;
             if (a.rows >= batch_rows && flush(&a) != 0) goto out;
             break;
         case CQ_HEARTBEAT:
@@ -448,7 +440,7 @@ int integ_stream(struct integ *in)
                  * it waits for WAL, which under a stream of small transactions
                  * is between nearly every two of them, and one target
                  * transaction per source transaction falls behind. */
-                if (queued_commits(in->q) == 0) a.caught_up = 1;
+                if (cqueue_txns_queued(in->q) == 0) a.caught_up = 1;
             } else if ((mono_ms() - a.last_checkpoint_mono >= IDLE_CHECKPOINT_MS ||
                         in->resync) &&         /* its replay waits for the checkpoint (resync.c) */
                        it.pos.kind != ZPOS_NONE &&

@@ -859,6 +859,14 @@ void cqueue_get_stats(struct cqueue *q, struct cqueue_stats *out)
     pthread_mutex_unlock(&q->mu);
 }
 
+uint64_t cqueue_txns_queued(struct cqueue *q)
+{
+    pthread_mutex_lock(&q->mu);
+    uint64_t n = q->ring_n;
+    pthread_mutex_unlock(&q->mu);
+    return n;
+}
+
 int cqueue_error(struct cqueue *q, char *buf, size_t len)
 {
     int r;

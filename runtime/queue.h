@@ -138,6 +138,9 @@ void cqueue_reset(struct cqueue *q);
 
 /* Thread-safe snapshot of the counters. */
 void cqueue_get_stats(struct cqueue *q, struct cqueue_stats *out);
+/* Just stats.txns_queued: the applier asks at every COMMIT it pops, and the
+ * whole stats (with newest_end's GTID text) are a few kB to copy. */
+uint64_t cqueue_txns_queued(struct cqueue *q);
 
 /* 1 with the error message copied into buf when the queue failed, else 0. */
 int  cqueue_error(struct cqueue *q, char *buf, size_t len);

@@ -35,27 +35,7 @@ CREATE TABLE $DB.u (id INT PRIMARY KEY, v VARCHAR(20));
 INSERT INTO $DB.u SELECT seq, CONCAT('u', seq) FROM seq_1_to_500;
 SQL
 
-export E2E_MY_PASSWORD=$ZH_MY_PASSWORD
-cat >"$E2E_DIR/zetl.yaml" <<YAML
-state_dir: $E2E_DIR/state
-integrations:
-  - name: load
-    source:
-      kind: mysql
-      host: 127.0.0.1
-      port: $ZH_MY_PORT
-      user: $ZH_MY_USER
-      password: \${E2E_MY_PASSWORD}
-      databases: [$DB]
-      server_id: 5353
-    target:
-      kind: postgres
-      dsn: "$ZH_PGTGT_DSN"
-    tables:
-      include: ["$DB.%"]
-    apply:
-      memory_mb: 16
-YAML
+e2e_my_config load $DB 5353 "memory_mb: 16"
 
 # The target table exists already, with a constraint the source row $BAD breaks.
 zh_psql_tgt -c "DROP SCHEMA IF EXISTS $DB CASCADE; DELETE FROM zetl.checkpoints WHERE integration = 'load'" >/dev/null 2>&1

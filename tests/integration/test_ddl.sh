@@ -20,16 +20,7 @@ zh_mysql -e "DROP DATABASE IF EXISTS $DB; CREATE DATABASE $DB; USE $DB;
              CREATE TABLE t (id INT PRIMARY KEY, a INT, b VARCHAR(10), c TEXT);
              INSERT INTO t VALUES (1, 1, 'one', 'x'), (2, 2, 'two', 'y')"
 zh_psql_tgt -c "DROP SCHEMA IF EXISTS $DB CASCADE; DELETE FROM zetl.checkpoints WHERE integration = 'ddl'" >/dev/null 2>&1
-cat >"$E2E_DIR/zetl.yaml" <<YAML
-state_dir: $E2E_DIR/state
-integrations:
-  - name: ddl
-    source: {kind: mysql, host: 127.0.0.1, port: $ZH_MY_PORT, user: $ZH_MY_USER,
-             password: "$ZH_MY_PASSWORD", databases: [$DB], server_id: 8181}
-    target: {kind: postgres, dsn: "$ZH_PGTGT_DSN"}
-    tables: {include: ["$DB.%"]}
-    apply: {batch_ms: 100}
-YAML
+e2e_my_config ddl $DB 8181
 target_cols() {   # $1 table: its columns in the target, in order
     zh_psql_tgt -c "SELECT string_agg(column_name || ':' || data_type, ',' ORDER BY ordinal_position)
                     FROM information_schema.columns WHERE table_schema = '$DB' AND table_name = '$1'"

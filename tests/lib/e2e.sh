@@ -14,6 +14,10 @@
 #                                 SCHEMA.% of the harness PostgreSQL source into its target
 #                                 (password from $E2E_PG_PASSWORD, batch_ms 100); YAML: top-level
 #                                 lines put before `integrations:` (e.g. an alerts: block)
+#   e2e_my_config NAME DB SERVER_ID [APPLY]  write $E2E_DIR/zetl.yaml: integration NAME
+#                                 reads DB.% of the harness MariaDB into its target (password
+#                                 from $E2E_MY_PASSWORD); APPLY: the apply mapping's keys
+#                                 (default "batch_ms: 100")
 #   e2e_pg_drop NAME SCHEMA       drop what such an integration leaves: slot and publication
 #                                 zetl_NAME, SCHEMA in source and target, its checkpoint row
 #
@@ -99,6 +103,20 @@ integrations:
       include: ["$2.%"]
     apply:
       batch_ms: 100
+YAML
+}
+
+e2e_my_config() {
+    export E2E_MY_PASSWORD=$ZH_MY_PASSWORD
+    cat >"$E2E_DIR/zetl.yaml" <<YAML
+state_dir: $E2E_DIR/state
+integrations:
+  - name: $1
+    source: {kind: mysql, host: 127.0.0.1, port: $ZH_MY_PORT, user: $ZH_MY_USER,
+             password: "\${E2E_MY_PASSWORD}", databases: [$2], server_id: $3}
+    target: {kind: postgres, dsn: "$ZH_PGTGT_DSN"}
+    tables: {include: ["$2.%"]}
+    apply: {${4:-batch_ms: 100}}
 YAML
 }
 

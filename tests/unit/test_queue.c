@@ -978,6 +978,7 @@ static void test_stats(void)
     }
     cqueue_get_stats(q, &st);
     CHECK_U64(st.txns_queued, 3, "three transactions queued");
+    CHECK_U64(cqueue_txns_queued(q), 3, "cqueue_txns_queued agrees: three");
     CHECK(st.oldest_commit_us == 1000, "oldest commit time is the first's");
     CHECK_U64(st.newest_end.offset, 300, "newest end is the third's");
     CHECK(st.mem_bytes > 0 && st.mem_bytes <= st.budget_bytes, "memory counted");
@@ -987,11 +988,13 @@ static void test_stats(void)
         pop_kind(q, &it);
     cqueue_get_stats(q, &st);
     CHECK_U64(st.txns_queued, 2, "after the first COMMIT is popped: two");
+    CHECK_U64(cqueue_txns_queued(q), 2, "cqueue_txns_queued agrees: two");
     CHECK(st.oldest_commit_us == 2000, "oldest is now the second's");
     for (int i = 0; i < 6; i++)
         pop_kind(q, &it);
     cqueue_get_stats(q, &st);
     CHECK_U64(st.txns_queued, 0, "all popped: none");
+    CHECK_U64(cqueue_txns_queued(q), 0, "cqueue_txns_queued agrees: none");
     CHECK_U64(st.bytes_queued, 0, "no bytes queued");
     CHECK(st.oldest_commit_us == 0, "no oldest commit time");
     CHECK_U64(st.newest_end.offset, 300, "newest end stays for bytes-behind");
