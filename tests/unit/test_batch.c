@@ -453,6 +453,34 @@ static void test_copy_escaping(void)
     v = I(INT64_MIN);
     target_copy_field(&t, &txt, &v);
     CHECK_STR(t.p, "-9223372036854775808", "int64 min");
+    /* Integers are formatted by hand: every boundary and random values
+     * against printf's own digits. */
+    static const int64_t edges[] = {0, 1, -1, 9, 10, -10, 99, 100, 999999999, 1000000000, -1000000000,
+                                    INT32_MAX, INT32_MIN, (int64_t)INT32_MAX + 1, INT64_MAX, INT64_MIN + 1};
+    int ok = 1;
+    char want[32];
+    uint64_t x = 0x9e3779b97f4a7c15u;
+    for (int i = 0; i < 2000 && ok; i++) {
+        int64_t val;
+        if (i < (int)(sizeof edges / sizeof edges[0])) {
+            val = edges[i];
+        } else {
+            x ^= x << 13; x ^= x >> 7; x ^= x << 17;
+            val = (int64_t)(x >> (x % 63));            /* every magnitude, both signs */
+            if (x & 1) val = -val;
+        }
+        t.len = 0;
+        v = I(val);
+        target_copy_field(&t, &txt, &v);
+        snprintf(want, sizeof want, "%" PRId64, val);
+        if (strcmp(t.p, want) != 0) ok = 0;
+        t.len = 0;
+        u.v.u = x;
+        target_copy_field(&t, &u64, &u);
+        snprintf(want, sizeof want, "%" PRIu64, x);
+        if (strcmp(t.p, want) != 0) ok = 0;
+    }
+    CHECK(ok, "2000 int64 and uint64 values (edges, random magnitudes) read as printf writes them");
     t.len = 0;
     v = B("\x01\xab", 2);
     target_value_text(&t, &by, &v, 0);
