@@ -742,7 +742,7 @@ BIG_RSS=$(get big_txn zetl peak_rss_mb)
     jq -r '[.[] | select(.scenario == "full_load_mysql_pg")] | if length < 2 then empty else
         "Lowest CPU: \(min_by(.cpu_s) | .tool) (\(min_by(.cpu_s) | .cpu_s) s); lowest peak RSS: \(min_by(.peak_rss_mb) | .tool) (\(min_by(.peak_rss_mb) | .peak_rss_mb) MB); fastest: \(max_by(.rows_per_s) | .tool)." end' <<<"$AGG"
     jq -r '.[] | select(.scenario == "full_load_mysql_pg" and .tool == "zetl" and .cpu_s != null and .seconds > 0) |
-        "zetl was on a CPU for \(.cpu_s / .seconds * 100 | round)% of its wall time (median CPU s ÷ median seconds): it spends most of the copy waiting (on the source read, the target COPY, or hand-offs between them), not computing; the baseline pipe overlaps the two ends."' <<<"$AGG"
+        "zetl was on a CPU for \(.cpu_s / .seconds * 100 | round)% of its wall time (median CPU s ÷ median seconds): the copy'"'"'s time is the two servers'"'"' work (the source read and the target COPY), which zetl'"'"'s reader and writer threads overlap as the pipe'"'"'s two processes do."' <<<"$AGG"
     if [[ $R_BL != null ]] && awk -v r="$R_BL" 'BEGIN { exit !(r < 1) }'; then
         echo "The baseline pipe is faster than zetl here (ratio < 1)."
     fi
