@@ -42,6 +42,9 @@ CREATE TABLE order_lines (id INT PRIMARY KEY, order_id INT, qty INT);
 INSERT INTO order_lines SELECT seq, seq % 300 + 1, seq FROM seq_1_to_100;
 CREATE TABLE audit_log (at DATETIME, msg VARCHAR(50));
 INSERT INTO audit_log SELECT NOW(), CONCAT('m', seq) FROM seq_1_to_20;
+-- The walkthrough's row estimates are InnoDB's statistics (TABLE_ROWS), which a
+-- background thread updates some time after the inserts: settle them now.
+ANALYZE TABLE orders, order_lines, audit_log;
 SQL
 cleanup_src
 zh_psql_src -q >/dev/null 2>&1 <<SQL
