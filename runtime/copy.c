@@ -166,15 +166,21 @@ fail:
     free(ld);
 }
 
+/* Under ld->mu: wait until the writer is idle; 1 (with c->err) when a load failed. */
+static int wait_idle(struct loader *ld, struct copier *c)
+{
+    while (ld->job.kind) pthread_cond_wait(&ld->cv, &ld->mu);
+    if (ld->failed) snprintf(c->err, sizeof c->err, "%s", ld->err);
+    return ld->failed;
+}
+
 /* Wait until the writer is idle: 0, or -1 with c->err when a load failed. */
 static int loader_drain(struct copier *c)
 {
     struct loader *ld = c->ld;
     if (!ld) return 0;
     pthread_mutex_lock(&ld->mu);
-    while (ld->job.kind) pthread_cond_wait(&ld->cv, &ld->mu);
-    int failed = ld->failed;
-    if (failed) snprintf(c->err, sizeof c->err, "%s", ld->err);
+    int failed = wait_idle(ld, c);
     pthread_mutex_unlock(&ld->mu);
     return failed ? -1 : 0;
 }
@@ -210,11 +216,8 @@ static int copy_job(struct copier *c, enum job_kind kind, const struct itable *t
         return rc;
     }
     pthread_mutex_lock(&ld->mu);
-    while (ld->job.kind) pthread_cond_wait(&ld->cv, &ld->mu);
-    int failed = ld->failed;
-    if (failed) {
-        snprintf(c->err, sizeof c->err, "%s", ld->err);
-    } else {
+    int failed = wait_idle(ld, c);
+    if (!failed) {
         if (kind == JOB_ROWS) {
             c->b = ld->spare;
             ld->spare = NULL;
