@@ -21,6 +21,7 @@
  * Schema changes are applied by comparing definitions (target_ensure_table's
  * diff), so replaying one after a crash is a no-op.
  */
+#include <pthread.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -288,6 +289,7 @@ static void sample_lag(struct applier *a)
 
 static void *reader_main(void *arg)
 {
+    pthread_setname_np(pthread_self(), "z-read");   /* top -H, gdb */
     struct integ *in = arg;
     struct zsink sink = cqueue_sink(in->q);
     in->reader_rc = source_stream(in, &sink, in->reader_err, sizeof in->reader_err);

@@ -112,6 +112,7 @@ static int run_job(struct target *tgt, const struct itable **open, const struct 
 
 static void *loader_main(void *arg)
 {
+    pthread_setname_np(pthread_self(), "z-copy-write");   /* top -H, gdb */
     struct loader *ld = arg;
     pthread_mutex_lock(&ld->mu);
     for (;;) {
@@ -559,6 +560,7 @@ target_failed:
 
 static void *worker_main(void *arg)
 {
+    pthread_setname_np(pthread_self(), "z-copy");   /* top -H, gdb */
     struct worker *w = arg;
     struct integ *in = w->in;
     struct copier c = {.in = in, .budget = (size_t)in->cfg->apply.memory_mb << 19 /

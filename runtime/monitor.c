@@ -180,6 +180,7 @@ static void poll_once(struct monitor *m, int final)
 
 static void *monitor_main(void *arg)
 {
+    pthread_setname_np(pthread_self(), "z-monitor");   /* top -H, gdb */
     struct monitor *m = arg;
 
     for (;;) {

@@ -138,6 +138,7 @@ int integ_resync_marked(struct integ *in)
 
 static void *worker_main(void *arg)
 {
+    pthread_setname_np(pthread_self(), "z-resync");   /* top -H, gdb */
     struct resync *r = arg;
     r->rc = integ_copy_table(r->in, r->t, &r->abort, &r->pos, r->err, sizeof r->err);
     atomic_store(&r->done, 1);

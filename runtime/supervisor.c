@@ -9,6 +9,7 @@
  * (source, target, this process) resumes with nothing lost and nothing
  * applied twice.
  */
+#include <pthread.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -186,6 +187,7 @@ static int stay_paused(struct integ *in)
 
 void *integ_main(void *arg)
 {
+    pthread_setname_np(pthread_self(), "z-apply");   /* top -H, gdb */
     struct integ *in = arg;
     int backoff = BACKOFF_MIN_MS;
     unsigned seed = (unsigned)time(NULL) ^ (unsigned)(uintptr_t)in;

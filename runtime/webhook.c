@@ -253,6 +253,7 @@ static void deliver(struct webhook *w, const struct item *it)
 
 static void *deliver_main(void *arg)
 {
+    pthread_setname_np(pthread_self(), "z-webhook");   /* top -H, gdb */
     struct webhook *w = arg;
 
     for (;;) {

@@ -179,6 +179,7 @@ static void raw_publish(struct raw_reader *r)
 
 static void *raw_reader_main(void *arg)
 {
+    pthread_setname_np(pthread_self(), "z-copy-read");   /* top -H, gdb */
     struct raw_reader *r = arg;
     const struct ztable *t = r->t;
     char *row = NULL;
