@@ -74,6 +74,9 @@ struct zcolumn {
     uint8_t  is_unsigned;   /* MySQL integer columns */
     uint8_t  is_array;      /* PostgreSQL arrays: type is the element type */
     int16_t  pk_ord;        /* 1-based position in the primary key, 0 = not a key column */
+    uint8_t  pg_builtin;    /* PostgreSQL source, table copy: a built-in type (OID below
+                               16384), whose binary COPY form is the same on any server
+                               of the same major version and encoding */
     char    *source_type;   /* the type as the source declares it, e.g. "numeric(10,2)",
                                "bigint unsigned", "public.mood"; PG→PG keeps it */
 };
@@ -161,6 +164,9 @@ struct zschema_change {
     const char *reason;             /* ZDDL_UNSUPPORTED: why, for the operator */
 };
 
+/* zsink.raw_ok's answers */
+enum { ZRAW_NO = 0, ZRAW_TEXT = 1, ZRAW_BINARY = 2 };
+
 struct zsink {
     void *ctx;
     int (*begin)(void *ctx, const struct ztxn *txn);           /* txn.end not yet known;
@@ -171,13 +177,16 @@ struct zsink {
     /* The source proved it is current up to pos at server time now_us (idle heartbeat). */
     int (*heartbeat)(void *ctx, const struct zpos *pos, int64_t now_us);
     /*
-     * Optional, for table copies. A source whose copy already yields
-     * PostgreSQL COPY text (a PostgreSQL source) asks raw_ok(ctx, t) once per
-     * table; when it says 1 the table's rows come as that text instead of
-     * row() calls: raw_rows(ctx, t, buf, len, nrows) with whole rows in t's
-     * column order, then once with buf NULL when the table is done.
+     * Optional, for table copies. A source whose copy can yield PostgreSQL
+     * COPY data (a PostgreSQL source) asks raw_ok(ctx, t, version, encoding)
+     * once per table, before its COPY, giving its server_version_num and
+     * server_encoding. ZRAW_NO: rows come through row(). ZRAW_TEXT or
+     * ZRAW_BINARY: they come in that COPY format instead, through
+     * raw_rows(ctx, t, buf, len, nrows) with whole rows in t's column order
+     * (binary: the header in the first piece, the trailer in the last), then
+     * once with buf NULL when the table is done.
      */
-    int (*raw_ok)(void *ctx, const struct ztable *t);
+    int (*raw_ok)(void *ctx, const struct ztable *t, int server_version, const char *server_encoding);
     int (*raw_rows)(void *ctx, const struct ztable *t, const char *buf, size_t len, int64_t nrows);
 };
 

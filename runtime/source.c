@@ -138,6 +138,7 @@ static int pg_table_def(PGconn *c, struct pgcatalog *cat, const char *schema, co
         char tn[256];
         zc->nullable = 1;
         zc->length = -1;
+        zc->pg_builtin = oids[k] < 16384;          /* FirstNormalObjectId */
         if (pgdec_builtin_type(oids[k], mods[k], zc, tn, sizeof tn) == 0) {
             zc->source_type = strdup(tn);
         } else {

@@ -106,8 +106,10 @@ static void qident(PGconn *c, char *buf, size_t len, const char *name, int *ok)
 #define RAW_SLOTS 3
 
 /*
- * Raw copy: the rows of a COPY TO STDOUT (text) handed on as they are, in
- * ~1 MB chunks of whole rows (PQgetCopyData gives one row per call).
+ * Raw copy: the rows of a COPY TO STDOUT (text or binary) handed on as they
+ * are, in ~1 MB chunks of whole rows (PQgetCopyData gives one row per call;
+ * binary: the server sends its header with the first row and its trailer
+ * as the last message, so that message is not counted as a row).
  *
  * A thread of its own reads the source while the caller's thread writes
  * the chunks to the target: one thread doing both would leave each server
@@ -134,6 +136,7 @@ struct raw_reader {
     int done;                   /* the reader has finished: ok or err */
     int ok;
     int abandon;                /* the consumer gave up: stop reading */
+    int binary;                 /* FORMAT binary: the last message is the trailer */
     char err[512];
 };
 
@@ -211,6 +214,7 @@ static void *raw_reader_main(void *arg)
     }
     PQclear(res);
     while ((res = PQgetResult(r->c))) PQclear(res);
+    if (r->binary && r->slot[r->fill].rows > 0) r->slot[r->fill].rows--;    /* the trailer */
     if (r->slot[r->fill].len) raw_publish(r);
     ok = 1;
 out:
@@ -224,11 +228,11 @@ out:
     return NULL;
 }
 
-static int copy_raw(PGconn *c, const struct ztable *t, const struct zsink *sink,
+static int copy_raw(PGconn *c, const struct ztable *t, int binary, const struct zsink *sink,
                     void (*progress)(void *ctx, int64_t rows), void *ctx,
                     const atomic_int *stop, int64_t *rows, char *err, size_t errlen)
 {
-    struct raw_reader r = {.c = c, .t = t, .fill = -1};
+    struct raw_reader r = {.c = c, .t = t, .fill = -1, .binary = binary};
     pthread_mutex_init(&r.mu, NULL);
     pthread_cond_init(&r.cv, NULL);
     pthread_t th;
@@ -285,7 +289,7 @@ int pgcopy_table(PGconn *c, const struct ztable *t, const struct zsink *sink,
     int64_t rows = 0;
     char *sql = NULL, *row = NULL;
     struct zvalue *vals = calloc((size_t)(t->ncols ? t->ncols : 1), sizeof *vals);
-    size_t cap = 256 + (size_t)t->ncols * 260, used = 0;
+    size_t cap = 64 + 3 * 260 + (size_t)t->ncols * 260, used = 0;
     sql = malloc(cap);
     if (!vals || !sql) { snprintf(err, errlen, "out of memory copying %s.%s", t->schema, t->name); goto out; }
     used += (size_t)snprintf(sql, cap, "COPY (SELECT ");
@@ -297,7 +301,12 @@ int pgcopy_table(PGconn *c, const struct ztable *t, const struct zsink *sink,
     char qs[260], qt[260];
     qident(c, qs, sizeof qs, t->schema, &ok);
     qident(c, qt, sizeof qt, t->name, &ok);
-    snprintf(sql + used, cap - used, " FROM %s.%s) TO STDOUT", qs, qt);
+    /* Asked before the COPY starts: the answer picks its format. */
+    int raw = sink->raw_ok && sink->raw_rows
+                  ? sink->raw_ok(sink->ctx, t, PQserverVersion(c), PQparameterStatus(c, "server_encoding"))
+                  : ZRAW_NO;
+    snprintf(sql + used, cap - used, " FROM %s.%s) TO STDOUT%s", qs, qt,
+             raw == ZRAW_BINARY ? " (FORMAT binary)" : "");
     if (!ok) { snprintf(err, errlen, "cannot quote the names of %s.%s", t->schema, t->name); goto out; }
 
     PGresult *r = PQexec(c, sql);
@@ -307,8 +316,8 @@ int pgcopy_table(PGconn *c, const struct ztable *t, const struct zsink *sink,
         goto out;
     }
     PQclear(r);
-    if (sink->raw_ok && sink->raw_rows && sink->raw_ok(sink->ctx, t)) {
-        rc = copy_raw(c, t, sink, progress, ctx, stop, &rows, err, errlen);
+    if (raw != ZRAW_NO) {
+        rc = copy_raw(c, t, raw == ZRAW_BINARY, sink, progress, ctx, stop, &rows, err, errlen);
         goto out;
     }
     int n;

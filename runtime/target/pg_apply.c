@@ -435,8 +435,8 @@ static int merge_keyless(struct target *t, const struct zb_table *bt, int id, in
 }
 
 /* COPY "schema"."table" (def's columns) FROM STDIN; 0 when the server waits for data. */
-static int copy_into(struct target *t, const char *schema, const char *table, const struct ztable *def,
-                     const char *what)
+static int copy_into_fmt(struct target *t, const char *schema, const char *table, const struct ztable *def,
+                         int binary, const char *what)
 {
     struct tbuf *q = &t->sql;
     q->len = 0;
@@ -444,8 +444,14 @@ static int copy_into(struct target *t, const char *schema, const char *table, co
     tbuf_qname(q, schema, table);
     tbuf_puts(q, " (");
     col_list(q, def, "");
-    tbuf_puts(q, ") FROM STDIN");
+    tbuf_puts(q, binary ? ") FROM STDIN WITH (FORMAT binary)" : ") FROM STDIN");
     return copy_start(t, what);
+}
+
+static int copy_into(struct target *t, const char *schema, const char *table, const struct ztable *def,
+                     const char *what)
+{
+    return copy_into_fmt(t, schema, table, def, 0, what);
 }
 
 /* One row of COPY text into t->copy, sent when a chunk is full. */
@@ -492,8 +498,44 @@ int target_load_raw_ok(const struct target *t)
     return !t->http && t->kind == TARGET_POSTGRES && t->load && t->in_txn && !t->raw_copy;
 }
 
+int target_load_binary_ok(struct target *t, const char *tschema, const char *tname,
+                          const struct ztable *def, int src_version, const char *src_encoding)
+{
+    if (t->http || t->kind != TARGET_POSTGRES || t->raw_copy) return 0;
+    const char *enc = PQparameterStatus(t->conn, "server_encoding");
+    if (src_version / 10000 != PQserverVersion(t->conn) / 10000 || !src_encoding || !enc ||
+        strcmp(src_encoding, enc) != 0)
+        return 0;
+    struct tbuf *q = &t->sql;
+    q->len = 0;
+    tbuf_qname(q, tschema, tname);
+    if (q->oom) return 0;
+    const char *params[1] = {q->p};
+    /* to_regclass: a missing table gives no rows, not an error that would
+     * abort the load transaction this runs in. */
+    PGresult *r = PQexecParams(t->conn,
+        "SELECT a.attname, pg_catalog.format_type(a.atttypid, a.atttypmod), a.atttypid < 16384"
+        " FROM pg_catalog.pg_attribute a"
+        " WHERE a.attrelid = pg_catalog.to_regclass($1) AND a.attnum > 0 AND NOT a.attisdropped",
+        1, NULL, params, NULL, NULL, 0);
+    int ok = PQresultStatus(r) == PGRES_TUPLES_OK;
+    for (int c = 0; ok && c < def->ncols; c++) {
+        const struct zcolumn *col = &def->cols[c];
+        int found = 0;
+        for (int i = 0; i < PQntuples(r) && !found; i++) {
+            if (strcmp(PQgetvalue(r, i, 0), col->name) != 0) continue;
+            found = 1;
+            ok = col->pg_builtin && col->source_type && PQgetvalue(r, i, 2)[0] == 't' &&
+                 strcmp(PQgetvalue(r, i, 1), col->source_type) == 0;
+        }
+        ok &= found;
+    }
+    PQclear(r);
+    return ok;
+}
+
 int target_load_raw_begin(struct target *t, const char *tschema, const char *tname,
-                          const struct ztable *def)
+                          const struct ztable *def, int binary)
 {
     if (!target_load_raw_ok(t)) {
         snprintf(t->err, sizeof t->err, "target %s: raw load of %s.%s outside a load transaction",
@@ -501,8 +543,8 @@ int target_load_raw_begin(struct target *t, const char *tschema, const char *tna
         return -1;
     }
     char what[300];
-    snprintf(what, sizeof what, "COPY into %s.%s", tschema, tname);
-    if (copy_into(t, tschema, tname, def, what) != 0) return -1;
+    snprintf(what, sizeof what, "%sCOPY into %s.%s", binary ? "binary " : "", tschema, tname);
+    if (copy_into_fmt(t, tschema, tname, def, binary, what) != 0) return -1;
     t->raw_copy = 1;
     return 0;
 }

@@ -195,6 +195,7 @@ void target_set_load(struct target *t);
  * as they are, with no decoding and re-encoding:
  *   target_load_raw_ok     1 when this target can take them now
  *   target_load_raw_begin  COPY "tschema"."tname" (def's columns) FROM STDIN
+ *                          (binary != 0: WITH (FORMAT binary))
  *   target_load_raw_data   whole rows, any number of them
  *   target_load_raw_end    finish the COPY (abort != 0: abandon it); the
  *                          rows count into the checkpoint's row total
@@ -202,7 +203,19 @@ void target_set_load(struct target *t);
  */
 int  target_load_raw_ok(const struct target *t);
 int  target_load_raw_begin(struct target *t, const char *tschema, const char *tname,
-                           const struct ztable *def);
+                           const struct ztable *def, int binary);
+/*
+ * May a PostgreSQL source (server_version_num src_version, server_encoding
+ * src_encoding) send def's rows to "tschema"."tname" in binary COPY format?
+ * Binary values are the types' internal forms, checked by no conversion: only
+ * when the target runs the same major version with the same server encoding
+ * (text bytes are not converted) and has every column of def with exactly
+ * the source's built-in type (format_type equal, OID below 16384: an array's
+ * element OID travels in its data). 1 yes, 0 no (or the catalog query
+ * failed: text is always safe).
+ */
+int  target_load_binary_ok(struct target *t, const char *tschema, const char *tname,
+                           const struct ztable *def, int src_version, const char *src_encoding);
 int  target_load_raw_data(struct target *t, const char *buf, size_t len);
 int  target_load_raw_end(struct target *t, int abort);
 /* Apply every table of the batch, in the batch's order. Inside begin/commit. */

@@ -5,6 +5,13 @@
 # PostgreSQL keeps declared types; enums arrive as text with the same label,
 # domains as their base type). Independent of `zetl verify`, which reads the
 # source through the same copy code.
+#
+# The initial copy of PostgreSQL→PostgreSQL goes in binary COPY format where
+# that carries every value unchanged (copy.c, target_load_binary_ok): table
+# tb holds every built-in type of t and must go in binary; t (an enum and a
+# domain) and tm (whose target column was made bigint beforehand, where the
+# source has int) must go in text — binary int4 into bigint is refused by
+# the server, so tm also proves the check.
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 . tests/lib/harness.sh
@@ -36,9 +43,15 @@ CREATE TABLE $S.t (id int PRIMARY KEY, i2 int2, i4 int4, i8 int8, n numeric, f4 
   ip inet, ci cidr, mac macaddr, bt bit(3), vb varbit);
 ALTER TABLE $S.t REPLICA IDENTITY FULL;
 INSERT INTO $S.t VALUES $ROWS;
+CREATE TABLE $S.tb AS SELECT id, i2, i4, i8, n, f4, f8, b, tx, vc, ch, by, d, tm, ttz, ts, tstz, iv, u, j, jb, ai, at,
+  ip, ci, mac, bt, vb FROM $S.t;
+ALTER TABLE $S.tb ADD PRIMARY KEY (id);
+CREATE TABLE $S.tm (id int PRIMARY KEY, v int, s text);
+INSERT INTO $S.tm SELECT g, g * 7 - 2147483000, 'row ' || g FROM generate_series(1, 50) g;
 SQL
 t_eq $T "source rows inserted" "4" "$(zh_psql_src -c "SELECT count(*) FROM $S.t")"
 zh_psql_tgt -c "DROP SCHEMA IF EXISTS $S CASCADE; DELETE FROM zetl.checkpoints WHERE integration = 'types'" >/dev/null 2>&1
+zh_psql_tgt -c "CREATE SCHEMA $S; CREATE TABLE $S.tm (id int PRIMARY KEY, v bigint, s text)" >/dev/null
 cat >"$E2E_DIR/zetl.yaml" <<YAML
 state_dir: $E2E_DIR/state
 integrations:
@@ -49,13 +62,13 @@ integrations:
     tables: {include: ["$S.%"]}
     apply: {batch_ms: 100}
 YAML
-rows_text() {   # $1: src|tgt, $2: id range — every row as text, one per line
+rows_text() {   # $1: src|tgt, $2: id range, $3: table (t) — every row as text, one per line
     "zh_psql_$1" -c "SET TimeZone = 'UTC'; SET extra_float_digits = 3;
-                     SELECT x::text FROM $S.t x WHERE id BETWEEN $2 ORDER BY id" 2>&1
+                     SELECT x::text FROM $S.${3:-t} x WHERE id BETWEEN $2 ORDER BY id" 2>&1
 }
-compare() {   # $1 what, $2 id range
+compare() {   # $1 what, $2 id range, $3 table (t)
     local a b
-    a=$(rows_text src "$2"); b=$(rows_text tgt "$2")
+    a=$(rows_text src "$2" "${3:-t}"); b=$(rows_text tgt "$2" "${3:-t}")
     if [ "$a" = "$b" ] && [ -n "$a" ]; then t_pass $T "$1: every value equal, source and target"
     else t_fail $T "$1: every value equal" "$(diff <(echo "$a") <(echo "$b") | head -5)" "(diff above; empty = no rows)"; fi
 }
@@ -64,6 +77,13 @@ e2e_run_start
 synced() { [ "$(e2e_status_field '.integrations[0].state')" = active ]; }
 t_wait $T "copied and active" 60 synced
 compare "initial copy" "1 AND 4"
+compare "initial copy in binary COPY format" "1 AND 4" tb
+compare "initial copy in text, target column bigint where the source has int" "1 AND 50" tm
+binary_for() { sqlite3 "$E2E_DIR/state/zetl.db" "SELECT count(*) FROM events WHERE integration = 'types' AND
+                 tbl = '$S.$1' AND message LIKE 'copying in binary COPY format%'" 2>&1; }
+t_eq $T "tb (built-in types only) copied in binary" "1" "$(binary_for tb)"
+t_eq $T "t (an enum and a domain) copied in text" "0" "$(binary_for t)"
+t_eq $T "tm (target type differs) copied in text" "0" "$(binary_for tm)"
 
 # The same values through the stream: insert them again under new ids, then update and delete.
 zh_psql_src -c "INSERT INTO $S.t SELECT id + 100, i2, i4, i8, n, f4, f8, b, tx, vc, ch, by, d, tm, ttz, ts, tstz, iv, u, j, jb, ai, at, m, dm, ip, ci, mac, bt, vb FROM $S.t WHERE id <= 4" >/dev/null
