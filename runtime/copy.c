@@ -413,11 +413,7 @@ static int copy_raw_ok(void *ctx, const struct ztable *def, int src_version, con
         return ZRAW_NO;                         /* (a failed load: the row path reports it) */
     struct itable *t = integ_find_table(c->in, def->schema, def->name);
     if (!t || t->def != def) return ZRAW_NO;
-    c->raw_binary = 0;
-    int builtin = 1;
-    for (int i = 0; i < def->ncols; i++) builtin &= def->cols[i].pg_builtin;
-    if (builtin && target_load_binary_ok(c->tgt, t->tschema, t->tname, def, src_version, src_encoding) == 1)
-        c->raw_binary = 1;
+    c->raw_binary = target_load_binary_ok(c->tgt, t->tschema, t->tname, def, src_version, src_encoding) == 1;
     return c->raw_binary ? ZRAW_BINARY : ZRAW_TEXT;
 }
 

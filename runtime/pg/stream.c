@@ -363,7 +363,7 @@ int pgstream_run(struct pgstream *s, const struct pgstream_loop *l)
             int rc = handle(s, l, buf, n);
             PQfreemem(buf);
             if (rc) return rc;
-            handled += n;
+            if (handled < COALESCE_BYTES) handled += n;     /* no overflow on a long run */
             continue;
         }
         if (n == 0 && handled > 0 && handled < COALESCE_BYTES) {
