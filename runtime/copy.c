@@ -363,12 +363,7 @@ static int copy_row(void *ctx, const struct zrowchange *rc)
             snprintf(c->err, sizeof c->err, "table %s: out of memory", c->cur->source);
             return -1;
         }
-        const struct ztable *def = c->cur->def;
-        for (int i = 0; i < def->ncols; i++) {
-            if (i) tbuf_putc(c->text, '\t');
-            target_copy_field(c->text, &def->cols[i], &p.after[i]);
-        }
-        tbuf_putc(c->text, '\n');
+        target_copy_row(c->text, c->cur->def, p.after);
         if (c->text->oom) {
             snprintf(c->err, sizeof c->err, "table %s: out of memory", c->cur->source);
             return -1;

@@ -41,12 +41,7 @@ struct vcopy {
 static int vcopy_row(void *ctx, const struct zrowchange *rc)
 {
     struct vcopy *v = ctx;
-    const struct zvalue *vals = rc->after;
-    for (int i = 0; i < v->def->ncols; i++) {
-        if (i) tbuf_putc(&v->buf, '\t');
-        target_copy_field(&v->buf, &v->def->cols[i], &vals[i]);
-    }
-    tbuf_putc(&v->buf, '\n');
+    target_copy_row(&v->buf, v->def, rc->after);
     v->rows++;
     if (v->buf.oom) {
         snprintf(v->err, sizeof v->err, "out of memory");

@@ -457,11 +457,7 @@ static int copy_into(struct target *t, const char *schema, const char *table, co
 /* One row of COPY text into t->copy, sent when a chunk is full. */
 static int copy_image(struct target *t, const struct ztable *def, const struct zvalue *image)
 {
-    for (int c = 0; c < def->ncols; c++) {
-        if (c) tbuf_putc(&t->copy, '\t');
-        target_copy_field(&t->copy, &def->cols[c], &image[c]);
-    }
-    tbuf_putc(&t->copy, '\n');
+    target_copy_row(&t->copy, def, image);
     return t->copy.len >= COPY_CHUNK ? copy_flush(t) : 0;
 }
 

@@ -188,6 +188,15 @@ void target_copy_field(struct tbuf *b, const struct zcolumn *c, const struct zva
     b->p[b->len] = 0;
 }
 
+void target_copy_row(struct tbuf *b, const struct ztable *def, const struct zvalue *vals)
+{
+    for (int c = 0; c < def->ncols; c++) {
+        if (c) tbuf_putc(b, '\t');
+        target_copy_field(b, &def->cols[c], &vals[c]);
+    }
+    tbuf_putc(b, '\n');
+}
+
 /* ---- parameterized statements ---------------------------------------------------------- */
 
 struct pstmt {

@@ -329,6 +329,8 @@ void target_value_text(struct tbuf *b, const struct zcolumn *c, const struct zva
                        int hex_prefix);
 /* One COPY text-format field: \N for NULL; backslash, tab, LF, CR escaped. */
 void target_copy_field(struct tbuf *b, const struct zcolumn *c, const struct zvalue *v);
+/* One COPY text-format row: def's columns from vals, tab-separated, ending in LF. */
+void target_copy_row(struct tbuf *b, const struct ztable *def, const struct zvalue *vals);
 
 /*
  * Redshift DML for one table of a batch, as statements with parameters. fn
