@@ -133,6 +133,9 @@ void integ_free_tables(struct integ *in);
 int  integ_snapshot(struct integ *in);
 /* Streaming (apply.c): reader + applier until stop, pause, delete or error. */
 int  integ_stream(struct integ *in);
+/* How long (ms) a caught-up batch stays open for more: in proportion to what
+ * a batch lately cost to apply (µs), from 1 ms to 20 ms and batch_ms. */
+int  apply_linger_ms(int64_t batch_cost_us, int batch_ms);
 
 /* Commands from the state log's queue; returns ROUND_* to end the round, or -1 to go on. */
 int  integ_poll_commands(struct integ *in);

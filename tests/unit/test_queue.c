@@ -19,6 +19,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "runtime/integ.h"
 #include "runtime/queue.h"
 #include "runtime/queue_rec.h"
 #include "runtime/spool.h"
@@ -1301,6 +1302,27 @@ static void test_decode_damage(void)
     qrec_defs_free(&d);
 }
 
+/* Group commit's linger (apply.c): a cheap batch lingers about a
+ * millisecond, a costlier one in proportion, never past 20 ms or batch_ms. */
+static void test_caught_up_linger(void)
+{
+    CHECK_INT(apply_linger_ms(0, 200), 1, "no batch applied yet: 1 ms");
+    CHECK_INT(apply_linger_ms(100, 200), 1, "0.1 ms batch: rounded up to 1 ms");
+    CHECK_INT(apply_linger_ms(600, 200), 3, "0.6 ms batch: 4 x, rounded up");
+    CHECK_INT(apply_linger_ms(2500, 200), 10, "2.5 ms batch: 10 ms");
+    CHECK_INT(apply_linger_ms(5000, 200), 20, "5 ms batch: 20 ms, the cap");
+    CHECK_INT(apply_linger_ms(3000000, 200), 20, "a 3 s batch: still the cap");
+    CHECK_INT(apply_linger_ms(5000, 7), 7, "batch_ms below the cap bounds it");
+    CHECK_INT(apply_linger_ms(5000, 1), 1, "batch_ms 1: 1 ms");
+    int prev = 0, ok = 1;
+    for (int64_t us = 0; us <= 10000; us += 37) {
+        int l = apply_linger_ms(us, 200);
+        if (l < prev || l < 1 || l > 20) ok = 0;
+        prev = l;
+    }
+    CHECK(ok, "the linger never shrinks as the cost grows, and stays within 1..20 ms");
+}
+
 int main(void)
 {
     const char *tmp = getenv("TMPDIR");
@@ -1322,6 +1344,7 @@ int main(void)
     TEST_RUN(test_reset);
     TEST_RUN(test_table_replaced);
     TEST_RUN(test_many_tables);
+    TEST_RUN(test_caught_up_linger);
     TEST_RUN(test_stats);
     TEST_RUN(test_leftovers);
     TEST_RUN(test_corrupt_spool);
