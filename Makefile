@@ -115,11 +115,12 @@ bench: zetl
 	@bench/run.sh $(if $(QUICK),--quick)
 
 # make soak MINUTES=N: a mixed workload on a MariaDB and a PostgreSQL source while
-# zetl is killed with SIGKILL at random and the target restarted, then zetl verify
+# zetl is killed with SIGKILL at random, the target restarted and its links
+# blackholed or reset through fault relays (tests/tools/tcpproxy), then zetl verify
 # must match exactly (bench/soak.sh); prints the counts of kills, restarts, rows.
 MINUTES ?= 10
-soak: zetl
-	@bench/soak.sh --minutes $(MINUTES)
+soak: zetl $(BUILD)/tools/tcpproxy
+	@ZETL_BUILD=$(CURDIR)/$(BUILD) bench/soak.sh --minutes $(MINUTES)
 
 clean:
 	rm -rf build build-asan build-fuzz zetl zetl-asan

@@ -15,12 +15,18 @@
 #     the spool files seen);
 #   - zetl is killed with SIGKILL after a random 3–25 s and started again;
 #   - about one interruption in four restarts the target server instead
-#     (zh_stop_pg tgt, down 1–5 s, zh_start_pg tgt) while zetl keeps running.
+#     (zh_stop_pg tgt, down 1–5 s, zh_start_pg tgt) while zetl keeps running;
+#   - every link zetl has (to MariaDB, to the PostgreSQL source, to the target)
+#     goes through a fault relay (tests/tools/tcpproxy): about one interruption
+#     in five blackholes one link (half-open: no FIN, no RST) for 5–45 s and
+#     then heals it, and one in ten resets one (RST). While a link is frozen,
+#     zetl is stopped with SIGTERM half of the time and must exit within 2 s
+#     (a slower stop is counted and fails the soak).
 # Then the workload stops, zetl runs until `zetl verify` reports an exact
 # match for every table of both integrations (or 300 s pass).
 #
-# Prints progress lines, then the counts of kills, target restarts, source
-# transactions and rows compared. Exit status: 0 exact match; 1 a mismatch,
+# Prints progress lines, then the counts of kills, target restarts, link
+# faults, source transactions and rows compared. Exit status: 0 exact match; 1 a mismatch,
 # no match within 300 s, or zetl exiting on its own; 2 usage or set-up failure.
 # ZETL_BIN: the binary to run (default ./zetl, built by make soak); it is
 # copied first, so a rebuild during the run does not change it.
@@ -57,9 +63,14 @@ cp "${ZETL_BIN:-./zetl}" "$W/zetl" || die "no zetl binary at ${ZETL_BIN:-./zetl}
 ZETL=$W/zetl
 
 . tests/lib/harness.sh
+. tests/lib/proxy.sh
 say "starting MariaDB, the PostgreSQL source and the PostgreSQL target"
 harness_start mariadb pgsrc pgtgt 2>"$W/harness.log" || { cat "$W/harness.log"; die "harness start failed"; }
-trap 'soak_cleanup; harness_stop' EXIT
+trap 'soak_cleanup; proxy_stop my; proxy_stop src; proxy_stop tgt; harness_stop' EXIT
+E2E_DIR=$W
+[[ -x ${ZETL_BUILD:-./build}/tools/tcpproxy ]] || make -s "${ZETL_BUILD:-build}/tools/tcpproxy" || die "cannot build the fault relay"
+proxy_start my "$ZH_MY_PORT" && proxy_start src "$ZH_PGSRC_PORT" && proxy_start tgt "$ZH_PGTGT_PORT" ||
+    die "fault relays did not start"
 export SOAK_MY_PASSWORD=$ZH_MY_PASSWORD SOAK_PG_PASSWORD=$ZH_PG_PASSWORD
 
 # ------------------------------------------------------------------ schema and data
@@ -90,15 +101,15 @@ cat >"$W/zetl.yaml" <<YAML
 state_dir: $W/state
 integrations:
   - name: soak_my
-    source: {kind: mysql, host: 127.0.0.1, port: $ZH_MY_PORT, user: $ZH_MY_USER,
+    source: {kind: mysql, host: 127.0.0.1, port: $PROXY_my_PORT, user: $ZH_MY_USER,
              password: "\${SOAK_MY_PASSWORD}", databases: [soak_my], server_id: 7077}
-    target: {kind: postgres, dsn: "host=127.0.0.1 port=$ZH_PGTGT_PORT dbname=zetl user=$ZH_PG_USER password=\${SOAK_PG_PASSWORD}"}
+    target: {kind: postgres, dsn: "host=127.0.0.1 port=$PROXY_tgt_PORT dbname=zetl user=$ZH_PG_USER password=\${SOAK_PG_PASSWORD}"}
     tables: {include: ["soak_my.%"]}
     apply: {memory_mb: 16, batch_ms: 100}
   - name: soak_pg
-    source: {kind: postgres, host: 127.0.0.1, port: $ZH_PGSRC_PORT, user: $ZH_PG_USER,
+    source: {kind: postgres, host: 127.0.0.1, port: $PROXY_src_PORT, user: $ZH_PG_USER,
              password: "\${SOAK_PG_PASSWORD}", database: zetl, schemas: [soak_pg]}
-    target: {kind: postgres, dsn: "host=127.0.0.1 port=$ZH_PGTGT_PORT dbname=zetl user=$ZH_PG_USER password=\${SOAK_PG_PASSWORD}"}
+    target: {kind: postgres, dsn: "host=127.0.0.1 port=$PROXY_tgt_PORT dbname=zetl user=$ZH_PG_USER password=\${SOAK_PG_PASSWORD}"}
     tables: {include: ["soak_pg.%"]}
     apply: {memory_mb: 16, batch_ms: 100, copy_workers: 2}
 YAML
@@ -162,12 +173,32 @@ spool_watch() {
 }
 
 # ------------------------------------------------------------------ the run
-say "$MIN minute(s): workload on both sources, zetl killed with SIGKILL every 3–25 s, the target restarted now and then"
+say "$MIN minute(s): workload on both sources, zetl killed with SIGKILL every 3–25 s, the target restarted and links blackholed or reset now and then"
 touch "$W/go"
 workload my & WL_PIDS+=($!)
 workload pg & WL_PIDS+=($!)
 spool_watch & WL_PIDS+=($!)
-KILLS=0; RESTARTS=0; CRASHES=0
+KILLS=0; RESTARTS=0; CRASHES=0; BLACKHOLES=0; RESETS=0; TERMS=0; SLOW_TERMS=0
+LINKS=(my src tgt)
+# stop_timed: SIGTERM, and the time (ms) until zetl exited; over 2 s counts as slow
+stop_timed() {
+    local t0=${EPOCHREALTIME/./} t1 i
+    kill -TERM "$ZPID" 2>/dev/null
+    for ((i = 0; i < 100; i++)); do kill -0 "$ZPID" 2>/dev/null || break; sleep 0.05; done
+    t1=${EPOCHREALTIME/./}
+    local ms=$(((10#$t1 - 10#$t0) / 1000))
+    if kill -0 "$ZPID" 2>/dev/null; then
+        SLOW_TERMS=$((SLOW_TERMS + 1))
+        say "SLOW STOP: zetl still running ${ms} ms after SIGTERM; killing it"
+        kill -9 "$ZPID" 2>/dev/null
+    elif ((ms > 2000)); then
+        SLOW_TERMS=$((SLOW_TERMS + 1))
+        say "SLOW STOP: zetl took ${ms} ms to exit after SIGTERM"
+    fi
+    wait "$ZPID" 2>/dev/null
+    TERMS=$((TERMS + 1))
+    ZPID=
+}
 END=$((SECONDS + MIN * 60))
 zetl_start
 while ((SECONDS < END)); do
@@ -182,7 +213,24 @@ while ((SECONDS < END)); do
         continue
     fi
     ((SECONDS >= END)) && break
-    if ((RANDOM % 4 == 0)); then
+    fault=$((RANDOM % 20))
+    if ((fault < 4)); then
+        link=${LINKS[RANDOM % 3]}
+        frozen=$((5 + RANDOM % 41))
+        BLACKHOLES=$((BLACKHOLES + 1))
+        say "blackholing the $link link for ${frozen} s"
+        proxy_blackhole "$link"
+        sleep "$((frozen / 2))"
+        if ((RANDOM % 2)); then stop_timed; say "zetl stopped with SIGTERM while the $link link was frozen"; fi
+        sleep "$((frozen - frozen / 2))"
+        proxy_heal "$link"
+        [[ -n $ZPID ]] || zetl_start
+    elif ((fault < 6)); then
+        link=${LINKS[RANDOM % 3]}
+        RESETS=$((RESETS + 1))
+        say "resetting the $link link (RST)"
+        proxy_reset "$link"
+    elif ((fault < 11)); then
         down=$((1 + RANDOM % 5))
         say "restarting the target (down ${down} s) while zetl runs"
         zh_stop_pg tgt >>"$W/harness.log" 2>&1
@@ -214,7 +262,8 @@ ROWS=$(awk '$1 == "match" { n += $(NF - 1); t++ } END { printf "%d %d", n, t }' 
 read -r ROWS TABLES <<<"$ROWS"
 echo
 SPOOLS=$(sort -u "$W/spools" 2>/dev/null | wc -l)
-echo "soak: $MIN minute(s): $KILLS zetl kills (SIGKILL), $RESTARTS target restarts, $TX_MY MariaDB + $TX_PG PostgreSQL source transactions, $SPOOLS spool files seen"
+echo "soak: $MIN minute(s): $KILLS zetl kills (SIGKILL), $RESTARTS target restarts, $BLACKHOLES links blackholed, $RESETS links reset, $TX_MY MariaDB + $TX_PG PostgreSQL source transactions, $SPOOLS spool files seen"
+echo "soak: $TERMS stops with SIGTERM while a link was frozen, $SLOW_TERMS of them slower than 2 s"
 if ((matched)); then
     echo "soak: zetl verify: exact match, $TABLES tables, $ROWS rows compared (source against target)"
 else
@@ -225,5 +274,5 @@ if ((CRASHES)); then
     echo "soak: zetl exited on its own $CRASHES time(s); the end of its log:"
     tail -5 "$W/run.log" | sed 's/^/  /'
 fi
-((matched && CRASHES == 0)) || exit 1
+((matched && CRASHES == 0 && SLOW_TERMS == 0)) || exit 1
 exit 0
