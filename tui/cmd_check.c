@@ -11,6 +11,7 @@
 #include "runtime/mysql/preflight.h"
 #include "runtime/pg/preflight.h"
 #include "runtime/preflight.h"
+#include "runtime/tables.h"
 #include "runtime/target/target.h"
 #include "tui/commands.h"
 
@@ -74,6 +75,16 @@ static int check_source(const struct config_integration *in)
     return show_report(ran, &r, err);
 }
 
+/* Every selected table and column gets a target name of its own. */
+static int check_names(const struct config *cfg, const struct config_integration *in)
+{
+    struct pf_report r = {0};
+    char err[1024];
+    snprintf(r.subject, sizeof r.subject, "target names %.60s", in->name);
+    printf("\n");
+    return show_report(integ_check_names(cfg, in, &r, err, sizeof err), &r, err);
+}
+
 int cmd_check(int argc, char **argv, const struct cli_cmd *self)
 {
     struct cli_opts o;
@@ -111,6 +122,7 @@ int cmd_check(int argc, char **argv, const struct cli_cmd *self)
         printf("\nintegration %s: %s://%s:%d -> %s %s\n", in->name, source_kind_name(in->source.kind),
                in->source.host, in->source.port, target_kind_name(in->target.kind), target);
         if (check_source(in) != 0) rc = 1;
+        if (check_names(cfg, in) != 0) rc = 1;
         if (in->target.kind == TARGET_HTTP && check_http_target(in, cfg->state_dir) != 0) rc = 1;
     }
     config_free(cfg);
