@@ -61,6 +61,9 @@ static void test_fit_postgres(void)
     CHECK(out[53] == '_' && ((unsigned char)out[52] == 0xa9), "the cut ends on a whole character");
 
     CHECK_INT(names_fit(TARGET_POSTGRES, a, out, 60), -1, "a buffer too small: -1");
+
+    names_fit(TARGET_POSTGRES, "customer_lifetime_value_by_acquisition_channel_and_region_2024q1", out, sizeof out);
+    CHECK_STR(out, "customer_lifetime_value_by_acquisition_channel_and_reg_6122e643", "the README's example");
 }
 
 static void test_fit_other_kinds(void)
