@@ -86,29 +86,44 @@ static uint64_t sig_add(uint64_t h, const char *s)
     return (h ^ 0x1f) * 0x100000001b3ULL;
 }
 
+static int by_target_eq(const struct integ *in, int a, int b)
+{
+    return strcmp(in->tables[a].tschema, in->tables[b].tschema) == 0 &&
+           strcmp(in->tables[a].tname, in->tables[b].tname) == 0;
+}
+
+/* Order of table indexes by target schema, then target table, then index (qsort_r). */
+static int by_target(const void *a, const void *b, void *ctx)
+{
+    const struct integ *in = ctx;
+    const struct itable *x = &in->tables[*(const int *)a], *y = &in->tables[*(const int *)b];
+    int c = strcmp(x->tschema, y->tschema);
+    if (!c) c = strcmp(x->tname, y->tname);
+    return c ? c : *(const int *)a - *(const int *)b;
+}
+
 /*
- * Why table i may not run: another selected table has its target table, or
- * two of its columns one target column. what/fix are malloc'd; 0 none, 1
- * refused, -1 out of memory.
+ * Why table i may not run: table `other` (-1: none) has its target table, or
+ * two of its columns have one target column. what/fix are malloc'd; 0 none,
+ * 1 refused, -1 out of memory.
  */
-static int clash(const struct integ *in, int i, char **what, char **fix)
+static int clash(const struct integ *in, int i, int other, char **what, char **fix)
 {
     const struct itable *t = &in->tables[i];
     char buf[1024];
     const char *f = NULL;
     *what = *fix = NULL;
-    for (int j = 0; j < in->ntables && !f; j++) {
-        const struct itable *o = &in->tables[j];
-        if (j == i || strcmp(o->tschema, t->tschema) != 0 || strcmp(o->tname, t->tname) != 0) continue;
-        const struct itable *a = j < i ? o : t, *b = j < i ? t : o;
+    if (other >= 0) {
+        const struct itable *o = &in->tables[other];
+        const struct itable *a = other < i ? o : t, *b = other < i ? t : o;
         snprintf(buf, sizeof buf, "tables %s and %s both become target table %s.%s", a->source,
                  b->source, t->tschema, t->tname);
         f = "two source tables never share a target table: give one of them a target name of its own "
             "with a tables.rename rule ({from: schema.table, to: schema.table}), then resync both";
-    }
-    if (!f && names_clash_columns(t->def, t->tdef, buf, sizeof buf))
+    } else if (names_clash_columns(t->def, t->tdef, buf, sizeof buf)) {
         f = "two source columns never share a target column: rename one of them on the source, or "
             "leave one out with tables.exclude_columns, then resync the table";
+    }
     if (!f) return 0;
     *what = strdup(buf);
     *fix = strdup(f);
@@ -128,10 +143,21 @@ static int refuse_clashes(struct integ *in)
 {
     int n = in->ntables;
     char **what = calloc((size_t)n + 1, sizeof *what), **fix = calloc((size_t)n + 1, sizeof *fix);
-    int rc = what && fix ? 0 : -1, nref = 0;
+    int *ord = calloc((size_t)n + 1, sizeof *ord), *other = calloc((size_t)n + 1, sizeof *other);
+    int rc = what && fix && ord && other ? 0 : -1, nref = 0;
     uint64_t sig = 0xcbf29ce484222325ULL;
+    /* Tables with one target name sort next to each other: each is paired
+     * with the first of its run (the first with the second). */
+    for (int i = 0; rc == 0 && i < n; i++) ord[i] = i;
+    if (rc == 0 && n > 1) qsort_r(ord, (size_t)n, sizeof *ord, by_target, in);
+    for (int k = 0; rc == 0 && k < n;) {
+        int e = k + 1;
+        while (e < n && by_target_eq(in, ord[k], ord[e])) e++;
+        for (int m = k; m < e; m++) other[ord[m]] = e - k < 2 ? -1 : m == k ? ord[k + 1] : ord[k];
+        k = e;
+    }
     for (int i = 0; rc == 0 && i < n; i++) {
-        int c = clash(in, i, &what[i], &fix[i]);
+        int c = clash(in, i, other[i], &what[i], &fix[i]);
         if (c < 0) rc = -1;
         if (c > 0) {
             nref++;
@@ -180,6 +206,8 @@ static int refuse_clashes(struct integ *in)
     }
     free(what);
     free(fix);
+    free(ord);
+    free(other);
     return rc;
 }
 
