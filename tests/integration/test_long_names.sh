@@ -9,7 +9,8 @@
 #   2. a 64-character column in the initial copy, and another added by ALTER
 #      TABLE while streaming (same first 63 characters): both streamed under
 #      their own target names, no ADD COLUMN retry loop; a third one left out
-#      by exclude_columns, which matches its source name
+#      by exclude_columns, which matches its source name; a resync of that
+#      table while streaming
 #   3. a rename rule that sends one table onto another's target name: `zetl
 #      check` fails naming both and the fix; at start both tables are failed
 #      with that reason (one line), nothing is written to that target table,
@@ -136,6 +137,17 @@ t_eq $T "no ADD COLUMN retry: nothing 'already exists' in the log" "0" "$(grep -
 t_match $T "the log says which column was added under which name" \
     "added column $C2 as $(fit63 "$C2")" "$(cat "$E2E_DIR/run.log") $("$ZETL" status -c "$E2E_DIR/zetl.yaml" 2>&1)"
 t_eq $T "longn is active" "active" "$(e2e_status_field '.integrations[] | select(.name == "longn") | .state')"
+
+# ---- 2b. a resync of the table with long columns, changes during it -----------------
+out=$("${ZETL_BUILD:-build}/tools/zetl_command" "$E2E_DIR/state/zetl.db" longn resync "$DB.wide" 2>&1)
+t_eq $T "resync of wide acknowledged" "ok" "$out"
+zh_mysql -e "INSERT INTO $DB.wide (id, \`$C1\`, \`$C2\`) VALUES (4, 40, 400); UPDATE $DB.wide SET \`$C2\` = 100 WHERE id = 1"
+wide_ok2() { [ "$(wide_rows)" = "1:10:100 2:21:200 3:30:300 4:40:400" ]; }
+t_wait $T "after the resync, wide holds every change under the target names" 60 wide_ok2
+wide_synced() { [ "$(e2e_status_field ".integrations[] | select(.name == \"longn\") | .tables[] | select(.name == \"$DB.wide\") | .state")" = synced ]; }
+t_wait $T "wide is synced after its resync" 60 wide_synced
+vout=$("$ZETL" verify -c "$E2E_DIR/zetl.yaml" -i longn -t "$DB.wide" 2>&1)
+t_match $T "verify after the resync: wide matches" "match +$DB\\.wide +4 rows" "$vout"
 
 # ---- 3b. the clash at start: both failed with the reason, the other table runs -------
 st() { e2e_status_field ".integrations[] | select(.name == \"longc\") | .tables[] | select(.name == \"$1\") | $2"; }
