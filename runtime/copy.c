@@ -101,7 +101,7 @@ static int run_job(struct target *tgt, const struct itable **open, const struct 
         if (rc == 0 && j->kind == JOB_TEXT) {
             t = j->t;
             if (!*open) {
-                rc = target_load_raw_begin(tgt, t->tschema, t->tname, t->def, 0);
+                rc = target_load_raw_begin(tgt, t->tschema, t->tname, t->tdef, 0);
                 if (rc == 0) *open = t;
             }
             if (rc == 0) rc = target_load_raw_data(tgt, j->text->p, j->text->len);
@@ -408,7 +408,7 @@ static int copy_raw_ok(void *ctx, const struct ztable *def, int src_version, con
         return ZRAW_NO;                         /* (a failed load: the row path reports it) */
     struct itable *t = integ_find_table(c->in, def->schema, def->name);
     if (!t || t->def != def) return ZRAW_NO;
-    c->raw_binary = target_load_binary_ok(c->tgt, t->tschema, t->tname, def, src_version, src_encoding) == 1;
+    c->raw_binary = target_load_binary_ok(c->tgt, t->tschema, t->tname, t->tdef, src_version, src_encoding) == 1;
     return c->raw_binary ? ZRAW_BINARY : ZRAW_TEXT;
 }
 
@@ -425,7 +425,7 @@ static int copy_raw_rows(void *ctx, const struct ztable *def, const char *buf, s
     if (!c->raw) {
         /* Rows of an earlier table still batched go first: one COPY at a time. */
         if (copy_flush(c) != 0 || copy_switch_table(c, def) != 0) return -1;
-        if (target_load_raw_begin(c->tgt, c->cur->tschema, c->cur->tname, c->cur->def, c->raw_binary) != 0)
+        if (target_load_raw_begin(c->tgt, c->cur->tschema, c->cur->tname, c->cur->tdef, c->raw_binary) != 0)
             goto target_failed;
         if (c->raw_binary)
             statelog_record_event(c->sl, STATELOG_INFO, c->in->cfg->name, c->cur->source, "snapshot", NULL,
@@ -446,7 +446,7 @@ int integ_ensure_tables(struct integ *in)
     for (int i = 0; i < in->ntables; i++) {
         struct itable *t = &in->tables[i];
         struct target_table_diff d = {0};
-        if (target_ensure_table(in->tgt, t->def, t->tschema, t->tname, &d) != 0) {
+        if (target_ensure_table(in->tgt, t->tdef, t->tschema, t->tname, &d) != 0) {
             snprintf(in->err, sizeof in->err, "target: table %s.%s: %s", t->tschema, t->tname,
                      target_error(in->tgt));
             return -1;
@@ -454,9 +454,9 @@ int integ_ensure_tables(struct integ *in)
         for (int k = 0; k < d.ndiffs; k++) {
             const struct target_diff *df = &d.diffs[k];
             if (df->kind == TDIFF_MISSING) {
-                for (int c = 0; c < t->def->ncols; c++)
-                    if (strcmp(t->def->cols[c].name, df->column) == 0 &&
-                        target_add_column(in->tgt, t->tschema, t->tname, &t->def->cols[c]) != 0) {
+                for (int c = 0; c < t->tdef->ncols; c++)
+                    if (strcmp(t->tdef->cols[c].name, df->column) == 0 &&
+                        target_add_column(in->tgt, t->tschema, t->tname, &t->tdef->cols[c]) != 0) {
                         snprintf(in->err, sizeof in->err, "target: adding column %s to %s.%s: %s",
                                  df->column, t->tschema, t->tname, target_error(in->tgt));
                         target_table_diff_free(&d);
@@ -541,7 +541,7 @@ static int copy_one(struct copier *c, struct itable *t, const char *snap, struct
     struct zsink sink = {.ctx = c, .row = copy_row, .raw_ok = copy_raw_ok, .raw_rows = copy_raw_rows};
     char e[1024];
     c->cur = NULL;
-    if (target_begin(c->tgt) != 0 || target_truncate(c->tgt, t->tschema, t->tname) != 0)
+    if (target_begin(c->tgt) != 0 || target_truncate(c->tgt, t->def, t->tschema, t->tname) != 0)
         goto target_failed;
     target_set_load(c->tgt);
     c->err[0] = '\0';
@@ -667,7 +667,7 @@ int integ_snapshot(struct integ *in)
     for (int i = 0; i < in->ntables; i++) {
         struct itable *t = &in->tables[i];
         integ_start_copy(in, t, "snapshotting", NULL);
-        if (target_truncate(in->tgt, t->tschema, t->tname) != 0) goto target_failed;
+        if (target_truncate(in->tgt, t->def, t->tschema, t->tname) != 0) goto target_failed;
     }
     struct zsink sink = {.ctx = &c, .row = copy_row, .raw_ok = copy_raw_ok, .raw_rows = copy_raw_rows};
     struct zpos pos;

@@ -19,7 +19,9 @@
  *   TRUNCATE                           arrives as a row change (batch.c)
  *
  * Comparing definitions makes every step idempotent: replaying a schema
- * change after a crash finds nothing left to do.
+ * change after a crash finds nothing left to do. The comparison is in target
+ * names (t->tdef, names.h): a column name longer than the target keeps is
+ * the same shortened name in the catalog, the diff and every ALTER.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,6 +29,7 @@
 
 #include "runtime/integ.h"
 #include "runtime/source.h"
+#include "runtime/target/names.h"
 #include "runtime/target/target.h"
 
 static int rank(const struct zcolumn *c)
@@ -80,18 +83,19 @@ static int tfail(struct integ *in, const char *what, const struct itable *t)
     return -1;
 }
 
-/* Bring one table's target in line with its (reloaded) definition. */
+/* Bring one table's target in line with its (reloaded) definition; old_def
+ * is the definition the target was aligned to before, in target names. */
 static int align_table(struct integ *in, struct itable *t, const struct ztable *old_def)
 {
     struct target_table_diff d = {0};
-    if (target_ensure_table(in->tgt, t->def, t->tschema, t->tname, &d) != 0) return tfail(in, "checking", t);
+    if (target_ensure_table(in->tgt, t->tdef, t->tschema, t->tname, &d) != 0) return tfail(in, "checking", t);
     int rc = 0;
     /* renames first: a missing column and an extra one at the old position */
     for (int k = 0; k < d.ndiffs && rc == 0; k++) {
         struct target_diff *m = &d.diffs[k];
         if (m->kind != TDIFF_MISSING || !old_def) continue;
         int ni = -1;
-        const struct zcolumn *nc = find_col(t->def, m->column, &ni);
+        const struct zcolumn *nc = find_col(t->tdef, m->column, &ni);
         for (int j = 0; nc && j < d.ndiffs; j++) {
             struct target_diff *x = &d.diffs[j];
             int oi = -1;
@@ -109,22 +113,27 @@ static int align_table(struct integ *in, struct itable *t, const struct ztable *
     for (int k = 0; k < d.ndiffs && rc == 0; k++) {
         struct target_diff *df = &d.diffs[k];
         int i = -1;
-        const struct zcolumn *nc = find_col(t->def, df->column, &i);
+        const struct zcolumn *nc = find_col(t->tdef, df->column, &i);
         if (df->kind == TDIFF_MISSING && nc) {
             if (target_add_column(in->tgt, t->tschema, t->tname, nc) != 0) {
                 rc = tfail(in, "adding a column", t);
                 break;
             }
-            integ_log(in, STATELOG_INFO, t->source, "ddl", "added column %s (%s)", nc->name,
-                      nc->source_type ? nc->source_type : ztype_name(nc->type));
+            const char *sname = t->def->cols[i].name;     /* the source's name of it */
+            if (strcmp(sname, nc->name) != 0)
+                integ_log(in, STATELOG_INFO, t->source, "ddl", "added column %s as %s (%s)", sname, nc->name,
+                          nc->source_type ? nc->source_type : ztype_name(nc->type));
+            else
+                integ_log(in, STATELOG_INFO, t->source, "ddl", "added column %s (%s)", nc->name,
+                          nc->source_type ? nc->source_type : ztype_name(nc->type));
             /* Existing rows that the source filled in without a row change
              * (a default, NOT NULL) can only be learned by copying again. */
             char e[1024];
-            int b = old_def ? source_column_backfilled(in, t->def->schema, t->def->name, nc->name, e, sizeof e) : 0;
+            int b = old_def ? source_column_backfilled(in, t->def->schema, t->def->name, sname, e, sizeof e) : 0;
             if (b != 0) {
                 integ_log(in, b < 0 ? STATELOG_WARNING : STATELOG_INFO, t->source, "ddl",
                           "column %s: existing rows hold a value the log does not carry%s%s; copying the table again",
-                          nc->name, b < 0 ? " (could not check: " : "", b < 0 ? e : "");
+                          sname, b < 0 ? " (could not check: " : "", b < 0 ? e : "");
                 integ_set_table_state(in, t, "resyncing", "ADD COLUMN with a default: existing rows are copied again", NULL);
                 t->resync_requested = 1;
             }
@@ -179,7 +188,10 @@ int integ_apply_ddl(struct integ *in, const struct zschema_change *sc)
         snprintf(old_tschema, sizeof old_tschema, "%s", t->tschema);
         snprintf(old_tname, sizeof old_tname, "%s", t->tname);
     }
-    for (int i = 0; i < nold; i++) old[i] = ztable_dup(in->tables[i].def);
+    for (int i = 0; i < nold; i++) old[i] = ztable_dup(in->tables[i].tdef);
+    struct ztable *renamed_from = NULL;     /* sc->old_def in target names */
+    if (sc->kind == ZDDL_RENAME_TABLE && sc->old_def)
+        renamed_from = names_target_def(in->cfg->target.kind, sc->old_def);
 
     int rc = integ_load_tables(in, in->err, sizeof in->err);
     if (rc == 0 && sc->kind == ZDDL_RENAME_TABLE && sc->new_def && old_tname[0]) {
@@ -198,7 +210,7 @@ int integ_apply_ddl(struct integ *in, const struct zschema_change *sc)
                 od = old[k];
         if (!od && sc->kind == ZDDL_RENAME_TABLE && sc->old_def && sc->new_def &&
             strcmp(sc->new_def->name, it->def->name) == 0)
-            od = sc->old_def;
+            od = renamed_from;
         if (!od) {                      /* a new table: created empty, its rows follow in the stream */
             integ_log(in, STATELOG_INFO, it->source, "ddl", "new table, created in the target");
             rc = align_table(in, it, NULL);
@@ -209,5 +221,6 @@ int integ_apply_ddl(struct integ *in, const struct zschema_change *sc)
     }
     for (int i = 0; i < nold; i++) ztable_free(old[i]);
     free(old);
+    ztable_free(renamed_from);
     return rc;
 }

@@ -37,6 +37,8 @@ struct itable {
     char     *tname;         /* target table */
     char      state[24];     /* table state (statelog names) */
     struct ztable *def;      /* definition from the source catalog (owned) */
+    struct ztable *tdef;     /* def with the target's column names (names.h; owned):
+                                what the target side (DDL, apply, copy, verify) uses */
     /* change counts since the last flush to the state log */
     int64_t   ins, upd, del;
     int64_t   last_applied_ms;
@@ -81,6 +83,11 @@ struct integ {
 
     struct itable *tables;
     int       ntables;
+    /* selected tables refused because their target name is another's
+     * (tables.c): not in tables, shown failed with the reason */
+    struct irefused { char *source, *what, *fix; } *refused;
+    int       nrefused;
+    uint64_t  refused_sig;        /* the refusals last logged, to log each once */
 
     /* streaming round */
     struct cqueue *q;
@@ -124,7 +131,13 @@ void integ_review_state(struct integ *in, int64_t lag_ms);
 /* The supervisor thread body (supervisor.c). */
 void *integ_main(void *arg);
 
-/* Tables: discover the selected tables and their definitions (catalog.c). */
+/*
+ * Tables (tables.c): discover the selected tables and their definitions, with
+ * their target names (names.h). Two selected tables with one target table, or
+ * a table with two columns of one target name, are refused: left out of
+ * in->tables, listed in in->refused, shown failed with the reason (once per
+ * change of the refusals); the other tables go on.
+ */
 int  integ_load_tables(struct integ *in, char *err, size_t errlen);
 struct itable *integ_find_table(struct integ *in, const char *schema, const char *name);
 void integ_free_tables(struct integ *in);

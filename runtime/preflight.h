@@ -20,7 +20,7 @@ enum pf_status { PF_PASS = 0, PF_WARN, PF_FAIL };
 struct pf_item {
     enum pf_status status;
     char check[64];        /* "binlog_row_image", "privileges", "table tickit.sales" */
-    char current[160];     /* what the server has now */
+    char current[384];     /* what the server has now */
     char required[96];     /* what zetl needs */
     char fix[384];         /* self-managed: the statement or my.cnf line */
     char fix_rds[384];     /* RDS/Aurora: parameter group, reboot; "" if same */

@@ -196,8 +196,8 @@ int integ_resync_start(struct integ *in, struct itable *t)
     }
     /* The definition every spooled row refers to (slot 1). */
     uint8_t *body;
-    if (spool_put(in, r, qrec_table_size(t->def), &body) != 0) goto fail;
-    qrec_table_write(body, 1, t->def);
+    if (spool_put(in, r, qrec_table_size(t->tdef), &body) != 0) goto fail;
+    qrec_table_write(body, 1, t->tdef);     /* the projected rows' (target names) */
     if (spool_done(in, r) != 0) goto fail;
 
     t->resync_requested = 0;

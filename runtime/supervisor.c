@@ -101,7 +101,9 @@ void integ_review_state(struct integ *in, int64_t lag_ms)
         }
     }
     int64_t limit_ms = (int64_t)in->cfg->alerts.lag_seconds * 1000;
-    if (first)
+    if (!first && in->nrefused)         /* tables.c: a target name another table has */
+        snprintf(why, sizeof why, "%.200s: refused (see zetl check)", in->refused[0].what);
+    else if (first)
         snprintf(why, sizeof why, "table %.120s is %s%s; resync it (R in the console)", first->source,
                  first->state, n > 1 ? " (and more tables)" : "");
     else if (limit_ms > 0 && lag_ms > limit_ms)

@@ -18,6 +18,11 @@
  *
  * Run it when the integration is caught up (lag 0): rows changed on the
  * source after the read, and not yet applied, show up as differences.
+ *
+ * Names: the source is read by its own names (t->def), the target by the
+ * target's (t->tdef, t->tschema, t->tname: rename rules and the target's
+ * name length, names.h). A table refused for sharing its target name
+ * (tables.c) is listed as REFUSED and counts as a mismatch.
  */
 #include "runtime/verify.h"
 
@@ -86,14 +91,14 @@ static int verify_table(struct integ *in, struct itable *t, PGconn *c, FILE *out
     struct target_table_diff d = {0};
     int rc = -1;
     struct tbuf sql = {0};
-    struct vcopy v = {.c = c, .def = t->def};
+    struct vcopy v = {.c = c, .def = t->tdef};   /* target names: the scratch table's */
 
     /* Start from a fresh scratch table made exactly like the target table. */
     tbuf_puts(&sql, "DROP TABLE IF EXISTS ");
     tbuf_qname(&sql, "zetl", scratch);
     tbuf_putc(&sql, '\0');
     if (exec_cmd(c, sql.p, err, errlen) != 0) goto out;
-    if (target_ensure_table(in->tgt, t->def, "zetl", scratch, &d) != 0) {
+    if (target_ensure_table(in->tgt, t->tdef, "zetl", scratch, &d) != 0) {
         snprintf(err, errlen, "creating the scratch table: %s", target_error(in->tgt));
         goto out;
     }
@@ -101,7 +106,7 @@ static int verify_table(struct integ *in, struct itable *t, PGconn *c, FILE *out
     tbuf_puts(&sql, "COPY ");
     tbuf_qname(&sql, "zetl", scratch);
     tbuf_puts(&sql, " (");
-    column_list(&sql, t->def);
+    column_list(&sql, t->tdef);
     tbuf_puts(&sql, ") FROM STDIN");
     tbuf_putc(&sql, '\0');
     PGresult *r = PQexec(c, sql.p);
@@ -129,15 +134,15 @@ static int verify_table(struct integ *in, struct itable *t, PGconn *c, FILE *out
 
     /* Compare as multisets, both ways, with the key range of the differences. */
     sql.len = 0;
-    const char *key = t->def->ncols ? t->def->cols[0].name : NULL;
-    for (int i = 0; i < t->def->ncols; i++)
-        if (t->def->cols[i].pk_ord == 1) key = t->def->cols[i].name;
+    const char *key = t->tdef->ncols ? t->tdef->cols[0].name : NULL;
+    for (int i = 0; i < t->tdef->ncols; i++)
+        if (t->tdef->cols[i].pk_ord == 1) key = t->tdef->cols[i].name;
     tbuf_puts(&sql, "WITH s AS (SELECT ");
-    column_list(&sql, t->def);
+    column_list(&sql, t->tdef);
     tbuf_puts(&sql, " FROM ");
     tbuf_qname(&sql, "zetl", scratch);
     tbuf_puts(&sql, "), g AS (SELECT ");
-    column_list(&sql, t->def);
+    column_list(&sql, t->tdef);
     tbuf_puts(&sql, " FROM ");
     tbuf_qname(&sql, t->tschema, t->tname);
     tbuf_puts(&sql, "), a AS (SELECT * FROM s EXCEPT ALL SELECT * FROM g),"
@@ -228,6 +233,12 @@ int verify_integration(const struct config *cfg, const struct config_integration
             goto out;
         }
         mismatches += r;
+    }
+    for (int i = 0; i < in.nrefused; i++) {    /* never written: its target is another's */
+        if (only_table && strcmp(only_table, in.refused[i].source) != 0) continue;
+        seen++;
+        fprintf(out, "  REFUSED   %-40s %s; %s\n", in.refused[i].source, in.refused[i].what, in.refused[i].fix);
+        mismatches++;
     }
     if (only_table && !seen) {
         snprintf(err, errlen, "integration %s: no selected table named %s (use schema.table as the source names it)",

@@ -11,6 +11,7 @@
 #include "runtime/mysql/preflight.h"
 #include "runtime/pg/preflight.h"
 #include "runtime/preflight.h"
+#include "runtime/tables.h"
 #include "runtime/target/target.h"
 #include "tui/commands.h"
 
@@ -64,14 +65,26 @@ static int check_http_target(const struct config_integration *in, const char *st
     return show_report(target_http_preflight(in, state_dir, &r, err, sizeof err), &r, err);
 }
 
-/* The source's preflight checks, printed; 0 when none failed. */
+/* The source's preflight checks, printed; 0 when none failed, 2 when they
+ * could not run (the source unreachable: the name check is skipped). */
 static int check_source(const struct config_integration *in)
 {
     struct pf_report r = {0};
     char err[1024];
     int ran = in->source.kind == SOURCE_MYSQL ? mysql_preflight(in, &r, err, sizeof err)
                                               : pg_preflight(in, &r, err, sizeof err);
-    return show_report(ran, &r, err);
+    int rc = show_report(ran, &r, err);
+    return ran != 0 ? 2 : rc;
+}
+
+/* Every selected table and column gets a target name of its own. */
+static int check_names(const struct config *cfg, const struct config_integration *in)
+{
+    struct pf_report r = {0};
+    char err[1024];
+    snprintf(r.subject, sizeof r.subject, "target names %.60s", in->name);
+    printf("\n");
+    return show_report(integ_check_names(cfg, in, &r, err, sizeof err), &r, err);
 }
 
 int cmd_check(int argc, char **argv, const struct cli_cmd *self)
@@ -110,7 +123,9 @@ int cmd_check(int argc, char **argv, const struct cli_cmd *self)
                       target, sizeof target);
         printf("\nintegration %s: %s://%s:%d -> %s %s\n", in->name, source_kind_name(in->source.kind),
                in->source.host, in->source.port, target_kind_name(in->target.kind), target);
-        if (check_source(in) != 0) rc = 1;
+        int src = check_source(in);
+        if (src != 0) rc = 1;
+        if (src != 2 && check_names(cfg, in) != 0) rc = 1;
         if (in->target.kind == TARGET_HTTP && check_http_target(in, cfg->state_dir) != 0) rc = 1;
     }
     config_free(cfg);

@@ -781,29 +781,14 @@ int target_add(struct target *t, struct zbatch *b, const struct zrowchange *rc,
     return -1;
 }
 
-/* The source name of a target table: the rename rule whose `to` it is, else itself. */
-static void source_name(const struct http_target *h, const char *schema, const char *table,
-                        char *sch, size_t slen, char *tab, size_t tlen)
+/* The source names come with the call, schema and table apart: a name may
+ * hold dots, and a target name (renamed, shortened) does not lead back to
+ * its source. */
+int http_truncate(struct target *t, const struct ztable *src, const char *schema,
+                  const char *table)
 {
-    snprintf(sch, slen, "%s", schema);
-    snprintf(tab, tlen, "%s", table);
-    const struct config_tables *ct = &h->cfg->tables;
-    size_t sl = strlen(schema);
-    for (int i = 0; i < ct->nrename; i++) {
-        const char *to = ct->rename[i].to, *from = ct->rename[i].from, *dot = strchr(from, '.');
-        if (!dot || strncmp(to, schema, sl) != 0 || to[sl] != '.' || strcmp(to + sl + 1, table) != 0)
-            continue;
-        snprintf(sch, slen, "%.*s", (int)(dot - from), from);
-        snprintf(tab, tlen, "%s", dot + 1);
-        return;
-    }
-}
-
-int http_truncate(struct target *t, const char *schema, const char *table)
-{
-    char sch[256], tab[256];
-    source_name(t->http, schema, table, sch, sizeof sch, tab, sizeof tab);
-    struct ztable def = {.schema = sch, .name = tab};
+    struct ztable def = {.schema = src ? src->schema : (char *)schema,
+                         .name = src ? src->name : (char *)table};
     struct zrowchange rc = {.op = ZOP_TRUNCATE, .table = &def};
     return add_event(t, &rc, schema, table, 1);
 }

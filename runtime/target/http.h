@@ -18,8 +18,10 @@ int  http_apply(struct target *t, const struct zbatch *b);
 int  http_commit(struct target *t, const struct zpos *pos, int64_t commit_time_us);
 int  http_rollback(struct target *t);
 int  http_read_checkpoint(struct target *t, struct zpos *pos, int64_t *commit_time_us);
-/* The copy's truncate of a target table: one op t event (snapshot true). */
-int  http_truncate(struct target *t, const char *schema, const char *table);
+/* The copy's truncate of target table schema.table, source table src: one
+ * op t event (snapshot true). */
+int  http_truncate(struct target *t, const struct ztable *src, const char *schema,
+                   const char *table);
 int  http_resync_mark(struct target *t, const char *source_table);
 int  http_resync_unmark(struct target *t, const char *source_table);
 int  http_resync_marks(struct target *t, char ***tables, int *n);

@@ -645,9 +645,10 @@ int target_rename_table(struct target *t, const char *schema, const char *from, 
     return ddl(t, schema, from, "renaming the table");
 }
 
-int target_truncate(struct target *t, const char *schema, const char *table)
+int target_truncate(struct target *t, const struct ztable *src, const char *schema,
+                    const char *table)
 {
-    if (t->http) return http_truncate(t, schema, table);
+    if (t->http) return http_truncate(t, src, schema, table);
     t->sql.len = 0;
     /* Redshift's TRUNCATE commits the open transaction: DELETE keeps it atomic. */
     tbuf_puts(&t->sql, t->kind == TARGET_REDSHIFT && t->in_txn ? "DELETE FROM " : "TRUNCATE ");

@@ -69,7 +69,8 @@
  *                      at-least-once; replays carry the same pos + seq)
  *   target_ensure_table, DDL helpers: succeed doing nothing (every event
  *                      names its columns); target_truncate (the copy's start)
- *                      sends op t with snapshot true
+ *                      sends op t with snapshot true, naming src (the source
+ *                      schema and table, carried apart, never re-split)
  * Each POST carries Content-Type application/x-ndjson, the configured
  * headers, and Idempotency-Key NAME:FIRST..LAST naming its first and last
  * change (POS#SEQ, or snapshot-ID#N). Connection errors, timeouts (connect
@@ -285,7 +286,9 @@ int  target_rename_column(struct target *t, const char *schema, const char *tabl
                           const char *from, const char *to);
 int  target_rename_table(struct target *t, const char *schema, const char *from,
                          const char *to);
-int  target_truncate(struct target *t, const char *schema, const char *table);
+/* src: the source table (the http kind's event names it; the others ignore it). */
+int  target_truncate(struct target *t, const struct ztable *src, const char *schema,
+                     const char *table);
 int  target_drop_table(struct target *t, const char *schema, const char *table);
 
 /* ---- pure helpers (thread-safe; unit-tested without a server) ------------------------ */

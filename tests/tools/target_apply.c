@@ -402,7 +402,7 @@ int main(int argc, char **argv)
                                       tb->tname ? tb->tname : tb->def.name, t[2].s), target_error(tgt));
         } else if (!strcmp(op, "truncatetable") && n == 2) {
             struct tab *tb = find_tab(t[1].s);
-            check(target_truncate(tgt, tb->tschema ? tb->tschema : tb->def.schema,
+            check(target_truncate(tgt, &tb->def, tb->tschema ? tb->tschema : tb->def.schema,
                                   tb->tname ? tb->tname : tb->def.name), target_error(tgt));
         } else if (!strcmp(op, "droptable") && n == 2) {
             struct tab *tb = find_tab(t[1].s);
