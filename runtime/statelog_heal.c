@@ -31,8 +31,11 @@ static pthread_mutex_t notice_mu = PTHREAD_MUTEX_INITIALIZER;
 static int notice_defer;                    /* a console owns the terminal */
 static char *notice_kept[NOTICES_MAX];
 static int notice_n, notice_dropped;
-static dev_t announced_dev;                 /* the fresh file last announced: */
-static ino_t announced_ino;                 /* other handles reopening it stay quiet */
+/* The last change announced: from the file handles had open to the file now
+ * at the path. Other handles of this process making the same change stay
+ * quiet. The old file is held open until the new one exists, so the two
+ * cannot share an inode number. */
+static struct { dev_t dev; ino_t from, to; } announced;
 
 void statelog_defer_notices(int on)
 {
@@ -55,16 +58,17 @@ void statelog_flush_notices(FILE *to)
     pthread_mutex_unlock(&notice_mu);
 }
 
-/* Say `line` once per fresh file (dev, ino): 1 when said, 0 when another
- * handle of this process already said it for the same file. */
-static int announce(dev_t dev, ino_t ino, const char *line)
+/* Say `line` once per change of file (inode `from` to inode `to`): 1 when
+ * said, 0 when another handle of this process already said it. */
+static int announce(dev_t dev, ino_t from, ino_t to, const char *line)
 {
     int said = 0;
 
     pthread_mutex_lock(&notice_mu);
-    if (dev != announced_dev || ino != announced_ino) {
-        announced_dev = dev;
-        announced_ino = ino;
+    if (dev != announced.dev || from != announced.from || to != announced.to) {
+        announced.dev = dev;
+        announced.from = from;
+        announced.to = to;
         said = 1;
         if (!notice_defer)
             fprintf(stderr, "%s\n", line);
@@ -483,6 +487,7 @@ static int heal_once(struct statelog *sl)
 {
     char aside[4096] = "", cause[256], line[2048];
     int corrupt = sl->bad == SL_CORRUPT, missing, replaced, lock, rc;
+    ino_t old_ino;
     const char *c = strstr(sl->err, ": ");
 
     /* The cause: the error after "statelog PATH: ". */
@@ -491,6 +496,7 @@ static int heal_once(struct statelog *sl)
         if ((unsigned char)*p < ' ')
             *p = ' ';
     lock = sl_dir_lock(sl->path);
+    old_ino = sl->ino;
     replaced = path_replaced(sl, &missing);
     if (corrupt && !replaced && sl->ino) {
         aside_name(aside, sizeof aside, sl->path);
@@ -499,9 +505,12 @@ static int heal_once(struct statelog *sl)
             return -1;
         }
     }
-    sl_conn_close(sl);              /* after the move: SQLite sees a moved file */
+    /* Create the new file while the old one is still open (so it cannot get
+     * the old inode number), then close the old: after the move, so SQLite
+     * sees a moved file and leaves its WAL alone. */
     rc = create_locked(sl->path, sl->err, sizeof sl->err);
     sl_dir_unlock(lock);
+    sl_conn_close(sl);
     sl->bad = SL_OK;
     if (rc < 0 || sl_conn_open(sl) < 0)
         return -1;
@@ -520,7 +529,7 @@ static int heal_once(struct statelog *sl)
                  "aside by another zetl, or by hand); reopened the file now at that path; the "
                  "checkpoint of record is in the target", sl->path);
     /* Another handle of this process reopening the same fresh file says nothing. */
-    int said = announce(sl->dev, sl->ino, line);
+    int said = announce(sl->dev, old_ino, sl->ino, line);
     /* A failed replay leaves the fresh log open; the rows come back with the
      * next writes (a transition creates its row). */
     (void)replay(sl, said ? line + strlen("zetl: ") : NULL);
