@@ -6,18 +6,21 @@
 #      aside, and replication resumes from the target's checkpoint: the rows
 #      written while zetl was stopped arrive, `zetl verify` is exact;
 #  (c) zetl.db deleted while `zetl run` runs: noticed, a fresh log at the path,
-#      `zetl status` shows the integration again, replication goes on.
+#      `zetl status` shows the integration again, replication goes on;
+#  (d) garbage again; `zetl console` (in tmux): it heals at start, keeps the
+#      notice off the screen while it runs, prints it on stderr when it exits.
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 . tests/lib/harness.sh
 . tests/lib/assert.sh
 . tests/lib/e2e.sh
+. tests/lib/tmux.sh
 T=test_statelog_heal
 DB=e2e_heal
 
 harness_start mariadb pgtgt || { t_fail $T "harness" "servers up" "start failed"; t_done; }
 e2e_init $T
-trap 'e2e_cleanup; harness_stop' EXIT
+trap 'tm_stop; e2e_cleanup; harness_stop' EXIT
 zh_mysql -e "DROP DATABASE IF EXISTS $DB; CREATE DATABASE $DB; CREATE TABLE $DB.t (id INT PRIMARY KEY, v VARCHAR(40));
              USE $DB; INSERT INTO t SELECT seq, CONCAT('row ', seq) FROM seq_1_to_200"
 zh_psql_tgt -c "DROP SCHEMA IF EXISTS $DB CASCADE; DELETE FROM zetl.checkpoints WHERE integration = 'heal'" >/dev/null 2>&1
@@ -105,4 +108,24 @@ t_match $T "(c) the position is shown again" "binlog|[0-9]+-[0-9]+-[0-9]+" "$(e2
 e2e_run_stop; rc=$?
 t_eq $T "zetl run stops cleanly after the heals" "0" "$rc"
 t_eq $T "every state log line on stderr is one of the three notices" "" "$(grep "state log" "$E2E_DIR/run.log" | grep -v "is corrupt .*for inspection\|was deleted while in use" | head -3)"
+
+# (d) garbage again; zetl console heals at start.
+size=$(stat -c %s "$LOG")
+head -c 16384 /dev/urandom | dd of="$LOG" bs=1 seek=$((size / 2)) conv=notrunc status=none
+t_ne $T "(d) precondition: the garbled file fails SQLite's quick_check" "ok" "$(quick_check "$LOG")"
+zh_mysql -e "UPDATE $DB.t SET v = 'changed before the console' WHERE id <= 20"
+TM_ENV="E2E_MY_PASSWORD=$ZH_MY_PASSWORD"   # tmux starts a clean environment
+tm_start 100 30 || { t_fail $T "tmux" "a shell prompt" "$TM_SCREEN"; t_done; }
+tm_run "$ZETL console -c $E2E_DIR/zetl.yaml 2>$E2E_DIR/console.err; echo CONSOLE-EXIT=\$?"
+if tm_wait "heal.*active" 30; then t_pass $T "(d) the console shows the integration active"
+else t_fail $T "(d) console shows the integration" "heal ... active" "$TM_SCREEN"; fi
+if e2e_wait_match 60; then t_pass $T "(d) the console's runtime resumed from the target's checkpoint: zetl verify exact"
+else t_fail $T "(d) resume under the console" "zetl verify: match" "$E2E_VERIFY"; fi
+t_eq $T "(d) the garbled file is moved aside (three kept)" "3" "$(asides)"
+t_eq $T "(d) nothing on stderr while the console owns the terminal" "" "$(cat "$E2E_DIR/console.err")"
+tm_keys q; tm_wait 'Stop replication' 5; tm_keys y
+if tm_wait 'CONSOLE-EXIT=0' 30; then t_pass $T "(d) the console quits cleanly"
+else t_fail $T "(d) console exit" "CONSOLE-EXIT=0" "$TM_SCREEN"; fi
+t_eq $T "(d) after it exits, the notice is on stderr, once, in one line" "1" \
+    "$(grep -c "state log $LOG is corrupt .*for inspection and started a fresh log.*checkpoint of record is in the target" "$E2E_DIR/console.err")"
 t_done
