@@ -23,9 +23,23 @@
 #include <unistd.h>
 #include <yaml.h>
 
-#define CFG_MAX_FILE (16u << 20)        /* a config is a few KiB; refuse absurd files */
+/* Limits that keep a wrong file (a log, a dump, a generated bomb) from
+ * hanging the loader: libyaml's scanner is quadratic in flow nesting, and
+ * the checks are quadratic in the number of integrations. A real config is a
+ * few KiB: one integration is ~0.5 KiB written out, so 1 MiB holds some two
+ * thousand of them, far past what one zetl runs; and the contract's deepest
+ * path (top, integrations, item, tables, rename, item) is 6 levels, so 64
+ * leaves room for any hand-written style. */
+#define CFG_MAX_FILE  (1u << 20)        /* bytes */
+#define CFG_MAX_DEPTH 64                /* mappings and lists inside each other */
 
 /* ---- top level, integrations, apply --------------------------------------- */
+
+struct name_at {
+    const char  *name;
+    size_t       i;             /* position in the file */
+    yaml_node_t *node;
+};
 
 static void parse_apply(struct ld *ld, yaml_node_t *v, struct config_apply *a)
 {
@@ -118,6 +132,40 @@ static char *default_state_dir(void)
     return out;
 }
 
+static int by_name_then_index(const void *a, const void *b)
+{
+    const struct name_at *x = a, *y = b;
+    int c = strcmp(x->name, y->name);
+
+    return c ? c : (x->i > y->i) - (x->i < y->i);
+}
+
+/* Each integration whose name an earlier one has, naming the first: sorted,
+ * so a file of thousands of integrations is checked in n log n, not n². */
+static void report_duplicates(struct ld *ld, const struct config *c, yaml_node_t **names, size_t n)
+{
+    struct name_at *v = calloc(n ? n : 1, sizeof *v);
+    size_t k = 0, first = 0;
+
+    if (!v) {
+        PROBLEM(ld, names && n ? names[0] : NULL, "out of memory checking integration names");
+        return;
+    }
+    for (size_t i = 0; i < n; i++)
+        if (names[i])
+            v[k++] = (struct name_at){ c->integrations[i].name, i, names[i] };
+    qsort(v, k, sizeof *v, by_name_then_index);
+    for (size_t i = 1; i < k; i++) {
+        if (strcmp(v[i].name, v[first].name) != 0) {
+            first = i;
+            continue;
+        }
+        PROBLEM(ld, v[i].node, "duplicate integration name `%s` (first at line %d); names must be unique",
+                v[i].name, cfg_line(v[first].node));
+    }
+    free(v);
+}
+
 static void parse_top(struct ld *ld, yaml_node_t *root)
 {
     yaml_node_t *val[TOP_N], *key[TOP_N];
@@ -185,14 +233,8 @@ static void parse_top(struct ld *ld, yaml_node_t *root)
             continue;
         parse_integration(ld, item, &c->integrations[i], &names[i]);
         c->integrations[i].source.integration = c->integrations[i].name;
-        for (size_t j = 0; names[i] && j < i; j++) {
-            if (names[j] && !strcmp(c->integrations[i].name, c->integrations[j].name)) {
-                PROBLEM(ld, names[i], "duplicate integration name `%s` (first at line %d); names must be unique",
-                        c->integrations[i].name, cfg_line(names[j]));
-                break;
-            }
-        }
     }
+    report_duplicates(ld, c, names, n);
     free(names);
 }
 
@@ -228,6 +270,62 @@ static void syntax_error(struct ld *ld, yaml_parser_t *p, const char *yaml, size
         cfg_report_add(&ld->rep, line, col, "YAML syntax error: %s", problem);
 }
 
+/* The line holding byte `at` (1-based). */
+static int line_at(const char *s, size_t len, size_t at)
+{
+    int line = 1;
+
+    for (size_t i = 0; i < at && i < len; i++)
+        line += s[i] == '\n';
+    return line;
+}
+
+/*
+ * Refuse a file over CFG_MAX_FILE bytes, or nested deeper than
+ * CFG_MAX_DEPTH, before building the document: one pass of libyaml's event
+ * parser, which stops at the first collection too deep, so a bomb costs
+ * microseconds. 0: within the limits (or a syntax error, which the load
+ * reports with its context); -1: reported.
+ */
+static int check_limits(struct ld *ld, const char *yaml, size_t len)
+{
+    yaml_parser_t p;
+    yaml_event_t ev;
+    int depth = 0, rc = 0;
+
+    if (len > CFG_MAX_FILE) {
+        cfg_report_add(&ld->rep, line_at(yaml, len, CFG_MAX_FILE), 1,
+                       "the config is larger than %u MiB (zetl stops reading here); a real config is a few KiB: is this the right file?",
+                       CFG_MAX_FILE >> 20);
+        return -1;
+    }
+    if (!yaml_parser_initialize(&p)) {
+        cfg_report_add(&ld->rep, 1, 1, "out of memory starting the YAML parser");
+        return -1;
+    }
+    yaml_parser_set_input_string(&p, (const unsigned char *)yaml, len);
+    for (;;) {
+        if (!yaml_parser_parse(&p, &ev))
+            break;                      /* the load says why, with its context */
+        yaml_event_type_t t = ev.type;
+        if (t == YAML_SEQUENCE_START_EVENT || t == YAML_MAPPING_START_EVENT) {
+            if (++depth > CFG_MAX_DEPTH) {
+                cfg_report_add(&ld->rep, (int)ev.start_mark.line + 1, (int)ev.start_mark.column + 1,
+                               "mappings and lists nested deeper than %d levels; a zetl config needs 6 at most: is this the right file?",
+                               CFG_MAX_DEPTH);
+                rc = -1;
+            }
+        } else if (t == YAML_SEQUENCE_END_EVENT || t == YAML_MAPPING_END_EVENT) {
+            depth--;
+        }
+        yaml_event_delete(&ev);
+        if (rc < 0 || t == YAML_STREAM_END_EVENT)
+            break;
+    }
+    yaml_parser_delete(&p);
+    return rc;
+}
+
 int config_load_buffer(const char *name, const char *yaml, size_t len, struct config **out,
                        char *err, size_t errlen)
 {
@@ -252,6 +350,8 @@ int config_load_buffer(const char *name, const char *yaml, size_t len, struct co
     }
     if (!yaml)
         yaml = "", len = 0;
+    if (check_limits(&ld, yaml, len) < 0)
+        goto parser;
     yaml_parser_set_input_string(&parser, (const unsigned char *)yaml, len);
     if (!yaml_parser_load(&parser, &doc)) {
         syntax_error(&ld, &parser, yaml, len);
@@ -315,13 +415,8 @@ int config_load(const char *path, struct config **out, char *err, size_t errlen)
         }
         size_t k = fread(buf + len, 1, cap - len, f);
         len += k;
-        if (len > CFG_MAX_FILE) {
-            snprintf(err, errlen, "%s: the config is larger than %u MiB; is this the right file?",
-                     path, CFG_MAX_FILE >> 20);
-            goto close;
-        }
-        if (k == 0)
-            break;
+        if (len > CFG_MAX_FILE || k == 0)
+            break;                      /* over the limit: config_load_buffer says where */
     }
     if (ferror(f)) {
         snprintf(err, errlen, "%s: cannot read the config: %s", path, strerror(errno));

@@ -260,8 +260,14 @@ sqlite3_stmt *sl_stmt(struct statelog *sl, enum sl_stmt_id id, const char *op)
 
 int sl_fail(struct statelog *sl, const char *op)
 {
+    int code = sl->db ? sqlite3_extended_errcode(sl->db) : SQLITE_CANTOPEN;
+
+    if ((code & 0xff) == SQLITE_CORRUPT || (code & 0xff) == SQLITE_NOTADB)
+        sl->bad = SL_CORRUPT;
+    else if (code == SQLITE_READONLY_DBMOVED && sl->bad == SL_OK)
+        sl->bad = SL_MOVED;
     snprintf(sl->err, sizeof sl->err, "statelog %s: %s: %s", sl->path, op,
-             sqlite3_errmsg(sl->db));
+             sl->db ? sqlite3_errmsg(sl->db) : "not open");
     return -1;
 }
 
@@ -356,8 +362,16 @@ int sl_tx_begin(struct statelog *sl, int write, const char *op)
 
 int sl_tx_commit(struct statelog *sl, const char *op)
 {
-    if (exec(sl, sl->txdepth > 1 ? "RELEASE sl" : "COMMIT", op) < 0)
+    if (exec(sl, sl->txdepth > 1 ? "RELEASE sl" : "COMMIT", op) < 0) {
+        /* A commit that failed on a bad file ends the transaction, so the
+         * next call (at depth 0) can heal; a caller that ignores the error
+         * (a batch's bookkeeping) must not stay inside it forever. */
+        if (sl->bad != SL_OK && sl->txdepth == 1) {
+            sqlite3_exec(sl->db, "ROLLBACK", NULL, NULL, NULL);
+            sl->txdepth = 0;
+        }
         return -1;
+    }
     sl->txdepth--;
     return 0;
 }
@@ -376,7 +390,10 @@ void sl_tx_rollback(struct statelog *sl)
 
 int statelog_begin(struct statelog *sl)
 {
-    return sl_tx_begin(sl, 1, "begin");
+    int rc;
+
+    SL_RUN(sl, rc, sl_tx_begin(sl, 1, "begin"));
+    return rc;
 }
 
 int statelog_commit(struct statelog *sl)
@@ -422,7 +439,7 @@ static int prune_one(struct statelog *sl, enum sl_stmt_id id, int64_t v)
     return sl_step_done(sl, st, op);
 }
 
-int statelog_prune(struct statelog *sl, int64_t now)
+static int prune(struct statelog *sl, int64_t now)
 {
     const struct statelog_limits *l = &sl->lim;
     int64_t raw_cut;
@@ -449,6 +466,14 @@ rollback:
     return -1;
 }
 
+int statelog_prune(struct statelog *sl, int64_t now)
+{
+    int rc;
+
+    SL_RUN(sl, rc, prune(sl, now));
+    return rc;
+}
+
 void sl_maybe_prune(struct statelog *sl)
 {
     if (sl->lim.prune_every == 0 || ++sl->since_prune < sl->lim.prune_every)
@@ -458,7 +483,7 @@ void sl_maybe_prune(struct statelog *sl)
 
 /* ---- counting --------------------------------------------------------------- */
 
-int statelog_count_rows(struct statelog *sl, const char *table, int64_t *out)
+static int count_rows(struct statelog *sl, const char *table, int64_t *out)
 {
     /* Table names cannot be bound: accept only the schema's own names. */
     static const char *const names[] = {
@@ -487,6 +512,14 @@ int statelog_count_rows(struct statelog *sl, const char *table, int64_t *out)
     *out = sqlite3_column_int64(st, 0);
     sqlite3_finalize(st);
     return 0;
+}
+
+int statelog_count_rows(struct statelog *sl, const char *table, int64_t *out)
+{
+    int rc;
+
+    SL_RUN(sl, rc, count_rows(sl, table, out));
+    return rc;
 }
 
 /* ---- open ------------------------------------------------------------------- */
@@ -528,41 +561,6 @@ out:
     return rc;
 }
 
-/*
- * Create the file 0600 if missing (whatever the umask), tighten it if not.
- *
- * Never open() and close() an existing database file here: POSIX record
- * locks belong to the process, so closing ANY descriptor of the file drops
- * the locks of every other SQLite connection to it in this process (the
- * console's data thread beside an embedded runtime, parallel copy workers),
- * which then read stale snapshots. An existing file is chmod()ed by path; a
- * missing one is created with O_EXCL, when nothing can have it open.
- */
-static int make_file(const char *path, char *err, size_t errlen)
-{
-    struct stat st;
-    if (stat(path, &st) == 0) {
-        if ((st.st_mode & 0777) != 0600 && chmod(path, 0600) < 0) {
-            snprintf(err, errlen, "state log %s: cannot set mode 0600: %s", path, strerror(errno));
-            return -1;
-        }
-        return 0;
-    }
-    int fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-    if (fd < 0 && errno == EEXIST) return make_file(path, err, errlen);  /* created meanwhile */
-    if (fd < 0) {
-        snprintf(err, errlen, "state log %s: cannot create: %s", path, strerror(errno));
-        return -1;
-    }
-    int rc = 0;
-    if (fchmod(fd, 0600) < 0) {         /* a new, empty file: no connection has it open */
-        snprintf(err, errlen, "state log %s: cannot set mode 0600: %s", path, strerror(errno));
-        rc = -1;
-    }
-    close(fd);
-    return rc;
-}
-
 static int pragma_int(struct statelog *sl, const char *sql, int *out)
 {
     sqlite3_stmt *st = NULL;
@@ -579,6 +577,33 @@ static int pragma_int(struct statelog *sl, const char *sql, int *out)
     *out = sqlite3_column_int(st, 0);
     sqlite3_finalize(st);
     return 0;
+}
+
+/* PRAGMA quick_check: "ok", or the first problem (the file is corrupt). It
+ * reads every page once: milliseconds for the pruned, bounded log. */
+static int quick_check(struct statelog *sl)
+{
+    sqlite3_stmt *st = NULL;
+    const char *row;
+    int rc = -1, step;
+
+    if (sqlite3_prepare_v2(sl->db, "PRAGMA quick_check(1)", -1, &st, NULL) != SQLITE_OK)
+        return sl_fail(sl, "quick_check");
+    step = sqlite3_step(st);
+    if (step != SQLITE_ROW) {
+        sl_fail(sl, "quick_check");
+        goto out;
+    }
+    row = (const char *)sqlite3_column_text(st, 0);
+    if (!row || strcmp(row, "ok") != 0) {
+        sl->bad = SL_CORRUPT;
+        sl_failf(sl, "quick_check: %.160s", row ? row : "no answer");
+        goto out;
+    }
+    rc = 0;
+out:
+    sqlite3_finalize(st);
+    return rc;
 }
 
 static int refuse_newer(struct statelog *sl, int version)
@@ -658,32 +683,30 @@ rollback:
     return -1;
 }
 
-int statelog_open(struct statelog **out, const char *path, char *err, size_t errlen)
+/* The connection at sl->path: created 0600 when missing, checked (user_version
+ * readable, quick_check ok), WAL, migrated. On a corrupt file sl->bad is set
+ * and the connection stays open: sl_heal moves the file aside before closing
+ * it, so SQLite (which then sees the file moved) neither checkpoints into
+ * nor deletes the WAL that goes aside with it. */
+int sl_conn_open(struct statelog *sl)
 {
-    struct statelog *sl;
+    struct stat st;
     int v, rc;
 
-    *out = NULL;
-    if (make_parent(path, err, errlen) < 0 || make_file(path, err, errlen) < 0)
+    if (sl_make_file(sl->path, sl->err, sizeof sl->err) < 0)
         return -1;
-    sl = calloc(1, sizeof *sl);
-    if (!sl || !(sl->path = strdup(path))) {
-        snprintf(err, errlen, "state log %s: out of memory", path);
-        free(sl);
-        return -1;
+    sl->dev = 0;
+    sl->ino = 0;
+    if (stat(sl->path, &st) == 0) {
+        sl->dev = st.st_dev;
+        sl->ino = st.st_ino;
     }
-    sl->lim = (struct statelog_limits){
-        .lag_raw_ms = STATELOG_LAG_RAW_MS, .lag_rollup_ms = STATELOG_LAG_ROLLUP_MS,
-        .events_max = STATELOG_EVENTS_MAX, .activity_max = STATELOG_ACTIVITY_MAX,
-        .commands_keep_ms = STATELOG_COMMANDS_KEEP_MS,
-        .prune_every = STATELOG_PRUNE_EVERY,
-    };
-    rc = sqlite3_open_v2(path, &sl->db, SQLITE_OPEN_READWRITE, NULL);
+    rc = sqlite3_open_v2(sl->path, &sl->db, SQLITE_OPEN_READWRITE, NULL);
     if (rc != SQLITE_OK) {
         if (sl->db)
             sl_fail(sl, "open");
         else
-            snprintf(sl->err, sizeof sl->err, "statelog %s: open: out of memory", path);
+            snprintf(sl->err, sizeof sl->err, "statelog %s: open: out of memory", sl->path);
         goto fail;
     }
     sqlite3_extended_result_codes(sl->db, 1);
@@ -698,7 +721,7 @@ int statelog_open(struct statelog **out, const char *path, char *err, size_t err
         refuse_newer(sl, v);
         goto fail;
     }
-    if (set_wal(sl) < 0 ||
+    if (quick_check(sl) < 0 || set_wal(sl) < 0 ||
         exec(sl, "PRAGMA synchronous = NORMAL", "set synchronous=NORMAL") < 0 ||
         exec(sl, "PRAGMA foreign_keys = ON", "set foreign_keys") < 0)
         goto fail;
@@ -709,6 +732,50 @@ int statelog_open(struct statelog **out, const char *path, char *err, size_t err
             refuse_newer(sl, v);
         goto fail;
     }
+    return 0;
+
+fail:
+    if (sl->bad != SL_CORRUPT)
+        sl_conn_close(sl);
+    return -1;
+}
+
+void sl_conn_close(struct statelog *sl)
+{
+    for (int i = 0; i < SQ_COUNT; i++) {
+        sqlite3_finalize(sl->stmt[i]);
+        sl->stmt[i] = NULL;
+    }
+    sqlite3_close(sl->db);
+    sl->db = NULL;
+    sl->txdepth = 0;
+}
+
+int statelog_open(struct statelog **out, const char *path, char *err, size_t errlen)
+{
+    struct statelog *sl;
+    int rc;
+
+    *out = NULL;
+    if (make_parent(path, err, errlen) < 0)
+        return -1;
+    sl = calloc(1, sizeof *sl);
+    if (!sl || !(sl->path = strdup(path))) {
+        snprintf(err, errlen, "state log %s: out of memory", path);
+        free(sl);
+        return -1;
+    }
+    sl->lim = (struct statelog_limits){
+        .lag_raw_ms = STATELOG_LAG_RAW_MS, .lag_rollup_ms = STATELOG_LAG_ROLLUP_MS,
+        .events_max = STATELOG_EVENTS_MAX, .activity_max = STATELOG_ACTIVITY_MAX,
+        .commands_keep_ms = STATELOG_COMMANDS_KEEP_MS,
+        .prune_every = STATELOG_PRUNE_EVERY,
+    };
+    rc = sl_conn_open(sl);
+    if (rc < 0 && sl->bad == SL_CORRUPT)
+        rc = sl_heal(sl);               /* moved aside: a fresh log, said on stderr */
+    if (rc < 0)
+        goto fail;
     *out = sl;
     return 0;
 
@@ -722,9 +789,8 @@ void statelog_close(struct statelog *sl)
 {
     if (!sl)
         return;
-    for (int i = 0; i < SQ_COUNT; i++)
-        sqlite3_finalize(sl->stmt[i]);
-    sqlite3_close(sl->db);
+    sl_conn_close(sl);
+    sl_memo_free(sl);
     free(sl->path);
     free(sl);
 }

@@ -30,6 +30,23 @@
  *     the caller has already redacted (host, port, database; no password).
  *   - All SQL uses bound parameters; values are never spliced into SQL.
  *
+ * Healing: the log is a record for display, so a bad file never stops zetl.
+ *   - A corrupt file (SQLITE_CORRUPT, SQLITE_NOTADB, or PRAGMA quick_check
+ *     not "ok" at open) is renamed with its -wal/-shm to
+ *     zetl.db.corrupt-YYYYMMDDTHHMMSS (UTC) for inspection, a fresh log is
+ *     started at the path, and one line on stderr says where it went and
+ *     that the checkpoint of record is in the target. At open, and on any
+ *     call that fails so (the call then runs again in the fresh log).
+ *   - A file deleted or replaced under an open handle (the path's inode is
+ *     compared every STATELOG_RECHECK_MS, at the next call) is noticed: the
+ *     handle reopens the file at the path (creating it when deleted) and
+ *     says so once per process.
+ *   - A fresh log gets back, from each handle's memory, the integration and
+ *     table rows that handle wrote (state, reason, endpoints, position;
+ *     counts and history start at zero), and a "statelog" warning event.
+ *   - Creating the file and moving it aside run under an flock on the state
+ *     directory; a -wal/-shm left without its database is removed first.
+ *
  * Time: every timestamp is integer milliseconds since the Unix epoch, UTC.
  * 0 means "never" (stored as NULL). lag_ms/bytes_behind < 0 mean "unknown"
  * (stored as NULL, printed as null in JSON).
@@ -86,6 +103,7 @@
 #define STATELOG_ACTIVITY_MAX      100000
 #define STATELOG_COMMANDS_KEEP_MS  (30LL * 24 * 60 * 60 * 1000)  /* 30 days */
 #define STATELOG_PRUNE_EVERY       500   /* record calls between prunes */
+#define STATELOG_RECHECK_MS        2000  /* path checked for a deleted file */
 
 struct statelog;
 
@@ -176,6 +194,11 @@ struct statelog_command {
 
 int  statelog_open(struct statelog **out, const char *path, char *err, size_t errlen);
 void statelog_close(struct statelog *sl);
+
+/* Heal notices go to stderr. A console that owns the terminal defers them
+ * (on = 1) and prints the kept ones after restoring it (flush). Any thread. */
+void statelog_defer_notices(int on);
+void statelog_flush_notices(FILE *to);
 const char *statelog_error(const struct statelog *sl);
 const char *statelog_path(const struct statelog *sl);
 int64_t statelog_now_ms(void);

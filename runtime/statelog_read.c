@@ -184,7 +184,7 @@ out:
     return r;
 }
 
-int statelog_list_integrations(struct statelog *sl, const char *only,
+static int list_integrations(struct statelog *sl, const char *only,
                                struct statelog_integration **out, size_t *n)
 {
     struct statelog_integration *v = NULL;
@@ -225,7 +225,7 @@ void statelog_free_activity(struct statelog_activity *v, size_t n)
     free(v);
 }
 
-int statelog_recent_activity(struct statelog *sl, const char *integration, int limit,
+static int recent_activity(struct statelog *sl, const char *integration, int limit,
                              struct statelog_activity **out, size_t *n)
 {
     const char *op = "recent activity";
@@ -277,7 +277,7 @@ void statelog_free_lag(struct statelog_lag_sample *v)
     free(v);
 }
 
-int statelog_lag_since(struct statelog *sl, const char *integration, int64_t since,
+static int lag_since(struct statelog *sl, const char *integration, int64_t since,
                        struct statelog_lag_sample **out, size_t *n)
 {
     const char *op = "lag since";
@@ -332,7 +332,7 @@ void statelog_free_events(struct statelog_event *v, size_t n)
     free(v);
 }
 
-int statelog_recent_events(struct statelog *sl, const struct statelog_event_filter *f,
+static int recent_events(struct statelog *sl, const struct statelog_event_filter *f,
                            int limit, struct statelog_event **out, size_t *n)
 {
     const char *op = "recent events";
@@ -374,4 +374,42 @@ int statelog_recent_events(struct statelog *sl, const struct statelog_event_filt
     *out = v;
     *n = len;
     return 0;
+}
+
+/* ---- the public calls: heal on a bad file (statelog_heal.c) ------------------ */
+
+int statelog_list_integrations(struct statelog *sl, const char *only,
+                               struct statelog_integration **out, size_t *n)
+{
+    int rc;
+
+    SL_RUN(sl, rc, list_integrations(sl, only, out, n));
+    return rc;
+}
+
+int statelog_recent_activity(struct statelog *sl, const char *integration, int limit,
+                             struct statelog_activity **out, size_t *n)
+{
+    int rc;
+
+    SL_RUN(sl, rc, recent_activity(sl, integration, limit, out, n));
+    return rc;
+}
+
+int statelog_lag_since(struct statelog *sl, const char *integration, int64_t since,
+                       struct statelog_lag_sample **out, size_t *n)
+{
+    int rc;
+
+    SL_RUN(sl, rc, lag_since(sl, integration, since, out, n));
+    return rc;
+}
+
+int statelog_recent_events(struct statelog *sl, const struct statelog_event_filter *f,
+                           int limit, struct statelog_event **out, size_t *n)
+{
+    int rc;
+
+    SL_RUN(sl, rc, recent_events(sl, f, limit, out, n));
+    return rc;
 }

@@ -81,7 +81,7 @@ int statelog_record_event(struct statelog *sl, enum statelog_level level,
     va_end(ap);
     if (n < 0)
         return sl_failf(sl, "record event: out of memory");
-    rc = insert_event(sl, 0, level, integration, table, kind, actor, msg);
+    SL_RUN(sl, rc, insert_event(sl, 0, level, integration, table, kind, actor, msg));
     free(msg);
     if (rc == 0)
         sl_maybe_prune(sl);
@@ -90,7 +90,7 @@ int statelog_record_event(struct statelog *sl, enum statelog_level level,
 
 /* ---- integrations and tables ------------------------------------------------- */
 
-int statelog_upsert_integration(struct statelog *sl, const struct statelog_integration *in)
+static int upsert_integration(struct statelog *sl, const struct statelog_integration *in)
 {
     const char *op = "upsert integration";
     sqlite3_stmt *st;
@@ -114,7 +114,7 @@ int statelog_upsert_integration(struct statelog *sl, const struct statelog_integ
     return sl_step_done(sl, st, op);
 }
 
-int statelog_update_position(struct statelog *sl, const char *integration,
+static int update_position(struct statelog *sl, const char *integration,
                              const char *position, int64_t lag_ms, int64_t bytes_behind)
 {
     const char *op = "update position";
@@ -134,7 +134,7 @@ int statelog_update_position(struct statelog *sl, const char *integration,
     return 0;
 }
 
-int statelog_upsert_table(struct statelog *sl, const struct statelog_table *in)
+static int upsert_table(struct statelog *sl, const struct statelog_table *in)
 {
     const char *op = "upsert table";
     sqlite3_stmt *st;
@@ -162,7 +162,7 @@ int statelog_upsert_table(struct statelog *sl, const struct statelog_table *in)
     return sl_step_done(sl, st, op);
 }
 
-int statelog_add_table_counts(struct statelog *sl, const char *integration,
+static int add_table_counts(struct statelog *sl, const char *integration,
                               const char *table, int64_t inserts, int64_t updates,
                               int64_t deletes, int64_t rows_copied,
                               int64_t last_applied_at)
@@ -222,7 +222,7 @@ static enum statelog_level transition_level(const char *to)
     return STATELOG_INFO;
 }
 
-int statelog_record_transition(struct statelog *sl, const char *integration,
+static int record_transition(struct statelog *sl, const char *integration,
                                const char *table, const char *from_state,
                                const char *to_state, const char *reason,
                                const char *actor)
@@ -288,7 +288,7 @@ rollback:
 
 /* ---- activity and lag ------------------------------------------------------- */
 
-int statelog_record_activity(struct statelog *sl, const struct statelog_activity *a)
+static int record_activity(struct statelog *sl, const struct statelog_activity *a)
 {
     const char *op = "record activity";
     sqlite3_stmt *st = sl_stmt(sl, SQ_ACTIVITY_INSERT, op);
@@ -313,7 +313,7 @@ int statelog_record_activity(struct statelog *sl, const struct statelog_activity
     return 0;
 }
 
-int statelog_record_lag(struct statelog *sl, const char *integration, int64_t at,
+static int record_lag(struct statelog *sl, const char *integration, int64_t at,
                         int64_t lag_ms, int64_t bytes_behind)
 {
     const char *op = "record lag";
@@ -354,7 +354,7 @@ rollback:
 
 /* ---- deletion ----------------------------------------------------------------- */
 
-int statelog_delete_integration_rows(struct statelog *sl, const char *integration,
+static int delete_integration_rows(struct statelog *sl, const char *integration,
                                      const char *actor)
 {
     static const enum sl_stmt_id dels[] = {
@@ -423,7 +423,7 @@ void statelog_free_commands(struct statelog_command *v, size_t n)
     free(v);
 }
 
-int statelog_enqueue_command(struct statelog *sl, const char *integration,
+static int enqueue_command(struct statelog *sl, const char *integration,
                              const char *table, const char *command,
                              const char *actor, int64_t *id_out)
 {
@@ -477,7 +477,7 @@ rollback:
 
 /* BEGIN IMMEDIATE takes the write lock before the read, so no other handle
  * can read the same unclaimed rows until this claim commits. */
-int statelog_claim_commands(struct statelog *sl, const char *integration,
+static int claim_commands(struct statelog *sl, const char *integration,
                             struct statelog_command **out, size_t *n)
 {
     const char *op = "claim commands";
@@ -561,7 +561,7 @@ static int get_command(struct statelog *sl, int64_t id, struct statelog_command 
     return r;
 }
 
-int statelog_get_command(struct statelog *sl, int64_t id, struct statelog_command **out)
+static int get_command_alloc(struct statelog *sl, int64_t id, struct statelog_command **out)
 {
     struct statelog_command *c = calloc(1, sizeof *c);
 
@@ -576,7 +576,7 @@ int statelog_get_command(struct statelog *sl, int64_t id, struct statelog_comman
     return 0;
 }
 
-int statelog_complete_command(struct statelog *sl, int64_t id, const char *result)
+static int complete_command(struct statelog *sl, int64_t id, const char *result)
 {
     const char *op = "complete command";
     struct statelog_command c = { 0 };
@@ -622,4 +622,129 @@ rollback:
     free(msg);
     command_clear(&c);
     return -1;
+}
+
+/* ---- the public calls: heal on a bad file, remember rows for a fresh log ---- */
+
+int statelog_upsert_integration(struct statelog *sl, const struct statelog_integration *in)
+{
+    int rc;
+
+    SL_RUN(sl, rc, upsert_integration(sl, in));
+    if (rc == 0)
+        sl_memo_integ(sl, in->name, in->state, in->reason, in->source, in->target,
+                      in->position, 1);
+    return rc;
+}
+
+int statelog_update_position(struct statelog *sl, const char *integration,
+                             const char *position, int64_t lag_ms, int64_t bytes_behind)
+{
+    int rc;
+
+    SL_RUN(sl, rc, update_position(sl, integration, position, lag_ms, bytes_behind));
+    if (rc == 0)
+        sl_memo_integ(sl, integration, NULL, NULL, NULL, NULL, position, 0);
+    return rc;
+}
+
+int statelog_upsert_table(struct statelog *sl, const struct statelog_table *in)
+{
+    int rc;
+
+    SL_RUN(sl, rc, upsert_table(sl, in));
+    if (rc == 0)
+        sl_memo_table(sl, in->integration, in->name, in->target, in->state, in->reason);
+    return rc;
+}
+
+int statelog_add_table_counts(struct statelog *sl, const char *integration,
+                              const char *table, int64_t inserts, int64_t updates,
+                              int64_t deletes, int64_t rows_copied,
+                              int64_t last_applied_at)
+{
+    int rc;
+
+    SL_RUN(sl, rc, add_table_counts(sl, integration, table, inserts, updates, deletes,
+                                    rows_copied, last_applied_at));
+    return rc;
+}
+
+int statelog_record_transition(struct statelog *sl, const char *integration,
+                               const char *table, const char *from_state,
+                               const char *to_state, const char *reason,
+                               const char *actor)
+{
+    int rc;
+
+    SL_RUN(sl, rc, record_transition(sl, integration, table, from_state, to_state, reason,
+                                     actor));
+    if (rc == 0 && table)
+        sl_memo_table(sl, integration, table, NULL, to_state, reason);
+    else if (rc == 0)
+        sl_memo_integ(sl, integration, to_state, reason, NULL, NULL, NULL, 0);
+    return rc;
+}
+
+int statelog_record_activity(struct statelog *sl, const struct statelog_activity *a)
+{
+    int rc;
+
+    SL_RUN(sl, rc, record_activity(sl, a));
+    return rc;
+}
+
+int statelog_record_lag(struct statelog *sl, const char *integration, int64_t at,
+                        int64_t lag_ms, int64_t bytes_behind)
+{
+    int rc;
+
+    SL_RUN(sl, rc, record_lag(sl, integration, at, lag_ms, bytes_behind));
+    return rc;
+}
+
+int statelog_delete_integration_rows(struct statelog *sl, const char *integration,
+                                     const char *actor)
+{
+    int rc;
+
+    SL_RUN(sl, rc, delete_integration_rows(sl, integration, actor));
+    if (rc == 0)
+        sl_memo_forget(sl, integration);
+    return rc;
+}
+
+int statelog_enqueue_command(struct statelog *sl, const char *integration,
+                             const char *table, const char *command,
+                             const char *actor, int64_t *id_out)
+{
+    int rc;
+
+    SL_RUN(sl, rc, enqueue_command(sl, integration, table, command, actor, id_out));
+    return rc;
+}
+
+int statelog_claim_commands(struct statelog *sl, const char *integration,
+                            struct statelog_command **out, size_t *n)
+{
+    int rc;
+
+    SL_RUN(sl, rc, claim_commands(sl, integration, out, n));
+    return rc;
+}
+
+int statelog_complete_command(struct statelog *sl, int64_t id, const char *result)
+{
+    int rc;
+
+    SL_RUN(sl, rc, complete_command(sl, id, result));
+    return rc;
+}
+
+int statelog_get_command(struct statelog *sl, int64_t id, struct statelog_command **out)
+{
+    int rc;
+
+    SL_RUN(sl, rc, get_command_alloc(sl, id, out));
+    return rc;
 }

@@ -70,6 +70,7 @@ int console_open_path(const char *path, const char *start_note)
         return 1;
     }
     setlocale(LC_ALL, "");
+    statelog_defer_notices(1);          /* a healed state log is said after the screen */
 
     /* Who runs what: attach to held integrations, run the free ones. */
     int nheld = 0, nfree = 0;
@@ -139,6 +140,7 @@ out:
         fprintf(stderr, "zetl: replication stopped\n");
     }
     model_stop(m);
+    statelog_flush_notices(stderr);
     if (pfd[0] >= 0) close(pfd[0]);
     if (pfd[1] >= 0) close(pfd[1]);
     config_free(cfg);
