@@ -392,11 +392,16 @@ struct my_reader {
     MYSQL *side;            /* catalog connection for DDL refreshes, opened on first use */
 };
 
+/* A replicated table, or one the config would select (a new table): in a
+ * listed database (mysql_schema_load's rule) and matching the patterns. */
 static int my_want_table(void *ctx, const char *schema, const char *table)
 {
     const struct my_reader *r = ctx;
+    const struct config_source *src = &r->in->cfg->source;
+    int listed = src->ndatabases == 0;
+    for (int i = 0; i < src->ndatabases && !listed; i++) listed = strcmp(src->databases[i], schema) == 0;
     return integ_find_table(r->in, schema, table) != NULL ||
-           config_table_selected(&r->in->cfg->tables, schema, table);
+           (listed && config_table_selected(&r->in->cfg->tables, schema, table));
 }
 
 static int my_table_def(void *ctx, const char *schema, const char *table, struct ztable **out)

@@ -12,6 +12,19 @@ const char *binlog_type_name(int type)
     case BL_STOP: return "STOP";
     case BL_ROTATE: return "ROTATE";
     case BL_INTVAR: return "INTVAR";
+    case BL_LOAD: return "LOAD";
+    case BL_SLAVE: return "SLAVE";
+    case BL_CREATE_FILE: return "CREATE_FILE";
+    case BL_APPEND_BLOCK: return "APPEND_BLOCK";
+    case BL_EXEC_LOAD: return "EXEC_LOAD";
+    case BL_DELETE_FILE: return "DELETE_FILE";
+    case BL_NEW_LOAD: return "NEW_LOAD";
+    case BL_BEGIN_LOAD_QUERY: return "BEGIN_LOAD_QUERY";
+    case BL_EXECUTE_LOAD_QUERY: return "EXECUTE_LOAD_QUERY";
+    case BL_PRE_GA_WRITE_ROWS: return "PRE_GA_WRITE_ROWS";
+    case BL_PRE_GA_UPDATE_ROWS: return "PRE_GA_UPDATE_ROWS";
+    case BL_PRE_GA_DELETE_ROWS: return "PRE_GA_DELETE_ROWS";
+    case BL_IGNORABLE: return "IGNORABLE";
     case BL_RAND: return "RAND";
     case BL_USER_VAR: return "USER_VAR";
     case BL_FORMAT_DESCRIPTION: return "FORMAT_DESCRIPTION";
@@ -48,6 +61,7 @@ const char *binlog_type_name(int type)
     case BL_WRITE_ROWS_COMPRESSED: return "WRITE_ROWS_COMPRESSED";
     case BL_UPDATE_ROWS_COMPRESSED: return "UPDATE_ROWS_COMPRESSED";
     case BL_DELETE_ROWS_COMPRESSED: return "DELETE_ROWS_COMPRESSED";
+    case BL_PARTIAL_ROW_DATA: return "PARTIAL_ROW_DATA";
     }
     return "UNKNOWN";
 }

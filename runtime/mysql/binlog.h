@@ -42,16 +42,29 @@ enum binlog_type {
     BL_STOP = 3,
     BL_ROTATE = 4,
     BL_INTVAR = 5,
+    BL_LOAD = 6,                    /* 6..12, 17, 18: LOAD DATA logged as a statement */
+    BL_SLAVE = 7,                   /* never written */
+    BL_CREATE_FILE = 8,
+    BL_APPEND_BLOCK = 9,
+    BL_EXEC_LOAD = 10,
+    BL_DELETE_FILE = 11,
+    BL_NEW_LOAD = 12,
     BL_RAND = 13,
     BL_USER_VAR = 14,
     BL_FORMAT_DESCRIPTION = 15,
     BL_XID = 16,
+    BL_BEGIN_LOAD_QUERY = 17,
+    BL_EXECUTE_LOAD_QUERY = 18,
     BL_TABLE_MAP = 19,
+    BL_PRE_GA_WRITE_ROWS = 20,      /* 20..22: MySQL 5.1.0-5.1.15 rows events */
+    BL_PRE_GA_UPDATE_ROWS = 21,
+    BL_PRE_GA_DELETE_ROWS = 22,
     BL_WRITE_ROWS_V1 = 23,
     BL_UPDATE_ROWS_V1 = 24,
     BL_DELETE_ROWS_V1 = 25,
     BL_INCIDENT = 26,
     BL_HEARTBEAT = 27,
+    BL_IGNORABLE = 28,
     BL_ROWS_QUERY = 29,
     BL_WRITE_ROWS_V2 = 30,
     BL_UPDATE_ROWS_V2 = 31,
@@ -77,8 +90,12 @@ enum binlog_type {
     BL_DELETE_ROWS_COMPRESSED_V1 = 168,
     BL_WRITE_ROWS_COMPRESSED = 169,
     BL_UPDATE_ROWS_COMPRESSED = 170,
-    BL_DELETE_ROWS_COMPRESSED = 171
+    BL_DELETE_ROWS_COMPRESSED = 171,
+    BL_PARTIAL_ROW_DATA = 172       /* MariaDB 12.3+: a fragment of a large rows event */
 };
+
+/* Header flag: a replica that does not know the event's type may skip it. */
+#define BINLOG_F_IGNORABLE 0x0080
 
 const char *binlog_type_name(int type);
 

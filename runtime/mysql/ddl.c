@@ -205,3 +205,35 @@ int mysql_stmt_starts_with(const char *q, size_t len, const char *w, const char 
     return next_tok(q, len, &pos, &t) && kw(&t, w2);
 }
 
+
+/* Length of the well-formed UTF-8 sequence at p (2..4), or 0 (RFC 3629:
+ * no overlong forms, no surrogates, nothing above U+10FFFF). */
+static size_t utf8_seq(const unsigned char *p, size_t left)
+{
+    unsigned char c = p[0];
+    size_t n = c >= 0xc2 && c <= 0xdf ? 2 : c >= 0xe0 && c <= 0xef ? 3 : c >= 0xf0 && c <= 0xf4 ? 4 : 0;
+    if (n == 0 || n > left) return 0;
+    for (size_t i = 1; i < n; i++) if ((p[i] & 0xc0) != 0x80) return 0;
+    if (c == 0xe0 && p[1] < 0xa0) return 0;             /* overlong */
+    if (c == 0xed && p[1] > 0x9f) return 0;             /* surrogate */
+    if (c == 0xf0 && p[1] < 0x90) return 0;             /* overlong */
+    if (c == 0xf4 && p[1] > 0x8f) return 0;             /* above U+10FFFF */
+    return n;
+}
+
+void mysql_stmt_quote(char *out, size_t outlen, const char *q, size_t qlen, size_t max)
+{
+    const unsigned char *p = (const unsigned char *)q;
+    size_t i = 0, o = 0, chars = 0;
+    if (outlen == 0) return;
+    while (i < qlen && chars < max) {
+        size_t n = p[i] >= 0x80 ? utf8_seq(p + i, qlen - i) : 1;
+        if (o + (n ? n : 1) + 1 > outlen) break;
+        if (n == 0) { out[o++] = '?'; i++; }
+        else if (n == 1) { out[o++] = p[i] < 0x20 || p[i] == 0x7f ? ' ' : (char)p[i]; i++; }
+        else { memcpy(out + o, p + i, n); o += n; i += n; }
+        chars++;
+    }
+    if (i < qlen && o + 4 <= outlen) { memcpy(out + o, "...", 3); o += 3; }
+    out[o] = 0;
+}

@@ -35,4 +35,14 @@ int mysql_ddl_rename_to(const char *q, size_t qlen, const char *db, size_t dblen
  * case-insensitively, after comments. */
 int mysql_stmt_starts_with(const char *q, size_t qlen, const char *w1, const char *w2);
 
+/*
+ * The statement's first max characters, for a message: only its qlen bytes
+ * are read; well-formed UTF-8 is kept, a control character (newline, tab,
+ * …) becomes a space, an invalid byte becomes '?', and "..." follows when
+ * it was cut. Always NUL-terminated when outlen > 0.
+ * out needs max * 4 + 4 bytes to hold max characters.
+ */
+#define MYSQL_STMT_QUOTE_MAX 60
+void mysql_stmt_quote(char *out, size_t outlen, const char *q, size_t qlen, size_t max);
+
 #endif

@@ -67,6 +67,9 @@ struct mysql_decoder {
 
     struct rows_buf stmt;
     struct mysql_decoder_stats st;
+    uint8_t warned_types[32];   /* one bit per event type already reported as unknown */
+    int lost;                   /* the error says the source's history was reset under us */
+    int rotations;              /* ROTATE events seen (a dump opens with an artificial one) */
 };
 
 /* ---- errors ------------------------------------------------------------------ */
@@ -74,7 +77,7 @@ struct mysql_decoder {
 static int derr(struct mysql_decoder *d, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static int derr(struct mysql_decoder *d, const char *fmt, ...)
 {
-    char msg[384];
+    char msg[640];
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
@@ -93,6 +96,7 @@ static int sink_stop(struct mysql_decoder *d, int rc, const char *what)
 }
 
 const char *mysql_decoder_error(const struct mysql_decoder *d) { return d->err; }
+int mysql_decoder_position_lost(const struct mysql_decoder *d) { return d->lost; }
 
 /* ---- table cache --------------------------------------------------------------- */
 
@@ -324,14 +328,40 @@ static int emit_schema(struct mysql_decoder *d, int kind, const char *schema, co
     return 0;
 }
 
+/*
+ * Does the nth table of this DDL concern the replicated set? Asked before any
+ * table work (cache scans, table_def catalog queries, sink calls), so DDL in
+ * databases zetl does not replicate costs a tokenizer pass and a want_table
+ * call per named table, whatever the number of replicated tables. A RENAME
+ * counts when either name is wanted.
+ */
+static int ddl_wanted(struct mysql_decoder *d, const struct binlog_query *qe, int kind, int n,
+                      const char *schema, const char *table)
+{
+    if (!d->o.want_table || !table[0]) return 1;        /* DROP DATABASE: rare, and the sink decides */
+    if (d->o.want_table(d->o.ctx, schema, table)) return 1;
+    char ts[256], tt[256];
+    return kind == ZDDL_RENAME_TABLE &&
+           mysql_ddl_rename_to(qe->query, qe->query_len, qe->db, qe->db_len, n, ts, sizeof ts, tt, sizeof tt) == 0 &&
+           d->o.want_table(d->o.ctx, ts, tt);
+}
+
 static int handle_ddl(struct mysql_decoder *d, const struct binlog_header *h, const struct binlog_query *qe)
 {
     char schema[256], table[256];
     int kind = mysql_ddl_nth(qe->query, qe->query_len, qe->db, qe->db_len, 0, schema, sizeof schema, table, sizeof table);
-    if (kind == 0) {
-        if (!d->in_txn) advance(d, end_pos_of(d, h));     /* GRANT, CREATE VIEW, …: nothing to apply */
+    int wanted = 0;
+    for (int n = 0, k = kind; k && !wanted; n++) {
+        if (n) k = mysql_ddl_nth(qe->query, qe->query_len, qe->db, qe->db_len, n, schema, sizeof schema, table, sizeof table);
+        if (k) wanted = ddl_wanted(d, qe, k, n, schema, table);
+        if (k == ZDDL_UNSUPPORTED && !table[0]) break;
+    }
+    if (!wanted) {
+        d->st.skipped_ddl += kind != 0;
+        if (!d->in_txn) advance(d, end_pos_of(d, h));     /* GRANT, CREATE VIEW, other databases: nothing to apply */
         return 0;
     }
+    kind = mysql_ddl_nth(qe->query, qe->query_len, qe->db, qe->db_len, 0, schema, sizeof schema, table, sizeof table);
     int opened = 0, rc;
     if (!d->in_txn) {
         if ((rc = txn_begin(d, h, 1))) return rc;
@@ -344,6 +374,7 @@ static int handle_ddl(struct mysql_decoder *d, const struct binlog_header *h, co
     for (int n = 0; kind; n++) {
         if (n) kind = mysql_ddl_nth(qe->query, qe->query_len, qe->db, qe->db_len, n, schema, sizeof schema, table, sizeof table);
         if (!kind) break;
+        if (!ddl_wanted(d, qe, kind, n, schema, table)) continue;
         char ts[256], tt[256];
         int ren = kind == ZDDL_RENAME_TABLE &&
                   mysql_ddl_rename_to(qe->query, qe->query_len, qe->db, qe->db_len, n, ts, sizeof ts, tt, sizeof tt) == 0;
@@ -373,9 +404,13 @@ static int handle_query(struct mysql_decoder *d, const struct binlog_header *h, 
     if (mysql_stmt_starts_with(q, n, "INSERT", NULL) || mysql_stmt_starts_with(q, n, "UPDATE", NULL) ||
         mysql_stmt_starts_with(q, n, "DELETE", NULL) || mysql_stmt_starts_with(q, n, "REPLACE", NULL) ||
         mysql_stmt_starts_with(q, n, "LOAD", NULL))
-        return derr(d, "QUERY carries a data change as a statement (\"%.60s\"): the binlog is not in row format; "
+    {
+        char quoted[MYSQL_STMT_QUOTE_MAX * 4 + 4];
+        mysql_stmt_quote(quoted, sizeof quoted, q, n, MYSQL_STMT_QUOTE_MAX);
+        return derr(d, "QUERY carries a data change as a statement (\"%s\"): the binlog is not in row format; "
                     "set binlog_format=ROW (SET GLOBAL binlog_format=ROW and in the server config), then resync",
-                    q);
+                    quoted);
+    }
     return handle_ddl(d, h, qe);
 }
 
@@ -453,6 +488,31 @@ static int handle_table_map(struct mysql_decoder *d, const uint8_t *body, size_t
     return 0;
 }
 
+/*
+ * One value of a wanted table cannot be decoded (d->rc.err names its column;
+ * e.g. a JSON document over its work budget). The event's framing is sound,
+ * so only this table is out of step: the sink hears a ZDDL_UNSUPPORTED
+ * naming the table, column, binlog position and the fix (a resync copies
+ * the table with SELECT, where the server renders the value), the rest of
+ * this event is skipped, and the stream goes on for the other tables.
+ */
+static int row_value_failed(struct mysql_decoder *d, const struct binlog_header *h, struct rows_table *tb)
+{
+    char reason[1024];
+    d->rc.bad_value = 0;
+    snprintf(reason, sizeof reason,
+             "table %s.%s cannot be streamed: %s at %s:%" PRIu64 "%s, %s; resync the table "
+             "(its copy reads the value through SELECT)",
+             tb->zt->schema, tb->zt->name, binlog_type_name(h->type), d->file[0] ? d->file : "(unknown file)",
+             d->ev_off, d->inner ? " (inside TRANSACTION_PAYLOAD)" : "", d->rc.err);
+    if (d->o.warn) d->o.warn(d->o.ctx, reason);
+    d->st.skipped_events++;
+    struct zschema_change sc = { .kind = ZDDL_UNSUPPORTED, .old_def = tb->zt, .reason = reason };
+    int rc = d->sink.schema ? d->sink.schema(d->sink.ctx, &sc) : 0;
+    if (rc) return sink_stop(d, rc, "schema");
+    return 0;
+}
+
 static int handle_rows(struct mysql_decoder *d, const struct binlog_header *h, const uint8_t *body, size_t blen)
 {
     struct binlog_rows re;
@@ -509,6 +569,10 @@ stmt_end:
     return 0;
 bad:
     rows_ctx_reset(&d->rc);
+    if (d->rc.bad_value) {
+        if ((rc = row_value_failed(d, h, tb))) return rc;
+        goto stmt_end;
+    }
     return derr(d, "%s for %s.%s: %s", binlog_type_name(h->type), t->t.zt->schema, t->t.zt->name, d->rc.err);
 }
 
@@ -589,6 +653,68 @@ out:
 
 /* ---- one event --------------------------------------------------------------------------- */
 
+/*
+ * A MariaDB GTID_LIST opens every binlog file with the server's GTID state
+ * before it: the last seq of every domain-server pair. Seqs of a pair only
+ * grow, so a list behind what this stream already read — a pair of ours
+ * with a lower seq, or none of our pairs at all — means the history was
+ * reset under the stream (RESET MASTER while the dump ran: the server goes
+ * on with the re-created files, and the transactions between would be
+ * skipped without a word). The position is lost: mysql_decoder_position_lost.
+ */
+static int gtid_list_check(struct mysql_decoder *d, const struct binlog_gtid_list *gl)
+{
+    /* Only at a file this stream moved into: a dump opens with an artificial
+     * ROTATE, and a list sent for the file it starts in may predate the
+     * checkpoint's own GTIDs. */
+    if (d->rotations < 2 || d->gtid.kind != GTID_MARIA || d->gtid.nm == 0) return 0;
+    int any = 0, behind = 0;
+    struct binlog_gtid_entry ge = { 0 };
+    for (uint32_t k = 0; k < d->gtid.nm && !behind; k++) {
+        const struct gtid_maria *m = &d->gtid.m[k];
+        for (uint32_t i = 0; i < gl->count; i++) {
+            binlog_gtid_list_get(gl, i, &ge);
+            if (ge.domain_id != m->domain || ge.server_id != m->server) continue;
+            any = 1;
+            if (ge.seq_no < m->seq) { behind = 1; break; }
+        }
+    }
+    if (!behind && any) return 0;
+    char have[ZPOS_GTID_MAX];
+    gtid_state_format(&d->gtid, have, sizeof have);
+    d->lost = 1;
+    if (behind)
+        return derr(d, "GTID_LIST: the server's binlog before this file ends at %" PRIu32 "-%" PRIu32 "-%" PRIu64
+                    ", behind the %.300s this stream already read: the binlog was reset (RESET MASTER) while zetl "
+                    "was reading it; the transactions in between are gone from the source log, so every table "
+                    "must be resynced (press R in the console)", ge.domain_id, ge.server_id, ge.seq_no, have);
+    return derr(d, "GTID_LIST: the server's binlog before this file has none of the GTIDs %.300s this stream already "
+                "read: the binlog was reset (RESET MASTER) while zetl was reading it; the transactions in between "
+                "are gone from the source log, so every table must be resynced (press R in the console)", have);
+}
+
+/*
+ * A type this decoder does not know (a newer server's). The header gave its
+ * size, so it can be skipped; the operator hears of it once per type, since
+ * a future type might carry data. Types known to carry rows or GTIDs never
+ * come here: each has its own case that decodes it or fails.
+ */
+static int unknown_type(struct mysql_decoder *d, const struct binlog_header *h)
+{
+    uint8_t bit = (uint8_t)(1u << (h->type % 8));
+    if (d->warned_types[h->type / 8] & bit) return 0;
+    d->warned_types[h->type / 8] |= bit;
+    if (!d->o.warn) return 0;
+    char msg[512];
+    snprintf(msg, sizeof msg,
+             "binlog: event at %s:%" PRIu64 " has type %u, unknown to zetl%s: skipped (warned once per type); "
+             "if this server version logs changes in it, they are not replicated — report the type and the server version",
+             d->file[0] ? d->file : "(unknown file)", d->ev_off, h->type,
+             (h->flags & BINLOG_F_IGNORABLE) ? " (the server marks it ignorable)" : "");
+    d->o.warn(d->o.ctx, msg);
+    return 0;
+}
+
 static int event(struct mysql_decoder *d, const uint8_t *ev, size_t len)
 {
     struct binlog_header h;
@@ -619,6 +745,7 @@ static int event(struct mysql_decoder *d, const uint8_t *ev, size_t len)
             d->last.offset = ro.position;
         }
         d->rotated = 1;     /* tells the framer: next_off already set */
+        d->rotations++;
         return 0;
     }
     case BL_QUERY: {
@@ -654,6 +781,7 @@ static int event(struct mysql_decoder *d, const uint8_t *ev, size_t len)
     case BL_GTID_LIST: {
         struct binlog_gtid_list gl;
         if (binlog_parse_gtid_list(&r, &gl, e, sizeof e)) return derr(d, "%s", e);
+        if ((rc = gtid_list_check(d, &gl))) return rc;
         for (uint32_t i = 0; i < gl.count; i++) {
             struct binlog_gtid_entry ge;
             binlog_gtid_list_get(&gl, i, &ge);
@@ -665,7 +793,24 @@ static int event(struct mysql_decoder *d, const uint8_t *ev, size_t len)
     case BL_ANNOTATE_ROWS: case BL_ROWS_QUERY: case BL_BINLOG_CHECKPOINT: case BL_STOP:
     case BL_PREVIOUS_GTIDS: case BL_INTVAR: case BL_RAND: case BL_USER_VAR:
     case BL_TRANSACTION_CONTEXT: case BL_VIEW_CHANGE: case BL_START_V3:
+    case BL_SLAVE: case BL_IGNORABLE: case BL_UNKNOWN:
         return 0;
+    case BL_LOAD: case BL_CREATE_FILE: case BL_APPEND_BLOCK: case BL_EXEC_LOAD: case BL_DELETE_FILE:
+    case BL_NEW_LOAD: case BL_BEGIN_LOAD_QUERY: case BL_EXECUTE_LOAD_QUERY:
+        return derr(d, "%s: a LOAD DATA was logged as a statement, not as rows: the binlog is not in row format; "
+                    "set binlog_format=ROW (SET GLOBAL binlog_format=ROW and in the server config), then resync",
+                    binlog_type_name(h.type));
+    case BL_PRE_GA_WRITE_ROWS: case BL_PRE_GA_UPDATE_ROWS: case BL_PRE_GA_DELETE_ROWS:
+        return derr(d, "%s: rows in the pre-release format of MySQL 5.1.0-5.1.15, which zetl does not read; "
+                    "upgrade the source server", binlog_type_name(h.type));
+    case BL_GTID_TAGGED:
+        return derr(d, "GTID_TAGGED: a transaction with a tagged GTID (MySQL 8.3+, gtid_next='AUTOMATIC:<tag>' "
+                    "or '<uuid>:<tag>:<n>'), which zetl cannot record, so a resume by GTID could apply it twice; "
+                    "commit without a tag (SET gtid_next='AUTOMATIC')");
+    case BL_PARTIAL_ROW_DATA:
+        return derr(d, "PARTIAL_ROW_DATA: MariaDB split a rows event larger than binlog_row_event_fragment_threshold "
+                    "into fragments, which zetl does not reassemble; raise binlog_row_event_fragment_threshold "
+                    "(SET GLOBAL and in the server config) above the largest rows event, or split the large transaction");
     case BL_TABLE_MAP:
         return handle_table_map(d, body, blen);
     case BL_WRITE_ROWS_V1: case BL_UPDATE_ROWS_V1: case BL_DELETE_ROWS_V1:
@@ -707,7 +852,7 @@ static int event(struct mysql_decoder *d, const uint8_t *ev, size_t len)
         return derr(d, "START_ENCRYPTION: the binlog file is encrypted on disk; read it through the "
                     "replication protocol instead");
     default:
-        return 0;       /* unknown or irrelevant: the header told us its size, so skip it */
+        return unknown_type(d, &h);
     }
 }
 

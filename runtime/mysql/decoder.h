@@ -84,6 +84,7 @@ struct mysql_decoder_stats {
     uint64_t rows;              /* row changes sent to the sink */
     uint64_t skipped_events;    /* rows events not decoded: want_table said no, or the table
                                    has a column type zetl cannot decode (reported once) */
+    uint64_t skipped_ddl;       /* DDL statements naming no wanted table: no table work done */
 };
 
 /* NULL when out of memory. */
@@ -105,6 +106,10 @@ int mysql_decoder_finish(struct mysql_decoder *d);
 int mysql_decoder_file(struct mysql_decoder *d, const char *path);
 
 const char *mysql_decoder_error(const struct mysql_decoder *d);
+/* 1 when the last error says the source's binlog history was reset under the
+ * stream (a MariaDB GTID_LIST behind the GTIDs already read): the position is
+ * lost, every table needs a resync. */
+int mysql_decoder_position_lost(const struct mysql_decoder *d);
 /* Position after the last committed transaction (resume point). */
 void mysql_decoder_position(const struct mysql_decoder *d, struct zpos *out);
 void mysql_decoder_get_stats(const struct mysql_decoder *d, struct mysql_decoder_stats *out);

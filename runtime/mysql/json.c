@@ -29,7 +29,26 @@
 
 #define JSON_DEPTH_MAX 128
 
-struct jctx { struct rows_buf *out; char *err; size_t errlen; };
+/*
+ * The work budget. MySQL lays every value out once, so a document of n
+ * bytes holds at most n/3 + 1 values (each entry takes 3 bytes or more) and
+ * renders to at most ~6n bytes (a control character escapes to \u00XX).
+ * Entries whose offsets point at the same sub-document (a DAG, which MySQL
+ * never writes) would render it once per path: exponential in the nesting.
+ * Visiting more than n + JSON_NODES_SLACK values, or writing more than
+ * JSON_OUT_FACTOR × n + JSON_OUT_SLACK bytes, ends the rendering.
+ */
+#define JSON_NODES_SLACK 16
+#define JSON_OUT_FACTOR  16
+#define JSON_OUT_SLACK   4096
+
+struct jctx {
+    struct rows_buf *out;
+    char *err; size_t errlen;
+    size_t doc_len;                 /* input bytes, for the budget's message */
+    size_t nodes, max_nodes;        /* values visited so far, and the cap */
+    size_t out_start, max_out;      /* out->len at the start; bytes it may grow by */
+};
 
 static int jfail(struct jctx *j, const char *why)
 {
@@ -202,9 +221,21 @@ static int container(struct jctx *j, uint8_t type, const uint8_t *body, size_t a
     return 0;
 }
 
+/* Within the budget above? Checked once per value visited. */
+static int budget_ok(struct jctx *j)
+{
+    if (++j->nodes <= j->max_nodes && j->out->len - j->out_start <= j->max_out) return 1;
+    snprintf(j->err, j->errlen,
+             "JSON value malformed: entries share sub-documents, so it would render more than "
+             "%zu bytes (or %zu values) from %zu bytes; MySQL never writes this",
+             j->max_out, j->max_nodes, j->doc_len);
+    return 0;
+}
+
 static int value(struct jctx *j, uint8_t type, struct rd *r, int depth)
 {
     char b[32];
+    if (!budget_ok(j)) return -1;
     switch (type) {
     case 0x00: case 0x01: case 0x02: case 0x03:
         return container(j, type, r->p + r->pos, rd_left(r), depth);
@@ -257,7 +288,9 @@ static int value(struct jctx *j, uint8_t type, struct rd *r, int depth)
 
 int myjson_to_text(struct rows_buf *out, const uint8_t *doc, size_t len, char *err, size_t errlen)
 {
-    struct jctx j = { out, err, errlen };
+    struct jctx j = { .out = out, .err = err, .errlen = errlen, .doc_len = len,
+                      .max_nodes = len + JSON_NODES_SLACK, .out_start = out->len,
+                      .max_out = len * JSON_OUT_FACTOR + JSON_OUT_SLACK };
     struct rd r;
     if (len == 0) { puts_(&j, "null"); return out->oom ? -1 : 0; }
     rd_init(&r, doc, len);

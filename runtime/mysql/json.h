@@ -9,8 +9,13 @@
  * anything else as "base64:typeNN:<base64>". An empty document is JSON null.
  *
  * MariaDB stores JSON as LONGTEXT: its values never come here.
- * Nesting is limited to 128 levels (MySQL allows 100), so a hostile document
- * cannot exhaust the stack. Pure function; appends to out.
+ * Hostile documents are bounded: nesting to 128 levels (MySQL allows 100),
+ * so the stack holds; and the work to the document's size — at most
+ * len + 16 values visited and 16 × len + 4096 bytes written — so entries
+ * that share a sub-document (a DAG, exponential when expanded; MySQL never
+ * writes one) fail with "JSON value malformed: its entries share
+ * sub-documents …" instead of rendering gigabytes. Pure function; appends
+ * to out.
  */
 #ifndef ZETL_MYSQL_JSON_H
 #define ZETL_MYSQL_JSON_H

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "runtime/mysql/binlog.h"
 #include "runtime/mysql/conn.h"
@@ -22,17 +23,127 @@ enum start_how {
     START_MYSQL_GTID,       /* COM_BINLOG_DUMP_GTID with the checkpoint's GTID set */
 };
 
-/* Does `file` still exist on the server? 1 yes, 0 no, -1 error. */
-static int binlog_exists(MYSQL *db, const char *file, char *err, size_t errlen)
+/* Does `file` still exist on the server? 1 yes (*size = its File_size), 0 no, -1 error. */
+static int binlog_find(MYSQL *db, const char *file, uint64_t *size, char *err, size_t errlen)
 {
     MYSQL_RES *res = mysql_conn_query(db, "SHOW BINARY LOGS", err, errlen);
     if (!res) return -1;
     int found = 0;
     MYSQL_ROW row;
+    *size = 0;
     while ((row = mysql_fetch_row(res)))
-        if (row[0] && strcmp(row[0], file) == 0) found = 1;
+        if (row[0] && strcmp(row[0], file) == 0) {
+            found = 1;
+            if (mysql_num_fields(res) > 1 && row[1]) *size = strtoull(row[1], NULL, 10);
+            else *size = UINT64_MAX;        /* no size column: never "beyond its end" */
+        }
     mysql_free_result(res);
     return found;
+}
+
+/* One text value of a one-row query into buf ("" for NULL); 0 ok, -1 with err. */
+static int query_text(MYSQL *db, const char *sql, char *buf, size_t len, char *err, size_t errlen)
+{
+    MYSQL_RES *res = mysql_conn_query(db, sql, err, errlen);
+    if (!res) return -1;
+    MYSQL_ROW row = mysql_fetch_row(res);
+    size_t o = 0;
+    for (const char *p = row && row[0] ? row[0] : ""; *p && o + 1 < len; p++)
+        if (*p != '\n' && *p != '\r') buf[o++] = *p;       /* MySQL breaks long GTID sets over lines */
+    buf[o] = 0;
+    mysql_free_result(res);
+    return 0;
+}
+
+/* MariaDB: is every domain-server-seq of the checkpoint in the server's
+ * @@gtid_binlog_state (the last seq of each domain-server pair it ever
+ * binlogged) with a seq at least as high? */
+static int maria_covered(const struct gtid_state *ck, const char *server_state)
+{
+    for (uint32_t i = 0; i < ck->nm; i++) {
+        int ok = 0;
+        for (const char *p = server_state; *p && !ok;) {
+            unsigned long d, sv;
+            unsigned long long q;
+            int n = 0;
+            while (*p == ' ' || *p == ',') p++;
+            if (!*p || sscanf(p, "%lu-%lu-%llu%n", &d, &sv, &q, &n) != 3) break;
+            ok = d == ck->m[i].domain && sv == ck->m[i].server && q >= ck->m[i].seq;
+            p += n;
+        }
+        if (!ok) return 0;
+    }
+    return 1;
+}
+
+/* MySQL: is the checkpoint's GTID set a subset of the server's gtid_executed? */
+static int mysql_covered(const struct gtid_state *ck, const struct gtid_state *sv)
+{
+    for (uint32_t i = 0; i < ck->ns; i++) {
+        const struct gtid_sid *a = &ck->s[i], *b = NULL;
+        for (uint32_t k = 0; k < sv->ns && !b; k++)
+            if (memcmp(sv->s[k].sid, a->sid, 16) == 0) b = &sv->s[k];
+        for (uint32_t k = 0; k < a->n; k++) {
+            int in = 0;
+            for (uint32_t m = 0; b && m < b->n && !in; m++)
+                in = b->iv[m].lo <= a->iv[k].lo && a->iv[k].hi <= b->iv[m].hi;
+            if (!in) return 0;
+        }
+    }
+    return 1;
+}
+
+/*
+ * Is the checkpoint still a point in this server's binlog history? What
+ * RESET MASTER (RESET BINARY LOGS AND GTIDS on MySQL 8.4) leaves behind, and
+ * what a different server without our history looks like:
+ *   - the checkpoint's GTIDs are ahead of every GTID the server has binlogged
+ *     (the reset emptied @@gtid_binlog_state / @@gtid_executed);
+ *   - the checkpoint's file exists again (re-created from .000001) but is
+ *     shorter than the checkpoint's offset.
+ * Either is MYSQL_REPLICA_POSITION_LOST with err saying which and what to do;
+ * 0 when the checkpoint fits; -1 on a query error. A GTID state of the other
+ * flavour is left to gtid_start, which explains that case.
+ */
+static int history_check(const struct mysql_replica_opts *o, MYSQL *db, const struct zpos *at, int exists,
+                         uint64_t size, char *err, size_t errlen)
+{
+    char pos[ZPOS_FILE_MAX + 32];
+    snprintf(pos, sizeof pos, "%s:%" PRIu64, at->file, at->offset);
+    char e[512], sv[ZPOS_GTID_MAX + 1];
+    int maria = mysql_conn_is_mariadb(db), rc = 0;
+    struct gtid_state ck, srv;
+    gtid_state_init(&ck);
+    gtid_state_init(&srv);
+    if (at->gtid[0] && gtid_state_parse(&ck, at->gtid, e, sizeof e) == 0 &&
+        ck.kind == (maria ? GTID_MARIA : GTID_MYSQL)) {
+        if (query_text(db, maria ? "SELECT @@GLOBAL.gtid_binlog_state" : "SELECT @@GLOBAL.gtid_executed",
+                       sv, sizeof sv, e, sizeof e) != 0) {
+            snprintf(err, errlen, "source %s: cannot read the server's GTID state: %s", o->integration, e);
+            rc = -1;
+            goto out;
+        }
+        int covered = maria ? maria_covered(&ck, sv)
+                            : gtid_state_parse(&srv, sv[0] ? sv : "", e, sizeof e) != 0 || mysql_covered(&ck, &srv);
+        if (!covered) {
+            snprintf(err, errlen,
+                     "source %s: the checkpoint (binlog position %s, GTIDs %.300s) is ahead of every transaction this server has binlogged (%s %.300s): its binlog was reset (RESET MASTER) or this is another server; the changes since the checkpoint are gone from the source log, so every table must be resynced (press R in the console)",
+                     o->integration, pos, at->gtid, maria ? "gtid_binlog_state" : "gtid_executed",
+                     sv[0] ? sv : "empty");
+            rc = MYSQL_REPLICA_POSITION_LOST;
+            goto out;
+        }
+    }
+    if (exists && at->offset > size) {
+        snprintf(err, errlen,
+                 "source %s: binlog position %s is beyond the end of %s on the server (%" PRIu64 " bytes): the binlog was reset (RESET MASTER) and the file re-created, or this is another server; the changes since the checkpoint are gone from the source log, so every table must be resynced (press R in the console)",
+                 o->integration, pos, at->file, size);
+        rc = MYSQL_REPLICA_POSITION_LOST;
+    }
+out:
+    gtid_state_free(&ck);
+    gtid_state_free(&srv);
+    return rc;
 }
 
 int mysql_replica_server_position(MYSQL *db, struct zpos *out, char *err, size_t errlen)
@@ -120,6 +231,37 @@ static int gtid_start(const struct mysql_replica_opts *o, MYSQL *db, const char 
     return maria ? START_MARIA_GTID : START_MYSQL_GTID;
 }
 
+/*
+ * While streaming: is what the stream has read still in the server's
+ * history? A RESET MASTER under a running dump can leave the dump thread
+ * reading the deleted file (silence, with heartbeats) — this notices within
+ * RESET_CHECK_MS, on a second connection. A query error is not the
+ * stream's: the side connection is dropped and reopened at the next check.
+ */
+#define RESET_CHECK_MS 10000
+
+static int live_check(const struct mysql_replica_opts *o, MYSQL **side, struct mysql_decoder *dec,
+                      char *err, size_t errlen)
+{
+    char e[512];
+    struct zpos at;
+    uint64_t size = 0;
+    mysql_decoder_position(dec, &at);
+    if (at.kind != ZPOS_BINLOG || !at.file[0]) return 0;
+    if (!*side && mysql_conn_open(side, o->integration, o->src, 10, e, sizeof e) != 0) return 0;
+    int exists = binlog_find(*side, at.file, &size, e, sizeof e);
+    int rc = exists < 0 ? -1 : history_check(o, *side, &at, exists, size, err, errlen);
+    if (rc == -1) { mysql_close(*side); *side = NULL; return 0; }
+    return rc;
+}
+
+static uint64_t mono_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
 /* Ask for the stream; rpl is initialised (mariadb_rpl_init runs a query: before this). */
 static int dump_start(const struct mysql_replica_opts *o, MYSQL *db, MARIADB_RPL *rpl,
                       enum start_how how, const struct gtid_state *gs, const char *gtext,
@@ -201,7 +343,7 @@ int mysql_replica_run(const struct mysql_replica_opts *o, char *err, size_t errl
     snprintf(pos, sizeof pos, "%s:%" PRIu64, o->from->file, o->from->offset);
 
     /* Read timeout: a few heartbeats; silence longer than that is a dead link. */
-    MYSQL *db = NULL;
+    MYSQL *db = NULL, *side = NULL;
     int timeout_s = heartbeat_ms / 1000 * 5 + 5;
     if (mysql_conn_open(&db, o->integration, o->src, timeout_s, err, errlen) != 0) return -1;
 
@@ -212,11 +354,14 @@ int mysql_replica_run(const struct mysql_replica_opts *o, char *err, size_t errl
     struct gtid_state gs;
     gtid_state_init(&gs);
 
-    int exists = binlog_exists(db, o->from->file, e, sizeof e);
+    uint64_t fsize = 0;
+    int exists = binlog_find(db, o->from->file, &fsize, e, sizeof e);
     if (exists < 0) {
         snprintf(err, errlen, "source %s: cannot list binlogs: %s", o->integration, e);
         goto out;
     }
+    if ((rc = history_check(o, db, o->from, exists, fsize, err, errlen)) != 0) goto out;
+    rc = -1;
     /*
      * The file of the checkpoint is gone (purged, or another server after a
      * failover). Both flavours can still resume by GTID when the checkpoint
@@ -246,11 +391,19 @@ int mysql_replica_run(const struct mysql_replica_opts *o, char *err, size_t errl
         snprintf(err, errlen, "source %s: out of memory starting the binlog stream", o->integration);
         goto out;
     }
+    /* The side connection for live_check, opened now so a busy stream never waits on it. */
+    if (mysql_conn_open(&side, o->integration, o->src, 10, e, sizeof e) != 0) side = NULL;
     rc = dump_start(o, db, rpl, how, &gs, gtext, pos, err, errlen);
     if (rc != 0) goto out;
     rc = -1;
     int seen_fde = 0;
+    uint64_t next_check = mono_ms() + RESET_CHECK_MS;
     while (!atomic_load(o->stop)) {
+        if (mono_ms() >= next_check) {
+            next_check = mono_ms() + RESET_CHECK_MS;
+            if ((rc = live_check(o, &side, dec, err, errlen)) != 0) goto out;
+            rc = -1;
+        }
         ev = mariadb_rpl_fetch(rpl, ev);
         if (!ev) {
             rc = stream_error(o, db, dec, how, nevents, gtext, pos, err, errlen);
@@ -291,7 +444,7 @@ int mysql_replica_run(const struct mysql_replica_opts *o, char *err, size_t errl
         int drc = mysql_decoder_event(dec, raw, rawlen);
         if (drc != 0) {
             snprintf(err, errlen, "source %s: %s", o->integration, mysql_decoder_error(dec));
-            rc = drc;
+            rc = mysql_decoder_position_lost(dec) ? MYSQL_REPLICA_POSITION_LOST : drc;
             goto out;
         }
     }
@@ -301,6 +454,7 @@ out:
     if (rpl) mariadb_rpl_close(rpl);
     mysql_decoder_free(dec);
     gtid_state_free(&gs);
+    if (side) mysql_close(side);
     mysql_close(db);
     return rc;
 }

@@ -21,6 +21,13 @@
  * (dump_gtid.h). No GTID state, or one of the other flavour's form, is
  * MYSQL_REPLICA_POSITION_LOST with a message saying which and what to do.
  *
+ * RESET MASTER (or another server without our history) is a lost position
+ * too: the checkpoint's GTIDs ahead of the server's (@@gtid_binlog_state /
+ * @@gtid_executed), or its offset past the end of a re-created file. Checked
+ * before the dump, and every 10 s while streaming on a second connection
+ * (the dump thread may sit on the deleted file, sending heartbeats); the
+ * decoder reports a MariaDB GTID_LIST behind what it read the same way.
+ *
  * Stop: *stop is checked after every event and heartbeat, so a stop is
  * answered within heartbeat_ms (default 1 s).
  *

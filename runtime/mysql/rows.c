@@ -485,7 +485,8 @@ static int decode_value(struct rows_ctx *c, struct rows_table *t, uint32_t i, st
         }
         if (col->real_type == MYT_JSON) {
             c->scratch.len = 0;
-            if (myjson_to_text(&c->scratch, s, n, c->err, sizeof c->err)) return -1;
+            char je[200];
+            if (myjson_to_text(&c->scratch, s, n, je, sizeof je)) { c->bad_value = 1; FAIL("column %s: %s", t->zt->cols[i].name, je); }
             return set_text(c, v, c->scratch.p ? c->scratch.p : "", c->scratch.len);
         }
         return string_value(c, col, v, s, n, 1);

@@ -148,6 +148,7 @@ struct rows_ctx {
     void (*warn)(void *ctx, const char *msg);
     void *warn_ctx;
     char err[256];
+    int bad_value;          /* err is about one value (e.g. a JSON document), not the event's framing */
 };
 
 void rows_ctx_init(struct rows_ctx *c);

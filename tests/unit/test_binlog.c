@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <zstd.h>
 
 #include "runtime/change.h"
@@ -1440,6 +1441,350 @@ static void test_fuzz_regressions(void)
     free(l.b.b); free(r.out.b); free(t.meta.b); free(t.opt.b);
 }
 
+/* ---- hostile input: shared JSON sub-documents, event types, statement text, DDL elsewhere ---- */
+
+/* A JSON document of `levels` nested arrays whose two entries both point at
+ * the next level: 1 + 10 × levels + 4 bytes that expand to 2^levels leaves. */
+static struct bb json_dag(int levels, int large)
+{
+    struct bb d = { 0 };
+    size_t w = large ? 4 : 2, ent = 1 + w, hdr = 2 * w + 2 * ent;
+    u8(&d, large ? 0x03 : 0x02);
+    for (int i = 0; i < levels; i++) {
+        le(&d, 2, (int)w); le(&d, hdr * (size_t)(levels - i) + 2 * w, (int)w);
+        for (int k = 0; k < 2; k++) { u8(&d, large ? 0x03 : 0x02); le(&d, hdr, (int)w); }
+    }
+    le(&d, 0, (int)w); le(&d, 2 * w, (int)w);           /* the last level: an empty array */
+    return d;
+}
+
+static int json_render(const struct bb *doc, size_t *outlen, char *err, size_t errlen)
+{
+    struct rows_buf out = { 0 };
+    int rc = myjson_to_text(&out, doc->b, doc->n, err, errlen);
+    *outlen = out.len;
+    rows_buf_free(&out);
+    return rc;
+}
+
+static void test_hostile_json(void)
+{
+    char err[256];
+    size_t outlen;
+    struct bb d225 = json_dag(22, 0);
+    CHECK_INT((int)d225.n, 225, "a 225-byte DAG document (22 levels, two entries sharing each child)");
+    int rc = json_render(&d225, &outlen, err, sizeof err);
+    CHECK_INT(rc, -1, "225-byte DAG fails instead of rendering 25 MB");
+    CHECK(strstr(err, "JSON value malformed: entries share sub-documents") != NULL, "the error says why");
+    CHECK(outlen <= 225 * 22 + 4096, "work stopped near the budget (16 × input + 4096 bytes written)");
+    printf("# %s (stopped after %zu bytes)\n", err, outlen);
+    struct bb d405 = json_dag(40, 0), dl = json_dag(40, 1);
+    clock_t t0 = clock();
+    CHECK_INT(json_render(&d405, &outlen, err, sizeof err), -1, "405-byte DAG (2^40 leaves) fails");
+    CHECK_INT(json_render(&dl, &outlen, err, sizeof err), -1, "large-container DAG fails too");
+    CHECK((double)(clock() - t0) / CLOCKS_PER_SEC < 2.0, "and both return at once (under 2 s of CPU)");
+    free(d225.b); free(d405.b); free(dl.b);
+
+    /* the densest honest documents still render: 6× for control characters, many inlined entries */
+    struct bb s = { 0 };
+    u8(&s, 0x0c); u8(&s, 0x80 | (1000 & 0x7f)); u8(&s, 1000 >> 7);
+    for (int i = 0; i < 1000; i++) u8(&s, 0x01);
+    CHECK_INT(json_render(&s, &outlen, err, sizeof err), 0, "1000 control characters render (6 bytes each)");
+    CHECK_INT((int)outlen, 6002, "all of them");
+    struct bb a = { 0 };
+    u8(&a, 0x02); le(&a, 2000, 2); le(&a, 4 + 2000 * 3, 2);
+    for (int i = 0; i < 2000; i++) { u8(&a, 0x05); le(&a, 0x8000, 2); }
+    CHECK_INT(json_render(&a, &outlen, err, sizeof err), 0, "2000 inlined int16 entries render");
+    CHECK_INT((int)outlen, 2000 * 8 - 2 + 2, "as [-32768, -32768, …]");
+    free(s.b); free(a.b);
+}
+
+/* A table (id INT, doc JSON) with column names, and one INSERT of (id, doc). */
+static void json_table(struct tdef *t)
+{
+    memset(t, 0, sizeof *t);
+    t->n = 2;
+    t->types[0] = MYT_LONG; t->types[1] = MYT_JSON;
+    u8(&t->meta, 4);
+    struct bb v = { 0 };
+    lenenc(&v, 2); str(&v, "id"); lenenc(&v, 3); str(&v, "doc");
+    struct bb o = tlv(TM_COLUMN_NAME, &v);
+    bput(&t->opt, o.b, o.n);
+    free(o.b); free(v.b);
+}
+
+static void json_row(struct bb *r, int id, const struct bb *doc)
+{
+    u8(r, 0); le(r, (uint64_t)id, 4); le(r, doc->n, 4); bput(r, doc->b, doc->n);
+}
+
+static void test_hostile_json_row(void)
+{
+    struct tdef t;
+    json_table(&t);
+    struct bb dag = json_dag(22, 0), ok = { 0 }, r1 = { 0 }, r2 = { 0 };
+    bput(&ok, "\x04\x01", 2);                           /* true */
+    json_row(&r1, 1, &dag);
+    json_row(&r2, 2, &ok);
+    struct blog l;
+    blog_start(&l, 1, "8.0.36");
+    ev_query(&l, "db", "BEGIN");
+    ev_table_map(&l, 7, "db", "j", &t);
+    size_t bad_at = l.b.n;
+    ev_rows(&l, BL_WRITE_ROWS_V2, 7, 2, &r1, 0);
+    ev_xid(&l, 1);
+    ev_query(&l, "db", "BEGIN");
+    ev_table_map(&l, 7, "db", "j", &t);
+    ev_rows(&l, BL_WRITE_ROWS_V2, 7, 2, &r2, 0);
+    ev_xid(&l, 2);
+    struct rec r;
+    struct zsink s;
+    struct mysql_decoder *d = dec_new(&r, &s, NULL);
+    int rc = mysql_decoder_feed(d, l.b.b, l.b.n);
+    CHECK_INT(rc, 0, "a DAG JSON value does not stop the stream");
+    if (rc) printf("# %s\n", mysql_decoder_error(d));
+    const char *txt = rec_text(&r);
+    char want[128];
+    snprintf(want, sizeof want, "WRITE_ROWS at test-bin.000001:%zu", bad_at);
+    CHECK_INT(r.schemas, 1, "its table is reported to the sink once (ZDDL_UNSUPPORTED → resync_required)");
+    CHECK(strstr(txt, "DDL 5: table db.j cannot be streamed") != NULL, "the reason names the table");
+    CHECK(strstr(txt, want) != NULL, "and the event's binlog position");
+    CHECK(strstr(txt, "column doc: JSON value malformed: entries share sub-documents") != NULL, "and the column and why");
+    CHECK(strstr(txt, "resync the table") != NULL, "and the fix");
+    CHECK(strstr(txt, "INSERT db.j [2, \"true\"]") != NULL, "the next transaction's rows still decode");
+    CHECK_INT(r.commits, 2, "both transactions commit");
+    CHECK_INT(r.warns, 1, "one warning");
+    printf("# %.*s\n", (int)strcspn(txt, "\n"), txt);
+    mysql_decoder_free(d);
+    free(l.b.b); free(r.out.b); free(t.meta.b); free(t.opt.b);
+    free(dag.b); free(ok.b); free(r1.b); free(r2.b);
+}
+
+/* One event of `type` with a small body after a MySQL FDE; the decoder's rc, error and warnings. */
+static int one_event(int type, int flags, int times, char *err, size_t errlen, int *warns, char *warn, size_t *at)
+{
+    struct blog l;
+    blog_start(&l, 1, "8.0.36");
+    *at = l.b.n;
+    for (int i = 0; i < times; i++) {
+        ev_begin(&l, type);
+        l.b.b[l.ev_start + 17] = (uint8_t)flags;
+        le(&l.b, 0x0102030405060708ULL, 8);
+        ev_end(&l);
+    }
+    struct rec r;
+    struct zsink s;
+    struct mysql_decoder *d = dec_new(&r, &s, NULL);
+    int rc = mysql_decoder_feed(d, l.b.b, l.b.n);
+    snprintf(err, errlen, "%s", rc ? mysql_decoder_error(d) : "");
+    *warns = r.warns;
+    snprintf(warn, 512, "%s", r.warn);
+    mysql_decoder_free(d);
+    free(l.b.b); free(r.out.b);
+    return rc;
+}
+
+static void test_hostile_event_types(void)
+{
+    static const struct { int type; const char *name, *fix; } loud[] = {
+        { BL_GTID_TAGGED, "GTID_TAGGED", "SET gtid_next='AUTOMATIC'" },
+        { BL_PARTIAL_UPDATE_ROWS, "PARTIAL_UPDATE_ROWS", "binlog_row_value_options=''" },
+        { BL_CREATE_FILE, "CREATE_FILE", "set binlog_format=ROW" },
+        { BL_EXECUTE_LOAD_QUERY, "EXECUTE_LOAD_QUERY", "set binlog_format=ROW" },
+        { BL_PRE_GA_WRITE_ROWS, "PRE_GA_WRITE_ROWS", "upgrade the source server" },
+        { BL_WRITE_ROWS_COMPRESSED, "WRITE_ROWS_COMPRESSED", "log_bin_compress=OFF" },
+        { BL_PARTIAL_ROW_DATA, "PARTIAL_ROW_DATA", "raise binlog_row_event_fragment_threshold" },
+    };
+    char err[1024], warn[512], what[256], want[128];
+    int warns;
+    size_t at;
+    for (size_t i = 0; i < sizeof loud / sizeof loud[0]; i++) {
+        int rc = one_event(loud[i].type, 0, 1, err, sizeof err, &warns, warn, &at);
+        snprintf(what, sizeof what, "%s (type %d) stops the stream", loud[i].name, loud[i].type);
+        CHECK_INT(rc, -1, what);
+        snprintf(want, sizeof want, "binlog: event at test-bin.000001:%zu %s", at, loud[i].name);
+        snprintf(what, sizeof what, "%s: the error names the position and the event", loud[i].name);
+        CHECK(strncmp(err, want, strlen(want)) == 0, what);
+        snprintf(what, sizeof what, "%s: and the fix (%s)", loud[i].name, loud[i].fix);
+        CHECK(strstr(err, loud[i].fix) != NULL, what);
+    }
+    printf("# %s\n", err);
+    int rc = one_event(99, 0, 3, err, sizeof err, &warns, warn, &at);
+    CHECK_INT(rc, 0, "an unknown type (99) is skipped");
+    CHECK_INT(warns, 1, "with one warning for three events of that type");
+    snprintf(want, sizeof want, "binlog: event at test-bin.000001:%zu has type 99, unknown to zetl", at);
+    CHECK(strncmp(warn, want, strlen(want)) == 0, "the warning names the position and the type");
+    one_event(150, BINLOG_F_IGNORABLE, 1, err, sizeof err, &warns, warn, &at);
+    CHECK(strstr(warn, "the server marks it ignorable") != NULL, "and says when the server marks it ignorable");
+    CHECK_INT(one_event(BL_IGNORABLE, 0, 1, err, sizeof err, &warns, warn, &at), 0, "IGNORABLE (28) is skipped");
+    CHECK_INT(warns, 0, "silently");
+}
+
+static int valid_utf8_printable(const char *s)
+{
+    const unsigned char *p = (const unsigned char *)s;
+    while (*p) {
+        if (*p < 0x20 || *p == 0x7f) return 0;
+        if (*p < 0x80) { p++; continue; }
+        int n = (*p & 0xe0) == 0xc0 ? 2 : (*p & 0xf0) == 0xe0 ? 3 : (*p & 0xf8) == 0xf0 ? 4 : 0;
+        if (!n) return 0;
+        for (int i = 1; i < n; i++) if ((p[i] & 0xc0) != 0x80) return 0;
+        p += n;
+    }
+    return 1;
+}
+
+static void test_hostile_statement(void)
+{
+    /* a short statement: the quote ends where the statement ends (the CRC follows it) */
+    struct blog l;
+    blog_start(&l, 1, "10.11.6-MariaDB-log");
+    ev_query(&l, "db", "INSERT INTO t VALUES (1)");
+    struct rec r;
+    struct zsink s;
+    struct mysql_decoder *d = dec_new(&r, &s, NULL);
+    CHECK_INT(mysql_decoder_feed(d, l.b.b, l.b.n), -1, "a statement-format INSERT stops the stream");
+    const char *e = mysql_decoder_error(d);
+    CHECK(strstr(e, "(\"INSERT INTO t VALUES (1)\"): the binlog is not in row format") != NULL,
+          "the error quotes the statement's bytes only, not the checksum after it");
+    CHECK(valid_utf8_printable(e), "and is printable UTF-8");
+    printf("# %s\n", e);
+    mysql_decoder_free(d);
+    free(l.b.b); free(r.out.b);
+
+    /* a long one with invalid UTF-8, control characters and a valid é */
+    char q[200];
+    snprintf(q, sizeof q, "UPDATE t SET v = '\xff\xfe\x01\x1b[31m' WHERE name = '\xc3\xa9t\xc3' AND pad = '%s'",
+             "0123456789012345678901234567890123456789");
+    blog_start(&l, 1, "10.11.6-MariaDB-log");
+    ev_query(&l, "db", q);
+    d = dec_new(&r, &s, NULL);
+    CHECK_INT(mysql_decoder_feed(d, l.b.b, l.b.n), -1, "a statement-format UPDATE stops the stream");
+    e = mysql_decoder_error(d);
+    CHECK(valid_utf8_printable(e), "bytes that are not printable UTF-8 never reach the message");
+    CHECK(strstr(e, "(\"UPDATE t SET v = '??  [31m' WHERE name = '\xc3\xa9t?' AND pad = '01...\")") != NULL,
+          "invalid bytes become ?, control characters spaces, é is kept, cut at 60 characters with ...");
+    printf("# %s\n", e);
+    mysql_decoder_free(d);
+    free(l.b.b); free(r.out.b);
+
+    char out[MYSQL_STMT_QUOTE_MAX * 4 + 4];
+    mysql_stmt_quote(out, sizeof out, "\xc3\xa9\xc3\xa9\xc3\xa9", 6, 2);
+    CHECK_STR(out, "\xc3\xa9\xc3\xa9...", "the cut falls between characters, never inside one");
+    mysql_stmt_quote(out, sizeof out, "ab\xe2\x82", 4, 60);
+    CHECK_STR(out, "ab??", "a sequence cut by the statement's end is invalid");
+    mysql_stmt_quote(out, 4, "abcdef", 6, 60);
+    CHECK_STR(out, "abc", "the output buffer bounds it");
+}
+
+/* DDL on tables zetl does not replicate: no table work, the position moves on. */
+static int hd_def_calls;
+static int hd_want(void *ctx, const char *schema, const char *table) { (void)ctx; (void)table; return strcmp(schema, "db") == 0; }
+static int hd_def(void *ctx, const char *schema, const char *table, struct ztable **out)
+{
+    (void)ctx; (void)schema; (void)table; (void)out;
+    hd_def_calls++;
+    return 1;
+}
+
+static void test_hostile_ddl_elsewhere(void)
+{
+    struct blog l;
+    blog_start(&l, 1, "10.11.6-MariaDB-log");
+    ev_maria_gtid(&l, 20, 0, MARIA_GTID_STANDALONE);
+    ev_query(&l, "other", "CREATE TABLE x (id INT PRIMARY KEY)");
+    ev_maria_gtid(&l, 21, 0, MARIA_GTID_STANDALONE);
+    ev_query(&l, "db", "DROP TABLE other.y, other.z");
+    ev_maria_gtid(&l, 22, 0, MARIA_GTID_STANDALONE);
+    ev_query(&l, "other", "ALTER TABLE x ADD COLUMN v INT");
+    size_t after_unwanted = l.b.n;
+    ev_maria_gtid(&l, 23, 0, MARIA_GTID_STANDALONE);
+    ev_query(&l, "other", "RENAME TABLE a TO db.b");
+    ev_maria_gtid(&l, 24, 0, MARIA_GTID_STANDALONE);
+    ev_query(&l, "db", "DROP TABLE other.q, t");
+    ev_maria_gtid(&l, 25, 0, MARIA_GTID_STANDALONE);
+    ev_query(&l, "other", "CREATE TABLE x2 (id INT)");
+    size_t end = l.b.n;
+
+    struct rec r;
+    struct zsink s;
+    memset(&r, 0, sizeof r);
+    s = (struct zsink){ .ctx = &r, .begin = r_begin, .row = r_row, .schema = r_schema, .commit = r_commit };
+    struct mysql_decoder_opts o = { .sink = &s, .file = "test-bin.000001", .ctx = &r, .warn = r_warn,
+                                    .want_table = hd_want, .table_def = hd_def };
+    struct mysql_decoder *d = mysql_decoder_new(&o);
+    CHECK_INT(mysql_decoder_feed(d, l.b.b, after_unwanted), 0, "DDL in another database decodes");
+    CHECK_INT(r.schemas, 0, "CREATE, DROP and ALTER of tables in another database reach no sink");
+    CHECK_INT(hd_def_calls, 0, "and ask no catalog query (table_def)");
+    CHECK_INT(r.begins, 0, "and open no transaction");
+    struct zpos p;
+    mysql_decoder_position(d, &p);
+    CHECK_U64(p.offset, after_unwanted, "the position still moves past them");
+    CHECK_STR(p.gtid, "0-1-22", "with their GTIDs");
+    CHECK_INT(mysql_decoder_feed(d, l.b.b + after_unwanted, end - after_unwanted), 0, "the rest decodes");
+    CHECK_STR(rec_text(&r), "DDL 3: RENAME TABLE a TO db.b\nDDL 2: DROP TABLE other.q, t\n",
+              "a RENAME into a wanted database, and only the wanted table of a DROP list, reach the sink");
+    CHECK_INT(hd_def_calls, 1, "the RENAME's new definition is the only catalog query");
+    struct mysql_decoder_stats st;
+    mysql_decoder_get_stats(d, &st);
+    CHECK_U64(st.skipped_ddl, 4, "four DDL statements counted as skipped");
+    mysql_decoder_free(d);
+    free(l.b.b); free(r.out.b);
+}
+
+/* RESET MASTER under a running MariaDB dump: the next file's GTID_LIST is behind what was read. */
+static void gl_event(struct blog *l, uint32_t domain, uint32_t server, uint64_t seq, int n)
+{
+    ev_begin(l, BL_GTID_LIST);
+    le(&l->b, (uint64_t)n, 4);
+    for (int i = 0; i < n; i++) { le(&l->b, domain, 4); le(&l->b, server, 4); le(&l->b, seq, 8); }
+    ev_end(l);
+}
+
+static int reset_stream(uint64_t first_list, uint64_t next_list, int next_n, char *err, size_t errlen, int *lost)
+{
+    struct blog l;
+    blog_start(&l, 1, "10.11.6-MariaDB-log");
+    gl_event(&l, 0, 1, first_list, 1);                  /* the file the dump starts in */
+    ev_maria_gtid(&l, 11, 0, MARIA_GTID_STANDALONE);
+    ev_query(&l, "db", "CREATE TABLE t (id INT)");
+    ev_begin(&l, BL_ROTATE); le(&l.b, 4, 8); str(&l.b, "test-bin.000002"); ev_end(&l);
+    gl_event(&l, 0, 1, next_list, next_n);              /* the next file */
+    ev_maria_gtid(&l, 12, 0, MARIA_GTID_STANDALONE);
+    ev_query(&l, "db", "CREATE TABLE u (id INT)");
+    struct rec r;
+    struct zsink s;
+    struct mysql_decoder *d = dec_new(&r, &s, "0-1-10");
+    /* the artificial ROTATE that opens a dump, then the stream */
+    struct blog fr = { 0 };
+    fr.ts = 0;
+    ev_begin(&fr, BL_ROTATE); le(&fr.b, 4, 8); str(&fr.b, "test-bin.000001"); ev_end(&fr);
+    int rc = mysql_decoder_event(d, fr.b.b, fr.b.n);
+    if (!rc) rc = mysql_decoder_feed(d, l.b.b + 4, l.b.n - 4);
+    snprintf(err, errlen, "%s", rc ? mysql_decoder_error(d) : "");
+    *lost = mysql_decoder_position_lost(d);
+    mysql_decoder_free(d);
+    free(l.b.b); free(fr.b.b); free(r.out.b);
+    return rc;
+}
+
+static void test_hostile_reset_under_stream(void)
+{
+    char err[1024];
+    int lost;
+    CHECK_INT(reset_stream(5, 11, 1, err, sizeof err, &lost), 0,
+              "a list behind the checkpoint in the file the dump starts in, then the next file's list at 0-1-11: fine");
+    CHECK_INT(lost, 0, "not lost");
+    CHECK_INT(reset_stream(10, 1, 1, err, sizeof err, &lost), -1, "the next file's GTID_LIST at 0-1-1 after 0-1-11 was read stops the stream");
+    CHECK_INT(lost, 1, "as a lost position (every table resync_required)");
+    CHECK(strstr(err, "GTID_LIST: the server's binlog before this file ends at 0-1-1, behind the 0-1-11 this stream already read") != NULL,
+          "the error says what is behind what");
+    CHECK(strstr(err, "RESET MASTER") != NULL && strstr(err, "every table must be resynced") != NULL, "and the cause and the fix");
+    printf("# %s\n", err);
+    CHECK_INT(reset_stream(10, 1, 0, err, sizeof err, &lost), -1, "an empty GTID_LIST after GTIDs were read stops it too");
+    CHECK(lost == 1 && strstr(err, "has none of the GTIDs 0-1-11") != NULL, "saying none of ours is there");
+}
+
 int main(void)
 {
     TEST_RUN(test_crc32);
@@ -1457,5 +1802,11 @@ int main(void)
     TEST_RUN(test_ddl_and_gtid);
     TEST_RUN(test_real_fixtures);
     TEST_RUN(test_fuzz_regressions);
+    TEST_RUN(test_hostile_json);
+    TEST_RUN(test_hostile_json_row);
+    TEST_RUN(test_hostile_event_types);
+    TEST_RUN(test_hostile_statement);
+    TEST_RUN(test_hostile_ddl_elsewhere);
+    TEST_RUN(test_hostile_reset_under_stream);
     return test_exit();
 }
