@@ -125,8 +125,15 @@ void ztable_free(struct ztable *t)
     for (int i = 0; i < t->ncols; i++) {
         free(t->cols[i].name);
         free(t->cols[i].source_type);
+        free(t->cols[i].gen_expr);
     }
     free(t->cols);
+    for (int i = 0; i < t->ngen; i++) {
+        free(t->gen[i].name);
+        free(t->gen[i].source_type);
+        free(t->gen[i].gen_expr);
+    }
+    free(t->gen);
     free(t->schema);
     free(t->name);
     free(t);
@@ -142,8 +149,11 @@ struct ztable *ztable_dup(const struct ztable *t)
     d->schema = dupnull(t->schema);
     d->name = dupnull(t->name);
     d->cols = t->ncols ? calloc((size_t)t->ncols, sizeof *d->cols) : NULL;
-    if ((t->ncols && !d->cols) || (t->schema && !d->schema) || (t->name && !d->name)) {
-        d->ncols = 0;
+    d->gen = t->ngen ? calloc((size_t)t->ngen, sizeof *d->gen) : NULL;
+    if ((t->ncols && !d->cols) || (t->ngen && !d->gen) || (t->schema && !d->schema) ||
+        (t->name && !d->name)) {
+        if (!d->cols) d->ncols = 0;
+        if (!d->gen) d->ngen = 0;
         ztable_free(d);
         return NULL;
     }
@@ -151,6 +161,13 @@ struct ztable *ztable_dup(const struct ztable *t)
         d->cols[i] = t->cols[i];
         d->cols[i].name = dupnull(t->cols[i].name);
         d->cols[i].source_type = dupnull(t->cols[i].source_type);
+        d->cols[i].gen_expr = dupnull(t->cols[i].gen_expr);
+    }
+    for (int i = 0; i < t->ngen; i++) {
+        d->gen[i] = t->gen[i];
+        d->gen[i].name = dupnull(t->gen[i].name);
+        d->gen[i].source_type = dupnull(t->gen[i].source_type);
+        d->gen[i].gen_expr = dupnull(t->gen[i].gen_expr);
     }
     return d;
 }

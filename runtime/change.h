@@ -79,6 +79,8 @@ struct zcolumn {
                                of the same major version and encoding */
     char    *source_type;   /* the type as the source declares it, e.g. "numeric(10,2)",
                                "bigint unsigned", "public.mood"; PG→PG keeps it */
+    char    *gen_expr;      /* ztable.gen only: the generation expression in the source's
+                               SQL (pg_get_expr(adbin)); NULL elsewhere */
 };
 
 struct ztable {
@@ -88,6 +90,14 @@ struct ztable {
     int      ncols;
     struct zcolumn *cols;
     int      npk;           /* key columns; 0 = no primary key (full row is the key) */
+    /* PostgreSQL STORED generated columns (not key columns, not excluded). They are
+       not in cols: no source sends their values in its stream before PostgreSQL 18,
+       so no row carries them and nothing writes them. A PostgreSQL target creates
+       them GENERATED ALWAYS AS (gen_expr) STORED and computes them; a Redshift
+       target, which cannot, leaves them out (zetl check warns). */
+    int      ngen;
+    struct zcolumn *gen;
+    int      nexcluded;     /* catalog loads: columns tables.exclude_columns left out */
 };
 
 /* ---- values ------------------------------------------------------------ */

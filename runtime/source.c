@@ -106,7 +106,10 @@ static int pg_table_def(PGconn *c, struct pgcatalog *cat, const char *schema, co
 {
     const char *params[1] = {oid};
     PGresult *r = PQexecParams(c,
-        "SELECT a.attname, a.atttypid, a.atttypmod FROM pg_attribute a"
+        "SELECT a.attname, a.atttypid, a.atttypmod, a.attgenerated = 's',"
+        "       pg_catalog.pg_get_expr(d.adbin, d.adrelid)"
+        " FROM pg_catalog.pg_attribute a"
+        " LEFT JOIN pg_catalog.pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum"
         " WHERE a.attrelid = $1::oid AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum",
         1, NULL, params, NULL, NULL, 0);
     if (PQresultStatus(r) != PGRES_TUPLES_OK) {
@@ -120,6 +123,8 @@ static int pg_table_def(PGconn *c, struct pgcatalog *cat, const char *schema, co
     int32_t *mods = calloc((size_t)n + 1, sizeof *mods);
     if (t) t->cols = calloc((size_t)n + 1, sizeof *t->cols);
     if (!t || !oids || !mods || !t->cols) goto oom;
+    t->gen = calloc((size_t)n + 1, sizeof *t->gen);
+    if (!t->gen) goto oom;
     t->schema = strdup(schema);
     t->name = strdup(name);
     t->id = strtoull(oid, NULL, 10);
@@ -130,7 +135,7 @@ static int pg_table_def(PGconn *c, struct pgcatalog *cat, const char *schema, co
         int skip = 0;
         for (int e = 0; e < tables->nexclude_columns; e++)
             if (config_like(tables->exclude_columns[e], full)) skip = 1;
-        if (skip) continue;
+        if (skip) { t->nexcluded++; continue; }
         struct zcolumn *zc = &t->cols[k];
         zc->name = strdup(col);
         oids[k] = (uint32_t)strtoul(PQgetvalue(r, i, 1), NULL, 10);
@@ -146,12 +151,22 @@ static int pg_table_def(PGconn *c, struct pgcatalog *cat, const char *schema, co
             zc->source_type = strdup("text");
         }
         if (!zc->name || !zc->source_type) goto oom;
+        if (PQgetvalue(r, i, 3)[0] == 't' && !(zc->gen_expr = strdup(PQgetvalue(r, i, 4)))) goto oom;
         k++;
     }
     t->ncols = k;
     PQclear(r);
     r = NULL;
     if (pgcatalog_resolve(cat, t, oids, mods, err, errlen) != 0) goto fail;
+    /* STORED generated columns move to t->gen (change.h): the target computes
+     * them. One in the primary key stays a written column: a key must be
+     * carried by every row. */
+    k = 0;
+    for (int i = 0; i < t->ncols; i++) {
+        if (t->cols[i].gen_expr && t->cols[i].pk_ord == 0) t->gen[t->ngen++] = t->cols[i];
+        else t->cols[k++] = t->cols[i];
+    }
+    t->ncols = k;
     free(oids);
     free(mods);
     *out = t;

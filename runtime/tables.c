@@ -211,6 +211,28 @@ static int refuse_clashes(struct integ *in)
     return rc;
 }
 
+/*
+ * A table with no column to write (none on the source, or every one in
+ * tables.exclude_columns) has nothing a target table could hold: it stays
+ * out of in->tables, so it never blocks the others, and the state log shows
+ * it `excluded` with the reason (zetl check names it too). A warning event
+ * when it becomes so; nothing again while it stays so.
+ */
+static void exclude_empty(struct integ *in, const struct ztable *def, const struct statelog_table *old)
+{
+    char src[1024];
+    snprintf(src, sizeof src, "%s.%s", def->schema, def->name);
+    const char *why = def->nexcluded > 0 || in->cfg->source.kind == SOURCE_MYSQL
+                          ? "no columns (after exclude_columns): not replicated"
+                          : "no columns: not replicated";
+    if (old && old->state && strcmp(old->state, "excluded") == 0 && old->reason && strcmp(old->reason, why) == 0)
+        return;
+    if (in->sl) statelog_record_transition(in->sl, in->cfg->name, src, NULL, "excluded", why, in->actor);
+    integ_log(in, STATELOG_WARNING, src, "tables",
+              "table %s has %s; the other tables replicate (add a column, then resync it, to replicate it)",
+              src, def->nexcluded > 0 ? "no columns left after tables.exclude_columns" : "no columns");
+}
+
 int integ_load_tables(struct integ *in, char *err, size_t errlen)
 {
     struct ztable **defs = NULL;
@@ -242,6 +264,12 @@ int integ_load_tables(struct integ *in, char *err, size_t errlen)
         for (size_t k = 0; nv == 1 && k < v[0].ntables; k++)
             if (strcmp(v[0].tables[k].name, src) == 0) old = &v[0].tables[k];
         if (old) state = old->state;
+        if (defs[i]->ncols == 0) {
+            exclude_empty(in, defs[i], old);
+            continue;
+        }
+        int was_excluded = strcmp(state, "excluded") == 0;
+        if (was_excluded) state = "resync_required";        /* it has columns now */
         if (rc == 0 && integ_add_table(in, defs[i], state) == 0) {
             defs[i] = NULL;
             struct itable *t = &in->tables[in->ntables - 1];
@@ -261,6 +289,9 @@ int integ_load_tables(struct integ *in, char *err, size_t errlen)
                 row.lag_ms = old->lag_ms;
             }
             if (in->sl) statelog_upsert_table(in->sl, &row);
+            if (was_excluded && in->sl)
+                statelog_record_transition(in->sl, in->cfg->name, t->source, NULL, state,
+                                           "the table has columns now: resync it to copy it", in->actor);
             if (!in->sl || nv == 0 || strcmp(state, "pending") == 0)
                 snprintf(t->state, sizeof t->state, "%s", state);
         } else {

@@ -95,7 +95,8 @@ static const char cat_query[] =
     "       COALESCE(et.typtype, ''), "
     "       COALESCE((SELECT k.n FROM pg_catalog.pg_index i, "
     "                        unnest(i.indkey::pg_catalog.int2[]) WITH ORDINALITY AS k(att, n) "
-    "                 WHERE i.indrelid = a.attrelid AND i.indisprimary AND k.att = a.attnum), 0) "
+    "                 WHERE i.indrelid = a.attrelid AND i.indisprimary AND k.att = a.attnum "
+    "                   AND k.n <= i.indnkeyatts), 0) "   /* INCLUDE columns are payload, not key */
     "FROM pg_catalog.pg_attribute a "
     "JOIN pg_catalog.pg_type t ON t.oid = a.atttypid "
     "LEFT JOIN pg_catalog.pg_type et ON t.typcategory = 'A' AND et.oid = t.typelem "

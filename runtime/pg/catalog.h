@@ -4,8 +4,9 @@
  *
  * pgoutput's Relation message names each column's type OID and typmod only.
  * The resolver adds what the catalog knows: format_type(atttypid, atttypmod)
- * as source_type, attnotnull, the primary key in key order (also for tables
- * with REPLICA IDENTITY FULL), enums (ZT_ENUM) and domains (their base type).
+ * as source_type, attnotnull, the primary key in key order (its key columns
+ * only: INCLUDE columns are payload; also for tables with REPLICA IDENTITY
+ * FULL), enums (ZT_ENUM) and domains (their base type).
  * It runs one query per Relation message on a regular SQL connection (a
  * walsender in COPY mode cannot take queries), with the relation OID as a
  * parameter, and caches the answer per OID, keyed on the message's column

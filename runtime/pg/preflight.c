@@ -248,6 +248,8 @@ static int check_tables(PGconn *sql, const struct config_integration *in, struct
         "  AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg\\_toast%' "
         "ORDER BY 1, 2", 1, p, err, errlen);
     if (!r) { PQfreemem(qpub); return -1; }
+    struct pgpf_cols cols;
+    if (pgpf_cols_load(&cols, sql, in, err, errlen) != 0) { PQclear(r); PQfreemem(qpub); return -1; }
     int selected = 0;
     for (int i = 0; i < PQntuples(r); i++) {
         const char *schema = PQgetvalue(r, i, 0), *name = PQgetvalue(r, i, 1);
@@ -258,7 +260,13 @@ static int check_tables(PGconn *sql, const struct config_integration *in, struct
         char *qs = PQescapeIdentifier(sql, schema, strlen(schema));
         char *qn = PQescapeIdentifier(sql, name, strlen(name));
         snprintf(check, sizeof check, "table %s.%s", schema, name);
-        if (persist == 'u') {
+        int total = 0, kept = pgpf_cols_kept(&cols, schema, name, &total);
+        if (kept == 0) {
+            pf_add(rep, PF_WARN, check, "a column to replicate",
+                   total ? "to replicate it, narrow tables.exclude_columns (then resync the table)"
+                         : "to replicate it, add a column (then resync the table)", "",
+                   "no columns%s: excluded, not replicated", total ? " (after exclude_columns)" : "");
+        } else if (persist == 'u') {
             snprintf(fix, sizeof fix, "ALTER TABLE %s.%s SET LOGGED;", qs, qn);
             pf_add(rep, PF_FAIL, check, "a logged table", fix, "", "UNLOGGED: its changes never reach the WAL");
         } else if (ident == 'n' || (ident == 'd' && !has_pk)) {
@@ -280,9 +288,11 @@ static int check_tables(PGconn *sql, const struct config_integration *in, struct
                    "", "primary key%s%s", ident == 'f' ? ", REPLICA IDENTITY FULL" : "",
                    kind == 'p' ? ", partitioned" : "");
         }
+        if (kept) pgpf_cols_check_generated(&cols, schema, name, rep);
         PQfreemem(qs);
         PQfreemem(qn);
     }
+    pgpf_cols_free(&cols);
     PQclear(r);
     PQfreemem(qpub);
     if (!selected)

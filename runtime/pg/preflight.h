@@ -5,11 +5,13 @@
  * (or rds_replication), a working replication connection (pg_hba.conf), the
  * right to create the publication, the slot (plugin, database, not lost),
  * the publication (operations, tables), WAL retention, and for every selected
- * table a key that makes its updates and deletes replicable. Each item
+ * table a key that makes its updates and deletes replicable, a column to
+ * replicate, and a target that can compute its STORED generated columns. Each item
  * carries the current value, the required value and the fix for a
  * self-managed server and for RDS/Aurora (runtime/preflight.h).
  *
- * Read-only: SELECTs and IDENTIFY_SYSTEM only; nothing is created.
+ * Read-only: SELECTs and IDENTIFY_SYSTEM only; nothing is created (on the
+ * target, a temporary table in a transaction rolled back).
  * Secrets: the password is used for the connections and never appears in an
  * item or an error. Thread: any.
  */
@@ -43,5 +45,30 @@ int pg_preflight(const struct config_integration *in, struct pf_report *r, char 
  */
 int pg_preflight_conn(PGconn *sql, const struct config_integration *in, const char *repl_err,
                       struct pf_report *r, char *err, size_t errlen);
+
+/*
+ * The column checks of pg_preflight (preflight_cols.c), for each selected
+ * table: load the source's columns once; pgpf_cols_kept counts a table's
+ * columns left after tables.exclude_columns (*total: before), 0 meaning
+ * it is excluded, not replicated; pgpf_cols_check_generated adds an item
+ * per STORED generated column: PASS when a PostgreSQL target can create it
+ * (tried in a temporary table, rolled back), FAIL naming the column and the
+ * fix (exclude_columns) when it cannot or when it is a key column, WARN on a
+ * Redshift/http target (not replicated). The target connection is opened
+ * once, on first need, and closed by pgpf_cols_free.
+ */
+struct pgpf_cols {
+    const struct config_integration *in;
+    PGresult *r;                /* schema, table, column, generated, expr, type, key */
+    PGconn   *tgt;
+    int       tgt_tried;
+    char      tgt_err[300];
+};
+int  pgpf_cols_load(struct pgpf_cols *c, PGconn *sql, const struct config_integration *in,
+                    char *err, size_t errlen);
+int  pgpf_cols_kept(const struct pgpf_cols *c, const char *schema, const char *name, int *total);
+void pgpf_cols_check_generated(struct pgpf_cols *c, const char *schema, const char *name,
+                               struct pf_report *rep);
+void pgpf_cols_free(struct pgpf_cols *c);
 
 #endif

@@ -97,6 +97,16 @@ struct ztable *names_target_def(enum target_kind kind, const struct ztable *src)
         free(d->cols[i].name);
         d->cols[i].name = n;
     }
+    for (int i = 0; i < d->ngen; i++) {         /* generated columns are named in the target too */
+        if (!d->gen[i].name) continue;
+        char *n = fit_dup(kind, d->gen[i].name, strlen(d->gen[i].name));
+        if (!n) {
+            ztable_free(d);
+            return NULL;
+        }
+        free(d->gen[i].name);
+        d->gen[i].name = n;
+    }
     return d;
 }
 

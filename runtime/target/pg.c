@@ -445,6 +445,21 @@ void target_table_diff_free(struct target_table_diff *d)
     memset(d, 0, sizeof *d);
 }
 
+/* "name type GENERATED ALWAYS AS (expr) STORED": the target computes the value. */
+static int gen_col_sql(enum target_kind kind, enum source_kind source, const struct zcolumn *c,
+                       struct tbuf *s)
+{
+    char ty[112];
+    if (target_map_type(kind, source, c, ty, sizeof ty)) return -1;
+    tbuf_ident(s, c->name);
+    tbuf_putc(s, ' ');
+    tbuf_puts(s, ty);
+    tbuf_puts(s, " GENERATED ALWAYS AS (");
+    tbuf_puts(s, c->gen_expr ? c->gen_expr : "NULL");
+    tbuf_puts(s, ") STORED");
+    return 0;
+}
+
 int target_create_table_sql(enum target_kind kind, enum source_kind source,
                             const struct ztable *src, const char *tschema, const char *tname,
                             struct tbuf *s)
@@ -462,6 +477,10 @@ int target_create_table_sql(enum target_kind kind, enum source_kind source,
         tbuf_putc(s, ' ');
         tbuf_puts(s, ty);
         if (!src->cols[i].nullable || src->cols[i].pk_ord > 0) tbuf_puts(s, " NOT NULL");
+    }
+    for (int i = 0; kind == TARGET_POSTGRES && i < src->ngen; i++) {   /* change.h: ztable.gen */
+        tbuf_puts(s, ", ");
+        if (gen_col_sql(kind, source, &src->gen[i], s)) return -1;
     }
     if (src->npk > 0) {
         tbuf_puts(s, ", PRIMARY KEY (");
@@ -508,6 +527,24 @@ int target_ensure_table(struct target *t, const struct ztable *src, const char *
         goto out;
     }
 
+    /* Exists: a generated column it lacks (added on the source since; pgoutput before
+     * PostgreSQL 18 sends no change for it) is added, computed for every row. */
+    for (int i = 0; t->kind == TARGET_POSTGRES && i < src->ngen; i++) {
+        int found = 0;
+        for (int j = 0; j < PQntuples(have) && !found; j++)
+            found = strcmp(PQgetvalue(have, j, 0), src->gen[i].name) == 0;
+        if (found) continue;
+        s->len = 0;
+        tbuf_puts(s, "ALTER TABLE ");
+        tbuf_qname(s, schema, name);
+        tbuf_puts(s, " ADD COLUMN IF NOT EXISTS ");
+        if (gen_col_sql(t->kind, t->source, &src->gen[i], s) || s->oom) goto oom;
+        char what[300];
+        snprintf(what, sizeof what, "adding generated column %s to %s.%s", src->gen[i].name, schema, name);
+        if (tgt_exec(t, s->p, what)) goto out;
+    }
+    s->len = 0;
+
     /* Exists: let the server spell the mapped types, in a probe table never committed. */
     tbuf_puts(s, "BEGIN; CREATE TABLE zetl.\"zetl_probe\" (");
     for (int i = 0; i < src->ncols; i++) {
@@ -545,6 +582,8 @@ int target_ensure_table(struct target *t, const struct ztable *src, const char *
         int found = 0;
         for (int i = 0; i < src->ncols && !found; i++)
             found = strcmp(PQgetvalue(have, j, 0), src->cols[i].name) == 0;
+        for (int i = 0; i < src->ngen && !found; i++)      /* computed by the target */
+            found = strcmp(PQgetvalue(have, j, 0), src->gen[i].name) == 0;
         if (!found && add_diff(diff, TDIFF_EXTRA, PQgetvalue(have, j, 0), NULL, PQgetvalue(have, j, 1)))
             goto oom;
     }

@@ -635,9 +635,34 @@ static void test_create_table_sql(void)
     tbuf_free(&t);
 }
 
+/* STORED generated columns (ztable.gen): a PostgreSQL target computes them; Redshift
+ * cannot, so they are left out (zetl check warns). */
+static void test_create_table_generated(void)
+{
+    static struct zcolumn cols[] = {
+        { .name = "id", .type = ZT_INT32, .pk_ord = 1, .source_type = "integer" },
+        { .name = "qty", .type = ZT_INT32, .nullable = 1, .source_type = "integer" },
+    };
+    static struct zcolumn gen[] = {
+        { .name = "Twice", .type = ZT_INT32, .nullable = 1, .source_type = "integer", .gen_expr = "(qty * 2)" },
+    };
+    struct ztable src = { .schema = "s", .name = "t", .ncols = 2, .cols = cols, .npk = 1, .ngen = 1, .gen = gen };
+    struct tbuf t = { 0 };
+    CHECK_INT(target_create_table_sql(TARGET_POSTGRES, SOURCE_POSTGRES, &src, "s", "t", &t), 0, "postgres DDL");
+    CHECK_STR(t.p, "CREATE SCHEMA IF NOT EXISTS \"s\"; CREATE TABLE IF NOT EXISTS \"s\".\"t\" ("
+                   "\"id\" integer NOT NULL, \"qty\" integer, "
+                   "\"Twice\" integer GENERATED ALWAYS AS ((qty * 2)) STORED, PRIMARY KEY (\"id\"))",
+              "postgres: the generated column is created as one, after the written columns");
+    t.len = 0;
+    CHECK_INT(target_create_table_sql(TARGET_REDSHIFT, SOURCE_POSTGRES, &src, "s", "t", &t), 0, "redshift DDL");
+    CHECK(strstr(t.p, "Twice") == NULL, "redshift: the generated column is left out");
+    tbuf_free(&t);
+}
+
 int main(void)
 {
     TEST_RUN(test_collapse_upsert);
+    TEST_RUN(test_create_table_generated);
     TEST_RUN(test_collapse_delete);
     TEST_RUN(test_collapse_pk_change);
     TEST_RUN(test_collapse_unchanged);

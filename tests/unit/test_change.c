@@ -45,7 +45,11 @@ static void test_table_dup(void)
         {.name = "id", .type = ZT_INT64, .pk_ord = 1, .source_type = "bigint"},
         {.name = "Name", .type = ZT_VARCHAR, .length = 40, .nullable = 1, .source_type = "varchar(40)"},
     };
-    struct ztable t = {.schema = "shop", .name = "Orders", .id = 77, .ncols = 2, .cols = cols, .npk = 1};
+    struct zcolumn gen[1] = {
+        {.name = "total", .type = ZT_DECIMAL, .nullable = 1, .source_type = "numeric", .gen_expr = "(price * qty)"},
+    };
+    struct ztable t = {.schema = "shop", .name = "Orders", .id = 77, .ncols = 2, .cols = cols, .npk = 1,
+                       .ngen = 1, .gen = gen};
     struct ztable *d = ztable_dup(&t);
     CHECK(d != NULL, "dup allocates");
     if (!d) return;
@@ -54,6 +58,8 @@ static void test_table_dup(void)
     CHECK_INT(d->cols[1].length, 40, "length copied");
     CHECK_STR(d->cols[0].source_type, "bigint", "source type copied");
     CHECK_U64(d->id, 77, "id copied");
+    CHECK(d->ngen == 1 && d->gen != gen && d->gen[0].gen_expr != gen[0].gen_expr, "dup owns its generated columns");
+    CHECK_STR(d->gen[0].gen_expr, "(price * qty)", "generation expression copied");
     ztable_free(d);
     CHECK_STR(ztype_name(ZT_TIMESTAMPTZ), "timestamptz", "type names");
 }
