@@ -76,6 +76,7 @@ struct applier {
     struct zpos stream_end;     /* end of the last source commit seen in the stream */
     uint64_t commit_lsn;        /* PostgreSQL: commit LSN of the transaction being popped */
     int64_t  batch_cost_us;     /* moving average of what applying and committing a batch took */
+    struct itable *fault;       /* the table a failed apply is the fault of (badtable.c), or NULL */
 };
 
 /*
@@ -114,9 +115,42 @@ static int apply_pending(struct applier *a)
         a->txn_open = 1;
     }
     if (!zbatch_empty(a->b)) {
-        if (target_apply(in->tgt, a->b) != 0) return fail_target(in, "apply");
+        /* Table by table, so an error names the table it came from. */
+        for (int i = 0; i < a->b->ntables; i++) {
+            struct zbatch one;
+            zbatch_view(a->b, i, &one);
+            if (target_apply(in->tgt, &one) == 0) continue;
+            const struct ztable *d = a->b->tables[i].def;
+            if (integ_error_is_table(target_sqlstate(in->tgt)))
+                a->fault = integ_find_table(in, d->schema, d->name);
+            return fail_target(in, "apply");
+        }
         zbatch_reset(a->b);
     }
+    return 0;
+}
+
+/*
+ * A change of t cannot be stored (why): t fails at this point in the stream,
+ * and its later changes are skipped (on_row). Changes of t already in the
+ * open batch are before the failure and stay; the checkpoint moves on for
+ * the others. A resync of t in flight is given up, and its mark removed in
+ * the open transaction: a failed table is copied again only when asked.
+ */
+static int fail_table_here(struct applier *a, struct itable *t, const char *why)
+{
+    struct integ *in = a->in;
+    char pos[ZPOS_FILE_MAX + ZPOS_GTID_MAX + 32], reason[2048];
+    zpos_format(&a->stream_end, pos, sizeof pos);
+    snprintf(reason, sizeof reason, "table %.200s: %.768s (in the source transaction after %.300s)",
+             t->source, why, pos);
+    if (integ_resync_diverts(in, t)) {
+        integ_resync_abort(in);
+        t->resync_requested = 0;
+        if (apply_pending(a) != 0) return -1;
+        if (target_resync_unmark(in->tgt, t->source) != 0) return fail_target(in, "resync mark");
+    }
+    integ_fail_table(in, t, reason);
     return 0;
 }
 
@@ -231,6 +265,8 @@ static int on_row(struct applier *a, const struct zrowchange *rc)
         snprintf(in->err, sizeof in->err, "out of memory mapping rows of %s", t->source);
         return -1;
     }
+    char why[768];
+    if (integ_row_refused(in, t, &p, why, sizeof why)) return fail_table_here(a, t, why);
     if (integ_resync_diverts(in, t))            /* being copied again: wait in the spool */
         return integ_resync_divert(in, &p, &a->stream_end, a->commit_lsn);
     if (target_add(in->tgt, a->b, &p, t->tschema, t->tname, 0) != 0) {
@@ -497,9 +533,32 @@ int integ_stream(struct integ *in)
     }
 out:
     in->streaming = 0;
+    int fault_resyncing = a.fault && integ_resync_diverts(in, a.fault);
     integ_resync_abort(in);         /* its mark stays: the next round copies it again */
     if (a.txn_open) target_rollback(in->tgt);
+    a.txn_open = 0;
     stop_reader(in);
+    if (end == ROUND_ERROR && a.fault) {
+        /* The target refused what one table's changes asked: everything
+         * since the checkpoint is rolled back, that table fails, and the
+         * next round replays the others from the checkpoint at once. */
+        char pos[ZPOS_FILE_MAX + ZPOS_GTID_MAX + 32], reason[2048];
+        zpos_format(&a.from, pos, sizeof pos);
+        snprintf(reason, sizeof reason, "table %.200s: the target refused its changes after %.300s: %.1024s; "
+                 "fix the data or the target table, then resync the table", a.fault->source, pos, in->err);
+        if (fault_resyncing) {      /* not copied again at the next round: failed waits for the operator */
+            a.fault->resync_requested = 0;
+            if (target_begin(in->tgt) != 0 || target_resync_unmark(in->tgt, a.fault->source) != 0 ||
+                target_commit(in->tgt, NULL, 0) != 0) {
+                target_rollback(in->tgt);
+                integ_log(in, STATELOG_WARNING, a.fault->source, "resync",
+                          "cannot remove the resync mark (the next round copies the table again): %s",
+                          target_error(in->tgt));
+            }
+        }
+        integ_fail_table(in, a.fault, reason);
+        end = ROUND_TABLE_FAILED;
+    }
     if (in->q) cqueue_close(in->q);
     in->q = NULL;
     /* Definitions the queue handed out die with it: forget cached row maps. */
