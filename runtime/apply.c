@@ -142,8 +142,8 @@ static int fail_table_here(struct applier *a, struct itable *t, const char *why)
     struct integ *in = a->in;
     char pos[ZPOS_FILE_MAX + ZPOS_GTID_MAX + 32], reason[2048];
     zpos_format(&a->stream_end, pos, sizeof pos);
-    snprintf(reason, sizeof reason, "table %.200s: %.768s (in the source transaction after %.300s)",
-             t->source, why, pos);
+    snprintf(reason, sizeof reason, "table %.200s, in the source transaction after %.300s: %.768s",
+             t->source, pos, why);
     if (integ_resync_diverts(in, t)) {
         integ_resync_abort(in);
         t->resync_requested = 0;
