@@ -13,7 +13,10 @@
 #      table alone goes failed with the server's message, the others go on;
 #   4. a row bigger than apply.memory_mb allows (memory_mb / 4): that table
 #      fails naming the row's size and the limit, the others go on, and the
-#      process's peak RSS stays under 2 × memory_mb + 100 MB.
+#      process's peak RSS stays under 2 × memory_mb + 100 MB;
+#   5. the initial copy: a NUL byte in one table, a load the target refuses in
+#      another (a CHECK constraint): each fails alone, the third is copied and
+#      streams.
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 . tests/lib/harness.sh
@@ -29,8 +32,9 @@ harness_start mariadb pgtgt || { t_fail $T "harness" "servers up" "start failed"
 e2e_init $T
 cleanup() {
     e2e_cleanup
-    zh_mysql -e "DROP DATABASE IF EXISTS $DB" >/dev/null 2>&1
-    zh_psql_tgt -c "DROP SCHEMA IF EXISTS $DB CASCADE; DELETE FROM zetl.checkpoints WHERE integration = 'bad'" >/dev/null 2>&1
+    zh_mysql -e "DROP DATABASE IF EXISTS e2e_bad; DROP DATABASE IF EXISTS e2e_bad2" >/dev/null 2>&1
+    zh_psql_tgt -c "DROP SCHEMA IF EXISTS e2e_bad CASCADE; DROP SCHEMA IF EXISTS e2e_bad2 CASCADE;
+                    DELETE FROM zetl.checkpoints WHERE integration IN ('bad', 'bad2')" >/dev/null 2>&1
 }
 trap 'cleanup; harness_stop' EXIT
 zh_mysql -e "SET GLOBAL max_allowed_packet = 1073741824"
@@ -54,8 +58,10 @@ zh_psql_tgt -c "DROP SCHEMA IF EXISTS $DB CASCADE; DELETE FROM zetl.checkpoints 
 e2e_my_config bad $DB 7272 "batch_ms: 100, memory_mb: $MEM_MB"
 DBFILE=$E2E_DIR/state/zetl.db
 
-state_of() { e2e_status_field ".integrations[0].tables[] | select(.name == \"$DB.$1\") | .state"; }
-reason_of() { e2e_status_field ".integrations[0].tables[] | select(.name == \"$DB.$1\") | .reason"; }
+INTEG=bad
+integ() { echo ".integrations[] | select(.name == \"$INTEG\")"; }
+state_of() { e2e_status_field "$(integ) | .tables[] | select(.name == \"$DB.$1\") | .state"; }
+reason_of() { e2e_status_field "$(integ) | .tables[] | select(.name == \"$DB.$1\") | .reason"; }
 verify_t() { "$ZETL" verify -c "$E2E_DIR/zetl.yaml" -t "$DB.$1" 2>&1; }
 match_t() { verify_t "$1" | grep -q "^  match "; }
 tgt() { zh_psql_tgt -c "$1" 2>&1; }
@@ -121,7 +127,7 @@ t_match $T "its reason names the table, the position and the server's message" \
 zh_mysql -e "INSERT INTO $DB.good1 VALUES (201, 201); INSERT INTO $DB.good2 VALUES (201, 'y')"
 t_wait $T "the others go on after the refused change: good1 exact" 30 match_t good1
 t_wait $T "the others go on after the refused change: good2 exact" 30 match_t good2
-t_eq $T "the integration is not failed (needs_attention: a table failed)" "needs_attention" "$(e2e_status_field '.integrations[0].state')"
+t_eq $T "the integration is not failed (needs_attention: a table failed)" "needs_attention" "$(e2e_status_field "$(integ) | .state")"
 
 # ---- 4. a row over the memory bound -------------------------------------------------------
 zh_mysql -e "INSERT INTO $DB.big VALUES (2, REPEAT('x', $BIG_MB * 1024 * 1024))"
@@ -132,5 +138,35 @@ zh_mysql -e "INSERT INTO $DB.good1 VALUES (300, 300)"
 t_wait $T "the others go on after the big row: good1 exact" 30 match_t good1
 peak=$(e2e_rss_peak_kb)
 t_ok $T "peak RSS ${peak} kB is under 2 x memory_mb + 100 MB" test "$peak" -lt $(((2 * MEM_MB + 100) * 1024))
+e2e_run_stop
+
+# ---- 5. the initial copy: a NUL byte and a load the target refuses fail only their tables --
+DB=e2e_bad2 INTEG=bad2
+zh_mysql <<SQL
+DROP DATABASE IF EXISTS $DB; CREATE DATABASE $DB;
+CREATE TABLE $DB.nul (id INT PRIMARY KEY, note TEXT);
+CREATE TABLE $DB.ok (id INT PRIMARY KEY, v INT);
+CREATE TABLE $DB.refuse (id INT PRIMARY KEY, v INT);
+INSERT INTO $DB.nul VALUES (1, 'fine'), (2, CONCAT('x', CHAR(0))), (3, 'fine too');
+INSERT INTO $DB.ok VALUES (1, 1), (2, 2);
+INSERT INTO $DB.refuse VALUES (1, 1), (2, 5000);
+SQL
+tgt "DROP SCHEMA IF EXISTS $DB CASCADE; DELETE FROM zetl.checkpoints WHERE integration = 'bad2';
+     CREATE SCHEMA $DB; CREATE TABLE $DB.refuse (id integer PRIMARY KEY, v integer CHECK (v < 1000))" >/dev/null
+e2e_my_config bad2 $DB 7274 "batch_ms: 100, memory_mb: $MEM_MB"
+e2e_run_start
+t_wait $T "initial copy: the other table is copied and synced" 60 synced ok
+t_wait $T "initial copy: the table with a NUL byte goes failed" 30 failed nul
+t_match $T "initial copy: its reason names the table, the column and the key" \
+    "^table $DB\.nul: column note holds a NUL byte \(0x00\) \(key \(id\)=\(2\)\).*then resync the table \(found by the initial copy\)$" "$(reason_of nul)"
+t_eq $T "initial copy: the failed table keeps none of its rows" "0" "$(tgt "SELECT count(*) FROM $DB.nul")"
+t_wait $T "initial copy: the table whose load the target refuses goes failed" 30 failed refuse
+t_match $T "initial copy: its reason has the server's message" \
+    "^table $DB\.refuse: the initial copy failed: .*violates check constraint.*then resync the table$" "$(reason_of refuse)"
+t_eq $T "initial copy: the good table holds its rows" "2" "$(tgt "SELECT count(*) FROM $DB.ok")"
+zh_mysql -e "INSERT INTO $DB.ok VALUES (3, 3)"
+t_wait $T "initial copy: the good table streams on, exact" 30 match_t ok
+zh_mysql -e "DROP DATABASE IF EXISTS $DB"
+tgt "DROP SCHEMA IF EXISTS $DB CASCADE; DELETE FROM zetl.checkpoints WHERE integration = 'bad2'" >/dev/null
 e2e_run_stop
 t_done
