@@ -266,6 +266,11 @@ static int on_row(struct applier *a, const struct zrowchange *rc)
         return -1;
     }
     char why[768];
+    if (rc->op == ZOP_OVERSIZE) {               /* the reader's sink refused it (reader_row) */
+        integ_row_too_big(in, t->def, p.before, rc->after && rc->table->ncols ? rc->after[0].v.u : 0,
+                          why, sizeof why);
+        return fail_table_here(a, t, why);
+    }
     if (integ_row_refused(in, t, &p, why, sizeof why)) return fail_table_here(a, t, why);
     if (integ_resync_diverts(in, t))            /* being copied again: wait in the spool */
         return integ_resync_divert(in, &p, &a->stream_end, a->commit_lsn);
@@ -277,7 +282,7 @@ static int on_row(struct applier *a, const struct zrowchange *rc)
     case ZOP_INSERT: t->ins++; break;
     case ZOP_UPDATE: t->upd++; break;
     case ZOP_DELETE: t->del++; break;
-    case ZOP_TRUNCATE: break;
+    case ZOP_TRUNCATE: case ZOP_OVERSIZE: break;
     }
     a->rows++;
     if (zbatch_bytes(a->b) > a->budget) return apply_pending(a);
@@ -350,12 +355,66 @@ static void sample_lag(struct applier *a)
 
 /* ---- the reader thread ------------------------------------------------------------------ */
 
+/*
+ * The reader's sink: the queue's, except that a row over integ_row_limit
+ * goes in as a small ZOP_OVERSIZE marker (change.h). The queue, its spool
+ * and the applier then never copy it: such a row costs only the source's
+ * own buffer for it, and its table fails with the size (on_row).
+ */
+struct reader_sink {
+    struct zsink q;             /* the queue's */
+    struct integ *in;
+    struct zvalue *img;         /* the marker's two images */
+    int cap;                    /* columns img has room for */
+};
+
+static int reader_begin(void *c, const struct ztxn *t) { struct reader_sink *s = c; return s->q.begin(s->q.ctx, t); }
+static int reader_commit(void *c, const struct ztxn *t) { struct reader_sink *s = c; return s->q.commit(s->q.ctx, t); }
+static int reader_schema(void *c, const struct zschema_change *sc)
+{
+    struct reader_sink *s = c;
+    return s->q.schema(s->q.ctx, sc);
+}
+static int reader_heartbeat(void *c, const struct zpos *pos, int64_t now_us)
+{
+    struct reader_sink *s = c;
+    return s->q.heartbeat(s->q.ctx, pos, now_us);
+}
+
+static int reader_row(void *c, const struct zrowchange *rc)
+{
+    struct reader_sink *s = c;
+    int n = rc->table->ncols;
+    if (rc->op == ZOP_TRUNCATE || n == 0 || integ_row_bytes(rc->table, rc) <= integ_row_limit(s->in))
+        return s->q.row(s->q.ctx, rc);
+    if (n > s->cap) {
+        struct zvalue *v = realloc(s->img, (size_t)n * 2 * sizeof *v);
+        if (!v) return -1;
+        s->img = v;
+        s->cap = n;
+    }
+    const struct zvalue *src = rc->after ? rc->after : rc->before;
+    for (int i = 0; i < n; i++) {
+        s->img[i] = src[i];
+        if ((src[i].kind == ZV_TEXT || src[i].kind == ZV_BYTES) && src[i].len > 64)
+            s->img[i] = (struct zvalue){.kind = ZV_NULL};
+        s->img[n + i] = (struct zvalue){.kind = ZV_NULL};
+    }
+    s->img[n] = (struct zvalue){.kind = ZV_UINT, .v.u = integ_row_bytes(rc->table, rc)};
+    struct zrowchange m = {.op = ZOP_OVERSIZE, .table = rc->table, .before = s->img, .after = s->img + n,
+};
+    return s->q.row(s->q.ctx, &m);
+}
+
 static void *reader_main(void *arg)
 {
     pthread_setname_np(pthread_self(), "z-read");   /* top -H, gdb */
     struct integ *in = arg;
-    struct zsink sink = cqueue_sink(in->q);
+    struct reader_sink rs = {.q = cqueue_sink(in->q), .in = in};
+    struct zsink sink = {.ctx = &rs, .begin = reader_begin, .row = reader_row, .schema = reader_schema,
+                         .commit = reader_commit, .heartbeat = reader_heartbeat};
     in->reader_rc = source_stream(in, &sink, in->reader_err, sizeof in->reader_err);
+    free(rs.img);
     cqueue_stop(in->q);             /* wake the applier: the stream ended */
     return NULL;
 }

@@ -72,6 +72,22 @@ static void key_text(const struct ztable *def, const struct zvalue *img, char *b
     snprintf(buf, len, " (key (%s)=(%s))", names, vals);
 }
 
+uint64_t integ_row_bytes(const struct ztable *def, const struct zrowchange *p)
+{
+    return image_bytes(def, p->before) + image_bytes(def, p->after);
+}
+
+void integ_row_too_big(const struct integ *in, const struct ztable *def, const struct zvalue *img,
+                       uint64_t bytes, char *why, size_t len)
+{
+    char key[300];
+    key_text(def, img, key, sizeof key);
+    snprintf(why, len, "a row of %.1f MB%s is over the largest row apply.memory_mb allows "
+             "(%zu MB, a quarter of memory_mb %d); raise apply.memory_mb to at least 4 times the "
+             "row's size (or make the value smaller at the source), then resync the table",
+             (double)bytes / (1 << 20), key, integ_row_limit(in) >> 20, in->cfg->apply.memory_mb);
+}
+
 int integ_row_refused(const struct integ *in, const struct itable *t, const struct zrowchange *p,
                       char *why, size_t len)
 {
@@ -79,14 +95,9 @@ int integ_row_refused(const struct integ *in, const struct itable *t, const stru
     const struct ztable *def = t->def;
     const struct zvalue *img = p->after ? p->after : p->before;
     char key[300];
-    uint64_t bytes = image_bytes(def, p->before) + image_bytes(def, p->after);
-    size_t limit = integ_row_limit(in);
-    if (bytes > limit) {
-        key_text(def, img, key, sizeof key);
-        snprintf(why, len, "a row of %.1f MB%s is over the largest row apply.memory_mb allows "
-                 "(%zu MB, a quarter of memory_mb %d); raise apply.memory_mb to at least 4 times the "
-                 "row's size (or make the value smaller at the source), then resync the table",
-                 (double)bytes / (1 << 20), key, limit >> 20, in->cfg->apply.memory_mb);
+    uint64_t bytes = integ_row_bytes(def, p);
+    if (bytes > integ_row_limit(in)) {
+        integ_row_too_big(in, def, img, bytes, why, len);
         return 1;
     }
     if (in->cfg->target.kind == TARGET_HTTP) return 0;     /* JSON carries \u0000 */

@@ -159,6 +159,11 @@ int  apply_linger_ms(int64_t batch_cost_us, int batch_ms);
 int  integ_row_refused(const struct integ *in, const struct itable *t, const struct zrowchange *p,
                        char *why, size_t len);
 size_t integ_row_limit(const struct integ *in);
+/* The bytes of a change's values (both images), as integ_row_limit counts them. */
+uint64_t integ_row_bytes(const struct ztable *def, const struct zrowchange *p);
+/* why = "a row of N MB … over the largest row …" for a row of bytes whose key is in img. */
+void integ_row_too_big(const struct integ *in, const struct ztable *def, const struct zvalue *img,
+                       uint64_t bytes, char *why, size_t len);
 int  integ_error_is_table(const char *sqlstate);
 void integ_fail_table(struct integ *in, struct itable *t, const char *reason);
 
