@@ -76,6 +76,7 @@ struct applier {
     struct zpos stream_end;     /* end of the last source commit seen in the stream */
     uint64_t commit_lsn;        /* PostgreSQL: commit LSN of the transaction being popped */
     int64_t  batch_cost_us;     /* moving average of what applying and committing a batch took */
+    struct itable *fault;       /* the table a failed apply is the fault of (badtable.c), or NULL */
 };
 
 /*
@@ -114,9 +115,42 @@ static int apply_pending(struct applier *a)
         a->txn_open = 1;
     }
     if (!zbatch_empty(a->b)) {
-        if (target_apply(in->tgt, a->b) != 0) return fail_target(in, "apply");
+        /* Table by table, so an error names the table it came from. */
+        for (int i = 0; i < a->b->ntables; i++) {
+            struct zbatch one;
+            zbatch_view(a->b, i, &one);
+            if (target_apply(in->tgt, &one) == 0) continue;
+            const struct ztable *d = a->b->tables[i].def;
+            if (integ_error_is_table(target_sqlstate(in->tgt)))
+                a->fault = integ_find_table(in, d->schema, d->name);
+            return fail_target(in, "apply");
+        }
         zbatch_reset(a->b);
     }
+    return 0;
+}
+
+/*
+ * A change of t cannot be stored (why): t fails at this point in the stream,
+ * and its later changes are skipped (on_row). Changes of t already in the
+ * open batch are before the failure and stay; the checkpoint moves on for
+ * the others. A resync of t in flight is given up, and its mark removed in
+ * the open transaction: a failed table is copied again only when asked.
+ */
+static int fail_table_here(struct applier *a, struct itable *t, const char *why)
+{
+    struct integ *in = a->in;
+    char pos[ZPOS_FILE_MAX + ZPOS_GTID_MAX + 32], reason[2048];
+    zpos_format(&a->stream_end, pos, sizeof pos);
+    snprintf(reason, sizeof reason, "table %.200s, in the source transaction after %.300s: %.768s",
+             t->source, pos, why);
+    if (integ_resync_diverts(in, t)) {
+        integ_resync_abort(in);
+        t->resync_requested = 0;
+        if (apply_pending(a) != 0) return -1;
+        if (target_resync_unmark(in->tgt, t->source) != 0) return fail_target(in, "resync mark");
+    }
+    integ_fail_table(in, t, reason);
     return 0;
 }
 
@@ -231,6 +265,13 @@ static int on_row(struct applier *a, const struct zrowchange *rc)
         snprintf(in->err, sizeof in->err, "out of memory mapping rows of %s", t->source);
         return -1;
     }
+    char why[768];
+    if (rc->op == ZOP_OVERSIZE) {               /* the reader's sink refused it (reader_row) */
+        integ_row_too_big(in, t->def, p.before, rc->after && rc->table->ncols ? rc->after[0].v.u : 0,
+                          why, sizeof why);
+        return fail_table_here(a, t, why);
+    }
+    if (integ_row_refused(in, t, &p, why, sizeof why)) return fail_table_here(a, t, why);
     if (integ_resync_diverts(in, t))            /* being copied again: wait in the spool */
         return integ_resync_divert(in, &p, &a->stream_end, a->commit_lsn);
     if (target_add(in->tgt, a->b, &p, t->tschema, t->tname, 0) != 0) {
@@ -241,7 +282,7 @@ static int on_row(struct applier *a, const struct zrowchange *rc)
     case ZOP_INSERT: t->ins++; break;
     case ZOP_UPDATE: t->upd++; break;
     case ZOP_DELETE: t->del++; break;
-    case ZOP_TRUNCATE: break;
+    case ZOP_TRUNCATE: case ZOP_OVERSIZE: break;
     }
     a->rows++;
     if (zbatch_bytes(a->b) > a->budget) return apply_pending(a);
@@ -314,12 +355,66 @@ static void sample_lag(struct applier *a)
 
 /* ---- the reader thread ------------------------------------------------------------------ */
 
+/*
+ * The reader's sink: the queue's, except that a row over integ_row_limit
+ * goes in as a small ZOP_OVERSIZE marker (change.h). The queue, its spool
+ * and the applier then never copy it: such a row costs only the source's
+ * own buffer for it, and its table fails with the size (on_row).
+ */
+struct reader_sink {
+    struct zsink q;             /* the queue's */
+    struct integ *in;
+    struct zvalue *img;         /* the marker's two images */
+    int cap;                    /* columns img has room for */
+};
+
+static int reader_begin(void *c, const struct ztxn *t) { struct reader_sink *s = c; return s->q.begin(s->q.ctx, t); }
+static int reader_commit(void *c, const struct ztxn *t) { struct reader_sink *s = c; return s->q.commit(s->q.ctx, t); }
+static int reader_schema(void *c, const struct zschema_change *sc)
+{
+    struct reader_sink *s = c;
+    return s->q.schema(s->q.ctx, sc);
+}
+static int reader_heartbeat(void *c, const struct zpos *pos, int64_t now_us)
+{
+    struct reader_sink *s = c;
+    return s->q.heartbeat(s->q.ctx, pos, now_us);
+}
+
+static int reader_row(void *c, const struct zrowchange *rc)
+{
+    struct reader_sink *s = c;
+    int n = rc->table->ncols;
+    if (rc->op == ZOP_TRUNCATE || n == 0 || integ_row_bytes(rc->table, rc) <= integ_row_limit(s->in))
+        return s->q.row(s->q.ctx, rc);
+    if (n > s->cap) {
+        struct zvalue *v = realloc(s->img, (size_t)n * 2 * sizeof *v);
+        if (!v) return -1;
+        s->img = v;
+        s->cap = n;
+    }
+    const struct zvalue *src = rc->after ? rc->after : rc->before;
+    for (int i = 0; i < n; i++) {
+        s->img[i] = src[i];
+        if ((src[i].kind == ZV_TEXT || src[i].kind == ZV_BYTES) && src[i].len > 64)
+            s->img[i] = (struct zvalue){.kind = ZV_NULL};
+        s->img[n + i] = (struct zvalue){.kind = ZV_NULL};
+    }
+    s->img[n] = (struct zvalue){.kind = ZV_UINT, .v.u = integ_row_bytes(rc->table, rc)};
+    struct zrowchange m = {.op = ZOP_OVERSIZE, .table = rc->table, .before = s->img, .after = s->img + n,
+};
+    return s->q.row(s->q.ctx, &m);
+}
+
 static void *reader_main(void *arg)
 {
     pthread_setname_np(pthread_self(), "z-read");   /* top -H, gdb */
     struct integ *in = arg;
-    struct zsink sink = cqueue_sink(in->q);
+    struct reader_sink rs = {.q = cqueue_sink(in->q), .in = in};
+    struct zsink sink = {.ctx = &rs, .begin = reader_begin, .row = reader_row, .schema = reader_schema,
+                         .commit = reader_commit, .heartbeat = reader_heartbeat};
     in->reader_rc = source_stream(in, &sink, in->reader_err, sizeof in->reader_err);
+    free(rs.img);
     cqueue_stop(in->q);             /* wake the applier: the stream ended */
     return NULL;
 }
@@ -497,9 +592,32 @@ int integ_stream(struct integ *in)
     }
 out:
     in->streaming = 0;
+    int fault_resyncing = a.fault && integ_resync_diverts(in, a.fault);
     integ_resync_abort(in);         /* its mark stays: the next round copies it again */
     if (a.txn_open) target_rollback(in->tgt);
+    a.txn_open = 0;
     stop_reader(in);
+    if (end == ROUND_ERROR && a.fault) {
+        /* The target refused what one table's changes asked: everything
+         * since the checkpoint is rolled back, that table fails, and the
+         * next round replays the others from the checkpoint at once. */
+        char pos[ZPOS_FILE_MAX + ZPOS_GTID_MAX + 32], reason[2048];
+        zpos_format(&a.from, pos, sizeof pos);
+        snprintf(reason, sizeof reason, "table %.200s: the target refused its changes after %.300s: %.1024s; "
+                 "fix the data or the target table, then resync the table", a.fault->source, pos, in->err);
+        if (fault_resyncing) {      /* not copied again at the next round: failed waits for the operator */
+            a.fault->resync_requested = 0;
+            if (target_begin(in->tgt) != 0 || target_resync_unmark(in->tgt, a.fault->source) != 0 ||
+                target_commit(in->tgt, NULL, 0) != 0) {
+                target_rollback(in->tgt);
+                integ_log(in, STATELOG_WARNING, a.fault->source, "resync",
+                          "cannot remove the resync mark (the next round copies the table again): %s",
+                          target_error(in->tgt));
+            }
+        }
+        integ_fail_table(in, a.fault, reason);
+        end = ROUND_TABLE_FAILED;
+    }
     if (in->q) cqueue_close(in->q);
     in->q = NULL;
     /* Definitions the queue handed out die with it: forget cached row maps. */

@@ -148,7 +148,15 @@ struct ztxn {
                                    Begin's final_lsn), set from begin on; 0 elsewhere */
 };
 
-enum zop { ZOP_INSERT = 1, ZOP_UPDATE, ZOP_DELETE, ZOP_TRUNCATE };
+enum zop {
+    ZOP_INSERT = 1, ZOP_UPDATE, ZOP_DELETE, ZOP_TRUNCATE,
+    /* Not a source's: a row over the applier's row limit, replaced by the
+     * reader's sink (apply.c) so that no queue or spool copies it. before:
+     * the row's values with every text/bytes value over 64 bytes as NULL
+     * (enough to name its key); after: NULL but its first column, a ZV_UINT,
+     * the row's size in bytes. It fails its table; nothing applies it. */
+    ZOP_OVERSIZE
+};
 
 struct zrowchange {
     enum zop op;

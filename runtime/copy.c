@@ -37,6 +37,10 @@ struct copier {
     struct tbuf *text;          /* textmode: COPY text of text_t's rows not yet handed on */
     const struct itable *text_t;
     const struct itable *open;  /* inline textmode: the table whose COPY is open */
+    int fail_here;              /* the initial copy on the supervisor thread: a bad table is
+                                   failed here and its rows skipped (badtable.c) */
+    char *refused;              /* fail_here: per in->tables index, failed during this pass */
+    const struct itable *fault; /* the table the last error is the fault of, or NULL */
     char err[1024];
 };
 
@@ -75,23 +79,31 @@ struct loader {
     pthread_t th;
     pthread_mutex_t mu;
     pthread_cond_t cv;
+    struct copier *c;           /* its reader's (for c->in only) */
     struct target *tgt;
     struct load_job job;        /* handed to the writer; kind 0: the writer is idle */
     struct zbatch *spare;       /* the empty batch the reader takes next */
     struct tbuf *tspare;        /* the empty text buffer the reader takes next */
     const struct itable *open;  /* the table whose COPY the writer has open, or NULL */
+    const struct itable *fault; /* the table a failed load is the fault of, or NULL */
     int failed, quit;
     char err[1024];
 };
 
-/* One job on the target; 0, or -1 with err. Where the writer runs it, or inline. */
-static int run_job(struct target *tgt, const struct itable **open, const struct load_job *j,
-                   char *err, size_t errlen)
+/* One job on the target; 0, or -1 with err and *fault (the table the target
+ * blames, badtable.c; NULL: not one table's). Where the writer runs it, or inline. */
+static int run_job(struct integ *in, struct target *tgt, const struct itable **open,
+                   const struct load_job *j, char *err, size_t errlen, const struct itable **fault)
 {
     const struct itable *t = j->t;
     int rc = 0;
     if (j->kind == JOB_ROWS) {
-        rc = target_apply(tgt, j->b);
+        for (int i = 0; i < j->b->ntables && rc == 0; i++) {     /* by table: an error names its own */
+            struct zbatch one;
+            zbatch_view(j->b, i, &one);
+            if ((rc = target_apply(tgt, &one)) != 0)
+                t = integ_find_table(in, j->b->tables[i].def->schema, j->b->tables[i].def->name);
+        }
     } else {
         if (*open && (j->kind == JOB_END || *open != t)) {
             t = *open;
@@ -107,7 +119,10 @@ static int run_job(struct target *tgt, const struct itable **open, const struct 
             if (rc == 0) rc = target_load_raw_data(tgt, j->text->p, j->text->len);
         }
     }
-    if (rc != 0) snprintf(err, errlen, "target: loading %s: %s", t ? t->source : "the copy", target_error(tgt));
+    if (rc != 0) {
+        snprintf(err, errlen, "target: loading %s: %s", t ? t->source : "the copy", target_error(tgt));
+        *fault = t && integ_error_is_table(target_sqlstate(tgt)) ? t : NULL;
+    }
     return rc;
 }
 
@@ -115,6 +130,7 @@ static void *loader_main(void *arg)
 {
     pthread_setname_np(pthread_self(), "z-copy-write");   /* top -H, gdb */
     struct loader *ld = arg;
+    struct copier *c = ld->c;
     pthread_mutex_lock(&ld->mu);
     for (;;) {
         while (!ld->job.kind && !ld->quit) pthread_cond_wait(&ld->cv, &ld->mu);
@@ -123,10 +139,12 @@ static void *loader_main(void *arg)
         int failed = ld->failed;
         pthread_mutex_unlock(&ld->mu);
         char e[1024];
-        int rc = failed ? 0 : run_job(ld->tgt, &ld->open, &j, e, sizeof e);
+        const struct itable *fault = NULL;
+        int rc = failed ? 0 : run_job(c->in, ld->tgt, &ld->open, &j, e, sizeof e, &fault);
         pthread_mutex_lock(&ld->mu);
         if (rc != 0 && !ld->failed) {
             ld->failed = 1;
+            ld->fault = fault;
             snprintf(ld->err, sizeof ld->err, "%s", e);
         }
         if (j.kind == JOB_ROWS) {
@@ -151,6 +169,7 @@ static void loader_start(struct copier *c)
     struct loader *ld = calloc(1, sizeof *ld);
     if (!ld || !(ld->spare = zbatch_new()) || !(ld->tspare = calloc(1, sizeof *ld->tspare))) goto fail;
     ld->tgt = c->tgt;
+    ld->c = c;
     pthread_mutex_init(&ld->mu, NULL);
     pthread_cond_init(&ld->cv, NULL);
     if (pthread_create(&ld->th, NULL, loader_main, ld) != 0) {
@@ -172,7 +191,10 @@ fail:
 static int wait_idle(struct loader *ld, struct copier *c)
 {
     while (ld->job.kind) pthread_cond_wait(&ld->cv, &ld->mu);
-    if (ld->failed) snprintf(c->err, sizeof c->err, "%s", ld->err);
+    if (ld->failed) {
+        snprintf(c->err, sizeof c->err, "%s", ld->err);
+        c->fault = ld->fault;
+    }
     return ld->failed;
 }
 
@@ -212,7 +234,7 @@ static int copy_job(struct copier *c, enum job_kind kind, const struct itable *t
     struct load_job j = {.kind = kind, .b = c->b, .text = c->text, .t = t};
     struct loader *ld = c->ld;
     if (!ld) {
-        int rc = run_job(c->tgt, &c->open, &j, c->err, sizeof c->err);
+        int rc = run_job(c->in, c->tgt, &c->open, &j, c->err, sizeof c->err, &c->fault);
         if (kind == JOB_ROWS) zbatch_reset(c->b);
         else if (kind == JOB_TEXT) c->text->len = 0;
         return rc;
@@ -248,16 +270,22 @@ static int copy_flush(struct copier *c)
 }
 
 /* The copy failed: wait for the writer, forget its COPY (the caller's
- * rollback abandons it) and what was not handed on. */
+ * rollback abandons it), its failure (the caller has c->err and c->fault)
+ * and what was not handed on. */
 static void copy_abandon(struct copier *c)
 {
     loader_drain(c);
     if (c->ld) {
         pthread_mutex_lock(&c->ld->mu);
         c->ld->open = NULL;
+        c->ld->failed = 0;
+        c->ld->fault = NULL;
         pthread_mutex_unlock(&c->ld->mu);
     }
     c->open = NULL;
+    c->raw = 0;
+    c->cur = NULL;
+    c->text_t = NULL;
     if (c->text) c->text->len = 0;
     zbatch_reset(c->b);
 }
@@ -348,13 +376,40 @@ static int copy_progress(struct copier *c)
     return 0;
 }
 
+/* Initial copy (fail_here): a table already failed is not copied. */
+static int copy_skips(const struct copier *c, const struct itable *t)
+{
+    return c->fail_here && strcmp(t->state, "failed") == 0;
+}
+
+/* A row of c->cur cannot be stored (why): the initial copy fails the table
+ * and skips its rows (what it loaded is truncated at the end); a resync or
+ * a parallel worker, on another thread, fails its copy with the reason. */
+static int copy_refuse(struct copier *c, const char *why)
+{
+    struct itable *t = (struct itable *)c->cur;
+    c->fault = t;
+    if (!c->fail_here) {
+        snprintf(c->err, sizeof c->err, "table %.200s: %.768s", t->source, why);
+        return -1;
+    }
+    char reason[1024];
+    snprintf(reason, sizeof reason, "table %.200s: %.768s (found by the initial copy)", t->source, why);
+    integ_fail_table(c->in, t, reason);
+    if (c->refused) c->refused[t - c->in->tables] = 1;
+    c->fault = NULL;
+    return copy_progress(c);
+}
+
 static int copy_row(void *ctx, const struct zrowchange *rc)
 {
     struct copier *c = ctx;
     if ((!c->cur || strcmp(c->cur->def->name, rc->table->name) != 0 ||
          strcmp(c->cur->def->schema, rc->table->schema) != 0) && copy_switch_table(c, rc->table) != 0)
         return -1;
+    if (copy_skips(c, c->cur)) return copy_progress(c);
     struct zrowchange p;
+    char why[768];
     if (c->textmode) {
         /* Rows of the previous table go first: a text load is one table's. */
         if (c->text_t != c->cur && c->text->len && copy_job(c, JOB_TEXT, c->text_t) != 0) return -1;
@@ -363,6 +418,7 @@ static int copy_row(void *ctx, const struct zrowchange *rc)
             snprintf(c->err, sizeof c->err, "table %s: out of memory", c->cur->source);
             return -1;
         }
+        if (integ_row_refused(c->in, c->cur, &p, why, sizeof why)) return copy_refuse(c, why);
         target_copy_row(c->text, c->cur->def, p.after);
         if (c->text->oom) {
             snprintf(c->err, sizeof c->err, "table %s: out of memory", c->cur->source);
@@ -372,8 +428,12 @@ static int copy_row(void *ctx, const struct zrowchange *rc)
         if (c->text->len >= COPY_TEXT_BYTES && copy_job(c, JOB_TEXT, c->cur) != 0) return -1;
         return copy_progress(c);
     }
-    if (integ_project(&c->proj, c->cur, rc, &p) != 0 ||
-        target_add(c->tgt, c->b, &p, c->cur->tschema, c->cur->tname, 1) != 0) {
+    if (integ_project(&c->proj, c->cur, rc, &p) != 0) {
+        snprintf(c->err, sizeof c->err, "table %s: out of memory", c->cur->source);
+        return -1;
+    }
+    if (integ_row_refused(c->in, c->cur, &p, why, sizeof why)) return copy_refuse(c, why);
+    if (target_add(c->tgt, c->b, &p, c->cur->tschema, c->cur->tname, 1) != 0) {
         snprintf(c->err, sizeof c->err, "table %s: %s", c->cur->source,
                  c->b->err[0] ? c->b->err : "out of memory");
         return -1;
@@ -407,7 +467,7 @@ static int copy_raw_ok(void *ctx, const struct ztable *def, int src_version, con
     if (c->in->cfg->source.kind != SOURCE_POSTGRES || copy_flush(c) != 0 || !target_load_raw_ok(c->tgt))
         return ZRAW_NO;                         /* (a failed load: the row path reports it) */
     struct itable *t = integ_find_table(c->in, def->schema, def->name);
-    if (!t || t->def != def) return ZRAW_NO;
+    if (!t || t->def != def || copy_skips(c, t)) return ZRAW_NO;   /* a failed table's rows are skipped */
     c->raw_binary = target_load_binary_ok(c->tgt, t->tschema, t->tname, t->tdef, src_version, src_encoding) == 1;
     return c->raw_binary ? ZRAW_BINARY : ZRAW_TEXT;
 }
@@ -437,6 +497,8 @@ static int copy_raw_rows(void *ctx, const struct ztable *def, const char *buf, s
     return copy_progress(c);
 target_failed:
     snprintf(c->err, sizeof c->err, "target: loading %s.%s: %s", def->schema, def->name, target_error(c->tgt));
+    c->fault = integ_error_is_table(target_sqlstate(c->tgt)) ? integ_find_table(c->in, def->schema, def->name)
+                                                              : NULL;
     return -1;
 }
 
@@ -489,6 +551,7 @@ struct worker {
     const char *snap;
     atomic_int *next;          /* the next table index to take */
     atomic_int *failed;        /* set by the first worker that fails */
+    char **why;                /* per table index: why its copy failed it alone (badtable.c), or NULL */
     int rc;
     char err[1024];
 };
@@ -541,6 +604,7 @@ static int copy_one(struct copier *c, struct itable *t, const char *snap, struct
     struct zsink sink = {.ctx = c, .row = copy_row, .raw_ok = copy_raw_ok, .raw_rows = copy_raw_rows};
     char e[1024];
     c->cur = NULL;
+    c->fault = NULL;
     if (target_begin(c->tgt) != 0 || target_truncate(c->tgt, t->def, t->tschema, t->tname) != 0)
         goto target_failed;
     target_set_load(c->tgt);
@@ -576,7 +640,10 @@ static void *worker_main(void *arg)
     for (;;) {
         int i = atomic_fetch_add(w->next, 1);
         if (i >= in->ntables || atomic_load(w->failed) || atomic_load(&in->stop)) break;
-        if (copy_one(&c, &in->tables[i], w->snap, NULL, "copying", w->err, sizeof w->err) != 0) goto out;
+        if (copy_one(&c, &in->tables[i], w->snap, NULL, "copying", w->err, sizeof w->err) == 0) continue;
+        if (!c.fault || atomic_load(&in->stop)) goto out;
+        /* That table's fault (rolled back): it fails alone, the others go on. */
+        if (!(w->why[i] = strdup(w->err))) goto out;
     }
     w->rc = 0;
 out:
@@ -600,9 +667,10 @@ static int parallel_copy(struct integ *in)
         return ROUND_ERROR;
     atomic_int next = 0, failed = 0;
     struct worker *w = calloc((size_t)n, sizeof *w);
+    char **why = calloc((size_t)in->ntables, sizeof *why);
     int started = 0;
-    for (int i = 0; w && i < n; i++) {
-        w[i] = (struct worker){.in = in, .snap = snap, .next = &next, .failed = &failed};
+    for (int i = 0; w && why && i < n; i++) {
+        w[i] = (struct worker){.in = in, .snap = snap, .next = &next, .failed = &failed, .why = why};
         if (pthread_create(&w[i].th, NULL, worker_main, &w[i]) != 0) break;
         started++;
     }
@@ -620,6 +688,16 @@ static int parallel_copy(struct integ *in)
     }
     free(w);
     source_pg_export_end(export);
+    for (int i = 0; why && i < in->ntables; i++) {
+        if (why[i] && end < 0) {
+            char reason[1536];
+            snprintf(reason, sizeof reason, "table %.200s: the initial copy failed: %.1024s; fix the data or "
+                     "the target table, then resync the table", in->tables[i].source, why[i]);
+            integ_fail_table(in, &in->tables[i], reason);
+        }
+        free(why[i]);
+    }
+    free(why);
     if (end >= 0) return end;
 
     struct zpos pos = {.kind = ZPOS_LSN, .offset = lsn};
@@ -632,7 +710,8 @@ static int parallel_copy(struct integ *in)
     zpos_format(&pos, p, sizeof p);
     statelog_update_position(in->sl, in->cfg->name, p, -1, -1);
     for (int i = 0; i < in->ntables; i++)
-        integ_set_table_state(in, &in->tables[i], "synced", NULL, NULL);
+        if (strcmp(in->tables[i].state, "failed") != 0)
+            integ_set_table_state(in, &in->tables[i], "synced", NULL, NULL);
     integ_log(in, STATELOG_INFO, NULL, "snapshot", "initial copy of %d tables by %d workers done at %s",
               in->ntables, n, p);
     return -1;
@@ -656,44 +735,75 @@ int integ_snapshot(struct integ *in)
     if (in->cfg->source.kind == SOURCE_POSTGRES && in->cfg->apply.copy_workers > 1 && in->ntables > 1)
         return parallel_copy(in);
     struct copier c = {.in = in, .tgt = in->tgt, .sl = in->sl, .b = zbatch_new(),
-                       .budget = (size_t)in->cfg->apply.memory_mb << 19};
+                       .budget = (size_t)in->cfg->apply.memory_mb << 19, .fail_here = 1,
+                       .refused = calloc((size_t)in->ntables + 1, 1)};
     int end = ROUND_ERROR;
-    if (!c.b) {
+    if (!c.b || !c.refused) {
         snprintf(in->err, sizeof in->err, "out of memory");
-        return ROUND_ERROR;
-    }
-    if (target_begin(in->tgt) != 0) goto target_failed;
-    target_set_load(in->tgt);           /* the tables are truncated below, in this transaction */
-    for (int i = 0; i < in->ntables; i++) {
-        struct itable *t = &in->tables[i];
-        integ_start_copy(in, t, "snapshotting", NULL);
-        if (target_truncate(in->tgt, t->def, t->tschema, t->tname) != 0) goto target_failed;
-    }
-    struct zsink sink = {.ctx = &c, .row = copy_row, .raw_ok = copy_raw_ok, .raw_rows = copy_raw_rows};
-    struct zpos pos;
-    if (copy_text_start(&c) != 0) {
-        snprintf(in->err, sizeof in->err, "%s", c.err);
-        target_rollback(in->tgt);
         goto out;
     }
     loader_start(&c);
-    int rc = source_snapshot(in, &sink, &pos, in->err, sizeof in->err);
-    if (rc != 0 || copy_flush(&c) != 0) {
-        copy_abandon(&c);
-        if (c.err[0]) snprintf(in->err, sizeof in->err, "%s", c.err);
-        end = rc != 0 && atomic_load(&in->stop) ? ROUND_STOPPED : ROUND_ERROR;
-        target_rollback(in->tgt);
-        goto out;
+    struct zsink sink = {.ctx = &c, .row = copy_row, .raw_ok = copy_raw_ok, .raw_rows = copy_raw_rows};
+    struct zpos pos;
+    /* A pass copies every table not failed. A load the target refuses for
+     * one table's sake (badtable.c) fails that table, and the copy runs
+     * again without it: at most one pass per table. */
+    for (int pass = 0;; pass++) {
+        if (target_begin(in->tgt) != 0) goto target_failed;
+        target_set_load(in->tgt);       /* the tables are truncated below, in this transaction */
+        for (int i = 0; i < in->ntables; i++) {
+            struct itable *t = &in->tables[i];
+            c.refused[i] = 0;
+            if (strcmp(t->state, "failed") == 0) continue;
+            integ_start_copy(in, t, "snapshotting", NULL);
+            if (target_truncate(in->tgt, t->def, t->tschema, t->tname) != 0) goto target_failed;
+        }
+        if (copy_text_start(&c) != 0) {
+            snprintf(in->err, sizeof in->err, "%s", c.err);
+            target_rollback(in->tgt);
+            goto out;
+        }
+        c.err[0] = '\0';
+        c.fault = NULL;
+        int rc = source_snapshot(in, &sink, &pos, in->err, sizeof in->err);
+        if (rc != 0 || copy_flush(&c) != 0) {
+            copy_abandon(&c);
+            target_rollback(in->tgt);
+            int stopped = rc != 0 && atomic_load(&in->stop);
+            if (c.fault && !stopped && pass < in->ntables) {
+                char reason[1536];
+                snprintf(reason, sizeof reason, "table %.200s: the initial copy failed: %.1024s; fix the data "
+                         "or the target table, then resync the table", c.fault->source, c.err);
+                integ_fail_table(in, (struct itable *)c.fault, reason);
+                continue;
+            }
+            if (c.err[0]) snprintf(in->err, sizeof in->err, "%s", c.err);
+            end = stopped ? ROUND_STOPPED : ROUND_ERROR;
+            goto out;
+        }
+        break;
     }
     report(&c);
+    /* A table failed by a row it could not store keeps none of the rows
+     * loaded before it: failed means empty until its resync. */
+    for (int i = 0; i < in->ntables; i++)
+        if (c.refused[i] && target_truncate(in->tgt, in->tables[i].def, in->tables[i].tschema, in->tables[i].tname) != 0)
+            goto target_failed;
     if (target_commit(in->tgt, &pos, 0) != 0) goto target_failed;
     in->applied = pos;
     char p[ZPOS_FILE_MAX + ZPOS_GTID_MAX + 32];
     zpos_format(&pos, p, sizeof p);
     statelog_update_position(in->sl, in->cfg->name, p, -1, -1);
-    for (int i = 0; i < in->ntables; i++)
-        integ_set_table_state(in, &in->tables[i], "synced", NULL, NULL);
-    integ_log(in, STATELOG_INFO, NULL, "snapshot", "initial copy of %d tables done at %s", in->ntables, p);
+    int nfailed = 0;
+    for (int i = 0; i < in->ntables; i++) {
+        if (strcmp(in->tables[i].state, "failed") == 0) nfailed++;
+        else integ_set_table_state(in, &in->tables[i], "synced", NULL, NULL);
+    }
+    if (nfailed)
+        integ_log(in, STATELOG_WARNING, NULL, "snapshot", "initial copy of %d tables done at %s; %d failed "
+                  "(each says why; resync it once fixed)", in->ntables - nfailed, p, nfailed);
+    else
+        integ_log(in, STATELOG_INFO, NULL, "snapshot", "initial copy of %d tables done at %s", in->ntables, p);
     end = -1;
     goto out;
 target_failed:
@@ -704,6 +814,7 @@ out:
     loader_stop(&c);
     copy_text_free(&c);
     zbatch_free(c.b);
+    free(c.refused);
     integ_projection_free(&c.proj);
     return end;
 }

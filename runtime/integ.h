@@ -58,7 +58,8 @@ enum round_end {
     ROUND_DELETED,       /* delete command: done for good */
     ROUND_ERROR,         /* retry with backoff */
     ROUND_POSITION_LOST, /* source log no longer has our position: failed, resync needed */
-    ROUND_RESYNC         /* resync command outside a stream: the next round starts it */
+    ROUND_RESYNC,        /* resync command outside a stream: the next round starts it */
+    ROUND_TABLE_FAILED   /* one table failed (badtable.c): the next round, at once, without it */
 };
 
 struct integ {
@@ -149,6 +150,35 @@ int  integ_stream(struct integ *in);
 /* How long (ms) a caught-up batch stays open for more: in proportion to what
  * a batch lately cost to apply (µs), from 1 ms to 20 ms and batch_ms. */
 int  apply_linger_ms(int64_t batch_cost_us, int batch_ms);
+
+/*
+ * One bad table never stops the others (badtable.c). A row the target cannot
+ * store, or a target error that is the fault of the table being applied,
+ * fails that table alone: `failed` with a reason naming the table, the
+ * column, the key (when short) and the source position; its later changes
+ * are not applied, the other tables go on. A resync copies it anew.
+ *   integ_row_refused      1 (why set) when a change or copied row cannot be
+ *                          stored: a text value holding a NUL byte (a
+ *                          PostgreSQL-protocol target), or a row bigger than
+ *                          integ_row_limit; else 0. Any thread.
+ *   integ_row_limit        the largest row (bytes of its values, both images)
+ *                          apply.memory_mb allows: a quarter of it
+ *   integ_error_is_table   1 when a target error (its SQLSTATE) is the fault of
+ *                          the data or the table being applied (data exception,
+ *                          constraint, undefined object, privilege, program
+ *                          limit), 0 for the connection, the server, a conflict
+ *   integ_fail_table       the state change and an error event (supervisor thread)
+ */
+int  integ_row_refused(const struct integ *in, const struct itable *t, const struct zrowchange *p,
+                       char *why, size_t len);
+size_t integ_row_limit(const struct integ *in);
+/* The bytes of a change's values (both images), as integ_row_limit counts them. */
+uint64_t integ_row_bytes(const struct ztable *def, const struct zrowchange *p);
+/* why = "a row of N MB … over the largest row …" for a row of bytes whose key is in img. */
+void integ_row_too_big(const struct integ *in, const struct ztable *def, const struct zvalue *img,
+                       uint64_t bytes, char *why, size_t len);
+int  integ_error_is_table(const char *sqlstate);
+void integ_fail_table(struct integ *in, struct itable *t, const char *reason);
 
 /* Commands from the state log's queue; returns ROUND_* to end the round, or -1 to go on. */
 int  integ_poll_commands(struct integ *in);

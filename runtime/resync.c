@@ -325,7 +325,7 @@ int integ_resync_replay(struct integ *in, struct zbatch *b, size_t budget,
         case ZOP_INSERT: t->ins++; break;
         case ZOP_UPDATE: t->upd++; break;
         case ZOP_DELETE: t->del++; break;
-        case ZOP_TRUNCATE: break;
+        case ZOP_TRUNCATE: case ZOP_OVERSIZE: break;
         }
         replayed++;
         if (zbatch_bytes(b) > budget && apply(ctx) != 0) goto out;

@@ -227,7 +227,7 @@ void *integ_main(void *arg)
         }
         if (r == ROUND_ERROR && in->retry_cmd_end) r = in->retry_cmd_end - 1;  /* target_retry.c */
         in->retry_cmd_end = 0;
-        if (r == ROUND_RESYNC) continue;        /* the next round's stream runs the resync */
+        if (r == ROUND_RESYNC || r == ROUND_TABLE_FAILED) continue;  /* the next round, at once */
         if (r == ROUND_DELETED) {
             if (integ_finish_delete(in) == ROUND_DELETED) goto out;
             r = ROUND_ERROR;

@@ -30,6 +30,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "runtime/integ.h"
 #include "runtime/source.h"
@@ -39,13 +40,20 @@ struct vcopy {
     PGconn *c;
     struct tbuf buf;
     const struct ztable *def;
+    const struct integ *in;
+    const struct itable *t;
     int64_t rows;
-    char err[512];
+    char err[1024];
 };
 
 static int vcopy_row(void *ctx, const struct zrowchange *rc)
 {
     struct vcopy *v = ctx;
+    char why[768];
+    if (integ_row_refused(v->in, v->t, rc, why, sizeof why)) {   /* as the copy and the stream refuse it */
+        snprintf(v->err, sizeof v->err, "a source row cannot be stored in the target: %s", why);
+        return -1;
+    }
     target_copy_row(&v->buf, v->def, rc->after);
     v->rows++;
     if (v->buf.oom) {
@@ -91,7 +99,7 @@ static int verify_table(struct integ *in, struct itable *t, PGconn *c, FILE *out
     struct target_table_diff d = {0};
     int rc = -1;
     struct tbuf sql = {0};
-    struct vcopy v = {.c = c, .def = t->tdef};   /* target names: the scratch table's */
+    struct vcopy v = {.c = c, .def = t->tdef, .in = in, .t = t};   /* target names: the scratch table's */
 
     /* Start from a fresh scratch table made exactly like the target table. */
     tbuf_puts(&sql, "DROP TABLE IF EXISTS ");
@@ -195,17 +203,49 @@ out:
     return rc;
 }
 
+/* The integration's table states from the state log, when it has them (NULL otherwise). */
+static struct statelog_integration *read_states(const struct config *cfg, const struct config_integration *ci)
+{
+    char path[4096];
+    snprintf(path, sizeof path, "%s/%s", cfg->state_dir, STATELOG_FILENAME);
+    if (access(path, R_OK) != 0) return NULL;
+    struct statelog *sl = NULL;
+    struct statelog_integration *v = NULL;
+    size_t n = 0;
+    char e[512];
+    if (statelog_open(&sl, path, e, sizeof e) == 0 && statelog_list_integrations(sl, ci->name, &v, &n) == 0 &&
+        n != 1) {
+        statelog_free_integrations(v, n);
+        v = NULL;
+    }
+    statelog_close(sl);
+    return v;
+}
+
+/* A table that is not synced says so under its line: a difference is then expected. */
+static void print_table_state(const struct statelog_integration *v, const struct itable *t, FILE *out)
+{
+    for (size_t k = 0; v && k < v->ntables; k++) {
+        const struct statelog_table *st = &v->tables[k];
+        if (strcmp(st->name, t->source) != 0 || !st->state || strcmp(st->state, "synced") == 0) continue;
+        fprintf(out, "            the table is %s%s%s\n", st->state, st->reason ? ": " : "",
+                st->reason ? st->reason : "");
+    }
+}
+
 int verify_integration(const struct config *cfg, const struct config_integration *ci,
                        const char *only_table, FILE *out, char *err, size_t errlen)
 {
     struct integ in = {.cfg = ci, .root = cfg};
     int mismatches = 0, rc = -1;
     PGconn *c = NULL;
+    struct statelog_integration *states = NULL;
     if (ci->target.kind == TARGET_HTTP) {
         snprintf(err, errlen, "integration %s: an http target cannot be read back to verify", ci->name);
         return -1;
     }
     if (integ_load_tables(&in, err, errlen) != 0) goto out;
+    states = read_states(cfg, ci);
     if (integ_connect_target(&in) != 0) {
         snprintf(err, errlen, "%s", in.err);
         goto out;
@@ -228,10 +268,15 @@ int verify_integration(const struct config *cfg, const struct config_integration
         if (only_table && strcmp(only_table, t->source) != 0) continue;
         seen++;
         int r = verify_table(&in, t, c, out, e, sizeof e);
-        if (r < 0) {
+        if (r < 0 && PQstatus(c) != CONNECTION_OK) {
             snprintf(err, errlen, "integration %s, table %s: %s", ci->name, t->source, e);
             goto out;
         }
+        if (r < 0) {        /* this table's own trouble (a row the target cannot hold): the others go on */
+            fprintf(out, "  ERROR     %-40s %s\n", t->source, e);
+            r = 1;
+        }
+        print_table_state(states, t, out);
         mismatches += r;
     }
     for (int i = 0; i < in.nrefused; i++) {    /* never written: its target is another's */
@@ -250,5 +295,6 @@ out:
     if (c) PQfinish(c);
     if (in.tgt) target_close(in.tgt);
     integ_free_tables(&in);
+    statelog_free_integrations(states, states ? 1 : 0);
     return rc;
 }

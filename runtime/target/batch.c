@@ -471,6 +471,14 @@ struct zbatch *zbatch_new(void)
     return calloc(1, sizeof(struct zbatch));
 }
 
+void zbatch_view(const struct zbatch *b, int i, struct zbatch *one)
+{
+    memset(one, 0, sizeof *one);
+    one->tables = &b->tables[i];
+    one->ntables = one->captables = 1;
+    one->nchanges = 1;
+}
+
 void zbatch_reset(struct zbatch *b)
 {
     for (int i = 0; i < b->ntables; i++) table_free(&b->tables[i]);

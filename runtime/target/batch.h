@@ -137,6 +137,13 @@ static inline uint64_t zbatch_changes(const struct zbatch *b) { return b->nchang
 /* 1 when nothing would be applied (no changes added). */
 static inline int      zbatch_empty(const struct zbatch *b) { return b->nchanges == 0; }
 
+/*
+ * A batch of only table i of b, borrowing b's storage, for target_apply
+ * (which reads the tables alone): the applier applies a batch table by table
+ * so that an error names the table at fault. Valid until b changes.
+ */
+void   zbatch_view(const struct zbatch *b, int i, struct zbatch *one);
+
 /* Equality of two values as key parts (kind and bytes). */
 int    zbatch_value_eq(const struct zvalue *a, const struct zvalue *b);
 

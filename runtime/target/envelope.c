@@ -470,6 +470,7 @@ int envelope_encode(struct tbuf *out, const struct envelope_src *src, const stru
     case ZOP_UPDATE: op = "u"; before = rc->before; after = rc->after; break;
     case ZOP_DELETE: op = "d"; before = rc->before; break;
     case ZOP_TRUNCATE: op = "t"; break;
+    case ZOP_OVERSIZE: break;       /* never sent: the applier fails its table (apply.c) */
     }
     char num[32];
     tbuf_puts(out, "{\"op\":\"");

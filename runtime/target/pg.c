@@ -476,7 +476,7 @@ int target_create_table_sql(enum target_kind kind, enum source_kind source,
         tbuf_ident(s, src->cols[i].name);
         tbuf_putc(s, ' ');
         tbuf_puts(s, ty);
-        if (!src->cols[i].nullable || src->cols[i].pk_ord > 0) tbuf_puts(s, " NOT NULL");
+        if (target_column_not_null(source, &src->cols[i])) tbuf_puts(s, " NOT NULL");
     }
     for (int i = 0; kind == TARGET_POSTGRES && i < src->ngen; i++) {   /* change.h: ztable.gen */
         tbuf_puts(s, ", ");

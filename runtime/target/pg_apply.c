@@ -647,6 +647,11 @@ out:
     return rv;
 }
 
+const char *target_sqlstate(const struct target *t)
+{
+    return t->http ? "" : t->sqlstate;
+}
+
 int target_apply(struct target *t, const struct zbatch *b)
 {
     if (t->http) return http_apply(t, b);

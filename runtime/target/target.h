@@ -137,6 +137,9 @@ struct target_opts {
 int  target_connect(struct target **out, const struct target_opts *o, char *err, size_t errlen);
 void target_close(struct target *t);
 const char *target_error(const struct target *t);
+/* The SQLSTATE of the last server error ("" when the last error came from no
+ * server answer: a lost connection, out of memory, the http kind). */
+const char *target_sqlstate(const struct target *t);
 /* "host=… port=… dbname=… user=…" without the password, for logs and status. */
 const char *target_describe(const struct target *t);
 
@@ -299,6 +302,9 @@ int  target_drop_table(struct target *t, const char *schema, const char *table);
  */
 int  target_map_type(enum target_kind kind, enum source_kind source,
                      const struct zcolumn *c, char *buf, size_t len);
+
+/* 1 when the target column is created NOT NULL (typemap.c: a MySQL date may be NULL). */
+int  target_column_not_null(enum source_kind source, const struct zcolumn *c);
 
 /* "name" with embedded quotes doubled; -1 if buf is too small. */
 int  target_quote_ident(const char *name, char *buf, size_t len);

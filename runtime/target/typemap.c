@@ -200,6 +200,20 @@ static int map_redshift(enum source_kind src, const struct zcolumn *c, char *buf
     return put(buf, len, "varchar(65535)");
 }
 
+/*
+ * NOT NULL in the target: as the source declares it, and always for key
+ * columns — except a MySQL DATE, DATETIME or TIMESTAMP, which may hold a zero
+ * or partial-zero date ('0000-00-00', '2024-00-15') that PostgreSQL has no
+ * value for: it arrives as NULL (rows.h), so such columns are created NULLable.
+ */
+int target_column_not_null(enum source_kind source, const struct zcolumn *c)
+{
+    if (c->pk_ord > 0) return 1;
+    if (source == SOURCE_MYSQL && (c->type == ZT_DATE || c->type == ZT_TIMESTAMP || c->type == ZT_TIMESTAMPTZ))
+        return 0;
+    return !c->nullable;
+}
+
 int target_map_type(enum target_kind kind, enum source_kind source, const struct zcolumn *c,
                     char *buf, size_t len)
 {

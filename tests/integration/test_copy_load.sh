@@ -6,10 +6,10 @@
 #     writer) and a second table copy exactly: zetl verify matches, and the
 #     target holds each row once;
 #   - the target refuses a row in a load the writer took (a CHECK constraint
-#     on the target table): the integration is failed with a reason naming
-#     the table and the constraint, no checkpoint is written, the target
-#     table is left empty (the copy's one transaction rolled back), and zetl
-#     keeps running; once the constraint is gone, the retry copies it all.
+#     on the target table): that table alone is failed with a reason naming
+#     the table and the constraint (badtable.c), left empty; the other table
+#     is copied, the checkpoint written and the integration streams
+#     (needs_attention); once the constraint is gone, a resync copies it all.
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 . tests/lib/harness.sh
@@ -43,22 +43,28 @@ zh_psql_tgt -c "CREATE SCHEMA $DB; CREATE TABLE $DB.t (id integer PRIMARY KEY, k
                 c character(120) NOT NULL, pad character(60) NOT NULL, CONSTRAINT k_not_negative CHECK (k >= 0))" >/dev/null ||
     { t_fail $T "target table" "created" "psql failed"; t_done; }
 
-is_failed() { [ "$(e2e_status_field '.integrations[0].state')" = failed ]; }
+table_state() { e2e_status_field ".integrations[0].tables[] | select(.name == \"$DB.$1\") | .$2"; }
+t_failed() { [ "$(table_state t state)" = failed ]; }
 e2e_run_start
-t_wait $T "a refused row in a writer's load: the integration is failed" 60 is_failed
-reason=$(e2e_status_field '.integrations[0].reason')
+t_wait $T "a refused row in a writer's load: that table is failed" 60 t_failed
+reason=$(table_state t reason)
 t_match $T "the reason names the table being loaded" "loading $DB\\.t" "$reason"
 t_match $T "the reason carries the server's message (the constraint)" "k_not_negative" "$reason"
-t_eq $T "no checkpoint: the copy never committed" "0" \
+u_synced() { [ "$(table_state u state)" = synced ]; }
+t_wait $T "the other table is copied: synced" 60 u_synced
+t_eq $T "the checkpoint is written: the others stream" "1" \
     "$(zh_psql_tgt -c "SELECT count(*) FROM zetl.checkpoints WHERE integration = 'load'" 2>/dev/null || echo 0)"
-t_eq $T "the target table is empty: the whole copy rolled back" "0" "$(zh_psql_tgt -c "SELECT count(*) FROM $DB.t")"
-t_ok $T "zetl keeps running (it retries)" kill -0 "$E2E_PID"
+t_eq $T "the failed table is empty, the other holds its rows" "0|500" \
+    "$(zh_psql_tgt -c "SELECT count(*) FROM $DB.t")|$(zh_psql_tgt -c "SELECT count(*) FROM $DB.u")"
+t_eq $T "the integration is needs_attention, not failed" "needs_attention" "$(e2e_status_field '.integrations[0].state')"
 t_match $T "the failure is in the run log, one line" "failed.*loading $DB\\.t.*k_not_negative" \
     "$(grep -m1 'k_not_negative' "$E2E_DIR/run.log")"
 
 zh_psql_tgt -c "ALTER TABLE $DB.t DROP CONSTRAINT k_not_negative" >/dev/null
-if e2e_wait_match 90; then t_pass $T "after the fix the retry copies both tables exactly (zetl verify)"
-else t_fail $T "exact match after the retry" "zetl verify: match" "$E2E_VERIFY"; fi
+t_eq $T "resync of the failed table acknowledged" "ok" \
+    "$("${ZETL_BUILD:-build}/tools/zetl_command" "$E2E_DIR/state/zetl.db" load resync "$DB.t")"
+if e2e_wait_match 90; then t_pass $T "after the fix the resync copies it exactly (zetl verify)"
+else t_fail $T "exact match after the resync" "zetl verify: match" "$E2E_VERIFY"; fi
 t_eq $T "every row once, the refused one included" "$N|$N|1|500" \
     "$(zh_psql_tgt -c "SELECT count(*) || '|' || count(DISTINCT id) || '|' || count(*) FILTER (WHERE k = -1) FROM $DB.t")|$(zh_psql_tgt -c "SELECT count(*) FROM $DB.u")"
 t_eq $T "integration active" "active" "$(e2e_status_field '.integrations[0].state')"
