@@ -37,6 +37,8 @@ struct target {
     int      nstages, capstages, next_stage_id;
     struct tbuf sql;            /* statement text, reused */
     struct tbuf copy;           /* COPY data, reused: flushed in ~1 MB chunks */
+    struct target_ident ident;  /* written with every checkpoint when ident.kind[0] */
+    int      ident_cols;        /* zetl.checkpoints has the identity columns (checked) */
     char     err[2048];
 };
 
