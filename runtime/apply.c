@@ -30,6 +30,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "runtime/drift.h"
 #include "runtime/integ.h"
 #include "runtime/queue.h"
 #include "runtime/source.h"
@@ -338,6 +339,7 @@ static void stop_reader(struct integ *in)
 int integ_stream(struct integ *in)
 {
     struct applier a = {.in = in};
+    struct drift drift;
     int end = ROUND_ERROR;
     char qerr[512];
     in->err[0] = '\0';
@@ -378,6 +380,7 @@ int integ_stream(struct integ *in)
     a.last_checkpoint_mono = a.last_target_mono = mono_ms();
 
     int64_t last_poll = 0;
+    drift_init(&drift, in);
     const int batch_ms = in->cfg->apply.batch_ms;
     const uint64_t batch_rows = (uint64_t)in->cfg->apply.batch_rows;
     for (;;) {
@@ -399,6 +402,11 @@ int integ_stream(struct integ *in)
                 }
                 a.last_target_mono = now;
             }
+            /* Caught up, between target transactions: a synced table's row
+             * counts, source against target, when one is due (drift.c). */
+            if (!a.in_src_txn && !a.txn_open && !a.have_last && !in->oldest_pending_us &&
+                cqueue_txns_queued(in->q) == 0)
+                drift_step(&drift, in);
         }
         int wait = COMMAND_POLL_MS;
         if (a.batch_opened) {
