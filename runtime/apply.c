@@ -313,6 +313,16 @@ static void sample_lag(struct applier *a)
     statelog_update_position(in->sl, in->cfg->name, in->applied.kind ? pos : NULL, lag, behind);
 }
 
+/* Caught up, between target transactions: a synced table's row counts,
+ * source against target, when one is due (drift.c rate-limits). */
+static void drift_when_caught_up(struct applier *a, struct drift *d)
+{
+    struct integ *in = a->in;
+    if (!a->in_src_txn && !a->txn_open && !a->have_last && !in->oldest_pending_us &&
+        cqueue_txns_queued(in->q) == 0)
+        drift_step(d, in);
+}
+
 /* ---- the reader thread ------------------------------------------------------------------ */
 
 static void *reader_main(void *arg)
@@ -402,11 +412,7 @@ int integ_stream(struct integ *in)
                 }
                 a.last_target_mono = now;
             }
-            /* Caught up, between target transactions: a synced table's row
-             * counts, source against target, when one is due (drift.c). */
-            if (!a.in_src_txn && !a.txn_open && !a.have_last && !in->oldest_pending_us &&
-                cqueue_txns_queued(in->q) == 0)
-                drift_step(&drift, in);
+            drift_when_caught_up(&a, &drift);
         }
         int wait = COMMAND_POLL_MS;
         if (a.batch_opened) {
@@ -414,6 +420,7 @@ int integ_stream(struct integ *in)
                            (a.caught_up ? apply_linger_ms(a.batch_cost_us, batch_ms) : batch_ms);
             if (left <= 0 && !a.in_src_txn) {
                 if (flush(&a) != 0) goto out;
+                drift_when_caught_up(&a, &drift);   /* a busy stream is caught up here */
                 continue;
             }
             if (left < wait) wait = left > 0 ? (int)left : 1;

@@ -87,6 +87,7 @@ void drift_step(struct drift *d, struct integ *in)
                  (long long)tgt, (long long)src);
         integ_log(in, STATELOG_WARNING, t->source, "drift", "%s", why);
         integ_set_table_state(in, t, "resync_required", why, NULL);
+        integ_review_state(in, -1);         /* needs_attention now, not at the next lag sample */
         return;
     }
     while (d->cursor < in->ntables && !synced(&in->tables[d->cursor])) d->cursor++;
