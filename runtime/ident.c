@@ -60,6 +60,12 @@ int integ_check_source(struct integ *in, int found, const struct zpos *cp)
     free(names);
 
     int have = target_read_identity(in->tgt, &old);
+    if (have == -2) {                   /* an upgrade must keep working: go on unchecked */
+        integ_log(in, STATELOG_WARNING, NULL, "checkpoint",
+                  "the checkpoint's source cannot be recorded, so a reuse of this integration's name for another source is not caught: %s; fix: ALTER TABLE zetl.checkpoints ADD COLUMN source_kind text, ADD COLUMN source_id text, ADD COLUMN source_tables text, as the table's owner",
+                  target_error(in->tgt));
+        return 0;
+    }
     if (have < 0) return target_failed(in, "reading the checkpoint's source");
     if (found != 1)                     /* the first checkpoint will carry it */
         return target_set_identity(in->tgt, &cur, 0) == 0 ? 0 : target_failed(in, "zetl.checkpoints");

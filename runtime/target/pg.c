@@ -441,6 +441,8 @@ static int ident_columns(struct target *t)
         if (tgt_exec(t, sql, "adding the source identity columns to zetl.checkpoints") != 0 &&
             strcmp(t->sqlstate, "42701") != 0) {
             PQclear(r);
+            /* Not the table's owner: an upgrade must keep working without them. */
+            if (strcmp(t->sqlstate, "42501") == 0) t->ident_cols = -1;
             return -1;
         }
     }
@@ -453,7 +455,8 @@ int target_read_identity(struct target *t, struct target_ident *out)
 {
     memset(out, 0, sizeof *out);
     if (t->http) return 0;
-    if (ident_columns(t) != 0) return -1;
+    if (t->ident_cols < 0) return -2;
+    if (ident_columns(t) != 0) return t->ident_cols < 0 ? -2 : -1;
     const char *v[1] = { t->integration };
     PGresult *r = PQexecParams(t->conn,
         "SELECT coalesce(source_kind, ''), coalesce(source_id, ''), coalesce(source_tables, '') "
@@ -477,7 +480,8 @@ int target_set_identity(struct target *t, const struct target_ident *id, int wri
 {
     if (t->http) return 0;
     t->ident = *id;
-    if (ident_columns(t) != 0) return -1;
+    if (t->ident_cols < 0) return 0;            /* cannot be recorded (see read_identity) */
+    if (ident_columns(t) != 0) return t->ident_cols < 0 ? 0 : -1;
     if (!write_now) return 0;
     if (t->in_txn) {
         snprintf(t->err, sizeof t->err, "target %s: identity written inside a transaction", t->integration);

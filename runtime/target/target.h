@@ -19,7 +19,8 @@
  *   target_close()
  *
  * Atomicity: the checkpoint row zetl.checkpoints(integration, position,
- * commit_time, applied_at, rows_applied) is written by target_commit() in the SAME
+ * commit_time, applied_at, rows_applied; source_kind, source_id,
+ * source_tables: see target_read_identity) is written by target_commit() in the SAME
  * target transaction as the batch's rows, so after a crash the target holds
  * either both or neither; resuming from target_read_checkpoint() applies
  * nothing twice and loses nothing.
@@ -240,7 +241,10 @@ int  target_read_checkpoint(struct target *t, struct zpos *pos, int64_t *commit_
  * zetl.checkpoints table on first use (ALTER TABLE … ADD COLUMN).
  *   target_read_identity  the row's identity: 1 the row exists (its fields
  *                         "" when an older zetl wrote it), 0 no row, -1
- *                         error; outside a transaction
+ *                         error; -2 the columns are missing and this user
+ *                         may not add them (not the table's owner: the
+ *                         check is off, target_set_identity does nothing);
+ *                         outside a transaction
  *   target_set_identity   every later target_commit() writes id with the
  *                         checkpoint; write_now: also update the existing row
  *                         now, in a transaction of its own

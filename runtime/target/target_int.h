@@ -38,7 +38,8 @@ struct target {
     struct tbuf sql;            /* statement text, reused */
     struct tbuf copy;           /* COPY data, reused: flushed in ~1 MB chunks */
     struct target_ident ident;  /* written with every checkpoint when ident.kind[0] */
-    int      ident_cols;        /* zetl.checkpoints has the identity columns (checked) */
+    int      ident_cols;        /* zetl.checkpoints has the identity columns: 1 yes,
+                                   0 not checked yet, -1 missing and not ours to add */
     char     err[2048];
 };
 
