@@ -82,7 +82,11 @@ struct config_apply {
     int      memory_mb;         /* default 256: change-queue byte budget */
     int      copy_workers;      /* PostgreSQL sources: tables copied in parallel in the
                                    exported snapshot, 1..16, default 1 */
+    int      drift_check_seconds; /* row counts of synced tables, source against target,
+                                   every this many seconds (runtime/drift.c); 0 off,
+                                   default CONFIG_DRIFT_CHECK_DEFAULT */
 };
+#define CONFIG_DRIFT_CHECK_DEFAULT 3600
 
 /* Webhook alerts (runtime/alerts.h): which incidents fire, `on:` in the config. */
 enum alert_on {

@@ -30,6 +30,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "runtime/drift.h"
 #include "runtime/integ.h"
 #include "runtime/queue.h"
 #include "runtime/source.h"
@@ -353,6 +354,16 @@ static void sample_lag(struct applier *a)
     statelog_update_position(in->sl, in->cfg->name, in->applied.kind ? pos : NULL, lag, behind);
 }
 
+/* Caught up, between target transactions: a synced table's row counts,
+ * source against target, when one is due (drift.c rate-limits). */
+static void drift_when_caught_up(struct applier *a, struct drift *d)
+{
+    struct integ *in = a->in;
+    if (!a->in_src_txn && !a->txn_open && !a->have_last && !in->oldest_pending_us &&
+        cqueue_txns_queued(in->q) == 0)
+        drift_step(d, in);
+}
+
 /* ---- the reader thread ------------------------------------------------------------------ */
 
 /*
@@ -433,6 +444,7 @@ static void stop_reader(struct integ *in)
 int integ_stream(struct integ *in)
 {
     struct applier a = {.in = in};
+    struct drift drift;
     int end = ROUND_ERROR;
     char qerr[512];
     in->err[0] = '\0';
@@ -473,6 +485,7 @@ int integ_stream(struct integ *in)
     a.last_checkpoint_mono = a.last_target_mono = mono_ms();
 
     int64_t last_poll = 0;
+    drift_init(&drift, in);
     const int batch_ms = in->cfg->apply.batch_ms;
     const uint64_t batch_rows = (uint64_t)in->cfg->apply.batch_rows;
     for (;;) {
@@ -494,6 +507,7 @@ int integ_stream(struct integ *in)
                 }
                 a.last_target_mono = now;
             }
+            drift_when_caught_up(&a, &drift);
         }
         int wait = COMMAND_POLL_MS;
         if (a.batch_opened) {
@@ -501,6 +515,7 @@ int integ_stream(struct integ *in)
                            (a.caught_up ? apply_linger_ms(a.batch_cost_us, batch_ms) : batch_ms);
             if (left <= 0 && !a.in_src_txn) {
                 if (flush(&a) != 0) goto out;
+                drift_when_caught_up(&a, &drift);   /* a busy stream is caught up here */
                 continue;
             }
             if (left < wait) wait = left > 0 ? (int)left : 1;

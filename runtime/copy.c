@@ -15,6 +15,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "runtime/ident.h"
 #include "runtime/integ.h"
 #include "runtime/source.h"
 #include "runtime/target/target.h"
@@ -728,6 +729,7 @@ int integ_snapshot(struct integ *in)
         return ROUND_ERROR;
     }
     if (integ_load_tables(in, in->err, sizeof in->err) != 0) return ROUND_ERROR;
+    if (integ_check_source(in, found, &cp) != 0) return ROUND_ERROR;   /* ident.c */
     if (integ_ensure_tables(in) != 0) return ROUND_ERROR;
     if (found == 1) return -1;          /* copied before: stream from the checkpoint */
 

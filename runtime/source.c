@@ -71,7 +71,7 @@ int source_pg_conninfo(const struct integ *in, char *buf, size_t len, char *err,
     return 0;
 }
 
-static PGconn *pg_sql_connect(const struct integ *in, char *err, size_t errlen)
+PGconn *source_pg_connect(const struct integ *in, char *err, size_t errlen)
 {
     char ci[8192];
     if (source_pg_conninfo(in, ci, sizeof ci, err, errlen) != 0) return NULL;
@@ -184,7 +184,7 @@ fail:
 
 static int pg_load_tables(struct integ *in, struct ztable ***defs, int *ndefs, char *err, size_t errlen)
 {
-    PGconn *c = pg_sql_connect(in, err, errlen);
+    PGconn *c = source_pg_connect(in, err, errlen);
     if (!c) return -1;
     int rc = -1, n = 0;
     struct ztable **v = NULL;
@@ -235,7 +235,7 @@ int source_pg_export_begin(struct integ *in, char *snap, size_t snaplen, uint64_
     int rc = -1;
     struct pgstream *st = NULL;
     *handle = NULL;
-    PGconn *sql = pg_sql_connect(in, err, errlen);
+    PGconn *sql = source_pg_connect(in, err, errlen);
     struct pgstream_table *pt = calloc((size_t)in->ntables + 1, sizeof *pt);
     if (!sql || !pt) goto out;
     for (int i = 0; i < in->ntables; i++) {
@@ -282,7 +282,7 @@ int source_pg_copy_table(struct integ *in, const char *snap, const struct ztable
                          const struct zsink *sink, char *err, size_t errlen)
 {
     char e[1024];
-    PGconn *copy = pg_sql_connect(in, err, errlen);
+    PGconn *copy = source_pg_connect(in, err, errlen);
     if (!copy) return -1;
     int rc = -1;
     if (pgcopy_begin(copy, snap, e, sizeof e) != 0) {
@@ -323,7 +323,7 @@ static int pg_stream(struct integ *in, const struct zsink *sink, char *err, size
     struct pgstream *st = NULL;
     struct pgdec *dec = NULL;
     struct pgcatalog *cat = NULL;
-    PGconn *sql = pg_sql_connect(in, err, errlen);
+    PGconn *sql = source_pg_connect(in, err, errlen);
     if (!sql) return -1;
     if (source_pg_conninfo(in, ci, sizeof ci, err, errlen) != 0) goto out;
     st = pgstream_connect(ci, e, sizeof e);
@@ -374,7 +374,7 @@ out:
 static int pg_drop(struct integ *in, char *err, size_t errlen)
 {
     char e[1024];
-    PGconn *sql = pg_sql_connect(in, err, errlen);
+    PGconn *sql = source_pg_connect(in, err, errlen);
     if (!sql) return -1;
     int rc = 0;
     if (pgstream_slot_drop_sql(sql, in->cfg->source.slot, e, sizeof e) != 0) {
@@ -609,7 +609,7 @@ out:
 static int pg_column_backfilled(struct integ *in, const char *schema, const char *table,
                                 const char *column, char *err, size_t errlen)
 {
-    PGconn *c = pg_sql_connect(in, err, errlen);
+    PGconn *c = source_pg_connect(in, err, errlen);
     if (!c) return -1;
     const char *params[3] = {schema, table, column};
     PGresult *r = PQexecParams(c,
@@ -670,7 +670,7 @@ int source_retained_bytes(struct integ *in, int64_t *bytes, char *err, size_t er
 {
     *bytes = -1;
     if (in->cfg->source.kind != SOURCE_POSTGRES) return 1;
-    PGconn *c = pg_sql_connect(in, err, errlen);
+    PGconn *c = source_pg_connect(in, err, errlen);
     if (!c) return -1;
     const char *params[1] = {in->cfg->source.slot};
     PGresult *r = PQexecParams(c,

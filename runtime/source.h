@@ -18,6 +18,7 @@
 #define ZETL_SOURCE_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "runtime/change.h"
 
@@ -63,10 +64,40 @@ int  source_retained_bytes(struct integ *in, int64_t *bytes, char *err, size_t e
 int  source_drop(struct integ *in, char *err, size_t errlen);
 
 /*
+ * What the source is, for the checkpoint's owner check (runtime/ident.c):
+ * one line naming the server (and, for PostgreSQL, the database), never a
+ * secret:
+ *   postgres  "system_identifier=7301… database=shop" (pg_control_system(),
+ *             or IDENTIFY_SYSTEM where the function is not granted)
+ *   MySQL     "MySQL server_uuid=3e11…"
+ *   MariaDB   "MariaDB server_id=1 hostname=db1:3306 gtid_domain_id=0"
+ * 0, or -1 with err.
+ */
+int  source_identity(struct integ *in, char *buf, size_t len, char *err, size_t errlen);
+/*
+ * MySQL/MariaDB: does the server hold every transaction of the GTID state
+ * gtid (a checkpoint's), as a server does after a failover from the one that
+ * wrote it? MySQL: GTID_SUBSET(gtid, @@gtid_executed). MariaDB: every
+ * domain-server-seq of gtid has its domain and origin server_id in
+ * @@gtid_binlog_state at that sequence number or later. 1 yes, 0 no, -1 err.
+ */
+int  source_holds_gtid(struct integ *in, const char *gtid, char *err, size_t errlen);
+/*
+ * SELECT count(*) of one source table, cut off after timeout_ms (server-side
+ * statement timeout). 0 with *n; -1 with err (a timeout included).
+ */
+int  source_count_rows(struct integ *in, const char *schema, const char *table, int timeout_ms,
+                       int64_t *n, char *err, size_t errlen);
+
+/*
  * libpq conninfo for a PostgreSQL source (host, port, dbname, user, the
  * password from config_password, sslmode from tls), values quoted. Holds a
  * secret: never print it. 0, or -1 with err.
  */
 int  source_pg_conninfo(const struct integ *in, char *buf, size_t len, char *err, size_t errlen);
+/* A plain SQL connection to a PostgreSQL source with zetl's session settings
+ * (ISO dates, UTC, full float precision, hex bytea); NULL with err. */
+struct pg_conn;                 /* libpq's PGconn */
+struct pg_conn *source_pg_connect(const struct integ *in, char *err, size_t errlen);
 
 #endif

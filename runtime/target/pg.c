@@ -310,15 +310,33 @@ int target_commit(struct target *t, const struct zpos *pos, int64_t commit_time_
     }
     fmt_time(commit_time_us, ct, sizeof ct);
     snprintf(rows, sizeof rows, "%" PRIu64, t->txn_rows);
-    const char *v[5] = { t->integration, p, commit_time_us ? ct : NULL, rows, at };
+    /* With the source's identity (target_set_identity) when it is known. */
+    int ident = t->ident.kind[0] && t->ident_cols;
+    const char *v[8] = { t->integration, p, commit_time_us ? ct : NULL, rows, at,
+                         t->ident.kind, t->ident.id, t->ident.tables };
     int64_t n;
     if (t->kind == TARGET_REDSHIFT) {
         struct timespec ts;
         clock_gettime(CLOCK_REALTIME, &ts);
         fmt_time((int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000, at, sizeof at);
         if (tgt_stmt(t, "DELETE FROM zetl.checkpoints WHERE integration = $1", 1, v, NULL, &n) ||
-            tgt_stmt(t, "INSERT INTO zetl.checkpoints (integration, position, commit_time, "
-                        "rows_applied, applied_at) VALUES ($1, $2, $3, $4, $5)", 5, v, NULL, &n))
+            tgt_stmt(t, ident ? "INSERT INTO zetl.checkpoints (integration, position, commit_time, "
+                                "rows_applied, applied_at, source_kind, source_id, source_tables) "
+                                "VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"
+                              : "INSERT INTO zetl.checkpoints (integration, position, commit_time, "
+                                "rows_applied, applied_at) VALUES ($1, $2, $3, $4, $5)",
+                     ident ? 8 : 5, v, NULL, &n))
+            goto fail;
+    } else if (ident) {
+        const char *w[7] = { v[0], v[1], v[2], v[3], v[5], v[6], v[7] };
+        if (tgt_stmt(t, "INSERT INTO zetl.checkpoints AS c (integration, position, commit_time, "
+                        "rows_applied, applied_at, source_kind, source_id, source_tables) "
+                        "VALUES ($1, $2, $3, $4, now(), $5, $6, $7) "
+                        "ON CONFLICT (integration) DO UPDATE SET position = EXCLUDED.position, "
+                        "commit_time = EXCLUDED.commit_time, rows_applied = EXCLUDED.rows_applied, "
+                        "applied_at = EXCLUDED.applied_at, source_kind = EXCLUDED.source_kind, "
+                        "source_id = EXCLUDED.source_id, source_tables = EXCLUDED.source_tables",
+                     7, w, NULL, &n))
             goto fail;
     } else if (tgt_stmt(t, "INSERT INTO zetl.checkpoints AS c (integration, position, commit_time, "
                            "rows_applied, applied_at) VALUES ($1, $2, $3, $4, now()) "
@@ -391,6 +409,88 @@ int target_read_checkpoint(struct target *t, struct zpos *pos, int64_t *commit_t
         *commit_time_us = strtoll(PQgetvalue(r, 0, 1), NULL, 10);
     PQclear(r);
     return 1;
+}
+
+/* ---- whose checkpoint it is (target_read_identity / target_set_identity) ----------- */
+
+static const char *const IDENT_COLS[] = { "source_kind", "source_id", "source_tables" };
+
+/* Add the identity columns to a zetl.checkpoints an older zetl created. The
+ * catalog is asked first, so a table that has them takes no ALTER's lock. */
+static int ident_columns(struct target *t)
+{
+    if (t->ident_cols) return 0;
+    PGresult *r = PQexec(t->conn, "SELECT column_name FROM information_schema.columns "
+                                  "WHERE table_schema = 'zetl' AND table_name = 'checkpoints'");
+    if (PQresultStatus(r) != PGRES_TUPLES_OK) {
+        tgt_seterr(t, r, "reading the columns of zetl.checkpoints");
+        PQclear(r);
+        return -1;
+    }
+    for (size_t k = 0; k < sizeof IDENT_COLS / sizeof *IDENT_COLS; k++) {
+        int have = 0;
+        for (int i = 0; i < PQntuples(r) && !have; i++)
+            have = strcmp(PQgetvalue(r, i, 0), IDENT_COLS[k]) == 0;
+        if (have) continue;
+        char sql[160];
+        /* Redshift has no ADD COLUMN IF NOT EXISTS: a racing twin's column
+         * shows as 42701 (duplicate column), which is what we wanted. */
+        snprintf(sql, sizeof sql, t->kind == TARGET_REDSHIFT
+                     ? "ALTER TABLE zetl.checkpoints ADD COLUMN %s varchar(1024)"
+                     : "ALTER TABLE zetl.checkpoints ADD COLUMN IF NOT EXISTS %s text", IDENT_COLS[k]);
+        if (tgt_exec(t, sql, "adding the source identity columns to zetl.checkpoints") != 0 &&
+            strcmp(t->sqlstate, "42701") != 0) {
+            PQclear(r);
+            /* Not the table's owner: an upgrade must keep working without them. */
+            if (strcmp(t->sqlstate, "42501") == 0) t->ident_cols = -1;
+            return -1;
+        }
+    }
+    PQclear(r);
+    t->ident_cols = 1;
+    return 0;
+}
+
+int target_read_identity(struct target *t, struct target_ident *out)
+{
+    memset(out, 0, sizeof *out);
+    if (t->http) return 0;
+    if (t->ident_cols < 0) return -2;
+    if (ident_columns(t) != 0) return t->ident_cols < 0 ? -2 : -1;
+    const char *v[1] = { t->integration };
+    PGresult *r = PQexecParams(t->conn,
+        "SELECT coalesce(source_kind, ''), coalesce(source_id, ''), coalesce(source_tables, '') "
+        "FROM zetl.checkpoints WHERE integration = $1", 1, NULL, v, NULL, NULL, 0);
+    if (PQresultStatus(r) != PGRES_TUPLES_OK) {
+        tgt_seterr(t, r, "reading the checkpoint's source identity from zetl.checkpoints");
+        PQclear(r);
+        return -1;
+    }
+    int found = PQntuples(r) == 1;
+    if (found) {
+        snprintf(out->kind, sizeof out->kind, "%s", PQgetvalue(r, 0, 0));
+        snprintf(out->id, sizeof out->id, "%s", PQgetvalue(r, 0, 1));
+        snprintf(out->tables, sizeof out->tables, "%s", PQgetvalue(r, 0, 2));
+    }
+    PQclear(r);
+    return found;
+}
+
+int target_set_identity(struct target *t, const struct target_ident *id, int write_now)
+{
+    if (t->http) return 0;
+    t->ident = *id;
+    if (t->ident_cols < 0) return 0;            /* cannot be recorded (see read_identity) */
+    if (ident_columns(t) != 0) return t->ident_cols < 0 ? 0 : -1;
+    if (!write_now) return 0;
+    if (t->in_txn) {
+        snprintf(t->err, sizeof t->err, "target %s: identity written inside a transaction", t->integration);
+        return -1;
+    }
+    const char *v[4] = { t->integration, id->kind, id->id, id->tables };
+    int64_t n;
+    return tgt_stmt(t, "UPDATE zetl.checkpoints SET source_kind = $2, source_id = $3, source_tables = $4 "
+                       "WHERE integration = $1", 4, v, NULL, &n);
 }
 
 /* ---- tables --------------------------------------------------------------------------- */

@@ -19,7 +19,8 @@
  *   target_close()
  *
  * Atomicity: the checkpoint row zetl.checkpoints(integration, position,
- * commit_time, applied_at, rows_applied) is written by target_commit() in the SAME
+ * commit_time, applied_at, rows_applied; source_kind, source_id,
+ * source_tables: see target_read_identity) is written by target_commit() in the SAME
  * target transaction as the batch's rows, so after a crash the target holds
  * either both or neither; resuming from target_read_checkpoint() applies
  * nothing twice and loses nothing.
@@ -235,6 +236,40 @@ int  target_rollback(struct target *t);
  * transaction or inside one (then it sees the uncommitted row).
  */
 int  target_read_checkpoint(struct target *t, struct zpos *pos, int64_t *commit_time_us);
+
+/*
+ * Whose checkpoint it is (runtime/ident.c): the checkpoint row also holds the
+ * source it was written for — kind ("mysql", "postgres"), identity
+ * (source_identity()) and a digest of the selected tables — in columns
+ * source_kind, source_id and source_tables, added to an older
+ * zetl.checkpoints table on first use (ALTER TABLE … ADD COLUMN).
+ *   target_read_identity  the row's identity: 1 the row exists (its fields
+ *                         "" when an older zetl wrote it), 0 no row, -1
+ *                         error; -2 the columns are missing and this user
+ *                         may not add them (not the table's owner: the
+ *                         check is off, target_set_identity does nothing);
+ *                         outside a transaction
+ *   target_set_identity   every later target_commit() writes id with the
+ *                         checkpoint; write_now: also update the existing row
+ *                         now, in a transaction of its own
+ * The http kind keeps its checkpoint in the state directory: both do
+ * nothing there (0).
+ */
+struct target_ident {
+    char kind[16];          /* "mysql" | "postgres" */
+    char id[512];           /* source_identity() */
+    char tables[64];        /* "N:fnv1a64 hex" of the selected source tables */
+};
+int  target_read_identity(struct target *t, struct target_ident *out);
+int  target_set_identity(struct target *t, const struct target_ident *id, int write_now);
+/*
+ * SELECT count(*) of a target table, cut off after timeout_ms. 0 with *n,
+ * -1 with target_error(), 1 when the kind cannot count (http).
+ */
+int  target_count_rows(struct target *t, const char *schema, const char *table, int timeout_ms,
+                       int64_t *n);
+/* Does the target table exist? 1 yes (always for http), 0 no, -1 error. */
+int  target_table_exists(struct target *t, const char *schema, const char *table);
 
 /* ---- change events (the http kind; a no-op or zbatch_add for the others) -------------- */
 

@@ -281,12 +281,14 @@ static void test_bad_apply(void)
         "t.yaml:12:24: memory_mb 1 is out of range (16..65536)", "memory_mb too small");
     BAD(GOOD "    apply: {copy_workers: 0}\n",
         "t.yaml:12:27: copy_workers 0 is out of range (1..16)", "copy_workers too small");
+    BAD(GOOD "    apply: {drift_check_seconds: -1}\n",
+        "t.yaml:12:34: drift_check_seconds -1 is out of range (0..604800)", "drift_check_seconds negative");
     BAD(GOOD "    apply: {batch_rows: 1k}\n",
         "t.yaml:12:25: batch_rows must be an integer, got \"1k\"", "batch_rows not a number");
     BAD(GOOD "    apply: {batchrows: 10}\n",
         "t.yaml:12:13: unknown key `batchrows` in apply; did you mean `batch_rows`?", "apply key typo");
     BAD(GOOD "    apply: 5\n",
-        "t.yaml:12:12: apply must be a mapping (batch_rows, batch_ms, memory_mb, copy_workers), got a string",
+        "t.yaml:12:12: apply must be a mapping (batch_rows, batch_ms, memory_mb, copy_workers, drift_check_seconds), got a string",
         "apply is a scalar");
 }
 
@@ -367,6 +369,7 @@ static void test_good_defaults(void)
     CHECK_INT(ig->apply.batch_ms, 200, "batch_ms default");
     CHECK_INT(ig->apply.memory_mb, 256, "memory_mb default");
     CHECK_INT(ig->apply.copy_workers, 1, "copy_workers default");
+    CHECK_INT(ig->apply.drift_check_seconds, 3600, "drift_check_seconds default");
     config_free(c);
 
     unsetenv("XDG_STATE_HOME");

@@ -127,7 +127,8 @@ static void test_round_trip(void)
         "      exclude_columns: [\"shop.users.password_hash\"]\n"
         "    apply:\n"
         "      batch_rows: 500\n"
-        "      memory_mb: 64\n", "mysql with tricky values");
+        "      memory_mb: 64\n"
+        "      drift_check_seconds: 0\n", "mysql with tricky values (drift check off)");
     round_trip(
         "integrations:\n"
         "  - name: pg\n"
@@ -146,7 +147,8 @@ static void test_round_trip(void)
         "    tables:\n"
         "      include: [\"public.%\", \"billing.invoice\\\\%\"]\n"
         "    apply:\n"
-        "      copy_workers: 4\n", "postgres into redshift with a password command");
+        "      copy_workers: 4\n"
+        "      drift_check_seconds: 90\n", "postgres into redshift with a password command");
 }
 
 static void test_password_env(void)
