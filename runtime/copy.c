@@ -291,6 +291,10 @@ static int64_t mono_ms(void)
 
 int integ_connect_target(struct integ *in)
 {
+    if (in->tgt && target_broken(in->tgt)) {    /* a dead link given up (pgwait.h) */
+        target_close(in->tgt);
+        in->tgt = NULL;
+    }
     if (in->tgt) return 0;
     struct target_opts o = {
         .kind = in->cfg->target.kind, .source = in->cfg->source.kind,
@@ -642,6 +646,12 @@ int integ_snapshot(struct integ *in)
 {
     in->err[0] = '\0';
     if (integ_connect_target(in) != 0) return ROUND_ERROR;
+    /* A round's start: no other connection of ours is in use, so any other
+     * session named as ours was left behind by a dead link, maybe holding
+     * locks (a truncated table, rows of an uncommitted batch) the retry would wait on. */
+    int reaped = target_reap_stale(in->tgt);
+    if (reaped > 0)
+        integ_log(in, STATELOG_WARNING, NULL, "target", "ended %d target session(s) an earlier connection left behind", reaped);
     struct zpos cp;
     int found = target_read_checkpoint(in->tgt, &cp, NULL);
     if (found < 0) {
