@@ -128,6 +128,11 @@ fail:
     return -1;
 }
 
+void runtime_request_stop(struct runtime *rt)
+{
+    for (int i = 0; rt && i < rt->n; i++) atomic_store(&rt->integs[i].stop, 1);
+}
+
 void runtime_stop(struct runtime *rt)
 {
     if (!rt) return;
