@@ -134,6 +134,7 @@ static int verify_table(struct integ *in, struct itable *t, struct pgw *c, FILE 
         goto out;
     }
     PQclear(r);
+    while (pgw_result(c, &r) == 0 && r) PQclear(r);    /* the COPY's end of results */
 
     /* Compare as multisets, both ways, with the key range of the differences. */
     sql.len = 0;

@@ -278,7 +278,12 @@ oom:
 
 int target_broken(const struct target *t)
 {
-    return t->conn && (t->w.dead || PQstatus(t->conn) != CONNECTION_OK);
+    return t->conn && (t->w.dead || atomic_load(&t->w.cancel) || PQstatus(t->conn) != CONNECTION_OK);
+}
+
+void target_cancel(struct target *t)
+{
+    if (t->conn) pgw_cancel(&t->w);
 }
 
 int target_reap_stale(struct target *t)

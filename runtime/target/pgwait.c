@@ -66,8 +66,21 @@ static int wait_fd(int fd, short events, int ms)
     return r > 0;
 }
 
-PGconn *pgw_connect(const char *const *kw, const char *const *val, atomic_int *stop,
-                    int timeout_s, char *err, size_t errlen)
+/* Has the caller of w's call asked to give up (the probe's connect)? */
+static int hook_says_stop(struct pgw *w)
+{
+    return w && (atomic_load(&w->cancel) ||
+                 (w->hook && pthread_equal(pthread_self(), w->owner) && w->hook(w->hook_ctx)));
+}
+
+void pgw_cancel(struct pgw *w)
+{
+    atomic_store(&w->cancel, 1);
+}
+
+/* pgw_connect; parent: the call a probe serves, whose hook is asked too. */
+static PGconn *connect_for(const char *const *kw, const char *const *val, atomic_int *stop,
+                           struct pgw *parent, int timeout_s, char *err, size_t errlen)
 {
     PGconn *c = PQconnectStartParams(kw, val, 1);
     if (!c) {
@@ -87,6 +100,11 @@ PGconn *pgw_connect(const char *const *kw, const char *const *val, atomic_int *s
     while (PQstatus(c) != CONNECTION_BAD && st != PGRES_POLLING_OK && st != PGRES_POLLING_FAILED) {
         if (stop && atomic_load(stop)) {
             snprintf(err, errlen, "stopped while connecting");
+            goto fail;
+        }
+        if (hook_says_stop(parent)) {
+            parent->gave_up = 1;
+            snprintf(err, errlen, "given up for an operator command while connecting");
             goto fail;
         }
         if (mono_ms() >= end) {
@@ -110,6 +128,20 @@ fail:
     return NULL;
 }
 
+PGconn *pgw_connect(const char *const *kw, const char *const *val, atomic_int *stop,
+                    int timeout_s, char *err, size_t errlen)
+{
+    return connect_for(kw, val, stop, NULL, timeout_s, err, errlen);
+}
+
+/* Did our own connection get bytes after all (within ms)? The probe saw
+ * our session idle: its answer may just be on its way. */
+static int answer_arrives(struct pgw *w, int ms)
+{
+    int fd = PQsocket(w->conn);
+    return fd >= 0 && wait_fd(fd, POLLIN, ms) > 0;
+}
+
 enum { PROBE_ALIVE = 0, PROBE_DEAD = -1 };
 
 /* silent_s: how long our connection has been quiet. PROBE_ALIVE, or
@@ -120,10 +152,12 @@ static int probe(struct pgw *w, long long silent_s)
     const char *val[] = {"zetl probe", w->dsn ? w->dsn : "", NULL};
     char e[400];
     int64_t t0 = mono_ms();
-    PGconn *c = pgw_connect(kw, val, w->stop, PGW_PROBE_MS / 1000, e, sizeof e);
+    PGconn *c = connect_for(kw, val, w->stop, w, PGW_PROBE_MS / 1000, e, sizeof e);
     if (!c) {
-        if (w->stop && atomic_load(w->stop)) {
-            snprintf(w->err, sizeof w->err, "stopped while waiting for the target");
+        if ((w->stop && atomic_load(w->stop)) || w->gave_up) {
+            w->gave_up = 1;
+            snprintf(w->err, sizeof w->err, "target %s: %s", w->where,
+                     w->stop && atomic_load(w->stop) ? "stopped while waiting for an answer" : e);
             return PROBE_DEAD;
         }
         snprintf(w->err, sizeof w->err, "target %s unreachable: no answer for %lld s, and a new connection failed (%.160s)",
@@ -135,7 +169,8 @@ static int probe(struct pgw *w, long long silent_s)
         return PROBE_ALIVE;
     }
     struct pgw side;
-    pgw_init(&side, c, NULL, w->stop, NULL, NULL);
+    pgw_init(&side, c, NULL, w->stop, w->hook, w->hook_ctx);
+    side.owner = w->owner;              /* the hook runs on its own thread only */
     side.deadline_ms = PGW_PROBE_MS - (int)(mono_ms() - t0);
     if (side.deadline_ms < 1000) side.deadline_ms = 1000;
     char pid[16];
@@ -145,17 +180,24 @@ static int probe(struct pgw *w, long long silent_s)
         ? "SELECT state, coalesce(wait_event_type, ''), coalesce(wait_event, '') FROM pg_catalog.pg_stat_activity WHERE pid = $1"
         : "SELECT state, '', '' FROM pg_catalog.pg_stat_activity WHERE pid = $1", 1, v, NULL);
     int rv = PROBE_ALIVE, kill = 0;
-    if (PQresultStatus(r) != PGRES_TUPLES_OK) {
+    if (PQresultStatus(r) != PGRES_TUPLES_OK && side.gave_up) {
+        w->gave_up = 1;
+        snprintf(w->err, sizeof w->err, "%s", side.err);
+        rv = PROBE_DEAD;
+    } else if (PQresultStatus(r) != PGRES_TUPLES_OK) {
         if (side.err[0]) {              /* connected, then no answer: as unreachable */
             snprintf(w->err, sizeof w->err, "target %s unreachable: no answer for %lld s (%.160s)",
                      w->where, silent_s, side.err);
             rv = PROBE_DEAD;
         }                               /* else the catalog cannot be read: cannot tell, wait on */
+    } else if (answer_arrives(w, 0)) {
+        rv = PROBE_ALIVE;               /* it answered while we asked */
     } else if (PQntuples(r) == 0) {
         snprintf(w->err, sizeof w->err, "target %s: connection lost: no answer for %lld s, and the server no longer has our session (backend %s)",
                  w->where, silent_s, pid);
         rv = PROBE_DEAD;
-    } else if (strcmp(PQgetvalue(r, 0, 0), "active") != 0 || strcmp(PQgetvalue(r, 0, 1), "Client") == 0) {
+    } else if ((strcmp(PQgetvalue(r, 0, 0), "active") != 0 || strcmp(PQgetvalue(r, 0, 1), "Client") == 0) &&
+               !answer_arrives(w, 1000)) {   /* a statement that just ended: its answer is on the way */
         snprintf(w->err, sizeof w->err, "target %s: connection lost: no answer for %lld s, and the server sees our session (backend %s) %s%s%s; it was terminated",
                  w->where, silent_s, pid, PQgetvalue(r, 0, 0),
                  PQgetvalue(r, 0, 2)[0] ? " waiting on " : "", PQgetvalue(r, 0, 2));
@@ -186,12 +228,19 @@ static int call_check(struct pgw *w, struct call *k)
     if (now - k->start >= PGW_GRACE_MS) {
         if (w->stop && atomic_load(w->stop)) {
             snprintf(w->err, sizeof w->err, "target %s: stopped while waiting for an answer", w->where);
+            w->gave_up = 1;
+            return fail(w);
+        }
+        if (atomic_load(&w->cancel)) {
+            snprintf(w->err, sizeof w->err, "target %s: given up for an operator command while waiting for an answer", w->where);
+            w->gave_up = 1;
             return fail(w);
         }
         if (w->hook && pthread_equal(pthread_self(), w->owner) && now - k->last_hook >= PGW_TICK_MS) {
             k->last_hook = now;
             if (w->hook(w->hook_ctx)) {
                 snprintf(w->err, sizeof w->err, "target %s: given up for an operator command while waiting for an answer", w->where);
+                w->gave_up = 1;
                 return fail(w);
             }
         }
@@ -311,10 +360,24 @@ static PGresult *finish_query(struct pgw *w, struct call *k)
     return last;
 }
 
+/* Results a caller left unread are read and dropped first, as PQexec does. */
+static int drain(struct pgw *w, struct call *k)
+{
+    PGresult *r;
+    while (PQtransactionStatus(w->conn) == PQTRANS_ACTIVE) {
+        if (wait_result(w, k, &r) != 0) return -1;
+        if (!r) break;
+        ExecStatusType st = PQresultStatus(r);
+        PQclear(r);
+        if (st == PGRES_COPY_IN || st == PGRES_COPY_OUT || st == PGRES_COPY_BOTH) break;
+    }
+    return 0;
+}
+
 PGresult *pgw_query(struct pgw *w, const char *sql)
 {
     struct call k;
-    if (begin_call(w, &k) != 0) return NULL;
+    if (begin_call(w, &k) != 0 || drain(w, &k) != 0) return NULL;
     if (!PQsendQuery(w->conn, sql)) return NULL;
     return finish_query(w, &k);
 }
@@ -323,7 +386,7 @@ PGresult *pgw_query_params(struct pgw *w, const char *sql, int nparams,
                            const char *const *values, const int *lengths)
 {
     struct call k;
-    if (begin_call(w, &k) != 0) return NULL;
+    if (begin_call(w, &k) != 0 || drain(w, &k) != 0) return NULL;
     if (!PQsendQueryParams(w->conn, sql, nparams, NULL, values, lengths, NULL, 0)) return NULL;
     return finish_query(w, &k);
 }

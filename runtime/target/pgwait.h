@@ -59,6 +59,8 @@ struct pgw {
     int         deadline_ms;    /* >0: fail a call after this long, no probe (the probe's own) */
     int         silent_ms;      /* PGW_SILENT_MS */
     int         dead;           /* abandoned: every call fails */
+    int         gave_up;        /* abandoned for stop or the hook (not the link) */
+    atomic_int  cancel;         /* pgw_cancel: give up, from any thread */
     char        err[512];       /* why the last call failed, "" when it did not fail here */
 };
 
@@ -85,6 +87,8 @@ int  pgw_put_copy(struct pgw *w, const char *buf, size_t len);
 int  pgw_end_copy(struct pgw *w, const char *errmsg);
 /* The next result: 0 with *out (NULL when there are no more), -1 failed. */
 int  pgw_result(struct pgw *w, PGresult **out);
+/* From any thread: the call in flight (or the next) gives up as for stop. */
+void pgw_cancel(struct pgw *w);
 /* Give the connection up (shut its socket down); idempotent. */
 void pgw_abandon(struct pgw *w);
 

@@ -147,7 +147,7 @@ void target_close(struct target *t);
  * 0.8 s a call also gives up for o->stop or when o->on_retry(TARGET_RETRY_WAIT)
  * returns non-zero (asked every 200 ms, only on the thread that connected).
  * Connecting honours o->stop too. A call given up leaves the handle broken:
- *   target_broken      1 when the connection is lost or given up: close it
+ *   target_broken      1 when the connection is lost, given up or cancelled: close it
  *   target_reap_stale  end every other session of this user and database
  *                      named as ours (application_name "zetl:INTEGRATION"):
  *                      those a dead link left behind, idle in a transaction
@@ -156,6 +156,9 @@ void target_close(struct target *t);
  *                      use (a round's start). Sessions ended, or -1.
  */
 int  target_broken(const struct target *t);
+/* Any thread: the call in flight on t (on whichever thread) gives up after
+ * at most 0.8 s, as for stop, and t is broken from then on. postgres/redshift. */
+void target_cancel(struct target *t);
 int  target_reap_stale(struct target *t);
 const char *target_error(const struct target *t);
 /* "host=… port=… dbname=… user=…" without the password, for logs and status. */

@@ -10,9 +10,12 @@
 #   (c) blackhole during a table's resync: `failed` within 30 s; healed, the
 #       resync runs again and the table is synced;
 #   (d) reset (RST): recovers by itself;
-#   (e) blackhole, then a pause command: answered within 2 s; SIGTERM while
-#       blackholed: the process exits within 2 s; healed and restarted, then
-#       resumed: an exact `zetl verify` (nothing lost, nothing twice).
+#   (e) SIGTERM while a call is stuck on the dead link: the process exits
+#       within 2 s; restarted and healed it streams again; blackholed again,
+#       a pause command is taken within 2 s;
+#   (f) a pause during an initial copy whose writer is stuck: taken within
+#       2 s; then healed, restarted and resumed: an exact `zetl verify`
+#       (nothing lost, nothing twice) and the counts match.
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 . tests/lib/harness.sh
@@ -170,6 +173,28 @@ if ((took <= 2500)); then t_pass $T "(e) SIGTERM while paused and blackholed: ex
 else t_fail $T "(e) SIGTERM answered in time (paused)" "<= 2000 ms (+500 ms for the machine)" "${took} ms"; fi
 proxy_heal tgt
 stop_load
+
+# ---- (f) a command during the initial copy, its writer stuck on the dead link ------------------
+# Without a checkpoint the next run copies every table again.
+zh_psql_tgt -c "DELETE FROM zetl.checkpoints WHERE integration = '$NAME'" >/dev/null
+e2e_run_start
+"$CMD" "$DBFILE" "$NAME" resume >/dev/null
+t_wait $T "(f) the initial copy of big is under way again" 60 copying
+proxy_blackhole tgt
+sleep 2
+t0=$(now_ms)
+out=$("$CMD" "$DBFILE" "$NAME" pause)
+took=$(( $(now_ms) - t0 ))
+t_eq $T "(f) pause during the stuck copy acknowledged" "ok" "$out"
+if ((took <= 2500)); then t_pass $T "(f) the pause was taken within 2 s (${took} ms)"
+else t_fail $T "(f) pause answered in time" "<= 2000 ms (+500 ms for the machine)" "${took} ms"; fi
+is_paused() { [ "$(state)" = paused ]; }
+t_wait $T "(f) the integration is paused (the copy given up)" 5 is_paused
+took=$(term_ms)
+if ((took <= 2500)); then t_pass $T "(f) SIGTERM: exited within 2 s (${took} ms)"
+else t_fail $T "(f) SIGTERM answered in time" "<= 2000 ms (+500 ms for the machine)" "${took} ms"; fi
+proxy_heal tgt
+
 e2e_run_start
 "$CMD" "$DBFILE" "$NAME" resume >/dev/null
 if e2e_wait_match 120; then t_pass $T "(e) healed and restarted: zetl verify is an exact match"
