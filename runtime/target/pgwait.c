@@ -314,7 +314,7 @@ static int flush_out(struct pgw *w, struct call *k)
         int t = call_tick(w, POLLOUT);
         if (t < 0) return -1;
         if (t > 0) k->last = mono_ms();
-        else if (call_check(w, k) != 0) return -1;
+        if (call_check(w, k) != 0) return -1;   /* even while bytes trickle: stop, commands */
     }
 }
 
@@ -325,7 +325,7 @@ static int wait_result(struct pgw *w, struct call *k, PGresult **out)
         int t = call_tick(w, 0);
         if (t < 0) return -1;
         if (t > 0) k->last = mono_ms();
-        else if (call_check(w, k) != 0) return -1;
+        if (call_check(w, k) != 0) return -1;
     }
     *out = PQgetResult(w->conn);
     return 0;

@@ -97,13 +97,16 @@ struct target;
 struct pf_report;
 
 /*
- * What the http kind tells target_opts.on_retry (on the handle's thread):
+ * What the http kind tells target_opts.on_retry (on the handle's thread; the
+ * postgres and redshift kinds send only TARGET_RETRY_WAIT):
  *   TARGET_RETRY_FAILED     an attempt failed and the same request will be
  *                           retried; reason says why (the same text at every
  *                           attempt of one request)
- *   TARGET_RETRY_WAIT       waiting before the next attempt, every 250 ms:
- *                           return non-zero to give up (an operator command
- *                           ends the round), 0 to go on
+ *   TARGET_RETRY_WAIT       waiting before the next attempt, every 250 ms
+ *                           (postgres/redshift: a call waiting over 0.8 s,
+ *                           every 200 ms, reason NULL): return non-zero to
+ *                           give up (an operator command ends the round), 0
+ *                           to go on
  *   TARGET_RETRY_DELIVERED  the request was taken after failed attempts
  * The return value counts only for TARGET_RETRY_WAIT.
  */
