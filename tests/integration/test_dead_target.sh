@@ -197,10 +197,10 @@ proxy_heal tgt
 
 e2e_run_start
 "$CMD" "$DBFILE" "$NAME" resume >/dev/null
-if e2e_wait_match 120; then t_pass $T "(e) healed and restarted: zetl verify is an exact match"
-else t_fail $T "(e) exact match after the faults" "zetl verify: match" "$E2E_VERIFY"; fi
-t_eq $T "(e) every insert is in the target once" "$(zh_mysql -e "SELECT count(*) FROM $DB.ev")" "$(ev_target)"
-t_eq $T "(e) the counter matches" "$(zh_mysql -e "SELECT n FROM $DB.ctr")" "$(zh_psql_tgt -c "SELECT n FROM $DB.ctr")"
-t_eq $T "(e) SIGTERM took no shortcut (no forced exit)" "" "$(grep -i 'did not stop' "$E2E_DIR/run.log")"
+if e2e_wait_match 120; then t_pass $T "(f) healed, restarted, resumed: zetl verify is an exact match"
+else t_fail $T "(f) exact match after the faults" "zetl verify: match" "$E2E_VERIFY"; fi
+t_eq $T "(f) every insert is in the target once" "$(zh_mysql -e "SELECT count(*) FROM $DB.ev")" "$(ev_target)"
+t_eq $T "(f) the counter matches" "$(zh_mysql -e "SELECT n FROM $DB.ctr")" "$(zh_psql_tgt -c "SELECT n FROM $DB.ctr")"
+t_eq $T "(f) no SIGTERM took the forced exit" "" "$(grep -i 'did not stop' "$E2E_DIR/run.log")"
 e2e_run_stop
 t_done
