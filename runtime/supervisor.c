@@ -23,7 +23,6 @@
 #include "runtime/source.h"
 #include "runtime/target/target.h"
 
-
 void integ_log(struct integ *in, enum statelog_level lvl, const char *table,
                const char *kind, const char *fmt, ...)
 {

@@ -15,7 +15,8 @@
 #       a pause command is taken within 2 s;
 #   (f) a pause during an initial copy whose writer is stuck: taken within
 #       2 s; then healed, restarted and resumed: an exact `zetl verify`
-#       (nothing lost, nothing twice) and the counts match.
+#       (nothing lost, nothing twice) and the counts match;
+#   (g) `zetl verify` whose link dies under it fails, naming the target.
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 . tests/lib/harness.sh
@@ -203,4 +204,20 @@ t_eq $T "(f) every insert is in the target once" "$(zh_mysql -e "SELECT count(*)
 t_eq $T "(f) the counter matches" "$(zh_mysql -e "SELECT n FROM $DB.ctr")" "$(zh_psql_tgt -c "SELECT n FROM $DB.ctr")"
 t_eq $T "(f) no SIGTERM took the forced exit" "" "$(grep -i 'did not stop' "$E2E_DIR/run.log")"
 e2e_run_stop
+
+# ---- (g) zetl verify on a link that dies under it: fails, naming the target --------------------
+"$ZETL" verify -c "$E2E_DIR/zetl.yaml" >"$E2E_DIR/verify.out" 2>&1 &
+vpid=$!
+sleep 3                         # connected, comparing big (a million rows)
+running=no; kill -0 "$vpid" 2>/dev/null && running=yes
+t_eq $T "(g) verify is still at work when the link dies" "yes" "$running"
+proxy_blackhole tgt
+t0=$SECONDS
+for i in $(seq 1 450); do kill -0 "$vpid" 2>/dev/null || break; sleep 0.1; done
+if kill -0 "$vpid" 2>/dev/null; then kill -9 "$vpid"; fi
+wait "$vpid"; vrc=$?
+t_eq $T "(g) verify ends with an error, not a hang (exit 1 within 45 s)" "1" "$vrc"
+t_match $T "(g) verify's error names the target" "127\.0\.0\.1:$PORT|port=$PORT" "$(cat "$E2E_DIR/verify.out")"
+echo "# (g) verify ended $((SECONDS - t0)) s after the blackhole: $(tail -c 400 "$E2E_DIR/verify.out")" >&2
+proxy_heal tgt
 t_done
