@@ -133,6 +133,17 @@ t_eq $T "(b) every row of big is in the target" "$BIG_ROWS" "$(zh_psql_tgt -c "S
 # ---- (a) streaming -------------------------------------------------------------------
 ev_moves() { local a; a=$(ev_target); sleep 1.5; [ "$(ev_target)" -gt "$a" ]; }
 t_wait $T "(a) inserts stream into the target" 30 ev_moves
+# Only the main thread takes SIGTERM, SIGINT, SIGHUP, SIGPIPE: every other
+# thread (supervisor, reader, copy writer, monitor…) has them blocked.
+unblocked=
+for st in /proc/$E2E_PID/task/*/status; do
+    tid=$(awk '/^Pid:/ {print $2}' "$st"); blk=$(awk '/^SigBlk:/ {print $2}' "$st")
+    [ "$tid" = "$E2E_PID" ] && continue
+    (( (0x$blk & 0x5003) == 0x5003 )) || unblocked+=" $(cat "/proc/$E2E_PID/task/$tid/comm")"
+done
+nthreads=$(ls /proc/$E2E_PID/task | wc -l)
+t_ne $T "(a) zetl runs threads besides main" "1" "$nthreads"
+t_eq $T "(a) no runtime thread takes SIGTERM/SIGINT/SIGHUP/SIGPIPE" "" "$unblocked"
 fails_naming_target "(a) streaming"
 proxy_heal tgt
 recovered() { is_active && ev_moves; }
