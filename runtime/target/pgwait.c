@@ -108,7 +108,7 @@ static PGconn *connect_for(const char *const *kw, const char *const *val, atomic
             goto fail;
         }
         if (mono_ms() >= end) {
-            snprintf(err, errlen, "no answer within %d s (connect_timeout)", timeout_s);
+            snprintf(err, errlen, "no answer within %d s", timeout_s);
             goto fail;
         }
         int r = wait_fd(PQsocket(c), st == PGRES_POLLING_READING ? POLLIN : POLLOUT, PGW_TICK_MS);
