@@ -27,7 +27,7 @@ T=test_dead_target
 DB=dead_tgt
 NAME=deadtgt
 CMD=${ZETL_BUILD:-build}/tools/zetl_command
-BIG_ROWS=${DEAD_TGT_BIG_ROWS:-1000000}
+BIG_ROWS=${DEAD_TGT_BIG_ROWS:-700000}
 
 harness_start mariadb pgtgt || { t_fail $T "harness" "servers up" "start failed"; t_done; }
 e2e_init $T
@@ -59,7 +59,7 @@ integrations:
   - name: $NAME
     source: {kind: mysql, host: 127.0.0.1, port: $ZH_MY_PORT, user: $ZH_MY_USER,
              password: "\${E2E_MY_PASSWORD}", databases: [$DB], server_id: 6363}
-    target: {kind: postgres, dsn: "host=127.0.0.1 port=$PORT dbname=zetl user=$ZH_PG_USER password=$ZH_PG_PASSWORD"}
+    target: {kind: postgres, dsn: "host=127.0.0.1 port=$PORT dbname=zetl user=$ZH_PG_USER password=$ZH_PG_PASSWORD connect_timeout=3"}
     tables: {include: ["$DB.%"]}
     apply: {batch_ms: 100}
 YAML
@@ -219,7 +219,7 @@ e2e_run_stop
 # ---- (g) zetl verify on a link that dies under it: fails, naming the target --------------------
 "$ZETL" verify -c "$E2E_DIR/zetl.yaml" >"$E2E_DIR/verify.out" 2>&1 &
 vpid=$!
-sleep 3                         # connected, comparing big (a million rows)
+sleep 3                         # connected, comparing big (700,000 rows)
 running=no; kill -0 "$vpid" 2>/dev/null && running=yes
 t_eq $T "(g) verify is still at work when the link dies" "yes" "$running"
 proxy_blackhole tgt
