@@ -42,6 +42,8 @@ struct copier {
                                    failed here and its rows skipped (badtable.c) */
     char *refused;              /* fail_here: per in->tables index, failed during this pass */
     const struct itable *fault; /* the table the last error is the fault of, or NULL */
+    int cmd_end;                /* ROUND_* + 1 of an operator command that ends the copy; 0 none */
+    int64_t last_cmd_ms;
     char err[1024];
 };
 
@@ -188,10 +190,22 @@ fail:
     free(ld);
 }
 
-/* Under ld->mu: wait until the writer is idle; 1 (with c->err) when a load failed. */
+static int copy_commands(struct copier *c);
+
+/* Under ld->mu: wait until the writer is idle; 1 (with c->err) when a load failed.
+ * Operator commands are taken meanwhile (a writer stuck on a dead link). */
 static int wait_idle(struct loader *ld, struct copier *c)
 {
-    while (ld->job.kind) pthread_cond_wait(&ld->cv, &ld->mu);
+    while (ld->job.kind) {
+        struct timespec until;
+        clock_gettime(CLOCK_REALTIME, &until);
+        until.tv_nsec += 250 * 1000000L;
+        if (until.tv_nsec >= 1000000000L) { until.tv_sec++; until.tv_nsec -= 1000000000L; }
+        if (pthread_cond_timedwait(&ld->cv, &ld->mu, &until) == 0 || !ld->job.kind) continue;
+        pthread_mutex_unlock(&ld->mu);
+        copy_commands(c);
+        pthread_mutex_lock(&ld->mu);
+    }
     if (ld->failed) {
         snprintf(c->err, sizeof c->err, "%s", ld->err);
         c->fault = ld->fault;
@@ -320,6 +334,10 @@ static int64_t mono_ms(void)
 
 int integ_connect_target(struct integ *in)
 {
+    if (in->tgt && target_broken(in->tgt)) {    /* a dead link given up (pgwait.h) */
+        target_close(in->tgt);
+        in->tgt = NULL;
+    }
     if (in->tgt) return 0;
     struct target_opts o = {
         .kind = in->cfg->target.kind, .source = in->cfg->source.kind,
@@ -366,10 +384,31 @@ static int copy_switch_table(struct copier *c, const struct ztable *def)
     return 0;
 }
 
+/* The supervisor's own copy (the initial one, on its state-log handle):
+ * operator commands every 250 ms. One that ends the round (pause, delete,
+ * stop) ends the copy: the target call in flight, on whichever thread, gives
+ * up (target_cancel). A resync waits for the stream. 0 go on, -1 ended. */
+static int copy_commands(struct copier *c)
+{
+    if (c->sl != c->in->sl || c->cmd_end) return c->cmd_end ? -1 : 0;
+    int64_t now = mono_ms();
+    if (now - c->last_cmd_ms < 250) return 0;
+    c->last_cmd_ms = now;
+    int r = integ_poll_commands(c->in);
+    if (r < 0 || r == ROUND_RESYNC) return 0;
+    c->cmd_end = r + 1;
+    target_cancel(c->tgt);
+    return -1;
+}
+
 /* After rows went out: progress once a second, and stop when asked. */
 static int copy_progress(struct copier *c)
 {
     if (mono_ms() - c->last_report_ms >= 1000) report(c);
+    if (copy_commands(c) != 0) {
+        snprintf(c->err, sizeof c->err, "an operator command ended the copy");
+        return -1;
+    }
     if (atomic_load(&c->in->stop) || (c->abort && atomic_load(c->abort))) {
         snprintf(c->err, sizeof c->err, "stopped during the copy");
         return -1;
@@ -722,6 +761,12 @@ int integ_snapshot(struct integ *in)
 {
     in->err[0] = '\0';
     if (integ_connect_target(in) != 0) return ROUND_ERROR;
+    /* A round's start: no other connection of ours is in use, so any other
+     * session named as ours was left behind by a dead link, maybe holding
+     * locks (a truncated table, rows of an uncommitted batch) the retry would wait on. */
+    int reaped = target_reap_stale(in->tgt);
+    if (reaped > 0)
+        integ_log(in, STATELOG_WARNING, NULL, "target", "ended %d target session(s) an earlier connection left behind", reaped);
     struct zpos cp;
     int found = target_read_checkpoint(in->tgt, &cp, NULL);
     if (found < 0) {
@@ -772,7 +817,7 @@ int integ_snapshot(struct integ *in)
             copy_abandon(&c);
             target_rollback(in->tgt);
             int stopped = rc != 0 && atomic_load(&in->stop);
-            if (c.fault && !stopped && pass < in->ntables) {
+            if (c.fault && !stopped && !c.cmd_end && pass < in->ntables) {
                 char reason[1536];
                 snprintf(reason, sizeof reason, "table %.200s: the initial copy failed: %.1024s; fix the data "
                          "or the target table, then resync the table", c.fault->source, c.err);
@@ -781,6 +826,7 @@ int integ_snapshot(struct integ *in)
             }
             if (c.err[0]) snprintf(in->err, sizeof in->err, "%s", c.err);
             end = stopped ? ROUND_STOPPED : ROUND_ERROR;
+            if (c.cmd_end) end = c.cmd_end - 1;     /* pause, delete, stop: not a failure */
             goto out;
         }
         break;
@@ -811,7 +857,7 @@ int integ_snapshot(struct integ *in)
 target_failed:
     snprintf(in->err, sizeof in->err, "target: initial copy: %s", target_error(in->tgt));
     target_rollback(in->tgt);
-    end = ROUND_ERROR;
+    end = c.cmd_end ? c.cmd_end - 1 : ROUND_ERROR;
 out:
     loader_stop(&c);
     copy_text_free(&c);

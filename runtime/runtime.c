@@ -2,6 +2,7 @@
 #include "runtime/runtime.h"
 
 #include <pwd.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -40,6 +41,9 @@ void runtime_actor(const char *what, char *buf, size_t len)
         snprintf(buf, len, "%s%s%s", what ? what : "", what ? " by " : "", user);
 }
 
+static int runtime_spawn(struct runtime *rt, const struct config *cfg,
+                         const struct runtime_opts *o, char *err, size_t errlen);
+
 int runtime_start(struct runtime **out, const struct config *cfg,
                   const struct runtime_opts *o, char *err, size_t errlen)
 {
@@ -71,6 +75,31 @@ int runtime_start(struct runtime **out, const struct config *cfg,
                                       : "the config has no integrations%s", o->only ? o->only : "");
         goto fail;
     }
+    /* Every runtime thread (and the threads those start) is created with the
+     * process signals blocked, so SIGTERM, SIGINT, SIGHUP, SIGPIPE… reach
+     * only the caller's thread (cmd_run's handler, the console's loop). */
+    sigset_t block, old;
+    sigemptyset(&block);
+    int sigs[] = {SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGPIPE, SIGUSR1, SIGUSR2, SIGWINCH, SIGALRM, SIGCHLD, SIGTSTP, SIGCONT};
+    for (size_t k = 0; k < sizeof sigs / sizeof *sigs; k++) sigaddset(&block, sigs[k]);
+    pthread_sigmask(SIG_BLOCK, &block, &old);
+    int started = runtime_spawn(rt, cfg, o, err, errlen);
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    if (started != 0) return -1;
+    *out = rt;
+    return 0;
+oom:
+    snprintf(err, errlen, "out of memory starting the runtime");
+fail:
+    runtime_free(rt);
+    return -1;
+}
+
+/* The monitor and the supervisors (signals blocked by the caller); on
+ * failure rt is freed. */
+static int runtime_spawn(struct runtime *rt, const struct config *cfg,
+                         const struct runtime_opts *o, char *err, size_t errlen)
+{
     {
         const struct config_integration **igs = calloc((size_t)rt->n + 1, sizeof *igs);
         if (!igs) goto oom;
@@ -91,13 +120,17 @@ int runtime_start(struct runtime **out, const struct config *cfg,
         }
         in->started = 1;
     }
-    *out = rt;
     return 0;
 oom:
     snprintf(err, errlen, "out of memory starting the runtime");
 fail:
     runtime_free(rt);
     return -1;
+}
+
+void runtime_request_stop(struct runtime *rt)
+{
+    for (int i = 0; rt && i < rt->n; i++) atomic_store(&rt->integs[i].stop, 1);
 }
 
 void runtime_stop(struct runtime *rt)

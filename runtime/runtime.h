@@ -42,6 +42,10 @@ int  runtime_start(struct runtime **out, const struct config *cfg,
                    const struct runtime_opts *o, char *err, size_t errlen);
 /* Finish the current batches, checkpoint, stop; joins every thread. */
 void runtime_stop(struct runtime *rt);
+/* Ask every integration to stop, without waiting (runtime_alive() tells when
+ * they have; runtime_stop() then joins at once). Every wait on a target
+ * gives up within about a second of it (runtime/target/pgwait.h). */
+void runtime_request_stop(struct runtime *rt);
 void runtime_free(struct runtime *rt);
 /* Number of integrations still running (not stopped, not deleted). */
 int  runtime_alive(struct runtime *rt);

@@ -18,13 +18,10 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "runtime/backoff.h"
 #include "runtime/integ.h"
 #include "runtime/source.h"
 #include "runtime/target/target.h"
-
-#define BACKOFF_MIN_MS 1000
-#define BACKOFF_MAX_MS 60000
-#define BACKOFF_RESET_MS 30000          /* a round this long resets the backoff */
 
 void integ_log(struct integ *in, enum statelog_level lvl, const char *table,
                const char *kind, const char *fmt, ...)
@@ -202,7 +199,7 @@ void *integ_main(void *arg)
             nanosleep(&step, NULL);
         }
         if (atomic_load(&in->stop)) goto out;
-        if (backoff < BACKOFF_MAX_MS) backoff *= 2;
+        backoff = backoff_next(backoff);
     }
     backoff = BACKOFF_MIN_MS;
     integ_log(in, STATELOG_INFO, NULL, "start", "started (%s)", in->actor);
@@ -221,6 +218,12 @@ void *integ_main(void *arg)
         /* A round that ran a while was a recovery: the next outage starts
          * its backoff afresh instead of where the last one left off. */
         if (statelog_now_ms() - round_start >= BACKOFF_RESET_MS) backoff = BACKOFF_MIN_MS;
+        /* Stopped while a call was given up (a dead link, pgwait.h): a stop,
+         * not a failure; the checkpoint in the target is where it resumes. */
+        if (r == ROUND_ERROR && atomic_load(&in->stop)) {
+            integ_log(in, STATELOG_WARNING, NULL, "stop", "stopping: %s", in->err[0] ? in->err : "round ended");
+            r = ROUND_STOPPED;
+        }
         if (in->tgt && r != ROUND_STOPPED && r != ROUND_PAUSED) {
             target_close(in->tgt);
             in->tgt = NULL;
@@ -245,16 +248,16 @@ void *integ_main(void *arg)
             integ_set_state(in, "failed", in->err[0] ? in->err : "unknown error", NULL);
             break;
         }
-        int jitter = (int)(rand_r(&seed) % (unsigned)(backoff / 4 + 1));
-        integ_log(in, STATELOG_WARNING, NULL, "retry", "retrying in %d ms", backoff + jitter);
-        int w = wait_interruptible(in, backoff + jitter);
+        int wait_ms = backoff_wait_ms(backoff, (unsigned)rand_r(&seed));
+        integ_log(in, STATELOG_WARNING, NULL, "retry", "retrying in %d ms", wait_ms);
+        int w = wait_interruptible(in, wait_ms);
         if (w == ROUND_STOPPED) break;
         if (w == ROUND_DELETED) {
             if (integ_finish_delete(in) == ROUND_DELETED) goto out;
             continue;
         }
         if (w == ROUND_PAUSED || w == ROUND_RESYNC) continue;
-        backoff = backoff * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : backoff * 2;
+        backoff = backoff_next(backoff);
     }
 stopped:
     integ_log(in, STATELOG_INFO, NULL, "stop", "stopped");

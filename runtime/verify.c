@@ -34,10 +34,11 @@
 
 #include "runtime/integ.h"
 #include "runtime/source.h"
+#include "runtime/target/pgwait.h"
 #include "runtime/target/target.h"
 
 struct vcopy {
-    PGconn *c;
+    struct pgw *w;              /* every wait has a deadline (pgwait.h) */
     struct tbuf buf;
     const struct ztable *def;
     const struct integ *in;
@@ -61,8 +62,8 @@ static int vcopy_row(void *ctx, const struct zrowchange *rc)
         return -1;
     }
     if (v->buf.len >= (1u << 20)) {
-        if (PQputCopyData(v->c, v->buf.p, (int)v->buf.len) != 1) {
-            snprintf(v->err, sizeof v->err, "COPY: %s", PQerrorMessage(v->c));
+        if (pgw_put_copy(v->w, v->buf.p, v->buf.len) != 0) {
+            snprintf(v->err, sizeof v->err, "COPY: %.480s", v->w->err[0] ? v->w->err : PQerrorMessage(v->w->conn));
             return -1;
         }
         v->buf.len = 0;
@@ -72,11 +73,18 @@ static int vcopy_row(void *ctx, const struct zrowchange *rc)
 
 static void quiet_notice(void *arg, const char *msg) { (void)arg; (void)msg; }
 
-static int exec_cmd(PGconn *c, const char *sql, char *err, size_t errlen)
+/* Why a call on w failed: the wait's reason, the server's, or libpq's. */
+static const char *why(const struct pgw *w, const PGresult *r)
 {
-    PGresult *r = PQexec(c, sql);
+    if (w->err[0]) return w->err;
+    return r ? PQresultErrorMessage(r) : PQerrorMessage(w->conn);
+}
+
+static int exec_cmd(struct pgw *w, const char *sql, char *err, size_t errlen)
+{
+    PGresult *r = pgw_query(w, sql);
     int ok = PQresultStatus(r) == PGRES_COMMAND_OK || PQresultStatus(r) == PGRES_TUPLES_OK;
-    if (!ok) snprintf(err, errlen, "%s", PQresultErrorMessage(r));
+    if (!ok) snprintf(err, errlen, "%s", why(w, r));
     PQclear(r);
     return ok ? 0 : -1;
 }
@@ -91,7 +99,7 @@ static void column_list(struct tbuf *s, const struct ztable *t)
 }
 
 /* One table: 0 match, 1 mismatch (reported), -1 error (err). */
-static int verify_table(struct integ *in, struct itable *t, PGconn *c, FILE *out,
+static int verify_table(struct integ *in, struct itable *t, struct pgw *c, FILE *out,
                         char *err, size_t errlen)
 {
     char scratch[128];
@@ -99,7 +107,7 @@ static int verify_table(struct integ *in, struct itable *t, PGconn *c, FILE *out
     struct target_table_diff d = {0};
     int rc = -1;
     struct tbuf sql = {0};
-    struct vcopy v = {.c = c, .def = t->tdef, .in = in, .t = t};   /* target names: the scratch table's */
+    struct vcopy v = {.w = c, .def = t->tdef, .in = in, .t = t};   /* target names: the scratch table's */
 
     /* Start from a fresh scratch table made exactly like the target table. */
     tbuf_puts(&sql, "DROP TABLE IF EXISTS ");
@@ -117,9 +125,9 @@ static int verify_table(struct integ *in, struct itable *t, PGconn *c, FILE *out
     column_list(&sql, t->tdef);
     tbuf_puts(&sql, ") FROM STDIN");
     tbuf_putc(&sql, '\0');
-    PGresult *r = PQexec(c, sql.p);
+    PGresult *r = pgw_query(c, sql.p);
     if (PQresultStatus(r) != PGRES_COPY_IN) {
-        snprintf(err, errlen, "COPY into the scratch table: %s", PQresultErrorMessage(r));
+        snprintf(err, errlen, "COPY into the scratch table: %s", why(c, r));
         PQclear(r);
         goto out;
     }
@@ -128,17 +136,18 @@ static int verify_table(struct integ *in, struct itable *t, PGconn *c, FILE *out
     struct zpos pos;
     char serr[1024];
     int s = source_snapshot_table(in, t, &sink, &pos, serr, sizeof serr);
-    if (s == 0 && v.buf.len && PQputCopyData(c, v.buf.p, (int)v.buf.len) != 1) s = -1;
-    PQputCopyEnd(c, s == 0 ? NULL : "source read failed");
-    r = PQgetResult(c);
-    int copied = PQresultStatus(r) == PGRES_COMMAND_OK;
+    if (s == 0 && v.buf.len && pgw_put_copy(c, v.buf.p, v.buf.len) != 0) s = -1;
+    r = NULL;
+    int copied = pgw_end_copy(c, s == 0 ? NULL : "source read failed") == 0 &&
+                 pgw_result(c, &r) == 0 && PQresultStatus(r) == PGRES_COMMAND_OK;
     if (s != 0 || !copied) {
-        snprintf(err, errlen, "reading the source: %.900s", v.err[0] ? v.err : s != 0 ? serr : PQresultErrorMessage(r));
+        snprintf(err, errlen, "reading the source: %.900s", v.err[0] ? v.err : s != 0 ? serr : why(c, r));
         PQclear(r);
-        while ((r = PQgetResult(c))) PQclear(r);
+        while (!c->dead && pgw_result(c, &r) == 0 && r) PQclear(r);
         goto out;
     }
     PQclear(r);
+    while (pgw_result(c, &r) == 0 && r) PQclear(r);    /* the COPY's end of results */
 
     /* Compare as multisets, both ways, with the key range of the differences. */
     sql.len = 0;
@@ -168,9 +177,9 @@ static int verify_table(struct integ *in, struct itable *t, PGconn *c, FILE *out
         tbuf_puts(&sql, "NULL, NULL");
     }
     tbuf_putc(&sql, '\0');
-    r = PQexec(c, sql.p);
+    r = pgw_query(c, sql.p);
     if (PQresultStatus(r) != PGRES_TUPLES_OK) {
-        snprintf(err, errlen, "comparing: %s", PQresultErrorMessage(r));
+        snprintf(err, errlen, "comparing: %s", why(c, r));
         PQclear(r);
         goto out;
     }
@@ -240,24 +249,34 @@ int verify_integration(const struct config *cfg, const struct config_integration
     int mismatches = 0, rc = -1;
     PGconn *c = NULL;
     struct statelog_integration *states = NULL;
+    struct pgw w;
     if (ci->target.kind == TARGET_HTTP) {
         snprintf(err, errlen, "integration %s: an http target cannot be read back to verify", ci->name);
         return -1;
     }
     if (integ_load_tables(&in, err, errlen) != 0) goto out;
     states = read_states(cfg, ci);
-    if (integ_connect_target(&in) != 0) {
-        snprintf(err, errlen, "%s", in.err);
-        goto out;
-    }
-    c = PQconnectdb(ci->target.dsn);
-    if (PQstatus(c) != CONNECTION_OK) {
-        snprintf(err, errlen, "target %s: %s", target_describe(in.tgt), PQerrorMessage(c));
-        goto out;
-    }
-    PQsetNoticeProcessor(c, quiet_notice, NULL);
+    /* Named apart from the runtime's sessions, which a round's start may end. */
+    struct target_opts o = {
+        .kind = ci->target.kind, .source = ci->source.kind, .dsn = ci->target.dsn,
+        .integration = ci->name, .config = ci, .state_dir = cfg->state_dir, .app = "zetl verify",
+    };
     char e[1024];
-    if (exec_cmd(c, "SET TimeZone = 'UTC'; SET DateStyle = ISO; SET extra_float_digits = 3", e, sizeof e) != 0) {
+    if (target_connect(&in.tgt, &o, e, sizeof e) != 0) {
+        snprintf(err, errlen, "%s", e);
+        goto out;
+    }
+    /* Every wait has a deadline: a dead link fails verify instead of hanging it. */
+    const char *kw[] = {"connect_timeout", "fallback_application_name", "keepalives", "dbname", NULL};
+    const char *val[] = {"10", "zetl verify", "1", ci->target.dsn ? ci->target.dsn : "", NULL};
+    c = pgw_connect(kw, val, NULL, 0, e, sizeof e);
+    if (!c) {
+        snprintf(err, errlen, "target %s: %s", target_describe(in.tgt), e);
+        goto out;
+    }
+    pgw_init(&w, c, ci->target.dsn, NULL, NULL, NULL);
+    PQsetNoticeProcessor(c, quiet_notice, NULL);
+    if (exec_cmd(&w, "SET TimeZone = 'UTC'; SET DateStyle = ISO; SET extra_float_digits = 3", e, sizeof e) != 0) {
         snprintf(err, errlen, "target: %s", e);
         goto out;
     }
@@ -267,8 +286,8 @@ int verify_integration(const struct config *cfg, const struct config_integration
         struct itable *t = &in.tables[i];
         if (only_table && strcmp(only_table, t->source) != 0) continue;
         seen++;
-        int r = verify_table(&in, t, c, out, e, sizeof e);
-        if (r < 0 && PQstatus(c) != CONNECTION_OK) {
+        int r = verify_table(&in, t, &w, out, e, sizeof e);
+        if (r < 0 && (w.dead || PQstatus(c) != CONNECTION_OK)) {   /* the link, not the table */
             snprintf(err, errlen, "integration %s, table %s: %s", ci->name, t->source, e);
             goto out;
         }
@@ -292,7 +311,7 @@ int verify_integration(const struct config *cfg, const struct config_integration
     }
     rc = mismatches;
 out:
-    if (c) PQfinish(c);
+    if (c) PQfinish(c);            /* non-blocking (or given up): never waits */
     if (in.tgt) target_close(in.tgt);
     integ_free_tables(&in);
     statelog_free_integrations(states, states ? 1 : 0);

@@ -2,7 +2,8 @@
  * cmd_run.c — `zetl run`: the runtime without a console, for systemd or
  * tmux. One log line per event on stderr. SIGTERM or SIGINT: every
  * integration finishes its current batch, checkpoints, and the process
- * exits 0. SIGHUP is ignored (closing an SSH session must not stop it).
+ * exits 0, within 2 s whatever a connection is doing. SIGHUP is ignored
+ * (closing an SSH session must not stop it).
  * --metrics-file PATH: Prometheus text rewritten every 10 s (monitor.h).
  */
 #include <errno.h>
@@ -16,6 +17,8 @@
 #include "config/config.h"
 #include "runtime/runtime.h"
 #include "tui/commands.h"
+
+#define STOP_DEADLINE_MS 1900       /* SIGTERM is answered within 2 s */
 
 static volatile sig_atomic_t stop_requested;
 
@@ -92,7 +95,29 @@ int cmd_run(int argc, char **argv, const struct cli_cmd *self)
         struct timespec ts = {0, 100 * 1000000L};
         nanosleep(&ts, NULL);
     }
-    if (stop_requested) fprintf(stderr, "zetl run: stopping: finishing the current batches\n");
+    if (stop_requested) {
+        fprintf(stderr, "zetl run: stopping: finishing the current batches\n");
+        /* Answered within 2 s whatever a connection is doing: every target
+         * wait gives up on the stop flag within about a second. Should a
+         * thread still be stuck (a wait without a deadline is a bug), exit
+         * anyway: the checkpoint in the target is where the next run resumes. */
+        runtime_request_stop(rt);
+        struct timespec t0, now;
+        clock_gettime(CLOCK_MONOTONIC, &t0);
+        for (;;) {
+            clock_gettime(CLOCK_MONOTONIC, &now);
+            long ms = (long)(now.tv_sec - t0.tv_sec) * 1000 + (now.tv_nsec - t0.tv_nsec) / 1000000;
+            if (runtime_alive(rt) == 0) break;
+            if (ms >= STOP_DEADLINE_MS) {
+                fprintf(stderr, "zetl run: an integration did not stop within %d ms (a connection is stuck); exiting anyway: the next run resumes from the target's checkpoint\n",
+                        STOP_DEADLINE_MS);
+                fflush(stderr);
+                _exit(1);
+            }
+            struct timespec step = {0, 20 * 1000000L};
+            nanosleep(&step, NULL);
+        }
+    }
     runtime_stop(rt);
     runtime_free(rt);
     config_free(cfg);

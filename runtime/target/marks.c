@@ -56,9 +56,8 @@ int target_resync_marks(struct target *t, char ***tables, int *n)
     *tables = NULL;
     *n = 0;
     const char *v[1] = {t->integration};
-    PGresult *r = PQexecParams(t->conn, "SELECT source_table FROM zetl.resyncs WHERE integration = $1 "
-                                        "ORDER BY started_at, source_table",
-                               1, NULL, v, NULL, NULL, 0);
+    PGresult *r = tgt_qp(t, "SELECT source_table FROM zetl.resyncs WHERE integration = $1 "
+                            "ORDER BY started_at, source_table", 1, v, NULL);
     if (PQresultStatus(r) != PGRES_TUPLES_OK) {
         tgt_seterr(t, r, "reading zetl.resyncs");
         PQclear(r);

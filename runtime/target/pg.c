@@ -79,6 +79,8 @@ void tgt_seterr(struct target *t, PGresult *res, const char *what)
     const char *detail = res ? PQresultErrorField(res, PG_DIAG_MESSAGE_DETAIL) : NULL;
     if (prim)
         snprintf(msg, sizeof msg, "%s%s%s", prim, detail ? " (" : "", detail ? detail : "");
+    else if (t->w.err[0])                       /* the wait gave up: no answer, stop, command */
+        snprintf(msg, sizeof msg, "%s", t->w.err);
     else
         snprintf(msg, sizeof msg, "%s", t->conn ? PQerrorMessage(t->conn) : "no connection");
     if (detail && prim) {
@@ -87,15 +89,26 @@ void tgt_seterr(struct target *t, PGresult *res, const char *what)
     }
     chomp(msg);
     const char *fix = fix_for(state);
-    if (t->conn && PQstatus(t->conn) == CONNECTION_BAD)
+    if (t->conn && (PQstatus(t->conn) == CONNECTION_BAD || t->w.dead))
         fix = "the connection to the target was lost: zetl reconnects and resumes from the checkpoint";
     snprintf(t->err, sizeof t->err, "target %s (%s): %s: %s%s%s", t->integration, t->desc,
              what, msg, fix ? "; " : "", fix ? fix : "");
 }
 
+PGresult *tgt_q(struct target *t, const char *sql)
+{
+    return pgw_query(&t->w, sql);
+}
+
+PGresult *tgt_qp(struct target *t, const char *sql, int nparams, const char *const *values,
+                 const int *lengths)
+{
+    return pgw_query_params(&t->w, sql, nparams, values, lengths);
+}
+
 int tgt_exec(struct target *t, const char *sql, const char *what)
 {
-    PGresult *r = PQexec(t->conn, sql);
+    PGresult *r = tgt_q(t, sql);
     ExecStatusType st = PQresultStatus(r);
     if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
         tgt_seterr(t, r, what);
@@ -110,7 +123,7 @@ int tgt_stmt(void *ctx, const char *sql, int nparams, const char *const *values,
              const int *lengths, int64_t *result)
 {
     struct target *t = ctx;
-    PGresult *r = PQexecParams(t->conn, sql, nparams, NULL, values, lengths, NULL, 0);
+    PGresult *r = tgt_qp(t, sql, nparams, values, lengths);
     ExecStatusType st = PQresultStatus(r);
     if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
         char what[200];
@@ -139,7 +152,7 @@ static int session_setup(struct target *t)
         if (tgt_exec(t, "SET client_encoding TO 'UTF8'; SET TimeZone TO 'UTC'; "
                         "SET DateStyle TO 'ISO, YMD'", "session set-up")) return -1;
         /* Exact-case identifiers; fails harmlessly where the setting does not exist. */
-        PGresult *r = PQexec(t->conn, "SET enable_case_sensitive_identifier TO true");
+        PGresult *r = tgt_q(t, "SET enable_case_sensitive_identifier TO true");
         t->rs_case_ok = PQresultStatus(r) == PGRES_COMMAND_OK;
         PQclear(r);
         return tgt_exec(t,
@@ -183,6 +196,24 @@ static void quiet_notice(void *arg, const char *message)
     (void)message;
 }
 
+/* Does this libpq take the connection keyword (tcp_user_timeout: libpq 12+)? */
+static int libpq_knows(const char *keyword)
+{
+    PQconninfoOption *d = PQconndefaults();
+    int found = 0;
+    for (PQconninfoOption *p = d; p && p->keyword && !found; p++) found = strcmp(p->keyword, keyword) == 0;
+    PQconninfoFree(d);
+    return found;
+}
+
+/* A wait has gone on a while: operator commands (target_opts.on_retry, as
+ * the http kind's retries take them); non-zero gives the call up. */
+static int wait_hook(void *ctx)
+{
+    struct target *t = ctx;
+    return t->on_retry(t->retry_ctx, TARGET_RETRY_WAIT, NULL);
+}
+
 int target_connect(struct target **out, const struct target_opts *o, char *err, size_t errlen)
 {
     *out = NULL;
@@ -203,18 +234,34 @@ int target_connect(struct target **out, const struct target_opts *o, char *err, 
         return -1;
     }
 
-    const char *kw[] = { "connect_timeout", "fallback_application_name", "dbname", NULL };
-    const char *val[] = { "10", "zetl", o->dsn ? o->dsn : "", NULL };
-    t->conn = PQconnectdbParams(kw, val, 1);
-    if (!t->conn) goto oom;
-    if (PQstatus(t->conn) != CONNECTION_OK) {
-        char msg[400];
-        snprintf(msg, sizeof msg, "%s", PQerrorMessage(t->conn));
-        chomp(msg);
+    /* Ours unless the dsn says otherwise (it comes last and wins): keepalives
+     * and tcp_user_timeout notice a link whose peer is gone for good; the
+     * waits' own deadline (pgwait.h) covers what still ACKs. */
+    snprintf(t->app, sizeof t->app, "%.63s", o->app ? o->app : "");
+    if (!o->app) snprintf(t->app, sizeof t->app, "zetl:%.58s", t->integration);
+    if (!(t->dsn = strdup(o->dsn ? o->dsn : ""))) goto oom;
+    const char *kw[10], *val[10];
+    int k = 0;
+    kw[k] = "connect_timeout"; val[k++] = "10";
+    kw[k] = "fallback_application_name"; val[k++] = t->app;
+    kw[k] = "keepalives"; val[k++] = "1";
+    kw[k] = "keepalives_idle"; val[k++] = "10";
+    kw[k] = "keepalives_interval"; val[k++] = "5";
+    kw[k] = "keepalives_count"; val[k++] = "3";
+    if (libpq_knows("tcp_user_timeout")) { kw[k] = "tcp_user_timeout"; val[k++] = "30000"; }
+    kw[k] = "dbname"; val[k++] = t->dsn;
+    kw[k] = NULL; val[k] = NULL;
+    char msg[400];
+    t->conn = pgw_connect(kw, val, o->stop, 0, msg, sizeof msg);
+    if (!t->conn) {
         snprintf(err, errlen, "target %s: cannot connect to %s: %s; check the target dsn (host, port, dbname, user, password) and that the server accepts connections from this host", t->integration, t->desc, msg);
         target_close(t);
         return -1;
     }
+    t->on_retry = o->on_retry;
+    t->retry_ctx = o->retry_ctx;
+    pgw_init(&t->w, t->conn, t->dsn, o->stop, t->on_retry ? wait_hook : NULL, t);
+    t->w.check_session = t->kind == TARGET_POSTGRES;
     PQsetNoticeProcessor(t->conn, quiet_notice, NULL);
     if (session_setup(t)) {
         snprintf(err, errlen, "%s", t->err);
@@ -229,10 +276,38 @@ oom:
     return -1;
 }
 
+int target_broken(const struct target *t)
+{
+    return t->conn && (t->w.dead || atomic_load(&t->w.cancel) || PQstatus(t->conn) != CONNECTION_OK);
+}
+
+void target_cancel(struct target *t)
+{
+    if (t->conn) pgw_cancel(&t->w);
+}
+
+int target_reap_stale(struct target *t)
+{
+    if (t->http || t->kind != TARGET_POSTGRES) return 0;
+    const char *app = PQparameterStatus(t->conn, "application_name");
+    if (!app || strcmp(app, t->app) != 0) return 0;     /* the dsn names it: not ours alone */
+    const char *v[1] = {t->app};
+    PGresult *r = tgt_qp(t,
+        "SELECT count(pg_catalog.pg_terminate_backend(pid)) FROM pg_catalog.pg_stat_activity "
+        "WHERE application_name = $1 AND pid <> pg_catalog.pg_backend_pid() "
+        "AND usename = current_user AND datname = pg_catalog.current_database()", 1, v, NULL);
+    int n = -1;
+    if (PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1) n = atoi(PQgetvalue(r, 0, 0));
+    else tgt_seterr(t, r, "ending the sessions an earlier round left behind");
+    PQclear(r);
+    return n;
+}
+
 void target_close(struct target *t)
 {
     if (!t) return;
-    if (t->conn) PQfinish(t->conn);
+    if (t->conn) PQfinish(t->conn);     /* non-blocking, or shut down: never waits */
+    free(t->dsn);
     if (t->http) http_free(t->http);
     for (int i = 0; i < t->nstages; i++) free(t->stages[i].key);
     free(t->stages);
@@ -244,7 +319,7 @@ void target_close(struct target *t)
 
 int target_check_redshift(struct target *t, char *fix, size_t fixlen)
 {
-    PGresult *r = PQexec(t->conn, "SHOW enable_case_sensitive_identifier");
+    PGresult *r = tgt_q(t, "SHOW enable_case_sensitive_identifier");
     if (PQresultStatus(r) != PGRES_TUPLES_OK || PQntuples(r) != 1) {
         tgt_seterr(t, r, "reading enable_case_sensitive_identifier");
         PQclear(r);
@@ -345,7 +420,7 @@ int target_commit(struct target *t, const struct zpos *pos, int64_t commit_time_
                            "applied_at = EXCLUDED.applied_at", 4, v, NULL, &n))
         goto fail;
 commit:;
-    PGresult *r = PQexec(t->conn, "COMMIT");
+    PGresult *r = tgt_q(t, "COMMIT");
     t->in_txn = 0;
     /* A transaction that failed earlier "commits" as ROLLBACK: that is an error. */
     if (PQresultStatus(r) != PGRES_COMMAND_OK || strcmp(PQcmdStatus(r), "COMMIT") != 0) {
@@ -372,8 +447,8 @@ int target_rollback(struct target *t)
     if (t->raw_copy) target_load_raw_end(t, 1);     /* the server leaves COPY mode first */
     t->in_txn = 0;
     tgt_stage_rollback(t);
-    if (!was || PQstatus(t->conn) != CONNECTION_OK) return 0;
-    PGresult *r = PQexec(t->conn, "ROLLBACK");
+    if (!was || PQstatus(t->conn) != CONNECTION_OK || t->w.dead) return 0;
+    PGresult *r = tgt_q(t, "ROLLBACK");
     int ok = PQresultStatus(r) == PGRES_COMMAND_OK;
     PQclear(r);
     return ok ? 0 : -1;
@@ -385,9 +460,9 @@ int target_read_checkpoint(struct target *t, struct zpos *pos, int64_t *commit_t
     memset(pos, 0, sizeof *pos);
     if (commit_time_us) *commit_time_us = 0;
     const char *v[1] = { t->integration };
-    PGresult *r = PQexecParams(t->conn,
+    PGresult *r = tgt_qp(t,
         "SELECT position, (extract(epoch FROM commit_time) * 1000000)::bigint "
-        "FROM zetl.checkpoints WHERE integration = $1", 1, NULL, v, NULL, NULL, 0);
+        "FROM zetl.checkpoints WHERE integration = $1", 1, v, NULL);
     if (PQresultStatus(r) != PGRES_TUPLES_OK) {
         tgt_seterr(t, r, "reading the checkpoint from zetl.checkpoints");
         PQclear(r);
@@ -505,7 +580,7 @@ static const char COLS_SQL[] =
 static PGresult *table_cols(struct target *t, const char *schema, const char *name)
 {
     const char *v[2] = { schema, name };
-    PGresult *r = PQexecParams(t->conn, COLS_SQL, 2, NULL, v, NULL, NULL, 0);
+    PGresult *r = tgt_qp(t, COLS_SQL, 2, v, NULL);
     if (PQresultStatus(r) != PGRES_TUPLES_OK) {
         tgt_seterr(t, r, "reading the target table's columns");
         PQclear(r);
@@ -660,11 +735,11 @@ int target_ensure_table(struct target *t, const struct ztable *src, const char *
         goto out;
     }
     if (tgt_exec(t, s->p, "normalizing the mapped column types")) {
-        PQclear(PQexec(t->conn, "ROLLBACK"));
+        PQclear(tgt_q(t, "ROLLBACK"));
         goto out;
     }
     want = table_cols(t, "zetl", "zetl_probe");
-    PQclear(PQexec(t->conn, "ROLLBACK"));
+    PQclear(tgt_q(t, "ROLLBACK"));
     if (!want || PQntuples(want) != src->ncols) goto out;
     for (int i = 0; i < src->ncols; i++) {
         const char *wt = PQgetvalue(want, i, 1);

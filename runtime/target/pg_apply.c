@@ -78,7 +78,7 @@ void tgt_stage_forget(struct target *t, const char *schema, const char *table)
     if (i < 0) return;
     char sql[96];
     snprintf(sql, sizeof sql, "DROP TABLE IF EXISTS pg_temp.zetl_stage_%d", t->stages[i].id);
-    PQclear(PQexec(t->conn, sql));      /* a name never reused: a failure is harmless */
+    PQclear(tgt_q(t, sql));             /* a name never reused: a failure is harmless */
     stage_remove(t, i);
 }
 
@@ -160,7 +160,7 @@ static int copy_flush(struct target *t)
         snprintf(t->err, sizeof t->err, "target %s: out of memory building COPY data", t->integration);
         return -1;
     }
-    if (t->copy.len && PQputCopyData(t->conn, t->copy.p, (int)t->copy.len) != 1) {
+    if (t->copy.len && pgw_put_copy(&t->w, t->copy.p, t->copy.len) != 0) {
         tgt_seterr(t, NULL, "sending COPY data");
         return -1;
     }
@@ -171,7 +171,7 @@ static int copy_flush(struct target *t)
 /* Send the COPY … FROM STDIN in t->sql; 0 when the server waits for data. */
 static int copy_start(struct target *t, const char *what)
 {
-    PGresult *r = PQexec(t->conn, t->sql.p);
+    PGresult *r = tgt_q(t, t->sql.p);
     if (PQresultStatus(r) != PGRES_COPY_IN) {
         tgt_seterr(t, r, what);
         PQclear(r);
@@ -187,12 +187,18 @@ static int copy_start(struct target *t, const char *what)
 static int copy_finish(struct target *t, int rv, const char *what, int count_rows)
 {
     if (rv == 0) rv = copy_flush(t);
-    if (PQputCopyEnd(t->conn, rv ? "zetl: aborted" : NULL) != 1 && rv == 0) {
-        tgt_seterr(t, NULL, what);
-        rv = -1;
+    if (t->w.dead) return -1;                   /* the failure that gave it up said why */
+    if (pgw_end_copy(&t->w, rv ? "zetl: aborted" : NULL) != 0) {
+        if (rv == 0) tgt_seterr(t, NULL, what);
+        return -1;
     }
     PGresult *r;
-    while ((r = PQgetResult(t->conn))) {
+    for (;;) {
+        if (pgw_result(&t->w, &r) != 0) {
+            if (rv == 0) tgt_seterr(t, NULL, what);
+            return -1;
+        }
+        if (!r) break;
         if (PQresultStatus(r) != PGRES_COMMAND_OK && rv == 0) {
             tgt_seterr(t, r, what);
             rv = -1;
@@ -305,7 +311,7 @@ static int exec_counted(struct target *t, const char *what)
         snprintf(t->err, sizeof t->err, "target %s: out of memory", t->integration);
         return -1;
     }
-    PGresult *r = PQexec(t->conn, t->sql.p);
+    PGresult *r = tgt_q(t, t->sql.p);
     if (PQresultStatus(r) != PGRES_COMMAND_OK) {
         tgt_seterr(t, r, what);
         PQclear(r);
@@ -509,11 +515,11 @@ int target_load_binary_ok(struct target *t, const char *tschema, const char *tna
     const char *params[1] = {q->p};
     /* to_regclass: a missing table gives no rows, not an error that would
      * abort the load transaction this runs in. */
-    PGresult *r = PQexecParams(t->conn,
+    PGresult *r = tgt_qp(t,
         "SELECT a.attname, pg_catalog.format_type(a.atttypid, a.atttypmod), a.atttypid < 16384"
         " FROM pg_catalog.pg_attribute a"
         " WHERE a.attrelid = pg_catalog.to_regclass($1) AND a.attnum > 0 AND NOT a.attisdropped",
-        1, NULL, params, NULL, NULL, 0);
+        1, params, NULL);
     int ok = PQresultStatus(r) == PGRES_TUPLES_OK;
     for (int c = 0; ok && c < def->ncols; c++) {
         const struct zcolumn *col = &def->cols[c];
@@ -551,14 +557,9 @@ int target_load_raw_data(struct target *t, const char *buf, size_t len)
         snprintf(t->err, sizeof t->err, "target %s: raw load data without a COPY", t->integration);
         return -1;
     }
-    while (len) {
-        int n = len > COPY_CHUNK ? (int)COPY_CHUNK : (int)len;
-        if (PQputCopyData(t->conn, buf, n) != 1) {
-            tgt_seterr(t, NULL, "sending COPY data");
-            return -1;
-        }
-        buf += n;
-        len -= (size_t)n;
+    if (pgw_put_copy(&t->w, buf, len) != 0) {     /* in chunks of ~1 MB */
+        tgt_seterr(t, NULL, "sending COPY data");
+        return -1;
     }
     return 0;
 }

@@ -99,13 +99,16 @@ struct target;
 struct pf_report;
 
 /*
- * What the http kind tells target_opts.on_retry (on the handle's thread):
+ * What the http kind tells target_opts.on_retry (on the handle's thread; the
+ * postgres and redshift kinds send only TARGET_RETRY_WAIT):
  *   TARGET_RETRY_FAILED     an attempt failed and the same request will be
  *                           retried; reason says why (the same text at every
  *                           attempt of one request)
- *   TARGET_RETRY_WAIT       waiting before the next attempt, every 250 ms:
- *                           return non-zero to give up (an operator command
- *                           ends the round), 0 to go on
+ *   TARGET_RETRY_WAIT       waiting before the next attempt, every 250 ms
+ *                           (postgres/redshift: a call waiting over 0.8 s,
+ *                           every 200 ms, reason NULL): return non-zero to
+ *                           give up (an operator command ends the round), 0
+ *                           to go on
  *   TARGET_RETRY_DELIVERED  the request was taken after failed attempts
  * The return value counts only for TARGET_RETRY_WAIT.
  */
@@ -122,6 +125,9 @@ struct target_opts {
     atomic_int       *stop;         /* set: give up a POST or its retries at once (may be NULL) */
     int (*on_retry)(void *ctx, enum target_retry ev, const char *reason);  /* may be NULL */
     void             *retry_ctx;
+    /* postgres/redshift: application_name unless the dsn sets one (NULL:
+     * "zetl:INTEGRATION", which target_reap_stale looks for). */
+    const char       *app;
 };
 
 /* The http kind POSTs its buffer when it passes this many bytes. */
@@ -137,6 +143,28 @@ struct target_opts {
  */
 int  target_connect(struct target **out, const struct target_opts *o, char *err, size_t errlen);
 void target_close(struct target *t);
+/*
+ * Dead links (postgres/redshift; runtime/target/pgwait.h): every wait on the
+ * server has a deadline. A call that gets no byte for 10 s probes the server
+ * on a side connection; unreachable, or our session gone or idle there, fails
+ * the call within about 15 s ("target HOST:PORT unreachable: no answer for
+ * N s"), while a statement the server is still running is waited for. After
+ * 0.8 s a call also gives up for o->stop or when o->on_retry(TARGET_RETRY_WAIT)
+ * returns non-zero (asked every 200 ms, only on the thread that connected).
+ * Connecting honours o->stop too. A call given up leaves the handle broken:
+ *   target_broken      1 when the connection is lost, given up or cancelled: close it
+ *   target_reap_stale  end every other session of this user and database
+ *                      named as ours (application_name "zetl:INTEGRATION"):
+ *                      those a dead link left behind, idle in a transaction
+ *                      whose locks would hold up the retry. Call it only
+ *                      when no other connection of the integration is in
+ *                      use (a round's start). Sessions ended, or -1.
+ */
+int  target_broken(const struct target *t);
+/* Any thread: the call in flight on t (on whichever thread) gives up after
+ * at most 0.8 s, as for stop, and t is broken from then on. postgres/redshift. */
+void target_cancel(struct target *t);
+int  target_reap_stale(struct target *t);
 const char *target_error(const struct target *t);
 /* The SQLSTATE of the last server error ("" when the last error came from no
  * server answer: a lost connection, out of memory, the http kind). */

@@ -8,6 +8,7 @@
 
 #include <libpq-fe.h>
 
+#include "runtime/target/pgwait.h"
 #include "runtime/target/target.h"
 
 struct stage {                  /* a session temp table mirroring one target table */
@@ -22,6 +23,11 @@ struct http_target;
 
 struct target {
     PGconn  *conn;              /* NULL for the http kind */
+    struct pgw w;               /* every wait on conn goes through it (pgwait.h) */
+    char    *dsn;               /* the probe's side connection (may hold a password: never shown) */
+    char     app[64];           /* application_name asked for ("zetl:NAME") */
+    int    (*on_retry)(void *ctx, enum target_retry ev, const char *reason);  /* target_opts' */
+    void    *retry_ctx;
     struct http_target *http;   /* the http kind's state (http.c), else NULL */
     enum target_kind  kind;
     enum source_kind  source;
@@ -43,6 +49,11 @@ struct target {
     char     err[2048];
 };
 
+/* PQexec / PQexecParams through t->w: a deadline on every wait (pgwait.h).
+ * NULL when the call failed; tgt_seterr(t, NULL, …) then says why. */
+PGresult *tgt_q(struct target *t, const char *sql);
+PGresult *tgt_qp(struct target *t, const char *sql, int nparams, const char *const *values,
+                 const int *lengths);
 /* Run one statement (no parameters); 0 ok, -1 with t->err "target NAME: WHAT: server message; fix". */
 int  tgt_exec(struct target *t, const char *sql, const char *what);
 /* Set t->err from a failed result (res may be NULL: the connection's message). */

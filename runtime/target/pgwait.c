@@ -1,0 +1,422 @@
+/* pgwait.c — every wait on a target connection, with a deadline (see pgwait.h). */
+#include "runtime/target/pgwait.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+
+static int64_t mono_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void one_line(char *s)
+{
+    size_t n = strlen(s);
+    while (n && (s[n - 1] == '\n' || s[n - 1] == ' ')) s[--n] = 0;
+    for (char *p = s; *p; p++) if (*p == '\n' || *p == '\t') *p = ' ';
+}
+
+void pgw_init(struct pgw *w, PGconn *conn, const char *dsn, atomic_int *stop,
+              int (*hook)(void *), void *hook_ctx)
+{
+    memset(w, 0, sizeof *w);
+    w->conn = conn;
+    w->dsn = dsn;
+    w->stop = stop;
+    w->hook = hook;
+    w->hook_ctx = hook_ctx;
+    w->owner = pthread_self();
+    w->check_session = 1;
+    w->silent_ms = PGW_SILENT_MS;
+    const char *h = conn ? PQhost(conn) : NULL, *p = conn ? PQport(conn) : NULL;
+    snprintf(w->where, sizeof w->where, "%s:%s", h && *h ? h : "localhost", p && *p ? p : "5432");
+    if (conn) PQsetnonblocking(conn, 1);
+}
+
+void pgw_abandon(struct pgw *w)
+{
+    if (w->dead) return;
+    w->dead = 1;
+    int fd = w->conn ? PQsocket(w->conn) : -1;
+    if (fd >= 0) shutdown(fd, SHUT_RDWR);   /* PQfinish then cannot block on a full socket */
+}
+
+static int fail(struct pgw *w)
+{
+    pgw_abandon(w);
+    return -1;
+}
+
+/* ---- the liveness probe ------------------------------------------------------------------ */
+
+/* Wait for fd (events) one tick; 1 ready, 0 not yet, -1 poll failed. */
+static int wait_fd(int fd, short events, int ms)
+{
+    struct pollfd p = {.fd = fd, .events = events};
+    int r = poll(&p, 1, ms);
+    if (r < 0) return errno == EINTR ? 0 : -1;
+    return r > 0;
+}
+
+/* Has the caller of w's call asked to give up (the probe's connect)? */
+static int hook_says_stop(struct pgw *w)
+{
+    return w && (atomic_load(&w->cancel) ||
+                 (w->hook && pthread_equal(pthread_self(), w->owner) && w->hook(w->hook_ctx)));
+}
+
+void pgw_cancel(struct pgw *w)
+{
+    atomic_store(&w->cancel, 1);
+}
+
+/* pgw_connect; parent: the call a probe serves, whose hook is asked too. */
+static PGconn *connect_for(const char *const *kw, const char *const *val, atomic_int *stop,
+                           struct pgw *parent, int timeout_s, char *err, size_t errlen)
+{
+    PGconn *c = PQconnectStartParams(kw, val, 1);
+    if (!c) {
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    if (timeout_s <= 0) {                       /* the dsn's connect_timeout, else 10 s */
+        PQconninfoOption *o = PQconninfo(c);
+        for (PQconninfoOption *p = o; p && p->keyword; p++)
+            if (strcmp(p->keyword, "connect_timeout") == 0 && p->val) timeout_s = atoi(p->val);
+        PQconninfoFree(o);
+        if (timeout_s <= 0) timeout_s = 10;
+        if (timeout_s < 2) timeout_s = 2;       /* as libpq */
+    }
+    int64_t end = mono_ms() + (int64_t)timeout_s * 1000;
+    PostgresPollingStatusType st = PGRES_POLLING_WRITING;
+    while (PQstatus(c) != CONNECTION_BAD && st != PGRES_POLLING_OK && st != PGRES_POLLING_FAILED) {
+        if (stop && atomic_load(stop)) {
+            snprintf(err, errlen, "stopped while connecting");
+            goto fail;
+        }
+        if (hook_says_stop(parent)) {
+            parent->gave_up = 1;
+            snprintf(err, errlen, "given up for an operator command while connecting");
+            goto fail;
+        }
+        if (mono_ms() >= end) {
+            snprintf(err, errlen, "no answer within %d s", timeout_s);
+            goto fail;
+        }
+        int r = wait_fd(PQsocket(c), st == PGRES_POLLING_READING ? POLLIN : POLLOUT, PGW_TICK_MS);
+        if (r < 0) {
+            snprintf(err, errlen, "poll: %s", strerror(errno));
+            goto fail;
+        }
+        if (r > 0) st = PQconnectPoll(c);
+    }
+    if (PQstatus(c) == CONNECTION_OK) return c;
+    snprintf(err, errlen, "%s", PQerrorMessage(c));
+    one_line(err);
+fail:
+    /* Never blocks: the socket is shut down before PQfinish says goodbye. */
+    if (PQsocket(c) >= 0) shutdown(PQsocket(c), SHUT_RDWR);
+    PQfinish(c);
+    return NULL;
+}
+
+PGconn *pgw_connect(const char *const *kw, const char *const *val, atomic_int *stop,
+                    int timeout_s, char *err, size_t errlen)
+{
+    return connect_for(kw, val, stop, NULL, timeout_s, err, errlen);
+}
+
+/* Did our own connection get bytes after all (within ms)? The probe saw
+ * our session idle: its answer may just be on its way. */
+static int answer_arrives(struct pgw *w, int ms)
+{
+    int fd = PQsocket(w->conn);
+    return fd >= 0 && wait_fd(fd, POLLIN, ms) > 0;
+}
+
+enum { PROBE_ALIVE = 0, PROBE_DEAD = -1 };
+
+/* silent_s: how long our connection has been quiet. PROBE_ALIVE, or
+ * PROBE_DEAD with w->err (the connection abandoned by the caller). */
+static int probe(struct pgw *w, long long silent_s)
+{
+    const char *kw[] = {"fallback_application_name", "dbname", NULL};
+    const char *val[] = {"zetl probe", w->dsn ? w->dsn : "", NULL};
+    char e[400];
+    int64_t t0 = mono_ms();
+    PGconn *c = connect_for(kw, val, w->stop, w, PGW_PROBE_MS / 1000, e, sizeof e);
+    if (!c) {
+        if ((w->stop && atomic_load(w->stop)) || w->gave_up) {
+            w->gave_up = 1;
+            snprintf(w->err, sizeof w->err, "target %s: %s", w->where,
+                     w->stop && atomic_load(w->stop) ? "stopped while waiting for an answer" : e);
+            return PROBE_DEAD;
+        }
+        snprintf(w->err, sizeof w->err, "target %s unreachable: no answer for %lld s, and a new connection failed (%.160s)",
+                 w->where, silent_s, e);
+        return PROBE_DEAD;
+    }
+    if (!w->check_session) {            /* reachable: a long statement, as far as we can tell */
+        PQfinish(c);
+        return PROBE_ALIVE;
+    }
+    struct pgw side;
+    pgw_init(&side, c, NULL, w->stop, w->hook, w->hook_ctx);
+    side.owner = w->owner;              /* the hook runs on its own thread only */
+    side.deadline_ms = PGW_PROBE_MS - (int)(mono_ms() - t0);
+    if (side.deadline_ms < 1000) side.deadline_ms = 1000;
+    char pid[16];
+    snprintf(pid, sizeof pid, "%d", PQbackendPID(w->conn));
+    const char *v[1] = {pid};
+    PGresult *r = pgw_query_params(&side, PQserverVersion(c) >= 90600
+        ? "SELECT state, coalesce(wait_event_type, ''), coalesce(wait_event, '') FROM pg_catalog.pg_stat_activity WHERE pid = $1"
+        : "SELECT state, '', '' FROM pg_catalog.pg_stat_activity WHERE pid = $1", 1, v, NULL);
+    int rv = PROBE_ALIVE, kill = 0;
+    if (PQresultStatus(r) != PGRES_TUPLES_OK && side.gave_up) {
+        w->gave_up = 1;
+        snprintf(w->err, sizeof w->err, "%s", side.err);
+        rv = PROBE_DEAD;
+    } else if (PQresultStatus(r) != PGRES_TUPLES_OK) {
+        if (side.err[0]) {              /* connected, then no answer: as unreachable */
+            snprintf(w->err, sizeof w->err, "target %s unreachable: no answer for %lld s (%.160s)",
+                     w->where, silent_s, side.err);
+            rv = PROBE_DEAD;
+        }                               /* else the catalog cannot be read: cannot tell, wait on */
+    } else if (answer_arrives(w, 0)) {
+        rv = PROBE_ALIVE;               /* it answered while we asked */
+    } else if (PQntuples(r) == 0) {
+        snprintf(w->err, sizeof w->err, "target %s: connection lost: no answer for %lld s, and the server no longer has our session (backend %s)",
+                 w->where, silent_s, pid);
+        rv = PROBE_DEAD;
+    } else if ((strcmp(PQgetvalue(r, 0, 0), "active") != 0 || strcmp(PQgetvalue(r, 0, 1), "Client") == 0) &&
+               !answer_arrives(w, 1000)) {   /* a statement that just ended: its answer is on the way */
+        snprintf(w->err, sizeof w->err, "target %s: connection lost: no answer for %lld s, and the server sees our session (backend %s) %s%s%s; it was terminated",
+                 w->where, silent_s, pid, PQgetvalue(r, 0, 0),
+                 PQgetvalue(r, 0, 2)[0] ? " waiting on " : "", PQgetvalue(r, 0, 2));
+        rv = PROBE_DEAD;
+        kill = 1;
+    }
+    PQclear(r);
+    if (kill) {                         /* its locks would hold up the retry */
+        side.deadline_ms = 2000;
+        PQclear(pgw_query_params(&side, "SELECT pg_catalog.pg_terminate_backend($1)", 1, v, NULL));
+    }
+    pgw_abandon(&side);
+    PQfinish(c);
+    return rv;
+}
+
+/* ---- the wait ------------------------------------------------------------------------------ */
+
+struct call {
+    int64_t start, last, last_hook;
+};
+
+/* Between ticks: give up for stop, the hook, the deadline or a dead link.
+ * 0 go on, -1 given up (w->err, the connection abandoned). */
+static int call_check(struct pgw *w, struct call *k)
+{
+    int64_t now = mono_ms();
+    if (now - k->start >= PGW_GRACE_MS) {
+        if (w->stop && atomic_load(w->stop)) {
+            snprintf(w->err, sizeof w->err, "target %s: stopped while waiting for an answer", w->where);
+            w->gave_up = 1;
+            return fail(w);
+        }
+        if (atomic_load(&w->cancel)) {
+            snprintf(w->err, sizeof w->err, "target %s: given up for an operator command while waiting for an answer", w->where);
+            w->gave_up = 1;
+            return fail(w);
+        }
+        if (w->hook && pthread_equal(pthread_self(), w->owner) && now - k->last_hook >= PGW_TICK_MS) {
+            k->last_hook = now;
+            if (w->hook(w->hook_ctx)) {
+                snprintf(w->err, sizeof w->err, "target %s: given up for an operator command while waiting for an answer", w->where);
+                w->gave_up = 1;
+                return fail(w);
+            }
+        }
+    }
+    if (w->deadline_ms > 0) {
+        if (now - k->start >= w->deadline_ms) {
+            snprintf(w->err, sizeof w->err, "no answer from %s within %d ms", w->where, w->deadline_ms);
+            return fail(w);
+        }
+        return 0;
+    }
+    if (now - k->last >= w->silent_ms) {
+        if (probe(w, (now - k->last) / 1000) != PROBE_ALIVE) {
+            pgw_abandon(w);
+            return -1;
+        }
+        k->last = mono_ms();            /* a long statement: probe again later */
+    }
+    return 0;
+}
+
+/* One tick on the socket: read what came (1 when anything moved), 0 quiet, -1 failed. */
+static int call_tick(struct pgw *w, short events)
+{
+    int fd = PQsocket(w->conn);
+    if (fd < 0) {
+        snprintf(w->err, sizeof w->err, "target %s: connection lost", w->where);
+        pgw_abandon(w);
+        return -1;
+    }
+    struct pollfd p = {.fd = fd, .events = events | POLLIN};
+    int r = poll(&p, 1, PGW_TICK_MS);
+    if (r < 0 && errno != EINTR) {
+        snprintf(w->err, sizeof w->err, "target %s: poll: %s", w->where, strerror(errno));
+        pgw_abandon(w);
+        return -1;
+    }
+    if (r <= 0) return 0;
+    if ((p.revents & (POLLIN | POLLHUP | POLLERR)) && !PQconsumeInput(w->conn)) {
+        snprintf(w->err, sizeof w->err, "target %s: connection lost: %s", w->where, PQerrorMessage(w->conn));
+        one_line(w->err);
+        pgw_abandon(w);
+        return -1;
+    }
+    return 1;
+}
+
+static int begin_call(struct pgw *w, struct call *k)
+{
+    w->err[0] = '\0';
+    k->start = k->last = k->last_hook = mono_ms();
+    if (w->dead) {
+        snprintf(w->err, sizeof w->err, "target %s: the connection was given up (no answer, stop or command)", w->where);
+        return -1;
+    }
+    return 0;
+}
+
+/* Send what libpq holds: 0 all sent, -1 failed. */
+static int flush_out(struct pgw *w, struct call *k)
+{
+    for (;;) {
+        int f = PQflush(w->conn);
+        if (f == 0) return 0;
+        if (f < 0) {
+            snprintf(w->err, sizeof w->err, "target %s: connection lost: %s", w->where, PQerrorMessage(w->conn));
+            one_line(w->err);
+            pgw_abandon(w);
+            return -1;
+        }
+        int t = call_tick(w, POLLOUT);
+        if (t < 0) return -1;
+        if (t > 0) k->last = mono_ms();
+        if (call_check(w, k) != 0) return -1;   /* even while bytes trickle: stop, commands */
+    }
+}
+
+static int wait_result(struct pgw *w, struct call *k, PGresult **out)
+{
+    *out = NULL;
+    while (PQisBusy(w->conn)) {
+        int t = call_tick(w, 0);
+        if (t < 0) return -1;
+        if (t > 0) k->last = mono_ms();
+        if (call_check(w, k) != 0) return -1;
+    }
+    *out = PQgetResult(w->conn);
+    return 0;
+}
+
+int pgw_result(struct pgw *w, PGresult **out)
+{
+    struct call k;
+    *out = NULL;
+    if (begin_call(w, &k) != 0) return -1;
+    if (flush_out(w, &k) != 0) return -1;
+    return wait_result(w, &k, out);
+}
+
+static PGresult *finish_query(struct pgw *w, struct call *k)
+{
+    PGresult *last = NULL, *r;
+    if (flush_out(w, k) != 0) return NULL;
+    for (;;) {
+        if (wait_result(w, k, &r) != 0) {
+            PQclear(last);
+            return NULL;
+        }
+        if (!r) break;
+        PQclear(last);
+        last = r;
+        ExecStatusType st = PQresultStatus(r);
+        if (st == PGRES_COPY_IN || st == PGRES_COPY_OUT || st == PGRES_COPY_BOTH ||
+            PQstatus(w->conn) == CONNECTION_BAD)
+            break;
+    }
+    return last;
+}
+
+/* Results a caller left unread are read and dropped first, as PQexec does. */
+static int drain(struct pgw *w, struct call *k)
+{
+    PGresult *r;
+    while (PQtransactionStatus(w->conn) == PQTRANS_ACTIVE) {
+        if (wait_result(w, k, &r) != 0) return -1;
+        if (!r) break;
+        ExecStatusType st = PQresultStatus(r);
+        PQclear(r);
+        if (st == PGRES_COPY_IN || st == PGRES_COPY_OUT || st == PGRES_COPY_BOTH) break;
+    }
+    return 0;
+}
+
+PGresult *pgw_query(struct pgw *w, const char *sql)
+{
+    struct call k;
+    if (begin_call(w, &k) != 0 || drain(w, &k) != 0) return NULL;
+    if (!PQsendQuery(w->conn, sql)) return NULL;
+    return finish_query(w, &k);
+}
+
+PGresult *pgw_query_params(struct pgw *w, const char *sql, int nparams,
+                           const char *const *values, const int *lengths)
+{
+    struct call k;
+    if (begin_call(w, &k) != 0 || drain(w, &k) != 0) return NULL;
+    if (!PQsendQueryParams(w->conn, sql, nparams, NULL, values, lengths, NULL, 0)) return NULL;
+    return finish_query(w, &k);
+}
+
+int pgw_put_copy(struct pgw *w, const char *buf, size_t len)
+{
+    struct call k;
+    if (begin_call(w, &k) != 0) return -1;
+    while (len) {
+        int n = len > (1u << 20) ? (int)(1u << 20) : (int)len;
+        int r = PQputCopyData(w->conn, buf, n);
+        if (r < 0) return -1;
+        if (r == 1) {
+            buf += n;
+            len -= (size_t)n;
+        }
+        /* Sent before the next chunk: libpq's buffer stays about a chunk. */
+        if (flush_out(w, &k) != 0) return -1;
+    }
+    return 0;
+}
+
+int pgw_end_copy(struct pgw *w, const char *errmsg)
+{
+    struct call k;
+    if (begin_call(w, &k) != 0) return -1;
+    for (;;) {
+        int r = PQputCopyEnd(w->conn, errmsg);
+        if (r < 0) return -1;
+        if (flush_out(w, &k) != 0) return -1;
+        if (r == 1) return 0;
+    }
+}
