@@ -267,12 +267,14 @@ int source_pg_export_begin(struct integ *in, char *snap, size_t snaplen, uint64_
         pt[i].schema = in->tables[i].def->schema;
         pt[i].name = in->tables[i].def->name;
     }
-    if (pgstream_publication_ensure(sql, s->publication, pt, in->ntables, e, sizeof e) != 0) {
+    if (pgstream_publication_ensure(sql, &w, s->publication, pt, in->ntables, e, sizeof e) != 0) {
         snprintf(err, errlen, "source %s: publication %s: %s", in->cfg->name, s->publication, e);
         goto out;
     }
-    /* A slot from a copy that never finished has no checkpoint behind it: start over. */
-    if (pgstream_slot_drop_sql(sql, s->slot, e, sizeof e) != 0) {
+    /* A slot from a copy that never finished has no checkpoint behind it:
+     * start over (ending first a connection of ours that still holds it). */
+    if (source_pg_slot_reclaim(in, sql, &w, err, errlen) < 0) goto out;
+    if (pgstream_slot_drop_sql(sql, &w, s->slot, e, sizeof e) != 0) {
         snprintf(err, errlen, "source %s: dropping the unfinished slot %s: %s", in->cfg->name, s->slot, e);
         goto out;
     }
@@ -285,6 +287,9 @@ int source_pg_export_begin(struct integ *in, char *snap, size_t snaplen, uint64_
         snprintf(err, errlen, "source %s: %s", in->cfg->name, e);
         goto out;
     }
+    /* Should this link die (even before the slot is created), the next
+     * attempt ends this walsender, which would hold the slot for ever. */
+    source_pg_slot_holder(s->slot, pgstream_backend_pid(st));
     if (pgstream_create_slot(st, s->slot, 0, snap, snaplen, lsn) != 0) {
         snprintf(err, errlen, "source %s: creating slot %s: %s", in->cfg->name, s->slot, pgstream_error(st));
         goto out;
@@ -362,10 +367,10 @@ static int pg_drop(struct integ *in, char *err, size_t errlen)
     PGconn *sql = pg_sql_connect(in, &w, err, errlen);
     if (!sql) return -1;
     int rc = 0;
-    if (pgstream_slot_drop_sql(sql, in->cfg->source.slot, e, sizeof e) != 0) {
+    if (pgstream_slot_drop_sql(sql, &w, in->cfg->source.slot, e, sizeof e) != 0) {
         snprintf(err, errlen, "source %s: dropping slot %s: %s", in->cfg->name, in->cfg->source.slot, e);
         rc = -1;
-    } else if (pgstream_publication_drop(sql, in->cfg->source.publication, e, sizeof e) != 0) {
+    } else if (pgstream_publication_drop(sql, &w, in->cfg->source.publication, e, sizeof e) != 0) {
         snprintf(err, errlen, "source %s: dropping publication %s: %s", in->cfg->name,
                  in->cfg->source.publication, e);
         rc = -1;

@@ -27,6 +27,15 @@ struct pgwait source_pg_wait(const atomic_int *stop, const char *probe_ci);
 PGconn *source_pg_sql_connect(const struct integ *in, const struct pgwait *w, char *err, size_t errlen);
 /* PQfinish; dead: pgwait_abandon (no goodbye into a dead link). */
 void source_pg_sql_close(PGconn *c, int dead);
+/*
+ * A walsender of this process on the integration's slot (0: none): one it may
+ * have to give up on. source_pg_slot_reclaim then finds the slot still held
+ * by it — a dead link leaves it there for wal_sender_timeout, an idle one
+ * for ever — ends it (pg_terminate_backend) and waits up to 5 s for the
+ * slot to be free. 1 the slot exists, 0 it does not, -1 with err.
+ */
+void source_pg_slot_holder(const char *slot, int pid);
+int  source_pg_slot_reclaim(struct integ *in, PGconn *sql, const struct pgwait *w, char *err, size_t errlen);
 /* source_stream for a PostgreSQL source. */
 int source_pg_stream(struct integ *in, const struct zsink *sink, char *err, size_t errlen);
 

@@ -6,9 +6,11 @@
  * Liveness: every wait is bounded (pg/pgwait.h) by the reader's stop flag
  * and by a silence deadline; a silent server is probed on a side connection
  * before it is given up on. A stream given up on leaves its walsender
- * holding the slot on the server until wal_sender_timeout; the next round
- * ends that walsender (it is ours: the pid this process abandoned) instead
- * of failing on "slot is active" for up to a minute.
+ * holding the slot on the server until wal_sender_timeout (an idle one, as
+ * the initial copy's exporting connection, for ever while the dead link's
+ * far end stays open); the next connect ends that walsender — it is ours:
+ * the pid this process recorded for the slot — instead of failing on "slot
+ * is active".
  *
  * Publication drift: at every connect and every PUB_CHECK_MS between
  * transactions, the publication is compared with the selected tables
@@ -31,6 +33,7 @@
 #include "runtime/source_pg.h"
 
 #define PUB_CHECK_MS 15000      /* publication drift check while streaming */
+#define PUB_CHECK_SILENCE_MS 5000
 #define GONE_MAX     32
 
 /* Walsenders this process gave up on, by slot (any reader thread). */
@@ -111,9 +114,19 @@ static int pub_check(struct pg_reader *r, char *err, size_t errlen)
     return 0;
 }
 
+/* While streaming: a shorter silence deadline than the stream's, so a check
+ * caught by a dying link cannot delay noticing it past ~10 s. */
 static int pub_idle(void *ctx, char *err, size_t errlen)
 {
-    return pub_check(ctx, err, errlen);
+    struct pg_reader *r = ctx;
+    struct pgwait w = *r->w;
+    w.silence_ms = PUB_CHECK_SILENCE_MS;
+    const struct pgwait *keep = r->w;
+    r->w = &w;
+    int rc = pub_check(r, err, errlen);
+    r->w = keep;
+    if (rc && w.stop && atomic_load(w.stop)) return 0;     /* the stream's stop ends it cleanly */
+    return rc;
 }
 
 /* Copies the selected tables' names (the applier may reload definitions later). */
@@ -144,21 +157,20 @@ static void reader_free(struct pg_reader *r)
     free(r->reported);
 }
 
-/*
- * The slot must still exist: without it the changes since the checkpoint are
- * gone. A walsender of ours that this process gave up on may still hold it:
- * end that one. 0, SOURCE_POSITION_LOST, or -1 with err.
- */
-static int slot_ready(struct pg_reader *r, char *err, size_t errlen)
+void source_pg_slot_holder(const char *slot, int pid)
 {
-    struct integ *in = r->in;
+    gone_set(slot, pid);
+}
+
+int source_pg_slot_reclaim(struct integ *in, PGconn *sql, const struct pgwait *w, char *err, size_t errlen)
+{
     const char *slot = in->cfg->source.slot;
     const char *params[1] = {slot};
     char e[512];
     int ours = gone_get(slot);
     for (int tries = 0;; tries++) {
-        PGresult *q = pgwait_exec(r->sql, r->w, "SELECT coalesce(active_pid, 0) FROM pg_catalog.pg_replication_slots "
-                                                "WHERE slot_name = $1", 1, params, e, sizeof e);
+        PGresult *q = pgwait_exec(sql, w, "SELECT coalesce(active_pid, 0) FROM pg_catalog.pg_replication_slots "
+                                          "WHERE slot_name = $1", 1, params, e, sizeof e);
         if (!q || PQresultStatus(q) != PGRES_TUPLES_OK) {
             snprintf(err, errlen, "source %s: looking up slot %s: %s", in->cfg->name, slot,
                      q ? PQresultErrorMessage(q) : e);
@@ -167,30 +179,38 @@ static int slot_ready(struct pg_reader *r, char *err, size_t errlen)
         }
         int have = PQntuples(q) == 1, pid = have ? atoi(PQgetvalue(q, 0, 0)) : 0;
         PQclear(q);
-        if (!have) {
-            snprintf(err, errlen,
-                     "source %s: replication slot %s no longer exists (dropped, or invalidated by max_slot_wal_keep_size); the changes since checkpoint %X/%X are gone, so every table must be resynced",
-                     in->cfg->name, slot, (unsigned)(in->resume.offset >> 32), (unsigned)in->resume.offset);
-            return SOURCE_POSITION_LOST;
-        }
-        if (!ours || pid != ours) {
+        if (!have || !ours || pid != ours) {
             if (!pid) gone_set(slot, 0);
-            return 0;       /* free, or held by someone else: START_REPLICATION says so */
+            return have;    /* free, or held by someone else: START_REPLICATION says so */
         }
         if (tries == 0) {
             char m[256];
-            snprintf(m, sizeof m, "slot %s is still held by walsender %d from a stream zetl gave up on; ending it",
+            snprintf(m, sizeof m, "slot %s is still held by walsender %d of a connection zetl gave up on; ending it",
                      slot, pid);
             warn(in, m);
             char pidtxt[16];
             snprintf(pidtxt, sizeof pidtxt, "%d", pid);
             const char *pp[1] = {pidtxt};
-            PQclear(pgwait_exec(r->sql, r->w, "SELECT pg_catalog.pg_terminate_backend($1::int)", 1, pp, e, sizeof e));
+            PQclear(pgwait_exec(sql, w, "SELECT pg_catalog.pg_terminate_backend($1::int)", 1, pp, e, sizeof e));
         }
-        if (tries >= 25 || (r->w->stop && atomic_load(r->w->stop))) return 0;   /* 5 s */
+        if (tries >= 25 || (w->stop && atomic_load(w->stop))) return 1;    /* 5 s */
         struct timespec ts = {0, 200 * 1000000L};
         nanosleep(&ts, NULL);
     }
+}
+
+/* The slot must still exist: without it the changes since the checkpoint are
+ * gone. 0, SOURCE_POSITION_LOST, or -1 with err. */
+static int slot_ready(struct pg_reader *r, char *err, size_t errlen)
+{
+    struct integ *in = r->in;
+    int have = source_pg_slot_reclaim(in, r->sql, r->w, err, errlen);
+    if (have < 0) return -1;
+    if (have) return 0;
+    snprintf(err, errlen,
+             "source %s: replication slot %s no longer exists (dropped, or invalidated by max_slot_wal_keep_size); the changes since checkpoint %X/%X are gone, so every table must be resynced",
+             in->cfg->name, in->cfg->source.slot, (unsigned)(in->resume.offset >> 32), (unsigned)in->resume.offset);
+    return SOURCE_POSITION_LOST;
 }
 
 int source_pg_stream(struct integ *in, const struct zsink *sink, char *err, size_t errlen)
@@ -218,6 +238,9 @@ int source_pg_stream(struct integ *in, const struct zsink *sink, char *err, size
     }
     if ((rc = slot_ready(&r, err, errlen)) != 0) goto out;
     rc = -1;
+    /* From here this connection's walsender may hold the slot: should the
+     * link die, the next connect ends it (source_pg_slot_reclaim). */
+    source_pg_slot_holder(s->slot, pgstream_backend_pid(st));
     if (pub_check(&r, err, errlen) != 0) goto out;
     dec = pgdec_new(sink);
     cat = pgcatalog_new(r.sql);
@@ -245,7 +268,6 @@ int source_pg_stream(struct integ *in, const struct zsink *sink, char *err, size
 out:
     memset(ci, 0, sizeof ci);
     int dead = st && pgstream_dead(st);
-    if (dead) gone_set(s->slot, pgstream_backend_pid(st));
     pgstream_close(st);
     pgdec_free(dec);
     pgcatalog_free(cat);

@@ -425,7 +425,8 @@ int pgstream_run(struct pgstream *s, const struct pgstream_loop *l)
             last_sent = flushed;
             next_status = now + interval;
         }
-        if (l->idle && now >= next_idle && !pgdec_in_txn(l->dec)) {
+        /* Not while the server owes us a reply: liveness first (check_silence). */
+        if (l->idle && now >= next_idle && !pgdec_in_txn(l->dec) && !(ask && now - ask > 2000)) {
             int rc = l->idle(l->idle_ctx, s->err, sizeof s->err);
             if (rc) return rc;
             next_idle = mono_ms() + l->idle_ms;
@@ -519,9 +520,10 @@ static int sb_add(char **buf, size_t *len, size_t *cap, const char *s)
     return 0;
 }
 
-int pgstream_publication_ensure(PGconn *sql, const char *name, const struct pgstream_table *tables,
-                                int ntables, char *err, size_t errlen)
+int pgstream_publication_ensure(PGconn *sql, const struct pgwait *w, const char *name,
+                                const struct pgstream_table *tables, int ntables, char *err, size_t errlen)
 {
+    char e[400];
     int rc = -1;
     char *qname = NULL, *stmt = NULL, *missing = NULL;
     size_t slen = 0, scap = 0, mlen = 0, mcap = 0;
@@ -533,11 +535,10 @@ int pgstream_publication_ensure(PGconn *sql, const char *name, const struct pgst
     if (!qname) { snprintf(err, errlen, "publication %s: %s", name, pqmsg(sql)); goto out; }
 
     params[0] = name;
-    r = PQexecParams(sql, "SELECT puballtables, pubinsert, pubupdate, pubdelete, pubtruncate "
-                          "FROM pg_catalog.pg_publication WHERE pubname = $1",
-                     1, NULL, params, NULL, NULL, 0);
+    r = pgwait_exec(sql, w, "SELECT puballtables, pubinsert, pubupdate, pubdelete, pubtruncate "
+                            "FROM pg_catalog.pg_publication WHERE pubname = $1", 1, params, e, sizeof e);
     if (PQresultStatus(r) != PGRES_TUPLES_OK) {
-        snprintf(err, errlen, "publication %s: looking it up failed: %s", name, resmsg(r));
+        snprintf(err, errlen, "publication %s: looking it up failed: %s", name, r ? resmsg(r) : e);
         goto out;
     }
     if (PQntuples(r) == 0) {
@@ -553,10 +554,10 @@ int pgstream_publication_ensure(PGconn *sql, const char *name, const struct pgst
             free(q);
             if (bad) goto oom;
         }
-        r = PQexec(sql, stmt);
+        r = pgwait_exec(sql, w, stmt, -1, NULL, e, sizeof e);
         if (PQresultStatus(r) != PGRES_COMMAND_OK) {
             snprintf(err, errlen, "publication %s: CREATE PUBLICATION failed: %s "
-                     "(the user must own the tables, or be a superuser)", name, resmsg(r));
+                     "(the user must own the tables, or be a superuser)", name, r ? resmsg(r) : e);
             goto out;
         }
         rc = 0;
@@ -585,11 +586,10 @@ int pgstream_publication_ensure(PGconn *sql, const char *name, const struct pgst
         params[0] = name;
         params[1] = tables[i].schema;
         params[2] = tables[i].name;
-        r = PQexecParams(sql, "SELECT 1 FROM pg_catalog.pg_publication_tables "
-                              "WHERE pubname = $1 AND schemaname = $2 AND tablename = $3",
-                         3, NULL, params, NULL, NULL, 0);
+        r = pgwait_exec(sql, w, "SELECT 1 FROM pg_catalog.pg_publication_tables "
+                                "WHERE pubname = $1 AND schemaname = $2 AND tablename = $3", 3, params, e, sizeof e);
         if (PQresultStatus(r) != PGRES_TUPLES_OK) {
-            snprintf(err, errlen, "publication %s: checking its tables failed: %s", name, resmsg(r));
+            snprintf(err, errlen, "publication %s: checking its tables failed: %s", name, r ? resmsg(r) : e);
             goto out;
         }
         if (PQntuples(r) == 0) {
@@ -620,15 +620,20 @@ out:
     return rc;
 }
 
-/* Runs one repair statement; 0, or -1 with the server's message in e. */
+/* Runs one repair statement; 0, 1 when the table no longer exists (dropped
+ * at the source meanwhile: not drift), or -1 with the server's message in e. */
 static int repair(PGconn *sql, const struct pgwait *w, const char *stmt, char *e, size_t elen)
 {
     PGresult *r = pgwait_exec(sql, w, stmt, 0, NULL, e, elen);
     if (!r) return -1;
-    int ok = PQresultStatus(r) == PGRES_COMMAND_OK;
-    if (!ok) snprintf(e, elen, "%s", resmsg(r));
+    int rc = 0;
+    if (PQresultStatus(r) != PGRES_COMMAND_OK) {
+        const char *state = PQresultErrorField(r, PG_DIAG_SQLSTATE);
+        rc = state && strcmp(state, "42P01") == 0 ? 1 : -1;       /* undefined_table */
+        snprintf(e, elen, "%s", resmsg(r));
+    }
     PQclear(r);
-    return ok ? 0 : -1;
+    return rc;
 }
 
 int pgstream_publication_check(PGconn *sql, const struct pgwait *w, const char *name,
@@ -667,7 +672,7 @@ int pgstream_publication_check(PGconn *sql, const struct pgwait *w, const char *
     if (opsbad[0]) {
         char fix[600];
         snprintf(fix, sizeof fix, "ALTER PUBLICATION %s SET (publish = 'insert, update, delete, truncate')", qname);
-        int bad = repair(sql, w, fix, e, sizeof e);
+        int bad = repair(sql, w, fix, e, sizeof e) != 0;
         snprintf(why, sizeof why, bad
                  ? "publication %s stopped publishing %s at the source: those changes are lost from the stream since then; setting it back failed (%s); run: %s, then resync the table"
                  : "publication %s stopped publishing %s at the source: those changes are lost from the stream since then; zetl set it back — resync the table to repair it exactly%s%s",
@@ -707,6 +712,7 @@ int pgstream_publication_check(PGconn *sql, const struct pgwait *w, const char *
         sprintf(stmt, "ALTER PUBLICATION %s ADD TABLE %s", qname, q);
         free(q);
         int bad = repair(sql, w, stmt, e, sizeof e);
+        if (bad == 1) continue;         /* dropped at the source: nothing to repair */
         snprintf(why, sizeof why, bad
                  ? "removed from publication %s at the source (ALTER PUBLICATION … DROP TABLE): its changes since then are lost from the stream; adding it back failed (%s); run: %s, then resync the table"
                  : "removed from publication %s at the source (ALTER PUBLICATION … DROP TABLE): its changes since then are lost from the stream; zetl added it back — resync the table to repair it exactly%s%s",
@@ -721,35 +727,36 @@ out:
     return rc;
 }
 
-int pgstream_publication_drop(PGconn *sql, const char *name, char *err, size_t errlen)
+int pgstream_publication_drop(PGconn *sql, const struct pgwait *w, const char *name, char *err, size_t errlen)
 {
+    char e[400];
     char *q = PQescapeIdentifier(sql, name, strlen(name));
     if (!q) { snprintf(err, errlen, "publication %s: %s", name, pqmsg(sql)); return -1; }
     char *stmt = malloc(strlen(q) + 40);
     if (!stmt) { PQfreemem(q); snprintf(err, errlen, "publication %s: out of memory", name); return -1; }
     sprintf(stmt, "DROP PUBLICATION IF EXISTS %s", q);
     PQfreemem(q);
-    PGresult *r = PQexec(sql, stmt);
+    PGresult *r = pgwait_exec(sql, w, stmt, -1, NULL, e, sizeof e);
     free(stmt);
     int rc = 0;
     if (PQresultStatus(r) != PGRES_COMMAND_OK) {
-        snprintf(err, errlen, "publication %s: DROP PUBLICATION failed: %s", name, resmsg(r));
+        snprintf(err, errlen, "publication %s: DROP PUBLICATION failed: %s", name, r ? resmsg(r) : e);
         rc = -1;
     }
     PQclear(r);
     return rc;
 }
 
-int pgstream_slot_drop_sql(PGconn *sql, const char *slot, char *err, size_t errlen)
+int pgstream_slot_drop_sql(PGconn *sql, const struct pgwait *w, const char *slot, char *err, size_t errlen)
 {
     const char *params[1] = { slot };
-    PGresult *r = PQexecParams(sql, "SELECT pg_catalog.pg_drop_replication_slot(slot_name) "
-                                    "FROM pg_catalog.pg_replication_slots WHERE slot_name = $1",
-                               1, NULL, params, NULL, NULL, 0);
+    char e[400];
+    PGresult *r = pgwait_exec(sql, w, "SELECT pg_catalog.pg_drop_replication_slot(slot_name) "
+                                      "FROM pg_catalog.pg_replication_slots WHERE slot_name = $1", 1, params, e, sizeof e);
     int rc = 0;
     if (PQresultStatus(r) != PGRES_TUPLES_OK) {
         snprintf(err, errlen, "slot %s: dropping it failed: %s (a slot in use cannot be dropped: stop its stream first)",
-                 slot, resmsg(r));
+                 slot, r ? resmsg(r) : e);
         rc = -1;
     }
     PQclear(r);

@@ -138,7 +138,8 @@ uint64_t pgstream_received_lsn(const struct pgstream *s);
 /* "0/16B3748" ↔ LSN. 0 ok, -1 malformed. */
 int pgstream_parse_lsn(const char *s, uint64_t *out);
 
-/* ---- publications (regular SQL connection) --------------------------------- */
+/* ---- publications (regular SQL connection) ---------------------------------
+ * Each takes a struct pgwait bounding its waits (pgwait.h; NULL: unbounded). */
 
 struct pgstream_table {
     const char *schema;
@@ -151,8 +152,8 @@ struct pgstream_table {
  * delete and truncate, and covers every table (FOR ALL TABLES does). A
  * mismatch fails with the statement that would fix it.
  */
-int pgstream_publication_ensure(PGconn *sql, const char *name, const struct pgstream_table *tables,
-                                int ntables, char *err, size_t errlen);
+int pgstream_publication_ensure(PGconn *sql, const struct pgwait *w, const char *name,
+                                const struct pgstream_table *tables, int ntables, char *err, size_t errlen);
 /*
  * The drift check, at every connect and now and then while streaming: does
  * publication name still publish every operation and every table? Someone
@@ -170,8 +171,8 @@ int pgstream_publication_check(PGconn *sql, const struct pgwait *w, const char *
                                const struct pgstream_table *tables, int ntables,
                                void (*drift)(void *ctx, int i, const char *why), void *ctx,
                                char *err, size_t errlen);
-int pgstream_publication_drop(PGconn *sql, const char *name, char *err, size_t errlen);
+int pgstream_publication_drop(PGconn *sql, const struct pgwait *w, const char *name, char *err, size_t errlen);
 /* Drops a slot through SQL (pg_drop_replication_slot); 0 also when it did not exist. */
-int pgstream_slot_drop_sql(PGconn *sql, const char *slot, char *err, size_t errlen);
+int pgstream_slot_drop_sql(PGconn *sql, const struct pgwait *w, const char *slot, char *err, size_t errlen);
 
 #endif
