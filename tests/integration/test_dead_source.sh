@@ -52,6 +52,7 @@ proxy_start pg "$ZH_PGSRC_PORT" || { t_fail $T "proxy" "started" "not started"; 
 proxy_start my "$ZH_MY_PORT" || { t_fail $T "proxy" "started" "not started"; t_done; }
 
 now_ms() { date +%s%3N; }
+WAIT_T0=0
 ig_field() { e2e_status_field ".integrations[] | select(.name == \"$1\") | $2"; }
 tbl_field() { e2e_status_field ".integrations[] | select(.name == \"$1\") | .tables[] | select(.name == \"$2\") | $3"; }
 
