@@ -16,6 +16,7 @@
 #include "runtime/pg/decoder.h"
 #include "runtime/pg/pgcopy.h"
 #include "runtime/pg/stream.h"
+#include "runtime/source_pg.h"
 
 void source_free_tables(struct ztable **defs, int n)
 {
@@ -57,11 +58,20 @@ int source_pg_conninfo(const struct integ *in, char *buf, size_t len, char *err,
     snprintf(port, sizeof port, "%d", s->port);
     size_t used = 0;
     buf[0] = '\0';
+    /* TCP keepalives and a TCP user timeout: a peer that stops ACKing (its
+     * host died, a flow was dropped) breaks the connection in ~25 s even
+     * while zetl only waits. The source config has no conninfo of its own,
+     * so nothing an operator set is overridden. A server that is frozen, or
+     * a middlebox that still ACKs, is caught by the waits' deadlines
+     * (pg/pgwait.h) instead. */
     int rc = kv(buf, len, &used, "host", s->host) | kv(buf, len, &used, "port", port) |
              kv(buf, len, &used, "dbname", s->database) | kv(buf, len, &used, "user", s->user) |
              kv(buf, len, &used, "password", password[0] ? password : NULL) |
              kv(buf, len, &used, "sslmode", sslmode[s->tls]) |
              kv(buf, len, &used, "connect_timeout", "10") |
+             kv(buf, len, &used, "keepalives", "1") | kv(buf, len, &used, "keepalives_idle", "10") |
+             kv(buf, len, &used, "keepalives_interval", "5") | kv(buf, len, &used, "keepalives_count", "3") |
+             kv(buf, len, &used, "tcp_user_timeout", "20000") |
              kv(buf, len, &used, "application_name", "zetl");
     memset(password, 0, sizeof password);
     if (rc) {
@@ -71,25 +81,51 @@ int source_pg_conninfo(const struct integ *in, char *buf, size_t len, char *err,
     return 0;
 }
 
-PGconn *source_pg_connect(const struct integ *in, char *err, size_t errlen)
+/* Bounded waits on the source (pg/pgwait.h): stop flag, silence deadline, probe. */
+struct pgwait source_pg_wait(const atomic_int *stop, const char *probe_ci)
 {
-    char ci[8192];
+    return (struct pgwait){.stop = stop, .silence_ms = PGWAIT_SILENCE_MS, .probe_ci = probe_ci};
+}
+
+/* A SQL connection with the output settings of the stream, every wait
+ * bounded by w. NULL with err. */
+PGconn *source_pg_sql_connect(const struct integ *in, const struct pgwait *w, char *err, size_t errlen)
+{
+    char ci[8192], e[512];
     if (source_pg_conninfo(in, ci, sizeof ci, err, errlen) != 0) return NULL;
-    PGconn *c = PQconnectdb(ci);
+    const char *keys[] = {"dbname", NULL};
+    const char *vals[] = {ci, NULL};
+    PGconn *c = pgwait_connect(keys, vals, w, 0, e, sizeof e);
     memset(ci, 0, sizeof ci);
-    if (PQstatus(c) != CONNECTION_OK) {
-        snprintf(err, errlen, "source %s: cannot connect to postgres://%s:%d/%s as %s: %s",
-                 in->cfg->name, in->cfg->source.host, in->cfg->source.port,
-                 in->cfg->source.database, in->cfg->source.user, PQerrorMessage(c));
-        size_t n = strlen(err);
-        while (n && (err[n - 1] == '\n' || err[n - 1] == ' ')) err[--n] = '\0';
-        PQfinish(c);
+    if (!c) {
+        snprintf(err, errlen, "source %s: postgres://%s:%d/%s as %s: %s", in->cfg->name,
+                 in->cfg->source.host, in->cfg->source.port, in->cfg->source.database,
+                 in->cfg->source.user, e);
         return NULL;
     }
-    PGresult *r = PQexec(c, "SET DateStyle = ISO; SET IntervalStyle = postgres; SET TimeZone = 'UTC';"
-                            " SET extra_float_digits = 3; SET bytea_output = hex");
+    PGresult *r = pgwait_exec(c, w, "SET DateStyle = ISO; SET IntervalStyle = postgres; SET TimeZone = 'UTC';"
+                                    " SET extra_float_digits = 3; SET bytea_output = hex", -1, NULL, e, sizeof e);
+    if (!r) {
+        snprintf(err, errlen, "source %s: %s", in->cfg->name, e);
+        pgwait_abandon(c);
+        return NULL;
+    }
     PQclear(r);
     return c;
+}
+
+/* The same, for the supervisor's short catalog work: stopped by in->stop, no probe. */
+static PGconn *pg_sql_connect(struct integ *in, struct pgwait *w, char *err, size_t errlen)
+{
+    *w = source_pg_wait(&in->stop, NULL);
+    return source_pg_sql_connect(in, w, err, errlen);
+}
+
+/* Closes a SQL connection; one whose last wait failed is abandoned (no goodbye). */
+void source_pg_sql_close(PGconn *c, int dead)
+{
+    if (dead) pgwait_abandon(c);
+    else if (c) PQfinish(c);
 }
 
 static int schema_configured(const struct config_source *s, const char *schema)
@@ -100,20 +136,21 @@ static int schema_configured(const struct config_source *s, const char *schema)
 }
 
 /* Definition of one relation from the catalog, typed like the stream's. */
-static int pg_table_def(PGconn *c, struct pgcatalog *cat, const char *schema, const char *name,
-                        const char *oid, const struct config_tables *tables, struct ztable **out,
-                        char *err, size_t errlen)
+static int pg_table_def(PGconn *c, const struct pgwait *w, struct pgcatalog *cat, const char *schema,
+                        const char *name, const char *oid, const struct config_tables *tables,
+                        struct ztable **out, char *err, size_t errlen)
 {
     const char *params[1] = {oid};
-    PGresult *r = PQexecParams(c,
+    char qe[400];
+    PGresult *r = pgwait_exec(c, w,
         "SELECT a.attname, a.atttypid, a.atttypmod, a.attgenerated = 's',"
         "       pg_catalog.pg_get_expr(d.adbin, d.adrelid)"
         " FROM pg_catalog.pg_attribute a"
         " LEFT JOIN pg_catalog.pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum"
         " WHERE a.attrelid = $1::oid AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum",
-        1, NULL, params, NULL, NULL, 0);
+        1, params, qe, sizeof qe);
     if (PQresultStatus(r) != PGRES_TUPLES_OK) {
-        snprintf(err, errlen, "reading the columns of %s.%s: %s", schema, name, PQresultErrorMessage(r));
+        snprintf(err, errlen, "reading the columns of %s.%s: %s", schema, name, r ? PQresultErrorMessage(r) : qe);
         PQclear(r);
         return -1;
     }
@@ -184,20 +221,22 @@ fail:
 
 static int pg_load_tables(struct integ *in, struct ztable ***defs, int *ndefs, char *err, size_t errlen)
 {
-    PGconn *c = source_pg_connect(in, err, errlen);
+    struct pgwait w;
+    char e0[512];
+    PGconn *c = pg_sql_connect(in, &w, err, errlen);
     if (!c) return -1;
     int rc = -1, n = 0;
     struct ztable **v = NULL;
     struct pgcatalog *cat = pgcatalog_new(c);
-    PGresult *r = PQexec(c,
+    PGresult *r = pgwait_exec(c, &w,
         "SELECT n.nspname, c.relname, c.oid::text FROM pg_class c"
         " JOIN pg_namespace n ON n.oid = c.relnamespace"
         " WHERE c.relkind IN ('r', 'p') AND NOT c.relispartition"
         "   AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg\\_%'"
-        " ORDER BY 1, 2");
+        " ORDER BY 1, 2", -1, NULL, e0, sizeof e0);
     if (!cat || PQresultStatus(r) != PGRES_TUPLES_OK) {
         snprintf(err, errlen, "source %s: listing tables: %s", in->cfg->name,
-                 cat ? PQresultErrorMessage(r) : "out of memory");
+                 !cat ? "out of memory" : r ? PQresultErrorMessage(r) : e0);
         goto out;
     }
     v = calloc((size_t)PQntuples(r) + 1, sizeof *v);
@@ -206,8 +245,8 @@ static int pg_load_tables(struct integ *in, struct ztable ***defs, int *ndefs, c
         const char *s = PQgetvalue(r, i, 0), *t = PQgetvalue(r, i, 1);
         if (!schema_configured(&in->cfg->source, s) || !config_table_selected(&in->cfg->tables, s, t))
             continue;
-        char e[512];
-        if (pg_table_def(c, cat, s, t, PQgetvalue(r, i, 2), &in->cfg->tables, &v[n], e, sizeof e) != 0) {
+        char e[1024];
+        if (pg_table_def(c, &w, cat, s, t, PQgetvalue(r, i, 2), &in->cfg->tables, &v[n], e, sizeof e) != 0) {
             snprintf(err, errlen, "source %s: %s", in->cfg->name, e);
             goto out;
         }
@@ -221,7 +260,7 @@ out:
     if (v) source_free_tables(v, n);
     PQclear(r);
     pgcatalog_free(cat);
-    PQfinish(c);
+    source_pg_sql_close(c, rc != 0);
     return rc;
 }
 
@@ -235,29 +274,37 @@ int source_pg_export_begin(struct integ *in, char *snap, size_t snaplen, uint64_
     int rc = -1;
     struct pgstream *st = NULL;
     *handle = NULL;
-    PGconn *sql = source_pg_connect(in, err, errlen);
+    struct pgwait w;
+    PGconn *sql = pg_sql_connect(in, &w, err, errlen);
     struct pgstream_table *pt = calloc((size_t)in->ntables + 1, sizeof *pt);
     if (!sql || !pt) goto out;
     for (int i = 0; i < in->ntables; i++) {
         pt[i].schema = in->tables[i].def->schema;
         pt[i].name = in->tables[i].def->name;
     }
-    if (pgstream_publication_ensure(sql, s->publication, pt, in->ntables, e, sizeof e) != 0) {
+    if (pgstream_publication_ensure(sql, &w, s->publication, pt, in->ntables, e, sizeof e) != 0) {
         snprintf(err, errlen, "source %s: publication %s: %s", in->cfg->name, s->publication, e);
         goto out;
     }
-    /* A slot from a copy that never finished has no checkpoint behind it: start over. */
-    if (pgstream_slot_drop_sql(sql, s->slot, e, sizeof e) != 0) {
+    /* A slot from a copy that never finished has no checkpoint behind it:
+     * start over (ending first a connection of ours that still holds it). */
+    if (source_pg_slot_reclaim(in, sql, &w, err, errlen) < 0) goto out;
+    if (pgstream_slot_drop_sql(sql, &w, s->slot, e, sizeof e) != 0) {
         snprintf(err, errlen, "source %s: dropping the unfinished slot %s: %s", in->cfg->name, s->slot, e);
         goto out;
     }
     if (source_pg_conninfo(in, ci, sizeof ci, err, errlen) != 0) goto out;
-    st = pgstream_connect(ci, e, sizeof e);
-    memset(ci, 0, sizeof ci);
+    /* Creating the slot waits for the transactions running on the source:
+     * a silent server is probed before it is given up on. */
+    struct pgwait ws = source_pg_wait(&in->stop, ci);
+    st = pgstream_connect_wait(ci, &ws, e, sizeof e);
     if (!st) {
         snprintf(err, errlen, "source %s: %s", in->cfg->name, e);
         goto out;
     }
+    /* Should this link die (even before the slot is created), the next
+     * attempt ends this walsender, which would hold the slot for ever. */
+    source_pg_slot_holder(s->slot, pgstream_backend_pid(st));
     if (pgstream_create_slot(st, s->slot, 0, snap, snaplen, lsn) != 0) {
         snprintf(err, errlen, "source %s: creating slot %s: %s", in->cfg->name, s->slot, pgstream_error(st));
         goto out;
@@ -266,9 +313,10 @@ int source_pg_export_begin(struct integ *in, char *snap, size_t snaplen, uint64_
     st = NULL;
     rc = 0;
 out:
+    memset(ci, 0, sizeof ci);
     free(pt);
     pgstream_close(st);
-    if (sql) PQfinish(sql);
+    source_pg_sql_close(sql, 0);
     return rc;
 }
 
@@ -281,19 +329,31 @@ void source_pg_export_end(void *handle)
 int source_pg_copy_table(struct integ *in, const char *snap, const struct ztable *t,
                          const struct zsink *sink, char *err, size_t errlen)
 {
-    char e[1024];
-    PGconn *copy = source_pg_connect(in, err, errlen);
-    if (!copy) return -1;
+    char e[1024], ci[8192];
+    if (source_pg_conninfo(in, ci, sizeof ci, err, errlen) != 0) return -1;
+    /* Waits on the copy probe our backend before a silent server is given
+     * up on: a COPY may legitimately wait long for its first row. */
+    struct pgwait w = source_pg_wait(&in->stop, ci);
+    PGconn *copy = source_pg_sql_connect(in, &w, err, errlen);
     int rc = -1;
-    if (pgcopy_begin(copy, snap, e, sizeof e) != 0) {
+    if (!copy) goto out;
+    if (pgcopy_begin(copy, &w, snap, e, sizeof e) != 0) {
         snprintf(err, errlen, "source %s: %s", in->cfg->name, e);
         goto out;
     }
-    rc = pgcopy_table(copy, t, sink, NULL, NULL, &in->stop, NULL, e, sizeof e);
+    rc = pgcopy_table(copy, t, sink, NULL, NULL, &w, NULL, e, sizeof e);
     if (rc == -1) snprintf(err, errlen, "source %s: %s", in->cfg->name, e);
-    if (rc == 0) PQclear(PQexec(copy, "COMMIT"));
+    if (rc == 0) {
+        PGresult *r = pgwait_exec(copy, &w, "COMMIT", -1, NULL, e, sizeof e);
+        if (!r) {
+            snprintf(err, errlen, "source %s: %s", in->cfg->name, e);
+            rc = -1;
+        }
+        PQclear(r);
+    }
 out:
-    PQfinish(copy);
+    memset(ci, 0, sizeof ci);
+    source_pg_sql_close(copy, rc != 0);     /* a failed or stopped copy may sit on a dead link */
     return rc;
 }
 
@@ -315,77 +375,22 @@ static int pg_snapshot(struct integ *in, const struct zsink *sink, struct zpos *
     return 0;
 }
 
-static int pg_stream(struct integ *in, const struct zsink *sink, char *err, size_t errlen)
-{
-    const struct config_source *s = &in->cfg->source;
-    char ci[8192], e[1024];
-    int rc = -1;
-    struct pgstream *st = NULL;
-    struct pgdec *dec = NULL;
-    struct pgcatalog *cat = NULL;
-    PGconn *sql = source_pg_connect(in, err, errlen);
-    if (!sql) return -1;
-    if (source_pg_conninfo(in, ci, sizeof ci, err, errlen) != 0) goto out;
-    st = pgstream_connect(ci, e, sizeof e);
-    memset(ci, 0, sizeof ci);
-    if (!st) {
-        snprintf(err, errlen, "source %s: %s", in->cfg->name, e);
-        goto out;
-    }
-    /* The slot must still exist: without it the changes since the checkpoint are gone. */
-    const char *params[1] = {s->slot};
-    PGresult *r = PQexecParams(sql, "SELECT 1 FROM pg_replication_slots WHERE slot_name = $1",
-                               1, NULL, params, NULL, NULL, 0);
-    int have_slot = PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1;
-    PQclear(r);
-    if (!have_slot) {
-        snprintf(err, errlen,
-                 "source %s: replication slot %s no longer exists (dropped, or invalidated by max_slot_wal_keep_size); the changes since checkpoint %X/%X are gone, so every table must be resynced",
-                 in->cfg->name, s->slot, (unsigned)(in->resume.offset >> 32), (unsigned)in->resume.offset);
-        rc = SOURCE_POSITION_LOST;
-        goto out;
-    }
-    dec = pgdec_new(sink);
-    cat = pgcatalog_new(sql);
-    if (!dec || !cat) {
-        snprintf(err, errlen, "source %s: out of memory", in->cfg->name);
-        goto out;
-    }
-    pgdec_set_resolver(dec, pgcatalog_resolve, cat);
-    const char *pubs[1] = {s->publication};
-    if (pgstream_start(st, s->slot, in->resume.offset, pubs, 1) != 0) {
-        snprintf(err, errlen, "source %s: %s", in->cfg->name, pgstream_error(st));
-        goto out;
-    }
-    struct pgstream_loop loop = {
-        .dec = dec, .flushed_lsn = &in->flushed_lsn, .stop = &in->stop_reader,
-        .status_interval_ms = 1000, .poll_ms = 200,
-    };
-    rc = pgstream_run(st, &loop);
-    if (rc == -1) snprintf(err, errlen, "source %s: %s", in->cfg->name, pgstream_error(st));
-out:
-    pgstream_close(st);
-    pgdec_free(dec);
-    pgcatalog_free(cat);
-    PQfinish(sql);
-    return rc;
-}
-
 static int pg_drop(struct integ *in, char *err, size_t errlen)
 {
     char e[1024];
-    PGconn *sql = source_pg_connect(in, err, errlen);
+    struct pgwait w;
+    PGconn *sql = pg_sql_connect(in, &w, err, errlen);
     if (!sql) return -1;
     int rc = 0;
-    if (pgstream_slot_drop_sql(sql, in->cfg->source.slot, e, sizeof e) != 0) {
+    if (pgstream_slot_drop_sql(sql, &w, in->cfg->source.slot, e, sizeof e) != 0) {
         snprintf(err, errlen, "source %s: dropping slot %s: %s", in->cfg->name, in->cfg->source.slot, e);
         rc = -1;
-    } else if (pgstream_publication_drop(sql, in->cfg->source.publication, e, sizeof e) != 0) {
+    } else if (pgstream_publication_drop(sql, &w, in->cfg->source.publication, e, sizeof e) != 0) {
         snprintf(err, errlen, "source %s: dropping publication %s: %s", in->cfg->name,
                  in->cfg->source.publication, e);
         rc = -1;
     }
-    PQfinish(sql);
+    source_pg_sql_close(sql, 0);
     return rc;
 }
 
@@ -524,11 +529,12 @@ static int pg_snapshot_table(struct integ *in, struct itable *t, const struct zs
     uint64_t lsn = 0;
     int rc = -1;
     if (source_pg_conninfo(in, ci, sizeof ci, err, errlen) != 0) return -1;
-    struct pgstream *st = pgstream_connect(ci, e, sizeof e);
-    PGconn *copy = PQconnectdb(ci);
-    memset(ci, 0, sizeof ci);
-    if (!st || PQstatus(copy) != CONNECTION_OK) {
-        snprintf(err, errlen, "source %s: %s", in->cfg->name, st ? PQerrorMessage(copy) : e);
+    /* Slot creation and the COPY may wait long on a busy server: probed, not cut short. */
+    struct pgwait w = source_pg_wait(&in->stop, ci);
+    struct pgstream *st = pgstream_connect_wait(ci, &w, e, sizeof e);
+    PGconn *copy = st ? source_pg_sql_connect(in, &w, err, errlen) : NULL;
+    if (!st || !copy) {
+        if (!st) snprintf(err, errlen, "source %s: %s", in->cfg->name, e);
         goto out;
     }
     /* A temporary slot, gone with this connection. Its name is unique to the
@@ -541,15 +547,17 @@ static int pg_snapshot_table(struct integ *in, struct itable *t, const struct zs
         snprintf(err, errlen, "source %s: %s", in->cfg->name, pgstream_error(st));
         goto out;
     }
-    PGresult *r = PQexec(copy, "SET DateStyle = ISO; SET IntervalStyle = postgres; SET TimeZone = 'UTC';"
-                               " SET extra_float_digits = 3; SET bytea_output = hex");
-    PQclear(r);
-    if (pgcopy_begin(copy, snap, e, sizeof e) != 0 ||
-        pgcopy_table(copy, t->def, sink, NULL, NULL, &in->stop, NULL, e, sizeof e) != 0) {
+    if (pgcopy_begin(copy, &w, snap, e, sizeof e) != 0 ||
+        pgcopy_table(copy, t->def, sink, NULL, NULL, &w, NULL, e, sizeof e) != 0) {
         snprintf(err, errlen, "source %s: %s", in->cfg->name, e);
         goto out;
     }
-    PQclear(PQexec(copy, "COMMIT"));
+    PGresult *r = pgwait_exec(copy, &w, "COMMIT", -1, NULL, e, sizeof e);
+    if (!r) {
+        snprintf(err, errlen, "source %s: %s", in->cfg->name, e);
+        goto out;
+    }
+    PQclear(r);
     /* The exported snapshot holds exactly the transactions whose commit
      * record lies below the slot's consistent point: that is the copy's
      * position (a point, not a commit boundary: zpos_txn_in_copy compares a
@@ -559,7 +567,8 @@ static int pg_snapshot_table(struct integ *in, struct itable *t, const struct zs
     pos->offset = lsn;
     rc = 0;
 out:
-    if (copy) PQfinish(copy);
+    memset(ci, 0, sizeof ci);
+    source_pg_sql_close(copy, rc != 0);
     pgstream_close(st);
     return rc;
 }
@@ -609,21 +618,23 @@ out:
 static int pg_column_backfilled(struct integ *in, const char *schema, const char *table,
                                 const char *column, char *err, size_t errlen)
 {
-    PGconn *c = source_pg_connect(in, err, errlen);
+    struct pgwait w;
+    char e[512];
+    PGconn *c = pg_sql_connect(in, &w, err, errlen);
     if (!c) return -1;
     const char *params[3] = {schema, table, column};
-    PGresult *r = PQexecParams(c,
+    PGresult *r = pgwait_exec(c, &w,
         "SELECT column_default IS NOT NULL OR is_nullable = 'NO' FROM information_schema.columns"
         " WHERE table_schema = $1 AND table_name = $2 AND column_name = $3",
-        3, NULL, params, NULL, NULL, 0);
+        3, params, e, sizeof e);
     int rc = -1;
     if (PQresultStatus(r) == PGRES_TUPLES_OK)
         rc = PQntuples(r) == 1 && strcmp(PQgetvalue(r, 0, 0), "t") == 0;
     else
         snprintf(err, errlen, "source %s: reading the default of %s.%s.%s: %s", in->cfg->name,
-                 schema, table, column, PQresultErrorMessage(r));
+                 schema, table, column, r ? PQresultErrorMessage(r) : e);
     PQclear(r);
-    PQfinish(c);
+    source_pg_sql_close(c, !r);
     return rc;
 }
 
@@ -655,7 +666,7 @@ int source_snapshot_table(struct integ *in, struct itable *t, const struct zsink
 int source_stream(struct integ *in, const struct zsink *sink, char *err, size_t errlen)
 {
     return in->cfg->source.kind == SOURCE_MYSQL ? my_stream(in, sink, err, errlen)
-                                                : pg_stream(in, sink, err, errlen);
+                                                : source_pg_stream(in, sink, err, errlen);
 }
 
 int source_column_backfilled(struct integ *in, const char *schema, const char *table,
@@ -670,22 +681,24 @@ int source_retained_bytes(struct integ *in, int64_t *bytes, char *err, size_t er
 {
     *bytes = -1;
     if (in->cfg->source.kind != SOURCE_POSTGRES) return 1;
-    PGconn *c = source_pg_connect(in, err, errlen);
+    struct pgwait w;
+    char e[512];
+    PGconn *c = pg_sql_connect(in, &w, err, errlen);
     if (!c) return -1;
     const char *params[1] = {in->cfg->source.slot};
-    PGresult *r = PQexecParams(c,
+    PGresult *r = pgwait_exec(c, &w,
         "SELECT (pg_current_wal_lsn() - restart_lsn)::bigint FROM pg_replication_slots WHERE slot_name = $1",
-        1, NULL, params, NULL, NULL, 0);
+        1, params, e, sizeof e);
     int rc = -1;
     if (PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1 && !PQgetisnull(r, 0, 0)) {
         *bytes = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
         rc = 0;
     } else {
         snprintf(err, errlen, "source %s: reading slot %s: %s", in->cfg->name, in->cfg->source.slot,
-                 PQresultStatus(r) == PGRES_TUPLES_OK ? "no such slot" : PQresultErrorMessage(r));
+                 !r ? e : PQresultStatus(r) == PGRES_TUPLES_OK ? "no such slot" : PQresultErrorMessage(r));
     }
     PQclear(r);
-    PQfinish(c);
+    source_pg_sql_close(c, !r);
     return rc;
 }
 

@@ -95,9 +95,5 @@ int  source_count_rows(struct integ *in, const char *schema, const char *table, 
  * secret: never print it. 0, or -1 with err.
  */
 int  source_pg_conninfo(const struct integ *in, char *buf, size_t len, char *err, size_t errlen);
-/* A plain SQL connection to a PostgreSQL source with zetl's session settings
- * (ISO dates, UTC, full float precision, hex bytea); NULL with err. */
-struct pg_conn;                 /* libpq's PGconn */
-struct pg_conn *source_pg_connect(const struct integ *in, char *err, size_t errlen);
 
 #endif

@@ -13,20 +13,29 @@
 #include "runtime/integ.h"
 #include "runtime/mysql/conn.h"
 #include "runtime/pg/stream.h"
+#include "runtime/source_pg.h"
 
 static int pg_identity(struct integ *in, char *buf, size_t len, char *err, size_t errlen)
 {
-    PGconn *c = source_pg_connect(in, err, errlen);
+    struct pgwait w = source_pg_wait(&in->stop, NULL);     /* every wait bounded (pg/pgwait.h) */
+    PGconn *c = source_pg_sql_connect(in, &w, err, errlen);
     if (!c) return -1;
     int rc = -1;
-    PGresult *r = PQexec(c, "SELECT system_identifier::text, current_database() FROM pg_control_system()");
+    char qe[512];
+    PGresult *r = pgwait_exec(c, &w, "SELECT system_identifier::text, current_database() FROM pg_control_system()",
+                              0, NULL, qe, sizeof qe);
     if (PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1) {
         snprintf(buf, len, "system_identifier=%s database=%s", PQgetvalue(r, 0, 0), PQgetvalue(r, 0, 1));
         rc = 0;
     }
+    int dead = !r;
     PQclear(r);
-    PQfinish(c);
+    source_pg_sql_close(c, dead);
     if (rc == 0) return 0;
+    if (dead) {
+        snprintf(err, errlen, "source %s: reading the system identifier: %s", in->cfg->name, qe);
+        return -1;
+    }
     /* pg_control_system() may not be granted to the replication user (or not
      * exist, as on some managed services); IDENTIFY_SYSTEM, which every
      * replication connection may run, says the same system identifier. */
@@ -217,10 +226,14 @@ static int my_count_rows(struct integ *in, const char *schema, const char *table
 static int pg_count_rows(struct integ *in, const char *schema, const char *table, int timeout_ms,
                          int64_t *n, char *err, size_t errlen)
 {
-    PGconn *c = source_pg_connect(in, err, errlen);
+    /* Bounded: the count by statement_timeout on the server, the link by a
+     * silence a little longer than that (pg/pgwait.h). */
+    struct pgwait w = source_pg_wait(&in->stop, NULL);
+    w.silence_ms = timeout_ms + PGWAIT_SILENCE_MS;
+    PGconn *c = source_pg_sql_connect(in, &w, err, errlen);
     if (!c) return -1;
-    int rc = -1;
-    char set[64];
+    int rc = -1, dead = 0;
+    char set[64], qe[512];
     char *qs = PQescapeIdentifier(c, schema, strlen(schema));
     char *qt = PQescapeIdentifier(c, table, strlen(table));
     char *sql = NULL;
@@ -231,14 +244,15 @@ static int pg_count_rows(struct integ *in, const char *schema, const char *table
     }
     sprintf(sql, "SELECT count(*) FROM %s.%s", qs, qt);
     snprintf(set, sizeof set, "SET statement_timeout = %d", timeout_ms);
-    PQclear(PQexec(c, set));
-    r = PQexec(c, sql);
+    PQclear(pgwait_exec(c, &w, set, 0, NULL, qe, sizeof qe));
+    r = pgwait_exec(c, &w, sql, 0, NULL, qe, sizeof qe);
+    dead = !r;
     if (PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1) {
         *n = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
         rc = 0;
     } else {
         char m[512];
-        snprintf(m, sizeof m, "%s", PQresultErrorMessage(r));
+        snprintf(m, sizeof m, "%s", r ? PQresultErrorMessage(r) : qe);
         size_t k = strlen(m);
         while (k && (m[k - 1] == '\n' || m[k - 1] == ' ')) m[--k] = '\0';
         snprintf(err, errlen, "source %s: counting %s.%s: %s", in->cfg->name, schema, table, m);
@@ -248,7 +262,7 @@ out:
     free(sql);
     PQfreemem(qs);
     PQfreemem(qt);
-    PQfinish(c);
+    source_pg_sql_close(c, dead);
     return rc;
 }
 

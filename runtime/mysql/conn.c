@@ -32,12 +32,23 @@ static const char *likely_cause(unsigned code)
     }
 }
 
+/*
+ * Every read and write on a source connection has a deadline of at most
+ * this many seconds: a server that froze or a link that went dead without a
+ * FIN or RST (the peer's kernel or a middlebox still ACKing, so TCP
+ * keepalives never fire) is noticed in well under 30 s, also in the middle
+ * of a snapshot read. A read waits for the server only while a query runs
+ * or rows stream: the snapshot reads in key-ordered chunks, whose rows come
+ * at once; a slow consumer (the target) is the server's wait, not ours.
+ */
+#define READ_TIMEOUT_MAX_S 20
+
 static MYSQL *try_connect(const struct config_source *src, const char *password, int tls,
                           int verify, int timeout_s)
 {
     MYSQL *db = mysql_init(NULL);
     if (!db) return NULL;
-    unsigned t = (unsigned)timeout_s;
+    unsigned t = (unsigned)(timeout_s < READ_TIMEOUT_MAX_S ? timeout_s : READ_TIMEOUT_MAX_S);
     mysql_optionsv(db, MYSQL_OPT_CONNECT_TIMEOUT, &t);
     mysql_optionsv(db, MYSQL_OPT_READ_TIMEOUT, &t);
     mysql_optionsv(db, MYSQL_OPT_WRITE_TIMEOUT, &t);

@@ -7,17 +7,31 @@
 #include <stdlib.h>
 #include <string.h>
 
-static int exec_ok(PGconn *c, const char *sql, char *err, size_t errlen)
+static int exec_ok(PGconn *c, const struct pgwait *w, const char *sql, char *err, size_t errlen)
 {
-    PGresult *r = PQexec(c, sql);
-    int ok = PQresultStatus(r) == PGRES_COMMAND_OK;
+    char e[512];
+    PGresult *r = pgwait_exec(c, w, sql, -1, NULL, e, sizeof e);
+    int ok = r && PQresultStatus(r) == PGRES_COMMAND_OK;
     if (!ok)
-        snprintf(err, errlen, "%s: %s", sql, PQresultErrorMessage(r));
+        snprintf(err, errlen, "%s: %s", sql, r ? PQresultErrorMessage(r) : e);
     PQclear(r);
     return ok ? 0 : -1;
 }
 
-int pgcopy_begin(PGconn *c, const char *snapshot, char *err, size_t errlen)
+/*
+ * The next COPY row, waiting as pgwait allows: PQgetCopyData's value (> 0
+ * a row, -1 the end, -2 an error), or -3 with err set (no answer, stopped).
+ */
+static int next_row(PGconn *c, const struct pgwait *w, char **row, char *err, size_t errlen)
+{
+    for (;;) {
+        int n = PQgetCopyData(c, row, 1);
+        if (n != 0) return n;
+        if (pgwait_input(c, w, err, errlen) != PGWAIT_OK) return -3;
+    }
+}
+
+int pgcopy_begin(PGconn *c, const struct pgwait *w, const char *snapshot, char *err, size_t errlen)
 {
     /* The snapshot name comes from the server (e.g. "00000003-0000001B-1").
      * SET TRANSACTION SNAPSHOT takes no parameters, so the name is checked
@@ -29,8 +43,8 @@ int pgcopy_begin(PGconn *c, const char *snapshot, char *err, size_t errlen)
     }
     char sql[128];
     snprintf(sql, sizeof sql, "SET TRANSACTION SNAPSHOT '%s'", snapshot);
-    if (exec_ok(c, "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY", err, errlen) != 0) return -1;
-    return exec_ok(c, sql, err, errlen);
+    if (exec_ok(c, w, "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY", err, errlen) != 0) return -1;
+    return exec_ok(c, w, sql, err, errlen);
 }
 
 size_t pgcopy_unescape(char *s, size_t len)
@@ -127,6 +141,7 @@ struct raw_chunk {
 
 struct raw_reader {
     PGconn *c;
+    const struct pgwait *w;
     const struct ztable *t;
     pthread_mutex_t mu;
     pthread_cond_t  cv;
@@ -137,7 +152,7 @@ struct raw_reader {
     int ok;
     int abandon;                /* the consumer gave up: stop reading */
     int binary;                 /* FORMAT binary: the last message is the trailer */
-    char err[512];
+    char err[1024];
 };
 
 static int raw_put_row(struct raw_chunk *k, const char *row, size_t n)
@@ -188,7 +203,8 @@ static void *raw_reader_main(void *arg)
     char *row = NULL;
     int n, ok = 0;
     if (raw_take_slot(r) != 0) goto out;
-    while ((n = PQgetCopyData(r->c, &row, 0)) > 0) {
+    char we[600];
+    while ((n = next_row(r->c, r->w, &row, we, sizeof we)) > 0) {
         struct raw_chunk *k = &r->slot[r->fill];
         if (k->len && k->len + (size_t)n > RAW_CHUNK) {
             raw_publish(r);
@@ -202,18 +218,22 @@ static void *raw_reader_main(void *arg)
         PQfreemem(row);
         row = NULL;
     }
+    if (n == -3) {
+        snprintf(r->err, sizeof r->err, "copying %s.%s: %s", t->schema, t->name, we);
+        goto out;
+    }
     if (n == -2) {
         snprintf(r->err, sizeof r->err, "copying %s.%s: %s", t->schema, t->name, PQerrorMessage(r->c));
         goto out;
     }
-    PGresult *res = PQgetResult(r->c);
+    char e[400];
+    PGresult *res = pgwait_copy_result(r->c, r->w, e, sizeof e);
     if (PQresultStatus(res) != PGRES_COMMAND_OK) {
-        snprintf(r->err, sizeof r->err, "copying %s.%s: %s", t->schema, t->name, PQresultErrorMessage(res));
+        snprintf(r->err, sizeof r->err, "copying %s.%s: %s", t->schema, t->name, res ? PQresultErrorMessage(res) : e);
         PQclear(res);
         goto out;
     }
     PQclear(res);
-    while ((res = PQgetResult(r->c))) PQclear(res);
     if (r->binary && r->slot[r->fill].rows > 0) r->slot[r->fill].rows--;    /* the trailer */
     if (r->slot[r->fill].len) raw_publish(r);
     ok = 1;
@@ -230,9 +250,10 @@ out:
 
 static int copy_raw(PGconn *c, const struct ztable *t, int binary, const struct zsink *sink,
                     void (*progress)(void *ctx, int64_t rows), void *ctx,
-                    const atomic_int *stop, int64_t *rows, char *err, size_t errlen)
+                    const struct pgwait *w, int64_t *rows, char *err, size_t errlen)
 {
-    struct raw_reader r = {.c = c, .t = t, .fill = -1, .binary = binary};
+    const atomic_int *stop = w ? w->stop : NULL;
+    struct raw_reader r = {.c = c, .w = w, .t = t, .fill = -1, .binary = binary};
     pthread_mutex_init(&r.mu, NULL);
     pthread_cond_init(&r.cv, NULL);
     pthread_t th;
@@ -283,8 +304,9 @@ out:
 
 int pgcopy_table(PGconn *c, const struct ztable *t, const struct zsink *sink,
                  void (*progress)(void *ctx, int64_t rows), void *ctx,
-                 const atomic_int *stop, int64_t *rows_out, char *err, size_t errlen)
+                 const struct pgwait *w, int64_t *rows_out, char *err, size_t errlen)
 {
+    const atomic_int *stop = w ? w->stop : NULL;
     int rc = -1, ok = 1;
     int64_t rows = 0;
     char *sql = NULL, *row = NULL;
@@ -309,19 +331,22 @@ int pgcopy_table(PGconn *c, const struct ztable *t, const struct zsink *sink,
              raw == ZRAW_BINARY ? " (FORMAT binary)" : "");
     if (!ok) { snprintf(err, errlen, "cannot quote the names of %s.%s", t->schema, t->name); goto out; }
 
-    PGresult *r = PQexec(c, sql);
+    /* The COPY's start may take long (a lock, a big sort before the first
+     * row): pgwait probes our backend before giving up on a silent server. */
+    char e[512];
+    PGresult *r = pgwait_exec(c, w, sql, -1, NULL, e, sizeof e);
     if (PQresultStatus(r) != PGRES_COPY_OUT) {
-        snprintf(err, errlen, "copying %s.%s: %s", t->schema, t->name, PQresultErrorMessage(r));
+        snprintf(err, errlen, "copying %s.%s: %s", t->schema, t->name, r ? PQresultErrorMessage(r) : e);
         PQclear(r);
         goto out;
     }
     PQclear(r);
     if (raw != ZRAW_NO) {
-        rc = copy_raw(c, t, raw == ZRAW_BINARY, sink, progress, ctx, stop, &rows, err, errlen);
+        rc = copy_raw(c, t, raw == ZRAW_BINARY, sink, progress, ctx, w, &rows, err, errlen);
         goto out;
     }
     int n;
-    while ((n = PQgetCopyData(c, &row, 0)) > 0) {
+    while ((n = next_row(c, w, &row, e, sizeof e)) > 0) {
         /* one row: fields split by tabs, ending in a newline */
         size_t len = (size_t)n;
         if (len && row[len - 1] == '\n') len--;
@@ -387,18 +412,17 @@ int pgcopy_table(PGconn *c, const struct ztable *t, const struct zsink *sink,
             goto drain;
         }
     }
-    if (n == -2) {
-        snprintf(err, errlen, "copying %s.%s: %s", t->schema, t->name, PQerrorMessage(c));
+    if (n == -3 || n == -2) {
+        snprintf(err, errlen, "copying %s.%s: %s", t->schema, t->name, n == -3 ? e : PQerrorMessage(c));
         goto out;
     }
-    r = PQgetResult(c);
+    r = pgwait_copy_result(c, w, e, sizeof e);
     if (PQresultStatus(r) != PGRES_COMMAND_OK) {
-        snprintf(err, errlen, "copying %s.%s: %s", t->schema, t->name, PQresultErrorMessage(r));
+        snprintf(err, errlen, "copying %s.%s: %s", t->schema, t->name, r ? PQresultErrorMessage(r) : e);
         PQclear(r);
         goto out;
     }
     PQclear(r);
-    while ((r = PQgetResult(c))) PQclear(r);
     rc = 0;
     goto out;
 drain:

@@ -24,18 +24,26 @@
 #include <stdint.h>
 
 #include "runtime/change.h"
+#include "runtime/pg/pgwait.h"
+
+/*
+ * Every wait on the server is bounded by w (pgwait.h; NULL: unbounded): its
+ * stop flag, and its silence deadline with a probe of our backend before a
+ * silent server is given up on. A copy that failed that way leaves c dead:
+ * close it with pgwait_abandon.
+ */
 
 /* BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY; SET TRANSACTION SNAPSHOT. */
-int pgcopy_begin(PGconn *c, const char *snapshot, char *err, size_t errlen);
+int pgcopy_begin(PGconn *c, const struct pgwait *w, const char *snapshot, char *err, size_t errlen);
 
 /*
  * Copy table t (its columns, in order) through sink->row. progress(ctx, rows)
  * is called every 10,000 rows. Returns 0, -1 with err, or the sink's value.
- * *stop is checked between rows.
+ * *w->stop is checked between rows too.
  */
 int pgcopy_table(PGconn *c, const struct ztable *t, const struct zsink *sink,
                  void (*progress)(void *ctx, int64_t rows), void *ctx,
-                 const atomic_int *stop, int64_t *rows_out, char *err, size_t errlen);
+                 const struct pgwait *w, int64_t *rows_out, char *err, size_t errlen);
 
 /* COPY text-format field unescaping, in place; returns the new length. Exposed for tests. */
 size_t pgcopy_unescape(char *s, size_t len);

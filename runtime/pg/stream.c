@@ -13,6 +13,7 @@
 #include <time.h>
 
 #include "runtime/pg/pgoutput.h"
+#include "runtime/pg/pgwait.h"
 
 /* A wake that yields fewer bytes than this sleeps COALESCE_US before the next
  * wait (pgstream_run). Well under libpq's 16 kB input buffer: a wake that
@@ -22,9 +23,12 @@
 
 struct pgstream {
     PGconn   *conn;
+    const struct pgwait *w;     /* waits' stop flag and deadline (&wbuf); NULL: none */
+    struct pgwait wbuf;
     uint64_t  received;         /* wal_end from the server */
     int       streaming;        /* in COPY BOTH */
-    char      err[512];
+    int       dead;             /* the server stopped answering: close without a goodbye */
+    char      err[1024];
 };
 
 /* ---- small helpers ------------------------------------------------------------ */
@@ -94,6 +98,11 @@ static int slot_name_ok(const char *s)
 
 struct pgstream *pgstream_connect(const char *conninfo, char *err, size_t errlen)
 {
+    return pgstream_connect_wait(conninfo, NULL, err, errlen);
+}
+
+struct pgstream *pgstream_connect_wait(const char *conninfo, const struct pgwait *w, char *err, size_t errlen)
+{
     struct pgstream *s = calloc(1, sizeof *s);
     if (!s) { snprintf(err, errlen, "pg stream: out of memory"); return NULL; }
     /* Later keywords override what the expanded conninfo says. */
@@ -102,11 +111,15 @@ struct pgstream *pgstream_connect(const char *conninfo, char *err, size_t errlen
         "-c DateStyle=ISO -c IntervalStyle=postgres -c TimeZone=UTC "
         "-c extra_float_digits=3 -c bytea_output=hex",
         "zetl", NULL };
-    s->conn = PQconnectdbParams(keys, vals, 1);
-    if (!s->conn || PQstatus(s->conn) != CONNECTION_OK) {
+    char e[512];
+    if (w) {
+        s->wbuf = *w;
+        s->w = &s->wbuf;
+    }
+    s->conn = pgwait_connect(keys, vals, w, 0, e, sizeof e);
+    if (!s->conn) {
         snprintf(err, errlen, "pg stream: replication connection failed: %s "
-                 "(the user needs the REPLICATION attribute and pg_hba.conf must allow it)",
-                 pqmsg(s->conn));
+                 "(the user needs the REPLICATION attribute and pg_hba.conf must allow it)", e);
         pgstream_close(s);
         return NULL;
     }
@@ -116,21 +129,25 @@ struct pgstream *pgstream_connect(const char *conninfo, char *err, size_t errlen
 void pgstream_close(struct pgstream *s)
 {
     if (!s) return;
-    if (s->conn) PQfinish(s->conn);
+    if (s->dead) pgwait_abandon(s->conn);
+    else if (s->conn) PQfinish(s->conn);
     free(s);
 }
 
 const char *pgstream_error(const struct pgstream *s) { return s->err; }
 int pgstream_server_version(const struct pgstream *s) { return PQserverVersion(s->conn); }
 uint64_t pgstream_received_lsn(const struct pgstream *s) { return s->received; }
+int pgstream_dead(const struct pgstream *s) { return s->dead; }
+int pgstream_backend_pid(const struct pgstream *s) { return PQbackendPID(s->conn); }
 
 /* Runs a replication command; returns the result (caller clears) or NULL with err set. */
 static PGresult *repl_exec(struct pgstream *s, const char *cmd, const char *what, ExecStatusType want)
 {
-    PGresult *r = PQexec(s->conn, cmd);
+    char e[400];
+    PGresult *r = pgwait_exec(s->conn, s->w, cmd, -1, NULL, e, sizeof e);
+    if (!r) s->dead = 1;
     if (!r || PQresultStatus(r) != want) {
-        snprintf(s->err, sizeof s->err, "pg stream: %s failed: %s", what,
-                 r ? resmsg(r) : pqmsg(s->conn));
+        snprintf(s->err, sizeof s->err, "pg stream: %s failed: %s", what, r ? resmsg(r) : e);
         PQclear(r);
         return NULL;
     }
@@ -242,11 +259,13 @@ int pgstream_start(struct pgstream *s, const char *slot, uint64_t start_lsn,
         cmd[o++] = '"';
     }
     snprintf(cmd + o, cap - o, "')");
-    PGresult *r = PQexec(s->conn, cmd);
+    char e[400];
+    PGresult *r = pgwait_exec(s->conn, s->w, cmd, -1, NULL, e, sizeof e);
     free(cmd);
+    if (!r) s->dead = 1;
     if (!r || PQresultStatus(r) != PGRES_COPY_BOTH) {
         snprintf(s->err, sizeof s->err, "pg stream: START_REPLICATION of slot %s failed: %s", slot,
-                 r ? resmsg(r) : pqmsg(s->conn));
+                 r ? resmsg(r) : e);
         PQclear(r);
         return -1;
     }
@@ -294,16 +313,23 @@ static int handle(struct pgstream *s, const struct pgstream_loop *l, const char 
     return pgdec_keepalive(l->dec, c.k.wal_end, c.k.send_time);
 }
 
-/* Clean end: status, CopyDone, drain the server's remaining data and results (5 s at most). */
-static int finish(struct pgstream *s, uint64_t flushed)
+/* Clean end: status, CopyDone, drain the server's remaining data and results.
+ * The drain waits 1 s at most, and not at all for a server that has gone
+ * quiet: a stop is answered at once whatever the link does. */
+static int finish(struct pgstream *s, uint64_t flushed, int quiet)
 {
+    if (quiet) {
+        s->dead = 1;            /* pgstream_close: no goodbye into a dead link */
+        s->streaming = 0;
+        return 0;
+    }
     int rc = send_status(s, flushed, 0);
     if (PQputCopyEnd(s->conn, NULL) != 1 || PQflush(s->conn) != 0) {
         snprintf(s->err, sizeof s->err, "pg stream: ending the stream failed: %s", pqmsg(s->conn));
         return -1;
     }
     s->streaming = 0;
-    int64_t deadline = mono_ms() + 5000;
+    int64_t deadline = mono_ms() + 1000;
     for (;;) {
         char *buf = NULL;
         int n = PQgetCopyData(s->conn, &buf, 1);
@@ -311,7 +337,7 @@ static int finish(struct pgstream *s, uint64_t flushed)
         if (n > 0) continue;
         if (n == 0) {
             int64_t left = deadline - mono_ms();
-            if (left <= 0) break;
+            if (left <= 0) { s->dead = 1; break; }
             struct pollfd p = { .fd = PQsocket(s->conn), .events = POLLIN };
             if (poll(&p, 1, (int)(left > 200 ? 200 : left)) > 0 && !PQconsumeInput(s->conn)) break;
             continue;
@@ -319,7 +345,8 @@ static int finish(struct pgstream *s, uint64_t flushed)
         break;      /* -1: server's CopyDone; -2: error */
     }
     /* CommandComplete for START_REPLICATION, then ReadyForQuery: the connection is reusable. */
-    while (mono_ms() < deadline) {
+    while (!s->dead) {
+        if (mono_ms() >= deadline) { s->dead = 1; break; }
         if (PQisBusy(s->conn)) {
             struct pollfd p = { .fd = PQsocket(s->conn), .events = POLLIN };
             if (poll(&p, 1, 200) > 0 && !PQconsumeInput(s->conn)) break;
@@ -332,6 +359,40 @@ static int finish(struct pgstream *s, uint64_t flushed)
     return rc;
 }
 
+/* The connection failed: the message names the server, never the conninfo. */
+static int lost(struct pgstream *s, const char *what)
+{
+    char where[300];
+    s->dead = 1;
+    snprintf(s->err, sizeof s->err, "pg stream: %s the server at %s: %s", what,
+             pgwait_where(s->conn, where, sizeof where), pqmsg(s->conn));
+    return -1;
+}
+
+/*
+ * Nothing from the server for silence ms although a reply is due: probe the
+ * walsender through a side connection (pgwait_probe) and go on if it is
+ * alive and busy (decoding a large transaction, it answers late); else the
+ * link or the server is dead. 0 go on (*ask restarted), -1 with err.
+ */
+static int check_silence(struct pgstream *s, const struct pgstream_loop *l, int64_t now, int64_t *ask)
+{
+    int silence = l->silence_ms > 0 ? l->silence_ms : PGWAIT_SILENCE_MS;
+    if (!*ask || now - *ask < silence) return 0;
+    char why[300] = "no liveness probe was possible", where[300];
+    if (l->probe_ci) {
+        int alive = pgwait_probe(l->probe_ci, PQbackendPID(s->conn), l->stop, why, sizeof why);
+        if (alive == 1) { *ask = mono_ms(); return 0; }
+        if (alive == PGWAIT_STOPPED) return 0;      /* the loop's stop check ends it */
+    }
+    s->dead = 1;
+    snprintf(s->err, sizeof s->err,
+             "pg stream: no answer from the PostgreSQL server at %s for %d s although a reply was asked for, and %s: "
+             "the network link or the server is dead (zetl reconnects when it answers again)",
+             pgwait_where(s->conn, where, sizeof where), (int)((now - *ask) / 1000), why);
+    return -1;
+}
+
 int pgstream_run(struct pgstream *s, const struct pgstream_loop *l)
 {
     if (!s->streaming) {
@@ -341,25 +402,42 @@ int pgstream_run(struct pgstream *s, const struct pgstream_loop *l)
     int interval = l->status_interval_ms > 0 ? l->status_interval_ms : 10000;
     int poll_ms = l->poll_ms > 0 ? l->poll_ms : 200;
     int64_t next_status = mono_ms() + interval;
+    int64_t last_rx = mono_ms();    /* the last byte from the server */
+    int64_t ask = 0;                /* when we asked for a reply that has not come; 0 none */
+    int64_t next_idle = mono_ms() + l->idle_ms;
     uint64_t last_sent = 0;
     int handled = 0;                /* bytes since the last wait for the socket */
 
     for (;;) {
-        if (atomic_load(l->stop)) return finish(s, atomic_load(l->flushed_lsn));
         int64_t now = mono_ms();
+        if (atomic_load(l->stop))
+            return finish(s, atomic_load(l->flushed_lsn), ask && now - ask > 1000);
         uint64_t flushed = atomic_load(l->flushed_lsn);
         if (now >= next_status || (flushed != last_sent && now + interval / 2 >= next_status)) {
             /* Outside a transaction, ask for an immediate keepalive: its
              * wal_end proves we are current (lag 0) and lets an idle slot's
-             * checkpoint move on, instead of waiting wal_sender_timeout/2. */
-            if (send_status(s, flushed, !pgdec_in_txn(l->dec))) return -1;
+             * checkpoint move on, instead of waiting wal_sender_timeout/2.
+             * Inside one, ask too once the server has been quiet for two
+             * seconds: its answer is the proof that the link is alive. */
+            int reply = !pgdec_in_txn(l->dec) || now - last_rx >= 2000;
+            if (send_status(s, flushed, reply)) return -1;
+            if (reply && !ask) ask = now;
             last_sent = flushed;
             next_status = now + interval;
+        }
+        /* Not while the server owes us a reply: liveness first (check_silence). */
+        if (l->idle && now >= next_idle && !pgdec_in_txn(l->dec) && !(ask && now - ask > 2000)) {
+            int rc = l->idle(l->idle_ctx, s->err, sizeof s->err);
+            if (rc) return rc;
+            next_idle = mono_ms() + l->idle_ms;
+            continue;
         }
 
         char *buf = NULL;
         int n = PQgetCopyData(s->conn, &buf, 1);
         if (n > 0) {
+            last_rx = now;
+            ask = 0;
             int rc = handle(s, l, buf, n);
             PQfreemem(buf);
             if (rc) return rc;
@@ -378,10 +456,7 @@ int pgstream_run(struct pgstream *s, const struct pgstream_loop *l)
             handled = 0;
             struct timespec ts = {0, COALESCE_US * 1000L};
             nanosleep(&ts, NULL);
-            if (!PQconsumeInput(s->conn)) {
-                snprintf(s->err, sizeof s->err, "pg stream: connection lost: %s", pqmsg(s->conn));
-                return -1;
-            }
+            if (!PQconsumeInput(s->conn)) return lost(s, "connection lost to");
             continue;
         }
         if (n == 0) {
@@ -395,10 +470,8 @@ int pgstream_run(struct pgstream *s, const struct pgstream_loop *l)
                 snprintf(s->err, sizeof s->err, "pg stream: poll failed: %s", strerror(errno));
                 return -1;
             }
-            if (pr > 0 && !PQconsumeInput(s->conn)) {
-                snprintf(s->err, sizeof s->err, "pg stream: connection lost: %s", pqmsg(s->conn));
-                return -1;
-            }
+            if (pr > 0 && !PQconsumeInput(s->conn)) return lost(s, "connection lost to");
+            if (pr == 0 && check_silence(s, l, mono_ms(), &ask) != 0) return -1;
             continue;
         }
         s->streaming = 0;
@@ -411,8 +484,7 @@ int pgstream_run(struct pgstream *s, const struct pgstream_loop *l)
             while ((r = PQgetResult(s->conn)) != NULL) PQclear(r);
             return -1;
         }
-        snprintf(s->err, sizeof s->err, "pg stream: reading the replication stream failed: %s", pqmsg(s->conn));
-        return -1;
+        return lost(s, "reading the replication stream from");
     }
 }
 
@@ -448,9 +520,10 @@ static int sb_add(char **buf, size_t *len, size_t *cap, const char *s)
     return 0;
 }
 
-int pgstream_publication_ensure(PGconn *sql, const char *name, const struct pgstream_table *tables,
-                                int ntables, char *err, size_t errlen)
+int pgstream_publication_ensure(PGconn *sql, const struct pgwait *w, const char *name,
+                                const struct pgstream_table *tables, int ntables, char *err, size_t errlen)
 {
+    char e[400];
     int rc = -1;
     char *qname = NULL, *stmt = NULL, *missing = NULL;
     size_t slen = 0, scap = 0, mlen = 0, mcap = 0;
@@ -462,11 +535,10 @@ int pgstream_publication_ensure(PGconn *sql, const char *name, const struct pgst
     if (!qname) { snprintf(err, errlen, "publication %s: %s", name, pqmsg(sql)); goto out; }
 
     params[0] = name;
-    r = PQexecParams(sql, "SELECT puballtables, pubinsert, pubupdate, pubdelete, pubtruncate "
-                          "FROM pg_catalog.pg_publication WHERE pubname = $1",
-                     1, NULL, params, NULL, NULL, 0);
+    r = pgwait_exec(sql, w, "SELECT puballtables, pubinsert, pubupdate, pubdelete, pubtruncate "
+                            "FROM pg_catalog.pg_publication WHERE pubname = $1", 1, params, e, sizeof e);
     if (PQresultStatus(r) != PGRES_TUPLES_OK) {
-        snprintf(err, errlen, "publication %s: looking it up failed: %s", name, resmsg(r));
+        snprintf(err, errlen, "publication %s: looking it up failed: %s", name, r ? resmsg(r) : e);
         goto out;
     }
     if (PQntuples(r) == 0) {
@@ -482,10 +554,10 @@ int pgstream_publication_ensure(PGconn *sql, const char *name, const struct pgst
             free(q);
             if (bad) goto oom;
         }
-        r = PQexec(sql, stmt);
+        r = pgwait_exec(sql, w, stmt, -1, NULL, e, sizeof e);
         if (PQresultStatus(r) != PGRES_COMMAND_OK) {
             snprintf(err, errlen, "publication %s: CREATE PUBLICATION failed: %s "
-                     "(the user must own the tables, or be a superuser)", name, resmsg(r));
+                     "(the user must own the tables, or be a superuser)", name, r ? resmsg(r) : e);
             goto out;
         }
         rc = 0;
@@ -514,11 +586,10 @@ int pgstream_publication_ensure(PGconn *sql, const char *name, const struct pgst
         params[0] = name;
         params[1] = tables[i].schema;
         params[2] = tables[i].name;
-        r = PQexecParams(sql, "SELECT 1 FROM pg_catalog.pg_publication_tables "
-                              "WHERE pubname = $1 AND schemaname = $2 AND tablename = $3",
-                         3, NULL, params, NULL, NULL, 0);
+        r = pgwait_exec(sql, w, "SELECT 1 FROM pg_catalog.pg_publication_tables "
+                                "WHERE pubname = $1 AND schemaname = $2 AND tablename = $3", 3, params, e, sizeof e);
         if (PQresultStatus(r) != PGRES_TUPLES_OK) {
-            snprintf(err, errlen, "publication %s: checking its tables failed: %s", name, resmsg(r));
+            snprintf(err, errlen, "publication %s: checking its tables failed: %s", name, r ? resmsg(r) : e);
             goto out;
         }
         if (PQntuples(r) == 0) {
@@ -549,35 +620,143 @@ out:
     return rc;
 }
 
-int pgstream_publication_drop(PGconn *sql, const char *name, char *err, size_t errlen)
+/* Runs one repair statement; 0, 1 when the table no longer exists (dropped
+ * at the source meanwhile: not drift), or -1 with the server's message in e. */
+static int repair(PGconn *sql, const struct pgwait *w, const char *stmt, char *e, size_t elen)
 {
+    PGresult *r = pgwait_exec(sql, w, stmt, 0, NULL, e, elen);
+    if (!r) return -1;
+    int rc = 0;
+    if (PQresultStatus(r) != PGRES_COMMAND_OK) {
+        const char *state = PQresultErrorField(r, PG_DIAG_SQLSTATE);
+        rc = state && strcmp(state, "42P01") == 0 ? 1 : -1;       /* undefined_table */
+        snprintf(e, elen, "%s", resmsg(r));
+    }
+    PQclear(r);
+    return rc;
+}
+
+int pgstream_publication_check(PGconn *sql, const struct pgwait *w, const char *name,
+                               const struct pgstream_table *tables, int ntables,
+                               void (*drift)(void *ctx, int i, const char *why), void *ctx,
+                               char *err, size_t errlen)
+{
+    const char *params[1] = { name };
+    char e[512], why[1400], *qname = NULL, *stmt = NULL;
+    int rc = -1;
+    PGresult *r = pgwait_exec(sql, w, "SELECT puballtables, pubinsert, pubupdate, pubdelete, pubtruncate "
+                                      "FROM pg_catalog.pg_publication WHERE pubname = $1", 1, params, e, sizeof e);
+    if (!r) { snprintf(err, errlen, "publication %s: checking it: %s", name, e); return -1; }
+    if (PQresultStatus(r) != PGRES_TUPLES_OK) {
+        snprintf(err, errlen, "publication %s: checking it: %s", name, resmsg(r));
+        goto out;
+    }
+    if (PQntuples(r) == 0) {
+        snprintf(err, errlen, "publication %s no longer exists (dropped at the source): the server cannot stream "
+                 "without it, and the changes since it was dropped are lost; delete and re-add the integration "
+                 "(a fresh slot, publication and copy)", name);
+        goto out;
+    }
+    int all = PQgetvalue(r, 0, 0)[0] == 't';
+    char opsbad[64] = "";
+    const char *ops[] = { "insert", "update", "delete", "truncate" };
+    for (int i = 0; i < 4; i++) {
+        if (PQgetvalue(r, 0, i + 1)[0] == 't') continue;
+        if (opsbad[0]) strcat(opsbad, ", ");
+        strcat(opsbad, ops[i]);
+    }
+    PQclear(r);
+    r = NULL;
+    qname = PQescapeIdentifier(sql, name, strlen(name));
+    if (!qname) { snprintf(err, errlen, "publication %s: %s", name, pqmsg(sql)); goto out; }
+    if (opsbad[0]) {
+        char fix[600];
+        snprintf(fix, sizeof fix, "ALTER PUBLICATION %s SET (publish = 'insert, update, delete, truncate')", qname);
+        int bad = repair(sql, w, fix, e, sizeof e) != 0;
+        snprintf(why, sizeof why, bad
+                 ? "publication %s stopped publishing %s at the source: those changes are lost from the stream since then; setting it back failed (%s); run: %s, then resync the table"
+                 : "publication %s stopped publishing %s at the source: those changes are lost from the stream since then; zetl set it back — resync the table to repair it exactly%s%s",
+                 name, opsbad, bad ? e : "", bad ? fix : "");
+        for (int i = 0; i < ntables; i++) drift(ctx, i, why);
+    }
+    if (all) { rc = 0; goto out; }
+
+    /* The tables it names, and (PostgreSQL 15+) the schemas it publishes whole. */
+    r = pgwait_exec(sql, w, PQserverVersion(sql) >= 150000
+        ? "SELECT n.nspname, c.relname FROM pg_catalog.pg_publication p"
+          " JOIN pg_catalog.pg_publication_rel pr ON pr.prpubid = p.oid"
+          " JOIN pg_catalog.pg_class c ON c.oid = pr.prrelid"
+          " JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace WHERE p.pubname = $1"
+          " UNION ALL SELECT n.nspname, NULL FROM pg_catalog.pg_publication p"
+          " JOIN pg_catalog.pg_publication_namespace pn ON pn.pnpubid = p.oid"
+          " JOIN pg_catalog.pg_namespace n ON n.oid = pn.pnnspid WHERE p.pubname = $1"
+        : "SELECT n.nspname, c.relname FROM pg_catalog.pg_publication p"
+          " JOIN pg_catalog.pg_publication_rel pr ON pr.prpubid = p.oid"
+          " JOIN pg_catalog.pg_class c ON c.oid = pr.prrelid"
+          " JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace WHERE p.pubname = $1",
+        1, params, e, sizeof e);
+    if (!r || PQresultStatus(r) != PGRES_TUPLES_OK) {
+        snprintf(err, errlen, "publication %s: listing its tables: %s", name, r ? resmsg(r) : e);
+        goto out;
+    }
+    for (int i = 0; i < ntables; i++) {
+        int found = 0;
+        for (int k = 0; k < PQntuples(r) && !found; k++)
+            found = strcmp(PQgetvalue(r, k, 0), tables[i].schema) == 0 &&
+                    (PQgetisnull(r, k, 1) || strcmp(PQgetvalue(r, k, 1), tables[i].name) == 0);
+        if (found) continue;
+        char *q = qualified(sql, tables[i].schema, tables[i].name);
+        free(stmt);
+        stmt = q ? malloc(strlen(qname) + strlen(q) + 40) : NULL;
+        if (!stmt) { free(q); snprintf(err, errlen, "publication %s: out of memory", name); goto out; }
+        sprintf(stmt, "ALTER PUBLICATION %s ADD TABLE %s", qname, q);
+        free(q);
+        int bad = repair(sql, w, stmt, e, sizeof e);
+        if (bad == 1) continue;         /* dropped at the source: nothing to repair */
+        snprintf(why, sizeof why, bad
+                 ? "removed from publication %s at the source (ALTER PUBLICATION … DROP TABLE): its changes since then are lost from the stream; adding it back failed (%s); run: %s, then resync the table"
+                 : "removed from publication %s at the source (ALTER PUBLICATION … DROP TABLE): its changes since then are lost from the stream; zetl added it back — resync the table to repair it exactly%s%s",
+                 name, bad ? e : "", bad ? stmt : "");
+        drift(ctx, i, why);
+    }
+    rc = 0;
+out:
+    PQclear(r);
+    PQfreemem(qname);
+    free(stmt);
+    return rc;
+}
+
+int pgstream_publication_drop(PGconn *sql, const struct pgwait *w, const char *name, char *err, size_t errlen)
+{
+    char e[400];
     char *q = PQescapeIdentifier(sql, name, strlen(name));
     if (!q) { snprintf(err, errlen, "publication %s: %s", name, pqmsg(sql)); return -1; }
     char *stmt = malloc(strlen(q) + 40);
     if (!stmt) { PQfreemem(q); snprintf(err, errlen, "publication %s: out of memory", name); return -1; }
     sprintf(stmt, "DROP PUBLICATION IF EXISTS %s", q);
     PQfreemem(q);
-    PGresult *r = PQexec(sql, stmt);
+    PGresult *r = pgwait_exec(sql, w, stmt, -1, NULL, e, sizeof e);
     free(stmt);
     int rc = 0;
     if (PQresultStatus(r) != PGRES_COMMAND_OK) {
-        snprintf(err, errlen, "publication %s: DROP PUBLICATION failed: %s", name, resmsg(r));
+        snprintf(err, errlen, "publication %s: DROP PUBLICATION failed: %s", name, r ? resmsg(r) : e);
         rc = -1;
     }
     PQclear(r);
     return rc;
 }
 
-int pgstream_slot_drop_sql(PGconn *sql, const char *slot, char *err, size_t errlen)
+int pgstream_slot_drop_sql(PGconn *sql, const struct pgwait *w, const char *slot, char *err, size_t errlen)
 {
     const char *params[1] = { slot };
-    PGresult *r = PQexecParams(sql, "SELECT pg_catalog.pg_drop_replication_slot(slot_name) "
-                                    "FROM pg_catalog.pg_replication_slots WHERE slot_name = $1",
-                               1, NULL, params, NULL, NULL, 0);
+    char e[400];
+    PGresult *r = pgwait_exec(sql, w, "SELECT pg_catalog.pg_drop_replication_slot(slot_name) "
+                                      "FROM pg_catalog.pg_replication_slots WHERE slot_name = $1", 1, params, e, sizeof e);
     int rc = 0;
     if (PQresultStatus(r) != PGRES_TUPLES_OK) {
         snprintf(err, errlen, "slot %s: dropping it failed: %s (a slot in use cannot be dropped: stop its stream first)",
-                 slot, resmsg(r));
+                 slot, r ? resmsg(r) : e);
         rc = -1;
     }
     PQclear(r);

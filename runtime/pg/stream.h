@@ -62,6 +62,12 @@ struct pgstream_sysinfo {
  * settings above. NULL on failure with err set (never holding the conninfo).
  */
 struct pgstream *pgstream_connect(const char *conninfo, char *err, size_t errlen);
+/* The same with bounded waits (pgwait.h): the connect, and every command
+ * after it, end at *w's stop flag or when the server stops answering. w is
+ * copied; its stop flag and probe_ci must stay valid while commands run on
+ * the stream. NULL: unbounded, as pgstream_connect. */
+struct pgwait;
+struct pgstream *pgstream_connect_wait(const char *conninfo, const struct pgwait *w, char *err, size_t errlen);
 void pgstream_close(struct pgstream *s);
 const char *pgstream_error(const struct pgstream *s);
 /* The server's version number (e.g. 150004). */
@@ -96,16 +102,35 @@ struct pgstream_loop {
     const atomic_int       *stop;           /* non-zero: finish cleanly and return 0 */
     int                     status_interval_ms; /* default 10000 */
     int                     poll_ms;        /* socket wait per round; default 200 (stop latency) */
+    /* Liveness: a status update asks for a reply when no transaction is
+     * open, or when the server has been quiet for 2 s; no byte for
+     * silence_ms after such a request (default PGWAIT_SILENCE_MS) probes the
+     * walsender on a side connection opened with probe_ci (pgwait_probe;
+     * NULL: no probe) and fails the stream unless it is alive and busy. */
+    int                     silence_ms;
+    const char             *probe_ci;       /* a secret: never printed */
+    /* Called between transactions every idle_ms (none when NULL); non-zero
+     * ends the stream with that value and err filled. Runs on this thread:
+     * it must bound its own waits. */
+    int                   (*idle)(void *ctx, char *err, size_t errlen);
+    void                   *idle_ctx;
+    int                     idle_ms;
 };
 
 /*
  * Streams until *stop, an error, or a sink callback returning non-zero.
  * Returns 0 after a clean stop (a final status update, CopyDone, the server's
- * reply drained; the connection takes commands again), the sink's value, or
+ * reply drained for 1 s at most — none when the server had gone quiet, so a
+ * stop never waits on a dead link), the sink's value, or
  * -1 with pgstream_error() set (decoder errors included). After a non-zero
  * return the connection is still in COPY mode: close it.
  */
 int pgstream_run(struct pgstream *s, const struct pgstream_loop *l);
+
+/* 1 when the server stopped answering (pgstream_close then skips the goodbye). */
+int pgstream_dead(const struct pgstream *s);
+/* The walsender's process id on the server. */
+int pgstream_backend_pid(const struct pgstream *s);
 
 /* LSN the server last told us it had sent up to (XLogData/keepalive wal_end). */
 uint64_t pgstream_received_lsn(const struct pgstream *s);
@@ -113,7 +138,8 @@ uint64_t pgstream_received_lsn(const struct pgstream *s);
 /* "0/16B3748" ↔ LSN. 0 ok, -1 malformed. */
 int pgstream_parse_lsn(const char *s, uint64_t *out);
 
-/* ---- publications (regular SQL connection) --------------------------------- */
+/* ---- publications (regular SQL connection) ---------------------------------
+ * Each takes a struct pgwait bounding its waits (pgwait.h; NULL: unbounded). */
 
 struct pgstream_table {
     const char *schema;
@@ -126,10 +152,27 @@ struct pgstream_table {
  * delete and truncate, and covers every table (FOR ALL TABLES does). A
  * mismatch fails with the statement that would fix it.
  */
-int pgstream_publication_ensure(PGconn *sql, const char *name, const struct pgstream_table *tables,
-                                int ntables, char *err, size_t errlen);
-int pgstream_publication_drop(PGconn *sql, const char *name, char *err, size_t errlen);
+int pgstream_publication_ensure(PGconn *sql, const struct pgwait *w, const char *name,
+                                const struct pgstream_table *tables, int ntables, char *err, size_t errlen);
+/*
+ * The drift check, at every connect and now and then while streaming: does
+ * publication name still publish every operation and every table? Someone
+ * may have run ALTER PUBLICATION … DROP TABLE (or SET (publish = …)), and
+ * from then on the server silently leaves those changes out of the stream.
+ * Each table it lacks is added back (ALTER PUBLICATION … ADD TABLE, names
+ * quoted) and reported through drift(ctx, i, why) — the changes made while
+ * it was missing are gone from the stream, so the caller marks it for a
+ * resync; why says so, or why the repair failed and the statement to run.
+ * Missing operations are set back the same way and every table is reported.
+ * w bounds the waits (NULL: none). 0 (also when drift was found and
+ * reported), or -1 with err when the check itself failed.
+ */
+int pgstream_publication_check(PGconn *sql, const struct pgwait *w, const char *name,
+                               const struct pgstream_table *tables, int ntables,
+                               void (*drift)(void *ctx, int i, const char *why), void *ctx,
+                               char *err, size_t errlen);
+int pgstream_publication_drop(PGconn *sql, const struct pgwait *w, const char *name, char *err, size_t errlen);
 /* Drops a slot through SQL (pg_drop_replication_slot); 0 also when it did not exist. */
-int pgstream_slot_drop_sql(PGconn *sql, const char *slot, char *err, size_t errlen);
+int pgstream_slot_drop_sql(PGconn *sql, const struct pgwait *w, const char *slot, char *err, size_t errlen);
 
 #endif

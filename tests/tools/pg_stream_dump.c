@@ -288,7 +288,7 @@ int main(int argc, char **argv)
     if (pgstream_identify(s, &si)) { fprintf(stderr, "pg_stream_dump: %s\n", pgstream_error(s)); goto out; }
 
     if (create) {
-        if (ntables && pgstream_publication_ensure(sql, pub, tables, ntables, err, sizeof err)) {
+        if (ntables && pgstream_publication_ensure(sql, NULL, pub, tables, ntables, err, sizeof err)) {
             fprintf(stderr, "pg_stream_dump: %s\n", err);
             goto out;
         }
@@ -336,10 +336,10 @@ out:
         s = NULL;
         int dr = -1;
         for (int tries = 0; tries < 50 && dr; tries++) {      /* the walsender may still hold the slot */
-            dr = pgstream_slot_drop_sql(sql, slot, err, sizeof err);
+            dr = pgstream_slot_drop_sql(sql, NULL, slot, err, sizeof err);
             if (dr) usleep(100000);
         }
-        if (dr || pgstream_publication_drop(sql, pub, err, sizeof err)) {
+        if (dr || pgstream_publication_drop(sql, NULL, pub, err, sizeof err)) {
             fprintf(stderr, "pg_stream_dump: %s\n", err);
             rc = 1;
         }
