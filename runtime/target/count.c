@@ -31,7 +31,7 @@ int target_count_rows(struct target *t, const char *schema, const char *table, i
         snprintf(t->err, sizeof t->err, "target %s: out of memory", t->integration);
         goto out;
     }
-    PGresult *r = PQexec(t->conn, t->sql.p);
+    PGresult *r = tgt_q(t, t->sql.p);
     if (PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1) {
         *n = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
         rc = 0;
@@ -40,7 +40,7 @@ int target_count_rows(struct target *t, const char *schema, const char *table, i
     }
     PQclear(r);
 out:
-    PQclear(PQexec(t->conn, "RESET statement_timeout"));
+    PQclear(tgt_q(t, "RESET statement_timeout"));
     return rc;
 }
 
@@ -48,9 +48,8 @@ int target_table_exists(struct target *t, const char *schema, const char *table)
 {
     if (t->http) return 1;
     const char *v[2] = { schema, table };
-    PGresult *r = PQexecParams(t->conn, "SELECT 1 FROM information_schema.tables "
-                                        "WHERE table_schema = $1 AND table_name = $2",
-                               2, NULL, v, NULL, NULL, 0);
+    PGresult *r = tgt_qp(t, "SELECT 1 FROM information_schema.tables "
+                            "WHERE table_schema = $1 AND table_name = $2", 2, v, NULL);
     if (PQresultStatus(r) != PGRES_TUPLES_OK) {
         char what[300];
         snprintf(what, sizeof what, "looking for table %s.%s", schema, table);

@@ -495,7 +495,7 @@ static const char *const IDENT_COLS[] = { "source_kind", "source_id", "source_ta
 static int ident_columns(struct target *t)
 {
     if (t->ident_cols) return 0;
-    PGresult *r = PQexec(t->conn, "SELECT column_name FROM information_schema.columns "
+    PGresult *r = tgt_q(t, "SELECT column_name FROM information_schema.columns "
                                   "WHERE table_schema = 'zetl' AND table_name = 'checkpoints'");
     if (PQresultStatus(r) != PGRES_TUPLES_OK) {
         tgt_seterr(t, r, "reading the columns of zetl.checkpoints");
@@ -533,9 +533,9 @@ int target_read_identity(struct target *t, struct target_ident *out)
     if (t->ident_cols < 0) return -2;
     if (ident_columns(t) != 0) return t->ident_cols < 0 ? -2 : -1;
     const char *v[1] = { t->integration };
-    PGresult *r = PQexecParams(t->conn,
+    PGresult *r = tgt_qp(t,
         "SELECT coalesce(source_kind, ''), coalesce(source_id, ''), coalesce(source_tables, '') "
-        "FROM zetl.checkpoints WHERE integration = $1", 1, NULL, v, NULL, NULL, 0);
+        "FROM zetl.checkpoints WHERE integration = $1", 1, v, NULL);
     if (PQresultStatus(r) != PGRES_TUPLES_OK) {
         tgt_seterr(t, r, "reading the checkpoint's source identity from zetl.checkpoints");
         PQclear(r);
