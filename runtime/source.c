@@ -146,7 +146,10 @@ static int pg_table_def(PGconn *c, const struct pgwait *w, struct pgcatalog *cat
         "SELECT a.attname, a.atttypid, a.atttypmod, a.attgenerated = 's',"
         "       pg_catalog.pg_get_expr(d.adbin, d.adrelid)"
         " FROM pg_catalog.pg_attribute a"
+        /* Generated columns only: pg_get_expr opens the relation, and would wait
+         * on a lock someone holds on the table (a default needs no expression). */
         " LEFT JOIN pg_catalog.pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum"
+        "                                  AND a.attgenerated = 's'"
         " WHERE a.attrelid = $1::oid AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum",
         1, params, qe, sizeof qe);
     if (PQresultStatus(r) != PGRES_TUPLES_OK) {
@@ -227,7 +230,7 @@ static int pg_load_tables(struct integ *in, struct ztable ***defs, int *ndefs, c
     if (!c) return -1;
     int rc = -1, n = 0;
     struct ztable **v = NULL;
-    struct pgcatalog *cat = pgcatalog_new(c);
+    struct pgcatalog *cat = pgcatalog_new(c, &w);
     PGresult *r = pgwait_exec(c, &w,
         "SELECT n.nspname, c.relname, c.oid::text FROM pg_class c"
         " JOIN pg_namespace n ON n.oid = c.relnamespace"

@@ -243,7 +243,7 @@ int source_pg_stream(struct integ *in, const struct zsink *sink, char *err, size
     source_pg_slot_holder(s->slot, pgstream_backend_pid(st));
     if (pub_check(&r, err, errlen) != 0) goto out;
     dec = pgdec_new(sink);
-    cat = pgcatalog_new(r.sql);
+    cat = pgcatalog_new(r.sql, &w);
     if (!dec || !cat) {
         snprintf(err, errlen, "source %s: out of memory", in->cfg->name);
         goto out;

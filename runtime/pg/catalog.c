@@ -48,14 +48,18 @@ struct catrel {
 
 struct pgcatalog {
     PGconn        *sql;
+    const struct pgwait *w;
     struct catrel *rels;
     size_t         n, cap;
 };
 
-struct pgcatalog *pgcatalog_new(PGconn *sql)
+struct pgcatalog *pgcatalog_new(PGconn *sql, const struct pgwait *w)
 {
     struct pgcatalog *c = calloc(1, sizeof *c);
-    if (c) c->sql = sql;
+    if (c) {
+        c->sql = sql;
+        c->w = w;
+    }
     return c;
 }
 
@@ -109,9 +113,10 @@ static int cat_load(struct pgcatalog *c, struct catrel *cr, const struct ztable 
     char oidbuf[16];
     snprintf(oidbuf, sizeof oidbuf, "%" PRIu64, t->id);
     const char *params[1] = { oidbuf };
-    PGresult *r = PQexecParams(c->sql, cat_query, 1, NULL, params, NULL, NULL, 0);
+    char qe[512];
+    PGresult *r = pgwait_exec(c->sql, c->w, cat_query, 1, params, qe, sizeof qe);
     if (PQresultStatus(r) != PGRES_TUPLES_OK) {
-        snprintf(err, errlen, "catalog query for %s.%s failed: %s", t->schema, t->name, catmsg(r));
+        snprintf(err, errlen, "catalog query for %s.%s failed: %s", t->schema, t->name, r ? catmsg(r) : qe);
         PQclear(r);
         return -1;
     }

@@ -14,6 +14,9 @@
  * than the stream's position: a column whose type changed since keeps the
  * message's own type; nullability and the key are taken as they are now.
  *
+ * Every query waits as w says (pg/pgwait.h: a stop flag, a silence deadline):
+ * a dead source link fails the resolve instead of hanging the reader.
+ *
  * Thread: a pgcatalog and its PGconn belong to the reader thread.
  */
 #ifndef ZETL_PG_CATALOG_H
@@ -26,6 +29,7 @@
 
 #include "runtime/change.h"
 #include "runtime/pg/decoder.h"
+#include "runtime/pg/pgwait.h"
 
 /*
  * Resolves a relation's columns from the catalog: format_type(atttypid,
@@ -36,7 +40,8 @@
  * Use: pgdec_set_resolver(dec, pgcatalog_resolve, cat).
  */
 struct pgcatalog;
-struct pgcatalog *pgcatalog_new(PGconn *sql);
+/* w (borrowed, may be NULL: unbounded) must outlive the catalog. */
+struct pgcatalog *pgcatalog_new(PGconn *sql, const struct pgwait *w);
 void pgcatalog_free(struct pgcatalog *c);
 int pgcatalog_resolve(void *cat, struct ztable *t, const uint32_t *type_oids,
                       const int32_t *typmods, char *err, size_t errlen);

@@ -280,7 +280,7 @@ int main(int argc, char **argv)
         return 1;
     }
     struct pgstream *s = pgstream_connect(dsn, err, sizeof err);
-    struct pgcatalog *cat = pgcatalog_new(sql);
+    struct pgcatalog *cat = pgcatalog_new(sql, NULL);
     struct pgdec *dec = NULL;
     if (!s) { fprintf(stderr, "pg_stream_dump: %s\n", err); goto out; }
 
