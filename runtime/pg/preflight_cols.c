@@ -29,7 +29,9 @@ static const char cols_sql[] =
     "FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
     "JOIN pg_catalog.pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped "
     "JOIN pg_catalog.pg_type t ON t.oid = a.atttypid "
+    /* generated columns only: pg_get_expr opens the relation (a lock wait) */
     "LEFT JOIN pg_catalog.pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum "
+    "                                 AND a.attgenerated = 's' "
     "WHERE c.relkind IN ('r', 'p') AND NOT c.relispartition "
     "  AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg\\_toast%' "
     "ORDER BY 1, 2, a.attnum";
