@@ -64,6 +64,9 @@ struct applier {
     struct zbatch *b;
     int      txn_open;          /* a target transaction is open */
     int      in_src_txn;        /* between BEGIN and COMMIT of a source transaction */
+    int      resync_due;        /* a poll found us inside a source transaction: drive the
+                                   resyncs at its COMMIT (under steady load a poll may
+                                   rarely fall between two transactions) */
     struct ztxn last;           /* last source commit added to the batch */
     int      have_last;
     int64_t  batch_opened;      /* mono ms of the batch's first commit, 0 none */
@@ -495,7 +498,8 @@ int integ_stream(struct integ *in)
             if (atomic_load(&in->stop)) { end = ROUND_STOPPED; break; }
             int r = integ_poll_commands(in);
             if (r >= 0) { end = r; break; }
-            if (!a.in_src_txn && drive_resync(&a) != 0) goto out;
+            if (a.in_src_txn) a.resync_due = 1;
+            else if (drive_resync(&a) != 0) goto out;
             sample_lag(&a);
             /* With nothing to apply the target is never touched: probe it, so
              * an unreachable warehouse shows as failed, not as a quiet "active". */
@@ -509,7 +513,11 @@ int integ_stream(struct integ *in)
             }
             drift_when_caught_up(&a, &drift);
         }
-        int wait = COMMAND_POLL_MS;
+        /* The next poll on time: waiting a whole period from now would, under
+         * a steady trickle, let each period end inside a pop that returns a
+         * BEGIN, and the poll then always fall inside a source transaction. */
+        int wait = (int)(last_poll + COMMAND_POLL_MS - now);
+        if (wait < 1) wait = 1;
         if (a.batch_opened) {
             int64_t left = a.batch_opened - now +
                            (a.caught_up ? apply_linger_ms(a.batch_cost_us, batch_ms) : batch_ms);
@@ -569,6 +577,10 @@ int integ_stream(struct integ *in)
              * grow by themselves; a quiet source's change waits milliseconds. */
             a.caught_up = cqueue_txns_queued(in->q) == 0;
             if (a.rows >= batch_rows && flush(&a) != 0) goto out;
+            if (a.resync_due) {
+                a.resync_due = 0;
+                if (drive_resync(&a) != 0) goto out;
+            }
             break;
         case CQ_HEARTBEAT:
             in->proof_ms = now_ms();
