@@ -407,6 +407,15 @@ int mysql_replica_run(const struct mysql_replica_opts *o, char *err, size_t errl
         ev = mariadb_rpl_fetch(rpl, ev);
         if (!ev) {
             rc = stream_error(o, db, dec, how, nevents, gtext, pos, err, errlen);
+            /* The server cannot go on reading (1236): a RESET MASTER under the
+             * dump may say so at once instead of leaving it silent. Is what we
+             * read still in its history? If not, the position is lost. */
+            char lost[1024];
+            if (rc == -1 && mysql_errno(db) == ER_MASTER_FATAL_ERROR_READING_BINLOG &&
+                live_check(o, &side, dec, lost, sizeof lost) == MYSQL_REPLICA_POSITION_LOST) {
+                snprintf(err, errlen, "%s", lost);
+                rc = MYSQL_REPLICA_POSITION_LOST;
+            }
             goto out;
         }
         nevents++;
