@@ -108,8 +108,8 @@ t_eq $T "replica: ends on the listener's ERR (exit 3), no hang" 3 "$rc"
 capture_done replica
 t_match $T "replica: it logs that it resumes by GTID" \
     "WARN binlog file gone-bin.000999 is gone from the server; resuming by GTID ${U62,,}:1-5:7" "$out"
-t_match $T "replica: asked for the binlog list and set up its session before the dump" \
-    $'QUERY SHOW BINARY LOGS\nQUERY SET @master_heartbeat_period' "$(cat "$E2E_DIR/replica.out")"
+t_match $T "replica: asked for the binlog list and the GTID history, and set up its session before the dump" \
+    $'QUERY SHOW BINARY LOGS\nQUERY SELECT @@GLOBAL.gtid_executed\nQUERY SET @master_heartbeat_period' "$(cat "$E2E_DIR/replica.out")"
 t_match $T "replica: ERR 1236 returns MYSQL_REPLICA_POSITION_LOST (-2) with the resync message" \
     "REPLICA rc=-2 source cap: the server cannot stream what follows GTID set .*\(error 1236\).*every table must be resynced" "$out"
 

@@ -16,7 +16,8 @@
  *     with an empty result set (no binlog file exists here), the binlog
  *     status with one row (binlog.000042, 1234, '', '', a GTID set) where
  *     that MySQL version has the statement — SHOW MASTER STATUS before 8.4,
- *     SHOW BINARY LOG STATUS from 8.2 — anything else with ERR 1064; so
+ *     SHOW BINARY LOG STATUS from 8.2, SELECT @@GLOBAL.gtid_executed with
+ *     one row (…:1-9) — anything else with ERR 1064; so
  *     zetl's replica (runtime/mysql/replica.c) gets as far as its dump
  *     command, as against a MySQL server that purged its files;
  *   - COM_BINLOG_DUMP_GTID (0x1e) or COM_BINLOG_DUMP (0x12) is recorded, as
@@ -228,6 +229,15 @@ static int send_empty_binlog_list(int fd)
     return send_result(fd, names, 2, NULL, 0);
 }
 
+/* @@GLOBAL.gtid_executed: a set past the checkpoints the tests resume from
+ * (the replica's history check: the server has binlogged them). */
+static int send_gtid_executed(int fd)
+{
+    static const char *const names[] = {"@@GLOBAL.gtid_executed"};
+    static const char *const row[] = {"3e11fa47-71ca-11e1-9e33-c80aa9429562:1-9"};
+    return send_result(fd, names, 1, row, 1);
+}
+
 /* The binlog status, where this MySQL version has the statement asked for:
  * 1 the row went out, 0 refused as that version would (ERR 1064), -1 error. */
 static int send_binlog_status(int fd, int binary_log_status)
@@ -271,6 +281,8 @@ static int serve(int fd)
                 send_packet(fd, 1, ok, sizeof ok);
             else if (n == 16 && strncasecmp(sql, "SHOW BINARY LOGS", 16) == 0)
                 send_empty_binlog_list(fd);
+            else if (n == 29 && strncasecmp(sql, "SELECT @@GLOBAL.gtid_executed", 29) == 0)
+                send_gtid_executed(fd);
             else if (n == 18 && strncasecmp(sql, "SHOW MASTER STATUS", 18) == 0)
                 status_answered |= send_binlog_status(fd, 0) == 1;
             else if (n == 22 && strncasecmp(sql, "SHOW BINARY LOG STATUS", 22) == 0)
