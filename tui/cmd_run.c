@@ -18,7 +18,7 @@
 #include "runtime/runtime.h"
 #include "tui/commands.h"
 
-#define STOP_DEADLINE_MS 1900       /* SIGTERM is answered within 2 s */
+#define STOP_DEADLINE_MS 1500       /* SIGTERM is answered within 2 s: the exit itself and a busy machine need the rest */
 
 static volatile sig_atomic_t stop_requested;
 
