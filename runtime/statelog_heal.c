@@ -485,7 +485,7 @@ static int path_replaced(const struct statelog *sl, int *missing)
 
 static int heal_once(struct statelog *sl)
 {
-    char aside[4096] = "", cause[256], line[2048];
+    char aside[4096] = "", cause[256], line[9216];
     int corrupt = sl->bad == SL_CORRUPT, missing, replaced, lock, rc;
     ino_t old_ino;
     const char *c = strstr(sl->err, ": ");
