@@ -219,7 +219,10 @@ e2e_run_stop
 # ---- (g) zetl verify on a link that dies under it: fails, naming the target --------------------
 "$ZETL" verify -c "$E2E_DIR/zetl.yaml" >"$E2E_DIR/verify.out" 2>&1 &
 vpid=$!
-sleep 3                         # connected, comparing big (700,000 rows)
+# The link dies as soon as verify copies big (700,000 rows) into its scratch
+# table: a fixed sleep let a fast machine finish the whole verify first.
+verify_copying() { [ "$(zh_psql_tgt -c "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'zetl verify' AND state = 'active' AND query LIKE 'COPY%'")" -ge 1 ]; }
+for i in $(seq 1 200); do verify_copying && break; kill -0 "$vpid" 2>/dev/null || break; sleep 0.05; done
 running=no; kill -0 "$vpid" 2>/dev/null && running=yes
 t_eq $T "(g) verify is still at work when the link dies" "yes" "$running"
 proxy_blackhole tgt
