@@ -437,6 +437,7 @@ static void stop_reader(struct integ *in)
 {
     if (!in->reader_running) return;
     atomic_store(&in->stop_reader, 1);
+    linkcut_fire(&in->rcut);        /* a read blocked on a frozen link ends now (linkcut.h) */
     cqueue_stop(in->q);
     pthread_join(in->reader, NULL);
     in->reader_running = 0;
@@ -473,6 +474,7 @@ int integ_stream(struct integ *in)
         goto out;
     }
     atomic_store(&in->stop_reader, 0);
+    if (!atomic_load(&in->stop)) linkcut_rearm(&in->rcut);
     in->reader_rc = 0;
     in->reader_err[0] = '\0';
     if (pthread_create(&in->reader, NULL, reader_main, in) != 0) {

@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "runtime/clock.h"
 #include "runtime/integ.h"
 #include "runtime/source.h"
 
@@ -40,6 +41,7 @@ int integ_poll_commands(struct integ *in)
     struct statelog_command *cmds = NULL;
     size_t n = 0;
     if (!in->sl) return -1;
+    atomic_store(&in->polled_ms, zclock_mono_ms());
     if (statelog_claim_commands(in->sl, in->cfg->name, &cmds, &n) != 0) {
         /* Never silent: an operator's command that cannot be read is an incident. */
         if (in->log_stderr) fprintf(stderr, "%s: cannot read the command queue: %s\n", in->cfg->name,
@@ -101,6 +103,7 @@ int integ_poll_commands(struct integ *in)
 /* Called by the supervisor once the round has stopped reading. */
 int integ_finish_delete(struct integ *in)
 {
+    integ_rearm_cut(in);        /* the cut that ended the round must not end the drop */
     char result[1024];
     return do_delete(in, in->pending_delete_actor[0] ? in->pending_delete_actor : in->actor,
                      result, sizeof result);

@@ -401,6 +401,16 @@ static int copy_commands(struct copier *c)
     return -1;
 }
 
+/* A copy that failed because its source read was cut (sentry.h: a pause,
+ * delete or stop waited while the read was blocked): the waiting command
+ * decides how the round ends. ROUND_*, or -1 when it was no cut. */
+static int cut_command(struct integ *in)
+{
+    if (atomic_load(&in->stop) || !atomic_load(&in->cut.fired)) return -1;
+    int r = integ_poll_commands(in);
+    return r == ROUND_RESYNC ? -1 : r;
+}
+
 /* After rows went out: progress once a second, and stop when asked. */
 static int copy_progress(struct copier *c)
 {
@@ -409,7 +419,7 @@ static int copy_progress(struct copier *c)
         snprintf(c->err, sizeof c->err, "an operator command ended the copy");
         return -1;
     }
-    if (atomic_load(&c->in->stop) || (c->abort && atomic_load(c->abort))) {
+    if (atomic_load(&c->in->stop) || atomic_load(&c->in->cut.fired) || (c->abort && atomic_load(c->abort))) {
         snprintf(c->err, sizeof c->err, "stopped during the copy");
         return -1;
     }
@@ -726,6 +736,10 @@ static int parallel_copy(struct integ *in)
         if (end < 0) snprintf(in->err, sizeof in->err, "cannot start the copy workers");
         end = ROUND_ERROR;
     }
+    if (end == ROUND_ERROR) {
+        int r = cut_command(in);
+        if (r >= 0) end = r;
+    }
     free(w);
     source_pg_export_end(export);
     for (int i = 0; why && i < in->ntables; i++) {
@@ -817,6 +831,10 @@ int integ_snapshot(struct integ *in)
             copy_abandon(&c);
             target_rollback(in->tgt);
             int stopped = rc != 0 && atomic_load(&in->stop);
+            if (!stopped && !c.cmd_end) {
+                int r = cut_command(in);
+                if (r >= 0) c.cmd_end = r + 1;
+            }
             if (c.fault && !stopped && !c.cmd_end && pass < in->ntables) {
                 char reason[1536];
                 snprintf(reason, sizeof reason, "table %.200s: the initial copy failed: %.1024s; fix the data "

@@ -23,6 +23,7 @@
 
 #include "config/config.h"
 #include "runtime/change.h"
+#include "runtime/linkcut.h"
 #include "runtime/statelog.h"
 #include "runtime/target/target.h"
 
@@ -73,6 +74,12 @@ struct integ {
     int       started;
     atomic_int stop;              /* runtime_stop: finish the batch and exit */
     atomic_int done;              /* the supervisor thread has exited */
+    /* Source connections a blocked read may sit on (linkcut.h): `cut` the
+     * supervisor's and its resync worker's (fired by a stop, a resync given
+     * up, or the sentry seeing a command wait), `rcut` the reader's (fired
+     * by stop_reader and a stop). */
+    struct linkcut cut, rcut;
+    _Atomic int64_t polled_ms;    /* monotonic time of the last command poll (sentry.h) */
 
     struct statelog *sl;          /* supervisor thread's handle */
     struct target *tgt;           /* supervisor (applier) thread's connection */
@@ -111,6 +118,13 @@ struct integ {
     int       streaming;          /* inside integ_stream: a resync command starts online */
     char      attention[256];     /* needs_attention's reason now, "" when none */
 };
+
+/* Before new work on the supervisor's thread: the cut is armed again unless
+ * a stop is under way (a stop sets in->stop before it fires). */
+static inline void integ_rearm_cut(struct integ *in)
+{
+    if (!atomic_load(&in->stop)) linkcut_rearm(&in->cut);
+}
 
 /* Logging: one line on stderr (when enabled) and an event in the state log. */
 void integ_log(struct integ *in, enum statelog_level lvl, const char *table,

@@ -203,6 +203,7 @@ int integ_resync_start(struct integ *in, struct itable *t)
     t->resync_requested = 0;
     t->skip_until.kind = ZPOS_NONE;
     integ_start_copy(in, t, "resyncing", "copying the table while the others stream");
+    integ_rearm_cut(in);
     if (pthread_create(&r->th, NULL, worker_main, r) != 0) {
         snprintf(in->err, sizeof in->err, "resync of %s: cannot start the copy thread", t->source);
         goto fail;
@@ -359,7 +360,9 @@ void integ_resync_abort(struct integ *in)
     struct resync *r = in->resync;
     if (!r) return;
     atomic_store(&r->abort, 1);
+    linkcut_fire(&in->cut);         /* its source read may be blocked on a frozen link */
     join_worker(r);
+    integ_rearm_cut(in);
     /* The mark stays in the target: whoever streams next copies it again. */
     r->t->resync_requested = 1;
     resync_free(r);

@@ -11,12 +11,14 @@
 #include "runtime/integ.h"
 #include "runtime/lock.h"
 #include "runtime/monitor.h"
+#include "runtime/sentry.h"
 
 struct runtime {
     struct integ *integs;
     struct lock **locks;
     int n;
     struct monitor *mon;    /* alerts and metrics; NULL when neither is configured */
+    struct sentry *sentry;  /* commands for a blocked supervisor (sentry.h) */
 };
 
 void runtime_actor(const char *what, char *buf, size_t len)
@@ -68,6 +70,8 @@ int runtime_start(struct runtime **out, const struct config *cfg,
         in->root = cfg;
         in->rt = rt;
         in->log_stderr = o->log_stderr;
+        linkcut_init(&in->cut);
+        linkcut_init(&in->rcut);
         snprintf(in->actor, sizeof in->actor, "%s", o->actor ? o->actor : "zetl");
     }
     if (rt->n == 0) {
@@ -120,6 +124,7 @@ static int runtime_spawn(struct runtime *rt, const struct config *cfg,
         }
         in->started = 1;
     }
+    rt->sentry = sentry_start(rt->integs, rt->n, cfg->state_dir);
     return 0;
 oom:
     snprintf(err, errlen, "out of memory starting the runtime");
@@ -128,20 +133,31 @@ fail:
     return -1;
 }
 
+/* The flag first, then the cuts: a connection registered after the fire is
+ * cut at once, and integ_rearm_cut never re-arms once the flag is set. */
+static void stop_one(struct integ *in)
+{
+    atomic_store(&in->stop, 1);
+    linkcut_fire(&in->cut);
+    linkcut_fire(&in->rcut);
+}
+
 void runtime_request_stop(struct runtime *rt)
 {
-    for (int i = 0; rt && i < rt->n; i++) atomic_store(&rt->integs[i].stop, 1);
+    for (int i = 0; rt && i < rt->n; i++) stop_one(&rt->integs[i]);
 }
 
 void runtime_stop(struct runtime *rt)
 {
     if (!rt) return;
-    for (int i = 0; i < rt->n; i++) atomic_store(&rt->integs[i].stop, 1);
+    for (int i = 0; i < rt->n; i++) stop_one(&rt->integs[i]);
     for (int i = 0; i < rt->n; i++)
         if (rt->integs[i].started) {
             pthread_join(rt->integs[i].thread, NULL);
             rt->integs[i].started = 0;
         }
+    sentry_stop(rt->sentry);
+    rt->sentry = NULL;
     monitor_stop(rt->mon);      /* after the joins: its last reading sees the final states */
     rt->mon = NULL;
 }
@@ -159,6 +175,10 @@ void runtime_free(struct runtime *rt)
     if (!rt) return;
     runtime_stop(rt);
     for (int i = 0; rt->locks && i < rt->n; i++) lock_release(rt->locks[i]);
+    for (int i = 0; rt->integs && i < rt->n; i++) {
+        linkcut_destroy(&rt->integs[i].cut);
+        linkcut_destroy(&rt->integs[i].rcut);
+    }
     free(rt->locks);
     free(rt->integs);
     free(rt);

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "runtime/integ.h"
+#include "runtime/source_my.h"
 #include "runtime/mysql/conn.h"
 #include "runtime/mysql/replica.h"
 #include "runtime/mysql/schema.h"
@@ -114,10 +115,11 @@ PGconn *source_pg_sql_connect(const struct integ *in, const struct pgwait *w, ch
     return c;
 }
 
-/* The same, for the supervisor's short catalog work: stopped by in->stop, no probe. */
+/* The same, for the supervisor's short catalog work: stopped by in->cut (a stop, or
+ * an operator command the sentry saw waiting, runtime.c), no probe. */
 static PGconn *pg_sql_connect(struct integ *in, struct pgwait *w, char *err, size_t errlen)
 {
-    *w = source_pg_wait(&in->stop, NULL);
+    *w = source_pg_wait(&in->cut.fired, NULL);
     return source_pg_sql_connect(in, w, err, errlen);
 }
 
@@ -126,6 +128,16 @@ void source_pg_sql_close(PGconn *c, int dead)
 {
     if (dead) pgwait_abandon(c);
     else if (c) PQfinish(c);
+}
+
+int source_my_open(struct integ *in, MYSQL **db, char *err, size_t errlen)
+{
+    return mysql_conn_open_cut(db, in->cfg->name, &in->cfg->source, 10, &in->cut, err, errlen);
+}
+
+void source_my_close(struct integ *in, MYSQL *db)
+{
+    mysql_conn_close_cut(db, &in->cut);
 }
 
 static int schema_configured(const struct config_source *s, const char *schema)
@@ -299,7 +311,7 @@ int source_pg_export_begin(struct integ *in, char *snap, size_t snaplen, uint64_
     if (source_pg_conninfo(in, ci, sizeof ci, err, errlen) != 0) goto out;
     /* Creating the slot waits for the transactions running on the source:
      * a silent server is probed before it is given up on. */
-    struct pgwait ws = source_pg_wait(&in->stop, ci);
+    struct pgwait ws = source_pg_wait(&in->cut.fired, ci);
     st = pgstream_connect_wait(ci, &ws, e, sizeof e);
     if (!st) {
         snprintf(err, errlen, "source %s: %s", in->cfg->name, e);
@@ -336,7 +348,7 @@ int source_pg_copy_table(struct integ *in, const char *snap, const struct ztable
     if (source_pg_conninfo(in, ci, sizeof ci, err, errlen) != 0) return -1;
     /* Waits on the copy probe our backend before a silent server is given
      * up on: a COPY may legitimately wait long for its first row. */
-    struct pgwait w = source_pg_wait(&in->stop, ci);
+    struct pgwait w = source_pg_wait(&in->cut.fired, ci);
     PGconn *copy = source_pg_sql_connect(in, &w, err, errlen);
     int rc = -1;
     if (!copy) goto out;
@@ -403,10 +415,10 @@ static int my_load_tables(struct integ *in, struct ztable ***defs, int *n, char 
 {
     MYSQL *db = NULL;
     char e[1024];
-    if (mysql_conn_open(&db, in->cfg->name, &in->cfg->source, 10, err, errlen) != 0) return -1;
+    if (source_my_open(in, &db, err, errlen) != 0) return -1;
     int rc = mysql_schema_load(db, in->cfg, defs, n, e, sizeof e);
     if (rc != 0) snprintf(err, errlen, "source %s: %s", in->cfg->name, e);
-    mysql_close(db);
+    source_my_close(in, db);
     return rc;
 }
 
@@ -431,7 +443,8 @@ static int my_table_def(void *ctx, const char *schema, const char *table, struct
 {
     struct my_reader *r = ctx;
     char e[1024];
-    if (!r->side && mysql_conn_open(&r->side, r->in->cfg->name, &r->in->cfg->source, 10, e, sizeof e) != 0)
+    if (!r->side && mysql_conn_open_cut(&r->side, r->in->cfg->name, &r->in->cfg->source, 10,
+                                        &r->in->rcut, e, sizeof e) != 0)
         return 1;           /* unknown: the decoder goes on with what the log says */
     int rc = mysql_schema_load_one(r->side, NULL, schema, table, out, e, sizeof e);
     return rc == 0 ? 0 : 1;
@@ -449,11 +462,11 @@ static int my_stream(struct integ *in, const struct zsink *sink, char *err, size
     struct my_reader r = {.in = in};
     struct mysql_replica_opts o = {
         .integration = in->cfg->name, .src = &in->cfg->source, .from = &in->resume,
-        .sink = sink, .stop = &in->stop_reader, .heartbeat_ms = 1000,
+        .sink = sink, .stop = &in->stop_reader, .heartbeat_ms = 1000, .cut = &in->rcut,
         .ctx = &r, .warn = my_warn, .want_table = my_want_table, .table_def = my_table_def,
     };
     int rc = mysql_replica_run(&o, err, errlen);
-    if (r.side) mysql_close(r.side);
+    mysql_conn_close_cut(r.side, &in->rcut);
     return rc == MYSQL_REPLICA_POSITION_LOST ? SOURCE_POSITION_LOST : rc;
 }
 
@@ -479,7 +492,7 @@ static int my_snapshot(struct integ *in, const struct zsink *sink, struct zpos *
 {
     struct my_copy c = {.in = in, .sink = sink};
     struct mysql_snapshot_opts o = {
-        .row = my_copy_row, .warn = my_copy_warn, .ctx = &c, .stop = &in->stop,
+        .row = my_copy_row, .warn = my_copy_warn, .ctx = &c, .stop = &in->stop, .cut = &in->cut,
     };
     struct mysql_snapshot *s = NULL;
     char e[1024];
@@ -510,7 +523,7 @@ static int my_snapshot_table(struct integ *in, struct itable *t, const struct zs
 {
     struct my_copy c = {.in = in, .sink = sink};
     struct mysql_snapshot_opts o = {
-        .row = my_copy_row, .warn = my_copy_warn, .ctx = &c, .stop = &in->stop,
+        .row = my_copy_row, .warn = my_copy_warn, .ctx = &c, .stop = &in->stop, .cut = &in->cut,
     };
     enum mysql_snapshot_mode mode;
     uint64_t rows = 0;
@@ -533,7 +546,7 @@ static int pg_snapshot_table(struct integ *in, struct itable *t, const struct zs
     int rc = -1;
     if (source_pg_conninfo(in, ci, sizeof ci, err, errlen) != 0) return -1;
     /* Slot creation and the COPY may wait long on a busy server: probed, not cut short. */
-    struct pgwait w = source_pg_wait(&in->stop, ci);
+    struct pgwait w = source_pg_wait(&in->cut.fired, ci);
     struct pgstream *st = pgstream_connect_wait(ci, &w, e, sizeof e);
     PGconn *copy = st ? source_pg_sql_connect(in, &w, err, errlen) : NULL;
     if (!st || !copy) {
@@ -580,7 +593,7 @@ static int my_column_backfilled(struct integ *in, const char *schema, const char
                                 const char *column, char *err, size_t errlen)
 {
     MYSQL *db = NULL;
-    if (mysql_conn_open(&db, in->cfg->name, &in->cfg->source, 10, err, errlen) != 0) return -1;
+    if (source_my_open(in, &db, err, errlen) != 0) return -1;
     /* MariaDB spells "no default" on a nullable column as the text NULL. */
     static const char sql[] =
         "SELECT (COLUMN_DEFAULT IS NOT NULL AND COLUMN_DEFAULT <> 'NULL') OR IS_NULLABLE = 'NO'"
@@ -614,7 +627,7 @@ static int my_column_backfilled(struct integ *in, const char *schema, const char
     rc = (f == 0 && !is_null && result) ? 1 : 0;
 out:
     if (st) mysql_stmt_close(st);
-    mysql_close(db);
+    source_my_close(in, db);
     return rc;
 }
 

@@ -11,13 +11,14 @@
 #include <string.h>
 
 #include "runtime/integ.h"
+#include "runtime/source_my.h"
 #include "runtime/mysql/conn.h"
 #include "runtime/pg/stream.h"
 #include "runtime/source_pg.h"
 
 static int pg_identity(struct integ *in, char *buf, size_t len, char *err, size_t errlen)
 {
-    struct pgwait w = source_pg_wait(&in->stop, NULL);     /* every wait bounded (pg/pgwait.h) */
+    struct pgwait w = source_pg_wait(&in->cut.fired, NULL);     /* every wait bounded (pg/pgwait.h) */
     PGconn *c = source_pg_sql_connect(in, &w, err, errlen);
     if (!c) return -1;
     int rc = -1;
@@ -69,7 +70,7 @@ static int my_identity(struct integ *in, char *buf, size_t len, char *err, size_
 {
     MYSQL *db = NULL;
     char e[1024];
-    if (mysql_conn_open(&db, in->cfg->name, &in->cfg->source, 10, err, errlen) != 0) return -1;
+    if (source_my_open(in, &db, err, errlen) != 0) return -1;
     int maria = mysql_conn_is_mariadb(db);
     MYSQL_RES *res = mysql_conn_query(db, maria ? "SELECT @@server_id, @@hostname, @@port, @@gtid_domain_id"
                                                 : "SELECT @@server_uuid", e, sizeof e);
@@ -87,7 +88,7 @@ static int my_identity(struct integ *in, char *buf, size_t len, char *err, size_
         rc = 0;
     }
     if (res) mysql_free_result(res);
-    mysql_close(db);
+    source_my_close(in, db);
     return rc;
 }
 
@@ -141,7 +142,7 @@ int source_holds_gtid(struct integ *in, const char *gtid, char *err, size_t errl
     if (in->cfg->source.kind != SOURCE_MYSQL || !gtid || !gtid[0]) return 0;
     MYSQL *db = NULL;
     char e[1024];
-    if (mysql_conn_open(&db, in->cfg->name, &in->cfg->source, 10, err, errlen) != 0) return -1;
+    if (source_my_open(in, &db, err, errlen) != 0) return -1;
     int rc = -1;
     if (mysql_conn_is_mariadb(db)) {
         MYSQL_RES *res = mysql_conn_query(db, "SELECT @@GLOBAL.gtid_binlog_state", e, sizeof e);
@@ -174,7 +175,7 @@ int source_holds_gtid(struct integ *in, const char *gtid, char *err, size_t errl
             rc = !is_null && result;
         if (st) mysql_stmt_close(st);
     }
-    mysql_close(db);
+    source_my_close(in, db);
     return rc;
 }
 
@@ -203,7 +204,7 @@ static int my_count_rows(struct integ *in, const char *schema, const char *table
         return -1;
     }
     MYSQL *db = NULL;
-    if (mysql_conn_open(&db, in->cfg->name, &in->cfg->source, 10, err, errlen) != 0) return -1;
+    if (source_my_open(in, &db, err, errlen) != 0) return -1;
     if (mysql_conn_is_mariadb(db))
         snprintf(sql, sizeof sql, "SET STATEMENT max_statement_time=%.3f FOR SELECT COUNT(*) FROM %s.%s",
                  timeout_ms / 1000.0, qs, qt);
@@ -219,7 +220,7 @@ static int my_count_rows(struct integ *in, const char *schema, const char *table
         snprintf(err, errlen, "source %s: counting %s.%s: %s", in->cfg->name, schema, table, res ? "no row" : e);
     }
     if (res) mysql_free_result(res);
-    mysql_close(db);
+    source_my_close(in, db);
     return rc;
 }
 
@@ -228,7 +229,7 @@ static int pg_count_rows(struct integ *in, const char *schema, const char *table
 {
     /* Bounded: the count by statement_timeout on the server, the link by a
      * silence a little longer than that (pg/pgwait.h). */
-    struct pgwait w = source_pg_wait(&in->stop, NULL);
+    struct pgwait w = source_pg_wait(&in->cut.fired, NULL);
     w.silence_ms = timeout_ms + PGWAIT_SILENCE_MS;
     PGconn *c = source_pg_sql_connect(in, &w, err, errlen);
     if (!c) return -1;

@@ -172,6 +172,9 @@ static const char *const stmt_sql[SQ_COUNT] = {
     [SQ_CMD_PENDING] =
         "SELECT id, integration, tbl, command, actor, created_at, claimed_at, done_at,"
         " result FROM commands WHERE integration = ?1 AND claimed_at IS NULL ORDER BY id",
+    [SQ_CMD_ENDING] =
+        "SELECT EXISTS (SELECT 1 FROM commands WHERE integration = ?1 AND claimed_at IS NULL"
+        " AND command IN ('pause', 'delete', 'stop'))",
     [SQ_CMD_CLAIM] =
         "UPDATE commands SET claimed_at = ?2 WHERE id = ?1 AND claimed_at IS NULL",
     [SQ_CMD_GET] =

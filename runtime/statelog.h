@@ -295,6 +295,10 @@ int statelog_enqueue_command(struct statelog *sl, const char *integration,
 int statelog_claim_commands(struct statelog *sl, const char *integration,
                             struct statelog_command **out, size_t *n);
 
+/* Does an unclaimed command that ends a round (pause, delete, stop) wait for
+ * `integration`? 1 yes, 0 no, -1 error. Claims nothing (runtime/sentry.h). */
+int statelog_ending_command_waits(struct statelog *sl, const char *integration);
+
 /* Record the outcome ("ok" or an error message) of a claimed command. */
 int statelog_complete_command(struct statelog *sl, int64_t id, const char *result);
 

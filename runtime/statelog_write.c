@@ -733,6 +733,29 @@ int statelog_claim_commands(struct statelog *sl, const char *integration,
     return rc;
 }
 
+static int ending_command(struct statelog *sl, const char *integration)
+{
+    sqlite3_stmt *st = sl_stmt(sl, SQ_CMD_ENDING, "look for a waiting command");
+    if (!st)
+        return -1;
+    sl_bind_text(st, 1, integration);
+    int rc = sqlite3_step(st), r = -1;
+    if (rc == SQLITE_ROW)
+        r = sqlite3_column_int(st, 0) != 0;
+    else
+        sl_fail(sl, "look for a waiting command");
+    sqlite3_reset(st);
+    return r;
+}
+
+int statelog_ending_command_waits(struct statelog *sl, const char *integration)
+{
+    int rc;
+
+    SL_RUN(sl, rc, ending_command(sl, integration));
+    return rc;
+}
+
 int statelog_complete_command(struct statelog *sl, int64_t id, const char *result)
 {
     int rc;

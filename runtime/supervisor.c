@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "runtime/backoff.h"
+#include "runtime/clock.h"
 #include "runtime/integ.h"
 #include "runtime/source.h"
 #include "runtime/target/target.h"
@@ -170,6 +171,7 @@ static int open_log(struct integ *in)
 static int stay_paused(struct integ *in)
 {
     for (int tick = 0;; tick++) {
+        integ_rearm_cut(in);
         if (tick % 5 == 0) {
             int64_t retained = -1;
             char e[512];
@@ -188,6 +190,7 @@ void *integ_main(void *arg)
 {
     pthread_setname_np(pthread_self(), "z-apply");   /* top -H, gdb */
     struct integ *in = arg;
+    atomic_store(&in->polled_ms, zclock_mono_ms());    /* the sentry's clock starts now (sentry.h) */
     int backoff = BACKOFF_MIN_MS;
     unsigned seed = (unsigned)time(NULL) ^ (unsigned)(uintptr_t)in;
     /* The state log is where commands come from and state goes to: without
@@ -212,6 +215,7 @@ void *integ_main(void *arg)
             if (r == ROUND_DELETED) goto out;
             continue;
         }
+        integ_rearm_cut(in);                    /* a cut that ended the last round is spent */
         int64_t round_start = statelog_now_ms();
         int r = integ_snapshot(in);             /* no-op when a checkpoint exists */
         if (r < 0) r = integ_stream(in);

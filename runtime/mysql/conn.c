@@ -3,9 +3,13 @@
 
 #include <errmsg.h>
 #include <mysqld_error.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/socket.h>
+
+#include "runtime/clock.h"
 
 static pthread_once_t lib_once = PTHREAD_ONCE_INIT;
 static void lib_init(void) { mysql_library_init(0, NULL, NULL); }
@@ -43,8 +47,11 @@ static const char *likely_cause(unsigned code)
  */
 #define READ_TIMEOUT_MAX_S 20
 
+#define CONNECT_TICK_MS 100
+
+/* NULL: out of memory, or *stopped set when *stop ended the attempt. */
 static MYSQL *try_connect(const struct config_source *src, const char *password, int tls,
-                          int verify, int timeout_s)
+                          int verify, int timeout_s, const atomic_int *stop, int *stopped)
 {
     MYSQL *db = mysql_init(NULL);
     if (!db) return NULL;
@@ -56,13 +63,62 @@ static MYSQL *try_connect(const struct config_source *src, const char *password,
     my_bool on = 1, off = 0;
     mysql_optionsv(db, MYSQL_OPT_SSL_ENFORCE, tls ? &on : &off);
     mysql_optionsv(db, MYSQL_OPT_SSL_VERIFY_SERVER_CERT, verify ? &on : &off);
-    mysql_real_connect(db, src->host, src->user, password, NULL, (unsigned)src->port, NULL,
-                       CLIENT_MULTI_RESULTS);
+    if (!stop) {
+        mysql_real_connect(db, src->host, src->user, password, NULL, (unsigned)src->port, NULL,
+                           CLIENT_MULTI_RESULTS);
+        return db;
+    }
+    /* With a stop flag: libmariadb's non-blocking connect, driven here in
+     * ticks, so a stop ends a connect stuck on a frozen link (the blocking
+     * one waits out the handshake's read timeout). The connection's later
+     * calls block as usual: the two APIs mix on one handle. */
+    MYSQL *ret = NULL;
+    mysql_optionsv(db, MYSQL_OPT_NONBLOCK, 0);
+    int status = mysql_real_connect_start(&ret, db, src->host, src->user, password, NULL,
+                                          (unsigned)src->port, NULL, CLIENT_MULTI_RESULTS);
+    int64_t deadline = 0;
+    while (status) {
+        if (atomic_load(stop)) {
+            /* Mid-handshake: no goodbye into the link; the handle is freed. */
+            int fd = mysql_get_socket(db);
+            if (fd >= 0) (void)shutdown(fd, SHUT_RDWR);
+            mysql_close(db);
+            *stopped = 1;
+            return NULL;
+        }
+        if ((status & MYSQL_WAIT_TIMEOUT) && !deadline)
+            deadline = zclock_mono_ms() + (int64_t)mysql_get_timeout_value_ms(db);
+        int64_t slice = CONNECT_TICK_MS;
+        if (deadline && deadline - zclock_mono_ms() < slice) slice = deadline - zclock_mono_ms();
+        if (slice < 0) slice = 0;
+        struct pollfd pfd = {.fd = mysql_get_socket(db)};
+        if (status & MYSQL_WAIT_READ) pfd.events |= POLLIN;
+        if (status & MYSQL_WAIT_WRITE) pfd.events |= POLLOUT;
+        if (status & MYSQL_WAIT_EXCEPT) pfd.events |= POLLPRI;
+        int n = poll(&pfd, pfd.fd >= 0 && pfd.events ? 1 : 0, (int)slice);
+        int ready = 0;
+        if (n > 0) {
+            if (pfd.revents & (POLLIN | POLLHUP | POLLERR)) ready |= MYSQL_WAIT_READ;
+            if (pfd.revents & (POLLOUT | POLLHUP | POLLERR)) ready |= MYSQL_WAIT_WRITE;
+            if (pfd.revents & POLLPRI) ready |= MYSQL_WAIT_EXCEPT;
+            ready &= status;
+        }
+        if (!ready && deadline && zclock_mono_ms() >= deadline) ready = MYSQL_WAIT_TIMEOUT;
+        if (!ready) continue;
+        deadline = 0;
+        status = mysql_real_connect_cont(&ret, db, ready);
+    }
     return db;
 }
 
 int mysql_conn_open(MYSQL **out, const char *integration, const struct config_source *src,
                     int timeout_s, char *err, size_t errlen)
+{
+    return mysql_conn_open_cut(out, integration, src, timeout_s, NULL, err, errlen);
+}
+
+int mysql_conn_open_cut(MYSQL **out, const char *integration, const struct config_source *src,
+                        int timeout_s, struct linkcut *cut, char *err, size_t errlen)
 {
     *out = NULL;
     pthread_once(&lib_once, lib_init);
@@ -73,13 +129,20 @@ int mysql_conn_open(MYSQL **out, const char *integration, const struct config_so
     }
     int tls = src->tls != TLS_DISABLE;
     int verify = src->tls == TLS_VERIFY_FULL;
-    MYSQL *db = try_connect(src, password, tls, verify, timeout_s);
+    int stopped = 0;
+    const atomic_int *stop = cut ? &cut->fired : NULL;
+    MYSQL *db = try_connect(src, password, tls, verify, timeout_s, stop, &stopped);
     /* prefer: a server without TLS is accepted in the clear. */
     if (db && mysql_errno(db) == CR_SSL_CONNECTION_ERROR && src->tls == TLS_PREFER) {
         mysql_close(db);
-        db = try_connect(src, password, 0, 0, timeout_s);
+        db = try_connect(src, password, 0, 0, timeout_s, stop, &stopped);
     }
     memset(password, 0, sizeof password);
+    if (stopped) {
+        snprintf(err, errlen, "source %s: connecting to mysql://%s:%d: stopped", integration, src->host,
+                 src->port);
+        return -1;
+    }
     if (!db) {
         snprintf(err, errlen, "source %s: out of memory creating a connection", integration);
         return -1;
@@ -92,8 +155,16 @@ int mysql_conn_open(MYSQL **out, const char *integration, const struct config_so
         mysql_close(db);
         return -1;
     }
+    linkcut_add(cut, mysql_get_socket(db));
     *out = db;
     return 0;
+}
+
+void mysql_conn_close_cut(MYSQL *db, struct linkcut *cut)
+{
+    if (!db) return;
+    linkcut_remove(cut, mysql_get_socket(db));
+    mysql_close(db);
 }
 
 int mysql_conn_is_mariadb(MYSQL *db)

@@ -16,10 +16,21 @@
 #include <mysql.h>
 
 #include "config/config.h"
+#include "runtime/linkcut.h"
 
 /* Connect; database may be NULL. 0 ok, -1 with err set. */
 int mysql_conn_open(MYSQL **out, const char *integration, const struct config_source *src,
                     int timeout_s, char *err, size_t errlen);
+
+/*
+ * The same, for a connection another thread may have to cut short
+ * (linkcut.h): the connect itself ends within 100 ms of cut->fired (a
+ * non-blocking handshake), and the open connection is registered in cut
+ * until mysql_conn_close_cut. cut NULL: as mysql_conn_open.
+ */
+int mysql_conn_open_cut(MYSQL **out, const char *integration, const struct config_source *src,
+                        int timeout_s, struct linkcut *cut, char *err, size_t errlen);
+void mysql_conn_close_cut(MYSQL *db, struct linkcut *cut);
 
 /* Server flavour and version for messages: "MariaDB 10.11.19", "MySQL 8.0.36". */
 void mysql_conn_describe(MYSQL *db, char *buf, size_t len);

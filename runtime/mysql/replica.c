@@ -248,10 +248,10 @@ static int live_check(const struct mysql_replica_opts *o, MYSQL **side, struct m
     uint64_t size = 0;
     mysql_decoder_position(dec, &at);
     if (at.kind != ZPOS_BINLOG || !at.file[0]) return 0;
-    if (!*side && mysql_conn_open(side, o->integration, o->src, 10, e, sizeof e) != 0) return 0;
+    if (!*side && mysql_conn_open_cut(side, o->integration, o->src, 10, o->cut, e, sizeof e) != 0) return 0;
     int exists = binlog_find(*side, at.file, &size, e, sizeof e);
     int rc = exists < 0 ? -1 : history_check(o, *side, &at, exists, size, err, errlen);
-    if (rc == -1) { mysql_close(*side); *side = NULL; return 0; }
+    if (rc == -1) { mysql_conn_close_cut(*side, o->cut); *side = NULL; return 0; }
     return rc;
 }
 
@@ -345,7 +345,8 @@ int mysql_replica_run(const struct mysql_replica_opts *o, char *err, size_t errl
     /* Read timeout: a few heartbeats; silence longer than that is a dead link. */
     MYSQL *db = NULL, *side = NULL;
     int timeout_s = heartbeat_ms / 1000 * 5 + 5;
-    if (mysql_conn_open(&db, o->integration, o->src, timeout_s, err, errlen) != 0) return -1;
+    if (mysql_conn_open_cut(&db, o->integration, o->src, timeout_s, o->cut, err, errlen) != 0)
+        return atomic_load(o->stop) ? 0 : -1;
 
     int rc = -1, nevents = 0;
     MARIADB_RPL *rpl = NULL;
@@ -392,7 +393,7 @@ int mysql_replica_run(const struct mysql_replica_opts *o, char *err, size_t errl
         goto out;
     }
     /* The side connection for live_check, opened now so a busy stream never waits on it. */
-    if (mysql_conn_open(&side, o->integration, o->src, 10, e, sizeof e) != 0) side = NULL;
+    if (mysql_conn_open_cut(&side, o->integration, o->src, 10, o->cut, e, sizeof e) != 0) side = NULL;
     rc = dump_start(o, db, rpl, how, &gs, gtext, pos, err, errlen);
     if (rc != 0) goto out;
     rc = -1;
@@ -405,6 +406,7 @@ int mysql_replica_run(const struct mysql_replica_opts *o, char *err, size_t errl
             rc = -1;
         }
         ev = mariadb_rpl_fetch(rpl, ev);
+        if (!ev && atomic_load(o->stop)) break;     /* cut by the stopper: a clean stop */
         if (!ev) {
             rc = stream_error(o, db, dec, how, nevents, gtext, pos, err, errlen);
             /* The server cannot go on reading (1236): a RESET MASTER under the
@@ -459,11 +461,12 @@ int mysql_replica_run(const struct mysql_replica_opts *o, char *err, size_t errl
     }
     rc = 0;
 out:
+    if (rc == -1 && atomic_load(o->stop)) rc = 0;   /* a call the stopper cut short */
     if (ev) mariadb_free_rpl_event(ev);
     if (rpl) mariadb_rpl_close(rpl);
     mysql_decoder_free(dec);
     gtid_state_free(&gs);
-    if (side) mysql_close(side);
-    mysql_close(db);
+    mysql_conn_close_cut(side, o->cut);
+    mysql_conn_close_cut(db, o->cut);
     return rc;
 }

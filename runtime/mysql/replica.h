@@ -29,7 +29,10 @@
  * decoder reports a MariaDB GTID_LIST behind what it read the same way.
  *
  * Stop: *stop is checked after every event and heartbeat, so a stop is
- * answered within heartbeat_ms (default 1 s).
+ * answered within heartbeat_ms (default 1 s) on a live link. On a frozen
+ * one the read blocks until its timeout: the stopper fires `cut`
+ * (linkcut.h), where both connections are registered, and the blocked read
+ * ends at once; a stop seen after a failed read is a clean stop (0).
  *
  * Thread: the calling thread (the integration's reader) owns everything.
  */
@@ -42,6 +45,7 @@
 
 #include "config/config.h"
 #include "runtime/change.h"
+#include "runtime/linkcut.h"
 #include "runtime/mysql/decoder.h"
 
 /* mysql_replica_run's return value when the start position is gone (purged). */
@@ -54,6 +58,7 @@ struct mysql_replica_opts {
     const struct zsink *sink;
     const atomic_int *stop;                 /* non-zero: return 0 soon */
     int heartbeat_ms;                       /* default 1000 */
+    struct linkcut *cut;                    /* optional: the connections are registered here */
     /* decoder hooks, passed through (see decoder.h); optional */
     void *ctx;
     void (*warn)(void *ctx, const char *msg);

@@ -174,14 +174,14 @@ int mysql_snapshot_begin(struct mysql_snapshot **out, const struct config_integr
     s->o = *opts;
     if (!s->o.chunk_rows) s->o.chunk_rows = 10000;
     if (s->o.timeout_s <= 0) s->o.timeout_s = 60;
-    if (mysql_conn_open(&s->db, in->name, &in->source, s->o.timeout_s, err, errlen)) goto free_s;
+    if (mysql_conn_open_cut(&s->db, in->name, &in->source, s->o.timeout_s, s->o.cut, err, errlen)) goto free_s;
     int mariadb = mysql_conn_is_mariadb(s->db);
     if (session_setup(s, mariadb, err, errlen)) goto close_db;
     if ((mariadb ? position_mariadb : position_mysql)(s, err, errlen)) goto close_db;
     *out = s;
     return 0;
 close_db:
-    mysql_close(s->db);
+    mysql_conn_close_cut(s->db, s->o.cut);
 free_s:
     free(s);
     return -1;
@@ -200,7 +200,7 @@ void mysql_snapshot_end(struct mysql_snapshot *s)
 {
     if (!s) return;
     if (!s->dead) (void)mysql_query(s->db, "COMMIT");
-    mysql_close(s->db);
+    mysql_conn_close_cut(s->db, s->o.cut);
     free(s);
 }
 

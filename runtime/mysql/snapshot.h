@@ -83,6 +83,10 @@
  * row callback's non-zero return) abandons the read: the connection is
  * cancelled rather than drained, and the snapshot can only be ended.
  *
+ * On a frozen link a read blocks until timeout_s: the stopper fires
+ * opts.cut (linkcut.h), where the connection is registered, and the read
+ * ends at once (MYSQL_SNAPSHOT_STOPPED when *stop is set, else -1).
+ *
  * Thread: a snapshot belongs to one thread; *stop may be set from any.
  */
 #ifndef ZETL_MYSQL_SNAPSHOT_H
@@ -95,6 +99,7 @@
 
 #include "config/config.h"
 #include "runtime/change.h"
+#include "runtime/linkcut.h"
 
 enum mysql_snapshot_mode {
     MYSQL_SNAPSHOT_EXACT = 1,   /* MariaDB: the copy is exactly the state at the position */
@@ -112,6 +117,7 @@ struct mysql_snapshot_opts {
     const atomic_int *stop;     /* optional: non-zero = stop soon */
     uint32_t chunk_rows;        /* keyset chunk size; default 10000 */
     int      timeout_s;         /* connect and read timeout; default 60 */
+    struct linkcut *cut;        /* optional: the connection is registered here */
 };
 
 struct mysql_snapshot;

@@ -12,11 +12,15 @@
 #            mid-stream (the link just froze) and while reconnecting.
 #   copy     initial copy whose COPY waits on a lock held at the source for
 #            longer than the silence deadline: not cut short (the probe finds
-#            our backend waiting), exact. Then a copy blackholed while it
+#            our backend waiting), exact. Then a pause while a COPY waits on a
+#            lock: answered within 2 s. Resumed, the copy blackholed while it
 #            waits: `failed` within 30 s naming the source, heal → recovers, exact.
-#   mysql    MariaDB through the relay, its snapshot read blackholed while it
-#            waits on a table lock: `failed` within 30 s (the read deadline),
-#            heal → recovers, exact.
+#   mysql    MariaDB through the relay, its snapshot read waiting on a table
+#            lock: a pause is answered within 2 s (the sentry cuts the read);
+#            resumed, then blackholed while it waits: `failed` within 30 s
+#            (the read deadline), heal → recovers, exact. Then the stream's
+#            link frozen: pause and resume answered within 2 s, SIGTERM while
+#            reconnecting within 2 s with exit 0, restart exact.
 # DEAD_PARTS picks parts (default: all), e.g. DEAD_PARTS="copy mysql".
 # The publication drift check is tests/integration/test_pub_drift.sh.
 set -uo pipefail
@@ -92,9 +96,11 @@ start_inserter() {
 }
 stop_inserter() { rm -f "$E2E_DIR/go"; wait "$ins_pid" 2>/dev/null; ins_pid=; }
 
-# sigterm_within LABEL: SIGTERM the running zetl, assert it exits within 2 s.
+# sigterm_within LABEL: SIGTERM the running zetl, assert it exits within 2 s,
+# with status 0 and without the last-resort exit (every thread stopped).
 sigterm_within() {
-    local t0 waited
+    local t0 waited rc lines
+    lines=$(wc -l <"$E2E_DIR/run.log")
     t0=$(now_ms)
     kill -TERM "$E2E_PID"
     while kill -0 "$E2E_PID" 2>/dev/null && [ $(($(now_ms) - t0)) -lt 10000 ]; do sleep 0.05; done
@@ -105,9 +111,24 @@ sigterm_within() {
         return
     fi
     wait "$E2E_PID" 2>/dev/null
+    rc=$?
     E2E_PID=
     if [ "$waited" -le 2000 ]; then t_pass $T "$1: SIGTERM answered in $waited ms (≤ 2000)"
     else t_fail $T "$1: SIGTERM answered" "≤ 2000 ms" "$waited ms"; fi
+    t_eq $T "$1: a clean stop (exit 0, no thread left stuck)" "0" "$rc"
+    t_eq $T "$1: no last-resort exit" "" "$(tail -n +"$((lines + 1))" "$E2E_DIR/run.log" | grep 'did not stop')"
+}
+
+# answered_within LABEL NAME COMMAND: send an operator command as the console
+# does; assert the runtime answers "ok" within 2 s.
+answered_within() {
+    local t0 out rc waited
+    t0=$(now_ms)
+    out=$("$CMD" "$DBFILE" "$2" "$3" 2>&1)
+    rc=$?
+    waited=$(($(now_ms) - t0))
+    if [ "$rc" = 0 ] && [ "$waited" -le 2000 ]; then t_pass $T "$1: $3 answered in $waited ms (≤ 2000)"
+    else t_fail $T "$1: $3 answered" "ok within 2000 ms" "rc $rc ($out) after $waited ms"; fi
 }
 
 # ---- stream: blackhole while streaming, heal, recover ----------------------------------
@@ -204,10 +225,17 @@ if want copy; then
     e2e_run_stop
 
     copy_setup dead_copy2
-    hold_lock dead_copy2 6
+    hold_lock dead_copy2 16
     e2e_run_start
     wait_state dead_copy2 snapshotting 30 >/dev/null
     sleep 2                                     # the COPY waits on the lock
+    answered_within "copy: COPY blocked" dead_copy2 pause
+    WAIT_T0=$(now_ms)
+    wait_state dead_copy2 paused 5 >/dev/null
+    t_eq $T "copy: COPY blocked: paused" "paused" "$LAST_STATE"
+    "$CMD" "$DBFILE" dead_copy2 resume >/dev/null
+    wait_state dead_copy2 snapshotting 30 >/dev/null
+    sleep 2                                     # the COPY waits on the lock again
     WAIT_T0=$(now_ms)
     proxy_blackhole pg
     wait_state dead_copy2 failed 60
@@ -229,7 +257,7 @@ fi
 if want mysql; then
     zh_mysql -e "DROP DATABASE IF EXISTS dead_my; CREATE DATABASE dead_my;
                  CREATE TABLE dead_my.big (id INT PRIMARY KEY, v VARCHAR(40));
-                 INSERT INTO dead_my.big SELECT seq, md5(seq) FROM seq_1_to_20000"
+                 USE dead_my; INSERT INTO dead_my.big SELECT seq, md5(seq) FROM seq_1_to_20000"
     zh_psql_tgt -c "DROP SCHEMA IF EXISTS dead_my CASCADE; DELETE FROM zetl.checkpoints WHERE integration = 'dead_my'" >/dev/null 2>&1
     cat >"$E2E_DIR/zetl.yaml" <<YAML
 state_dir: $E2E_DIR/state
@@ -241,12 +269,21 @@ integrations:
     tables: {include: ["dead_my.%"]}
     apply: {batch_ms: 100}
 YAML
-    (zh_mysql -e "LOCK TABLES dead_my.big WRITE; SELECT SLEEP(6); UNLOCK TABLES" >/dev/null 2>&1) &
+    (zh_mysql -e "LOCK TABLES dead_my.big WRITE; SELECT SLEEP(16); UNLOCK TABLES" >/dev/null 2>&1) &
     lock_pid=$!
     sleep 1
     e2e_run_start
     wait_state dead_my snapshotting 30 >/dev/null
     sleep 2                                     # the snapshot's read waits on the lock
+    # A command while the copy's read is blocked (no row to poll between):
+    # the sentry sees it wait and cuts the read (runtime/sentry.h).
+    answered_within "mysql: copy blocked" dead_my pause
+    WAIT_T0=$(now_ms)
+    wait_state dead_my paused 5 >/dev/null
+    t_eq $T "mysql: copy blocked: paused" "paused" "$LAST_STATE"
+    "$CMD" "$DBFILE" dead_my resume >/dev/null
+    wait_state dead_my snapshotting 30 >/dev/null
+    sleep 2                                     # the copy again waits on the lock
     WAIT_T0=$(now_ms)
     proxy_blackhole my
     wait_state dead_my failed 90
@@ -261,6 +298,21 @@ YAML
     else t_fail $T "mysql: recovery" "active" "$LAST_STATE: $(ig_field dead_my .reason)"; fi
     if e2e_wait_match 60; then t_pass $T "mysql: exact after the fault"
     else t_fail $T "mysql: exact after the fault" "zetl verify: match" "$E2E_VERIFY"; fi
+    # Streaming, the binlog link freezes: the reader sits in a read with a
+    # 10 s deadline. A pause must not wait for it (stop_reader cuts the
+    # link), so the resume after it is answered at once; then SIGTERM while
+    # the new round connects through the dead link.
+    proxy_blackhole my
+    sleep 2
+    answered_within "mysql: stream frozen" dead_my pause
+    answered_within "mysql: stream frozen" dead_my resume
+    sleep 2                                     # the new round connects: the relay never answers
+    sigterm_within "mysql: stream frozen"
+    proxy_heal my
+    zh_mysql -e "INSERT INTO dead_my.big VALUES (900001, 'after the freeze')"
+    e2e_run_start
+    if e2e_wait_match 90; then t_pass $T "mysql: restarted after heal: exact"
+    else t_fail $T "mysql: restart after heal" "zetl verify: match" "$E2E_VERIFY"; fi
     e2e_run_stop
 fi
 t_done
