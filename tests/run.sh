@@ -21,9 +21,15 @@
 # under the run directory; a failing program's last 30 lines are shown.
 # The last line of output is always `N passed, M failed`; exit 1 when M > 0.
 #
+# Integration programs run in ZETL_TEST_LANES lanes at once (default 2): each
+# lane is a child runner with servers of its own, taking the next program from
+# a shared queue (ZETL_TEST_QUEUE, a file of paths popped under flock), so a
+# long program never holds the others up. Their output is shown lane by lane as
+# each ends, and counted here. Console programs (tmux) run one at a time.
+#
 # Environment: ZETL_BIN (default ./zetl), ZETL_BUILD (default ./build),
 # ZETL_TEST_TIMEOUT per-program seconds (default 300), ZETL_TEST_TAIL lines shown
-# for a failure (default 30). Exported to tests: ZETL_BIN, ZETL_BUILD, ZETL_ROOT,
+# for a failure (default 30), ZETL_TEST_LANES (default 2; 1 runs in line). Exported to tests: ZETL_BIN, ZETL_BUILD, ZETL_ROOT,
 # ZETL_TEST_RUNDIR (this run's log directory), ZH_* (harness servers).
 set -uo pipefail
 
@@ -90,6 +96,8 @@ secs() { printf '%d.%01d' $(($1 / 1000)) $((($1 % 1000) / 100)); }
 on_signal() {
     INTERRUPTED=$1
     [[ -n $CHILD ]] && kill -TERM "$CHILD" 2>/dev/null
+    local p
+    for p in "${LANE_PIDS[@]}"; do kill -TERM "$p" 2>/dev/null; done
 }
 trap 'on_signal INT' INT
 trap 'on_signal TERM' TERM
@@ -147,6 +155,54 @@ run_prog() {
         echo "---"
     fi
     printf -- '-- %s: %d passed, %d failed, %ss\n' "$name" "$np" $((nf + ${extra:-0})) "$(secs "$ms")"
+}
+
+# ---------------------------------------------------------------- lanes
+LANES=${ZETL_TEST_LANES:-2}
+[[ $LANES =~ ^[1-9][0-9]*$ ]] || LANES=1
+QUEUE=${ZETL_TEST_QUEUE:-}
+
+# queue_pop: the next program of the shared queue on stdout; 1 when it is empty.
+queue_pop() {
+    local line
+    {
+        flock 9
+        line=$(head -n 1 "$QUEUE")
+        [[ -n $line ]] && sed -i 1d "$QUEUE"
+    } 9>>"$QUEUE.lock"
+    [[ -n $line ]] || return 1
+    echo "$line"
+}
+
+# run_lanes PROG...: the integration programs over $LANES child runners.
+LANE_PIDS=()
+run_lanes() {
+    local q=$RUNDIR/integration.queue i out rc np nf progs
+    printf '%s\n' "$@" >"$q"
+    echo "== integration: $# program(s) in $LANES lanes, each with its own servers"
+    for ((i = 1; i <= LANES; i++)); do
+        ZETL_TEST_QUEUE=$q ZETL_TEST_LANES=1 bash "$ROOT/tests/run.sh" integration \
+            >"$RUNDIR/lane$i.out" 2>&1 </dev/null &
+        LANE_PIDS+=($!)
+    done
+    for ((i = 1; i <= LANES; i++)); do
+        wait "${LANE_PIDS[i - 1]}"; rc=$?
+        out=$RUNDIR/lane$i.out
+        echo "== lane $i (exit $rc)"
+        grep -v '^== \(zetl tests\|timing\|integration:\)\|^   \|^[0-9]* passed, [0-9]* failed$' "$out"
+        np=$(tail -n 1 "$out" | sed -n 's/^\([0-9]*\) passed, \([0-9]*\) failed$/\1/p')
+        nf=$(tail -n 1 "$out" | sed -n 's/^\([0-9]*\) passed, \([0-9]*\) failed$/\2/p')
+        if [[ -z $np ]]; then
+            synth_fail "lane$i" "the lane's runner ends with its count" "N passed, M failed" "exit $rc, no count"
+            continue
+        fi
+        progs=$(grep -c '^-- integration/' "$out")
+        PASSED=$((PASSED + np)); FAILED=$((FAILED + nf))
+        s_progs[$SUITE]=$((${s_progs[$SUITE]:-0} + progs))
+        s_pass[$SUITE]=$((${s_pass[$SUITE]:-0} + np))
+        s_fail[$SUITE]=$((${s_fail[$SUITE]:-0} + nf))
+    done
+    LANE_PIDS=()
 }
 
 # ---------------------------------------------------------------- servers
@@ -217,6 +273,18 @@ suite_programs() {
 echo "== zetl tests: $(date -u +%Y-%m-%dT%H:%M:%SZ), logs in $RUNDIR"
 for SUITE in "${ALL_SUITES[@]}"; do
     [[ -n ${want[$SUITE]:-} && -z $INTERRUPTED ]] || continue
+    if [[ -n $QUEUE ]]; then            # a lane: programs come from the shared queue
+        [[ $SUITE == integration ]] || continue
+        SUITE_ORDER+=("$SUITE")
+        t_suite=$(now_ms)
+        while [[ -z $INTERRUPTED ]] && p=$(queue_pop); do
+            harness_up || break
+            run_prog "$SUITE/$(basename "$p")" bash "$p"
+            [[ -n $INTERRUPTED ]] || harness_heal "$(basename "$p")"
+        done
+        s_ms[$SUITE]=$(($(now_ms) - t_suite))
+        continue
+    fi
     mapfile -t progs < <(suite_programs "$SUITE")
     if ((${#progs[@]} == 0)); then
         case $SUITE in
@@ -227,8 +295,13 @@ for SUITE in "${ALL_SUITES[@]}"; do
         continue
     fi
     SUITE_ORDER+=("$SUITE")
-    echo "== $SUITE: ${#progs[@]} program(s)"
     t_suite=$(now_ms)
+    if [[ $SUITE == integration ]] && ((LANES > 1 && ${#progs[@]} > 1)); then
+        run_lanes "${progs[@]}"
+        s_ms[$SUITE]=$(($(now_ms) - t_suite))
+        continue
+    fi
+    echo "== $SUITE: ${#progs[@]} program(s)"
     if [[ $SUITE == integration || $SUITE == console ]]; then
         harness_up || { s_ms[$SUITE]=$(($(now_ms) - t_suite)); continue; }
     fi
