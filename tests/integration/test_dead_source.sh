@@ -131,6 +131,22 @@ answered_within() {
     else t_fail $T "$1: $3 answered" "ok within 2000 ms" "rc $rc ($out) after $waited ms"; fi
 }
 
+# pause_blocked_copy LABEL NAME: once NAME's copy waits on a source lock (its
+# read blocked, no row to poll commands between), a pause is answered within
+# 2 s (the sentry sees it wait and cuts the read, runtime/sentry.h); then
+# resume, and return once the copy waits on the lock again.
+pause_blocked_copy() {
+    wait_state "$2" snapshotting 30 >/dev/null
+    sleep 2
+    answered_within "$1" "$2" pause
+    WAIT_T0=$(now_ms)
+    wait_state "$2" paused 5 >/dev/null
+    t_eq $T "$1: paused" "paused" "$LAST_STATE"
+    "$CMD" "$DBFILE" "$2" resume >/dev/null
+    wait_state "$2" snapshotting 30 >/dev/null
+    sleep 2
+}
+
 # ---- stream: blackhole while streaming, heal, recover ----------------------------------
 if want stream || want sigterm; then
     S=dead_stream
@@ -227,15 +243,7 @@ if want copy; then
     copy_setup dead_copy2
     hold_lock dead_copy2 16
     e2e_run_start
-    wait_state dead_copy2 snapshotting 30 >/dev/null
-    sleep 2                                     # the COPY waits on the lock
-    answered_within "copy: COPY blocked" dead_copy2 pause
-    WAIT_T0=$(now_ms)
-    wait_state dead_copy2 paused 5 >/dev/null
-    t_eq $T "copy: COPY blocked: paused" "paused" "$LAST_STATE"
-    "$CMD" "$DBFILE" dead_copy2 resume >/dev/null
-    wait_state dead_copy2 snapshotting 30 >/dev/null
-    sleep 2                                     # the COPY waits on the lock again
+    pause_blocked_copy "copy: COPY blocked" dead_copy2
     WAIT_T0=$(now_ms)
     proxy_blackhole pg
     wait_state dead_copy2 failed 60
@@ -273,17 +281,7 @@ YAML
     lock_pid=$!
     sleep 1
     e2e_run_start
-    wait_state dead_my snapshotting 30 >/dev/null
-    sleep 2                                     # the snapshot's read waits on the lock
-    # A command while the copy's read is blocked (no row to poll between):
-    # the sentry sees it wait and cuts the read (runtime/sentry.h).
-    answered_within "mysql: copy blocked" dead_my pause
-    WAIT_T0=$(now_ms)
-    wait_state dead_my paused 5 >/dev/null
-    t_eq $T "mysql: copy blocked: paused" "paused" "$LAST_STATE"
-    "$CMD" "$DBFILE" dead_my resume >/dev/null
-    wait_state dead_my snapshotting 30 >/dev/null
-    sleep 2                                     # the copy again waits on the lock
+    pause_blocked_copy "mysql: copy blocked" dead_my
     WAIT_T0=$(now_ms)
     proxy_blackhole my
     wait_state dead_my failed 90
