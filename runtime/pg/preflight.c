@@ -319,6 +319,30 @@ static int check_tables(PGconn *sql, const struct config_integration *in, int ma
     size_t all_len = 0, foreign_len = 0;
     FILE *all_f = open_memstream(&all_list, &all_len);
     FILE *foreign_f = open_memstream(&foreign_list, &foreign_len);
+    for (int i = 0; all_f && foreign_f && i < PQntuples(r); i++) {
+        const char *schema = PQgetvalue(r, i, 0), *name = PQgetvalue(r, i, 1);
+        int total;
+        if (!table_selected(in, schema, name) || pgpf_cols_kept(&cols, schema, name, &total) == 0) continue;
+        char *qs = PQescapeIdentifier(sql, schema, strlen(schema));
+        char *qn = PQescapeIdentifier(sql, name, strlen(name));
+        fprintf(all_f, "%s%s.%s", published++ ? ", " : "", qs, qn);
+        if (!tbool(r, i, 7)) {
+            fprintf(foreign_f, "%s%s.%s", foreign++ ? ", " : "", qs, qn);
+            list_add_once(owners, sizeof owners, PQgetvalue(r, i, 8));
+        }
+        PQfreemem(qs);
+        PQfreemem(qn);
+    }
+    if (all_f) fclose(all_f);
+    if (foreign_f) fclose(foreign_f);
+    if (!all_f || !foreign_f)
+        pf_add(rep, PF_FAIL, "create publication", "", "", "", "out of memory checking the tables' owners");
+    else if (!pub_exists && published)
+        check_create_publication(sql, rep, may_create, PQgetvalue(r, 0, 9), PQgetvalue(r, 0, 10),
+                                 qpub ? qpub : p[0], published, all_list, foreign, foreign_list, owners);
+    free(all_list);
+    free(foreign_list);
+
     for (int i = 0; i < PQntuples(r); i++) {
         const char *schema = PQgetvalue(r, i, 0), *name = PQgetvalue(r, i, 1);
         if (!table_selected(in, schema, name)) continue;
@@ -357,26 +381,10 @@ static int check_tables(PGconn *sql, const struct config_integration *in, int ma
                    kind == 'p' ? ", partitioned" : "");
         }
         if (kept) pgpf_cols_check_generated(&cols, schema, name, rep);
-        if (kept && all_f && foreign_f) {
-            fprintf(all_f, "%s%s.%s", published++ ? ", " : "", qs, qn);
-            if (!tbool(r, i, 7)) {
-                fprintf(foreign_f, "%s%s.%s", foreign++ ? ", " : "", qs, qn);
-                list_add_once(owners, sizeof owners, PQgetvalue(r, i, 8));
-            }
-        }
         PQfreemem(qs);
         PQfreemem(qn);
     }
     pgpf_cols_free(&cols);
-    if (all_f) fclose(all_f);
-    if (foreign_f) fclose(foreign_f);
-    if (!all_f || !foreign_f)
-        pf_add(rep, PF_FAIL, "create publication", "", "", "", "out of memory checking the tables' owners");
-    else if (!pub_exists && published)
-        check_create_publication(sql, rep, may_create, PQgetvalue(r, 0, 9), PQgetvalue(r, 0, 10),
-                                 qpub ? qpub : p[0], published, all_list, foreign, foreign_list, owners);
-    free(all_list);
-    free(foreign_list);
     PQclear(r);
     PQfreemem(qpub);
     if (!selected)
