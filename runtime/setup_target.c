@@ -1,5 +1,6 @@
-/* setup_target.c — the walkthrough's target test (see setup.h): connect,
- * may zetl create schemas and tables, Redshift identifier case. */
+/* setup_target.c — the target test of the walkthrough and of `zetl check`
+ * (see setup.h): connect, may zetl create schemas and tables, zetl's schema
+ * and checkpoint table, Redshift identifier case. */
 #include "runtime/setup.h"
 
 #include <libpq-fe.h>
