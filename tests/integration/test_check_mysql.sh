@@ -128,6 +128,24 @@ hasnt "least-privilege user: the keyed table is not flagged" "key of chk_db.keye
 has "least-privilege user: the keyless table is still flagged" "WARN  key of chk_db.loose"
 has "least-privilege user: one of two tables without a key" "2 selected, 1 of them without a primary key"
 
+# The copy agrees with the check: zetl run as the same user gives the target
+# table a primary key exactly where check saw one (the loader reads the keys
+# from the same catalog rows).
+zh_psql_tgt -c "DROP SCHEMA IF EXISTS chk_db CASCADE; DELETE FROM zetl.checkpoints WHERE integration = 'chk'" >/dev/null 2>&1
+"$ZETL" run -c "$work/zetl.yaml" >"$work/run.log" 2>&1 &
+run_pid=$!
+pk_of() { zh_psql_tgt -Atc "SELECT count(*) FROM pg_catalog.pg_index i JOIN pg_catalog.pg_class c ON c.oid = i.indrelid
+                            JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+                            WHERE n.nspname = 'chk_db' AND c.relname = '$1' AND i.indisprimary" 2>/dev/null; }
+copied() { [[ $(zh_psql_tgt -Atc "SELECT count(*) FROM pg_catalog.pg_tables WHERE schemaname = 'chk_db'" 2>/dev/null) == 2 ]]; }
+for _ in $(seq 150); do copied && break; sleep 0.2; done
+kill -TERM "$run_pid" 2>/dev/null; wait "$run_pid" 2>/dev/null
+[[ $(pk_of keyed) == 1 ]] && pass "least-privilege copy: the keyed table has its primary key in the target" \
+    || fail "least-privilege copy keeps the key" "a primary key on chk_db.keyed" "$(pk_of keyed); $(tail -3 "$work/run.log")"
+[[ $(pk_of loose) == 0 ]] && pass "least-privilege copy: the keyless table has none, as check said" \
+    || fail "least-privilege copy: keyless" "no primary key on chk_db.loose" "$(pk_of loose)"
+zh_psql_tgt -c "DROP SCHEMA IF EXISTS chk_db CASCADE; DELETE FROM zetl.checkpoints WHERE integration = 'chk'" >/dev/null 2>&1
+
 # Without REPLICATION CLIENT the fix names the account the server matched.
 zh_mysql -e "REVOKE REPLICATION CLIENT ON *.* FROM 'chk_lp'@'127.0.0.1'"
 run_check
