@@ -10,6 +10,7 @@
 
 #include "runtime/mysql/conn.h"
 #include "runtime/mysql/preflight.h"
+#include "runtime/mysql/schema.h"
 #include "runtime/pg/preflight.h"
 
 /* ---- answers → config ---------------------------------------------------- */
@@ -450,18 +451,19 @@ int setup_list_tables(const struct config_integration *in, struct setup_table **
     if (s->kind == SOURCE_MYSQL) {
         MYSQL *db = NULL;
         if (mysql_conn_open(&db, in->name, s, 10, err, errlen) != 0) return -1;
-        MYSQL_RES *res = mysql_conn_query(db,
-            "SELECT t.table_schema, t.table_name, t.table_rows,"
-            " EXISTS(SELECT 1 FROM information_schema.table_constraints c"
-            "        WHERE c.table_schema = t.table_schema AND c.table_name = t.table_name"
-            "          AND c.constraint_type = 'PRIMARY KEY')"
-            " FROM information_schema.tables t WHERE t.table_type = 'BASE TABLE'"
+        /* Keys as the runtime's loader reads them (mysql/schema.h): visible with SELECT alone. */
+        struct mysql_keyed keyed;
+        MYSQL_RES *res = NULL;
+        if (mysql_schema_keyed_load(db, &keyed, err, errlen) != 0) goto mysql_out;
+        res = mysql_conn_query(db,
+            "SELECT t.table_schema, t.table_name, t.table_rows"
+            " FROM information_schema.tables t WHERE t.table_type IN ('BASE TABLE', 'SYSTEM VERSIONED')"
             " AND t.table_schema NOT IN ('mysql', 'information_schema', 'performance_schema', 'sys')"
             " ORDER BY t.table_schema, t.table_name", err, errlen);
         MYSQL_ROW row;
         while (res && (row = mysql_fetch_row(res))) {
             if (!row[0] || !row[1] || !in_list(s->databases, s->ndatabases, row[0])) continue;
-            if (push_table(&v, &nv, &cap, row[0], row[1], row[3] && strcmp(row[3], "0") != 0,
+            if (push_table(&v, &nv, &cap, row[0], row[1], mysql_schema_keyed_has(&keyed, row[0], row[1]),
                            row[2] ? strtoll(row[2], NULL, 10) : -1, 0) != 0) {
                 snprintf(err, errlen, "out of memory listing tables");
                 goto mysql_out;
@@ -470,6 +472,7 @@ int setup_list_tables(const struct config_integration *in, struct setup_table **
         if (res) rc = 0;
 mysql_out:
         if (res) mysql_free_result(res);
+        mysql_schema_keyed_free(&keyed);
         mysql_close(db);
     } else {
         PGconn *c = pg_source_connect(s, 0, err, errlen);

@@ -17,10 +17,13 @@
  *                        fixes for self-managed servers and RDS/Aurora
  *   setup_target_test    connect to the target; may zetl create schemas and
  *                        tables (a CREATE SCHEMA + CREATE TABLE in a
- *                        transaction that is rolled back); on Redshift, is
- *                        enable_case_sensitive_identifier on
+ *                        transaction that is rolled back), use an existing
+ *                        zetl schema and write zetl.checkpoints; on Redshift,
+ *                        is enable_case_sensitive_identifier on (`zetl check`
+ *                        runs it too, through preflight_integration)
  *   setup_list_tables    the source's base tables in the configured
- *                        databases/schemas with primary-key status and the
+ *                        databases/schemas with primary-key status (MySQL:
+ *                        as the runtime's loader reads it) and the
  *                        server's row estimate
  *
  * Every function blocks on the network (connect timeouts of a few seconds):

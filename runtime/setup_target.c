@@ -1,5 +1,6 @@
-/* setup_target.c — the walkthrough's target test (see setup.h): connect,
- * may zetl create schemas and tables, Redshift identifier case. */
+/* setup_target.c — the target test of the walkthrough and of `zetl check`
+ * (see setup.h): connect, may zetl create schemas and tables, zetl's schema
+ * and checkpoint table, Redshift identifier case. */
 #include "runtime/setup.h"
 
 #include <libpq-fe.h>
@@ -75,6 +76,21 @@ static void check_create(PGconn *c, const char *db, const char *user, struct pf_
                "%s", zok ? "exists, usable" : "exists, but this user may not create in it");
     } else {
         pf_add(r, PF_PASS, "schema zetl", "", "", "", "created at the first start (zetl.checkpoints)");
+    }
+    PQclear(z);
+    /* The checkpoint table, when an earlier run (perhaps as another user) made it:
+     * every batch reads and writes it in the apply transaction. */
+    const char *cp[2] = {"zetl", "checkpoints"};
+    z = PQexecParams(c, "SELECT pg_catalog.has_table_privilege(c.oid, 'SELECT, INSERT, UPDATE, DELETE'), "
+                        "pg_catalog.pg_get_userbyid(c.relowner) "
+                        "FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
+                        "WHERE n.nspname = $1 AND c.relname = $2", 2, NULL, cp, NULL, NULL, 0);
+    if (PQresultStatus(z) == PGRES_TUPLES_OK && PQntuples(z) == 1) {
+        int cok = PQgetvalue(z, 0, 0)[0] == 't';
+        snprintf(fix, sizeof fix, "as %s: GRANT SELECT, INSERT, UPDATE, DELETE ON zetl.checkpoints TO %s;",
+                 PQgetvalue(z, 0, 1), qu);
+        pf_add(r, cok ? PF_PASS : PF_FAIL, "zetl.checkpoints", "SELECT, INSERT, UPDATE, DELETE", fix, "",
+               "%s", cok ? "exists, writable" : "exists, but this user may not read and write it");
     }
     PQclear(z);
 out:

@@ -1,6 +1,8 @@
 /*
- * cmd_check.c — `zetl check`: validate the config, then (as the sources and
- * targets gain them) run every preflight check. Exit 1 on any failure.
+ * cmd_check.c — `zetl check`: validate the config, then run every preflight
+ * check of each integration — source, target names, target — through
+ * preflight_integration, the routine the console's `c` runs too. Exit 1 on
+ * any failure.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -8,27 +10,8 @@
 #include <sys/stat.h>
 
 #include "config/config.h"
-#include "runtime/mysql/preflight.h"
-#include "runtime/pg/preflight.h"
 #include "runtime/preflight.h"
-#include "runtime/tables.h"
-#include "runtime/target/target.h"
 #include "tui/commands.h"
-
-static const char *source_kind_name(enum source_kind k)
-{
-    return k == SOURCE_MYSQL ? "mysql" : "postgres";
-}
-
-static const char *target_kind_name(enum target_kind k)
-{
-    switch (k) {
-    case TARGET_POSTGRES: return "postgres";
-    case TARGET_REDSHIFT: return "redshift";
-    case TARGET_HTTP: return "http";
-    }
-    return "?";
-}
 
 /* Count the lines of a multi-line error buffer. */
 static int count_lines(const char *s)
@@ -38,53 +21,6 @@ static int count_lines(const char *s)
         if (*s == '\n') n++;
     if (s[-1] != '\n') n++;
     return n;
-}
-
-/* Print a preflight report (ran: what the checks returned); 0 when none failed. */
-static int show_report(int ran, struct pf_report *r, const char *err)
-{
-    int rc;
-    if (ran != 0) {
-        printf("%s\n  FAIL  %s\n", r->subject, err);
-        pf_free(r);
-        return -1;
-    }
-    pf_print(r, stdout);
-    rc = r->nfail ? -1 : 0;
-    pf_free(r);
-    return rc;
-}
-
-/* The http target's checks: the endpoint answers, TLS, the checkpoint file. */
-static int check_http_target(const struct config_integration *in, const char *state_dir)
-{
-    struct pf_report r = {0};
-    char err[1024];
-    snprintf(r.subject, sizeof r.subject, "target %.60s: http", in->name);
-    printf("\n");
-    return show_report(target_http_preflight(in, state_dir, &r, err, sizeof err), &r, err);
-}
-
-/* The source's preflight checks, printed; 0 when none failed, 2 when they
- * could not run (the source unreachable: the name check is skipped). */
-static int check_source(const struct config_integration *in)
-{
-    struct pf_report r = {0};
-    char err[1024];
-    int ran = in->source.kind == SOURCE_MYSQL ? mysql_preflight(in, &r, err, sizeof err)
-                                              : pg_preflight(in, &r, err, sizeof err);
-    int rc = show_report(ran, &r, err);
-    return ran != 0 ? 2 : rc;
-}
-
-/* Every selected table and column gets a target name of its own. */
-static int check_names(const struct config *cfg, const struct config_integration *in)
-{
-    struct pf_report r = {0};
-    char err[1024];
-    snprintf(r.subject, sizeof r.subject, "target names %.60s", in->name);
-    printf("\n");
-    return show_report(integ_check_names(cfg, in, &r, err, sizeof err), &r, err);
 }
 
 int cmd_check(int argc, char **argv, const struct cli_cmd *self)
@@ -117,16 +53,10 @@ int cmd_check(int argc, char **argv, const struct cli_cmd *self)
            cfg->nintegrations == 1 ? "" : "s", cfg->state_dir);
     rc = 0;
     for (int i = 0; i < cfg->nintegrations; i++) {
-        const struct config_integration *in = &cfg->integrations[i];
-        char target[512];
-        config_redact(in->target.kind == TARGET_HTTP ? in->target.url : in->target.dsn,
-                      target, sizeof target);
-        printf("\nintegration %s: %s://%s:%d -> %s %s\n", in->name, source_kind_name(in->source.kind),
-               in->source.host, in->source.port, target_kind_name(in->target.kind), target);
-        int src = check_source(in);
-        if (src != 0) rc = 1;
-        if (src != 2 && check_names(cfg, in) != 0) rc = 1;
-        if (in->target.kind == TARGET_HTTP && check_http_target(in, cfg->state_dir) != 0) rc = 1;
+        printf("\n");
+        /* The console's c runs the same routine (runtime/preflight.h). */
+        if (preflight_integration(cfg, &cfg->integrations[i], stdout, NULL, NULL) != 0) rc = 1;
+        fflush(stdout);
     }
     config_free(cfg);
     fflush(stdout);

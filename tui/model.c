@@ -8,8 +8,6 @@
 #include <unistd.h>
 
 #include "runtime/lock.h"
-#include "runtime/mysql/preflight.h"
-#include "runtime/pg/preflight.h"
 #include "runtime/preflight.h"
 #include "tui/model.h"
 
@@ -375,17 +373,8 @@ static void *preflight_main(void *arg)
         if (!ci) {
             fprintf(f, "integration %s is not in the config\n", name);
         } else {
-            struct pf_report r = {0};
-            char err[1024] = "";
-            int rc = ci->source.kind == SOURCE_MYSQL ? mysql_preflight(ci, &r, err, sizeof err)
-                                                     : pg_preflight(ci, &r, err, sizeof err);
-            if (rc != 0) {
-                fprintf(f, "%s\n  FAIL  %s\n", r.subject[0] ? r.subject : name, err);
-            } else {
-                pf_print(&r, f);
-                fprintf(f, "\n%d failed, %d warning%s\n", r.nfail, r.nwarn, r.nwarn == 1 ? "" : "s");
-            }
-            pf_free(&r);
+            /* The very routine `zetl check` runs: source, target names, target. */
+            preflight_integration(m->cfg, ci, f, NULL, NULL);
         }
         fclose(f);
     }

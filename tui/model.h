@@ -51,7 +51,8 @@ void model_set_focus(struct model *m, const char *integration);
 /* Queue a command for the state log (pause, resume, resync, delete). */
 void model_command(struct model *m, const char *integration, const char *table,
                    const char *command);
-/* Run the preflight checks of one integration in the background. */
+/* Run the preflight checks of one integration in the background: the same
+ * routine as `zetl check` (preflight_integration), source and target. */
 void model_preflight(struct model *m, const char *integration);
 /* Drop the shown preflight report. */
 void model_clear_report(struct model *m);

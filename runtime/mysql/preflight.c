@@ -7,6 +7,7 @@
 #include <strings.h>
 
 #include "runtime/mysql/conn.h"
+#include "runtime/mysql/schema.h"
 
 #define REBOOT " in the DB parameter group (Aurora: the DB cluster parameter group), then reboot the instance"
 
@@ -119,9 +120,60 @@ static int grants_have(char **grants, size_t n, const char *priv, const char *on
     return 0;
 }
 
+/* `name` with any backquote doubled (truncated to fit). */
+static void backquote(char *out, size_t len, const char *name)
+{
+    size_t o = 0;
+    out[o++] = '`';
+    for (; *name && o + 3 < len; name++) {
+        if (*name == '`') out[o++] = '`';
+        out[o++] = *name;
+    }
+    out[o++] = '`';
+    out[o] = '\0';
+}
+
+/*
+ * The account the server matched this login to, as a GRANT names it: from
+ * CURRENT_USER() ("appro@127.0.0.1"), not the configured user with '%' —
+ * the server may have matched 'appro'@'127.0.0.1', and a grant to another
+ * account changes nothing for this login. Single quotes as operators write
+ * them; a name holding a quote or a backslash (whose meaning in a string
+ * depends on sql_mode) is backquoted instead, doubling any backquote.
+ */
+static void matched_account(MYSQL *db, const struct config_integration *in, char *out, size_t len)
+{
+    char err[256], user[256], host[256];
+    snprintf(user, sizeof user, "%s", in->source.user ? in->source.user : "");
+    snprintf(host, sizeof host, "%%");
+    MYSQL_RES *res = mysql_conn_query(db, "SELECT CURRENT_USER()", err, sizeof err);
+    MYSQL_ROW row = res ? mysql_fetch_row(res) : NULL;
+    const char *at = row && row[0] ? strrchr(row[0], '@') : NULL;
+    if (at) {                       /* a host never holds '@'; a user name may */
+        snprintf(user, sizeof user, "%.*s", (int)(at - row[0]), row[0]);
+        snprintf(host, sizeof host, "%s", at + 1);
+    }
+    if (res) mysql_free_result(res);
+    const char *part[2] = { user, host };
+    size_t o = 0;
+    for (int i = 0; i < 2 && o + 4 < len; i++) {
+        int plain = !strpbrk(part[i], "'\\`");
+        char q = plain ? '\'' : '`';
+        if (i) out[o++] = '@';
+        out[o++] = q;
+        for (const char *p = part[i]; *p && o + 4 < len; p++) {
+            if (*p == q) out[o++] = q;
+            out[o++] = *p;
+        }
+        out[o++] = q;
+    }
+    out[o] = '\0';
+}
+
 static void check_privileges(struct pf_report *r, MYSQL *db, const struct config_integration *in)
 {
-    char err[512];
+    char err[512], account[600], qdb[300];
+    matched_account(db, in, account, sizeof account);
     MYSQL_RES *res = mysql_conn_query(db, "SHOW GRANTS FOR CURRENT_USER()", err, sizeof err);
     if (!res) {
         pf_add(r, PF_WARN, "privileges", "", "", "", "cannot read grants: %s", err);
@@ -131,14 +183,13 @@ static void check_privileges(struct pf_report *r, MYSQL *db, const struct config
     char **g = calloc(n ? n : 1, sizeof *g);
     MYSQL_ROW row;
     for (size_t i = 0; g && i < n && (row = mysql_fetch_row(res)); i++) g[i] = row[0] ? row[0] : "";
-    char fix[384];
+    char fix[1024];                 /* pf_add keeps what fits an item */
     int slave = g && (grants_have(g, n, "REPLICATION SLAVE", "*.*") ||
                       grants_have(g, n, "REPLICATION REPLICA", "*.*"));
     int client = g && (grants_have(g, n, "REPLICATION CLIENT", "*.*") ||
                        grants_have(g, n, "BINLOG MONITOR", "*.*") ||
                        grants_have(g, n, "SUPER", "*.*"));
-    snprintf(fix, sizeof fix, "GRANT REPLICATION SLAVE, REPLICATION CLIENT ON *.* TO '%s'@'%%'",
-             in->source.user);
+    snprintf(fix, sizeof fix, "GRANT REPLICATION SLAVE, REPLICATION CLIENT ON *.* TO %s", account);
     pf_add(r, slave && client ? PF_PASS : PF_FAIL, "replication privileges",
            "REPLICATION SLAVE, REPLICATION CLIENT", fix, "", "%s%s%s",
            slave ? "REPLICATION SLAVE" : "no REPLICATION SLAVE",
@@ -149,8 +200,8 @@ static void check_privileges(struct pf_report *r, MYSQL *db, const struct config
         int sel = grants_have(g, n, "SELECT", "*.*") || grants_have(g, n, "SELECT", on);
         char check[64];
         snprintf(check, sizeof check, "SELECT on %s", in->source.databases[d]);
-        snprintf(fix, sizeof fix, "GRANT SELECT ON `%s`.* TO '%s'@'%%'", in->source.databases[d],
-                 in->source.user);
+        backquote(qdb, sizeof qdb, in->source.databases[d]);
+        snprintf(fix, sizeof fix, "GRANT SELECT ON %s.* TO %s", qdb, account);
         pf_add(r, sel ? PF_PASS : PF_FAIL, check, "SELECT", fix, "", "%s",
                sel ? "granted" : "not granted on the database or *.*");
     }
@@ -168,15 +219,20 @@ static int database_configured(const struct config_integration *in, const char *
 static void check_tables(struct pf_report *r, MYSQL *db, const struct config_integration *in)
 {
     char err[512];
+    /* Keys from the catalog rows the runtime's loader reads (schema.h), which
+     * a user with only SELECT can see, so check and copy agree on each table. */
+    struct mysql_keyed keyed;
+    if (mysql_schema_keyed_load(db, &keyed, err, sizeof err) != 0) {
+        pf_add(r, PF_FAIL, "tables", "", "", "", "cannot read primary keys: %s", err);
+        return;
+    }
     MYSQL_RES *res = mysql_conn_query(db,
-        "SELECT t.table_schema, t.table_name, COALESCE(t.table_rows, 0),"
-        " EXISTS(SELECT 1 FROM information_schema.table_constraints c"
-        "        WHERE c.table_schema = t.table_schema AND c.table_name = t.table_name"
-        "          AND c.constraint_type = 'PRIMARY KEY')"
-        " FROM information_schema.tables t WHERE t.table_type = 'BASE TABLE'"
+        "SELECT t.table_schema, t.table_name, COALESCE(t.table_rows, 0)"
+        " FROM information_schema.tables t WHERE t.table_type IN ('BASE TABLE', 'SYSTEM VERSIONED')"
         " ORDER BY t.table_schema, t.table_name", err, sizeof err);
     if (!res) {
         pf_add(r, PF_FAIL, "tables", "", "", "", "cannot list tables: %s", err);
+        mysql_schema_keyed_free(&keyed);
         return;
     }
     int *seen_db = calloc((size_t)in->source.ndatabases + 1, sizeof *seen_db);
@@ -188,18 +244,20 @@ static void check_tables(struct pf_report *r, MYSQL *db, const struct config_int
             if (strcmp(in->source.databases[d], row[0]) == 0) seen_db[d] = 1;
         if (!config_table_selected(&in->tables, row[0], row[1])) continue;
         selected++;
-        if (row[3] && strcmp(row[3], "0") == 0) {
+        if (!mysql_schema_keyed_has(&keyed, row[0], row[1])) {
             keyless++;
-            char check[64], fix[384];
+            char check[64], fix[1024], qs[300], qt[300];
             snprintf(check, sizeof check, "key of %.27s.%.27s", row[0], row[1]);
-            snprintf(fix, sizeof fix, "ALTER TABLE `%s`.`%s` ADD PRIMARY KEY (...), or exclude the table",
-                     row[0], row[1]);
+            backquote(qs, sizeof qs, row[0]);
+            backquote(qt, sizeof qt, row[1]);
+            snprintf(fix, sizeof fix, "ALTER TABLE %s.%s ADD PRIMARY KEY (...), or exclude the table", qs, qt);
             pf_add(r, PF_WARN, check, "a primary key", fix, "",
                    "no primary key (~%s rows): zetl keys it by the full row, so exact duplicate rows cannot be told apart",
                    row[2] ? row[2] : "?");
         }
     }
     mysql_free_result(res);
+    mysql_schema_keyed_free(&keyed);
     for (int d = 0; seen_db && d < in->source.ndatabases; d++)
         if (!seen_db[d]) {
             char check[64];

@@ -7,6 +7,11 @@
  * key on every selected table. Each item carries the current value, the
  * required value and the fix for a self-managed server and for RDS/Aurora.
  *
+ * It asks no more than zetl itself needs: keys come from the catalog rows
+ * the runtime's loader reads (mysql_schema_keyed_load), visible to a user
+ * with only SELECT; a GRANT fix names the account the server matched
+ * (CURRENT_USER()), quoted, not the configured user at '%'.
+ *
  * Read-only: it runs SHOW and SELECT statements only. Thread: any.
  */
 #ifndef ZETL_MYSQL_PREFLIGHT_H

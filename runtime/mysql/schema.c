@@ -462,3 +462,53 @@ int mysql_schema_load_one(MYSQL *db, const struct config_integration *in,
     free(l.t);
     return 0;
 }
+
+/* ---- which tables have a key (preflight, setup) ---------------------------- */
+
+static int pair_cmp(const void *a, const void *b)
+{
+    char *const *x = a, *const *y = b;
+    int c = strcmp(x[0], y[0]);
+    return c ? c : strcmp(x[1], y[1]);
+}
+
+int mysql_schema_keyed_load(MYSQL *db, struct mysql_keyed *k, char *err, size_t errlen)
+{
+    memset(k, 0, sizeof *k);
+    /* The same rows as SQL_KEY_DB, for every database at once: no value to bind. */
+    k->res = mysql_conn_query(db,
+        "SELECT DISTINCT TABLE_SCHEMA, TABLE_NAME FROM information_schema.KEY_COLUMN_USAGE"
+        " WHERE CONSTRAINT_NAME = 'PRIMARY'"
+        " AND TABLE_SCHEMA NOT IN ('mysql', 'information_schema', 'performance_schema', 'sys')",
+        err, errlen);
+    if (!k->res) return -1;
+    size_t rows = mysql_num_rows(k->res);
+    k->pairs = calloc(rows ? rows * 2 : 1, sizeof *k->pairs);
+    if (!k->pairs) {
+        snprintf(err, errlen, "out of memory reading primary keys");
+        mysql_schema_keyed_free(k);
+        return -1;
+    }
+    MYSQL_ROW row;
+    while ((row = mysql_fetch_row(k->res)))
+        if (row[0] && row[1]) {
+            k->pairs[2 * k->n] = row[0];
+            k->pairs[2 * k->n + 1] = row[1];
+            k->n++;
+        }
+    qsort(k->pairs, k->n, 2 * sizeof *k->pairs, pair_cmp);
+    return 0;
+}
+
+int mysql_schema_keyed_has(const struct mysql_keyed *k, const char *schema, const char *table)
+{
+    const char *want[2] = { schema, table };
+    return k->n && bsearch(want, k->pairs, k->n, 2 * sizeof *k->pairs, pair_cmp) != NULL;
+}
+
+void mysql_schema_keyed_free(struct mysql_keyed *k)
+{
+    if (k->res) mysql_free_result(k->res);
+    free(k->pairs);
+    memset(k, 0, sizeof *k);
+}

@@ -61,6 +61,24 @@ int mysql_schema_load_one(MYSQL *db, const struct config_integration *in,
 
 void mysql_schema_free(struct ztable **tables, int n);
 
+/*
+ * Which tables have a primary key, for `zetl check` and `zetl init`, read
+ * from the catalog rows the loader above takes the key from
+ * (KEY_COLUMN_USAGE, constraint PRIMARY), so the checks and the copy/stream
+ * agree on every table. A user with only SELECT on the tables can read
+ * them; MariaDB hides TABLE_CONSTRAINTS from such a user, which made every
+ * table look keyless. Names are compared exactly (T and t may both exist).
+ * mysql_schema_keyed_load: 0, or -1 with err; free with _free.
+ */
+struct mysql_keyed {
+    MYSQL_RES *res;
+    char    **pairs;        /* schema, table, schema, table, ... sorted */
+    size_t    n;            /* pairs */
+};
+int  mysql_schema_keyed_load(MYSQL *db, struct mysql_keyed *k, char *err, size_t errlen);
+int  mysql_schema_keyed_has(const struct mysql_keyed *k, const char *schema, const char *table);
+void mysql_schema_keyed_free(struct mysql_keyed *k);
+
 /* DATA_TYPE (+ charset, unsignedness) → enum ztype; exposed for the tests. */
 enum ztype mysql_schema_map_type(const char *data_type, const char *charset, int is_unsigned);
 

@@ -108,7 +108,8 @@ static const char server_sql[] =
     "       EXISTS (SELECT 1 FROM pg_catalog.pg_roles WHERE rolname = 'rds_superuser') "
     "FROM pg_catalog.pg_roles r WHERE r.rolname = current_user";
 
-static void check_server(PGconn *sql, const PGresult *r, const char *repl_err, struct pf_report *rep)
+static void check_server(PGconn *sql, const PGresult *r, const char *repl_err, struct pf_report *rep,
+                         int *may_create)
 {
     (void)sql;
     int vnum = atoi(PQgetvalue(r, 0, 0));
@@ -118,7 +119,7 @@ static void check_server(PGconn *sql, const PGresult *r, const char *repl_err, s
     int senders = atoi(PQgetvalue(r, 0, 5)), senders_used = atoi(PQgetvalue(r, 0, 6));
     int super = tbool(r, 0, 7), repl = tbool(r, 0, 8), rdsrepl = tbool(r, 0, 9);
     int can_create = tbool(r, 0, 10);
-    const char *db = PQgetvalue(r, 0, 11), *user = PQgetvalue(r, 0, 12);
+    const char *user = PQgetvalue(r, 0, 12);
     const char *keep = PQgetvalue(r, 0, 13);
     int rds = tbool(r, 0, 14);
     char fix[384], fix_rds[384];
@@ -141,7 +142,6 @@ static void check_server(PGconn *sql, const PGresult *r, const char *repl_err, s
            fix, fix_rds, "%d (%d in use)", senders, senders_used);
 
     char *quser = PQescapeIdentifier(sql, user, strlen(user));
-    char *qdb = PQescapeIdentifier(sql, db, strlen(db));
     snprintf(fix, sizeof fix, "ALTER ROLE %s WITH REPLICATION;", quser ? quser : user);
     snprintf(fix_rds, sizeof fix_rds, "GRANT rds_replication TO %s;", quser ? quser : user);
     pf_add(rep, super || repl || rdsrepl ? PF_PASS : PF_FAIL, "replication privilege",
@@ -159,11 +159,8 @@ static void check_server(PGconn *sql, const PGresult *r, const char *repl_err, s
                "", "", "IDENTIFY_SYSTEM answered");
     }
 
-    snprintf(fix, sizeof fix, "GRANT CREATE ON DATABASE %s TO %s; (or create the publication as the tables' owner)",
-             qdb ? qdb : db, quser ? quser : user);
-    pf_add(rep, can_create || super ? PF_PASS : PF_WARN, "create publication",
-           "CREATE on the database, owning the tables (unless the publication exists)",
-           fix, "", "%s", can_create || super ? "allowed" : "no CREATE privilege on the database");
+    /* Whether that is enough (the tables' owner) is the publication's item (check_tables). */
+    *may_create = can_create || super;
 
     if (keep[0]) {
         int unlimited = strcmp(keep, "-1") == 0;
@@ -175,7 +172,6 @@ static void check_server(PGconn *sql, const PGresult *r, const char *repl_err, s
                "%s", unlimited ? "unlimited (-1)" : keep);
     }
     PQfreemem(quser);
-    PQfreemem(qdb);
 }
 
 static int check_slot(PGconn *sql, const struct config_integration *in, const char *db,
@@ -214,27 +210,90 @@ static int check_slot(PGconn *sql, const struct config_integration *in, const ch
     return 0;
 }
 
-static int check_tables(PGconn *sql, const struct config_integration *in, struct pf_report *rep,
-                        char *err, size_t errlen)
+/* Append name to a ", "-separated list unless it is there (a whole item). */
+static void list_add_once(char *list, size_t len, const char *name)
+{
+    size_t n = strlen(name);
+    for (const char *p = list; (p = strstr(p, name)); p += n)
+        if ((p == list || p[-1] == ' ') && (p[n] == ',' || p[n] == '\0')) return;
+    size_t used = strlen(list);
+    snprintf(list + used, len - used, "%s%s", used ? ", " : "", name);
+}
+
+/*
+ * The publication does not exist yet: zetl's start creates it FOR TABLE the
+ * selected tables, which needs CREATE on the database and ownership of every
+ * one of them (superusers pass both). When it cannot, the fix is the
+ * statement the owner runs; zetl then adopts the publication.
+ */
+static void check_create_publication(PGconn *sql, struct pf_report *rep, int may_create, const char *me,
+                                     const char *db, const char *qpub, int published, const char *all_list,
+                                     int foreign, const char *foreign_list, const char *owners)
+{
+    char fix[1024];
+    char *qme = PQescapeIdentifier(sql, me, strlen(me)), *qdb = PQescapeIdentifier(sql, db, strlen(db));
+    if (may_create && !foreign) {
+        pf_add(rep, PF_PASS, "create publication", "CREATE on the database, owning the selected tables",
+               "", "", "%s does not exist yet; zetl creates it (%s owns the %d selected table%s)",
+               qpub, me, published, published == 1 ? "" : "s");
+        goto out;
+    }
+    if (foreign)
+        snprintf(fix, sizeof fix, "as the tables' owner (%s) or a superuser, run: CREATE PUBLICATION %s FOR TABLE %s; "
+                 "zetl then uses it (or make %s their owner: ALTER TABLE ... OWNER TO %s;)",
+                 owners, qpub, all_list, me, qme ? qme : me);
+    else
+        snprintf(fix, sizeof fix, "GRANT CREATE ON DATABASE %s TO %s; or as a superuser run: "
+                 "CREATE PUBLICATION %s FOR TABLE %s;", qdb ? qdb : db, qme ? qme : me, qpub, all_list);
+    if (strlen(fix) == sizeof fix - 1)
+        snprintf(fix + sizeof fix - 48, 48, " ... (%d tables: every selected table)", published);
+    if (foreign)
+        pf_add(rep, PF_FAIL, "create publication", "CREATE on the database, owning the selected tables",
+               fix, "", "%s does not exist and %s cannot create it: it does not own %d of the selected tables "
+               "(owner %s): %s", qpub, me, foreign, owners, foreign_list);
+    else
+        pf_add(rep, PF_FAIL, "create publication", "CREATE on the database, owning the selected tables",
+               fix, "", "%s does not exist and %s cannot create it: no CREATE privilege on the database",
+               qpub, me);
+out:
+    PQfreemem(qme);
+    PQfreemem(qdb);
+}
+
+static int check_tables(PGconn *sql, const struct config_integration *in, int may_create,
+                        struct pf_report *rep, char *err, size_t errlen)
 {
     const char *pub = in->source.publication;
     const char *p[1] = { pub ? pub : "" };
-    PGresult *pr = q1(sql, "SELECT puballtables, pubinsert, pubupdate, pubdelete, pubtruncate "
+    PGresult *pr = q1(sql, "SELECT puballtables, pubinsert, pubupdate, pubdelete, pubtruncate, "
+                           "       pg_catalog.pg_has_role(current_user, pubowner, 'USAGE'), "
+                           "       pg_catalog.pg_get_userbyid(pubowner), current_user "
                            "FROM pg_catalog.pg_publication WHERE pubname = $1", 1, p, err, errlen);
     if (!pr) return -1;
     int pub_exists = PQntuples(pr) == 1, pub_all = pub_exists && tbool(pr, 0, 0);
     char check[64], fix[384];
     snprintf(check, sizeof check, "publication %s", pub ? pub : "?");
     char *qpub = PQescapeIdentifier(sql, p[0], strlen(p[0]));
-    if (!pub_exists) {
-        pf_add(rep, PF_PASS, check, "insert, update, delete, truncate", "", "", "does not exist yet; zetl creates it");
-    } else {
+    if (pub_exists) {
         int ok = tbool(pr, 0, 1) && tbool(pr, 0, 2) && tbool(pr, 0, 3) && tbool(pr, 0, 4);
         snprintf(fix, sizeof fix, "ALTER PUBLICATION %s SET (publish = 'insert, update, delete, truncate');", qpub ? qpub : p[0]);
         pf_add(rep, ok ? PF_PASS : PF_FAIL, check, "insert, update, delete, truncate", fix, "",
                "publishes%s%s%s%s%s", tbool(pr, 0, 1) ? " insert" : "", tbool(pr, 0, 2) ? " update" : "",
                tbool(pr, 0, 3) ? " delete" : "", tbool(pr, 0, 4) ? " truncate" : "",
                pub_all ? " (FOR ALL TABLES)" : "");
+        /* zetl streams from a publication it does not own, but cannot ALTER it
+         * (add back a table someone removed) nor DROP it when the integration
+         * is deleted: the owner must. */
+        const char *owner = PQgetvalue(pr, 0, 6), *me = PQgetvalue(pr, 0, 7);
+        char *qowner = PQescapeIdentifier(sql, me, strlen(me));
+        snprintf(fix, sizeof fix, "leave it to its owner %s (a table removed from it is added back by %s: "
+                 "ALTER PUBLICATION %s ADD TABLE ...; after a delete: DROP PUBLICATION %s;), or as %s: "
+                 "ALTER PUBLICATION %s OWNER TO %s;", owner, owner, qpub ? qpub : p[0], qpub ? qpub : p[0],
+                 owner, qpub ? qpub : p[0], qowner ? qowner : me);
+        pf_add(rep, tbool(pr, 0, 5) ? PF_PASS : PF_WARN, "publication owner", "zetl's user (to ALTER or DROP it)",
+               fix, "", tbool(pr, 0, 5) ? "%s (zetl's user)" : "%s, not %s: zetl streams from it but cannot ALTER or DROP it",
+               owner, me);
+        PQfreemem(qowner);
     }
     PQclear(pr);
 
@@ -242,7 +301,9 @@ static int check_tables(PGconn *sql, const struct config_integration *in, struct
         "SELECT n.nspname, c.relname, c.relreplident, c.relpersistence, c.relkind, "
         "       EXISTS (SELECT 1 FROM pg_catalog.pg_index i WHERE i.indrelid = c.oid AND i.indisprimary), "
         "       EXISTS (SELECT 1 FROM pg_catalog.pg_publication_tables pt "
-        "               WHERE pt.pubname = $1 AND pt.schemaname = n.nspname AND pt.tablename = c.relname) "
+        "               WHERE pt.pubname = $1 AND pt.schemaname = n.nspname AND pt.tablename = c.relname), "
+        "       pg_catalog.pg_has_role(current_user, c.relowner, 'USAGE'), pg_catalog.pg_get_userbyid(c.relowner), "
+        "       current_user, current_database() "
         "FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
         "WHERE c.relkind IN ('r', 'p') AND NOT c.relispartition "
         "  AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg\\_toast%' "
@@ -250,7 +311,38 @@ static int check_tables(PGconn *sql, const struct config_integration *in, struct
     if (!r) { PQfreemem(qpub); return -1; }
     struct pgpf_cols cols;
     if (pgpf_cols_load(&cols, sql, in, err, errlen) != 0) { PQclear(r); PQfreemem(qpub); return -1; }
-    int selected = 0;
+    int selected = 0, published = 0, foreign = 0;
+    /* CREATE PUBLICATION ... FOR TABLE needs every table's owner: the selected
+     * tables (all, for the statement an owner could run) and those zetl's user
+     * does not own, with their owners. */
+    char *all_list = NULL, *foreign_list = NULL, owners[256] = "";
+    size_t all_len = 0, foreign_len = 0;
+    FILE *all_f = open_memstream(&all_list, &all_len);
+    FILE *foreign_f = open_memstream(&foreign_list, &foreign_len);
+    for (int i = 0; all_f && foreign_f && i < PQntuples(r); i++) {
+        const char *schema = PQgetvalue(r, i, 0), *name = PQgetvalue(r, i, 1);
+        int total;
+        if (!table_selected(in, schema, name) || pgpf_cols_kept(&cols, schema, name, &total) == 0) continue;
+        char *qs = PQescapeIdentifier(sql, schema, strlen(schema));
+        char *qn = PQescapeIdentifier(sql, name, strlen(name));
+        fprintf(all_f, "%s%s.%s", published++ ? ", " : "", qs, qn);
+        if (!tbool(r, i, 7)) {
+            fprintf(foreign_f, "%s%s.%s", foreign++ ? ", " : "", qs, qn);
+            list_add_once(owners, sizeof owners, PQgetvalue(r, i, 8));
+        }
+        PQfreemem(qs);
+        PQfreemem(qn);
+    }
+    if (all_f) fclose(all_f);
+    if (foreign_f) fclose(foreign_f);
+    if (!all_f || !foreign_f)
+        pf_add(rep, PF_FAIL, "create publication", "", "", "", "out of memory checking the tables' owners");
+    else if (!pub_exists && published)
+        check_create_publication(sql, rep, may_create, PQgetvalue(r, 0, 9), PQgetvalue(r, 0, 10),
+                                 qpub ? qpub : p[0], published, all_list, foreign, foreign_list, owners);
+    free(all_list);
+    free(foreign_list);
+
     for (int i = 0; i < PQntuples(r); i++) {
         const char *schema = PQgetvalue(r, i, 0), *name = PQgetvalue(r, i, 1);
         if (!table_selected(in, schema, name)) continue;
@@ -316,10 +408,11 @@ int pg_preflight_conn(PGconn *sql, const struct config_integration *in, const ch
              in->source.port ? in->source.port : 5432, PQgetvalue(s, 0, 11), PQgetvalue(s, 0, 1));
     char db[128];
     snprintf(db, sizeof db, "%s", PQgetvalue(s, 0, 11));
-    check_server(sql, s, repl_err, r);
+    int may_create = 0;
+    check_server(sql, s, repl_err, r, &may_create);
     PQclear(s);
     if (check_slot(sql, in, db, r, err, errlen)) return -1;
-    if (check_tables(sql, in, r, err, errlen)) return -1;
+    if (check_tables(sql, in, may_create, r, err, errlen)) return -1;
     return 0;
 }
 

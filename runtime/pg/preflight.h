@@ -3,8 +3,11 @@
  * checked against the live server: version (pgoutput needs 10+), wal_level,
  * replication slots and WAL senders to spare, the user's REPLICATION right
  * (or rds_replication), a working replication connection (pg_hba.conf), the
- * right to create the publication, the slot (plugin, database, not lost),
- * the publication (operations, tables), WAL retention, and for every selected
+ * slot (plugin, database, not lost), the publication: when it does not exist,
+ * can zetl create it (CREATE on the database and ownership of every selected
+ * table, else a FAIL naming the tables, their owner and the owner's
+ * CREATE PUBLICATION statement); when it does, its operations, its tables and
+ * its owner (a WARN when zetl cannot ALTER or DROP it), WAL retention, and for every selected
  * table a key that makes its updates and deletes replicable, a column to
  * replicate, and a target that can compute its STORED generated columns. Each item
  * carries the current value, the required value and the fix for a

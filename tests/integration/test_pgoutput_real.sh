@@ -400,7 +400,7 @@ for want in "FAIL replication privilege $ROLE lacks REPLICATION" 'FAIL replicati
             "fix: ALTER ROLE \"$ROLE\" WITH REPLICATION;" 'FAIL table public.nokey_t no primary key and REPLICA IDENTITY DEFAULT' \
             'fix: ALTER TABLE "public"."nokey_t" ADD PRIMARY KEY (...); or ALTER TABLE "public"."nokey_t" REPLICA IDENTITY FULL;' \
             'FAIL table public.seq_t not in publication zt_pub' 'fix: ALTER PUBLICATION "zt_pub" ADD TABLE "public"."seq_t";' \
-            'WARN create publication'; do
+            'WARN publication owner zetl, not'; do
     grep -qF -- "$want" "$WORK/pf2" && pass "preflight: ${want}" || fail "preflight line" "$want" "$(tr '\n' '|' <"$WORK/pf2" | cut -c1-800)"
 done
 if grep -qF -- "$ZH_PG_PASSWORD" "$WORK/pf1" "$WORK/pf2"; then fail "preflight output holds no password" "absent" "present"; else

@@ -1,0 +1,88 @@
+#!/usr/bin/env bash
+# test_check_pg.sh — `zetl check` against a real PostgreSQL source whose
+# tables belong to another role: zetl's user has REPLICATION and CREATE on
+# the database but owns no table, so it cannot CREATE PUBLICATION … FOR
+# TABLE; the check fails naming the tables, their owner and the statement
+# the owner runs. Once the owner has created the publication, the check
+# passes and warns that zetl cannot ALTER or DROP it. A superuser passes.
+set -uo pipefail
+cd "$(dirname "$0")/../.."
+. tests/lib/harness.sh
+. tests/lib/assert.sh
+ZETL=${ZETL_BIN:-./zetl}
+T=test_check_pg
+
+harness_start pgsrc pgtgt || { t_fail $T "harness" "PostgreSQL up" "start failed"; t_done; }
+work=
+SCHEMA=chk_app
+cleanup() {
+    zh_psql_src -c "DROP PUBLICATION IF EXISTS zetl_chkpg; DROP SCHEMA IF EXISTS $SCHEMA CASCADE;
+                    REVOKE ALL ON DATABASE zetl FROM chk_owner, chk_repl;
+                    DROP ROLE IF EXISTS chk_repl; DROP ROLE IF EXISTS chk_owner" >/dev/null 2>&1
+    rm -rf "$work"
+}
+trap 'cleanup; harness_stop' EXIT
+cleanup; work=$(mktemp -d)
+
+zh_psql_src -q >/dev/null <<SQL
+CREATE ROLE chk_owner;
+CREATE ROLE chk_repl LOGIN REPLICATION PASSWORD '$ZH_PG_PASSWORD';
+GRANT CREATE ON DATABASE zetl TO chk_repl, chk_owner;
+CREATE SCHEMA $SCHEMA AUTHORIZATION chk_owner;
+CREATE TABLE $SCHEMA.accounts (id int PRIMARY KEY, v text);
+CREATE TABLE $SCHEMA.orders (id int PRIMARY KEY, v text);
+ALTER TABLE $SCHEMA.accounts OWNER TO chk_owner;
+ALTER TABLE $SCHEMA.orders OWNER TO chk_owner;
+GRANT USAGE ON SCHEMA $SCHEMA TO chk_repl;
+GRANT SELECT ON ALL TABLES IN SCHEMA $SCHEMA TO chk_repl;
+SQL
+
+export CHK_PW=$ZH_PG_PASSWORD
+write_config() {   # $1: source user
+    cat >"$work/zetl.yaml" <<YAML
+state_dir: $work/state
+integrations:
+  - name: chkpg
+    source:
+      kind: postgres
+      host: 127.0.0.1
+      port: $ZH_PGSRC_PORT
+      user: $1
+      password: \${CHK_PW}
+      database: zetl
+      schemas: [$SCHEMA]
+      tls: disable
+    target:
+      kind: postgres
+      dsn: "host=127.0.0.1 port=$ZH_PGTGT_PORT dbname=zetl user=zetl password=\${CHK_PW}"
+    tables:
+      include: ["$SCHEMA.%"]
+YAML
+}
+run_check() { out=$("$ZETL" check -c "$work/zetl.yaml" 2>&1); rc=$?; }
+
+# 1. The tables belong to chk_owner: chk_repl cannot create the publication.
+write_config chk_repl
+run_check
+t_eq $T "tables owned by another role: check fails (exit 1)" 1 "$rc"
+t_match $T "the publication check fails, naming the tables and their owner" \
+    'FAIL  create publication +"zetl_chkpg" does not exist and chk_repl cannot create it: it does not own 2 of the selected tables \(owner chk_owner\): "chk_app"."accounts", "chk_app"."orders"' "$out"
+t_match $T "the fix is the statement the owner runs" \
+    'fix: as the tables.? owner \(chk_owner\) or a superuser, run: CREATE PUBLICATION "zetl_chkpg" FOR TABLE "chk_app"."accounts", "chk_app"."orders";' "$out"
+t_eq $T "no password in the output" 0 "$(grep -c -- "$ZH_PG_PASSWORD" <<<"$out")"
+
+# 2. The owner runs that statement: zetl uses the publication, and warns it cannot ALTER or DROP it.
+zh_psql_src -q -c "SET ROLE chk_owner; CREATE PUBLICATION zetl_chkpg FOR TABLE $SCHEMA.accounts, $SCHEMA.orders" >/dev/null
+run_check
+t_eq $T "with the owner's publication: check passes (exit 0)" 0 "$rc"
+t_match $T "the publication is used" 'PASS  publication zetl_chkpg +publishes insert update delete truncate' "$out"
+t_match $T "its owner is named: zetl cannot ALTER or DROP it" \
+    'WARN  publication owner +chk_owner, not chk_repl: zetl streams from it but cannot ALTER or DROP it' "$out"
+zh_psql_src -q -c "DROP PUBLICATION zetl_chkpg" >/dev/null
+
+# 3. A superuser may create it.
+write_config "$ZH_PG_USER"
+run_check
+t_eq $T "a superuser: check passes (exit 0)" 0 "$rc"
+t_match $T "a superuser: zetl creates the publication" 'PASS  create publication +"zetl_chkpg" does not exist yet; zetl creates it' "$out"
+t_done
