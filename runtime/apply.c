@@ -503,6 +503,7 @@ int integ_stream(struct integ *in)
             if (a.in_src_txn) a.resync_due = 1;
             else if (drive_resync(&a) != 0) goto out;
             sample_lag(&a);
+            integ_note_queue(in);           /* the reader waiting on us (wait.c) */
             /* With nothing to apply the target is never touched: probe it, so
              * an unreachable warehouse shows as failed, not as a quiet "active". */
             if (!a.txn_open && now - a.last_target_mono >= TARGET_PROBE_MS) {

@@ -13,6 +13,9 @@
  *   delete   stop, drop the PostgreSQL slot and publication, keep the
  *            target data, mark the integration deleted
  *   stop     stop this integration (as SIGTERM does for all)
+ *   retry    in the backoff after a failed round: start the next attempt
+ *            now (the backoff keeps growing); otherwise answered "not
+ *            waiting for a retry" and nothing happens
  */
 #include <stdio.h>
 #include <string.h>
@@ -88,6 +91,14 @@ int integ_poll_commands(struct integ *in)
             in->pending_delete_actor[0] = '\0';
             snprintf(in->pending_delete_actor, sizeof in->pending_delete_actor, "%s", actor);
             continue;
+        } else if (strcmp(c->command, "retry") == 0) {
+            if (in->retry_waiting) {
+                integ_log(in, STATELOG_INFO, NULL, "retry", "attempt %d starts now: retry asked by %s",
+                          in->retry_attempt, actor);
+                if (ret < 0) ret = ROUND_RETRY;
+            } else {
+                snprintf(result, sizeof result, "not waiting for a retry (%s)", in->state);
+            }
         } else if (strcmp(c->command, "stop") == 0) {
             atomic_store(&in->stop, 1);
             ret = ROUND_STOPPED;

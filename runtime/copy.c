@@ -344,6 +344,7 @@ int integ_connect_target(struct integ *in)
         .dsn = in->cfg->target.dsn, .integration = in->cfg->name,
         .config = in->cfg, .state_dir = in->root->state_dir, .stop = &in->stop,
         .on_retry = integ_target_retry, .retry_ctx = in,
+        .on_wait = integ_target_wait, .wait_ctx = in,
     };
     char e[1024];
     if (target_connect(&in->tgt, &o, e, sizeof e) != 0) {

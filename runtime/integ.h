@@ -60,7 +60,8 @@ enum round_end {
     ROUND_ERROR,         /* retry with backoff */
     ROUND_POSITION_LOST, /* source log no longer has our position: failed, resync needed */
     ROUND_RESYNC,        /* resync command outside a stream: the next round starts it */
-    ROUND_TABLE_FAILED   /* one table failed (badtable.c): the next round, at once, without it */
+    ROUND_TABLE_FAILED,  /* one table failed (badtable.c): the next round, at once, without it */
+    ROUND_RETRY          /* retry command in the backoff (in->retry_waiting only): the next attempt now */
 };
 
 struct integ {
@@ -117,7 +118,15 @@ struct integ {
     struct resync *resync;
     int       streaming;          /* inside integ_stream: a resync command starts online */
     char      attention[256];     /* needs_attention's reason now, "" when none */
+
+    /* why it is stuck (wait.c): what the state log shows it waits on */
+    int       wait_shown;         /* WAIT_* recorded in the state log now */
+    int64_t   wait_written_ms;    /* mono ms the queue wait was last written */
+    int       retry_attempt;      /* the failed round's next attempt, 0 none */
+    int       retry_waiting;      /* in the backoff before it: a retry command starts it */
 };
+
+enum { WAIT_NONE = 0, WAIT_TARGET, WAIT_QUEUE };
 
 /* Before new work on the supervisor's thread: the cut is armed again unless
  * a stop is under way (a stop sets in->stop before it fires). */
@@ -262,6 +271,24 @@ int  integ_connect_target(struct integ *in);
  * up and is carried out by the supervisor through retry_cmd_end); delivered →
  * back to the state before. Supervisor thread only. */
 int  integ_target_retry(void *ctx, enum target_retry ev, const char *reason);
+/*
+ * Why it is stuck (wait.c; README "Why is it stuck"), shown in the state log
+ * (statelog_set_wait / statelog_set_retry), supervisor thread only:
+ *   integ_target_wait   target_opts.on_wait of the applier's own target: a
+ *                       lock and its holder, or a long statement; NULL clears
+ *   integ_note_queue    from the apply loop every poll: the reader waiting
+ *                       for room in the change queue for 2 s is shown, and
+ *                       cleared when it has room again (cheap: one mutex)
+ *   integ_wait_clear    the round ended: no wait shown
+ *   integ_retry_set     the backoff after a failed round: attempt and when
+ *                       (at_ms 0: under way); attempt 0 clears
+ */
+struct pgw_wait;
+void integ_target_wait(void *ctx, const struct pgw_wait *wt);
+void integ_note_queue(struct integ *in);
+void integ_wait_clear(struct integ *in);
+void integ_retry_set(struct integ *in, int attempt, int64_t at_ms);
+
 /* A source schema change, applied to the target by definition diff (ddl.c). */
 int  integ_apply_ddl(struct integ *in, const struct zschema_change *sc);
 

@@ -20,6 +20,7 @@
 #include <sys/stat.h>
 #include <time.h>
 
+#include "runtime/clock.h"
 #include "runtime/queue_rec.h"
 #include "runtime/spool.h"
 
@@ -55,6 +56,7 @@ struct cqueue {
     size_t          mem;            /* bytes of memory chunks, spare included */
     struct seg     *spare;          /* one standard chunk kept for reuse */
     int             prod_waits, cons_waits;
+    int64_t         full_since_ms;  /* mono ms the producer began waiting for room, 0 not waiting */
     char            err[512];
     struct cqueue_stats st;
     uint64_t        popped;         /* record bytes popped, as last reported by the consumer */
@@ -401,11 +403,14 @@ static int wait_room(struct cqueue *q)
             rc = -1;
             break;
         }
+        if (!q->full_since_ms)
+            q->full_since_ms = zclock_mono_ms();
         q->prod_waits = 1;
         deadline_in(&ts, WAIT_SLICE_MS);
         pthread_cond_timedwait(&q->room, &q->mu, &ts);
         q->prod_waits = 0;
     }
+    q->full_since_ms = 0;
     if (dead(q))
         rc = -1;
     pthread_mutex_unlock(&q->mu);
@@ -865,6 +870,14 @@ uint64_t cqueue_txns_queued(struct cqueue *q)
     uint64_t n = q->ring_n;
     pthread_mutex_unlock(&q->mu);
     return n;
+}
+
+int64_t cqueue_full_since_ms(struct cqueue *q)
+{
+    pthread_mutex_lock(&q->mu);
+    int64_t t = q->full_since_ms;
+    pthread_mutex_unlock(&q->mu);
+    return t;
 }
 
 int cqueue_error(struct cqueue *q, char *buf, size_t len)

@@ -141,6 +141,10 @@ void cqueue_get_stats(struct cqueue *q, struct cqueue_stats *out);
 /* Just stats.txns_queued: the applier asks at every COMMIT it pops, and the
  * whole stats (with newest_end's GTID text) are a few kB to copy. */
 uint64_t cqueue_txns_queued(struct cqueue *q);
+/* Since when (monotonic ms, runtime/clock.h) the producer waits for room
+ * before a transaction: the queue is full and the applier behind; 0 when it
+ * does not wait. */
+int64_t  cqueue_full_since_ms(struct cqueue *q);
 
 /* 1 with the error message copied into buf when the queue failed, else 0. */
 int  cqueue_error(struct cqueue *q, char *buf, size_t len);

@@ -105,6 +105,37 @@ static const char *const migrations[] = {
     "  result      TEXT"
     ");"
     "CREATE INDEX commands_pending ON commands(integration, claimed_at, id);",
+    /* 1 → 2: what the applier waits on and the retry backoff (issue 18); the
+     * retry-now command, so commands is rebuilt with the wider CHECK. */
+    "ALTER TABLE integrations ADD COLUMN wait_kind TEXT;"
+    "ALTER TABLE integrations ADD COLUMN wait_since INTEGER;"
+    "ALTER TABLE integrations ADD COLUMN wait_what TEXT;"
+    "ALTER TABLE integrations ADD COLUMN wait_detail TEXT;"
+    "ALTER TABLE integrations ADD COLUMN wait_holders INTEGER;"
+    "ALTER TABLE integrations ADD COLUMN wait_pid INTEGER;"
+    "ALTER TABLE integrations ADD COLUMN wait_user TEXT;"
+    "ALTER TABLE integrations ADD COLUMN wait_state TEXT;"
+    "ALTER TABLE integrations ADD COLUMN wait_holder_since INTEGER;"
+    "ALTER TABLE integrations ADD COLUMN wait_query TEXT;"
+    "ALTER TABLE integrations ADD COLUMN retry_attempt INTEGER;"
+    "ALTER TABLE integrations ADD COLUMN retry_at INTEGER;"
+    "CREATE TABLE commands2 ("
+    "  id          INTEGER PRIMARY KEY,"
+    "  integration TEXT NOT NULL,"
+    "  tbl         TEXT,"
+    "  command     TEXT NOT NULL"
+    "              CHECK (command IN ('pause', 'resume', 'resync', 'delete', 'stop', 'retry')),"
+    "  actor       TEXT,"
+    "  created_at  INTEGER NOT NULL,"
+    "  claimed_at  INTEGER,"
+    "  done_at     INTEGER,"
+    "  result      TEXT"
+    ");"
+    "INSERT INTO commands2 SELECT id, integration, tbl, command, actor, created_at, claimed_at,"
+    " done_at, result FROM commands;"
+    "DROP TABLE commands;"
+    "ALTER TABLE commands2 RENAME TO commands;"
+    "CREATE INDEX commands_pending ON commands(integration, claimed_at, id);",
 };
 
 _Static_assert(sizeof migrations / sizeof migrations[0] == STATELOG_SCHEMA_VERSION,
@@ -131,6 +162,15 @@ static const char *const stmt_sql[SQ_COUNT] = {
     [SQ_INTEG_STATE_SET] =
         "INSERT INTO integrations (name, state, reason, updated_at) VALUES (?1, ?2, ?3, ?4)"
         " ON CONFLICT (name) DO UPDATE SET state = ?2, reason = ?3, updated_at = ?4",
+    /* ?2 NULL clears the wait. */
+    [SQ_INTEG_WAIT_SET] =
+        "UPDATE integrations SET wait_kind = ?2, wait_since = ?3, wait_what = ?4,"
+        " wait_detail = ?5, wait_holders = ?6, wait_pid = ?7, wait_user = ?8,"
+        " wait_state = ?9, wait_holder_since = ?10, wait_query = ?11, updated_at = ?12"
+        " WHERE name = ?1",
+    [SQ_INTEG_RETRY_SET] =
+        "UPDATE integrations SET retry_attempt = ?2, retry_at = ?3, updated_at = ?4"
+        " WHERE name = ?1",
     [SQ_INTEG_LAG_SET] =
         "UPDATE integrations SET lag_ms = ?2, bytes_behind = ?3, updated_at = ?4"
         " WHERE name = ?1",
@@ -215,7 +255,10 @@ static const char *const stmt_sql[SQ_COUNT] = {
     [SQ_DEL_COMMANDS] = "DELETE FROM commands WHERE integration = ?1 AND done_at IS NULL",
     [SQ_READ_INTEGS] =
         "SELECT name, state, reason, source, target, position, lag_ms, bytes_behind,"
-        " updated_at FROM integrations WHERE ?1 IS NULL OR name = ?1 ORDER BY name",
+        " updated_at, wait_kind, wait_since, wait_what, wait_detail, wait_holders,"
+        " wait_pid, wait_user, wait_state, wait_holder_since, wait_query,"
+        " retry_attempt, retry_at"
+        " FROM integrations WHERE ?1 IS NULL OR name = ?1 ORDER BY name",
     [SQ_READ_TABLES] =
         "SELECT integration, name, target, state, reason, rows_copied, rows_estimated,"
         " inserts, updates, deletes, last_applied_at, lag_ms, updated_at"

@@ -66,6 +66,11 @@
  *   events      (id, at, integration, tbl, level, kind, message, actor)
  *   commands    (id, integration, tbl, command, actor, created_at,
  *                claimed_at, done_at, result)
+ * Schema version 2 adds to integrations what the applier waits on now
+ * (wait_kind, wait_since, wait_what, wait_detail, wait_holders, wait_pid,
+ * wait_user, wait_state, wait_holder_since, wait_query: NULL when it waits
+ * on nothing) and the retry backoff (retry_attempt, retry_at), and the
+ * command retry.
  * activity/lag/events/commands are not foreign-keyed: the audit trail of a
  * deleted integration outlives it (statelog_delete_integration_rows removes
  * what is no longer useful and keeps the events).
@@ -95,7 +100,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#define STATELOG_SCHEMA_VERSION    1
+#define STATELOG_SCHEMA_VERSION    2
 #define STATELOG_BUSY_MS           5000
 #define STATELOG_LAG_RAW_MS        (60LL * 60 * 1000)            /* 1 hour */
 #define STATELOG_LAG_ROLLUP_MS     (7LL * 24 * 60 * 60 * 1000)   /* 7 days */
@@ -123,6 +128,32 @@ struct statelog_table {
     int64_t updated_at;      /* ms epoch, set by the log on every write */
 };
 
+/*
+ * What an integration's applier waits on, as the runtime last saw it
+ * (runtime/wait.c): kind NULL when it waits on nothing. A wait is written
+ * when it has lasted about 2 s and cleared when it ends.
+ *   lock       our statement waits for a lock another target session holds
+ *              (pg_blocking_pids): the first holder's pid, user, state,
+ *              transaction start and query (cut to 200 characters; from
+ *              the word "password" or "secret" on, hidden)
+ *   statement  our statement has run a while and nothing blocks it (or the
+ *              target cannot say: Redshift), e.g. a long COMMIT or COPY
+ *   queue      the reader waits for room in the change queue: the applier
+ *              is behind
+ */
+struct statelog_wait {
+    char   *kind;            /* "lock" | "statement" | "queue"; NULL: no wait */
+    int64_t since;           /* ms epoch the wait began */
+    char   *what;            /* ours: the statement ("COMMIT", "INSERT INTO …") or "change queue" */
+    char   *detail;          /* the whole picture in one line, for people */
+    int64_t holders;         /* sessions blocking ours; 0 none, -1 unknown */
+    int64_t holder_pid;      /* the first of them, 0 none */
+    char   *holder_user;
+    char   *holder_state;    /* pg_stat_activity.state: "idle in transaction" */
+    int64_t holder_since;    /* ms epoch its transaction began, 0 unknown */
+    char   *holder_query;
+};
+
 struct statelog_integration {
     char   *name;
     char   *state;           /* integration state, see above */
@@ -133,6 +164,9 @@ struct statelog_integration {
     int64_t lag_ms;          /* -1 unknown */
     int64_t bytes_behind;    /* source log bytes not yet applied, -1 unknown */
     int64_t updated_at;      /* ms epoch, set by the log */
+    struct statelog_wait wait;       /* read calls only (statelog_set_wait writes it) */
+    int64_t retry_attempt;   /* read calls only: the failed round's next attempt, 0 none */
+    int64_t retry_at;        /* ms epoch that attempt starts; 0: under way, or none */
     struct statelog_table *tables;   /* read calls only: sorted by name */
     size_t  ntables;
 };
@@ -179,7 +213,7 @@ struct statelog_command {
     int64_t id;
     char   *integration;
     char   *table;           /* NULL unless the command names a table */
-    char   *command;         /* pause | resume | resync | delete | stop */
+    char   *command;         /* pause | resume | resync | delete | stop | retry */
     char   *actor;
     int64_t created_at, claimed_at, done_at;   /* 0 = not yet */
     char   *result;          /* NULL until done: "ok" or an error message */
@@ -244,6 +278,14 @@ int statelog_update_position(struct statelog *sl, const char *integration,
  * source name). The integration must exist. */
 int statelog_upsert_table(struct statelog *sl, const struct statelog_table *in);
 
+/* What the integration's applier waits on now; w NULL or w->kind NULL
+ * clears it. The integration must exist. */
+int statelog_set_wait(struct statelog *sl, const char *integration, const struct statelog_wait *w);
+
+/* The retry backoff: attempt (1 upward) starts at at_ms (ms epoch; 0: it is
+ * under way); attempt 0 clears both. The integration must exist. */
+int statelog_set_retry(struct statelog *sl, const char *integration, int64_t attempt, int64_t at_ms);
+
 /* Add to a table's counters (the row must exist). last_applied_at 0 keeps it. */
 int statelog_add_table_counts(struct statelog *sl, const char *integration,
                               const char *table, int64_t inserts, int64_t updates,
@@ -284,8 +326,9 @@ int statelog_delete_integration_rows(struct statelog *sl, const char *integratio
 
 /* ---- command queue (console → runtime) --------------------------------- */
 
-/* command: pause | resume | resync | delete | stop; table required for
- * resync, optional for pause/resume. Writes an "action" event with actor. */
+/* command: pause | resume | resync | delete | stop | retry (start the next
+ * attempt of a failed round now); table required for resync, optional for
+ * pause/resume. Writes an "action" event with actor. */
 int statelog_enqueue_command(struct statelog *sl, const char *integration,
                              const char *table, const char *command,
                              const char *actor, int64_t *id_out);

@@ -50,6 +50,12 @@ void statelog_free_integrations(struct statelog_integration *v, size_t n)
         free(v[i].source);
         free(v[i].target);
         free(v[i].position);
+        free(v[i].wait.kind);
+        free(v[i].wait.what);
+        free(v[i].wait.detail);
+        free(v[i].wait.holder_user);
+        free(v[i].wait.holder_state);
+        free(v[i].wait.holder_query);
     }
     free(v);
 }
@@ -100,6 +106,18 @@ static int read_integrations(struct statelog *sl, const char *only,
         g->lag_ms       = sl_col_i64(st, 6, -1);
         g->bytes_behind = sl_col_i64(st, 7, -1);
         g->updated_at   = sl_col_i64(st, 8, 0);
+        g->wait.kind    = sl_col_str(st, 9, &oom);
+        g->wait.since   = sl_col_i64(st, 10, 0);
+        g->wait.what    = sl_col_str(st, 11, &oom);
+        g->wait.detail  = sl_col_str(st, 12, &oom);
+        g->wait.holders = sl_col_i64(st, 13, g->wait.kind ? -1 : 0);
+        g->wait.holder_pid   = sl_col_i64(st, 14, 0);
+        g->wait.holder_user  = sl_col_str(st, 15, &oom);
+        g->wait.holder_state = sl_col_str(st, 16, &oom);
+        g->wait.holder_since = sl_col_i64(st, 17, 0);
+        g->wait.holder_query = sl_col_str(st, 18, &oom);
+        g->retry_attempt = sl_col_i64(st, 19, 0);
+        g->retry_at      = sl_col_i64(st, 20, 0);
         if (oom || !g->name)
             break;
     }

@@ -124,8 +124,62 @@ static void json_table(FILE *out, const struct statelog_table *t)
     putc('}', out);
 }
 
+/* "wait": what the applier waits on now, or null. */
+static void json_wait(FILE *out, const struct statelog_wait *w, int64_t now)
+{
+    if (!w->kind) {
+        fputs("null", out);
+        return;
+    }
+    fputs("{\"kind\": ", out);
+    statelog_json_string(out, w->kind);
+    fputs(", \"since\": ", out);
+    json_time(out, w->since);
+    fputs(", \"for_ms\": ", out);
+    json_int(out, w->since ? (now > w->since ? now - w->since : 0) : -1);
+    fputs(", \"what\": ", out);
+    statelog_json_string(out, w->what);
+    fputs(", \"detail\": ", out);
+    statelog_json_string(out, w->detail);
+    fputs(", \"holders\": ", out);
+    json_int(out, w->holders);
+    fputs(", \"holder\": ", out);
+    if (!w->holder_pid) {
+        fputs("null}", out);
+        return;
+    }
+    fprintf(out, "{\"pid\": %lld, \"user\": ", (long long)w->holder_pid);
+    statelog_json_string(out, w->holder_user);
+    fputs(", \"state\": ", out);
+    statelog_json_string(out, w->holder_state);
+    fputs(", \"since\": ", out);
+    json_time(out, w->holder_since);
+    fputs(", \"for_ms\": ", out);
+    json_int(out, w->holder_since ? (now > w->holder_since ? now - w->holder_since : 0) : -1);
+    fputs(", \"query\": ", out);
+    statelog_json_string(out, w->holder_query);
+    fputs("}}", out);
+}
+
+/* "retry": the failed round's next attempt, or null. */
+static void json_retry(FILE *out, const struct statelog_integration *g, int64_t now)
+{
+    if (g->retry_attempt <= 0) {
+        fputs("null", out);
+        return;
+    }
+    fprintf(out, "{\"attempt\": %lld, \"next_at\": ", (long long)g->retry_attempt);
+    json_time(out, g->retry_at);
+    fputs(", \"next_in_ms\": ", out);
+    json_int(out, g->retry_at ? (g->retry_at > now ? g->retry_at - now : 0) : -1);
+    fputs(", \"under_way\": ", out);
+    fputs(g->retry_at ? "false}" : "true}", out);
+}
+
 static void json_integration(FILE *out, const struct statelog_integration *g)
 {
+    int64_t now = statelog_now_ms();
+
     fputs("{\"name\": ", out);
     statelog_json_string(out, g->name);
     fputs(", \"state\": ", out);
@@ -148,7 +202,11 @@ static void json_integration(FILE *out, const struct statelog_integration *g)
             fputs(", ", out);
         json_table(out, &g->tables[j]);
     }
-    fputs("]}", out);
+    fputs("], \"wait\": ", out);
+    json_wait(out, &g->wait, now);
+    fputs(", \"retry\": ", out);
+    json_retry(out, g, now);
+    putc('}', out);
 }
 
 int statelog_write_status_json(struct statelog *sl, FILE *out, const char *only_integration)

@@ -20,7 +20,7 @@ static const char *const table_states[] = {
 };
 
 static const char *const commands[] = {
-    "pause", "resume", "resync", "delete", "stop", NULL,
+    "pause", "resume", "resync", "delete", "stop", "retry", NULL,
 };
 
 static const char *const level_names[] = { "info", "warning", "error" };
@@ -127,6 +127,56 @@ static int update_position(struct statelog *sl, const char *integration,
     sl_bind_unknown(st, 3, lag_ms);
     sl_bind_unknown(st, 4, bytes_behind);
     sqlite3_bind_int64(st, 5, statelog_now_ms());
+    if (sl_step_done(sl, st, op) < 0)
+        return -1;
+    if (sqlite3_changes(sl->db) == 0)
+        return sl_failf(sl, "%s: no integration named %s", op, integration);
+    return 0;
+}
+
+static int set_wait(struct statelog *sl, const char *integration, const struct statelog_wait *w)
+{
+    const char *op = "set wait";
+    sqlite3_stmt *st = sl_stmt(sl, SQ_INTEG_WAIT_SET, op);
+    static const struct statelog_wait none;
+
+    if (!st)
+        return -1;
+    if (!w || !w->kind)
+        w = &none;
+    sl_bind_text(st, 1, integration);
+    sl_bind_text(st, 2, w->kind);
+    sl_bind_time(st, 3, w->kind ? w->since : 0);
+    sl_bind_text(st, 4, w->what);
+    sl_bind_text(st, 5, w->detail);
+    if (w->kind)
+        sqlite3_bind_int64(st, 6, w->holders);
+    else
+        sqlite3_bind_null(st, 6);
+    sl_bind_time(st, 7, w->holder_pid);
+    sl_bind_text(st, 8, w->holder_user);
+    sl_bind_text(st, 9, w->holder_state);
+    sl_bind_time(st, 10, w->holder_since);
+    sl_bind_text(st, 11, w->holder_query);
+    sqlite3_bind_int64(st, 12, statelog_now_ms());
+    if (sl_step_done(sl, st, op) < 0)
+        return -1;
+    if (sqlite3_changes(sl->db) == 0)
+        return sl_failf(sl, "%s: no integration named %s", op, integration);
+    return 0;
+}
+
+static int set_retry(struct statelog *sl, const char *integration, int64_t attempt, int64_t at)
+{
+    const char *op = "set retry";
+    sqlite3_stmt *st = sl_stmt(sl, SQ_INTEG_RETRY_SET, op);
+
+    if (!st)
+        return -1;
+    sl_bind_text(st, 1, integration);
+    sl_bind_time(st, 2, attempt > 0 ? attempt : 0);
+    sl_bind_time(st, 3, attempt > 0 ? at : 0);
+    sqlite3_bind_int64(st, 4, statelog_now_ms());
     if (sl_step_done(sl, st, op) < 0)
         return -1;
     if (sqlite3_changes(sl->db) == 0)
@@ -436,7 +486,7 @@ static int enqueue_command(struct statelog *sl, const char *integration,
     if (!integration)
         return sl_failf(sl, "%s: no integration name", op);
     if (!in_list(commands, command))
-        return sl_failf(sl, "%s: unknown command \"%s\" (pause, resume, resync, delete, stop)",
+        return sl_failf(sl, "%s: unknown command \"%s\" (pause, resume, resync, delete, stop, retry)",
                         op, command ? command : "(null)");
     if (strcmp(command, "resync") == 0 && !table)
         return sl_failf(sl, "%s: resync of %s names no table", op, integration);
@@ -645,6 +695,22 @@ int statelog_update_position(struct statelog *sl, const char *integration,
     SL_RUN(sl, rc, update_position(sl, integration, position, lag_ms, bytes_behind));
     if (rc == 0)
         sl_memo_integ(sl, integration, NULL, NULL, NULL, NULL, position, 0);
+    return rc;
+}
+
+int statelog_set_wait(struct statelog *sl, const char *integration, const struct statelog_wait *w)
+{
+    int rc;
+
+    SL_RUN(sl, rc, set_wait(sl, integration, w));
+    return rc;
+}
+
+int statelog_set_retry(struct statelog *sl, const char *integration, int64_t attempt, int64_t at_ms)
+{
+    int rc;
+
+    SL_RUN(sl, rc, set_retry(sl, integration, attempt, at_ms));
     return rc;
 }
 

@@ -49,6 +49,10 @@ void integ_log(struct integ *in, enum statelog_level lvl, const char *table,
 void integ_set_state(struct integ *in, const char *state, const char *reason, const char *actor)
 {
     if (strcmp(in->state, state) == 0 && !reason) return;
+    /* Out of failed (the attempt worked, or the operator paused or deleted
+     * it): no retry to show. In the backoff the supervisor says after it. */
+    if (in->retry_attempt && !in->retry_waiting && strcmp(state, "failed") != 0)
+        integ_retry_set(in, 0, 0);
     if (in->log_stderr) {
         char ts[32];
         time_t now = time(NULL);
@@ -219,9 +223,13 @@ void *integ_main(void *arg)
         int64_t round_start = statelog_now_ms();
         int r = integ_snapshot(in);             /* no-op when a checkpoint exists */
         if (r < 0) r = integ_stream(in);
+        integ_wait_clear(in);                   /* whatever it waited on, the round is over */
         /* A round that ran a while was a recovery: the next outage starts
          * its backoff afresh instead of where the last one left off. */
-        if (statelog_now_ms() - round_start >= BACKOFF_RESET_MS) backoff = BACKOFF_MIN_MS;
+        if (statelog_now_ms() - round_start >= BACKOFF_RESET_MS) {
+            backoff = BACKOFF_MIN_MS;
+            if (in->retry_attempt) integ_retry_set(in, 0, 0);
+        }
         /* Stopped while a call was given up (a dead link, pgwait.h): a stop,
          * not a failure; the checkpoint in the target is where it resumes. */
         if (r == ROUND_ERROR && atomic_load(&in->stop)) {
@@ -253,15 +261,24 @@ void *integ_main(void *arg)
             break;
         }
         int wait_ms = backoff_wait_ms(backoff, (unsigned)rand_r(&seed));
-        integ_log(in, STATELOG_WARNING, NULL, "retry", "retrying in %d ms", wait_ms);
+        /* The attempt and its time go to the state log, so the console and
+         * `zetl status` can say when the next try is; `retry` starts it now. */
+        integ_retry_set(in, in->retry_attempt + 1, zclock_wall_ms() + wait_ms);
+        integ_log(in, STATELOG_WARNING, NULL, "retry", "attempt %d in %d ms", in->retry_attempt, wait_ms);
+        in->retry_waiting = 1;
         int w = wait_interruptible(in, wait_ms);
+        in->retry_waiting = 0;
+        if (in->retry_attempt && strcmp(in->state, "failed") == 0)
+            integ_retry_set(in, in->retry_attempt, 0);     /* under way */
+        else if (in->retry_attempt)
+            integ_retry_set(in, 0, 0);                      /* resumed, paused, deleted: no retry */
         if (w == ROUND_STOPPED) break;
         if (w == ROUND_DELETED) {
             if (integ_finish_delete(in) == ROUND_DELETED) goto out;
             continue;
         }
         if (w == ROUND_PAUSED || w == ROUND_RESYNC) continue;
-        backoff = backoff_next(backoff);
+        backoff = backoff_next(backoff);    /* a retry asked for keeps the backoff growing too */
     }
 stopped:
     integ_log(in, STATELOG_INFO, NULL, "stop", "stopped");

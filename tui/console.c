@@ -44,6 +44,7 @@ struct prompt {
 
 static const struct view *const views[V_COUNT] = {
     &view_integrations, &view_tables, &view_activity, &view_lag, &view_events, &view_help,
+    &view_describe,
 };
 
 struct console {
@@ -339,6 +340,13 @@ static void start_action(struct console *c, enum action a, const struct view_req
         prompt_line(&c->p, "%s", "");
         prompt_line(&c->p, "Type the integration's name (%s) and Enter to delete; Esc cancels:", in->name);
         return;
+    case A_RETRY:
+        /* Sent even when the pane shows no retry: the runtime knows best, and
+         * answers "not waiting for a retry" in the status line. */
+        if (!in) { set_note(c, "no integration selected"); return; }
+        model_command(c->o->model, in->name, NULL, "retry");
+        set_note(c, "retry %s now: sending...", in->name);
+        return;
     case A_CHECK:
         if (!in) { set_note(c, "no integration selected"); return; }
         model_preflight(c->o->model, in->name);
@@ -449,13 +457,19 @@ static void key_normal(struct console *c, int ch)
     struct view_request req;
     memset(&req, 0, sizeof req);
     enum action a = keymap_lookup(v->keys, ch);
+    if (a == A_DESCRIBE) {          /* integrations or tables: the pane of what is selected */
+        c->ctx.describe_table = c->cur == V_TABLES && c->ctx.table[0];
+        open_view(c, V_DESCRIBE);
+        model_set_focus(c->o->model, c->ctx.integ);
+        return;
+    }
     int f = a != A_NONE ? v->handle_key(&c->ctx, a, &req) : VF_UNHANDLED;
     if (f & VF_UNHANDLED) {
         a = keymap_lookup(&keymap_global, ch);
         f = 0;
         switch (a) {
         case A_NEXT_VIEW: case A_PREV_VIEW: {
-            int base = c->cur == V_HELP ? 0 : (int)c->cur;
+            int base = c->cur >= V_HELP ? 0 : (int)c->cur;
             int next = (base + (a == A_NEXT_VIEW ? 1 : V_HELP - 1)) % V_HELP;
             c->nback = 0;
             c->ctx.events_only_table = 0;

@@ -29,6 +29,7 @@ static const struct key_binding integrations_b[] = {
     MOVES,
     {{'\n', '\r', KEY_ENTER, 0}, "Enter", A_ENTER, "open the tables of the selected integration", "open"},
     {{'R', 0}, "R", A_RESYNC_ALL, "resync every table in failed or resync_required (asks y/N)", NULL},
+    {{'d', 0}, "d", A_DESCRIBE, "describe the selected integration: state and since when, the whole reason, what it waits on, the retry, positions, recent events", "describe"},
 };
 
 static const struct key_binding tables_b[] = {
@@ -38,6 +39,7 @@ static const struct key_binding tables_b[] = {
     {{'s', 0}, "s", A_SORT, "sort by state, name, lag or changes", "sort"},
     {{'/', 0}, "/", A_FILTER, "filter tables by a substring of their names (empty clears)", "filter"},
     {{'\n', '\r', KEY_ENTER, 0}, "Enter", A_ENTER, "the events of the selected table", NULL},
+    {{'d', 0}, "d", A_DESCRIBE, "describe the selected table: state and since when, the whole reason, copy progress with rows/s and ETA, what its integration waits on, recent events", "describe"},
 };
 
 static const struct key_binding activity_b[] = {
@@ -56,6 +58,12 @@ static const struct key_binding events_b[] = {
     {{'/', 0}, "/", A_FILTER, "filter events by a substring of table or message", "filter"},
 };
 
+static const struct key_binding describe_b[] = {
+    MOVES,
+    {{'n', 0}, "n", A_RETRY, "retry now: start the next attempt of a failed integration at once instead of waiting out the backoff", "retry now"},
+    {{ESC, 'q', KEY_BACKSPACE, 127}, "Esc/q", A_BACK, "close the describe pane", "close"},
+};
+
 static const struct key_binding help_b[] = {
     MOVES,
     {{27, 'q', '?', KEY_BACKSPACE}, "Esc/q", A_BACK, "close the help", "close"},
@@ -72,6 +80,7 @@ const struct keymap keymap_tables = {"Tables", tables_b, N(tables_b)};
 const struct keymap keymap_activity = {"Activity", activity_b, N(activity_b)};
 const struct keymap keymap_lag = {"Lag", lag_b, N(lag_b)};
 const struct keymap keymap_events = {"Events", events_b, N(events_b)};
+const struct keymap keymap_describe = {"Describe", describe_b, N(describe_b)};
 const struct keymap keymap_help = {"Help", help_b, N(help_b)};
 const struct keymap keymap_report = {"Preflight report", report_b, N(report_b)};
 

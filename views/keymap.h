@@ -29,6 +29,8 @@ enum action {
     A_SORT,         /* cycle the sort order */
     A_LEVEL,        /* events: cycle the level filter */
     A_ONLY_TABLE,   /* events: only the selected table / all */
+    A_DESCRIBE,     /* the describe pane of the selected integration or table */
+    A_RETRY,        /* retry now: the next attempt of a failed round, without the backoff */
     A_HELP,
     A_QUIT,
     /* the setup walkthrough (views/setup.c) */
@@ -60,6 +62,7 @@ extern const struct keymap keymap_tables;
 extern const struct keymap keymap_activity;
 extern const struct keymap keymap_lag;
 extern const struct keymap keymap_events;
+extern const struct keymap keymap_describe;
 extern const struct keymap keymap_help;
 extern const struct keymap keymap_report;   /* the preflight report overlay */
 

@@ -31,7 +31,8 @@ enum view_flags {
     VF_UNHANDLED = 1 << 5   /* not this view's key: try the global table */
 };
 
-enum view_id { V_INTEGRATIONS = 0, V_TABLES, V_ACTIVITY, V_LAG, V_EVENTS, V_HELP, V_COUNT };
+/* The tabs come first; from V_HELP on, views opened over them. */
+enum view_id { V_INTEGRATIONS = 0, V_TABLES, V_ACTIVITY, V_LAG, V_EVENTS, V_HELP, V_DESCRIBE, V_COUNT };
 
 /* Shared between the views: what the operator has selected. */
 struct view_ctx {
@@ -40,6 +41,7 @@ struct view_ctx {
     char table[256];                /* selected table of that integration */
     int  embedded;                  /* this console runs the runtime */
     int  events_only_table;         /* events view: only ctx->table */
+    int  describe_table;            /* describe pane: ctx->table, not the integration */
     const struct keymap *help_for;  /* the help view lists this table */
 };
 
@@ -61,7 +63,7 @@ struct view {
 };
 
 extern const struct view view_integrations, view_tables, view_activity, view_lag,
-    view_events, view_help;
+    view_events, view_help, view_describe;
 
 /* The snapshot's entry for ctx->integ, or NULL. */
 const struct statelog_integration *view_cur_integ(const struct view_ctx *c, const struct snap_integ **ext);

@@ -59,12 +59,18 @@ int w_text(WINDOW *w, int y, int x, int width, const char *s, int right)
 
 int w_wrap(WINDOW *w, const char *s, int y, int x, int width, int max_rows)
 {
+    return w_wrap_from(w, s, y, x, width, 0, max_rows);
+}
+
+int w_wrap_from(WINDOW *w, const char *s, int y, int x, int width, int skip, int max_rows)
+{
     int rows = 0;
+    max_rows += skip;
     size_t len = strlen(s);
     if (width < 8) width = 8;
     if (len == 0) {
-        if (w && max_rows > 0) mvwhline(w, y, x, ' ', width);
-        return 1;
+        if (w && !skip && max_rows > 0) mvwhline(w, y, x, ' ', width);
+        return skip ? 0 : 1;
     }
     while (len > 0 && rows < max_rows) {
         size_t n = len;
@@ -74,19 +80,19 @@ int w_wrap(WINDOW *w, const char *s, int y, int x, int width, int max_rows)
             if (n == 0) n = (size_t)width;
             while (n > 0 && ((unsigned char)s[n] & 0xC0) == 0x80) n--;   /* not inside a UTF-8 character */
         }
-        if (w) {
+        if (w && rows >= skip) {
             char line[1024];
             size_t k = n < sizeof line - 1 ? n : sizeof line - 1;
             memcpy(line, s, k);
             line[k] = '\0';
-            w_text(w, y + rows, x, width, line, 0);
+            w_text(w, y + rows - skip, x, width, line, 0);
         }
         rows++;
         s += n;
         len -= n;
         while (*s == ' ') { s++; len--; }
     }
-    return rows;
+    return rows - (skip < rows ? skip : rows);
 }
 
 void w_box(WINDOW *win, int h, int w, int *py, int *px, const char *title)

@@ -24,6 +24,9 @@ int w_text(WINDOW *w, int y, int x, int width, const char *s, int right);
 /* Word-wrap s into at most max_rows rows of `width` cells from (y, x); with
  * w NULL only counts. Returns the rows used. Long words are cut. */
 int w_wrap(WINDOW *w, const char *s, int y, int x, int width, int max_rows);
+/* The same, leaving out its first `skip` rows (a view scrolled into a long
+ * text): the rows after them go from y; returns the rows drawn or counted. */
+int w_wrap_from(WINDOW *w, const char *s, int y, int x, int width, int skip, int max_rows);
 
 /* A centred box of h x w (clipped to the screen) with a border and a
  * title, cleared inside; *py, *px get its top-left corner. */

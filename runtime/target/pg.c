@@ -262,6 +262,8 @@ int target_connect(struct target **out, const struct target_opts *o, char *err, 
     t->retry_ctx = o->retry_ctx;
     pgw_init(&t->w, t->conn, t->dsn, o->stop, t->on_retry ? wait_hook : NULL, t);
     t->w.check_session = t->kind == TARGET_POSTGRES;
+    t->w.report = o->on_wait;
+    t->w.report_ctx = o->wait_ctx;
     PQsetNoticeProcessor(t->conn, quiet_notice, NULL);
     if (session_setup(t)) {
         snprintf(err, errlen, "%s", t->err);

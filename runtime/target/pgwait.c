@@ -1,12 +1,14 @@
 /* pgwait.c — every wait on a target connection, with a deadline (see pgwait.h). */
 #include "runtime/target/pgwait.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <poll.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 #include <time.h>
 
@@ -214,10 +216,154 @@ static int probe(struct pgw *w, long long silent_s)
     return rv;
 }
 
+/* ---- what a silent call waits on ----------------------------------------------------------- */
+
+void pgw_scrub_query(const char *q, char *out, size_t len)
+{
+    static const char *const secret[] = {"password", "secret"};
+    size_t n = 0, cut = (size_t)-1;
+    if (!len) return;
+    out[0] = '\0';
+    if (!q || len < 16) return;
+    for (size_t i = 0; q[i] && cut == (size_t)-1; i++)
+        for (size_t k = 0; k < sizeof secret / sizeof secret[0]; k++)
+            if (strncasecmp(q + i, secret[k], strlen(secret[k])) == 0) cut = i;
+    const char *hidden = "(hidden)", *more = "\xe2\x80\xa6";     /* … */
+    size_t room = len - 1 - (strlen(hidden) + 1);   /* the tail always fits */
+    int space = 0;
+    for (size_t i = 0; q[i] && i < cut; i++) {
+        unsigned char c = (unsigned char)q[i];
+        if (isspace(c) || c < 0x20) {               /* one line, runs of blanks as one */
+            if (space || n == 0) continue;
+            space = 1;
+            c = ' ';
+        } else {
+            space = 0;
+        }
+        if (n + 1 > room || (n + 4 > room && c >= 0xc0)) {    /* no half character */
+            while (n && ((unsigned char)out[n - 1] & 0xc0) == 0x80) n--;
+            if (n && (unsigned char)out[n - 1] >= 0xc0) n--;
+            memcpy(out + n, more, 3);
+            n += 3;
+            cut = (size_t)-1;
+            break;
+        }
+        out[n++] = (char)c;
+    }
+    if (cut != (size_t)-1) {
+        if (n && out[n - 1] != ' ') out[n++] = ' ';
+        memcpy(out + n, hidden, strlen(hidden));
+        n += strlen(hidden);
+    }
+    out[n] = '\0';
+}
+
+/* The wait is over: the reporter hears so once. */
+static void end_call(struct pgw *w)
+{
+    if (!w->reported) return;
+    w->reported = 0;
+    if (w->report && pthread_equal(pthread_self(), w->owner)) w->report(w->report_ctx, NULL);
+}
+
+/* Tell w->report what the call (silent for a while) waits on: one side query
+ * on a connection of its own. 0, or -1 when it was given up for stop or the
+ * hook (w->gave_up: the caller gives the call up). *again 0: do not ask again
+ * in this call (the side connection failed: the liveness probe decides). */
+static int report_wait(struct pgw *w, int64_t start, int *again)
+{
+    struct pgw_wait wt = {
+        .waited_ms = (int)(mono_ms() - start), .stmt = w->stmt, .our_state = "", .our_event = "",
+        .holders = -1, .user = "", .state = "", .query = "", .holder_age_ms = -1,
+    };
+    *again = 1;
+    if (!w->check_session) {            /* Redshift: nothing to ask; said once */
+        wt.note = "Redshift has no pg_blocking_pids: a session holding a lock cannot be shown";
+        w->report(w->report_ctx, &wt);
+        w->reported = 1;
+        *again = 0;
+        return 0;
+    }
+    const char *kw[] = {"fallback_application_name", "dbname", NULL};
+    const char *val[] = {"zetl probe", w->dsn ? w->dsn : "", NULL};
+    char e[400], note[480], q[256];
+    PGconn *c = connect_for(kw, val, w->stop, w, 2, e, sizeof e);
+    if (!c) {
+        if ((w->stop && atomic_load(w->stop)) || w->gave_up) {
+            w->gave_up = 1;
+            snprintf(w->err, sizeof w->err, "target %s: %s", w->where,
+                     w->stop && atomic_load(w->stop) ? "stopped while waiting for an answer" : e);
+            return -1;
+        }
+        snprintf(note, sizeof note, "the server could not be asked what the statement waits on: %.400s", e);
+        wt.note = note;
+        w->report(w->report_ctx, &wt);
+        w->reported = 1;
+        *again = 0;
+        return 0;
+    }
+    struct pgw side;
+    pgw_init(&side, c, NULL, w->stop, w->hook, w->hook_ctx);
+    side.owner = w->owner;
+    side.deadline_ms = PGW_REPORT_QUERY_MS;
+    PQsetNoticeProcessor(c, NULL, NULL);
+    char pid[16];
+    snprintf(pid, sizeof pid, "%d", PQbackendPID(w->conn));
+    const char *v[1] = {pid};
+    PGresult *r = NULL;
+    if (PQserverVersion(c) >= 90600)
+        r = pgw_query_params(&side,
+            "SELECT a.state, coalesce(a.wait_event_type || ':' || a.wait_event, ''),"
+            " pg_catalog.cardinality(pg_catalog.pg_blocking_pids(a.pid)), b.pid,"
+            " coalesce(b.usename::text, ''), coalesce(b.state, ''),"
+            " coalesce((extract(epoch FROM pg_catalog.now() - b.xact_start) * 1000)::bigint, -1),"
+            " coalesce(pg_catalog.left(b.query, 400), '')"
+            " FROM pg_catalog.pg_stat_activity a LEFT JOIN LATERAL ("
+            "  SELECT s.pid, s.usename, s.state, s.xact_start, s.query FROM pg_catalog.pg_stat_activity s"
+            "  WHERE s.pid = ANY (pg_catalog.pg_blocking_pids(a.pid))"
+            "  ORDER BY s.xact_start NULLS LAST, s.pid LIMIT 1) b ON true"
+            " WHERE a.pid = $1", 1, v, NULL);
+    else
+        wt.note = "this server (before PostgreSQL 9.6) has no pg_blocking_pids: a session holding a lock cannot be shown";
+    if (side.gave_up) {
+        PQclear(r);
+        pgw_abandon(&side);
+        PQfinish(c);
+        w->gave_up = 1;
+        snprintf(w->err, sizeof w->err, "%s", side.err);
+        return -1;
+    }
+    if (r && PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1) {
+        wt.our_state = PQgetvalue(r, 0, 0);
+        wt.our_event = PQgetvalue(r, 0, 1);
+        wt.holders = atoi(PQgetvalue(r, 0, 2));
+        if (!PQgetisnull(r, 0, 3)) {
+            wt.pid = atoi(PQgetvalue(r, 0, 3));
+            wt.user = PQgetvalue(r, 0, 4);
+            wt.state = PQgetvalue(r, 0, 5);
+            wt.holder_age_ms = atoll(PQgetvalue(r, 0, 6));
+            pgw_scrub_query(PQgetvalue(r, 0, 7), q, sizeof q);
+            wt.query = q;
+        }
+    } else if (!wt.note) {
+        snprintf(note, sizeof note, "the server could not say what the statement waits on: %.400s",
+                 side.err[0] ? side.err : r ? PQresultErrorMessage(r) : PQerrorMessage(c));
+        one_line(note);
+        wt.note = note;
+    }
+    w->report(w->report_ctx, &wt);
+    w->reported = 1;
+    PQclear(r);
+    pgw_abandon(&side);
+    PQfinish(c);
+    return 0;
+}
+
 /* ---- the wait ------------------------------------------------------------------------------ */
 
 struct call {
     int64_t start, last, last_hook;
+    int64_t next_report;        /* mono ms the report may run again; 0: not in this call */
 };
 
 /* Between ticks: give up for stop, the hook, the deadline or a dead link.
@@ -244,6 +390,13 @@ static int call_check(struct pgw *w, struct call *k)
                 return fail(w);
             }
         }
+    }
+    if (w->report && k->next_report && now - k->last >= PGW_REPORT_MS && now >= k->next_report &&
+        pthread_equal(pthread_self(), w->owner)) {
+        int again;
+        if (report_wait(w, k->start, &again) != 0) return fail(w);
+        k->next_report = again ? mono_ms() + PGW_REPORT_EVERY_MS : 0;
+        now = mono_ms();
     }
     if (w->deadline_ms > 0) {
         if (now - k->start >= w->deadline_ms) {
@@ -292,6 +445,7 @@ static int begin_call(struct pgw *w, struct call *k)
 {
     w->err[0] = '\0';
     k->start = k->last = k->last_hook = mono_ms();
+    k->next_report = 1;
     if (w->dead) {
         snprintf(w->err, sizeof w->err, "target %s: the connection was given up (no answer, stop or command)", w->where);
         return -1;
@@ -335,9 +489,9 @@ int pgw_result(struct pgw *w, PGresult **out)
 {
     struct call k;
     *out = NULL;
-    if (begin_call(w, &k) != 0) return -1;
-    if (flush_out(w, &k) != 0) return -1;
-    return wait_result(w, &k, out);
+    int rc = begin_call(w, &k) != 0 || flush_out(w, &k) != 0 ? -1 : wait_result(w, &k, out);
+    end_call(w);
+    return rc;
 }
 
 static PGresult *finish_query(struct pgw *w, struct call *k)
@@ -374,24 +528,44 @@ static int drain(struct pgw *w, struct call *k)
     return 0;
 }
 
+/* The statement's start, on one line, for a report (identifiers only: values
+ * are parameters or COPY data, never in our SQL text). */
+static void keep_stmt(struct pgw *w, const char *sql)
+{
+    size_t n = 0;
+    while (*sql == ' ' || *sql == '\n') sql++;
+    for (; sql[n] && n < sizeof w->stmt - 1; n++)
+        w->stmt[n] = sql[n] == '\n' || sql[n] == '\t' ? ' ' : sql[n];
+    w->stmt[n] = '\0';
+}
+
 PGresult *pgw_query(struct pgw *w, const char *sql)
 {
     struct call k;
-    if (begin_call(w, &k) != 0 || drain(w, &k) != 0) return NULL;
-    if (!PQsendQuery(w->conn, sql)) return NULL;
-    return finish_query(w, &k);
+    PGresult *r = NULL;
+    if (begin_call(w, &k) == 0 && drain(w, &k) == 0) {
+        if (w->report) keep_stmt(w, sql);
+        if (PQsendQuery(w->conn, sql)) r = finish_query(w, &k);
+    }
+    end_call(w);
+    return r;
 }
 
 PGresult *pgw_query_params(struct pgw *w, const char *sql, int nparams,
                            const char *const *values, const int *lengths)
 {
     struct call k;
-    if (begin_call(w, &k) != 0 || drain(w, &k) != 0) return NULL;
-    if (!PQsendQueryParams(w->conn, sql, nparams, NULL, values, lengths, NULL, 0)) return NULL;
-    return finish_query(w, &k);
+    PGresult *r = NULL;
+    if (begin_call(w, &k) == 0 && drain(w, &k) == 0) {
+        if (w->report) keep_stmt(w, sql);
+        if (PQsendQueryParams(w->conn, sql, nparams, NULL, values, lengths, NULL, 0))
+            r = finish_query(w, &k);
+    }
+    end_call(w);
+    return r;
 }
 
-int pgw_put_copy(struct pgw *w, const char *buf, size_t len)
+static int put_copy(struct pgw *w, const char *buf, size_t len)
 {
     struct call k;
     if (begin_call(w, &k) != 0) return -1;
@@ -409,7 +583,14 @@ int pgw_put_copy(struct pgw *w, const char *buf, size_t len)
     return 0;
 }
 
-int pgw_end_copy(struct pgw *w, const char *errmsg)
+int pgw_put_copy(struct pgw *w, const char *buf, size_t len)
+{
+    int rc = put_copy(w, buf, len);
+    end_call(w);
+    return rc;
+}
+
+static int end_copy(struct pgw *w, const char *errmsg)
 {
     struct call k;
     if (begin_call(w, &k) != 0) return -1;
@@ -419,4 +600,11 @@ int pgw_end_copy(struct pgw *w, const char *errmsg)
         if (flush_out(w, &k) != 0) return -1;
         if (r == 1) return 0;
     }
+}
+
+int pgw_end_copy(struct pgw *w, const char *errmsg)
+{
+    int rc = end_copy(w, errmsg);
+    end_call(w);
+    return rc;
 }

@@ -25,6 +25,16 @@
  *     So a dead link is noticed PGW_SILENT_MS to PGW_SILENT_MS + PGW_PROBE_MS
  *     after its last byte, and a long COMMIT or COPY is never taken for one.
  *     (Redshift has no pg_stat_activity pid check: there only "unreachable".)
+ *   - after PGW_REPORT_MS without a byte, what the call waits on is told to
+ *     w->report (when set; on the owner's thread), again every
+ *     PGW_REPORT_EVERY_MS while it lasts, and report(NULL) once the call
+ *     ends: one side query (its own deadline, PGW_REPORT_QUERY_MS) reads
+ *     our session and the sessions blocking it (pg_blocking_pids joined to
+ *     pg_stat_activity): a lock wait names the holder, else it is a long
+ *     statement. Redshift has no pg_blocking_pids: there the report says
+ *     so, without a query. A healthy call answers within PGW_REPORT_MS and
+ *     costs nothing more; a failed side connection is reported once and
+ *     left to the liveness probe.
  *   - a connection given up (dead, stop, command) is abandoned: its socket is
  *     shut down, so PQfinish never blocks on it, and every later call on it
  *     fails at once.
@@ -46,6 +56,23 @@
 #define PGW_GRACE_MS   800      /* a call this old may be given up for stop or a command */
 #define PGW_SILENT_MS  10000    /* no byte for this long: probe */
 #define PGW_PROBE_MS   5000     /* the probe's connect + query */
+#define PGW_REPORT_MS  2000     /* no byte for this long: report what the call waits on */
+#define PGW_REPORT_EVERY_MS 3000    /* ... again while it lasts */
+#define PGW_REPORT_QUERY_MS 1500    /* the report's side query (after its connect, 2 s at most) */
+
+/* What a silent call waits on (pgw.report); strings are valid during the call. */
+struct pgw_wait {
+    int         waited_ms;      /* since the call began */
+    const char *stmt;           /* our statement, its start on one line ("" unknown) */
+    const char *our_state;      /* our session in pg_stat_activity: "active", "" unknown */
+    const char *our_event;      /* its wait event: "Lock:relation", "" none */
+    int         holders;        /* sessions blocking ours, -1 unknown (see note) */
+    int         pid;            /* the first holder (oldest transaction), 0 none */
+    const char *user, *state;   /* its user and state ("idle in transaction") */
+    const char *query;          /* its query: one line, cut, secrets hidden (pgw_scrub_query) */
+    long long   holder_age_ms;  /* how long its transaction has run, -1 unknown */
+    const char *note;           /* why holders is -1, or NULL */
+};
 
 struct pgw {
     PGconn     *conn;
@@ -61,6 +88,10 @@ struct pgw {
     int         dead;           /* abandoned: every call fails */
     int         gave_up;        /* abandoned for stop or the hook (not the link) */
     atomic_int  cancel;         /* pgw_cancel: give up, from any thread */
+    void      (*report)(void *ctx, const struct pgw_wait *wt);  /* a silent call; NULL: it ended */
+    void       *report_ctx;
+    int         reported;       /* report told of a wait in this call */
+    char        stmt[128];      /* the statement of the last query, for the report */
     char        err[512];       /* why the last call failed, "" when it did not fail here */
 };
 
@@ -91,5 +122,9 @@ int  pgw_result(struct pgw *w, PGresult **out);
 void pgw_cancel(struct pgw *w);
 /* Give the connection up (shut its socket down); idempotent. */
 void pgw_abandon(struct pgw *w);
+/* A query text another session runs, made fit to show: one line, at most
+ * len-1 bytes (cut at a character, "…" added), and from the first
+ * "password" or "secret" (any case) on replaced by "(hidden)". */
+void pgw_scrub_query(const char *q, char *out, size_t len);
 
 #endif

@@ -97,6 +97,7 @@
 
 struct target;
 struct pf_report;
+struct pgw_wait;            /* runtime/target/pgwait.h */
 
 /*
  * What the http kind tells target_opts.on_retry (on the handle's thread; the
@@ -125,6 +126,12 @@ struct target_opts {
     atomic_int       *stop;         /* set: give up a POST or its retries at once (may be NULL) */
     int (*on_retry)(void *ctx, enum target_retry ev, const char *reason);  /* may be NULL */
     void             *retry_ctx;
+    /* postgres/redshift: what a call that has had no answer for 2 s waits on
+     * (a lock and its holder, a long statement; pgwait.h), again every 3 s
+     * while it lasts, and wt NULL once it ended; on the connecting thread.
+     * May be NULL. */
+    void (*on_wait)(void *ctx, const struct pgw_wait *wt);
+    void             *wait_ctx;
     /* postgres/redshift: application_name unless the dsn sets one (NULL:
      * "zetl:INTEGRATION", which target_reap_stale looks for). */
     const char       *app;

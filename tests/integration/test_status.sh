@@ -42,7 +42,7 @@ name=$(jq -r '.integrations[0].name' <<<"$out")
 ins=$(jq -r '.integrations[0].tables[] | select(.name=="t") | .inserts' <<<"$out")
 [ "$ins" = 50 ] && pass "table counts read back" || fail "table counts read back" 50 "$ins"
 keys=$(jq -r '.integrations[0] | keys_unsorted | join(",")' <<<"$out")
-want="name,state,reason,source,target,position,lag_ms,bytes_behind,tables"
+want="name,state,reason,source,target,position,lag_ms,bytes_behind,tables,wait,retry"
 [ "$keys" = "$want" ] && pass "integration fields follow the contract" || fail "integration fields follow the contract" "$want" "$keys"
 tkeys=$(jq -r '.integrations[0].tables[0] | keys_unsorted | join(",")' <<<"$out")
 want="name,target,state,reason,rows_copied,inserts,updates,deletes,last_applied_at"

@@ -609,10 +609,11 @@ static void test_status_json(void)
         "{\"name\": \"tickit.users\", \"target\": \"crm.users\", \"state\": \"failed\", "
         "\"reason\": \"bad \\\"key\\\"\\\\ on\\nline 2\\ttab \\u0001 caf\xc3\xa9 \xe2\x9c\x93 "
         "\xf0\x9f\x98\x80 \\ufffd end\", \"rows_copied\": 0, \"inserts\": 0, \"updates\": 0, "
-        "\"deletes\": 0, \"last_applied_at\": null}]}, "
+        "\"deletes\": 0, \"last_applied_at\": null}], \"wait\": null, \"retry\": null}, "
         "{\"name\": \"zeta\", \"state\": \"paused\", \"reason\": \"paused by alice\", "
         "\"source\": \"postgres://db:5432/app\", \"target\": \"redshift://dw:5439/dev\", "
-        "\"position\": null, \"lag_ms\": null, \"bytes_behind\": null, \"tables\": []}]}\n",
+        "\"position\": null, \"lag_ms\": null, \"bytes_behind\": null, \"tables\": [], "
+        "\"wait\": null, \"retry\": null}]}\n",
         "status JSON matches the contract exactly");
     free(js);
 
@@ -651,6 +652,112 @@ static void test_status_json(void)
  * commands (found with parallel copy workers; the console does the same).
  * Another process writes between the opens, as `zetl_command` did.
  */
+/* What the applier waits on and the retry backoff (schema 2): written, read
+ * back, printed in the status JSON, cleared. */
+static void test_wait_retry(void)
+{
+    char path[512];
+    struct statelog *sl;
+    struct statelog_integration *g = NULL;
+    size_t n = 0;
+
+    fresh_path(path, sizeof path, "s");
+    sl = open_or_die(path);
+    add_integration(sl, "shop");
+    int64_t now = statelog_now_ms();
+    struct statelog_wait w = {
+        .kind = "lock", .since = now - 5000, .what = "COMMIT", .detail = "waiting 5s for a lock held by pid 42",
+        .holders = 1, .holder_pid = 42, .holder_user = "bob", .holder_state = "idle in transaction",
+        .holder_since = now - 60000, .holder_query = "LOCK TABLE \"s\".\"t\"",
+    };
+    CHECK(statelog_set_wait(sl, "shop", &w) == 0, "set a wait");
+    CHECK(statelog_set_retry(sl, "shop", 3, now + 8000) == 0, "set a retry");
+    CHECK(statelog_set_wait(sl, "nope", &w) < 0, "a wait for an unknown integration is refused");
+    statelog_list_integrations(sl, "shop", &g, &n);
+    CHECK_INT(n, 1, "one integration");
+    CHECK_STR(n ? g[0].wait.kind : NULL, "lock", "the wait's kind is read back");
+    CHECK_INT(n ? g[0].wait.holder_pid : 0, 42, "the holder's pid is read back");
+    CHECK_STR(n ? g[0].wait.holder_query : NULL, "LOCK TABLE \"s\".\"t\"", "its query is read back");
+    CHECK_INT(n ? g[0].retry_attempt : 0, 3, "the retry attempt is read back");
+    CHECK_INT(n ? g[0].retry_at : 0, now + 8000, "the next try's time is read back");
+    statelog_free_integrations(g, n);
+    char *js = status_json(sl, "shop");
+    CHECK(js && strstr(js, "\"wait\": {\"kind\": \"lock\", \"since\": \"") &&
+          strstr(js, "\"holders\": 1, \"holder\": {\"pid\": 42, \"user\": \"bob\", \"state\": \"idle in transaction\"") &&
+          strstr(js, "\"query\": \"LOCK TABLE \\\"s\\\".\\\"t\\\"\"}}"), "status JSON has the wait and its holder");
+    CHECK(js && strstr(js, "\"retry\": {\"attempt\": 3, \"next_at\": \"") && strstr(js, "\"under_way\": false}"),
+          "status JSON has the retry");
+    free(js);
+    CHECK(statelog_set_wait(sl, "shop", NULL) == 0 && statelog_set_retry(sl, "shop", 0, 0) == 0, "cleared");
+    js = status_json(sl, "shop");
+    CHECK(js && strstr(js, "\"wait\": null, \"retry\": null}"), "cleared: null in the status JSON");
+    free(js);
+    int64_t id = 0;
+    CHECK(statelog_enqueue_command(sl, "shop", NULL, "retry", "alice", &id) == 0, "retry is a command");
+    statelog_close(sl);
+}
+
+/* A version 1 log (before the wait and retry columns) opens, migrates and keeps its rows. */
+static void test_migrate_v1(void)
+{
+    char path[512], dir[512];
+    long long v = -1, n = -1;
+
+    fresh_path(path, sizeof path, "s");
+    snprintf(dir, sizeof dir, "%s", path);
+    *strrchr(dir, '/') = '\0';
+    mkdir(dir, 0700);
+    *strrchr(dir, '/') = '\0';
+    mkdir(dir, 0700);
+    snprintf(dir, sizeof dir, "%s", path);
+    *strrchr(dir, '/') = '\0';
+    mkdir(dir, 0700);
+    sqlite3 *db;
+    sqlite3_open(path, &db);
+    CHECK(sqlite3_exec(db,
+        "CREATE TABLE integrations (name TEXT PRIMARY KEY NOT NULL, state TEXT NOT NULL, reason TEXT,"
+        " source TEXT, target TEXT, position TEXT, lag_ms INTEGER, bytes_behind INTEGER, updated_at INTEGER NOT NULL);"
+        "CREATE TABLE tables (integration TEXT NOT NULL REFERENCES integrations(name) ON DELETE CASCADE,"
+        " name TEXT NOT NULL, target TEXT NOT NULL, state TEXT NOT NULL, reason TEXT,"
+        " rows_copied INTEGER NOT NULL DEFAULT 0, rows_estimated INTEGER NOT NULL DEFAULT 0,"
+        " inserts INTEGER NOT NULL DEFAULT 0, updates INTEGER NOT NULL DEFAULT 0, deletes INTEGER NOT NULL DEFAULT 0,"
+        " last_applied_at INTEGER, lag_ms INTEGER, updated_at INTEGER NOT NULL, PRIMARY KEY (integration, name));"
+        "CREATE TABLE activity (id INTEGER PRIMARY KEY, integration TEXT NOT NULL, at INTEGER NOT NULL,"
+        " pos_from TEXT, pos_to TEXT, transactions INTEGER NOT NULL DEFAULT 0, inserted INTEGER NOT NULL DEFAULT 0,"
+        " updated INTEGER NOT NULL DEFAULT 0, deleted INTEGER NOT NULL DEFAULT 0, bytes INTEGER NOT NULL DEFAULT 0,"
+        " duration_ms INTEGER NOT NULL DEFAULT 0);"
+        "CREATE TABLE lag_samples (id INTEGER PRIMARY KEY, integration TEXT NOT NULL, at INTEGER NOT NULL,"
+        " lag_ms INTEGER NOT NULL, bytes_behind INTEGER);"
+        "CREATE TABLE lag_rollups (integration TEXT NOT NULL, minute INTEGER NOT NULL, n INTEGER NOT NULL,"
+        " lag_min INTEGER NOT NULL, lag_sum INTEGER NOT NULL, lag_max INTEGER NOT NULL, bytes_max INTEGER,"
+        " PRIMARY KEY (integration, minute)) WITHOUT ROWID;"
+        "CREATE TABLE events (id INTEGER PRIMARY KEY, at INTEGER NOT NULL, integration TEXT, tbl TEXT,"
+        " level TEXT NOT NULL CHECK (level IN ('info', 'warning', 'error')), kind TEXT NOT NULL,"
+        " message TEXT NOT NULL, actor TEXT);"
+        "CREATE TABLE commands (id INTEGER PRIMARY KEY, integration TEXT NOT NULL, tbl TEXT, command TEXT NOT NULL"
+        " CHECK (command IN ('pause', 'resume', 'resync', 'delete', 'stop')), actor TEXT, created_at INTEGER NOT NULL,"
+        " claimed_at INTEGER, done_at INTEGER, result TEXT);"
+        "CREATE INDEX commands_pending ON commands(integration, claimed_at, id);"
+        "INSERT INTO integrations VALUES ('old', 'active', NULL, 'mysql://h:3306', 'postgres://h:5432/w', 'b.1:4', 5, 0, 1);"
+        "INSERT INTO commands (integration, command, actor, created_at, done_at, result)"
+        " VALUES ('old', 'pause', 'bob', 1, 2, 'ok');"
+        "PRAGMA user_version = 1;", NULL, NULL, NULL) == SQLITE_OK, "a version 1 log written by hand");
+    sqlite3_close(db);
+    struct statelog *sl = open_or_die(path);
+    raw_exec_int(path, "PRAGMA user_version", &v);
+    CHECK_INT(v, STATELOG_SCHEMA_VERSION, "migrated to the latest version");
+    raw_exec_int(path, "SELECT count(*) FROM commands WHERE result = 'ok'", &n);
+    CHECK_INT(n, 1, "the old commands are kept");
+    struct statelog_integration *g = NULL;
+    size_t k = 0;
+    statelog_list_integrations(sl, "old", &g, &k);
+    CHECK(k == 1 && !g[0].wait.kind && g[0].retry_attempt == 0 && !strcmp(g[0].position, "b.1:4"),
+          "the old row is kept, waiting on nothing");
+    statelog_free_integrations(g, k);
+    CHECK(statelog_enqueue_command(sl, "old", NULL, "retry", "bob", NULL) == 0, "a retry command fits the new check");
+    statelog_close(sl);
+}
+
 static void test_second_handle_keeps_first_current(void)
 {
     char path[512], err[512];
@@ -705,6 +812,8 @@ int main(void)
     TEST_RUN(test_commands);
     TEST_RUN(test_status_json);
     TEST_RUN(test_second_handle_keeps_first_current);
+    TEST_RUN(test_wait_retry);
+    TEST_RUN(test_migrate_v1);
 
     char cmd[300];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", root);
