@@ -280,7 +280,7 @@ static void draw_all(struct console *c)
     attrset(A_BOLD);
     if (c->mode == M_FILTER) {
         char in[200];
-        snprintf(in, sizeof in, "filter: %s", c->p.input);
+        snprintf(in, sizeof in, "Filter: %s", c->p.input);
         int n = w_text(stdscr, H - 2, 0, W, in, 0);
         attrset(A_NORMAL);
         mvhline(H - 1, 0, ' ', W);

@@ -66,16 +66,16 @@ else t_fail $T "missing parents" "conlay active" "$TM_SCREEN"; fi
 t_eq $T "the lock sits in the created state_dir" "yes" "$([ -f "$ST/conlay.lock" ] && echo yes || echo no)"
 
 # ---- the target as the sources are shown, no password ------------------------------
-# conbad is selected (first by name): its detail line names its target
-if tm_wait "mysql://127\.0\.0\.1:$ZH_MY_PORT (→|->) postgres://127\.0\.0\.1:$CLOSED/nowhere" 10 && no_secret; then
-    t_pass $T "the target reads postgres://127.0.0.1:$CLOSED/nowhere, no password on screen"
-else t_fail $T "target shown" "postgres://127.0.0.1:$CLOSED/nowhere and no password" "$TM_SCREEN"; fi
+# the selected integration's detail line names its target (whichever reported first)
+if tm_wait "mysql://127\.0\.0\.1:$ZH_MY_PORT (→|->) postgres://127\.0\.0\.1:($CLOSED/nowhere|$ZH_PGTGT_PORT/zetl)" 10 && no_secret; then
+    t_pass $T "the target reads postgres://127.0.0.1:PORT/db, no password on screen"
+else t_fail $T "target shown" "postgres://127.0.0.1:PORT/db and no password" "$TM_SCREEN"; fi
 t_eq $T "the state log holds the target as a URL" "postgres://127.0.0.1:$CLOSED/nowhere" \
     "$(sq "SELECT target FROM integrations WHERE name = 'conbad'")"
 
 # ---- filter as you type on the home view -------------------------------------------
 tm_keys /; tm_type conl
-if tm_wait 'filter: conl' 5 && [[ $TM_SCREEN =~ $'\n'conlay\  && ! $TM_SCREEN =~ $'\n'conbad\  ]]; then
+if tm_wait 'Filter: conl' 5 && [[ $TM_SCREEN =~ $'\n'conlay\  && ! $TM_SCREEN =~ $'\n'conbad\  ]]; then
     t_pass $T "Integrations: / narrows the list as it is typed (before Enter)"
 else t_fail $T "integrations filter as you type" "conlay without conbad, no Enter" "$TM_SCREEN"; fi
 tm_keys Enter
