@@ -139,7 +139,14 @@ static inline void integ_rearm_cut(struct integ *in)
 void integ_log(struct integ *in, enum statelog_level lvl, const char *table,
                const char *kind, const char *fmt, ...) __attribute__((format(printf, 5, 6)));
 
-/* State transitions (integration when table is NULL), logged with reason and actor. */
+/* The actor of what the runtime does by itself (retries, recoveries, the
+ * state a round ends in): never the operator who started the process, so
+ * the log tells an automatic retry from a key pressed. */
+#define INTEG_ACTOR_RUNTIME "zetl"
+
+/* State transitions (integration when table is NULL), logged with reason and
+ * actor: the command's actor for what an operator asked, NULL for the
+ * runtime's own (recorded as INTEG_ACTOR_RUNTIME). */
 void integ_set_state(struct integ *in, const char *state, const char *reason, const char *actor);
 void integ_set_table_state(struct integ *in, struct itable *t, const char *state,
                            const char *reason, const char *actor);

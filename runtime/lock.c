@@ -24,6 +24,35 @@ static int name_ok(const char *name)
     return name && name[0] && name[0] != '.' && !strchr(name, '/');
 }
 
+/* mkdir -p state_dir, new levels 0700: a first run names a state directory
+ * whose parents do not exist yet (zetl init's ~/.local/state/zetl on a fresh
+ * account), and the lock is the first thing written there. */
+static int make_dirs(const char *state_dir, char *err, size_t errlen)
+{
+    char *dir = strdup(state_dir);
+    if (!dir) {
+        snprintf(err, errlen, "lock: out of memory");
+        return -1;
+    }
+    int rc = 0;
+    for (char *p = dir + (dir[0] != '\0');; p++) {
+        if (*p != '/' && *p != '\0')
+            continue;
+        char c = *p;
+        *p = '\0';
+        if (mkdir(dir, 0700) < 0 && errno != EEXIST) {
+            snprintf(err, errlen, "lock: cannot create state directory %s: %s", dir, strerror(errno));
+            rc = -1;
+            break;
+        }
+        *p = c;
+        if (c == '\0')
+            break;
+    }
+    free(dir);
+    return rc;
+}
+
 static char *lock_path(const char *state_dir, const char *name)
 {
     char *p = NULL;
@@ -83,11 +112,8 @@ int lock_acquire(struct lock **out, const char *state_dir, const char *name,
                  "(no '/', no leading '.')", name ? name : "");
         return -1;
     }
-    if (mkdir(state_dir, 0700) < 0 && errno != EEXIST) {
-        snprintf(err, errlen, "lock: cannot create state directory %s: %s", state_dir,
-                 strerror(errno));
+    if (make_dirs(state_dir, err, errlen) != 0)
         return -1;
-    }
     if (!(l = calloc(1, sizeof *l)) || !(l->path = lock_path(state_dir, name))) {
         snprintf(err, errlen, "lock %s: out of memory", name);
         goto fail;

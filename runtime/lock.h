@@ -14,7 +14,8 @@
  *   - flock locks belong to an open file description: a second lock_acquire
  *     of the same integration fails even inside the same process.
  *   - The file is created 0600 in the state directory (created 0700 when
- *     missing); the descriptor is close-on-exec.
+ *     missing, with any missing parents, as mkdir -p); the descriptor is
+ *     close-on-exec.
  *   - NAME must be a plain file name: no '/', not starting with '.'.
  *
  * Threads: any thread; a struct lock is owned by the caller until

@@ -18,6 +18,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <libpq-fe.h>
+
 #include "runtime/backoff.h"
 #include "runtime/clock.h"
 #include "runtime/integ.h"
@@ -65,7 +67,7 @@ void integ_set_state(struct integ *in, const char *state, const char *reason, co
     }
     if (in->sl &&
         statelog_record_transition(in->sl, in->cfg->name, NULL, in->state[0] ? in->state : NULL,
-                                   state, reason, actor ? actor : in->actor) != 0 &&
+                                   state, reason, actor ? actor : INTEG_ACTOR_RUNTIME) != 0 &&
         in->log_stderr)
         fprintf(stderr, "%s: state log: %s\n", in->cfg->name, statelog_error(in->sl));
     snprintf(in->state, sizeof in->state, "%s", state);
@@ -77,7 +79,7 @@ void integ_set_table_state(struct integ *in, struct itable *t, const char *state
     if (strcmp(t->state, state) == 0 && !reason) return;
     if (in->sl)
         statelog_record_transition(in->sl, in->cfg->name, t->source, t->state[0] ? t->state : NULL,
-                                   state, reason, actor ? actor : in->actor);
+                                   state, reason, actor ? actor : INTEG_ACTOR_RUNTIME);
     if (in->log_stderr && (strcmp(state, "failed") == 0 || strcmp(state, "resync_required") == 0))
         fprintf(stderr, "%s %s: table %s -> %s%s%s\n", in->cfg->name, "warning", t->source, state,
                 reason ? ": " : "", reason ? reason : "");
@@ -139,6 +141,36 @@ static void describe_source(const struct config_integration *c, char *buf, size_
              c->source.host, c->source.port);
 }
 
+/* The target as the sources are shown: postgres://host:port/db (redshift://
+ * for that dialect). Only the address is read from the DSN, so neither the
+ * password nor any other option ever reaches the log or the screen. */
+static void describe_target(const struct config_integration *c, char *buf, size_t len)
+{
+    if (c->target.kind == TARGET_HTTP) {
+        config_redact(c->target.url, buf, len);
+        return;
+    }
+    const char *scheme = c->target.kind == TARGET_REDSHIFT ? "redshift" : "postgres";
+    PQconninfoOption *opts = PQconninfoParse(c->target.dsn ? c->target.dsn : "", NULL);
+    if (!opts) {            /* the error message may quote the DSN: not used */
+        snprintf(buf, len, "%s://(unparsable dsn)", scheme);
+        return;
+    }
+    const char *host = NULL, *addr = NULL, *port = NULL, *db = NULL, *user = NULL;
+    for (PQconninfoOption *p = opts; p->keyword; p++) {
+        if (!p->val || !*p->val) continue;
+        if (!strcmp(p->keyword, "host")) host = p->val;
+        else if (!strcmp(p->keyword, "hostaddr")) addr = p->val;
+        else if (!strcmp(p->keyword, "port")) port = p->val;
+        else if (!strcmp(p->keyword, "dbname")) db = p->val;
+        else if (!strcmp(p->keyword, "user")) user = p->val;
+    }
+    /* libpq's own defaults when the DSN leaves them out */
+    snprintf(buf, len, "%s://%s:%s/%s", scheme, host ? host : addr ? addr : "localhost",
+             port ? port : c->target.kind == TARGET_REDSHIFT ? "5439" : "5432", db ? db : user ? user : "");
+    PQconninfoFree(opts);
+}
+
 static int open_log(struct integ *in)
 {
     char path[4096], err[512];
@@ -156,8 +188,7 @@ static int open_log(struct integ *in)
 
     char src[256], tgt[512];
     describe_source(in->cfg, src, sizeof src);
-    config_redact(in->cfg->target.kind == TARGET_HTTP ? in->cfg->target.url : in->cfg->target.dsn,
-                  tgt, sizeof tgt);
+    describe_target(in->cfg, tgt, sizeof tgt);
     struct statelog_integration row = {
         .name = (char *)in->cfg->name, .state = in->state[0] ? NULL : "creating",
         .source = src, .target = tgt, .lag_ms = -1, .bytes_behind = -1,

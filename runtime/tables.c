@@ -227,7 +227,7 @@ static void exclude_empty(struct integ *in, const struct ztable *def, const stru
                           : "no columns: not replicated";
     if (old && old->state && strcmp(old->state, "excluded") == 0 && old->reason && strcmp(old->reason, why) == 0)
         return;
-    if (in->sl) statelog_record_transition(in->sl, in->cfg->name, src, NULL, "excluded", why, in->actor);
+    if (in->sl) statelog_record_transition(in->sl, in->cfg->name, src, NULL, "excluded", why, INTEG_ACTOR_RUNTIME);
     integ_log(in, STATELOG_WARNING, src, "tables",
               "table %s has %s; the other tables replicate (add a column, then resync it, to replicate it)",
               src, def->nexcluded > 0 ? "no columns left after tables.exclude_columns" : "no columns");
@@ -291,7 +291,7 @@ int integ_load_tables(struct integ *in, char *err, size_t errlen)
             if (in->sl) statelog_upsert_table(in->sl, &row);
             if (was_excluded && in->sl)
                 statelog_record_transition(in->sl, in->cfg->name, t->source, NULL, state,
-                                           "the table has columns now: resync it to copy it", in->actor);
+                                           "the table has columns now: resync it to copy it", INTEG_ACTOR_RUNTIME);
             if (!in->sl || nv == 0 || strcmp(state, "pending") == 0)
                 snprintf(t->state, sizeof t->state, "%s", state);
         } else {

@@ -20,6 +20,9 @@
 
 int console_exit_signal(void) { return term_quit_signal(); }
 
+static int start_failed_at_exit;
+int console_start_failed(void) { return start_failed_at_exit; }
+
 static int64_t mono_ms(void)
 {
     struct timespec ts;
@@ -29,7 +32,9 @@ static int64_t mono_ms(void)
 
 /* ---- console state ------------------------------------------------------ */
 
-enum mode { M_NORMAL, M_CONFIRM, M_INPUT, M_REPORT };
+/* M_FILTER: the filter line at the bottom; every key typed re-filters the
+ * view at once (no Enter needed to see what matches). */
+enum mode { M_NORMAL, M_CONFIRM, M_INPUT, M_REPORT, M_FILTER };
 
 struct prompt {
     enum action action;     /* what confirming does */
@@ -57,6 +62,10 @@ struct console {
     enum mode mode;
     struct prompt p;
     int  report_top;
+    char filter_was[128];   /* M_FILTER: the filter before `/`, for Esc */
+    int  repaint;           /* Ctrl-L: clear the terminal at the next draw */
+    int  embedded;          /* this process runs replication (o->embedded, or a retry started it) */
+    char start_err[1024];   /* replication did not start: why ("" it did) */
     char note[512];         /* our own status message */
     uint64_t note_gen;      /* snapshot gen when the note was set */
     int  quit;
@@ -146,7 +155,7 @@ static void draw_topbar(struct console *c, int width)
     char right[200] = "";
     if (in)
         snprintf(right, sizeof right, " %s%s ", in->name,
-                 ext && ext->attached ? " (attached to zetl run)" : c->o->embedded ? "" : "");
+                 ext && ext->attached ? " (attached to zetl run)" : "");
     int rw = (int)strlen(right);
     if (x + rw < width) {
         attrset(t | A_BOLD);
@@ -247,6 +256,22 @@ static void draw_all(struct console *c)
         attrset(A_NORMAL);
         y++;
     }
+    if (c->start_err[0]) {
+        /* Not a note that the next status replaces: the operator must see
+         * that nothing replicates, why, and what to do. */
+        char msg[1200];
+        snprintf(msg, sizeof msg, "Replication did not start: %s", c->start_err);
+        int max = (H - 2 - y) / 3 > 1 ? (H - 2 - y) / 3 : 1;
+        attrset(theme_attr(TH_ERROR) | A_BOLD);
+        int n = w_wrap(stdscr, msg, y, 0, W, max);
+        attrset(A_NORMAL);
+        y += n;
+        attrset(theme_attr(TH_KEY));
+        mvhline(y, 0, ' ', W);
+        w_text(stdscr, y, 0, W, "T: try to start again (after fixing the cause)    q: quit", 0);
+        attrset(A_NORMAL);
+        y++;
+    }
     views[c->cur]->draw(&c->ctx, stdscr, y, H - 2 - y, W);
     /* status line: our note, else the newest command outcome, else the log error */
     const char *st = c->note[0] ? c->note : c->snap && c->snap->status[0] ? c->snap->status
@@ -254,12 +279,27 @@ static void draw_all(struct console *c)
     attrset(theme_attr(TH_DIM) == A_DIM && !theme_color ? A_NORMAL : A_NORMAL);
     mvhline(H - 2, 0, ' ', W);
     attrset(A_BOLD);
-    w_text(stdscr, H - 2, 0, W, st, 0);
+    if (c->mode == M_FILTER) {
+        char in[200];
+        snprintf(in, sizeof in, "Filter: %s", c->p.input);
+        int n = w_text(stdscr, H - 2, 0, W, in, 0);
+        attrset(A_NORMAL);
+        mvhline(H - 1, 0, ' ', W);
+        w_text(stdscr, H - 1, 0, W, "type to filter (applies as you type)   Enter: keep   Esc: drop   ^U: clear", 0);
+        move(H - 2, n < W - 1 ? n : W - 1);
+    } else {
+        w_text(stdscr, H - 2, 0, W, st, 0);
+        attrset(A_NORMAL);
+        draw_hints(c, H - 1, W);
+    }
     attrset(A_NORMAL);
-    draw_hints(c, H - 1, W);
     if (c->mode == M_CONFIRM || c->mode == M_INPUT) draw_prompt(c);
     else if (c->mode == M_REPORT) draw_report(c, W, H);
-    if (c->mode == M_INPUT) curs_set(1);
+    if (c->mode == M_INPUT || c->mode == M_FILTER) curs_set(1);
+    if (c->repaint) {       /* Ctrl-L: forget what curses thinks is on the screen */
+        c->repaint = 0;
+        clearok(curscr, TRUE);
+    }
     wnoutrefresh(stdscr);
     doupdate();
 }
@@ -356,13 +396,13 @@ static void start_action(struct console *c, enum action a, const struct view_req
     case A_FILTER: {
         const struct view *v = views[c->cur];
         if (!v->set_filter) return;
-        prompt_begin(c, M_INPUT, a, "Filter");
-        prompt_line(&c->p, "Show only rows containing this text (empty: show all); Enter applies, Esc cancels.");
+        prompt_begin(c, M_FILTER, a, "Filter");
         snprintf(c->p.input, sizeof c->p.input, "%s", v->filter ? v->filter() : "");
+        snprintf(c->filter_was, sizeof c->filter_was, "%s", c->p.input);
         return;
     }
     case A_QUIT:
-        if (!c->o->embedded) { c->quit = 1; return; }
+        if (!c->embedded) { c->quit = 1; return; }
         prompt_begin(c, M_CONFIRM, a, "Quit");
         prompt_line(&c->p, "!Stop replication and quit?");
         prompt_line(&c->p, "This console runs the replication: it stops when the console exits.");
@@ -437,6 +477,29 @@ static void key_prompt(struct console *c, int ch)
     else if (ch >= 32 && ch < 127 && n + 1 < sizeof c->p.input) { c->p.input[n] = (char)ch; c->p.input[n + 1] = '\0'; }
 }
 
+/* The filter line: each key re-filters the view at once. */
+static void key_filter(struct console *c, int ch)
+{
+    const struct view *v = views[c->cur];
+    size_t n = strlen(c->p.input);
+    if (ch == 27) {                 /* Esc: back to the filter before `/` */
+        snprintf(c->p.input, sizeof c->p.input, "%s", c->filter_was);
+        c->mode = M_NORMAL;
+    } else if (ch == '\n' || ch == '\r' || ch == KEY_ENTER) {
+        c->mode = M_NORMAL;
+    } else if (ch == KEY_BACKSPACE || ch == 127 || ch == 8) {
+        if (n) c->p.input[n - 1] = '\0';
+    } else if (ch == 21) {          /* ^U */
+        c->p.input[0] = '\0';
+    } else if (ch >= 32 && ch < 127 && n + 1 < sizeof c->p.input) {
+        c->p.input[n] = (char)ch;
+        c->p.input[n + 1] = '\0';
+    } else {
+        return;
+    }
+    if (v->set_filter) v->set_filter(&c->ctx, c->p.input);
+}
+
 static void key_report(struct console *c, int ch)
 {
     switch (keymap_lookup(&keymap_report, ch)) {
@@ -481,6 +544,18 @@ static void key_normal(struct console *c, int ch)
         case A_HELP: if (c->cur != V_HELP) open_view(c, V_HELP); else go_back(c); break;
         case A_QUIT: start_action(c, A_QUIT, NULL); break;
         case A_PAUSE: case A_DELETE: case A_CHECK: start_action(c, a, NULL); break;
+        case A_REPAINT: c->repaint = 1; break;
+        case A_RESTART:
+            if (!c->start_err[0] || !c->o->restart) break;
+            if (c->o->restart(c->o->restart_arg, c->start_err, sizeof c->start_err) == 0) {
+                c->start_err[0] = '\0';
+                c->embedded = 1;
+                c->ctx.embedded = 1;
+                set_note(c, "replication started");
+            } else {
+                set_note(c, "still not started (see above)");
+            }
+            break;
         default: break;
         }
     }
@@ -515,6 +590,9 @@ enum console_exit console_run(const struct console_opts *o, char *err, size_t er
     memset(&c, 0, sizeof c);
     c.o = o;
     c.ctx.embedded = o->embedded;
+    c.embedded = o->embedded;
+    if (o->start_error) snprintf(c.start_err, sizeof c.start_err, "%s", o->start_error);
+    start_failed_at_exit = 0;
     c.cur = V_INTEGRATIONS;
     if (o->note) set_note(&c, "%s", o->note);
 
@@ -535,6 +613,7 @@ enum console_exit console_run(const struct console_opts *o, char *err, size_t er
             if (ch == KEY_RESIZE) { term_check_resize(); dirty = 1; continue; }
             if (c.mode == M_CONFIRM || c.mode == M_INPUT) key_prompt(&c, ch);
             else if (c.mode == M_REPORT) key_report(&c, ch);
+            else if (c.mode == M_FILTER) key_filter(&c, ch);
             else key_normal(&c, ch);
             dirty = 1;
             if (c.quit) break;
@@ -556,6 +635,7 @@ enum console_exit console_run(const struct console_opts *o, char *err, size_t er
         if (w > 0) { rc = CONSOLE_SIGNAL; break; }   /* the terminal went away */
     }
     term_close();
+    start_failed_at_exit = c.start_err[0] != '\0';
     model_release(o->model, c.snap);
     c.snap = NULL;
     return rc;

@@ -14,6 +14,11 @@
  * restores the saved termios and leaves the alternate screen with
  * async-signal-safe calls, then re-raises the signal.
  *
+ * A start failure (console_opts.start_error) stays on the screen, wrapped,
+ * above the view, with `T` to try again, until a start succeeds; the caller
+ * learns from console_started() whether replication ever ran, for its exit
+ * status.
+ *
  * Thread: the main thread, which becomes the console thread.
  */
 #ifndef ZETL_TUI_CONSOLE_H
@@ -33,6 +38,13 @@ struct console_opts {
     int  wake_wr;           /* write end (the SIGWINCH handler pokes it) */
     int  embedded;          /* this process runs at least one integration */
     const char *note;       /* shown in the status line at start, may be NULL */
+    /* Replication that should run here but did not start: why (shown in
+     * the body of the screen until it starts, never only as a passing
+     * note), and how to try again (the `T` key), which returns 0 when it
+     * started, else -1 with the new reason in err. NULL: nothing failed. */
+    const char *start_error;
+    int (*restart)(void *arg, char *err, size_t errlen);
+    void *restart_arg;
 };
 
 enum console_exit {
@@ -47,5 +59,8 @@ enum console_exit console_run(const struct console_opts *o, char *err, size_t er
 
 /* The signal that ended console_run (CONSOLE_SIGNAL), else 0. */
 int console_exit_signal(void);
+
+/* After console_run: 1 when a start failure was still unresolved at exit. */
+int console_start_failed(void);
 
 #endif

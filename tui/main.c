@@ -89,10 +89,16 @@ static void usage(FILE *f)
 {
     fprintf(f, "zetl %s — zero-ETL replication into a PostgreSQL-protocol warehouse\n\n"
                "usage: zetl [COMMAND] [OPTIONS]\n\ncommands:\n", ZETL_VERSION);
+    /* The whole summary, its lines under one another: a first line alone
+     * stops mid-sentence ("it runs the integrations of FILE in background"). */
     for (size_t i = 0; i < NCOMMANDS; i++) {
-        const char *nl = strchr(commands[i].summary, '\n');
-        int n = nl ? (int)(nl - commands[i].summary) : (int)strlen(commands[i].summary);
-        fprintf(f, "  %-8s %.*s\n", commands[i].name, n, commands[i].summary);
+        const char *p = commands[i].summary;
+        for (int first = 1; *p; first = 0) {
+            const char *nl = strchr(p, '\n');
+            int n = nl ? (int)(nl - p) : (int)strlen(p);
+            fprintf(f, "  %-8s %.*s\n", first ? commands[i].name : "", n, p);
+            p += n + (nl != NULL);
+        }
     }
     fprintf(f, "\nWith no command, zetl opens the console. `zetl COMMAND --help` shows a\n"
                "command's options. Also: zetl --version.\n");

@@ -45,7 +45,7 @@ static void line(struct pane *p, const char *label, const char *text, attr_t a)
             w_text(p->w, p->y + sr, 1, LABEL_W, label, 0);
         }
         wattrset(p->w, a);
-        w_wrap_from(p->w, text, p->y + sr, LABEL_W + 2, vw, r0, count);
+        w_wrap_skip(p->w, text, p->y + sr, LABEL_W + 2, vw, r0, count);
         wattrset(p->w, A_NORMAL);
     }
     p->row += n;

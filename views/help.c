@@ -1,7 +1,8 @@
 /*
  * help.c — every key of the view the operator came from, then the keys that
  * work everywhere, generated from the key tables (tui/keymap.c) so the help
- * can never drift from the real bindings.
+ * can never drift from the real bindings. A help text longer than the
+ * terminal is wide wraps under itself rather than being cut.
  */
 #include <stdio.h>
 #include <string.h>
@@ -25,13 +26,19 @@ static int put_map(WINDOW *w, const struct keymap *m, int line, int y, int h, in
         wattrset(w, A_NORMAL);
     }
     line++;
-    for (size_t i = 0; i < m->n; i++, line++) {
+    for (size_t i = 0; i < m->n; i++) {
+        int n = w_wrap(NULL, m->b[i].help, 0, 0, width - 13, 8);
         row = line - top;
-        if (!w || row < 0 || row >= h) continue;
-        wattrset(w, theme_attr(TH_KEY));
-        w_text(w, y + row, 2, 10, m->b[i].name, 0);
-        wattrset(w, A_NORMAL);
-        w_text(w, y + row, 13, width - 13, m->b[i].help, 0);
+        if (w && row + n > 0 && row < h) {
+            int skip = row < 0 ? -row : 0;
+            if (!skip) {
+                wattrset(w, theme_attr(TH_KEY));
+                w_text(w, y + row, 2, 10, m->b[i].name, 0);
+                wattrset(w, A_NORMAL);
+            }
+            w_wrap_skip(w, m->b[i].help, y + row + skip, 13, width - 13, skip, h - (row + skip));
+        }
+        line += n;
     }
     return line + 1;
 }

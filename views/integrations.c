@@ -2,9 +2,13 @@
  * integrations.c — the home view: one row per integration with its state,
  * lag and a sparkline of the last minutes, rows/s, tables synced/total and
  * the last error. The attention banner is drawn by the console from the
- * same snapshot (console_banner).
+ * same snapshot (console_banner). `/` filters as it is typed by a
+ * substring of name, state, source, target or reason. TABLES counts synced
+ * of the tables still in the source (dropped ones are not counted).
+ * SOURCE -> TARGET widens on a wide terminal as far as its longest value.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "views/widgets.h"
@@ -12,20 +16,42 @@
 
 static struct w_list list;
 static int page = 10;
+static size_t *shown;           /* indexes into snap->integ that pass the filter */
+static size_t nshown, capshown;
+static char filter_text[128];
 
 static const char *id_of(size_t i, void *arg)
 {
     const struct snapshot *s = arg;
-    return s->integ[i].name;
+    return s->integ[shown[i]].name;
+}
+
+static int has(const char *field, const char *text)
+{
+    return field && strcasestr(field, text);
 }
 
 static void update(struct view_ctx *c)
 {
     const struct snapshot *s = c->snap;
+    nshown = 0;
     if (!s) return;
+    if (s->ninteg > capshown) {
+        size_t *nr = realloc(shown, s->ninteg * sizeof *shown);
+        if (!nr) return;
+        shown = nr;
+        capshown = s->ninteg;
+    }
+    for (size_t i = 0; i < s->ninteg; i++) {
+        const struct statelog_integration *in = &s->integ[i];
+        if (filter_text[0] && !has(in->name, filter_text) && !has(in->state, filter_text) &&
+            !has(in->source, filter_text) && !has(in->target, filter_text) && !has(in->reason, filter_text))
+            continue;
+        shown[nshown++] = i;
+    }
     if (c->integ[0] && !list.id[0]) snprintf(list.id, sizeof list.id, "%s", c->integ);
-    w_list_resolve(&list, s->ninteg, id_of, (void *)s);
-    if (s->ninteg) snprintf(c->integ, sizeof c->integ, "%.127s", list.id);
+    w_list_resolve(&list, nshown, id_of, (void *)s);
+    if (nshown) snprintf(c->integ, sizeof c->integ, "%.127s", list.id);
 }
 
 enum { C_NAME, C_ROUTE, C_STATE, C_LAG, C_TREND, C_RATE, C_TABLES, C_MODE, C_ERROR, NCOL };
@@ -66,20 +92,31 @@ static void draw_detail(WINDOW *w, int y, int rows, int width, const struct stat
 static void draw(struct view_ctx *c, WINDOW *w, int y, int h, int width)
 {
     const struct snapshot *s = c->snap;
-    int widths[NCOL];
-    w_table_layout(cols, NCOL, width, widths);
+    int widths[NCOL], want[NCOL] = {0};
+    /* SOURCE -> TARGET takes spare width only as far as its longest value */
+    for (size_t i = 0; s && i < nshown; i++) {
+        const struct statelog_integration *in = &s->integ[shown[i]];
+        int n = (int)(strlen(in->source ? in->source : "?") + strlen(in->target ? in->target : "?") + 4);
+        if (n > want[C_ROUTE]) want[C_ROUTE] = n;
+    }
+    if (!want[C_ROUTE]) want[C_ROUTE] = cols[C_ROUTE].width;
+    w_table_layout_want(cols, NCOL, width, want, widths);
     w_table_header(w, y, cols, NCOL, widths);
     if (!s || s->ninteg == 0) {
         w_text(w, y + 2, 1, width - 2, s && s->error[0] ? s->error
                : "No integration has reported yet; the runtime is starting.", 0);
         return;
     }
+    if (nshown == 0) {
+        w_text(w, y + 2, 1, width - 2, "No integration matches the filter (/ to change it).", 0);
+        return;
+    }
     int detail = h >= 16 ? 6 : h >= 10 ? 4 : 0;
-    int rows = h - 1 - detail;
-    page = rows;
-    w_list_scroll(&list, rows, s->ninteg);
-    for (int r = 0; r < rows && list.top + r < (int)s->ninteg; r++) {
-        int i = list.top + r;
+    int nvis = h - 1 - detail;
+    page = nvis;
+    w_list_scroll(&list, nvis, nshown);
+    for (int r = 0; r < nvis && list.top + r < (int)nshown; r++) {
+        int i = (int)shown[list.top + r];
         const struct statelog_integration *in = &s->integ[i];
         const struct snap_integ *x = &s->ext[i];
         char route[512], lag[32], rate[32], tables[32], mode[48];
@@ -87,10 +124,13 @@ static void draw(struct view_ctx *c, WINDOW *w, int y, int h, int width)
                  in->target ? in->target : "?");
         w_fmt_lag(in->lag_ms, lag, sizeof lag);
         w_fmt_count((int64_t)(x->rows_per_s + 0.5), rate, sizeof rate);
-        size_t synced = 0;
-        for (size_t t = 0; t < in->ntables; t++)
+        size_t synced = 0, counted = 0;
+        for (size_t t = 0; t < in->ntables; t++) {
+            if (strcmp(in->tables[t].state, "dropped_source") == 0) continue;   /* gone from the source */
+            counted++;
             if (strcmp(in->tables[t].state, "synced") == 0) synced++;
-        snprintf(tables, sizeof tables, "%zu/%zu", synced, in->ntables);
+        }
+        snprintf(tables, sizeof tables, "%zu/%zu", synced, counted);
         if (x->attached) snprintf(mode, sizeof mode, "run pid %ld", x->holder_pid);
         else if (x->holder_pid) snprintf(mode, sizeof mode, "this console");
         else snprintf(mode, sizeof mode, "nobody");
@@ -100,7 +140,7 @@ static void draw(struct view_ctx *c, WINDOW *w, int y, int h, int width)
         attrs[C_STATE] = theme_attr(theme_state_role(in->state));
         if (in->reason && (!strcmp(in->state, "failed") || !strcmp(in->state, "needs_attention")))
             attrs[C_ERROR] = theme_attr(TH_ERROR);
-        attr_t ra = i == list.sel ? theme_attr(TH_SELECTED) : A_NORMAL;
+        attr_t ra = list.top + r == list.sel ? theme_attr(TH_SELECTED) : A_NORMAL;
         w_table_row(w, y + 1 + r, cols, NCOL, widths, cells, attrs, ra);
         if (widths[C_TREND]) {
             int x0 = 0;
@@ -109,14 +149,14 @@ static void draw(struct view_ctx *c, WINDOW *w, int y, int h, int width)
                         ra ? ra : theme_attr(TH_BUSY));
         }
     }
-    if (detail && list.sel < (int)s->ninteg)
-        draw_detail(w, y + h - detail, detail, width, &s->integ[list.sel], &s->ext[list.sel]);
+    if (detail && list.sel < (int)nshown)
+        draw_detail(w, y + h - detail, detail, width, &s->integ[shown[list.sel]], &s->ext[shown[list.sel]]);
 }
 
 static int handle_key(struct view_ctx *c, enum action a, struct view_request *req)
 {
     const struct snapshot *s = c->snap;
-    size_t n = s ? s->ninteg : 0;
+    size_t n = s ? nshown : 0;
     int f = view_move(&list, a, page, n, id_of, (void *)s);
     if (f) {
         if (n) snprintf(c->integ, sizeof c->integ, "%.127s", list.id);
@@ -132,11 +172,22 @@ static int handle_key(struct view_ctx *c, enum action a, struct view_request *re
         req->action = a;
         snprintf(req->integ, sizeof req->integ, "%s", c->integ);
         return VF_REQUEST;
+    case A_FILTER:
+        req->action = A_FILTER;
+        return VF_REQUEST;
     default:
         return VF_UNHANDLED;
     }
 }
 
+static void set_filter(struct view_ctx *c, const char *text)
+{
+    snprintf(filter_text, sizeof filter_text, "%s", text ? text : "");
+    update(c);
+}
+
+static const char *get_filter(void) { return filter_text; }
+
 const struct view view_integrations = {
-    "Integrations", &keymap_integrations, update, draw, handle_key, NULL, NULL,
+    "Integrations", &keymap_integrations, update, draw, handle_key, set_filter, get_filter,
 };

@@ -22,12 +22,15 @@ static const struct key_binding global_b[] = {
     {{'D', 0}, "D", A_DELETE, "delete the selected integration (asks for its name; target data is kept)", "delete"},
     {{'c', 0}, "c", A_CHECK, "run the preflight checks of the selected integration (in the background)", "check"},
     {{'?', KEY_F(1), 0}, "?", A_HELP, "this help", "help"},
+    {{'T', 0}, "T", A_RESTART, "when replication did not start in this console (shown above the view): try again", NULL},
+    {{12, 0}, "^L", A_REPAINT, "clear the terminal and draw the whole screen again (after something wrote over it)", NULL},
     {{'q', 0}, "q", A_QUIT, "quit (asks whether to stop replication when this console runs it)", "quit"},
 };
 
 static const struct key_binding integrations_b[] = {
     MOVES,
     {{'\n', '\r', KEY_ENTER, 0}, "Enter", A_ENTER, "open the tables of the selected integration", "open"},
+    {{'/', 0}, "/", A_FILTER, "filter integrations by a substring of name, state, source, target or reason, as you type", "filter"},
     {{'R', 0}, "R", A_RESYNC_ALL, "resync every table in failed or resync_required (asks y/N)", NULL},
     {{'d', 0}, "d", A_DESCRIBE, "describe the selected integration: state and since when, the whole reason, what it waits on, the retry, positions, recent events", "describe"},
 };
@@ -36,14 +39,16 @@ static const struct key_binding tables_b[] = {
     MOVES,
     {{'r', 0}, "r", A_RESYNC, "resync the selected table: copy it again; the other tables catch up right after (asks y/N)", "resync"},
     {{'R', 0}, "R", A_RESYNC_ALL, "resync every table in failed or resync_required (asks y/N)", "resync failed"},
-    {{'s', 0}, "s", A_SORT, "sort by state, name, lag or changes", "sort"},
-    {{'/', 0}, "/", A_FILTER, "filter tables by a substring of their names (empty clears)", "filter"},
+    {{'s', 0}, "s", A_SORT, "sort by state, name, lag or changes (the title and the column header show which)", "sort"},
+    {{'S', 0}, "S", A_SORT_REV, "reverse the sort order", "reverse"},
+    {{'/', 0}, "/", A_FILTER, "filter tables by a substring of their names, as you type (Enter keeps it, Esc drops it)", "filter"},
     {{'\n', '\r', KEY_ENTER, 0}, "Enter", A_ENTER, "the events of the selected table", NULL},
     {{'d', 0}, "d", A_DESCRIBE, "describe the selected table: state and since when, the whole reason, copy progress with rows/s and ETA, what its integration waits on, recent events", "describe"},
 };
 
 static const struct key_binding activity_b[] = {
     MOVES,
+    {{'/', 0}, "/", A_FILTER, "filter batches by a substring of their position range, as you type", "filter"},
 };
 
 static const struct key_binding lag_b[] = {
@@ -55,7 +60,8 @@ static const struct key_binding events_b[] = {
     MOVES,
     {{'l', 0}, "l", A_LEVEL, "level filter: all, warnings and errors, errors only", "level"},
     {{'t', 0}, "t", A_ONLY_TABLE, "only the table selected in Tables, or every table", "this table"},
-    {{'/', 0}, "/", A_FILTER, "filter events by a substring of table or message", "filter"},
+    {{'a', 0}, "a", A_ALL_INTEG, "every integration's events in one feed, or only the selected integration's", "all"},
+    {{'/', 0}, "/", A_FILTER, "filter events by a substring of integration, table, kind, message or actor, as you type", "filter"},
 };
 
 static const struct key_binding describe_b[] = {

@@ -27,6 +27,10 @@ enum action {
     A_CHECK,        /* preflight checks, in the background */
     A_FILTER,       /* substring filter */
     A_SORT,         /* cycle the sort order */
+    A_SORT_REV,     /* reverse the sort order */
+    A_ALL_INTEG,    /* events: every integration / the selected one */
+    A_REPAINT,      /* Ctrl-L: clear and draw the whole screen again */
+    A_RESTART,      /* replication did not start here: try again */
     A_LEVEL,        /* events: cycle the level filter */
     A_ONLY_TABLE,   /* events: only the selected table / all */
     A_DESCRIBE,     /* the describe pane of the selected integration or table */

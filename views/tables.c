@@ -2,9 +2,17 @@
  * tables.c — the tables of the selected integration: source and target
  * names, state with the snapshot's progress (bar and %), the reason for
  * failed/resync_required, stream counts, rows copied, last applied, lag.
- * `s` cycles the sort (state, name, lag, changes), `/` filters by name.
+ * `s` cycles the sort (state, name, lag, changes), `S` reverses it; the
+ * title line and the sorted column's header show key and direction. `/`
+ * filters by name as it is typed (the console calls set_filter per key).
  * Rows are rebuilt from each snapshot (filter + sort of pointers: 2,000
  * tables take well under a millisecond); the selection follows the table.
+ *
+ * Layout: a column whose cells are all empty in the rows shown (no reason,
+ * nothing copying, no lag measured) gives way before one with values, so
+ * 80 columns keep INS/UPD/DEL/APPLIED rather than blank PROGRESS/REASON.
+ * The selected table's line below the list wraps: a long reason is read
+ * to its end.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,6 +23,14 @@
 
 enum sort_mode { SORT_STATE, SORT_NAME, SORT_LAG, SORT_CHANGES, SORT_COUNT };
 static const char *sort_names[SORT_COUNT] = {"state", "name", "lag", "changes"};
+/* The natural order of each key, then reversed; and whether the natural
+ * order is ascending (for the header's arrow). */
+static const char *sort_dir[SORT_COUNT][2] = {
+    {"worst first", "best first"}, {"a-z", "z-a"}, {"highest first", "lowest first"},
+    {"most first", "fewest first"},
+};
+static const int sort_ascending[SORT_COUNT] = {1, 1, 0, 0};
+static int sort_rev;
 
 static struct w_list list;
 static const struct statelog_table **rows;
@@ -55,7 +71,8 @@ static int cmp(const void *a, const void *b)
     }
     default: break;
     }
-    return d ? d : strcmp(x->name, y->name);
+    d = d ? d : strcmp(x->name, y->name);
+    return sort_rev ? -d : d;
 }
 
 static void update(struct view_ctx *c)
@@ -93,14 +110,52 @@ static const struct w_col cols[NCOL] = {
     [C_TARGET] = {"TARGET", 22, 7, 0, 1},
     [C_STATE]  = {"STATE", 15, 0, 0, 0},
     [C_PROG]   = {"PROGRESS", 12, 2, 0, 0},
-    [C_INS]    = {"INS", 7, 4, 1, 0},
-    [C_UPD]    = {"UPD", 7, 4, 1, 0},
-    [C_DEL]    = {"DEL", 7, 4, 1, 0},
-    [C_COPIED] = {"COPIED", 8, 5, 1, 0},
-    [C_LAST]   = {"APPLIED", 8, 6, 0, 0},
-    [C_LAG]    = {"LAG", 7, 1, 1, 0},
-    [C_REASON] = {"REASON", 18, 3, 0, 1},
+    [C_INS]    = {"INS", 6, 3, 1, 0},
+    [C_UPD]    = {"UPD", 6, 3, 1, 0},
+    [C_DEL]    = {"DEL", 6, 3, 1, 0},
+    [C_COPIED] = {"COPIED", 8, 6, 1, 0},
+    [C_LAST]   = {"APPLIED", 8, 4, 0, 0},
+    [C_LAG]    = {"LAG", 7, 5, 1, 0},
+    [C_REASON] = {"REASON", 18, 2, 0, 1},
 };
+#define EMPTY_GIVES_WAY 10      /* added to the prio of a column with no value shown */
+
+/* Which column the sort key is read from, for the header's arrow. */
+static const int sort_col[SORT_COUNT] = {C_STATE, C_NAME, C_LAG, C_INS};
+
+/* The cells of one table row (buffers owned by the caller). */
+struct row_cells {
+    char ins[16], upd[16], del[16], copied[16], last[16], lag[16], prog[24];
+};
+
+static void fill_cells(const struct statelog_table *t, struct row_cells *b, const char **cells, int *copying)
+{
+    w_fmt_count(t->inserts, b->ins, sizeof b->ins);
+    w_fmt_count(t->updates, b->upd, sizeof b->upd);
+    w_fmt_count(t->deletes, b->del, sizeof b->del);
+    w_fmt_count(t->rows_copied, b->copied, sizeof b->copied);
+    w_fmt_clock(t->last_applied_at, b->last, sizeof b->last);
+    w_fmt_lag(t->lag_ms, b->lag, sizeof b->lag);
+    *copying = !strcmp(t->state, "snapshotting") || !strcmp(t->state, "resyncing");
+    b->prog[0] = '\0';
+    /* No estimate (a MySQL table's can be 0): the rows copied so far, not a
+     * bar toward "/0". */
+    if (*copying && t->rows_estimated <= 0) snprintf(b->prog, sizeof b->prog, "%s rows", b->copied);
+    else if (*copying) snprintf(b->prog, sizeof b->prog, "bar");
+    cells[C_NAME] = t->name;
+    cells[C_TARGET] = t->target ? t->target : t->name;
+    cells[C_STATE] = t->state;
+    cells[C_PROG] = b->prog;
+    cells[C_INS] = b->ins;
+    cells[C_UPD] = b->upd;
+    cells[C_DEL] = b->del;
+    cells[C_COPIED] = b->copied;
+    cells[C_LAST] = b->last;
+    cells[C_LAG] = b->lag;
+    cells[C_REASON] = t->reason ? t->reason : "";
+}
+
+static int blank(const char *s) { return !s || !s[0] || !strcmp(s, "-"); }
 
 static int col_x(const int *widths, int upto)
 {
@@ -112,77 +167,105 @@ static int col_x(const int *widths, int upto)
 static void draw(struct view_ctx *c, WINDOW *w, int y, int h, int width)
 {
     const struct statelog_integration *in = view_cur_integ(c, NULL);
-    char line[512];
+    char line[1024];
     if (!in) {
         w_text(w, y, 0, width, "No integration selected.", 0);
         return;
     }
-    snprintf(line, sizeof line, "%s (%s): %zu of %zu tables  sort: %s%s%s%s", in->name, in->state, nrows, ntotal,
-             sort_names[sort_by], filter_text[0] ? "  filter: \"" : "", filter_text,
+    snprintf(line, sizeof line, "%s (%s): %zu of %zu tables  sort: %s %s%s%s%s", in->name, in->state, nrows, ntotal,
+             sort_names[sort_by], sort_dir[sort_by][sort_rev], filter_text[0] ? "  filter: \"" : "", filter_text,
              filter_text[0] ? "\"" : "");
     wattrset(w, A_BOLD);
     w_text(w, y, 0, width, line, 0);
     wattrset(w, A_NORMAL);
-    int widths[NCOL];
-    w_table_layout(cols, NCOL, width, widths);
-    w_table_header(w, y + 1, cols, NCOL, widths);
-    int detail = h >= 12 ? 2 : 0;
+
+    /* the selected table's line, wrapped: how many rows it takes */
+    const struct statelog_table *cur = nrows ? rows[list.sel] : NULL;
+    char detail_text[1200] = "";
+    if (cur) {
+        char last[16], copied[64];
+        w_fmt_clock(cur->last_applied_at, last, sizeof last);
+        if (cur->rows_estimated > 0)
+            snprintf(copied, sizeof copied, "%lld/%lld", (long long)cur->rows_copied, (long long)cur->rows_estimated);
+        else
+            snprintf(copied, sizeof copied, "%lld", (long long)cur->rows_copied);
+        snprintf(detail_text, sizeof detail_text, "%s %s %s  %s%s%s  ins %lld upd %lld del %lld  copied %s  applied %s",
+                 cur->name, theme_glyph->arrow, cur->target ? cur->target : cur->name, cur->state,
+                 cur->reason ? ": " : "", cur->reason ? cur->reason : "", (long long)cur->inserts,
+                 (long long)cur->updates, (long long)cur->deletes, copied, last);
+    }
+    int detail = 0;
+    if (h >= 12 && cur) {
+        int max = h >= 20 ? 5 : 3;
+        detail = 1 + w_wrap(NULL, detail_text, 0, 0, width, max);
+    }
     int nvis = h - 2 - detail;
     page = nvis;
     w_list_scroll(&list, nvis, nrows);
+
+    /* columns: the ones with nothing to show in these rows give way first */
+    struct w_col lc[NCOL];
+    memcpy(lc, cols, sizeof lc);
+    int has[NCOL] = {0};
+    for (int r = 0; r < nvis && list.top + r < (int)nrows; r++) {
+        struct row_cells b;
+        const char *cells[NCOL];
+        int copying;
+        fill_cells(rows[list.top + r], &b, cells, &copying);
+        for (int k = 0; k < NCOL; k++) has[k] |= !blank(cells[k]);
+    }
+    for (int k = 0; k < NCOL; k++)
+        if (!has[k] && lc[k].prio > 0) lc[k].prio += EMPTY_GIVES_WAY;
+    char sorted_title[32];
+    snprintf(sorted_title, sizeof sorted_title, "%s%s", cols[sort_col[sort_by]].title,
+             (sort_ascending[sort_by] ^ sort_rev) ? (theme_unicode ? "\xe2\x96\xb2" : "^")
+                                                  : (theme_unicode ? "\xe2\x96\xbc" : "v"));
+    lc[sort_col[sort_by]].title = sorted_title;
+    int widths[NCOL];
+    w_table_layout(lc, NCOL, width, widths);
+    w_table_header(w, y + 1, lc, NCOL, widths);
     if (nrows == 0)
         w_text(w, y + 2, 1, width - 1, ntotal ? "No table matches the filter (/ to change it)."
                                              : "No tables yet.", 0);
     for (int r = 0; r < nvis && list.top + r < (int)nrows; r++) {
         const struct statelog_table *t = rows[list.top + r];
-        char ins[16], upd[16], del[16], copied[16], last[16], lag[16], pct[16] = "";
-        w_fmt_count(t->inserts, ins, sizeof ins);
-        w_fmt_count(t->updates, upd, sizeof upd);
-        w_fmt_count(t->deletes, del, sizeof del);
-        w_fmt_count(t->rows_copied, copied, sizeof copied);
-        w_fmt_clock(t->last_applied_at, last, sizeof last);
-        w_fmt_lag(t->lag_ms, lag, sizeof lag);
-        int copying = !strcmp(t->state, "snapshotting") || !strcmp(t->state, "resyncing");
-        if (copying && t->rows_estimated > 0) {
+        struct row_cells b;
+        const char *cells[NCOL];
+        int copying;
+        char pct[16] = "";
+        fill_cells(t, &b, cells, &copying);
+        int bar = copying && t->rows_estimated > 0;
+        if (bar) {
             int64_t p = t->rows_copied * 100 / t->rows_estimated;
             snprintf(pct, sizeof pct, "%3d%%", (int)(p > 100 ? 100 : p < 0 ? 0 : p));
+            cells[C_PROG] = "";
         }
-        const char *cells[NCOL] = {t->name, t->target ? t->target : t->name, t->state, "", ins, upd,
-                                   del, copied, last, lag, t->reason ? t->reason : ""};
         attr_t attrs[NCOL] = {0};
         attrs[C_STATE] = theme_attr(theme_state_role(t->state));
         if (t->reason) attrs[C_REASON] = theme_attr(theme_state_role(t->state));
         int sel = list.top + r == list.sel;
         attr_t ra = sel ? theme_attr(TH_SELECTED) : A_NORMAL;
-        w_table_row(w, y + 2 + r, cols, NCOL, widths, cells, attrs, ra);
-        if (widths[C_PROG] && copying) {
+        w_table_row(w, y + 2 + r, lc, NCOL, widths, cells, attrs, ra);
+        if (widths[C_PROG] && bar) {
             int x0 = col_x(widths, C_PROG), bw = widths[C_PROG] - 5;
             if (bw > 0) w_bar(w, y + 2 + r, x0, bw, t->rows_copied, t->rows_estimated,
                               ra ? ra : theme_attr(TH_BUSY));
             wattrset(w, ra);
             w_text(w, y + 2 + r, x0 + (bw > 0 ? bw + 1 : 0), 4, pct, 1);
             wattrset(w, A_NORMAL);
-        } else if (!widths[C_PROG] && copying && pct[0]) {
-            /* no room for the bar: the percentage goes after the state */
-            snprintf(line, sizeof line, "%s %s", t->state, pct);
+        } else if (!widths[C_PROG] && copying && (pct[0] || b.prog[0])) {
+            /* no room for the bar: the percentage (or rows copied) goes after the state */
+            snprintf(line, sizeof line, "%s %s", t->state, pct[0] ? pct : b.copied);
             wattrset(w, ra ? ra : attrs[C_STATE]);
             w_text(w, y + 2 + r, col_x(widths, C_STATE), widths[C_STATE], line, 0);
             wattrset(w, A_NORMAL);
         }
     }
-    if (detail && nrows) {
-        const struct statelog_table *t = rows[list.sel];
-        char last[16];
-        w_fmt_clock(t->last_applied_at, last, sizeof last);
-        snprintf(line, sizeof line, "%s %s %s  %s%s%s  ins %lld upd %lld del %lld  copied %lld/%lld  applied %s",
-                 t->name, theme_glyph->arrow, t->target ? t->target : t->name, t->state,
-                 t->reason ? ": " : "", t->reason ? t->reason : "", (long long)t->inserts,
-                 (long long)t->updates, (long long)t->deletes, (long long)t->rows_copied,
-                 (long long)t->rows_estimated, last);
+    if (detail) {
         wattrset(w, theme_attr(TH_DIM));
-        mvwhline(w, y + h - 2, 0, ' ', width);
-        wattrset(w, t->reason ? theme_attr(theme_state_role(t->state)) : A_NORMAL);
-        w_text(w, y + h - 1, 0, width, line, 0);
+        mvwhline(w, y + h - detail, 0, ' ', width);
+        wattrset(w, cur->reason ? theme_attr(theme_state_role(cur->state)) : A_NORMAL);
+        w_wrap(w, detail_text, y + h - detail + 1, 0, width, detail - 1);
         wattrset(w, A_NORMAL);
     }
 }
@@ -197,6 +280,11 @@ static int handle_key(struct view_ctx *c, enum action a, struct view_request *re
     switch (a) {
     case A_SORT:
         sort_by = (sort_by + 1) % SORT_COUNT;
+        sort_rev = 0;
+        update(c);
+        return VF_REDRAW;
+    case A_SORT_REV:
+        sort_rev = !sort_rev;
         update(c);
         return VF_REDRAW;
     case A_FILTER:

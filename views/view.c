@@ -29,6 +29,36 @@ int view_move(struct w_list *l, enum action a, int page, size_t n,
     return VF_REDRAW;
 }
 
+void view_tail_resolve(struct view_tail *t, struct w_list *l, size_t n,
+                       const char *(*id)(size_t, void *), int64_t (*key)(size_t, void *), void *arg)
+{
+    if (!t->away || n == 0) {
+        l->sel = 0;
+        l->top = 0;
+        l->id[0] = '\0';
+        w_list_resolve(l, n, id, arg);
+        t->seen = n ? key(0, arg) : 0;
+        t->nnew = 0;
+        t->away = 0;
+        return;
+    }
+    w_list_resolve(l, n, id, arg);
+    t->nnew = 0;
+    while (t->nnew < n && key(t->nnew, arg) > t->seen) t->nnew++;
+}
+
+void view_tail_moved(struct view_tail *t, struct w_list *l, size_t n, int64_t (*key)(size_t, void *), void *arg)
+{
+    int was_away = t->away;
+    t->away = n > 0 && l->sel > 0;
+    if (!t->away) {
+        t->seen = n ? key(0, arg) : 0;
+        t->nnew = 0;
+    } else if (!was_away) {
+        t->nnew = 0;        /* seen: the newest row when the operator left it */
+    }
+}
+
 int snapshot_find(const struct snapshot *s, const char *name)
 {
     for (size_t i = 0; s && name && i < s->ninteg; i++)

@@ -73,4 +73,22 @@ struct w_list;
 int view_move(struct w_list *l, enum action a, int page, size_t n,
               const char *(*id)(size_t, void *), void *arg);
 
+/*
+ * Tail mode of a newest-first list (events, activity): while the selection
+ * is on the newest row, new rows arrive above it and the selection moves to
+ * the newest one, so the list follows without a key pressed. Once the
+ * operator moves down, the selection stays on its row and `nnew` counts the
+ * rows that arrived since (the view shows "N new"); Home/g or moving back
+ * to the top follows again. key(i): row i's increasing id (newest first).
+ */
+struct view_tail {
+    int     away;       /* the operator left the newest row */
+    int64_t seen;       /* the newest id when the operator left it */
+    size_t  nnew;       /* rows newer than `seen` */
+};
+void view_tail_resolve(struct view_tail *t, struct w_list *l, size_t n,
+                       const char *(*id)(size_t, void *), int64_t (*key)(size_t, void *), void *arg);
+/* After a movement key. */
+void view_tail_moved(struct view_tail *t, struct w_list *l, size_t n, int64_t (*key)(size_t, void *), void *arg);
+
 #endif

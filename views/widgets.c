@@ -57,21 +57,54 @@ int w_text(WINDOW *w, int y, int x, int width, const char *s, int right)
     return cells;
 }
 
-int w_wrap(WINDOW *w, const char *s, int y, int x, int width, int max_rows)
+int w_text_tail(WINDOW *w, int y, int x, int width, const char *s)
 {
-    return w_wrap_from(w, s, y, x, width, 0, max_rows);
+    if (width <= 0) return 0;
+    const char *p = s ? s : "";
+    /* cells of the whole string, counted as w_text draws them */
+    int cells = 0;
+    mbstate_t st;
+    memset(&st, 0, sizeof st);
+    for (const char *q = p; *q;) {
+        wchar_t wc;
+        size_t k = mbrtowc(&wc, q, strlen(q), &st);
+        if (k == (size_t)-1 || k == (size_t)-2 || k == 0) { k = 1; wc = L'?'; memset(&st, 0, sizeof st); }
+        int cw = wcwidth(wc);
+        cells += cw > 0 ? cw : 1;
+        q += k;
+    }
+    if (cells <= width || width < 2) return w_text(w, y, x, width, p, 0);
+    /* skip whole characters from the start until the rest fits after the mark */
+    memset(&st, 0, sizeof st);
+    while (*p && cells > width - 1) {
+        wchar_t wc;
+        size_t k = mbrtowc(&wc, p, strlen(p), &st);
+        if (k == (size_t)-1 || k == (size_t)-2 || k == 0) { k = 1; wc = L'?'; memset(&st, 0, sizeof st); }
+        int cw = wcwidth(wc);
+        cells -= cw > 0 ? cw : 1;
+        p += k;
+    }
+    char buf[1024];
+    snprintf(buf, sizeof buf, "%s%s", theme_unicode ? "\xe2\x80\xa6" : "~", p);
+    return w_text(w, y, x, width, buf, 0);
 }
 
-int w_wrap_from(WINDOW *w, const char *s, int y, int x, int width, int skip, int max_rows)
+int w_wrap(WINDOW *w, const char *s, int y, int x, int width, int max_rows)
+{
+    return w_wrap_skip(w, s, y, x, width, 0, max_rows);
+}
+
+int w_wrap_skip(WINDOW *w, const char *s, int y, int x, int width, int skip, int max_rows)
 {
     int rows = 0;
-    max_rows += skip;
     size_t len = strlen(s);
     if (width < 8) width = 8;
+    if (skip < 0) skip = 0;
     if (len == 0) {
-        if (w && !skip && max_rows > 0) mvwhline(w, y, x, ' ', width);
+        if (w && max_rows > 0 && !skip) mvwhline(w, y, x, ' ', width);
         return skip ? 0 : 1;
     }
+    max_rows += skip;
     while (len > 0 && rows < max_rows) {
         size_t n = len;
         if ((int)n > width && rows < max_rows - 1) {
@@ -92,7 +125,7 @@ int w_wrap_from(WINDOW *w, const char *s, int y, int x, int width, int skip, int
         len -= n;
         while (*s == ' ') { s++; len--; }
     }
-    return rows - (skip < rows ? skip : rows);
+    return rows - skip > 0 ? rows - skip : 0;
 }
 
 void w_box(WINDOW *win, int h, int w, int *py, int *px, const char *title)
@@ -144,6 +177,12 @@ void w_hints(WINDOW *w, int y, int width, const struct keymap *const *maps, int 
 
 void w_table_layout(const struct w_col *cols, int n, int avail, int *widths)
 {
+    w_table_layout_want(cols, n, avail, NULL, widths);
+}
+
+void w_table_layout_want(const struct w_col *cols, int n, int avail, const int *want, int *widths)
+{
+#define WANT(i) (want ? want[i] : 0)
     int total = 0, shown = 0;
     for (int i = 0; i < n; i++) {
         widths[i] = cols[i].width;
@@ -178,19 +217,43 @@ void w_table_layout(const struct w_col *cols, int n, int avail, int *widths)
         widths[i] -= cut;
         total -= cut;
     }
-    /* spare width goes to the flexible columns */
+    /* spare width goes to the flexible columns: first evenly to those that
+     * still want more, then to the unlimited ones (else to all of them) */
+    int spare = avail - total;
+    while (spare > 0) {
+        int nwant = 0;
+        for (int i = 0; i < n; i++)
+            if (widths[i] && cols[i].flex && (!WANT(i) || widths[i] < WANT(i))) nwant++;
+        if (!nwant) break;
+        int each = spare / nwant > 0 ? spare / nwant : 1, given = 0;
+        for (int i = 0; i < n && spare > 0; i++) {
+            if (!widths[i] || !cols[i].flex || (WANT(i) && widths[i] >= WANT(i))) continue;
+            int add = each;
+            if (WANT(i) && add > WANT(i) - widths[i]) add = WANT(i) - widths[i];
+            if (add > spare) add = spare;
+            widths[i] += add;
+            spare -= add;
+            given += add;
+        }
+        if (!given) break;
+    }
     int nflex = 0;
     for (int i = 0; i < n; i++)
-        if (widths[i] && cols[i].flex) nflex++;
-    if (nflex && total < avail) {
-        int spare = avail - total, each = spare / nflex;
+        if (widths[i] && cols[i].flex && !WANT(i)) nflex++;
+    int any_unlimited = nflex > 0;
+    if (!any_unlimited)
         for (int i = 0; i < n; i++)
-            if (widths[i] && cols[i].flex) {
+            if (widths[i] && cols[i].flex) nflex++;
+    if (nflex && spare > 0) {
+        int each = spare / nflex;
+        for (int i = 0; i < n; i++)
+            if (widths[i] && cols[i].flex && (!any_unlimited || !WANT(i))) {
                 int add = --nflex ? each : spare;
                 widths[i] += add;
                 spare -= add;
             }
     }
+#undef WANT
 }
 
 void w_table_header(WINDOW *w, int y, const struct w_col *cols, int n, const int *widths)

@@ -20,13 +20,16 @@
  * aligned when `right`; the rest of the field is blanked. Returns the
  * cells written. */
 int w_text(WINDOW *w, int y, int x, int width, const char *s, int right);
+/* As w_text, but a cut drops the start, not the end ("…:4567 → 0003:8901"):
+ * for values whose end is the news, like a position range. */
+int w_text_tail(WINDOW *w, int y, int x, int width, const char *s);
 
 /* Word-wrap s into at most max_rows rows of `width` cells from (y, x); with
  * w NULL only counts. Returns the rows used. Long words are cut. */
 int w_wrap(WINDOW *w, const char *s, int y, int x, int width, int max_rows);
-/* The same, leaving out its first `skip` rows (a view scrolled into a long
- * text): the rows after them go from y; returns the rows drawn or counted. */
-int w_wrap_from(WINDOW *w, const char *s, int y, int x, int width, int skip, int max_rows);
+/* The same, drawing only wrapped rows skip .. skip+max_rows-1 at y (for a
+ * text scrolled partly off the top); returns the rows drawn. */
+int w_wrap_skip(WINDOW *w, const char *s, int y, int x, int width, int skip, int max_rows);
 
 /* A centred box of h x w (clipped to the screen) with a border and a
  * title, cleared inside; *py, *px get its top-left corner. */
@@ -51,6 +54,11 @@ struct w_col {
  * widths[i] (0 = hidden). Columns are hidden highest prio first; flexible
  * columns share what is left. */
 void w_table_layout(const struct w_col *cols, int n, int avail, int *widths);
+/* The same, where want[i] (NULL: none) is the cells flexible column i's
+ * widest value needs (0 = no limit): spare width goes to each only that far
+ * first, the rest to those without a limit, so a wide terminal shows whole
+ * values (SOURCE -> TARGET, BY) rather than padding. */
+void w_table_layout_want(const struct w_col *cols, int n, int avail, const int *want, int *widths);
 void w_table_header(WINDOW *w, int y, const struct w_col *cols, int n, const int *widths);
 /* One row: cells[i] per column; attrs[i] 0 = the row's attribute. */
 void w_table_row(WINDOW *w, int y, const struct w_col *cols, int n, const int *widths,

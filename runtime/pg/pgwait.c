@@ -50,6 +50,15 @@ void pgwait_abandon(PGconn *c)
     PQfinish(c);
 }
 
+/* A server NOTICE ("schema ... already exists, skipping", a trigger's RAISE
+ * NOTICE) is not for the operator, and libpq's default prints it on stderr,
+ * which is the console's screen while curses owns it: dropped. */
+static void drop_notice(void *arg, const char *message)
+{
+    (void)arg;
+    (void)message;
+}
+
 PGconn *pgwait_connect(const char *const *keys, const char *const *vals, const struct pgwait *w,
                        int timeout_ms, char *err, size_t errlen)
 {
@@ -61,6 +70,7 @@ PGconn *pgwait_connect(const char *const *keys, const char *const *vals, const s
         PQfinish(c);
         return NULL;
     }
+    PQsetNoticeProcessor(c, drop_notice, NULL);
     int64_t deadline = mono_ms() + (timeout_ms > 0 ? timeout_ms : PGWAIT_CONNECT_MS);
     PostgresPollingStatusType st = PGRES_POLLING_WRITING;
     for (;;) {

@@ -24,6 +24,14 @@ static void trim_nl(char *s)
     while (n && (s[n - 1] == '\n' || s[n - 1] == ' ')) s[--n] = 0;
 }
 
+/* A server NOTICE is not for the operator, and libpq's default prints it on
+ * stderr, which is the console's screen while curses owns it: dropped. */
+static void drop_notice(void *arg, const char *message)
+{
+    (void)arg;
+    (void)message;
+}
+
 PGconn *pg_source_connect(const struct config_source *s, int replication, char *err, size_t errlen)
 {
     char password[1024] = "", perr[256] = "", port[16];
@@ -57,6 +65,7 @@ PGconn *pg_source_connect(const struct config_source *s, int replication, char *
         PQfinish(c);
         return NULL;
     }
+    PQsetNoticeProcessor(c, drop_notice, NULL);
     return c;
 }
 

@@ -94,6 +94,14 @@ int pgpf_cols_kept(const struct pgpf_cols *c, const char *schema, const char *na
     return kept;
 }
 
+/* A server NOTICE is not for the operator, and libpq's default prints it on
+ * stderr, which is the console's screen while curses owns it: dropped. */
+static void drop_notice(void *arg, const char *message)
+{
+    (void)arg;
+    (void)message;
+}
+
 /* The target, once per check run; NULL (with c->tgt_err) when it cannot be reached. */
 static PGconn *target(struct pgpf_cols *c)
 {
@@ -109,6 +117,7 @@ static PGconn *target(struct pgpf_cols *c)
         PQfinish(t);
         return NULL;
     }
+    PQsetNoticeProcessor(t, drop_notice, NULL);
     PQclear(PQexec(t, "SET statement_timeout = 10000"));
     c->tgt = t;
     return t;

@@ -80,6 +80,15 @@ void pgw_cancel(struct pgw *w)
     atomic_store(&w->cancel, 1);
 }
 
+/* A server NOTICE ("schema ... already exists, skipping", a trigger's RAISE
+ * NOTICE) is not for the operator, and libpq's default prints it on stderr,
+ * which is the console's screen while curses owns it: dropped. */
+static void drop_notice(void *arg, const char *message)
+{
+    (void)arg;
+    (void)message;
+}
+
 /* pgw_connect; parent: the call a probe serves, whose hook is asked too. */
 static PGconn *connect_for(const char *const *kw, const char *const *val, atomic_int *stop,
                            struct pgw *parent, int timeout_s, char *err, size_t errlen)
@@ -89,6 +98,7 @@ static PGconn *connect_for(const char *const *kw, const char *const *val, atomic
         snprintf(err, errlen, "out of memory");
         return NULL;
     }
+    PQsetNoticeProcessor(c, drop_notice, NULL);
     if (timeout_s <= 0) {                       /* the dsn's connect_timeout, else 10 s */
         PQconninfoOption *o = PQconninfo(c);
         for (PQconninfoOption *p = o; p && p->keyword; p++)

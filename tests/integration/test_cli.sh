@@ -24,6 +24,10 @@ expect_out() {
 
 expect_rc "--help" 0 "$ZETL" --help
 expect_out "--help lists every command" "verify"
+# Each command's whole summary, not its first line cut mid-sentence.
+expect_out "--help: the console summary is whole" "threads, or attaches to a \`zetl run\` that already holds them."
+expect_out "--help: the run summary is whole" "checkpoints and exits 0."
+expect_out "--help: the demo summary is whole" "when the demo exits."
 for c in console run check status verify init demo; do
     expect_rc "$c --help" 0 "$ZETL" "$c" --help
     expect_out "$c --help shows its usage" "usage: zetl"
