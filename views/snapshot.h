@@ -10,6 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "runtime/liveness.h"
 #include "runtime/statelog.h"
 
 #define MODEL_REFRESH_MS  500      /* how often the log is read */
@@ -26,6 +27,9 @@ struct snap_integ {
     double  rows_per_s;             /* applied rows per second, last 10 s */
     int64_t spark[MODEL_SPARK_N];   /* max lag per bucket, oldest first, -1 none */
     int     source_postgres;        /* source kind, for the delete prompt */
+    struct liveness live;           /* who runs it, or ran it last (runtime/liveness.h) */
+    char    last_state[24];         /* nobody runs it: the log's state, which the
+                                     * model replaced by "stopped"; "" otherwise */
 };
 
 struct snapshot {
