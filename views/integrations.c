@@ -58,6 +58,11 @@ static void draw_detail(WINDOW *w, int y, int rows, int width, const struct stat
         liveness_describe(&x->live, live, sizeof live);
         snprintf(line, sizeof line, "state %s: %s; last state %s%s%s", in->state, live, x->last_state,
                  in->reason ? ": " : "", in->reason ? in->reason : "");
+    } else if (x->live.running) {   /* and who runs it */
+        char live[640];
+        liveness_describe(&x->live, live, sizeof live);
+        snprintf(line, sizeof line, "state %s%s%s; %s", in->state, in->reason ? ": " : "",
+                 in->reason ? in->reason : "", live);
     } else {
         snprintf(line, sizeof line, "state %s%s%s", in->state, in->reason ? ": " : "", in->reason ? in->reason : "");
     }

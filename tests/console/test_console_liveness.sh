@@ -41,6 +41,8 @@ tm_run "$ZETL -c $E2E_DIR/zetl.yaml; echo CONSOLE-EXIT=\$?"
 if tm_wait "attached to .zetl run" 10 && tm_wait "conlive +active" 15; then
     t_pass $T "attached: the daemon's integration is active"
 else t_fail $T "attached" "attached to zetl run, conlive active" "$TM_SCREEN"; fi
+if tm_wait "running: zetl run by [^ ]+ \\(pid $run_pid\\) since" 10; then t_pass $T "attached: the detail says who runs it (runner, pid, since)"
+else t_fail $T "who runs it" "running: zetl run by USER (pid $run_pid) since ..." "$TM_SCREEN"; fi
 
 # The daemon stops (SIGTERM): the console must stop saying active.
 e2e_run_stop
@@ -66,7 +68,8 @@ else t_fail $T "q quits" "CONSOLE-EXIT=0" "$TM_SCREEN"; fi
 
 # No zetl run: the console runs the integration itself, and p works.
 tm_run "clear; $ZETL -c $E2E_DIR/zetl.yaml; echo CONSOLE-EXIT=\$?"
-if tm_wait "conlive +active" 30 && [[ ! $TM_SCREEN =~ "attached to" ]]; then
+if tm_wait "conlive +active" 30 && tm_wait "running: zetl console by [^ ]+ \\(pid [0-9]+\\)" 10 &&
+   [[ ! $TM_SCREEN =~ "attached to" ]]; then
     t_pass $T "embedded: the console runs the integration (active, not attached)"
 else t_fail $T "embedded runtime" "conlive active, not attached" "$TM_SCREEN"; fi
 tm_keys p
