@@ -16,12 +16,16 @@
  *   retry    in the backoff after a failed round: start the next attempt
  *            now (the backoff keeps growing); otherwise answered "not
  *            waiting for a retry" and nothing happens
+ *
+ * A command created before this process took the integration's lock was
+ * sent while nobody ran it: it expires (liveness.h), never applied.
  */
 #include <stdio.h>
 #include <string.h>
 
 #include "runtime/clock.h"
 #include "runtime/integ.h"
+#include "runtime/liveness.h"
 #include "runtime/source.h"
 
 static int do_delete(struct integ *in, const char *actor, char *result, size_t len)
@@ -45,6 +49,8 @@ int integ_poll_commands(struct integ *in)
     size_t n = 0;
     if (!in->sl) return -1;
     atomic_store(&in->polled_ms, zclock_mono_ms());
+    if (zclock_mono_ms() - in->beat_ms >= RUNNER_HEARTBEAT_MS)
+        integ_record_runner(in, 0);
     if (statelog_claim_commands(in->sl, in->cfg->name, &cmds, &n) != 0) {
         /* Never silent: an operator's command that cannot be read is an incident. */
         if (in->log_stderr) fprintf(stderr, "%s: cannot read the command queue: %s\n", in->cfg->name,
@@ -61,7 +67,11 @@ int integ_poll_commands(struct integ *in)
         const struct statelog_command *c = &cmds[i];
         const char *actor = c->actor ? c->actor : "operator";
         char result[1024] = "ok";
-        if (strcmp(c->command, "pause") == 0) {
+        if (c->created_at < in->locked_at) {
+            /* Sent before this process took the lock, past the expiry at
+             * start (a write that failed there, or a sender's clock step). */
+            snprintf(result, sizeof result, LIVENESS_EXPIRED_FMT, in->cfg->name);
+        } else if (strcmp(c->command, "pause") == 0) {
             if (strcmp(in->state, "paused") != 0 && strcmp(in->state, "deleted") != 0) {
                 integ_set_state(in, "paused", NULL, actor);
                 if (ret < 0) ret = ROUND_PAUSED;

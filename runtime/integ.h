@@ -81,6 +81,8 @@ struct integ {
      * by stop_reader and a stop). */
     struct linkcut cut, rcut;
     _Atomic int64_t polled_ms;    /* monotonic time of the last command poll (sentry.h) */
+    int64_t   locked_at;          /* wall ms its lock was taken: commands older expire (liveness.h) */
+    int64_t   beat_ms;            /* monotonic ms of the last runner heartbeat (supervisor only) */
 
     struct statelog *sl;          /* supervisor thread's handle */
     struct target *tgt;           /* supervisor (applier) thread's connection */
@@ -212,6 +214,10 @@ void integ_fail_table(struct integ *in, struct itable *t, const char *reason);
 
 /* Commands from the state log's queue; returns ROUND_* to end the round, or -1 to go on. */
 int  integ_poll_commands(struct integ *in);
+/* Write this process into the integration's runner row (liveness.h): at
+ * start, as the heartbeat (integ_poll_commands, every RUNNER_HEARTBEAT_MS)
+ * and, stopping = 1, at a clean stop. Supervisor thread. */
+void integ_record_runner(struct integ *in, int stopping);
 
 /* Row projection: a row in the decoder's layout → the table's catalog
  * definition (columns matched by name; excluded columns dropped, missing

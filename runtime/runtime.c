@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "runtime/clock.h"
 #include "runtime/integ.h"
 #include "runtime/lock.h"
 #include "runtime/monitor.h"
@@ -66,6 +67,7 @@ int runtime_start(struct runtime **out, const struct config *cfg,
             goto fail;
         }
         struct integ *in = &rt->integs[rt->n++];
+        in->locked_at = zclock_wall_ms();
         in->cfg = ci;
         in->root = cfg;
         in->rt = rt;

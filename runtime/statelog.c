@@ -136,6 +136,18 @@ static const char *const migrations[] = {
     "DROP TABLE commands;"
     "ALTER TABLE commands2 RENAME TO commands;"
     "CREATE INDEX commands_pending ON commands(integration, claimed_at, id);",
+    /* 2 → 3: who runs each integration (liveness.h): the process that holds
+     * its lock records itself, beats every RUNNER_HEARTBEAT_MS and records a
+     * clean stop; a reader that finds the lock free knows who ran it last and
+     * since when it has not. Not foreign-keyed: it outlives a deleted row. */
+    "CREATE TABLE runners ("
+    "  integration TEXT PRIMARY KEY NOT NULL,"
+    "  pid         INTEGER NOT NULL,"
+    "  actor       TEXT,"
+    "  started_at  INTEGER NOT NULL,"
+    "  seen_at     INTEGER NOT NULL,"
+    "  stopped_at  INTEGER"
+    ");",
 };
 
 _Static_assert(sizeof migrations / sizeof migrations[0] == STATELOG_SCHEMA_VERSION,

@@ -51,7 +51,7 @@
  * 0 means "never" (stored as NULL). lag_ms/bytes_behind < 0 mean "unknown"
  * (stored as NULL, printed as null in JSON).
  *
- * Tables (schema version 1)
+ * Tables (schema version 1, and runners from 2)
  *   integrations(name PK, state, reason, source, target, position, lag_ms,
  *                bytes_behind, updated_at)
  *   tables      (integration → integrations ON DELETE CASCADE, name, target,
@@ -66,6 +66,9 @@
  *   events      (id, at, integration, tbl, level, kind, message, actor)
  *   commands    (id, integration, tbl, command, actor, created_at,
  *                claimed_at, done_at, result)
+ *   runners     (integration PK, pid, actor, started_at, seen_at,
+ *                stopped_at)                      schema version 3: who runs
+ *                the integration, or ran it last (runtime/liveness.h)
  * Schema version 2 adds to integrations what the applier waits on now
  * (wait_kind, wait_since, wait_what, wait_detail, wait_holders, wait_pid,
  * wait_user, wait_state, wait_holder_since, wait_query: NULL when it waits
@@ -100,7 +103,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#define STATELOG_SCHEMA_VERSION    2
+#define STATELOG_SCHEMA_VERSION    3
 #define STATELOG_BUSY_MS           5000
 #define STATELOG_LAG_RAW_MS        (60LL * 60 * 1000)            /* 1 hour */
 #define STATELOG_LAG_ROLLUP_MS     (7LL * 24 * 60 * 60 * 1000)   /* 7 days */
@@ -349,6 +352,38 @@ int statelog_complete_command(struct statelog *sl, int64_t id, const char *resul
  * statelog_free_commands(*out, 1). -1 when no such command. */
 int statelog_get_command(struct statelog *sl, int64_t id, struct statelog_command **out);
 
+/* ---- runners (runtime/liveness.h) ---------------------------------------- */
+
+/* The process that runs an integration (it holds STATE_DIR/NAME.lock). */
+struct statelog_runner {
+    int64_t pid;
+    char   *actor;           /* runtime_actor: "zetl run by USER from ADDR" */
+    int64_t started_at;      /* ms epoch it took the lock */
+    int64_t seen_at;         /* ms epoch of its last heartbeat (set by the log) */
+    int64_t stopped_at;      /* ms epoch of its clean stop, 0 while running or
+                              * when it ended without one (kill -9, crash) */
+};
+
+/* Write the runner row of `integration` (replacing the last runner's):
+ * pid, actor, started_at and stopped_at as given, seen_at = now. Called by
+ * the lock holder only: at start, as a heartbeat, and at a clean stop. */
+int statelog_record_runner(struct statelog *sl, const char *integration,
+                           const struct statelog_runner *r);
+
+/* The runner row of `integration`: 1 found (free with statelog_clear_runner),
+ * 0 none (an integration last run by a zetl before schema 2), -1 error. */
+int statelog_get_runner(struct statelog *sl, const char *integration,
+                        struct statelog_runner *out);
+void statelog_clear_runner(struct statelog_runner *r);
+
+/* Expire every unclaimed command of `integration` created before `before`
+ * (ms epoch): claimed and done at once with `result`, never to be applied,
+ * each with a warning "command" event under its sender's actor. *n_out
+ * (may be NULL) is how many. A runtime calls it as it starts, for commands
+ * sent while nobody ran the integration. */
+int statelog_expire_commands(struct statelog *sl, const char *integration, int64_t before,
+                             const char *result, int *n_out);
+
 /* ---- reads ------------------------------------------------------------- */
 
 /* Integrations (sorted by name) with their tables, from one consistent
@@ -386,6 +421,18 @@ void statelog_free_commands(struct statelog_command *v, size_t n);
  * (an unknown name prints an empty list). Strings are JSON-escaped; invalid
  * UTF-8 becomes U+FFFD. Nothing is printed when reading fails. */
 int statelog_write_status_json(struct statelog *sl, FILE *out, const char *only_integration);
+
+/* As statelog_write_status_json, plus liveness (runtime/liveness.h) from the
+ * locks in state_dir, after each integration's contract fields:
+ *   "running" (bool), "last_state" (the state the runtime wrote last),
+ *   "runner" (who runs it, or ran it last), "runner_pid", "runner_started_at",
+ *   "stopped_at" (its clean stop; null while running or after a kill),
+ *   "last_seen_at" (its last heartbeat).
+ * "state" is then "stopped" when nobody runs it (a deleted one stays
+ * "deleted"). A lock that cannot be read leaves the integration as the
+ * log has it, without these fields. */
+int statelog_write_status_json_live(struct statelog *sl, FILE *out, const char *only_integration,
+                                    const char *state_dir);
 
 /* JSON string literal of s (NULL → null) to out; used by the status printer
  * and exposed for other machine-readable outputs. */

@@ -2,8 +2,12 @@
  * statelog_status.c — `zetl status --json`: the machine-readable status
  * contract of DESIGN.md, printed from the SQLite log. Field names and order
  * follow the contract exactly; fields may be added, never renamed or removed.
+ * With a state directory, each integration also says who runs it
+ * (liveness.h): state "stopped" when nobody does, the log's own state kept
+ * as last_state.
  */
 #include "runtime/statelog_int.h"
+#include "runtime/liveness.h"
 
 #include <time.h>
 
@@ -176,14 +180,35 @@ static void json_retry(FILE *out, const struct statelog_integration *g, int64_t 
     fputs(g->retry_at ? "false}" : "true}", out);
 }
 
-static void json_integration(FILE *out, const struct statelog_integration *g)
+/* The liveness fields (liveness.h), after the contract's: who runs it, or
+ * who ran it last and since when it has not run. */
+static void json_liveness(FILE *out, const struct statelog_integration *g,
+                          const struct liveness *lv)
+{
+    fprintf(out, ", \"running\": %s, \"last_state\": ", lv->running ? "true" : "false");
+    statelog_json_string(out, g->state);
+    fputs(", \"runner\": ", out);
+    statelog_json_string(out, lv->runner[0] ? lv->runner : NULL);
+    fputs(", \"runner_pid\": ", out);
+    if (lv->pid > 0) fprintf(out, "%ld", lv->pid);
+    else fputs("null", out);
+    fputs(", \"runner_started_at\": ", out);
+    json_time(out, lv->started_at);
+    fputs(", \"stopped_at\": ", out);
+    json_time(out, lv->running ? 0 : lv->stopped_at);
+    fputs(", \"last_seen_at\": ", out);
+    json_time(out, lv->seen_at);
+}
+
+static void json_integration(FILE *out, const struct statelog_integration *g,
+                             const struct liveness *lv)
 {
     int64_t now = statelog_now_ms();
 
     fputs("{\"name\": ", out);
     statelog_json_string(out, g->name);
     fputs(", \"state\": ", out);
-    statelog_json_string(out, g->state);
+    statelog_json_string(out, lv ? liveness_state(lv, g->state) : g->state);
     fputs(", \"reason\": ", out);
     statelog_json_string(out, g->reason);
     fputs(", \"source\": ", out);
@@ -206,10 +231,18 @@ static void json_integration(FILE *out, const struct statelog_integration *g)
     json_wait(out, &g->wait, now);
     fputs(", \"retry\": ", out);
     json_retry(out, g, now);
+    if (lv)
+        json_liveness(out, g, lv);
     putc('}', out);
 }
 
 int statelog_write_status_json(struct statelog *sl, FILE *out, const char *only_integration)
+{
+    return statelog_write_status_json_live(sl, out, only_integration, NULL);
+}
+
+int statelog_write_status_json_live(struct statelog *sl, FILE *out, const char *only_integration,
+                                    const char *state_dir)
 {
     struct statelog_integration *v;
     size_t n;
@@ -218,9 +251,12 @@ int statelog_write_status_json(struct statelog *sl, FILE *out, const char *only_
         return -1;
     fputs("{\"integrations\": [", out);
     for (size_t i = 0; i < n; i++) {
+        struct liveness lv;
+        char err[512];
+        int live = state_dir && liveness_probe(&lv, state_dir, sl, v[i].name, err, sizeof err) == 0;
         if (i)
             fputs(", ", out);
-        json_integration(out, &v[i]);
+        json_integration(out, &v[i], live ? &lv : NULL);
     }
     fputs("]}\n", out);
     statelog_free_integrations(v, n);

@@ -23,6 +23,7 @@
 #include "runtime/backoff.h"
 #include "runtime/clock.h"
 #include "runtime/integ.h"
+#include "runtime/liveness.h"
 #include "runtime/source.h"
 #include "runtime/target/target.h"
 
@@ -171,6 +172,37 @@ static void describe_target(const struct config_integration *c, char *buf, size_
     PQconninfoFree(opts);
 }
 
+void integ_record_runner(struct integ *in, int stopping)
+{
+    if (!in->sl) return;
+    struct statelog_runner r = {.pid = (int64_t)getpid(), .actor = in->actor,
+                                .started_at = in->locked_at,
+                                .stopped_at = stopping ? zclock_wall_ms() : 0};
+    in->beat_ms = zclock_mono_ms();
+    if (statelog_record_runner(in->sl, in->cfg->name, &r) != 0 && in->log_stderr)
+        fprintf(stderr, "%s: state log: cannot record who runs it: %s\n", in->cfg->name,
+                statelog_error(in->sl));
+}
+
+/* Commands sent before this process took the lock were sent while nobody
+ * ran the integration (or to a process that died before taking them): an
+ * operator who pressed `p` then must not find it paused minutes later. */
+static void expire_stale_commands(struct integ *in)
+{
+    char why[320];
+    int n = 0;
+    snprintf(why, sizeof why, LIVENESS_EXPIRED_FMT, in->cfg->name);
+    if (statelog_expire_commands(in->sl, in->cfg->name, in->locked_at, why, &n) != 0) {
+        /* integ_poll_commands expires them on the way too */
+        if (in->log_stderr)
+            fprintf(stderr, "%s: state log: %s\n", in->cfg->name, statelog_error(in->sl));
+    } else if (n > 0) {
+        integ_log(in, STATELOG_WARNING, NULL, "command",
+                  "%d command%s sent while nobody ran %s expired, not applied", n,
+                  n == 1 ? "" : "s", in->cfg->name);
+    }
+}
+
 static int open_log(struct integ *in)
 {
     char path[4096], err[512];
@@ -198,6 +230,8 @@ static int open_log(struct integ *in)
         fprintf(stderr, "%s: state log: %s\n", in->cfg->name, statelog_error(in->sl));
         return -1;
     }
+    integ_record_runner(in, 0);
+    expire_stale_commands(in);
     return 0;
 }
 
@@ -317,6 +351,7 @@ out:
     if (in->tgt) target_close(in->tgt);
     in->tgt = NULL;
     integ_free_tables(in);
+    integ_record_runner(in, 1);     /* a clean stop: readers know exactly since when */
     statelog_close(in->sl);
     in->sl = NULL;
     atomic_store(&in->done, 1);

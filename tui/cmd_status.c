@@ -2,6 +2,8 @@
  * cmd_status.c — `zetl status`: integrations and tables from the SQLite log,
  * as a table for people or, with --json, the contract in DESIGN.md. Reads
  * only: it never creates the log, so it is safe beside a running `zetl run`.
+ * Whether an integration runs comes from its lock (runtime/liveness.h): one
+ * nobody runs shows as stopped, with since when and who ran it last.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -11,6 +13,7 @@
 #include <time.h>
 
 #include "config/config.h"
+#include "runtime/liveness.h"
 #include "runtime/statelog.h"
 #include "tui/commands.h"
 
@@ -31,18 +34,37 @@ static void fmt_time(int64_t ms, char *buf, size_t len)
     strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
-static void print_human(const struct statelog_integration *v, size_t n)
+static void print_human(struct statelog *sl, const char *state_dir,
+                        const struct statelog_integration *v, size_t n)
 {
     for (size_t i = 0; i < n; i++) {
         const struct statelog_integration *in = &v[i];
+        struct liveness lv;
+        char lerr[512], live[640] = "";
+        const char *state = in->state;
+        /* Who runs it, from its lock: the log's state is only what the last
+         * runner wrote (liveness.h). */
+        if (liveness_probe(&lv, state_dir, sl, in->name, lerr, sizeof lerr) == 0) {
+            state = liveness_state(&lv, in->state);
+            liveness_describe(&lv, live, sizeof live);
+        } else {
+            snprintf(live, sizeof live, "cannot tell whether it runs: %.600s", lerr);
+        }
         char lag[32];
         fmt_lag(in->lag_ms, lag, sizeof lag);
         size_t synced = 0;
         for (size_t t = 0; t < in->ntables; t++)
             if (strcmp(in->tables[t].state, "synced") == 0) synced++;
-        printf("%s  %s%s%s  lag %s  position %s  tables %zu/%zu synced\n", in->name, in->state,
-               in->reason ? " (" : "", in->reason ? in->reason : "", lag,
+        int stale = state != in->state;     /* "stopped": the reason was the last runner's */
+        printf("%s  %s%s%s%s  lag %s  position %s  tables %zu/%zu synced\n", in->name, state,
+               in->reason && !stale ? " (" : "", in->reason && !stale ? in->reason : "",
+               in->reason && !stale ? ")" : "", lag,
                in->position ? in->position : "-", synced, in->ntables);
+        if (stale)
+            printf("  %s; last state %s%s%s\n", live, in->state, in->reason ? ": " : "",
+                   in->reason ? in->reason : "");
+        else
+            printf("  %s\n", live);
         printf("  %s -> %s\n", in->source ? in->source : "-", in->target ? in->target : "-");
         if (in->ntables)
             printf("  %-32s %-16s %12s %10s %10s %10s  %s\n", "TABLE", "STATE", "ROWS COPIED",
@@ -90,7 +112,7 @@ int cmd_status(int argc, char **argv, const struct cli_cmd *self)
         goto out_config;
     }
     if (o.json) {
-        if (statelog_write_status_json(sl, stdout, o.integration) != 0) {
+        if (statelog_write_status_json_live(sl, stdout, o.integration, cfg->state_dir) != 0) {
             fprintf(stderr, "zetl status: %s\n", statelog_error(sl));
             goto out_log;
         }
@@ -105,7 +127,7 @@ int cmd_status(int argc, char **argv, const struct cli_cmd *self)
     }
     if (n == 0)
         printf("no integration has run yet (state log %s)\n", logpath);
-    print_human(v, n);
+    print_human(sl, cfg->state_dir, v, n);
     statelog_free_integrations(v, n);
     rc = 0;
 out_log:

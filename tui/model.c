@@ -7,6 +7,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "runtime/liveness.h"
 #include "runtime/lock.h"
 #include "runtime/preflight.h"
 #include "tui/model.h"
@@ -133,6 +134,9 @@ static uint64_t fingerprint(const struct snapshot *s)
         h_i64(&h, in->retry_attempt); h_i64(&h, in->retry_at);
         for (size_t t = 0; s->ext[i].copy_rate && t < in->ntables; t++)
             h_i64(&h, (int64_t)s->ext[i].copy_rate[t]);
+        /* not the heartbeat of a running one: an idle log must not wake the console */
+        h_i64(&h, s->ext[i].live.running); h_i64(&h, s->ext[i].live.started_at);
+        h_i64(&h, s->ext[i].live.stopped_at); h_i64(&h, s->ext[i].live.running ? 0 : s->ext[i].live.seen_at);
         h_bytes(&h, s->ext[i].spark, sizeof s->ext[i].spark);
         h_i64(&h, (int64_t)(s->ext[i].rows_per_s * 10));
         for (size_t t = 0; t < in->ntables; t++) {
@@ -220,6 +224,16 @@ static void fill_ext(struct model *m, struct statelog *sl, struct snapshot *s, i
                 x->holder_pid = m->holder[k];
                 x->attached = m->holder[k] != (long)getpid();
             }
+        /* Nobody holds its lock: what the log says is only what the last
+         * runner wrote, so the views show "stopped" (liveness.h). */
+        liveness_fill(&x->live, sl, name, x->holder_pid, NULL);
+        const char *shown = liveness_state(&x->live, s->integ[i].state);
+        char *stopped;
+        if (ci && shown != s->integ[i].state && (stopped = strdup(shown))) {
+            snprintf(x->last_state, sizeof x->last_state, "%s", s->integ[i].state);
+            free(s->integ[i].state);
+            s->integ[i].state = stopped;
+        }
         for (int b = 0; b < MODEL_SPARK_N; b++) x->spark[b] = -1;
         struct statelog_lag_sample *lag = NULL;
         size_t nlag = 0;
@@ -297,6 +311,19 @@ static void run_commands(struct model *m, struct statelog *sl, struct qcmd *q, i
     for (int i = 0; i < nq; i++) {
         int64_t id = 0;
         const char *tbl = q[i].table[0] ? q[i].table : NULL;
+        /* Nobody runs it (this console included): refuse now rather than
+         * leave the command for whoever starts it next (liveness.h). The
+         * probe is fresh, and it refreshes what the views show. */
+        pid_t pid = 0;
+        char lerr[256];
+        int held = lock_holder_pid(m->cfg->state_dir, q[i].integ, &pid, NULL, 0, lerr, sizeof lerr);
+        for (int k = 0; held >= 0 && k < m->cfg->nintegrations; k++)
+            if (strcmp(m->cfg->integrations[k].name, q[i].integ) == 0)
+                m->holder[k] = held == 1 ? (long)pid : 0;
+        if (held == 0) {
+            liveness_refusal(q[i].integ, q[i].cmd, msg, sizeof msg);
+            continue;
+        }
         if (statelog_enqueue_command(sl, q[i].integ, tbl, q[i].cmd, m->actor, &id) != 0) {
             snprintf(msg, sizeof msg, "%s %s: could not queue the command: %s", q[i].cmd, q[i].integ,
                      statelog_error(sl));
@@ -326,7 +353,7 @@ static void run_commands(struct model *m, struct statelog *sl, struct qcmd *q, i
                 if (strcmp(m->cfg->integrations[k].name, pend[i].integ) == 0) pid = m->holder[k];
             if (!pid) {
                 snprintf(msg, sizeof msg, "%s: not picked up — no zetl process runs integration %s "
-                         "(it will act when one starts)", pend[i].text, pend[i].integ);
+                         "(it expires unapplied when one starts)", pend[i].text, pend[i].integ);
                 drop = 1;
             }
         }

@@ -79,7 +79,19 @@ static void draw_detail(WINDOW *w, int y, int rows, int width, const struct stat
              theme_glyph->arrow, in->target ? in->target : "?");
     w_text(w, y + 1, 0, width, line, 0);
     wattrset(w, theme_attr(theme_state_role(in->state)));
-    snprintf(line, sizeof line, "state %s%s%s", in->state, in->reason ? ": " : "", in->reason ? in->reason : "");
+    if (x->last_state[0]) {         /* nobody runs it: since when, who ran it, what it was */
+        char live[640];
+        liveness_describe(&x->live, live, sizeof live);
+        snprintf(line, sizeof line, "state %s: %s; last state %s%s%s", in->state, live, x->last_state,
+                 in->reason ? ": " : "", in->reason ? in->reason : "");
+    } else if (x->live.running) {   /* and who runs it */
+        char live[640];
+        liveness_describe(&x->live, live, sizeof live);
+        snprintf(line, sizeof line, "state %s%s%s; %s", in->state, in->reason ? ": " : "",
+                 in->reason ? in->reason : "", live);
+    } else {
+        snprintf(line, sizeof line, "state %s%s%s", in->state, in->reason ? ": " : "", in->reason ? in->reason : "");
+    }
     int used = w_wrap(w, line, y + 2, 0, width, rows - 3);
     wattrset(w, A_NORMAL);
     w_fmt_lag(in->lag_ms, lag, sizeof lag);

@@ -10,6 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "runtime/liveness.h"
 #include "runtime/statelog.h"
 
 #define MODEL_REFRESH_MS  500      /* how often the log is read */
@@ -30,6 +31,9 @@ struct snap_integ {
     char    publication[128];
     double *copy_rate;              /* per table (as integ.tables): rows copied per second
                                        over the last few seconds, -1 unknown; NULL none */
+    struct liveness live;           /* who runs it, or ran it last (runtime/liveness.h) */
+    char    last_state[24];         /* nobody runs it: the log's state, which the
+                                     * model replaced by "stopped"; "" otherwise */
 };
 
 struct snapshot {

@@ -67,7 +67,7 @@ enum theme_role theme_state_role(const char *s)
     if (!strcmp(s, "synced") || !strcmp(s, "active")) return TH_OK;
     if (!strcmp(s, "failed")) return TH_ERROR;
     if (!strcmp(s, "paused") || !strcmp(s, "needs_attention") || !strcmp(s, "resync_required") ||
-        !strcmp(s, "dropped_source") || !strcmp(s, "deleting"))
+        !strcmp(s, "dropped_source") || !strcmp(s, "deleting") || !strcmp(s, "stopped"))
         return TH_WARN;
     if (!strcmp(s, "deleted") || !strcmp(s, "excluded")) return TH_DIM;
     return TH_BUSY;

@@ -48,7 +48,7 @@ time_to() {
 tm_start 120 40 || { t_fail $T "tmux" "a shell prompt" "$TM_SCREEN"; t_done; }
 tm_run "$ZETL -c $E2E_DIR/zetl.yaml; echo CONSOLE-EXIT=\$?"
 tm_wait 'zetl' 10
-for i in $(seq 1 50); do [[ $(sqlite3 "$ST/zetl.db" 'PRAGMA user_version' 2>/dev/null) == 1 ]] && break; sleep 0.1; done
+for i in $(seq 1 50); do [[ $(sqlite3 "$ST/zetl.db" 'PRAGMA user_version' 2>/dev/null) -ge 1 ]] && break; sleep 0.1; done
 sqlite3 "$ST/zetl.db" <<'SQL'
 PRAGMA busy_timeout = 5000;
 BEGIN;

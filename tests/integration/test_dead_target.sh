@@ -190,7 +190,8 @@ stop_load
 # Without a checkpoint the next run copies every table again.
 zh_psql_tgt -c "DELETE FROM zetl.checkpoints WHERE integration = '$NAME'" >/dev/null
 e2e_run_start
-"$CMD" "$DBFILE" "$NAME" resume >/dev/null
+e2e_wait_running 20 || t_fail $T "zetl run runs it" "running" "$(e2e_status_field .)"
+"$CMD" "$DBFILE" "$NAME" resume >/dev/null     # refused while nobody runs it
 t_wait $T "(f) the initial copy of big is under way again" 60 copying
 proxy_blackhole tgt
 sleep 2
@@ -208,7 +209,8 @@ else t_fail $T "(f) SIGTERM answered in time" "<= 2000 ms (+500 ms for the machi
 proxy_heal tgt
 
 e2e_run_start
-"$CMD" "$DBFILE" "$NAME" resume >/dev/null
+e2e_wait_running 20 || t_fail $T "zetl run runs it" "running" "$(e2e_status_field .)"
+"$CMD" "$DBFILE" "$NAME" resume >/dev/null     # refused while nobody runs it
 if e2e_wait_match 120; then t_pass $T "(f) healed, restarted, resumed: zetl verify is an exact match"
 else t_fail $T "(f) exact match after the faults" "zetl verify: match" "$E2E_VERIFY"; fi
 t_eq $T "(f) every insert is in the target once" "$(zh_mysql -e "SELECT count(*) FROM $DB.ev")" "$(ev_target)"

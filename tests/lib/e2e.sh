@@ -9,6 +9,9 @@
 #   e2e_wait_match SECONDS        poll `zetl verify` until it reports an exact match;
 #                                 0 on match, 1 on timeout ($E2E_VERIFY holds the last output)
 #   e2e_status_field JQ           jq over `zetl status --json`
+#   e2e_wait_running SECONDS      poll `zetl status --json` until every integration is
+#                                 running (its lock held: a command to it is then taken,
+#                                 not refused); 0 when so, 1 on timeout
 #   e2e_rss_peak_kb               VmHWM of the running zetl (kB)
 #   e2e_pg_config NAME SCHEMA [YAML]  write $E2E_DIR/zetl.yaml: integration NAME reads
 #                                 SCHEMA.% of the harness PostgreSQL source into its target
@@ -75,6 +78,15 @@ e2e_status_field() {
         return 1
     fi
     jq -r "$1" <<<"$out" 2>>"$E2E_DIR/status.err" || echo "e2e: status output not JSON: ${out:0:300}" >&2
+}
+
+e2e_wait_running() {
+    local deadline=$((SECONDS + $1))
+    while :; do
+        [ "$(e2e_status_field '[.integrations[].running] | length > 0 and all' 2>/dev/null)" = true ] && return 0
+        [ $SECONDS -ge $deadline ] && return 1
+        sleep 0.2
+    done
 }
 
 e2e_rss_peak_kb() {

@@ -6,12 +6,16 @@
  *
  * Prints the runtime's result ("ok", or why not) and exits 0 when it is "ok"
  * (or "deleting" for delete), 1 otherwise, 2 on usage, 3 when no answer
- * came within 20 seconds.
+ * came within 20 seconds. As the console does, it refuses to send to an
+ * integration nobody runs (no process holds STATE_DIR/NAME.lock, STATE_DIR
+ * being STATE_DB's directory): it prints the refusal and exits 1.
  */
+#include <libgen.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
 
+#include "runtime/liveness.h"
 #include "runtime/statelog.h"
 
 int main(int argc, char **argv)
@@ -25,6 +29,20 @@ int main(int argc, char **argv)
     if (statelog_open(&sl, argv[1], err, sizeof err) != 0) {
         fprintf(stderr, "zetl_command: %s\n", err);
         return 2;
+    }
+    char dir[4096], why[512];
+    snprintf(dir, sizeof dir, "%s", argv[1]);
+    struct liveness lv;
+    if (liveness_probe(&lv, dirname(dir), NULL, argv[2], err, sizeof err) != 0) {
+        fprintf(stderr, "zetl_command: %s\n", err);
+        statelog_close(sl);
+        return 2;
+    }
+    if (!lv.running) {
+        liveness_refusal(argv[2], argv[3], why, sizeof why);
+        printf("%s\n", why);
+        statelog_close(sl);
+        return 1;
     }
     int64_t id = 0;
     if (statelog_enqueue_command(sl, argv[2], argc == 5 ? argv[4] : NULL, argv[3], "test", &id) != 0) {

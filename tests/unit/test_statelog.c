@@ -792,6 +792,68 @@ static void test_second_handle_keeps_first_current(void)
     statelog_close(a);
 }
 
+/* Schema 3: an old (version 1) log opens and gains the runners table; the
+ * runner row round-trips; expiry takes only the commands older than its
+ * bound, which no claim returns afterwards. */
+static void test_runners_and_expiry(void)
+{
+    char path[512];
+    long long v = -1, n = -1;
+    struct statelog *sl;
+    struct statelog_runner r;
+    struct statelog_command *c = NULL;
+    size_t nc = 0;
+    int64_t id1 = 0, id2 = 0;
+    int expired = -1;
+
+    fresh_path(path, sizeof path, "state");
+    sl = open_or_die(path);
+    add_integration(sl, "tickit");
+    statelog_close(sl);
+    raw_exec_int(path, "DROP TABLE runners", NULL);
+    raw_exec_int(path, "PRAGMA user_version = 1", NULL);
+    sl = open_or_die(path);
+    raw_exec_int(path, "PRAGMA user_version", &v);
+    CHECK_INT(v, STATELOG_SCHEMA_VERSION, "a version 1 log is migrated");
+    raw_exec_int(path, "SELECT count(*) FROM sqlite_master WHERE name = 'runners'", &n);
+    CHECK_INT(n, 1, "the migration creates the runners table");
+
+    CHECK_INT(statelog_get_runner(sl, "tickit", &r), 0, "no runner row before a runner");
+    struct statelog_runner w = {.pid = 4242, .actor = "zetl run by ann from 10.0.0.7",
+                                .started_at = 1795255200000LL};
+    CHECK_INT(statelog_record_runner(sl, "tickit", &w), 0, "record a runner");
+    CHECK_INT(statelog_get_runner(sl, "tickit", &r), 1, "the runner row reads back");
+    CHECK_INT(r.pid, 4242, "runner pid");
+    CHECK_STR(r.actor, "zetl run by ann from 10.0.0.7", "runner actor");
+    CHECK_INT(r.started_at, 1795255200000LL, "runner started_at");
+    CHECK(r.seen_at >= statelog_now_ms() - 5000, "seen_at is set to now by the log");
+    CHECK_INT(r.stopped_at, 0, "no stop while running");
+    statelog_clear_runner(&r);
+    w.stopped_at = 1795255300000LL;
+    CHECK_INT(statelog_record_runner(sl, "tickit", &w), 0, "record the clean stop");
+    CHECK_INT(statelog_get_runner(sl, "tickit", &r), 1, "read the stopped runner");
+    CHECK_INT(r.stopped_at, 1795255300000LL, "stopped_at read back");
+    statelog_clear_runner(&r);
+
+    CHECK_INT(statelog_enqueue_command(sl, "tickit", NULL, "pause", "console by ann", &id1), 0, "enqueue 1");
+    CHECK_INT(statelog_enqueue_command(sl, "tickit", NULL, "resume", "console by ann", &id2), 0, "enqueue 2");
+    raw_exec_int(path, "UPDATE commands SET created_at = 1000 WHERE command = 'pause'", NULL);
+    CHECK_INT(statelog_expire_commands(sl, "tickit", 5000, "expired: nobody was running tickit when it was sent",
+                                       &expired), 0, "expire");
+    CHECK_INT(expired, 1, "only the command older than the bound expires");
+    CHECK_INT(statelog_get_command(sl, id1, &c), 0, "read the expired command");
+    if (c) {
+        CHECK_STR(c->result, "expired: nobody was running tickit when it was sent", "its result says why");
+        CHECK(c->claimed_at && c->done_at, "claimed and done");
+    }
+    statelog_free_commands(c, c ? 1 : 0);
+    CHECK_INT(statelog_claim_commands(sl, "tickit", &c, &nc), 0, "claim");
+    CHECK_INT(nc, 1, "the claim gets the newer command only");
+    if (nc == 1) CHECK_INT(c[0].id, id2, "the newer one");
+    statelog_free_commands(c, nc);
+    statelog_close(sl);
+}
+
 int main(void)
 {
     const char *tmp = getenv("TMPDIR");
@@ -810,6 +872,7 @@ int main(void)
     TEST_RUN(test_newest_first);
     TEST_RUN(test_lag_rollup);
     TEST_RUN(test_commands);
+    TEST_RUN(test_runners_and_expiry);
     TEST_RUN(test_status_json);
     TEST_RUN(test_second_handle_keeps_first_current);
     TEST_RUN(test_wait_retry);
