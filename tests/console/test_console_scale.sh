@@ -52,10 +52,13 @@ for i in $(seq 1 50); do [[ $(sqlite3 "$ST/zetl.db" 'PRAGMA user_version' 2>/dev
 sqlite3 "$ST/zetl.db" <<'SQL'
 PRAGMA busy_timeout = 5000;
 BEGIN;
-INSERT INTO integrations VALUES ('big', 'active', NULL, 'mysql://127.0.0.1:1', 'postgres://127.0.0.1:1/wh',
+INSERT INTO integrations (name, state, reason, source, target, position, lag_ms, bytes_behind, updated_at)
+     VALUES ('big', 'active', NULL, 'mysql://127.0.0.1:1', 'postgres://127.0.0.1:1/wh',
                                  'binlog.000001:4', 5, 0, CAST(strftime('%s','now') AS INTEGER) * 1000);
 WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 2000)
-INSERT INTO tables SELECT 'big', printf('shop.t%04d', i), printf('shop.t%04d', i),
+INSERT INTO tables (integration, name, target, state, reason, rows_copied, rows_estimated, inserts,
+                    updates, deletes, last_applied_at, lag_ms, updated_at)
+SELECT 'big', printf('shop.t%04d', i), printf('shop.t%04d', i),
        CASE WHEN i % 500 = 0 THEN 'failed' WHEN i % 7 = 0 THEN 'snapshotting' ELSE 'synced' END,
        CASE WHEN i % 500 = 0 THEN 'duplicate key value violates unique constraint' END,
        i * 10, i * 20, i, i % 13, i % 5, CAST(strftime('%s','now') AS INTEGER) * 1000, i,
