@@ -141,7 +141,7 @@ static void draw(struct view_ctx *c, WINDOW *w, int y, int h, int width)
         w_fmt_count(t->deletes, del, sizeof del);
         w_fmt_count(t->rows_copied, copied, sizeof copied);
         w_fmt_clock(t->last_applied_at, last, sizeof last);
-        w_fmt_lag(t->lag_ms, lag, sizeof lag);
+        w_fmt_lag_res(t->lag_ms, t->lag_res_ms, lag, sizeof lag);
         int copying = !strcmp(t->state, "snapshotting") || !strcmp(t->state, "resyncing");
         if (copying && t->rows_estimated > 0) {
             int64_t p = t->rows_copied * 100 / t->rows_estimated;

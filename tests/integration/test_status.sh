@@ -42,10 +42,10 @@ name=$(jq -r '.integrations[0].name' <<<"$out")
 ins=$(jq -r '.integrations[0].tables[] | select(.name=="t") | .inserts' <<<"$out")
 [ "$ins" = 50 ] && pass "table counts read back" || fail "table counts read back" 50 "$ins"
 keys=$(jq -r '.integrations[0] | keys_unsorted | join(",")' <<<"$out")
-want="name,state,reason,source,target,position,lag_ms,bytes_behind,tables"
+want="name,state,reason,source,target,position,lag_ms,bytes_behind,lag_resolution_ms,stalled,stalled_since,tables"
 [ "$keys" = "$want" ] && pass "integration fields follow the contract" || fail "integration fields follow the contract" "$want" "$keys"
 tkeys=$(jq -r '.integrations[0].tables[0] | keys_unsorted | join(",")' <<<"$out")
-want="name,target,state,reason,rows_copied,inserts,updates,deletes,last_applied_at"
+want="name,target,state,reason,rows_copied,inserts,updates,deletes,last_applied_at,lag_ms"
 [ "$tkeys" = "$want" ] && pass "table fields follow the contract" || fail "table fields follow the contract" "$want" "$tkeys"
 
 out=$("$ZETL" status -c "$work/zetl.yaml" 2>&1)
