@@ -12,11 +12,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define ALERTS_SHAPE "webhook_url, lag_seconds, on, resolve_seconds, timeout_seconds"
+#define ALERTS_SHAPE "webhook_url, lag_seconds, on, resolve_seconds, timeout_seconds, stall_seconds"
 
-static const char *const alert_names[] = { "failed", "needs_attention", "resync_required", "lag" };
+static const char *const alert_names[] = { "failed", "needs_attention", "resync_required", "lag",
+                                           "stalled" };
 static const unsigned alert_bits[] = { ALERT_ON_FAILED, ALERT_ON_NEEDS_ATTENTION,
-                                       ALERT_ON_RESYNC_REQUIRED, ALERT_ON_LAG };
+                                       ALERT_ON_RESYNC_REQUIRED, ALERT_ON_LAG, ALERT_ON_STALLED };
 
 /* Is the host of an http:// URL a loopback address? h points after "//". */
 static int loopback_host(const char *h)
@@ -68,7 +69,7 @@ static int check_url(struct ld *ld, const yaml_node_t *v, const char *url)
     return 0;
 }
 
-/* on: [failed, needs_attention, resync_required, lag] → ALERT_ON_* bits. */
+/* on: [failed, needs_attention, resync_required, lag, stalled] → ALERT_ON_* bits. */
 static int parse_on(struct ld *ld, yaml_node_t *v, unsigned *out)
 {
     unsigned bits = 0;
@@ -83,12 +84,12 @@ static int parse_on(struct ld *ld, yaml_node_t *v, unsigned *out)
         yaml_node_t *it = cfg_node(ld, *i);
         int k;
         if (!it || it->type != YAML_SCALAR_NODE) {
-            PROBLEM(ld, it ? it : v, "each entry of on must be one of failed, needs_attention, resync_required, lag, got %s",
+            PROBLEM(ld, it ? it : v, "each entry of on must be one of failed, needs_attention, resync_required, lag, stalled, got %s",
                     cfg_type_name(it));
             rc = -1;
             continue;
         }
-        if (cfg_get_enum(ld, it, "alert event", alert_names, 4, &k) < 0) {
+        if (cfg_get_enum(ld, it, "alert event", alert_names, 5, &k) < 0) {
             rc = -1;
             continue;
         }
@@ -109,6 +110,7 @@ void cfg_parse_alerts(struct ld *ld, yaml_node_t *v, struct config_alerts *a)
     a->on = ALERT_ON_ALL;
     a->resolve_seconds = 30;
     a->timeout_seconds = 10;
+    a->stall_seconds = 30;
     if (cfg_get_map(ld, v, "alerts", ALERTS_SHAPE) <= 0)
         return;
     a->line = cfg_line(v);
@@ -138,6 +140,10 @@ void cfg_parse_alerts(struct ld *ld, yaml_node_t *v, struct config_alerts *a)
         a->timeout_seconds = (int)x;
         a->set |= ALERT_SET_TIMEOUT;
     }
+    if (cfg_get_int(ld, val[ALR_STALL_SECONDS], "stall_seconds", 1, 86400, &x, &set) == 0 && set) {
+        a->stall_seconds = (int)x;
+        a->set |= ALERT_SET_STALL;
+    }
 }
 
 void cfg_merge_alerts(struct ld *ld, const struct config_alerts *top, const yaml_node_t *top_node,
@@ -153,6 +159,8 @@ void cfg_merge_alerts(struct ld *ld, const struct config_alerts *top, const yaml
         ig->resolve_seconds = top->resolve_seconds;
     if (!(ig->set & ALERT_SET_TIMEOUT))
         ig->timeout_seconds = top->timeout_seconds;
+    if (!(ig->set & ALERT_SET_STALL))
+        ig->stall_seconds = top->stall_seconds;
 
     if (!ig->line && !top->line)
         return;                     /* no alerts configured anywhere */

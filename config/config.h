@@ -94,13 +94,14 @@ enum alert_on {
     ALERT_ON_NEEDS_ATTENTION = 1 << 1,  /* integration state needs_attention */
     ALERT_ON_RESYNC_REQUIRED = 1 << 2,  /* table state resync_required */
     ALERT_ON_LAG             = 1 << 3,  /* lag over lag_seconds */
-    ALERT_ON_ALL             = 0xf
+    ALERT_ON_STALLED         = 1 << 4,  /* applied position still for stall_seconds while changes wait */
+    ALERT_ON_ALL             = 0x1f
 };
 
 /* Which keys an alerts: block wrote (the rest are inherited or defaults). */
 enum alert_set {
     ALERT_SET_URL = 1 << 0, ALERT_SET_LAG = 1 << 1, ALERT_SET_ON = 1 << 2,
-    ALERT_SET_RESOLVE = 1 << 3, ALERT_SET_TIMEOUT = 1 << 4
+    ALERT_SET_RESOLVE = 1 << 3, ALERT_SET_TIMEOUT = 1 << 4, ALERT_SET_STALL = 1 << 5
 };
 
 /*
@@ -116,6 +117,8 @@ struct config_alerts {
     unsigned on;                /* ALERT_ON_* bits; default ALERT_ON_ALL */
     int      resolve_seconds;   /* a condition clear this long resolves; default 30 */
     int      timeout_seconds;   /* one delivery attempt, connect + answer; default 10 */
+    int      stall_seconds;     /* stalled: applied position still this long while
+                                   changes wait (shown, and an incident); default 30 */
     unsigned set;               /* ALERT_SET_* keys written in this block */
     int      line;              /* where the block is, 0 when absent */
 };

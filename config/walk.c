@@ -28,7 +28,7 @@ static const char *const app_keys[] = { "batch_rows", "batch_ms", "memory_mb", "
     "drift_check_seconds" };
 static const char *const rn_keys[] = { "from", "to" };
 static const char *const alr_keys[] = { "webhook_url", "lag_seconds", "on", "resolve_seconds",
-    "timeout_seconds" };
+    "timeout_seconds", "stall_seconds" };
 
 static const struct section {
     const char *where;                  /* "unknown key `x` <where>" */

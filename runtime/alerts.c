@@ -46,6 +46,7 @@ static const char *kind_name(unsigned kind)
     case ALERT_ON_FAILED:          return "failed";
     case ALERT_ON_NEEDS_ATTENTION: return "needs_attention";
     case ALERT_ON_RESYNC_REQUIRED: return "resync_required";
+    case ALERT_ON_STALLED:         return "stalled";
     default:                       return "lag";
     }
 }
@@ -92,16 +93,6 @@ void alerts_free(struct alerts *a)
 int alerts_open(const struct alerts *a)
 {
     return a ? a->ninc : 0;
-}
-
-int64_t alerts_lag_ms(const struct statelog_integration *g, int64_t now_ms)
-{
-    if (!g->state || (strcmp(g->state, "active") && strcmp(g->state, "needs_attention")))
-        return g->lag_ms;
-    int64_t age = now_ms - g->updated_at;
-    if (g->updated_at > 0 && age > ALERTS_LAG_STALE_MS)
-        return (g->lag_ms > 0 ? g->lag_ms : 0) + age;
-    return g->lag_ms;
 }
 
 static void set_str(char **dst, const char *s)
@@ -163,6 +154,8 @@ static void mark(struct alerts *a, const struct config_integration *ig, const ch
     }
 }
 
+static void duration(char *buf, size_t len, int64_t ms);
+
 static enum cond lag_cond(const struct statelog_integration *g, const struct config_alerts *c,
                           int64_t lag)
 {
@@ -182,7 +175,7 @@ static void observe_integration(struct alerts *a, const struct config_integratio
 {
     const struct config_alerts *c = &ig->alerts;
     const char *s = g->state ? g->state : "";
-    int64_t lag = alerts_lag_ms(g, now);
+    int64_t lag = g->lag_ms;        /* computed when the log was read: it grows while stuck */
 
     if (c->on & ALERT_ON_FAILED)
         mark(a, ig, NULL, ALERT_ON_FAILED, strcmp(s, "failed") ? COND_FALSE : COND_TRUE, s,
@@ -192,6 +185,13 @@ static void observe_integration(struct alerts *a, const struct config_integratio
              strcmp(s, "needs_attention") ? COND_FALSE : COND_TRUE, s, g->reason, lag, now);
     if (c->on & ALERT_ON_LAG)
         mark(a, ig, NULL, ALERT_ON_LAG, lag_cond(g, c, lag), s, NULL, lag, now);
+    if (c->on & ALERT_ON_STALLED) {
+        char why[160], d[32];
+        duration(d, sizeof d, now - g->stalled_since);
+        snprintf(why, sizeof why, "its applied position has not moved for %s while changes wait", d);
+        mark(a, ig, NULL, ALERT_ON_STALLED, g->stalled_since ? COND_TRUE : COND_FALSE, s,
+             g->stalled_since ? why : NULL, lag, now);
+    }
     for (size_t t = 0; t < g->ntables; t++) {
         const struct statelog_table *tb = &g->tables[t];
         const char *ts = tb->state ? tb->state : "";

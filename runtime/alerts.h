@@ -10,11 +10,16 @@
  *   failed           the integration's state is failed, or a table's is
  *   needs_attention  the integration's state is needs_attention
  *   resync_required  a table's state is resync_required
- *   lag              the integration's lag (alerts_lag_ms) is over
+ *   lag              the integration's lag is over
  *                    alerts.lag_seconds, while it is active or
  *                    needs_attention; paused or deleted clears it; in any
  *                    other state (failed, snapshotting, ...) the lag is
  *                    not known, and a lag incident neither fires nor clears
+ *   stalled          the integration's applied position has not moved for
+ *                    alerts.stall_seconds while changes wait (the log's
+ *                    stalled_since; statelog.h "Lag")
+ * The lag is the log's lag_ms, computed when the log is read (statelog.h
+ * "Lag"): it grows while the applier is stuck, so a stuck applier alerts.
  * Only the kinds in the integration's alerts.on are tracked.
  *
  * Rules
@@ -53,9 +58,6 @@
 #include "runtime/statelog.h"
 
 #define ALERTS_STARTUP_GRACE_MS 15000
-/* The runtime refreshes an active integration's lag every second; a row
- * older than this means the applier is stuck, and its lag grows. */
-#define ALERTS_LAG_STALE_MS     10000
 
 struct alerts;
 
@@ -82,10 +84,5 @@ void alerts_observe(struct alerts *a, const struct statelog_integration *v, size
 
 /* Open incidents (firing, or waiting for the grace), for tests. */
 int  alerts_open(const struct alerts *a);
-
-/* The lag alerts and metrics use: the log's lag_ms, plus the time since the
- * runtime last wrote it when an active integration's row is older than
- * ALERTS_LAG_STALE_MS (a stuck applier writes no samples). -1 unknown. */
-int64_t alerts_lag_ms(const struct statelog_integration *g, int64_t now_ms);
 
 #endif

@@ -159,25 +159,45 @@ static int fail_table_here(struct applier *a, struct itable *t, const char *why)
 }
 
 /*
- * Lag: now minus the source commit time of the oldest change not yet applied
- * (in the batch or still queued); 0 when nothing is pending and a heartbeat
- * proved the source current within the last 3 s; when the source goes
- * silent it grows from the last proof; -1 (unknown) before any proof.
+ * Lag's basis (statelog.h "Lag"): the source commit time of the oldest
+ * change not yet applied (in the batch or still queued), else the last
+ * proof that the source was current (a heartbeat's arrival, or the commit
+ * just applied). Readers compute lag = now − basis, so it keeps growing
+ * while this thread is stuck in a target call or the round has ended.
+ * b->at 0: no basis yet (nothing is written: the log keeps the last one).
  */
-static void compute_lag(const struct integ *in, int64_t now, int64_t *lag, int64_t *behind)
+static void compute_basis(struct integ *in, int64_t now, struct statelog_lag_basis *b,
+                          int64_t *behind)
 {
     struct cqueue_stats st;
     cqueue_get_stats(in->q, &st);
     int64_t oldest_us = in->oldest_pending_us;
     if (st.oldest_commit_us && (!oldest_us || st.oldest_commit_us < oldest_us))
         oldest_us = st.oldest_commit_us;
-    if (oldest_us)
-        *lag = now - oldest_us / 1000 > 0 ? now - oldest_us / 1000 : 0;   /* clocks a little apart */
-    else if (in->proof_ms)
-        *lag = now - in->proof_ms < 3000 ? 0 : now - in->proof_ms;
-    else
-        *lag = -1;
+    *b = (struct statelog_lag_basis){.stall_ms = (int64_t)in->cfg->alerts.stall_seconds * 1000};
+    if (oldest_us) {
+        int res = atomic_load(&in->commit_res_ms);
+        b->at = oldest_us / 1000;
+        b->pending = 1;
+        b->res_ms = res > 0 ? res : 1;
+        if (!in->basis_pending) in->wait_since_ms = now;    /* changes begin to wait */
+        b->wait_since = in->wait_since_ms;
+    } else if (in->proof_ms) {
+        b->at = in->proof_ms;
+        b->res_ms = in->proof_res_ms > 0 ? in->proof_res_ms : 1;
+    }
     *behind = (int64_t)st.bytes_queued;
+}
+
+/* Write the basis (inside the caller's transaction, if any); the lag it
+ * gives now, for the legacy lag_ms column and the samples. */
+static int64_t write_basis(struct integ *in, int64_t now, int64_t *behind)
+{
+    struct statelog_lag_basis b;
+    compute_basis(in, now, &b, behind);
+    if (!b.at) return -1;
+    if (statelog_set_lag_basis(in->sl, in->cfg->name, &b) == 0) in->basis_pending = b.pending;
+    return statelog_lag_at(&b, now);
 }
 
 static void record_batch(struct applier *a, const struct zpos *to, int64_t took_ms)
@@ -203,8 +223,7 @@ static void record_batch(struct applier *a, const struct zpos *to, int64_t took_
         };
         statelog_record_activity(in->sl, &act);
     }
-    int64_t lag, behind;
-    compute_lag(in, now, &lag, &behind);
+    int64_t behind, lag = write_basis(in, now, &behind);
     statelog_update_position(in->sl, in->cfg->name, top, lag, behind);
     statelog_commit(in->sl);
 }
@@ -222,10 +241,14 @@ static int commit_batch(struct applier *a, const struct zpos *pos, int64_t commi
     a->txn_open = 0;
     in->applied = *pos;
     in->oldest_pending_us = 0;      /* everything up to pos is applied */
+    in->wait_since_ms = now_ms();   /* the applied position moved */
     /* A busy MariaDB sends no heartbeats: the commit just applied proves the
      * source was at least that current (lag then grows from it, as from a
-     * heartbeat, once nothing is pending). */
-    if (commit_time_us / 1000 > in->proof_ms) in->proof_ms = commit_time_us / 1000;
+     * heartbeat, once nothing is pending), to its timestamp's resolution. */
+    if (commit_time_us / 1000 > in->proof_ms) {
+        in->proof_ms = commit_time_us / 1000;
+        in->proof_res_ms = atomic_load(&in->commit_res_ms) > 1 ? 1000 : 1;
+    }
     if (pos->kind == ZPOS_LSN) atomic_store(&in->flushed_lsn, pos->offset);
     int64_t cost = mono_us() - t0;
     record_batch(a, pos, cost / 1000);
@@ -346,15 +369,17 @@ static int drive_resync(struct applier *a)
 static void sample_lag(struct applier *a)
 {
     struct integ *in = a->in;
-    int64_t now = now_ms(), lag, behind;
+    int64_t now = now_ms(), behind;
     if (now - in->last_lag_sample_ms < LAG_SAMPLE_MS) return;
     in->last_lag_sample_ms = now;
-    compute_lag(in, now, &lag, &behind);
+    statelog_begin(in->sl);
+    int64_t lag = write_basis(in, now, &behind);
     integ_review_state(in, lag);
     statelog_record_lag(in->sl, in->cfg->name, now, lag, behind);
     char pos[ZPOS_FILE_MAX + ZPOS_GTID_MAX + 32];
     zpos_format(&in->applied, pos, sizeof pos);
     statelog_update_position(in->sl, in->cfg->name, in->applied.kind ? pos : NULL, lag, behind);
+    statelog_commit(in->sl);
 }
 
 /* Caught up, between target transactions: a synced table's row counts,
@@ -383,7 +408,13 @@ struct reader_sink {
 };
 
 static int reader_begin(void *c, const struct ztxn *t) { struct reader_sink *s = c; return s->q.begin(s->q.ctx, t); }
-static int reader_commit(void *c, const struct ztxn *t) { struct reader_sink *s = c; return s->q.commit(s->q.ctx, t); }
+static int reader_commit(void *c, const struct ztxn *t)
+{
+    struct reader_sink *s = c;
+    /* Only here does the transaction say how fine its commit time is. */
+    atomic_store(&s->in->commit_res_ms, t->commit_time_whole_s ? 1000 : 1);
+    return s->q.commit(s->q.ctx, t);
+}
 static int reader_schema(void *c, const struct zschema_change *sc)
 {
     struct reader_sink *s = c;
@@ -557,6 +588,13 @@ int integ_stream(struct integ *in)
             a.commit_lsn = it.txn.commit_lsn;
             target_txn_begin(in->tgt, &it.txn, &a.stream_end);
             if (!in->oldest_pending_us) in->oldest_pending_us = it.txn.commit_time_us;
+            /* Changes begin to wait: say so before an apply that may block
+             * (a locked table), so the lag grows from this commit and the
+             * stall is seen; under load the basis already says pending. */
+            if (!in->basis_pending) {
+                int64_t behind;
+                write_basis(in, now_ms(), &behind);
+            }
             break;
         case CQ_ROW:
             if (on_row(&a, &it.row) != 0) goto out;
@@ -586,7 +624,8 @@ int integ_stream(struct integ *in)
             }
             break;
         case CQ_HEARTBEAT:
-            in->proof_ms = now_ms();
+            in->proof_ms = now_ms();        /* its arrival: our clock, to the millisecond */
+            in->proof_res_ms = 1;
             if (a.in_src_txn) break;
             if (a.have_last) {
                 /* The source has nothing more: the batch closes within the

@@ -146,6 +146,9 @@ struct ztxn {
     uint64_t bytes;             /* log bytes the transaction spans, when known */
     uint64_t commit_lsn;        /* PostgreSQL: LSN of the commit record (pgoutput
                                    Begin's final_lsn), set from begin on; 0 elsewhere */
+    uint8_t  commit_time_whole_s;  /* commit: commit_time_us is whole seconds (a MySQL/
+                                   MariaDB event header, no immediate_commit_timestamp);
+                                   read by the reader (apply.c), not carried by the queue */
 };
 
 enum zop {

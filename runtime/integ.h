@@ -113,8 +113,12 @@ struct integ {
     /* lag and position */
     struct zpos applied;          /* last checkpoint written */
     int64_t   proof_ms;           /* wall time the source last proved we are current */
+    int64_t   proof_res_ms;       /* proof_ms is good to: 1, 1000 from a whole-second commit time */
+    atomic_int commit_res_ms;     /* set by the reader: commit times are good to 1 or 1000 ms */
     int64_t   oldest_pending_us;  /* commit time of the oldest change not yet applied, 0 none */
     int64_t   last_lag_sample_ms;
+    int64_t   wait_since_ms;      /* wall: the applied position last moved or changes began to wait */
+    int       basis_pending;      /* the lag basis last written said changes wait */
 
     /* resync of one table while the others stream (resync.c); NULL when none */
     struct resync *resync;

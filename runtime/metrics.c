@@ -77,9 +77,19 @@ int metrics_format(FILE *out, const struct metrics_input *in)
 
     head(out, "zetl_lag_seconds", "gauge",
          "Now minus the source commit time of the oldest change not yet applied; 0 when caught up.");
+    for (size_t i = 0; i < n; i++) {
+        int64_t lag = v[i].lag_ms, res = v[i].st->lag_res_ms;
+        if (lag < 0)
+            continue;
+        if (res > 1)
+            lag -= lag % res;           /* no finer than it was measured */
+        sample_ms(out, "zetl_lag_seconds", v[i].st->name, lag);
+    }
+
+    head(out, "zetl_stalled", "gauge",
+         "1 while changes wait and the applied position has not moved for alerts.stall_seconds.");
     for (size_t i = 0; i < n; i++)
-        if (v[i].lag_ms >= 0)
-            sample_ms(out, "zetl_lag_seconds", v[i].st->name, v[i].lag_ms);
+        sample_int(out, "zetl_stalled", v[i].st->name, NULL, NULL, v[i].st->stalled_since != 0);
 
     head(out, "zetl_bytes_behind", "gauge", "Source log bytes read but not yet applied.");
     for (size_t i = 0; i < n; i++)

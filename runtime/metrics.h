@@ -7,7 +7,9 @@
  * label set; label values escaped (\\, \", \n). Per integration:
  *
  *   zetl_integration_state{integration,state}  gauge    1 for the current state, 0 for the others
- *   zetl_lag_seconds{integration}              gauge    absent while unknown
+ *   zetl_lag_seconds{integration}              gauge    absent while unknown; whole seconds
+ *                                                       when measured from whole-second timestamps
+ *   zetl_stalled{integration}                  gauge    1 while stalled (statelog.h "Lag")
  *   zetl_bytes_behind{integration}             gauge    absent while unknown
  *   zetl_rows_applied_total{integration,op}    counter  op = insert | update | delete
  *   zetl_rows_copied{integration}              gauge    rows copied by the tables' last snapshots
@@ -35,7 +37,7 @@
 
 struct metrics_integration {
     const struct statelog_integration *st;  /* from the state log, tables included */
-    int64_t lag_ms;             /* as alerts see it (alerts_lag_ms), -1 unknown */
+    int64_t lag_ms;             /* st->lag_ms, computed at the read; -1 unknown */
     int64_t errors;             /* error-level events since the process started */
     int64_t reconnects;         /* "retry" events since the process started */
 };

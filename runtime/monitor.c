@@ -97,8 +97,7 @@ static void emit(void *ctx, struct alert_msg *msg)
     webhook_post(ctx, msg);
 }
 
-static void write_metrics(struct monitor *m, const struct statelog_integration *v, size_t n,
-                          int64_t now)
+static void write_metrics(struct monitor *m, const struct statelog_integration *v, size_t n)
 {
     struct metrics_integration *mi = calloc(n + 1, sizeof *mi);
     struct metrics_input in = { .v = mi, .version = ZETL_VERSION };
@@ -112,7 +111,7 @@ static void write_metrics(struct monitor *m, const struct statelog_integration *
         int k = watched(m, v[i].name);
         if (k < 0)
             continue;
-        mi[in.n++] = (struct metrics_integration){ .st = &v[i], .lag_ms = alerts_lag_ms(&v[i], now),
+        mi[in.n++] = (struct metrics_integration){ .st = &v[i], .lag_ms = v[i].lag_ms,
             .errors = m->counts[k].errors, .reconnects = m->counts[k].reconnects };
     }
     webhook_counts(m->wh, &in.alerts_sent, &in.alerts_failed);
@@ -174,7 +173,7 @@ static void poll_once(struct monitor *m, int final)
     count_events(m);
     alerts_observe(m->alerts, v, n, now, emit, m->wh);
     if (metrics_due(m, final))
-        write_metrics(m, v, n, now);
+        write_metrics(m, v, n);
     statelog_free_integrations(v, n);
 }
 

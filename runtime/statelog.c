@@ -148,6 +148,13 @@ static const char *const migrations[] = {
     "  seen_at     INTEGER NOT NULL,"
     "  stopped_at  INTEGER"
     ");",
+    /* 3 → 4: lag computed at read time from its basis (statelog.h "Lag") */
+    "ALTER TABLE integrations ADD COLUMN lag_basis_at INTEGER;"
+    "ALTER TABLE integrations ADD COLUMN lag_pending INTEGER;"
+    "ALTER TABLE integrations ADD COLUMN lag_res_ms INTEGER;"
+    "ALTER TABLE integrations ADD COLUMN stall_from INTEGER;"
+    "ALTER TABLE integrations ADD COLUMN stall_ms INTEGER;"
+    "ALTER TABLE tables ADD COLUMN lag_basis_at INTEGER;",
 };
 
 _Static_assert(sizeof migrations / sizeof migrations[0] == STATELOG_SCHEMA_VERSION,
@@ -269,12 +276,29 @@ static const char *const stmt_sql[SQ_COUNT] = {
         "SELECT name, state, reason, source, target, position, lag_ms, bytes_behind,"
         " updated_at, wait_kind, wait_since, wait_what, wait_detail, wait_holders,"
         " wait_pid, wait_user, wait_state, wait_holder_since, wait_query,"
-        " retry_attempt, retry_at"
+        " retry_attempt, retry_at, lag_basis_at, lag_pending, lag_res_ms, stall_from, stall_ms"
         " FROM integrations WHERE ?1 IS NULL OR name = ?1 ORDER BY name",
     [SQ_READ_TABLES] =
         "SELECT integration, name, target, state, reason, rows_copied, rows_estimated,"
-        " inserts, updates, deletes, last_applied_at, lag_ms, updated_at"
+        " inserts, updates, deletes, last_applied_at, lag_ms, updated_at, lag_basis_at"
         " FROM tables WHERE ?1 IS NULL OR integration = ?1 ORDER BY integration, name",
+    [SQ_INTEG_BASIS_GET] =
+        "SELECT lag_basis_at, lag_pending, lag_res_ms, stall_from, stall_ms,"
+        " (SELECT max(at) FROM lag_samples WHERE integration = ?1)"
+        " FROM integrations WHERE name = ?1",
+    [SQ_INTEG_BASIS_SET] =
+        "UPDATE integrations SET lag_basis_at = ?2, lag_pending = ?3, lag_res_ms = ?4,"
+        " stall_from = ?5, stall_ms = ?6 WHERE name = ?1",
+    /* A table that stops applying keeps when it was last current: the
+     * integration's basis then (a fresh proof: now), or an earlier stop. */
+    [SQ_TABLE_LAG_BASIS] =
+        "UPDATE tables SET lag_basis_at ="
+        " CASE WHEN ?3 IN ('failed', 'resync_required', 'resyncing') THEN"
+        "  coalesce(lag_basis_at,"
+        "   (SELECT CASE WHEN lag_pending = 1 OR ?4 - lag_basis_at >= ?5 THEN lag_basis_at"
+        "                ELSE ?4 END"
+        "    FROM integrations WHERE name = ?1 AND lag_basis_at IS NOT NULL), ?4)"
+        " END WHERE integration = ?1 AND name = ?2",
     [SQ_READ_ACTIVITY] =
         "SELECT id, integration, at, pos_from, pos_to, transactions, inserted, updated,"
         " deleted, bytes, duration_ms FROM activity"

@@ -51,12 +51,13 @@
  * 0 means "never" (stored as NULL). lag_ms/bytes_behind < 0 mean "unknown"
  * (stored as NULL, printed as null in JSON).
  *
- * Tables (schema version 1, and runners from 2)
+ * Tables (schema version 1; runners from 3; the lag basis from 4)
  *   integrations(name PK, state, reason, source, target, position, lag_ms,
- *                bytes_behind, updated_at)
+ *                bytes_behind, updated_at,
+ *                lag_basis_at, lag_pending, lag_res_ms, stall_from, stall_ms)
  *   tables      (integration → integrations ON DELETE CASCADE, name, target,
  *                state, reason, rows_copied, rows_estimated, inserts, updates,
- *                deletes, last_applied_at, lag_ms, updated_at;
+ *                deletes, last_applied_at, lag_ms, updated_at, lag_basis_at;
  *                PK (integration, name)) — name is the source "schema.table"
  *   activity    (id, integration, at, pos_from, pos_to, transactions,
  *                inserted, updated, deleted, bytes, duration_ms)
@@ -77,6 +78,29 @@
  * activity/lag/events/commands are not foreign-keyed: the audit trail of a
  * deleted integration outlives it (statelog_delete_integration_rows removes
  * what is no longer useful and keeps the events).
+ *
+ * Lag (DESIGN.md "lag") is computed when it is read, never frozen: the
+ * runtime writes its basis (struct statelog_lag_basis: the commit time of
+ * the oldest change not yet applied, or the time the source last proved us
+ * current) and every read — `zetl status`, the console, the metrics file,
+ * the alerts — computes lag = now − basis (statelog_lag_at). So the lag of
+ * an applier stuck in a target call, of a failed, paused or stopped
+ * integration, or of one no process runs, keeps growing from the last
+ * basis written, and every reader shows the same figure. A state log
+ * without a basis (written before schema 2, or before the first stream)
+ * shows the lag_ms column as written. The basis carries its resolution
+ * (MySQL/MariaDB event timestamps are whole seconds): readers show no more
+ * precision than that. A table's lag: while it applies (synced), the
+ * integration's (changes apply in commit order, every table up to the same
+ * position); once it stops applying (failed, resync_required, resyncing:
+ * its changes are skipped or spooled), it grows from when it was last
+ * current (tables.lag_basis_at, set by statelog_record_transition);
+ * otherwise unknown. Stalled: changes wait and the applied position has
+ * not moved for the basis' stall_ms, while the integration is active or
+ * needs_attention. Lag samples have no hole: a basis write first fills
+ * the time since the last sample (further back than STATELOG_LAG_GAP_MS)
+ * from the previous basis, and statelog_lag_since adds the same for the
+ * gap still open, so a stuck applier shows as a rising line.
  *
  * States are validated against DESIGN.md "States": integration states
  * creating snapshotting active paused needs_attention failed deleting
@@ -103,7 +127,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#define STATELOG_SCHEMA_VERSION    3
+#define STATELOG_SCHEMA_VERSION    4
 #define STATELOG_BUSY_MS           5000
 #define STATELOG_LAG_RAW_MS        (60LL * 60 * 1000)            /* 1 hour */
 #define STATELOG_LAG_ROLLUP_MS     (7LL * 24 * 60 * 60 * 1000)   /* 7 days */
@@ -112,6 +136,9 @@
 #define STATELOG_COMMANDS_KEEP_MS  (30LL * 24 * 60 * 60 * 1000)  /* 30 days */
 #define STATELOG_PRUNE_EVERY       500   /* record calls between prunes */
 #define STATELOG_RECHECK_MS        2000  /* path checked for a deleted file */
+#define STATELOG_PROOF_FRESH_MS    3000  /* a proof of currency this recent: lag 0 */
+#define STATELOG_LAG_GAP_MS        3000  /* samples further apart: the gap is filled */
+#define STATELOG_LAG_FILL_MAX      600   /* samples one fill adds at most */
 
 struct statelog;
 
@@ -127,8 +154,11 @@ struct statelog_table {
     int64_t rows_estimated;  /* source estimate for the snapshot, 0 unknown */
     int64_t inserts, updates, deletes;  /* rows applied from the stream */
     int64_t last_applied_at; /* ms epoch of the last applied change, 0 never */
-    int64_t lag_ms;          /* source commit → applied, -1 unknown */
+    int64_t lag_ms;          /* read calls: see "Lag" above; -1 unknown */
+    int64_t lag_res_ms;      /* read calls: lag_ms is good to this many ms (1 or 1000) */
     int64_t updated_at;      /* ms epoch, set by the log on every write */
+    int64_t stopped_at;      /* read calls: it stopped applying (failed, resync_required,
+                                resyncing) and was last current then; 0 otherwise */
 };
 
 /*
@@ -157,6 +187,21 @@ struct statelog_wait {
     char   *holder_query;
 };
 
+/* What lag is computed from at read time (see "Lag" above). */
+struct statelog_lag_basis {
+    int64_t at;              /* wall ms: commit time of the oldest change not yet
+                                applied (pending), or the last proof; 0 none */
+    int     pending;         /* 1: changes wait, `at` is the oldest one's commit */
+    int64_t res_ms;          /* resolution of `at`: 1, or 1000 (whole-second timestamps) */
+    int64_t wait_since;      /* pending: wall ms the applied position last moved
+                                or changes began to wait; 0 otherwise */
+    int64_t stall_ms;        /* pending this long without a move is stalled; 0 never */
+};
+
+/* Lag at wall time now from b: pending, now − at; else 0 within
+ * STATELOG_PROOF_FRESH_MS of the proof, then now − at. -1 without a basis. */
+int64_t statelog_lag_at(const struct statelog_lag_basis *b, int64_t now);
+
 struct statelog_integration {
     char   *name;
     char   *state;           /* integration state, see above */
@@ -164,12 +209,15 @@ struct statelog_integration {
     char   *source;          /* redacted display string: mysql://host:port */
     char   *target;          /* redacted display string */
     char   *position;        /* copy of the checkpoint, for display; may be NULL */
-    int64_t lag_ms;          /* -1 unknown */
+    int64_t lag_ms;          /* read calls: computed at the read (see "Lag"); -1 unknown */
     int64_t bytes_behind;    /* source log bytes not yet applied, -1 unknown */
     int64_t updated_at;      /* ms epoch, set by the log */
     struct statelog_wait wait;       /* read calls only (statelog_set_wait writes it) */
     int64_t retry_attempt;   /* read calls only: the failed round's next attempt, 0 none */
     int64_t retry_at;        /* ms epoch that attempt starts; 0: under way, or none */
+    int64_t lag_res_ms;      /* read calls: lag_ms is good to this many ms (1 or 1000) */
+    int64_t stalled_since;   /* read calls: ms epoch the stall began, 0 not stalled */
+    struct statelog_lag_basis basis;   /* read calls: as the runtime last wrote it */
     struct statelog_table *tables;   /* read calls only: sorted by name */
     size_t  ntables;
 };
@@ -299,7 +347,9 @@ int statelog_add_table_counts(struct statelog *sl, const char *integration,
  * and write a "transition" event with reason and actor, in one transaction.
  * from_state NULL: whatever the row holds. A missing row is created
  * (a table row gets target = name). Level: error for failed, warning for
- * needs_attention/resync_required/dropped_source, info otherwise. */
+ * needs_attention/resync_required/dropped_source, info otherwise.
+ * A table that stops applying (failed, resync_required, resyncing) keeps
+ * when it was last current, for its lag; synced forgets it. */
 int statelog_record_transition(struct statelog *sl, const char *integration,
                                const char *table, const char *from_state,
                                const char *to_state, const char *reason,
@@ -311,6 +361,13 @@ int statelog_record_activity(struct statelog *sl, const struct statelog_activity
  * Also sets integrations.lag_ms/bytes_behind when the row exists. */
 int statelog_record_lag(struct statelog *sl, const char *integration, int64_t at,
                         int64_t lag_ms, int64_t bytes_behind);
+
+/* Set the integration's lag basis (the row must exist). First fills the
+ * lag samples since the last one, when further back than
+ * STATELOG_LAG_GAP_MS, from the basis it replaces (at most
+ * STATELOG_LAG_FILL_MAX samples, none older than the raw retention). */
+int statelog_set_lag_basis(struct statelog *sl, const char *integration,
+                           const struct statelog_lag_basis *b);
 
 int statelog_record_event(struct statelog *sl, enum statelog_level level,
                           const char *integration, const char *table,
@@ -396,7 +453,9 @@ int statelog_recent_activity(struct statelog *sl, const char *integration, int l
                              struct statelog_activity **out, size_t *n);
 
 /* Lag of one integration at or after `since`, newest first: raw samples
- * and 1-minute rollups merged (rollups cover what raw samples no longer do). */
+ * and 1-minute rollups merged (rollups cover what raw samples no longer do),
+ * and, when the newest is older than STATELOG_LAG_GAP_MS, samples computed
+ * from the basis up to now (the runtime is stuck or gone; see "Lag"). */
 int statelog_lag_since(struct statelog *sl, const char *integration, int64_t since,
                        struct statelog_lag_sample **out, size_t *n);
 
@@ -418,7 +477,8 @@ void statelog_free_commands(struct statelog_command *v, size_t n);
 
 /* Print `zetl status --json` to out: {"integrations": [...]} and a newline,
  * exactly the contract's fields and order; only NULL = all integrations
- * (an unknown name prints an empty list). Strings are JSON-escaped; invalid
+ * (an unknown name prints an empty list). Added fields: an integration's
+ * lag_resolution_ms, stalled, stalled_since; a table's lag_ms. Strings are JSON-escaped; invalid
  * UTF-8 becomes U+FFFD. Nothing is printed when reading fails. */
 int statelog_write_status_json(struct statelog *sl, FILE *out, const char *only_integration);
 

@@ -24,6 +24,7 @@ enum sl_stmt_id {
     SQ_DEL_TABLES, SQ_DEL_INTEG, SQ_DEL_ACTIVITY, SQ_DEL_LAG, SQ_DEL_ROLLUPS,
     SQ_DEL_COMMANDS,
     SQ_READ_INTEGS, SQ_READ_TABLES, SQ_READ_ACTIVITY, SQ_READ_LAG, SQ_READ_EVENTS,
+    SQ_INTEG_BASIS_GET, SQ_INTEG_BASIS_SET, SQ_TABLE_LAG_BASIS,
     SQ_COUNT
 };
 
@@ -88,6 +89,11 @@ int  sl_bind_time(sqlite3_stmt *st, int i, int64_t v);
  * copy fails), an integer with `dflt` for SQL NULL. */
 char   *sl_col_str(sqlite3_stmt *st, int i, int *oom);
 int64_t sl_col_i64(sqlite3_stmt *st, int i, int64_t dflt);
+
+/* The integration's lag basis and the time of its newest lag sample (0
+ * none); *found 0 when there is no such integration. statelog_read.c. */
+int  sl_read_basis(struct statelog *sl, const char *integration,
+                   struct statelog_lag_basis *b, int64_t *last_sample, int *found);
 
 /* ---- healing (statelog_heal.c) ---------------------------------------------
  * A public call runs as SL_RUN(sl, rc, expr): sl_enter first (outside a

@@ -118,6 +118,11 @@ static int read_integrations(struct statelog *sl, const char *only,
         g->wait.holder_query = sl_col_str(st, 18, &oom);
         g->retry_attempt = sl_col_i64(st, 19, 0);
         g->retry_at      = sl_col_i64(st, 20, 0);
+        g->basis.at     = sl_col_i64(st, 21, 0);
+        g->basis.pending = (int)sl_col_i64(st, 22, 0);
+        g->basis.res_ms = sl_col_i64(st, 23, 1);
+        g->basis.wait_since = sl_col_i64(st, 24, 0);
+        g->basis.stall_ms = sl_col_i64(st, 25, 0);
         if (oom || !g->name)
             break;
     }
@@ -168,6 +173,7 @@ static int read_tables(struct statelog *sl, const char *only,
         t->last_applied_at = sl_col_i64(st, 10, 0);
         t->lag_ms          = sl_col_i64(st, 11, -1);
         t->updated_at      = sl_col_i64(st, 12, 0);
+        t->stopped_at      = sl_col_i64(st, 13, 0);
         if (oom || !t->integration)
             break;
     }
@@ -202,6 +208,81 @@ out:
     return r;
 }
 
+/* ---- lag, computed at the read (statelog.h "Lag") ---------------------------------- */
+
+int64_t statelog_lag_at(const struct statelog_lag_basis *b, int64_t now)
+{
+    int64_t d;
+
+    if (!b->at)
+        return -1;
+    d = now - b->at;
+    if (d < 0)
+        d = 0;                          /* clocks a little apart */
+    if (!b->pending && d < STATELOG_PROOF_FRESH_MS)
+        return 0;
+    return d;
+}
+
+static int applies(const char *state)
+{
+    return state && (!strcmp(state, "active") || !strcmp(state, "needs_attention"));
+}
+
+static void compute_lag(struct statelog_integration *g, int64_t now)
+{
+    const struct statelog_lag_basis *b = &g->basis;
+
+    g->lag_res_ms = 1;
+    g->stalled_since = 0;
+    if (b->at) {
+        g->lag_ms = statelog_lag_at(b, now);
+        g->lag_res_ms = b->res_ms > 0 ? b->res_ms : 1;
+        if (b->pending && b->stall_ms > 0 && b->wait_since && now - b->wait_since >= b->stall_ms &&
+            applies(g->state))
+            g->stalled_since = b->wait_since;
+    }
+    for (size_t j = 0; j < g->ntables; j++) {
+        struct statelog_table *t = &g->tables[j];
+        t->lag_res_ms = g->lag_res_ms;
+        if (t->stopped_at)
+            t->lag_ms = now - t->stopped_at > 0 ? now - t->stopped_at : 0;
+        else if (t->state && !strcmp(t->state, "synced"))
+            t->lag_ms = g->lag_ms;
+        else
+            t->lag_ms = -1;
+    }
+}
+
+int sl_read_basis(struct statelog *sl, const char *integration,
+                  struct statelog_lag_basis *b, int64_t *last_sample, int *found)
+{
+    const char *op = "read lag basis";
+    sqlite3_stmt *st = sl_stmt(sl, SQ_INTEG_BASIS_GET, op);
+    int rc;
+
+    memset(b, 0, sizeof *b);
+    *last_sample = 0;
+    *found = 0;
+    if (!st)
+        return -1;
+    sl_bind_text(st, 1, integration);
+    rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        *found = 1;
+        b->at         = sl_col_i64(st, 0, 0);
+        b->pending    = (int)sl_col_i64(st, 1, 0);
+        b->res_ms     = sl_col_i64(st, 2, 1);
+        b->wait_since = sl_col_i64(st, 3, 0);
+        b->stall_ms   = sl_col_i64(st, 4, 0);
+        *last_sample  = sl_col_i64(st, 5, 0);
+    }
+    sqlite3_reset(st);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+        return sl_fail(sl, op);
+    return 0;
+}
+
 static int list_integrations(struct statelog *sl, const char *only,
                                struct statelog_integration **out, size_t *n)
 {
@@ -219,6 +300,9 @@ static int list_integrations(struct statelog *sl, const char *only,
         goto rollback;
     if (sl_tx_commit(sl, "list integrations: commit") < 0)
         goto rollback;
+    int64_t now = statelog_now_ms();
+    for (size_t i = 0; i < len; i++)
+        compute_lag(&v[i], now);
     *out = v;
     *n = len;
     return 0;
@@ -295,6 +379,46 @@ void statelog_free_lag(struct statelog_lag_sample *v)
     free(v);
 }
 
+/*
+ * The gap still open: nobody has sampled since the newest sample (a stuck
+ * applier, no process), so add, newest first, what the basis gives for it
+ * up to now — the same values fill_lag_gap stores once a basis is written.
+ */
+static int open_gap(struct statelog *sl, const char *integration, int64_t since,
+                    struct statelog_lag_sample **v, size_t *len, size_t *cap)
+{
+    struct statelog_lag_basis b;
+    int64_t last, now = statelog_now_ms(), from, step, k;
+    int found;
+
+    if (sl_read_basis(sl, integration, &b, &last, &found) < 0)
+        return -1;
+    if (!found || !b.at)
+        return 0;
+    from = *len ? (*v)[0].at : last;
+    if (from < since)
+        from = since;
+    if (now - from <= STATELOG_LAG_GAP_MS)
+        return 0;
+    step = (now - from) / STATELOG_LAG_FILL_MAX;
+    if (step < 1000)
+        step = 1000;
+    size_t add = (size_t)((now - from) / step);
+    for (size_t i = 0; i < add; i++)
+        if (grow((void **)v, cap, *len + i, sizeof **v) < 0)
+            return sl_failf(sl, "lag since: out of memory");
+    memmove(*v + add, *v, *len * sizeof **v);
+    for (k = 0; k < (int64_t)add; k++) {
+        struct statelog_lag_sample *s = &(*v)[k];
+        s->at = now - k * step;
+        s->lag_ms = s->lag_min_ms = s->lag_max_ms = statelog_lag_at(&b, s->at);
+        s->bytes_behind = -1;
+        s->samples = 1;
+    }
+    *len += add;
+    return 0;
+}
+
 static int lag_since(struct statelog *sl, const char *integration, int64_t since,
                        struct statelog_lag_sample **out, size_t *n)
 {
@@ -327,6 +451,10 @@ static int lag_since(struct statelog *sl, const char *integration, int64_t since
     if (oom || rc != SQLITE_DONE) {
         free(v);
         return oom ? sl_failf(sl, "%s: out of memory", op) : sl_fail(sl, op);
+    }
+    if (open_gap(sl, integration, since, &v, &len, &cap) < 0) {
+        free(v);
+        return -1;
     }
     *out = v;
     *n = len;

@@ -110,6 +110,15 @@ static void json_int(FILE *out, int64_t v)
         fprintf(out, "%lld", (long long)v);
 }
 
+/* A lag, to no more precision than it was measured with: a figure from
+ * whole-second timestamps is whole seconds (floored: 0 = under a second). */
+static void json_lag(FILE *out, int64_t ms, int64_t res)
+{
+    if (ms >= 0 && res > 1)
+        ms -= ms % res;
+    json_int(out, ms);
+}
+
 static void json_table(FILE *out, const struct statelog_table *t)
 {
     fputs("{\"name\": ", out);
@@ -125,6 +134,8 @@ static void json_table(FILE *out, const struct statelog_table *t)
             (long long)t->rows_copied, (long long)t->inserts, (long long)t->updates,
             (long long)t->deletes);
     json_time(out, t->last_applied_at);
+    fputs(", \"lag_ms\": ", out);
+    json_lag(out, t->lag_ms, t->lag_res_ms);
     putc('}', out);
 }
 
@@ -218,9 +229,12 @@ static void json_integration(FILE *out, const struct statelog_integration *g,
     fputs(", \"position\": ", out);
     statelog_json_string(out, g->position);
     fputs(", \"lag_ms\": ", out);
-    json_int(out, g->lag_ms);
+    json_lag(out, g->lag_ms, g->lag_res_ms);
     fputs(", \"bytes_behind\": ", out);
     json_int(out, g->bytes_behind);
+    fprintf(out, ", \"lag_resolution_ms\": %lld, \"stalled\": %s, \"stalled_since\": ",
+            (long long)(g->lag_res_ms > 0 ? g->lag_res_ms : 1), g->stalled_since ? "true" : "false");
+    json_time(out, g->stalled_since);
     fputs(", \"tables\": [", out);
     for (size_t j = 0; j < g->ntables; j++) {
         if (j)

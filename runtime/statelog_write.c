@@ -312,6 +312,17 @@ static int record_transition(struct statelog *sl, const char *integration,
     }
     if (sl_step_done(sl, st, op) < 0)
         goto rollback;
+    if (table) {
+        if (!(st = sl_stmt(sl, SQ_TABLE_LAG_BASIS, op)))
+            goto rollback;
+        sl_bind_text(st, 1, integration);
+        sl_bind_text(st, 2, table);
+        sl_bind_text(st, 3, to_state);
+        sqlite3_bind_int64(st, 4, now);
+        sqlite3_bind_int64(st, 5, STATELOG_PROOF_FRESH_MS);
+        if (sl_step_done(sl, st, op) < 0)
+            goto rollback;
+    }
     n = reason ? asprintf(&msg, "%s -> %s: %s", from_state, to_state, reason)
                : asprintf(&msg, "%s -> %s", from_state, to_state);
     if (n < 0) {
@@ -395,6 +406,74 @@ static int record_lag(struct statelog *sl, const char *integration, int64_t at,
     if (sl_tx_commit(sl, "record lag: commit") < 0)
         goto rollback;
     sl_maybe_prune(sl);
+    return 0;
+
+rollback:
+    sl_tx_rollback(sl);
+    return -1;
+}
+
+/*
+ * Fill the lag samples since the newest one from the basis about to be
+ * replaced: nobody sampled (the applier was stuck in a target call, or no
+ * process ran), and for that time the old basis is what was known, so
+ * lag(t) = statelog_lag_at(old, t) is what a sampler would have written.
+ */
+static int fill_lag_gap(struct statelog *sl, const char *integration, int64_t now)
+{
+    const char *op = "set lag basis: fill the gap";
+    struct statelog_lag_basis old;
+    int64_t last, from, step;
+    int found;
+    sqlite3_stmt *st;
+
+    if (sl_read_basis(sl, integration, &old, &last, &found) < 0)
+        return -1;
+    if (!found)
+        return sl_failf(sl, "set lag basis: no integration named %s", integration);
+    if (!old.at || !last || now - last <= STATELOG_LAG_GAP_MS)
+        return 0;
+    from = last > now - sl->lim.lag_raw_ms ? last : now - sl->lim.lag_raw_ms;
+    step = (now - from) / STATELOG_LAG_FILL_MAX;
+    if (step < 1000)
+        step = 1000;
+    for (int64_t t = from + step; t < now; t += step) {
+        if (!(st = sl_stmt(sl, SQ_LAG_INSERT, op)))
+            return -1;
+        sl_bind_text(st, 1, integration);
+        sqlite3_bind_int64(st, 2, t);
+        sqlite3_bind_int64(st, 3, statelog_lag_at(&old, t));
+        sqlite3_bind_null(st, 4);
+        if (sl_step_done(sl, st, op) < 0)
+            return -1;
+    }
+    return 0;
+}
+
+static int set_lag_basis(struct statelog *sl, const char *integration,
+                         const struct statelog_lag_basis *b)
+{
+    const char *op = "set lag basis";
+    sqlite3_stmt *st;
+
+    if (!integration)
+        return sl_failf(sl, "%s: no integration name", op);
+    if (sl_tx_begin(sl, 1, "set lag basis: begin") < 0)
+        return -1;
+    if (fill_lag_gap(sl, integration, statelog_now_ms()) < 0)
+        goto rollback;
+    if (!(st = sl_stmt(sl, SQ_INTEG_BASIS_SET, op)))
+        goto rollback;
+    sl_bind_text(st, 1, integration);
+    sl_bind_time(st, 2, b->at);
+    sqlite3_bind_int64(st, 3, b->pending ? 1 : 0);
+    sqlite3_bind_int64(st, 4, b->res_ms > 0 ? b->res_ms : 1);
+    sl_bind_time(st, 5, b->pending ? b->wait_since : 0);
+    sqlite3_bind_int64(st, 6, b->stall_ms > 0 ? b->stall_ms : 0);
+    if (sl_step_done(sl, st, op) < 0)
+        goto rollback;
+    if (sl_tx_commit(sl, "set lag basis: commit") < 0)
+        goto rollback;
     return 0;
 
 rollback:
@@ -757,6 +836,15 @@ int statelog_record_activity(struct statelog *sl, const struct statelog_activity
     int rc;
 
     SL_RUN(sl, rc, record_activity(sl, a));
+    return rc;
+}
+
+int statelog_set_lag_basis(struct statelog *sl, const char *integration,
+                           const struct statelog_lag_basis *b)
+{
+    int rc;
+
+    SL_RUN(sl, rc, set_lag_basis(sl, integration, b));
     return rc;
 }
 

@@ -17,9 +17,13 @@
 #include "runtime/statelog.h"
 #include "tui/commands.h"
 
-static void fmt_lag(int64_t ms, char *buf, size_t len)
+/* No finer than measured: res 1000 (whole-second source timestamps) → "<1s", "12s". */
+static void fmt_lag(int64_t ms, int64_t res, char *buf, size_t len)
 {
     if (ms < 0) snprintf(buf, len, "-");
+    else if (res >= 1000 && ms == 0) snprintf(buf, len, "0s");
+    else if (res >= 1000 && ms < 1000) snprintf(buf, len, "<1s");
+    else if (res >= 1000 && ms < 600000) snprintf(buf, len, "%" PRId64 "s", ms / 1000);
     else if (ms < 10000) snprintf(buf, len, "%" PRId64 "ms", ms);
     else if (ms < 600000) snprintf(buf, len, "%" PRId64 "s", ms / 1000);
     else snprintf(buf, len, "%" PRId64 "m", ms / 60000);
@@ -51,14 +55,20 @@ static void print_human(struct statelog *sl, const char *state_dir,
             snprintf(live, sizeof live, "cannot tell whether it runs: %.600s", lerr);
         }
         char lag[32];
-        fmt_lag(in->lag_ms, lag, sizeof lag);
+        fmt_lag(in->lag_ms, in->lag_res_ms, lag, sizeof lag);
         size_t synced = 0;
         for (size_t t = 0; t < in->ntables; t++)
             if (strcmp(in->tables[t].state, "synced") == 0) synced++;
         int stale = state != in->state;     /* "stopped": the reason was the last runner's */
-        printf("%s  %s%s%s%s  lag %s  position %s  tables %zu/%zu synced\n", in->name, state,
+        char stalled[64] = "";
+        if (in->stalled_since && !stale) {
+            char d[32];
+            fmt_lag(statelog_now_ms() - in->stalled_since, 1000, d, sizeof d);
+            snprintf(stalled, sizeof stalled, "  STALLED for %s", d);
+        }
+        printf("%s  %s%s%s%s  lag %s%s  position %s  tables %zu/%zu synced\n", in->name, state,
                in->reason && !stale ? " (" : "", in->reason && !stale ? in->reason : "",
-               in->reason && !stale ? ")" : "", lag,
+               in->reason && !stale ? ")" : "", lag, stalled,
                in->position ? in->position : "-", synced, in->ntables);
         if (stale)
             printf("  %s; last state %s%s%s\n", live, in->state, in->reason ? ": " : "",

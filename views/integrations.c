@@ -69,7 +69,7 @@ static const struct w_col cols[NCOL] = {
 
 /* The selected integration in full: the reason is never cut off here. */
 static void draw_detail(WINDOW *w, int y, int rows, int width, const struct statelog_integration *in,
-                        const struct snap_integ *x)
+                        const struct snap_integ *x, int64_t now)
 {
     char line[1024], lag[32], bytes[32];
     wattrset(w, theme_attr(TH_DIM));
@@ -93,8 +93,15 @@ static void draw_detail(WINDOW *w, int y, int rows, int width, const struct stat
         snprintf(line, sizeof line, "state %s%s%s", in->state, in->reason ? ": " : "", in->reason ? in->reason : "");
     }
     int used = w_wrap(w, line, y + 2, 0, width, rows - 3);
+    if (in->stalled_since && used < rows - 3) {
+        char d[32];
+        w_fmt_lag(now - in->stalled_since, d, sizeof d);
+        wattrset(w, theme_attr(TH_WARN));
+        snprintf(line, sizeof line, "STALLED for %s: changes wait and the applied position has not moved", d);
+        used += w_wrap(w, line, y + 2 + used, 0, width, rows - 3 - used);
+    }
     wattrset(w, A_NORMAL);
-    w_fmt_lag(in->lag_ms, lag, sizeof lag);
+    w_fmt_lag_res(in->lag_ms, in->lag_res_ms, lag, sizeof lag);
     w_fmt_bytes(in->bytes_behind, bytes, sizeof bytes);
     snprintf(line, sizeof line, "position %s  lag %s  behind %s  %s", in->position ? in->position : "-",
              lag, bytes, x->attached ? "attached to `zetl run`: quitting leaves it running" : "");
@@ -134,7 +141,7 @@ static void draw(struct view_ctx *c, WINDOW *w, int y, int h, int width)
         char route[512], lag[32], rate[32], tables[32], mode[48];
         snprintf(route, sizeof route, "%s %s %s", in->source ? in->source : "?", theme_glyph->arrow,
                  in->target ? in->target : "?");
-        w_fmt_lag(in->lag_ms, lag, sizeof lag);
+        w_fmt_lag_res(in->lag_ms, in->lag_res_ms, lag, sizeof lag);
         w_fmt_count((int64_t)(x->rows_per_s + 0.5), rate, sizeof rate);
         size_t synced = 0, counted = 0;
         for (size_t t = 0; t < in->ntables; t++) {
@@ -146,10 +153,11 @@ static void draw(struct view_ctx *c, WINDOW *w, int y, int h, int width)
         if (x->attached) snprintf(mode, sizeof mode, "run pid %ld", x->holder_pid);
         else if (x->holder_pid) snprintf(mode, sizeof mode, "this console");
         else snprintf(mode, sizeof mode, "nobody");
-        const char *cells[NCOL] = {in->name, route, in->state, lag, "", rate, tables, mode,
-                                   in->reason ? in->reason : ""};
+        /* Stalled shows in place of the state it stalls (statelog.h "Lag"). */
+        const char *cells[NCOL] = {in->name, route, in->stalled_since ? "stalled" : in->state, lag, "",
+                                   rate, tables, mode, in->reason ? in->reason : ""};
         attr_t attrs[NCOL] = {0};
-        attrs[C_STATE] = theme_attr(theme_state_role(in->state));
+        attrs[C_STATE] = theme_attr(in->stalled_since ? TH_WARN : theme_state_role(in->state));
         if (in->reason && (!strcmp(in->state, "failed") || !strcmp(in->state, "needs_attention")))
             attrs[C_ERROR] = theme_attr(TH_ERROR);
         attr_t ra = list.top + r == list.sel ? theme_attr(TH_SELECTED) : A_NORMAL;
@@ -162,7 +170,8 @@ static void draw(struct view_ctx *c, WINDOW *w, int y, int h, int width)
         }
     }
     if (detail && list.sel < (int)nshown)
-        draw_detail(w, y + h - detail, detail, width, &s->integ[shown[list.sel]], &s->ext[shown[list.sel]]);
+        draw_detail(w, y + h - detail, detail, width, &s->integ[shown[list.sel]], &s->ext[shown[list.sel]],
+                    s->taken_at);
 }
 
 static int handle_key(struct view_ctx *c, enum action a, struct view_request *req)

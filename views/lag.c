@@ -47,7 +47,7 @@ static void draw(struct view_ctx *c, WINDOW *w, int y, int h, int width)
         w_fmt_lag(vals[(nv - 1) * 50 / 100], p50, sizeof p50);
         w_fmt_lag(vals[(nv - 1) * 99 / 100], p99, sizeof p99);
     }
-    w_fmt_lag(in->lag_ms, cur, sizeof cur);
+    w_fmt_lag_res(in->lag_ms, in->lag_res_ms, cur, sizeof cur);
     w_fmt_lag(nv ? maxv : -1, mx, sizeof mx);
     w_fmt_bytes(in->bytes_behind, bytes, sizeof bytes);
     snprintf(line, sizeof line, "Lag of %s, last %d min:  now %s  p50 %s  p99 %s  max %s  behind %s  (%zu samples)",

@@ -135,7 +135,7 @@ static void fill_cells(const struct statelog_table *t, struct row_cells *b, cons
     w_fmt_count(t->deletes, b->del, sizeof b->del);
     w_fmt_count(t->rows_copied, b->copied, sizeof b->copied);
     w_fmt_clock(t->last_applied_at, b->last, sizeof b->last);
-    w_fmt_lag(t->lag_ms, b->lag, sizeof b->lag);
+    w_fmt_lag_res(t->lag_ms, t->lag_res_ms, b->lag, sizeof b->lag);
     *copying = !strcmp(t->state, "snapshotting") || !strcmp(t->state, "resyncing");
     b->prog[0] = '\0';
     /* No estimate (a MySQL table's can be 0): the rows copied so far, not a

@@ -349,6 +349,14 @@ void w_bar(WINDOW *w, int y, int x, int width, int64_t done, int64_t total, attr
 
 /* ---- formatting -------------------------------------------------------- */
 
+void w_fmt_lag_res(int64_t ms, int64_t res_ms, char *buf, size_t len)
+{
+    if (res_ms < 1000 || ms < 0 || ms >= 60000) w_fmt_lag(ms, buf, len);
+    else if (ms == 0) snprintf(buf, len, "0s");         /* proven caught up */
+    else if (ms < 1000) snprintf(buf, len, "<1s");
+    else snprintf(buf, len, "%llds", (long long)(ms / 1000));
+}
+
 void w_fmt_lag(int64_t ms, char *buf, size_t len)
 {
     if (ms < 0) snprintf(buf, len, "-");

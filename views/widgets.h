@@ -93,6 +93,9 @@ void w_bar(WINDOW *w, int y, int x, int width, int64_t done, int64_t total, attr
 /* ---- formatting -------------------------------------------------------- */
 
 void w_fmt_lag(int64_t ms, char *buf, size_t len);      /* "120ms" "4.2s" "3m10s" "-" */
+/* A lag measured to res_ms (statelog: 1, or 1000 from whole-second source
+ * timestamps): never finer than that — "<1s" "12s" "3m10s" for 1000. */
+void w_fmt_lag_res(int64_t ms, int64_t res_ms, char *buf, size_t len);
 void w_fmt_count(int64_t n, char *buf, size_t len);     /* "999" "12.3k" "4.1M" */
 void w_fmt_bytes(int64_t n, char *buf, size_t len);     /* "512B" "1.2MB" "-" */
 void w_fmt_clock(int64_t ms, char *buf, size_t len);    /* local "HH:MM:SS", "-" for 0 */

@@ -264,9 +264,11 @@ static int txn_commit(struct mysql_decoder *d, const struct binlog_header *h, ui
     int64_t ct = d->have_mysql && d->pend_mysql.immediate_commit_us
                      ? (int64_t)d->pend_mysql.immediate_commit_us
                      : (int64_t)h->timestamp * 1000000;
+    uint8_t whole_s = !(d->have_mysql && d->pend_mysql.immediate_commit_us);   /* before advance() clears it */
     advance(d, end);
     d->txn.end = d->last;
     d->txn.commit_time_us = ct;
+    d->txn.commit_time_whole_s = whole_s;
     d->txn.xid = xid;
     d->txn.bytes = end > d->txn_start ? end - d->txn_start : 0;
     d->in_txn = 0;

@@ -42,7 +42,7 @@ name=$(jq -r '.integrations[0].name' <<<"$out")
 ins=$(jq -r '.integrations[0].tables[] | select(.name=="t") | .inserts' <<<"$out")
 [ "$ins" = 50 ] && pass "table counts read back" || fail "table counts read back" 50 "$ins"
 keys=$(jq -r '.integrations[0] | keys_unsorted | join(",")' <<<"$out")
-want="name,state,reason,source,target,position,lag_ms,bytes_behind,tables,wait,retry,running,last_state,runner,runner_pid,runner_started_at,stopped_at,last_seen_at"
+want="name,state,reason,source,target,position,lag_ms,bytes_behind,lag_resolution_ms,stalled,stalled_since,tables,wait,retry,running,last_state,runner,runner_pid,runner_started_at,stopped_at,last_seen_at"
 [ "$keys" = "$want" ] && pass "integration fields follow the contract, then wait, retry and the liveness fields" || fail "integration fields follow the contract, then wait, retry and the liveness fields" "$want" "$keys"
 # Nobody holds shop's lock (only the stress writer wrote it): stopped, with the
 # state the log holds kept as last_state.
@@ -50,7 +50,7 @@ st=$(jq -r '.integrations[0] | "\(.state) \(.running) \(.last_state)"' <<<"$out"
 [[ $st == "stopped false "* && $st != *" null" ]] && pass "an integration nobody runs is stopped, last_state kept" \
     || fail "an integration nobody runs is stopped, last_state kept" "stopped false <state>" "$st"
 tkeys=$(jq -r '.integrations[0].tables[0] | keys_unsorted | join(",")' <<<"$out")
-want="name,target,state,reason,rows_copied,inserts,updates,deletes,last_applied_at"
+want="name,target,state,reason,rows_copied,inserts,updates,deletes,last_applied_at,lag_ms"
 [ "$tkeys" = "$want" ] && pass "table fields follow the contract" || fail "table fields follow the contract" "$want" "$tkeys"
 
 out=$("$ZETL" status -c "$work/zetl.yaml" 2>&1)

@@ -137,24 +137,24 @@ static void test_lag(void)
     alerts_free(a);
 }
 
+/* A stuck applier: the log's lag (computed at each read from its basis)
+ * grows, and the stall is its own incident. */
 static void test_stuck_applier(void)
 {
-    struct statelog_integration g = reading("active", 0, T0);
-    CHECK_INT(alerts_lag_ms(&g, T0 + 5000), 0, "a fresh row: the log's lag");
-    CHECK_INT(alerts_lag_ms(&g, T0 + ALERTS_LAG_STALE_MS + 1), ALERTS_LAG_STALE_MS + 1,
-              "an active row not refreshed for the stale time: the lag grows with its age");
-    g.lag_ms = 2000;
-    CHECK_INT(alerts_lag_ms(&g, T0 + 70000), 72000, "from the last lag it showed");
-    g.state = (char *)"snapshotting";
-    CHECK_INT(alerts_lag_ms(&g, T0 + 70000), 2000, "not active: the log's lag as it is");
-
     struct alerts *a = fresh();
     struct statelog_integration s = reading("active", 0, T0 + 1000);   /* the last refresh */
-    for (int64_t t = T0 + 2000; t <= T0 + 60000; t += 1000)
+    for (int64_t t = T0 + 2000; t <= T0 + 60000; t += 1000) {
+        s.lag_ms = t - (T0 + 1000);
+        s.stalled_since = t - (T0 + 1000) >= 30000 ? T0 + 1000 : 0;
         alerts_observe(a, &s, 1, t, on_emit, NULL);
-    CHECK_INT(got.n, 0, "stuck for 59 s, lag alert at 60 s: nothing yet");
+    }
+    CHECK_INT(got.n, 1, "stuck for 59 s: the stalled alert (30 s), no lag alert (60 s) yet");
+    CHECK(got.n == 1 && strstr(got.summary[0], "stalled firing"), "the first is the stalled one");
+    CHECK(got.n == 1 && strstr(got.body[0], "has not moved for 30s while changes wait"),
+          "it says how long the position has not moved");
+    s.lag_ms = 61000;
     alerts_observe(a, &s, 1, T0 + 62000, on_emit, NULL);
-    CHECK_INT(got.n, 1, "stuck for 61 s: the lag alert fires");
+    CHECK_INT(got.n, 2, "stuck for 61 s: the lag alert fires");
     alerts_free(a);
 }
 

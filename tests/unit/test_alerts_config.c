@@ -139,7 +139,7 @@ static void test_bad(void)
         "t.yaml:1:23: webhook_url is empty; give the webhook's URL, or write on: [] to turn alerts off",
         "empty URL");
     BAD("alerts: {webhook_url: " SLACK ", on: [faild]}\nintegrations:\n" IG("a"),
-        "t.yaml:1:86: invalid alert event \"faild\"; did you mean `failed`? (valid: failed, needs_attention, resync_required, lag)",
+        "t.yaml:1:86: invalid alert event \"faild\"; did you mean `failed`? (valid: failed, needs_attention, resync_required, lag, stalled)",
         "unknown event with a suggestion");
     BAD("alerts: {webhook_url: " SLACK ", on: failed}\nintegrations:\n" IG("a"),
         "t.yaml:1:85: on must be a list, e.g. [failed, lag] (or [] for no alerts), got a string",
@@ -154,10 +154,10 @@ static void test_bad(void)
     CHECK(strstr(errbuf, "t.yaml:1:10: unknown key `webhok_url` in alerts; did you mean `webhook_url`?") != NULL,
           "a misspelt key gets a suggestion");
     BAD("alerts: yes\nintegrations:\n" IG("a"),
-        "t.yaml:1:9: alerts must be a mapping (webhook_url, lag_seconds, on, resolve_seconds, timeout_seconds), got a string",
+        "t.yaml:1:9: alerts must be a mapping (webhook_url, lag_seconds, on, resolve_seconds, timeout_seconds, stall_seconds), got a string",
         "alerts is a scalar");
     BAD("integrations:\n" IG("a") "    alerts: {webhook_url: " SLACK ", colour: red}\n",
-        "t.yaml:6:85: unknown key `colour` in alerts; valid keys: webhook_url, lag_seconds, on, resolve_seconds, timeout_seconds",
+        "t.yaml:6:85: unknown key `colour` in alerts; valid keys: webhook_url, lag_seconds, on, resolve_seconds, timeout_seconds, stall_seconds",
         "unknown key in an integration's block");
     unsetenv("ZETL_T_UNSET");
     BAD("alerts: {webhook_url: \"${ZETL_T_UNSET}\"}\nintegrations:\n" IG("a"),

@@ -983,6 +983,7 @@ static void test_decoder_maria(void)
     CHECK_INT(r.begins, 4, "four transactions began");
     CHECK_INT(r.commits, 4, "four transactions committed");
     CHECK_STR(r.last.end.gtid, "0-1-14", "GTID state after the last commit");
+    CHECK_INT(r.last.commit_time_whole_s, 1, "MariaDB commit time: whole seconds from the event header");
     struct zpos p;
     mysql_decoder_position(d, &p);
     char pb[256];
@@ -1143,6 +1144,7 @@ static void test_decoder_mysql(void)
     CHECK_INT(rc, 0, "MySQL 8 transaction decodes");
     CHECK_STR(r.last.end.gtid, "a0a1a2a3-a4a5-a6a7-a8a9-aaabacadaeaf:5", "MySQL GTID set after commit");
     CHECK_INT(r.last.commit_time_us, 1700000000654321LL, "commit time from immediate_commit_timestamp");
+    CHECK_INT(r.last.commit_time_whole_s, 0, "immediate_commit_timestamp: microseconds, not whole seconds");
     CHECK_U64(r.last.xid, 55, "xid");
     rc = mysql_decoder_feed(d, l.b.b + end1, end2 - end1);
     CHECK_INT(rc, 0, "TRANSACTION_PAYLOAD (zstd) decodes");

@@ -66,6 +66,9 @@ static void test_exact_text(void)
         "# HELP zetl_lag_seconds Now minus the source commit time of the oldest change not yet applied; 0 when caught up.\n"
         "# TYPE zetl_lag_seconds gauge\n"
         "zetl_lag_seconds{integration=\"shop\"} 1.234\n"
+        "# HELP zetl_stalled 1 while changes wait and the applied position has not moved for alerts.stall_seconds.\n"
+        "# TYPE zetl_stalled gauge\n"
+        "zetl_stalled{integration=\"shop\"} 0\n"
         "# HELP zetl_bytes_behind Source log bytes read but not yet applied.\n"
         "# TYPE zetl_bytes_behind gauge\n"
         "zetl_bytes_behind{integration=\"shop\"} 5\n"
@@ -108,7 +111,21 @@ static void test_exact_text(void)
     char *text = format(&in);
     CHECK_STR(text, want, "the exact exposition text of one integration");
     char err[256] = "";
-    CHECK_INT(prom_text_check(text, strlen(text), err, sizeof err), 28, "it parses: 28 samples");
+    CHECK_INT(prom_text_check(text, strlen(text), err, sizeof err), 29, "it parses: 29 samples");
+    free(text);
+}
+
+/* A lag measured from whole-second timestamps is written as whole seconds. */
+static void test_lag_resolution(void)
+{
+    struct statelog_integration g = { .name = "my", .state = "active", .bytes_behind = 0,
+                                      .lag_res_ms = 1000, .stalled_since = 1700000000000LL };
+    struct metrics_integration mi = { .st = &g, .lag_ms = 1734 };
+    struct metrics_input in = { .v = &mi, .n = 1, .version = "0.1.0" };
+    char *text = format(&in);
+    CHECK(text && strstr(text, "zetl_lag_seconds{integration=\"my\"} 1.000\n"),
+          "second-resolution lag: 1.734 s measured is written 1.000, not 1.734");
+    CHECK(text && strstr(text, "zetl_stalled{integration=\"my\"} 1\n"), "stalled: 1");
     free(text);
 }
 
@@ -126,8 +143,8 @@ static void test_many_parse(void)
     struct metrics_input in = { .v = mi, .n = 3, .version = "0.1.0" };
     char *text = format(&in), err[256] = "";
     int n = prom_text_check(text, strlen(text), err, sizeof err);
-    /* per integration 8 + 3 + 1 + 8 + 1 + 1 = 22, lag 2, bytes 2, last applied 0, process 3 */
-    CHECK_INT(n, 3 * 22 + 2 + 2 + 3, "three integrations parse, one sample per label set");
+    /* per integration 8 + 3 + 1 + 8 + 1 + 1 + 1 (stalled) = 23, lag 2, bytes 2, last applied 0, process 3 */
+    CHECK_INT(n, 3 * 23 + 2 + 2 + 3, "three integrations parse, one sample per label set");
     if (n < 0)
         printf("# %s\n", err);
     CHECK(strstr(text, "zetl_lag_seconds{integration=\"one\"}") == NULL, "unknown lag: no sample");
@@ -206,6 +223,7 @@ int main(void)
     TEST_RUN(test_escape);
     TEST_RUN(test_exact_text);
     TEST_RUN(test_many_parse);
+    TEST_RUN(test_lag_resolution);
     TEST_RUN(test_checker_rejects);
     TEST_RUN(test_write_file);
     return test_exit();

@@ -571,6 +571,67 @@ static char *status_json(struct statelog *sl, const char *only)
     return buf;
 }
 
+/* Lag is computed at the read from the basis the runtime wrote: it grows
+ * with nobody writing, stalls show, gaps in the samples are filled. */
+static void test_lag_basis(void)
+{
+    char path[512];
+    struct statelog *sl;
+    struct statelog_integration *v = NULL;
+    size_t n = 0;
+    int64_t now = statelog_now_ms();
+
+    fresh_path(path, sizeof path, "basis");
+    sl = open_or_die(path);
+    statelog_upsert_integration(sl, &(struct statelog_integration){
+        .name = "my", .state = "active", .lag_ms = 0, .bytes_behind = 0 });
+    statelog_record_transition(sl, "my", "db.t", NULL, "synced", NULL, NULL);
+    statelog_record_transition(sl, "my", "db.u", NULL, "synced", NULL, NULL);
+    statelog_record_lag(sl, "my", now - 20000, 0, 0);   /* the last sample, 20 s ago */
+    struct statelog_lag_basis b = { .at = now - 20000, .pending = 1, .res_ms = 1000,
+                                    .wait_since = now - 20000, .stall_ms = 5000 };
+    CHECK_INT(statelog_set_lag_basis(sl, "my", &b), 0, "set a pending basis 20 s old");
+    CHECK_INT(statelog_set_lag_basis(sl, "my", &b), 0, "write it again: the gap since the sample is filled from it");
+    int64_t nsamples = 0;
+    statelog_count_rows(sl, "lag_samples", &nsamples);
+    CHECK(nsamples >= 17 && nsamples <= 21, "the 20 s without samples are filled, one a second");
+    CHECK_INT(statelog_list_integrations(sl, "my", &v, &n), 0, "read");
+    CHECK(n == 1 && v[0].lag_ms >= 20000 && v[0].lag_ms < 22000, "lag = now - the oldest pending commit");
+    CHECK(n == 1 && v[0].lag_res_ms == 1000, "its resolution is kept");
+    CHECK(n == 1 && v[0].stalled_since == now - 20000, "waiting 20 s over a 5 s stall: stalled since then");
+    CHECK(n == 1 && v[0].ntables == 2 && v[0].tables[0].lag_ms == v[0].lag_ms,
+          "a synced table's lag is the integration's");
+    statelog_free_integrations(v, n);
+
+    char *js = status_json(sl, "my");
+    CHECK(js && strstr(js, "\"lag_ms\": 20000,") && strstr(js, "\"lag_resolution_ms\": 1000") &&
+          strstr(js, "\"stalled\": true"), "JSON: whole seconds, resolution, stalled");
+    free(js);
+
+    /* A table stops applying: its lag grows from when it was last current. */
+    statelog_record_transition(sl, "my", "db.u", NULL, "failed", "boom", NULL);
+    b = (struct statelog_lag_basis){ .at = now, .pending = 0, .res_ms = 1 };
+    statelog_set_lag_basis(sl, "my", &b);
+    statelog_list_integrations(sl, "my", &v, &n);
+    CHECK(n == 1 && v[0].lag_ms == 0 && v[0].stalled_since == 0, "a fresh proof: lag 0, not stalled");
+    CHECK(n == 1 && v[0].tables[1].lag_ms >= 20000, "the failed table's lag keeps growing from its stop");
+    statelog_free_integrations(v, n);
+
+    /* A proof 10 s old, nobody writing since: lag 10 s, and lag_since fills the open gap. */
+    b = (struct statelog_lag_basis){ .at = now - 10000, .pending = 0, .res_ms = 1 };
+    statelog_set_lag_basis(sl, "my", &b);
+    statelog_list_integrations(sl, "my", &v, &n);
+    CHECK(n == 1 && v[0].lag_ms >= 10000 && v[0].lag_ms < 12000, "a stale proof: lag grows from it");
+    statelog_free_integrations(v, n);
+    struct statelog_lag_sample *ls = NULL;
+    size_t nl = 0;
+    statelog_record_lag(sl, "my", now - 8000, 2000, 0);
+    CHECK_INT(statelog_lag_since(sl, "my", now - 60000, &ls, &nl), 0, "lag since");
+    CHECK(nl > 0 && ls[0].at >= now && ls[0].lag_ms >= 10000, "the open gap ends at now with the lag now");
+    statelog_free_lag(ls);
+    statelog_close(sl);
+}
+
 static void test_status_json(void)
 {
     char path[512];
@@ -603,16 +664,18 @@ static void test_status_json(void)
         "{\"integrations\": [{\"name\": \"tickit\", \"state\": \"active\", \"reason\": null, "
         "\"source\": \"mysql://127.0.0.1:3306\", \"target\": \"postgres://127.0.0.1:5432/warehouse\", "
         "\"position\": \"binlog.000003:4567\", \"lag_ms\": 120, \"bytes_behind\": 0, "
+        "\"lag_resolution_ms\": 1, \"stalled\": false, \"stalled_since\": null, "
         "\"tables\": [{\"name\": \"tickit.sales\", \"target\": \"tickit.sales\", \"state\": \"synced\", "
         "\"reason\": null, \"rows_copied\": 172456, \"inserts\": 10, \"updates\": 2, "
-        "\"deletes\": 1, \"last_applied_at\": \"2026-11-21T10:00:00Z\"}, "
+        "\"deletes\": 1, \"last_applied_at\": \"2026-11-21T10:00:00Z\", \"lag_ms\": 120}, "
         "{\"name\": \"tickit.users\", \"target\": \"crm.users\", \"state\": \"failed\", "
         "\"reason\": \"bad \\\"key\\\"\\\\ on\\nline 2\\ttab \\u0001 caf\xc3\xa9 \xe2\x9c\x93 "
         "\xf0\x9f\x98\x80 \\ufffd end\", \"rows_copied\": 0, \"inserts\": 0, \"updates\": 0, "
-        "\"deletes\": 0, \"last_applied_at\": null}], \"wait\": null, \"retry\": null}, "
+        "\"deletes\": 0, \"last_applied_at\": null, \"lag_ms\": null}], \"wait\": null, \"retry\": null}, "
         "{\"name\": \"zeta\", \"state\": \"paused\", \"reason\": \"paused by alice\", "
         "\"source\": \"postgres://db:5432/app\", \"target\": \"redshift://dw:5439/dev\", "
-        "\"position\": null, \"lag_ms\": null, \"bytes_behind\": null, \"tables\": [], "
+        "\"position\": null, \"lag_ms\": null, \"bytes_behind\": null, "
+        "\"lag_resolution_ms\": 1, \"stalled\": false, \"stalled_since\": null, \"tables\": [], "
         "\"wait\": null, \"retry\": null}]}\n",
         "status JSON matches the contract exactly");
     free(js);
@@ -873,6 +936,7 @@ int main(void)
     TEST_RUN(test_lag_rollup);
     TEST_RUN(test_commands);
     TEST_RUN(test_runners_and_expiry);
+    TEST_RUN(test_lag_basis);
     TEST_RUN(test_status_json);
     TEST_RUN(test_second_handle_keeps_first_current);
     TEST_RUN(test_wait_retry);

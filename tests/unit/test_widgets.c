@@ -106,6 +106,10 @@ static void test_format(void)
     w_fmt_lag(120, b, sizeof b); CHECK_STR(b, "120ms", "lag in ms");
     w_fmt_lag(4200, b, sizeof b); CHECK_STR(b, "4.2s", "lag in s");
     w_fmt_lag(190000, b, sizeof b); CHECK_STR(b, "3m10s", "lag in minutes");
+    w_fmt_lag_res(537, 1000, b, sizeof b); CHECK_STR(b, "<1s", "second resolution: no milliseconds");
+    w_fmt_lag_res(4200, 1000, b, sizeof b); CHECK_STR(b, "4s", "second resolution: whole seconds");
+    w_fmt_lag_res(0, 1000, b, sizeof b); CHECK_STR(b, "0s", "second resolution: caught up");
+    w_fmt_lag_res(537, 1, b, sizeof b); CHECK_STR(b, "537ms", "millisecond resolution: ms");
     w_fmt_count(9999, b, sizeof b); CHECK_STR(b, "9999", "small counts exact");
     w_fmt_count(12345, b, sizeof b); CHECK_STR(b, "12.3k", "thousands");
     w_fmt_count(4100000, b, sizeof b); CHECK_STR(b, "4.1M", "millions");
