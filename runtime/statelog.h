@@ -179,7 +179,7 @@ struct statelog_command {
     int64_t id;
     char   *integration;
     char   *table;           /* NULL unless the command names a table */
-    char   *command;         /* pause | resume | resync | delete | stop */
+    char   *command;         /* pause | resume | resync | resnapshot | delete | stop */
     char   *actor;
     int64_t created_at, claimed_at, done_at;   /* 0 = not yet */
     char   *result;          /* NULL until done: "ok" or an error message */
@@ -284,7 +284,7 @@ int statelog_delete_integration_rows(struct statelog *sl, const char *integratio
 
 /* ---- command queue (console → runtime) --------------------------------- */
 
-/* command: pause | resume | resync | delete | stop; table required for
+/* command: pause | resume | resync | resnapshot | delete | stop; table required for
  * resync, optional for pause/resume. Writes an "action" event with actor. */
 int statelog_enqueue_command(struct statelog *sl, const char *integration,
                              const char *table, const char *command,
