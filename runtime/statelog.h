@@ -95,7 +95,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#define STATELOG_SCHEMA_VERSION    1
+#define STATELOG_SCHEMA_VERSION    2
 #define STATELOG_BUSY_MS           5000
 #define STATELOG_LAG_RAW_MS        (60LL * 60 * 1000)            /* 1 hour */
 #define STATELOG_LAG_ROLLUP_MS     (7LL * 24 * 60 * 60 * 1000)   /* 7 days */
