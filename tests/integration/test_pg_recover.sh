@@ -35,6 +35,7 @@ zh_psql_src >/dev/null <<SQL
 CREATE ROLE $APP LOGIN;
 CREATE ROLE $REPL LOGIN REPLICATION PASSWORD '$ZH_PG_PASSWORD';
 CREATE SCHEMA $S AUTHORIZATION $APP;
+GRANT CREATE ON DATABASE zetl TO $APP;      -- CREATE PUBLICATION needs it
 SET ROLE $APP;
 CREATE TABLE $S.items (id int PRIMARY KEY, v int);
 INSERT INTO $S.items SELECT g, g FROM generate_series(1, 30000) g;
@@ -45,6 +46,8 @@ GRANT SELECT ON ALL TABLES IN SCHEMA $S TO $REPL;
 CREATE PUBLICATION zetl_pgrec FOR TABLE $S.items, $S.notes;
 RESET ROLE;
 SQL
+t_eq $T "the owner's publication exists before zetl starts" "$APP" \
+    "$(zh_psql_src -c "SELECT pg_get_userbyid(pubowner) FROM pg_publication WHERE pubname = 'zetl_pgrec'")"
 e2e_pg_config pgrec $S
 sed -i "s/user: $ZH_PG_USER\$/user: $REPL/" "$E2E_DIR/zetl.yaml"
 SDB=$E2E_DIR/state/zetl.db
