@@ -224,6 +224,12 @@ void *integ_main(void *arg)
         say_deleted(in);
         goto out;
     }
+    /* A delete cut short (a crash, a kill) is finished, never streamed from. */
+    if (strcmp(in->state, "deleting") == 0) {
+        integ_log(in, STATELOG_WARNING, NULL, "delete", "a delete was under way when zetl last stopped: finishing it");
+        integ_finish_delete(in);
+        goto out;
+    }
     integ_log(in, STATELOG_INFO, NULL, "start", "started (%s)", in->actor);
 
     while (!atomic_load(&in->stop)) {

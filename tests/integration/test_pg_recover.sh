@@ -9,7 +9,9 @@
 #  (b) delete when DROP PUBLICATION is refused (another role owns it): the
 #      integration ends deleted, the reason names the publication and gives
 #      the statement to run (quoted identifier), the slot is dropped, nothing
-#      streams afterwards, and `zetl run` of it says why and exits 3.
+#      streams afterwards, and `zetl run` of it says why and exits 3;
+#  (c) under a new name it replicates afresh; a delete cut short (state
+#      deleting at start) is finished, never streamed from.
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 . tests/lib/harness.sh
@@ -123,4 +125,27 @@ t_eq $T "(b) nothing streams after the delete" "$before|0" \
     "$(zh_psql_tgt -c "SELECT count(*) FROM $S.items")|$(zh_psql_tgt -c "SELECT count(*) FROM $S.items WHERE id = 70000")"
 t_eq $T "(b) still no slot" "0" "$(slots)"
 t_eq $T "(b) still deleted" "deleted" "$(state)"
+
+# (c) As the line says: under a new name it replicates afresh (naming the
+# owner's publication the delete left). Then a delete cut short (the process
+# gone mid-delete: state deleting in the log) is finished at the next start,
+# never streamed from.
+e2e_pg_config pgrec2 $S
+sed -i "s/user: $ZH_PG_USER\$/user: $REPL/; s/^      database: zetl\$/      database: zetl\n      publication: zetl_pgrec/" "$E2E_DIR/zetl.yaml"
+state2() { e2e_status_field '.integrations[] | select(.name == "pgrec2") | .state'; }
+slots2() { zh_psql_src -c "SELECT count(*) FROM pg_replication_slots WHERE slot_name = 'zetl_pgrec2'"; }
+e2e_run_start
+if e2e_wait_match 90; then t_pass $T "(c) under a new name it copies afresh: exact match"
+else t_fail $T "(c) match under a new name" "zetl verify: match" "$E2E_VERIFY"; fi
+t_eq $T "(c) its slot exists" "1" "$(slots2)"
+e2e_run_stop
+sqlite3 "$SDB" "UPDATE integrations SET state = 'deleting', reason = NULL WHERE name = 'pgrec2'"
+as_app "INSERT INTO $S.items VALUES (80000, 8)"
+: >"$E2E_DIR/run.log"
+rc=0; timeout 30 "$ZETL" run -c "$E2E_DIR/zetl.yaml" 2>"$E2E_DIR/run.log" || rc=$?
+t_eq $T "(c) a delete cut short is finished at the next start, and zetl run exits 3" "3" "$rc"
+t_match $T "(c) the log says so" "a delete was under way when zetl last stopped: finishing it" "$(cat "$E2E_DIR/run.log")"
+t_eq $T "(c) deleted" "deleted" "$(state2)"
+t_eq $T "(c) its slot is dropped" "0" "$(slots2)"
+t_eq $T "(c) nothing streamed" "0" "$(zh_psql_tgt -c "SELECT count(*) FROM $S.items WHERE id = 80000")"
 t_done
