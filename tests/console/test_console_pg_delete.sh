@@ -130,9 +130,11 @@ sleep 0.5
 if [[ ! $(tm_screen) =~ "Type the integration" ]]; then t_pass $T "D on the deleted integration asks nothing"
 else t_fail $T "D on deleted" "no delete prompt" "$(tm_screen)"; fi
 tm_keys Tab Tab Tab Tab
-if tm_wait 'integration conpg was deleted .*so it does not run: remove it from the config' 10; then
-    t_pass $T "the Events view says why it does not run"
-else t_fail $T "Events: was deleted" "integration conpg was deleted ... remove it from the config" "$TM_SCREEN"; fi
+if tm_wait 'warning +deleted +integration conpg was deleted' 10; then
+    t_pass $T "the Events view shows why it does not run"
+else t_fail $T "Events: was deleted" "warning deleted integration conpg was deleted" "$TM_SCREEN"; fi
+ev=$(sqlite3 "$E2E_DIR/state/zetl.db" "SELECT message FROM events WHERE integration = 'conpg' AND kind = 'deleted' ORDER BY id DESC LIMIT 1" 2>/dev/null)
+t_match $T "the event says what to do" "was deleted .*so it does not run: remove it from the config .*add it under a new name" "$ev"
 tm_keys q; tm_wait 'Stop replication' 5; tm_keys y
 if tm_wait 'CONSOLE-EXIT2=0' 20; then t_pass $T "the second console exits 0"
 else t_fail $T "second console exit" "CONSOLE-EXIT2=0" "$TM_SCREEN"; fi
