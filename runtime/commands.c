@@ -10,6 +10,12 @@
  *            (resync.c): its changes wait in a spool during the copy and are
  *            replayed after it; outside a streaming round the next round
  *            starts it
+ *   resnapshot  copy every table again from a fresh position, then stream
+ *            from there: the checkpoint is discarded (copy.c), the round
+ *            ends at once. The way out of a lost position (the binlog
+ *            purged past the checkpoint, a slot dropped), where a table
+ *            resync cannot help: while the position is lost, a resync of
+ *            any table is carried out as this, and its result says so
  *   delete   stop, drop the PostgreSQL slot and publication, keep the
  *            target data, mark the integration deleted
  *   stop     stop this integration (as SIGTERM does for all)
@@ -28,19 +34,40 @@
 #include "runtime/liveness.h"
 #include "runtime/source.h"
 
-static int do_delete(struct integ *in, const char *actor, char *result, size_t len)
+/* A delete always ends deleted, and never streams again: what the source
+ * would not let go of (source_drop) is named in the reason with the
+ * statement that finishes the job, and logged as a warning. */
+static int do_delete(struct integ *in, const char *actor)
 {
     integ_set_state(in, "deleting", NULL, actor);
-    char err[1024];
-    if (source_drop(in, err, sizeof err) != 0) {
-        snprintf(result, len, "%s", err);
-        integ_set_state(in, "failed", err, actor);
+    char note[1536], reason[1700];
+    int left = source_drop(in, note, sizeof note);
+    if (in->cfg->source.kind == SOURCE_MYSQL) snprintf(reason, sizeof reason, "target data kept");
+    else snprintf(reason, sizeof reason, "%s; target data kept", note);
+    if (left)
+        integ_log(in, STATELOG_WARNING, NULL, "delete", "deleted, but not everything on the source: %s", note);
+    integ_set_state(in, "deleted", reason, actor);
+    return ROUND_DELETED;
+}
+
+/* The resnapshot command, or a resync while the position is lost (why
+ * says which); ROUND_RESNAPSHOT, or -1 when there is nothing to do. */
+static int ask_resnapshot(struct integ *in, const char *actor, const char *why, char *result, size_t len)
+{
+    if (strcmp(in->state, "deleted") == 0 || strcmp(in->state, "deleting") == 0) {
+        snprintf(result, len, "integration %s is %s: nothing to re-snapshot", in->cfg->name, in->state);
         return -1;
     }
-    integ_set_state(in, "deleted", in->cfg->source.kind == SOURCE_POSTGRES
-                    ? "slot and publication dropped; target data kept" : "target data kept", actor);
-    snprintf(result, len, "ok");
-    return ROUND_DELETED;
+    if (in->resnapshot || (strcmp(in->state, "snapshotting") == 0 && !in->position_lost)) {
+        snprintf(result, len, "%sa copy of every table of %s is already under way", why, in->cfg->name);
+        return -1;
+    }
+    in->resnapshot = 1;
+    snprintf(in->resnapshot_actor, sizeof in->resnapshot_actor, "%s", actor);
+    integ_set_state(in, "snapshotting", "re-snapshot: every table is copied again from a fresh position", actor);
+    snprintf(result, len, "%sre-snapshotting all %d tables of %s from a fresh position, then streaming from there",
+             why, in->ntables, in->cfg->name);
+    return ROUND_RESNAPSHOT;
 }
 
 int integ_poll_commands(struct integ *in)
@@ -83,6 +110,13 @@ int integ_poll_commands(struct integ *in)
                 integ_set_state(in, "active", "resumed", actor);
             else
                 snprintf(result, sizeof result, "not paused (%s)", in->state);
+        } else if (strcmp(c->command, "resnapshot") == 0) {
+            int r = ask_resnapshot(in, actor, "", result, sizeof result);
+            if (r >= 0 && (ret < 0 || ret == ROUND_RESYNC)) ret = r;
+        } else if (strcmp(c->command, "resync") == 0 && in->position_lost) {
+            int r = ask_resnapshot(in, actor, "the source log no longer has the checkpoint position, so no "
+                                   "table can catch up alone: ", result, sizeof result);
+            if (r >= 0 && (ret < 0 || ret == ROUND_RESYNC)) ret = r;
         } else if (strcmp(c->command, "resync") == 0) {
             struct itable *t = NULL;
             for (int k = 0; c->table && k < in->ntables; k++)
@@ -125,7 +159,5 @@ int integ_poll_commands(struct integ *in)
 int integ_finish_delete(struct integ *in)
 {
     integ_rearm_cut(in);        /* the cut that ended the round must not end the drop */
-    char result[1024];
-    return do_delete(in, in->pending_delete_actor[0] ? in->pending_delete_actor : in->actor,
-                     result, sizeof result);
+    return do_delete(in, in->pending_delete_actor[0] ? in->pending_delete_actor : in->actor);
 }

@@ -772,6 +772,42 @@ static int parallel_copy(struct integ *in)
     return -1;
 }
 
+/*
+ * A re-snapshot asked for (the resnapshot command, or a resync of an
+ * integration whose position is lost): the checkpoint and the resync marks
+ * go first, committed on their own. From then on every round, after a
+ * crash too, finds no checkpoint and copies every table in one consistent
+ * read, truncating them in the copy's transaction: nothing of the old
+ * stream survives to be applied twice, and the stream starts from the
+ * copy's position, so nothing is lost. 0, or -1 with in->err.
+ */
+static int resnapshot_begin(struct integ *in, int found, const struct zpos *cp)
+{
+    char p[ZPOS_FILE_MAX + ZPOS_GTID_MAX + 32] = "";
+    if (found == 1) {
+        if (target_discard_checkpoint(in->tgt) != 0) {
+            snprintf(in->err, sizeof in->err, "target: discarding the checkpoint for the re-snapshot: %s",
+                     target_error(in->tgt));
+            return -1;
+        }
+        zpos_format(cp, p, sizeof p);
+    }
+    for (int i = 0; i < in->ntables; i++) {
+        struct itable *t = &in->tables[i];
+        t->resync_requested = 0;
+        memset(&t->skip_until, 0, sizeof t->skip_until);
+        if (strcmp(t->state, "failed") == 0)    /* copied again too: the copy skips only failed */
+            integ_set_table_state(in, t, "pending", "re-snapshot: copied again", NULL);
+    }
+    integ_log(in, STATELOG_WARNING, NULL, "resnapshot",
+              "re-snapshot asked by %s: %s%s%s; every table is copied again from a fresh position, then streams from there",
+              in->resnapshot_actor[0] ? in->resnapshot_actor : in->actor,
+              p[0] ? "checkpoint " : "no checkpoint to discard", p, p[0] ? " discarded" : "");
+    in->resnapshot = 0;
+    in->position_lost = 0;
+    return 0;
+}
+
 int integ_snapshot(struct integ *in)
 {
     in->err[0] = '\0';
@@ -789,6 +825,10 @@ int integ_snapshot(struct integ *in)
         return ROUND_ERROR;
     }
     if (integ_load_tables(in, in->err, sizeof in->err) != 0) return ROUND_ERROR;
+    if (in->resnapshot) {
+        if (resnapshot_begin(in, found, &cp) != 0) return ROUND_ERROR;
+        found = 0;
+    }
     if (integ_check_source(in, found, &cp) != 0) return ROUND_ERROR;   /* ident.c */
     if (integ_ensure_tables(in) != 0) return ROUND_ERROR;
     if (found == 1) return -1;          /* copied before: stream from the checkpoint */

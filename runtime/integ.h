@@ -61,7 +61,9 @@ enum round_end {
     ROUND_POSITION_LOST, /* source log no longer has our position: failed, resync needed */
     ROUND_RESYNC,        /* resync command outside a stream: the next round starts it */
     ROUND_TABLE_FAILED,  /* one table failed (badtable.c): the next round, at once, without it */
-    ROUND_RETRY          /* retry command in the backoff (in->retry_waiting only): the next attempt now */
+    ROUND_RETRY,         /* retry command in the backoff (in->retry_waiting only): the next attempt now */
+    ROUND_RESNAPSHOT     /* resnapshot command: the next round, at once, copies every table
+                            from a fresh position (in->resnapshot) */
 };
 
 struct integ {
@@ -75,6 +77,7 @@ struct integ {
     int       started;
     atomic_int stop;              /* runtime_stop: finish the batch and exit */
     atomic_int done;              /* the supervisor thread has exited */
+    atomic_int ended_deleted;     /* it exited because the integration is deleted */
     /* Source connections a blocked read may sit on (linkcut.h): `cut` the
      * supervisor's and its resync worker's (fired by a stop, a resync given
      * up, or the sentry seeing a command wait), `rcut` the reader's (fired
@@ -91,6 +94,14 @@ struct integ {
     char      pending_delete_actor[160]; /* who asked for the delete being carried out */
     char      state_before_retry[24]; /* http target retrying a delivery: the state to return to */
     int       retry_cmd_end;      /* ROUND_* + 1 of a command taken during those retries; 0 none */
+    /* A lost position (the source log purged past the checkpoint, a slot
+     * dropped) cannot be caught up table by table: the whole integration is
+     * copied again. position_lost: the last round ended so (a resync is then
+     * carried out as a re-snapshot); resnapshot: one is asked for, and the
+     * next round's integ_snapshot discards the checkpoint first. */
+    int       position_lost;
+    int       resnapshot;
+    char      resnapshot_actor[160];
 
     struct itable *tables;
     int       ntables;
@@ -179,7 +190,10 @@ int  integ_load_tables(struct integ *in, char *err, size_t errlen);
 struct itable *integ_find_table(struct integ *in, const char *schema, const char *name);
 void integ_free_tables(struct integ *in);
 
-/* The initial copy (copy.c): every table, then the checkpoint; ROUND_* */
+/* The initial copy (copy.c): every table, then the checkpoint; ROUND_*, or
+ * -1 when there is a checkpoint to stream from. With in->resnapshot the
+ * checkpoint is discarded first (target_discard_checkpoint, committed on its
+ * own: a crash after it copies again, never streams from the old one). */
 int  integ_snapshot(struct integ *in);
 /* Streaming (apply.c): reader + applier until stop, pause, delete or error. */
 int  integ_stream(struct integ *in);
@@ -240,7 +254,8 @@ void integ_start_copy(struct integ *in, struct itable *t, const char *state, con
 /* Create or check every target table (copy.c); 0, or -1 with in->err. */
 int  integ_ensure_tables(struct integ *in);
 
-/* After a delete command ended the round: drop source objects, mark deleted. */
+/* After a delete command ended the round: drop what source objects can be
+ * dropped, mark deleted (the reason names what is left); always ROUND_DELETED. */
 int  integ_finish_delete(struct integ *in);
 /*
  * Resync without locks (resync.c; DESIGN.md "Resync without locks"), driven

@@ -172,6 +172,14 @@ int runtime_alive(struct runtime *rt)
     return n;
 }
 
+int runtime_all_deleted(struct runtime *rt)
+{
+    int n = 0;
+    for (int i = 0; rt && i < rt->n; i++)
+        if (atomic_load(&rt->integs[i].done) && atomic_load(&rt->integs[i].ended_deleted)) n++;
+    return rt && rt->n > 0 && n == rt->n;
+}
+
 void runtime_free(struct runtime *rt)
 {
     if (!rt) return;

@@ -6,7 +6,7 @@
  *                     start its supervisor thread, return at once
  *   ...               the supervisors run: snapshot, stream, retry with
  *                     backoff, and act on commands from the state log's
- *                     command queue (pause, resume, resync, delete, stop) —
+ *                     command queue (pause, resume, resync, resnapshot, delete, stop) —
  *                     the same queue an attached console writes to
  *   runtime_stop()    ask every integration to finish its current batch,
  *                     checkpoint and stop; join the threads
@@ -49,6 +49,9 @@ void runtime_request_stop(struct runtime *rt);
 void runtime_free(struct runtime *rt);
 /* Number of integrations still running (not stopped, not deleted). */
 int  runtime_alive(struct runtime *rt);
+/* 1 when every integration has ended because it is deleted (at start, or
+ * by a delete while running): `zetl run` then has nothing to run. */
+int  runtime_all_deleted(struct runtime *rt);
 
 /* The operator's identity for the log: "user" or "user from 10.0.0.7" (SSH). */
 void runtime_actor(const char *what, char *buf, size_t len);

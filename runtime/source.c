@@ -390,23 +390,79 @@ static int pg_snapshot(struct integ *in, const struct zsink *sink, struct zpos *
     return 0;
 }
 
-static int pg_drop(struct integ *in, char *err, size_t errlen)
+/* The statements a note asks the operator to run: an identifier in double
+ * quotes, a literal in single quotes, each quote doubled (PostgreSQL's
+ * rules with standard_conforming_strings, on since 9.1). Built without a
+ * connection, so a note can be written when the source is unreachable. */
+static void quote_text(char *buf, size_t len, const char *s, char q)
 {
-    char e[1024];
+    size_t o = 0;
+    if (len < 3) { if (len) buf[0] = '\0'; return; }
+    buf[o++] = q;
+    for (; *s && o + 3 < len; s++) {
+        if (*s == q) buf[o++] = q;
+        buf[o++] = *s;
+    }
+    buf[o++] = q;
+    buf[o] = '\0';
+}
+
+/*
+ * Delete on a PostgreSQL source: the slot first — it keeps WAL on the source
+ * for as long as it lives — then the publication. Each that cannot be
+ * dropped (the publication belongs to another role, as when its tables'
+ * owner created it; the server unreachable) is left, and the note says
+ * what is left, why, and the exact statement to run.
+ */
+static int pg_drop(struct integ *in, char *note, size_t len)
+{
+    const struct config_source *s = &in->cfg->source;
+    char e[1024], why[1100] = "", qslot[200], qpub[200], owner[200] = "";
+    int slot_left = 0, pub_left = 0;
     struct pgwait w;
-    PGconn *sql = pg_sql_connect(in, &w, err, errlen);
-    if (!sql) return -1;
-    int rc = 0;
-    if (pgstream_slot_drop_sql(sql, &w, in->cfg->source.slot, e, sizeof e) != 0) {
-        snprintf(err, errlen, "source %s: dropping slot %s: %s", in->cfg->name, in->cfg->source.slot, e);
-        rc = -1;
-    } else if (pgstream_publication_drop(sql, &w, in->cfg->source.publication, e, sizeof e) != 0) {
-        snprintf(err, errlen, "source %s: dropping publication %s: %s", in->cfg->name,
-                 in->cfg->source.publication, e);
-        rc = -1;
+    quote_text(qslot, sizeof qslot, s->slot, '\'');
+    quote_text(qpub, sizeof qpub, s->publication, '"');
+    PGconn *sql = pg_sql_connect(in, &w, e, sizeof e);
+    if (!sql) {
+        snprintf(why, sizeof why, "%s", e);
+        slot_left = pub_left = 1;
+        goto note;
+    }
+    /* A walsender of ours a dead link left behind would hold the slot. */
+    if (source_pg_slot_reclaim(in, sql, &w, e, sizeof e) < 0 ||
+        pgstream_slot_drop_sql(sql, &w, s->slot, e, sizeof e) != 0) {
+        snprintf(why, sizeof why, "%s", e);
+        slot_left = 1;
+    }
+    if (pgstream_publication_drop(sql, &w, s->publication, e, sizeof e) != 0) {
+        pub_left = 1;
+        if (!why[0]) snprintf(why, sizeof why, "%s", e);
+        const char *params[1] = {s->publication};
+        PGresult *r = pgwait_exec(sql, &w, "SELECT pg_catalog.pg_get_userbyid(pubowner) FROM pg_catalog.pg_publication "
+                                           "WHERE pubname = $1", 1, params, e, sizeof e);
+        if (r && PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1)
+            quote_text(owner, sizeof owner, PQgetvalue(r, 0, 0), '"');
+        PQclear(r);
     }
     source_pg_sql_close(sql, 0);
-    return rc;
+note:
+    if (!slot_left && !pub_left) {
+        snprintf(note, len, "slot %s and publication %s dropped", s->slot, s->publication);
+        return 0;
+    }
+    if (slot_left && pub_left)
+        snprintf(note, len, "slot %s and publication %s are left on the source (%s); run there as a superuser: "
+                 "SELECT pg_drop_replication_slot(%s); DROP PUBLICATION %s;",
+                 s->slot, s->publication, why, qslot, qpub);
+    else if (slot_left)
+        snprintf(note, len, "publication %s dropped; slot %s is left on the source and keeps its WAL (%s); "
+                 "run there as a superuser or a replication user: SELECT pg_drop_replication_slot(%s);",
+                 s->publication, s->slot, why, qslot);
+    else
+        snprintf(note, len, "slot %s dropped; publication %s is left on the source (%s); run there as %s%s%s: "
+                 "DROP PUBLICATION %s;", s->slot, s->publication, why,
+                 owner[0] ? "its owner " : "its owner", owner[0] ? owner : "", " or a superuser", qpub);
+    return 1;
 }
 
 /* ---- MySQL / MariaDB ------------------------------------------------------------------ */
@@ -718,7 +774,11 @@ int source_retained_bytes(struct integ *in, int64_t *bytes, char *err, size_t er
     return rc;
 }
 
-int source_drop(struct integ *in, char *err, size_t errlen)
+int source_drop(struct integ *in, char *note, size_t len)
 {
-    return in->cfg->source.kind == SOURCE_MYSQL ? 0 : pg_drop(in, err, errlen);
+    if (in->cfg->source.kind == SOURCE_MYSQL) {
+        snprintf(note, len, "nothing to drop on a MySQL/MariaDB source");
+        return 0;
+    }
+    return pg_drop(in, note, len);
 }

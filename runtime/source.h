@@ -8,7 +8,8 @@
  *   source_stream        the change stream from in->resume into a sink, until
  *                        in->stop_reader (the reader thread's body)
  *   source_drop          delete: drop what zetl made on the source (the
- *                        PostgreSQL slot and publication); target data stays
+ *                        PostgreSQL slot and publication); target data stays.
+ *                        What cannot be dropped is left and named in the note
  *
  * MySQL/MariaDB: runtime/mysql (schema, snapshot, replica). PostgreSQL:
  * runtime/pg (catalog, pgcopy in the slot's exported snapshot, stream).
@@ -61,7 +62,11 @@ int  source_column_backfilled(struct integ *in, const char *schema, const char *
  * the source kind has no such figure (MySQL keeps binlogs by retention).
  */
 int  source_retained_bytes(struct integ *in, int64_t *bytes, char *err, size_t errlen);
-int  source_drop(struct integ *in, char *err, size_t errlen);
+/* Delete: drop what can be dropped. 0 nothing is left (note says what was
+ * dropped); 1 something is left on the source: note names it, why, and the
+ * exact statement to run (identifiers quoted). Never -1: a delete always
+ * ends, and the note is how the operator finishes it. */
+int  source_drop(struct integ *in, char *note, size_t len);
 
 /*
  * What the source is, for the checkpoint's owner check (runtime/ident.c):

@@ -155,6 +155,26 @@ static const char *const migrations[] = {
     "ALTER TABLE integrations ADD COLUMN stall_from INTEGER;"
     "ALTER TABLE integrations ADD COLUMN stall_ms INTEGER;"
     "ALTER TABLE tables ADD COLUMN lag_basis_at INTEGER;",
+    /* 4 → 5: commands without a CHECK on the command's name, so a new
+     * command (resnapshot) needs no table rebuild: the one list of names is
+     * statelog_write.c's, which enqueue checks. SQLite cannot drop a CHECK,
+     * so the table is copied. */
+    "CREATE TABLE commands_v2 ("
+    "  id          INTEGER PRIMARY KEY,"
+    "  integration TEXT NOT NULL,"
+    "  tbl         TEXT,"
+    "  command     TEXT NOT NULL,"
+    "  actor       TEXT,"
+    "  created_at  INTEGER NOT NULL,"
+    "  claimed_at  INTEGER,"
+    "  done_at     INTEGER,"
+    "  result      TEXT"
+    ");"
+    "INSERT INTO commands_v2 (id, integration, tbl, command, actor, created_at, claimed_at, done_at, result)"
+    " SELECT id, integration, tbl, command, actor, created_at, claimed_at, done_at, result FROM commands;"
+    "DROP TABLE commands;"
+    "ALTER TABLE commands_v2 RENAME TO commands;"
+    "CREATE INDEX commands_pending ON commands(integration, claimed_at, id);",
 };
 
 _Static_assert(sizeof migrations / sizeof migrations[0] == STATELOG_SCHEMA_VERSION,

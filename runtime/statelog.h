@@ -127,7 +127,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#define STATELOG_SCHEMA_VERSION    4
+#define STATELOG_SCHEMA_VERSION    5
 #define STATELOG_BUSY_MS           5000
 #define STATELOG_LAG_RAW_MS        (60LL * 60 * 1000)            /* 1 hour */
 #define STATELOG_LAG_ROLLUP_MS     (7LL * 24 * 60 * 60 * 1000)   /* 7 days */
@@ -264,7 +264,7 @@ struct statelog_command {
     int64_t id;
     char   *integration;
     char   *table;           /* NULL unless the command names a table */
-    char   *command;         /* pause | resume | resync | delete | stop | retry */
+    char   *command;         /* pause | resume | resync | resnapshot | delete | stop | retry */
     char   *actor;
     int64_t created_at, claimed_at, done_at;   /* 0 = not yet */
     char   *result;          /* NULL until done: "ok" or an error message */
@@ -386,9 +386,9 @@ int statelog_delete_integration_rows(struct statelog *sl, const char *integratio
 
 /* ---- command queue (console → runtime) --------------------------------- */
 
-/* command: pause | resume | resync | delete | stop | retry (start the next
- * attempt of a failed round now); table required for resync, optional for
- * pause/resume. Writes an "action" event with actor. */
+/* command: pause | resume | resync | resnapshot | delete | stop | retry (start
+ * the next attempt of a failed round now); table required for resync,
+ * optional for pause/resume. Writes an "action" event with actor. */
 int statelog_enqueue_command(struct statelog *sl, const char *integration,
                              const char *table, const char *command,
                              const char *actor, int64_t *id_out);

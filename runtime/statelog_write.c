@@ -20,7 +20,7 @@ static const char *const table_states[] = {
 };
 
 static const char *const commands[] = {
-    "pause", "resume", "resync", "delete", "stop", "retry", NULL,
+    "pause", "resume", "resync", "resnapshot", "delete", "stop", "retry", NULL,
 };
 
 static const char *const level_names[] = { "info", "warning", "error" };
@@ -565,7 +565,7 @@ static int enqueue_command(struct statelog *sl, const char *integration,
     if (!integration)
         return sl_failf(sl, "%s: no integration name", op);
     if (!in_list(commands, command))
-        return sl_failf(sl, "%s: unknown command \"%s\" (pause, resume, resync, delete, stop, retry)",
+        return sl_failf(sl, "%s: unknown command \"%s\" (pause, resume, resync, resnapshot, delete, stop, retry)",
                         op, command ? command : "(null)");
     if (strcmp(command, "resync") == 0 && !table)
         return sl_failf(sl, "%s: resync of %s names no table", op, integration);

@@ -255,6 +255,21 @@ static int stay_paused(struct integ *in)
     }
 }
 
+/* Started again after a delete (a `zetl run`, a console): it does nothing,
+ * and says why and what to do, once, as a warning on stderr and in the log. */
+static void say_deleted(struct integ *in)
+{
+    struct statelog_integration *v = NULL;
+    size_t n = 0;
+    const char *why = NULL;
+    if (statelog_list_integrations(in->sl, in->cfg->name, &v, &n) == 0 && n == 1) why = v[0].reason;
+    integ_log(in, STATELOG_WARNING, NULL, "deleted",
+              "integration %s was deleted%s%.1200s%s, so it does not run: remove it from the config "
+              "(its target tables stay); to replicate that source again, add it under a new name, "
+              "which copies every table afresh", in->cfg->name, why ? " (" : "", why ? why : "", why ? ")" : "");
+    statelog_free_integrations(v, n);
+}
+
 void *integ_main(void *arg)
 {
     pthread_setname_np(pthread_self(), "z-apply");   /* top -H, gdb */
@@ -274,6 +289,16 @@ void *integ_main(void *arg)
         backoff = backoff_next(backoff);
     }
     backoff = BACKOFF_MIN_MS;
+    if (strcmp(in->state, "deleted") == 0) {
+        say_deleted(in);
+        goto out;
+    }
+    /* A delete cut short (a crash, a kill) is finished, never streamed from. */
+    if (strcmp(in->state, "deleting") == 0) {
+        integ_log(in, STATELOG_WARNING, NULL, "delete", "a delete was under way when zetl last stopped: finishing it");
+        integ_finish_delete(in);
+        goto out;
+    }
     integ_log(in, STATELOG_INFO, NULL, "start", "started (%s)", in->actor);
 
     while (!atomic_load(&in->stop)) {
@@ -294,6 +319,7 @@ void *integ_main(void *arg)
         if (statelog_now_ms() - round_start >= BACKOFF_RESET_MS) {
             backoff = BACKOFF_MIN_MS;
             if (in->retry_attempt) integ_retry_set(in, 0, 0);
+            if (r != ROUND_POSITION_LOST) in->position_lost = 0;   /* it streamed: found again */
         }
         /* Stopped while a call was given up (a dead link, pgwait.h): a stop,
          * not a failure; the checkpoint in the target is where it resumes. */
@@ -307,7 +333,9 @@ void *integ_main(void *arg)
         }
         if (r == ROUND_ERROR && in->retry_cmd_end) r = in->retry_cmd_end - 1;  /* target_retry.c */
         in->retry_cmd_end = 0;
-        if (r == ROUND_RESYNC || r == ROUND_TABLE_FAILED) continue;  /* the next round, at once */
+        if (r == ROUND_RESNAPSHOT) backoff = BACKOFF_MIN_MS;
+        if (r == ROUND_RESYNC || r == ROUND_TABLE_FAILED || r == ROUND_RESNAPSHOT)
+            continue;                           /* the next round, at once */
         if (r == ROUND_DELETED) {
             if (integ_finish_delete(in) == ROUND_DELETED) goto out;
             r = ROUND_ERROR;
@@ -316,10 +344,15 @@ void *integ_main(void *arg)
         case ROUND_STOPPED: goto stopped;
         case ROUND_PAUSED: backoff = BACKOFF_MIN_MS; continue;
         case ROUND_POSITION_LOST:
+            /* Retrying keeps failing until the operator re-snapshots: a
+             * table resync alone would stream from the lost position again,
+             * so while it is lost a resync re-snapshots (commands.c). */
+            in->position_lost = 1;
             integ_set_state(in, "failed", in->err, NULL);
             for (int i = 0; i < in->ntables; i++)
                 integ_set_table_state(in, &in->tables[i], "resync_required",
-                                      "the source log no longer has the checkpoint position", NULL);
+                                      "the source log no longer has the checkpoint position; a resync (R) "
+                                      "re-snapshots the whole integration from a fresh position", NULL);
             break;
         default:
             integ_set_state(in, "failed", in->err[0] ? in->err : "unknown error", NULL);
@@ -342,7 +375,8 @@ void *integ_main(void *arg)
             if (integ_finish_delete(in) == ROUND_DELETED) goto out;
             continue;
         }
-        if (w == ROUND_PAUSED || w == ROUND_RESYNC) continue;
+        if (w == ROUND_RESNAPSHOT) backoff = BACKOFF_MIN_MS;
+        if (w == ROUND_PAUSED || w == ROUND_RESYNC || w == ROUND_RESNAPSHOT) continue;
         backoff = backoff_next(backoff);    /* a retry asked for keeps the backoff growing too */
     }
 stopped:
@@ -354,6 +388,7 @@ out:
     integ_record_runner(in, 1);     /* a clean stop: readers know exactly since when */
     statelog_close(in->sl);
     in->sl = NULL;
+    if (strcmp(in->state, "deleted") == 0) atomic_store(&in->ended_deleted, 1);
     atomic_store(&in->done, 1);
     return NULL;
 }

@@ -5,6 +5,8 @@
  * exits 0, within 2 s whatever a connection is doing. SIGHUP is ignored
  * (closing an SSH session must not stop it).
  * --metrics-file PATH: Prometheus text rewritten every 10 s (monitor.h).
+ * Exit 3 when every integration is deleted (one warning line each says so
+ * and what to do): nothing to run.
  */
 #include <errno.h>
 #include <signal.h>
@@ -18,6 +20,7 @@
 #include "runtime/runtime.h"
 #include "tui/commands.h"
 
+#define RUN_EXIT_DELETED 3          /* every integration is deleted: nothing to run (README) */
 #define STOP_DEADLINE_MS 1500       /* SIGTERM is answered within 2 s: the exit itself and a busy machine need the rest */
 
 static volatile sig_atomic_t stop_requested;
@@ -118,8 +121,12 @@ int cmd_run(int argc, char **argv, const struct cli_cmd *self)
             nanosleep(&step, NULL);
         }
     }
+    /* Every integration deleted: each said so on stderr (supervisor.c). A
+     * status of its own, so a service manager or script can tell "nothing
+     * to run" from a clean stop (0) and a failure (1). */
+    int all_deleted = !stop_requested && runtime_all_deleted(rt);
     runtime_stop(rt);
     runtime_free(rt);
     config_free(cfg);
-    return 0;
+    return all_deleted ? RUN_EXIT_DELETED : 0;
 }

@@ -332,6 +332,16 @@ static int count_bad_tables(const struct statelog_integration *in)
     return n;
 }
 
+/* A deleted integration runs no more, so nothing would take a command: a
+ * key that would send one says so, and what to do, instead. */
+static int refuse_deleted(struct console *c, const struct statelog_integration *in)
+{
+    if (!in || strcmp(in->state, "deleted") != 0) return 0;
+    set_note(c, "%s is deleted, so nothing runs it: remove it from the config, or add it under a new name to replicate that source afresh",
+             in->name);
+    return 1;
+}
+
 /* Start what a key asked for: a command right away, or a prompt first. */
 static void start_action(struct console *c, enum action a, const struct view_request *req)
 {
@@ -341,11 +351,12 @@ static void start_action(struct console *c, enum action a, const struct view_req
     switch (a) {
     case A_PAUSE:
         if (!in) { set_note(c, "no integration selected"); return; }
-        if (!strcmp(in->state, "deleted")) { set_note(c, "%s is deleted", in->name); return; }
+        if (refuse_deleted(c, in)) return;
         model_command(c->o->model, in->name, NULL, !strcmp(in->state, "paused") ? "resume" : "pause");
         set_note(c, "%s %s: sending...", !strcmp(in->state, "paused") ? "resume" : "pause", in->name);
         return;
     case A_RESYNC:
+        if (refuse_deleted(c, in)) return;
         prompt_begin(c, M_CONFIRM, a, "Resync table");
         snprintf(c->p.integ, sizeof c->p.integ, "%s", req->integ);
         snprintf(c->p.table, sizeof c->p.table, "%s", req->table);
@@ -356,6 +367,7 @@ static void start_action(struct console *c, enum action a, const struct view_req
         prompt_line(&c->p, "y: resync    n / Esc: cancel");
         return;
     case A_RESYNC_ALL: {
+        if (refuse_deleted(c, in)) return;
         int n = count_bad_tables(in);
         if (!in || n == 0) { set_note(c, "no table of %s is failed or resync_required", name ? name : "?"); return; }
         prompt_begin(c, M_CONFIRM, a, "Resync failed tables");
@@ -368,6 +380,7 @@ static void start_action(struct console *c, enum action a, const struct view_req
     }
     case A_DELETE:
         if (!in) { set_note(c, "no integration selected"); return; }
+        if (refuse_deleted(c, in)) return;
         prompt_begin(c, M_INPUT, a, "Delete integration");
         snprintf(c->p.integ, sizeof c->p.integ, "%s", in->name);
         snprintf(c->p.expect, sizeof c->p.expect, "%s", in->name);

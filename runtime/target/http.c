@@ -606,6 +606,27 @@ out:
     return rc;
 }
 
+/* A re-snapshot (target.h): the file keeps neither position nor marks, so
+ * the next read finds no checkpoint. Written as any checkpoint is. */
+int http_discard_checkpoint(struct target *t)
+{
+    struct http_target *h = t->http;
+    if (t->in_txn) {
+        seterr(t, "checkpoint discarded inside a transaction");
+        return -1;
+    }
+    strv_free(h->work, h->nwork);
+    h->work = NULL;
+    h->nwork = 0;
+    if (write_checkpoint(t, NULL, 0) != 0) return -1;
+    strv_free(h->marks, h->nmarks);
+    h->marks = NULL;
+    h->nmarks = 0;
+    memset(&h->done, 0, sizeof h->done);
+    h->done_time_us = 0;
+    return 0;
+}
+
 /* ---- delivery ----------------------------------------------------------------------------------- */
 
 /* Wait ms before the next attempt: -1 early when stop is set, -2 when

@@ -18,6 +18,7 @@ int  http_apply(struct target *t, const struct zbatch *b);
 int  http_commit(struct target *t, const struct zpos *pos, int64_t commit_time_us);
 int  http_rollback(struct target *t);
 int  http_read_checkpoint(struct target *t, struct zpos *pos, int64_t *commit_time_us);
+int  http_discard_checkpoint(struct target *t);
 /* The copy's truncate of target table schema.table, source table src: one
  * op t event (snapshot true). */
 int  http_truncate(struct target *t, const struct ztable *src, const char *schema,

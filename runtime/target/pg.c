@@ -488,6 +488,20 @@ int target_read_checkpoint(struct target *t, struct zpos *pos, int64_t *commit_t
     return 1;
 }
 
+int target_discard_checkpoint(struct target *t)
+{
+    if (t->http) return http_discard_checkpoint(t);
+    const char *v[1] = { t->integration };
+    int64_t n;
+    if (target_begin(t) != 0) return -1;
+    if (tgt_stmt(t, "DELETE FROM zetl.checkpoints WHERE integration = $1", 1, v, NULL, &n) ||
+        tgt_stmt(t, "DELETE FROM zetl.resyncs WHERE integration = $1", 1, v, NULL, &n)) {
+        target_rollback(t);
+        return -1;
+    }
+    return target_commit(t, NULL, 0);
+}
+
 /* ---- whose checkpoint it is (target_read_identity / target_set_identity) ----------- */
 
 static const char *const IDENT_COLS[] = { "source_kind", "source_id", "source_tables" };

@@ -271,6 +271,13 @@ int  target_rollback(struct target *t);
  * transaction or inside one (then it sees the uncommitted row).
  */
 int  target_read_checkpoint(struct target *t, struct zpos *pos, int64_t *commit_time_us);
+/*
+ * Forget where the integration is (a re-snapshot, runtime/copy.c): its
+ * checkpoint row and its resync marks are deleted in one transaction of
+ * their own (http: the checkpoint file is rewritten with neither), so the
+ * next round finds no checkpoint and copies every table. 0, or -1.
+ */
+int  target_discard_checkpoint(struct target *t);
 
 /*
  * Whose checkpoint it is (runtime/ident.c): the checkpoint row also holds the

@@ -4,7 +4,9 @@
 # is kept and the slot and publication are dropped, and insists on the exact
 # name (a wrong name cancels); typing the name deletes: the screen shows
 # deleted, the slot and publication are gone from the source, the target
-# rows are still there, and the state log names the operator.
+# rows are still there, and the state log names the operator. A console
+# started again shows it deleted with what was dropped, says why nothing runs
+# (Events) and answers p/D with what to do.
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 . tests/lib/harness.sh
@@ -112,4 +114,28 @@ t_match $T "the delete is recorded with the operator" "^console by " "$actor"
 tm_keys q; tm_wait 'Stop replication' 5; tm_keys y
 if tm_wait 'CONSOLE-EXIT=0' 20; then t_pass $T "the console exits 0"
 else t_fail $T "console exit" "CONSOLE-EXIT=0" "$TM_SCREEN"; fi
+
+# Started again, the deleted integration does nothing and says why; keys
+# that would send it a command say what to do instead.
+tm_keys C-l; tm_run "clear; $ZETL console -c $E2E_DIR/zetl.yaml; echo CONSOLE-EXIT2=\$?"
+if tm_wait 'state deleted: slot zetl_conpg and publication zetl_conpg dropped; target data kept' 20; then
+    t_pass $T "started again: deleted, with what the delete dropped"
+else t_fail $T "deleted on screen after a restart" "state deleted: slot zetl_conpg and publication zetl_conpg dropped" "$TM_SCREEN"; fi
+tm_keys p
+if tm_wait 'conpg is deleted, so nothing runs it: remove it from the config, or add it under a new name' 5; then
+    t_pass $T "p on the deleted integration says why nothing happens and what to do"
+else t_fail $T "p on deleted" "conpg is deleted, so nothing runs it: ..." "$TM_SCREEN"; fi
+tm_keys D
+sleep 0.5
+if [[ ! $(tm_screen) =~ "Type the integration" ]]; then t_pass $T "D on the deleted integration asks nothing"
+else t_fail $T "D on deleted" "no delete prompt" "$(tm_screen)"; fi
+tm_keys Tab Tab Tab Tab
+if tm_wait 'warning +deleted +integration conpg was deleted' 10; then
+    t_pass $T "the Events view shows why it does not run"
+else t_fail $T "Events: was deleted" "warning deleted integration conpg was deleted" "$TM_SCREEN"; fi
+ev=$(sqlite3 "$E2E_DIR/state/zetl.db" "SELECT message FROM events WHERE integration = 'conpg' AND kind = 'deleted' ORDER BY id DESC LIMIT 1" 2>/dev/null)
+t_match $T "the event says what to do" "was deleted .*so it does not run: remove it from the config .*add it under a new name" "$ev"
+tm_keys q; tm_wait 'Stop replication' 5; tm_keys y
+if tm_wait 'CONSOLE-EXIT2=0' 20; then t_pass $T "the second console exits 0"
+else t_fail $T "second console exit" "CONSOLE-EXIT2=0" "$TM_SCREEN"; fi
 t_done

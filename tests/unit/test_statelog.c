@@ -120,6 +120,43 @@ static void test_reopen_noop(void)
     statelog_close(sl);
 }
 
+/* A version-1 log (commands with a CHECK on the command's name) migrates:
+ * its commands are kept, and the resnapshot command can be queued. */
+static void test_migrate_v1_commands(void)
+{
+    char path[512];
+    long long v = -1, n = -1;
+    int64_t id = 0;
+    struct statelog *sl;
+    sqlite3 *db = NULL;
+
+    fresh_path(path, sizeof path, "v4");
+    sl = open_or_die(path);
+    statelog_close(sl);
+    /* Back to version 4's commands table (a CHECK on the name), holding a
+     * pending pause; only the 4 → 5 step runs again. */
+    sqlite3_open(path, &db);
+    CHECK(sqlite3_exec(db, "DROP TABLE commands; CREATE TABLE commands (id INTEGER PRIMARY KEY,"
+                           " integration TEXT NOT NULL, tbl TEXT, command TEXT NOT NULL"
+                           " CHECK (command IN ('pause', 'resume', 'resync', 'delete', 'stop', 'retry')),"
+                           " actor TEXT, created_at INTEGER NOT NULL, claimed_at INTEGER, done_at INTEGER,"
+                           " result TEXT); CREATE INDEX commands_pending ON commands(integration, claimed_at, id);"
+                           " INSERT INTO commands (integration, command, actor, created_at)"
+                           " VALUES ('tickit', 'pause', 'ops', 1); PRAGMA user_version = 4",
+                       NULL, NULL, NULL) == SQLITE_OK, "a version-4 commands table made");
+    sqlite3_close(db);
+    sl = open_or_die(path);
+    raw_exec_int(path, "PRAGMA user_version", &v);
+    CHECK_INT(v, STATELOG_SCHEMA_VERSION, "version 4 migrated to the latest");
+    raw_exec_int(path, "SELECT count(*) FROM commands WHERE command = 'pause' AND actor = 'ops'", &n);
+    CHECK_INT(n, 1, "the pending command is kept");
+    CHECK(statelog_enqueue_command(sl, "tickit", NULL, "resnapshot", "ops", &id) == 0,
+          "resnapshot can be queued after the migration");
+    CHECK(statelog_enqueue_command(sl, "tickit", NULL, "bogus", "ops", &id) < 0,
+          "an unknown command is still refused");
+    statelog_close(sl);
+}
+
 static void test_newer_refused(void)
 {
     char path[512], err[256], want[700];
@@ -926,6 +963,7 @@ int main(void)
     }
     TEST_RUN(test_migrate_empty);
     TEST_RUN(test_reopen_noop);
+    TEST_RUN(test_migrate_v1_commands);
     TEST_RUN(test_newer_refused);
     TEST_RUN(test_file_mode);
     TEST_RUN(test_transition);
