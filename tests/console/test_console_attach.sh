@@ -18,14 +18,7 @@ harness_start mariadb pgtgt || { t_fail $T "harness" "servers up" "start failed"
 e2e_init $T
 trap 'tm_stop; e2e_cleanup; harness_stop' EXIT
 
-zh_mysql <<SQL
-DROP DATABASE IF EXISTS $DB;
-CREATE DATABASE $DB;
-USE $DB;
-CREATE TABLE $DB.t (id INT PRIMARY KEY, v VARCHAR(20));
-INSERT INTO $DB.t SELECT seq, CONCAT('r', seq) FROM seq_1_to_200;
-SQL
-zh_psql_tgt -c "DROP SCHEMA IF EXISTS $DB CASCADE; DELETE FROM zetl.checkpoints WHERE integration = 'conat'" >/dev/null 2>&1
+e2e_my_table conat $DB 200
 cat >"$E2E_DIR/zetl.yaml" <<YAML
 state_dir: $E2E_DIR/state
 integrations:

@@ -27,14 +27,7 @@ e2e_init $T
 LOCKER=
 trap '[ -n "$LOCKER" ] && kill "$LOCKER" 2>/dev/null; tm_stop; e2e_cleanup; harness_stop' EXIT
 
-zh_mysql <<SQL
-DROP DATABASE IF EXISTS $DB;
-CREATE DATABASE $DB;
-USE $DB;
-CREATE TABLE $DB.t (id INT PRIMARY KEY, v VARCHAR(20));
-INSERT INTO $DB.t SELECT seq, CONCAT('r', seq) FROM seq_1_to_50;
-SQL
-zh_psql_tgt -c "DROP SCHEMA IF EXISTS $DB CASCADE; DELETE FROM zetl.checkpoints WHERE integration = '$NAME'" >/dev/null 2>&1
+e2e_my_table "$NAME" $DB 50
 # A webhook nobody answers: alerts (and so stall_seconds) need one; deliveries just fail.
 cat >"$E2E_DIR/zetl.yaml" <<YAML
 state_dir: $E2E_DIR/state

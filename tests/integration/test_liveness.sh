@@ -20,14 +20,7 @@ harness_start mariadb pgtgt || { t_fail $T "harness" "servers up" "start failed"
 e2e_init $T
 trap 'e2e_cleanup; harness_stop' EXIT
 
-zh_mysql <<SQL
-DROP DATABASE IF EXISTS $DB;
-CREATE DATABASE $DB;
-USE $DB;
-CREATE TABLE $DB.t (id INT PRIMARY KEY, v VARCHAR(20));
-INSERT INTO $DB.t SELECT seq, CONCAT('r', seq) FROM seq_1_to_50;
-SQL
-zh_psql_tgt -c "DROP SCHEMA IF EXISTS $DB CASCADE; DELETE FROM zetl.checkpoints WHERE integration = 'live'" >/dev/null 2>&1
+e2e_my_table live $DB 50
 e2e_my_config live $DB 7171
 STATE_DB=$E2E_DIR/state/zetl.db
 

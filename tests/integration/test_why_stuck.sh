@@ -46,17 +46,7 @@ DBFILE=$E2E_DIR/state/zetl.db
 zh_mysql -e "DROP DATABASE IF EXISTS $DB; CREATE DATABASE $DB;
   CREATE TABLE $DB.ev (id INT PRIMARY KEY, n INT NOT NULL)"
 zh_psql_tgt -c "DROP SCHEMA IF EXISTS $DB CASCADE; DELETE FROM zetl.checkpoints WHERE integration = '$NAME'" >/dev/null 2>&1
-export E2E_MY_PASSWORD=$ZH_MY_PASSWORD
-cat >"$E2E_DIR/zetl.yaml" <<YAML
-state_dir: $E2E_DIR/state
-integrations:
-  - name: $NAME
-    source: {kind: mysql, host: 127.0.0.1, port: $ZH_MY_PORT, user: $ZH_MY_USER,
-             password: "\${E2E_MY_PASSWORD}", databases: [$DB], server_id: 6464}
-    target: {kind: postgres, dsn: "host=127.0.0.1 port=$PORT dbname=zetl user=$ZH_PG_USER password=$ZH_PG_PASSWORD connect_timeout=3"}
-    tables: {include: ["$DB.%"]}
-    apply: {batch_ms: 100}
-YAML
+E2E_TARGET_DSN="host=127.0.0.1 port=$PORT dbname=zetl user=$ZH_PG_USER password=$ZH_PG_PASSWORD connect_timeout=3" e2e_my_config "$NAME" "$DB" 6464
 
 st() { e2e_status_field ".integrations[0]$1"; }
 ev_target() { zh_psql_tgt -c "SELECT count(*) FROM $DB.ev" 2>/dev/null || echo 0; }

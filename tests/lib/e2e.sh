@@ -118,6 +118,9 @@ integrations:
 YAML
 }
 
+# e2e_my_config NAME DB SERVER_ID [APPLY]: integration NAME from MariaDB
+# database DB to the harness target, or to $E2E_TARGET_DSN when set (e.g. a
+# target reached through tests/lib/proxy.sh).
 e2e_my_config() {
     export E2E_MY_PASSWORD=$ZH_MY_PASSWORD
     cat >"$E2E_DIR/zetl.yaml" <<YAML
@@ -126,10 +129,24 @@ integrations:
   - name: $1
     source: {kind: mysql, host: 127.0.0.1, port: $ZH_MY_PORT, user: $ZH_MY_USER,
              password: "\${E2E_MY_PASSWORD}", databases: [$2], server_id: $3}
-    target: {kind: postgres, dsn: "$ZH_PGTGT_DSN"}
+    target: {kind: postgres, dsn: "${E2E_TARGET_DSN:-$ZH_PGTGT_DSN}"}
     tables: {include: ["$2.%"]}
     apply: {${4:-batch_ms: 100}}
 YAML
+}
+
+# e2e_my_table NAME DB ROWS: a fresh MariaDB database DB with one table
+# DB.t (id INT PRIMARY KEY, v VARCHAR(20)) of ROWS rows (v = 'rN'), and
+# integration NAME's target schema and checkpoint gone.
+e2e_my_table() {
+    zh_mysql <<SQL
+DROP DATABASE IF EXISTS $2;
+CREATE DATABASE $2;
+USE $2;
+CREATE TABLE $2.t (id INT PRIMARY KEY, v VARCHAR(20));
+INSERT INTO $2.t SELECT seq, CONCAT('r', seq) FROM seq_1_to_$3;
+SQL
+    zh_psql_tgt -c "DROP SCHEMA IF EXISTS $2 CASCADE; DELETE FROM zetl.checkpoints WHERE integration = '$1'" >/dev/null 2>&1
 }
 
 e2e_pg_drop() {
