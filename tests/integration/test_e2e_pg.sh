@@ -160,5 +160,5 @@ t_wait $T "integration deleted" 30 is_deleted
 t_eq $T "slot dropped" "0" "$(zh_psql_src -c "SELECT count(*) FROM pg_replication_slots WHERE slot_name = 'zetl_pg'")"
 t_eq $T "publication dropped" "0" "$(zh_psql_src -c "SELECT count(*) FROM pg_publication WHERE pubname = 'zetl_pg'")"
 t_eq $T "target data kept" "$rows_before" "$(zh_psql_tgt -c "SELECT count(*) FROM $S.t_keyed")"
-e2e_run_stop; t_eq $T "zetl run exits 0 after the delete" 0 "$?"
+e2e_run_stop; t_eq $T "zetl run exits 3 after the delete (nothing left to run: README, Operations)" 3 "$?"
 t_done

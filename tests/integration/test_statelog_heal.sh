@@ -78,6 +78,10 @@ zh_mysql -e "UPDATE $DB.t SET v = 'changed while stopped' WHERE id <= 50; DELETE
 write_rows 5
 : >"$E2E_DIR/run.log"
 e2e_run_start
+# zetl run heals the file when it opens it; `zetl verify` opens it too, so it
+# waits for that (else verify may heal it first, and say so in its own output).
+run_started() { grep -q "started (" "$E2E_DIR/run.log"; }
+t_wait $T "(b) zetl run starts on the garbled log" 30 run_started
 if e2e_wait_match 60; then t_pass $T "(b) replication resumed from the target's checkpoint: zetl verify exact"
 else t_fail $T "(b) resume after the heal" "zetl verify: match" "$E2E_VERIFY"; fi
 t_eq $T "(b) the changes made while stopped are in the target" "50" \
