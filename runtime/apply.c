@@ -200,6 +200,80 @@ static int64_t write_basis(struct integ *in, int64_t now, int64_t *behind)
     return statelog_lag_at(&b, now);
 }
 
+/*
+ * The source's own position (statelog.h "Source position"), as the reader
+ * last saw it, against the applied one: kept by the reader's sink (a
+ * heartbeat, a commit's end) without a round trip, written here with the
+ * periodic lag write and while a target call waits (wait.c).
+ */
+static void note_source(struct integ *in, const struct zpos *p)
+{
+    if (p->kind == ZPOS_NONE) return;
+    pthread_mutex_lock(&in->src_mu);
+    in->src_pos.kind = p->kind;
+    in->src_pos.offset = p->offset;
+    memcpy(in->src_pos.file, p->file, sizeof in->src_pos.file);
+    in->src_pos.gtid[0] = '\0';                /* file:pos or an LSN is what is compared */
+    in->src_pos_ms = now_ms();
+    pthread_mutex_unlock(&in->src_mu);
+}
+
+/* The sequence number of a binlog file name (its digits after the last '.'), -1 none. */
+static int64_t binlog_seq(const char *file)
+{
+    const char *dot = strrchr(file, '.');
+    if (!dot || !dot[1]) return -1;
+    char *end;
+    long long v = strtoll(dot + 1, &end, 10);
+    return *end || v < 0 ? -1 : v;
+}
+
+void integ_write_source(struct integ *in)
+{
+    struct zpos sp = {0};
+    int64_t at;
+    pthread_mutex_lock(&in->src_mu);
+    sp.kind = in->src_pos.kind;
+    sp.offset = in->src_pos.offset;
+    memcpy(sp.file, in->src_pos.file, sizeof sp.file);
+    at = in->src_pos_ms;
+    pthread_mutex_unlock(&in->src_mu);
+
+    const struct zpos *ap = &in->applied;
+    char pos[ZPOS_FILE_MAX + 32];
+    struct statelog_source s = {.at = at, .bytes_between = -1, .files_between = -1,
+                                .expire_s = atomic_load(&in->binlog_expire_s)};
+    if (sp.kind != ZPOS_NONE && zpos_format(&sp, pos, sizeof pos) == 0) s.position = pos;
+    if (sp.kind == ZPOS_LSN && ap->kind == ZPOS_LSN) {
+        s.bytes_between = sp.offset > ap->offset ? (int64_t)(sp.offset - ap->offset) : 0;
+    } else if (sp.kind == ZPOS_BINLOG && ap->kind == ZPOS_BINLOG) {
+        int64_t a = binlog_seq(ap->file), b = binlog_seq(sp.file);
+        if (!strcmp(sp.file, ap->file)) {
+            s.files_between = 0;
+            s.bytes_between = sp.offset > ap->offset ? (int64_t)(sp.offset - ap->offset) : 0;
+        } else if (a >= 0 && b >= a) {
+            s.files_between = b - a;
+        }
+    }
+    if (ap->kind == ZPOS_BINLOG && !strcmp(ap->file, in->ckpt_commit_file))
+        s.checkpoint_commit_at = in->ckpt_commit_ms;
+    statelog_set_source(in->sl, in->cfg->name, &s);
+}
+
+/* The commit time of the checkpoint at pos (commit_time_us 0: a heartbeat's,
+ * which says nothing of when its file was last written). */
+static void note_checkpoint_commit(struct integ *in, const struct zpos *pos, int64_t commit_time_us)
+{
+    if (pos->kind != ZPOS_BINLOG) return;
+    if (commit_time_us > 0) {
+        in->ckpt_commit_ms = commit_time_us / 1000;
+        snprintf(in->ckpt_commit_file, sizeof in->ckpt_commit_file, "%s", pos->file);
+    } else if (strcmp(pos->file, in->ckpt_commit_file) != 0) {
+        in->ckpt_commit_ms = 0;                 /* a new file, nothing applied from it yet */
+        in->ckpt_commit_file[0] = '\0';
+    }
+}
+
 static void record_batch(struct applier *a, const struct zpos *to, int64_t took_ms)
 {
     struct integ *in = a->in;
@@ -225,6 +299,7 @@ static void record_batch(struct applier *a, const struct zpos *to, int64_t took_
     }
     int64_t behind, lag = write_basis(in, now, &behind);
     statelog_update_position(in->sl, in->cfg->name, top, lag, behind);
+    integ_write_source(in);
     statelog_commit(in->sl);
 }
 
@@ -250,6 +325,7 @@ static int commit_batch(struct applier *a, const struct zpos *pos, int64_t commi
         in->proof_res_ms = atomic_load(&in->commit_res_ms) > 1 ? 1000 : 1;
     }
     if (pos->kind == ZPOS_LSN) atomic_store(&in->flushed_lsn, pos->offset);
+    note_checkpoint_commit(in, pos, commit_time_us);
     int64_t cost = mono_us() - t0;
     record_batch(a, pos, cost / 1000);
     a->batch_cost_us = a->batch_cost_us ? (a->batch_cost_us * 7 + cost) / 8 : cost;
@@ -379,6 +455,7 @@ static void sample_lag(struct applier *a)
     char pos[ZPOS_FILE_MAX + ZPOS_GTID_MAX + 32];
     zpos_format(&in->applied, pos, sizeof pos);
     statelog_update_position(in->sl, in->cfg->name, in->applied.kind ? pos : NULL, lag, behind);
+    integ_write_source(in);
     statelog_commit(in->sl);
 }
 
@@ -413,6 +490,7 @@ static int reader_commit(void *c, const struct ztxn *t)
     struct reader_sink *s = c;
     /* Only here does the transaction say how fine its commit time is. */
     atomic_store(&s->in->commit_res_ms, t->commit_time_whole_s ? 1000 : 1);
+    note_source(s->in, &t->end);
     return s->q.commit(s->q.ctx, t);
 }
 static int reader_schema(void *c, const struct zschema_change *sc)
@@ -423,6 +501,7 @@ static int reader_schema(void *c, const struct zschema_change *sc)
 static int reader_heartbeat(void *c, const struct zpos *pos, int64_t now_us)
 {
     struct reader_sink *s = c;
+    note_source(s->in, pos);        /* before the queue, which drops it when full */
     return s->q.heartbeat(s->q.ctx, pos, now_us);
 }
 
@@ -485,7 +564,8 @@ int integ_stream(struct integ *in)
     in->err[0] = '\0';
 
     if (integ_connect_target(in) != 0) return ROUND_ERROR;
-    if (target_read_checkpoint(in->tgt, &in->resume, NULL) < 0)
+    int64_t ckpt_commit_us = 0;
+    if (target_read_checkpoint(in->tgt, &in->resume, &ckpt_commit_us) < 0)
         return fail_target(in, "read checkpoint"), ROUND_ERROR;
     if (in->resume.kind == ZPOS_NONE) {
         snprintf(in->err, sizeof in->err, "no checkpoint in the target: the initial copy did not finish");
@@ -493,6 +573,10 @@ int integ_stream(struct integ *in)
     }
     if (integ_resync_marked(in) != 0) return ROUND_ERROR;
     in->applied = in->resume;
+    note_checkpoint_commit(in, &in->resume, ckpt_commit_us);
+    pthread_mutex_lock(&in->src_mu);            /* the reader is not running yet */
+    in->src_pos.kind = ZPOS_NONE;               /* until this round's reader sees the source */
+    pthread_mutex_unlock(&in->src_mu);
     a.from = in->resume;
     a.stream_end = in->resume;
     if (in->resume.kind == ZPOS_LSN) atomic_store(&in->flushed_lsn, in->resume.offset);

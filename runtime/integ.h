@@ -11,8 +11,11 @@
  * streaming round, and the supervisor retries from the target's checkpoint.
  *
  * Shared between the two: `stop_reader`, `flushed_lsn` (the applier's last
- * durable LSN, which the PostgreSQL reader reports to the server) and the
- * reader's result (written before the reader exits, read after the join).
+ * durable LSN, which the PostgreSQL reader reports to the server), the
+ * source's newest position the reader has seen (`src_pos` under `src_mu`)
+ * and the server's binlog expiry (`binlog_expire_s`), which the applier
+ * writes to the state log, and the reader's result (written before the
+ * reader exits, read after the join).
  */
 #ifndef ZETL_INTEG_H
 #define ZETL_INTEG_H
@@ -129,6 +132,13 @@ struct integ {
     int64_t   oldest_pending_us;  /* commit time of the oldest change not yet applied, 0 none */
     int64_t   last_lag_sample_ms;
     int64_t   wait_since_ms;      /* wall: the applied position last moved or changes began to wait */
+    /* the source's own position (statelog.h "Source position") */
+    pthread_mutex_t src_mu;       /* guards src_pos, src_pos_ms (held for a copy only) */
+    struct zpos src_pos;          /* reader: newest source position seen (no GTID), kind 0 none */
+    int64_t   src_pos_ms;         /* reader: wall ms it was seen */
+    _Atomic int64_t binlog_expire_s; /* reader: the server's binlog expiry, s (0 never), -1 unknown */
+    int64_t   ckpt_commit_ms;     /* applier: commit time of the last transaction applied */
+    char      ckpt_commit_file[ZPOS_FILE_MAX]; /* applier: the binlog file it was in */
     int       basis_pending;      /* the lag basis last written said changes wait */
 
     /* resync of one table while the others stream (resync.c); NULL when none */
@@ -175,6 +185,12 @@ void integ_set_table_state(struct integ *in, struct itable *t, const char *state
  * paused, failed or deleting integration is left alone.
  */
 void integ_review_state(struct integ *in, int64_t lag_ms);
+
+/* Write the source's newest position seen by the reader, the bytes (or
+ * binlog files) between it and in->applied, the binlog expiry and the
+ * checkpoint's commit time to the state log (statelog_set_source).
+ * Supervisor thread (apply.c; wait.c while a target call waits). */
+void integ_write_source(struct integ *in);
 
 /* The supervisor thread body (supervisor.c). */
 void *integ_main(void *arg);

@@ -74,6 +74,8 @@ int runtime_start(struct runtime **out, const struct config *cfg,
         in->log_stderr = o->log_stderr;
         linkcut_init(&in->cut);
         linkcut_init(&in->rcut);
+        pthread_mutex_init(&in->src_mu, NULL);
+        atomic_store(&in->binlog_expire_s, -1);
         snprintf(in->actor, sizeof in->actor, "%s", o->actor ? o->actor : "zetl");
     }
     if (rt->n == 0) {
@@ -188,6 +190,7 @@ void runtime_free(struct runtime *rt)
     for (int i = 0; rt->integs && i < rt->n; i++) {
         linkcut_destroy(&rt->integs[i].cut);
         linkcut_destroy(&rt->integs[i].rcut);
+        pthread_mutex_destroy(&rt->integs[i].src_mu);
     }
     free(rt->locks);
     free(rt->integs);

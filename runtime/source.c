@@ -519,7 +519,7 @@ static int my_stream(struct integ *in, const struct zsink *sink, char *err, size
     struct mysql_replica_opts o = {
         .integration = in->cfg->name, .src = &in->cfg->source, .from = &in->resume,
         .sink = sink, .stop = &in->stop_reader, .heartbeat_ms = 1000, .cut = &in->rcut,
-        .ctx = &r, .warn = my_warn, .want_table = my_want_table, .table_def = my_table_def,
+        .expire_s = &in->binlog_expire_s, .ctx = &r, .warn = my_warn, .want_table = my_want_table, .table_def = my_table_def,
     };
     int rc = mysql_replica_run(&o, err, errlen);
     mysql_conn_close_cut(r.side, &in->rcut);

@@ -175,6 +175,14 @@ static const char *const migrations[] = {
     "DROP TABLE commands;"
     "ALTER TABLE commands_v2 RENAME TO commands;"
     "CREATE INDEX commands_pending ON commands(integration, claimed_at, id);",
+    /* 5 → 6: the source's own newest position beside the applied one, and
+     * the binlog retention horizon (statelog.h "Source position") */
+    "ALTER TABLE integrations ADD COLUMN source_position TEXT;"
+    "ALTER TABLE integrations ADD COLUMN source_position_at INTEGER;"
+    "ALTER TABLE integrations ADD COLUMN bytes_between INTEGER;"
+    "ALTER TABLE integrations ADD COLUMN files_between INTEGER;"
+    "ALTER TABLE integrations ADD COLUMN binlog_expire_s INTEGER;"
+    "ALTER TABLE integrations ADD COLUMN checkpoint_commit_at INTEGER;",
 };
 
 _Static_assert(sizeof migrations / sizeof migrations[0] == STATELOG_SCHEMA_VERSION,
@@ -296,7 +304,9 @@ static const char *const stmt_sql[SQ_COUNT] = {
         "SELECT name, state, reason, source, target, position, lag_ms, bytes_behind,"
         " updated_at, wait_kind, wait_since, wait_what, wait_detail, wait_holders,"
         " wait_pid, wait_user, wait_state, wait_holder_since, wait_query,"
-        " retry_attempt, retry_at, lag_basis_at, lag_pending, lag_res_ms, stall_from, stall_ms"
+        " retry_attempt, retry_at, lag_basis_at, lag_pending, lag_res_ms, stall_from, stall_ms,"
+        " source_position, source_position_at, bytes_between, files_between, binlog_expire_s,"
+        " checkpoint_commit_at"
         " FROM integrations WHERE ?1 IS NULL OR name = ?1 ORDER BY name",
     [SQ_READ_TABLES] =
         "SELECT integration, name, target, state, reason, rows_copied, rows_estimated,"
@@ -306,6 +316,9 @@ static const char *const stmt_sql[SQ_COUNT] = {
         "SELECT lag_basis_at, lag_pending, lag_res_ms, stall_from, stall_ms,"
         " (SELECT max(at) FROM lag_samples WHERE integration = ?1)"
         " FROM integrations WHERE name = ?1",
+    [SQ_INTEG_SOURCE_SET] =
+        "UPDATE integrations SET source_position = ?2, source_position_at = ?3, bytes_between = ?4,"
+        " files_between = ?5, binlog_expire_s = ?6, checkpoint_commit_at = ?7 WHERE name = ?1",
     [SQ_INTEG_BASIS_SET] =
         "UPDATE integrations SET lag_basis_at = ?2, lag_pending = ?3, lag_res_ms = ?4,"
         " stall_from = ?5, stall_ms = ?6 WHERE name = ?1",

@@ -70,6 +70,10 @@
  *   runners     (integration PK, pid, actor, started_at, seen_at,
  *                stopped_at)                      schema version 3: who runs
  *                the integration, or ran it last (runtime/liveness.h)
+ * Schema version 6 adds to integrations the source position (struct
+ * statelog_source: source_position, source_position_at, bytes_between,
+ * files_between, binlog_expire_s, checkpoint_commit_at; see "Source
+ * position" below).
  * Schema version 2 adds to integrations what the applier waits on now
  * (wait_kind, wait_since, wait_what, wait_detail, wait_holders, wait_pid,
  * wait_user, wait_state, wait_holder_since, wait_query: NULL when it waits
@@ -102,6 +106,19 @@
  * from the previous basis, and statelog_lag_since adds the same for the
  * gap still open, so a stuck applier shows as a rising line.
  *
+ * Source position: the newest position the reader has seen from the
+ * source server (a MySQL/MariaDB heartbeat's file:pos or an event's
+ * log_pos; a PostgreSQL keepalive's WAL end or a commit's end LSN), when it
+ * saw it, and the bytes between it and the applied position (one binlog
+ * file, or LSNs; across binlog files bytes_between is unknown and
+ * files_between says how many files). MySQL/MariaDB: the server's binlog
+ * expiry (@@binlog_expire_logs_seconds, or @@expire_logs_days × 86400; 0 =
+ * never purged automatically) and the commit time of the last transaction
+ * applied from the checkpoint's file: a file is purged once its last write
+ * is older than the expiry, so checkpoint_commit_at + expiry is a lower
+ * bound of when the checkpoint's file can be purged. Written by the
+ * applier with its periodic lag write; -1 / 0 / NULL unknown.
+ *
  * States are validated against DESIGN.md "States": integration states
  * creating snapshotting active paused needs_attention failed deleting
  * deleted; table states pending snapshotting synced resync_required
@@ -127,7 +144,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#define STATELOG_SCHEMA_VERSION    5
+#define STATELOG_SCHEMA_VERSION    6
 #define STATELOG_BUSY_MS           5000
 #define STATELOG_LAG_RAW_MS        (60LL * 60 * 1000)            /* 1 hour */
 #define STATELOG_LAG_ROLLUP_MS     (7LL * 24 * 60 * 60 * 1000)   /* 7 days */
@@ -202,6 +219,21 @@ struct statelog_lag_basis {
  * STATELOG_PROOF_FRESH_MS of the proof, then now − at. -1 without a basis. */
 int64_t statelog_lag_at(const struct statelog_lag_basis *b, int64_t now);
 
+/* Where the source is, against the applied position (see "Source position"). */
+struct statelog_source {
+    char   *position;        /* the source's newest position seen, zpos_format; NULL unknown */
+    int64_t at;              /* wall ms it was seen, 0 unknown */
+    int64_t bytes_between;   /* source position − applied position, bytes; -1 unknown */
+    int64_t files_between;   /* MySQL/MariaDB: binlog files the source is ahead, -1 unknown */
+    int64_t expire_s;        /* MySQL/MariaDB binlog expiry, s; 0 never; -1 unknown */
+    int64_t checkpoint_commit_at; /* wall ms: commit time of the last transaction applied
+                                from the checkpoint's binlog file; 0 unknown */
+};
+
+/* Lower bound of when the checkpoint's binlog file can be purged (wall
+ * ms): checkpoint_commit_at + expiry. 0 when unknown or never purged. */
+int64_t statelog_purge_not_before(const struct statelog_source *s);
+
 struct statelog_integration {
     char   *name;
     char   *state;           /* integration state, see above */
@@ -218,6 +250,7 @@ struct statelog_integration {
     int64_t lag_res_ms;      /* read calls: lag_ms is good to this many ms (1 or 1000) */
     int64_t stalled_since;   /* read calls: ms epoch the stall began, 0 not stalled */
     struct statelog_lag_basis basis;   /* read calls: as the runtime last wrote it */
+    struct statelog_source src;      /* read calls only (statelog_set_source writes it) */
     struct statelog_table *tables;   /* read calls only: sorted by name */
     size_t  ntables;
 };
@@ -361,6 +394,10 @@ int statelog_record_activity(struct statelog *sl, const struct statelog_activity
  * Also sets integrations.lag_ms/bytes_behind when the row exists. */
 int statelog_record_lag(struct statelog *sl, const char *integration, int64_t at,
                         int64_t lag_ms, int64_t bytes_behind);
+
+/* Set the integration's source position and retention (the row must exist). */
+int statelog_set_source(struct statelog *sl, const char *integration,
+                        const struct statelog_source *s);
 
 /* Set the integration's lag basis (the row must exist). First fills the
  * lag samples since the last one, when further back than

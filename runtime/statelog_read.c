@@ -50,6 +50,7 @@ void statelog_free_integrations(struct statelog_integration *v, size_t n)
         free(v[i].source);
         free(v[i].target);
         free(v[i].position);
+        free(v[i].src.position);
         free(v[i].wait.kind);
         free(v[i].wait.what);
         free(v[i].wait.detail);
@@ -123,6 +124,12 @@ static int read_integrations(struct statelog *sl, const char *only,
         g->basis.res_ms = sl_col_i64(st, 23, 1);
         g->basis.wait_since = sl_col_i64(st, 24, 0);
         g->basis.stall_ms = sl_col_i64(st, 25, 0);
+        g->src.position = sl_col_str(st, 26, &oom);
+        g->src.at       = sl_col_i64(st, 27, 0);
+        g->src.bytes_between = sl_col_i64(st, 28, -1);
+        g->src.files_between = sl_col_i64(st, 29, -1);
+        g->src.expire_s = sl_col_i64(st, 30, -1);
+        g->src.checkpoint_commit_at = sl_col_i64(st, 31, 0);
         if (oom || !g->name)
             break;
     }

@@ -211,6 +211,25 @@ static void json_liveness(FILE *out, const struct statelog_integration *g,
     json_time(out, lv->seen_at);
 }
 
+/* The source position fields (statelog.h "Source position"), last. */
+static void json_source(FILE *out, const struct statelog_source *s)
+{
+    fputs(", \"source_position\": ", out);
+    statelog_json_string(out, s->position);
+    fputs(", \"source_position_at\": ", out);
+    json_time(out, s->at);
+    fputs(", \"bytes_between\": ", out);
+    json_int(out, s->bytes_between);
+    fputs(", \"files_between\": ", out);
+    json_int(out, s->files_between);
+    fputs(", \"binlog_expire_seconds\": ", out);
+    json_int(out, s->expire_s);
+    fputs(", \"checkpoint_commit_at\": ", out);
+    json_time(out, s->checkpoint_commit_at);
+    fputs(", \"binlog_purge_not_before\": ", out);
+    json_time(out, statelog_purge_not_before(s));
+}
+
 static void json_integration(FILE *out, const struct statelog_integration *g,
                              const struct liveness *lv)
 {
@@ -247,6 +266,7 @@ static void json_integration(FILE *out, const struct statelog_integration *g,
     json_retry(out, g, now);
     if (lv)
         json_liveness(out, g, lv);
+    json_source(out, &g->src);
     putc('}', out);
 }
 

@@ -848,6 +848,39 @@ int statelog_set_lag_basis(struct statelog *sl, const char *integration,
     return rc;
 }
 
+static int set_source(struct statelog *sl, const char *integration, const struct statelog_source *s)
+{
+    const char *op = "set source position";
+    sqlite3_stmt *st = sl_stmt(sl, SQ_INTEG_SOURCE_SET, op);
+
+    if (!st)
+        return -1;
+    sl_bind_text(st, 1, integration);
+    sl_bind_text(st, 2, s->position);
+    sl_bind_time(st, 3, s->at);
+    sl_bind_unknown(st, 4, s->bytes_between);
+    sl_bind_unknown(st, 5, s->files_between);
+    sl_bind_unknown(st, 6, s->expire_s);
+    sl_bind_time(st, 7, s->checkpoint_commit_at);
+    return sl_step_done(sl, st, op);
+}
+
+int statelog_set_source(struct statelog *sl, const char *integration,
+                        const struct statelog_source *s)
+{
+    int rc;
+
+    SL_RUN(sl, rc, set_source(sl, integration, s));
+    return rc;
+}
+
+int64_t statelog_purge_not_before(const struct statelog_source *s)
+{
+    if (s->expire_s <= 0 || s->checkpoint_commit_at <= 0)
+        return 0;
+    return s->checkpoint_commit_at + s->expire_s * 1000;
+}
+
 int statelog_record_lag(struct statelog *sl, const char *integration, int64_t at,
                         int64_t lag_ms, int64_t bytes_behind)
 {

@@ -66,6 +66,8 @@ void integ_target_wait(void *ctx, const struct pgw_wait *wt)
     }
     w.what = what;
     if (statelog_set_wait(in->sl, in->cfg->name, &w) == 0) in->wait_shown = WAIT_TARGET;
+    /* the source moves on while we wait: where it is now (apply.c) */
+    if (in->streaming) integ_write_source(in);
 }
 
 void integ_wait_clear(struct integ *in)

@@ -129,6 +129,7 @@ static uint64_t fingerprint(const struct snapshot *s)
         h_str(&h, in->name); h_str(&h, in->state); h_str(&h, in->reason);
         h_str(&h, in->position); h_i64(&h, in->lag_ms); h_i64(&h, in->bytes_behind);
         h_i64(&h, in->updated_at);
+        h_str(&h, in->src.position); h_i64(&h, in->src.bytes_between); h_i64(&h, in->src.expire_s);
         h_i64(&h, s->ext[i].attached); h_i64(&h, s->ext[i].holder_pid);
         h_str(&h, in->wait.kind); h_str(&h, in->wait.detail);
         h_i64(&h, in->retry_attempt); h_i64(&h, in->retry_at);

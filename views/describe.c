@@ -5,14 +5,17 @@
  *   state and since when (its newest transition among the recent events),
  *   the whole reason wrapped (never cut), what the applier waits on (a lock
  *   and its holder, a long statement, a full queue), the retry attempt and
- *   the next try (n: retry now), the applied position and the bytes queued
- *   behind it, the slot and publication (PostgreSQL) or the checkpoint's
- *   binlog file (MySQL), copy progress with rows/s and ETA, and the recent
+ *   the next try (n: retry now), the source's own position against the
+ *   applied one and the bytes between (statelog.h "Source position"), the
+ *   bytes queued, the slot and publication (PostgreSQL) or the binlog
+ *   retention horizon (MySQL: when the checkpoint's file can be purged, a
+ *   lower bound), copy progress with rows/s and ETA, and the recent
  *   events of that object. What the snapshot does not know is said so.
  * Draws the snapshot only (views/view.h); the console sends the retry.
  */
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "views/widgets.h"
 #include "views/view.h"
@@ -134,31 +137,88 @@ static void wait_lines(struct pane *p, const struct snapshot *s, const struct st
     }
 }
 
-static void position_lines(struct pane *p, const struct statelog_integration *in, const struct snap_integ *x)
+/* "2026-12-06 14:03" local: a horizon days away needs the date. */
+static void fmt_when(int64_t ms, char *buf, size_t len)
 {
-    char buf[512], b[32];
+    time_t t = (time_t)(ms / 1000);
+    struct tm tm;
+    if (!localtime_r(&t, &tm) || !strftime(buf, len, "%Y-%m-%d %H:%M", &tm)) snprintf(buf, len, "?");
+}
+
+/* MySQL/MariaDB: the binlog expiry and when the checkpoint's file can go. */
+static void retention_line(struct pane *p, const struct snapshot *s, const struct statelog_integration *in)
+{
+    const struct statelog_source *src = &in->src;
+    char buf[512], file[256] = "", when[40], d[32];
+    if (in->position) {
+        const char *colon = strchr(in->position, ':');
+        size_t n = colon ? (size_t)(colon - in->position) : 0;
+        if (n && n < sizeof file && strchr(in->position, '.') && strchr(in->position, '.') < colon)
+            snprintf(file, sizeof file, "%.*s", (int)n, in->position);
+    }
+    const char *f = file[0] ? file : "(a GTID position)";
+    int64_t purge = statelog_purge_not_before(src);
+    if (src->expire_s < 0) {
+        snprintf(buf, sizeof buf, "binlog retention not read yet (the reader reads the server's "
+                 "binlog_expire_logs_seconds when it connects); checkpoint binlog file %s", f);
+    } else if (src->expire_s == 0) {
+        snprintf(buf, sizeof buf, "binlog retention: never purged automatically (binlog_expire_logs_seconds 0); "
+                 "the checkpoint's file %s stays until a PURGE BINARY LOGS or a full disk", f);
+    } else {
+        int64_t days = src->expire_s / 86400, hours = src->expire_s % 86400 / 3600;
+        char exp[48];
+        if (days && hours) snprintf(exp, sizeof exp, "%lld d %lld h", (long long)days, (long long)hours);
+        else if (days) snprintf(exp, sizeof exp, "%lld d", (long long)days);
+        else snprintf(exp, sizeof exp, "%lld s", (long long)src->expire_s);
+        if (purge) {
+            fmt_when(purge, when, sizeof when);
+            fmt_dur(purge - s->taken_at, d, sizeof d);
+            snprintf(buf, sizeof buf, "binlog retention %s: the checkpoint's file %s can be purged from about %s "
+                     "(%s%s) — a lower bound: its last write is at least the checkpoint's commit", exp, f, when,
+                     purge > s->taken_at ? "in " : "", purge > s->taken_at ? d : "already due");
+        } else {
+            snprintf(buf, sizeof buf, "binlog retention %s: the checkpoint's file %s can be purged %s after its "
+                     "last write (no transaction applied from it yet this run: its time is not known)", exp, f, exp);
+        }
+    }
+    line(p, "Retention", buf, purge && purge - s->taken_at < 3600000 ? theme_attr(TH_WARN) : A_NORMAL);
+}
+
+static void position_lines(struct pane *p, const struct snapshot *s, const struct statelog_integration *in,
+                           const struct snap_integ *x)
+{
+    const struct statelog_source *src = &in->src;
+    char buf[512], b[32], ago[32];
+    snprintf(buf, sizeof buf, "%s", src->position ? src->position : "not seen yet (the reader has not heard "
+             "from the server this run)");
+    if (src->position && src->at) {
+        w_fmt_ago(src->at, s->taken_at, ago, sizeof ago);
+        size_t n = strlen(buf);
+        snprintf(buf + n, sizeof buf - n, " (seen %s)", ago);
+    }
+    line(p, "Source at", buf, A_NORMAL);
     snprintf(buf, sizeof buf, "%s", in->position ? in->position : "none yet");
     line(p, "Applied", buf, A_NORMAL);
+    if (src->bytes_between >= 0) {
+        w_fmt_bytes(src->bytes_between, b, sizeof b);
+        snprintf(buf, sizeof buf, "%s of source log between them", b);
+    } else if (src->files_between > 0) {
+        snprintf(buf, sizeof buf, "%lld binlog file%s behind (bytes across files not measured)",
+                 (long long)src->files_between, src->files_between == 1 ? "" : "s");
+    } else {
+        snprintf(buf, sizeof buf, "unknown (no source position seen)");
+    }
+    line(p, "Between", buf, A_NORMAL);
     w_fmt_bytes(in->bytes_behind, b, sizeof b);
-    snprintf(buf, sizeof buf, "%s read from the source and not yet applied; the source's own newest position is not "
-             "read by the console", in->bytes_behind >= 0 ? b : "unknown:");
-    line(p, "Behind", buf, A_NORMAL);
+    snprintf(buf, sizeof buf, "%s read from the source and not yet applied", in->bytes_behind >= 0 ? b : "unknown");
+    line(p, "Queued", buf, A_NORMAL);
     if (x && x->source_postgres) {
         snprintf(buf, sizeof buf, "slot %s, publication %s (a paused or failed integration's slot retains WAL: "
-                 "Behind shows how much while paused)", x->slot[0] ? x->slot : "?",
+                 "Between shows how much)", x->slot[0] ? x->slot : "?",
                  x->publication[0] ? x->publication : "?");
         line(p, "Source log", buf, A_NORMAL);
     } else if (x) {
-        char file[256] = "";
-        if (in->position) {
-            const char *colon = strchr(in->position, ':');
-            size_t n = colon ? (size_t)(colon - in->position) : 0;
-            if (n && n < sizeof file && strchr(in->position, '.') && strchr(in->position, '.') < colon)
-                snprintf(file, sizeof file, "%.*s", (int)n, in->position);
-        }
-        snprintf(buf, sizeof buf, "checkpoint binlog file %s; the server's retention horizon is not measured here "
-                 "(zetl check shows binlog_expire_logs_seconds)", file[0] ? file : "(a GTID position)");
-        line(p, "Source log", buf, A_NORMAL);
+        retention_line(p, s, in);
     }
 }
 
@@ -216,7 +276,7 @@ static void describe_integration(struct pane *p, const struct snapshot *s, const
     title(p, buf);
     state_lines(p, s, in->name, NULL, in->state, in->reason);
     wait_lines(p, s, in);
-    position_lines(p, in, x);
+    position_lines(p, s, in, x);
     int ncopy = 0;
     size_t counts[4] = {0};         /* synced, copying, failed, other */
     for (size_t t = 0; t < in->ntables; t++) {
@@ -252,7 +312,7 @@ static void describe_table(struct pane *p, const struct snapshot *s, const struc
     snprintf(buf, sizeof buf, "integration %s is %s", in->name, in->state);
     line(p, "Integration", buf, theme_attr(theme_state_role(in->state)));
     wait_lines(p, s, in);
-    position_lines(p, in, x);
+    position_lines(p, s, in, x);
     events_lines(p, s, in->name, t->name);
 }
 

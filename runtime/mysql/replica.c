@@ -55,6 +55,26 @@ static int query_text(MYSQL *db, const char *sql, char *buf, size_t len, char *e
     return 0;
 }
 
+/*
+ * The server's binlog expiry into *o->expire_s, once per side connection
+ * (no round trip on the stream): @@binlog_expire_logs_seconds (MariaDB
+ * 10.6+, MySQL 8), or @@expire_logs_days × 86400 where that is unset or
+ * unknown; 0 = never purged automatically. Neither answering leaves it.
+ */
+static void read_expire(const struct mysql_replica_opts *o, MYSQL *side)
+{
+    char v[64], e[256];
+    int64_t secs = -1;
+    if (!o->expire_s || !side) return;
+    if (query_text(side, "SELECT @@GLOBAL.binlog_expire_logs_seconds", v, sizeof v, e, sizeof e) == 0 && v[0])
+        secs = strtoll(v, NULL, 10);
+    if (secs <= 0 && query_text(side, "SELECT @@GLOBAL.expire_logs_days", v, sizeof v, e, sizeof e) == 0 && v[0]) {
+        double days = strtod(v, NULL);         /* MariaDB: a decimal, e.g. 0.500000 */
+        if (days > 0 || secs < 0) secs = (int64_t)(days * 86400.0);
+    }
+    if (secs >= 0) atomic_store(o->expire_s, secs);
+}
+
 /* MariaDB: is every domain-server-seq of the checkpoint in the server's
  * @@gtid_binlog_state (the last seq of each domain-server pair it ever
  * binlogged) with a seq at least as high? */
@@ -248,7 +268,10 @@ static int live_check(const struct mysql_replica_opts *o, MYSQL **side, struct m
     uint64_t size = 0;
     mysql_decoder_position(dec, &at);
     if (at.kind != ZPOS_BINLOG || !at.file[0]) return 0;
-    if (!*side && mysql_conn_open_cut(side, o->integration, o->src, 10, o->cut, e, sizeof e) != 0) return 0;
+    if (!*side) {
+        if (mysql_conn_open_cut(side, o->integration, o->src, 10, o->cut, e, sizeof e) != 0) return 0;
+        read_expire(o, *side);
+    }
     int exists = binlog_find(*side, at.file, &size, e, sizeof e);
     int rc = exists < 0 ? -1 : history_check(o, *side, &at, exists, size, err, errlen);
     if (rc == -1) { mysql_conn_close_cut(*side, o->cut); *side = NULL; return 0; }
@@ -394,6 +417,7 @@ int mysql_replica_run(const struct mysql_replica_opts *o, char *err, size_t errl
     }
     /* The side connection for live_check, opened now so a busy stream never waits on it. */
     if (mysql_conn_open_cut(&side, o->integration, o->src, 10, o->cut, e, sizeof e) != 0) side = NULL;
+    read_expire(o, side);
     rc = dump_start(o, db, rpl, how, &gs, gtext, pos, err, errlen);
     if (rc != 0) goto out;
     rc = -1;

@@ -28,6 +28,10 @@
  * (the dump thread may sit on the deleted file, sending heartbeats); the
  * decoder reports a MariaDB GTID_LIST behind what it read the same way.
  *
+ * Retention: each time the side connection connects, the server's binlog
+ * expiry is read on it into *expire_s (@@binlog_expire_logs_seconds, or
+ * @@expire_logs_days × 86400), for the describe pane's retention horizon.
+ *
  * Stop: *stop is checked after every event and heartbeat, so a stop is
  * answered within heartbeat_ms (default 1 s) on a live link. On a frozen
  * one the read blocks until its timeout: the stopper fires `cut`
@@ -59,6 +63,8 @@ struct mysql_replica_opts {
     const atomic_int *stop;                 /* non-zero: return 0 soon */
     int heartbeat_ms;                       /* default 1000 */
     struct linkcut *cut;                    /* optional: the connections are registered here */
+    _Atomic int64_t *expire_s;              /* optional: the server's binlog expiry (s, 0 never),
+                                               read on the side connection at each connect */
     /* decoder hooks, passed through (see decoder.h); optional */
     void *ctx;
     void (*warn)(void *ctx, const char *msg);

@@ -3,6 +3,10 @@
 # in a real terminal (tmux), attached to a `zetl run`:
 #   - a target table locked from another psql session while changes arrive:
 #     the pane shows the wait as a lock with the holder's pid, user and query;
+#     the source's own position (binlog file:pos) ahead of the applied one,
+#     the bytes between them (not 0), and the binlog retention horizon (the
+#     server's binlog_expire_logs_seconds, set to 2 days by the test: the
+#     checkpoint's file can be purged from about a time, a lower bound);
 #   - the target gone (its relay stopped): the pane shows the whole reason,
 #     wrapped over several rows (every word of the status reason, in order),
 #     and the retry with its next try; `n` (retry now) starts the next
@@ -24,7 +28,9 @@ COLS=100
 harness_start mariadb pgtgt || { t_fail $T "harness" "servers up" "start failed"; t_done; }
 e2e_init $T
 hold_pid= load_pid=
+OLD_EXPIRE=$(zh_mysql -N -e "SELECT @@GLOBAL.binlog_expire_logs_seconds")
 cleanup() {
+    [ -n "$OLD_EXPIRE" ] && zh_mysql -e "SET GLOBAL binlog_expire_logs_seconds = $OLD_EXPIRE" >/dev/null 2>&1
     rm -f "$E2E_DIR/go"
     [ -n "$load_pid" ] && { kill "$load_pid" 2>/dev/null; wait "$load_pid" 2>/dev/null; }
     exec 7>&- 2>/dev/null
@@ -40,6 +46,7 @@ proxy_start tgt "$ZH_PGTGT_PORT" || { t_fail $T "proxy" "started" "not started";
 PORT=$PROXY_tgt_PORT
 DBFILE=$E2E_DIR/state/zetl.db
 
+zh_mysql -e "SET GLOBAL binlog_expire_logs_seconds = 172800"
 zh_mysql -e "DROP DATABASE IF EXISTS $DB; CREATE DATABASE $DB; CREATE TABLE $DB.ev (id INT PRIMARY KEY, n INT NOT NULL)"
 zh_psql_tgt -c "DROP SCHEMA IF EXISTS $DB CASCADE; DELETE FROM zetl.checkpoints WHERE integration = '$NAME'" >/dev/null 2>&1
 E2E_TARGET_DSN="host=127.0.0.1 port=$PORT dbname=zetl user=$ZH_PG_USER password=$ZH_PG_PASSWORD connect_timeout=3" e2e_my_config "$NAME" "$DB" 6565
@@ -85,6 +92,15 @@ if tm_wait "holder +pid $HOLDER, user $ZH_PG_USER, idle in transaction" 10; then
 else t_fail $T "the pane names the lock holder's pid and user" "holder pid $HOLDER, user $ZH_PG_USER" "$TM_SCREEN"; fi
 t_match $T "the pane shows the wait is a lock" "Waiting on +lock, for" "$TM_SCREEN"
 t_match $T "the pane shows the holder's query" "its query +LOCK TABLE $DB.ev IN ACCESS EXCLUSIVE MODE" "$TM_SCREEN"
+if tm_wait "Between +[1-9][0-9.]*[kMG]?B of source log between them" 8; then t_pass $T "the pane shows the bytes between the source and the applied position"
+else t_fail $T "the pane shows the bytes between the source and the applied position" "Between N B of source log between them" "$TM_SCREEN"; fi
+t_match $T "the pane shows the source's own position" "Source at +binlog\.[0-9]+:[0-9]+ \(seen " "$TM_SCREEN"
+t_match $T "... and the applied one" "Applied +binlog\.[0-9]+:[0-9]+" "$TM_SCREEN"
+src=$(sed -n 's/^ *Source at *\(binlog\.[0-9]*:[0-9]*\).*/\1/p' <<<"$TM_SCREEN")
+app=$(sed -n 's/^ *Applied *\(binlog\.[0-9]*:[0-9]*\).*/\1/p' <<<"$TM_SCREEN")
+t_ok $T "locked: the source position ($src) is ahead of the applied one ($app)" [ "${src##*:}" -gt "${app##*:}" ]
+t_match $T "the pane shows the retention horizon" "Retention +binlog retention 2 d: the checkpoint's file binlog\.[0-9]+ can" "$TM_SCREEN"
+t_match $T "... when the file can be purged, in how long, a lower bound" "purged from about 20[0-9-]+ [0-9:]+ \(in [0-9]+h[0-9]+m\).*lower bound" "$(tr -s ' \n' '  ' <<<"$TM_SCREEN")"
 echo "COMMIT;" >&7
 exec 7>&-
 wait "$hold_pid" 2>/dev/null; hold_pid=

@@ -134,7 +134,8 @@ static void test_migrate_v1_commands(void)
     sl = open_or_die(path);
     statelog_close(sl);
     /* Back to version 4's commands table (a CHECK on the name), holding a
-     * pending pause; only the 4 → 5 step runs again. */
+     * pending pause, and without version 6's source columns; only the 4 → 5
+     * and 5 → 6 steps run again. */
     sqlite3_open(path, &db);
     CHECK(sqlite3_exec(db, "DROP TABLE commands; CREATE TABLE commands (id INTEGER PRIMARY KEY,"
                            " integration TEXT NOT NULL, tbl TEXT, command TEXT NOT NULL"
@@ -142,7 +143,14 @@ static void test_migrate_v1_commands(void)
                            " actor TEXT, created_at INTEGER NOT NULL, claimed_at INTEGER, done_at INTEGER,"
                            " result TEXT); CREATE INDEX commands_pending ON commands(integration, claimed_at, id);"
                            " INSERT INTO commands (integration, command, actor, created_at)"
-                           " VALUES ('tickit', 'pause', 'ops', 1); PRAGMA user_version = 4",
+                           " VALUES ('tickit', 'pause', 'ops', 1);"
+                           " ALTER TABLE integrations DROP COLUMN source_position;"
+                           " ALTER TABLE integrations DROP COLUMN source_position_at;"
+                           " ALTER TABLE integrations DROP COLUMN bytes_between;"
+                           " ALTER TABLE integrations DROP COLUMN files_between;"
+                           " ALTER TABLE integrations DROP COLUMN binlog_expire_s;"
+                           " ALTER TABLE integrations DROP COLUMN checkpoint_commit_at;"
+                           " PRAGMA user_version = 4",
                        NULL, NULL, NULL) == SQLITE_OK, "a version-4 commands table made");
     sqlite3_close(db);
     sl = open_or_die(path);
@@ -708,12 +716,14 @@ static void test_status_json(void)
         "{\"name\": \"tickit.users\", \"target\": \"crm.users\", \"state\": \"failed\", "
         "\"reason\": \"bad \\\"key\\\"\\\\ on\\nline 2\\ttab \\u0001 caf\xc3\xa9 \xe2\x9c\x93 "
         "\xf0\x9f\x98\x80 \\ufffd end\", \"rows_copied\": 0, \"inserts\": 0, \"updates\": 0, "
-        "\"deletes\": 0, \"last_applied_at\": null, \"lag_ms\": null}], \"wait\": null, \"retry\": null}, "
+        "\"deletes\": 0, \"last_applied_at\": null, \"lag_ms\": null}], \"wait\": null, \"retry\": null, "
+        "\"source_position\": null, \"source_position_at\": null, \"bytes_between\": null, \"files_between\": null, \"binlog_expire_seconds\": null, \"checkpoint_commit_at\": null, \"binlog_purge_not_before\": null}, "
         "{\"name\": \"zeta\", \"state\": \"paused\", \"reason\": \"paused by alice\", "
         "\"source\": \"postgres://db:5432/app\", \"target\": \"redshift://dw:5439/dev\", "
         "\"position\": null, \"lag_ms\": null, \"bytes_behind\": null, "
         "\"lag_resolution_ms\": 1, \"stalled\": false, \"stalled_since\": null, \"tables\": [], "
-        "\"wait\": null, \"retry\": null}]}\n",
+        "\"wait\": null, \"retry\": null, "
+        "\"source_position\": null, \"source_position_at\": null, \"bytes_between\": null, \"files_between\": null, \"binlog_expire_seconds\": null, \"checkpoint_commit_at\": null, \"binlog_purge_not_before\": null}]}\n",
         "status JSON matches the contract exactly");
     free(js);
 
@@ -790,7 +800,7 @@ static void test_wait_retry(void)
     free(js);
     CHECK(statelog_set_wait(sl, "shop", NULL) == 0 && statelog_set_retry(sl, "shop", 0, 0) == 0, "cleared");
     js = status_json(sl, "shop");
-    CHECK(js && strstr(js, "\"wait\": null, \"retry\": null}"), "cleared: null in the status JSON");
+    CHECK(js && strstr(js, "\"wait\": null, \"retry\": null, \"source_position\": null"), "cleared: null in the status JSON");
     free(js);
     int64_t id = 0;
     CHECK(statelog_enqueue_command(sl, "shop", NULL, "retry", "alice", &id) == 0, "retry is a command");
@@ -853,7 +863,22 @@ static void test_migrate_v1(void)
     statelog_list_integrations(sl, "old", &g, &k);
     CHECK(k == 1 && !g[0].wait.kind && g[0].retry_attempt == 0 && !strcmp(g[0].position, "b.1:4"),
           "the old row is kept, waiting on nothing");
+    CHECK(k == 1 && !g[0].src.position && g[0].src.bytes_between == -1 && g[0].src.files_between == -1 &&
+          g[0].src.expire_s == -1 && g[0].src.checkpoint_commit_at == 0,
+          "its source position and retention are unknown (6)");
     statelog_free_integrations(g, k);
+    struct statelog_source src = {.position = "b.1:900", .at = 1000, .bytes_between = 896, .files_between = 0,
+                                  .expire_s = 86400, .checkpoint_commit_at = 5000};
+    CHECK(statelog_set_source(sl, "old", &src) == 0, "the source position is written");
+    statelog_list_integrations(sl, "old", &g, &k);
+    CHECK(k == 1 && g[0].src.position && !strcmp(g[0].src.position, "b.1:900") && g[0].src.at == 1000 &&
+          g[0].src.bytes_between == 896 && g[0].src.files_between == 0 && g[0].src.expire_s == 86400 &&
+          g[0].src.checkpoint_commit_at == 5000, "... and read back");
+    CHECK(k == 1 && statelog_purge_not_before(&g[0].src) == 5000 + 86400000LL,
+          "the purge horizon is the checkpoint's commit + the expiry");
+    statelog_free_integrations(g, k);
+    src.expire_s = 0;
+    CHECK(statelog_purge_not_before(&src) == 0, "expiry 0: never purged, no horizon");
     CHECK(statelog_enqueue_command(sl, "old", NULL, "retry", "bob", NULL) == 0, "a retry command fits the new check");
     raw_exec_int(path, "SELECT count(*) FROM sqlite_master WHERE name = 'runners'", &n);
     CHECK_INT(n, 1, "the migration creates the runners table (3)");
