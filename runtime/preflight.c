@@ -143,8 +143,8 @@ static void check_target(const struct config *cfg, const struct config_integrati
     }
     struct setup_conn conn;
     int ran = setup_target_test(in->target.kind, in->target.dsn, PREFLIGHT_TIMEOUT_S, &conn, &r);
-    char server[48] = "";
-    if (conn.server[0]) snprintf(server, sizeof server, " (%.40s)", conn.server);
+    char server[42] = "";      /* sized so the subject below always fits */
+    if (conn.server[0]) snprintf(server, sizeof server, " (%.38s)", conn.server);
     snprintf(r.subject, sizeof r.subject, "target %.32s: %.72s%s", in->name, where, server);
     if (ran != 0) {
         /* Unreachable: one failure naming the cause, in the report's own form. */
