@@ -149,7 +149,7 @@ static void fmt_when(int64_t ms, char *buf, size_t len)
 static void retention_line(struct pane *p, const struct snapshot *s, const struct statelog_integration *in)
 {
     const struct statelog_source *src = &in->src;
-    char buf[512], file[256] = "", when[40], d[32];
+    char buf[1024], file[256] = "", when[40], d[32];   /* buf holds the longest line whole */
     if (in->position) {
         const char *colon = strchr(in->position, ':');
         size_t n = colon ? (size_t)(colon - in->position) : 0;
