@@ -458,9 +458,6 @@ static void confirm_action(struct console *c)
         model_command(c->o->model, p->integ, NULL, "delete");
         set_note(c, "delete %s: sending...", p->integ);
         break;
-    case A_FILTER:
-        if (views[c->cur]->set_filter) views[c->cur]->set_filter(&c->ctx, p->input);
-        break;
     case A_QUIT:
         c->quit = 1;
         break;
