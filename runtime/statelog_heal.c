@@ -492,9 +492,11 @@ static int heal_once(struct statelog *sl)
 
     /* The cause: the error after "statelog PATH: ". */
     snprintf(cause, sizeof cause, "%.200s", c ? c + 2 : sl->err);
-    for (char *p = cause; *p; p++)          /* quick_check answers in lines: keep one */
-        if ((unsigned char)*p < ' ')
-            *p = ' ';
+    /* quick_check answers in lines, and a garbled page can put its bytes in
+     * the message: keep one line of printable ASCII (it goes to a terminal). */
+    for (char *p = cause; *p; p++)
+        if ((unsigned char)*p < ' ' || (unsigned char)*p > '~')
+            *p = (unsigned char)*p < ' ' ? ' ' : '?';
     lock = sl_dir_lock(sl->path);
     old_ino = sl->ino;
     replaced = path_replaced(sl, &missing);
@@ -507,15 +509,13 @@ static int heal_once(struct statelog *sl)
     }
     /* Create the new file while the old one is still open (so it cannot get
      * the old inode number), then close the old: after the move, so SQLite
-     * sees a moved file and leaves its WAL alone. */
+     * sees a moved file and leaves its WAL alone. The notice is said under
+     * the lock: the handle that moved the file says why (corrupt, deleted)
+     * before another handle of this process, healing the same change, can
+     * say only that it found the file replaced. */
     rc = create_locked(sl->path, sl->err, sizeof sl->err);
-    sl_dir_unlock(lock);
-    sl_conn_close(sl);
-    sl->bad = SL_OK;
-    if (rc < 0 || sl_conn_open(sl) < 0)
-        return -1;
-    sl->heals++;
-    sl->next_check_ms = mono_ms() + STATELOG_RECHECK_MS;
+    struct stat st;
+    ino_t new_ino = rc == 0 && stat(sl->path, &st) == 0 ? st.st_ino : 0;
     if (aside[0])
         snprintf(line, sizeof line, "zetl: state log %s is corrupt (%s); moved it to %s for "
                  "inspection and started a fresh log; nothing is lost: the checkpoint of "
@@ -529,7 +529,14 @@ static int heal_once(struct statelog *sl)
                  "aside by another zetl, or by hand); reopened the file now at that path; the "
                  "checkpoint of record is in the target", sl->path);
     /* Another handle of this process reopening the same fresh file says nothing. */
-    int said = announce(sl->dev, old_ino, sl->ino, line);
+    int said = new_ino && announce(sl->dev, old_ino, new_ino, line);
+    sl_dir_unlock(lock);
+    sl_conn_close(sl);
+    sl->bad = SL_OK;
+    if (rc < 0 || sl_conn_open(sl) < 0)
+        return -1;
+    sl->heals++;
+    sl->next_check_ms = mono_ms() + STATELOG_RECHECK_MS;
     /* A failed replay leaves the fresh log open; the rows come back with the
      * next writes (a transition creates its row). */
     (void)replay(sl, said ? line + strlen("zetl: ") : NULL);

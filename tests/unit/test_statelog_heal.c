@@ -10,6 +10,7 @@
 
 #include <fcntl.h>
 #include <glob.h>
+#include <pthread.h>
 #include <sqlite3.h>
 #include <stdlib.h>
 #include <sys/stat.h>
@@ -374,6 +375,46 @@ static void test_other_handle_heals(void)
     statelog_close(run);
 }
 
+/* Two handles of one process meet the same corrupt file at once: the one
+ * that moves it aside says why; the other, finding the file replaced, stays
+ * quiet, whichever of them gets to its notice first. */
+static void *open_and_close(void *arg)
+{
+    struct statelog *sl = NULL;
+    char err[512];
+    if (statelog_open(&sl, (const char *)arg, err, sizeof err) == 0)
+        statelog_close(sl);
+    return NULL;
+}
+
+static void test_concurrent_heal_says_why(void)
+{
+    int bad = 0;
+    char out[4096], last[4096] = "";
+
+    for (int round = 0; round < 12 && !bad; round++) {
+        char path[300];
+        struct statelog *sl = populated((fresh_path(path, sizeof path), path), 300);
+        statelog_close(sl);
+        checkpoint(path);
+        garble(path, file_size(path) / 2, 8192);
+        pthread_t a, b;
+        capture_begin();
+        pthread_create(&a, NULL, open_and_close, path);
+        pthread_create(&b, NULL, open_and_close, path);
+        pthread_join(a, NULL);
+        pthread_join(b, NULL);
+        capture_end(out, sizeof out);
+        if (count_lines(out) != 1 || !strstr(out, "is corrupt")) {
+            bad = 1;
+            snprintf(last, sizeof last, "%s", out);
+        }
+    }
+    CHECK(!bad, "each round says once that the log was corrupt (not only that it was replaced)");
+    if (bad)
+        printf("  stderr: %s", last);
+}
+
 static void test_deferred_notices(void)
 {
     char path[300], *text = NULL;
@@ -419,6 +460,7 @@ int main(void)
     TEST_RUN(test_write_heals);
     TEST_RUN(test_deleted_noticed);
     TEST_RUN(test_other_handle_heals);
+    TEST_RUN(test_concurrent_heal_says_why);
     TEST_RUN(test_deferred_notices);
 
     char cmd[300];
