@@ -2,7 +2,7 @@
 #
 # Sources are discovered by directory, so adding a module means adding files,
 # not editing this Makefile:
-#   config/*.c runtime/**/*.c views/*.c tui/*.c   -> the zetl library (libzetl.a)
+#   config/*.c runtime/**/*.c views/*.c tui/**/*.c -> the zetl library (libzetl.a)
 #   tui/main.c                                    -> the zetl binary
 #   tests/unit/test_*.c                           -> one unit-test binary each
 #   tests/tools/*.c                               -> helper programs for tests
@@ -25,7 +25,7 @@ LDLIBS  := $(PKG_LIBS) -lpthread -lm
 BUILD   ?= build
 # Quiet by default; `make V=1` shows the full command lines.
 Q       := $(if $(V),,@)
-LIB_SRC := $(filter-out tui/main.c,$(wildcard config/*.c runtime/*.c runtime/*/*.c views/*.c tui/*.c))
+LIB_SRC := $(filter-out tui/main.c,$(wildcard config/*.c runtime/*.c runtime/*/*.c views/*.c tui/*.c tui/*/*.c))
 LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o)
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)

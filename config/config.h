@@ -83,12 +83,12 @@ struct config_apply {
     int      copy_workers;      /* PostgreSQL sources: tables copied in parallel in the
                                    exported snapshot, 1..16, default 1 */
     int      drift_check_seconds; /* row counts of synced tables, source against target,
-                                   every this many seconds (runtime/drift.c); 0 off,
+                                   every this many seconds (runtime/integ/drift.c); 0 off,
                                    default CONFIG_DRIFT_CHECK_DEFAULT */
 };
 #define CONFIG_DRIFT_CHECK_DEFAULT 3600
 
-/* Webhook alerts (runtime/alerts.h): which incidents fire, `on:` in the config. */
+/* Webhook alerts (runtime/watch/alerts.h): which incidents fire, `on:` in the config. */
 enum alert_on {
     ALERT_ON_FAILED          = 1 << 0,  /* integration or table state failed */
     ALERT_ON_NEEDS_ATTENTION = 1 << 1,  /* integration state needs_attention */

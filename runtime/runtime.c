@@ -8,11 +8,11 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "runtime/clock.h"
-#include "runtime/integ.h"
-#include "runtime/lock.h"
-#include "runtime/monitor.h"
-#include "runtime/sentry.h"
+#include "runtime/base/clock.h"
+#include "runtime/integ/integ.h"
+#include "runtime/log/lock.h"
+#include "runtime/watch/monitor.h"
+#include "runtime/integ/sentry.h"
 
 struct runtime {
     struct integ *integs;

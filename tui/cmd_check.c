@@ -10,7 +10,7 @@
 #include <sys/stat.h>
 
 #include "config/config.h"
-#include "runtime/preflight.h"
+#include "runtime/check/preflight.h"
 #include "tui/commands.h"
 
 /* Count the lines of a multi-line error buffer. */
@@ -54,7 +54,7 @@ int cmd_check(int argc, char **argv, const struct cli_cmd *self)
     rc = 0;
     for (int i = 0; i < cfg->nintegrations; i++) {
         printf("\n");
-        /* The console's c runs the same routine (runtime/preflight.h). */
+        /* The console's c runs the same routine (runtime/check/preflight.h). */
         if (preflight_integration(cfg, &cfg->integrations[i], stdout, NULL, NULL) != 0) rc = 1;
         fflush(stdout);
     }

@@ -27,9 +27,9 @@
 #include <unistd.h>
 
 #include "config/config.h"
-#include "runtime/lock.h"
+#include "runtime/log/lock.h"
 #include "runtime/runtime.h"
-#include "runtime/statelog.h"
+#include "runtime/log/statelog.h"
 #include "tui/commands.h"
 #include "tui/console.h"
 #include "tui/model.h"

@@ -2,7 +2,7 @@
  * cmd_status.c — `zetl status`: integrations and tables from the SQLite log,
  * as a table for people or, with --json, the contract in DESIGN.md. Reads
  * only: it never creates the log, so it is safe beside a running `zetl run`.
- * Whether an integration runs comes from its lock (runtime/liveness.h): one
+ * Whether an integration runs comes from its lock (runtime/log/liveness.h): one
  * nobody runs shows as stopped, with since when and who ran it last.
  */
 #include <errno.h>
@@ -13,8 +13,8 @@
 #include <time.h>
 
 #include "config/config.h"
-#include "runtime/liveness.h"
-#include "runtime/statelog.h"
+#include "runtime/log/liveness.h"
+#include "runtime/log/statelog.h"
 #include "tui/commands.h"
 
 /* No finer than measured: res 1000 (whole-second source timestamps) → "<1s", "12s". */

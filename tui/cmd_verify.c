@@ -3,7 +3,7 @@
 #include <string.h>
 
 #include "config/config.h"
-#include "runtime/verify.h"
+#include "runtime/check/verify.h"
 #include "tui/commands.h"
 
 int cmd_verify(int argc, char **argv, const struct cli_cmd *self)

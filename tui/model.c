@@ -7,9 +7,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "runtime/liveness.h"
-#include "runtime/lock.h"
-#include "runtime/preflight.h"
+#include "runtime/log/liveness.h"
+#include "runtime/log/lock.h"
+#include "runtime/check/preflight.h"
 #include "tui/model.h"
 
 #define MAX_PENDING 32

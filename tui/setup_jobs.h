@@ -2,7 +2,7 @@
  * setup_jobs.h — the walkthrough's database work off the console thread.
  *
  * setup_jobs_run() copies the answers and starts a thread that runs one
- * runtime/setup.h function on them (connection test, preflight checks,
+ * runtime/check/setup.h function on them (connection test, preflight checks,
  * target test, table listing). When it finishes, its result is kept under
  * the jobs mutex — only the newest job's: an older one still running (the
  * operator went back, or asked again) finishes and is dropped — and one byte
@@ -18,8 +18,8 @@
 #ifndef ZETL_TUI_SETUP_JOBS_H
 #define ZETL_TUI_SETUP_JOBS_H
 
-#include "runtime/preflight.h"
-#include "runtime/setup.h"
+#include "runtime/check/preflight.h"
+#include "runtime/check/setup.h"
 
 enum setup_job_kind { SETUP_JOB_SOURCE = 1, SETUP_JOB_CHECKS, SETUP_JOB_TARGET, SETUP_JOB_TABLES };
 

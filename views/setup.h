@@ -22,8 +22,8 @@
 #ifndef ZETL_VIEWS_SETUP_H
 #define ZETL_VIEWS_SETUP_H
 
-#include "runtime/preflight.h"
-#include "runtime/setup.h"
+#include "runtime/check/preflight.h"
+#include "runtime/check/setup.h"
 #include "views/keymap.h"
 #include "views/theme.h"
 

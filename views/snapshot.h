@@ -10,8 +10,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "runtime/liveness.h"
-#include "runtime/statelog.h"
+#include "runtime/log/liveness.h"
+#include "runtime/log/statelog.h"
 
 #define MODEL_REFRESH_MS  500      /* how often the log is read */
 #define MODEL_SPARK_N     30       /* sparkline buckets on the home view */
@@ -31,7 +31,7 @@ struct snap_integ {
     char    publication[128];
     double *copy_rate;              /* per table (as integ.tables): rows copied per second
                                        over the last few seconds, -1 unknown; NULL none */
-    struct liveness live;           /* who runs it, or ran it last (runtime/liveness.h) */
+    struct liveness live;           /* who runs it, or ran it last (runtime/log/liveness.h) */
     char    last_state[24];         /* nobody runs it: the log's state, which the
                                      * model replaced by "stopped"; "" otherwise */
 };

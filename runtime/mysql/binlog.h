@@ -11,7 +11,7 @@
  * Invariants and ownership:
  *   - Parsers do no I/O and never allocate: pointers in the output structs
  *     point into the caller's event buffer and live as long as it does.
- *   - Every read goes through struct rd (runtime/rd.h); a parser returns 0, or
+ *   - Every read goes through struct rd (runtime/base/rd.h); a parser returns 0, or
  *     -1 with a message in err naming the event type and what was wrong.
  *     Messages carry no file:offset; the caller (decoder.c) prefixes it.
  *   - The cursor handed to a body parser covers the event body only: the
@@ -26,7 +26,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "runtime/rd.h"
+#include "runtime/base/rd.h"
 
 #define BINLOG_MAGIC        "\xfe" "bin"
 #define BINLOG_MAGIC_LEN    4

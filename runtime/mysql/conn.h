@@ -16,7 +16,7 @@
 #include <mysql.h>
 
 #include "config/config.h"
-#include "runtime/linkcut.h"
+#include "runtime/base/linkcut.h"
 
 /* Connect; database may be NULL. 0 ok, -1 with err set. */
 int mysql_conn_open(MYSQL **out, const char *integration, const struct config_source *src,

@@ -5,7 +5,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "runtime/change.h"
+#include "runtime/pipe/change.h"
 
 struct tok { const char *s; size_t n; char q; };
 

@@ -58,7 +58,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "runtime/change.h"
+#include "runtime/pipe/change.h"
 
 struct mysql_decoder;
 

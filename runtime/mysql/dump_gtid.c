@@ -6,8 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "runtime/rd.h"
-#include "runtime/wr.h"
+#include "runtime/base/rd.h"
+#include "runtime/base/wr.h"
 
 /*
  *   flags u16 | server_id u32 | name_size u32 | name | position u64 | data_size u32 | data

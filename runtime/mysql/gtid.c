@@ -1,8 +1,8 @@
 /* gtid.c — MariaDB GTID positions and MySQL GTID sets (see gtid.h). */
 #include "runtime/mysql/gtid.h"
 #include "runtime/mysql/binlog.h"
-#include "runtime/rd.h"
-#include "runtime/wr.h"
+#include "runtime/base/rd.h"
+#include "runtime/base/wr.h"
 
 #include <inttypes.h>
 #include <stdio.h>

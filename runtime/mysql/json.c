@@ -20,7 +20,7 @@
  */
 #include "runtime/mysql/json.h"
 #include "runtime/mysql/rows.h"
-#include "runtime/rd.h"
+#include "runtime/base/rd.h"
 
 #include <math.h>
 #include <stdio.h>

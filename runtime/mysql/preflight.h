@@ -20,7 +20,7 @@
 #include <stddef.h>
 
 #include "config/config.h"
-#include "runtime/preflight.h"
+#include "runtime/check/preflight.h"
 
 /*
  * Fill r (subject and items) for integration in. Returns 0 when the checks

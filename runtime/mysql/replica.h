@@ -48,8 +48,8 @@
 #include <mysql.h>
 
 #include "config/config.h"
-#include "runtime/change.h"
-#include "runtime/linkcut.h"
+#include "runtime/pipe/change.h"
+#include "runtime/base/linkcut.h"
 #include "runtime/mysql/decoder.h"
 
 /* mysql_replica_run's return value when the start position is gone (purged). */

@@ -1,5 +1,5 @@
 /*
- * rows.h — MySQL/MariaDB row images → struct zvalue (runtime/change.h).
+ * rows.h — MySQL/MariaDB row images → struct zvalue (runtime/pipe/change.h).
  *
  * A TABLE_MAP event describes a table's columns by binlog type and packed
  * metadata, plus (binlog_row_metadata=FULL) optional metadata: names,
@@ -61,9 +61,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "runtime/change.h"
+#include "runtime/pipe/change.h"
 #include "runtime/mysql/binlog.h"
-#include "runtime/rd.h"
+#include "runtime/base/rd.h"
 
 /* MySQL column types as they appear in TABLE_MAP. */
 enum mysql_type {

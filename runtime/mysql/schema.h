@@ -43,7 +43,7 @@
 #include <mysql.h>
 
 #include "config/config.h"
-#include "runtime/change.h"
+#include "runtime/pipe/change.h"
 
 /* Every selected base table. 0 ok (n may be 0); -1 with err set. */
 int mysql_schema_load(MYSQL *db, const struct config_integration *in,

@@ -98,8 +98,8 @@
 #include <mysql.h>
 
 #include "config/config.h"
-#include "runtime/change.h"
-#include "runtime/linkcut.h"
+#include "runtime/pipe/change.h"
+#include "runtime/base/linkcut.h"
 
 enum mysql_snapshot_mode {
     MYSQL_SNAPSHOT_EXACT = 1,   /* MariaDB: the copy is exactly the state at the position */

@@ -27,7 +27,7 @@
 
 #include <libpq-fe.h>
 
-#include "runtime/change.h"
+#include "runtime/pipe/change.h"
 #include "runtime/pg/decoder.h"
 #include "runtime/pg/pgwait.h"
 

@@ -23,7 +23,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "runtime/change.h"
+#include "runtime/pipe/change.h"
 #include "runtime/pg/pgwait.h"
 
 /*

@@ -37,7 +37,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "runtime/rd.h"
+#include "runtime/base/rd.h"
 
 /* Microseconds from the Unix epoch to PostgreSQL's (2000-01-01 00:00:00 UTC). */
 #define PGOUT_EPOCH_OFFSET_US 946684800000000LL

@@ -43,7 +43,7 @@
 
 #include <libpq-fe.h>
 
-#include "runtime/change.h"
+#include "runtime/pipe/change.h"
 #include "runtime/pg/catalog.h"    /* the resolver lived here first; users of stream.h still get it */
 #include "runtime/pg/decoder.h"
 

@@ -59,7 +59,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "runtime/change.h"
+#include "runtime/pipe/change.h"
 
 enum zb_state {
     ZB_NONE = 0,        /* a slot collapsed away (skip it) */

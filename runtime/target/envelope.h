@@ -48,7 +48,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "runtime/change.h"
+#include "runtime/pipe/change.h"
 #include "runtime/target/target.h"
 
 struct envelope_src {

@@ -1,6 +1,6 @@
 /*
  * marks.c — resync marks (target.h): which tables of an integration are being
- * copied again while the rest of it streams (runtime/resync.c).
+ * copied again while the rest of it streams (runtime/integ/resync.c).
  *
  * zetl.resyncs(integration, source_table, started_at) sits beside the
  * checkpoint it qualifies. A mark is committed BEFORE the table's stream

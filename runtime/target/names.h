@@ -29,7 +29,7 @@
 #include <stddef.h>
 
 #include "config/config.h"
-#include "runtime/change.h"
+#include "runtime/pipe/change.h"
 
 /* The longest identifier (bytes) the target keeps; 0: no limit. */
 size_t names_limit(enum target_kind kind);

@@ -92,7 +92,7 @@
 #include <stdint.h>
 
 #include "config/config.h"
-#include "runtime/change.h"
+#include "runtime/pipe/change.h"
 #include "runtime/target/batch.h"
 
 struct target;
@@ -272,7 +272,7 @@ int  target_rollback(struct target *t);
  */
 int  target_read_checkpoint(struct target *t, struct zpos *pos, int64_t *commit_time_us);
 /*
- * Forget where the integration is (a re-snapshot, runtime/copy.c): its
+ * Forget where the integration is (a re-snapshot, runtime/integ/copy.c): its
  * checkpoint row and its resync marks are deleted in one transaction of
  * their own (http: the checkpoint file is rewritten with neither), so the
  * next round finds no checkpoint and copies every table. 0, or -1.
@@ -280,7 +280,7 @@ int  target_read_checkpoint(struct target *t, struct zpos *pos, int64_t *commit_
 int  target_discard_checkpoint(struct target *t);
 
 /*
- * Whose checkpoint it is (runtime/ident.c): the checkpoint row also holds the
+ * Whose checkpoint it is (runtime/integ/ident.c): the checkpoint row also holds the
  * source it was written for — kind ("mysql", "postgres"), identity
  * (source_identity()) and a digest of the selected tables — in columns
  * source_kind, source_id and source_tables, added to an older

@@ -13,7 +13,7 @@
  * Build (the decoder's files only; runtime/mysql/ also holds libmariadb code):
  *   clang -g -fsanitize=fuzzer,address,undefined -std=c11 -D_GNU_SOURCE -I. \
  *   tests/fuzz/fuzz_binlog.c runtime/mysql/{binlog,rows,tablemap,json,gtid,ddl,decoder}.c \
- *   runtime/change.c -lzstd -o /tmp/fuzz_binlog
+ *   runtime/pipe/change.c -lzstd -o /tmp/fuzz_binlog
  * Seeds: tests/fuzz/corpus/binlog/ (real MariaDB events, checksums off).
  */
 #include <stddef.h>
@@ -21,7 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "runtime/change.h"
+#include "runtime/pipe/change.h"
 #include "runtime/mysql/binlog.h"
 #include "runtime/mysql/decoder.h"
 #include "runtime/mysql/json.h"

@@ -10,13 +10,13 @@
  *
  * Build: clang -g -fsanitize=fuzzer,address,undefined -std=c11 -D_GNU_SOURCE -I. \
  *   -I/usr/include/postgresql tests/fuzz/fuzz_pgoutput.c runtime/pg/pgoutput.c \
- *   runtime/pg/decoder.c runtime/change.c -o /tmp/fuzz_pgoutput
+ *   runtime/pg/decoder.c runtime/pipe/change.c -o /tmp/fuzz_pgoutput
  */
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
 
-#include "runtime/change.h"
+#include "runtime/pipe/change.h"
 #include "runtime/pg/decoder.h"
 #include "runtime/pg/pgoutput.h"
 

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# test_copy_load.sh — the initial copy's load writer (runtime/copy.c): while
+# test_copy_load.sh — the initial copy's load writer (runtime/integ/copy.c): while
 # the reader fills one 4 MB load from MariaDB, a writer thread COPYs the
 # previous one into PostgreSQL. Through the real binary:
 #   - a 100,000-row table (about 20 MB, so several loads go through the

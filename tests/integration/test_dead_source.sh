@@ -133,7 +133,7 @@ answered_within() {
 
 # pause_blocked_copy LABEL NAME: once NAME's copy waits on a source lock (its
 # read blocked, no row to poll commands between), a pause is answered within
-# 2 s (the sentry sees it wait and cuts the read, runtime/sentry.h); then
+# 2 s (the sentry sees it wait and cuts the read, runtime/integ/sentry.h); then
 # resume, and return once the copy waits on the lock again.
 pause_blocked_copy() {
     wait_state "$2" snapshotting 30 >/dev/null

@@ -59,7 +59,7 @@ t_eq $T "(a) the truncated file is kept aside as it was" "5000" "$(stat -c %s "$
 t_eq $T "(a) status answers from the fresh log" '{"integrations": []}' "$out"
 t_eq $T "(a) the fresh log is mode 0600" "600" "$(stat -c %a "$LOG")"
 t_eq $T "(a) the fresh log is in WAL mode" "wal" "$(sqlite3 "$LOG" 'PRAGMA journal_mode')"
-want_v=$(sed -n 's/^#define STATELOG_SCHEMA_VERSION *\([0-9]*\).*/\1/p' runtime/statelog.h)
+want_v=$(sed -n 's/^#define STATELOG_SCHEMA_VERSION *\([0-9]*\).*/\1/p' runtime/log/statelog.h)
 t_eq $T "(a) the fresh log has the current schema version ($want_v)" "$want_v" "$(sqlite3 "$LOG" 'PRAGMA user_version')"
 out=$("$ZETL" status -c "$E2E_DIR/zetl.yaml" 2>&1); rc=$?
 t_eq $T "(a) the next status works and says nothing about corruption" "0:no integration has run yet (state log $LOG)" "$rc:$out"

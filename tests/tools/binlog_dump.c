@@ -20,7 +20,7 @@
  *     -g   GTID state to start from
  * Exit status 1 with the decoder's error on stderr when decoding fails.
  */
-#include "runtime/change.h"
+#include "runtime/pipe/change.h"
 #include "tests/tools/zvalue_text.h"
 #include "runtime/mysql/decoder.h"
 

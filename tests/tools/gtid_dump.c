@@ -36,13 +36,13 @@
  * Other errors: one line on stderr, exit 1.
  */
 #include "config/config.h"
-#include "runtime/change.h"
+#include "runtime/pipe/change.h"
 #include "runtime/mysql/binlog.h"
 #include "runtime/mysql/conn.h"
 #include "runtime/mysql/dump_gtid.h"
 #include "runtime/mysql/gtid.h"
 #include "runtime/mysql/replica.h"
-#include "runtime/wr.h"
+#include "runtime/base/wr.h"
 
 #include <mariadb_rpl.h>
 #include <mysql.h>

@@ -37,7 +37,7 @@
  */
 #include "runtime/mysql/dump_gtid.h"
 #include "runtime/mysql/gtid.h"
-#include "runtime/wr.h"
+#include "runtime/base/wr.h"
 
 #include <arpa/inet.h>
 #include <errno.h>

@@ -33,7 +33,7 @@
  * Exit 1 with the error on stderr on failure.
  */
 #include "config/config.h"
-#include "runtime/change.h"
+#include "runtime/pipe/change.h"
 #include "tests/tools/zvalue_text.h"
 #include "runtime/mysql/conn.h"
 #include "runtime/mysql/schema.h"

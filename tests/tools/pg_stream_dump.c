@@ -41,12 +41,12 @@
 #include <libpq-fe.h>
 
 #include "config/config.h"
-#include "runtime/change.h"
+#include "runtime/pipe/change.h"
 #include "runtime/pg/catalog.h"
 #include "runtime/pg/decoder.h"
 #include "runtime/pg/preflight.h"
 #include "runtime/pg/stream.h"
-#include "runtime/preflight.h"
+#include "runtime/check/preflight.h"
 
 static atomic_int stop_flag;
 static _Atomic uint64_t flushed;

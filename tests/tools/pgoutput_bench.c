@@ -28,7 +28,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "runtime/change.h"
+#include "runtime/pipe/change.h"
 #include "runtime/pg/decoder.h"
 
 #define NCOLS 10

@@ -1,7 +1,7 @@
 /*
  * prom_text.h — a strict checker of the Prometheus text exposition format
  * (0.0.4, what node_exporter's textfile collector reads), for tests: the
- * unit test of runtime/metrics.c and tests/tools/prom_check.c.
+ * unit test of runtime/watch/metrics.c and tests/tools/prom_check.c.
  *
  * prom_text_check(text, len, err, errlen) returns the number of samples, or
  * -1 with "line N: why" in err. Checked, beyond what Prometheus itself

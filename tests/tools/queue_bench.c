@@ -1,5 +1,5 @@
 /*
- * queue_bench — throughput of the change queue (runtime/queue.h): a reader
+ * queue_bench — throughput of the change queue (runtime/pipe/queue.h): a reader
  * thread pushes generated row changes through the sink, an applier thread
  * pops and reads every value; rows/s and MB/s of records, in memory and
  * spilled through a spool file.
@@ -22,7 +22,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "runtime/queue.h"
+#include "runtime/pipe/queue.h"
 
 static struct zcolumn cols[10] = {
     { .name = "id", .type = ZT_INT64, .length = -1, .pk_ord = 1, .source_type = "bigint" },

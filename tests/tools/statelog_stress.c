@@ -24,7 +24,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "runtime/statelog.h"
+#include "runtime/log/statelog.h"
 
 /* ---- a small JSON validator that sums the "inserts" members ---------------- */
 

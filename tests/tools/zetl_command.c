@@ -15,8 +15,8 @@
 #include <string.h>
 #include <time.h>
 
-#include "runtime/liveness.h"
-#include "runtime/statelog.h"
+#include "runtime/log/liveness.h"
+#include "runtime/log/statelog.h"
 
 int main(int argc, char **argv)
 {

@@ -16,7 +16,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "runtime/change.h"
+#include "runtime/pipe/change.h"
 
 static void zvalue_text(const struct zvalue *v, void (*out)(const char *s, size_t n))
 {

@@ -1,11 +1,11 @@
 /*
- * test_alerts.c — the incident rules of runtime/alerts.c on synthetic
+ * test_alerts.c — the incident rules of runtime/watch/alerts.c on synthetic
  * readings of the state log: one firing and one resolved per incident, a
  * flapping condition is one incident, the lag's hysteresis and its unknown
  * states, a stuck applier's growing lag, the start-up grace, grouped table
  * notifications, the `on:` filter, and the message's fields and escaping.
  */
-#include "runtime/alerts.h"
+#include "runtime/watch/alerts.h"
 #include "tests/unit/test.h"
 
 #include <stdlib.h>

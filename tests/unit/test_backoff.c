@@ -5,7 +5,7 @@
  */
 #include "tests/unit/test.h"
 
-#include "runtime/backoff.h"
+#include "runtime/base/backoff.h"
 
 static void test_sequence(void)
 {

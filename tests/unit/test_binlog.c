@@ -11,7 +11,7 @@
 #include <time.h>
 #include <zstd.h>
 
-#include "runtime/change.h"
+#include "runtime/pipe/change.h"
 #include "runtime/mysql/binlog.h"
 #include "runtime/mysql/ddl.h"
 #include "runtime/mysql/decoder.h"

@@ -1,7 +1,7 @@
 /* test_change.c — positions and table definitions of the change model. */
 #include <stdlib.h>
 
-#include "runtime/change.h"
+#include "runtime/pipe/change.h"
 #include "tests/unit/test.h"
 
 static void roundtrip(const char *text)

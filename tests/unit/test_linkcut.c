@@ -10,8 +10,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "runtime/clock.h"
-#include "runtime/linkcut.h"
+#include "runtime/base/clock.h"
+#include "runtime/base/linkcut.h"
 
 struct reader { int fd; ssize_t got; int64_t ended_ms; };
 

@@ -10,7 +10,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "runtime/lock.h"
+#include "runtime/log/lock.h"
 
 static char root[256];
 

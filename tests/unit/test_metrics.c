@@ -5,7 +5,7 @@
  * tests/tools/prom_text.h on the output and on broken texts, and the atomic
  * file replacement.
  */
-#include "runtime/metrics.h"
+#include "runtime/watch/metrics.h"
 #include "tests/tools/prom_text.h"
 #include "tests/unit/test.h"
 

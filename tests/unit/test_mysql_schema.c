@@ -1,5 +1,5 @@
 /* test_mysql_schema.c — DATA_TYPE → ztype mapping of runtime/mysql/schema (no server). */
-#include "runtime/change.h"
+#include "runtime/pipe/change.h"
 #include "runtime/mysql/schema.h"
 #include "tests/unit/test.h"
 

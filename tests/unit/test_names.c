@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "runtime/integ.h"
+#include "runtime/integ/integ.h"
 #include "runtime/target/names.h"
 #include "test.h"
 

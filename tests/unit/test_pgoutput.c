@@ -13,7 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "runtime/change.h"
+#include "runtime/pipe/change.h"
 #include "runtime/pg/decoder.h"
 #include "runtime/pg/pgoutput.h"
 

@@ -1,5 +1,5 @@
 /*
- * test_queue.c — the bounded change queue (runtime/queue.h): exact round
+ * test_queue.c — the bounded change queue (runtime/pipe/queue.h): exact round
  * trips, order, spilling under a tiny budget with a reader and an applier
  * thread, stop, reset, replaced table definitions, corrupt and truncated
  * spool files, a failing spool write.
@@ -19,10 +19,10 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "runtime/integ.h"
-#include "runtime/queue.h"
-#include "runtime/queue_rec.h"
-#include "runtime/spool.h"
+#include "runtime/integ/integ.h"
+#include "runtime/pipe/queue.h"
+#include "runtime/pipe/queue_rec.h"
+#include "runtime/pipe/spool.h"
 #include "tests/unit/test.h"
 
 static char root[256];

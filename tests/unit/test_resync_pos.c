@@ -1,5 +1,5 @@
 /*
- * test_resync_pos.c — what a resync's handoff decides by (runtime/resync.c):
+ * test_resync_pos.c — what a resync's handoff decides by (runtime/integ/resync.c):
  * zpos_txn_in_copy at and around both kinds of copy position, and the
  * PostgreSQL commit LSN that decision needs, from pgoutput's Begin through
  * the decoder, a queue record (the queue and the resync spool) and the
@@ -13,10 +13,10 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "runtime/change.h"
+#include "runtime/pipe/change.h"
 #include "runtime/pg/decoder.h"
-#include "runtime/queue.h"
-#include "runtime/queue_rec.h"
+#include "runtime/pipe/queue.h"
+#include "runtime/pipe/queue_rec.h"
 
 static struct zpos lsn_pos(uint64_t lsn)
 {

@@ -7,7 +7,7 @@
  */
 #include "config/config.h"
 #include "config/write.h"
-#include "runtime/setup.h"
+#include "runtime/check/setup.h"
 #include "tests/unit/test.h"
 #include "tui/setup_form.h"
 #include "views/setup.h"

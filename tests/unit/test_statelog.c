@@ -10,7 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "runtime/statelog.h"
+#include "runtime/log/statelog.h"
 
 static char root[256];
 static int dir_seq;

@@ -17,7 +17,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "runtime/statelog.h"
+#include "runtime/log/statelog.h"
 
 static char root[256];
 static int dir_seq;

@@ -1,0 +1,182 @@
+/* preflight.c — collect and print preflight results (see preflight.h). */
+#include "runtime/check/preflight.h"
+
+#include <libpq-fe.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config/config.h"
+#include "runtime/mysql/preflight.h"
+#include "runtime/pg/preflight.h"
+#include "runtime/check/setup.h"
+#include "runtime/integ/tables.h"
+#include "runtime/target/target.h"
+
+static void copy(char *dst, size_t len, const char *src)
+{
+    snprintf(dst, len, "%s", src ? src : "");
+}
+
+void pf_add(struct pf_report *r, enum pf_status st, const char *check, const char *required,
+            const char *fix, const char *fix_rds, const char *current_fmt, ...)
+{
+    if (st == PF_FAIL) r->nfail++;
+    if (st == PF_WARN) r->nwarn++;
+    if (r->n == r->cap) {
+        int cap = r->cap ? r->cap * 2 : 16;
+        struct pf_item *v = realloc(r->items, (size_t)cap * sizeof *v);
+        if (!v) {
+            if (st != PF_FAIL) r->nfail++;
+            return;
+        }
+        r->items = v;
+        r->cap = cap;
+    }
+    struct pf_item *it = &r->items[r->n++];
+    memset(it, 0, sizeof *it);
+    it->status = st;
+    copy(it->check, sizeof it->check, check);
+    copy(it->required, sizeof it->required, required);
+    copy(it->fix, sizeof it->fix, fix);
+    copy(it->fix_rds, sizeof it->fix_rds, fix_rds);
+    va_list ap;
+    va_start(ap, current_fmt);
+    vsnprintf(it->current, sizeof it->current, current_fmt, ap);
+    va_end(ap);
+}
+
+void pf_free(struct pf_report *r)
+{
+    free(r->items);
+    r->items = NULL;
+    r->n = r->cap = r->nfail = r->nwarn = 0;
+}
+
+void pf_print(const struct pf_report *r, FILE *out)
+{
+    static const char *const tag[] = {"PASS", "WARN", "FAIL"};
+    fprintf(out, "%s\n", r->subject);
+    for (int i = 0; i < r->n; i++) {
+        const struct pf_item *it = &r->items[i];
+        fprintf(out, "  %s  %-30s %s", tag[it->status], it->check, it->current);
+        if (it->required[0] && it->status != PF_PASS)
+            fprintf(out, "  (required: %s)", it->required);
+        fputc('\n', out);
+        if (it->status == PF_PASS) continue;
+        if (it->fix[0])
+            fprintf(out, "        fix: %s\n", it->fix);
+        if (it->fix_rds[0])
+            fprintf(out, "        RDS/Aurora: %s\n", it->fix_rds);
+    }
+    fprintf(out, "  %d failed, %d warning%s\n", r->nfail, r->nwarn, r->nwarn == 1 ? "" : "s");
+}
+
+/* ---- every check of one integration ---------------------------------------- */
+
+#define PF_STR2(x) #x
+#define PF_STR(x) PF_STR2(x)
+
+static const char *source_kind_name(enum source_kind k)
+{
+    return k == SOURCE_MYSQL ? "mysql" : "postgres";
+}
+
+static const char *target_kind_name(enum target_kind k)
+{
+    switch (k) {
+    case TARGET_POSTGRES: return "postgres";
+    case TARGET_REDSHIFT: return "redshift";
+    case TARGET_HTTP: return "http";
+    }
+    return "?";
+}
+
+/* "postgres://host:port/db" from a DSN: never the DSN itself, which may hold a password. */
+static void target_where(const struct config_integration *in, char *out, size_t len)
+{
+    if (in->target.kind == TARGET_HTTP) {
+        config_redact(in->target.url, out, len);
+        return;
+    }
+    const char *host = NULL, *port = NULL, *db = NULL, *user = NULL;
+    char *perr = NULL;
+    PQconninfoOption *o = PQconninfoParse(in->target.dsn ? in->target.dsn : "", &perr);
+    PQfreemem(perr);                /* it may quote the password */
+    for (PQconninfoOption *p = o; p && p->keyword; p++) {
+        if (!p->val || !*p->val) continue;
+        if (!strcmp(p->keyword, "host") || (!host && !strcmp(p->keyword, "hostaddr"))) host = p->val;
+        else if (!strcmp(p->keyword, "port")) port = p->val;
+        else if (!strcmp(p->keyword, "dbname")) db = p->val;
+        else if (!strcmp(p->keyword, "user")) user = p->val;
+    }
+    snprintf(out, len, "%s://%s:%s/%s", target_kind_name(in->target.kind), host ? host : "localhost",
+             port ? port : "5432", db ? db : user ? user : "");
+    PQconninfoFree(o);
+}
+
+/* Print r (or, when the part could not run, its one failure); count it. */
+static void part_done(FILE *out, int ran, struct pf_report *r, const char *err, int *nfail, int *nwarn)
+{
+    if (ran != 0) {
+        fprintf(out, "%s\n  FAIL  %s\n", r->subject, err);
+        *nfail += 1;
+    } else {
+        pf_print(r, out);
+        *nfail += r->nfail;
+        *nwarn += r->nwarn;
+    }
+    pf_free(r);
+}
+
+static void check_target(const struct config *cfg, const struct config_integration *in, FILE *out,
+                         int *nfail, int *nwarn)
+{
+    struct pf_report r = {0};
+    char err[1024] = "", where[512];
+    target_where(in, where, sizeof where);
+    fputc('\n', out);
+    if (in->target.kind == TARGET_HTTP) {
+        snprintf(r.subject, sizeof r.subject, "target %.60s: http", in->name);
+        part_done(out, target_http_preflight(in, cfg->state_dir, &r, err, sizeof err), &r, err, nfail, nwarn);
+        return;
+    }
+    struct setup_conn conn;
+    int ran = setup_target_test(in->target.kind, in->target.dsn, PREFLIGHT_TIMEOUT_S, &conn, &r);
+    char server[42] = "";      /* sized so the subject below always fits */
+    if (conn.server[0]) snprintf(server, sizeof server, " (%.38s)", conn.server);
+    snprintf(r.subject, sizeof r.subject, "target %.32s: %.72s%s", in->name, where, server);
+    if (ran != 0) {
+        /* Unreachable: one failure naming the cause, in the report's own form. */
+        pf_add(&r, PF_FAIL, "connect", "a connection within " PF_STR(PREFLIGHT_TIMEOUT_S) " s",
+               setup_cause_hint(conn.cause), "", "%s: %s", setup_cause_name(conn.cause), conn.message);
+        ran = 0;
+    }
+    part_done(out, ran, &r, err, nfail, nwarn);
+}
+
+int preflight_integration(const struct config *cfg, const struct config_integration *in, FILE *out,
+                          int *nfail_out, int *nwarn_out)
+{
+    int nfail = 0, nwarn = 0;
+    char where[512], err[1024] = "";
+    target_where(in, where, sizeof where);
+    fprintf(out, "integration %s: %s://%s:%d -> %s\n", in->name, source_kind_name(in->source.kind),
+            in->source.host, in->source.port, where);
+
+    struct pf_report r = {0};
+    int ran = in->source.kind == SOURCE_MYSQL ? mysql_preflight(in, &r, err, sizeof err)
+                                              : pg_preflight(in, &r, err, sizeof err);
+    part_done(out, ran, &r, err, &nfail, &nwarn);
+    if (ran == 0) {             /* the names come from the source's catalog */
+        struct pf_report n = {0};
+        snprintf(n.subject, sizeof n.subject, "target names %.60s", in->name);
+        fputc('\n', out);
+        part_done(out, integ_check_names(cfg, in, &n, err, sizeof err), &n, err, &nfail, &nwarn);
+    }
+    check_target(cfg, in, out, &nfail, &nwarn);
+    fprintf(out, "\nintegration %s: %d failed, %d warning%s\n", in->name, nfail, nwarn, nwarn == 1 ? "" : "s");
+    if (nfail_out) *nfail_out = nfail;
+    if (nwarn_out) *nwarn_out = nwarn;
+    return nfail ? 1 : 0;
+}

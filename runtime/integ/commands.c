@@ -1,0 +1,163 @@
+/*
+ * commands.c — operator commands from the state log's command queue: the
+ * console (embedded or attached to a `zetl run`) enqueues, the supervisor
+ * claims and acts within COMMAND_POLL_MS, and records the outcome.
+ *
+ *   pause    finish the current batch, checkpoint, stop reading; the
+ *            PostgreSQL slot stays (it retains WAL while paused)
+ *   resume   continue from the checkpoint
+ *   resync   copy the table again while the other tables keep streaming
+ *            (resync.c): its changes wait in a spool during the copy and are
+ *            replayed after it; outside a streaming round the next round
+ *            starts it
+ *   resnapshot  copy every table again from a fresh position, then stream
+ *            from there: the checkpoint is discarded (copy.c), the round
+ *            ends at once. The way out of a lost position (the binlog
+ *            purged past the checkpoint, a slot dropped), where a table
+ *            resync cannot help: while the position is lost, a resync of
+ *            any table is carried out as this, and its result says so
+ *   delete   stop, drop the PostgreSQL slot and publication, keep the
+ *            target data, mark the integration deleted
+ *   stop     stop this integration (as SIGTERM does for all)
+ *   retry    in the backoff after a failed round: start the next attempt
+ *            now (the backoff keeps growing); otherwise answered "not
+ *            waiting for a retry" and nothing happens
+ *
+ * A command created before this process took the integration's lock was
+ * sent while nobody ran it: it expires (liveness.h), never applied.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "runtime/base/clock.h"
+#include "runtime/integ/integ.h"
+#include "runtime/log/liveness.h"
+#include "runtime/source/source.h"
+
+/* A delete always ends deleted, and never streams again: what the source
+ * would not let go of (source_drop) is named in the reason with the
+ * statement that finishes the job, and logged as a warning. */
+static int do_delete(struct integ *in, const char *actor)
+{
+    integ_set_state(in, "deleting", NULL, actor);
+    char note[1536], reason[1700];
+    int left = source_drop(in, note, sizeof note);
+    if (in->cfg->source.kind == SOURCE_MYSQL) snprintf(reason, sizeof reason, "target data kept");
+    else snprintf(reason, sizeof reason, "%s; target data kept", note);
+    if (left)
+        integ_log(in, STATELOG_WARNING, NULL, "delete", "deleted, but not everything on the source: %s", note);
+    integ_set_state(in, "deleted", reason, actor);
+    return ROUND_DELETED;
+}
+
+/* The resnapshot command, or a resync while the position is lost (why
+ * says which); ROUND_RESNAPSHOT, or -1 when there is nothing to do. */
+static int ask_resnapshot(struct integ *in, const char *actor, const char *why, char *result, size_t len)
+{
+    if (strcmp(in->state, "deleted") == 0 || strcmp(in->state, "deleting") == 0) {
+        snprintf(result, len, "integration %s is %s: nothing to re-snapshot", in->cfg->name, in->state);
+        return -1;
+    }
+    if (in->resnapshot || (strcmp(in->state, "snapshotting") == 0 && !in->position_lost)) {
+        snprintf(result, len, "%sa copy of every table of %s is already under way", why, in->cfg->name);
+        return -1;
+    }
+    in->resnapshot = 1;
+    snprintf(in->resnapshot_actor, sizeof in->resnapshot_actor, "%s", actor);
+    integ_set_state(in, "snapshotting", "re-snapshot: every table is copied again from a fresh position", actor);
+    snprintf(result, len, "%sre-snapshotting all %d tables of %s from a fresh position, then streaming from there",
+             why, in->ntables, in->cfg->name);
+    return ROUND_RESNAPSHOT;
+}
+
+int integ_poll_commands(struct integ *in)
+{
+    struct statelog_command *cmds = NULL;
+    size_t n = 0;
+    if (!in->sl) return -1;
+    atomic_store(&in->polled_ms, zclock_mono_ms());
+    if (zclock_mono_ms() - in->beat_ms >= RUNNER_HEARTBEAT_MS)
+        integ_record_runner(in, 0);
+    if (statelog_claim_commands(in->sl, in->cfg->name, &cmds, &n) != 0) {
+        /* Never silent: an operator's command that cannot be read is an incident. */
+        if (in->log_stderr) fprintf(stderr, "%s: cannot read the command queue: %s\n", in->cfg->name,
+                                    statelog_error(in->sl));
+        statelog_free_commands(cmds, n);
+        return -1;
+    }
+    if (n == 0) {
+        statelog_free_commands(cmds, n);
+        return -1;
+    }
+    int ret = -1;
+    for (size_t i = 0; i < n; i++) {
+        const struct statelog_command *c = &cmds[i];
+        const char *actor = c->actor ? c->actor : "operator";
+        char result[1024] = "ok";
+        if (c->created_at < in->locked_at) {
+            /* Sent before this process took the lock, past the expiry at
+             * start (a write that failed there, or a sender's clock step). */
+            snprintf(result, sizeof result, LIVENESS_EXPIRED_FMT, in->cfg->name);
+        } else if (strcmp(c->command, "pause") == 0) {
+            if (strcmp(in->state, "paused") != 0 && strcmp(in->state, "deleted") != 0) {
+                integ_set_state(in, "paused", NULL, actor);
+                if (ret < 0) ret = ROUND_PAUSED;
+            } else {
+                snprintf(result, sizeof result, "already %s", in->state);
+            }
+        } else if (strcmp(c->command, "resume") == 0) {
+            if (strcmp(in->state, "paused") == 0 || strcmp(in->state, "failed") == 0)
+                integ_set_state(in, "active", "resumed", actor);
+            else
+                snprintf(result, sizeof result, "not paused (%s)", in->state);
+        } else if (strcmp(c->command, "resnapshot") == 0) {
+            int r = ask_resnapshot(in, actor, "", result, sizeof result);
+            if (r >= 0 && (ret < 0 || ret == ROUND_RESYNC)) ret = r;
+        } else if (strcmp(c->command, "resync") == 0 && in->position_lost) {
+            int r = ask_resnapshot(in, actor, "the source log no longer has the checkpoint position, so no "
+                                   "table can catch up alone: ", result, sizeof result);
+            if (r >= 0 && (ret < 0 || ret == ROUND_RESYNC)) ret = r;
+        } else if (strcmp(c->command, "resync") == 0) {
+            struct itable *t = NULL;
+            for (int k = 0; c->table && k < in->ntables; k++)
+                if (strcmp(in->tables[k].source, c->table) == 0) t = &in->tables[k];
+            if (!t) {
+                snprintf(result, sizeof result, "no table %s in integration %s", c->table ? c->table : "(none)",
+                         in->cfg->name);
+            } else {
+                integ_set_table_state(in, t, "resyncing", NULL, actor);
+                t->resync_requested = 1;
+                if (ret < 0 && !in->streaming) ret = ROUND_RESYNC;
+            }
+        } else if (strcmp(c->command, "delete") == 0) {
+            ret = ROUND_DELETED;
+            statelog_complete_command(in->sl, c->id, "deleting");
+            in->pending_delete_actor[0] = '\0';
+            snprintf(in->pending_delete_actor, sizeof in->pending_delete_actor, "%s", actor);
+            continue;
+        } else if (strcmp(c->command, "retry") == 0) {
+            if (in->retry_waiting) {
+                integ_log(in, STATELOG_INFO, NULL, "retry", "attempt %d starts now: retry asked by %s",
+                          in->retry_attempt, actor);
+                if (ret < 0) ret = ROUND_RETRY;
+            } else {
+                snprintf(result, sizeof result, "not waiting for a retry (%s)", in->state);
+            }
+        } else if (strcmp(c->command, "stop") == 0) {
+            atomic_store(&in->stop, 1);
+            ret = ROUND_STOPPED;
+        } else {
+            snprintf(result, sizeof result, "unknown command \"%s\"", c->command);
+        }
+        statelog_complete_command(in->sl, c->id, result);
+    }
+    statelog_free_commands(cmds, n);
+    return ret;
+}
+
+/* Called by the supervisor once the round has stopped reading. */
+int integ_finish_delete(struct integ *in)
+{
+    integ_rearm_cut(in);        /* the cut that ended the round must not end the drop */
+    return do_delete(in, in->pending_delete_actor[0] ? in->pending_delete_actor : in->actor);
+}

@@ -1,0 +1,343 @@
+/*
+ * integ.h — one integration inside the runtime (internal to runtime/).
+ *
+ * Threads per integration:
+ *   supervisor  owns the lifecycle and the state machines; it is also the
+ *               applier (pops the queue, batches, applies, checkpoints), so
+ *               the target connection and the state log handle live on it
+ *   reader      decodes the source log into the bounded queue (cqueue); it
+ *               only touches the source connection and the queue
+ * The supervisor starts and joins the reader; an error in either ends the
+ * streaming round, and the supervisor retries from the target's checkpoint.
+ *
+ * Shared between the two: `stop_reader`, `flushed_lsn` (the applier's last
+ * durable LSN, which the PostgreSQL reader reports to the server), the
+ * source's newest position the reader has seen (`src_pos` under `src_mu`)
+ * and the server's binlog expiry (`binlog_expire_s`), which the applier
+ * writes to the state log, and the reader's result (written before the
+ * reader exits, read after the join).
+ */
+#ifndef ZETL_INTEG_H
+#define ZETL_INTEG_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdint.h>
+
+#include "config/config.h"
+#include "runtime/pipe/change.h"
+#include "runtime/base/linkcut.h"
+#include "runtime/log/statelog.h"
+#include "runtime/target/target.h"
+
+struct cqueue;
+struct target;
+struct runtime;
+
+/* Per-table runtime state, indexed like integ.tables. */
+struct itable {
+    char     *source;        /* "schema.table" */
+    char     *tschema;       /* target schema (after rename) */
+    char     *tname;         /* target table */
+    char      state[24];     /* table state (statelog names) */
+    struct ztable *def;      /* definition from the source catalog (owned) */
+    struct ztable *tdef;     /* def with the target's column names (names.h; owned):
+                                what the target side (DDL, apply, copy, verify) uses */
+    /* change counts since the last flush to the state log */
+    int64_t   ins, upd, del;
+    int64_t   last_applied_ms;
+    /* projection of the decoder's row layout onto def (apply.c) */
+    const struct ztable *map_src;
+    int       map_ncols;
+    int      *map;           /* def column i comes from row column map[i], -1 none */
+    int       resync_requested;
+    struct zpos skip_until;  /* after a resync: the copy's position; the stream skips the
+                                table's changes the copy holds (zpos_txn_in_copy) */
+};
+
+/* What a streaming or snapshot round ended with. */
+enum round_end {
+    ROUND_STOPPED = 0,   /* stop requested: checkpointed, exit */
+    ROUND_PAUSED,        /* pause command: wait for resume */
+    ROUND_DELETED,       /* delete command: done for good */
+    ROUND_ERROR,         /* retry with backoff */
+    ROUND_POSITION_LOST, /* source log no longer has our position: failed, resync needed */
+    ROUND_RESYNC,        /* resync command outside a stream: the next round starts it */
+    ROUND_TABLE_FAILED,  /* one table failed (badtable.c): the next round, at once, without it */
+    ROUND_RETRY,         /* retry command in the backoff (in->retry_waiting only): the next attempt now */
+    ROUND_RESNAPSHOT     /* resnapshot command: the next round, at once, copies every table
+                            from a fresh position (in->resnapshot) */
+};
+
+struct integ {
+    const struct config_integration *cfg;
+    const struct config *root;
+    struct runtime *rt;
+    int       log_stderr;
+    char      actor[160];
+
+    pthread_t thread;
+    int       started;
+    atomic_int stop;              /* runtime_stop: finish the batch and exit */
+    atomic_int done;              /* the supervisor thread has exited */
+    atomic_int ended_deleted;     /* it exited because the integration is deleted */
+    /* Source connections a blocked read may sit on (linkcut.h): `cut` the
+     * supervisor's and its resync worker's (fired by a stop, a resync given
+     * up, or the sentry seeing a command wait), `rcut` the reader's (fired
+     * by stop_reader and a stop). */
+    struct linkcut cut, rcut;
+    _Atomic int64_t polled_ms;    /* monotonic time of the last command poll (sentry.h) */
+    int64_t   locked_at;          /* wall ms its lock was taken: commands older expire (liveness.h) */
+    int64_t   beat_ms;            /* monotonic ms of the last runner heartbeat (supervisor only) */
+
+    struct statelog *sl;          /* supervisor thread's handle */
+    struct target *tgt;           /* supervisor (applier) thread's connection */
+    char      state[24];          /* integration state */
+    char      err[1024];          /* last error, for the state's reason */
+    char      pending_delete_actor[160]; /* who asked for the delete being carried out */
+    char      state_before_retry[24]; /* http target retrying a delivery: the state to return to */
+    int       retry_cmd_end;      /* ROUND_* + 1 of a command taken during those retries; 0 none */
+    /* A lost position (the source log purged past the checkpoint, a slot
+     * dropped) cannot be caught up table by table: the whole integration is
+     * copied again. position_lost: the last round ended so (a resync is then
+     * carried out as a re-snapshot); resnapshot: one is asked for, and the
+     * next round's integ_snapshot discards the checkpoint first. */
+    int       position_lost;
+    int       resnapshot;
+    char      resnapshot_actor[160];
+
+    struct itable *tables;
+    int       ntables;
+    /* selected tables refused because their target name is another's
+     * (tables.c): not in tables, shown failed with the reason */
+    struct irefused { char *source, *what, *fix; } *refused;
+    int       nrefused;
+    uint64_t  refused_sig;        /* the refusals last logged, to log each once */
+
+    /* streaming round */
+    struct cqueue *q;
+    pthread_t reader;
+    int       reader_running;
+    atomic_int stop_reader;
+    _Atomic uint64_t flushed_lsn; /* PostgreSQL: durable in the target */
+    int       reader_rc;          /* set by the reader before it exits */
+    char      reader_err[1024];
+    struct zpos resume;           /* where the reader starts (the checkpoint) */
+
+    /* lag and position */
+    struct zpos applied;          /* last checkpoint written */
+    int64_t   proof_ms;           /* wall time the source last proved we are current */
+    int64_t   proof_res_ms;       /* proof_ms is good to: 1, 1000 from a whole-second commit time */
+    atomic_int commit_res_ms;     /* set by the reader: commit times are good to 1 or 1000 ms */
+    int64_t   oldest_pending_us;  /* commit time of the oldest change not yet applied, 0 none */
+    int64_t   last_lag_sample_ms;
+    int64_t   wait_since_ms;      /* wall: the applied position last moved or changes began to wait */
+    /* the source's own position (statelog.h "Source position") */
+    pthread_mutex_t src_mu;       /* guards src_pos, src_pos_ms (held for a copy only) */
+    struct zpos src_pos;          /* reader: newest source position seen (no GTID), kind 0 none */
+    int64_t   src_pos_ms;         /* reader: wall ms it was seen */
+    _Atomic int64_t binlog_expire_s; /* reader: the server's binlog expiry, s (0 never), -1 unknown */
+    int64_t   ckpt_commit_ms;     /* applier: commit time of the last transaction applied */
+    char      ckpt_commit_file[ZPOS_FILE_MAX]; /* applier: the binlog file it was in */
+    int       basis_pending;      /* the lag basis last written said changes wait */
+
+    /* resync of one table while the others stream (resync.c); NULL when none */
+    struct resync *resync;
+    int       streaming;          /* inside integ_stream: a resync command starts online */
+    char      attention[256];     /* needs_attention's reason now, "" when none */
+
+    /* why it is stuck (wait.c): what the state log shows it waits on */
+    int       wait_shown;         /* WAIT_* recorded in the state log now */
+    int64_t   wait_written_ms;    /* mono ms the queue wait was last written */
+    int       retry_attempt;      /* the failed round's next attempt, 0 none */
+    int       retry_waiting;      /* in the backoff before it: a retry command starts it */
+};
+
+enum { WAIT_NONE = 0, WAIT_TARGET, WAIT_QUEUE };
+
+/* Before new work on the supervisor's thread: the cut is armed again unless
+ * a stop is under way (a stop sets in->stop before it fires). */
+static inline void integ_rearm_cut(struct integ *in)
+{
+    if (!atomic_load(&in->stop)) linkcut_rearm(&in->cut);
+}
+
+/* Logging: one line on stderr (when enabled) and an event in the state log. */
+void integ_log(struct integ *in, enum statelog_level lvl, const char *table,
+               const char *kind, const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+
+/* The actor of what the runtime does by itself (retries, recoveries, the
+ * state a round ends in): never the operator who started the process, so
+ * the log tells an automatic retry from a key pressed. */
+#define INTEG_ACTOR_RUNTIME "zetl"
+
+/* State transitions (integration when table is NULL), logged with reason and
+ * actor: the command's actor for what an operator asked, NULL for the
+ * runtime's own (recorded as INTEG_ACTOR_RUNTIME). */
+void integ_set_state(struct integ *in, const char *state, const char *reason, const char *actor);
+void integ_set_table_state(struct integ *in, struct itable *t, const char *state,
+                           const char *reason, const char *actor);
+
+/*
+ * While streaming: active, or needs_attention when some table is failed or
+ * resync_required (and no resync of it is asked for), or the lag (ms, -1
+ * unknown) is over the alerts' lag_seconds. Only a change is recorded; a
+ * paused, failed or deleting integration is left alone.
+ */
+void integ_review_state(struct integ *in, int64_t lag_ms);
+
+/* Write the source's newest position seen by the reader, the bytes (or
+ * binlog files) between it and in->applied, the binlog expiry and the
+ * checkpoint's commit time to the state log (statelog_set_source).
+ * Supervisor thread (apply.c; wait.c while a target call waits). */
+void integ_write_source(struct integ *in);
+
+/* The supervisor thread body (supervisor.c). */
+void *integ_main(void *arg);
+
+/*
+ * Tables (tables.c): discover the selected tables and their definitions, with
+ * their target names (names.h). Two selected tables with one target table, or
+ * a table with two columns of one target name, are refused: left out of
+ * in->tables, listed in in->refused, shown failed with the reason (once per
+ * change of the refusals); the other tables go on.
+ */
+int  integ_load_tables(struct integ *in, char *err, size_t errlen);
+struct itable *integ_find_table(struct integ *in, const char *schema, const char *name);
+void integ_free_tables(struct integ *in);
+
+/* The initial copy (copy.c): every table, then the checkpoint; ROUND_*, or
+ * -1 when there is a checkpoint to stream from. With in->resnapshot the
+ * checkpoint is discarded first (target_discard_checkpoint, committed on its
+ * own: a crash after it copies again, never streams from the old one). */
+int  integ_snapshot(struct integ *in);
+/* Streaming (apply.c): reader + applier until stop, pause, delete or error. */
+int  integ_stream(struct integ *in);
+/* How long (ms) a caught-up batch stays open for more: in proportion to what
+ * a batch lately cost to apply (µs), from 1 ms to 20 ms and batch_ms. */
+int  apply_linger_ms(int64_t batch_cost_us, int batch_ms);
+
+/*
+ * One bad table never stops the others (badtable.c). A row the target cannot
+ * store, or a target error that is the fault of the table being applied,
+ * fails that table alone: `failed` with a reason naming the table, the
+ * column, the key (when short) and the source position; its later changes
+ * are not applied, the other tables go on. A resync copies it anew.
+ *   integ_row_refused      1 (why set) when a change or copied row cannot be
+ *                          stored: a text value holding a NUL byte (a
+ *                          PostgreSQL-protocol target), or a row bigger than
+ *                          integ_row_limit; else 0. Any thread.
+ *   integ_row_limit        the largest row (bytes of its values, both images)
+ *                          apply.memory_mb allows: a quarter of it
+ *   integ_error_is_table   1 when a target error (its SQLSTATE) is the fault of
+ *                          the data or the table being applied (data exception,
+ *                          constraint, undefined object, privilege, program
+ *                          limit), 0 for the connection, the server, a conflict
+ *   integ_fail_table       the state change and an error event (supervisor thread)
+ */
+int  integ_row_refused(const struct integ *in, const struct itable *t, const struct zrowchange *p,
+                       char *why, size_t len);
+size_t integ_row_limit(const struct integ *in);
+/* The bytes of a change's values (both images), as integ_row_limit counts them. */
+uint64_t integ_row_bytes(const struct ztable *def, const struct zrowchange *p);
+/* why = "a row of N MB … over the largest row …" for a row of bytes whose key is in img. */
+void integ_row_too_big(const struct integ *in, const struct ztable *def, const struct zvalue *img,
+                       uint64_t bytes, char *why, size_t len);
+int  integ_error_is_table(const char *sqlstate);
+void integ_fail_table(struct integ *in, struct itable *t, const char *reason);
+
+/* Commands from the state log's queue; returns ROUND_* to end the round, or -1 to go on. */
+int  integ_poll_commands(struct integ *in);
+/* Write this process into the integration's runner row (liveness.h): at
+ * start, as the heartbeat (integ_poll_commands, every RUNNER_HEARTBEAT_MS)
+ * and, stopping = 1, at a clean stop. Supervisor thread. */
+void integ_record_runner(struct integ *in, int stopping);
+
+/* Row projection: a row in the decoder's layout → the table's catalog
+ * definition (columns matched by name; excluded columns dropped, missing
+ * ones NULL). *out is valid until the next call on the same projection. */
+struct projection {
+    struct zvalue *before, *after;
+    int cap;
+};
+int  integ_project(struct projection *p, struct itable *t, const struct zrowchange *rc,
+                   struct zrowchange *out);
+void integ_projection_free(struct projection *p);
+int  integ_add_table(struct integ *in, struct ztable *def, const char *state);
+
+/* A table's copy begins (copy.c): rows copied back to 0, the state set. */
+void integ_start_copy(struct integ *in, struct itable *t, const char *state, const char *reason);
+/* Create or check every target table (copy.c); 0, or -1 with in->err. */
+int  integ_ensure_tables(struct integ *in);
+
+/* After a delete command ended the round: drop what source objects can be
+ * dropped, mark deleted (the reason names what is left); always ROUND_DELETED. */
+int  integ_finish_delete(struct integ *in);
+/*
+ * Resync without locks (resync.c; DESIGN.md "Resync without locks"), driven
+ * by the applier thread at source-transaction boundaries:
+ *   integ_resync_start    mark the table in the target (committed), divert its
+ *                         stream changes to a spool, start a worker thread
+ *                         that copies it on its own connections
+ *   integ_resync_divert   on_row: a change of the table being copied → spool
+ *   integ_resync_ready    1 when the worker has finished and the checkpoint
+ *                         has reached the copy's position (or the copy failed)
+ *   integ_resync_replay   worker ok: the spool's changes → the batch (skipping
+ *                         those the copy holds when its position is exact),
+ *                         the mark removed, in the open target transaction;
+ *                         the caller commits it with the checkpoint, then
+ *                         calls integ_resync_done. Worker failed: the table is
+ *                         failed with the reason (its mark stays: retried at
+ *                         the next round), and 1 is returned.
+ *   integ_resync_abort    stop the worker and drop the spool (round end, DDL);
+ *                         the mark stays, so the next round copies it again
+ * Each returns 0 or -1 with in->err unless said otherwise.
+ */
+struct zbatch;
+int  integ_resync_marked(struct integ *in);
+int  integ_resync_start(struct integ *in, struct itable *t);
+/* txn_start: where the change's transaction begins (the end of the previous
+ * commit); commit_lsn: its commit LSN (PostgreSQL), 0 elsewhere. */
+int  integ_resync_divert(struct integ *in, const struct zrowchange *p, const struct zpos *txn_start,
+                         uint64_t commit_lsn);
+int  integ_resync_diverts(const struct integ *in, const struct itable *t);
+int  integ_resync_ready(struct integ *in);
+int  integ_resync_replay(struct integ *in, struct zbatch *b, size_t budget,
+                         int (*apply)(void *ctx), void *ctx);
+void integ_resync_done(struct integ *in);
+void integ_resync_abort(struct integ *in);
+/* The worker's copy (copy.c): truncate and copy t on connections of its own,
+ * in one target transaction; *pos the copy's exact position or ZPOS_NONE. */
+int  integ_copy_table(struct integ *in, struct itable *t, atomic_int *abort, struct zpos *pos,
+                      char *err, size_t errlen);
+
+/* Connect the target if not connected (in->tgt); 0, or -1 with in->err. */
+int  integ_connect_target(struct integ *in);
+/* target_opts.on_retry for the applier's own target (target_retry.c): a failed
+ * delivery attempt → `failed` with the reason and a warning event; while it
+ * waits, operator commands are taken (one that ends the round gives the retry
+ * up and is carried out by the supervisor through retry_cmd_end); delivered →
+ * back to the state before. Supervisor thread only. */
+int  integ_target_retry(void *ctx, enum target_retry ev, const char *reason);
+/*
+ * Why it is stuck (wait.c; README "Why is it stuck"), shown in the state log
+ * (statelog_set_wait / statelog_set_retry), supervisor thread only:
+ *   integ_target_wait   target_opts.on_wait of the applier's own target: a
+ *                       lock and its holder, or a long statement; NULL clears
+ *   integ_note_queue    from the apply loop every poll: the reader waiting
+ *                       for room in the change queue for 2 s is shown, and
+ *                       cleared when it has room again (cheap: one mutex)
+ *   integ_wait_clear    the round ended: no wait shown
+ *   integ_retry_set     the backoff after a failed round: attempt and when
+ *                       (at_ms 0: under way); attempt 0 clears
+ */
+struct pgw_wait;
+void integ_target_wait(void *ctx, const struct pgw_wait *wt);
+void integ_note_queue(struct integ *in);
+void integ_wait_clear(struct integ *in);
+void integ_retry_set(struct integ *in, int attempt, int64_t at_ms);
+
+/* A source schema change, applied to the target by definition diff (ddl.c). */
+int  integ_apply_ddl(struct integ *in, const struct zschema_change *sc);
+
+#endif

@@ -1,0 +1,394 @@
+/*
+ * supervisor.c — one integration's lifecycle: state machine, retries with
+ * exponential backoff and jitter, commands, logging (see integ.h).
+ *
+ *   creating → snapshotting → active ⇄ paused;  failed (retrying, reason
+ *   shown) → back to snapshotting/active;  deleting → deleted.
+ *
+ * Every round starts from the target's checkpoint, so a failure anywhere
+ * (source, target, this process) resumes with nothing lost and nothing
+ * applied twice.
+ */
+#include <pthread.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <libpq-fe.h>
+
+#include "runtime/base/backoff.h"
+#include "runtime/base/clock.h"
+#include "runtime/integ/integ.h"
+#include "runtime/log/liveness.h"
+#include "runtime/source/source.h"
+#include "runtime/target/target.h"
+
+void integ_log(struct integ *in, enum statelog_level lvl, const char *table,
+               const char *kind, const char *fmt, ...)
+{
+    char msg[2048];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    if (in->log_stderr) {
+        static const char *const lv[] = {"info", "warning", "error"};
+        char ts[32];
+        time_t now = time(NULL);
+        struct tm tm;
+        gmtime_r(&now, &tm);
+        strftime(ts, sizeof ts, "%Y-%m-%dT%H:%M:%SZ", &tm);
+        fprintf(stderr, "%s %s %s%s%s: %s\n", ts, lv[lvl], in->cfg->name, table ? " " : "",
+                table ? table : "", msg);
+    }
+    if (in->sl)
+        statelog_record_event(in->sl, lvl, in->cfg->name, table, kind, NULL, "%s", msg);
+}
+
+void integ_set_state(struct integ *in, const char *state, const char *reason, const char *actor)
+{
+    if (strcmp(in->state, state) == 0 && !reason) return;
+    /* Out of failed (the attempt worked, or the operator paused or deleted
+     * it): no retry to show. In the backoff the supervisor says after it. */
+    if (in->retry_attempt && !in->retry_waiting && strcmp(state, "failed") != 0)
+        integ_retry_set(in, 0, 0);
+    if (in->log_stderr) {
+        char ts[32];
+        time_t now = time(NULL);
+        struct tm tm;
+        gmtime_r(&now, &tm);
+        strftime(ts, sizeof ts, "%Y-%m-%dT%H:%M:%SZ", &tm);
+        fprintf(stderr, "%s %s %s: %s -> %s%s%s\n", ts, strcmp(state, "failed") == 0 ? "error" : "info",
+                in->cfg->name, in->state[0] ? in->state : "(new)", state, reason ? ": " : "",
+                reason ? reason : "");
+    }
+    if (in->sl &&
+        statelog_record_transition(in->sl, in->cfg->name, NULL, in->state[0] ? in->state : NULL,
+                                   state, reason, actor ? actor : INTEG_ACTOR_RUNTIME) != 0 &&
+        in->log_stderr)
+        fprintf(stderr, "%s: state log: %s\n", in->cfg->name, statelog_error(in->sl));
+    snprintf(in->state, sizeof in->state, "%s", state);
+}
+
+void integ_set_table_state(struct integ *in, struct itable *t, const char *state,
+                           const char *reason, const char *actor)
+{
+    if (strcmp(t->state, state) == 0 && !reason) return;
+    if (in->sl)
+        statelog_record_transition(in->sl, in->cfg->name, t->source, t->state[0] ? t->state : NULL,
+                                   state, reason, actor ? actor : INTEG_ACTOR_RUNTIME);
+    if (in->log_stderr && (strcmp(state, "failed") == 0 || strcmp(state, "resync_required") == 0))
+        fprintf(stderr, "%s %s: table %s -> %s%s%s\n", in->cfg->name, "warning", t->source, state,
+                reason ? ": " : "", reason ? reason : "");
+    snprintf(t->state, sizeof t->state, "%s", state);
+}
+
+void integ_review_state(struct integ *in, int64_t lag_ms)
+{
+    if (strcmp(in->state, "active") != 0 && strcmp(in->state, "needs_attention") != 0 &&
+        strcmp(in->state, "snapshotting") != 0 && strcmp(in->state, "creating") != 0 &&
+        strcmp(in->state, "failed") != 0)
+        return;                     /* paused, deleting, deleted: the operator's */
+    char why[sizeof in->attention];
+    why[0] = '\0';
+    const struct itable *first = NULL;
+    int n = 0;
+    for (int i = 0; i < in->ntables; i++) {
+        const struct itable *t = &in->tables[i];
+        if (t->resync_requested) continue;
+        if (strcmp(t->state, "failed") == 0 || strcmp(t->state, "resync_required") == 0) {
+            if (!first) first = t;
+            n++;
+        }
+    }
+    int64_t limit_ms = (int64_t)in->cfg->alerts.lag_seconds * 1000;
+    if (!first && in->nrefused)         /* tables.c: a target name another table has */
+        snprintf(why, sizeof why, "%.200s: refused (see zetl check)", in->refused[0].what);
+    else if (first)
+        snprintf(why, sizeof why, "table %.120s is %s%s; resync it (R in the console)", first->source,
+                 first->state, n > 1 ? " (and more tables)" : "");
+    else if (limit_ms > 0 && lag_ms > limit_ms)
+        snprintf(why, sizeof why, "lag %llds is over the alert threshold of %ds (alerts.lag_seconds)",
+                 (long long)(lag_ms / 1000), in->cfg->alerts.lag_seconds);
+    if (why[0]) {
+        if (strcmp(in->state, "needs_attention") != 0 || strcmp(in->attention, why) != 0)
+            integ_set_state(in, "needs_attention", why, NULL);
+    } else if (strcmp(in->state, "active") != 0) {
+        integ_set_state(in, "active", NULL, NULL);
+    }
+    snprintf(in->attention, sizeof in->attention, "%s", why);
+}
+
+/* Sleep up to ms, waking early on stop or a command; returns ROUND_* or -1. */
+static int wait_interruptible(struct integ *in, int ms)
+{
+    for (int waited = 0; waited < ms; waited += 200) {
+        if (atomic_load(&in->stop)) return ROUND_STOPPED;
+        int r = integ_poll_commands(in);
+        if (r >= 0) return r;
+        struct timespec ts = {0, 200 * 1000000L};
+        nanosleep(&ts, NULL);
+    }
+    return -1;
+}
+
+static void describe_source(const struct config_integration *c, char *buf, size_t len)
+{
+    snprintf(buf, len, "%s://%s:%d", c->source.kind == SOURCE_MYSQL ? "mysql" : "postgres",
+             c->source.host, c->source.port);
+}
+
+/* The target as the sources are shown: postgres://host:port/db (redshift://
+ * for that dialect). Only the address is read from the DSN, so neither the
+ * password nor any other option ever reaches the log or the screen. */
+static void describe_target(const struct config_integration *c, char *buf, size_t len)
+{
+    if (c->target.kind == TARGET_HTTP) {
+        config_redact(c->target.url, buf, len);
+        return;
+    }
+    const char *scheme = c->target.kind == TARGET_REDSHIFT ? "redshift" : "postgres";
+    PQconninfoOption *opts = PQconninfoParse(c->target.dsn ? c->target.dsn : "", NULL);
+    if (!opts) {            /* the error message may quote the DSN: not used */
+        snprintf(buf, len, "%s://(unparsable dsn)", scheme);
+        return;
+    }
+    const char *host = NULL, *addr = NULL, *port = NULL, *db = NULL, *user = NULL;
+    for (PQconninfoOption *p = opts; p->keyword; p++) {
+        if (!p->val || !*p->val) continue;
+        if (!strcmp(p->keyword, "host")) host = p->val;
+        else if (!strcmp(p->keyword, "hostaddr")) addr = p->val;
+        else if (!strcmp(p->keyword, "port")) port = p->val;
+        else if (!strcmp(p->keyword, "dbname")) db = p->val;
+        else if (!strcmp(p->keyword, "user")) user = p->val;
+    }
+    /* libpq's own defaults when the DSN leaves them out */
+    snprintf(buf, len, "%s://%s:%s/%s", scheme, host ? host : addr ? addr : "localhost",
+             port ? port : c->target.kind == TARGET_REDSHIFT ? "5439" : "5432", db ? db : user ? user : "");
+    PQconninfoFree(opts);
+}
+
+void integ_record_runner(struct integ *in, int stopping)
+{
+    if (!in->sl) return;
+    struct statelog_runner r = {.pid = (int64_t)getpid(), .actor = in->actor,
+                                .started_at = in->locked_at,
+                                .stopped_at = stopping ? zclock_wall_ms() : 0};
+    in->beat_ms = zclock_mono_ms();
+    if (statelog_record_runner(in->sl, in->cfg->name, &r) != 0 && in->log_stderr)
+        fprintf(stderr, "%s: state log: cannot record who runs it: %s\n", in->cfg->name,
+                statelog_error(in->sl));
+}
+
+/* Commands sent before this process took the lock were sent while nobody
+ * ran the integration (or to a process that died before taking them): an
+ * operator who pressed `p` then must not find it paused minutes later. */
+static void expire_stale_commands(struct integ *in)
+{
+    char why[320];
+    int n = 0;
+    snprintf(why, sizeof why, LIVENESS_EXPIRED_FMT, in->cfg->name);
+    if (statelog_expire_commands(in->sl, in->cfg->name, in->locked_at, why, &n) != 0) {
+        /* integ_poll_commands expires them on the way too */
+        if (in->log_stderr)
+            fprintf(stderr, "%s: state log: %s\n", in->cfg->name, statelog_error(in->sl));
+    } else if (n > 0) {
+        integ_log(in, STATELOG_WARNING, NULL, "command",
+                  "%d command%s sent while nobody ran %s expired, not applied", n,
+                  n == 1 ? "" : "s", in->cfg->name);
+    }
+}
+
+static int open_log(struct integ *in)
+{
+    char path[4096], err[512];
+    snprintf(path, sizeof path, "%s/%s", in->root->state_dir, STATELOG_FILENAME);
+    if (statelog_open(&in->sl, path, err, sizeof err) != 0) {
+        fprintf(stderr, "%s: cannot open the state log: %s\n", in->cfg->name, err);
+        return -1;
+    }
+    /* Carry the state the log holds (e.g. paused) across restarts. */
+    struct statelog_integration *v = NULL;
+    size_t n = 0;
+    if (statelog_list_integrations(in->sl, in->cfg->name, &v, &n) == 0 && n == 1 && v[0].state)
+        snprintf(in->state, sizeof in->state, "%s", v[0].state);
+    statelog_free_integrations(v, n);
+
+    char src[256], tgt[512];
+    describe_source(in->cfg, src, sizeof src);
+    describe_target(in->cfg, tgt, sizeof tgt);
+    struct statelog_integration row = {
+        .name = (char *)in->cfg->name, .state = in->state[0] ? NULL : "creating",
+        .source = src, .target = tgt, .lag_ms = -1, .bytes_behind = -1,
+    };
+    if (!in->state[0]) snprintf(in->state, sizeof in->state, "creating");
+    if (statelog_upsert_integration(in->sl, &row) != 0) {
+        fprintf(stderr, "%s: state log: %s\n", in->cfg->name, statelog_error(in->sl));
+        return -1;
+    }
+    integ_record_runner(in, 0);
+    expire_stale_commands(in);
+    return 0;
+}
+
+/* Wait in `paused` until resume (→ -1), stop or delete. Meanwhile report
+ * what pausing costs: the WAL a PostgreSQL slot retains, as bytes behind. */
+static int stay_paused(struct integ *in)
+{
+    for (int tick = 0;; tick++) {
+        integ_rearm_cut(in);
+        if (tick % 5 == 0) {
+            int64_t retained = -1;
+            char e[512];
+            if (source_retained_bytes(in, &retained, e, sizeof e) == 0)
+                statelog_update_position(in->sl, in->cfg->name, NULL, -1, retained);
+        }
+        int r = wait_interruptible(in, 1000);
+        if (r == ROUND_DELETED) return integ_finish_delete(in) == ROUND_DELETED ? r : -1;
+        if (r == ROUND_STOPPED) return r;
+        if (r == ROUND_ERROR || r == ROUND_POSITION_LOST) return -1;  /* resume */
+        if (strcmp(in->state, "paused") != 0) return -1;
+    }
+}
+
+/* Started again after a delete (a `zetl run`, a console): it does nothing,
+ * and says why and what to do, once, as a warning on stderr and in the log. */
+static void say_deleted(struct integ *in)
+{
+    struct statelog_integration *v = NULL;
+    size_t n = 0;
+    const char *why = NULL;
+    if (statelog_list_integrations(in->sl, in->cfg->name, &v, &n) == 0 && n == 1) why = v[0].reason;
+    integ_log(in, STATELOG_WARNING, NULL, "deleted",
+              "integration %s was deleted%s%.1200s%s, so it does not run: remove it from the config "
+              "(its target tables stay); to replicate that source again, add it under a new name, "
+              "which copies every table afresh", in->cfg->name, why ? " (" : "", why ? why : "", why ? ")" : "");
+    statelog_free_integrations(v, n);
+}
+
+void *integ_main(void *arg)
+{
+    pthread_setname_np(pthread_self(), "z-apply");   /* top -H, gdb */
+    struct integ *in = arg;
+    atomic_store(&in->polled_ms, zclock_mono_ms());    /* the sentry's clock starts now (sentry.h) */
+    int backoff = BACKOFF_MIN_MS;
+    unsigned seed = (unsigned)time(NULL) ^ (unsigned)(uintptr_t)in;
+    /* The state log is where commands come from and state goes to: without
+     * it the integration cannot run. A failure (a lock held too long by
+     * another process, a full disk) is said on stderr and tried again. */
+    while (open_log(in) != 0) {
+        for (int waited = 0; waited < backoff && !atomic_load(&in->stop); waited += 200) {
+            struct timespec step = {0, 200 * 1000000L};
+            nanosleep(&step, NULL);
+        }
+        if (atomic_load(&in->stop)) goto out;
+        backoff = backoff_next(backoff);
+    }
+    backoff = BACKOFF_MIN_MS;
+    if (strcmp(in->state, "deleted") == 0) {
+        say_deleted(in);
+        goto out;
+    }
+    /* A delete cut short (a crash, a kill) is finished, never streamed from. */
+    if (strcmp(in->state, "deleting") == 0) {
+        integ_log(in, STATELOG_WARNING, NULL, "delete", "a delete was under way when zetl last stopped: finishing it");
+        integ_finish_delete(in);
+        goto out;
+    }
+    integ_log(in, STATELOG_INFO, NULL, "start", "started (%s)", in->actor);
+
+    while (!atomic_load(&in->stop)) {
+        if (strcmp(in->state, "deleted") == 0) break;
+        if (strcmp(in->state, "paused") == 0) {
+            int r = stay_paused(in);
+            if (r == ROUND_STOPPED) break;
+            if (r == ROUND_DELETED) goto out;
+            continue;
+        }
+        integ_rearm_cut(in);                    /* a cut that ended the last round is spent */
+        int64_t round_start = statelog_now_ms();
+        int r = integ_snapshot(in);             /* no-op when a checkpoint exists */
+        if (r < 0) r = integ_stream(in);
+        integ_wait_clear(in);                   /* whatever it waited on, the round is over */
+        /* A round that ran a while was a recovery: the next outage starts
+         * its backoff afresh instead of where the last one left off. */
+        if (statelog_now_ms() - round_start >= BACKOFF_RESET_MS) {
+            backoff = BACKOFF_MIN_MS;
+            if (in->retry_attempt) integ_retry_set(in, 0, 0);
+            if (r != ROUND_POSITION_LOST) in->position_lost = 0;   /* it streamed: found again */
+        }
+        /* Stopped while a call was given up (a dead link, pgwait.h): a stop,
+         * not a failure; the checkpoint in the target is where it resumes. */
+        if (r == ROUND_ERROR && atomic_load(&in->stop)) {
+            integ_log(in, STATELOG_WARNING, NULL, "stop", "stopping: %s", in->err[0] ? in->err : "round ended");
+            r = ROUND_STOPPED;
+        }
+        if (in->tgt && r != ROUND_STOPPED && r != ROUND_PAUSED) {
+            target_close(in->tgt);
+            in->tgt = NULL;
+        }
+        if (r == ROUND_ERROR && in->retry_cmd_end) r = in->retry_cmd_end - 1;  /* target_retry.c */
+        in->retry_cmd_end = 0;
+        if (r == ROUND_RESNAPSHOT) backoff = BACKOFF_MIN_MS;
+        if (r == ROUND_RESYNC || r == ROUND_TABLE_FAILED || r == ROUND_RESNAPSHOT)
+            continue;                           /* the next round, at once */
+        if (r == ROUND_DELETED) {
+            if (integ_finish_delete(in) == ROUND_DELETED) goto out;
+            r = ROUND_ERROR;
+        }
+        switch (r) {
+        case ROUND_STOPPED: goto stopped;
+        case ROUND_PAUSED: backoff = BACKOFF_MIN_MS; continue;
+        case ROUND_POSITION_LOST:
+            /* Retrying keeps failing until the operator re-snapshots: a
+             * table resync alone would stream from the lost position again,
+             * so while it is lost a resync re-snapshots (commands.c). */
+            in->position_lost = 1;
+            integ_set_state(in, "failed", in->err, NULL);
+            for (int i = 0; i < in->ntables; i++)
+                integ_set_table_state(in, &in->tables[i], "resync_required",
+                                      "the source log no longer has the checkpoint position; a resync (R) "
+                                      "re-snapshots the whole integration from a fresh position", NULL);
+            break;
+        default:
+            integ_set_state(in, "failed", in->err[0] ? in->err : "unknown error", NULL);
+            break;
+        }
+        int wait_ms = backoff_wait_ms(backoff, (unsigned)rand_r(&seed));
+        /* The attempt and its time go to the state log, so the console and
+         * `zetl status` can say when the next try is; `retry` starts it now. */
+        integ_retry_set(in, in->retry_attempt + 1, zclock_wall_ms() + wait_ms);
+        integ_log(in, STATELOG_WARNING, NULL, "retry", "attempt %d in %d ms", in->retry_attempt, wait_ms);
+        in->retry_waiting = 1;
+        int w = wait_interruptible(in, wait_ms);
+        in->retry_waiting = 0;
+        if (in->retry_attempt && strcmp(in->state, "failed") == 0)
+            integ_retry_set(in, in->retry_attempt, 0);     /* under way */
+        else if (in->retry_attempt)
+            integ_retry_set(in, 0, 0);                      /* resumed, paused, deleted: no retry */
+        if (w == ROUND_STOPPED) break;
+        if (w == ROUND_DELETED) {
+            if (integ_finish_delete(in) == ROUND_DELETED) goto out;
+            continue;
+        }
+        if (w == ROUND_RESNAPSHOT) backoff = BACKOFF_MIN_MS;
+        if (w == ROUND_PAUSED || w == ROUND_RESYNC || w == ROUND_RESNAPSHOT) continue;
+        backoff = backoff_next(backoff);    /* a retry asked for keeps the backoff growing too */
+    }
+stopped:
+    integ_log(in, STATELOG_INFO, NULL, "stop", "stopped");
+out:
+    if (in->tgt) target_close(in->tgt);
+    in->tgt = NULL;
+    integ_free_tables(in);
+    integ_record_runner(in, 1);     /* a clean stop: readers know exactly since when */
+    statelog_close(in->sl);
+    in->sl = NULL;
+    if (strcmp(in->state, "deleted") == 0) atomic_store(&in->ended_deleted, 1);
+    atomic_store(&in->done, 1);
+    return NULL;
+}

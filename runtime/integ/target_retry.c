@@ -1,0 +1,47 @@
+/*
+ * target_retry.c — the http target retries a delivery inside the applier's
+ * call (runtime/target/http.c); this hook keeps that visible and operable:
+ *   - each failed attempt is a warning event, and the integration shows
+ *     `failed` with the reason (one transition per distinct reason);
+ *   - while it waits, operator commands are taken as the applier would: one
+ *     that ends the round (pause, delete) gives the retry up, and the
+ *     supervisor carries it out (in->retry_cmd_end); stop is the stop flag;
+ *   - when the request is taken, the integration returns to the state it had
+ *     (active, snapshotting).
+ * Runs on the supervisor thread, the only one that owns in->sl and in->state.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "runtime/integ/integ.h"
+
+int integ_target_retry(void *ctx, enum target_retry ev, const char *reason)
+{
+    struct integ *in = ctx;
+    switch (ev) {
+    case TARGET_RETRY_FAILED:
+        integ_log(in, STATELOG_WARNING, NULL, "retry", "%s", reason);
+        if (strcmp(in->state, "failed") != 0)
+            snprintf(in->state_before_retry, sizeof in->state_before_retry, "%s", in->state);
+        if (strcmp(in->state, "failed") != 0 || strcmp(in->err, reason) != 0) {
+            snprintf(in->err, sizeof in->err, "%s", reason);
+            integ_set_state(in, "failed", reason, NULL);
+        }
+        return 0;
+    case TARGET_RETRY_WAIT: {                       /* every 250 ms, as the applier polls */
+        int r = integ_poll_commands(in);
+        if (r < 0 || r == ROUND_RESYNC) return 0;   /* a resync waits for the stream */
+        in->retry_cmd_end = r + 1;
+        return 1;
+    }
+    case TARGET_RETRY_DELIVERED:
+        in->err[0] = '\0';
+        if (in->state_before_retry[0] && strcmp(in->state, "failed") == 0) {
+            integ_log(in, STATELOG_INFO, NULL, "retry", "the endpoint took the events again");
+            integ_set_state(in, in->state_before_retry, NULL, NULL);
+        }
+        in->state_before_retry[0] = '\0';
+        return 0;
+    }
+    return 0;
+}

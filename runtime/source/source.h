@@ -1,0 +1,104 @@
+/*
+ * source.h — what the runtime asks of a source, whatever its kind.
+ *
+ *   source_load_tables   the selected tables and their definitions (catalog)
+ *   source_snapshot      the initial copy, rows through sink->row (ZOP_INSERT),
+ *                        and the position where the stream continues with no
+ *                        gap and no duplicate
+ *   source_stream        the change stream from in->resume into a sink, until
+ *                        in->stop_reader (the reader thread's body)
+ *   source_drop          delete: drop what zetl made on the source (the
+ *                        PostgreSQL slot and publication); target data stays.
+ *                        What cannot be dropped is left and named in the note
+ *
+ * MySQL/MariaDB: runtime/mysql (schema, snapshot, replica). PostgreSQL:
+ * runtime/pg (catalog, pgcopy in the slot's exported snapshot, stream).
+ * Thread: the caller's (supervisor, or the reader for source_stream).
+ */
+#ifndef ZETL_SOURCE_H
+#define ZETL_SOURCE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "runtime/pipe/change.h"
+
+struct integ;
+
+/* source_stream's result when the source log no longer has in->resume. */
+#define SOURCE_POSITION_LOST (-2)
+
+int  source_load_tables(struct integ *in, struct ztable ***defs, int *n, char *err, size_t errlen);
+void source_free_tables(struct ztable **defs, int n);
+int  source_snapshot(struct integ *in, const struct zsink *sink, struct zpos *pos,
+                     char *err, size_t errlen);
+/* One table again, in its own consistent read (resync). *pos: the exact
+ * position the copy reflects, or kind ZPOS_NONE when the source cannot say
+ * exactly (then the stream replays the table's changes by key). */
+struct itable;
+int  source_snapshot_table(struct integ *in, struct itable *t, const struct zsink *sink,
+                           struct zpos *pos, char *err, size_t errlen);
+/* PostgreSQL's initial copy in pieces, for parallel workers: the export
+ * (publication, fresh slot, exported snapshot; keep *handle until every
+ * table is copied), then any number of tables on their own connections. */
+int  source_pg_export_begin(struct integ *in, char *snap, size_t snaplen, uint64_t *lsn,
+                            void **handle, char *err, size_t errlen);
+void source_pg_export_end(void *handle);
+int  source_pg_copy_table(struct integ *in, const char *snap, const struct ztable *t,
+                          const struct zsink *sink, char *err, size_t errlen);
+int  source_stream(struct integ *in, const struct zsink *sink, char *err, size_t errlen);
+/*
+ * After ADD COLUMN: do the table's existing rows hold a value for the new
+ * column (a default other than NULL, or NOT NULL with an implicit one)? The
+ * source fills those in without any row change in its log, so the target
+ * can only learn them by copying the table again. 1 yes, 0 no, -1 error.
+ */
+int  source_column_backfilled(struct integ *in, const char *schema, const char *table,
+                              const char *column, char *err, size_t errlen);
+/*
+ * Source log bytes zetl keeps from being recycled: for PostgreSQL the WAL
+ * the slot retains (current WAL position minus the slot's restart_lsn) —
+ * the cost of a paused integration. 0 ok with *bytes; -1 with err; 1 when
+ * the source kind has no such figure (MySQL keeps binlogs by retention).
+ */
+int  source_retained_bytes(struct integ *in, int64_t *bytes, char *err, size_t errlen);
+/* Delete: drop what can be dropped. 0 nothing is left (note says what was
+ * dropped); 1 something is left on the source: note names it, why, and the
+ * exact statement to run (identifiers quoted). Never -1: a delete always
+ * ends, and the note is how the operator finishes it. */
+int  source_drop(struct integ *in, char *note, size_t len);
+
+/*
+ * What the source is, for the checkpoint's owner check (runtime/integ/ident.c):
+ * one line naming the server (and, for PostgreSQL, the database), never a
+ * secret:
+ *   postgres  "system_identifier=7301… database=shop" (pg_control_system(),
+ *             or IDENTIFY_SYSTEM where the function is not granted)
+ *   MySQL     "MySQL server_uuid=3e11…"
+ *   MariaDB   "MariaDB server_id=1 hostname=db1:3306 gtid_domain_id=0"
+ * 0, or -1 with err.
+ */
+int  source_identity(struct integ *in, char *buf, size_t len, char *err, size_t errlen);
+/*
+ * MySQL/MariaDB: does the server hold every transaction of the GTID state
+ * gtid (a checkpoint's), as a server does after a failover from the one that
+ * wrote it? MySQL: GTID_SUBSET(gtid, @@gtid_executed). MariaDB: every
+ * domain-server-seq of gtid has its domain and origin server_id in
+ * @@gtid_binlog_state at that sequence number or later. 1 yes, 0 no, -1 err.
+ */
+int  source_holds_gtid(struct integ *in, const char *gtid, char *err, size_t errlen);
+/*
+ * SELECT count(*) of one source table, cut off after timeout_ms (server-side
+ * statement timeout). 0 with *n; -1 with err (a timeout included).
+ */
+int  source_count_rows(struct integ *in, const char *schema, const char *table, int timeout_ms,
+                       int64_t *n, char *err, size_t errlen);
+
+/*
+ * libpq conninfo for a PostgreSQL source (host, port, dbname, user, the
+ * password from config_password, sslmode from tls), values quoted. Holds a
+ * secret: never print it. 0, or -1 with err.
+ */
+int  source_pg_conninfo(const struct integ *in, char *buf, size_t len, char *err, size_t errlen);
+
+#endif
