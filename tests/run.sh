@@ -4,7 +4,8 @@
 #
 #   tests/run.sh [unit] [integration] [console] [fuzz] [FILE...]    (default: all suites)
 #
-#   unit         every executable $ZETL_BUILD/tests/test_*
+#   unit         every executable $ZETL_BUILD/tests/test_*, and tests/unit/test_*.sh
+#                (the layering check of the objects, tests/layering.sh)
 #   integration  every tests/integration/*.sh (real servers)
 #   console      every tests/console/*.sh (tmux)
 #   fuzz         tests/fuzz/run.sh --short, when it exists
@@ -261,7 +262,8 @@ suite_programs() {
     unit)
         for f in "$ZETL_BUILD"/tests/test_*; do
             [[ -f $f && -x $f && $f != *.d && $f != *.o ]] && echo "$f"
-        done ;;
+        done
+        for f in "$ROOT"/tests/unit/test_*.sh; do [[ -f $f ]] && echo "$f"; done ;;
     integration|console)
         for f in "$ROOT/tests/$1"/*.sh; do [[ -f $f ]] && echo "$f"; done ;;
     fuzz)
@@ -308,7 +310,10 @@ for SUITE in "${ALL_SUITES[@]}"; do
     for p in "${progs[@]}"; do
         [[ -z $INTERRUPTED ]] || break
         case $SUITE in
-        unit)   run_prog "$(basename "$p")" "$p" ;;
+        unit)   case $p in
+                *.sh) run_prog "$(basename "$p")" bash "$p" ;;
+                *)    run_prog "$(basename "$p")" "$p" ;;
+                esac ;;
         fuzz)   run_prog "fuzz/run.sh" bash "$p" --short ;;
         *)      run_prog "$SUITE/$(basename "$p")" bash "$p"
                 [[ -n $INTERRUPTED ]] || harness_heal "$(basename "$p")" ;;
