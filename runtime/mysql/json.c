@@ -19,7 +19,8 @@
  *   opaque: field type u8, length (as for strings), the bytes
  */
 #include "runtime/mysql/json.h"
-#include "runtime/mysql/rows.h"
+#include "runtime/mysql/rows.h"          /* enum mysql_type */
+#include "runtime/mysql/rows_text.h"
 #include "runtime/base/rd.h"
 
 #include <math.h>

@@ -1,6 +1,7 @@
 /* rows.c — row images → zvalues (see rows.h); table maps are built in tablemap.c. */
 #include "runtime/mysql/rows.h"
 #include "runtime/mysql/json.h"
+#include "runtime/mysql/rows_text.h"
 
 #include <iconv.h>
 #include <stdio.h>
@@ -16,32 +17,6 @@ static const uint16_t cp1252_hi[32] = {
     0x0090, 0x2018, 0x2019, 0x201C, 0x201D, 0x2022, 0x2013, 0x2014,
     0x02DC, 0x2122, 0x0161, 0x203A, 0x0153, 0x009D, 0x017E, 0x0178,
 };
-
-/* ---- buffers -------------------------------------------------------------------- */
-
-int rows_buf_reserve(struct rows_buf *b, size_t more)
-{
-    if (b->oom) return -1;
-    if (more <= b->cap - b->len) return 0;
-    size_t nc = b->cap ? b->cap : 256;
-    while (nc - b->len < more) {
-        if (nc > ((size_t)1 << 40)) { b->oom = 1; return -1; }
-        nc *= 2;
-    }
-    char *np = realloc(b->p, nc);
-    if (!np) { b->oom = 1; return -1; }
-    b->p = np; b->cap = nc;
-    return 0;
-}
-
-void rows_buf_put(struct rows_buf *b, const void *p, size_t n)
-{
-    if (rows_buf_reserve(b, n)) return;
-    memcpy(b->p + b->len, p, n);
-    b->len += n;
-}
-
-void rows_buf_free(struct rows_buf *b) { free(b->p); memset(b, 0, sizeof *b); }
 
 struct rows_block { struct rows_block *next; size_t cap, used; char data[]; };
 
@@ -88,136 +63,6 @@ void rows_arena_free(struct rows_arena *a)
 void rows_ctx_init(struct rows_ctx *c) { memset(c, 0, sizeof *c); }
 void rows_ctx_reset(struct rows_ctx *c) { rows_arena_reset(&c->arena); c->scratch.len = 0; }
 void rows_ctx_free(struct rows_ctx *c) { rows_arena_free(&c->arena); rows_buf_free(&c->scratch); }
-
-/* ---- value formatting helpers ------------------------------------------------------------ */
-
-static const int dig2bytes[10] = { 0, 1, 1, 2, 2, 3, 3, 4, 4, 4 };
-static const uint32_t pow10u[10] = { 1, 10, 100, 1000, 10000, 100000, 1000000, 10000000,
-                                     100000000, 1000000000 };
-
-size_t rows_decimal_size(int prec, int scale)
-{
-    if (prec < 1 || prec > 65 || scale < 0 || scale > 38 || scale > prec) return 0;
-    int intg = prec - scale;
-    return (size_t)((intg / 9) * 4 + dig2bytes[intg % 9] + (scale / 9) * 4 + dig2bytes[scale % 9]);
-}
-
-/*
- * Packed DECIMAL: the integer part in base-10⁹ groups of 4 big-endian bytes,
- * led by a shorter group for the leftover digits; then the fraction likewise,
- * the shorter group last. The sign is the inverted top bit of the first byte;
- * a negative number has every byte inverted.
- */
-int rows_decimal_text(const uint8_t *p, int prec, int scale, char *out)
-{
-    size_t size = rows_decimal_size(prec, scale);
-    uint8_t b[64];
-    if (size == 0 || size > sizeof b) return -1;
-    memcpy(b, p, size);
-    int neg = !(b[0] & 0x80);
-    b[0] ^= 0x80;
-    if (neg) for (size_t i = 0; i < size; i++) b[i] ^= 0xff;
-    int intg = prec - scale, intg0 = intg / 9, intg0x = intg % 9;
-    int frac0 = scale / 9, frac0x = scale % 9;
-    size_t pos = 0;
-    char *o = out;
-    char digits[80];
-    int nd = 0;
-    #define GROUP(nbytes, ndig) do {                                          \
-        uint32_t v_ = 0;                                                      \
-        for (int k_ = 0; k_ < (nbytes); k_++) v_ = (v_ << 8) | b[pos++];      \
-        if (v_ >= pow10u[ndig]) return -1;                                    \
-        for (int k_ = (ndig) - 1; k_ >= 0; k_--) { digits[nd + k_] = (char)('0' + v_ % 10); v_ /= 10; } \
-        nd += (ndig);                                                         \
-    } while (0)
-    if (intg0x) GROUP(dig2bytes[intg0x], intg0x);
-    for (int i = 0; i < intg0; i++) GROUP(4, 9);
-    int int_digits = nd;
-    for (int i = 0; i < frac0; i++) GROUP(4, 9);
-    if (frac0x) GROUP(dig2bytes[frac0x], frac0x);
-    #undef GROUP
-    int lead = 0;
-    while (lead < int_digits && digits[lead] == '0') lead++;
-    int allzero = 1;
-    for (int i = 0; i < nd; i++) if (digits[i] != '0') { allzero = 0; break; }
-    if (neg && !allzero) *o++ = '-';
-    if (lead == int_digits) *o++ = '0';
-    else { memcpy(o, digits + lead, (size_t)(int_digits - lead)); o += int_digits - lead; }
-    if (scale) {
-        *o++ = '.';
-        memcpy(o, digits + int_digits, (size_t)scale);
-        o += scale;
-    }
-    return (int)(o - out);
-}
-
-static inline char *put_n(char *o, uint32_t v, int width)
-{
-    for (int i = width - 1; i >= 0; i--) { o[i] = (char)('0' + v % 10); v /= 10; }
-    return o + width;
-}
-
-static char *put_frac(char *o, uint32_t usec, int fsp)
-{
-    if (fsp <= 0) return o;
-    *o++ = '.';
-    return put_n(o, usec / pow10u[6 - fsp], fsp);
-}
-
-static char *put_hours(char *o, uint32_t h)
-{
-    if (h >= 1000) o = put_n(o, h, 4);
-    else if (h >= 100) o = put_n(o, h, 3);
-    else o = put_n(o, h, 2);
-    return o;
-}
-
-static char *put_date(char *o, uint32_t y, uint32_t m, uint32_t d)
-{
-    o = put_n(o, y, 4); *o++ = '-'; o = put_n(o, m, 2); *o++ = '-'; return put_n(o, d, 2);
-}
-
-static char *put_hms(char *o, uint32_t h, uint32_t mi, uint32_t s)
-{
-    o = put_n(o, h, 2); *o++ = ':'; o = put_n(o, mi, 2); *o++ = ':'; return put_n(o, s, 2);
-}
-
-/* days since 1970-01-01 → civil date (proleptic Gregorian) */
-static void civil_from_days(int64_t z, uint32_t *y, uint32_t *m, uint32_t *d)
-{
-    z += 719468;
-    int64_t era = (z >= 0 ? z : z - 146096) / 146097;
-    uint32_t doe = (uint32_t)(z - era * 146097);
-    uint32_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-    int64_t yy = (int64_t)yoe + era * 400;
-    uint32_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    uint32_t mp = (5 * doy + 2) / 153;
-    *d = doy - (153 * mp + 2) / 5 + 1;
-    *m = mp < 10 ? mp + 3 : mp - 9;
-    *y = (uint32_t)(yy + (*m <= 2));
-}
-
-int rows_packed_temporal_text(int64_t packed, char kind, char *out)
-{
-    char *o = out;
-    int neg = packed < 0;
-    uint64_t t = neg ? (uint64_t)(-(packed + 1)) + 1 : (uint64_t)packed;
-    uint32_t usec = (uint32_t)(t % (1u << 24));
-    uint64_t ip = t >> 24;
-    if (kind == 't') {
-        if (neg) *o++ = '-';
-        uint32_t h = (uint32_t)((ip >> 12) % (1 << 10)), mi = (uint32_t)((ip >> 6) % 64), s = (uint32_t)(ip % 64);
-        o = put_hours(o, h); *o++ = ':'; o = put_n(o, mi, 2); *o++ = ':'; o = put_n(o, s, 2);
-        return (int)(put_frac(o, usec % 1000000, 6) - out);
-    }
-    uint64_t ymd = ip >> 17, ym = ymd >> 5, hms = ip % (1 << 17);
-    uint32_t d = (uint32_t)(ymd % 32), m = (uint32_t)(ym % 13), y = (uint32_t)((ym / 13) % 10000);
-    o = put_date(o, y, m, d);
-    if (kind == 'd') return (int)(o - out);
-    *o++ = ' ';
-    o = put_hms(o, (uint32_t)((hms >> 12) % 32), (uint32_t)((hms >> 6) % 64), (uint32_t)(hms % 64));
-    return (int)(put_frac(o, usec % 1000000, 6) - out);
-}
 
 /* ---- value decoding ------------------------------------------------------------------------ */
 
@@ -366,7 +211,7 @@ static int decode_value(struct rows_ctx *c, struct rows_table *t, uint32_t i, st
         uint32_t d = x & 31, m = (x >> 5) & 15, y = x >> 9;
         if (y == 0 || m == 0 || d == 0) return zero_date(c, t, i, v, "zero or partial-zero DATE decoded as NULL");
         if (m > 12) FAIL("DATE value has month %u", m);
-        o = put_date(o, y, m, d);
+        o = rows_put_date(o, y, m, d);
         return set_text(c, v, buf, (size_t)(o - buf));
     }
     case MYT_TIME: {            /* old TIME: signed 24-bit HHMMSS */
@@ -374,8 +219,8 @@ static int decode_value(struct rows_ctx *c, struct rows_table *t, uint32_t i, st
         if (r->err) break;
         int32_t s = (x & 0x800000) ? (int32_t)x - 0x1000000 : (int32_t)x;
         if (s < 0) { *o++ = '-'; s = -s; }
-        o = put_hours(o, (uint32_t)s / 10000); *o++ = ':';
-        o = put_n(o, (uint32_t)s / 100 % 100, 2); *o++ = ':'; o = put_n(o, (uint32_t)s % 100, 2);
+        o = rows_put_hours(o, (uint32_t)s / 10000); *o++ = ':';
+        o = rows_put_n(o, (uint32_t)s / 100 % 100, 2); *o++ = ':'; o = rows_put_n(o, (uint32_t)s % 100, 2);
         return set_text(c, v, buf, (size_t)(o - buf));
     }
     case MYT_TIME2: {
@@ -406,8 +251,8 @@ static int decode_value(struct rows_ctx *c, struct rows_table *t, uint32_t i, st
         uint32_t h = (uint32_t)((hms >> 12) % 1024), mi = (uint32_t)((hms >> 6) % 64), s = (uint32_t)(hms % 64);
         if (mi > 59 || s > 59 || us > 999999) FAIL("TIME value is malformed");
         if (neg) *o++ = '-';
-        o = put_hours(o, h); *o++ = ':'; o = put_n(o, mi, 2); *o++ = ':'; o = put_n(o, s, 2);
-        o = put_frac(o, us, fsp);
+        o = rows_put_hours(o, h); *o++ = ':'; o = rows_put_n(o, mi, 2); *o++ = ':'; o = rows_put_n(o, s, 2);
+        o = rows_put_frac(o, us, fsp);
         return set_text(c, v, buf, (size_t)(o - buf));
     }
     case MYT_DATETIME: {        /* old DATETIME: YYYYMMDDhhmmss as an integer */
@@ -417,8 +262,8 @@ static int decode_value(struct rows_ctx *c, struct rows_table *t, uint32_t i, st
         uint32_t y = dpart / 10000, m = dpart / 100 % 100, d = dpart % 100;
         if (y == 0 || m == 0 || d == 0) return zero_date(c, t, i, v, "zero or partial-zero DATETIME decoded as NULL");
         if (y > 9999 || m > 12 || d > 31) FAIL("DATETIME value is malformed");
-        o = put_date(o, y, m, d); *o++ = ' ';
-        o = put_hms(o, tpart / 10000, tpart / 100 % 100, tpart % 100);
+        o = rows_put_date(o, y, m, d); *o++ = ' ';
+        o = rows_put_hms(o, tpart / 10000, tpart / 100 % 100, tpart % 100);
         return set_text(c, v, buf, (size_t)(o - buf));
     }
     case MYT_DATETIME2: {
@@ -436,8 +281,8 @@ static int decode_value(struct rows_ctx *c, struct rows_table *t, uint32_t i, st
         uint32_t h = (uint32_t)(hms >> 12), mi = (uint32_t)((hms >> 6) % 64), s = (uint32_t)(hms % 64);
         if (y == 0 || m == 0 || d == 0) return zero_date(c, t, i, v, "zero or partial-zero DATETIME decoded as NULL");
         if (y > 9999 || h > 23 || mi > 59 || s > 59 || us > 999999) FAIL("DATETIME value is malformed");
-        o = put_date(o, y, m, d); *o++ = ' '; o = put_hms(o, h, mi, s);
-        o = put_frac(o, us, fsp);
+        o = rows_put_date(o, y, m, d); *o++ = ' '; o = rows_put_hms(o, h, mi, s);
+        o = rows_put_frac(o, us, fsp);
         return set_text(c, v, buf, (size_t)(o - buf));
     }
     case MYT_TIMESTAMP: case MYT_TIMESTAMP2: {
@@ -451,10 +296,10 @@ static int decode_value(struct rows_ctx *c, struct rows_table *t, uint32_t i, st
         if (sec == 0 && us == 0) return zero_date(c, t, i, v, "zero TIMESTAMP decoded as NULL");
         if (us > 999999) FAIL("TIMESTAMP value is malformed");
         uint32_t y, m, d;
-        civil_from_days(sec / 86400, &y, &m, &d);
+        rows_civil_from_days(sec / 86400, &y, &m, &d);
         uint32_t tod = sec % 86400;
-        o = put_date(o, y, m, d); *o++ = ' '; o = put_hms(o, tod / 3600, tod / 60 % 60, tod % 60);
-        o = put_frac(o, us, fsp);
+        o = rows_put_date(o, y, m, d); *o++ = ' '; o = rows_put_hms(o, tod / 3600, tod / 60 % 60, tod % 60);
+        o = rows_put_frac(o, us, fsp);
         memcpy(o, "+00", 3); o += 3;
         return set_text(c, v, buf, (size_t)(o - buf));
     }

@@ -64,6 +64,7 @@
 #include "runtime/pipe/change.h"
 #include "runtime/mysql/binlog.h"
 #include "runtime/base/rd.h"
+#include "runtime/mysql/rows_text.h"   /* rows_buf, DECIMAL and temporal text */
 
 /* MySQL column types as they appear in TABLE_MAP. */
 enum mysql_type {
@@ -81,12 +82,6 @@ enum rows_cs { CS_UNKNOWN = 0, CS_UTF8, CS_LATIN1, CS_BINARY, CS_ICONV, CS_UNSUP
 
 /* Character-set class of a MySQL/MariaDB collation id (see rows.c's table). */
 enum rows_cs rows_charset_class(unsigned collation_id, const char **iconv_name, int *mbmaxlen);
-
-/* ---- growable byte buffer (JSON, SET text) ------------------------------- */
-struct rows_buf { char *p; size_t len, cap; int oom; };
-int  rows_buf_reserve(struct rows_buf *b, size_t more);
-void rows_buf_put(struct rows_buf *b, const void *p, size_t n);
-void rows_buf_free(struct rows_buf *b);
 
 /* ---- per-event arena -------------------------------------------------------- */
 struct rows_block;
@@ -163,15 +158,5 @@ void rows_ctx_free(struct rows_ctx *c);
 int rows_decode_image(struct rows_ctx *c, struct rows_table *t, struct rd *r,
                       const uint8_t *present, uint32_t npresent, struct zvalue *out,
                       uint8_t absent_kind);
-
-/* ---- helpers shared with json.c and the tests ---------------------------------- */
-
-/* Bytes of a packed DECIMAL(prec,scale); 0 when prec/scale are invalid. */
-size_t rows_decimal_size(int prec, int scale);
-/* Packed DECIMAL → text into out (≥ prec + 3 bytes); returns length or -1. */
-int rows_decimal_text(const uint8_t *p, int prec, int scale, char *out);
-/* MySQL "packed" temporals (JSON opaque DATE/TIME/DATETIME, 8 bytes LE int):
- * kind 'd' date, 't' time, 'T' datetime; 6 fraction digits; returns length. */
-int rows_packed_temporal_text(int64_t packed, char kind, char *out);
 
 #endif
