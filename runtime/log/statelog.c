@@ -1,6 +1,9 @@
 /*
- * statelog.c — opening the SQLite log, schema migrations, the statement
- * cache, transactions and pruning. Writes are in statelog_write.c, reads in
+ * statelog.c — the SQLite connection under a handle: schema migrations, the
+ * statement cache, errors, transactions, and the file itself (created 0600
+ * under the state directory's lock). The bottom of the state log: healing
+ * (statelog_heal.c) and the handle's calls (open, close, pruning in
+ * statelog_handle.c) stand on it. Writes are in statelog_write.c, reads in
  * statelog_read.c, the JSON status in statelog_status.c. Contract: statelog.h.
  */
 #include "runtime/log/statelog_int.h"
@@ -10,6 +13,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -371,6 +375,16 @@ sqlite3_stmt *sl_stmt(struct statelog *sl, enum sl_stmt_id id, const char *op)
     return st;
 }
 
+int sl_step_done(struct statelog *sl, sqlite3_stmt *st, const char *op)
+{
+    int rc = sqlite3_step(st);
+
+    sqlite3_reset(st);
+    if (rc != SQLITE_DONE && rc != SQLITE_ROW)
+        return sl_fail(sl, op);
+    return 0;
+}
+
 /* ---- errors ---------------------------------------------------------------- */
 
 int sl_fail(struct statelog *sl, const char *op)
@@ -503,178 +517,101 @@ void sl_tx_rollback(struct statelog *sl)
     sl->txdepth--;
 }
 
-int statelog_begin(struct statelog *sl)
+/* ---- the state directory's lock and the file ------------------------------------ */
+
+int sl_dir_lock(const char *path)
 {
-    int rc;
+    char *dir = strdup(path), *slash;
+    int fd = -1;
 
-    SL_RUN(sl, rc, sl_tx_begin(sl, 1, "begin"));
-    return rc;
-}
-
-int statelog_commit(struct statelog *sl)
-{
-    return sl_tx_commit(sl, "commit");
-}
-
-void statelog_rollback(struct statelog *sl)
-{
-    sl_tx_rollback(sl);
-}
-
-/* ---- limits and pruning ----------------------------------------------------- */
-
-void statelog_get_limits(const struct statelog *sl, struct statelog_limits *out)
-{
-    *out = sl->lim;
-}
-
-void statelog_set_limits(struct statelog *sl, const struct statelog_limits *in)
-{
-    sl->lim = *in;
-}
-
-int sl_step_done(struct statelog *sl, sqlite3_stmt *st, const char *op)
-{
-    int rc = sqlite3_step(st);
-
-    sqlite3_reset(st);
-    if (rc != SQLITE_DONE && rc != SQLITE_ROW)
-        return sl_fail(sl, op);
-    return 0;
-}
-
-static int prune_one(struct statelog *sl, enum sl_stmt_id id, int64_t v)
-{
-    const char *op = "prune";
-    sqlite3_stmt *st = sl_stmt(sl, id, op);
-
-    if (!st)
+    if (!dir)
         return -1;
-    sqlite3_bind_int64(st, 1, v);
-    return sl_step_done(sl, st, op);
-}
-
-static int prune(struct statelog *sl, int64_t now)
-{
-    const struct statelog_limits *l = &sl->lim;
-    int64_t raw_cut;
-
-    if (now == 0)
-        now = statelog_now_ms();
-    raw_cut = now - l->lag_raw_ms;
-    if (sl_tx_begin(sl, 1, "prune: begin") < 0)
-        return -1;
-    if (prune_one(sl, SQ_PRUNE_ROLLUP, raw_cut) < 0 ||
-        prune_one(sl, SQ_PRUNE_RAW, raw_cut) < 0 ||
-        prune_one(sl, SQ_PRUNE_ROLLUPS, now - l->lag_rollup_ms) < 0 ||
-        prune_one(sl, SQ_PRUNE_EVENTS, l->events_max) < 0 ||
-        prune_one(sl, SQ_PRUNE_ACTIVITY, l->activity_max) < 0 ||
-        prune_one(sl, SQ_PRUNE_COMMANDS, now - l->commands_keep_ms) < 0)
-        goto rollback;
-    if (sl_tx_commit(sl, "prune: commit") < 0)
-        goto rollback;
-    sl->since_prune = 0;
-    return 0;
-
-rollback:
-    sl_tx_rollback(sl);
-    return -1;
-}
-
-int statelog_prune(struct statelog *sl, int64_t now)
-{
-    int rc;
-
-    SL_RUN(sl, rc, prune(sl, now));
-    return rc;
-}
-
-void sl_maybe_prune(struct statelog *sl)
-{
-    if (sl->lim.prune_every == 0 || ++sl->since_prune < sl->lim.prune_every)
-        return;
-    (void)statelog_prune(sl, 0);
-}
-
-/* ---- counting --------------------------------------------------------------- */
-
-static int count_rows(struct statelog *sl, const char *table, int64_t *out)
-{
-    /* Table names cannot be bound: accept only the schema's own names. */
-    static const char *const names[] = {
-        "integrations", "tables", "activity", "lag_samples", "lag_rollups",
-        "events", "commands",
-    };
-    char sql[64];
-    sqlite3_stmt *st = NULL;
-    size_t i;
-    int rc;
-
-    for (i = 0; i < sizeof names / sizeof names[0]; i++)
-        if (strcmp(names[i], table) == 0)
-            break;
-    if (i == sizeof names / sizeof names[0])
-        return sl_failf(sl, "count rows: no table named %s", table);
-    snprintf(sql, sizeof sql, "SELECT count(*) FROM %s", names[i]);
-    if (sqlite3_prepare_v2(sl->db, sql, -1, &st, NULL) != SQLITE_OK)
-        return sl_fail(sl, "count rows");
-    rc = sqlite3_step(st);
-    if (rc != SQLITE_ROW) {
-        sl_fail(sl, "count rows");
-        sqlite3_finalize(st);
-        return -1;
-    }
-    *out = sqlite3_column_int64(st, 0);
-    sqlite3_finalize(st);
-    return 0;
-}
-
-int statelog_count_rows(struct statelog *sl, const char *table, int64_t *out)
-{
-    int rc;
-
-    SL_RUN(sl, rc, count_rows(sl, table, out));
-    return rc;
-}
-
-/* ---- open ------------------------------------------------------------------- */
-
-/* mkdir -p for the parent of `path`, new directories 0700. */
-static int make_parent(const char *path, char *err, size_t errlen)
-{
-    char *dir = strdup(path);
-    char *p;
-    int rc = -1;
-
-    if (!dir) {
-        snprintf(err, errlen, "state log %s: out of memory", path);
-        return -1;
-    }
-    p = strrchr(dir, '/');
-    if (!p || p == dir) {
-        rc = 0;
-        goto out;
-    }
-    *p = '\0';
-    for (p = dir + 1; ; p++) {
-        if (*p != '/' && *p != '\0')
-            continue;
-        char c = *p;
-        *p = '\0';
-        if (mkdir(dir, 0700) < 0 && errno != EEXIST) {
-            snprintf(err, errlen, "state log %s: cannot create directory %s: %s",
-                     path, dir, strerror(errno));
-            goto out;
-        }
-        *p = c;
-        if (c == '\0')
-            break;
-    }
-    rc = 0;
-out:
+    slash = strrchr(dir, '/');
+    if (slash == dir)
+        slash[1] = '\0';
+    else if (slash)
+        *slash = '\0';
+    fd = open(slash ? dir : ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     free(dir);
+    /* A directory that cannot be locked (an odd file system) still works:
+     * the lock only orders concurrent heals. */
+    while (fd >= 0 && flock(fd, LOCK_EX) < 0 && errno == EINTR)
+        ;
+    return fd;
+}
+
+void sl_dir_unlock(int fd)
+{
+    if (fd >= 0)
+        close(fd);                   /* drops the flock */
+}
+
+void sl_side_path(char *buf, size_t len, const char *path, const char *suffix)
+{
+    snprintf(buf, len, "%s%s", path, suffix);
+}
+
+/*
+ * Create the file 0600 when missing (whatever the umask), tighten it if not.
+ * Caller holds the directory lock when the file may be missing.
+ *
+ * Never open() and close() an existing database file here: POSIX record
+ * locks belong to the process, so closing ANY descriptor of the file drops
+ * the locks of every other SQLite connection to it in this process (the
+ * console's data thread beside an embedded runtime, parallel copy workers),
+ * which then read stale snapshots. An existing file is chmod()ed by path; a
+ * missing one is created with O_EXCL, when nothing can have it open.
+ *
+ * A -wal or -shm without its database belongs to a deleted file (a handle
+ * may still write to it): SQLite would replay that WAL into the new file
+ * and share that wal-index with the old one, so they are removed first.
+ */
+int sl_create_locked(const char *path, char *err, size_t errlen)
+{
+    char side[4096];
+    struct stat st;
+    int fd, rc = 0;
+
+    if (stat(path, &st) == 0) {
+        if ((st.st_mode & 0777) != 0600 && chmod(path, 0600) < 0) {
+            snprintf(err, errlen, "state log %s: cannot set mode 0600: %s", path, strerror(errno));
+            return -1;
+        }
+        return 0;
+    }
+    sl_side_path(side, sizeof side, path, "-wal");
+    unlink(side);
+    sl_side_path(side, sizeof side, path, "-shm");
+    unlink(side);
+    fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    if (fd < 0 && errno == EEXIST)
+        return sl_create_locked(path, err, errlen);   /* created by a process without the lock */
+    if (fd < 0) {
+        snprintf(err, errlen, "state log %s: cannot create: %s", path, strerror(errno));
+        return -1;
+    }
+    if (fchmod(fd, 0600) < 0) {         /* a new, empty file: no connection has it open */
+        snprintf(err, errlen, "state log %s: cannot set mode 0600: %s", path, strerror(errno));
+        rc = -1;
+    }
+    close(fd);
     return rc;
 }
+
+int sl_make_file(const char *path, char *err, size_t errlen)
+{
+    struct stat st;
+    int lock, rc;
+
+    if (stat(path, &st) == 0)
+        return sl_create_locked(path, err, errlen);    /* only tightens the mode */
+    lock = sl_dir_lock(path);
+    rc = sl_create_locked(path, err, errlen);
+    sl_dir_unlock(lock);
+    return rc;
+}
+
+/* ---- the connection ------------------------------------------------------------ */
 
 static int pragma_int(struct statelog *sl, const char *sql, int *out)
 {
@@ -864,48 +801,4 @@ void sl_conn_close(struct statelog *sl)
     sqlite3_close(sl->db);
     sl->db = NULL;
     sl->txdepth = 0;
-}
-
-int statelog_open(struct statelog **out, const char *path, char *err, size_t errlen)
-{
-    struct statelog *sl;
-    int rc;
-
-    *out = NULL;
-    if (make_parent(path, err, errlen) < 0)
-        return -1;
-    sl = calloc(1, sizeof *sl);
-    if (!sl || !(sl->path = strdup(path))) {
-        snprintf(err, errlen, "state log %s: out of memory", path);
-        free(sl);
-        return -1;
-    }
-    sl->lim = (struct statelog_limits){
-        .lag_raw_ms = STATELOG_LAG_RAW_MS, .lag_rollup_ms = STATELOG_LAG_ROLLUP_MS,
-        .events_max = STATELOG_EVENTS_MAX, .activity_max = STATELOG_ACTIVITY_MAX,
-        .commands_keep_ms = STATELOG_COMMANDS_KEEP_MS,
-        .prune_every = STATELOG_PRUNE_EVERY,
-    };
-    rc = sl_conn_open(sl);
-    if (rc < 0 && sl->bad == SL_CORRUPT)
-        rc = sl_heal(sl);               /* moved aside: a fresh log, said on stderr */
-    if (rc < 0)
-        goto fail;
-    *out = sl;
-    return 0;
-
-fail:
-    snprintf(err, errlen, "%s", sl->err);
-    statelog_close(sl);
-    return -1;
-}
-
-void statelog_close(struct statelog *sl)
-{
-    if (!sl)
-        return;
-    sl_conn_close(sl);
-    sl_memo_free(sl);
-    free(sl->path);
-    free(sl);
 }

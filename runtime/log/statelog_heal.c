@@ -6,19 +6,18 @@
  * afresh loses history, never data. Contract: statelog.h ("Healing").
  *
  * Every creation of the file and every move aside runs under an flock on the
- * state directory, so two handles (threads or processes) healing at once do
- * not move each other's fresh file aside, and stale -wal/-shm files are only
- * removed when no database file is there to own them.
+ * state directory (sl_dir_lock, statelog.c), so two handles (threads or
+ * processes) healing at once do not move each other's fresh file aside, and
+ * stale -wal/-shm files are only removed when no database file is there to
+ * own them.
  */
 #include "runtime/log/statelog_int.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/file.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -81,100 +80,6 @@ static int announce(dev_t dev, ino_t from, ino_t to, const char *line)
     return said;
 }
 
-/* ---- the state directory's lock and the file ------------------------------------ */
-
-int sl_dir_lock(const char *path)
-{
-    char *dir = strdup(path), *slash;
-    int fd = -1;
-
-    if (!dir)
-        return -1;
-    slash = strrchr(dir, '/');
-    if (slash == dir)
-        slash[1] = '\0';
-    else if (slash)
-        *slash = '\0';
-    fd = open(slash ? dir : ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    free(dir);
-    /* A directory that cannot be locked (an odd file system) still works:
-     * the lock only orders concurrent heals. */
-    while (fd >= 0 && flock(fd, LOCK_EX) < 0 && errno == EINTR)
-        ;
-    return fd;
-}
-
-void sl_dir_unlock(int fd)
-{
-    if (fd >= 0)
-        close(fd);                   /* drops the flock */
-}
-
-static void side_path(char *buf, size_t len, const char *path, const char *suffix)
-{
-    snprintf(buf, len, "%s%s", path, suffix);
-}
-
-/*
- * Create the file 0600 when missing (whatever the umask), tighten it if not.
- * Caller holds the directory lock when the file may be missing.
- *
- * Never open() and close() an existing database file here: POSIX record
- * locks belong to the process, so closing ANY descriptor of the file drops
- * the locks of every other SQLite connection to it in this process (the
- * console's data thread beside an embedded runtime, parallel copy workers),
- * which then read stale snapshots. An existing file is chmod()ed by path; a
- * missing one is created with O_EXCL, when nothing can have it open.
- *
- * A -wal or -shm without its database belongs to a deleted file (a handle
- * may still write to it): SQLite would replay that WAL into the new file
- * and share that wal-index with the old one, so they are removed first.
- */
-static int create_locked(const char *path, char *err, size_t errlen)
-{
-    char side[4096];
-    struct stat st;
-    int fd, rc = 0;
-
-    if (stat(path, &st) == 0) {
-        if ((st.st_mode & 0777) != 0600 && chmod(path, 0600) < 0) {
-            snprintf(err, errlen, "state log %s: cannot set mode 0600: %s", path, strerror(errno));
-            return -1;
-        }
-        return 0;
-    }
-    side_path(side, sizeof side, path, "-wal");
-    unlink(side);
-    side_path(side, sizeof side, path, "-shm");
-    unlink(side);
-    fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-    if (fd < 0 && errno == EEXIST)
-        return create_locked(path, err, errlen);   /* created by a process without the lock */
-    if (fd < 0) {
-        snprintf(err, errlen, "state log %s: cannot create: %s", path, strerror(errno));
-        return -1;
-    }
-    if (fchmod(fd, 0600) < 0) {         /* a new, empty file: no connection has it open */
-        snprintf(err, errlen, "state log %s: cannot set mode 0600: %s", path, strerror(errno));
-        rc = -1;
-    }
-    close(fd);
-    return rc;
-}
-
-int sl_make_file(const char *path, char *err, size_t errlen)
-{
-    struct stat st;
-    int lock, rc;
-
-    if (stat(path, &st) == 0)
-        return create_locked(path, err, errlen);    /* only tightens the mode */
-    lock = sl_dir_lock(path);
-    rc = create_locked(path, err, errlen);
-    sl_dir_unlock(lock);
-    return rc;
-}
-
 /* PATH.corrupt-YYYYMMDDTHHMMSS (UTC), with -2, -3, ... when taken. */
 static void aside_name(char *buf, size_t len, const char *path)
 {
@@ -200,7 +105,7 @@ static int move_aside(struct statelog *sl, const char *aside)
         return sl_failf(sl, "is corrupt and cannot be moved to %s: %s; move or remove it by hand",
                         aside, strerror(errno));
     for (size_t i = 0; i < sizeof sfx / sizeof sfx[0]; i++) {
-        side_path(from, sizeof from, sl->path, sfx[i]);
+        sl_side_path(from, sizeof from, sl->path, sfx[i]);
         snprintf(to, sizeof to, "%s%s", aside, sfx[i]);
         if (rename(from, to) < 0 && errno != ENOENT)
             unlink(from);           /* never leave it to pair with the fresh file */
@@ -513,7 +418,7 @@ static int heal_once(struct statelog *sl)
      * the lock: the handle that moved the file says why (corrupt, deleted)
      * before another handle of this process, healing the same change, can
      * say only that it found the file replaced. */
-    rc = create_locked(sl->path, sl->err, sizeof sl->err);
+    rc = sl_create_locked(sl->path, sl->err, sizeof sl->err);
     struct stat st;
     ino_t new_ino = rc == 0 && stat(sl->path, &st) == 0 ? st.st_ino : 0;
     if (aside[0])

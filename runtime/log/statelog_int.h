@@ -1,6 +1,9 @@
 /*
- * statelog_int.h — internals shared by statelog.c (open, migrations, writes),
- * statelog_read.c (reads) and statelog_status.c (JSON). Not for other modules.
+ * statelog_int.h — internals shared by the state log's files: statelog.c (the
+ * connection: its file, migrations, statements, errors, transactions),
+ * statelog_heal.c (healing, under it only statelog.c), statelog_handle.c
+ * (open, close, pruning), statelog_write.c, statelog_read.c, statelog_runner.c
+ * and statelog_status.c. Not for other modules.
  *
  * The handle owns one sqlite3 connection and a cache of prepared statements,
  * indexed by enum sl_stmt_id and prepared on first use. Thread: as the handle.
@@ -125,8 +128,12 @@ int  sl_conn_open(struct statelog *sl);
 void sl_conn_close(struct statelog *sl);
 /* Create the file 0600 when missing, under the state directory's lock. */
 int  sl_make_file(const char *path, char *err, size_t errlen);
+/* The same, for a caller that holds the directory lock already. */
+int  sl_create_locked(const char *path, char *err, size_t errlen);
 int  sl_dir_lock(const char *path);          /* fd to pass to sl_dir_unlock, or -1 */
 void sl_dir_unlock(int fd);
+/* buf = path + suffix ("-wal", "-shm"). */
+void sl_side_path(char *buf, size_t len, const char *path, const char *suffix);
 
 /* The memo: record what a successful write set; forget a deleted integration. */
 void sl_memo_integ(struct statelog *sl, const char *name, const char *state,
