@@ -17,9 +17,4 @@ int cmd_verify(int argc, char **argv, const struct cli_cmd *self);
 int cmd_demo(int argc, char **argv, const struct cli_cmd *self);
 int cmd_init(int argc, char **argv, const struct cli_cmd *self);
 
-/* The console on the config at path, as `zetl console -c path` once the
- * file is found (tui/cmd_console.c); note, when not NULL, is shown in its
- * status line at start. The setup walkthrough hands over to it. */
-int console_open_path(const char *path, const char *note);
-
 #endif

@@ -7,7 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "tui/commands.h"
+#include "tui/console_open.h"
 #include "tui/setup.h"
 #include "tui/setup_form.h"
 #include "tui/setup_int.h"

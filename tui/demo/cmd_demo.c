@@ -39,6 +39,7 @@
 #include "tui/demo/demo.h"
 #include "runtime/runtime.h"
 #include "tui/commands.h"
+#include "tui/console_open.h"
 #include "tui/demo/demo_report.h"
 
 #define DEMO_SERVERS_START_S  240   /* three servers on a loaded machine, with retries */
