@@ -15,7 +15,7 @@
 #include <stddef.h>
 
 #include "config/config.h"
-#include "runtime/check/preflight.h"
+#include "runtime/base/pfreport.h"
 
 int integ_check_names(const struct config *root, const struct config_integration *ci,
                       struct pf_report *r, char *err, size_t errlen);

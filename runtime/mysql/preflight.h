@@ -20,7 +20,7 @@
 #include <stddef.h>
 
 #include "config/config.h"
-#include "runtime/check/preflight.h"
+#include "runtime/base/pfreport.h"
 
 /*
  * Fill r (subject and items) for integration in. Returns 0 when the checks

@@ -11,7 +11,7 @@
  * table a key that makes its updates and deletes replicable, a column to
  * replicate, and a target that can compute its STORED generated columns. Each item
  * carries the current value, the required value and the fix for a
- * self-managed server and for RDS/Aurora (runtime/check/preflight.h).
+ * self-managed server and for RDS/Aurora (runtime/base/pfreport.h).
  *
  * Read-only: SELECTs and IDENTIFY_SYSTEM only; nothing is created (on the
  * target, a temporary table in a transaction rolled back).
@@ -26,7 +26,7 @@
 #include <libpq-fe.h>
 
 #include "config/config.h"
-#include "runtime/check/preflight.h"
+#include "runtime/base/pfreport.h"
 
 /*
  * A regular (replication = 0) or walsender (replication = 1, database mode)

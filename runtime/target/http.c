@@ -42,7 +42,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "runtime/check/preflight.h"
+#include "runtime/base/pfreport.h"
 #include "runtime/target/envelope.h"
 
 #define RETRY_MIN_MS        500
