@@ -1,6 +1,6 @@
 /*
  * source_pg.h — internal to runtime/source*.c: the PostgreSQL source's
- * connections (source.c) and its reader (source_pgstream.c).
+ * connections (source_conn.c) and its reader (source_pgstream.c).
  *
  * Every wait on the source is bounded (pg/pgwait.h): by a stop flag, and by
  * a silence deadline after which the server is probed (probe_ci) or given up
