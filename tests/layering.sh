@@ -27,11 +27,26 @@ set -uo pipefail
 # the build directory, without .o); the longest matching prefix wins, so
 # runtime/runtime (the engine's door) sits above the runtime folders and
 # tui/demo is inside tui.
+#
+#   config            the YAML config, validated
+#   runtime/base      shared helpers: clocks, wire cursors, backoff, link cuts,
+#                     the preflight report
+#   pipe, log         the change model and queue; the state log, run log, locks
+#   mysql, pg, target the source protocols and the warehouse drivers
+#   integ/state       an integration's record (state, tables, log lines),
+#                     which the sources write through too
+#   source            what the engine asks of a source, whatever its kind
+#   integ             one integration: copy, stream, apply, resync, commands,
+#                     the supervisor on top
+#   watch, check      the monitor (alerts, metrics); zetl check, setup, verify
+#   runtime/runtime   the engine's door (runtime.h)
+#   views, tui        the console's screens; commands, terminal, the demo
 LAYERS='
 config/
 runtime/base/
 runtime/pipe/ runtime/log/
 runtime/mysql/ runtime/pg/ runtime/target/
+runtime/integ/state
 runtime/source/
 runtime/integ/
 runtime/watch/ runtime/check/

@@ -203,8 +203,9 @@ static int64_t write_basis(struct integ *in, int64_t now, int64_t *behind)
 /*
  * The source's own position (statelog.h "Source position"), as the reader
  * last saw it, against the applied one: kept by the reader's sink (a
- * heartbeat, a commit's end) without a round trip, written here with the
- * periodic lag write and while a target call waits (wait.c).
+ * heartbeat, a commit's end) without a round trip, written with the
+ * periodic lag write and while a target call waits (integ_write_source,
+ * state.c).
  */
 static void note_source(struct integ *in, const struct zpos *p)
 {
@@ -216,48 +217,6 @@ static void note_source(struct integ *in, const struct zpos *p)
     in->src_pos.gtid[0] = '\0';                /* file:pos or an LSN is what is compared */
     in->src_pos_ms = now_ms();
     pthread_mutex_unlock(&in->src_mu);
-}
-
-/* The sequence number of a binlog file name (its digits after the last '.'), -1 none. */
-static int64_t binlog_seq(const char *file)
-{
-    const char *dot = strrchr(file, '.');
-    if (!dot || !dot[1]) return -1;
-    char *end;
-    long long v = strtoll(dot + 1, &end, 10);
-    return *end || v < 0 ? -1 : v;
-}
-
-void integ_write_source(struct integ *in)
-{
-    struct zpos sp = {0};
-    int64_t at;
-    pthread_mutex_lock(&in->src_mu);
-    sp.kind = in->src_pos.kind;
-    sp.offset = in->src_pos.offset;
-    memcpy(sp.file, in->src_pos.file, sizeof sp.file);
-    at = in->src_pos_ms;
-    pthread_mutex_unlock(&in->src_mu);
-
-    const struct zpos *ap = &in->applied;
-    char pos[ZPOS_FILE_MAX + 32];
-    struct statelog_source s = {.at = at, .bytes_between = -1, .files_between = -1,
-                                .expire_s = atomic_load(&in->binlog_expire_s)};
-    if (sp.kind != ZPOS_NONE && zpos_format(&sp, pos, sizeof pos) == 0) s.position = pos;
-    if (sp.kind == ZPOS_LSN && ap->kind == ZPOS_LSN) {
-        s.bytes_between = sp.offset > ap->offset ? (int64_t)(sp.offset - ap->offset) : 0;
-    } else if (sp.kind == ZPOS_BINLOG && ap->kind == ZPOS_BINLOG) {
-        int64_t a = binlog_seq(ap->file), b = binlog_seq(sp.file);
-        if (!strcmp(sp.file, ap->file)) {
-            s.files_between = 0;
-            s.bytes_between = sp.offset > ap->offset ? (int64_t)(sp.offset - ap->offset) : 0;
-        } else if (a >= 0 && b >= a) {
-            s.files_between = b - a;
-        }
-    }
-    if (ap->kind == ZPOS_BINLOG && !strcmp(ap->file, in->ckpt_commit_file))
-        s.checkpoint_commit_at = in->ckpt_commit_ms;
-    statelog_set_source(in->sl, in->cfg->name, &s);
 }
 
 /* The commit time of the checkpoint at pos (commit_time_us 0: a heartbeat's,

@@ -162,6 +162,9 @@ static inline void integ_rearm_cut(struct integ *in)
     if (!atomic_load(&in->stop)) linkcut_rearm(&in->cut);
 }
 
+/* ---- the integration's record (state.c): below every other file here and
+ * below runtime/source, which writes through it too. ---- */
+
 /* Logging: one line on stderr (when enabled) and an event in the state log. */
 void integ_log(struct integ *in, enum statelog_level lvl, const char *table,
                const char *kind, const char *fmt, ...) __attribute__((format(printf, 5, 6)));
@@ -191,6 +194,17 @@ void integ_review_state(struct integ *in, int64_t lag_ms);
  * checkpoint's commit time to the state log (statelog_set_source).
  * Supervisor thread (apply.c; wait.c while a target call waits). */
 void integ_write_source(struct integ *in);
+/* Write this process into the integration's runner row (liveness.h): at
+ * start, as the heartbeat (integ_poll_commands, every RUNNER_HEARTBEAT_MS)
+ * and, stopping = 1, at a clean stop. Supervisor thread. */
+void integ_record_runner(struct integ *in, int stopping);
+/* The selected table schema.name, or NULL. */
+struct itable *integ_find_table(struct integ *in, const char *schema, const char *name);
+/* The backoff after a failed round, in the state log: attempt and when
+ * (at_ms 0: under way); attempt 0 clears ("Why it is stuck" below). */
+void integ_retry_set(struct integ *in, int attempt, int64_t at_ms);
+
+/* ---- the rest of the integration ---- */
 
 /* The supervisor thread body (supervisor.c). */
 void *integ_main(void *arg);
@@ -203,7 +217,6 @@ void *integ_main(void *arg);
  * change of the refusals); the other tables go on.
  */
 int  integ_load_tables(struct integ *in, char *err, size_t errlen);
-struct itable *integ_find_table(struct integ *in, const char *schema, const char *name);
 void integ_free_tables(struct integ *in);
 
 /* The initial copy (copy.c): every table, then the checkpoint; ROUND_*, or
@@ -248,10 +261,6 @@ void integ_fail_table(struct integ *in, struct itable *t, const char *reason);
 
 /* Commands from the state log's queue; returns ROUND_* to end the round, or -1 to go on. */
 int  integ_poll_commands(struct integ *in);
-/* Write this process into the integration's runner row (liveness.h): at
- * start, as the heartbeat (integ_poll_commands, every RUNNER_HEARTBEAT_MS)
- * and, stopping = 1, at a clean stop. Supervisor thread. */
-void integ_record_runner(struct integ *in, int stopping);
 
 /* Row projection: a row in the decoder's layout → the table's catalog
  * definition (columns matched by name; excluded columns dropped, missing
@@ -329,13 +338,12 @@ int  integ_target_retry(void *ctx, enum target_retry ev, const char *reason);
  *                       cleared when it has room again (cheap: one mutex)
  *   integ_wait_clear    the round ended: no wait shown
  *   integ_retry_set     the backoff after a failed round: attempt and when
- *                       (at_ms 0: under way); attempt 0 clears
+ *                       (at_ms 0: under way); attempt 0 clears (state.c)
  */
 struct pgw_wait;
 void integ_target_wait(void *ctx, const struct pgw_wait *wt);
 void integ_note_queue(struct integ *in);
 void integ_wait_clear(struct integ *in);
-void integ_retry_set(struct integ *in, int attempt, int64_t at_ms);
 
 /* A source schema change, applied to the target by definition diff (ddl.c). */
 int  integ_apply_ddl(struct integ *in, const struct zschema_change *sc);

@@ -1,6 +1,7 @@
 /*
  * supervisor.c — one integration's lifecycle: state machine, retries with
- * exponential backoff and jitter, commands, logging (see integ.h).
+ * exponential backoff and jitter, commands (see integ.h). Its states and
+ * log lines are written through state.c.
  *
  *   creating → snapshotting → active ⇄ paused;  failed (retrying, reason
  *   shown) → back to snapshotting/active;  deleting → deleted.
@@ -11,12 +12,10 @@
  */
 #include <pthread.h>
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include <unistd.h>
 
 #include <libpq-fe.h>
 
@@ -26,102 +25,6 @@
 #include "runtime/log/liveness.h"
 #include "runtime/source/source.h"
 #include "runtime/target/target.h"
-
-void integ_log(struct integ *in, enum statelog_level lvl, const char *table,
-               const char *kind, const char *fmt, ...)
-{
-    char msg[2048];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
-    va_end(ap);
-    if (in->log_stderr) {
-        static const char *const lv[] = {"info", "warning", "error"};
-        char ts[32];
-        time_t now = time(NULL);
-        struct tm tm;
-        gmtime_r(&now, &tm);
-        strftime(ts, sizeof ts, "%Y-%m-%dT%H:%M:%SZ", &tm);
-        fprintf(stderr, "%s %s %s%s%s: %s\n", ts, lv[lvl], in->cfg->name, table ? " " : "",
-                table ? table : "", msg);
-    }
-    if (in->sl)
-        statelog_record_event(in->sl, lvl, in->cfg->name, table, kind, NULL, "%s", msg);
-}
-
-void integ_set_state(struct integ *in, const char *state, const char *reason, const char *actor)
-{
-    if (strcmp(in->state, state) == 0 && !reason) return;
-    /* Out of failed (the attempt worked, or the operator paused or deleted
-     * it): no retry to show. In the backoff the supervisor says after it. */
-    if (in->retry_attempt && !in->retry_waiting && strcmp(state, "failed") != 0)
-        integ_retry_set(in, 0, 0);
-    if (in->log_stderr) {
-        char ts[32];
-        time_t now = time(NULL);
-        struct tm tm;
-        gmtime_r(&now, &tm);
-        strftime(ts, sizeof ts, "%Y-%m-%dT%H:%M:%SZ", &tm);
-        fprintf(stderr, "%s %s %s: %s -> %s%s%s\n", ts, strcmp(state, "failed") == 0 ? "error" : "info",
-                in->cfg->name, in->state[0] ? in->state : "(new)", state, reason ? ": " : "",
-                reason ? reason : "");
-    }
-    if (in->sl &&
-        statelog_record_transition(in->sl, in->cfg->name, NULL, in->state[0] ? in->state : NULL,
-                                   state, reason, actor ? actor : INTEG_ACTOR_RUNTIME) != 0 &&
-        in->log_stderr)
-        fprintf(stderr, "%s: state log: %s\n", in->cfg->name, statelog_error(in->sl));
-    snprintf(in->state, sizeof in->state, "%s", state);
-}
-
-void integ_set_table_state(struct integ *in, struct itable *t, const char *state,
-                           const char *reason, const char *actor)
-{
-    if (strcmp(t->state, state) == 0 && !reason) return;
-    if (in->sl)
-        statelog_record_transition(in->sl, in->cfg->name, t->source, t->state[0] ? t->state : NULL,
-                                   state, reason, actor ? actor : INTEG_ACTOR_RUNTIME);
-    if (in->log_stderr && (strcmp(state, "failed") == 0 || strcmp(state, "resync_required") == 0))
-        fprintf(stderr, "%s %s: table %s -> %s%s%s\n", in->cfg->name, "warning", t->source, state,
-                reason ? ": " : "", reason ? reason : "");
-    snprintf(t->state, sizeof t->state, "%s", state);
-}
-
-void integ_review_state(struct integ *in, int64_t lag_ms)
-{
-    if (strcmp(in->state, "active") != 0 && strcmp(in->state, "needs_attention") != 0 &&
-        strcmp(in->state, "snapshotting") != 0 && strcmp(in->state, "creating") != 0 &&
-        strcmp(in->state, "failed") != 0)
-        return;                     /* paused, deleting, deleted: the operator's */
-    char why[sizeof in->attention];
-    why[0] = '\0';
-    const struct itable *first = NULL;
-    int n = 0;
-    for (int i = 0; i < in->ntables; i++) {
-        const struct itable *t = &in->tables[i];
-        if (t->resync_requested) continue;
-        if (strcmp(t->state, "failed") == 0 || strcmp(t->state, "resync_required") == 0) {
-            if (!first) first = t;
-            n++;
-        }
-    }
-    int64_t limit_ms = (int64_t)in->cfg->alerts.lag_seconds * 1000;
-    if (!first && in->nrefused)         /* tables.c: a target name another table has */
-        snprintf(why, sizeof why, "%.200s: refused (see zetl check)", in->refused[0].what);
-    else if (first)
-        snprintf(why, sizeof why, "table %.120s is %s%s; resync it (R in the console)", first->source,
-                 first->state, n > 1 ? " (and more tables)" : "");
-    else if (limit_ms > 0 && lag_ms > limit_ms)
-        snprintf(why, sizeof why, "lag %llds is over the alert threshold of %ds (alerts.lag_seconds)",
-                 (long long)(lag_ms / 1000), in->cfg->alerts.lag_seconds);
-    if (why[0]) {
-        if (strcmp(in->state, "needs_attention") != 0 || strcmp(in->attention, why) != 0)
-            integ_set_state(in, "needs_attention", why, NULL);
-    } else if (strcmp(in->state, "active") != 0) {
-        integ_set_state(in, "active", NULL, NULL);
-    }
-    snprintf(in->attention, sizeof in->attention, "%s", why);
-}
 
 /* Sleep up to ms, waking early on stop or a command; returns ROUND_* or -1. */
 static int wait_interruptible(struct integ *in, int ms)
@@ -170,18 +73,6 @@ static void describe_target(const struct config_integration *c, char *buf, size_
     snprintf(buf, len, "%s://%s:%s/%s", scheme, host ? host : addr ? addr : "localhost",
              port ? port : c->target.kind == TARGET_REDSHIFT ? "5439" : "5432", db ? db : user ? user : "");
     PQconninfoFree(opts);
-}
-
-void integ_record_runner(struct integ *in, int stopping)
-{
-    if (!in->sl) return;
-    struct statelog_runner r = {.pid = (int64_t)getpid(), .actor = in->actor,
-                                .started_at = in->locked_at,
-                                .stopped_at = stopping ? zclock_wall_ms() : 0};
-    in->beat_ms = zclock_mono_ms();
-    if (statelog_record_runner(in->sl, in->cfg->name, &r) != 0 && in->log_stderr)
-        fprintf(stderr, "%s: state log: cannot record who runs it: %s\n", in->cfg->name,
-                statelog_error(in->sl));
 }
 
 /* Commands sent before this process took the lock were sent while nobody

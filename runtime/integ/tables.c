@@ -14,15 +14,6 @@
 #include "runtime/source/source.h"
 #include "runtime/target/names.h"
 
-struct itable *integ_find_table(struct integ *in, const char *schema, const char *name)
-{
-    for (int i = 0; i < in->ntables; i++) {
-        const struct ztable *d = in->tables[i].def;
-        if (strcmp(d->name, name) == 0 && strcmp(d->schema, schema) == 0) return &in->tables[i];
-    }
-    return NULL;
-}
-
 static void free_table(struct itable *t)
 {
     free(t->source);

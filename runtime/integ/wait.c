@@ -100,9 +100,3 @@ void integ_note_queue(struct integ *in)
         if (statelog_set_wait(in->sl, in->cfg->name, NULL) == 0) in->wait_shown = WAIT_NONE;
     }
 }
-
-void integ_retry_set(struct integ *in, int attempt, int64_t at_ms)
-{
-    in->retry_attempt = attempt;
-    if (in->sl) statelog_set_retry(in->sl, in->cfg->name, attempt, at_ms);
-}
