@@ -514,11 +514,11 @@ static void stop_reader(struct integ *in)
 
 /* ---- the round ------------------------------------------------------------------------ */
 
-int integ_stream(struct integ *in)
+enum integ_round integ_stream(struct integ *in)
 {
     struct applier a = {.in = in};
     struct drift drift;
-    int end = ROUND_ERROR;
+    enum integ_round end = ROUND_ERROR;
     char qerr[512];
     in->err[0] = '\0';
 
@@ -572,8 +572,8 @@ int integ_stream(struct integ *in)
         if (now - last_poll >= COMMAND_POLL_MS) {
             last_poll = now;
             if (atomic_load(&in->stop)) { end = ROUND_STOPPED; break; }
-            int r = integ_poll_commands(in);
-            if (r >= 0) { end = r; break; }
+            enum integ_round r = integ_poll_commands(in);
+            if (r != ROUND_NONE) { end = r; break; }
             if (a.in_src_txn) a.resync_due = 1;
             else if (drive_resync(&a) != 0) goto out;
             sample_lag(&a);

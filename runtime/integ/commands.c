@@ -37,7 +37,7 @@
 /* A delete always ends deleted, and never streams again: what the source
  * would not let go of (source_drop) is named in the reason with the
  * statement that finishes the job, and logged as a warning. */
-static int do_delete(struct integ *in, const char *actor)
+static enum integ_round do_delete(struct integ *in, const char *actor)
 {
     integ_set_state(in, "deleting", NULL, actor);
     char note[1536], reason[1700];
@@ -51,16 +51,16 @@ static int do_delete(struct integ *in, const char *actor)
 }
 
 /* The resnapshot command, or a resync while the position is lost (why
- * says which); ROUND_RESNAPSHOT, or -1 when there is nothing to do. */
-static int ask_resnapshot(struct integ *in, const char *actor, const char *why, char *result, size_t len)
+ * says which); ROUND_RESNAPSHOT, or ROUND_NONE when there is nothing to do. */
+static enum integ_round ask_resnapshot(struct integ *in, const char *actor, const char *why, char *result, size_t len)
 {
     if (strcmp(in->state, "deleted") == 0 || strcmp(in->state, "deleting") == 0) {
         snprintf(result, len, "integration %s is %s: nothing to re-snapshot", in->cfg->name, in->state);
-        return -1;
+        return ROUND_NONE;
     }
     if (in->resnapshot || (strcmp(in->state, "snapshotting") == 0 && !in->position_lost)) {
         snprintf(result, len, "%sa copy of every table of %s is already under way", why, in->cfg->name);
-        return -1;
+        return ROUND_NONE;
     }
     in->resnapshot = 1;
     snprintf(in->resnapshot_actor, sizeof in->resnapshot_actor, "%s", actor);
@@ -70,11 +70,11 @@ static int ask_resnapshot(struct integ *in, const char *actor, const char *why, 
     return ROUND_RESNAPSHOT;
 }
 
-int integ_poll_commands(struct integ *in)
+enum integ_round integ_poll_commands(struct integ *in)
 {
     struct statelog_command *cmds = NULL;
     size_t n = 0;
-    if (!in->sl) return -1;
+    if (!in->sl) return ROUND_NONE;
     atomic_store(&in->polled_ms, zclock_mono_ms());
     if (zclock_mono_ms() - in->beat_ms >= RUNNER_HEARTBEAT_MS)
         integ_record_runner(in, 0);
@@ -83,13 +83,13 @@ int integ_poll_commands(struct integ *in)
         if (in->log_stderr) fprintf(stderr, "%s: cannot read the command queue: %s\n", in->cfg->name,
                                     statelog_error(in->sl));
         statelog_free_commands(cmds, n);
-        return -1;
+        return ROUND_NONE;
     }
     if (n == 0) {
         statelog_free_commands(cmds, n);
-        return -1;
+        return ROUND_NONE;
     }
-    int ret = -1;
+    enum integ_round ret = ROUND_NONE;
     for (size_t i = 0; i < n; i++) {
         const struct statelog_command *c = &cmds[i];
         const char *actor = c->actor ? c->actor : "operator";
@@ -101,7 +101,7 @@ int integ_poll_commands(struct integ *in)
         } else if (strcmp(c->command, "pause") == 0) {
             if (strcmp(in->state, "paused") != 0 && strcmp(in->state, "deleted") != 0) {
                 integ_set_state(in, "paused", NULL, actor);
-                if (ret < 0) ret = ROUND_PAUSED;
+                if (ret == ROUND_NONE) ret = ROUND_PAUSED;
             } else {
                 snprintf(result, sizeof result, "already %s", in->state);
             }
@@ -111,12 +111,12 @@ int integ_poll_commands(struct integ *in)
             else
                 snprintf(result, sizeof result, "not paused (%s)", in->state);
         } else if (strcmp(c->command, "resnapshot") == 0) {
-            int r = ask_resnapshot(in, actor, "", result, sizeof result);
-            if (r >= 0 && (ret < 0 || ret == ROUND_RESYNC)) ret = r;
+            enum integ_round r = ask_resnapshot(in, actor, "", result, sizeof result);
+            if (r != ROUND_NONE && (ret == ROUND_NONE || ret == ROUND_RESYNC)) ret = r;
         } else if (strcmp(c->command, "resync") == 0 && in->position_lost) {
-            int r = ask_resnapshot(in, actor, "the source log no longer has the checkpoint position, so no "
-                                   "table can catch up alone: ", result, sizeof result);
-            if (r >= 0 && (ret < 0 || ret == ROUND_RESYNC)) ret = r;
+            enum integ_round r = ask_resnapshot(in, actor, "the source log no longer has the checkpoint position, so no "
+                                                "table can catch up alone: ", result, sizeof result);
+            if (r != ROUND_NONE && (ret == ROUND_NONE || ret == ROUND_RESYNC)) ret = r;
         } else if (strcmp(c->command, "resync") == 0) {
             struct itable *t = NULL;
             for (int k = 0; c->table && k < in->ntables; k++)
@@ -127,7 +127,7 @@ int integ_poll_commands(struct integ *in)
             } else {
                 integ_set_table_state(in, t, "resyncing", NULL, actor);
                 t->resync_requested = 1;
-                if (ret < 0 && !in->streaming) ret = ROUND_RESYNC;
+                if (ret == ROUND_NONE && !in->streaming) ret = ROUND_RESYNC;
             }
         } else if (strcmp(c->command, "delete") == 0) {
             ret = ROUND_DELETED;
@@ -139,7 +139,7 @@ int integ_poll_commands(struct integ *in)
             if (in->retry_waiting) {
                 integ_log(in, STATELOG_INFO, NULL, "retry", "attempt %d starts now: retry asked by %s",
                           in->retry_attempt, actor);
-                if (ret < 0) ret = ROUND_RETRY;
+                if (ret == ROUND_NONE) ret = ROUND_RETRY;
             } else {
                 snprintf(result, sizeof result, "not waiting for a retry (%s)", in->state);
             }
@@ -156,7 +156,7 @@ int integ_poll_commands(struct integ *in)
 }
 
 /* Called by the supervisor once the round has stopped reading. */
-int integ_finish_delete(struct integ *in)
+enum integ_round integ_finish_delete(struct integ *in)
 {
     integ_rearm_cut(in);        /* the cut that ended the round must not end the drop */
     return do_delete(in, in->pending_delete_actor[0] ? in->pending_delete_actor : in->actor);

@@ -42,7 +42,7 @@ struct copier {
                                    failed here and its rows skipped (badtable.c) */
     char *refused;              /* fail_here: per in->tables index, failed during this pass */
     const struct itable *fault; /* the table the last error is the fault of, or NULL */
-    int cmd_end;                /* ROUND_* + 1 of an operator command that ends the copy; 0 none */
+    enum integ_round cmd_end;   /* an operator command that ends the copy; ROUND_NONE none */
     int64_t last_cmd_ms;
     char err[1024];
 };
@@ -391,25 +391,25 @@ static int copy_switch_table(struct copier *c, const struct ztable *def)
  * up (target_cancel). A resync waits for the stream. 0 go on, -1 ended. */
 static int copy_commands(struct copier *c)
 {
-    if (c->sl != c->in->sl || c->cmd_end) return c->cmd_end ? -1 : 0;
+    if (c->sl != c->in->sl || c->cmd_end != ROUND_NONE) return c->cmd_end != ROUND_NONE ? -1 : 0;
     int64_t now = mono_ms();
     if (now - c->last_cmd_ms < 250) return 0;
     c->last_cmd_ms = now;
-    int r = integ_poll_commands(c->in);
-    if (r < 0 || r == ROUND_RESYNC) return 0;
-    c->cmd_end = r + 1;
+    enum integ_round r = integ_poll_commands(c->in);
+    if (r == ROUND_NONE || r == ROUND_RESYNC) return 0;
+    c->cmd_end = r;
     target_cancel(c->tgt);
     return -1;
 }
 
 /* A copy that failed because its source read was cut (sentry.h: a pause,
  * delete or stop waited while the read was blocked): the waiting command
- * decides how the round ends. ROUND_*, or -1 when it was no cut. */
-static int cut_command(struct integ *in)
+ * decides how the round ends. ROUND_NONE when it was no cut. */
+static enum integ_round cut_command(struct integ *in)
 {
-    if (atomic_load(&in->stop) || !atomic_load(&in->cut.fired)) return -1;
-    int r = integ_poll_commands(in);
-    return r == ROUND_RESYNC ? -1 : r;
+    if (atomic_load(&in->stop) || !atomic_load(&in->cut.fired)) return ROUND_NONE;
+    enum integ_round r = integ_poll_commands(in);
+    return r == ROUND_RESYNC ? ROUND_NONE : r;
 }
 
 /* After rows went out: progress once a second, and stop when asked. */
@@ -703,7 +703,7 @@ out:
     return NULL;
 }
 
-static int parallel_copy(struct integ *in)
+static enum integ_round parallel_copy(struct integ *in)
 {
     int n = in->cfg->apply.copy_workers < in->ntables ? in->cfg->apply.copy_workers : in->ntables;
     char snap[128];
@@ -725,26 +725,26 @@ static int parallel_copy(struct integ *in)
         if (pthread_create(&w[i].th, NULL, worker_main, &w[i]) != 0) break;
         started++;
     }
-    int end = -1;
+    enum integ_round end = ROUND_NONE;
     for (int i = 0; i < started; i++) {
         pthread_join(w[i].th, NULL);
-        if (w[i].rc != 0 && end < 0) {
+        if (w[i].rc != 0 && end == ROUND_NONE) {
             snprintf(in->err, sizeof in->err, "%s", w[i].err);
             end = atomic_load(&in->stop) ? ROUND_STOPPED : ROUND_ERROR;
         }
     }
     if (!w || started < n) {
-        if (end < 0) snprintf(in->err, sizeof in->err, "cannot start the copy workers");
+        if (end == ROUND_NONE) snprintf(in->err, sizeof in->err, "cannot start the copy workers");
         end = ROUND_ERROR;
     }
     if (end == ROUND_ERROR) {
-        int r = cut_command(in);
-        if (r >= 0) end = r;
+        enum integ_round r = cut_command(in);
+        if (r != ROUND_NONE) end = r;
     }
     free(w);
     source_pg_export_end(export);
     for (int i = 0; why && i < in->ntables; i++) {
-        if (why[i] && end < 0) {
+        if (why[i] && end == ROUND_NONE) {
             char reason[1536];
             snprintf(reason, sizeof reason, "table %.200s: the initial copy failed: %.1024s; fix the data or "
                      "the target table, then resync the table", in->tables[i].source, why[i]);
@@ -753,7 +753,7 @@ static int parallel_copy(struct integ *in)
         free(why[i]);
     }
     free(why);
-    if (end >= 0) return end;
+    if (end != ROUND_NONE) return end;
 
     struct zpos pos = {.kind = ZPOS_LSN, .offset = lsn};
     if (target_begin(in->tgt) != 0 || target_commit(in->tgt, &pos, 0) != 0) {
@@ -769,7 +769,7 @@ static int parallel_copy(struct integ *in)
             integ_set_table_state(in, &in->tables[i], "synced", NULL, NULL);
     integ_log(in, STATELOG_INFO, NULL, "snapshot", "initial copy of %d tables by %d workers done at %s",
               in->ntables, n, p);
-    return -1;
+    return ROUND_NONE;
 }
 
 /*
@@ -808,7 +808,7 @@ static int resnapshot_begin(struct integ *in, int found, const struct zpos *cp)
     return 0;
 }
 
-int integ_snapshot(struct integ *in)
+enum integ_round integ_snapshot(struct integ *in)
 {
     in->err[0] = '\0';
     if (integ_connect_target(in) != 0) return ROUND_ERROR;
@@ -831,7 +831,7 @@ int integ_snapshot(struct integ *in)
     }
     if (integ_check_source(in, found, &cp) != 0) return ROUND_ERROR;   /* ident.c */
     if (integ_ensure_tables(in) != 0) return ROUND_ERROR;
-    if (found == 1) return -1;          /* copied before: stream from the checkpoint */
+    if (found == 1) return ROUND_NONE;  /* copied before: stream from the checkpoint */
 
     integ_set_state(in, "snapshotting", NULL, NULL);
     if (in->cfg->source.kind == SOURCE_POSTGRES && in->cfg->apply.copy_workers > 1 && in->ntables > 1)
@@ -839,7 +839,7 @@ int integ_snapshot(struct integ *in)
     struct copier c = {.in = in, .tgt = in->tgt, .sl = in->sl, .b = zbatch_new(),
                        .budget = (size_t)in->cfg->apply.memory_mb << 19, .fail_here = 1,
                        .refused = calloc((size_t)in->ntables + 1, 1)};
-    int end = ROUND_ERROR;
+    enum integ_round end = ROUND_ERROR;
     if (!c.b || !c.refused) {
         snprintf(in->err, sizeof in->err, "out of memory");
         goto out;
@@ -872,11 +872,8 @@ int integ_snapshot(struct integ *in)
             copy_abandon(&c);
             target_rollback(in->tgt);
             int stopped = rc != 0 && atomic_load(&in->stop);
-            if (!stopped && !c.cmd_end) {
-                int r = cut_command(in);
-                if (r >= 0) c.cmd_end = r + 1;
-            }
-            if (c.fault && !stopped && !c.cmd_end && pass < in->ntables) {
+            if (!stopped && c.cmd_end == ROUND_NONE) c.cmd_end = cut_command(in);
+            if (c.fault && !stopped && c.cmd_end == ROUND_NONE && pass < in->ntables) {
                 char reason[1536];
                 snprintf(reason, sizeof reason, "table %.200s: the initial copy failed: %.1024s; fix the data "
                          "or the target table, then resync the table", c.fault->source, c.err);
@@ -885,7 +882,7 @@ int integ_snapshot(struct integ *in)
             }
             if (c.err[0]) snprintf(in->err, sizeof in->err, "%s", c.err);
             end = stopped ? ROUND_STOPPED : ROUND_ERROR;
-            if (c.cmd_end) end = c.cmd_end - 1;     /* pause, delete, stop: not a failure */
+            if (c.cmd_end != ROUND_NONE) end = c.cmd_end;   /* pause, delete, stop: not a failure */
             goto out;
         }
         break;
@@ -911,12 +908,12 @@ int integ_snapshot(struct integ *in)
                   "(each says why; resync it once fixed)", in->ntables - nfailed, p, nfailed);
     else
         integ_log(in, STATELOG_INFO, NULL, "snapshot", "initial copy of %d tables done at %s", in->ntables, p);
-    end = -1;
+    end = ROUND_NONE;                   /* copied: stream from the checkpoint */
     goto out;
 target_failed:
     snprintf(in->err, sizeof in->err, "target: initial copy: %s", target_error(in->tgt));
     target_rollback(in->tgt);
-    end = c.cmd_end ? c.cmd_end - 1 : ROUND_ERROR;
+    end = c.cmd_end != ROUND_NONE ? c.cmd_end : ROUND_ERROR;
 out:
     loader_stop(&c);
     copy_text_free(&c);

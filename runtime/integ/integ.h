@@ -55,9 +55,17 @@ struct itable {
                                 table's changes the copy holds (zpos_txn_in_copy) */
 };
 
-/* What a streaming or snapshot round ended with. */
-enum round_end {
-    ROUND_STOPPED = 0,   /* stop requested: checkpointed, exit */
+/*
+ * What a round came to: the copy, the stream, a wait in the backoff or while
+ * paused, a poll of the operator's commands. ROUND_NONE: nothing ended it,
+ * go on (stream after the copy, keep waiting, keep applying); every other
+ * value ends the round and says how. A function returning it never returns
+ * -1: an error is ROUND_ERROR, with in->err. Plain 0 / -1 stay the rule for
+ * everything else in runtime/integ.
+ */
+enum integ_round {
+    ROUND_NONE = 0,      /* nothing ended the round: go on */
+    ROUND_STOPPED,       /* stop requested: checkpointed, exit */
     ROUND_PAUSED,        /* pause command: wait for resume */
     ROUND_DELETED,       /* delete command: done for good */
     ROUND_ERROR,         /* retry with backoff */
@@ -96,7 +104,7 @@ struct integ {
     char      err[1024];          /* last error, for the state's reason */
     char      pending_delete_actor[160]; /* who asked for the delete being carried out */
     char      state_before_retry[24]; /* http target retrying a delivery: the state to return to */
-    int       retry_cmd_end;      /* ROUND_* + 1 of a command taken during those retries; 0 none */
+    enum integ_round retry_cmd_end; /* a command taken during those retries that ends the round, ROUND_NONE none */
     /* A lost position (the source log purged past the checkpoint, a slot
      * dropped) cannot be caught up table by table: the whole integration is
      * copied again. position_lost: the last round ended so (a resync is then
@@ -219,13 +227,15 @@ void *integ_main(void *arg);
 int  integ_load_tables(struct integ *in, char *err, size_t errlen);
 void integ_free_tables(struct integ *in);
 
-/* The initial copy (copy.c): every table, then the checkpoint; ROUND_*, or
- * -1 when there is a checkpoint to stream from. With in->resnapshot the
+/* The initial copy (copy.c): every table, then the checkpoint; ROUND_NONE
+ * when there is a checkpoint to stream from (found, or just written), else
+ * how the round ended. With in->resnapshot the
  * checkpoint is discarded first (target_discard_checkpoint, committed on its
  * own: a crash after it copies again, never streams from the old one). */
-int  integ_snapshot(struct integ *in);
-/* Streaming (apply.c): reader + applier until stop, pause, delete or error. */
-int  integ_stream(struct integ *in);
+enum integ_round integ_snapshot(struct integ *in);
+/* Streaming (apply.c): reader + applier until stop, pause, delete or error;
+ * never ROUND_NONE. */
+enum integ_round integ_stream(struct integ *in);
 /* How long (ms) a caught-up batch stays open for more: in proportion to what
  * a batch lately cost to apply (µs), from 1 ms to 20 ms and batch_ms. */
 int  apply_linger_ms(int64_t batch_cost_us, int batch_ms);
@@ -259,8 +269,9 @@ void integ_row_too_big(const struct integ *in, const struct ztable *def, const s
 int  integ_error_is_table(const char *sqlstate);
 void integ_fail_table(struct integ *in, struct itable *t, const char *reason);
 
-/* Commands from the state log's queue; returns ROUND_* to end the round, or -1 to go on. */
-int  integ_poll_commands(struct integ *in);
+/* Commands from the state log's queue: the end of the round one asks for,
+ * or ROUND_NONE to go on. */
+enum integ_round integ_poll_commands(struct integ *in);
 
 /* Row projection: a row in the decoder's layout → the table's catalog
  * definition (columns matched by name; excluded columns dropped, missing
@@ -281,7 +292,7 @@ int  integ_ensure_tables(struct integ *in);
 
 /* After a delete command ended the round: drop what source objects can be
  * dropped, mark deleted (the reason names what is left); always ROUND_DELETED. */
-int  integ_finish_delete(struct integ *in);
+enum integ_round integ_finish_delete(struct integ *in);
 /*
  * Resync without locks (resync.c; DESIGN.md "Resync without locks"), driven
  * by the applier thread at source-transaction boundaries:

@@ -26,17 +26,18 @@
 #include "runtime/source/source.h"
 #include "runtime/target/target.h"
 
-/* Sleep up to ms, waking early on stop or a command; returns ROUND_* or -1. */
-static int wait_interruptible(struct integ *in, int ms)
+/* Sleep up to ms, waking early on stop or a command: what ended the wait,
+ * or ROUND_NONE when it ran its time. */
+static enum integ_round wait_interruptible(struct integ *in, int ms)
 {
     for (int waited = 0; waited < ms; waited += 200) {
         if (atomic_load(&in->stop)) return ROUND_STOPPED;
-        int r = integ_poll_commands(in);
-        if (r >= 0) return r;
+        enum integ_round r = integ_poll_commands(in);
+        if (r != ROUND_NONE) return r;
         struct timespec ts = {0, 200 * 1000000L};
         nanosleep(&ts, NULL);
     }
-    return -1;
+    return ROUND_NONE;
 }
 
 static void describe_source(const struct config_integration *c, char *buf, size_t len)
@@ -126,9 +127,10 @@ static int open_log(struct integ *in)
     return 0;
 }
 
-/* Wait in `paused` until resume (→ -1), stop or delete. Meanwhile report
- * what pausing costs: the WAL a PostgreSQL slot retains, as bytes behind. */
-static int stay_paused(struct integ *in)
+/* Wait in `paused` until resume (→ ROUND_NONE: run a round), stop or delete.
+ * Meanwhile report what pausing costs: the WAL a PostgreSQL slot retains, as
+ * bytes behind. */
+static enum integ_round stay_paused(struct integ *in)
 {
     for (int tick = 0;; tick++) {
         integ_rearm_cut(in);
@@ -138,11 +140,11 @@ static int stay_paused(struct integ *in)
             if (source_retained_bytes(in, &retained, e, sizeof e) == 0)
                 statelog_update_position(in->sl, in->cfg->name, NULL, -1, retained);
         }
-        int r = wait_interruptible(in, 1000);
-        if (r == ROUND_DELETED) return integ_finish_delete(in) == ROUND_DELETED ? r : -1;
+        enum integ_round r = wait_interruptible(in, 1000);
+        if (r == ROUND_DELETED) return integ_finish_delete(in) == ROUND_DELETED ? r : ROUND_NONE;
         if (r == ROUND_STOPPED) return r;
-        if (r == ROUND_ERROR || r == ROUND_POSITION_LOST) return -1;  /* resume */
-        if (strcmp(in->state, "paused") != 0) return -1;
+        if (r == ROUND_ERROR || r == ROUND_POSITION_LOST) return ROUND_NONE;  /* resume */
+        if (strcmp(in->state, "paused") != 0) return ROUND_NONE;
     }
 }
 
@@ -195,15 +197,15 @@ void *integ_main(void *arg)
     while (!atomic_load(&in->stop)) {
         if (strcmp(in->state, "deleted") == 0) break;
         if (strcmp(in->state, "paused") == 0) {
-            int r = stay_paused(in);
+            enum integ_round r = stay_paused(in);
             if (r == ROUND_STOPPED) break;
             if (r == ROUND_DELETED) goto out;
             continue;
         }
         integ_rearm_cut(in);                    /* a cut that ended the last round is spent */
         int64_t round_start = statelog_now_ms();
-        int r = integ_snapshot(in);             /* no-op when a checkpoint exists */
-        if (r < 0) r = integ_stream(in);
+        enum integ_round r = integ_snapshot(in);    /* no-op when a checkpoint exists */
+        if (r == ROUND_NONE) r = integ_stream(in);
         integ_wait_clear(in);                   /* whatever it waited on, the round is over */
         /* A round that ran a while was a recovery: the next outage starts
          * its backoff afresh instead of where the last one left off. */
@@ -222,8 +224,8 @@ void *integ_main(void *arg)
             target_close(in->tgt);
             in->tgt = NULL;
         }
-        if (r == ROUND_ERROR && in->retry_cmd_end) r = in->retry_cmd_end - 1;  /* target_retry.c */
-        in->retry_cmd_end = 0;
+        if (r == ROUND_ERROR && in->retry_cmd_end != ROUND_NONE) r = in->retry_cmd_end;  /* target_retry.c */
+        in->retry_cmd_end = ROUND_NONE;
         if (r == ROUND_RESNAPSHOT) backoff = BACKOFF_MIN_MS;
         if (r == ROUND_RESYNC || r == ROUND_TABLE_FAILED || r == ROUND_RESNAPSHOT)
             continue;                           /* the next round, at once */
@@ -255,7 +257,7 @@ void *integ_main(void *arg)
         integ_retry_set(in, in->retry_attempt + 1, zclock_wall_ms() + wait_ms);
         integ_log(in, STATELOG_WARNING, NULL, "retry", "attempt %d in %d ms", in->retry_attempt, wait_ms);
         in->retry_waiting = 1;
-        int w = wait_interruptible(in, wait_ms);
+        enum integ_round w = wait_interruptible(in, wait_ms);
         in->retry_waiting = 0;
         if (in->retry_attempt && strcmp(in->state, "failed") == 0)
             integ_retry_set(in, in->retry_attempt, 0);     /* under way */

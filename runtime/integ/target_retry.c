@@ -29,9 +29,9 @@ int integ_target_retry(void *ctx, enum target_retry ev, const char *reason)
         }
         return 0;
     case TARGET_RETRY_WAIT: {                       /* every 250 ms, as the applier polls */
-        int r = integ_poll_commands(in);
-        if (r < 0 || r == ROUND_RESYNC) return 0;   /* a resync waits for the stream */
-        in->retry_cmd_end = r + 1;
+        enum integ_round r = integ_poll_commands(in);
+        if (r == ROUND_NONE || r == ROUND_RESYNC) return 0;   /* a resync waits for the stream */
+        in->retry_cmd_end = r;
         return 1;
     }
     case TARGET_RETRY_DELIVERED:
