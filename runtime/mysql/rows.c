@@ -149,10 +149,17 @@ static int zero_date(struct rows_ctx *c, struct rows_table *t, uint32_t i, struc
     return 0;
 }
 
-static int decode_value(struct rows_ctx *c, struct rows_table *t, uint32_t i, struct rd *r, struct zvalue *v)
+/*
+ * The decoders below each take one family of column types. Each reads the
+ * value of column i from r into v and returns 0, or -1 with c->err set. A
+ * truncated image is not their error: they return 0 with r->err set, and
+ * decode_value reports it once, naming the column.
+ */
+
+/* TINYINT … BIGINT, FLOAT, DOUBLE, YEAR: fixed-width little-endian numbers. */
+static int decode_fixed(struct rows_ctx *c, struct rows_table *t, uint32_t i, struct rd *r, struct zvalue *v)
 {
     struct rows_col *col = &t->cols[i];
-    char buf[96], *o = buf;
     switch (col->real_type) {
     case MYT_TINY:
         if (col->is_unsigned) { v->kind = ZV_UINT; v->v.u = rd_u8(r); }
@@ -191,73 +198,95 @@ static int decode_value(struct rows_ctx *c, struct rows_table *t, uint32_t i, st
         v->kind = ZV_INT; v->v.i = y ? 1900 + y : 0;
         break;
     }
-    case MYT_NEWDECIMAL: {
+    default:
+        FAIL("column %u has MySQL type %u, which zetl does not decode", i + 1, col->real_type);
+    }
+    return 0;
+}
+
+/* DECIMAL and BIT: packed big-endian, sent as text. */
+static int decode_packed(struct rows_ctx *c, struct rows_table *t, uint32_t i, struct rd *r, struct zvalue *v)
+{
+    struct rows_col *col = &t->cols[i];
+    char buf[96], *o = buf;
+    if (col->real_type == MYT_NEWDECIMAL) {
         size_t sz = rows_decimal_size(col->prec, col->scale);
         const uint8_t *p = rd_bytes(r, sz);
-        if (!p) break;
+        if (!p) return 0;
         int n = rows_decimal_text(p, col->prec, col->scale, buf);
         if (n < 0) FAIL("DECIMAL(%u,%u) value is malformed", col->prec, col->scale);
         return set_text(c, v, buf, (size_t)n);
     }
-    case MYT_BIT: {
-        uint64_t x = rd_uint_be(r, col->meta);
-        if (r->err) break;
-        for (int b = col->bits - 1; b >= 0; b--) *o++ = (char)('0' + ((x >> b) & 1));
-        return set_text(c, v, buf, (size_t)(o - buf));
-    }
-    case MYT_DATE: case MYT_NEWDATE: {
+    uint64_t x = rd_uint_be(r, col->meta);                 /* MYT_BIT */
+    if (r->err) return 0;
+    for (int b = col->bits - 1; b >= 0; b--) *o++ = (char)('0' + ((x >> b) & 1));
+    return set_text(c, v, buf, (size_t)(o - buf));
+}
+
+/* TIME (old: signed 24-bit HHMMSS) and TIME2 (packed, with fsp fraction digits). */
+static int decode_time(struct rows_ctx *c, struct rows_table *t, uint32_t i, struct rd *r, struct zvalue *v)
+{
+    struct rows_col *col = &t->cols[i];
+    char buf[96], *o = buf;
+    if (col->real_type == MYT_TIME) {
         uint32_t x = rd_u24le(r);
-        if (r->err) break;
-        uint32_t d = x & 31, m = (x >> 5) & 15, y = x >> 9;
-        if (y == 0 || m == 0 || d == 0) return zero_date(c, t, i, v, "zero or partial-zero DATE decoded as NULL");
-        if (m > 12) FAIL("DATE value has month %u", m);
-        o = rows_put_date(o, y, m, d);
-        return set_text(c, v, buf, (size_t)(o - buf));
-    }
-    case MYT_TIME: {            /* old TIME: signed 24-bit HHMMSS */
-        uint32_t x = rd_u24le(r);
-        if (r->err) break;
+        if (r->err) return 0;
         int32_t s = (x & 0x800000) ? (int32_t)x - 0x1000000 : (int32_t)x;
         if (s < 0) { *o++ = '-'; s = -s; }
         o = rows_put_hours(o, (uint32_t)s / 10000); *o++ = ':';
         o = rows_put_n(o, (uint32_t)s / 100 % 100, 2); *o++ = ':'; o = rows_put_n(o, (uint32_t)s % 100, 2);
         return set_text(c, v, buf, (size_t)(o - buf));
     }
-    case MYT_TIME2: {
-        int fsp = (int)col->meta;
-        int64_t packed;
-        if (fsp >= 5) {
-            uint64_t x = rd_uint_be(r, 6);
-            packed = (int64_t)x - 0x800000000000LL;
-        } else {
-            int64_t ip = (int64_t)rd_uint_be(r, 3) - 0x800000;
-            int64_t frac = 0;
-            if (fsp >= 3) {
-                frac = (int64_t)rd_uint_be(r, 2);
-                if (ip < 0 && frac) { ip++; frac -= 0x10000; }
-                frac *= 100;
-            } else if (fsp >= 1) {
-                frac = rd_u8(r);
-                if (ip < 0 && frac) { ip++; frac -= 0x100; }
-                frac *= 10000;
-            }
-            packed = ip * (1LL << 24) + frac;
+    int fsp = (int)col->meta;
+    int64_t packed;
+    if (fsp >= 5) {
+        uint64_t x = rd_uint_be(r, 6);
+        packed = (int64_t)x - 0x800000000000LL;
+    } else {
+        int64_t ip = (int64_t)rd_uint_be(r, 3) - 0x800000;
+        int64_t frac = 0;
+        if (fsp >= 3) {
+            frac = (int64_t)rd_uint_be(r, 2);
+            if (ip < 0 && frac) { ip++; frac -= 0x10000; }
+            frac *= 100;
+        } else if (fsp >= 1) {
+            frac = rd_u8(r);
+            if (ip < 0 && frac) { ip++; frac -= 0x100; }
+            frac *= 10000;
         }
-        if (r->err) break;
-        int neg = packed < 0;
-        uint64_t tt = neg ? (uint64_t)(-packed) : (uint64_t)packed;
-        uint64_t hms = tt >> 24;
-        uint32_t us = (uint32_t)(tt % (1u << 24));
-        uint32_t h = (uint32_t)((hms >> 12) % 1024), mi = (uint32_t)((hms >> 6) % 64), s = (uint32_t)(hms % 64);
-        if (mi > 59 || s > 59 || us > 999999) FAIL("TIME value is malformed");
-        if (neg) *o++ = '-';
-        o = rows_put_hours(o, h); *o++ = ':'; o = rows_put_n(o, mi, 2); *o++ = ':'; o = rows_put_n(o, s, 2);
-        o = rows_put_frac(o, us, fsp);
+        packed = ip * (1LL << 24) + frac;
+    }
+    if (r->err) return 0;
+    int neg = packed < 0;
+    uint64_t tt = neg ? (uint64_t)(-packed) : (uint64_t)packed;
+    uint64_t hms = tt >> 24;
+    uint32_t us = (uint32_t)(tt % (1u << 24));
+    uint32_t h = (uint32_t)((hms >> 12) % 1024), mi = (uint32_t)((hms >> 6) % 64), s = (uint32_t)(hms % 64);
+    if (mi > 59 || s > 59 || us > 999999) FAIL("TIME value is malformed");
+    if (neg) *o++ = '-';
+    o = rows_put_hours(o, h); *o++ = ':'; o = rows_put_n(o, mi, 2); *o++ = ':'; o = rows_put_n(o, s, 2);
+    o = rows_put_frac(o, us, fsp);
+    return set_text(c, v, buf, (size_t)(o - buf));
+}
+
+/* DATE, DATETIME (old: YYYYMMDDhhmmss as an integer) and DATETIME2 (packed).
+ * A zero or partly zero date is NULL, with a warning. */
+static int decode_date(struct rows_ctx *c, struct rows_table *t, uint32_t i, struct rd *r, struct zvalue *v)
+{
+    struct rows_col *col = &t->cols[i];
+    char buf[96], *o = buf;
+    if (col->real_type == MYT_DATE || col->real_type == MYT_NEWDATE) {
+        uint32_t x = rd_u24le(r);
+        if (r->err) return 0;
+        uint32_t d = x & 31, m = (x >> 5) & 15, y = x >> 9;
+        if (y == 0 || m == 0 || d == 0) return zero_date(c, t, i, v, "zero or partial-zero DATE decoded as NULL");
+        if (m > 12) FAIL("DATE value has month %u", m);
+        o = rows_put_date(o, y, m, d);
         return set_text(c, v, buf, (size_t)(o - buf));
     }
-    case MYT_DATETIME: {        /* old DATETIME: YYYYMMDDhhmmss as an integer */
+    if (col->real_type == MYT_DATETIME) {
         uint64_t x = rd_u64le(r);
-        if (r->err) break;
+        if (r->err) return 0;
         uint32_t dpart = (uint32_t)(x / 1000000), tpart = (uint32_t)(x % 1000000);
         uint32_t y = dpart / 10000, m = dpart / 100 % 100, d = dpart % 100;
         if (y == 0 || m == 0 || d == 0) return zero_date(c, t, i, v, "zero or partial-zero DATETIME decoded as NULL");
@@ -266,117 +295,178 @@ static int decode_value(struct rows_ctx *c, struct rows_table *t, uint32_t i, st
         o = rows_put_hms(o, tpart / 10000, tpart / 100 % 100, tpart % 100);
         return set_text(c, v, buf, (size_t)(o - buf));
     }
-    case MYT_DATETIME2: {
-        int fsp = (int)col->meta;
-        uint64_t ip = rd_uint_be(r, 5);
-        uint32_t us = 0;
-        if (fsp >= 5) us = (uint32_t)rd_uint_be(r, 3);
-        else if (fsp >= 3) us = (uint32_t)rd_uint_be(r, 2) * 100;
-        else if (fsp >= 1) us = (uint32_t)rd_u8(r) * 10000;
-        if (r->err) break;
-        if (ip < 0x8000000000ULL) FAIL("DATETIME value is negative");
-        ip -= 0x8000000000ULL;
-        uint64_t ymd = ip >> 17, ym = ymd >> 5, hms = ip % (1 << 17);
-        uint32_t d = (uint32_t)(ymd % 32), m = (uint32_t)(ym % 13), y = (uint32_t)(ym / 13);
-        uint32_t h = (uint32_t)(hms >> 12), mi = (uint32_t)((hms >> 6) % 64), s = (uint32_t)(hms % 64);
-        if (y == 0 || m == 0 || d == 0) return zero_date(c, t, i, v, "zero or partial-zero DATETIME decoded as NULL");
-        if (y > 9999 || h > 23 || mi > 59 || s > 59 || us > 999999) FAIL("DATETIME value is malformed");
-        o = rows_put_date(o, y, m, d); *o++ = ' '; o = rows_put_hms(o, h, mi, s);
-        o = rows_put_frac(o, us, fsp);
-        return set_text(c, v, buf, (size_t)(o - buf));
-    }
-    case MYT_TIMESTAMP: case MYT_TIMESTAMP2: {
-        int fsp = col->real_type == MYT_TIMESTAMP2 ? (int)col->meta : 0;
-        uint32_t sec = col->real_type == MYT_TIMESTAMP2 ? rd_u32be(r) : rd_u32le(r);
-        uint32_t us = 0;
-        if (fsp >= 5) us = (uint32_t)rd_uint_be(r, 3);
-        else if (fsp >= 3) us = (uint32_t)rd_uint_be(r, 2) * 100;
-        else if (fsp >= 1) us = (uint32_t)rd_u8(r) * 10000;
-        if (r->err) break;
-        if (sec == 0 && us == 0) return zero_date(c, t, i, v, "zero TIMESTAMP decoded as NULL");
-        if (us > 999999) FAIL("TIMESTAMP value is malformed");
-        uint32_t y, m, d;
-        rows_civil_from_days(sec / 86400, &y, &m, &d);
-        uint32_t tod = sec % 86400;
-        o = rows_put_date(o, y, m, d); *o++ = ' '; o = rows_put_hms(o, tod / 3600, tod / 60 % 60, tod % 60);
-        o = rows_put_frac(o, us, fsp);
-        memcpy(o, "+00", 3); o += 3;
-        return set_text(c, v, buf, (size_t)(o - buf));
-    }
-    case MYT_VARCHAR: case MYT_VAR_STRING: case MYT_STRING: {
-        size_t n = col->meta > 255 ? rd_u16le(r) : rd_u8(r);
-        const uint8_t *s = rd_bytes(r, n);
-        if (!s) break;
-        if (col->real_type == MYT_STRING && col->cs == CS_BINARY && n < col->meta) {
-            /* BINARY(n) is stored without its trailing 0x00 padding; SELECT returns it padded. */
-            uint8_t *pd = rows_arena_alloc(&c->arena, col->meta);
-            if (!pd) FAIL("out of memory decoding a row");
-            memcpy(pd, s, n);
-            memset(pd + n, 0, col->meta - n);
-            v->kind = ZV_BYTES; v->len = col->meta; v->v.p = (const char *)pd;
-            return 0;
-        }
-        return string_value(c, col, v, s, n, 0);
-    }
-    case MYT_BLOB: case MYT_TINY_BLOB: case MYT_MEDIUM_BLOB: case MYT_LONG_BLOB:
-    case MYT_JSON: case MYT_GEOMETRY: {
-        size_t n = (size_t)rd_uint_le(r, col->meta);
-        const uint8_t *s = rd_bytes(r, n);
-        if (!s) break;
-        if (col->real_type == MYT_GEOMETRY) {
-            if (n < 4) FAIL("GEOMETRY value of %zu bytes is shorter than its SRID", n);
-            v->kind = ZV_BYTES; v->len = (uint32_t)(n - 4); v->v.p = (const char *)s + 4;
-            return 0;
-        }
-        if (col->real_type == MYT_JSON) {
-            c->scratch.len = 0;
-            char je[200];
-            if (myjson_to_text(&c->scratch, s, n, je, sizeof je)) { c->bad_value = 1; FAIL("column %s: %s", t->zt->cols[i].name, je); }
-            return set_text(c, v, c->scratch.p ? c->scratch.p : "", c->scratch.len);
-        }
-        return string_value(c, col, v, s, n, 1);
-    }
-    case MYT_ENUM: {
-        uint32_t x = (uint32_t)rd_uint_le(r, col->meta);
-        if (r->err) break;
-        if (x == 0) return set_text(c, v, "", 0);
-        if (col->nlabels == 0) {
-            warn_col(c, t, i, "ENUM labels unknown (binlog_row_metadata is not FULL): index sent as text");
-            return set_text(c, v, buf, (size_t)snprintf(buf, sizeof buf, "%u", x));
-        }
-        if (x > col->nlabels) FAIL("ENUM index %u beyond its %u labels", x, col->nlabels);
-        return string_value(c, col, v, (const uint8_t *)col->label[x - 1], col->label_len[x - 1], 0);
-    }
-    case MYT_SET: {
-        uint64_t x = rd_uint_le(r, col->meta);
-        if (r->err) break;
-        if (col->nlabels == 0) {
-            warn_col(c, t, i, "SET labels unknown (binlog_row_metadata is not FULL): bitmask sent as text");
-            return set_text(c, v, buf, (size_t)snprintf(buf, sizeof buf, "%llu", (unsigned long long)x));
-        }
-        if (col->nlabels < 64 && (x >> col->nlabels)) FAIL("SET bitmask has members beyond its %u labels", col->nlabels);
-        size_t need = 0;
-        for (uint32_t b = 0; b < col->nlabels && b < 64; b++)
-            if (x >> b & 1) need += col->label_len[b] + 1;
-        char *d = rows_arena_alloc(&c->arena, need ? need : 1), *q = d;
-        if (!d) FAIL("out of memory decoding a row");
-        for (uint32_t b = 0; b < col->nlabels && b < 64; b++) {
-            if (!(x >> b & 1)) continue;
-            if (q != d) *q++ = ',';
-            memcpy(q, col->label[b], col->label_len[b]); q += col->label_len[b];
-        }
-        struct zvalue tmp;
-        if (string_value(c, col, &tmp, (const uint8_t *)d, (size_t)(q - d), 0)) return -1;
-        *v = tmp;
-        if (v->kind == ZV_BYTES) v->kind = ZV_TEXT;
+    int fsp = (int)col->meta;                               /* MYT_DATETIME2 */
+    uint64_t ip = rd_uint_be(r, 5);
+    uint32_t us = 0;
+    if (fsp >= 5) us = (uint32_t)rd_uint_be(r, 3);
+    else if (fsp >= 3) us = (uint32_t)rd_uint_be(r, 2) * 100;
+    else if (fsp >= 1) us = (uint32_t)rd_u8(r) * 10000;
+    if (r->err) return 0;
+    if (ip < 0x8000000000ULL) FAIL("DATETIME value is negative");
+    ip -= 0x8000000000ULL;
+    uint64_t ymd = ip >> 17, ym = ymd >> 5, hms = ip % (1 << 17);
+    uint32_t d = (uint32_t)(ymd % 32), m = (uint32_t)(ym % 13), y = (uint32_t)(ym / 13);
+    uint32_t h = (uint32_t)(hms >> 12), mi = (uint32_t)((hms >> 6) % 64), s = (uint32_t)(hms % 64);
+    if (y == 0 || m == 0 || d == 0) return zero_date(c, t, i, v, "zero or partial-zero DATETIME decoded as NULL");
+    if (y > 9999 || h > 23 || mi > 59 || s > 59 || us > 999999) FAIL("DATETIME value is malformed");
+    o = rows_put_date(o, y, m, d); *o++ = ' '; o = rows_put_hms(o, h, mi, s);
+    o = rows_put_frac(o, us, fsp);
+    return set_text(c, v, buf, (size_t)(o - buf));
+}
+
+/* TIMESTAMP (seconds, little-endian) and TIMESTAMP2 (big-endian, with fsp
+ * fraction digits): UTC text with "+00"; zero is NULL, with a warning. */
+static int decode_timestamp(struct rows_ctx *c, struct rows_table *t, uint32_t i, struct rd *r, struct zvalue *v)
+{
+    struct rows_col *col = &t->cols[i];
+    char buf[96], *o = buf;
+    int fsp = col->real_type == MYT_TIMESTAMP2 ? (int)col->meta : 0;
+    uint32_t sec = col->real_type == MYT_TIMESTAMP2 ? rd_u32be(r) : rd_u32le(r);
+    uint32_t us = 0;
+    if (fsp >= 5) us = (uint32_t)rd_uint_be(r, 3);
+    else if (fsp >= 3) us = (uint32_t)rd_uint_be(r, 2) * 100;
+    else if (fsp >= 1) us = (uint32_t)rd_u8(r) * 10000;
+    if (r->err) return 0;
+    if (sec == 0 && us == 0) return zero_date(c, t, i, v, "zero TIMESTAMP decoded as NULL");
+    if (us > 999999) FAIL("TIMESTAMP value is malformed");
+    uint32_t y, m, d;
+    rows_civil_from_days(sec / 86400, &y, &m, &d);
+    uint32_t tod = sec % 86400;
+    o = rows_put_date(o, y, m, d); *o++ = ' '; o = rows_put_hms(o, tod / 3600, tod / 60 % 60, tod % 60);
+    o = rows_put_frac(o, us, fsp);
+    memcpy(o, "+00", 3); o += 3;
+    return set_text(c, v, buf, (size_t)(o - buf));
+}
+
+/* CHAR, VARCHAR, BINARY, VARBINARY: a 1- or 2-byte length, then the bytes. */
+static int decode_string(struct rows_ctx *c, struct rows_table *t, uint32_t i, struct rd *r, struct zvalue *v)
+{
+    struct rows_col *col = &t->cols[i];
+    size_t n = col->meta > 255 ? rd_u16le(r) : rd_u8(r);
+    const uint8_t *s = rd_bytes(r, n);
+    if (!s) return 0;
+    if (col->real_type == MYT_STRING && col->cs == CS_BINARY && n < col->meta) {
+        /* BINARY(n) is stored without its trailing 0x00 padding; SELECT returns it padded. */
+        uint8_t *pd = rows_arena_alloc(&c->arena, col->meta);
+        if (!pd) FAIL("out of memory decoding a row");
+        memcpy(pd, s, n);
+        memset(pd + n, 0, col->meta - n);
+        v->kind = ZV_BYTES; v->len = col->meta; v->v.p = (const char *)pd;
         return 0;
     }
+    return string_value(c, col, v, s, n, 0);
+}
+
+/* BLOB and TEXT, JSON (binary JSON → text), GEOMETRY (WKB after a 4-byte SRID):
+ * a length of meta bytes, then the bytes. */
+static int decode_blob(struct rows_ctx *c, struct rows_table *t, uint32_t i, struct rd *r, struct zvalue *v)
+{
+    struct rows_col *col = &t->cols[i];
+    size_t n = (size_t)rd_uint_le(r, col->meta);
+    const uint8_t *s = rd_bytes(r, n);
+    if (!s) return 0;
+    if (col->real_type == MYT_GEOMETRY) {
+        if (n < 4) FAIL("GEOMETRY value of %zu bytes is shorter than its SRID", n);
+        v->kind = ZV_BYTES; v->len = (uint32_t)(n - 4); v->v.p = (const char *)s + 4;
+        return 0;
+    }
+    if (col->real_type == MYT_JSON) {
+        c->scratch.len = 0;
+        char je[200];
+        if (myjson_to_text(&c->scratch, s, n, je, sizeof je)) { c->bad_value = 1; FAIL("column %s: %s", t->zt->cols[i].name, je); }
+        return set_text(c, v, c->scratch.p ? c->scratch.p : "", c->scratch.len);
+    }
+    return string_value(c, col, v, s, n, 1);
+}
+
+/* ENUM: a 1-based index into the labels (0 is the empty string). */
+static int decode_enum(struct rows_ctx *c, struct rows_table *t, uint32_t i, struct rd *r, struct zvalue *v)
+{
+    struct rows_col *col = &t->cols[i];
+    char buf[96];
+    uint32_t x = (uint32_t)rd_uint_le(r, col->meta);
+    if (r->err) return 0;
+    if (x == 0) return set_text(c, v, "", 0);
+    if (col->nlabels == 0) {
+        warn_col(c, t, i, "ENUM labels unknown (binlog_row_metadata is not FULL): index sent as text");
+        return set_text(c, v, buf, (size_t)snprintf(buf, sizeof buf, "%u", x));
+    }
+    if (x > col->nlabels) FAIL("ENUM index %u beyond its %u labels", x, col->nlabels);
+    return string_value(c, col, v, (const uint8_t *)col->label[x - 1], col->label_len[x - 1], 0);
+}
+
+/* SET: a bitmask over the labels, sent as the labels joined by commas. */
+static int decode_set(struct rows_ctx *c, struct rows_table *t, uint32_t i, struct rd *r, struct zvalue *v)
+{
+    struct rows_col *col = &t->cols[i];
+    char buf[96];
+    uint64_t x = rd_uint_le(r, col->meta);
+    if (r->err) return 0;
+    if (col->nlabels == 0) {
+        warn_col(c, t, i, "SET labels unknown (binlog_row_metadata is not FULL): bitmask sent as text");
+        return set_text(c, v, buf, (size_t)snprintf(buf, sizeof buf, "%llu", (unsigned long long)x));
+    }
+    if (col->nlabels < 64 && (x >> col->nlabels)) FAIL("SET bitmask has members beyond its %u labels", col->nlabels);
+    size_t need = 0;
+    for (uint32_t b = 0; b < col->nlabels && b < 64; b++)
+        if (x >> b & 1) need += col->label_len[b] + 1;
+    char *d = rows_arena_alloc(&c->arena, need ? need : 1), *q = d;
+    if (!d) FAIL("out of memory decoding a row");
+    for (uint32_t b = 0; b < col->nlabels && b < 64; b++) {
+        if (!(x >> b & 1)) continue;
+        if (q != d) *q++ = ',';
+        memcpy(q, col->label[b], col->label_len[b]); q += col->label_len[b];
+    }
+    struct zvalue tmp;
+    if (string_value(c, col, &tmp, (const uint8_t *)d, (size_t)(q - d), 0)) return -1;
+    *v = tmp;
+    if (v->kind == ZV_BYTES) v->kind = ZV_TEXT;
+    return 0;
+}
+
+/* decode_value: column i's value from the row image, by its binlog type. */
+static int decode_value(struct rows_ctx *c, struct rows_table *t, uint32_t i, struct rd *r, struct zvalue *v)
+{
+    struct rows_col *col = &t->cols[i];
+    int rc;
+    switch (col->real_type) {
+    case MYT_TINY: case MYT_SHORT: case MYT_INT24: case MYT_LONG: case MYT_LONGLONG:
+    case MYT_FLOAT: case MYT_DOUBLE: case MYT_YEAR:
+        rc = decode_fixed(c, t, i, r, v);
+        break;
+    case MYT_NEWDECIMAL: case MYT_BIT:
+        rc = decode_packed(c, t, i, r, v);
+        break;
+    case MYT_TIME: case MYT_TIME2:
+        rc = decode_time(c, t, i, r, v);
+        break;
+    case MYT_DATE: case MYT_NEWDATE: case MYT_DATETIME: case MYT_DATETIME2:
+        rc = decode_date(c, t, i, r, v);
+        break;
+    case MYT_TIMESTAMP: case MYT_TIMESTAMP2:
+        rc = decode_timestamp(c, t, i, r, v);
+        break;
+    case MYT_VARCHAR: case MYT_VAR_STRING: case MYT_STRING:
+        rc = decode_string(c, t, i, r, v);
+        break;
+    case MYT_BLOB: case MYT_TINY_BLOB: case MYT_MEDIUM_BLOB: case MYT_LONG_BLOB:
+    case MYT_JSON: case MYT_GEOMETRY:
+        rc = decode_blob(c, t, i, r, v);
+        break;
+    case MYT_ENUM:
+        rc = decode_enum(c, t, i, r, v);
+        break;
+    case MYT_SET:
+        rc = decode_set(c, t, i, r, v);
+        break;
     case MYT_NULL:
         v->kind = ZV_NULL;
+        rc = 0;
         break;
     default:
         FAIL("column %u has MySQL type %u, which zetl does not decode", i + 1, col->real_type);
     }
+    if (rc) return -1;
     if (r->err) FAIL("row image truncated in column %s (%s)", t->zt->cols[i].name,
                      t->zt->cols[i].source_type ? t->zt->cols[i].source_type : "?");
     return 0;
