@@ -717,6 +717,90 @@ static int unknown_type(struct mysql_decoder *d, const struct binlog_header *h)
     return 0;
 }
 
+/* ROTATE: the next file and the offset in it where reading goes on. */
+static int handle_rotate(struct mysql_decoder *d, struct rd *r)
+{
+    struct binlog_rotate ro;
+    char e[256];
+    if (binlog_parse_rotate(r, &d->fde, &ro, e, sizeof e)) return derr(d, "%s", e);
+    snprintf(d->file, sizeof d->file, "%.*s", (int)ro.file_len, ro.file);
+    d->next_off = ro.position;
+    if (!d->in_txn) {
+        snprintf(d->last.file, sizeof d->last.file, "%s", d->file);
+        d->last.offset = ro.position;
+    }
+    d->rotated = 1;     /* tells the framer: next_off already set */
+    d->rotations++;
+    return 0;
+}
+
+/* GTID, ANONYMOUS_GTID (MySQL): the GTID of the transaction that follows. */
+static int handle_gtid(struct mysql_decoder *d, const struct binlog_header *h, struct rd *r)
+{
+    struct binlog_gtid g;
+    char e[256];
+    if (binlog_parse_gtid(r, &g, e, sizeof e)) return derr(d, "%s", e);
+    if (d->in_txn) return derr(d, "GTID inside an open transaction (missing XID/COMMIT)");
+    d->pend_mysql = g;
+    d->have_mysql = h->type == BL_GTID;
+    if (h->type == BL_ANONYMOUS_GTID) { d->have_mysql = 1; d->pend_mysql.gno = 0; }
+    d->txn_start = d->ev_off;
+    return 0;
+}
+
+/* GTID (MariaDB): the GTID of the transaction that follows, which it opens
+ * unless it is standalone (DDL). */
+static int handle_maria_gtid(struct mysql_decoder *d, const struct binlog_header *h, struct rd *r)
+{
+    struct binlog_maria_gtid g;
+    char e[256];
+    if (binlog_parse_maria_gtid(r, h->server_id, &g, e, sizeof e)) return derr(d, "%s", e);
+    if (d->in_txn) return derr(d, "GTID inside an open transaction (missing XID/COMMIT)");
+    d->pend_maria = g;
+    d->have_maria = 1;
+    d->txn_start = d->ev_off;
+    if (!(g.flags & MARIA_GTID_STANDALONE)) return txn_begin(d, h, 0);
+    return 0;
+}
+
+/* GTID_LIST (MariaDB): the GTID state at the start of a file seeds ours. */
+static int handle_gtid_list(struct mysql_decoder *d, struct rd *r)
+{
+    struct binlog_gtid_list gl;
+    char e[256];
+    int rc;
+    if (binlog_parse_gtid_list(r, &gl, e, sizeof e)) return derr(d, "%s", e);
+    if ((rc = gtid_list_check(d, &gl))) return rc;
+    for (uint32_t i = 0; i < gl.count; i++) {
+        struct binlog_gtid_entry ge;
+        binlog_gtid_list_get(&gl, i, &ge);
+        gtid_state_maria_seed(&d->gtid, ge.domain_id, ge.server_id, ge.seq_no);
+    }
+    if (!d->in_txn) gtid_state_format(&d->gtid, d->last.gtid, sizeof d->last.gtid);
+    return 0;
+}
+
+/* HEARTBEAT: the source is idle; between transactions, tell the sink where we are. */
+static int handle_heartbeat(struct mysql_decoder *d, const struct binlog_header *h, struct rd *r)
+{
+    struct binlog_heartbeat hb;
+    char e[256];
+    int rc;
+    if (binlog_parse_heartbeat(r, h->type, h->log_pos, &hb, e, sizeof e)) return derr(d, "%s", e);
+    if (d->in_txn || !d->sink.heartbeat) return 0;
+    struct zpos p = d->last;
+    if (hb.file_len && hb.file_len < sizeof p.file) {
+        snprintf(p.file, sizeof p.file, "%.*s", (int)hb.file_len, hb.file);
+        p.offset = hb.position;
+    }
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    int64_t now = h->timestamp ? (int64_t)h->timestamp * 1000000
+                               : (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+    if ((rc = d->sink.heartbeat(d->sink.ctx, &p, now))) return sink_stop(d, rc, "heartbeat");
+    return 0;
+}
+
 static int event(struct mysql_decoder *d, const uint8_t *ev, size_t len)
 {
     struct binlog_header h;
@@ -724,7 +808,6 @@ static int event(struct mysql_decoder *d, const uint8_t *ev, size_t len)
     size_t blen;
     char e[256];
     struct rd r;
-    int rc = 0;
 
     d->st.events++;
     if (!d->inner) d->st.bytes += len;
@@ -737,19 +820,8 @@ static int event(struct mysql_decoder *d, const uint8_t *ev, size_t len)
     if (binlog_frame(ev, len, &d->fde, &h, &body, &blen, e, sizeof e)) return derr(d, "%s", e);
     rd_init(&r, body, blen);
     switch (h.type) {
-    case BL_ROTATE: {
-        struct binlog_rotate ro;
-        if (binlog_parse_rotate(&r, &d->fde, &ro, e, sizeof e)) return derr(d, "%s", e);
-        snprintf(d->file, sizeof d->file, "%.*s", (int)ro.file_len, ro.file);
-        d->next_off = ro.position;
-        if (!d->in_txn) {
-            snprintf(d->last.file, sizeof d->last.file, "%s", d->file);
-            d->last.offset = ro.position;
-        }
-        d->rotated = 1;     /* tells the framer: next_off already set */
-        d->rotations++;
-        return 0;
-    }
+    case BL_ROTATE:
+        return handle_rotate(d, &r);
     case BL_QUERY: {
         struct binlog_query q;
         if (binlog_parse_query(&r, &d->fde, &q, e, sizeof e)) return derr(d, "%s", e);
@@ -760,38 +832,12 @@ static int event(struct mysql_decoder *d, const uint8_t *ev, size_t len)
         if (binlog_parse_xid(&r, &x, e, sizeof e)) return derr(d, "%s", e);
         return txn_commit(d, &h, x.xid);
     }
-    case BL_GTID: case BL_ANONYMOUS_GTID: {
-        struct binlog_gtid g;
-        if (binlog_parse_gtid(&r, &g, e, sizeof e)) return derr(d, "%s", e);
-        if (d->in_txn) return derr(d, "GTID inside an open transaction (missing XID/COMMIT)");
-        d->pend_mysql = g;
-        d->have_mysql = h.type == BL_GTID;
-        if (h.type == BL_ANONYMOUS_GTID) { d->have_mysql = 1; d->pend_mysql.gno = 0; }
-        d->txn_start = d->ev_off;
-        return 0;
-    }
-    case BL_MARIA_GTID: {
-        struct binlog_maria_gtid g;
-        if (binlog_parse_maria_gtid(&r, h.server_id, &g, e, sizeof e)) return derr(d, "%s", e);
-        if (d->in_txn) return derr(d, "GTID inside an open transaction (missing XID/COMMIT)");
-        d->pend_maria = g;
-        d->have_maria = 1;
-        d->txn_start = d->ev_off;
-        if (!(g.flags & MARIA_GTID_STANDALONE)) return txn_begin(d, &h, 0);
-        return 0;
-    }
-    case BL_GTID_LIST: {
-        struct binlog_gtid_list gl;
-        if (binlog_parse_gtid_list(&r, &gl, e, sizeof e)) return derr(d, "%s", e);
-        if ((rc = gtid_list_check(d, &gl))) return rc;
-        for (uint32_t i = 0; i < gl.count; i++) {
-            struct binlog_gtid_entry ge;
-            binlog_gtid_list_get(&gl, i, &ge);
-            gtid_state_maria_seed(&d->gtid, ge.domain_id, ge.server_id, ge.seq_no);
-        }
-        if (!d->in_txn) gtid_state_format(&d->gtid, d->last.gtid, sizeof d->last.gtid);
-        return 0;
-    }
+    case BL_GTID: case BL_ANONYMOUS_GTID:
+        return handle_gtid(d, &h, &r);
+    case BL_MARIA_GTID:
+        return handle_maria_gtid(d, &h, &r);
+    case BL_GTID_LIST:
+        return handle_gtid_list(d, &r);
     case BL_ANNOTATE_ROWS: case BL_ROWS_QUERY: case BL_BINLOG_CHECKPOINT: case BL_STOP:
     case BL_PREVIOUS_GTIDS: case BL_INTVAR: case BL_RAND: case BL_USER_VAR:
     case BL_TRANSACTION_CONTEXT: case BL_VIEW_CHANGE: case BL_START_V3:
@@ -831,22 +877,8 @@ static int event(struct mysql_decoder *d, const uint8_t *ev, size_t len)
         return handle_payload(d, &h, body, blen);
     case BL_XA_PREPARE:
         return txn_commit(d, &h, 0);
-    case BL_HEARTBEAT: case BL_HEARTBEAT_V2: {
-        struct binlog_heartbeat hb;
-        if (binlog_parse_heartbeat(&r, h.type, h.log_pos, &hb, e, sizeof e)) return derr(d, "%s", e);
-        if (d->in_txn || !d->sink.heartbeat) return 0;
-        struct zpos p = d->last;
-        if (hb.file_len && hb.file_len < sizeof p.file) {
-            snprintf(p.file, sizeof p.file, "%.*s", (int)hb.file_len, hb.file);
-            p.offset = hb.position;
-        }
-        struct timespec ts;
-        clock_gettime(CLOCK_REALTIME, &ts);
-        int64_t now = h.timestamp ? (int64_t)h.timestamp * 1000000
-                                  : (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-        if ((rc = d->sink.heartbeat(d->sink.ctx, &p, now))) return sink_stop(d, rc, "heartbeat");
-        return 0;
-    }
+    case BL_HEARTBEAT: case BL_HEARTBEAT_V2:
+        return handle_heartbeat(d, &h, &r);
     case BL_INCIDENT:
         return derr(d, "INCIDENT: the server recorded that changes may be missing from the binlog "
                     "(e.g. a failed non-transactional statement); resync the affected tables");
