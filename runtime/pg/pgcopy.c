@@ -302,18 +302,18 @@ out:
     return rc;
 }
 
-int pgcopy_table(PGconn *c, const struct ztable *t, const struct zsink *sink,
-                 void (*progress)(void *ctx, int64_t rows), void *ctx,
-                 const struct pgwait *w, int64_t *rows_out, char *err, size_t errlen)
+/*
+ * The COPY statement for t: its columns by name, in text or binary format as
+ * the sink answers raw_ok (*raw, asked before the COPY starts since the answer
+ * picks its format). A malloc'd string, or NULL with err set.
+ */
+static char *copy_sql(PGconn *c, const struct ztable *t, const struct zsink *sink, int *raw,
+                      char *err, size_t errlen)
 {
-    const atomic_int *stop = w ? w->stop : NULL;
-    int rc = -1, ok = 1;
-    int64_t rows = 0;
-    char *sql = NULL, *row = NULL;
-    struct zvalue *vals = calloc((size_t)(t->ncols ? t->ncols : 1), sizeof *vals);
+    int ok = 1;
     size_t cap = 64 + 3 * 260 + (size_t)t->ncols * 260, used = 0;
-    sql = malloc(cap);
-    if (!vals || !sql) { snprintf(err, errlen, "out of memory copying %s.%s", t->schema, t->name); goto out; }
+    char *sql = malloc(cap);
+    if (!sql) { snprintf(err, errlen, "out of memory copying %s.%s", t->schema, t->name); return NULL; }
     used += (size_t)snprintf(sql, cap, "COPY (SELECT ");
     for (int i = 0; i < t->ncols; i++) {
         char q[260];
@@ -323,13 +323,94 @@ int pgcopy_table(PGconn *c, const struct ztable *t, const struct zsink *sink,
     char qs[260], qt[260];
     qident(c, qs, sizeof qs, t->schema, &ok);
     qident(c, qt, sizeof qt, t->name, &ok);
-    /* Asked before the COPY starts: the answer picks its format. */
-    int raw = sink->raw_ok && sink->raw_rows
-                  ? sink->raw_ok(sink->ctx, t, PQserverVersion(c), PQparameterStatus(c, "server_encoding"))
-                  : ZRAW_NO;
+    *raw = sink->raw_ok && sink->raw_rows
+               ? sink->raw_ok(sink->ctx, t, PQserverVersion(c), PQparameterStatus(c, "server_encoding"))
+               : ZRAW_NO;
     snprintf(sql + used, cap - used, " FROM %s.%s) TO STDOUT%s", qs, qt,
-             raw == ZRAW_BINARY ? " (FORMAT binary)" : "");
-    if (!ok) { snprintf(err, errlen, "cannot quote the names of %s.%s", t->schema, t->name); goto out; }
+             *raw == ZRAW_BINARY ? " (FORMAT binary)" : "");
+    if (!ok) {
+        snprintf(err, errlen, "cannot quote the names of %s.%s", t->schema, t->name);
+        free(sql);
+        return NULL;
+    }
+    return sql;
+}
+
+/*
+ * One row of a text COPY (n bytes: fields split by tabs, ending in a newline)
+ * into vals[0..t->ncols): \N is NULL, bytea is unhexed and integers are
+ * numbers, exactly as the pgoutput decoder gives them; the rest is text. The
+ * values point into row, which is unescaped in place. 0, or -1 with err set.
+ */
+static int parse_text_row(const struct ztable *t, char *row, int n, struct zvalue *vals,
+                          char *err, size_t errlen)
+{
+    size_t len = (size_t)n;
+    if (len && row[len - 1] == '\n') len--;
+    int col = 0;
+    size_t start = 0;
+    for (size_t i = 0; i <= len && col <= t->ncols; i++) {
+        if (i < len && row[i] != '\t') continue;
+        if (col == t->ncols) { col++; break; }
+        char *f = row + start;
+        size_t flen = i - start;
+        struct zvalue *v = &vals[col];
+        if (flen == 2 && f[0] == '\\' && f[1] == 'N') {
+            v->kind = ZV_NULL;
+        } else {
+            flen = pgcopy_unescape(f, flen);
+            if (t->cols[col].type == ZT_BYTES && !t->cols[col].is_array) {
+                long b = bytea_decode(f, flen);
+                if (b < 0) {
+                    snprintf(err, errlen, "copying %s.%s: column %s: bytea value is not in hex form",
+                             t->schema, t->name, t->cols[col].name);
+                    return -1;
+                }
+                v->kind = ZV_BYTES;
+                v->len = (uint32_t)b;
+                v->v.p = f;
+            } else if (!t->cols[col].is_array && (t->cols[col].type == ZT_INT16 ||
+                       t->cols[col].type == ZT_INT32 || t->cols[col].type == ZT_INT64)) {
+                /* integers as numbers, exactly as the pgoutput decoder gives them */
+                f[flen] = '\0';
+                char *end;
+                errno = 0;
+                long long iv = strtoll(f, &end, 10);
+                if (errno || end == f || *end) {
+                    snprintf(err, errlen, "copying %s.%s: column %s: \"%.40s\" is not an integer",
+                             t->schema, t->name, t->cols[col].name, f);
+                    return -1;
+                }
+                v->kind = ZV_INT;
+                v->v.i = iv;
+            } else {
+                v->kind = ZV_TEXT;
+                v->len = (uint32_t)flen;
+                v->v.p = f;
+            }
+        }
+        col++;
+        start = i + 1;
+    }
+    if (col != t->ncols) {
+        snprintf(err, errlen, "copying %s.%s: a row has %d fields, the table %d columns",
+                 t->schema, t->name, col, t->ncols);
+        return -1;
+    }
+    return 0;
+}
+
+int pgcopy_table(PGconn *c, const struct ztable *t, const struct zsink *sink,
+                 void (*progress)(void *ctx, int64_t rows), void *ctx,
+                 const struct pgwait *w, int64_t *rows_out, char *err, size_t errlen)
+{
+    const atomic_int *stop = w ? w->stop : NULL;
+    int rc = -1, raw = ZRAW_NO;
+    int64_t rows = 0;
+    char *sql = NULL, *row = NULL;
+    struct zvalue *vals = calloc((size_t)(t->ncols ? t->ncols : 1), sizeof *vals);
+    if (!vals) { snprintf(err, errlen, "out of memory copying %s.%s", t->schema, t->name); goto out; }
+    if (!(sql = copy_sql(c, t, sink, &raw, err, errlen))) goto out;
 
     /* The COPY's start may take long (a lock, a big sort before the first
      * row): pgwait probes our backend before giving up on a silent server. */
@@ -347,59 +428,7 @@ int pgcopy_table(PGconn *c, const struct ztable *t, const struct zsink *sink,
     }
     int n;
     while ((n = next_row(c, w, &row, e, sizeof e)) > 0) {
-        /* one row: fields split by tabs, ending in a newline */
-        size_t len = (size_t)n;
-        if (len && row[len - 1] == '\n') len--;
-        int col = 0;
-        size_t start = 0;
-        for (size_t i = 0; i <= len && col <= t->ncols; i++) {
-            if (i < len && row[i] != '\t') continue;
-            if (col == t->ncols) { col++; break; }
-            char *f = row + start;
-            size_t flen = i - start;
-            struct zvalue *v = &vals[col];
-            if (flen == 2 && f[0] == '\\' && f[1] == 'N') {
-                v->kind = ZV_NULL;
-            } else {
-                flen = pgcopy_unescape(f, flen);
-                if (t->cols[col].type == ZT_BYTES && !t->cols[col].is_array) {
-                    long b = bytea_decode(f, flen);
-                    if (b < 0) {
-                        snprintf(err, errlen, "copying %s.%s: column %s: bytea value is not in hex form",
-                                 t->schema, t->name, t->cols[col].name);
-                        goto drain;
-                    }
-                    v->kind = ZV_BYTES;
-                    v->len = (uint32_t)b;
-                    v->v.p = f;
-                } else if (!t->cols[col].is_array && (t->cols[col].type == ZT_INT16 ||
-                           t->cols[col].type == ZT_INT32 || t->cols[col].type == ZT_INT64)) {
-                    /* integers as numbers, exactly as the pgoutput decoder gives them */
-                    f[flen] = '\0';
-                    char *end;
-                    errno = 0;
-                    long long iv = strtoll(f, &end, 10);
-                    if (errno || end == f || *end) {
-                        snprintf(err, errlen, "copying %s.%s: column %s: \"%.40s\" is not an integer",
-                                 t->schema, t->name, t->cols[col].name, f);
-                        goto drain;
-                    }
-                    v->kind = ZV_INT;
-                    v->v.i = iv;
-                } else {
-                    v->kind = ZV_TEXT;
-                    v->len = (uint32_t)flen;
-                    v->v.p = f;
-                }
-            }
-            col++;
-            start = i + 1;
-        }
-        if (col != t->ncols) {
-            snprintf(err, errlen, "copying %s.%s: a row has %d fields, the table %d columns",
-                     t->schema, t->name, col, t->ncols);
-            goto drain;
-        }
+        if (parse_text_row(t, row, n, vals, err, errlen)) goto drain;
         struct zrowchange change = {.op = ZOP_INSERT, .table = t, .after = vals};
         int s = sink->row(sink->ctx, &change);
         PQfreemem(row);
