@@ -359,6 +359,42 @@ static int stream_error(const struct mysql_replica_opts *o, MYSQL *db, struct my
     return -1;
 }
 
+/*
+ * The binlog event in a packet from the dump (*rawlen bytes at raw; *rawlen is
+ * updated): raw itself, one byte on, or a copy in fixed (fixed_len bytes).
+ */
+static const uint8_t *unwrap_event(const uint8_t *raw, size_t *rawlen, int seen_fde,
+                                   uint8_t *fixed, size_t fixed_len)
+{
+    /* The network packet may still begin with its OK marker (0x00) before
+     * the event; the event's own length field (header bytes 9..12) says
+     * which: it equals the bytes that follow the marker. */
+    if (*rawlen > 19 + 1 && raw[0] == 0x00) {
+        uint32_t sz = (uint32_t)raw[10] | (uint32_t)raw[11] << 8 | (uint32_t)raw[12] << 16 |
+                      (uint32_t)raw[13] << 24;
+        if (sz == *rawlen - 1) { raw++; (*rawlen)--; }
+    }
+    /* The artificial ROTATE that opens a dump comes before the
+     * FORMAT_DESCRIPTION, yet carries the CRC32 we asked for with
+     * @master_binlog_checksum: verify and strip it here, since the
+     * decoder cannot know the checksum setting before that event. */
+    if (!seen_fde && *rawlen > 19 + 4 && *rawlen <= fixed_len && raw[4] == BL_ROTATE) {
+        const uint8_t *c = raw + *rawlen - 4;
+        uint32_t want = (uint32_t)c[0] | (uint32_t)c[1] << 8 | (uint32_t)c[2] << 16 |
+                        (uint32_t)c[3] << 24;
+        if (binlog_crc32(0, raw, *rawlen - 4) == want) {
+            memcpy(fixed, raw, *rawlen - 4);
+            *rawlen -= 4;
+            fixed[9] = (uint8_t)*rawlen;
+            fixed[10] = (uint8_t)(*rawlen >> 8);
+            fixed[11] = (uint8_t)(*rawlen >> 16);
+            fixed[12] = (uint8_t)(*rawlen >> 24);
+            raw = fixed;
+        }
+    }
+    return raw;
+}
+
 int mysql_replica_run(const struct mysql_replica_opts *o, char *err, size_t errlen)
 {
     int heartbeat_ms = o->heartbeat_ms > 0 ? o->heartbeat_ms : 1000;
@@ -446,35 +482,9 @@ int mysql_replica_run(const struct mysql_replica_opts *o, char *err, size_t errl
         }
         nevents++;
         if (!ev->raw_data || ev->raw_data_size == 0) continue;
-        const uint8_t *raw = ev->raw_data;
         size_t rawlen = ev->raw_data_size;
-        /* The network packet may still begin with its OK marker (0x00) before
-         * the event; the event's own length field (header bytes 9..12) says
-         * which: it equals the bytes that follow the marker. */
-        if (rawlen > 19 + 1 && raw[0] == 0x00) {
-            uint32_t sz = (uint32_t)raw[10] | (uint32_t)raw[11] << 8 | (uint32_t)raw[12] << 16 |
-                          (uint32_t)raw[13] << 24;
-            if (sz == rawlen - 1) { raw++; rawlen--; }
-        }
-        /* The artificial ROTATE that opens a dump comes before the
-         * FORMAT_DESCRIPTION, yet carries the CRC32 we asked for with
-         * @master_binlog_checksum: verify and strip it here, since the
-         * decoder cannot know the checksum setting before that event. */
         uint8_t fixed[512];
-        if (!seen_fde && rawlen > 19 + 4 && rawlen <= sizeof fixed && raw[4] == BL_ROTATE) {
-            const uint8_t *c = raw + rawlen - 4;
-            uint32_t want = (uint32_t)c[0] | (uint32_t)c[1] << 8 | (uint32_t)c[2] << 16 |
-                            (uint32_t)c[3] << 24;
-            if (binlog_crc32(0, raw, rawlen - 4) == want) {
-                memcpy(fixed, raw, rawlen - 4);
-                rawlen -= 4;
-                fixed[9] = (uint8_t)rawlen;
-                fixed[10] = (uint8_t)(rawlen >> 8);
-                fixed[11] = (uint8_t)(rawlen >> 16);
-                fixed[12] = (uint8_t)(rawlen >> 24);
-                raw = fixed;
-            }
-        }
+        const uint8_t *raw = unwrap_event(ev->raw_data, &rawlen, seen_fde, fixed, sizeof fixed);
         if (raw[4] == BL_FORMAT_DESCRIPTION) seen_fde = 1;
         int drc = mysql_decoder_event(dec, raw, rawlen);
         if (drc != 0) {
