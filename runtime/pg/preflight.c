@@ -269,10 +269,15 @@ out:
     PQfreemem(qdb);
 }
 
-static int check_tables(PGconn *sql, const struct config_integration *in, int may_create,
-                        struct pf_report *rep, char *err, size_t errlen)
+/*
+ * The publication's items: what it publishes and who owns it, when it exists.
+ * *exists and *all (FOR ALL TABLES) say what was found; *qpub is the quoted
+ * name (NULL when quoting failed), for the caller to PQfreemem. 0, or -1 with
+ * err set when the query fails.
+ */
+static int check_publication(PGconn *sql, const char *pub, struct pf_report *rep,
+                             int *exists, int *all, char **qpub_out, char *err, size_t errlen)
 {
-    const char *pub = in->source.publication;
     const char *p[1] = { pub ? pub : "" };
     PGresult *pr = q1(sql, "SELECT puballtables, pubinsert, pubupdate, pubdelete, pubtruncate, "
                            "       pg_catalog.pg_has_role(current_user, pubowner, 'USAGE'), "
@@ -305,6 +310,68 @@ static int check_tables(PGconn *sql, const struct config_integration *in, int ma
         PQfreemem(qowner);
     }
     PQclear(pr);
+    *exists = pub_exists;
+    *all = pub_all;
+    *qpub_out = qpub;
+    return 0;
+}
+
+/*
+ * One selected table's item (row i of check_tables' query): logged, a key or
+ * REPLICA IDENTITY FULL, in the publication, partitioned; and its generated
+ * columns. The first problem found is the table's item.
+ */
+static void check_table_row(PGconn *sql, PGresult *r, int i, struct pgpf_cols *cols, const char *pub,
+                            const char *qpub, int pub_exists, int pub_all, struct pf_report *rep)
+{
+    const char *schema = PQgetvalue(r, i, 0), *name = PQgetvalue(r, i, 1);
+    char check[64], fix[384];
+    char ident = PQgetvalue(r, i, 2)[0], persist = PQgetvalue(r, i, 3)[0], kind = PQgetvalue(r, i, 4)[0];
+    int has_pk = tbool(r, i, 5), in_pub = tbool(r, i, 6);
+    char *qs = PQescapeIdentifier(sql, schema, strlen(schema));
+    char *qn = PQescapeIdentifier(sql, name, strlen(name));
+    snprintf(check, sizeof check, "table %s.%s", schema, name);
+    int total = 0, kept = pgpf_cols_kept(cols, schema, name, &total);
+    if (kept == 0) {
+        pf_add(rep, PF_WARN, check, "a column to replicate",
+               total ? "to replicate it, narrow tables.exclude_columns (then resync the table)"
+                     : "to replicate it, add a column (then resync the table)", "",
+               "no columns%s: excluded, not replicated", total ? " (after exclude_columns)" : "");
+    } else if (persist == 'u') {
+        snprintf(fix, sizeof fix, "ALTER TABLE %s.%s SET LOGGED;", qs, qn);
+        pf_add(rep, PF_FAIL, check, "a logged table", fix, "", "UNLOGGED: its changes never reach the WAL");
+    } else if (ident == 'n' || (ident == 'd' && !has_pk)) {
+        snprintf(fix, sizeof fix, "ALTER TABLE %s.%s ADD PRIMARY KEY (...); or ALTER TABLE %s.%s REPLICA IDENTITY FULL;",
+                 qs, qn, qs, qn);
+        pf_add(rep, PF_FAIL, check, "a primary key, or REPLICA IDENTITY FULL", fix, "",
+               "no primary key and REPLICA IDENTITY %s: once published, its UPDATEs and DELETEs fail on the source",
+               ident == 'n' ? "NOTHING" : "DEFAULT");
+    } else if (!has_pk) {
+        snprintf(fix, sizeof fix, "ALTER TABLE %s.%s ADD PRIMARY KEY (...);", qs, qn);
+        pf_add(rep, PF_WARN, check, "a primary key", fix, "",
+               "no primary key (REPLICA IDENTITY %s): the full row is the key", ident == 'f' ? "FULL" : "INDEX");
+    } else if (pub_exists && !pub_all && !in_pub) {
+        snprintf(fix, sizeof fix, "ALTER PUBLICATION %s ADD TABLE %s.%s;", qpub, qs, qn);
+        pf_add(rep, PF_FAIL, check, "in the publication", fix, "", "not in publication %s", pub);
+    } else {
+        pf_add(rep, kind == 'p' ? PF_WARN : PF_PASS, check, "a primary key",
+               kind == 'p' ? "changes of a partitioned table arrive per partition unless the publication has publish_via_partition_root = true" : "",
+               "", "primary key%s%s", ident == 'f' ? ", REPLICA IDENTITY FULL" : "",
+               kind == 'p' ? ", partitioned" : "");
+    }
+    if (kept) pgpf_cols_check_generated(cols, schema, name, rep);
+    PQfreemem(qs);
+    PQfreemem(qn);
+}
+
+static int check_tables(PGconn *sql, const struct config_integration *in, int may_create,
+                        struct pf_report *rep, char *err, size_t errlen)
+{
+    const char *pub = in->source.publication;
+    const char *p[1] = { pub ? pub : "" };
+    int pub_exists, pub_all;
+    char *qpub = NULL;
+    if (check_publication(sql, pub, rep, &pub_exists, &pub_all, &qpub, err, errlen) != 0) return -1;
 
     PGresult *r = q1(sql,
         "SELECT n.nspname, c.relname, c.relreplident, c.relpersistence, c.relkind, "
@@ -356,42 +423,7 @@ static int check_tables(PGconn *sql, const struct config_integration *in, int ma
         const char *schema = PQgetvalue(r, i, 0), *name = PQgetvalue(r, i, 1);
         if (!table_selected(in, schema, name)) continue;
         selected++;
-        char ident = PQgetvalue(r, i, 2)[0], persist = PQgetvalue(r, i, 3)[0], kind = PQgetvalue(r, i, 4)[0];
-        int has_pk = tbool(r, i, 5), in_pub = tbool(r, i, 6);
-        char *qs = PQescapeIdentifier(sql, schema, strlen(schema));
-        char *qn = PQescapeIdentifier(sql, name, strlen(name));
-        snprintf(check, sizeof check, "table %s.%s", schema, name);
-        int total = 0, kept = pgpf_cols_kept(&cols, schema, name, &total);
-        if (kept == 0) {
-            pf_add(rep, PF_WARN, check, "a column to replicate",
-                   total ? "to replicate it, narrow tables.exclude_columns (then resync the table)"
-                         : "to replicate it, add a column (then resync the table)", "",
-                   "no columns%s: excluded, not replicated", total ? " (after exclude_columns)" : "");
-        } else if (persist == 'u') {
-            snprintf(fix, sizeof fix, "ALTER TABLE %s.%s SET LOGGED;", qs, qn);
-            pf_add(rep, PF_FAIL, check, "a logged table", fix, "", "UNLOGGED: its changes never reach the WAL");
-        } else if (ident == 'n' || (ident == 'd' && !has_pk)) {
-            snprintf(fix, sizeof fix, "ALTER TABLE %s.%s ADD PRIMARY KEY (...); or ALTER TABLE %s.%s REPLICA IDENTITY FULL;",
-                     qs, qn, qs, qn);
-            pf_add(rep, PF_FAIL, check, "a primary key, or REPLICA IDENTITY FULL", fix, "",
-                   "no primary key and REPLICA IDENTITY %s: once published, its UPDATEs and DELETEs fail on the source",
-                   ident == 'n' ? "NOTHING" : "DEFAULT");
-        } else if (!has_pk) {
-            snprintf(fix, sizeof fix, "ALTER TABLE %s.%s ADD PRIMARY KEY (...);", qs, qn);
-            pf_add(rep, PF_WARN, check, "a primary key", fix, "",
-                   "no primary key (REPLICA IDENTITY %s): the full row is the key", ident == 'f' ? "FULL" : "INDEX");
-        } else if (pub_exists && !pub_all && !in_pub) {
-            snprintf(fix, sizeof fix, "ALTER PUBLICATION %s ADD TABLE %s.%s;", qpub, qs, qn);
-            pf_add(rep, PF_FAIL, check, "in the publication", fix, "", "not in publication %s", pub);
-        } else {
-            pf_add(rep, kind == 'p' ? PF_WARN : PF_PASS, check, "a primary key",
-                   kind == 'p' ? "changes of a partitioned table arrive per partition unless the publication has publish_via_partition_root = true" : "",
-                   "", "primary key%s%s", ident == 'f' ? ", REPLICA IDENTITY FULL" : "",
-                   kind == 'p' ? ", partitioned" : "");
-        }
-        if (kept) pgpf_cols_check_generated(&cols, schema, name, rep);
-        PQfreemem(qs);
-        PQfreemem(qn);
+        check_table_row(sql, r, i, &cols, pub, qpub, pub_exists, pub_all, rep);
     }
     pgpf_cols_free(&cols);
     PQclear(r);
