@@ -40,6 +40,25 @@ static enum integ_round wait_interruptible(struct integ *in, int ms)
     return ROUND_NONE;
 }
 
+/* Wait for the next attempt after a failed round: backoff ms with jitter, cut
+ * short by stop or a command; returns what wait_interruptible returned. */
+static enum integ_round wait_retry(struct integ *in, int backoff, unsigned *seed)
+{
+    int wait_ms = backoff_wait_ms(backoff, (unsigned)rand_r(seed));
+    /* The attempt and its time go to the state log, so the console and
+     * `zetl status` can say when the next try is; `retry` starts it now. */
+    integ_retry_set(in, in->retry_attempt + 1, zclock_wall_ms() + wait_ms);
+    integ_log(in, STATELOG_WARNING, NULL, "retry", "attempt %d in %d ms", in->retry_attempt, wait_ms);
+    in->retry_waiting = 1;
+    enum integ_round w = wait_interruptible(in, wait_ms);
+    in->retry_waiting = 0;
+    if (in->retry_attempt && strcmp(in->state, "failed") == 0)
+        integ_retry_set(in, in->retry_attempt, 0);     /* under way */
+    else if (in->retry_attempt)
+        integ_retry_set(in, 0, 0);                      /* resumed, paused, deleted: no retry */
+    return w;
+}
+
 static void describe_source(const struct config_integration *c, char *buf, size_t len)
 {
     snprintf(buf, len, "%s://%s:%d", c->source.kind == SOURCE_MYSQL ? "mysql" : "postgres",
@@ -127,6 +146,26 @@ static int open_log(struct integ *in)
     return 0;
 }
 
+/*
+ * The state log is where commands come from and state goes to: without it
+ * the integration cannot run. A failure to open it (a lock held too long by
+ * another process, a full disk) is said on stderr and tried again, backing
+ * off. 0 once open, -1 when stopped first.
+ */
+static int open_log_retrying(struct integ *in)
+{
+    int backoff = BACKOFF_MIN_MS;
+    while (open_log(in) != 0) {
+        for (int waited = 0; waited < backoff && !atomic_load(&in->stop); waited += 200) {
+            struct timespec step = {0, 200 * 1000000L};
+            nanosleep(&step, NULL);
+        }
+        if (atomic_load(&in->stop)) return -1;
+        backoff = backoff_next(backoff);
+    }
+    return 0;
+}
+
 /* Wait in `paused` until resume (→ ROUND_NONE: run a round), stop or delete.
  * Meanwhile report what pausing costs: the WAL a PostgreSQL slot retains, as
  * bytes behind. */
@@ -170,18 +209,7 @@ void *integ_main(void *arg)
     atomic_store(&in->polled_ms, zclock_mono_ms());    /* the sentry's clock starts now (sentry.h) */
     int backoff = BACKOFF_MIN_MS;
     unsigned seed = (unsigned)time(NULL) ^ (unsigned)(uintptr_t)in;
-    /* The state log is where commands come from and state goes to: without
-     * it the integration cannot run. A failure (a lock held too long by
-     * another process, a full disk) is said on stderr and tried again. */
-    while (open_log(in) != 0) {
-        for (int waited = 0; waited < backoff && !atomic_load(&in->stop); waited += 200) {
-            struct timespec step = {0, 200 * 1000000L};
-            nanosleep(&step, NULL);
-        }
-        if (atomic_load(&in->stop)) goto out;
-        backoff = backoff_next(backoff);
-    }
-    backoff = BACKOFF_MIN_MS;
+    if (open_log_retrying(in) != 0) goto out;
     if (strcmp(in->state, "deleted") == 0) {
         say_deleted(in);
         goto out;
@@ -251,18 +279,7 @@ void *integ_main(void *arg)
             integ_set_state(in, "failed", in->err[0] ? in->err : "unknown error", NULL);
             break;
         }
-        int wait_ms = backoff_wait_ms(backoff, (unsigned)rand_r(&seed));
-        /* The attempt and its time go to the state log, so the console and
-         * `zetl status` can say when the next try is; `retry` starts it now. */
-        integ_retry_set(in, in->retry_attempt + 1, zclock_wall_ms() + wait_ms);
-        integ_log(in, STATELOG_WARNING, NULL, "retry", "attempt %d in %d ms", in->retry_attempt, wait_ms);
-        in->retry_waiting = 1;
-        enum integ_round w = wait_interruptible(in, wait_ms);
-        in->retry_waiting = 0;
-        if (in->retry_attempt && strcmp(in->state, "failed") == 0)
-            integ_retry_set(in, in->retry_attempt, 0);     /* under way */
-        else if (in->retry_attempt)
-            integ_retry_set(in, 0, 0);                      /* resumed, paused, deleted: no retry */
+        enum integ_round w = wait_retry(in, backoff, &seed);
         if (w == ROUND_STOPPED) break;
         if (w == ROUND_DELETED) {
             if (integ_finish_delete(in) == ROUND_DELETED) goto out;
