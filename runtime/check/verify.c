@@ -98,34 +98,35 @@ static void column_list(struct tbuf *s, const struct ztable *t)
     }
 }
 
-/* One table: 0 match, 1 mismatch (reported), -1 error (err). */
-static int verify_table(struct integ *in, struct itable *t, struct pgw *c, FILE *out,
-                        char *err, size_t errlen)
+/*
+ * Fill zetl.<scratch> with t's source rows: a fresh table made exactly like
+ * the target table (d: what target_ensure_table saw), loaded with COPY from
+ * a consistent read of the source. sql is the caller's statement buffer.
+ * 0, or -1 with err set.
+ */
+static int load_scratch(struct integ *in, struct itable *t, struct pgw *c, const char *scratch,
+                        struct tbuf *sql, struct target_table_diff *d, char *err, size_t errlen)
 {
-    char scratch[128];
-    snprintf(scratch, sizeof scratch, "verify_%.40s_%d", in->cfg->name, (int)(t - in->tables));
-    struct target_table_diff d = {0};
     int rc = -1;
-    struct tbuf sql = {0};
     struct vcopy v = {.w = c, .def = t->tdef, .in = in, .t = t};   /* target names: the scratch table's */
 
     /* Start from a fresh scratch table made exactly like the target table. */
-    tbuf_puts(&sql, "DROP TABLE IF EXISTS ");
-    tbuf_qname(&sql, "zetl", scratch);
-    tbuf_putc(&sql, '\0');
-    if (exec_cmd(c, sql.p, err, errlen) != 0) goto out;
-    if (target_ensure_table(in->tgt, t->tdef, "zetl", scratch, &d) != 0) {
+    tbuf_puts(sql, "DROP TABLE IF EXISTS ");
+    tbuf_qname(sql, "zetl", scratch);
+    tbuf_putc(sql, '\0');
+    if (exec_cmd(c, sql->p, err, errlen) != 0) goto out;
+    if (target_ensure_table(in->tgt, t->tdef, "zetl", scratch, d) != 0) {
         snprintf(err, errlen, "creating the scratch table: %s", target_error(in->tgt));
         goto out;
     }
-    sql.len = 0;
-    tbuf_puts(&sql, "COPY ");
-    tbuf_qname(&sql, "zetl", scratch);
-    tbuf_puts(&sql, " (");
-    column_list(&sql, t->tdef);
-    tbuf_puts(&sql, ") FROM STDIN");
-    tbuf_putc(&sql, '\0');
-    PGresult *r = pgw_query(c, sql.p);
+    sql->len = 0;
+    tbuf_puts(sql, "COPY ");
+    tbuf_qname(sql, "zetl", scratch);
+    tbuf_puts(sql, " (");
+    column_list(sql, t->tdef);
+    tbuf_puts(sql, ") FROM STDIN");
+    tbuf_putc(sql, '\0');
+    PGresult *r = pgw_query(c, sql->p);
     if (PQresultStatus(r) != PGRES_COPY_IN) {
         snprintf(err, errlen, "COPY into the scratch table: %s", why(c, r));
         PQclear(r);
@@ -148,40 +149,53 @@ static int verify_table(struct integ *in, struct itable *t, struct pgw *c, FILE 
     }
     PQclear(r);
     while (pgw_result(c, &r) == 0 && r) PQclear(r);    /* the COPY's end of results */
+    rc = 0;
+out:
+    tbuf_free(&v.buf);
+    return rc;
+}
 
-    /* Compare as multisets, both ways, with the key range of the differences. */
-    sql.len = 0;
+/*
+ * Compare zetl.<scratch> with t's target table as multisets, both ways, with
+ * the key range of the differences, and print the table's line to out.
+ * 0 match, 1 mismatch, -1 error (err). sql is the caller's statement buffer.
+ */
+static int compare_scratch(struct itable *t, struct pgw *c, const char *scratch, struct tbuf *sql,
+                           FILE *out, char *err, size_t errlen)
+{
+    int rc;
+    sql->len = 0;
     const char *key = t->tdef->ncols ? t->tdef->cols[0].name : NULL;
     for (int i = 0; i < t->tdef->ncols; i++)
         if (t->tdef->cols[i].pk_ord == 1) key = t->tdef->cols[i].name;
-    tbuf_puts(&sql, "WITH s AS (SELECT ");
-    column_list(&sql, t->tdef);
-    tbuf_puts(&sql, " FROM ");
-    tbuf_qname(&sql, "zetl", scratch);
-    tbuf_puts(&sql, "), g AS (SELECT ");
-    column_list(&sql, t->tdef);
-    tbuf_puts(&sql, " FROM ");
-    tbuf_qname(&sql, t->tschema, t->tname);
-    tbuf_puts(&sql, "), a AS (SELECT * FROM s EXCEPT ALL SELECT * FROM g),"
-                    " b AS (SELECT * FROM g EXCEPT ALL SELECT * FROM s),"
-                    " d AS (SELECT * FROM a UNION ALL SELECT * FROM b)"
-                    " SELECT (SELECT count(*) FROM s), (SELECT count(*) FROM g),"
-                    " (SELECT count(*) FROM a), (SELECT count(*) FROM b), ");
+    tbuf_puts(sql, "WITH s AS (SELECT ");
+    column_list(sql, t->tdef);
+    tbuf_puts(sql, " FROM ");
+    tbuf_qname(sql, "zetl", scratch);
+    tbuf_puts(sql, "), g AS (SELECT ");
+    column_list(sql, t->tdef);
+    tbuf_puts(sql, " FROM ");
+    tbuf_qname(sql, t->tschema, t->tname);
+    tbuf_puts(sql, "), a AS (SELECT * FROM s EXCEPT ALL SELECT * FROM g),"
+                   " b AS (SELECT * FROM g EXCEPT ALL SELECT * FROM s),"
+                   " d AS (SELECT * FROM a UNION ALL SELECT * FROM b)"
+                   " SELECT (SELECT count(*) FROM s), (SELECT count(*) FROM g),"
+                   " (SELECT count(*) FROM a), (SELECT count(*) FROM b), ");
     if (key) {
-        tbuf_puts(&sql, "(SELECT min(");
-        tbuf_ident(&sql, key);
-        tbuf_puts(&sql, ")::text FROM d), (SELECT max(");
-        tbuf_ident(&sql, key);
-        tbuf_puts(&sql, ")::text FROM d)");
+        tbuf_puts(sql, "(SELECT min(");
+        tbuf_ident(sql, key);
+        tbuf_puts(sql, ")::text FROM d), (SELECT max(");
+        tbuf_ident(sql, key);
+        tbuf_puts(sql, ")::text FROM d)");
     } else {
-        tbuf_puts(&sql, "NULL, NULL");
+        tbuf_puts(sql, "NULL, NULL");
     }
-    tbuf_putc(&sql, '\0');
-    r = pgw_query(c, sql.p);
+    tbuf_putc(sql, '\0');
+    PGresult *r = pgw_query(c, sql->p);
     if (PQresultStatus(r) != PGRES_TUPLES_OK) {
         snprintf(err, errlen, "comparing: %s", why(c, r));
         PQclear(r);
-        goto out;
+        return -1;
     }
     long long ns = atoll(PQgetvalue(r, 0, 0)), ng = atoll(PQgetvalue(r, 0, 1));
     long long only_s = atoll(PQgetvalue(r, 0, 2)), only_g = atoll(PQgetvalue(r, 0, 3));
@@ -197,7 +211,22 @@ static int verify_table(struct integ *in, struct itable *t, struct pgw *c, FILE 
         rc = 1;
     }
     PQclear(r);
-out:
+    return rc;
+}
+
+/* One table: 0 match, 1 mismatch (reported), -1 error (err). */
+static int verify_table(struct integ *in, struct itable *t, struct pgw *c, FILE *out,
+                        char *err, size_t errlen)
+{
+    char scratch[128];
+    snprintf(scratch, sizeof scratch, "verify_%.40s_%d", in->cfg->name, (int)(t - in->tables));
+    struct target_table_diff d = {0};
+    int rc = -1;
+    struct tbuf sql = {0};
+
+    if (load_scratch(in, t, c, scratch, &sql, &d, err, errlen) == 0)
+        rc = compare_scratch(t, c, scratch, &sql, out, err, errlen);
+
     sql.len = 0;
     tbuf_puts(&sql, "DROP TABLE IF EXISTS ");
     tbuf_qname(&sql, "zetl", scratch);
@@ -208,7 +237,6 @@ out:
     }
     target_table_diff_free(&d);
     tbuf_free(&sql);
-    tbuf_free(&v.buf);
     return rc;
 }
 
