@@ -276,6 +276,41 @@ static int run_headless(const struct config *cfg, int seconds, struct demo_workl
 
 /* ---- the command ----------------------------------------------------------------------- */
 
+/*
+ * Start the three servers in srv->dir and load the sample data (sizes), saying
+ * how long each took: 0 ready, 1 cancelled by a signal (the caller says so),
+ * -1 failed (said on stderr).
+ */
+static int servers_with_data(struct demo_servers *srv, const char *harness, struct demo_sizes *sizes,
+                             char *err, size_t errlen)
+{
+    say("starting MariaDB, a PostgreSQL source and a PostgreSQL warehouse (tests/lib/harness.sh)...");
+    double t0 = mono_s();
+    if (demo_servers_spawn(srv, harness, err, errlen) != 0) {
+        fprintf(stderr, "zetl demo: cannot start the servers: %s\n", err);
+        return -1;
+    }
+    int w = demo_servers_wait(srv, &demo_signal, DEMO_SERVERS_START_S, err, errlen);
+    if (w != 0) {
+        if (w < 0) fprintf(stderr, "zetl demo: %s\n", err);
+        return w;
+    }
+    say("servers up in %.1f s: MariaDB 127.0.0.1:%d, PostgreSQL source :%d, warehouse :%d",
+        mono_s() - t0, srv->my_port, srv->pgsrc_port, srv->pgtgt_port);
+
+    demo_default_sizes(sizes);
+    say("loading the sample data (TICKIT ticket sales into MariaDB, a shop into PostgreSQL)...");
+    t0 = mono_s();
+    w = demo_load_tickit(srv, sizes, stdout, &demo_signal, err, errlen);
+    if (w == 0) w = demo_load_shop(srv, sizes, stdout, &demo_signal, err, errlen);
+    if (w != 0) {
+        if (w < 0) fprintf(stderr, "zetl demo: loading the sample data failed: %s\n", err);
+        return w;
+    }
+    say("sample data loaded in %.1f s", mono_s() - t0);
+    return 0;
+}
+
 int cmd_demo(int argc, char **argv, const struct cli_cmd *self)
 {
     struct cli_opts o;
@@ -310,31 +345,8 @@ int cmd_demo(int argc, char **argv, const struct cli_cmd *self)
     demo_report_init(&rep);
     char config_path[512];
     rc = 1;
-    say("starting MariaDB, a PostgreSQL source and a PostgreSQL warehouse (tests/lib/harness.sh)...");
-    double t0 = mono_s();
-    if (demo_servers_spawn(&srv, harness, err, sizeof err) != 0) {
-        fprintf(stderr, "zetl demo: cannot start the servers: %s\n", err);
-        goto out;
-    }
-    int w = demo_servers_wait(&srv, &demo_signal, DEMO_SERVERS_START_S, err, sizeof err);
-    if (w != 0) {
-        if (w < 0) fprintf(stderr, "zetl demo: %s\n", err);
-        goto out;
-    }
-    say("servers up in %.1f s: MariaDB 127.0.0.1:%d, PostgreSQL source :%d, warehouse :%d",
-        mono_s() - t0, srv.my_port, srv.pgsrc_port, srv.pgtgt_port);
-
     struct demo_sizes sizes;
-    demo_default_sizes(&sizes);
-    say("loading the sample data (TICKIT ticket sales into MariaDB, a shop into PostgreSQL)...");
-    t0 = mono_s();
-    w = demo_load_tickit(&srv, &sizes, stdout, &demo_signal, err, sizeof err);
-    if (w == 0) w = demo_load_shop(&srv, &sizes, stdout, &demo_signal, err, sizeof err);
-    if (w != 0) {
-        if (w < 0) fprintf(stderr, "zetl demo: loading the sample data failed: %s\n", err);
-        goto out;
-    }
-    say("sample data loaded in %.1f s", mono_s() - t0);
+    if (servers_with_data(&srv, harness, &sizes, err, sizeof err) != 0) goto out;
 
     if (write_config(&srv, config_path, sizeof config_path, err, sizeof err) != 0 ||
         config_load(config_path, &cfg, err, sizeof err) != 0) {
