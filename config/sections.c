@@ -114,6 +114,72 @@ static const char *const source_kinds[] = { "mysql", "postgres" };
 static const char *const target_kinds[] = { "postgres", "redshift", "http" };
 static const char *const tls_modes[] = { "disable", "prefer", "require", "verify-full" };
 
+/* A mysql source's own keys (val, key: the source map's, by SRC_*): its
+ * databases and server_id; postgres-only keys are problems. */
+static void parse_source_mysql(struct ld *ld, yaml_node_t *v, yaml_node_t **val, yaml_node_t **key,
+                               struct config_source *s)
+{
+    long long x;
+    int set;
+
+    if (key[SRC_DATABASE])
+        PROBLEM(ld, key[SRC_DATABASE], "`database` is for postgres sources; a mysql source lists its databases as `databases: [name, ...]`");
+    if (key[SRC_SCHEMAS])
+        PROBLEM(ld, key[SRC_SCHEMAS], "`schemas` is for postgres sources; a mysql source lists its databases as `databases: [name, ...]`");
+    if (key[SRC_SLOT])
+        PROBLEM(ld, key[SRC_SLOT], "`slot` is for postgres sources; remove it (a mysql source is identified by server_id)");
+    if (key[SRC_PUBLICATION])
+        PROBLEM(ld, key[SRC_PUBLICATION], "`publication` is for postgres sources; remove it (a mysql source selects tables with tables.include)");
+    if (!val[SRC_DATABASES]) {
+        PROBLEM(ld, v, "missing required field `databases` in source (kind mysql); add databases: [name, ...]");
+    } else if (cfg_get_str_list(ld, val[SRC_DATABASES], "databases", "[tickit]", &s->databases,
+                                &s->ndatabases, NULL) == 0 && s->ndatabases == 0) {
+        PROBLEM(ld, val[SRC_DATABASES], "databases is empty; list at least one database to replicate, e.g. [tickit]");
+    }
+    s->server_id = 4242;
+    if (cfg_get_int(ld, val[SRC_SERVER_ID], "server_id", 1, 4294967295LL, &x, &set) == 0 && set)
+        s->server_id = (uint32_t)x;
+}
+
+/* A postgres source's own keys: its database, schemas, slot and publication
+ * (the last two named after the integration by default); mysql-only keys are
+ * problems. */
+static void parse_source_postgres(struct ld *ld, yaml_node_t *v, yaml_node_t **val, yaml_node_t **key,
+                                  struct config_source *s, const char *igname)
+{
+    if (key[SRC_DATABASES])
+        PROBLEM(ld, key[SRC_DATABASES], "`databases` is for mysql sources; a postgres source names one database with `database: name` and its schemas with `schemas: [public]`");
+    if (key[SRC_SERVER_ID])
+        PROBLEM(ld, key[SRC_SERVER_ID], "`server_id` is for mysql sources; a postgres source uses `slot:` and `publication:`");
+    cfg_get_required_str(ld, val[SRC_DATABASE], v, "database", "source (kind postgres)",
+                         &s->database);
+    if (val[SRC_SCHEMAS] && !cfg_is_null(val[SRC_SCHEMAS])) {
+        if (cfg_get_str_list(ld, val[SRC_SCHEMAS], "schemas", "[public]", &s->schemas,
+                             &s->nschemas, NULL) == 0 && s->nschemas == 0)
+            PROBLEM(ld, val[SRC_SCHEMAS], "schemas is empty; list at least one schema, or remove the key for [public]");
+    } else {
+        s->schemas = calloc(1, sizeof *s->schemas);
+        if (s->schemas && (s->schemas[0] = cfg_strdup(ld, "public")))
+            s->nschemas = 1;
+    }
+    if (cfg_get_str(ld, val[SRC_SLOT], "slot", &s->slot) == 0 && s->slot) {
+        int ok = *s->slot && strlen(s->slot) <= 63;
+        for (const char *p = s->slot; ok && *p; p++)
+            ok = (*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '_';
+        char q[160];
+        if (!ok)
+            PROBLEM(ld, val[SRC_SLOT], "slot %s is not a valid replication slot name; use 1 to 63 lowercase letters, digits and _",
+                    cfg_show_value(q, sizeof q, val[SRC_SLOT], s->slot));
+    }
+    if (cfg_get_str(ld, val[SRC_PUBLICATION], "publication", &s->publication) == 0 &&
+        s->publication && (!*s->publication || strlen(s->publication) > 63))
+        PROBLEM(ld, val[SRC_PUBLICATION], "publication must be 1 to 63 characters");
+    if (!s->slot && igname)
+        s->slot = default_object_name(igname);
+    if (!s->publication && igname)
+        s->publication = default_object_name(igname);
+}
+
 void cfg_parse_source(struct ld *ld, yaml_node_t *v, yaml_node_t *parent,
                       struct config_source *s, const char *igname)
 {
@@ -165,57 +231,10 @@ void cfg_parse_source(struct ld *ld, yaml_node_t *v, yaml_node_t *parent,
         cfg_get_enum(ld, val[SRC_TLS], "tls", tls_modes, 4, &k) == 0)
         s->tls = (enum tls_mode)k;
 
-    if (s->kind == SOURCE_MYSQL) {
-        if (key[SRC_DATABASE])
-            PROBLEM(ld, key[SRC_DATABASE], "`database` is for postgres sources; a mysql source lists its databases as `databases: [name, ...]`");
-        if (key[SRC_SCHEMAS])
-            PROBLEM(ld, key[SRC_SCHEMAS], "`schemas` is for postgres sources; a mysql source lists its databases as `databases: [name, ...]`");
-        if (key[SRC_SLOT])
-            PROBLEM(ld, key[SRC_SLOT], "`slot` is for postgres sources; remove it (a mysql source is identified by server_id)");
-        if (key[SRC_PUBLICATION])
-            PROBLEM(ld, key[SRC_PUBLICATION], "`publication` is for postgres sources; remove it (a mysql source selects tables with tables.include)");
-        if (!val[SRC_DATABASES]) {
-            PROBLEM(ld, v, "missing required field `databases` in source (kind mysql); add databases: [name, ...]");
-        } else if (cfg_get_str_list(ld, val[SRC_DATABASES], "databases", "[tickit]", &s->databases,
-                                    &s->ndatabases, NULL) == 0 && s->ndatabases == 0) {
-            PROBLEM(ld, val[SRC_DATABASES], "databases is empty; list at least one database to replicate, e.g. [tickit]");
-        }
-        s->server_id = 4242;
-        if (cfg_get_int(ld, val[SRC_SERVER_ID], "server_id", 1, 4294967295LL, &x, &set) == 0 && set)
-            s->server_id = (uint32_t)x;
-    } else if (s->kind == SOURCE_POSTGRES) {
-        if (key[SRC_DATABASES])
-            PROBLEM(ld, key[SRC_DATABASES], "`databases` is for mysql sources; a postgres source names one database with `database: name` and its schemas with `schemas: [public]`");
-        if (key[SRC_SERVER_ID])
-            PROBLEM(ld, key[SRC_SERVER_ID], "`server_id` is for mysql sources; a postgres source uses `slot:` and `publication:`");
-        cfg_get_required_str(ld, val[SRC_DATABASE], v, "database", "source (kind postgres)",
-                             &s->database);
-        if (val[SRC_SCHEMAS] && !cfg_is_null(val[SRC_SCHEMAS])) {
-            if (cfg_get_str_list(ld, val[SRC_SCHEMAS], "schemas", "[public]", &s->schemas,
-                                 &s->nschemas, NULL) == 0 && s->nschemas == 0)
-                PROBLEM(ld, val[SRC_SCHEMAS], "schemas is empty; list at least one schema, or remove the key for [public]");
-        } else {
-            s->schemas = calloc(1, sizeof *s->schemas);
-            if (s->schemas && (s->schemas[0] = cfg_strdup(ld, "public")))
-                s->nschemas = 1;
-        }
-        if (cfg_get_str(ld, val[SRC_SLOT], "slot", &s->slot) == 0 && s->slot) {
-            int ok = *s->slot && strlen(s->slot) <= 63;
-            for (const char *p = s->slot; ok && *p; p++)
-                ok = (*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '_';
-            char q[160];
-            if (!ok)
-                PROBLEM(ld, val[SRC_SLOT], "slot %s is not a valid replication slot name; use 1 to 63 lowercase letters, digits and _",
-                        cfg_show_value(q, sizeof q, val[SRC_SLOT], s->slot));
-        }
-        if (cfg_get_str(ld, val[SRC_PUBLICATION], "publication", &s->publication) == 0 &&
-            s->publication && (!*s->publication || strlen(s->publication) > 63))
-            PROBLEM(ld, val[SRC_PUBLICATION], "publication must be 1 to 63 characters");
-        if (!s->slot && igname)
-            s->slot = default_object_name(igname);
-        if (!s->publication && igname)
-            s->publication = default_object_name(igname);
-    }
+    if (s->kind == SOURCE_MYSQL)
+        parse_source_mysql(ld, v, val, key, s);
+    else if (s->kind == SOURCE_POSTGRES)
+        parse_source_postgres(ld, v, val, key, s, igname);
 }
 
 void cfg_parse_target(struct ld *ld, yaml_node_t *v, yaml_node_t *parent,
