@@ -39,14 +39,14 @@
  * statement that finishes the job, and logged as a warning. */
 static enum integ_round do_delete(struct integ *in, const char *actor)
 {
-    integ_set_state(in, "deleting", NULL, actor);
+    integ_set_state(in, ISTATE_DELETING, NULL, actor);
     char note[1536], reason[1700];
     int left = source_drop(in, note, sizeof note);
     if (in->cfg->source.kind == SOURCE_MYSQL) snprintf(reason, sizeof reason, "target data kept");
     else snprintf(reason, sizeof reason, "%s; target data kept", note);
     if (left)
         integ_log(in, STATELOG_WARNING, NULL, "delete", "deleted, but not everything on the source: %s", note);
-    integ_set_state(in, "deleted", reason, actor);
+    integ_set_state(in, ISTATE_DELETED, reason, actor);
     return ROUND_DELETED;
 }
 
@@ -54,17 +54,18 @@ static enum integ_round do_delete(struct integ *in, const char *actor)
  * says which); ROUND_RESNAPSHOT, or ROUND_NONE when there is nothing to do. */
 static enum integ_round ask_resnapshot(struct integ *in, const char *actor, const char *why, char *result, size_t len)
 {
-    if (strcmp(in->state, "deleted") == 0 || strcmp(in->state, "deleting") == 0) {
-        snprintf(result, len, "integration %s is %s: nothing to re-snapshot", in->cfg->name, in->state);
+    if (in->state == ISTATE_DELETED || in->state == ISTATE_DELETING) {
+        snprintf(result, len, "integration %s is %s: nothing to re-snapshot", in->cfg->name,
+                 istate_name(in->state));
         return ROUND_NONE;
     }
-    if (in->resnapshot || (strcmp(in->state, "snapshotting") == 0 && !in->position_lost)) {
+    if (in->resnapshot || (in->state == ISTATE_SNAPSHOTTING && !in->position_lost)) {
         snprintf(result, len, "%sa copy of every table of %s is already under way", why, in->cfg->name);
         return ROUND_NONE;
     }
     in->resnapshot = 1;
     snprintf(in->resnapshot_actor, sizeof in->resnapshot_actor, "%s", actor);
-    integ_set_state(in, "snapshotting", "re-snapshot: every table is copied again from a fresh position", actor);
+    integ_set_state(in, ISTATE_SNAPSHOTTING, "re-snapshot: every table is copied again from a fresh position", actor);
     snprintf(result, len, "%sre-snapshotting all %d tables of %s from a fresh position, then streaming from there",
              why, in->ntables, in->cfg->name);
     return ROUND_RESNAPSHOT;
@@ -99,17 +100,17 @@ enum integ_round integ_poll_commands(struct integ *in)
              * start (a write that failed there, or a sender's clock step). */
             snprintf(result, sizeof result, LIVENESS_EXPIRED_FMT, in->cfg->name);
         } else if (strcmp(c->command, "pause") == 0) {
-            if (strcmp(in->state, "paused") != 0 && strcmp(in->state, "deleted") != 0) {
-                integ_set_state(in, "paused", NULL, actor);
+            if (in->state != ISTATE_PAUSED && in->state != ISTATE_DELETED) {
+                integ_set_state(in, ISTATE_PAUSED, NULL, actor);
                 if (ret == ROUND_NONE) ret = ROUND_PAUSED;
             } else {
-                snprintf(result, sizeof result, "already %s", in->state);
+                snprintf(result, sizeof result, "already %s", istate_name(in->state));
             }
         } else if (strcmp(c->command, "resume") == 0) {
-            if (strcmp(in->state, "paused") == 0 || strcmp(in->state, "failed") == 0)
-                integ_set_state(in, "active", "resumed", actor);
+            if (in->state == ISTATE_PAUSED || in->state == ISTATE_FAILED)
+                integ_set_state(in, ISTATE_ACTIVE, "resumed", actor);
             else
-                snprintf(result, sizeof result, "not paused (%s)", in->state);
+                snprintf(result, sizeof result, "not paused (%s)", istate_name(in->state));
         } else if (strcmp(c->command, "resnapshot") == 0) {
             enum integ_round r = ask_resnapshot(in, actor, "", result, sizeof result);
             if (r != ROUND_NONE && (ret == ROUND_NONE || ret == ROUND_RESYNC)) ret = r;
@@ -125,7 +126,7 @@ enum integ_round integ_poll_commands(struct integ *in)
                 snprintf(result, sizeof result, "no table %s in integration %s", c->table ? c->table : "(none)",
                          in->cfg->name);
             } else {
-                integ_set_table_state(in, t, "resyncing", NULL, actor);
+                integ_set_table_state(in, t, TSTATE_RESYNCING, NULL, actor);
                 t->resync_requested = 1;
                 if (ret == ROUND_NONE && !in->streaming) ret = ROUND_RESYNC;
             }
@@ -141,7 +142,7 @@ enum integ_round integ_poll_commands(struct integ *in)
                           in->retry_attempt, actor);
                 if (ret == ROUND_NONE) ret = ROUND_RETRY;
             } else {
-                snprintf(result, sizeof result, "not waiting for a retry (%s)", in->state);
+                snprintf(result, sizeof result, "not waiting for a retry (%s)", istate_name(in->state));
             }
         } else if (strcmp(c->command, "stop") == 0) {
             atomic_store(&in->stop, 1);
