@@ -90,3 +90,8 @@ int tstate_needs_attention(enum tstate s)
 {
     return s == TSTATE_FAILED || s == TSTATE_RESYNC_REQUIRED;
 }
+
+int tstate_copying(enum tstate s)
+{
+    return s == TSTATE_SNAPSHOTTING || s == TSTATE_RESYNCING;
+}

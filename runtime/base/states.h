@@ -88,4 +88,7 @@ int tstate_logged(enum tstate s);
 int istate_needs_attention(enum istate s);
 int tstate_needs_attention(enum tstate s);
 
+/* Is the table being copied (snapshotting, resyncing)? */
+int tstate_copying(enum tstate s);
+
 #endif

@@ -74,6 +74,10 @@ static void test_attention(void)
     CHECK_INT(n, 2, "two integration states need attention");
     CHECK(istate_needs_attention(ISTATE_FAILED) && istate_needs_attention(ISTATE_NEEDS_ATTENTION),
           "failed and needs_attention integrations need attention");
+    n = 0;
+    for (int s = 0; s < TSTATE_COUNT; s++) n += tstate_copying((enum tstate)s);
+    CHECK(n == 2 && tstate_copying(TSTATE_SNAPSHOTTING) && tstate_copying(TSTATE_RESYNCING),
+          "snapshotting and resyncing tables are being copied");
 }
 
 int main(void)
