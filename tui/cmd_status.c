@@ -58,7 +58,7 @@ static void print_human(struct statelog *sl, const char *state_dir,
         fmt_lag(in->lag_ms, in->lag_res_ms, lag, sizeof lag);
         size_t synced = 0;
         for (size_t t = 0; t < in->ntables; t++)
-            if (strcmp(in->tables[t].state, "synced") == 0) synced++;
+            if (tstate_parse(in->tables[t].state) == TSTATE_SYNCED) synced++;
         int stale = state != in->state;     /* "stopped": the reason was the last runner's */
         char stalled[64] = "";
         if (in->stalled_since && !stale) {

@@ -110,11 +110,11 @@ static int banner_text(const struct snapshot *s, char *buf, size_t len, int *nre
     buf[0] = '\0';
     for (size_t i = 0; s && i < s->ninteg; i++) {
         const struct statelog_integration *in = &s->integ[i];
-        int ibad = !strcmp(in->state, "failed") || !strcmp(in->state, "needs_attention");
+        int ibad = istate_needs_attention(istate_parse(in->state));
         int tbad = 0;
         const char *twhy = NULL, *tname = NULL;
         for (size_t t = 0; t < in->ntables; t++)
-            if (!strcmp(in->tables[t].state, "failed") || !strcmp(in->tables[t].state, "resync_required")) {
+            if (tstate_needs_attention(tstate_parse(in->tables[t].state))) {
                 tbad++;
                 if (!tname) { tname = in->tables[t].name; twhy = in->tables[t].reason; }
             }
@@ -328,7 +328,7 @@ static int count_bad_tables(const struct statelog_integration *in)
 {
     int n = 0;
     for (size_t t = 0; in && t < in->ntables; t++)
-        if (!strcmp(in->tables[t].state, "failed") || !strcmp(in->tables[t].state, "resync_required")) n++;
+        if (tstate_needs_attention(tstate_parse(in->tables[t].state))) n++;
     return n;
 }
 
@@ -336,7 +336,7 @@ static int count_bad_tables(const struct statelog_integration *in)
  * key that would send one says so, and what to do, instead. */
 static int refuse_deleted(struct console *c, const struct statelog_integration *in)
 {
-    if (!in || strcmp(in->state, "deleted") != 0) return 0;
+    if (!in || istate_parse(in->state) != ISTATE_DELETED) return 0;
     set_note(c, "%s is deleted, so nothing runs it: remove it from the config, or add it under a new name to replicate that source afresh",
              in->name);
     return 1;
@@ -349,12 +349,14 @@ static void start_action(struct console *c, enum action a, const struct view_req
     const struct statelog_integration *in = view_cur_integ(&c->ctx, &ext);
     const char *name = req && req->integ[0] ? req->integ : in ? in->name : NULL;
     switch (a) {
-    case A_PAUSE:
+    case A_PAUSE: {
         if (!in) { set_note(c, "no integration selected"); return; }
         if (refuse_deleted(c, in)) return;
-        model_command(c->o->model, in->name, NULL, !strcmp(in->state, "paused") ? "resume" : "pause");
-        set_note(c, "%s %s: sending...", !strcmp(in->state, "paused") ? "resume" : "pause", in->name);
+        enum zcmd cmd = istate_parse(in->state) == ISTATE_PAUSED ? ZCMD_RESUME : ZCMD_PAUSE;
+        model_command(c->o->model, in->name, NULL, cmd);
+        set_note(c, "%s %s: sending...", zcmd_name(cmd), in->name);
         return;
+    }
     case A_RESYNC:
         if (refuse_deleted(c, in)) return;
         prompt_begin(c, M_CONFIRM, a, "Resync table");
@@ -397,7 +399,7 @@ static void start_action(struct console *c, enum action a, const struct view_req
         /* Sent even when the pane shows no retry: the runtime knows best, and
          * answers "not waiting for a retry" in the status line. */
         if (!in) { set_note(c, "no integration selected"); return; }
-        model_command(c->o->model, in->name, NULL, "retry");
+        model_command(c->o->model, in->name, NULL, ZCMD_RETRY);
         set_note(c, "retry %s now: sending...", in->name);
         return;
     case A_CHECK:
@@ -435,15 +437,15 @@ static void confirm_action(struct console *c)
     c->mode = M_NORMAL;
     switch (p->action) {
     case A_RESYNC:
-        model_command(c->o->model, p->integ, p->table, "resync");
+        model_command(c->o->model, p->integ, p->table, ZCMD_RESYNC);
         set_note(c, "resync %s %s: sending...", p->integ, p->table);
         break;
     case A_RESYNC_ALL: {
         int i = snapshot_find(c->snap, p->integ), n = 0;
         for (size_t t = 0; i >= 0 && t < c->snap->integ[i].ntables; t++) {
             const struct statelog_table *tb = &c->snap->integ[i].tables[t];
-            if (!strcmp(tb->state, "failed") || !strcmp(tb->state, "resync_required")) {
-                model_command(c->o->model, p->integ, tb->name, "resync");
+            if (tstate_needs_attention(tstate_parse(tb->state))) {
+                model_command(c->o->model, p->integ, tb->name, ZCMD_RESYNC);
                 n++;
             }
         }
@@ -455,7 +457,7 @@ static void confirm_action(struct console *c)
             set_note(c, "delete cancelled: \"%s\" is not the integration's name", p->input);
             break;
         }
-        model_command(c->o->model, p->integ, NULL, "delete");
+        model_command(c->o->model, p->integ, NULL, ZCMD_DELETE);
         set_note(c, "delete %s: sending...", p->integ);
         break;
     case A_QUIT:

@@ -25,7 +25,7 @@ struct pending {
 struct qcmd {
     char integ[128];
     char table[256];
-    char cmd[16];
+    enum zcmd cmd;
 };
 
 struct model {
@@ -217,8 +217,7 @@ static void fill_ext(struct model *m, struct statelog *sl, struct snapshot *s, i
         const struct statelog_integration *gi = &s->integ[i];
         if (gi->ntables && (x->copy_rate = malloc(gi->ntables * sizeof *x->copy_rate)))
             for (size_t t = 0; t < gi->ntables; t++)
-                x->copy_rate[t] = !strcmp(gi->tables[t].state, "snapshotting") ||
-                                  !strcmp(gi->tables[t].state, "resyncing")
+                x->copy_rate[t] = tstate_copying(tstate_parse(gi->tables[t].state))
                                   ? copy_rate(m, gi->name, &gi->tables[t], now) : -1;
         for (int k = 0; ci && k < m->cfg->nintegrations; k++)
             if (&m->cfg->integrations[k] == ci && m->holder[k]) {
@@ -321,23 +320,24 @@ static void run_commands(struct model *m, struct statelog *sl, struct qcmd *q, i
         for (int k = 0; held >= 0 && k < m->cfg->nintegrations; k++)
             if (strcmp(m->cfg->integrations[k].name, q[i].integ) == 0)
                 m->holder[k] = held == 1 ? (long)pid : 0;
+        const char *cmd = zcmd_name(q[i].cmd);     /* the queue stores the name */
         if (held == 0) {
-            liveness_refusal(q[i].integ, q[i].cmd, msg, sizeof msg);
+            liveness_refusal(q[i].integ, cmd, msg, sizeof msg);
             continue;
         }
-        if (statelog_enqueue_command(sl, q[i].integ, tbl, q[i].cmd, m->actor, &id) != 0) {
-            snprintf(msg, sizeof msg, "%s %s: could not queue the command: %s", q[i].cmd, q[i].integ,
+        if (statelog_enqueue_command(sl, q[i].integ, tbl, cmd, m->actor, &id) != 0) {
+            snprintf(msg, sizeof msg, "%s %s: could not queue the command: %s", cmd, q[i].integ,
                      statelog_error(sl));
             continue;
         }
-        snprintf(msg, sizeof msg, "%s %s%s%s: sent, waiting for the runtime", q[i].cmd, q[i].integ,
+        snprintf(msg, sizeof msg, "%s %s%s%s: sent, waiting for the runtime", cmd, q[i].integ,
                  tbl ? " " : "", tbl ? tbl : "");
         if (*npend < MAX_PENDING) {
             struct pending *p = &pend[(*npend)++];
             p->id = id;
             p->sent_at = statelog_now_ms();
             snprintf(p->integ, sizeof p->integ, "%s", q[i].integ);
-            snprintf(p->text, sizeof p->text, "%.15s %.100s%s%.70s", q[i].cmd, q[i].integ, tbl ? " " : "", tbl ? tbl : "");
+            snprintf(p->text, sizeof p->text, "%.15s %.100s%s%.70s", cmd, q[i].integ, tbl ? " " : "", tbl ? tbl : "");
         }
     }
     for (int i = 0; i < *npend;) {
@@ -528,14 +528,14 @@ void model_set_focus(struct model *m, const char *integration)
     pthread_mutex_unlock(&m->mu);
 }
 
-void model_command(struct model *m, const char *integration, const char *table, const char *command)
+void model_command(struct model *m, const char *integration, const char *table, enum zcmd command)
 {
     pthread_mutex_lock(&m->mu);
     if (m->nq < CMDQ) {
         struct qcmd *c = &m->q[m->nq++];
         snprintf(c->integ, sizeof c->integ, "%s", integration);
         snprintf(c->table, sizeof c->table, "%s", table ? table : "");
-        snprintf(c->cmd, sizeof c->cmd, "%s", command);
+        c->cmd = command;
     } else {
         snprintf(m->status, sizeof m->status, "too many commands queued; try again");
     }

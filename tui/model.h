@@ -31,6 +31,7 @@
 #include <sys/types.h>
 
 #include "config/config.h"
+#include "runtime/base/states.h"
 
 #include "views/snapshot.h"
 
@@ -48,9 +49,10 @@ void model_release(struct model *m, const struct snapshot *s);
 
 /* Which integration the activity and lag views show. */
 void model_set_focus(struct model *m, const char *integration);
-/* Queue a command for the state log (pause, resume, resync, delete). */
+/* Queue a command for the state log (pause, resume, resync, delete, retry);
+ * the data thread writes its name (zcmd_name) to the queue. table: resync's. */
 void model_command(struct model *m, const char *integration, const char *table,
-                   const char *command);
+                   enum zcmd command);
 /* Run the preflight checks of one integration in the background: the same
  * routine as `zetl check` (preflight_integration), source and target. */
 void model_preflight(struct model *m, const char *integration);

@@ -84,8 +84,10 @@ static const struct statelog_event *last_transition(const struct snapshot *s, co
     return NULL;
 }
 
+/* state as read (shown as it is), role its colour, attention: it needs the
+ * operator (istate_needs_attention / tstate_needs_attention) */
 static void state_lines(struct pane *p, const struct snapshot *s, const char *integ, const char *table,
-                        const char *state, const char *reason)
+                        const char *state, const char *reason, enum theme_role role, int attention)
 {
     const struct statelog_event *e = last_transition(s, integ, table);
     char buf[256], clock[32], ago[32];
@@ -97,9 +99,8 @@ static void state_lines(struct pane *p, const struct snapshot *s, const char *in
     } else {
         snprintf(buf, sizeof buf, "%s (since before the last %d events: not known here)", state, MODEL_EVENTS);
     }
-    line(p, "State", buf, theme_attr(theme_state_role(state)));
-    line(p, "Reason", reason ? reason : "-", reason && (!strcmp(state, "failed") || !strcmp(state, "needs_attention") ||
-                                            !strcmp(state, "resync_required")) ? theme_attr(TH_ERROR) : A_NORMAL);
+    line(p, "State", buf, theme_attr(role));
+    line(p, "Reason", reason ? reason : "-", reason && attention ? theme_attr(TH_ERROR) : A_NORMAL);
 }
 
 static void wait_lines(struct pane *p, const struct snapshot *s, const struct statelog_integration *in)
@@ -274,16 +275,17 @@ static void describe_integration(struct pane *p, const struct snapshot *s, const
     snprintf(buf, sizeof buf, "Integration %s   %s -> %s", in->name, in->source ? in->source : "?",
              in->target ? in->target : "?");
     title(p, buf);
-    state_lines(p, s, in->name, NULL, in->state, in->reason);
+    enum istate st = istate_parse(in->state);
+    state_lines(p, s, in->name, NULL, in->state, in->reason, theme_istate_role(st), istate_needs_attention(st));
     wait_lines(p, s, in);
     position_lines(p, s, in, x);
     int ncopy = 0;
     size_t counts[4] = {0};         /* synced, copying, failed, other */
     for (size_t t = 0; t < in->ntables; t++) {
         const struct statelog_table *tb = &in->tables[t];
-        int copying = !strcmp(tb->state, "snapshotting") || !strcmp(tb->state, "resyncing");
-        counts[!strcmp(tb->state, "synced") ? 0 : copying ? 1
-               : !strcmp(tb->state, "failed") || !strcmp(tb->state, "resync_required") ? 2 : 3]++;
+        enum tstate ts = tstate_parse(tb->state);
+        int copying = tstate_copying(ts);
+        counts[ts == TSTATE_SYNCED ? 0 : copying ? 1 : tstate_needs_attention(ts) ? 2 : 3]++;
         if (copying && ncopy++ < 8) copy_line(p, tb, x && x->copy_rate ? x->copy_rate[t] : -1, 1);
     }
     snprintf(buf, sizeof buf, "%zu: %zu synced, %zu copying, %zu failed or resync_required, %zu other",
@@ -299,8 +301,9 @@ static void describe_table(struct pane *p, const struct snapshot *s, const struc
     char buf[640], i[32], u[32], d[32], when[32];
     snprintf(buf, sizeof buf, "Table %s of %s   -> %s", t->name, in->name, t->target ? t->target : t->name);
     title(p, buf);
-    state_lines(p, s, in->name, t->name, t->state, t->reason);
-    if (!strcmp(t->state, "snapshotting") || !strcmp(t->state, "resyncing") || t->rows_copied)
+    enum tstate ts = tstate_parse(t->state);
+    state_lines(p, s, in->name, t->name, t->state, t->reason, theme_tstate_role(ts), tstate_needs_attention(ts));
+    if (tstate_copying(ts) || t->rows_copied)
         copy_line(p, t, x && x->copy_rate ? x->copy_rate[ti] : -1, 0);
     w_fmt_count(t->inserts, i, sizeof i);
     w_fmt_count(t->updates, u, sizeof u);
@@ -310,7 +313,7 @@ static void describe_table(struct pane *p, const struct snapshot *s, const struc
              t->last_applied_at ? when : "never");
     line(p, "Changes", buf, A_NORMAL);
     snprintf(buf, sizeof buf, "integration %s is %s", in->name, in->state);
-    line(p, "Integration", buf, theme_attr(theme_state_role(in->state)));
+    line(p, "Integration", buf, theme_attr(theme_istate_role(istate_parse(in->state))));
     wait_lines(p, s, in);
     position_lines(p, s, in, x);
     events_lines(p, s, in->name, t->name);

@@ -78,7 +78,7 @@ static void draw_detail(WINDOW *w, int y, int rows, int width, const struct stat
     snprintf(line, sizeof line, "%s: %s %s %s", in->name, in->source ? in->source : "?",
              theme_glyph->arrow, in->target ? in->target : "?");
     w_text(w, y + 1, 0, width, line, 0);
-    wattrset(w, theme_attr(theme_state_role(in->state)));
+    wattrset(w, theme_attr(theme_istate_role(istate_parse(in->state))));
     if (x->last_state[0]) {         /* nobody runs it: since when, who ran it, what it was */
         char live[640];
         liveness_describe(&x->live, live, sizeof live);
@@ -145,9 +145,10 @@ static void draw(struct view_ctx *c, WINDOW *w, int y, int h, int width)
         w_fmt_count((int64_t)(x->rows_per_s + 0.5), rate, sizeof rate);
         size_t synced = 0, counted = 0;
         for (size_t t = 0; t < in->ntables; t++) {
-            if (strcmp(in->tables[t].state, "dropped_source") == 0) continue;   /* gone from the source */
+            enum tstate ts = tstate_parse(in->tables[t].state);
+            if (ts == TSTATE_DROPPED_SOURCE) continue;   /* gone from the source */
             counted++;
-            if (strcmp(in->tables[t].state, "synced") == 0) synced++;
+            if (ts == TSTATE_SYNCED) synced++;
         }
         snprintf(tables, sizeof tables, "%zu/%zu", synced, counted);
         if (x->attached) snprintf(mode, sizeof mode, "run pid %ld", x->holder_pid);
@@ -157,8 +158,9 @@ static void draw(struct view_ctx *c, WINDOW *w, int y, int h, int width)
         const char *cells[NCOL] = {in->name, route, in->stalled_since ? "stalled" : in->state, lag, "",
                                    rate, tables, mode, in->reason ? in->reason : ""};
         attr_t attrs[NCOL] = {0};
-        attrs[C_STATE] = theme_attr(in->stalled_since ? TH_WARN : theme_state_role(in->state));
-        if (in->reason && (!strcmp(in->state, "failed") || !strcmp(in->state, "needs_attention")))
+        enum istate st = istate_parse(in->state);
+        attrs[C_STATE] = theme_attr(in->stalled_since ? TH_WARN : theme_istate_role(st));
+        if (in->reason && istate_needs_attention(st))
             attrs[C_ERROR] = theme_attr(TH_ERROR);
         attr_t ra = list.top + r == list.sel ? theme_attr(TH_SELECTED) : A_NORMAL;
         w_table_row(w, y + 1 + r, cols, NCOL, widths, cells, attrs, ra);

@@ -20,10 +20,12 @@ enum action {
     A_ENTER,        /* drill down */
     A_BACK,         /* Esc / Backspace */
     A_NEXT_VIEW, A_PREV_VIEW,
-    A_PAUSE,        /* pause or resume the selected integration */
-    A_RESYNC,       /* resync the selected table (y/N) */
-    A_RESYNC_ALL,   /* resync every failed / resync_required table (y/N) */
-    A_DELETE,       /* delete the integration (type its name) */
+    /* The keys that send an operator command (enum zcmd, runtime/base/states.h):
+     * the console (tui/console.c) sends it, after a prompt where one is asked. */
+    A_PAUSE,        /* ZCMD_PAUSE the selected integration, ZCMD_RESUME when paused */
+    A_RESYNC,       /* ZCMD_RESYNC the selected table (y/N) */
+    A_RESYNC_ALL,   /* ZCMD_RESYNC every table that needs attention (y/N) */
+    A_DELETE,       /* ZCMD_DELETE the integration (type its name) */
     A_CHECK,        /* preflight checks, in the background */
     A_FILTER,       /* substring filter */
     A_SORT,         /* cycle the sort order */
@@ -34,7 +36,7 @@ enum action {
     A_LEVEL,        /* events: cycle the level filter */
     A_ONLY_TABLE,   /* events: only the selected table / all */
     A_DESCRIBE,     /* the describe pane of the selected integration or table */
-    A_RETRY,        /* retry now: the next attempt of a failed round, without the backoff */
+    A_RETRY,        /* ZCMD_RETRY: the next attempt of a failed round now, without the backoff */
     A_HELP,
     A_QUIT,
     /* the setup walkthrough (views/setup.c) */

@@ -46,14 +46,22 @@ static const char *id_of(size_t i, void *arg)
     return rows[i]->name;
 }
 
-/* Worst first: what needs the operator comes to the top. */
+/* Worst first: what needs the operator comes to the top (the tables that
+ * need attention, then dropped_source), then the copies under way; a state
+ * this zetl does not know goes last. */
 static int state_rank(const char *s)
 {
-    static const char *order[] = {"failed", "resync_required", "dropped_source", "resyncing",
-                                  "snapshotting", "pending", "synced", "excluded"};
-    for (size_t i = 0; i < sizeof order / sizeof order[0]; i++)
-        if (strcmp(s, order[i]) == 0) return (int)i;
-    return 99;
+    switch (tstate_parse(s)) {
+    case TSTATE_FAILED:          return 0;
+    case TSTATE_RESYNC_REQUIRED: return 1;
+    case TSTATE_DROPPED_SOURCE:  return 2;
+    case TSTATE_RESYNCING:       return 3;
+    case TSTATE_SNAPSHOTTING:    return 4;
+    case TSTATE_PENDING:         return 5;
+    case TSTATE_SYNCED:          return 6;
+    case TSTATE_EXCLUDED:        return 7;
+    default:                     return 99;
+    }
 }
 
 static int cmp(const void *a, const void *b)
@@ -136,7 +144,7 @@ static void fill_cells(const struct statelog_table *t, struct row_cells *b, cons
     w_fmt_count(t->rows_copied, b->copied, sizeof b->copied);
     w_fmt_clock(t->last_applied_at, b->last, sizeof b->last);
     w_fmt_lag_res(t->lag_ms, t->lag_res_ms, b->lag, sizeof b->lag);
-    *copying = !strcmp(t->state, "snapshotting") || !strcmp(t->state, "resyncing");
+    *copying = tstate_copying(tstate_parse(t->state));
     b->prog[0] = '\0';
     /* No estimate (a MySQL table's can be 0): the rows copied so far, not a
      * bar toward "/0". */
@@ -241,8 +249,8 @@ static void draw(struct view_ctx *c, WINDOW *w, int y, int h, int width)
             cells[C_PROG] = "";
         }
         attr_t attrs[NCOL] = {0};
-        attrs[C_STATE] = theme_attr(theme_state_role(t->state));
-        if (t->reason) attrs[C_REASON] = theme_attr(theme_state_role(t->state));
+        attrs[C_STATE] = theme_attr(theme_tstate_role(tstate_parse(t->state)));
+        if (t->reason) attrs[C_REASON] = attrs[C_STATE];
         int sel = list.top + r == list.sel;
         attr_t ra = sel ? theme_attr(TH_SELECTED) : A_NORMAL;
         w_table_row(w, y + 2 + r, lc, NCOL, widths, cells, attrs, ra);
@@ -264,7 +272,7 @@ static void draw(struct view_ctx *c, WINDOW *w, int y, int h, int width)
     if (detail) {
         wattrset(w, theme_attr(TH_DIM));
         mvwhline(w, y + h - detail, 0, ' ', width);
-        wattrset(w, cur->reason ? theme_attr(theme_state_role(cur->state)) : A_NORMAL);
+        wattrset(w, cur->reason ? theme_attr(theme_tstate_role(tstate_parse(cur->state))) : A_NORMAL);
         w_wrap(w, detail_text, y + h - detail + 1, 0, width, detail - 1);
         wattrset(w, A_NORMAL);
     }

@@ -61,14 +61,28 @@ attr_t theme_attr(enum theme_role r)
     return COLOR_PAIR(r) | roles[r].extra;
 }
 
-enum theme_role theme_state_role(const char *s)
+enum theme_role theme_istate_role(enum istate s)
 {
-    if (!s) return TH_NORMAL;
-    if (!strcmp(s, "synced") || !strcmp(s, "active")) return TH_OK;
-    if (!strcmp(s, "failed")) return TH_ERROR;
-    if (!strcmp(s, "paused") || !strcmp(s, "needs_attention") || !strcmp(s, "resync_required") ||
-        !strcmp(s, "dropped_source") || !strcmp(s, "deleting") || !strcmp(s, "stopped"))
-        return TH_WARN;
-    if (!strcmp(s, "deleted") || !strcmp(s, "excluded")) return TH_DIM;
-    return TH_BUSY;
+    switch (s) {
+    case ISTATE_ACTIVE:          return TH_OK;
+    case ISTATE_FAILED:          return TH_ERROR;
+    case ISTATE_PAUSED:
+    case ISTATE_NEEDS_ATTENTION:
+    case ISTATE_DELETING:
+    case ISTATE_STOPPED:         return TH_WARN;
+    case ISTATE_DELETED:         return TH_DIM;
+    default:                     return TH_BUSY;    /* creating, snapshotting, unknown */
+    }
+}
+
+enum theme_role theme_tstate_role(enum tstate s)
+{
+    switch (s) {
+    case TSTATE_SYNCED:          return TH_OK;
+    case TSTATE_FAILED:          return TH_ERROR;
+    case TSTATE_RESYNC_REQUIRED:
+    case TSTATE_DROPPED_SOURCE:  return TH_WARN;
+    case TSTATE_EXCLUDED:        return TH_DIM;
+    default:                     return TH_BUSY;    /* pending, snapshotting, resyncing, unknown */
+    }
 }

@@ -17,6 +17,8 @@
 #endif
 #include <curses.h>
 
+#include "runtime/base/states.h"
+
 enum theme_role {
     TH_NORMAL = 0,
     TH_HEADER,      /* column headers */
@@ -51,7 +53,9 @@ void theme_init(void);
 /* The attribute for a role (colour pair or monochrome fallback). */
 attr_t theme_attr(enum theme_role r);
 
-/* The role that colours an integration or table state name. */
-enum theme_role theme_state_role(const char *state);
+/* The role that colours an integration's state ("stopped" included) or a
+ * table's; a state this zetl does not know (UNKNOWN) is shown as busy. */
+enum theme_role theme_istate_role(enum istate s);
+enum theme_role theme_tstate_role(enum tstate s);
 
 #endif

@@ -264,7 +264,7 @@ static void print_table_state(const struct statelog_integration *v, const struct
 {
     for (size_t k = 0; v && k < v->ntables; k++) {
         const struct statelog_table *st = &v->tables[k];
-        if (strcmp(st->name, t->source) != 0 || !st->state || strcmp(st->state, "synced") == 0) continue;
+        if (strcmp(st->name, t->source) != 0 || !st->state || tstate_parse(st->state) == TSTATE_SYNCED) continue;
         fprintf(out, "            the table is %s%s%s\n", st->state, st->reason ? ": " : "",
                 st->reason ? st->reason : "");
     }

@@ -311,8 +311,8 @@ static int on_row(struct applier *a, const struct zrowchange *rc)
     struct integ *in = a->in;
     struct itable *t = integ_find_table(in, rc->table->schema, rc->table->name);
     if (!t) return 0;       /* not selected: the decoder's filter let a definition through */
-    if (strcmp(t->state, "resync_required") == 0 || strcmp(t->state, "failed") == 0 ||
-        strcmp(t->state, "dropped_source") == 0)
+    if (t->state == TSTATE_RESYNC_REQUIRED || t->state == TSTATE_FAILED ||
+        t->state == TSTATE_DROPPED_SOURCE)
         return 0;           /* out of sync until resynced; its resync copies it afresh */
     if (t->skip_until.kind != ZPOS_NONE) {
         /* After a resync: skip what the copy holds (a transaction that began
@@ -387,7 +387,7 @@ static int drive_resync(struct applier *a)
     for (int i = 0; i < in->ntables; i++) {
         struct itable *t = &in->tables[i];
         if (!t->resync_requested) continue;
-        if (strcmp(t->state, "dropped_source") == 0) {
+        if (t->state == TSTATE_DROPPED_SOURCE) {
             t->resync_requested = 0;
             continue;
         }
@@ -558,8 +558,8 @@ enum integ_round integ_stream(struct integ *in)
     in->reader_running = 1;
     in->streaming = 1;
     for (int i = 0; i < in->ntables; i++)
-        if (strcmp(in->tables[i].state, "synced") != 0 && strcmp(in->tables[i].state, "pending") == 0)
-            integ_set_table_state(in, &in->tables[i], "synced", NULL, NULL);
+        if (in->tables[i].state == TSTATE_PENDING)
+            integ_set_table_state(in, &in->tables[i], TSTATE_SYNCED, NULL, NULL);
     integ_review_state(in, -1);     /* active, or needs_attention for a failed table */
     a.last_checkpoint_mono = a.last_target_mono = mono_ms();
 

@@ -131,7 +131,7 @@ int integ_error_is_table(const char *sqlstate)
 
 void integ_fail_table(struct integ *in, struct itable *t, const char *reason)
 {
-    integ_set_table_state(in, t, "failed", reason, NULL);
+    integ_set_table_state(in, t, TSTATE_FAILED, reason, NULL);
     integ_log(in, STATELOG_ERROR, t->source, "table",
               "failed, its changes are no longer applied (the other tables go on): %s", reason);
 }

@@ -39,14 +39,14 @@
  * statement that finishes the job, and logged as a warning. */
 static enum integ_round do_delete(struct integ *in, const char *actor)
 {
-    integ_set_state(in, "deleting", NULL, actor);
+    integ_set_state(in, ISTATE_DELETING, NULL, actor);
     char note[1536], reason[1700];
     int left = source_drop(in, note, sizeof note);
     if (in->cfg->source.kind == SOURCE_MYSQL) snprintf(reason, sizeof reason, "target data kept");
     else snprintf(reason, sizeof reason, "%s; target data kept", note);
     if (left)
         integ_log(in, STATELOG_WARNING, NULL, "delete", "deleted, but not everything on the source: %s", note);
-    integ_set_state(in, "deleted", reason, actor);
+    integ_set_state(in, ISTATE_DELETED, reason, actor);
     return ROUND_DELETED;
 }
 
@@ -54,20 +54,127 @@ static enum integ_round do_delete(struct integ *in, const char *actor)
  * says which); ROUND_RESNAPSHOT, or ROUND_NONE when there is nothing to do. */
 static enum integ_round ask_resnapshot(struct integ *in, const char *actor, const char *why, char *result, size_t len)
 {
-    if (strcmp(in->state, "deleted") == 0 || strcmp(in->state, "deleting") == 0) {
-        snprintf(result, len, "integration %s is %s: nothing to re-snapshot", in->cfg->name, in->state);
+    if (in->state == ISTATE_DELETED || in->state == ISTATE_DELETING) {
+        snprintf(result, len, "integration %s is %s: nothing to re-snapshot", in->cfg->name,
+                 istate_name(in->state));
         return ROUND_NONE;
     }
-    if (in->resnapshot || (strcmp(in->state, "snapshotting") == 0 && !in->position_lost)) {
+    if (in->resnapshot || (in->state == ISTATE_SNAPSHOTTING && !in->position_lost)) {
         snprintf(result, len, "%sa copy of every table of %s is already under way", why, in->cfg->name);
         return ROUND_NONE;
     }
     in->resnapshot = 1;
     snprintf(in->resnapshot_actor, sizeof in->resnapshot_actor, "%s", actor);
-    integ_set_state(in, "snapshotting", "re-snapshot: every table is copied again from a fresh position", actor);
+    integ_set_state(in, ISTATE_SNAPSHOTTING, "re-snapshot: every table is copied again from a fresh position", actor);
     snprintf(result, len, "%sre-snapshotting all %d tables of %s from a fresh position, then streaming from there",
              why, in->ntables, in->cfg->name);
     return ROUND_RESNAPSHOT;
+}
+
+/* ---- one part per command -------------------------------------------------
+ * Each carries out its command for actor, writes the outcome into result
+ * when it is not "ok", and returns the round end it asks for, or
+ * ROUND_NONE to go on. */
+
+static enum integ_round cmd_pause(struct integ *in, const char *actor, char *result, size_t len)
+{
+    if (in->state == ISTATE_PAUSED || in->state == ISTATE_DELETED) {
+        snprintf(result, len, "already %s", istate_name(in->state));
+        return ROUND_NONE;
+    }
+    integ_set_state(in, ISTATE_PAUSED, NULL, actor);
+    return ROUND_PAUSED;
+}
+
+static enum integ_round cmd_resume(struct integ *in, const char *actor, char *result, size_t len)
+{
+    if (in->state == ISTATE_PAUSED || in->state == ISTATE_FAILED)
+        integ_set_state(in, ISTATE_ACTIVE, "resumed", actor);
+    else
+        snprintf(result, len, "not paused (%s)", istate_name(in->state));
+    return ROUND_NONE;
+}
+
+/* One table copied again while the others stream; while the position is
+ * lost, the whole integration instead. */
+static enum integ_round cmd_resync(struct integ *in, const char *table, const char *actor,
+                                   char *result, size_t len)
+{
+    if (in->position_lost)
+        return ask_resnapshot(in, actor, "the source log no longer has the checkpoint position, so no "
+                              "table can catch up alone: ", result, len);
+    struct itable *t = NULL;
+    for (int k = 0; table && k < in->ntables; k++)
+        if (strcmp(in->tables[k].source, table) == 0) t = &in->tables[k];
+    if (!t) {
+        snprintf(result, len, "no table %s in integration %s", table ? table : "(none)", in->cfg->name);
+        return ROUND_NONE;
+    }
+    integ_set_table_state(in, t, TSTATE_RESYNCING, NULL, actor);
+    t->resync_requested = 1;
+    return in->streaming ? ROUND_NONE : ROUND_RESYNC;
+}
+
+/* Carried out by the supervisor once the round has stopped reading
+ * (integ_finish_delete); answered "deleting" now. */
+static enum integ_round cmd_delete(struct integ *in, const char *actor, char *result, size_t len)
+{
+    snprintf(result, len, "deleting");
+    snprintf(in->pending_delete_actor, sizeof in->pending_delete_actor, "%s", actor);
+    return ROUND_DELETED;
+}
+
+static enum integ_round cmd_retry(struct integ *in, const char *actor, char *result, size_t len)
+{
+    if (!in->retry_waiting) {
+        snprintf(result, len, "not waiting for a retry (%s)", istate_name(in->state));
+        return ROUND_NONE;
+    }
+    integ_log(in, STATELOG_INFO, NULL, "retry", "attempt %d starts now: retry asked by %s",
+              in->retry_attempt, actor);
+    return ROUND_RETRY;
+}
+
+static enum integ_round cmd_stop(struct integ *in)
+{
+    atomic_store(&in->stop, 1);
+    return ROUND_STOPPED;
+}
+
+/* One claimed command: its outcome into result ("ok" as it comes in). */
+static enum integ_round run_command(struct integ *in, const struct statelog_command *c,
+                                    char *result, size_t len)
+{
+    const char *actor = c->actor ? c->actor : "operator";
+    if (c->created_at < in->locked_at) {
+        /* Sent before this process took the lock, past the expiry at
+         * start (a write that failed there, or a sender's clock step). */
+        snprintf(result, len, LIVENESS_EXPIRED_FMT, in->cfg->name);
+        return ROUND_NONE;
+    }
+    switch (zcmd_parse(c->command)) {
+    case ZCMD_PAUSE:      return cmd_pause(in, actor, result, len);
+    case ZCMD_RESUME:     return cmd_resume(in, actor, result, len);
+    case ZCMD_RESYNC:     return cmd_resync(in, c->table, actor, result, len);
+    case ZCMD_RESNAPSHOT: return ask_resnapshot(in, actor, "", result, len);
+    case ZCMD_DELETE:     return cmd_delete(in, actor, result, len);
+    case ZCMD_RETRY:      return cmd_retry(in, actor, result, len);
+    case ZCMD_STOP:       return cmd_stop(in);
+    default:
+        snprintf(result, len, "unknown command \"%s\"", c->command ? c->command : "(null)");
+        return ROUND_NONE;
+    }
+}
+
+/* The round end asked so far (ret) with one more command's (r): the first
+ * asked stands, except that a re-snapshot replaces a resync (it copies that
+ * table too), and delete and stop replace anything. */
+static enum integ_round merge_round_end(enum integ_round ret, enum integ_round r)
+{
+    if (r == ROUND_NONE) return ret;
+    if (r == ROUND_DELETED || r == ROUND_STOPPED) return r;
+    if (ret == ROUND_NONE || (ret == ROUND_RESYNC && r == ROUND_RESNAPSHOT)) return r;
+    return ret;
 }
 
 enum integ_round integ_poll_commands(struct integ *in)
@@ -85,71 +192,11 @@ enum integ_round integ_poll_commands(struct integ *in)
         statelog_free_commands(cmds, n);
         return ROUND_NONE;
     }
-    if (n == 0) {
-        statelog_free_commands(cmds, n);
-        return ROUND_NONE;
-    }
     enum integ_round ret = ROUND_NONE;
     for (size_t i = 0; i < n; i++) {
-        const struct statelog_command *c = &cmds[i];
-        const char *actor = c->actor ? c->actor : "operator";
         char result[1024] = "ok";
-        if (c->created_at < in->locked_at) {
-            /* Sent before this process took the lock, past the expiry at
-             * start (a write that failed there, or a sender's clock step). */
-            snprintf(result, sizeof result, LIVENESS_EXPIRED_FMT, in->cfg->name);
-        } else if (strcmp(c->command, "pause") == 0) {
-            if (strcmp(in->state, "paused") != 0 && strcmp(in->state, "deleted") != 0) {
-                integ_set_state(in, "paused", NULL, actor);
-                if (ret == ROUND_NONE) ret = ROUND_PAUSED;
-            } else {
-                snprintf(result, sizeof result, "already %s", in->state);
-            }
-        } else if (strcmp(c->command, "resume") == 0) {
-            if (strcmp(in->state, "paused") == 0 || strcmp(in->state, "failed") == 0)
-                integ_set_state(in, "active", "resumed", actor);
-            else
-                snprintf(result, sizeof result, "not paused (%s)", in->state);
-        } else if (strcmp(c->command, "resnapshot") == 0) {
-            enum integ_round r = ask_resnapshot(in, actor, "", result, sizeof result);
-            if (r != ROUND_NONE && (ret == ROUND_NONE || ret == ROUND_RESYNC)) ret = r;
-        } else if (strcmp(c->command, "resync") == 0 && in->position_lost) {
-            enum integ_round r = ask_resnapshot(in, actor, "the source log no longer has the checkpoint position, so no "
-                                                "table can catch up alone: ", result, sizeof result);
-            if (r != ROUND_NONE && (ret == ROUND_NONE || ret == ROUND_RESYNC)) ret = r;
-        } else if (strcmp(c->command, "resync") == 0) {
-            struct itable *t = NULL;
-            for (int k = 0; c->table && k < in->ntables; k++)
-                if (strcmp(in->tables[k].source, c->table) == 0) t = &in->tables[k];
-            if (!t) {
-                snprintf(result, sizeof result, "no table %s in integration %s", c->table ? c->table : "(none)",
-                         in->cfg->name);
-            } else {
-                integ_set_table_state(in, t, "resyncing", NULL, actor);
-                t->resync_requested = 1;
-                if (ret == ROUND_NONE && !in->streaming) ret = ROUND_RESYNC;
-            }
-        } else if (strcmp(c->command, "delete") == 0) {
-            ret = ROUND_DELETED;
-            statelog_complete_command(in->sl, c->id, "deleting");
-            in->pending_delete_actor[0] = '\0';
-            snprintf(in->pending_delete_actor, sizeof in->pending_delete_actor, "%s", actor);
-            continue;
-        } else if (strcmp(c->command, "retry") == 0) {
-            if (in->retry_waiting) {
-                integ_log(in, STATELOG_INFO, NULL, "retry", "attempt %d starts now: retry asked by %s",
-                          in->retry_attempt, actor);
-                if (ret == ROUND_NONE) ret = ROUND_RETRY;
-            } else {
-                snprintf(result, sizeof result, "not waiting for a retry (%s)", in->state);
-            }
-        } else if (strcmp(c->command, "stop") == 0) {
-            atomic_store(&in->stop, 1);
-            ret = ROUND_STOPPED;
-        } else {
-            snprintf(result, sizeof result, "unknown command \"%s\"", c->command);
-        }
-        statelog_complete_command(in->sl, c->id, result);
+        ret = merge_round_end(ret, run_command(in, &cmds[i], result, sizeof result));
+        statelog_complete_command(in->sl, cmds[i].id, result);
     }
     statelog_free_commands(cmds, n);
     return ret;

@@ -355,7 +355,7 @@ int integ_connect_target(struct integ *in)
     return 0;
 }
 
-void integ_start_copy(struct integ *in, struct itable *t, const char *state, const char *reason)
+void integ_start_copy(struct integ *in, struct itable *t, enum tstate state, const char *reason)
 {
     struct statelog_table row = {
         .integration = (char *)in->cfg->name, .name = t->source, .state = NULL, .lag_ms = -1,
@@ -430,7 +430,7 @@ static int copy_progress(struct copier *c)
 /* Initial copy (fail_here): a table already failed is not copied. */
 static int copy_skips(const struct copier *c, const struct itable *t)
 {
-    return c->fail_here && strcmp(t->state, "failed") == 0;
+    return c->fail_here && t->state == TSTATE_FAILED;
 }
 
 /* A row of c->cur cannot be stored (why): the initial copy fails the table
@@ -709,10 +709,10 @@ static enum integ_round parallel_copy(struct integ *in)
     char snap[128];
     uint64_t lsn = 0;
     void *export = NULL;
-    integ_set_state(in, "snapshotting", NULL, NULL);
+    integ_set_state(in, ISTATE_SNAPSHOTTING, NULL, NULL);
     for (int i = 0; i < in->ntables; i++) {
         struct itable *t = &in->tables[i];
-        integ_start_copy(in, t, "snapshotting", NULL);
+        integ_start_copy(in, t, TSTATE_SNAPSHOTTING, NULL);
     }
     if (source_pg_export_begin(in, snap, sizeof snap, &lsn, &export, in->err, sizeof in->err) != 0)
         return ROUND_ERROR;
@@ -765,8 +765,8 @@ static enum integ_round parallel_copy(struct integ *in)
     zpos_format(&pos, p, sizeof p);
     statelog_update_position(in->sl, in->cfg->name, p, -1, -1);
     for (int i = 0; i < in->ntables; i++)
-        if (strcmp(in->tables[i].state, "failed") != 0)
-            integ_set_table_state(in, &in->tables[i], "synced", NULL, NULL);
+        if (in->tables[i].state != TSTATE_FAILED)
+            integ_set_table_state(in, &in->tables[i], TSTATE_SYNCED, NULL, NULL);
     integ_log(in, STATELOG_INFO, NULL, "snapshot", "initial copy of %d tables by %d workers done at %s",
               in->ntables, n, p);
     return ROUND_NONE;
@@ -796,8 +796,8 @@ static int resnapshot_begin(struct integ *in, int found, const struct zpos *cp)
         struct itable *t = &in->tables[i];
         t->resync_requested = 0;
         memset(&t->skip_until, 0, sizeof t->skip_until);
-        if (strcmp(t->state, "failed") == 0)    /* copied again too: the copy skips only failed */
-            integ_set_table_state(in, t, "pending", "re-snapshot: copied again", NULL);
+        if (t->state == TSTATE_FAILED)    /* copied again too: the copy skips only failed */
+            integ_set_table_state(in, t, TSTATE_PENDING, "re-snapshot: copied again", NULL);
     }
     integ_log(in, STATELOG_WARNING, NULL, "resnapshot",
               "re-snapshot asked by %s: %s%s%s; every table is copied again from a fresh position, then streams from there",
@@ -833,7 +833,7 @@ enum integ_round integ_snapshot(struct integ *in)
     if (integ_ensure_tables(in) != 0) return ROUND_ERROR;
     if (found == 1) return ROUND_NONE;  /* copied before: stream from the checkpoint */
 
-    integ_set_state(in, "snapshotting", NULL, NULL);
+    integ_set_state(in, ISTATE_SNAPSHOTTING, NULL, NULL);
     if (in->cfg->source.kind == SOURCE_POSTGRES && in->cfg->apply.copy_workers > 1 && in->ntables > 1)
         return parallel_copy(in);
     struct copier c = {.in = in, .tgt = in->tgt, .sl = in->sl, .b = zbatch_new(),
@@ -856,8 +856,8 @@ enum integ_round integ_snapshot(struct integ *in)
         for (int i = 0; i < in->ntables; i++) {
             struct itable *t = &in->tables[i];
             c.refused[i] = 0;
-            if (strcmp(t->state, "failed") == 0) continue;
-            integ_start_copy(in, t, "snapshotting", NULL);
+            if (t->state == TSTATE_FAILED) continue;
+            integ_start_copy(in, t, TSTATE_SNAPSHOTTING, NULL);
             if (target_truncate(in->tgt, t->def, t->tschema, t->tname) != 0) goto target_failed;
         }
         if (copy_text_start(&c) != 0) {
@@ -900,8 +900,8 @@ enum integ_round integ_snapshot(struct integ *in)
     statelog_update_position(in->sl, in->cfg->name, p, -1, -1);
     int nfailed = 0;
     for (int i = 0; i < in->ntables; i++) {
-        if (strcmp(in->tables[i].state, "failed") == 0) nfailed++;
-        else integ_set_table_state(in, &in->tables[i], "synced", NULL, NULL);
+        if (in->tables[i].state == TSTATE_FAILED) nfailed++;
+        else integ_set_table_state(in, &in->tables[i], TSTATE_SYNCED, NULL, NULL);
     }
     if (nfailed)
         integ_log(in, STATELOG_WARNING, NULL, "snapshot", "initial copy of %d tables done at %s; %d failed "

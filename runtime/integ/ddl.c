@@ -72,7 +72,7 @@ static const struct zcolumn *find_col(const struct ztable *t, const char *name, 
 
 static int resync_needed(struct integ *in, struct itable *t, const char *why)
 {
-    integ_set_table_state(in, t, "resync_required", why, NULL);
+    integ_set_table_state(in, t, TSTATE_RESYNC_REQUIRED, why, NULL);
     return 0;
 }
 
@@ -134,7 +134,7 @@ static int align_table(struct integ *in, struct itable *t, const struct ztable *
                 integ_log(in, b < 0 ? STATELOG_WARNING : STATELOG_INFO, t->source, "ddl",
                           "column %s: existing rows hold a value the log does not carry%s%s; copying the table again",
                           sname, b < 0 ? " (could not check: " : "", b < 0 ? e : "");
-                integ_set_table_state(in, t, "resyncing", "ADD COLUMN with a default: existing rows are copied again", NULL);
+                integ_set_table_state(in, t, TSTATE_RESYNCING, "ADD COLUMN with a default: existing rows are copied again", NULL);
                 t->resync_requested = 1;
             }
         } else if (df->kind == TDIFF_EXTRA) {
@@ -175,7 +175,7 @@ int integ_apply_ddl(struct integ *in, const struct zschema_change *sc)
         return 0;
     }
     if (sc->kind == ZDDL_DROP_TABLE) {
-        if (t) integ_set_table_state(in, t, "dropped_source",
+        if (t) integ_set_table_state(in, t, TSTATE_DROPPED_SOURCE,
                                      "the source table was dropped; the target keeps its data", NULL);
         return 0;
     }
@@ -214,8 +214,8 @@ int integ_apply_ddl(struct integ *in, const struct zschema_change *sc)
         if (!od) {                      /* a new table: created empty, its rows follow in the stream */
             integ_log(in, STATELOG_INFO, it->source, "ddl", "new table, created in the target");
             rc = align_table(in, it, NULL);
-            if (rc == 0) integ_set_table_state(in, it, "synced", NULL, NULL);
-        } else if (strcmp(it->state, "resync_required") != 0) {
+            if (rc == 0) integ_set_table_state(in, it, TSTATE_SYNCED, NULL, NULL);
+        } else if (it->state != TSTATE_RESYNC_REQUIRED) {
             rc = align_table(in, it, od);
         }
     }

@@ -56,7 +56,7 @@ static int count_both(struct integ *in, struct itable *t, int64_t *tgt, int64_t 
 
 static int synced(const struct itable *t)
 {
-    return strcmp(t->state, "synced") == 0 && !t->resync_requested;
+    return t->state == TSTATE_SYNCED && !t->resync_requested;
 }
 
 void drift_step(struct drift *d, struct integ *in)
@@ -86,7 +86,7 @@ void drift_step(struct drift *d, struct integ *in)
                  "target has %lld rows, source %lld (counted twice, caught up); someone changed the target table (TRUNCATE or DELETE outside zetl?): resync it",
                  (long long)tgt, (long long)src);
         integ_log(in, STATELOG_WARNING, t->source, "drift", "%s", why);
-        integ_set_table_state(in, t, "resync_required", why, NULL);
+        integ_set_table_state(in, t, TSTATE_RESYNC_REQUIRED, why, NULL);
         integ_review_state(in, -1);         /* needs_attention now, not at the next lag sample */
         return;
     }

@@ -25,6 +25,7 @@
 #include <stdint.h>
 
 #include "config/config.h"
+#include "runtime/base/states.h"
 #include "runtime/pipe/change.h"
 #include "runtime/base/linkcut.h"
 #include "runtime/log/statelog.h"
@@ -39,7 +40,8 @@ struct itable {
     char     *source;        /* "schema.table" */
     char     *tschema;       /* target schema (after rename) */
     char     *tname;         /* target table */
-    char      state[24];     /* table state (statelog names) */
+    enum tstate state;       /* table state; TSTATE_UNKNOWN: none yet, or a state
+                                the log holds that this zetl does not know */
     struct ztable *def;      /* definition from the source catalog (owned) */
     struct ztable *tdef;     /* def with the target's column names (names.h; owned):
                                 what the target side (DDL, apply, copy, verify) uses */
@@ -100,10 +102,12 @@ struct integ {
 
     struct statelog *sl;          /* supervisor thread's handle */
     struct target *tgt;           /* supervisor (applier) thread's connection */
-    char      state[24];          /* integration state */
+    enum istate state;            /* integration state; ISTATE_UNKNOWN: none yet, or a
+                                     state the log holds that this zetl does not know */
     char      err[1024];          /* last error, for the state's reason */
     char      pending_delete_actor[160]; /* who asked for the delete being carried out */
-    char      state_before_retry[24]; /* http target retrying a delivery: the state to return to */
+    enum istate state_before_retry; /* http target retrying a delivery: the state to return
+                                     to; ISTATE_UNKNOWN none */
     enum integ_round retry_cmd_end; /* a command taken during those retries that ends the round, ROUND_NONE none */
     /* A lost position (the source log purged past the checkpoint, a slot
      * dropped) cannot be caught up table by table: the whole integration is
@@ -185,8 +189,8 @@ void integ_log(struct integ *in, enum statelog_level lvl, const char *table,
 /* State transitions (integration when table is NULL), logged with reason and
  * actor: the command's actor for what an operator asked, NULL for the
  * runtime's own (recorded as INTEG_ACTOR_RUNTIME). */
-void integ_set_state(struct integ *in, const char *state, const char *reason, const char *actor);
-void integ_set_table_state(struct integ *in, struct itable *t, const char *state,
+void integ_set_state(struct integ *in, enum istate state, const char *reason, const char *actor);
+void integ_set_table_state(struct integ *in, struct itable *t, enum tstate state,
                            const char *reason, const char *actor);
 
 /*
@@ -283,10 +287,10 @@ struct projection {
 int  integ_project(struct projection *p, struct itable *t, const struct zrowchange *rc,
                    struct zrowchange *out);
 void integ_projection_free(struct projection *p);
-int  integ_add_table(struct integ *in, struct ztable *def, const char *state);
+int  integ_add_table(struct integ *in, struct ztable *def, enum tstate state);
 
 /* A table's copy begins (copy.c): rows copied back to 0, the state set. */
-void integ_start_copy(struct integ *in, struct itable *t, const char *state, const char *reason);
+void integ_start_copy(struct integ *in, struct itable *t, enum tstate state, const char *reason);
 /* Create or check every target table (copy.c); 0, or -1 with in->err. */
 int  integ_ensure_tables(struct integ *in);
 

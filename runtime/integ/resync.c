@@ -127,7 +127,7 @@ int integ_resync_marked(struct integ *in)
             if (strcmp(in->tables[k].source, marks[i]) == 0) t = &in->tables[k];
         if (!t || t->resync_requested) continue;     /* no longer selected: nothing to do */
         t->resync_requested = 1;
-        integ_set_table_state(in, t, "resyncing", "a resync was cut short: copying the table again", NULL);
+        integ_set_table_state(in, t, TSTATE_RESYNCING, "a resync was cut short: copying the table again", NULL);
     }
     target_resync_marks_free(marks, n);
     char name[300], e[512];
@@ -202,7 +202,7 @@ int integ_resync_start(struct integ *in, struct itable *t)
 
     t->resync_requested = 0;
     t->skip_until.kind = ZPOS_NONE;
-    integ_start_copy(in, t, "resyncing", "copying the table while the others stream");
+    integ_start_copy(in, t, TSTATE_RESYNCING, "copying the table while the others stream");
     integ_rearm_cut(in);
     if (pthread_create(&r->th, NULL, worker_main, r) != 0) {
         snprintf(in->err, sizeof in->err, "resync of %s: cannot start the copy thread", t->source);
@@ -278,7 +278,7 @@ int integ_resync_replay(struct integ *in, struct zbatch *b, size_t budget,
     struct itable *t = r->t;
     join_worker(r);
     if (r->rc != 0) {
-        integ_set_table_state(in, t, "failed", r->err, NULL);
+        integ_set_table_state(in, t, TSTATE_FAILED, r->err, NULL);
         integ_log(in, STATELOG_ERROR, t->source, "resync", "%s", r->err);
         resync_free(r);
         in->resync = NULL;
@@ -350,7 +350,7 @@ void integ_resync_done(struct integ *in)
 {
     struct resync *r = in->resync;
     if (!r) return;
-    integ_set_table_state(in, r->t, "synced", "resynced", NULL);
+    integ_set_table_state(in, r->t, TSTATE_SYNCED, "resynced", NULL);
     resync_free(r);
     in->resync = NULL;
 }

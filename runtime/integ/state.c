@@ -42,12 +42,12 @@ void integ_log(struct integ *in, enum statelog_level lvl, const char *table,
         statelog_record_event(in->sl, lvl, in->cfg->name, table, kind, NULL, "%s", msg);
 }
 
-void integ_set_state(struct integ *in, const char *state, const char *reason, const char *actor)
+void integ_set_state(struct integ *in, enum istate state, const char *reason, const char *actor)
 {
-    if (strcmp(in->state, state) == 0 && !reason) return;
+    if (in->state == state && !reason) return;
     /* Out of failed (the attempt worked, or the operator paused or deleted
      * it): no retry to show. In the backoff the supervisor says after it. */
-    if (in->retry_attempt && !in->retry_waiting && strcmp(state, "failed") != 0)
+    if (in->retry_attempt && !in->retry_waiting && state != ISTATE_FAILED)
         integ_retry_set(in, 0, 0);
     if (in->log_stderr) {
         char ts[32];
@@ -55,37 +55,40 @@ void integ_set_state(struct integ *in, const char *state, const char *reason, co
         struct tm tm;
         gmtime_r(&now, &tm);
         strftime(ts, sizeof ts, "%Y-%m-%dT%H:%M:%SZ", &tm);
-        fprintf(stderr, "%s %s %s: %s -> %s%s%s\n", ts, strcmp(state, "failed") == 0 ? "error" : "info",
-                in->cfg->name, in->state[0] ? in->state : "(new)", state, reason ? ": " : "",
-                reason ? reason : "");
+        fprintf(stderr, "%s %s %s: %s -> %s%s%s\n", ts, state == ISTATE_FAILED ? "error" : "info",
+                in->cfg->name, in->state ? istate_name(in->state) : "(new)", istate_name(state),
+                reason ? ": " : "", reason ? reason : "");
     }
     if (in->sl &&
-        statelog_record_transition(in->sl, in->cfg->name, NULL, in->state[0] ? in->state : NULL,
-                                   state, reason, actor ? actor : INTEG_ACTOR_RUNTIME) != 0 &&
+        statelog_record_transition(in->sl, in->cfg->name, NULL, in->state ? istate_name(in->state) : NULL,
+                                   istate_name(state), reason, actor ? actor : INTEG_ACTOR_RUNTIME) != 0 &&
         in->log_stderr)
         fprintf(stderr, "%s: state log: %s\n", in->cfg->name, statelog_error(in->sl));
-    snprintf(in->state, sizeof in->state, "%s", state);
+    in->state = state;
 }
 
-void integ_set_table_state(struct integ *in, struct itable *t, const char *state,
+void integ_set_table_state(struct integ *in, struct itable *t, enum tstate state,
                            const char *reason, const char *actor)
 {
-    if (strcmp(t->state, state) == 0 && !reason) return;
+    if (t->state == state && !reason) return;
     if (in->sl)
-        statelog_record_transition(in->sl, in->cfg->name, t->source, t->state[0] ? t->state : NULL,
-                                   state, reason, actor ? actor : INTEG_ACTOR_RUNTIME);
-    if (in->log_stderr && (strcmp(state, "failed") == 0 || strcmp(state, "resync_required") == 0))
-        fprintf(stderr, "%s %s: table %s -> %s%s%s\n", in->cfg->name, "warning", t->source, state,
-                reason ? ": " : "", reason ? reason : "");
-    snprintf(t->state, sizeof t->state, "%s", state);
+        statelog_record_transition(in->sl, in->cfg->name, t->source, t->state ? tstate_name(t->state) : NULL,
+                                   tstate_name(state), reason, actor ? actor : INTEG_ACTOR_RUNTIME);
+    if (in->log_stderr && tstate_needs_attention(state))
+        fprintf(stderr, "%s %s: table %s -> %s%s%s\n", in->cfg->name, "warning", t->source,
+                tstate_name(state), reason ? ": " : "", reason ? reason : "");
+    t->state = state;
 }
 
 void integ_review_state(struct integ *in, int64_t lag_ms)
 {
-    if (strcmp(in->state, "active") != 0 && strcmp(in->state, "needs_attention") != 0 &&
-        strcmp(in->state, "snapshotting") != 0 && strcmp(in->state, "creating") != 0 &&
-        strcmp(in->state, "failed") != 0)
+    switch (in->state) {
+    case ISTATE_ACTIVE: case ISTATE_NEEDS_ATTENTION: case ISTATE_SNAPSHOTTING:
+    case ISTATE_CREATING: case ISTATE_FAILED:
+        break;
+    default:
         return;                     /* paused, deleting, deleted: the operator's */
+    }
     char why[sizeof in->attention];
     why[0] = '\0';
     const struct itable *first = NULL;
@@ -93,7 +96,7 @@ void integ_review_state(struct integ *in, int64_t lag_ms)
     for (int i = 0; i < in->ntables; i++) {
         const struct itable *t = &in->tables[i];
         if (t->resync_requested) continue;
-        if (strcmp(t->state, "failed") == 0 || strcmp(t->state, "resync_required") == 0) {
+        if (tstate_needs_attention(t->state)) {
             if (!first) first = t;
             n++;
         }
@@ -103,15 +106,15 @@ void integ_review_state(struct integ *in, int64_t lag_ms)
         snprintf(why, sizeof why, "%.200s: refused (see zetl check)", in->refused[0].what);
     else if (first)
         snprintf(why, sizeof why, "table %.120s is %s%s; resync it (R in the console)", first->source,
-                 first->state, n > 1 ? " (and more tables)" : "");
+                 tstate_name(first->state), n > 1 ? " (and more tables)" : "");
     else if (limit_ms > 0 && lag_ms > limit_ms)
         snprintf(why, sizeof why, "lag %llds is over the alert threshold of %ds (alerts.lag_seconds)",
                  (long long)(lag_ms / 1000), in->cfg->alerts.lag_seconds);
     if (why[0]) {
-        if (strcmp(in->state, "needs_attention") != 0 || strcmp(in->attention, why) != 0)
-            integ_set_state(in, "needs_attention", why, NULL);
-    } else if (strcmp(in->state, "active") != 0) {
-        integ_set_state(in, "active", NULL, NULL);
+        if (in->state != ISTATE_NEEDS_ATTENTION || strcmp(in->attention, why) != 0)
+            integ_set_state(in, ISTATE_NEEDS_ATTENTION, why, NULL);
+    } else if (in->state != ISTATE_ACTIVE) {
+        integ_set_state(in, ISTATE_ACTIVE, NULL, NULL);
     }
     snprintf(in->attention, sizeof in->attention, "%s", why);
 }

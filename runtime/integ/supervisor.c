@@ -52,7 +52,7 @@ static enum integ_round wait_retry(struct integ *in, int backoff, unsigned *seed
     in->retry_waiting = 1;
     enum integ_round w = wait_interruptible(in, wait_ms);
     in->retry_waiting = 0;
-    if (in->retry_attempt && strcmp(in->state, "failed") == 0)
+    if (in->retry_attempt && in->state == ISTATE_FAILED)
         integ_retry_set(in, in->retry_attempt, 0);     /* under way */
     else if (in->retry_attempt)
         integ_retry_set(in, 0, 0);                      /* resumed, paused, deleted: no retry */
@@ -125,18 +125,18 @@ static int open_log(struct integ *in)
     /* Carry the state the log holds (e.g. paused) across restarts. */
     struct statelog_integration *v = NULL;
     size_t n = 0;
-    if (statelog_list_integrations(in->sl, in->cfg->name, &v, &n) == 0 && n == 1 && v[0].state)
-        snprintf(in->state, sizeof in->state, "%s", v[0].state);
+    int found = statelog_list_integrations(in->sl, in->cfg->name, &v, &n) == 0 && n == 1 && v[0].state;
+    if (found) in->state = istate_parse(v[0].state);    /* UNKNOWN: a newer zetl's state, kept in the row */
     statelog_free_integrations(v, n);
 
     char src[256], tgt[512];
     describe_source(in->cfg, src, sizeof src);
     describe_target(in->cfg, tgt, sizeof tgt);
     struct statelog_integration row = {
-        .name = (char *)in->cfg->name, .state = in->state[0] ? NULL : "creating",
+        .name = (char *)in->cfg->name, .state = found ? NULL : (char *)istate_name(ISTATE_CREATING),
         .source = src, .target = tgt, .lag_ms = -1, .bytes_behind = -1,
     };
-    if (!in->state[0]) snprintf(in->state, sizeof in->state, "creating");
+    if (!found) in->state = ISTATE_CREATING;
     if (statelog_upsert_integration(in->sl, &row) != 0) {
         fprintf(stderr, "%s: state log: %s\n", in->cfg->name, statelog_error(in->sl));
         return -1;
@@ -183,7 +183,7 @@ static enum integ_round stay_paused(struct integ *in)
         if (r == ROUND_DELETED) return integ_finish_delete(in) == ROUND_DELETED ? r : ROUND_NONE;
         if (r == ROUND_STOPPED) return r;
         if (r == ROUND_ERROR || r == ROUND_POSITION_LOST) return ROUND_NONE;  /* resume */
-        if (strcmp(in->state, "paused") != 0) return ROUND_NONE;
+        if (in->state != ISTATE_PAUSED) return ROUND_NONE;
     }
 }
 
@@ -210,12 +210,12 @@ void *integ_main(void *arg)
     int backoff = BACKOFF_MIN_MS;
     unsigned seed = (unsigned)time(NULL) ^ (unsigned)(uintptr_t)in;
     if (open_log_retrying(in) != 0) goto out;
-    if (strcmp(in->state, "deleted") == 0) {
+    if (in->state == ISTATE_DELETED) {
         say_deleted(in);
         goto out;
     }
     /* A delete cut short (a crash, a kill) is finished, never streamed from. */
-    if (strcmp(in->state, "deleting") == 0) {
+    if (in->state == ISTATE_DELETING) {
         integ_log(in, STATELOG_WARNING, NULL, "delete", "a delete was under way when zetl last stopped: finishing it");
         integ_finish_delete(in);
         goto out;
@@ -223,8 +223,8 @@ void *integ_main(void *arg)
     integ_log(in, STATELOG_INFO, NULL, "start", "started (%s)", in->actor);
 
     while (!atomic_load(&in->stop)) {
-        if (strcmp(in->state, "deleted") == 0) break;
-        if (strcmp(in->state, "paused") == 0) {
+        if (in->state == ISTATE_DELETED) break;
+        if (in->state == ISTATE_PAUSED) {
             enum integ_round r = stay_paused(in);
             if (r == ROUND_STOPPED) break;
             if (r == ROUND_DELETED) goto out;
@@ -269,14 +269,14 @@ void *integ_main(void *arg)
              * table resync alone would stream from the lost position again,
              * so while it is lost a resync re-snapshots (commands.c). */
             in->position_lost = 1;
-            integ_set_state(in, "failed", in->err, NULL);
+            integ_set_state(in, ISTATE_FAILED, in->err, NULL);
             for (int i = 0; i < in->ntables; i++)
-                integ_set_table_state(in, &in->tables[i], "resync_required",
+                integ_set_table_state(in, &in->tables[i], TSTATE_RESYNC_REQUIRED,
                                       "the source log no longer has the checkpoint position; a resync (R) "
                                       "re-snapshots the whole integration from a fresh position", NULL);
             break;
         default:
-            integ_set_state(in, "failed", in->err[0] ? in->err : "unknown error", NULL);
+            integ_set_state(in, ISTATE_FAILED, in->err[0] ? in->err : "unknown error", NULL);
             break;
         }
         enum integ_round w = wait_retry(in, backoff, &seed);
@@ -298,7 +298,7 @@ out:
     integ_record_runner(in, 1);     /* a clean stop: readers know exactly since when */
     statelog_close(in->sl);
     in->sl = NULL;
-    if (strcmp(in->state, "deleted") == 0) atomic_store(&in->ended_deleted, 1);
+    if (in->state == ISTATE_DELETED) atomic_store(&in->ended_deleted, 1);
     atomic_store(&in->done, 1);
     return NULL;
 }

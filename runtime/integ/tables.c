@@ -46,7 +46,7 @@ void integ_free_tables(struct integ *in)
 }
 
 /* Append one table (takes ownership of def). */
-int integ_add_table(struct integ *in, struct ztable *def, const char *state)
+int integ_add_table(struct integ *in, struct ztable *def, enum tstate state)
 {
     struct itable *v = realloc(in->tables, (size_t)(in->ntables + 1) * sizeof *v);
     if (!v) return -1;
@@ -64,7 +64,7 @@ int integ_add_table(struct integ *in, struct ztable *def, const char *state)
         return -1;
     }
     t->def = def;
-    snprintf(t->state, sizeof t->state, "%s", state);
+    t->state = state;
     in->ntables++;
     return 0;
 }
@@ -169,7 +169,7 @@ static int refuse_clashes(struct integ *in)
             if (log_them) {
                 char reason[2048];
                 snprintf(reason, sizeof reason, "%s; %s", what[i], fix[i]);
-                integ_set_table_state(in, t, "failed", reason, NULL);
+                integ_set_table_state(in, t, TSTATE_FAILED, reason, NULL);
             }
             struct irefused *x = &r[in->nrefused++];
             x->source = t->source;
@@ -216,9 +216,11 @@ static void exclude_empty(struct integ *in, const struct ztable *def, const stru
     const char *why = def->nexcluded > 0 || in->cfg->source.kind == SOURCE_MYSQL
                           ? "no columns (after exclude_columns): not replicated"
                           : "no columns: not replicated";
-    if (old && old->state && strcmp(old->state, "excluded") == 0 && old->reason && strcmp(old->reason, why) == 0)
+    if (old && tstate_parse(old->state) == TSTATE_EXCLUDED && old->reason && strcmp(old->reason, why) == 0)
         return;
-    if (in->sl) statelog_record_transition(in->sl, in->cfg->name, src, NULL, "excluded", why, INTEG_ACTOR_RUNTIME);
+    if (in->sl)
+        statelog_record_transition(in->sl, in->cfg->name, src, NULL, tstate_name(TSTATE_EXCLUDED), why,
+                                   INTEG_ACTOR_RUNTIME);
     integ_log(in, STATELOG_WARNING, src, "tables",
               "table %s has %s; the other tables replicate (add a column, then resync it, to replicate it)",
               src, def->nexcluded > 0 ? "no columns left after tables.exclude_columns" : "no columns");
@@ -250,17 +252,17 @@ int integ_load_tables(struct integ *in, char *err, size_t errlen)
     for (int i = 0; i < n; i++) {
         char src[1024];
         snprintf(src, sizeof src, "%s.%s", defs[i]->schema, defs[i]->name);
-        const char *state = "pending";
+        enum tstate state = TSTATE_PENDING;
         const struct statelog_table *old = NULL;
         for (size_t k = 0; nv == 1 && k < v[0].ntables; k++)
             if (strcmp(v[0].tables[k].name, src) == 0) old = &v[0].tables[k];
-        if (old) state = old->state;
+        if (old) state = tstate_parse(old->state);  /* UNKNOWN: a newer zetl's, kept in the row */
         if (defs[i]->ncols == 0) {
             exclude_empty(in, defs[i], old);
             continue;
         }
-        int was_excluded = strcmp(state, "excluded") == 0;
-        if (was_excluded) state = "resync_required";        /* it has columns now */
+        int was_excluded = state == TSTATE_EXCLUDED;
+        if (was_excluded) state = TSTATE_RESYNC_REQUIRED;   /* it has columns now */
         if (rc == 0 && integ_add_table(in, defs[i], state) == 0) {
             defs[i] = NULL;
             struct itable *t = &in->tables[in->ntables - 1];
@@ -281,10 +283,10 @@ int integ_load_tables(struct integ *in, char *err, size_t errlen)
             }
             if (in->sl) statelog_upsert_table(in->sl, &row);
             if (was_excluded && in->sl)
-                statelog_record_transition(in->sl, in->cfg->name, t->source, NULL, state,
+                statelog_record_transition(in->sl, in->cfg->name, t->source, NULL, tstate_name(state),
                                            "the table has columns now: resync it to copy it", INTEG_ACTOR_RUNTIME);
-            if (!in->sl || nv == 0 || strcmp(state, "pending") == 0)
-                snprintf(t->state, sizeof t->state, "%s", state);
+            if (!in->sl || nv == 0 || state == TSTATE_PENDING)
+                t->state = state;
         } else {
             rc = -1;
             snprintf(err, errlen, "out of memory loading tables");

@@ -21,11 +21,11 @@ int integ_target_retry(void *ctx, enum target_retry ev, const char *reason)
     switch (ev) {
     case TARGET_RETRY_FAILED:
         integ_log(in, STATELOG_WARNING, NULL, "retry", "%s", reason);
-        if (strcmp(in->state, "failed") != 0)
-            snprintf(in->state_before_retry, sizeof in->state_before_retry, "%s", in->state);
-        if (strcmp(in->state, "failed") != 0 || strcmp(in->err, reason) != 0) {
+        if (in->state != ISTATE_FAILED)
+            in->state_before_retry = in->state;
+        if (in->state != ISTATE_FAILED || strcmp(in->err, reason) != 0) {
             snprintf(in->err, sizeof in->err, "%s", reason);
-            integ_set_state(in, "failed", reason, NULL);
+            integ_set_state(in, ISTATE_FAILED, reason, NULL);
         }
         return 0;
     case TARGET_RETRY_WAIT: {                       /* every 250 ms, as the applier polls */
@@ -36,11 +36,11 @@ int integ_target_retry(void *ctx, enum target_retry ev, const char *reason)
     }
     case TARGET_RETRY_DELIVERED:
         in->err[0] = '\0';
-        if (in->state_before_retry[0] && strcmp(in->state, "failed") == 0) {
+        if (in->state_before_retry && in->state == ISTATE_FAILED) {
             integ_log(in, STATELOG_INFO, NULL, "retry", "the endpoint took the events again");
             integ_set_state(in, in->state_before_retry, NULL, NULL);
         }
-        in->state_before_retry[0] = '\0';
+        in->state_before_retry = ISTATE_UNKNOWN;
         return 0;
     }
     return 0;

@@ -6,6 +6,7 @@
 #include <sys/types.h>
 #include <time.h>
 
+#include "runtime/base/states.h"
 #include "runtime/log/lock.h"
 
 void liveness_fill(struct liveness *out, struct statelog *sl, const char *name,
@@ -52,9 +53,9 @@ int liveness_probe(struct liveness *out, const char *state_dir, struct statelog 
 
 const char *liveness_state(const struct liveness *lv, const char *last_state)
 {
-    if (lv->running || (last_state && strcmp(last_state, "deleted") == 0))
+    if (lv->running || istate_parse(last_state) == ISTATE_DELETED)
         return last_state;
-    return "stopped";
+    return istate_name(ISTATE_STOPPED);
 }
 
 static void utc(int64_t ms, char *buf, size_t len)

@@ -119,10 +119,13 @@
  * bound of when the checkpoint's file can be purged. Written by the
  * applier with its periodic lag write; -1 / 0 / NULL unknown.
  *
- * States are validated against DESIGN.md "States": integration states
- * creating snapshotting active paused needs_attention failed deleting
- * deleted; table states pending snapshotting synced resync_required
- * resyncing failed dropped_source excluded. An unknown state is refused.
+ * States are validated against DESIGN.md "States" (runtime/base/states.h,
+ * whose names the log stores): integration states creating snapshotting
+ * active paused needs_attention failed deleting deleted; table states
+ * pending snapshotting synced resync_required resyncing failed
+ * dropped_source excluded. An unknown state is refused on write; on read,
+ * a row's state is the string stored (a newer zetl's state included), and
+ * istate_parse/tstate_parse give its enum (UNKNOWN when not known here).
  *
  * Ownership: strings passed in are borrowed (copied into SQLite). Arrays
  * returned by the read calls are owned by the caller and freed with the
@@ -143,6 +146,8 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+
+#include "runtime/base/states.h"
 
 #define STATELOG_SCHEMA_VERSION    6
 #define STATELOG_BUSY_MS           5000

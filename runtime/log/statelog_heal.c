@@ -164,7 +164,7 @@ void sl_memo_integ(struct statelog *sl, const char *name, const char *state,
     if (!name || !(g = find_integ(sl, name, 1)))
         return;                     /* out of memory: the memo is best effort */
     if (!g->state && !state)
-        state = "creating";
+        state = istate_name(ISTATE_CREATING);
     if (state) {
         set_str(&g->state, state);
         reason_for(&g->reason, state, reason);
@@ -234,7 +234,7 @@ void sl_memo_table(struct statelog *sl, const char *integration, const char *nam
         t->name = nm;
         sl->nmtb++;
         if (!state)
-            state = "pending";
+            state = tstate_name(TSTATE_PENDING);
     }
     set_str(&t->target, target);
     if (state) {
@@ -326,7 +326,7 @@ static int replay(struct statelog *sl, const char *notice)
         const struct sl_memo_integ *g = &sl->mig[i];
         sqlite3_reset(ig);
         sl_bind_text(ig, 1, g->name);
-        sl_bind_text(ig, 2, g->state ? g->state : "creating");
+        sl_bind_text(ig, 2, g->state ? g->state : istate_name(ISTATE_CREATING));
         sl_bind_text(ig, 3, g->reason);
         sl_bind_text(ig, 4, g->source);
         sl_bind_text(ig, 5, g->target);
@@ -341,7 +341,7 @@ static int replay(struct statelog *sl, const char *notice)
         sl_bind_text(tb, 1, t->integration);
         sl_bind_text(tb, 2, t->name);
         sl_bind_text(tb, 3, t->target ? t->target : t->name);
-        sl_bind_text(tb, 4, t->state ? t->state : "pending");
+        sl_bind_text(tb, 4, t->state ? t->state : tstate_name(TSTATE_PENDING));
         sl_bind_text(tb, 5, t->reason);
         sqlite3_bind_int64(tb, 6, now);
         if (sl_step_done(sl, tb, "heal: table row") < 0)

@@ -233,7 +233,8 @@ int64_t statelog_lag_at(const struct statelog_lag_basis *b, int64_t now)
 
 static int applies(const char *state)
 {
-    return state && (!strcmp(state, "active") || !strcmp(state, "needs_attention"));
+    enum istate s = istate_parse(state);
+    return s == ISTATE_ACTIVE || s == ISTATE_NEEDS_ATTENTION;
 }
 
 static void compute_lag(struct statelog_integration *g, int64_t now)
@@ -254,7 +255,7 @@ static void compute_lag(struct statelog_integration *g, int64_t now)
         t->lag_res_ms = g->lag_res_ms;
         if (t->stopped_at)
             t->lag_ms = now - t->stopped_at > 0 ? now - t->stopped_at : 0;
-        else if (t->state && !strcmp(t->state, "synced"))
+        else if (tstate_parse(t->state) == TSTATE_SYNCED)
             t->lag_ms = g->lag_ms;
         else
             t->lag_ms = -1;

@@ -9,40 +9,16 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char *const integration_states[] = {
-    "creating", "snapshotting", "active", "paused", "needs_attention", "failed",
-    "deleting", "deleted", NULL,
-};
-
-static const char *const table_states[] = {
-    "pending", "snapshotting", "synced", "resync_required", "resyncing", "failed",
-    "dropped_source", "excluded", NULL,
-};
-
-static const char *const commands[] = {
-    "pause", "resume", "resync", "resnapshot", "delete", "stop", "retry", NULL,
-};
-
 static const char *const level_names[] = { "info", "warning", "error" };
-
-static int in_list(const char *const *list, const char *s)
-{
-    if (!s)
-        return 0;
-    for (; *list; list++)
-        if (strcmp(*list, s) == 0)
-            return 1;
-    return 0;
-}
 
 int statelog_integration_state_valid(const char *state)
 {
-    return in_list(integration_states, state);
+    return istate_logged(istate_parse(state));
 }
 
 int statelog_table_state_valid(const char *state)
 {
-    return in_list(table_states, state);
+    return tstate_logged(tstate_parse(state));
 }
 
 /* ---- events ---------------------------------------------------------------- */
@@ -262,14 +238,22 @@ static int current_state(struct statelog *sl, const char *integration, const cha
     return 0;
 }
 
-static enum statelog_level transition_level(const char *to)
+/* to is a valid state of an integration (table NULL) or of a table. */
+static enum statelog_level transition_level(const char *table, const char *to)
 {
-    if (strcmp(to, "failed") == 0)
-        return STATELOG_ERROR;
-    if (strcmp(to, "needs_attention") == 0 || strcmp(to, "resync_required") == 0 ||
-        strcmp(to, "dropped_source") == 0)
-        return STATELOG_WARNING;
-    return STATELOG_INFO;
+    if (!table) {
+        switch (istate_parse(to)) {
+        case ISTATE_FAILED:          return STATELOG_ERROR;
+        case ISTATE_NEEDS_ATTENTION: return STATELOG_WARNING;
+        default:                     return STATELOG_INFO;
+        }
+    }
+    switch (tstate_parse(to)) {
+    case TSTATE_FAILED:          return STATELOG_ERROR;
+    case TSTATE_RESYNC_REQUIRED:
+    case TSTATE_DROPPED_SOURCE:  return STATELOG_WARNING;
+    default:                     return STATELOG_INFO;
+    }
 }
 
 static int record_transition(struct statelog *sl, const char *integration,
@@ -330,7 +314,7 @@ static int record_transition(struct statelog *sl, const char *integration,
         sl_failf(sl, "%s: out of memory", op);
         goto rollback;
     }
-    if (insert_event(sl, now, transition_level(to_state), integration, table,
+    if (insert_event(sl, now, transition_level(table, to_state), integration, table,
                      "transition", actor, msg) < 0)
         goto rollback;
     if (sl_tx_commit(sl, "record transition: commit") < 0)
@@ -564,10 +548,11 @@ static int enqueue_command(struct statelog *sl, const char *integration,
 
     if (!integration)
         return sl_failf(sl, "%s: no integration name", op);
-    if (!in_list(commands, command))
+    enum zcmd cmd = zcmd_parse(command);
+    if (cmd == ZCMD_UNKNOWN)
         return sl_failf(sl, "%s: unknown command \"%s\" (pause, resume, resync, resnapshot, delete, stop, retry)",
                         op, command ? command : "(null)");
-    if (strcmp(command, "resync") == 0 && !table)
+    if (cmd == ZCMD_RESYNC && !table)
         return sl_failf(sl, "%s: resync of %s names no table", op, integration);
     if (sl_tx_begin(sl, 1, "enqueue command: begin") < 0)
         return -1;

@@ -159,15 +159,19 @@ static void duration(char *buf, size_t len, int64_t ms);
 static enum cond lag_cond(const struct statelog_integration *g, const struct config_alerts *c,
                           int64_t lag)
 {
-    const char *s = g->state ? g->state : "";
-    if (!strcmp(s, "active") || !strcmp(s, "needs_attention")) {
+    switch (istate_parse(g->state)) {
+    case ISTATE_ACTIVE:
+    case ISTATE_NEEDS_ATTENTION:
         if (lag < 0)
             return COND_UNKNOWN;
         return lag > (int64_t)c->lag_seconds * 1000 ? COND_TRUE : COND_FALSE;
-    }
-    if (!strcmp(s, "paused") || !strcmp(s, "deleting") || !strcmp(s, "deleted"))
+    case ISTATE_PAUSED:
+    case ISTATE_DELETING:
+    case ISTATE_DELETED:
         return COND_FALSE;
-    return COND_UNKNOWN;
+    default:
+        return COND_UNKNOWN;
+    }
 }
 
 static void observe_integration(struct alerts *a, const struct config_integration *ig,
@@ -175,14 +179,15 @@ static void observe_integration(struct alerts *a, const struct config_integratio
 {
     const struct config_alerts *c = &ig->alerts;
     const char *s = g->state ? g->state : "";
+    enum istate st = istate_parse(g->state);
     int64_t lag = g->lag_ms;        /* computed when the log was read: it grows while stuck */
 
     if (c->on & ALERT_ON_FAILED)
-        mark(a, ig, NULL, ALERT_ON_FAILED, strcmp(s, "failed") ? COND_FALSE : COND_TRUE, s,
+        mark(a, ig, NULL, ALERT_ON_FAILED, st == ISTATE_FAILED ? COND_TRUE : COND_FALSE, s,
              g->reason, lag, now);
     if (c->on & ALERT_ON_NEEDS_ATTENTION)
         mark(a, ig, NULL, ALERT_ON_NEEDS_ATTENTION,
-             strcmp(s, "needs_attention") ? COND_FALSE : COND_TRUE, s, g->reason, lag, now);
+             st == ISTATE_NEEDS_ATTENTION ? COND_TRUE : COND_FALSE, s, g->reason, lag, now);
     if (c->on & ALERT_ON_LAG)
         mark(a, ig, NULL, ALERT_ON_LAG, lag_cond(g, c, lag), s, NULL, lag, now);
     if (c->on & ALERT_ON_STALLED) {
@@ -195,12 +200,13 @@ static void observe_integration(struct alerts *a, const struct config_integratio
     for (size_t t = 0; t < g->ntables; t++) {
         const struct statelog_table *tb = &g->tables[t];
         const char *ts = tb->state ? tb->state : "";
+        enum tstate tst = tstate_parse(tb->state);
         if (c->on & ALERT_ON_FAILED)
-            mark(a, ig, tb->name, ALERT_ON_FAILED, strcmp(ts, "failed") ? COND_FALSE : COND_TRUE,
+            mark(a, ig, tb->name, ALERT_ON_FAILED, tst == TSTATE_FAILED ? COND_TRUE : COND_FALSE,
                  ts, tb->reason, lag, now);
         if (c->on & ALERT_ON_RESYNC_REQUIRED)
             mark(a, ig, tb->name, ALERT_ON_RESYNC_REQUIRED,
-                 strcmp(ts, "resync_required") ? COND_FALSE : COND_TRUE, ts, tb->reason, lag, now);
+                 tst == TSTATE_RESYNC_REQUIRED ? COND_TRUE : COND_FALSE, ts, tb->reason, lag, now);
     }
 }
 

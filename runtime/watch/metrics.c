@@ -8,15 +8,6 @@
 #include <string.h>
 #include <unistd.h>
 
-/* The states of DESIGN.md "States"; every one gets a sample, so a state
- * going to 0 is visible (the state-set convention). */
-static const char *const integ_states[] = { "creating", "snapshotting", "active", "paused",
-    "needs_attention", "failed", "deleting", "deleted" };
-static const char *const table_states[] = { "pending", "snapshotting", "synced",
-    "resync_required", "resyncing", "failed", "dropped_source", "excluded" };
-
-#define NELEM(a) (sizeof (a) / sizeof (a)[0])
-
 void metrics_label_value(FILE *out, const char *s)
 {
     putc('"', out);
@@ -68,12 +59,17 @@ int metrics_format(FILE *out, const struct metrics_input *in)
     const struct metrics_integration *v = in->v;
     size_t n = in->n;
 
+    /* Every state the log stores (DESIGN.md "States", in the enum's order)
+     * gets a sample, so a state going to 0 is visible (the state-set
+     * convention); a state this zetl does not know counts in none. */
     head(out, "zetl_integration_state", "gauge",
          "Integration state: 1 for the current state, 0 for the others.");
-    for (size_t i = 0; i < n; i++)
-        for (size_t s = 0; s < NELEM(integ_states); s++)
-            sample_int(out, "zetl_integration_state", v[i].st->name, "state", integ_states[s],
-                       v[i].st->state && !strcmp(v[i].st->state, integ_states[s]));
+    for (size_t i = 0; i < n; i++) {
+        enum istate cur = istate_parse(v[i].st->state);
+        for (int s = ISTATE_FIRST_LOGGED; s <= ISTATE_LAST_LOGGED; s++)
+            sample_int(out, "zetl_integration_state", v[i].st->name, "state",
+                       istate_name((enum istate)s), cur == (enum istate)s);
+    }
 
     head(out, "zetl_lag_seconds", "gauge",
          "Now minus the source commit time of the oldest change not yet applied; 0 when caught up.");
@@ -120,13 +116,11 @@ int metrics_format(FILE *out, const struct metrics_input *in)
 
     head(out, "zetl_tables", "gauge", "Tables of the integration in each table state.");
     for (size_t i = 0; i < n; i++) {
-        for (size_t s = 0; s < NELEM(table_states); s++) {
-            int64_t count = 0;
-            for (size_t t = 0; t < v[i].st->ntables; t++)
-                count += v[i].st->tables[t].state &&
-                         !strcmp(v[i].st->tables[t].state, table_states[s]);
-            sample_int(out, "zetl_tables", v[i].st->name, "state", table_states[s], count);
-        }
+        int64_t count[TSTATE_COUNT] = {0};
+        for (size_t t = 0; t < v[i].st->ntables; t++)
+            count[tstate_parse(v[i].st->tables[t].state)]++;
+        for (int s = TSTATE_FIRST_LOGGED; s <= TSTATE_LAST_LOGGED; s++)
+            sample_int(out, "zetl_tables", v[i].st->name, "state", tstate_name((enum tstate)s), count[s]);
     }
 
     head(out, "zetl_errors_total", "counter", "Error events logged since this zetl process started.");

@@ -112,7 +112,7 @@ static void test_rename_first_rule(void)
 {
     struct config_rename rn[2] = {{"shop.orders", "crm.first"}, {"shop.orders", "crm.second"}};
     struct integ in = {.cfg = mk_config(rn, 2)};
-    CHECK(integ_add_table(&in, mk_table("shop", "orders", "id", NULL), "pending") == 0, "add the table");
+    CHECK(integ_add_table(&in, mk_table("shop", "orders", "id", NULL), TSTATE_PENDING) == 0, "add the table");
     CHECK_STR(in.tables[0].tschema, "crm", "target schema from the first rule");
     CHECK_STR(in.tables[0].tname, "first", "target table from the first rule (config_rename_find's)");
     const struct config_rename *r = config_rename_find(&in.cfg->tables, "shop", "orders");
@@ -127,7 +127,7 @@ static void test_long_table_and_columns(void)
     rep(lc, 'c', 64);
     struct config_rename rn[1] = {{"shop.x", "crm.y"}};
     struct integ in = {.cfg = mk_config(rn, 1)};
-    CHECK(integ_add_table(&in, mk_table("shop", lt, "id", lc), "pending") == 0, "add a long table");
+    CHECK(integ_add_table(&in, mk_table("shop", lt, "id", lc), TSTATE_PENDING) == 0, "add a long table");
     names_fit(TARGET_POSTGRES, lt, fit, sizeof fit);
     CHECK_STR(in.tables[0].tname, fit, "a 64-byte table name: shortened to 63 bytes");
     CHECK_STR(in.tables[0].tschema, "shop", "no rule: the source schema");

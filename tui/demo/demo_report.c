@@ -68,12 +68,13 @@ static int read_totals(struct statelog *sl, struct totals *t)
         int synced = 0, total = 0;
         for (size_t k = 0; k < g->ntables; k++) {
             const struct statelog_table *tb = &g->tables[k];
-            if (strcmp(tb->state, "excluded") == 0) continue;
+            enum tstate ts = tstate_parse(tb->state);
+            if (ts == TSTATE_EXCLUDED) continue;
             total++;
             t->ins += tb->inserts;
             t->upd += tb->updates;
             t->del += tb->deletes;
-            if (strcmp(tb->state, "synced") == 0) synced++;
+            if (ts == TSTATE_SYNCED) synced++;
             else append(t->problems, sizeof t->problems, "%s%s %s%s%s%s", t->problems[0] ? "; " : "",
                         tb->name, tb->state, tb->reason ? " (" : "", tb->reason ? tb->reason : "",
                         tb->reason ? ")" : "");
@@ -81,7 +82,7 @@ static int read_totals(struct statelog *sl, struct totals *t)
         t->ninteg++;
         t->ntables += total;
         t->nsynced += synced;
-        int active = strcmp(g->state, "active") == 0;
+        int active = istate_parse(g->state) == ISTATE_ACTIVE;
         t->nactive += active;
         t->nidle += active && g->lag_ms == 0;
         append(t->line, sizeof t->line, "%s%s: %s, %d/%d synced", i ? " | " : "", g->name, g->state,
