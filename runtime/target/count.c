@@ -9,11 +9,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-int target_count_rows(struct target *t, const char *schema, const char *table, int timeout_ms,
-                      int64_t *n)
+int pgt_count_rows(struct target *t, const char *schema, const char *table, int timeout_ms,
+                   int64_t *n)
 {
     *n = -1;
-    if (t->http) return 1;
     if (t->in_txn) {
         snprintf(t->err, sizeof t->err, "target %s: count inside an open transaction", t->integration);
         return -1;
@@ -44,9 +43,8 @@ out:
     return rc;
 }
 
-int target_table_exists(struct target *t, const char *schema, const char *table)
+int pgt_table_exists(struct target *t, const char *schema, const char *table)
 {
-    if (t->http) return 1;
     const char *v[2] = { schema, table };
     PGresult *r = tgt_qp(t, "SELECT 1 FROM information_schema.tables "
                             "WHERE table_schema = $1 AND table_name = $2", 2, v, NULL);

@@ -1,7 +1,8 @@
 /*
  * http.c — the http target: change events (envelope.h) POSTed as
- * newline-delimited JSON with libcurl, behind the target_* entry points
- * (target.h "The http kind"; pg.c dispatches here by kind).
+ * newline-delimited JSON with libcurl: the http driver (target_ops.h), whose
+ * methods do what target.h says of the http kind; its table,
+ * target_http_ops, is at the end.
  *
  * Delivery is at-least-once:
  *   - the events of a target transaction are buffered and POSTed whenever
@@ -27,7 +28,8 @@
  * Thread: one handle per thread (target.h). curl_global_init runs once,
  * under pthread_once.
  */
-#include "runtime/target/http.h"
+#include "runtime/target/target_int.h"
+#include "runtime/target/target_ops.h"
 
 #include <curl/curl.h>
 #include <errno.h>
@@ -372,7 +374,14 @@ static void h_free(struct http_target *h)
     free(h);
 }
 
-void http_free(struct http_target *h) { h_free(h); }
+/* The handle and its state (a connect's failure path included). */
+static void http_close(struct target *t)
+{
+    if (!t) return;
+    h_free(t->http);
+    free(t->integration);
+    free(t);
+}
 
 static struct http_target *h_new(const struct config_integration *ci, const char *state_dir)
 {
@@ -409,7 +418,9 @@ static int probe(struct http_target *h, long *status, CURLcode *ccp)
     return cc == CURLE_OK ? 0 : -1;
 }
 
-int http_connect(struct target **out, const struct target_opts *o, char *err, size_t errlen)
+static int http_read_checkpoint(struct target *t, struct zpos *pos, int64_t *commit_time_us);
+
+static int http_connect(struct target **out, const struct target_opts *o, char *err, size_t errlen)
 {
     *out = NULL;
     const char *name = o->integration ? o->integration : "?";
@@ -455,7 +466,7 @@ int http_connect(struct target **out, const struct target_opts *o, char *err, si
     *out = t;
     return 0;
 fail:
-    target_close(t);
+    http_close(t);
     return -1;
 }
 
@@ -467,7 +478,7 @@ fail:
  *   resync shop.orders
  */
 
-int http_read_checkpoint(struct target *t, struct zpos *pos, int64_t *commit_time_us)
+static int http_read_checkpoint(struct target *t, struct zpos *pos, int64_t *commit_time_us)
 {
     struct http_target *h = t->http;
     memset(pos, 0, sizeof *pos);
@@ -608,7 +619,7 @@ out:
 
 /* A re-snapshot (target.h): the file keeps neither position nor marks, so
  * the next read finds no checkpoint. Written as any checkpoint is. */
-int http_discard_checkpoint(struct target *t)
+static int http_discard_checkpoint(struct target *t)
 {
     struct http_target *h = t->http;
     if (t->in_txn) {
@@ -772,9 +783,8 @@ static int add_event(struct target *t, const struct zrowchange *rc, const char *
     return 0;
 }
 
-void target_txn_begin(struct target *t, const struct ztxn *txn, const struct zpos *start)
+static void http_txn_begin(struct target *t, const struct ztxn *txn, const struct zpos *start)
 {
-    if (!t || !t->http) return;
     struct http_target *h = t->http;
     /* After an idle checkpoint the file is ahead of the last commit: a replay
      * starts there, so the transaction is named by it in both runs. */
@@ -791,10 +801,9 @@ void target_txn_begin(struct target *t, const struct ztxn *txn, const struct zpo
     h->ts_ms = txn ? txn->commit_time_us / 1000 : 0;
 }
 
-int target_add(struct target *t, struct zbatch *b, const struct zrowchange *rc,
-               const char *tschema, const char *tname, int snapshot)
+static int http_add(struct target *t, struct zbatch *b, const struct zrowchange *rc,
+                    const char *tschema, const char *tname, int snapshot)
 {
-    if (!t->http) return zbatch_add(b, rc, tschema, tname);
     if (add_event(t, rc, tschema, tname, snapshot) == 0) return 0;
     size_t n = strnlen(t->err, sizeof b->err - 1);   /* the start: b->err is short */
     memcpy(b->err, t->err, n);
@@ -805,8 +814,8 @@ int target_add(struct target *t, struct zbatch *b, const struct zrowchange *rc,
 /* The source names come with the call, schema and table apart: a name may
  * hold dots, and a target name (renamed, shortened) does not lead back to
  * its source. */
-int http_truncate(struct target *t, const struct ztable *src, const char *schema,
-                  const char *table)
+static int http_truncate(struct target *t, const struct ztable *src, const char *schema,
+                         const char *table)
 {
     struct ztable def = {.schema = src ? src->schema : (char *)schema,
                          .name = src ? src->name : (char *)table};
@@ -819,7 +828,7 @@ int http_truncate(struct target *t, const struct ztable *src, const char *schema
  * collapsed rows as events — upserts as op u with no before image, deletes
  * with the key, keyless counts as that many c or d events.
  */
-int http_apply(struct target *t, const struct zbatch *b)
+static int http_apply(struct target *t, const struct zbatch *b)
 {
     if (!t->in_txn) {
         seterr(t, "apply outside a transaction (call target_begin)");
@@ -863,7 +872,7 @@ int http_apply(struct target *t, const struct zbatch *b)
 
 /* ---- transactions ---------------------------------------------------------------------------------- */
 
-int http_begin(struct target *t)
+static int http_begin(struct target *t)
 {
     struct http_target *h = t->http;
     if (t->in_txn) {
@@ -883,7 +892,7 @@ int http_begin(struct target *t)
     return 0;
 }
 
-int http_commit(struct target *t, const struct zpos *pos, int64_t commit_time_us)
+static int http_commit(struct target *t, const struct zpos *pos, int64_t commit_time_us)
 {
     struct http_target *h = t->http;
     if (!t->in_txn) {
@@ -911,7 +920,7 @@ int http_commit(struct target *t, const struct zpos *pos, int64_t commit_time_us
     return 0;
 }
 
-int http_rollback(struct target *t)
+static int http_rollback(struct target *t)
 {
     struct http_target *h = t->http;
     t->in_txn = 0;
@@ -923,7 +932,7 @@ int http_rollback(struct target *t)
 
 /* ---- resync marks: lines of the checkpoint file, committed with it ------------------------------------- */
 
-int http_resync_mark(struct target *t, const char *source_table)
+static int http_resync_mark(struct target *t, const char *source_table)
 {
     struct http_target *h = t->http;
     int own = !t->in_txn;
@@ -938,7 +947,7 @@ int http_resync_mark(struct target *t, const char *source_table)
     return own ? http_commit(t, NULL, 0) : 0;
 }
 
-int http_resync_unmark(struct target *t, const char *source_table)
+static int http_resync_unmark(struct target *t, const char *source_table)
 {
     struct http_target *h = t->http;
     if (!t->in_txn) {
@@ -954,7 +963,7 @@ int http_resync_unmark(struct target *t, const char *source_table)
     return 0;
 }
 
-int http_resync_marks(struct target *t, char ***tables, int *n)
+static int http_resync_marks(struct target *t, char ***tables, int *n)
 {
     struct http_target *h = t->http;
     *tables = NULL;
@@ -1040,3 +1049,27 @@ int target_http_preflight(const struct config_integration *ci, const char *state
     h_free(h);
     return 0;
 }
+
+/* ---- the driver's table ---------------------------------------------------------------------------------------- */
+
+/* NULL: no such thing for an event stream (target_ops.h gives the answers):
+ * no connection to break or reap, no tables or DDL to send (every event
+ * names its columns), no raw load, no row counts; the checkpoint's owner
+ * lives in the state directory, not in a checkpoint row. */
+const struct target_ops target_http_ops = {
+    .name = "http",
+    .connect = http_connect,
+    .close = http_close,
+    .begin = http_begin,
+    .apply = http_apply,
+    .commit = http_commit,
+    .rollback = http_rollback,
+    .read_checkpoint = http_read_checkpoint,
+    .discard_checkpoint = http_discard_checkpoint,
+    .txn_begin = http_txn_begin,
+    .add = http_add,
+    .resync_mark = http_resync_mark,
+    .resync_unmark = http_resync_unmark,
+    .resync_marks = http_resync_marks,
+    .truncate = http_truncate,
+};

@@ -13,32 +13,29 @@
  * never disagree about the checkpoint.
  */
 #include "runtime/target/target_int.h"
-#include "runtime/target/http.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-int target_resync_mark(struct target *t, const char *source_table)
+int pgt_resync_mark(struct target *t, const char *source_table)
 {
-    if (t->http) return http_resync_mark(t, source_table);
     const char *v[2] = {t->integration, source_table};
     int64_t n;
     int own = !t->in_txn;
-    if (own && target_begin(t) != 0) return -1;
+    if (own && pgt_begin(t) != 0) return -1;
     if (tgt_stmt(t, "DELETE FROM zetl.resyncs WHERE integration = $1 AND source_table = $2",
                  2, v, NULL, &n) ||
         tgt_stmt(t, "INSERT INTO zetl.resyncs (integration, source_table) VALUES ($1, $2)",
                  2, v, NULL, &n)) {         /* started_at: the column default (none on Redshift) */
-        if (own) target_rollback(t);
+        if (own) pgt_rollback(t);
         return -1;
     }
-    return own ? target_commit(t, NULL, 0) : 0;
+    return own ? pgt_commit(t, NULL, 0) : 0;
 }
 
-int target_resync_unmark(struct target *t, const char *source_table)
+int pgt_resync_unmark(struct target *t, const char *source_table)
 {
-    if (t->http) return http_resync_unmark(t, source_table);
     const char *v[2] = {t->integration, source_table};
     int64_t n;
     if (!t->in_txn) {
@@ -50,9 +47,8 @@ int target_resync_unmark(struct target *t, const char *source_table)
                     2, v, NULL, &n);
 }
 
-int target_resync_marks(struct target *t, char ***tables, int *n)
+int pgt_resync_marks(struct target *t, char ***tables, int *n)
 {
-    if (t->http) return http_resync_marks(t, tables, n);
     *tables = NULL;
     *n = 0;
     const char *v[1] = {t->integration};

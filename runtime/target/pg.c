@@ -1,10 +1,10 @@
 /*
- * pg.c — the libpq target: connection, session set-up, errors with fixes,
- * transactions with the checkpoint, table creation/comparison and DDL
- * helpers (see target.h). Applying a batch is in pg_apply.c.
+ * pg.c — the libpq target (the pg driver's pgt_* methods, target_int.h):
+ * connection, session set-up, transactions with the checkpoint, table
+ * creation/comparison and DDL helpers (see target.h). Statements and their
+ * errors are in pg_exec.c, applying a batch in pg_apply.c.
  */
 #include "runtime/target/target_int.h"
-#include "runtime/target/http.h"
 
 #include <inttypes.h>
 #include <stdio.h>
@@ -38,111 +38,6 @@ static int redact_dsn(const char *dsn, char *buf, size_t len)
     PQconninfoFree(opts);
     return 0;
 }
-
-static const char *fix_for(const char *state)
-{
-    if (!state) return NULL;
-    if (strcmp(state, "42501") == 0)
-        return "grant the target user CREATE on the database and USAGE, CREATE on the schema, or make it the tables' owner";
-    if (strcmp(state, "42P01") == 0)
-        return "the target table is missing: resync the table (it will be re-created)";
-    if (strcmp(state, "42703") == 0)
-        return "a column is missing in the target table: let zetl add it (table diff) or resync the table";
-    if (strcmp(state, "22001") == 0 || strcmp(state, "22003") == 0)
-        return "a source value does not fit the target column: widen the column or resync the table";
-    if (strcmp(state, "23505") == 0)
-        return "the target already holds a row with this key or a unique constraint the source lacks: drop the extra constraint, or resync the table";
-    if (strcmp(state, "23502") == 0)
-        return "the target column is NOT NULL but the source sent NULL: drop the NOT NULL or resync the table";
-    if (strcmp(state, "3D000") == 0)
-        return "create the target database, or fix dbname in the target dsn";
-    if (strcmp(state, "28P01") == 0 || strcmp(state, "28000") == 0)
-        return "check the user and password in the target dsn (and pg_hba.conf on the target)";
-    if (strncmp(state, "53", 2) == 0)
-        return "the target server is out of resources (disk, memory or connections): free some, zetl retries";
-    return NULL;
-}
-
-static void chomp(char *s)
-{
-    size_t n = strlen(s);
-    while (n && (s[n - 1] == '\n' || s[n - 1] == ' ')) s[--n] = 0;
-    for (char *p = s; *p; p++) if (*p == '\n' || *p == '\t') *p = ' ';
-}
-
-void tgt_seterr(struct target *t, PGresult *res, const char *what)
-{
-    char msg[600];
-    const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
-    snprintf(t->sqlstate, sizeof t->sqlstate, "%s", state ? state : "");
-    const char *prim = res ? PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY) : NULL;
-    const char *detail = res ? PQresultErrorField(res, PG_DIAG_MESSAGE_DETAIL) : NULL;
-    if (prim)
-        snprintf(msg, sizeof msg, "%s%s%s", prim, detail ? " (" : "", detail ? detail : "");
-    else if (t->w.err[0])                       /* the wait gave up: no answer, stop, command */
-        snprintf(msg, sizeof msg, "%s", t->w.err);
-    else
-        snprintf(msg, sizeof msg, "%s", t->conn ? PQerrorMessage(t->conn) : "no connection");
-    if (detail && prim) {
-        size_t n = strlen(msg);
-        if (n + 1 < sizeof msg) { msg[n] = ')'; msg[n + 1] = 0; }
-    }
-    chomp(msg);
-    const char *fix = fix_for(state);
-    if (t->conn && (PQstatus(t->conn) == CONNECTION_BAD || t->w.dead))
-        fix = "the connection to the target was lost: zetl reconnects and resumes from the checkpoint";
-    snprintf(t->err, sizeof t->err, "target %s (%s): %s: %s%s%s", t->integration, t->desc,
-             what, msg, fix ? "; " : "", fix ? fix : "");
-}
-
-PGresult *tgt_q(struct target *t, const char *sql)
-{
-    return pgw_query(&t->w, sql);
-}
-
-PGresult *tgt_qp(struct target *t, const char *sql, int nparams, const char *const *values,
-                 const int *lengths)
-{
-    return pgw_query_params(&t->w, sql, nparams, values, lengths);
-}
-
-int tgt_exec(struct target *t, const char *sql, const char *what)
-{
-    PGresult *r = tgt_q(t, sql);
-    ExecStatusType st = PQresultStatus(r);
-    if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
-        tgt_seterr(t, r, what);
-        PQclear(r);
-        return -1;
-    }
-    PQclear(r);
-    return 0;
-}
-
-int tgt_stmt(void *ctx, const char *sql, int nparams, const char *const *values,
-             const int *lengths, int64_t *result)
-{
-    struct target *t = ctx;
-    PGresult *r = tgt_qp(t, sql, nparams, values, lengths);
-    ExecStatusType st = PQresultStatus(r);
-    if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
-        char what[200];
-        snprintf(what, sizeof what, "statement \"%.120s%s\"", sql, strlen(sql) > 120 ? "…" : "");
-        tgt_seterr(t, r, what);
-        PQclear(r);
-        return -1;
-    }
-    if (st == PGRES_TUPLES_OK)
-        *result = PQntuples(r) ? strtoll(PQgetvalue(r, 0, 0), NULL, 10) : 0;
-    else
-        *result = strtoll(PQcmdTuples(r), NULL, 10);
-    if (st == PGRES_COMMAND_OK) t->txn_rows += (uint64_t)*result;
-    PQclear(r);
-    return 0;
-}
-
-const char *target_error(const struct target *t) { return t->err; }
-const char *target_describe(const struct target *t) { return t->desc; }
 
 /* ---- connection -------------------------------------------------------------------- */
 
@@ -214,10 +109,9 @@ static int wait_hook(void *ctx)
     return t->on_retry(t->retry_ctx, TARGET_RETRY_WAIT, NULL);
 }
 
-int target_connect(struct target **out, const struct target_opts *o, char *err, size_t errlen)
+int pgt_connect(struct target **out, const struct target_opts *o, char *err, size_t errlen)
 {
     *out = NULL;
-    if (o->kind == TARGET_HTTP) return http_connect(out, o, err, errlen);
     struct target *t = calloc(1, sizeof *t);
     if (!t) {
         snprintf(err, errlen, "target %s: out of memory", o->integration);
@@ -230,7 +124,7 @@ int target_connect(struct target **out, const struct target_opts *o, char *err, 
     if (redact_dsn(o->dsn, t->desc, sizeof t->desc)) {
         /* libpq's parse error quotes the offending word, which may be the password. */
         snprintf(err, errlen, "target %s: the target dsn is not a valid libpq connection string (key=value pairs, values with spaces in single quotes, or a postgresql:// URI); it is not shown because it may hold a password", t->integration);
-        target_close(t);
+        pgt_close(t);
         return -1;
     }
 
@@ -255,7 +149,7 @@ int target_connect(struct target **out, const struct target_opts *o, char *err, 
     t->conn = pgw_connect(kw, val, o->stop, 0, msg, sizeof msg);
     if (!t->conn) {
         snprintf(err, errlen, "target %s: cannot connect to %s: %s; check the target dsn (host, port, dbname, user, password) and that the server accepts connections from this host", t->integration, t->desc, msg);
-        target_close(t);
+        pgt_close(t);
         return -1;
     }
     t->on_retry = o->on_retry;
@@ -267,30 +161,30 @@ int target_connect(struct target **out, const struct target_opts *o, char *err, 
     PQsetNoticeProcessor(t->conn, quiet_notice, NULL);
     if (session_setup(t)) {
         snprintf(err, errlen, "%s", t->err);
-        target_close(t);
+        pgt_close(t);
         return -1;
     }
     *out = t;
     return 0;
 oom:
     snprintf(err, errlen, "target %s: out of memory connecting", o->integration);
-    target_close(t);
+    pgt_close(t);
     return -1;
 }
 
-int target_broken(const struct target *t)
+int pgt_broken(const struct target *t)
 {
     return t->conn && (t->w.dead || atomic_load(&t->w.cancel) || PQstatus(t->conn) != CONNECTION_OK);
 }
 
-void target_cancel(struct target *t)
+void pgt_cancel(struct target *t)
 {
     if (t->conn) pgw_cancel(&t->w);
 }
 
-int target_reap_stale(struct target *t)
+int pgt_reap_stale(struct target *t)
 {
-    if (t->http || t->kind != TARGET_POSTGRES) return 0;
+    if (t->kind != TARGET_POSTGRES) return 0;
     const char *app = PQparameterStatus(t->conn, "application_name");
     if (!app || strcmp(app, t->app) != 0) return 0;     /* the dsn names it: not ours alone */
     const char *v[1] = {t->app};
@@ -305,12 +199,11 @@ int target_reap_stale(struct target *t)
     return n;
 }
 
-void target_close(struct target *t)
+void pgt_close(struct target *t)
 {
     if (!t) return;
     if (t->conn) PQfinish(t->conn);     /* non-blocking, or shut down: never waits */
     free(t->dsn);
-    if (t->http) http_free(t->http);
     for (int i = 0; i < t->nstages; i++) free(t->stages[i].key);
     free(t->stages);
     tbuf_free(&t->sql);
@@ -336,9 +229,8 @@ int target_check_redshift(struct target *t, char *fix, size_t fixlen)
 
 /* ---- transactions and the checkpoint ---------------------------------------------------- */
 
-int target_begin(struct target *t)
+int pgt_begin(struct target *t)
 {
-    if (t->http) return http_begin(t);
     if (t->in_txn) {
         snprintf(t->err, sizeof t->err, "target %s: begin inside an open transaction", t->integration);
         return -1;
@@ -350,7 +242,7 @@ int target_begin(struct target *t)
     return 0;
 }
 
-void target_set_load(struct target *t)
+void pgt_set_load(struct target *t)
 {
     t->load = t->in_txn;
 }
@@ -367,10 +259,9 @@ static void fmt_time(int64_t us, char *buf, size_t len)
     snprintf(buf, len, "%s.%06" PRId64 "+00", d, frac);
 }
 
-int target_commit(struct target *t, const struct zpos *pos, int64_t commit_time_us)
+int pgt_commit(struct target *t, const struct zpos *pos, int64_t commit_time_us)
 {
     char p[ZPOS_FILE_MAX + ZPOS_GTID_MAX + 64], ct[64], at[64], rows[32];
-    if (t->http) return http_commit(t, pos, commit_time_us);
     if (t->raw_copy) {
         snprintf(t->err, sizeof t->err, "target %s: commit while a raw COPY is open", t->integration);
         return -1;
@@ -438,15 +329,14 @@ commit:;
     tgt_stage_commit(t);
     return 0;
 fail:
-    target_rollback(t);
+    pgt_rollback(t);
     return -1;
 }
 
-int target_rollback(struct target *t)
+int pgt_rollback(struct target *t)
 {
-    if (t->http) return http_rollback(t);
     int was = t->in_txn;
-    if (t->raw_copy) target_load_raw_end(t, 1);     /* the server leaves COPY mode first */
+    if (t->raw_copy) pgt_load_raw_end(t, 1);     /* the server leaves COPY mode first */
     t->in_txn = 0;
     tgt_stage_rollback(t);
     if (!was || PQstatus(t->conn) != CONNECTION_OK || t->w.dead) return 0;
@@ -456,9 +346,8 @@ int target_rollback(struct target *t)
     return ok ? 0 : -1;
 }
 
-int target_read_checkpoint(struct target *t, struct zpos *pos, int64_t *commit_time_us)
+int pgt_read_checkpoint(struct target *t, struct zpos *pos, int64_t *commit_time_us)
 {
-    if (t->http) return http_read_checkpoint(t, pos, commit_time_us);
     memset(pos, 0, sizeof *pos);
     if (commit_time_us) *commit_time_us = 0;
     const char *v[1] = { t->integration };
@@ -488,18 +377,17 @@ int target_read_checkpoint(struct target *t, struct zpos *pos, int64_t *commit_t
     return 1;
 }
 
-int target_discard_checkpoint(struct target *t)
+int pgt_discard_checkpoint(struct target *t)
 {
-    if (t->http) return http_discard_checkpoint(t);
     const char *v[1] = { t->integration };
     int64_t n;
-    if (target_begin(t) != 0) return -1;
+    if (pgt_begin(t) != 0) return -1;
     if (tgt_stmt(t, "DELETE FROM zetl.checkpoints WHERE integration = $1", 1, v, NULL, &n) ||
         tgt_stmt(t, "DELETE FROM zetl.resyncs WHERE integration = $1", 1, v, NULL, &n)) {
-        target_rollback(t);
+        pgt_rollback(t);
         return -1;
     }
-    return target_commit(t, NULL, 0);
+    return pgt_commit(t, NULL, 0);
 }
 
 /* ---- whose checkpoint it is (target_read_identity / target_set_identity) ----------- */
@@ -542,10 +430,9 @@ static int ident_columns(struct target *t)
     return 0;
 }
 
-int target_read_identity(struct target *t, struct target_ident *out)
+int pgt_read_identity(struct target *t, struct target_ident *out)
 {
     memset(out, 0, sizeof *out);
-    if (t->http) return 0;
     if (t->ident_cols < 0) return -2;
     if (ident_columns(t) != 0) return t->ident_cols < 0 ? -2 : -1;
     const char *v[1] = { t->integration };
@@ -567,9 +454,8 @@ int target_read_identity(struct target *t, struct target_ident *out)
     return found;
 }
 
-int target_set_identity(struct target *t, const struct target_ident *id, int write_now)
+int pgt_set_identity(struct target *t, const struct target_ident *id, int write_now)
 {
-    if (t->http) return 0;
     t->ident = *id;
     if (t->ident_cols < 0) return 0;            /* cannot be recorded (see read_identity) */
     if (ident_columns(t) != 0) return t->ident_cols < 0 ? 0 : -1;
@@ -687,11 +573,10 @@ int target_create_table_sql(enum target_kind kind, enum source_kind source,
     return s->oom ? -1 : 0;
 }
 
-int target_ensure_table(struct target *t, const struct ztable *src, const char *tschema,
-                        const char *tname, struct target_table_diff *diff)
+int pgt_ensure_table(struct target *t, const struct ztable *src, const char *tschema,
+                     const char *tname, struct target_table_diff *diff)
 {
     memset(diff, 0, sizeof *diff);
-    if (t->http) return 0;          /* events name their columns: nothing to create */
     const char *schema = tschema ? tschema : src->schema;
     const char *name = tname ? tname : src->name;
     char (*types)[112] = calloc(src->ncols ? (size_t)src->ncols : 1, sizeof *types);
@@ -796,7 +681,6 @@ out:
 
 static int ddl(struct target *t, const char *schema, const char *table, const char *what)
 {
-    if (t->http) return 0;          /* events name their columns: no DDL to send */
     if (t->sql.oom) {
         snprintf(t->err, sizeof t->err, "target %s: out of memory", t->integration);
         return -1;
@@ -816,8 +700,8 @@ static struct tbuf *alter(struct target *t, const char *schema, const char *tabl
     return &t->sql;
 }
 
-int target_add_column(struct target *t, const char *schema, const char *table,
-                      const struct zcolumn *col)
+int pgt_add_column(struct target *t, const char *schema, const char *table,
+                   const struct zcolumn *col)
 {
     char ty[112];
     if (target_map_type(t->kind, t->source, col, ty, sizeof ty)) return -1;
@@ -829,7 +713,7 @@ int target_add_column(struct target *t, const char *schema, const char *table,
     return ddl(t, schema, table, "adding a column");
 }
 
-int target_drop_column(struct target *t, const char *schema, const char *table, const char *column)
+int pgt_drop_column(struct target *t, const char *schema, const char *table, const char *column)
 {
     struct tbuf *s = alter(t, schema, table);
     tbuf_puts(s, "DROP COLUMN ");
@@ -837,8 +721,8 @@ int target_drop_column(struct target *t, const char *schema, const char *table, 
     return ddl(t, schema, table, "dropping a column");
 }
 
-int target_widen_column(struct target *t, const char *schema, const char *table,
-                        const struct zcolumn *col)
+int pgt_widen_column(struct target *t, const char *schema, const char *table,
+                     const struct zcolumn *col)
 {
     char ty[112];
     if (target_map_type(t->kind, t->source, col, ty, sizeof ty)) return -1;
@@ -856,8 +740,8 @@ int target_widen_column(struct target *t, const char *schema, const char *table,
     return ddl(t, schema, table, "changing a column's type");
 }
 
-int target_rename_column(struct target *t, const char *schema, const char *table,
-                         const char *from, const char *to)
+int pgt_rename_column(struct target *t, const char *schema, const char *table,
+                      const char *from, const char *to)
 {
     struct tbuf *s = alter(t, schema, table);
     tbuf_puts(s, "RENAME COLUMN ");
@@ -867,7 +751,7 @@ int target_rename_column(struct target *t, const char *schema, const char *table
     return ddl(t, schema, table, "renaming a column");
 }
 
-int target_rename_table(struct target *t, const char *schema, const char *from, const char *to)
+int pgt_rename_table(struct target *t, const char *schema, const char *from, const char *to)
 {
     struct tbuf *s = alter(t, schema, from);
     tbuf_puts(s, "RENAME TO ");
@@ -875,10 +759,10 @@ int target_rename_table(struct target *t, const char *schema, const char *from, 
     return ddl(t, schema, from, "renaming the table");
 }
 
-int target_truncate(struct target *t, const struct ztable *src, const char *schema,
-                    const char *table)
+int pgt_truncate(struct target *t, const struct ztable *src, const char *schema,
+                 const char *table)
 {
-    if (t->http) return http_truncate(t, src, schema, table);
+    (void)src;                      /* the event stream's: a warehouse truncates by target name */
     t->sql.len = 0;
     /* Redshift's TRUNCATE commits the open transaction: DELETE keeps it atomic. */
     tbuf_puts(&t->sql, t->kind == TARGET_REDSHIFT && t->in_txn ? "DELETE FROM " : "TRUNCATE ");
@@ -886,7 +770,7 @@ int target_truncate(struct target *t, const struct ztable *src, const char *sche
     return ddl(t, schema, table, "truncating");
 }
 
-int target_drop_table(struct target *t, const char *schema, const char *table)
+int pgt_drop_table(struct target *t, const char *schema, const char *table)
 {
     t->sql.len = 0;
     tbuf_puts(&t->sql, "DROP TABLE IF EXISTS ");

@@ -24,7 +24,6 @@
  * redshift dialect: sqlgen.c's statements, executed with PQexecParams.
  */
 #include "runtime/target/target_int.h"
-#include "runtime/target/http.h"
 
 #include <inttypes.h>
 #include <stdio.h>
@@ -495,15 +494,15 @@ static int load_segment(struct target *t, const struct zb_table *bt, const struc
 
 /* ---- raw load (target.h) -------------------------------------------------------------- */
 
-int target_load_raw_ok(const struct target *t)
+int pgt_load_raw_ok(const struct target *t)
 {
-    return !t->http && t->kind == TARGET_POSTGRES && t->load && t->in_txn && !t->raw_copy;
+    return t->kind == TARGET_POSTGRES && t->load && t->in_txn && !t->raw_copy;
 }
 
-int target_load_binary_ok(struct target *t, const char *tschema, const char *tname,
-                          const struct ztable *def, int src_version, const char *src_encoding)
+int pgt_load_binary_ok(struct target *t, const char *tschema, const char *tname,
+                       const struct ztable *def, int src_version, const char *src_encoding)
 {
-    if (t->http || t->kind != TARGET_POSTGRES || t->raw_copy) return 0;
+    if (t->kind != TARGET_POSTGRES || t->raw_copy) return 0;
     const char *enc = PQparameterStatus(t->conn, "server_encoding");
     if (src_version / 10000 != PQserverVersion(t->conn) / 10000 || !src_encoding || !enc ||
         strcmp(src_encoding, enc) != 0)
@@ -536,10 +535,10 @@ int target_load_binary_ok(struct target *t, const char *tschema, const char *tna
     return ok;
 }
 
-int target_load_raw_begin(struct target *t, const char *tschema, const char *tname,
-                          const struct ztable *def, int binary)
+int pgt_load_raw_begin(struct target *t, const char *tschema, const char *tname,
+                       const struct ztable *def, int binary)
 {
-    if (!target_load_raw_ok(t)) {
+    if (!pgt_load_raw_ok(t)) {
         snprintf(t->err, sizeof t->err, "target %s: raw load of %s.%s outside a load transaction",
                  t->integration, tschema, tname);
         return -1;
@@ -551,7 +550,7 @@ int target_load_raw_begin(struct target *t, const char *tschema, const char *tna
     return 0;
 }
 
-int target_load_raw_data(struct target *t, const char *buf, size_t len)
+int pgt_load_raw_data(struct target *t, const char *buf, size_t len)
 {
     if (!t->raw_copy) {
         snprintf(t->err, sizeof t->err, "target %s: raw load data without a COPY", t->integration);
@@ -564,7 +563,7 @@ int target_load_raw_data(struct target *t, const char *buf, size_t len)
     return 0;
 }
 
-int target_load_raw_end(struct target *t, int abort)
+int pgt_load_raw_end(struct target *t, int abort)
 {
     if (!t->raw_copy) return 0;
     t->raw_copy = 0;
@@ -648,14 +647,8 @@ out:
     return rv;
 }
 
-const char *target_sqlstate(const struct target *t)
+int pgt_apply(struct target *t, const struct zbatch *b)
 {
-    return t->http ? "" : t->sqlstate;
-}
-
-int target_apply(struct target *t, const struct zbatch *b)
-{
-    if (t->http) return http_apply(t, b);
     if (t->raw_copy) {
         snprintf(t->err, sizeof t->err, "target %s: apply while a raw COPY is open", t->integration);
         return -1;

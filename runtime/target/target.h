@@ -51,9 +51,12 @@
  * and, where we know it, the fix. A DSN in a message is always redacted
  * (host, port, dbname, user only — never the password).
  *
+ * Drivers (target_ops.h): target_connect picks one by kind, once, and every
+ * other entry point goes through the handle's method table (target.c), so
+ * the runtime keeps one interface and never asks which kind it has.
+ *
  * The http kind (http.c; wire format in envelope.h; README "Change events
- * over HTTP"): the same entry points, dispatched by kind, so the runtime
- * keeps one interface. The applier adds changes with target_add() (not
+ * over HTTP"): the same entry points. The applier adds changes with target_add() (not
  * zbatch_add: a warehouse batch collapses changes per key, an event stream
  * must not) and announces each source transaction with target_txn_begin().
  *   target_connect     a HEAD request with the configured headers: any HTTP

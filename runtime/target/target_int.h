@@ -1,6 +1,13 @@
 /*
- * target_int.h — the target handle, shared by pg.c (connection, transactions,
- * checkpoint, DDL) and pg_apply.c (applying a batch). Not for other modules.
+ * target_int.h — the target handle, shared by the registry (target.c) and
+ * the drivers (target_ops.h). Not for other modules.
+ *
+ * The handle's first part is every driver's: its table (set by
+ * target_connect), kind, names and error. The libpq fields that follow are
+ * the pg driver's — pg_exec.c (statements, errors), pg_apply.c (applying a
+ * batch), pg.c (connection, transactions, checkpoint, DDL), marks.c and
+ * count.c, whose methods (pgt_*, below) pg_ops.c puts in target_pg_ops;
+ * the http driver keeps its state behind t->http (http.c).
  * Thread: as target.h — one applier thread per handle.
  */
 #ifndef ZETL_TARGET_INT_H
@@ -20,8 +27,10 @@ struct stage {                  /* a session temp table mirroring one target tab
 };
 
 struct http_target;
+struct target_ops;
 
 struct target {
+    const struct target_ops *ops;   /* the driver (target_ops.h), set by target_connect */
     PGconn  *conn;              /* NULL for the http kind */
     struct pgw w;               /* every wait on conn goes through it (pgwait.h) */
     char    *dsn;               /* the probe's side connection (may hold a password: never shown) */
@@ -66,5 +75,48 @@ void tgt_stage_forget(struct target *t, const char *schema, const char *table);
 /* On rollback: staging tables created in the transaction are gone. */
 void tgt_stage_rollback(struct target *t);
 void tgt_stage_commit(struct target *t);
+
+/* The pg driver's methods (target_ops.h; each does what its target_*
+ * entry point in target.h says). */
+int  pgt_connect(struct target **out, const struct target_opts *o, char *err, size_t errlen);
+void pgt_close(struct target *t);
+int  pgt_broken(const struct target *t);
+void pgt_cancel(struct target *t);
+int  pgt_reap_stale(struct target *t);
+int  pgt_ensure_table(struct target *t, const struct ztable *src, const char *tschema,
+                      const char *tname, struct target_table_diff *diff);
+int  pgt_begin(struct target *t);
+void pgt_set_load(struct target *t);
+int  pgt_commit(struct target *t, const struct zpos *pos, int64_t commit_time_us);
+int  pgt_rollback(struct target *t);
+int  pgt_read_checkpoint(struct target *t, struct zpos *pos, int64_t *commit_time_us);
+int  pgt_discard_checkpoint(struct target *t);
+int  pgt_read_identity(struct target *t, struct target_ident *out);
+int  pgt_set_identity(struct target *t, const struct target_ident *id, int write_now);
+int  pgt_add_column(struct target *t, const char *schema, const char *table, const struct zcolumn *col);
+int  pgt_drop_column(struct target *t, const char *schema, const char *table, const char *column);
+int  pgt_widen_column(struct target *t, const char *schema, const char *table, const struct zcolumn *col);
+int  pgt_rename_column(struct target *t, const char *schema, const char *table,
+                       const char *from, const char *to);
+int  pgt_rename_table(struct target *t, const char *schema, const char *from, const char *to);
+int  pgt_truncate(struct target *t, const struct ztable *src, const char *schema, const char *table);
+int  pgt_drop_table(struct target *t, const char *schema, const char *table);
+/* pg_apply.c */
+int  pgt_load_raw_ok(const struct target *t);
+int  pgt_load_raw_begin(struct target *t, const char *tschema, const char *tname,
+                        const struct ztable *def, int binary);
+int  pgt_load_binary_ok(struct target *t, const char *tschema, const char *tname,
+                        const struct ztable *def, int src_version, const char *src_encoding);
+int  pgt_load_raw_data(struct target *t, const char *buf, size_t len);
+int  pgt_load_raw_end(struct target *t, int abort);
+int  pgt_apply(struct target *t, const struct zbatch *b);
+/* marks.c */
+int  pgt_resync_mark(struct target *t, const char *source_table);
+int  pgt_resync_unmark(struct target *t, const char *source_table);
+int  pgt_resync_marks(struct target *t, char ***tables, int *n);
+/* count.c */
+int  pgt_count_rows(struct target *t, const char *schema, const char *table, int timeout_ms,
+                    int64_t *n);
+int  pgt_table_exists(struct target *t, const char *schema, const char *table);
 
 #endif
