@@ -11,6 +11,7 @@
 #include "runtime/base/clock.h"
 #include "runtime/integ/integ.h"
 #include "runtime/log/lock.h"
+#include "runtime/source/source.h"
 #include "runtime/watch/monitor.h"
 #include "runtime/integ/sentry.h"
 
@@ -69,6 +70,7 @@ int runtime_start(struct runtime **out, const struct config *cfg,
         struct integ *in = &rt->integs[rt->n++];
         in->locked_at = zclock_wall_ms();
         in->cfg = ci;
+        in->src = source_driver(ci->source.kind);
         in->root = cfg;
         in->rt = rt;
         in->log_stderr = o->log_stderr;

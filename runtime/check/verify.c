@@ -34,6 +34,7 @@
 
 #include "runtime/integ/integ.h"
 #include "runtime/source/source.h"
+#include "runtime/source/source_ops.h"
 #include "runtime/target/pgwait.h"
 #include "runtime/target/target.h"
 
@@ -273,7 +274,7 @@ static void print_table_state(const struct statelog_integration *v, const struct
 int verify_integration(const struct config *cfg, const struct config_integration *ci,
                        const char *only_table, FILE *out, char *err, size_t errlen)
 {
-    struct integ in = {.cfg = ci, .root = cfg};
+    struct integ in = {.cfg = ci, .src = source_driver(ci->source.kind), .root = cfg};
     int mismatches = 0, rc = -1;
     PGconn *c = NULL;
     struct statelog_integration *states = NULL;
@@ -286,7 +287,7 @@ int verify_integration(const struct config *cfg, const struct config_integration
     states = read_states(cfg, ci);
     /* Named apart from the runtime's sessions, which a round's start may end. */
     struct target_opts o = {
-        .kind = ci->target.kind, .source = ci->source.kind, .dsn = ci->target.dsn,
+        .kind = ci->target.kind, .source = &in.src->dialect, .dsn = ci->target.dsn,
         .integration = ci->name, .config = ci, .state_dir = cfg->state_dir, .app = "zetl verify",
     };
     char e[1024];

@@ -42,7 +42,7 @@ static enum integ_round do_delete(struct integ *in, const char *actor)
     integ_set_state(in, ISTATE_DELETING, NULL, actor);
     char note[1536], reason[1700];
     int left = source_drop(in, note, sizeof note);
-    if (in->cfg->source.kind == SOURCE_MYSQL) snprintf(reason, sizeof reason, "target data kept");
+    if (!note[0]) snprintf(reason, sizeof reason, "target data kept");     /* nothing made there */
     else snprintf(reason, sizeof reason, "%s; target data kept", note);
     if (left)
         integ_log(in, STATELOG_WARNING, NULL, "delete", "deleted, but not everything on the source: %s", note);

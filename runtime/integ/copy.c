@@ -18,6 +18,7 @@
 #include "runtime/integ/ident.h"
 #include "runtime/integ/integ.h"
 #include "runtime/source/source.h"
+#include "runtime/source/source_ops.h"
 #include "runtime/target/target.h"
 
 struct copier {
@@ -340,7 +341,7 @@ int integ_connect_target(struct integ *in)
     }
     if (in->tgt) return 0;
     struct target_opts o = {
-        .kind = in->cfg->target.kind, .source = in->cfg->source.kind,
+        .kind = in->cfg->target.kind, .source = &in->src->dialect,
         .dsn = in->cfg->target.dsn, .integration = in->cfg->name,
         .config = in->cfg, .state_dir = in->root->state_dir, .stop = &in->stop,
         .on_retry = integ_target_retry, .retry_ctx = in,
@@ -505,7 +506,8 @@ static int copy_row(void *ctx, const struct zrowchange *rc)
  * column's declared type, so decoding each value only to encode it again
  * would cost the CPU that makes a full load slower than a plain COPY pipe.
  * Only where the rows need no projection (the copy reads the catalog's own
- * definition).
+ * definition). Only a copy that reads COPY text asks (zsink.raw_ok, change.h):
+ * a PostgreSQL source's.
  *
  * In PostgreSQL's binary COPY format where that carries every value
  * unchanged (target_load_binary_ok): the target then parses no text —
@@ -515,7 +517,7 @@ static int copy_row(void *ctx, const struct zrowchange *rc)
 static int copy_raw_ok(void *ctx, const struct ztable *def, int src_version, const char *src_encoding)
 {
     struct copier *c = ctx;
-    if (c->in->cfg->source.kind != SOURCE_POSTGRES || copy_flush(c) != 0 || !target_load_raw_ok(c->tgt))
+    if (copy_flush(c) != 0 || !target_load_raw_ok(c->tgt))
         return ZRAW_NO;                         /* (a failed load: the row path reports it) */
     struct itable *t = integ_find_table(c->in, def->schema, def->name);
     if (!t || t->def != def || copy_skips(c, t)) return ZRAW_NO;   /* a failed table's rows are skipped */
@@ -614,7 +616,7 @@ static int copier_open(struct copier *c, atomic_int *stop, char *err, size_t err
 {
     struct integ *in = c->in;
     struct target_opts o = {
-        .kind = in->cfg->target.kind, .source = in->cfg->source.kind,
+        .kind = in->cfg->target.kind, .source = &in->src->dialect,
         .dsn = in->cfg->target.dsn, .integration = in->cfg->name,
         .config = in->cfg, .state_dir = in->root->state_dir, .stop = stop,
     };
@@ -662,7 +664,7 @@ static int copy_one(struct copier *c, struct itable *t, const char *snap, struct
     c->err[0] = '\0';
     e[0] = '\0';
     if (copy_text_start(c) != 0 ||
-        (snap ? source_pg_copy_table(in, snap, t->def, &sink, e, sizeof e)
+        (snap ? source_copy_table(in, snap, t->def, &sink, e, sizeof e)
               : source_snapshot_table(in, t, &sink, pos, e, sizeof e)) != 0 ||
         copy_flush(c) != 0) {
         copy_abandon(c);
@@ -707,14 +709,14 @@ static enum integ_round parallel_copy(struct integ *in)
 {
     int n = in->cfg->apply.copy_workers < in->ntables ? in->cfg->apply.copy_workers : in->ntables;
     char snap[128];
-    uint64_t lsn = 0;
+    struct zpos pos;
     void *export = NULL;
     integ_set_state(in, ISTATE_SNAPSHOTTING, NULL, NULL);
     for (int i = 0; i < in->ntables; i++) {
         struct itable *t = &in->tables[i];
         integ_start_copy(in, t, TSTATE_SNAPSHOTTING, NULL);
     }
-    if (source_pg_export_begin(in, snap, sizeof snap, &lsn, &export, in->err, sizeof in->err) != 0)
+    if (source_export_begin(in, snap, sizeof snap, &pos, &export, in->err, sizeof in->err) != 0)
         return ROUND_ERROR;
     atomic_int next = 0, failed = 0;
     struct worker *w = calloc((size_t)n, sizeof *w);
@@ -742,7 +744,7 @@ static enum integ_round parallel_copy(struct integ *in)
         if (r != ROUND_NONE) end = r;
     }
     free(w);
-    source_pg_export_end(export);
+    source_export_end(in, export);
     for (int i = 0; why && i < in->ntables; i++) {
         if (why[i] && end == ROUND_NONE) {
             char reason[1536];
@@ -755,7 +757,6 @@ static enum integ_round parallel_copy(struct integ *in)
     free(why);
     if (end != ROUND_NONE) return end;
 
-    struct zpos pos = {.kind = ZPOS_LSN, .offset = lsn};
     if (target_begin(in->tgt) != 0 || target_commit(in->tgt, &pos, 0) != 0) {
         snprintf(in->err, sizeof in->err, "target: writing the checkpoint: %s", target_error(in->tgt));
         return ROUND_ERROR;
@@ -834,7 +835,7 @@ enum integ_round integ_snapshot(struct integ *in)
     if (found == 1) return ROUND_NONE;  /* copied before: stream from the checkpoint */
 
     integ_set_state(in, ISTATE_SNAPSHOTTING, NULL, NULL);
-    if (in->cfg->source.kind == SOURCE_POSTGRES && in->cfg->apply.copy_workers > 1 && in->ntables > 1)
+    if (source_can_export(in) && in->cfg->apply.copy_workers > 1 && in->ntables > 1)
         return parallel_copy(in);
     struct copier c = {.in = in, .tgt = in->tgt, .sl = in->sl, .b = zbatch_new(),
                        .budget = (size_t)in->cfg->apply.memory_mb << 19, .fail_here = 1,

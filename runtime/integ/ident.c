@@ -8,6 +8,7 @@
 
 #include "runtime/integ/integ.h"
 #include "runtime/source/source.h"
+#include "runtime/source/source_ops.h"
 #include "runtime/target/target.h"
 
 static int cmp_str(const void *a, const void *b)
@@ -44,7 +45,7 @@ int integ_check_source(struct integ *in, int found, const struct zpos *cp)
     if (in->cfg->target.kind == TARGET_HTTP) return 0;
     struct target_ident cur, old;
     memset(&cur, 0, sizeof cur);
-    snprintf(cur.kind, sizeof cur.kind, "%s", in->cfg->source.kind == SOURCE_MYSQL ? "mysql" : "postgres");
+    snprintf(cur.kind, sizeof cur.kind, "%s", in->src->name);
     char e[1024];
     if (source_identity(in, cur.id, sizeof cur.id, e, sizeof e) != 0) {
         snprintf(in->err, sizeof in->err, "%s", e);

@@ -34,6 +34,7 @@
 struct cqueue;
 struct target;
 struct runtime;
+struct source_ops;
 
 /* Per-table runtime state, indexed like integ.tables. */
 struct itable {
@@ -81,6 +82,7 @@ enum integ_round {
 
 struct integ {
     const struct config_integration *cfg;
+    const struct source_ops *src;  /* the source's driver: source_driver(cfg->source.kind) */
     const struct config *root;
     struct runtime *rt;
     int       log_stderr;

@@ -24,6 +24,7 @@
 #include "runtime/integ/integ.h"
 #include "runtime/log/liveness.h"
 #include "runtime/source/source.h"
+#include "runtime/source/source_ops.h"
 #include "runtime/target/target.h"
 
 /* Sleep up to ms, waking early on stop or a command: what ended the wait,
@@ -61,8 +62,8 @@ static enum integ_round wait_retry(struct integ *in, int backoff, unsigned *seed
 
 static void describe_source(const struct config_integration *c, char *buf, size_t len)
 {
-    snprintf(buf, len, "%s://%s:%d", c->source.kind == SOURCE_MYSQL ? "mysql" : "postgres",
-             c->source.host, c->source.port);
+    const struct source_ops *d = source_driver(c->source.kind);
+    snprintf(buf, len, "%s://%s:%d", d ? d->name : "?", c->source.host, c->source.port);
 }
 
 /* The target as the sources are shown: postgres://host:port/db (redshift://

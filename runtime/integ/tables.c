@@ -12,6 +12,7 @@
 
 #include "runtime/integ/integ.h"
 #include "runtime/source/source.h"
+#include "runtime/source/source_ops.h"
 #include "runtime/target/names.h"
 
 static void free_table(struct itable *t)
@@ -213,7 +214,8 @@ static void exclude_empty(struct integ *in, const struct ztable *def, const stru
 {
     char src[1024];
     snprintf(src, sizeof src, "%s.%s", def->schema, def->name);
-    const char *why = def->nexcluded > 0 || in->cfg->source.kind == SOURCE_MYSQL
+    /* A driver that does not count the excluded columns may have left some out. */
+    const char *why = def->nexcluded > 0 || !in->src->counts_excluded
                           ? "no columns (after exclude_columns): not replicated"
                           : "no columns: not replicated";
     if (old && tstate_parse(old->state) == TSTATE_EXCLUDED && old->reason && strcmp(old->reason, why) == 0)
@@ -387,7 +389,7 @@ void integ_projection_free(struct projection *p)
 int integ_check_names(const struct config *root, const struct config_integration *ci,
                       struct pf_report *r, char *err, size_t errlen)
 {
-    struct integ in = {.cfg = ci, .root = root};
+    struct integ in = {.cfg = ci, .src = source_driver(ci->source.kind), .root = root};
     if (integ_load_tables(&in, err, errlen) != 0) {
         integ_free_tables(&in);
         return -1;

@@ -11,9 +11,13 @@
  *                        PostgreSQL slot and publication); target data stays.
  *                        What cannot be dropped is left and named in the note
  *
- * MySQL/MariaDB: runtime/mysql (schema, snapshot, replica). PostgreSQL:
- * runtime/pg (catalog, pgcopy in the slot's exported snapshot, stream).
- * Thread: the caller's (supervisor, or the reader for source_stream).
+ * Each kind is a driver (source_ops.h): MySQL/MariaDB over runtime/mysql
+ * (schema, snapshot, replica), PostgreSQL over runtime/pg (catalog, pgcopy
+ * in the slot's exported snapshot, stream). source_driver() picks one for a
+ * config's kind; an integration holds its own in in->src, set with in->cfg,
+ * and these entry points go through it. Callers never ask the kind.
+ * Thread: the caller's (supervisor, or the reader for source_stream);
+ * source_driver and source_driver_at any thread (constant tables).
  */
 #ifndef ZETL_SOURCE_H
 #define ZETL_SOURCE_H
@@ -21,9 +25,16 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "config/config.h"
 #include "runtime/pipe/change.h"
 
 struct integ;
+struct source_ops;
+
+/* The driver for a config's source kind, NULL when there is none. */
+const struct source_ops *source_driver(enum source_kind kind);
+/* The i-th driver (0 up), NULL past the last: for lists to choose from. */
+const struct source_ops *source_driver_at(int i);
 
 /* source_stream's result when the source log no longer has in->resume. */
 #define SOURCE_POSITION_LOST (-2)
@@ -38,14 +49,19 @@ int  source_snapshot(struct integ *in, const struct zsink *sink, struct zpos *po
 struct itable;
 int  source_snapshot_table(struct integ *in, struct itable *t, const struct zsink *sink,
                            struct zpos *pos, char *err, size_t errlen);
-/* PostgreSQL's initial copy in pieces, for parallel workers: the export
- * (publication, fresh slot, exported snapshot; keep *handle until every
- * table is copied), then any number of tables on their own connections. */
-int  source_pg_export_begin(struct integ *in, char *snap, size_t snaplen, uint64_t *lsn,
-                            void **handle, char *err, size_t errlen);
-void source_pg_export_end(void *handle);
-int  source_pg_copy_table(struct integ *in, const char *snap, const struct ztable *t,
-                          const struct zsink *sink, char *err, size_t errlen);
+/*
+ * The initial copy in pieces, for parallel workers, where the source can
+ * export one snapshot to other connections (source_can_export 1: PostgreSQL):
+ * the export (PostgreSQL: publication, fresh slot, exported snapshot; keep
+ * *handle until every table is copied, *pos is where the stream continues),
+ * then any number of tables on their own connections.
+ */
+int  source_can_export(const struct integ *in);
+int  source_export_begin(struct integ *in, char *snap, size_t snaplen, struct zpos *pos,
+                         void **handle, char *err, size_t errlen);
+void source_export_end(struct integ *in, void *handle);
+int  source_copy_table(struct integ *in, const char *snap, const struct ztable *t,
+                       const struct zsink *sink, char *err, size_t errlen);
 int  source_stream(struct integ *in, const struct zsink *sink, char *err, size_t errlen);
 /*
  * After ADD COLUMN: do the table's existing rows hold a value for the new
@@ -63,9 +79,10 @@ int  source_column_backfilled(struct integ *in, const char *schema, const char *
  */
 int  source_retained_bytes(struct integ *in, int64_t *bytes, char *err, size_t errlen);
 /* Delete: drop what can be dropped. 0 nothing is left (note says what was
- * dropped); 1 something is left on the source: note names it, why, and the
- * exact statement to run (identifiers quoted). Never -1: a delete always
- * ends, and the note is how the operator finishes it. */
+ * dropped, "" when zetl made nothing there: MySQL); 1 something is left on
+ * the source: note names it, why, and the exact statement to run
+ * (identifiers quoted). Never -1: a delete always ends, and the note is how
+ * the operator finishes it. */
 int  source_drop(struct integ *in, char *note, size_t len);
 
 /*
@@ -93,12 +110,5 @@ int  source_holds_gtid(struct integ *in, const char *gtid, char *err, size_t err
  */
 int  source_count_rows(struct integ *in, const char *schema, const char *table, int timeout_ms,
                        int64_t *n, char *err, size_t errlen);
-
-/*
- * libpq conninfo for a PostgreSQL source (host, port, dbname, user, the
- * password from config_password, sslmode from tls), values quoted. Holds a
- * secret: never print it. 0, or -1 with err.
- */
-int  source_pg_conninfo(const struct integ *in, char *buf, size_t len, char *err, size_t errlen);
 
 #endif

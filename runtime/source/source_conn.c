@@ -2,8 +2,9 @@
  * source_conn.c — connections to a source, below everything else of
  * runtime/source: the PostgreSQL conninfo, bounded waits and SQL
  * connections (source_pg.h), and MySQL/MariaDB's short SQL connections
- * registered in in->cut (source_my.h). source.c and source_pgstream.c both
- * connect through these. Thread: the caller's.
+ * registered in in->cut (source_my.h). The drivers (source_my.c,
+ * source_pg.c) and the PostgreSQL reader (source_pgstream.c) connect
+ * through these. Thread: the caller's.
  */
 #include <libpq-fe.h>
 #include <stdatomic.h>

@@ -1,5 +1,5 @@
 /*
- * source_pg.h — internal to runtime/source*.c: the PostgreSQL source's
+ * source_pg.h — internal to the PostgreSQL source driver (source_pg.c): its
  * connections (source_conn.c) and its reader (source_pgstream.c).
  *
  * Every wait on the source is bounded (pg/pgwait.h): by a stop flag, and by
@@ -19,6 +19,12 @@
 
 struct integ;
 
+/*
+ * libpq conninfo for a PostgreSQL source (host, port, dbname, user, the
+ * password from config_password, sslmode from tls), values quoted. Holds a
+ * secret: never print it. 0, or -1 with err.
+ */
+int  source_pg_conninfo(const struct integ *in, char *buf, size_t len, char *err, size_t errlen);
 /* Waits stopped by *stop, given up on after PGWAIT_SILENCE_MS of silence
  * unless a probe with probe_ci (a conninfo, or NULL: no probe) finds our
  * backend alive. */

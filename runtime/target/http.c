@@ -746,11 +746,6 @@ fail:
 
 /* ---- events ------------------------------------------------------------------------------------- */
 
-static const char *connector(const struct target *t)
-{
-    return t->source == SOURCE_MYSQL ? "mysql" : "postgresql";
-}
-
 /* Buffer one event; POST when the buffer is full. */
 static int add_event(struct target *t, const struct zrowchange *rc, const char *tschema,
                      const char *tname, int snapshot)
@@ -758,8 +753,8 @@ static int add_event(struct target *t, const struct zrowchange *rc, const char *
     struct http_target *h = t->http;
     if (h->failed) return -1;
     struct envelope_src src = {
-        .connector = connector(t), .name = t->integration, .snapshot = snapshot,
-        .db = t->source == SOURCE_POSTGRES ? h->cfg->source.database : NULL,
+        .connector = t->source->connector, .name = t->integration, .snapshot = snapshot,
+        .db = t->source->db_in_events ? h->cfg->source.database : NULL,
     };
     char *id = h->nevents ? h->last : h->first;
     if (snapshot) {
@@ -997,7 +992,7 @@ int target_http_preflight(const struct config_integration *ci, const char *state
                           struct pf_report *r, char *err, size_t errlen)
 {
     pthread_once(&curl_once, curl_init);
-    struct target t = {.kind = TARGET_HTTP, .source = ci->source.kind, .integration = (char *)ci->name};
+    struct target t = {.kind = TARGET_HTTP, .integration = (char *)ci->name};   /* sends no event */
     if (curl_init_rc != CURLE_OK || !(t.http = h_new(ci, state_dir))) {
         snprintf(err, errlen, "target %s: cannot start libcurl", ci->name);
         return -1;

@@ -523,8 +523,8 @@ void target_table_diff_free(struct target_table_diff *d)
 }
 
 /* "name type GENERATED ALWAYS AS (expr) STORED": the target computes the value. */
-static int gen_col_sql(enum target_kind kind, enum source_kind source, const struct zcolumn *c,
-                       struct tbuf *s)
+static int gen_col_sql(enum target_kind kind, const struct zdialect *source,
+                       const struct zcolumn *c, struct tbuf *s)
 {
     char ty[112];
     if (target_map_type(kind, source, c, ty, sizeof ty)) return -1;
@@ -537,7 +537,7 @@ static int gen_col_sql(enum target_kind kind, enum source_kind source, const str
     return 0;
 }
 
-int target_create_table_sql(enum target_kind kind, enum source_kind source,
+int target_create_table_sql(enum target_kind kind, const struct zdialect *source,
                             const struct ztable *src, const char *tschema, const char *tname,
                             struct tbuf *s)
 {

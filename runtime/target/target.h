@@ -96,6 +96,7 @@
 
 #include "config/config.h"
 #include "runtime/pipe/change.h"
+#include "runtime/pipe/dialect.h"
 #include "runtime/target/batch.h"
 
 struct target;
@@ -120,7 +121,7 @@ enum target_retry { TARGET_RETRY_FAILED = 1, TARGET_RETRY_WAIT, TARGET_RETRY_DEL
 
 struct target_opts {
     enum target_kind  kind;         /* TARGET_POSTGRES, TARGET_REDSHIFT or TARGET_HTTP */
-    enum source_kind  source;       /* picks the type mapping (MySQL→ or PostgreSQL→) */
+    const struct zdialect *source;  /* the source kind's (dialect.h): type mapping, event names */
     const char       *dsn;          /* libpq conninfo or URI; may hold a password */
     const char       *integration;  /* the checkpoint row's key; names messages */
     /* TARGET_HTTP only (the others ignore them): */
@@ -380,11 +381,11 @@ int  target_drop_table(struct target *t, const char *schema, const char *table);
  * The target column type for a source column (see the table in typemap.c).
  * Writes e.g. "numeric(20,0)" into buf; returns 0, -1 if buf is too small.
  */
-int  target_map_type(enum target_kind kind, enum source_kind source,
+int  target_map_type(enum target_kind kind, const struct zdialect *source,
                      const struct zcolumn *c, char *buf, size_t len);
 
 /* 1 when the target column is created NOT NULL (typemap.c: a MySQL date may be NULL). */
-int  target_column_not_null(enum source_kind source, const struct zcolumn *c);
+int  target_column_not_null(const struct zdialect *source, const struct zcolumn *c);
 
 /* "name" with embedded quotes doubled; -1 if buf is too small. */
 int  target_quote_ident(const char *name, char *buf, size_t len);
@@ -398,7 +399,7 @@ struct tbuf { char *p; size_t len, cap; int oom; };
  * NOT NULL and PRIMARY KEY (informational on Redshift). -1: a type did not
  * fit or out of memory.
  */
-int  target_create_table_sql(enum target_kind kind, enum source_kind source,
+int  target_create_table_sql(enum target_kind kind, const struct zdialect *source,
                              const struct ztable *src, const char *tschema, const char *tname,
                              struct tbuf *out);
 void tbuf_put(struct tbuf *b, const void *p, size_t n);

@@ -39,7 +39,7 @@ struct target {
     void    *retry_ctx;
     struct http_target *http;   /* the http kind's state (http.c), else NULL */
     enum target_kind  kind;
-    enum source_kind  source;
+    const struct zdialect *source;  /* the source kind's dialect (target_opts') */
     char    *integration;
     char     desc[320];         /* redacted DSN: host/port/dbname/user */
     int      in_txn;

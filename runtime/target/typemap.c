@@ -49,6 +49,9 @@
  * Integers map by ztype alone: the source already widened unsigned types to
  * a ztype that holds their range (runtime/mysql/schema.c: SMALLINT UNSIGNED
  * → INT32, INT UNSIGNED → INT64, BIGINT UNSIGNED → UINT64).
+ * Where the columns differ, the source's dialect (dialect.h) says how, not
+ * its kind: MySQL's has char_padded 0, time_duration, scale0_declared and
+ * zero_dates; PostgreSQL's pg_types and char_padded.
  */
 #include "runtime/target/target.h"
 
@@ -109,7 +112,7 @@ static int pg_is_builtin(const char *st)
 }
 
 /* Into PostgreSQL, by ztype (MySQL sources, and PostgreSQL types we cannot keep). */
-static int map_pg(enum source_kind src, const struct zcolumn *c, char *buf, size_t len)
+static int map_pg(const struct zdialect *src, const struct zcolumn *c, char *buf, size_t len)
 {
     switch (c->type) {
     case ZT_BOOL: return put(buf, len, "boolean");
@@ -124,7 +127,7 @@ static int map_pg(enum source_kind src, const struct zcolumn *c, char *buf, size
         return put(buf, len, "numeric(%d,%d)", c->precision, c->scale);
     case ZT_CHAR:
         if (c->length <= 0) return put(buf, len, "text");
-        return put(buf, len, src == SOURCE_POSTGRES ? "character(%d)" : "varchar(%d)", (int)c->length);
+        return put(buf, len, src->char_padded ? "character(%d)" : "varchar(%d)", (int)c->length);
     case ZT_VARCHAR:
         if (c->length <= 0) return put(buf, len, "text");
         return put(buf, len, "varchar(%d)", (int)c->length);
@@ -132,15 +135,15 @@ static int map_pg(enum source_kind src, const struct zcolumn *c, char *buf, size
     case ZT_BYTES: case ZT_GEOMETRY: return put(buf, len, "bytea");
     case ZT_DATE: return put(buf, len, "date");
     case ZT_TIME:
-        if (src == SOURCE_MYSQL) return put(buf, len, "interval");
+        if (src->time_duration) return put(buf, len, "interval");
         return c->scale > 0 && c->scale <= 6 ? put(buf, len, "time(%d)", c->scale)
                                              : put(buf, len, "time");
     case ZT_TIMETZ: return put(buf, len, "time with time zone");
     case ZT_TIMESTAMP:
-        return c->scale >= 0 && c->scale <= 6 && (src == SOURCE_MYSQL || c->scale > 0)
+        return c->scale >= 0 && c->scale <= 6 && (src->scale0_declared || c->scale > 0)
                ? put(buf, len, "timestamp(%d)", c->scale) : put(buf, len, "timestamp");
     case ZT_TIMESTAMPTZ:
-        return c->scale >= 0 && c->scale <= 6 && (src == SOURCE_MYSQL || c->scale > 0)
+        return c->scale >= 0 && c->scale <= 6 && (src->scale0_declared || c->scale > 0)
                ? put(buf, len, "timestamptz(%d)", c->scale) : put(buf, len, "timestamptz");
     case ZT_INTERVAL: return put(buf, len, "interval");
     case ZT_UUID: return put(buf, len, "uuid");
@@ -159,7 +162,7 @@ static int map_pg(enum source_kind src, const struct zcolumn *c, char *buf, size
     return put(buf, len, "text");
 }
 
-static int map_redshift(enum source_kind src, const struct zcolumn *c, char *buf, size_t len)
+static int map_redshift(const struct zdialect *src, const struct zcolumn *c, char *buf, size_t len)
 {
     if (c->is_array) return put(buf, len, "varchar(65535)");
     switch (c->type) {
@@ -184,7 +187,7 @@ static int map_redshift(enum source_kind src, const struct zcolumn *c, char *buf
         return put(buf, len, "varbyte(1024000)");
     case ZT_GEOMETRY: return put(buf, len, "varbyte(1024000)");
     case ZT_DATE: return put(buf, len, "date");
-    case ZT_TIME: return put(buf, len, src == SOURCE_MYSQL ? "varchar(32)" : "time");
+    case ZT_TIME: return put(buf, len, src->time_duration ? "varchar(32)" : "time");
     case ZT_TIMETZ: return put(buf, len, "timetz");
     case ZT_TIMESTAMP: return put(buf, len, "timestamp");
     case ZT_TIMESTAMPTZ: return put(buf, len, "timestamptz");
@@ -206,19 +209,22 @@ static int map_redshift(enum source_kind src, const struct zcolumn *c, char *buf
  * or partial-zero date ('0000-00-00', '2024-00-15') that PostgreSQL has no
  * value for: it arrives as NULL (rows.h), so such columns are created NULLable.
  */
-int target_column_not_null(enum source_kind source, const struct zcolumn *c)
+int target_column_not_null(const struct zdialect *source, const struct zcolumn *c)
 {
     if (c->pk_ord > 0) return 1;
-    if (source == SOURCE_MYSQL && (c->type == ZT_DATE || c->type == ZT_TIMESTAMP || c->type == ZT_TIMESTAMPTZ))
+    if (source && source->zero_dates &&
+        (c->type == ZT_DATE || c->type == ZT_TIMESTAMP || c->type == ZT_TIMESTAMPTZ))
         return 0;
     return !c->nullable;
 }
 
-int target_map_type(enum target_kind kind, enum source_kind source, const struct zcolumn *c,
+int target_map_type(enum target_kind kind, const struct zdialect *source, const struct zcolumn *c,
                     char *buf, size_t len)
 {
+    static const struct zdialect plain;         /* no dialect given: by ztype alone */
+    if (!source) source = &plain;
     if (kind == TARGET_REDSHIFT) return map_redshift(source, c, buf, len);
-    if (source == SOURCE_POSTGRES) {
+    if (source->pg_types) {
         if (pg_is_builtin(c->source_type)) {
             const char *st = c->source_type;
             if (strncmp(st, "pg_catalog.", 11) == 0) st += 11;

@@ -29,6 +29,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "runtime/source/source.h"
+#include "runtime/source/source_ops.h"
 #include "runtime/target/target.h"
 
 #define MAXTOK 512
@@ -264,7 +266,8 @@ int main(int argc, char **argv)
     }
     setvbuf(stdout, NULL, _IOLBF, 0);
     char err[1024];
-    struct target_opts o = { .kind = kind, .source = source, .dsn = dsn, .integration = integ };
+    struct target_opts o = { .kind = kind, .source = &source_driver(source)->dialect, .dsn = dsn,
+                             .integration = integ };
     if (target_connect(&tgt, &o, err, sizeof err)) {
         fprintf(stderr, "error: %s\n", err);
         return 1;

@@ -8,6 +8,12 @@
 
 #include "tests/unit/test.h"
 #include "runtime/target/target.h"
+#include "runtime/source/source.h"
+#include "runtime/source/source_ops.h"
+
+/* The dialect of a source kind, as its driver declares it. */
+#define MY (&source_driver(SOURCE_MYSQL)->dialect)
+#define PG (&source_driver(SOURCE_POSTGRES)->dialect)
 
 /* ---- fixtures ----------------------------------------------------------------- */
 
@@ -345,26 +351,26 @@ static void test_typemap(void)
         snprintf(what, sizeof what, "mysql→postgres %s (%s)", ztype_name(k->c.type), st);
         /* "MySQL" cases only make sense for MySQL types; arrays do not exist there. */
         if (!k->c.is_array) {
-            target_map_type(TARGET_POSTGRES, SOURCE_MYSQL, &k->c, buf, sizeof buf);
+            target_map_type(TARGET_POSTGRES, MY, &k->c, buf, sizeof buf);
             CHECK_STR(buf, k->my_pg, what);
         }
         snprintf(what, sizeof what, "postgres→postgres %s (%s)", ztype_name(k->c.type), st);
-        target_map_type(TARGET_POSTGRES, SOURCE_POSTGRES, &k->c, buf, sizeof buf);
+        target_map_type(TARGET_POSTGRES, PG, &k->c, buf, sizeof buf);
         CHECK_STR(buf, k->pg_pg, what);
         snprintf(what, sizeof what, "→redshift %s (%s)", ztype_name(k->c.type), st);
-        target_map_type(TARGET_REDSHIFT, SOURCE_POSTGRES, &k->c, buf, sizeof buf);
+        target_map_type(TARGET_REDSHIFT, PG, &k->c, buf, sizeof buf);
         CHECK_STR(buf, k->rs, what);
     }
     struct zcolumn mt = { .type = ZT_TIME, .scale = 6, .source_type = "time(6)" };
-    target_map_type(TARGET_REDSHIFT, SOURCE_MYSQL, &mt, buf, sizeof buf);
+    target_map_type(TARGET_REDSHIFT, MY, &mt, buf, sizeof buf);
     CHECK_STR(buf, "varchar(32)", "MySQL TIME (beyond 24h) → redshift varchar");
-    target_map_type(TARGET_POSTGRES, SOURCE_MYSQL, &mt, buf, sizeof buf);
+    target_map_type(TARGET_POSTGRES, MY, &mt, buf, sizeof buf);
     CHECK_STR(buf, "interval", "MySQL TIME → interval (holds -838:59:59)");
     struct zcolumn dt = { .type = ZT_TIMESTAMP, .scale = 3, .source_type = "datetime(3)" };
-    target_map_type(TARGET_POSTGRES, SOURCE_MYSQL, &dt, buf, sizeof buf);
+    target_map_type(TARGET_POSTGRES, MY, &dt, buf, sizeof buf);
     CHECK_STR(buf, "timestamp(3)", "DATETIME(3) → timestamp(3)");
     char tiny[4];
-    CHECK_INT(target_map_type(TARGET_POSTGRES, SOURCE_MYSQL, &dt, tiny, sizeof tiny), -1,
+    CHECK_INT(target_map_type(TARGET_POSTGRES, MY, &dt, tiny, sizeof tiny), -1,
               "a too-small buffer is an error, not a truncation");
 }
 
@@ -620,14 +626,14 @@ static void test_create_table_sql(void)
     };
     struct ztable src = { .schema = "App", .name = "Users", .ncols = 4, .cols = cols, .npk = 1 };
     struct tbuf t = { 0 };
-    CHECK_INT(target_create_table_sql(TARGET_REDSHIFT, SOURCE_MYSQL, &src, "App", "Users", &t), 0,
+    CHECK_INT(target_create_table_sql(TARGET_REDSHIFT, MY, &src, "App", "Users", &t), 0,
               "redshift DDL generated");
     CHECK_STR(t.p, "CREATE SCHEMA IF NOT EXISTS \"App\"; CREATE TABLE IF NOT EXISTS \"App\".\"Users\" ("
                    "\"Id\" numeric(20,0) NOT NULL, \"doc\" super, \"blob\" varbyte(1024000), "
                    "\"t\"\"q\" varchar(40) NOT NULL, PRIMARY KEY (\"Id\"))",
               "redshift DDL: SUPER, VARBYTE, byte-sized VARCHAR, quoted names");
     t.len = 0;
-    target_create_table_sql(TARGET_POSTGRES, SOURCE_MYSQL, &src, "crm", "users", &t);
+    target_create_table_sql(TARGET_POSTGRES, MY, &src, "crm", "users", &t);
     CHECK_STR(t.p, "CREATE SCHEMA IF NOT EXISTS \"crm\"; CREATE TABLE IF NOT EXISTS \"crm\".\"users\" ("
                    "\"Id\" numeric(20,0) NOT NULL, \"doc\" jsonb, \"blob\" bytea, "
                    "\"t\"\"q\" varchar(10) NOT NULL, PRIMARY KEY (\"Id\"))",
@@ -648,13 +654,13 @@ static void test_create_table_generated(void)
     };
     struct ztable src = { .schema = "s", .name = "t", .ncols = 2, .cols = cols, .npk = 1, .ngen = 1, .gen = gen };
     struct tbuf t = { 0 };
-    CHECK_INT(target_create_table_sql(TARGET_POSTGRES, SOURCE_POSTGRES, &src, "s", "t", &t), 0, "postgres DDL");
+    CHECK_INT(target_create_table_sql(TARGET_POSTGRES, PG, &src, "s", "t", &t), 0, "postgres DDL");
     CHECK_STR(t.p, "CREATE SCHEMA IF NOT EXISTS \"s\"; CREATE TABLE IF NOT EXISTS \"s\".\"t\" ("
                    "\"id\" integer NOT NULL, \"qty\" integer, "
                    "\"Twice\" integer GENERATED ALWAYS AS ((qty * 2)) STORED, PRIMARY KEY (\"id\"))",
               "postgres: the generated column is created as one, after the written columns");
     t.len = 0;
-    CHECK_INT(target_create_table_sql(TARGET_REDSHIFT, SOURCE_POSTGRES, &src, "s", "t", &t), 0, "redshift DDL");
+    CHECK_INT(target_create_table_sql(TARGET_REDSHIFT, PG, &src, "s", "t", &t), 0, "redshift DDL");
     CHECK(strstr(t.p, "Twice") == NULL, "redshift: the generated column is left out");
     tbuf_free(&t);
 }
