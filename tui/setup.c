@@ -237,7 +237,6 @@ static void fill_screen(struct wiz *z)
     s->tables = z->tables;
     s->picked = z->picked;
     s->ntables = z->picked ? z->ntables : 0;
-    s->kind = wiz_mysql(z) ? SOURCE_MYSQL : SOURCE_POSTGRES;
     s->tables_note = z->picked ? z->tables_note : NULL;
     s->yaml = z->step == SETUP_REVIEW ? z->yaml : NULL;
     if (s->busy) s->busy_secs = (int)((wiz_mono_ms() - z->busy_since) / 1000);

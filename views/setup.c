@@ -393,7 +393,7 @@ static void draw_tables(struct setup_screen *s, WINDOW *w, int y, int ymax, int 
         w_table_row(w, y, cols, 3, widths, cells, attrs, row);
     }
     const struct setup_table *t = &s->tables[s->tsel];
-    const char *note = setup_keyless_note(s->kind, t);
+    const char *note = setup_keyless_note(t);
     if (note) {
         char line[600];
         snprintf(line, sizeof line, "%s.%s: %s", t->schema, t->name, note);

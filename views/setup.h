@@ -70,7 +70,6 @@ struct setup_screen {
     const struct setup_table *tables;   /* step 4 */
     const unsigned char *picked;
     int   ntables, tsel, ttop;
-    enum source_kind kind;
     const char *tables_note;        /* "3 of 7 tables, by pattern" */
     const char *yaml;               /* step 5, masked */
     int   ytop;

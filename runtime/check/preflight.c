@@ -7,21 +7,16 @@
 #include <string.h>
 
 #include "config/config.h"
-#include "runtime/mysql/preflight.h"
-#include "runtime/pg/preflight.h"
 #include "runtime/check/setup.h"
 #include "runtime/integ/tables.h"
+#include "runtime/source/source.h"
+#include "runtime/source/source_ops.h"
 #include "runtime/target/target.h"
 
 /* ---- every check of one integration ---------------------------------------- */
 
 #define PF_STR2(x) #x
 #define PF_STR(x) PF_STR2(x)
-
-static const char *source_kind_name(enum source_kind k)
-{
-    return k == SOURCE_MYSQL ? "mysql" : "postgres";
-}
 
 static const char *target_kind_name(enum target_kind k)
 {
@@ -102,12 +97,12 @@ int preflight_integration(const struct config *cfg, const struct config_integrat
     int nfail = 0, nwarn = 0;
     char where[512], err[1024] = "";
     target_where(in, where, sizeof where);
-    fprintf(out, "integration %s: %s://%s:%d -> %s\n", in->name, source_kind_name(in->source.kind),
+    const struct source_ops *d = source_driver(in->source.kind);
+    fprintf(out, "integration %s: %s://%s:%d -> %s\n", in->name, d ? d->name : "?",
             in->source.host, in->source.port, where);
 
     struct pf_report r = {0};
-    int ran = in->source.kind == SOURCE_MYSQL ? mysql_preflight(in, &r, err, sizeof err)
-                                              : pg_preflight(in, &r, err, sizeof err);
+    int ran = setup_source_checks(in, &r, err, sizeof err);
     part_done(out, ran, &r, err, &nfail, &nwarn);
     if (ran == 0) {             /* the names come from the source's catalog */
         struct pf_report n = {0};

@@ -26,6 +26,13 @@
  *                        as the runtime's loader reads it) and the
  *                        server's row estimate
  *
+ * The source's part of each is its driver's (runtime/source/source_ops.h:
+ * setup_test, setup_list_tables, preflight; runtime/mysql/setup.c,
+ * runtime/pg/setup.c), over the connection-test model they share with
+ * setup_target_test (runtime/base/setupconn.h: causes, names, tables); this
+ * module picks the driver by the config's kind, and takes the shape of the
+ * kind's config (databases or schemas, a slot) from its fields.
+ *
  * Every function blocks on the network (connect timeouts of a few seconds):
  * call them from a worker thread, never the console thread. They touch no
  * global state and are safe to run concurrently. Read-only on the source;
@@ -41,9 +48,8 @@
 #include <stdint.h>
 
 #include "config/config.h"
+#include "runtime/base/setupconn.h"
 #include "runtime/check/preflight.h"
-
-#define SETUP_MAX_LIST     64       /* databases, schemas or include patterns */
 
 /* What the operator answered, as typed (no secrets are derived from it). */
 enum setup_pw_mode { SETUP_PW_TYPED = 0, SETUP_PW_ENV, SETUP_PW_COMMAND };
@@ -87,51 +93,11 @@ struct setup_cfg {
 
 /* 0, or -1 with err (too many list items: more than SETUP_MAX_LIST). */
 int  setup_cfg_build(struct setup_cfg *out, const struct setup_answers *a, char *err, size_t errlen);
-/* src as one line: newlines and tabs become spaces, runs of spaces collapse. */
-void setup_one_line(char *dst, size_t len, const char *src);
 
 /* Zero the password copies. */
 void setup_cfg_wipe(struct setup_cfg *c);
 
-/* Splits a comma-separated list, trimming blanks around each item (a
- * backslash-escaped comma stays in the item). Items are written into buf;
- * returns the number of items (at most max; -1 when there are more). */
-int  setup_split_list(const char *s, char *buf, size_t buflen, char **items, int max);
-
 /* ---- connection tests -------------------------------------------------- */
-
-enum setup_cause {
-    SETUP_CAUSE_NONE = 0,
-    SETUP_CAUSE_DNS,                /* the host name does not resolve */
-    SETUP_CAUSE_REFUSED,            /* nothing listens there */
-    SETUP_CAUSE_TIMEOUT,            /* no answer: firewall, security group */
-    SETUP_CAUSE_AUTH,               /* user/password, pg_hba.conf, host grants */
-    SETUP_CAUSE_TLS,
-    SETUP_CAUSE_NO_DATABASE,        /* a database or schema that is not there */
-    SETUP_CAUSE_PASSWORD_COMMAND,   /* password_command failed */
-    SETUP_CAUSE_OTHER
-};
-
-/* "DNS", "connection refused", "timeout", "authentication", ... */
-const char *setup_cause_name(enum setup_cause c);
-/* What the cause usually means and what to do, one sentence. */
-const char *setup_cause_hint(enum setup_cause c);
-/* The cause of a connection failure from its message (and the MySQL client
- * error number, 0 for libpq); took_ms: how long the attempt took (a MySQL
- * "can't connect" that used the whole timeout timed out). Pure. */
-enum setup_cause setup_classify(const char *message, unsigned mysql_code, long took_ms,
-                                long timeout_ms);
-
-struct setup_conn {
-    int   ok;
-    enum setup_cause cause;         /* when !ok */
-    char  server[128];              /* "MariaDB 10.11.6", "PostgreSQL 15.4" */
-    char  message[768];             /* the server's or library's own words (no secret) */
-    char  where[300];               /* "mysql://127.0.0.1:3306 as zetl" */
-    char *names[SETUP_MAX_LIST];    /* databases (mysql) / schemas (postgres) on the server */
-    int   nnames;                   /* -1 more than fit */
-    char  namebuf[4096];
-};
 
 /* Fills *out (ok or the cause). Returns 0 when connected and every
  * configured database/schema exists, -1 otherwise. */
@@ -154,20 +120,12 @@ int  setup_dsn_check(const char *dsn, char *err, size_t errlen);
 
 /* ---- tables ------------------------------------------------------------ */
 
-struct setup_table {
-    char    schema[128];
-    char    name[128];
-    int     has_pk;
-    int64_t rows;                   /* the server's estimate; -1 unknown */
-    char    replident;              /* postgres: d(efault) n(othing) f(ull) i(ndex); 0 mysql */
-};
-
 /* The base tables of in's databases (mysql) or schemas (postgres), sorted
  * by schema and name. 0 with *out (free()) and *n, or -1 with err. */
 int  setup_list_tables(const struct config_integration *in, struct setup_table **out, int *n,
                        char *err, size_t errlen);
 
 /* What replicating this table without a key means, or NULL when it has one. */
-const char *setup_keyless_note(enum source_kind kind, const struct setup_table *t);
+const char *setup_keyless_note(const struct setup_table *t);
 
 #endif

@@ -19,6 +19,7 @@
 #include "runtime/mysql/preflight.h"
 #include "runtime/mysql/replica.h"
 #include "runtime/mysql/schema.h"
+#include "runtime/mysql/setup.h"
 #include "runtime/mysql/snapshot.h"
 #include "runtime/source/source.h"
 #include "runtime/source/source_my.h"
@@ -375,4 +376,6 @@ const struct source_ops source_mysql_ops = {
     .holds_gtid = my_holds_gtid,
     .count_rows = my_count_rows,
     .preflight = mysql_preflight,
+    .setup_test = mysql_setup_test,
+    .setup_list_tables = mysql_setup_list_tables,
 };

@@ -47,8 +47,6 @@
 struct integ;
 struct itable;
 struct pf_report;
-struct setup_answers;
-struct setup_cfg;
 struct setup_conn;
 struct setup_table;
 
@@ -58,8 +56,9 @@ struct source_ops {
                                        in status lines, the checkpoint's source_kind */
     const char *label;              /* "MySQL/MariaDB", "PostgreSQL": for people */
     int  default_port;
-    int  multi_db;                  /* 1: the config lists databases: (and a server_id:);
-                                       0: one database: and its schemas: */
+    int  multi_db;                  /* 1: the config lists databases: and names zetl's
+                                       replica id (server_id:); 0: one database: and its
+                                       schemas: (the walkthrough asks accordingly) */
     int  keeps_slot;                /* a replication slot and a publication on the source
                                        keep its log for zetl (a delete drops them) */
     int  counts_excluded;           /* load_tables counts ztable.nexcluded (else always 0) */
@@ -86,7 +85,8 @@ struct source_ops {
     int  (*count_rows)(struct integ *in, const char *schema, const char *table, int timeout_ms,
                        int64_t *n, char *err, size_t errlen);
 
-    /* ---- `zetl check` and the setup walkthrough (runtime/check; a config only) */
+    /* ---- `zetl check` and the setup walkthrough (runtime/check; a config only;
+     * results in runtime/base/pfreport.h and setupconn.h) */
     /* Every preflight check of the source (runtime/check/preflight.h): 0 when
      * they ran (r->subject set either way), -1 with err when the server could
      * not be reached. */
@@ -100,10 +100,6 @@ struct source_ops {
      * server's row estimate (out: free()). */
     int  (*setup_list_tables)(const struct config_integration *in, struct setup_table **out,
                               int *n, char *err, size_t errlen);
-    /* The kind's part of setup_cfg_build: from a, the fields of
-     * out->ig.source that only this kind has, in out's own storage. -1:
-     * a list has more than SETUP_MAX_LIST items. */
-    int  (*setup_build)(struct setup_cfg *out, const struct setup_answers *a);
 };
 
 extern const struct source_ops source_mysql_ops;   /* source_my.c */

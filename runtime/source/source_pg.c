@@ -19,6 +19,7 @@
 #include "runtime/pg/decoder.h"
 #include "runtime/pg/pgcopy.h"
 #include "runtime/pg/preflight.h"
+#include "runtime/pg/setup.h"
 #include "runtime/pg/stream.h"
 #include "runtime/source/source.h"
 #include "runtime/source/source_pg.h"
@@ -566,4 +567,6 @@ const struct source_ops source_pg_ops = {
     .holds_gtid = NULL,         /* an LSN is the server's own: no failover check */
     .count_rows = pg_count_rows,
     .preflight = pg_preflight,
+    .setup_test = pg_setup_test,
+    .setup_list_tables = pg_setup_list_tables,
 };
