@@ -388,7 +388,7 @@ static void start_action(struct console *c, enum action a, const struct view_req
         snprintf(c->p.expect, sizeof c->p.expect, "%s", in->name);
         prompt_line(&c->p, "!Delete integration %s? Replication stops for good.", in->name);
         prompt_line(&c->p, "Target data is kept: the tables in the warehouse stay as they are.");
-        if (ext && ext->source_postgres)
+        if (ext && ext->source_slot)
             prompt_line(&c->p, "On the PostgreSQL source, the replication slot and the publication are dropped.");
         else
             prompt_line(&c->p, "Nothing is changed on the MySQL source.");

@@ -10,6 +10,8 @@
 #include "runtime/log/liveness.h"
 #include "runtime/log/lock.h"
 #include "runtime/check/preflight.h"
+#include "runtime/source/source.h"
+#include "runtime/source/source_ops.h"
 #include "tui/model.h"
 
 #define MAX_PENDING 32
@@ -208,8 +210,9 @@ static void fill_ext(struct model *m, struct statelog *sl, struct snapshot *s, i
         const char *name = s->integ[i].name;
         const struct config_integration *ci = config_find(m->cfg, name);
         x->configured = ci != NULL;
-        x->source_postgres = ci && ci->source.kind == SOURCE_POSTGRES;
-        if (x->source_postgres) {
+        const struct source_ops *d = ci ? source_driver(ci->source.kind) : NULL;
+        x->source_slot = d && d->keeps_slot;
+        if (x->source_slot) {
             snprintf(x->slot, sizeof x->slot, "%s", ci->source.slot ? ci->source.slot : "");
             snprintf(x->publication, sizeof x->publication, "%s",
                      ci->source.publication ? ci->source.publication : "");

@@ -9,6 +9,7 @@
 
 #include <stdint.h>
 
+#include "runtime/source/source_ops.h"
 #include "tui/setup_jobs.h"
 #include "views/setup.h"
 
@@ -21,9 +22,12 @@ enum question { Q_NONE, Q_LEAVE, Q_CHECKS_FAILED, Q_TARGET_FAILED, Q_OVERWRITE }
 
 typedef int (*validator)(const char *, char *, size_t);   /* tui/setup_form.h */
 
+#define WIZ_MAX_KINDS 8
+
 struct wiz {
     enum setup_step step;
     struct setup_field src[F_SRC_N], tgt[T_N], pat[1], rev[R_N];
+    const char *src_kinds[WIZ_MAX_KINDS];   /* F_KIND's choices: the source drivers' labels */
     int focus[SETUP_NSTEPS];
     struct setup_screen scr;
     enum setup_job_kind awaiting;   /* the job whose result this step waits for, 0 none */
@@ -54,7 +58,8 @@ void wiz_ask(struct wiz *z, enum question q, const char *fmt, ...) __attribute__
 /* The step's fields and their validators (NULL when the step has none). */
 struct setup_field *wiz_fields(struct wiz *z, enum setup_step st, int *n, const validator **v);
 int  wiz_check_field(struct setup_field *f, validator v);
-int  wiz_mysql(const struct wiz *z);
+/* The source driver F_KIND has chosen (runtime/source/source_ops.h). */
+const struct source_ops *wiz_source(const struct wiz *z);
 void wiz_src_visibility(struct wiz *z);
 void wiz_set_step(struct wiz *z, enum setup_step st);
 void wiz_on_result(struct wiz *z, struct setup_job_result *r);

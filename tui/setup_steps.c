@@ -6,10 +6,10 @@
 #include <time.h>
 
 #include "config/write.h"
+#include "runtime/source/source.h"
 #include "tui/setup_form.h"
 #include "tui/setup_int.h"
 
-static const char *const source_kinds[] = {"MySQL/MariaDB", "PostgreSQL"};
 static const char *const pw_modes[] = {"type it", "${VARIABLE}", "password command"};
 static const char *const tls_modes[] = {"disable", "prefer", "require", "verify-full"};
 static const char *const target_kinds[] = {"PostgreSQL", "Amazon Redshift"};
@@ -97,12 +97,16 @@ struct setup_field *wiz_fields(struct wiz *z, enum setup_step st, int *n, const 
     }
 }
 
-int wiz_mysql(const struct wiz *z) { return z->src[F_KIND].choice == 0; }
+const struct source_ops *wiz_source(const struct wiz *z)
+{
+    return source_driver_at(z->src[F_KIND].choice);
+}
 
 /* Which source fields apply, and the port default that follows the kind. */
 void wiz_src_visibility(struct wiz *z)
 {
-    int my = wiz_mysql(z), mode = z->src[F_PWMODE].choice;
+    const struct source_ops *d = wiz_source(z);
+    int my = d->multi_db, mode = z->src[F_PWMODE].choice;
     z->src[F_PASSWORD].hidden = mode == SETUP_PW_COMMAND;
     z->src[F_PASSWORD].help = mode == SETUP_PW_ENV
         ? "Used now to test the connection only; the file refers to ${VARIABLE}. Leave it empty when the variable is set."
@@ -113,7 +117,9 @@ void wiz_src_visibility(struct wiz *z)
     z->src[F_SERVER_ID].hidden = !my;
     z->src[F_DATABASE].hidden = my;
     z->src[F_SCHEMAS].hidden = my;
-    if (!z->src[F_PORT].edited) setup_field_set(&z->src[F_PORT], my ? "3306" : "5432");
+    char port[16];
+    snprintf(port, sizeof port, "%d", d->default_port);
+    if (!z->src[F_PORT].edited) setup_field_set(&z->src[F_PORT], port);
 }
 
 int wiz_check_field(struct setup_field *f, validator v)
@@ -182,7 +188,7 @@ static void picks_to_include(const struct wiz *z, char *out, size_t len)
 static void everything_include(const struct wiz *z, char *out, size_t len)
 {
     char buf[1024], *items[SETUP_MAX_LIST];
-    const char *list = wiz_mysql(z) ? z->src[F_DATABASES].value
+    const char *list = wiz_source(z)->multi_db ? z->src[F_DATABASES].value
                      : z->src[F_SCHEMAS].value[0] ? z->src[F_SCHEMAS].value : "public";
     int n = setup_split_list(list, buf, sizeof buf, items, SETUP_MAX_LIST);
     size_t o = 0;
@@ -208,7 +214,7 @@ static void fill_answers(const struct wiz *z, struct setup_answers *a, int for_c
 {
     memset(a, 0, sizeof *a);
     put(a->name, sizeof a->name, z->rev[R_NAME].value);
-    a->kind = wiz_mysql(z) ? SOURCE_MYSQL : SOURCE_POSTGRES;
+    a->kind = wiz_source(z)->kind;
     put(a->host, sizeof a->host, z->src[F_HOST].value);
     a->port = atoi(z->src[F_PORT].value);
     put(a->user, sizeof a->user, z->src[F_USER].value);
@@ -266,7 +272,7 @@ static void start_job(struct wiz *z, enum setup_job_kind kind, const char *fmt, 
 /* "mysql://host:port" (and " as user"), for messages. */
 static const char *source_where(const struct wiz *z, char *buf, size_t len, int with_user)
 {
-    snprintf(buf, len, "%s://%.200s:%.8s%s%.100s", wiz_mysql(z) ? "mysql" : "postgres", z->src[F_HOST].value,
+    snprintf(buf, len, "%s://%.200s:%.8s%s%.100s", wiz_source(z)->name, z->src[F_HOST].value,
              z->src[F_PORT].value, with_user ? " as " : "", with_user ? z->src[F_USER].value : "");
     return buf;
 }
@@ -392,7 +398,7 @@ static void default_name(struct wiz *z)
 {
     if (z->rev[R_NAME].edited) return;
     char name[64], buf[1024], *items[SETUP_MAX_LIST];
-    int n = setup_split_list(wiz_mysql(z) ? z->src[F_DATABASES].value : z->src[F_DATABASE].value,
+    int n = setup_split_list(wiz_source(z)->multi_db ? z->src[F_DATABASES].value : z->src[F_DATABASE].value,
                              buf, sizeof buf, items, SETUP_MAX_LIST);
     setup_name_from(n > 0 ? items[0] : "main", name, sizeof name);
     setup_field_set(&z->rev[R_NAME], name);
@@ -626,9 +632,12 @@ void wiz_init(struct wiz *z, const char *path, int no_config)
     struct setup_field *s = z->src;
     memset(z, 0, sizeof *z);
     z->no_config = no_config;
-    choice(&s[F_KIND], "Source kind", source_kinds, 2, 0, "Left/Right or Space chooses. MySQL/MariaDB reads the binlog; PostgreSQL uses logical replication (pgoutput).");
+    int nkinds = 0;
+    for (const struct source_ops *d; nkinds < WIZ_MAX_KINDS && (d = source_driver_at(nkinds)); nkinds++)
+        z->src_kinds[nkinds] = d->label;
+    choice(&s[F_KIND], "Source kind", z->src_kinds, nkinds, 0, "Left/Right or Space chooses. MySQL/MariaDB reads the binlog; PostgreSQL uses logical replication (pgoutput).");
     field(&s[F_HOST], "Host", SETUP_TEXT, "127.0.0.1", "The server's name or address, as seen from this machine.");
-    field(&s[F_PORT], "Port", SETUP_TEXT, "3306", "1 to 65535.");
+    field(&s[F_PORT], "Port", SETUP_TEXT, "", "1 to 65535.");    /* the kind's: wiz_src_visibility */
     field(&s[F_USER], "User", SETUP_TEXT, "", "MySQL: needs REPLICATION SLAVE, REPLICATION CLIENT and SELECT. PostgreSQL: REPLICATION (RDS: rds_replication) and SELECT.");
     choice(&s[F_PWMODE], "Password from", pw_modes, 3, 0, "Type it (kept in the file, mode 0600), name an environment variable (the file holds ${VAR}), or a command that prints it (RDS IAM tokens).");
     field(&s[F_PASSWORD], "Password", SETUP_SECRET, "", NULL);

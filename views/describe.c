@@ -213,7 +213,7 @@ static void position_lines(struct pane *p, const struct snapshot *s, const struc
     w_fmt_bytes(in->bytes_behind, b, sizeof b);
     snprintf(buf, sizeof buf, "%s read from the source and not yet applied", in->bytes_behind >= 0 ? b : "unknown");
     line(p, "Queued", buf, A_NORMAL);
-    if (x && x->source_postgres) {
+    if (x && x->source_slot) {
         snprintf(buf, sizeof buf, "slot %s, publication %s (a paused or failed integration's slot retains WAL: "
                  "Between shows how much)", x->slot[0] ? x->slot : "?",
                  x->publication[0] ? x->publication : "?");

@@ -26,8 +26,9 @@ struct snap_integ {
     int     configured;             /* present in the config file */
     double  rows_per_s;             /* applied rows per second, last 10 s */
     int64_t spark[MODEL_SPARK_N];   /* max lag per bucket, oldest first, -1 none */
-    int     source_postgres;        /* source kind, for the delete prompt */
-    char    slot[128];              /* postgres: the replication slot and publication */
+    int     source_slot;            /* the source keeps a replication slot and a publication
+                                       for zetl (PostgreSQL; a delete drops them) */
+    char    slot[128];              /* then: the slot and the publication */
     char    publication[128];
     double *copy_rate;              /* per table (as integ.tables): rows copied per second
                                        over the last few seconds, -1 unknown; NULL none */

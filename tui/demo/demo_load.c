@@ -38,7 +38,7 @@ int demo_my_connect(MYSQL **out, const struct demo_servers *s, int timeout_s,
     char host[] = "127.0.0.1", user[] = "zetl", password[sizeof s->my_password];
     snprintf(password, sizeof password, "%s", s->my_password);
     struct config_source src = {
-        .kind = SOURCE_MYSQL, .host = host, .port = s->my_port, .user = user,
+        .host = host, .port = s->my_port, .user = user,     /* the demo's MariaDB */
         .password = password, .tls = TLS_DISABLE,
     };
     int rc = mysql_conn_open(out, "demo", &src, timeout_s, err, errlen);
