@@ -514,38 +514,43 @@ static void stop_reader(struct integ *in)
 
 /* ---- the round ------------------------------------------------------------------------ */
 
-enum integ_round integ_stream(struct integ *in)
+/* Where the round resumes: the target's checkpoint, once any resync it cut
+ * short is marked to run again (resync.c). 0, or -1 with in->err; nothing
+ * is open yet. */
+static int stream_resume(struct integ *in, struct applier *a)
 {
-    struct applier a = {.in = in};
-    struct drift drift;
-    enum integ_round end = ROUND_ERROR;
-    char qerr[512];
-    in->err[0] = '\0';
-
-    if (integ_connect_target(in) != 0) return ROUND_ERROR;
+    if (integ_connect_target(in) != 0) return -1;
     int64_t ckpt_commit_us = 0;
     if (target_read_checkpoint(in->tgt, &in->resume, &ckpt_commit_us) < 0)
-        return fail_target(in, "read checkpoint"), ROUND_ERROR;
+        return fail_target(in, "read checkpoint");
     if (in->resume.kind == ZPOS_NONE) {
         snprintf(in->err, sizeof in->err, "no checkpoint in the target: the initial copy did not finish");
-        return ROUND_ERROR;
+        return -1;
     }
-    if (integ_resync_marked(in) != 0) return ROUND_ERROR;
+    if (integ_resync_marked(in) != 0) return -1;
     in->applied = in->resume;
     note_checkpoint_commit(in, &in->resume, ckpt_commit_us);
     pthread_mutex_lock(&in->src_mu);            /* the reader is not running yet */
     in->src_pos.kind = ZPOS_NONE;               /* until this round's reader sees the source */
     pthread_mutex_unlock(&in->src_mu);
-    a.from = in->resume;
-    a.stream_end = in->resume;
+    a->from = in->resume;
+    a->stream_end = in->resume;
     if (in->resume.kind == ZPOS_LSN) atomic_store(&in->flushed_lsn, in->resume.offset);
+    return 0;
+}
 
+/* The batch, the queue and the reader thread; tables the copy left pending
+ * are synced from here on. 0, or -1 with in->err (stream_close closes what
+ * was opened). */
+static int stream_open(struct integ *in, struct applier *a)
+{
+    char qerr[512];
     size_t budget = (size_t)in->cfg->apply.memory_mb << 20;
-    a.budget = budget / 2;          /* half for the queue, half for the batch */
-    a.b = zbatch_new();
-    if (!a.b || cqueue_open(&in->q, budget / 2, in->root->state_dir, in->cfg->name, qerr, sizeof qerr) != 0) {
-        snprintf(in->err, sizeof in->err, "%s", a.b ? qerr : "out of memory");
-        goto out;
+    a->budget = budget / 2;         /* half for the queue, half for the batch */
+    a->b = zbatch_new();
+    if (!a->b || cqueue_open(&in->q, budget / 2, in->root->state_dir, in->cfg->name, qerr, sizeof qerr) != 0) {
+        snprintf(in->err, sizeof in->err, "%s", a->b ? qerr : "out of memory");
+        return -1;
     }
     atomic_store(&in->stop_reader, 0);
     if (!atomic_load(&in->stop)) linkcut_rearm(&in->rcut);
@@ -553,7 +558,7 @@ enum integ_round integ_stream(struct integ *in)
     in->reader_err[0] = '\0';
     if (pthread_create(&in->reader, NULL, reader_main, in) != 0) {
         snprintf(in->err, sizeof in->err, "cannot start the reader thread");
-        goto out;
+        return -1;
     }
     in->reader_running = 1;
     in->streaming = 1;
@@ -561,34 +566,214 @@ enum integ_round integ_stream(struct integ *in)
         if (in->tables[i].state == TSTATE_PENDING)
             integ_set_table_state(in, &in->tables[i], TSTATE_SYNCED, NULL, NULL);
     integ_review_state(in, -1);     /* active, or needs_attention for a failed table */
-    a.last_checkpoint_mono = a.last_target_mono = mono_ms();
+    a->last_checkpoint_mono = a->last_target_mono = mono_ms();
+    return 0;
+}
 
+/* Every COMMAND_POLL_MS: a stop or an operator command, the resync, the lag
+ * sample, the idle target's probe, the drift check. 0 go on; 1 the round
+ * ends with *end; -1 an error (in->err). */
+static int stream_poll(struct applier *a, struct drift *d, int64_t now, enum integ_round *end)
+{
+    struct integ *in = a->in;
+    if (atomic_load(&in->stop)) {
+        *end = ROUND_STOPPED;
+        return 1;
+    }
+    enum integ_round r = integ_poll_commands(in);
+    if (r != ROUND_NONE) {
+        *end = r;
+        return 1;
+    }
+    if (a->in_src_txn) a->resync_due = 1;
+    else if (drive_resync(a) != 0) return -1;
+    sample_lag(a);
+    integ_note_queue(in);           /* the reader waiting on us (wait.c) */
+    /* With nothing to apply the target is never touched: probe it, so
+     * an unreachable warehouse shows as failed, not as a quiet "active". */
+    if (!a->txn_open && now - a->last_target_mono >= TARGET_PROBE_MS) {
+        struct zpos probe;
+        if (target_read_checkpoint(in->tgt, &probe, NULL) < 0) return fail_target(in, "probe");
+        a->last_target_mono = now;
+    }
+    drift_when_caught_up(a, d);
+    return 0;
+}
+
+/* The queue gave out: the reader ended (the stream failed or ended, or the
+ * source no longer has the position) or the queue failed. The round's end,
+ * with in->err. */
+static enum integ_round stream_ended(struct integ *in)
+{
+    char qe[512];
+    int qfailed = cqueue_error(in->q, qe, sizeof qe);
+    stop_reader(in);
+    if (qfailed) {
+        snprintf(in->err, sizeof in->err, "change queue: %s", qe);
+        return ROUND_ERROR;
+    }
+    if (in->reader_rc == SOURCE_POSITION_LOST) {
+        snprintf(in->err, sizeof in->err, "%s", in->reader_err);
+        return ROUND_POSITION_LOST;
+    }
+    snprintf(in->err, sizeof in->err, "%s", in->reader_err[0] ? in->reader_err : "the source stream ended");
+    return ROUND_ERROR;
+}
+
+/* One item from the queue: into the batch, or what it says of the source. 0, or -1 with in->err. */
+static int stream_item(struct applier *a, const struct cq_item *it)
+{
+    struct integ *in = a->in;
+    switch (it->kind) {
+    case CQ_BEGIN:
+        a->in_src_txn = 1;
+        a->commit_lsn = it->txn.commit_lsn;
+        target_txn_begin(in->tgt, &it->txn, &a->stream_end);
+        if (!in->oldest_pending_us) in->oldest_pending_us = it->txn.commit_time_us;
+        /* Changes begin to wait: say so before an apply that may block
+         * (a locked table), so the lag grows from this commit and the
+         * stall is seen; under load the basis already says pending. */
+        if (!in->basis_pending) {
+            int64_t behind;
+            write_basis(in, now_ms(), &behind);
+        }
+        return 0;
+    case CQ_ROW:
+        return on_row(a, &it->row);
+    case CQ_SCHEMA:
+        return on_schema(a, &it->schema);
+    case CQ_COMMIT:
+        a->in_src_txn = 0;
+        a->stream_end = it->txn.end;
+        a->last = it->txn;
+        a->have_last = 1;
+        a->txns++;
+        a->bytes += it->txn.bytes;
+        if (!in->oldest_pending_us) in->oldest_pending_us = it->txn.commit_time_us;
+        if (!a->batch_opened) a->batch_opened = mono_ms();
+        /* Group commit: the batch closes when it is full; when no
+         * committed transaction waits behind this one (caught up), at
+         * most apply_linger_ms after it opened; else at batch_ms.
+         * Under load the queue fills while a batch applies, so batches
+         * grow by themselves; a quiet source's change waits milliseconds. */
+        a->caught_up = cqueue_txns_queued(in->q) == 0;
+        if (a->rows >= (uint64_t)in->cfg->apply.batch_rows && flush(a) != 0) return -1;
+        if (a->resync_due) {
+            a->resync_due = 0;
+            if (drive_resync(a) != 0) return -1;
+        }
+        return 0;
+    case CQ_HEARTBEAT:
+        in->proof_ms = now_ms();        /* its arrival: our clock, to the millisecond */
+        in->proof_res_ms = 1;
+        if (a->in_src_txn) return 0;
+        if (a->have_last) {
+            /* The source has nothing more: the batch closes within the
+             * linger. Not at once: a walsender sends a keepalive whenever
+             * it waits for WAL, which under a stream of small transactions
+             * is between nearly every two of them, and one target
+             * transaction per source transaction falls behind. */
+            if (cqueue_txns_queued(in->q) == 0) a->caught_up = 1;
+        } else if ((mono_ms() - a->last_checkpoint_mono >= IDLE_CHECKPOINT_MS ||
+                    in->resync) &&         /* its replay waits for the checkpoint (resync.c) */
+                   it->pos.kind != ZPOS_NONE &&
+                   (it->pos.kind != in->applied.kind || it->pos.offset != in->applied.offset ||
+                    strcmp(it->pos.file, in->applied.file) != 0)) {
+            if (commit_batch(a, &it->pos, 0) != 0) return -1;
+        }
+        return 0;
+    }
+    return 0;
+}
+
+/* A clean end (stop, pause, delete): finish the batch at its last commit.
+ * In the middle of a source transaction the batch (and the open target
+ * transaction) hold part of it, mixed with whole ones: drop them all — the
+ * checkpoint stays where it was and the source sends every one of them
+ * again. The round's end (ROUND_ERROR when the last batch failed). */
+static enum integ_round stream_finish(struct applier *a, enum integ_round end)
+{
+    struct integ *in = a->in;
+    stop_reader(in);
+    if (a->in_src_txn) {
+        if (a->txn_open) target_rollback(in->tgt);
+        a->txn_open = 0;
+        a->have_last = 0;
+    }
+    if (end != ROUND_DELETED && flush(a) != 0) end = ROUND_ERROR;
+    if (a->txn_open) target_rollback(in->tgt);
+    a->txn_open = 0;
+    return end;
+}
+
+/* The target refused what one table's changes asked: everything since the
+ * checkpoint is rolled back, that table fails, and the next round replays
+ * the others from the checkpoint at once. resyncing: the table was being
+ * resynced, whose mark goes (failed waits for the operator, not a copy). */
+static void fail_refused_table(struct applier *a, int resyncing)
+{
+    struct integ *in = a->in;
+    char pos[ZPOS_FILE_MAX + ZPOS_GTID_MAX + 32], reason[2048];
+    zpos_format(&a->from, pos, sizeof pos);
+    snprintf(reason, sizeof reason, "table %.200s: the target refused its changes after %.300s: %.1024s; "
+             "fix the data or the target table, then resync the table", a->fault->source, pos, in->err);
+    if (resyncing) {
+        a->fault->resync_requested = 0;
+        if (target_begin(in->tgt) != 0 || target_resync_unmark(in->tgt, a->fault->source) != 0 ||
+            target_commit(in->tgt, NULL, 0) != 0) {
+            target_rollback(in->tgt);
+            integ_log(in, STATELOG_WARNING, a->fault->source, "resync",
+                      "cannot remove the resync mark (the next round copies the table again): %s",
+                      target_error(in->tgt));
+        }
+    }
+    integ_fail_table(in, a->fault, reason);
+}
+
+/* Whatever the round opened is closed, whichever way it ended; a table the
+ * target refused fails alone (ROUND_TABLE_FAILED). The round's end. */
+static enum integ_round stream_close(struct applier *a, enum integ_round end)
+{
+    struct integ *in = a->in;
+    in->streaming = 0;
+    int fault_resyncing = a->fault && integ_resync_diverts(in, a->fault);
+    integ_resync_abort(in);         /* its mark stays: the next round copies it again */
+    if (a->txn_open) target_rollback(in->tgt);
+    a->txn_open = 0;
+    stop_reader(in);
+    if (end == ROUND_ERROR && a->fault) {
+        fail_refused_table(a, fault_resyncing);
+        end = ROUND_TABLE_FAILED;
+    }
+    if (in->q) cqueue_close(in->q);
+    in->q = NULL;
+    /* Definitions the queue handed out die with it: forget cached row maps. */
+    for (int i = 0; i < in->ntables; i++) in->tables[i].map_src = NULL;
+    zbatch_free(a->b);
+    integ_projection_free(&a->proj);
+    if (end == ROUND_ERROR && !in->err[0]) snprintf(in->err, sizeof in->err, "unknown error");
+    return end;
+}
+
+enum integ_round integ_stream(struct integ *in)
+{
+    struct applier a = {.in = in};
+    struct drift drift;
+    enum integ_round end = ROUND_ERROR;
+    in->err[0] = '\0';
+
+    if (stream_resume(in, &a) != 0) return ROUND_ERROR;
+    if (stream_open(in, &a) != 0) return stream_close(&a, ROUND_ERROR);
     int64_t last_poll = 0;
     drift_init(&drift, in);
     const int batch_ms = in->cfg->apply.batch_ms;
-    const uint64_t batch_rows = (uint64_t)in->cfg->apply.batch_rows;
     for (;;) {
         int64_t now = mono_ms();
         if (now - last_poll >= COMMAND_POLL_MS) {
             last_poll = now;
-            if (atomic_load(&in->stop)) { end = ROUND_STOPPED; break; }
-            enum integ_round r = integ_poll_commands(in);
-            if (r != ROUND_NONE) { end = r; break; }
-            if (a.in_src_txn) a.resync_due = 1;
-            else if (drive_resync(&a) != 0) goto out;
-            sample_lag(&a);
-            integ_note_queue(in);           /* the reader waiting on us (wait.c) */
-            /* With nothing to apply the target is never touched: probe it, so
-             * an unreachable warehouse shows as failed, not as a quiet "active". */
-            if (!a.txn_open && now - a.last_target_mono >= TARGET_PROBE_MS) {
-                struct zpos probe;
-                if (target_read_checkpoint(in->tgt, &probe, NULL) < 0) {
-                    fail_target(in, "probe");
-                    goto out;
-                }
-                a.last_target_mono = now;
-            }
-            drift_when_caught_up(&a, &drift);
+            int r = stream_poll(&a, &drift, now, &end);
+            if (r < 0) return stream_close(&a, ROUND_ERROR);
+            if (r > 0) break;
         }
         /* The next poll on time: waiting a whole period from now would, under
          * a steady trickle, let each period end inside a pop that returns a
@@ -599,7 +784,7 @@ enum integ_round integ_stream(struct integ *in)
             int64_t left = a.batch_opened - now +
                            (a.caught_up ? apply_linger_ms(a.batch_cost_us, batch_ms) : batch_ms);
             if (left <= 0 && !a.in_src_txn) {
-                if (flush(&a) != 0) goto out;
+                if (flush(&a) != 0) return stream_close(&a, ROUND_ERROR);
                 drift_when_caught_up(&a, &drift);   /* a busy stream is caught up here */
                 continue;
             }
@@ -607,135 +792,12 @@ enum integ_round integ_stream(struct integ *in)
         }
         struct cq_item it;
         int got = cqueue_pop(in->q, &it, wait);
-        if (got < 0) {                          /* the reader ended, or the queue failed */
-            char qe[512];
-            int qfailed = cqueue_error(in->q, qe, sizeof qe);
-            stop_reader(in);
-            if (qfailed) {
-                snprintf(in->err, sizeof in->err, "change queue: %s", qe);
-                break;
-            }
-            if (in->reader_rc == SOURCE_POSITION_LOST) {
-                snprintf(in->err, sizeof in->err, "%s", in->reader_err);
-                end = ROUND_POSITION_LOST;
-            } else {
-                snprintf(in->err, sizeof in->err, "%s", in->reader_err[0] ? in->reader_err
-                                                        : "the source stream ended");
-            }
+        if (got < 0) {
+            end = stream_ended(in);
             break;
         }
-        if (got == 0) continue;
-        switch (it.kind) {
-        case CQ_BEGIN:
-            a.in_src_txn = 1;
-            a.commit_lsn = it.txn.commit_lsn;
-            target_txn_begin(in->tgt, &it.txn, &a.stream_end);
-            if (!in->oldest_pending_us) in->oldest_pending_us = it.txn.commit_time_us;
-            /* Changes begin to wait: say so before an apply that may block
-             * (a locked table), so the lag grows from this commit and the
-             * stall is seen; under load the basis already says pending. */
-            if (!in->basis_pending) {
-                int64_t behind;
-                write_basis(in, now_ms(), &behind);
-            }
-            break;
-        case CQ_ROW:
-            if (on_row(&a, &it.row) != 0) goto out;
-            break;
-        case CQ_SCHEMA:
-            if (on_schema(&a, &it.schema) != 0) goto out;
-            break;
-        case CQ_COMMIT:
-            a.in_src_txn = 0;
-            a.stream_end = it.txn.end;
-            a.last = it.txn;
-            a.have_last = 1;
-            a.txns++;
-            a.bytes += it.txn.bytes;
-            if (!in->oldest_pending_us) in->oldest_pending_us = it.txn.commit_time_us;
-            if (!a.batch_opened) a.batch_opened = mono_ms();
-            /* Group commit: the batch closes when it is full; when no
-             * committed transaction waits behind this one (caught up), at
-             * most apply_linger_ms after it opened; else at batch_ms.
-             * Under load the queue fills while a batch applies, so batches
-             * grow by themselves; a quiet source's change waits milliseconds. */
-            a.caught_up = cqueue_txns_queued(in->q) == 0;
-            if (a.rows >= batch_rows && flush(&a) != 0) goto out;
-            if (a.resync_due) {
-                a.resync_due = 0;
-                if (drive_resync(&a) != 0) goto out;
-            }
-            break;
-        case CQ_HEARTBEAT:
-            in->proof_ms = now_ms();        /* its arrival: our clock, to the millisecond */
-            in->proof_res_ms = 1;
-            if (a.in_src_txn) break;
-            if (a.have_last) {
-                /* The source has nothing more: the batch closes within the
-                 * linger. Not at once: a walsender sends a keepalive whenever
-                 * it waits for WAL, which under a stream of small transactions
-                 * is between nearly every two of them, and one target
-                 * transaction per source transaction falls behind. */
-                if (cqueue_txns_queued(in->q) == 0) a.caught_up = 1;
-            } else if ((mono_ms() - a.last_checkpoint_mono >= IDLE_CHECKPOINT_MS ||
-                        in->resync) &&         /* its replay waits for the checkpoint (resync.c) */
-                       it.pos.kind != ZPOS_NONE &&
-                       (it.pos.kind != in->applied.kind || it.pos.offset != in->applied.offset ||
-                        strcmp(it.pos.file, in->applied.file) != 0)) {
-                if (commit_batch(&a, &it.pos, 0) != 0) goto out;
-            }
-            break;
-        }
+        if (got > 0 && stream_item(&a, &it) != 0) return stream_close(&a, ROUND_ERROR);
     }
-    /* A clean end: finish the batch at its last commit. In the middle of a
-     * source transaction the batch (and the open target transaction) hold
-     * part of it, mixed with whole ones: drop them all — the checkpoint stays
-     * where it was and the source sends every one of them again. */
-    if (end == ROUND_STOPPED || end == ROUND_PAUSED || end == ROUND_DELETED) {
-        stop_reader(in);
-        if (a.in_src_txn) {
-            if (a.txn_open) target_rollback(in->tgt);
-            a.txn_open = 0;
-            a.have_last = 0;
-        }
-        if (end != ROUND_DELETED && flush(&a) != 0) end = ROUND_ERROR;
-        if (a.txn_open) target_rollback(in->tgt);
-        a.txn_open = 0;
-    }
-out:
-    in->streaming = 0;
-    int fault_resyncing = a.fault && integ_resync_diverts(in, a.fault);
-    integ_resync_abort(in);         /* its mark stays: the next round copies it again */
-    if (a.txn_open) target_rollback(in->tgt);
-    a.txn_open = 0;
-    stop_reader(in);
-    if (end == ROUND_ERROR && a.fault) {
-        /* The target refused what one table's changes asked: everything
-         * since the checkpoint is rolled back, that table fails, and the
-         * next round replays the others from the checkpoint at once. */
-        char pos[ZPOS_FILE_MAX + ZPOS_GTID_MAX + 32], reason[2048];
-        zpos_format(&a.from, pos, sizeof pos);
-        snprintf(reason, sizeof reason, "table %.200s: the target refused its changes after %.300s: %.1024s; "
-                 "fix the data or the target table, then resync the table", a.fault->source, pos, in->err);
-        if (fault_resyncing) {      /* not copied again at the next round: failed waits for the operator */
-            a.fault->resync_requested = 0;
-            if (target_begin(in->tgt) != 0 || target_resync_unmark(in->tgt, a.fault->source) != 0 ||
-                target_commit(in->tgt, NULL, 0) != 0) {
-                target_rollback(in->tgt);
-                integ_log(in, STATELOG_WARNING, a.fault->source, "resync",
-                          "cannot remove the resync mark (the next round copies the table again): %s",
-                          target_error(in->tgt));
-            }
-        }
-        integ_fail_table(in, a.fault, reason);
-        end = ROUND_TABLE_FAILED;
-    }
-    if (in->q) cqueue_close(in->q);
-    in->q = NULL;
-    /* Definitions the queue handed out die with it: forget cached row maps. */
-    for (int i = 0; i < in->ntables; i++) in->tables[i].map_src = NULL;
-    zbatch_free(a.b);
-    integ_projection_free(&a.proj);
-    if (end == ROUND_ERROR && !in->err[0]) snprintf(in->err, sizeof in->err, "unknown error");
-    return end;
+    if (end == ROUND_STOPPED || end == ROUND_PAUSED || end == ROUND_DELETED) end = stream_finish(&a, end);
+    return stream_close(&a, end);
 }
