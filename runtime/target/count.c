@@ -1,5 +1,6 @@
 /*
- * count.c — target_count_rows (see target.h): one table's row count on the
+ * count.c — the pg driver's target_count_rows and target_table_exists
+ * (target.h; pgt_count_rows, pgt_table_exists): one table's row count on the
  * applier's own connection, outside its transactions, under a statement
  * timeout so a huge table cannot hold the stream up for long.
  */

@@ -1,6 +1,7 @@
 /*
- * marks.c — resync marks (target.h): which tables of an integration are being
- * copied again while the rest of it streams (runtime/integ/resync.c).
+ * marks.c — the pg driver's resync marks (target.h; pgt_resync_*; the http
+ * driver keeps them in its checkpoint file): which tables of an integration
+ * are being copied again while the rest of it streams (runtime/integ/resync.c).
  *
  * zetl.resyncs(integration, source_table, started_at) sits beside the
  * checkpoint it qualifies. A mark is committed BEFORE the table's stream

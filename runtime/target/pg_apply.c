@@ -1,5 +1,6 @@
 /*
- * pg_apply.c — apply a batch (target_apply, target.h).
+ * pg_apply.c — the pg driver's target_apply (target.h; pgt_apply) and its
+ * raw load (pgt_load_raw_*).
  *
  * postgres dialect, per table, per segment of the batch:
  *   COPY pg_temp.zetl_stage_N (cols…, zetl$op, zetl$n, zetl$id) FROM STDIN
