@@ -399,7 +399,7 @@ int integ_check_names(const struct config *root, const struct config_integration
     for (int i = 0; i < in.ntables; i++) {
         const struct itable *t = &in.tables[i];
         char *us = NULL, *un = NULL;     /* the names with no length limit */
-        if (names_table(&ci->tables, TARGET_HTTP, t->def->schema, t->def->name, &us, &un) != 0) {
+        if (names_renamed(&ci->tables, t->def->schema, t->def->name, &us, &un) != 0) {
             snprintf(err, errlen, "out of memory");
             integ_free_tables(&in);
             return -1;

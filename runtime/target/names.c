@@ -6,18 +6,14 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define NAMES_PG_MAX 63         /* PostgreSQL: NAMEDATALEN - 1 */
-#define NAMES_RS_MAX 127        /* Redshift */
+#include "runtime/target/target.h"
+
 #define NAMES_SUFFIX 9          /* "_" + 8 hex digits */
 
 size_t names_limit(enum target_kind kind)
 {
-    switch (kind) {
-    case TARGET_POSTGRES: return NAMES_PG_MAX;
-    case TARGET_REDSHIFT: return NAMES_RS_MAX;
-    case TARGET_HTTP: return 0;
-    }
-    return NAMES_PG_MAX;
+    const struct target_driver *d = target_driver(kind);
+    return d ? d->name_max : target_driver(TARGET_POSTGRES)->name_max;
 }
 
 static uint32_t fnv1a32(const char *s)
@@ -27,9 +23,10 @@ static uint32_t fnv1a32(const char *s)
     return h;
 }
 
-int names_fit(enum target_kind kind, const char *name, char *out, size_t outlen)
+/* names_fit under limit (0: none). */
+static int fit(size_t limit, const char *name, char *out, size_t outlen)
 {
-    size_t n = strlen(name), limit = names_limit(kind);
+    size_t n = strlen(name);
     if (limit == 0 || n <= limit) {
         if (n >= outlen) return -1;
         memcpy(out, name, n + 1);
@@ -44,13 +41,18 @@ int names_fit(enum target_kind kind, const char *name, char *out, size_t outlen)
     return 1;
 }
 
-static char *fit_dup(enum target_kind kind, const char *s, size_t n)
+int names_fit(enum target_kind kind, const char *name, char *out, size_t outlen)
+{
+    return fit(names_limit(kind), name, out, outlen);
+}
+
+static char *fit_dup(size_t limit, const char *s, size_t n)
 {
     char *full = strndup(s, n);
     if (!full) return NULL;
-    size_t cap = n + NAMES_RS_MAX + 2;
+    size_t cap = n + limit + 2;
     char *out = malloc(cap);
-    if (out && names_fit(kind, full, out, cap) < 0) {
+    if (out && fit(limit, full, out, cap) < 0) {
         free(out);
         out = NULL;
     }
@@ -58,8 +60,9 @@ static char *fit_dup(enum target_kind kind, const char *s, size_t n)
     return out;
 }
 
-int names_table(const struct config_tables *t, enum target_kind kind, const char *schema,
-                const char *table, char **tschema, char **tname)
+/* names_table under limit (0: none). */
+static int table_names(const struct config_tables *t, size_t limit, const char *schema,
+                       const char *table, char **tschema, char **tname)
 {
     const struct config_rename *r = config_rename_find(t, schema, table);
     const char *ts = schema, *tn = table;
@@ -74,8 +77,8 @@ int names_table(const struct config_tables *t, enum target_kind kind, const char
             tn = r->to;
         }
     }
-    *tschema = fit_dup(kind, ts, tsl);
-    *tname = fit_dup(kind, tn, strlen(tn));
+    *tschema = fit_dup(limit, ts, tsl);
+    *tname = fit_dup(limit, tn, strlen(tn));
     if (*tschema && *tname) return 0;
     free(*tschema);
     free(*tname);
@@ -83,13 +86,26 @@ int names_table(const struct config_tables *t, enum target_kind kind, const char
     return -1;
 }
 
+int names_table(const struct config_tables *t, enum target_kind kind, const char *schema,
+                const char *table, char **tschema, char **tname)
+{
+    return table_names(t, names_limit(kind), schema, table, tschema, tname);
+}
+
+int names_renamed(const struct config_tables *t, const char *schema, const char *table,
+                  char **tschema, char **tname)
+{
+    return table_names(t, 0, schema, table, tschema, tname);
+}
+
 struct ztable *names_target_def(enum target_kind kind, const struct ztable *src)
 {
+    size_t limit = names_limit(kind);
     struct ztable *d = ztable_dup(src);
     if (!d) return NULL;
     for (int i = 0; i < d->ncols; i++) {
         if (!d->cols[i].name) continue;
-        char *n = fit_dup(kind, d->cols[i].name, strlen(d->cols[i].name));
+        char *n = fit_dup(limit, d->cols[i].name, strlen(d->cols[i].name));
         if (!n) {
             ztable_free(d);
             return NULL;
@@ -99,7 +115,7 @@ struct ztable *names_target_def(enum target_kind kind, const struct ztable *src)
     }
     for (int i = 0; i < d->ngen; i++) {         /* generated columns are named in the target too */
         if (!d->gen[i].name) continue;
-        char *n = fit_dup(kind, d->gen[i].name, strlen(d->gen[i].name));
+        char *n = fit_dup(limit, d->gen[i].name, strlen(d->gen[i].name));
         if (!n) {
             ztable_free(d);
             return NULL;

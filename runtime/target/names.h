@@ -7,7 +7,8 @@
  *            config_rename_find() picks); else the source's own names
  *   length   every target identifier (schema, table, column) fits the
  *            target's limit: PostgreSQL keeps 63 bytes of a name
- *            (NAMEDATALEN-1), Redshift 127; the http kind has none. A name
+ *            (NAMEDATALEN-1), Redshift 127; the http kind has none (the
+ *            kind's name_max, target.h: target_driver). A name
  *            within the limit is kept byte for byte. A longer one becomes its
  *            first limit-9 bytes, cut back to a UTF-8 character boundary,
  *            then "_" and 8 lowercase hex digits of the 32-bit FNV-1a hash of
@@ -47,6 +48,14 @@ int names_fit(enum target_kind kind, const char *name, char *out, size_t outlen)
  */
 int names_table(const struct config_tables *t, enum target_kind kind, const char *schema,
                 const char *table, char **tschema, char **tname);
+
+/*
+ * names_table by the rename rules alone, under no length limit: what the
+ * operator asked for, which `zetl check` compares with the names a target
+ * keeps. Same results as names_table.
+ */
+int names_renamed(const struct config_tables *t, const char *schema, const char *table,
+                  char **tschema, char **tname);
 
 /*
  * The target's definition of src: a copy (ztable_dup) with each column name

@@ -144,6 +144,36 @@ struct target_opts {
 /* The http kind POSTs its buffer when it passes this many bytes. */
 #define HTTP_POST_BYTES (1u << 20)
 
+/* ---- the kinds' facts (kinds.c) ----------------------------------------------
+ * What the rest of zetl needs to know of a target kind, so that nothing
+ * outside runtime/target asks which kind it has: one const table per kind.
+ * target_driver() is constant and pure: any thread. */
+struct target_driver {
+    enum target_kind kind;          /* the config's kind these facts describe */
+    const char *name;               /* "postgres", "redshift", "http": the config's kind,
+                                       the URL scheme in status lines and checks */
+    const char *label;              /* "PostgreSQL", "Redshift", "http": in messages */
+    int  default_port;              /* shown when the DSN names none (0: a URL) */
+    size_t name_max;                /* the longest identifier it keeps, bytes (0: no
+                                       limit; names.h) */
+    int  url;                       /* addressed by target.url (shown redacted); 0: by a
+                                       libpq DSN, shown as scheme://host:port/db */
+    int  redshift;                  /* speaks Amazon Redshift's SQL */
+    int  checkpoint_table;          /* the checkpoint is a row of zetl.checkpoints that
+                                       records its source (checked at start); 0: a file
+                                       in the state directory */
+    int  reads_back;                /* its rows can be read and counted: zetl verify,
+                                       the drift check */
+    int  text_nul;                  /* a text value may hold NUL (JSON's \u0000) */
+    int  computes_generated;        /* computes a GENERATED … STORED column itself */
+    int  load_writer;               /* the initial copy loads through a writer thread
+                                       that owns the connection; 0: inline (target_add
+                                       writes into the handle) */
+};
+
+/* The facts of kind, or NULL when kind is none of config.h's. */
+const struct target_driver *target_driver(enum target_kind kind);
+
 /* ---- connection ------------------------------------------------------------ */
 
 /*
