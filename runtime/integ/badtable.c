@@ -25,6 +25,7 @@
 #include <string.h>
 
 #include "runtime/integ/integ.h"
+#include "runtime/target/target.h"
 
 size_t integ_row_limit(const struct integ *in)
 {
@@ -100,7 +101,7 @@ int integ_row_refused(const struct integ *in, const struct itable *t, const stru
         integ_row_too_big(in, def, img, bytes, why, len);
         return 1;
     }
-    if (in->cfg->target.kind == TARGET_HTTP) return 0;     /* JSON carries \u0000 */
+    if (target_driver(in->cfg->target.kind)->text_nul) return 0;     /* JSON carries \u0000 */
     for (int pass = 0; pass < 2; pass++) {
         const struct zvalue *v = pass ? p->after : p->before;
         for (int i = 0; v && i < def->ncols; i++) {

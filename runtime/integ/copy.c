@@ -165,11 +165,11 @@ static void *loader_main(void *arg)
     return NULL;
 }
 
-/* Start c's writer (not for the http kind, or when no thread can start:
- * the loads then run inline). */
+/* Start c's writer (not for a target without one — load_writer, the http
+ * kind — or when no thread can start: the loads then run inline). */
 static void loader_start(struct copier *c)
 {
-    if (c->in->cfg->target.kind == TARGET_HTTP) return;
+    if (!target_driver(c->in->cfg->target.kind)->load_writer) return;
     struct loader *ld = calloc(1, sizeof *ld);
     if (!ld || !(ld->spare = zbatch_new()) || !(ld->tspare = calloc(1, sizeof *ld->tspare))) goto fail;
     ld->tgt = c->tgt;

@@ -62,7 +62,8 @@ static int synced(const struct itable *t)
 void drift_step(struct drift *d, struct integ *in)
 {
     int64_t every = interval_ms(in), now = mono_ms();
-    if (every <= 0 || now < d->next_ms || in->resync || in->cfg->target.kind == TARGET_HTTP) return;
+    if (every <= 0 || now < d->next_ms || in->resync || !target_driver(in->cfg->target.kind)->reads_back)
+        return;
     if (wall_ms() - in->proof_ms > PROOF_MAX_MS) return;     /* not proven caught up */
     int64_t tgt, src;
     if (d->pending >= 0) {                  /* the confirming count */

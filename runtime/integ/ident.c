@@ -42,7 +42,7 @@ static int target_failed(struct integ *in, const char *what)
 
 int integ_check_source(struct integ *in, int found, const struct zpos *cp)
 {
-    if (in->cfg->target.kind == TARGET_HTTP) return 0;
+    if (!target_driver(in->cfg->target.kind)->checkpoint_table) return 0;
     struct target_ident cur, old;
     memset(&cur, 0, sizeof cur);
     snprintf(cur.kind, sizeof cur.kind, "%s", in->src->name);

@@ -66,16 +66,18 @@ static void describe_source(const struct config_integration *c, char *buf, size_
     snprintf(buf, len, "%s://%s:%d", d ? d->name : "?", c->source.host, c->source.port);
 }
 
-/* The target as the sources are shown: postgres://host:port/db (redshift://
- * for that dialect). Only the address is read from the DSN, so neither the
- * password nor any other option ever reaches the log or the screen. */
+/* The target as the sources are shown: postgres://host:port/db (the kind's
+ * name as the scheme; a URL target its URL, redacted). Only the address is
+ * read from the DSN, so neither the password nor any other option ever
+ * reaches the log or the screen. */
 static void describe_target(const struct config_integration *c, char *buf, size_t len)
 {
-    if (c->target.kind == TARGET_HTTP) {
+    const struct target_driver *d = target_driver(c->target.kind);
+    if (d->url) {
         config_redact(c->target.url, buf, len);
         return;
     }
-    const char *scheme = c->target.kind == TARGET_REDSHIFT ? "redshift" : "postgres";
+    const char *scheme = d->name;
     PQconninfoOption *opts = PQconninfoParse(c->target.dsn ? c->target.dsn : "", NULL);
     if (!opts) {            /* the error message may quote the DSN: not used */
         snprintf(buf, len, "%s://(unparsable dsn)", scheme);
@@ -90,9 +92,11 @@ static void describe_target(const struct config_integration *c, char *buf, size_
         else if (!strcmp(p->keyword, "dbname")) db = p->val;
         else if (!strcmp(p->keyword, "user")) user = p->val;
     }
-    /* libpq's own defaults when the DSN leaves them out */
+    /* the defaults when the DSN leaves them out */
+    char dport[16];
+    snprintf(dport, sizeof dport, "%d", d->default_port);
     snprintf(buf, len, "%s://%s:%s/%s", scheme, host ? host : addr ? addr : "localhost",
-             port ? port : c->target.kind == TARGET_REDSHIFT ? "5439" : "5432", db ? db : user ? user : "");
+             port ? port : dport, db ? db : user ? user : "");
     PQconninfoFree(opts);
 }
 
