@@ -18,20 +18,11 @@
 #define PF_STR2(x) #x
 #define PF_STR(x) PF_STR2(x)
 
-static const char *target_kind_name(enum target_kind k)
-{
-    switch (k) {
-    case TARGET_POSTGRES: return "postgres";
-    case TARGET_REDSHIFT: return "redshift";
-    case TARGET_HTTP: return "http";
-    }
-    return "?";
-}
-
 /* "postgres://host:port/db" from a DSN: never the DSN itself, which may hold a password. */
 static void target_where(const struct config_integration *in, char *out, size_t len)
 {
-    if (in->target.kind == TARGET_HTTP) {
+    const struct target_driver *d = target_driver(in->target.kind);
+    if (d && d->url) {
         config_redact(in->target.url, out, len);
         return;
     }
@@ -46,8 +37,8 @@ static void target_where(const struct config_integration *in, char *out, size_t 
         else if (!strcmp(p->keyword, "dbname")) db = p->val;
         else if (!strcmp(p->keyword, "user")) user = p->val;
     }
-    snprintf(out, len, "%s://%s:%s/%s", target_kind_name(in->target.kind), host ? host : "localhost",
-             port ? port : "5432", db ? db : user ? user : "");
+    snprintf(out, len, "%s://%s:%s/%s", d ? d->name : "?", host ? host : "localhost",
+             port ? port : "5432", db ? db : user ? user : "");      /* libpq's default port */
     PQconninfoFree(o);
 }
 
@@ -72,9 +63,11 @@ static void check_target(const struct config *cfg, const struct config_integrati
     char err[1024] = "", where[512];
     target_where(in, where, sizeof where);
     fputc('\n', out);
-    if (in->target.kind == TARGET_HTTP) {
-        snprintf(r.subject, sizeof r.subject, "target %.60s: http", in->name);
-        part_done(out, target_http_preflight(in, cfg->state_dir, &r, err, sizeof err), &r, err, nfail, nwarn);
+    const struct target_driver *d = target_driver(in->target.kind);
+    snprintf(r.subject, sizeof r.subject, "target %.60s: %s", in->name, d ? d->name : "?");
+    int own = target_preflight(in, cfg->state_dir, &r, err, sizeof err);
+    if (own != 1) {             /* the driver's own check (http) */
+        part_done(out, own, &r, err, nfail, nwarn);
         return;
     }
     struct setup_conn conn;

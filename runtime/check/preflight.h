@@ -23,10 +23,10 @@
  * Every check of one integration, printed to out as each part finishes:
  * the source (mysql_preflight / pg_preflight), its tables' target names
  * (skipped when the source cannot be reached), and the target: for
- * postgres/redshift setup_target_test (a connection within
+ * target_preflight where the driver has a check of its own (http: the
+ * endpoint answers), else setup_target_test (a connection within
  * PREFLIGHT_TIMEOUT_S, may zetl create schemas and tables, zetl's own
- * schema and checkpoint table), for http target_http_preflight (the
- * endpoint answers). A part that cannot run (unreachable) is one failure
+ * schema and checkpoint table). A part that cannot run (unreachable) is one failure
  * naming host:port and the cause. Ends with the integration's totals.
  * `zetl check` and the console's `c` both call this and nothing else, so
  * the two cannot drift. *nfail, *nwarn (either may be NULL) get the totals;

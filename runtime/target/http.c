@@ -988,7 +988,7 @@ static int loopback_host(const char *url)
            strncmp(a, "127.", 4) == 0 || strncmp(a, "[::1]", 5) == 0;
 }
 
-int target_http_preflight(const struct config_integration *ci, const char *state_dir,
+static int http_preflight(const struct config_integration *ci, const char *state_dir,
                           struct pf_report *r, char *err, size_t errlen)
 {
     pthread_once(&curl_once, curl_init);
@@ -1067,4 +1067,5 @@ const struct target_ops target_http_ops = {
     .resync_unmark = http_resync_unmark,
     .resync_marks = http_resync_marks,
     .truncate = http_truncate,
+    .preflight = http_preflight,
 };

@@ -48,6 +48,13 @@ int target_reap_stale(struct target *t)
     return t->ops->reap_stale ? t->ops->reap_stale(t) : 0;
 }
 
+int target_preflight(const struct config_integration *ci, const char *state_dir,
+                     struct pf_report *r, char *err, size_t errlen)
+{
+    const struct target_ops *ops = driver_for(ci->target.kind);
+    return ops->preflight ? ops->preflight(ci, state_dir, r, err, errlen) : 1;
+}
+
 const char *target_error(const struct target *t) { return t->err; }
 const char *target_describe(const struct target *t) { return t->desc; }
 const char *target_sqlstate(const struct target *t) { return t->sqlstate; }

@@ -365,12 +365,14 @@ void target_txn_begin(struct target *t, const struct ztxn *txn, const struct zpo
 int  target_add(struct target *t, struct zbatch *b, const struct zrowchange *rc,
                 const char *tschema, const char *tname, int snapshot);
 /*
- * `zetl check` for an http target: the endpoint answers (a HEAD request with
- * the configured headers), TLS, and the checkpoint file. Items go to r;
- * 0, or -1 with err when the check could not run.
+ * `zetl check` for ci's target, where its driver has a check of its own
+ * (http: the endpoint answers a HEAD request with the configured headers,
+ * TLS, and the checkpoint file). Items go to r; 0, or -1 with err when the
+ * check could not run; 1 when the driver has none — a libpq DSN is tested
+ * as the walkthrough tests it (setup_target_test, runtime/check/setup.h).
  */
-int  target_http_preflight(const struct config_integration *ci, const char *state_dir,
-                           struct pf_report *r, char *err, size_t errlen);
+int  target_preflight(const struct config_integration *ci, const char *state_dir,
+                      struct pf_report *r, char *err, size_t errlen);
 
 /* ---- resync marks (marks.c) -------------------------------------------------------
  * zetl.resyncs holds the tables whose resync is under way: marked (committed)

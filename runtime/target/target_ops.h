@@ -28,7 +28,8 @@
  *   count_rows 1, table_exists 1, ensure_table 0 (nothing created, no diff),
  *   add_column, drop_column, widen_column, rename_column, rename_table,
  *   drop_table 0 (nothing to do), txn_begin nothing,
- *   add zbatch_add (the warehouse batch that collapses changes per key).
+ *   add zbatch_add (the warehouse batch that collapses changes per key),
+ *   preflight 1 (no check of its own).
  * connect, close, begin, apply, commit, rollback, read_checkpoint,
  * discard_checkpoint, truncate and the three resync-mark methods are never
  * NULL.
@@ -81,6 +82,10 @@ struct target_ops {
     void (*txn_begin)(struct target *t, const struct ztxn *txn, const struct zpos *start);
     int  (*add)(struct target *t, struct zbatch *b, const struct zrowchange *rc,
                 const char *tschema, const char *tname, int snapshot);
+
+    /* `zetl check` (target_preflight) */
+    int  (*preflight)(const struct config_integration *ci, const char *state_dir,
+                      struct pf_report *r, char *err, size_t errlen);
 
     /* resync marks */
     int  (*resync_mark)(struct target *t, const char *source_table);
