@@ -10,6 +10,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "runtime/target/target.h"
+
 int setup_dsn_check(const char *dsn, char *err, size_t errlen)
 {
     char *perr = NULL;
@@ -124,11 +126,12 @@ static void check_redshift_case(PGconn *c, const char *user, struct pf_report *r
 int setup_target_test(enum target_kind kind, const char *dsn, int timeout_s, struct setup_conn *conn,
                       struct pf_report *r)
 {
+    const struct target_driver *d = target_driver(kind);
     char shown[512], tmo[16], msg[768];
     memset(conn, 0, sizeof *conn);
     config_redact(dsn, shown, sizeof shown);
     snprintf(conn->where, sizeof conn->where, "%.299s", shown);
-    snprintf(r->subject, sizeof r->subject, "target %s: %.140s", kind == TARGET_REDSHIFT ? "redshift" : "postgres", shown);
+    snprintf(r->subject, sizeof r->subject, "target %s: %.140s", d->name, shown);
     if (setup_dsn_check(dsn, conn->message, sizeof conn->message) != 0) {
         conn->cause = SETUP_CAUSE_OTHER;
         return -1;
@@ -165,10 +168,10 @@ int setup_target_test(enum target_kind kind, const char *dsn, int timeout_s, str
     if (!redshift && sp && (sp = strchr(sp + 1, ' '))) *sp = '\0';    /* "PostgreSQL 15.4" */
     snprintf(conn->server, sizeof conn->server, "%.120s", redshift ? "Amazon Redshift" : ver);
     pf_add(r, PF_PASS, "connect", "", "", "", "%s, database %s as %s", conn->server, db, user);
-    if (redshift && kind != TARGET_REDSHIFT)
+    if (redshift && !d->redshift)
         pf_add(r, PF_WARN, "target kind", "redshift", "choose the kind redshift for this server", "",
                "the server is Amazon Redshift, the kind chosen is postgres");
-    else if (!redshift && kind == TARGET_REDSHIFT)
+    else if (!redshift && d->redshift)
         pf_add(r, PF_WARN, "target kind", "postgres", "choose the kind postgres for this server", "",
                "the server is not Redshift (%s)", conn->server);
     check_create(c, db, user, r);

@@ -279,8 +279,9 @@ int verify_integration(const struct config *cfg, const struct config_integration
     PGconn *c = NULL;
     struct statelog_integration *states = NULL;
     struct pgw w;
-    if (ci->target.kind == TARGET_HTTP) {
-        snprintf(err, errlen, "integration %s: an http target cannot be read back to verify", ci->name);
+    const struct target_driver *d = target_driver(ci->target.kind);
+    if (!d->reads_back) {
+        snprintf(err, errlen, "integration %s: an %s target cannot be read back to verify", ci->name, d->name);
         return -1;
     }
     if (integ_load_tables(&in, err, errlen) != 0) goto out;

@@ -13,6 +13,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "runtime/target/target.h"
+
 /* Columns: 0 schema, 1 table, 2 column, 3 STORED generated, 4 expression,
  * 5 a type to probe with, 6 in the primary key (key columns only). */
 static const char cols_sql[] =
@@ -182,6 +184,7 @@ oom:
 void pgpf_cols_check_generated(struct pgpf_cols *c, const char *schema, const char *name,
                                struct pf_report *rep)
 {
+    const struct target_driver *td = target_driver(c->in->target.kind);
     for (int i = 0; i < PQntuples(c->r); i++) {
         if (!row_of(c, i, schema, name) || PQgetvalue(c->r, i, 3)[0] != 't' || excluded(c, i)) continue;
         const char *col = PQgetvalue(c->r, i, 2);
@@ -198,10 +201,10 @@ void pgpf_cols_check_generated(struct pgpf_cols *c, const char *schema, const ch
             pf_add(rep, PF_FAIL, check, "a key column the stream carries", fixk, "",
                    "GENERATED ALWAYS AS (%s) STORED in the primary key: pgoutput before PostgreSQL 18 sends no value for it",
                    expr);
-        } else if (c->in->target.kind != TARGET_POSTGRES) {
+        } else if (!td->computes_generated) {
             pf_add(rep, PF_WARN, check, "a PostgreSQL target to compute it", fix, "",
                    "GENERATED ALWAYS AS (%s) STORED: not replicated (the %s target cannot compute it)",
-                   expr, c->in->target.kind == TARGET_REDSHIFT ? "Redshift" : "http");
+                   expr, td->label);
         } else if (!target(c)) {
             pf_add(rep, PF_WARN, check, "the target can compute it", "check that the target is reachable", "",
                    "GENERATED ALWAYS AS (%s) STORED: not checked on the target: %s", expr, c->tgt_err);
