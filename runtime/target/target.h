@@ -53,7 +53,8 @@
  *
  * Drivers (target_ops.h): target_connect picks one by kind, once, and every
  * other entry point goes through the handle's method table (target.c), so
- * the runtime keeps one interface and never asks which kind it has.
+ * the runtime keeps one interface and never asks which kind it has; what it
+ * needs to know of a kind is a fact of target_driver() (kinds.c).
  *
  * The http kind (http.c; wire format in envelope.h; README "Change events
  * over HTTP"): the same entry points. The applier adds changes with target_add() (not

@@ -10,7 +10,9 @@
  * target.c is the registry: target_connect picks the table by
  * target_opts.kind, sets t->ops on the handle the driver returns, and every
  * other target_* entry point (target.h) calls t->ops->X. Nothing outside
- * target.c and the drivers knows which driver a handle has.
+ * target.c and the drivers knows which driver a handle has; what others
+ * need to know of a kind without a handle (its name, port, name limit,
+ * what it can do) is a fact of kinds.c (target.h: target_driver).
  *
  * Each method does what target.h says of its target_* entry point, for its
  * kind. Thread: the handle's one thread (target.h), except cancel, which any
