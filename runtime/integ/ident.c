@@ -83,10 +83,11 @@ int integ_check_source(struct integ *in, int found, const struct zpos *cp)
         return 0;
     }
     if (strcmp(old.kind, cur.kind) != 0 || strcmp(old.id, cur.id) != 0) {
-        /* A MySQL/MariaDB failover: another server that has executed every
-         * transaction up to the checkpoint resumes by GTID (replica.c). */
+        /* A failover (MySQL/MariaDB): another server of the same kind that has
+         * executed every transaction up to the checkpoint resumes by GTID
+         * (replica.c). A driver without GTIDs answers 0 (source_ops.h). */
         int holds = 0;
-        if (strcmp(old.kind, "mysql") == 0 && strcmp(cur.kind, "mysql") == 0 && cp->gtid[0]) {
+        if (strcmp(old.kind, cur.kind) == 0 && cp->gtid[0]) {
             holds = source_holds_gtid(in, cp->gtid, e, sizeof e);
             if (holds < 0) {
                 snprintf(in->err, sizeof in->err, "%s", e);
