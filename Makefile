@@ -11,7 +11,7 @@
 # checks it, with the layers inside runtime, in the unit suite).
 
 CC      ?= cc
-PKGS    := libmariadb libpq sqlite3 yaml-0.1 libcurl ncursesw libzstd
+PKGS    := libmariadb libpq sqlite3 yaml-0.1 libcurl ncursesw libzstd zlib
 VERSION := 0.1.0
 
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)

@@ -66,48 +66,6 @@ const char *binlog_type_name(int type)
     return "UNKNOWN";
 }
 
-/* ---- CRC32 ----------------------------------------------------------------
- *
- * The binlog checksum is zlib's crc32 (reflected IEEE polynomial 0xEDB88320).
- * zlib is not among the libraries the Makefile links (libzstd and libmariadb
- * are; libmariadb only pulls zlib in privately), so we carry our own: a
- * slicing-by-8 table walk, built once on first use, which keeps checksumming
- * far below the decode cost (~1-2 GB/s per core). The tables are built by a
- * pure function; a race between two first callers writes identical values.
- */
-static uint32_t crc_tab[8][256];
-static volatile int crc_ready;
-
-static void crc_init(void)
-{
-    for (uint32_t i = 0; i < 256; i++) {
-        uint32_t c = i;
-        for (int k = 0; k < 8; k++) c = (c & 1) ? 0xEDB88320u ^ (c >> 1) : c >> 1;
-        crc_tab[0][i] = c;
-    }
-    for (uint32_t i = 0; i < 256; i++)
-        for (int t = 1; t < 8; t++)
-            crc_tab[t][i] = (crc_tab[t - 1][i] >> 8) ^ crc_tab[0][crc_tab[t - 1][i] & 0xff];
-    __atomic_store_n(&crc_ready, 1, __ATOMIC_RELEASE);
-}
-
-uint32_t binlog_crc32(uint32_t crc, const void *p, size_t len)
-{
-    if (!__atomic_load_n(&crc_ready, __ATOMIC_ACQUIRE)) crc_init();
-    const uint8_t *b = p;
-    crc = ~crc;
-    while (len >= 8) {
-        uint32_t lo = crc ^ ((uint32_t)b[0] | (uint32_t)b[1] << 8 | (uint32_t)b[2] << 16 |
-                             (uint32_t)b[3] << 24);
-        crc = crc_tab[7][lo & 0xff] ^ crc_tab[6][(lo >> 8) & 0xff] ^
-              crc_tab[5][(lo >> 16) & 0xff] ^ crc_tab[4][lo >> 24] ^
-              crc_tab[3][b[4]] ^ crc_tab[2][b[5]] ^ crc_tab[1][b[6]] ^ crc_tab[0][b[7]];
-        b += 8; len -= 8;
-    }
-    while (len--) crc = crc_tab[0][(crc ^ *b++) & 0xff] ^ (crc >> 8);
-    return ~crc;
-}
-
 /* ---- header ----------------------------------------------------------------
  *
  *   0  timestamp   u32le

@@ -25,6 +25,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <zlib.h>
 
 #include "runtime/base/rd.h"
 
@@ -101,7 +102,12 @@ const char *binlog_type_name(int type);
 
 /* ---- CRC32 (zlib/IEEE polynomial) ------------------------------------ */
 
-uint32_t binlog_crc32(uint32_t crc, const void *p, size_t len);
+/* The binlog checksum is zlib's crc32 (reflected IEEE polynomial 0xEDB88320),
+ * continuing from crc (0 to start). */
+static inline uint32_t binlog_crc32(uint32_t crc, const void *p, size_t len)
+{
+    return (uint32_t)crc32_z(crc, p, len);
+}
 
 /* ---- the common header ------------------------------------------------ */
 
