@@ -65,7 +65,7 @@ struct mysql_decoder {
     uint8_t *pbuf;
     size_t pcap;
 
-    struct rows_buf stmt;
+    struct zbuf stmt;
     struct mysql_decoder_stats st;
     uint8_t warned_types[32];   /* one bit per event type already reported as unknown */
     int lost;                   /* the error says the source's history was reset under us */
@@ -208,7 +208,7 @@ void mysql_decoder_free(struct mysql_decoder *d)
     free(d->ibuf);
     free(d->pbuf);
     if (d->zs) ZSTD_freeDStream(d->zs);
-    rows_buf_free(&d->stmt);
+    zbuf_free(&d->stmt);
     gtid_state_free(&d->gtid);
     free(d);
 }
@@ -370,8 +370,8 @@ static int handle_ddl(struct mysql_decoder *d, const struct binlog_header *h, co
         opened = 1;
     }
     d->stmt.len = 0;
-    rows_buf_put(&d->stmt, qe->query, qe->query_len);
-    rows_buf_put(&d->stmt, "", 1);
+    zbuf_put(&d->stmt, qe->query, qe->query_len);
+    zbuf_put(&d->stmt, "", 1);
     if (d->stmt.oom) return derr(d, "out of memory");
     for (int n = 0; kind; n++) {
         if (n) kind = mysql_ddl_nth(qe->query, qe->query_len, qe->db, qe->db_len, n, schema, sizeof schema, table, sizeof table);

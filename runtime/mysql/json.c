@@ -21,6 +21,9 @@
 #include "runtime/mysql/json.h"
 #include "runtime/mysql/rows.h"          /* enum mysql_type */
 #include "runtime/mysql/rows_text.h"
+#include "runtime/base/b64.h"
+#include "runtime/base/buf.h"
+#include "runtime/base/json.h"
 #include "runtime/base/rd.h"
 
 #include <math.h>
@@ -44,7 +47,7 @@
 #define JSON_OUT_SLACK   4096
 
 struct jctx {
-    struct rows_buf *out;
+    struct zbuf *out;
     char *err; size_t errlen;
     size_t doc_len;                 /* input bytes, for the budget's message */
     size_t nodes, max_nodes;        /* values visited so far, and the cap */
@@ -57,7 +60,7 @@ static int jfail(struct jctx *j, const char *why)
     return -1;
 }
 
-static void put(struct jctx *j, const char *s, size_t n) { rows_buf_put(j->out, s, n); }
+static void put(struct jctx *j, const char *s, size_t n) { zbuf_put(j->out, s, n); }
 static void puts_(struct jctx *j, const char *s) { put(j, s, strlen(s)); }
 
 static int read_varlen(struct rd *r, uint32_t *out)
@@ -76,40 +79,6 @@ static int read_varlen(struct rd *r, uint32_t *out)
     return -1;
 }
 
-static void put_escaped(struct jctx *j, const uint8_t *s, size_t n)
-{
-    static const char hx[] = "0123456789abcdef";
-    if (rows_buf_reserve(j->out, n + 2)) return;
-    put(j, "\"", 1);
-    size_t run = 0;
-    for (size_t i = 0; i < n; i++) {
-        uint8_t ch = s[i];
-        const char *esc = NULL;
-        char u[7];
-        if (ch == '"') esc = "\\\"";
-        else if (ch == '\\') esc = "\\\\";
-        else if (ch < 0x20) {
-            switch (ch) {
-            case '\b': esc = "\\b"; break;
-            case '\f': esc = "\\f"; break;
-            case '\n': esc = "\\n"; break;
-            case '\r': esc = "\\r"; break;
-            case '\t': esc = "\\t"; break;
-            default:
-                u[0] = '\\'; u[1] = 'u'; u[2] = '0'; u[3] = '0';
-                u[4] = hx[ch >> 4]; u[5] = hx[ch & 15]; u[6] = 0;
-                esc = u;
-            }
-        }
-        if (!esc) continue;
-        put(j, (const char *)s + run, i - run);
-        puts_(j, esc);
-        run = i + 1;
-    }
-    put(j, (const char *)s + run, n - run);
-    put(j, "\"", 1);
-}
-
 static void put_double(struct jctx *j, double d)
 {
     char b[40];
@@ -120,20 +89,6 @@ static void put_double(struct jctx *j, double d)
     }
     if (!strpbrk(b, ".eE")) strcat(b, ".0");
     puts_(j, b);
-}
-
-static void put_base64(struct jctx *j, const uint8_t *s, size_t n)
-{
-    static const char tb[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    char q[4];
-    for (size_t i = 0; i < n; i += 3) {
-        uint32_t v = (uint32_t)s[i] << 16 | (i + 1 < n ? (uint32_t)s[i + 1] << 8 : 0) |
-                     (i + 2 < n ? s[i + 2] : 0);
-        q[0] = tb[v >> 18]; q[1] = tb[(v >> 12) & 63];
-        q[2] = i + 1 < n ? tb[(v >> 6) & 63] : '=';
-        q[3] = i + 2 < n ? tb[v & 63] : '=';
-        put(j, q, 4);
-    }
 }
 
 static int put_opaque(struct jctx *j, uint8_t ftype, const uint8_t *s, size_t n)
@@ -167,7 +122,7 @@ static int put_opaque(struct jctx *j, uint8_t ftype, const uint8_t *s, size_t n)
     default:
         snprintf(b, sizeof b, "\"base64:type%u:", ftype);
         puts_(j, b);
-        put_base64(j, s, n);
+        zb64_encode(j->out, s, n);
         put(j, "\"", 1);
         return 0;
     }
@@ -198,7 +153,7 @@ static int container(struct jctx *j, uint8_t type, const uint8_t *body, size_t a
             uint64_t koff = rd_uint_le(&k, w);
             uint16_t klen = rd_u16le(&k);
             if (k.err || koff > size || klen > size - koff) return jfail(j, "key out of range");
-            put_escaped(j, body + koff, klen);
+            zjson_string(j->out, (const char *)body + koff, klen, ZJSON_BYTES_KEEP);
             put(j, ": ", 2);
         }
         struct rd e = r;
@@ -268,7 +223,7 @@ static int value(struct jctx *j, uint8_t type, struct rd *r, int depth)
         if (read_varlen(r, &n)) return jfail(j, "string length");
         const uint8_t *s = rd_bytes(r, n);
         if (!s) return jfail(j, "string truncated");
-        put_escaped(j, s, n);
+        zjson_string(j->out, (const char *)s, n, ZJSON_BYTES_KEEP);
         return 0;
     }
     case 0x0f: {
@@ -287,7 +242,7 @@ static int value(struct jctx *j, uint8_t type, struct rd *r, int depth)
     return 0;
 }
 
-int myjson_to_text(struct rows_buf *out, const uint8_t *doc, size_t len, char *err, size_t errlen)
+int myjson_to_text(struct zbuf *out, const uint8_t *doc, size_t len, char *err, size_t errlen)
 {
     struct jctx j = { .out = out, .err = err, .errlen = errlen, .doc_len = len,
                       .max_nodes = len + JSON_NODES_SLACK, .out_start = out->len,

@@ -23,9 +23,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-struct rows_buf;
+struct zbuf;
 
 /* 0 ok; -1 with err ("JSON value malformed: …") on malformed input or no memory. */
-int myjson_to_text(struct rows_buf *out, const uint8_t *doc, size_t len, char *err, size_t errlen);
+int myjson_to_text(struct zbuf *out, const uint8_t *doc, size_t len, char *err, size_t errlen);
 
 #endif

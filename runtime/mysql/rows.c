@@ -62,7 +62,7 @@ void rows_arena_free(struct rows_arena *a)
 
 void rows_ctx_init(struct rows_ctx *c) { memset(c, 0, sizeof *c); }
 void rows_ctx_reset(struct rows_ctx *c) { rows_arena_reset(&c->arena); c->scratch.len = 0; }
-void rows_ctx_free(struct rows_ctx *c) { rows_arena_free(&c->arena); rows_buf_free(&c->scratch); }
+void rows_ctx_free(struct rows_ctx *c) { rows_arena_free(&c->arena); zbuf_free(&c->scratch); }
 
 /* ---- value decoding ------------------------------------------------------------------------ */
 

@@ -63,8 +63,9 @@
 
 #include "runtime/pipe/change.h"
 #include "runtime/mysql/binlog.h"
+#include "runtime/base/buf.h"
 #include "runtime/base/rd.h"
-#include "runtime/mysql/rows_text.h"   /* rows_buf, DECIMAL and temporal text */
+#include "runtime/mysql/rows_text.h"   /* DECIMAL and temporal text */
 
 /* MySQL column types as they appear in TABLE_MAP. */
 enum mysql_type {
@@ -139,7 +140,7 @@ int  rows_table_apply_def(struct rows_table *t, const struct ztable *def, char *
 
 struct rows_ctx {
     struct rows_arena arena;
-    struct rows_buf scratch;
+    struct zbuf scratch;
     void (*warn)(void *ctx, const char *msg);
     void *warn_ctx;
     char err[256];

@@ -1,35 +1,9 @@
-/* rows_text.c — the growable buffer, packed DECIMAL and packed temporal text
- * shared by row decoding and JSON (see rows_text.h). */
+/* rows_text.c — packed DECIMAL and packed temporal text shared by row
+ * decoding and JSON (see rows_text.h). */
 #include "runtime/mysql/rows_text.h"
 
 #include <stdlib.h>
 #include <string.h>
-
-/* ---- buffers -------------------------------------------------------------------- */
-
-int rows_buf_reserve(struct rows_buf *b, size_t more)
-{
-    if (b->oom) return -1;
-    if (more <= b->cap - b->len) return 0;
-    size_t nc = b->cap ? b->cap : 256;
-    while (nc - b->len < more) {
-        if (nc > ((size_t)1 << 40)) { b->oom = 1; return -1; }
-        nc *= 2;
-    }
-    char *np = realloc(b->p, nc);
-    if (!np) { b->oom = 1; return -1; }
-    b->p = np; b->cap = nc;
-    return 0;
-}
-
-void rows_buf_put(struct rows_buf *b, const void *p, size_t n)
-{
-    if (rows_buf_reserve(b, n)) return;
-    memcpy(b->p + b->len, p, n);
-    b->len += n;
-}
-
-void rows_buf_free(struct rows_buf *b) { free(b->p); memset(b, 0, sizeof *b); }
 
 /* ---- packed DECIMAL ------------------------------------------------------------------ */
 

@@ -1,24 +1,16 @@
 /*
  * rows_text.h — the text forms that row decoding (rows.c) and MySQL binary
- * JSON (json.c) both write: a growable byte buffer, packed DECIMAL → text,
- * packed temporals → text, and the digit writers behind them. They sit
- * below both files, so neither depends on the other's helpers.
+ * JSON (json.c) both write: packed DECIMAL → text, packed temporals → text,
+ * and the digit writers behind them. They sit below both files, so neither
+ * depends on the other's helpers. (Their byte buffer is base's zbuf.)
  *
- * Pure functions on caller memory; any thread. A rows_buf belongs to its
- * owner (free it with rows_buf_free); after a failed allocation it is
- * marked oom and every later put is dropped, so a writer checks once.
+ * Pure functions on caller memory; any thread.
  */
 #ifndef ZETL_MYSQL_ROWS_TEXT_H
 #define ZETL_MYSQL_ROWS_TEXT_H
 
 #include <stddef.h>
 #include <stdint.h>
-
-/* ---- growable byte buffer (JSON, SET text) ------------------------------- */
-struct rows_buf { char *p; size_t len, cap; int oom; };
-int  rows_buf_reserve(struct rows_buf *b, size_t more);
-void rows_buf_put(struct rows_buf *b, const void *p, size_t n);
-void rows_buf_free(struct rows_buf *b);
 
 /* Bytes of a packed DECIMAL(prec,scale); 0 when prec/scale are invalid. */
 size_t rows_decimal_size(int prec, int scale);

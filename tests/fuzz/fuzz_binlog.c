@@ -108,10 +108,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             rows_table_free(&t);
         }
     } else {
-        struct rows_buf out = { 0 };
+        struct zbuf out = { 0 };
         char err[256];
         if (myjson_to_text(&out, data, size, err, sizeof err) == 0) sink_hole += out.len;
-        rows_buf_free(&out);
+        zbuf_free(&out);
     }
     return 0;
 }

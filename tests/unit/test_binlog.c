@@ -816,11 +816,11 @@ static const char *json_text(struct jv v)
     static char res[8192];
     struct bb doc = { 0 };
     u8(&doc, v.type); bput(&doc, v.b.b, v.b.n);
-    struct rows_buf out = { 0 };
+    struct zbuf out = { 0 };
     char err[256];
     if (myjson_to_text(&out, doc.b, doc.n, err, sizeof err)) snprintf(res, sizeof res, "ERROR %s", err);
     else snprintf(res, sizeof res, "%.*s", (int)out.len, out.p);
-    rows_buf_free(&out); free(doc.b); free(v.b.b);
+    zbuf_free(&out); free(doc.b); free(v.b.b);
     return res;
 }
 
@@ -1405,11 +1405,11 @@ static void test_real_fixtures(void)
 static void test_fuzz_regressions(void)
 {
     char err[256];
-    struct rows_buf out = { 0 };
+    struct zbuf out = { 0 };
     /* a small object whose declared count makes its header exceed its size */
     static const uint8_t j1[] = { 0x00, 0xff, 0x7f, 0x06, 0x00 };
     CHECK_INT(myjson_to_text(&out, j1, sizeof j1, err, sizeof err), -1, "JSON count beyond size rejected");
-    rows_buf_free(&out);
+    zbuf_free(&out);
     /* fuzz crash 1: a statement ending right after a table name made the
      * tokenizer read one byte past the query (QUERY text is not NUL-terminated) */
     static const char *stmts[] = { "TRUNCATE t", "DROP TABLE a,", "RENAME TABLE a TO", "CREATE TABLE", "ALTER TABLE `x", "/* c", "-- ", "a." };
@@ -1462,10 +1462,10 @@ static struct bb json_dag(int levels, int large)
 
 static int json_render(const struct bb *doc, size_t *outlen, char *err, size_t errlen)
 {
-    struct rows_buf out = { 0 };
+    struct zbuf out = { 0 };
     int rc = myjson_to_text(&out, doc->b, doc->n, err, errlen);
     *outlen = out.len;
-    rows_buf_free(&out);
+    zbuf_free(&out);
     return rc;
 }
 
