@@ -40,7 +40,7 @@
 
 struct vcopy {
     struct pgw *w;              /* every wait has a deadline (pgwait.h) */
-    struct tbuf buf;
+    struct zbuf buf;
     const struct ztable *def;
     const struct integ *in;
     const struct itable *t;
@@ -91,7 +91,7 @@ static int exec_cmd(struct pgw *w, const char *sql, char *err, size_t errlen)
 }
 
 /* "a", "b" — the definition's columns, quoted. */
-static void column_list(struct tbuf *s, const struct ztable *t)
+static void column_list(struct zbuf *s, const struct ztable *t)
 {
     for (int i = 0; i < t->ncols; i++) {
         if (i) tbuf_puts(s, ", ");
@@ -106,7 +106,7 @@ static void column_list(struct tbuf *s, const struct ztable *t)
  * 0, or -1 with err set.
  */
 static int load_scratch(struct integ *in, struct itable *t, struct pgw *c, const char *scratch,
-                        struct tbuf *sql, struct target_table_diff *d, char *err, size_t errlen)
+                        struct zbuf *sql, struct target_table_diff *d, char *err, size_t errlen)
 {
     int rc = -1;
     struct vcopy v = {.w = c, .def = t->tdef, .in = in, .t = t};   /* target names: the scratch table's */
@@ -161,7 +161,7 @@ out:
  * the key range of the differences, and print the table's line to out.
  * 0 match, 1 mismatch, -1 error (err). sql is the caller's statement buffer.
  */
-static int compare_scratch(struct itable *t, struct pgw *c, const char *scratch, struct tbuf *sql,
+static int compare_scratch(struct itable *t, struct pgw *c, const char *scratch, struct zbuf *sql,
                            FILE *out, char *err, size_t errlen)
 {
     int rc;
@@ -223,7 +223,7 @@ static int verify_table(struct integ *in, struct itable *t, struct pgw *c, FILE 
     snprintf(scratch, sizeof scratch, "verify_%.40s_%d", in->cfg->name, (int)(t - in->tables));
     struct target_table_diff d = {0};
     int rc = -1;
-    struct tbuf sql = {0};
+    struct zbuf sql = {0};
 
     if (load_scratch(in, t, c, scratch, &sql, &d, err, errlen) == 0)
         rc = compare_scratch(t, c, scratch, &sql, out, err, errlen);

@@ -36,7 +36,7 @@ struct copier {
     int raw_binary;             /* the table raw_ok last said yes to comes in binary */
     struct loader *ld;          /* the load writer thread; NULL: loads run inline */
     int textmode;               /* rows go as COPY text (a postgres target), else in batches */
-    struct tbuf *text;          /* textmode: COPY text of text_t's rows not yet handed on */
+    struct zbuf *text;          /* textmode: COPY text of text_t's rows not yet handed on */
     const struct itable *text_t;
     const struct itable *open;  /* inline textmode: the table whose COPY is open */
     int fail_here;              /* the initial copy on the supervisor thread: a bad table is
@@ -75,7 +75,7 @@ enum job_kind { JOB_ROWS = 1, JOB_TEXT, JOB_END };
 struct load_job {
     enum job_kind kind;
     struct zbatch *b;           /* JOB_ROWS */
-    struct tbuf *text;          /* JOB_TEXT: whole rows of COPY text of t */
+    struct zbuf *text;          /* JOB_TEXT: whole rows of COPY text of t */
     const struct itable *t;     /* whose rows (messages; JOB_TEXT: the COPY's table) */
 };
 
@@ -87,7 +87,7 @@ struct loader {
     struct target *tgt;
     struct load_job job;        /* handed to the writer; kind 0: the writer is idle */
     struct zbatch *spare;       /* the empty batch the reader takes next */
-    struct tbuf *tspare;        /* the empty text buffer the reader takes next */
+    struct zbuf *tspare;        /* the empty text buffer the reader takes next */
     const struct itable *open;  /* the table whose COPY the writer has open, or NULL */
     const struct itable *fault; /* the table a failed load is the fault of, or NULL */
     int failed, quit;

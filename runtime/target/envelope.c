@@ -3,6 +3,9 @@
  * Pure: unit-tested in tests/unit/test_http_envelope.c.
  */
 #include "runtime/target/envelope.h"
+#include "runtime/base/b64.h"
+#include "runtime/base/json.h"
+#include "runtime/base/utf8.h"
 
 #include <inttypes.h>
 #include <math.h>
@@ -15,101 +18,16 @@
 
 /* ---- strings -------------------------------------------------------------------- */
 
-size_t envelope_utf8_len(const unsigned char *s, size_t n)
+void envelope_json_string(struct zbuf *out, const char *s, size_t n)
 {
-    unsigned char c = s[0];
-    size_t need;
-    uint32_t cp;
-    if (c < 0x80) return 1;
-    if (c >= 0xc2 && c <= 0xdf) { need = 2; cp = c & 0x1f; }
-    else if (c >= 0xe0 && c <= 0xef) { need = 3; cp = c & 0x0f; }
-    else if (c >= 0xf0 && c <= 0xf4) { need = 4; cp = c & 0x07; }
-    else return 0;
-    if (n < need) return 0;
-    for (size_t i = 1; i < need; i++) {
-        if ((s[i] & 0xc0) != 0x80) return 0;
-        cp = (cp << 6) | (s[i] & 0x3f);
-    }
-    if ((need == 3 && cp < 0x800) || (need == 4 && (cp < 0x10000 || cp > 0x10ffff)) ||
-        (cp >= 0xd800 && cp <= 0xdfff))
-        return 0;
-    return need;
-}
-
-/* s[0..n) escaped for the inside of a JSON string. */
-static void json_chars(struct tbuf *out, const char *s, size_t n)
-{
-    static const char hex[] = "0123456789abcdef";
-    const unsigned char *u = (const unsigned char *)s;
-    size_t run = 0, i = 0;                  /* s[run..i) is copied as is */
-    while (i < n) {
-        unsigned char c = u[i];
-        if (c >= 0x20 && c < 0x80 && c != '"' && c != '\\') {
-            i++;
-            continue;
-        }
-        size_t k = c >= 0x80 ? envelope_utf8_len(u + i, n - i) : 0;
-        if (k) {                            /* a valid multi-byte character */
-            i += k;
-            continue;
-        }
-        tbuf_put(out, s + run, i - run);
-        char esc[8] = {'\\', (char)c, 0};
-        switch (c) {
-        case '"': case '\\': tbuf_put(out, esc, 2); break;
-        case '\n': tbuf_puts(out, "\\n"); break;
-        case '\r': tbuf_puts(out, "\\r"); break;
-        case '\t': tbuf_puts(out, "\\t"); break;
-        case '\b': tbuf_puts(out, "\\b"); break;
-        case '\f': tbuf_puts(out, "\\f"); break;
-        default:
-            if (c < 0x20) {
-                memcpy(esc, "\\u00", 4);
-                esc[4] = hex[c >> 4];
-                esc[5] = hex[c & 15];
-                tbuf_put(out, esc, 6);
-            } else {
-                tbuf_puts(out, "\xef\xbf\xbd");     /* U+FFFD for a byte that is not UTF-8 */
-            }
-        }
-        i++;
-        run = i;
-    }
-    tbuf_put(out, s + run, n - run);
-}
-
-void envelope_json_string(struct tbuf *out, const char *s, size_t n)
-{
-    tbuf_putc(out, '"');
-    json_chars(out, s, n);
-    tbuf_putc(out, '"');
-}
-
-void envelope_base64(struct tbuf *out, const unsigned char *p, size_t n)
-{
-    static const char al[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    char q[4];
-    size_t i = 0;
-    for (; i + 3 <= n; i += 3) {
-        uint32_t v = (uint32_t)p[i] << 16 | (uint32_t)p[i + 1] << 8 | p[i + 2];
-        q[0] = al[v >> 18]; q[1] = al[(v >> 12) & 63]; q[2] = al[(v >> 6) & 63]; q[3] = al[v & 63];
-        tbuf_put(out, q, 4);
-    }
-    if (i < n) {
-        uint32_t v = (uint32_t)p[i] << 16 | (i + 1 < n ? (uint32_t)p[i + 1] << 8 : 0);
-        q[0] = al[v >> 18];
-        q[1] = al[(v >> 12) & 63];
-        q[2] = i + 1 < n ? al[(v >> 6) & 63] : '=';
-        q[3] = '=';
-        tbuf_put(out, q, 4);
-    }
+    zjson_string(out, s, n, ZJSON_BYTES_FFFD);
 }
 
 /* ---- JSON columns: validate and compact ---------------------------------------------- */
 
 struct jc {
     const char *p, *end;
-    struct tbuf *out;
+    struct zbuf *out;
     int depth;
 };
 
@@ -173,7 +91,7 @@ static int jc_string(struct jc *j)
             }
             continue;
         }
-        size_t k = c < 0x80 ? 1 : envelope_utf8_len((const unsigned char *)j->p, (size_t)(j->end - j->p));
+        size_t k = c < 0x80 ? 1 : zutf8_len((const unsigned char *)j->p, (size_t)(j->end - j->p));
         if (!k) return -1;
         j->p += k;
     }
@@ -235,7 +153,7 @@ static int jc_value(struct jc *j)
     return 0;
 }
 
-int envelope_json_compact(struct tbuf *out, const char *s, size_t n)
+int envelope_json_compact(struct zbuf *out, const char *s, size_t n)
 {
     size_t mark = out->len;
     struct jc j = {.p = s, .end = s + n, .out = out};
@@ -251,7 +169,7 @@ int envelope_json_compact(struct tbuf *out, const char *s, size_t n)
 
 /* ---- values ----------------------------------------------------------------------- */
 
-static void put_int(struct tbuf *out, int64_t v)
+static void put_int(struct zbuf *out, int64_t v)
 {
     char tmp[32];
     int safe = v >= -JSON_SAFE_INT && v <= JSON_SAFE_INT;
@@ -259,7 +177,7 @@ static void put_int(struct tbuf *out, int64_t v)
     tbuf_puts(out, tmp);
 }
 
-static void put_uint(struct tbuf *out, uint64_t v)
+static void put_uint(struct zbuf *out, uint64_t v)
 {
     char tmp[32];
     snprintf(tmp, sizeof tmp, v <= (uint64_t)JSON_SAFE_INT ? "%" PRIu64 : "\"%" PRIu64 "\"", v);
@@ -267,7 +185,7 @@ static void put_uint(struct tbuf *out, uint64_t v)
 }
 
 /* The shortest decimal that reads back to the same double (float for FLOAT32). */
-static void put_float(struct tbuf *out, double f, int single)
+static void put_float(struct zbuf *out, double f, int single)
 {
     char tmp[40];
     if (isnan(f)) { tbuf_puts(out, "\"NaN\""); return; }
@@ -281,7 +199,7 @@ static void put_float(struct tbuf *out, double f, int single)
 }
 
 /* "+00" → "Z", "+05" → "+05:00", "+05:30" kept; 0 ok, -1 not an offset ISO 8601 can spell. */
-static int put_offset(struct tbuf *out, const char *z, size_t n)
+static int put_offset(struct zbuf *out, const char *z, size_t n)
 {
     if (n < 3 || (z[0] != '+' && z[0] != '-') || !is_digit(z[1]) || !is_digit(z[2])) return -1;
     if (n == 3) {
@@ -315,7 +233,7 @@ static size_t clock_len(const char *s, size_t n)
  * A date/time in PostgreSQL's ISO output ("2024-02-29 10:00:00.5+00") as
  * ISO 8601 ("2024-02-29T10:00:00.5Z"); anything else as the source spells it.
  */
-static void put_datetime(struct tbuf *out, const struct zcolumn *c, const char *s, size_t n)
+static void put_datetime(struct zbuf *out, const struct zcolumn *c, const char *s, size_t n)
 {
     size_t mark = out->len, i = 0;
     int has_date = c->type == ZT_TIMESTAMP || c->type == ZT_TIMESTAMPTZ;
@@ -343,7 +261,7 @@ raw:
 }
 
 /* Text of an integer column: a JSON number when it is one that fits exactly. */
-static void put_int_text(struct tbuf *out, const char *s, size_t n)
+static void put_int_text(struct zbuf *out, const char *s, size_t n)
 {
     size_t digits = n && s[0] == '-' ? n - 1 : n;
     if (n && json_number_len(s, n) == n && !memchr(s, '.', n) && !memchr(s, 'e', n) &&
@@ -353,13 +271,13 @@ static void put_int_text(struct tbuf *out, const char *s, size_t n)
         envelope_json_string(out, s, n);
 }
 
-void envelope_value(struct tbuf *out, const struct zcolumn *c, const struct zvalue *v)
+void envelope_value(struct zbuf *out, const struct zcolumn *c, const struct zvalue *v)
 {
     switch (v->kind) {
     case ZV_NULL: case ZV_UNCHANGED: tbuf_puts(out, "null"); return;
     case ZV_BYTES:
         tbuf_putc(out, '"');
-        envelope_base64(out, (const unsigned char *)v->v.p, v->len);
+        zb64_encode(out, v->v.p, v->len);
         tbuf_putc(out, '"');
         return;
     case ZV_INT: case ZV_UINT: {
@@ -417,14 +335,14 @@ void envelope_value(struct tbuf *out, const struct zcolumn *c, const struct zval
 
 /* ---- the event ---------------------------------------------------------------------------- */
 
-static void put_key(struct tbuf *out, const char *name, int first)
+static void put_key(struct zbuf *out, const char *name, int first)
 {
     if (!first) tbuf_putc(out, ',');
     envelope_json_string(out, name, strlen(name));
     tbuf_putc(out, ':');
 }
 
-static void put_str_or_null(struct tbuf *out, const char *s)
+static void put_str_or_null(struct zbuf *out, const char *s)
 {
     if (s) envelope_json_string(out, s, strlen(s));
     else tbuf_puts(out, "null");
@@ -435,7 +353,7 @@ static void put_str_or_null(struct tbuf *out, const char *s)
  * logged no more). fill: a full image that supplies ZV_UNCHANGED values, or
  * NULL; an unchanged value it cannot supply is left out.
  */
-static void put_image(struct tbuf *out, const struct ztable *t, const struct zvalue *vals,
+static void put_image(struct zbuf *out, const struct ztable *t, const struct zvalue *vals,
                       int key_only, const struct zvalue *fill)
 {
     if (!vals) {
@@ -459,7 +377,7 @@ static void put_image(struct tbuf *out, const struct ztable *t, const struct zva
     tbuf_putc(out, '}');
 }
 
-int envelope_encode(struct tbuf *out, const struct envelope_src *src, const struct zrowchange *rc,
+int envelope_encode(struct zbuf *out, const struct envelope_src *src, const struct zrowchange *rc,
                     const char *tschema, const char *tname, int64_t now_ms)
 {
     const struct ztable *t = rc->table;
@@ -506,9 +424,9 @@ int envelope_encode(struct tbuf *out, const struct envelope_src *src, const stru
     tbuf_puts(out, ",\"target\":");
     const char *ts = tschema ? tschema : t->schema, *tn = tname ? tname : t->name;
     tbuf_putc(out, '"');
-    json_chars(out, ts, strlen(ts));
+    zjson_escape(out, ts, strlen(ts), ZJSON_BYTES_FFFD);
     tbuf_putc(out, '.');
-    json_chars(out, tn, strlen(tn));
+    zjson_escape(out, tn, strlen(tn), ZJSON_BYTES_FFFD);
     tbuf_putc(out, '"');
     snprintf(num, sizeof num, ",\"ts_ms\":%" PRId64 "}\n", now_ms);
     tbuf_puts(out, num);

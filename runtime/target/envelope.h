@@ -40,7 +40,7 @@
  * image is left out of "after" (the consumer keeps the value it has).
  *
  * Pure functions: no I/O, no globals; thread-safe. Output goes to a struct
- * tbuf (target.h); its oom flag reports out of memory.
+ * zbuf (base/buf.h); its oom flag reports out of memory.
  */
 #ifndef ZETL_TARGET_ENVELOPE_H
 #define ZETL_TARGET_ENVELOPE_H
@@ -67,27 +67,21 @@ struct envelope_src {
  * the source's). now_ms: the envelope's ts_ms. Returns 0, or -1 when out ran
  * out of memory (out->oom).
  */
-int  envelope_encode(struct tbuf *out, const struct envelope_src *src, const struct zrowchange *rc,
+int  envelope_encode(struct zbuf *out, const struct envelope_src *src, const struct zrowchange *rc,
                      const char *tschema, const char *tname, int64_t now_ms);
 
 /* One column value as JSON, per the rules above (ZV_UNCHANGED writes null). */
-void envelope_value(struct tbuf *out, const struct zcolumn *c, const struct zvalue *v);
-
-/* Length of the valid UTF-8 character at s (n > 0 bytes readable): 1..4, or
- * 0 when it is not one (overlong, surrogate, beyond U+10FFFF, cut short). */
-size_t envelope_utf8_len(const unsigned char *s, size_t n);
+void envelope_value(struct zbuf *out, const struct zcolumn *c, const struct zvalue *v);
 
 /* s[0..n) as a JSON string, quotes included; invalid UTF-8 bytes → U+FFFD. */
-void envelope_json_string(struct tbuf *out, const char *s, size_t n);
+void envelope_json_string(struct zbuf *out, const char *s, size_t n);
 
 /*
  * s[0..n) re-serialized as compact JSON (whitespace between tokens dropped,
  * strings and numbers copied verbatim). Returns 0; -1 when s is not one
  * valid JSON value (out is then restored to its length before the call).
  */
-int  envelope_json_compact(struct tbuf *out, const char *s, size_t n);
+int  envelope_json_compact(struct zbuf *out, const char *s, size_t n);
 
-/* Base64 (RFC 4648, padded) of n bytes, without quotes. */
-void envelope_base64(struct tbuf *out, const unsigned char *p, size_t n);
 
 #endif

@@ -72,7 +72,7 @@ struct http_target {
     char   **secrets;               /* values scrubbed from every message */
     int      nsecrets;
     /* the events not yet POSTed */
-    struct tbuf body;
+    struct zbuf body;
     uint64_t nevents;
     char     first[ID_MAX], last[ID_MAX];   /* ids of the first and last buffered event */
     int      failed;                /* a POST of this transaction failed for good */
@@ -559,7 +559,7 @@ out:
 static int write_checkpoint(struct target *t, const struct zpos *pos, int64_t commit_time_us)
 {
     struct http_target *h = t->http;
-    struct tbuf b = {0};
+    struct zbuf b = {0};
     char p[POS_MAX], tmp[4200];
     int rc = -1, fd = -1;
     snprintf(tmp, sizeof tmp, "%s.tmp", h->ckpt_path);

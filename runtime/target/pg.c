@@ -524,7 +524,7 @@ void target_table_diff_free(struct target_table_diff *d)
 
 /* "name type GENERATED ALWAYS AS (expr) STORED": the target computes the value. */
 static int gen_col_sql(enum target_kind kind, const struct zdialect *source,
-                       const struct zcolumn *c, struct tbuf *s)
+                       const struct zcolumn *c, struct zbuf *s)
 {
     char ty[112];
     if (target_map_type(kind, source, c, ty, sizeof ty)) return -1;
@@ -539,7 +539,7 @@ static int gen_col_sql(enum target_kind kind, const struct zdialect *source,
 
 int target_create_table_sql(enum target_kind kind, const struct zdialect *source,
                             const struct ztable *src, const char *tschema, const char *tname,
-                            struct tbuf *s)
+                            struct zbuf *s)
 {
     char ty[112];
     tbuf_puts(s, "CREATE SCHEMA IF NOT EXISTS ");
@@ -591,7 +591,7 @@ int pgt_ensure_table(struct target *t, const struct ztable *src, const char *tsc
     if (col_types(t, src, types)) goto out;
     if (!(have = table_cols(t, schema, name))) goto out;
 
-    struct tbuf *s = &t->sql;
+    struct zbuf *s = &t->sql;
     s->len = 0;
     if (PQntuples(have) == 0) {                 /* create it */
         if (target_create_table_sql(t->kind, t->source, src, schema, name, s)) goto oom;
@@ -691,7 +691,7 @@ static int ddl(struct target *t, const char *schema, const char *table, const ch
     return tgt_exec(t, t->sql.p, w);
 }
 
-static struct tbuf *alter(struct target *t, const char *schema, const char *table)
+static struct zbuf *alter(struct target *t, const char *schema, const char *table)
 {
     t->sql.len = 0;
     tbuf_puts(&t->sql, "ALTER TABLE ");
@@ -705,7 +705,7 @@ int pgt_add_column(struct target *t, const char *schema, const char *table,
 {
     char ty[112];
     if (target_map_type(t->kind, t->source, col, ty, sizeof ty)) return -1;
-    struct tbuf *s = alter(t, schema, table);
+    struct zbuf *s = alter(t, schema, table);
     tbuf_puts(s, "ADD COLUMN ");
     tbuf_ident(s, col->name);
     tbuf_putc(s, ' ');
@@ -715,7 +715,7 @@ int pgt_add_column(struct target *t, const char *schema, const char *table,
 
 int pgt_drop_column(struct target *t, const char *schema, const char *table, const char *column)
 {
-    struct tbuf *s = alter(t, schema, table);
+    struct zbuf *s = alter(t, schema, table);
     tbuf_puts(s, "DROP COLUMN ");
     tbuf_ident(s, column);
     return ddl(t, schema, table, "dropping a column");
@@ -726,7 +726,7 @@ int pgt_widen_column(struct target *t, const char *schema, const char *table,
 {
     char ty[112];
     if (target_map_type(t->kind, t->source, col, ty, sizeof ty)) return -1;
-    struct tbuf *s = alter(t, schema, table);
+    struct zbuf *s = alter(t, schema, table);
     tbuf_puts(s, "ALTER COLUMN ");
     tbuf_ident(s, col->name);
     tbuf_puts(s, " TYPE ");
@@ -743,7 +743,7 @@ int pgt_widen_column(struct target *t, const char *schema, const char *table,
 int pgt_rename_column(struct target *t, const char *schema, const char *table,
                       const char *from, const char *to)
 {
-    struct tbuf *s = alter(t, schema, table);
+    struct zbuf *s = alter(t, schema, table);
     tbuf_puts(s, "RENAME COLUMN ");
     tbuf_ident(s, from);
     tbuf_puts(s, " TO ");
@@ -753,7 +753,7 @@ int pgt_rename_column(struct target *t, const char *schema, const char *table,
 
 int pgt_rename_table(struct target *t, const char *schema, const char *from, const char *to)
 {
-    struct tbuf *s = alter(t, schema, from);
+    struct zbuf *s = alter(t, schema, from);
     tbuf_puts(s, "RENAME TO ");
     tbuf_ident(s, to);
     return ddl(t, schema, from, "renaming the table");

@@ -122,7 +122,7 @@ static int stage_get(struct target *t, const struct zb_table *bt)
         t->capstages = cap;
     }
     int id = ++t->next_stage_id;
-    struct tbuf *s = &t->sql;
+    struct zbuf *s = &t->sql;
     s->len = 0;
     snprintf(sql, sizeof sql, "CREATE TEMP TABLE zetl_stage_%d ON COMMIT DELETE ROWS AS SELECT ", id);
     tbuf_puts(s, sql);
@@ -258,7 +258,7 @@ static int partial_groups(const struct zb_table *bt, const struct zb_seg *s, int
 static int copy_segment(struct target *t, const struct zb_table *bt, const struct zb_seg *s, int id,
                         const int *grp, int fresh_done)
 {
-    struct tbuf *q = &t->sql;
+    struct zbuf *q = &t->sql;
     char sql[64];
     q->len = 0;
     snprintf(sql, sizeof sql, "COPY pg_temp.zetl_stage_%d (", id);
@@ -296,7 +296,7 @@ static int copy_segment(struct target *t, const struct zb_table *bt, const struc
 
 /* ---- set-based merge ------------------------------------------------------------------ */
 
-static void col_list(struct tbuf *q, const struct ztable *d, const char *prefix)
+static void col_list(struct zbuf *q, const struct ztable *d, const char *prefix)
 {
     for (int c = 0; c < d->ncols; c++) {
         if (c) tbuf_puts(q, ", ");
@@ -324,7 +324,7 @@ static int exec_counted(struct target *t, const char *what)
 
 static int merge_keyed(struct target *t, const struct zb_table *bt, int id, int any_upsert)
 {
-    struct tbuf *q = &t->sql;
+    struct zbuf *q = &t->sql;
     char st[48], what[300];
     snprintf(st, sizeof st, "pg_temp.zetl_stage_%d", id);
     q->len = 0;
@@ -363,7 +363,7 @@ static int merge_keyed(struct target *t, const struct zb_table *bt, int id, int 
 static int merge_partial(struct target *t, const struct zb_table *bt, int id, int g,
                          const struct zvalue *rep)
 {
-    struct tbuf *q = &t->sql;
+    struct zbuf *q = &t->sql;
     char st[48], what[300], cond[96];
     int nset = 0;
     snprintf(st, sizeof st, "pg_temp.zetl_stage_%d", id);
@@ -403,7 +403,7 @@ static int merge_partial(struct target *t, const struct zb_table *bt, int id, in
 static int merge_keyless(struct target *t, const struct zb_table *bt, int id, int any_del,
                          int any_add)
 {
-    struct tbuf *q = &t->sql;
+    struct zbuf *q = &t->sql;
     char st[48], what[300];
     snprintf(st, sizeof st, "pg_temp.zetl_stage_%d", id);
     if (any_del) {
@@ -444,7 +444,7 @@ static int merge_keyless(struct target *t, const struct zb_table *bt, int id, in
 static int copy_into_fmt(struct target *t, const char *schema, const char *table, const struct ztable *def,
                          int binary, const char *what)
 {
-    struct tbuf *q = &t->sql;
+    struct zbuf *q = &t->sql;
     q->len = 0;
     tbuf_puts(q, "COPY ");
     tbuf_qname(q, schema, table);
@@ -508,7 +508,7 @@ int pgt_load_binary_ok(struct target *t, const char *tschema, const char *tname,
     if (src_version / 10000 != PQserverVersion(t->conn) / 10000 || !src_encoding || !enc ||
         strcmp(src_encoding, enc) != 0)
         return 0;
-    struct tbuf *q = &t->sql;
+    struct zbuf *q = &t->sql;
     q->len = 0;
     tbuf_qname(q, tschema, tname);
     if (q->oom) return 0;

@@ -13,39 +13,6 @@
 
 /* ---- buffers ------------------------------------------------------------------- */
 
-static int tbuf_grow(struct tbuf *b, size_t n)
-{
-    if (b->oom) return -1;
-    if (b->cap - b->len >= n) return 0;
-    size_t cap = b->cap ? b->cap : 4096;
-    while (cap - b->len < n) cap *= 2;
-    char *p = realloc(b->p, cap);
-    if (!p) {
-        b->oom = 1;
-        return -1;
-    }
-    b->p = p;
-    b->cap = cap;
-    return 0;
-}
-
-void tbuf_put(struct tbuf *b, const void *p, size_t n)
-{
-    if (tbuf_grow(b, n + 1)) return;
-    memcpy(b->p + b->len, p, n);
-    b->len += n;
-    b->p[b->len] = 0;
-}
-
-void tbuf_puts(struct tbuf *b, const char *s) { tbuf_put(b, s, strlen(s)); }
-void tbuf_putc(struct tbuf *b, char c) { tbuf_put(b, &c, 1); }
-
-void tbuf_free(struct tbuf *b)
-{
-    free(b->p);
-    memset(b, 0, sizeof *b);
-}
-
 int target_quote_ident(const char *name, char *buf, size_t len)
 {
     size_t o = 0;
@@ -62,7 +29,7 @@ int target_quote_ident(const char *name, char *buf, size_t len)
     return 0;
 }
 
-void tbuf_ident(struct tbuf *b, const char *name)
+void tbuf_ident(struct zbuf *b, const char *name)
 {
     tbuf_putc(b, '"');
     for (const char *s = name, *run = name;; s++) {
@@ -76,7 +43,7 @@ void tbuf_ident(struct tbuf *b, const char *name)
     tbuf_putc(b, '"');
 }
 
-void tbuf_qname(struct tbuf *b, const char *schema, const char *name)
+void tbuf_qname(struct zbuf *b, const char *schema, const char *name)
 {
     if (schema && *schema) {
         tbuf_ident(b, schema);
@@ -104,7 +71,7 @@ static int u64_dec(char *o, uint64_t v)
     return n;
 }
 
-static void put_number(struct tbuf *b, const struct zcolumn *c, const struct zvalue *v)
+static void put_number(struct zbuf *b, const struct zcolumn *c, const struct zvalue *v)
 {
     char tmp[64];
     int n = 0;
@@ -133,9 +100,9 @@ static void put_number(struct tbuf *b, const struct zcolumn *c, const struct zva
     tbuf_put(b, tmp, (size_t)n);
 }
 
-static void put_hex(struct tbuf *b, const struct zvalue *v)
+static void put_hex(struct zbuf *b, const struct zvalue *v)
 {
-    if (tbuf_grow(b, (size_t)v->len * 2 + 1)) return;
+    if (zbuf_reserve(b, (size_t)v->len * 2)) return;
     const unsigned char *s = (const unsigned char *)v->v.p;
     char *o = b->p + b->len;
     for (uint32_t i = 0; i < v->len; i++) {
@@ -146,7 +113,7 @@ static void put_hex(struct tbuf *b, const struct zvalue *v)
     b->p[b->len] = 0;
 }
 
-void target_value_text(struct tbuf *b, const struct zcolumn *c, const struct zvalue *v,
+void target_value_text(struct zbuf *b, const struct zcolumn *c, const struct zvalue *v,
                        int hex_prefix)
 {
     switch (v->kind) {
@@ -160,7 +127,7 @@ void target_value_text(struct tbuf *b, const struct zcolumn *c, const struct zva
     }
 }
 
-void target_copy_field(struct tbuf *b, const struct zcolumn *c, const struct zvalue *v)
+void target_copy_field(struct zbuf *b, const struct zcolumn *c, const struct zvalue *v)
 {
     switch (v->kind) {
     case ZV_NULL: case ZV_UNCHANGED: tbuf_puts(b, "\\N"); return;
@@ -171,7 +138,7 @@ void target_copy_field(struct tbuf *b, const struct zcolumn *c, const struct zva
     /* Text: copy runs of plain bytes, escape the four COPY specials
      * (copy_esc: the letter after the backslash; 0 for a plain byte). */
     static const char copy_esc[256] = {['\\'] = '\\', ['\t'] = 't', ['\n'] = 'n', ['\r'] = 'r'};
-    if (tbuf_grow(b, (size_t)v->len * 2 + 1)) return;
+    if (zbuf_reserve(b, (size_t)v->len * 2)) return;
     const char *s = v->v.p;
     char *o = b->p + b->len;
     for (uint32_t i = 0, n = v->len; i < n;) {
@@ -188,7 +155,7 @@ void target_copy_field(struct tbuf *b, const struct zcolumn *c, const struct zva
     b->p[b->len] = 0;
 }
 
-void target_copy_row(struct tbuf *b, const struct ztable *def, const struct zvalue *vals)
+void target_copy_row(struct zbuf *b, const struct ztable *def, const struct zvalue *vals)
 {
     for (int c = 0; c < def->ncols; c++) {
         if (c) tbuf_putc(b, '\t');
@@ -200,7 +167,7 @@ void target_copy_row(struct tbuf *b, const struct ztable *def, const struct zval
 /* ---- parameterized statements ---------------------------------------------------------- */
 
 struct pstmt {
-    struct tbuf sql, vals;
+    struct zbuf sql, vals;
     size_t *off;
     int *lens;
     const char **ptrs;

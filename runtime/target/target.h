@@ -96,6 +96,7 @@
 #include <stdint.h>
 
 #include "config/config.h"
+#include "runtime/base/buf.h"
 #include "runtime/pipe/change.h"
 #include "runtime/pipe/dialect.h"
 #include "runtime/target/batch.h"
@@ -423,8 +424,9 @@ int  target_column_not_null(const struct zdialect *source, const struct zcolumn 
 /* "name" with embedded quotes doubled; -1 if buf is too small. */
 int  target_quote_ident(const char *name, char *buf, size_t len);
 
-/* A growable byte buffer (reused across batches: no per-value malloc). */
-struct tbuf { char *p; size_t len, cap; int oom; };
+/* SQL text is built in base's growable buffer (struct zbuf, reused across
+ * batches: no per-value malloc). tbuf_put/puts/putc/free are the target's
+ * names for zbuf_put/puts/putc/free; tbuf_ident and tbuf_qname quote. */
 
 /*
  * The DDL target_ensure_table runs for a missing table, appended to out:
@@ -434,13 +436,13 @@ struct tbuf { char *p; size_t len, cap; int oom; };
  */
 int  target_create_table_sql(enum target_kind kind, const struct zdialect *source,
                              const struct ztable *src, const char *tschema, const char *tname,
-                             struct tbuf *out);
-void tbuf_put(struct tbuf *b, const void *p, size_t n);
-void tbuf_puts(struct tbuf *b, const char *s);
-void tbuf_putc(struct tbuf *b, char c);
-void tbuf_ident(struct tbuf *b, const char *name);              /* quoted */
-void tbuf_qname(struct tbuf *b, const char *schema, const char *name);
-void tbuf_free(struct tbuf *b);
+                             struct zbuf *out);
+static inline void tbuf_put(struct zbuf *b, const void *p, size_t n) { zbuf_put(b, p, n); }
+static inline void tbuf_puts(struct zbuf *b, const char *s) { zbuf_puts(b, s); }
+static inline void tbuf_putc(struct zbuf *b, char c) { zbuf_putc(b, c); }
+static inline void tbuf_free(struct zbuf *b) { zbuf_free(b); }
+void tbuf_ident(struct zbuf *b, const char *name);              /* quoted */
+void tbuf_qname(struct zbuf *b, const char *schema, const char *name);
 
 /*
  * A value in PostgreSQL input syntax for column c (raw, unescaped): integers,
@@ -448,12 +450,12 @@ void tbuf_free(struct tbuf *b);
  * booleans as true/false, text as is, bytes as \x hex (hex_prefix 0: bare hex,
  * for Redshift FROM_HEX). ZV_NULL/ZV_UNCHANGED write nothing: check first.
  */
-void target_value_text(struct tbuf *b, const struct zcolumn *c, const struct zvalue *v,
+void target_value_text(struct zbuf *b, const struct zcolumn *c, const struct zvalue *v,
                        int hex_prefix);
 /* One COPY text-format field: \N for NULL; backslash, tab, LF, CR escaped. */
-void target_copy_field(struct tbuf *b, const struct zcolumn *c, const struct zvalue *v);
+void target_copy_field(struct zbuf *b, const struct zcolumn *c, const struct zvalue *v);
 /* One COPY text-format row: def's columns from vals, tab-separated, ending in LF. */
-void target_copy_row(struct tbuf *b, const struct ztable *def, const struct zvalue *vals);
+void target_copy_row(struct zbuf *b, const struct ztable *def, const struct zvalue *vals);
 
 /*
  * Redshift DML for one table of a batch, as statements with parameters. fn

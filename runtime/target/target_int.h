@@ -50,8 +50,8 @@ struct target {
     uint64_t txn_rows;          /* rows written in the open transaction */
     struct stage *stages;
     int      nstages, capstages, next_stage_id;
-    struct tbuf sql;            /* statement text, reused */
-    struct tbuf copy;           /* COPY data, reused: flushed in ~1 MB chunks */
+    struct zbuf sql;            /* statement text, reused */
+    struct zbuf copy;           /* COPY data, reused: flushed in ~1 MB chunks */
     struct target_ident ident;  /* written with every checkpoint when ident.kind[0] */
     int      ident_cols;        /* zetl.checkpoints has the identity columns: 1 yes,
                                    0 not checked yet, -1 missing and not ours to add */

@@ -50,7 +50,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "runtime/target/envelope.h"
+#include "runtime/base/utf8.h"
 
 #define MAX_HEADER_BYTES (1u << 20)          /* request line + headers */
 #define MAX_BODY_BYTES   (256ull << 20)
@@ -148,7 +148,7 @@ static void buf_json_str(struct buf *b, const char *s, size_t n)
             buf_add(b, esc, 6);
             i++;
         } else {
-            size_t k = envelope_utf8_len(u + i, n - i);
+            size_t k = zutf8_len(u + i, n - i);
             if (k == 0) {
                 snprintf(esc, sizeof esc, "\\u%04x", c);
                 buf_add(b, esc, 6);

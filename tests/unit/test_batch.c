@@ -390,7 +390,7 @@ static void test_quote_ident(void)
     target_quote_ident("a; DROP TABLE x; --", buf, sizeof buf);
     CHECK_STR(buf, "\"a; DROP TABLE x; --\"", "SQL in a name stays inside the quotes");
     CHECK_INT(target_quote_ident("toolong", buf, 6), -1, "too-small buffer refused");
-    struct tbuf t = { 0 };
+    struct zbuf t = { 0 };
     tbuf_qname(&t, "My\"Schema", "Tab le");
     CHECK_STR(t.p, "\"My\"\"Schema\".\"Tab le\"", "qualified name quoted part by part");
     tbuf_free(&t);
@@ -400,7 +400,7 @@ static void test_quote_ident(void)
 
 static void test_copy_escaping(void)
 {
-    struct tbuf t = { 0 };
+    struct zbuf t = { 0 };
     struct zcolumn txt = { .type = ZT_TEXT }, by = { .type = ZT_BYTES }, f32 = { .type = ZT_FLOAT32 },
                    f64 = { .type = ZT_FLOAT64 }, bo = { .type = ZT_BOOL }, u64 = { .type = ZT_UINT64 };
     struct zvalue v = S("a\tb\nc\rd\\e'f\"g");
@@ -625,7 +625,7 @@ static void test_create_table_sql(void)
         { .name = "t\"q", .type = ZT_VARCHAR, .length = 10, .source_type = "varchar(10)" },
     };
     struct ztable src = { .schema = "App", .name = "Users", .ncols = 4, .cols = cols, .npk = 1 };
-    struct tbuf t = { 0 };
+    struct zbuf t = { 0 };
     CHECK_INT(target_create_table_sql(TARGET_REDSHIFT, MY, &src, "App", "Users", &t), 0,
               "redshift DDL generated");
     CHECK_STR(t.p, "CREATE SCHEMA IF NOT EXISTS \"App\"; CREATE TABLE IF NOT EXISTS \"App\".\"Users\" ("
@@ -653,7 +653,7 @@ static void test_create_table_generated(void)
         { .name = "Twice", .type = ZT_INT32, .nullable = 1, .source_type = "integer", .gen_expr = "(qty * 2)" },
     };
     struct ztable src = { .schema = "s", .name = "t", .ncols = 2, .cols = cols, .npk = 1, .ngen = 1, .gen = gen };
-    struct tbuf t = { 0 };
+    struct zbuf t = { 0 };
     CHECK_INT(target_create_table_sql(TARGET_POSTGRES, PG, &src, "s", "t", &t), 0, "postgres DDL");
     CHECK_STR(t.p, "CREATE SCHEMA IF NOT EXISTS \"s\"; CREATE TABLE IF NOT EXISTS \"s\".\"t\" ("
                    "\"id\" integer NOT NULL, \"qty\" integer, "

@@ -36,7 +36,7 @@ static char out_s[8192];
 static const char *enc(const struct envelope_src *src, enum zop op, const struct zvalue *before,
                        const struct zvalue *after, int key_only, const char *tschema, const char *tname)
 {
-    struct tbuf b = {0};
+    struct zbuf b = {0};
     struct zrowchange rc = { .op = op, .table = &tbl, .before = before, .after = after,
                              .before_key_only = (uint8_t)key_only };
     int rc_ = envelope_encode(&b, src, &rc, tschema, tname, 1732183200123);
@@ -53,7 +53,7 @@ static char val_s[1024];
 static const char *val(enum ztype type, struct zvalue v)
 {
     struct zcolumn c = { .name = "c", .type = type };
-    struct tbuf b = {0};
+    struct zbuf b = {0};
     envelope_value(&b, &c, &v);
     snprintf(val_s, sizeof val_s, "%s", b.p ? b.p : "");
     tbuf_free(&b);
@@ -63,7 +63,7 @@ static const char *val(enum ztype type, struct zvalue v)
 /* Does s parse as one JSON value (the compactor accepts it unchanged)? */
 static int is_compact_json(const char *s)
 {
-    struct tbuf b = {0};
+    struct zbuf b = {0};
     int ok = envelope_json_compact(&b, s, strlen(s)) == 0 && b.p && strcmp(b.p, s) == 0;
     tbuf_free(&b);
     return ok;
@@ -168,7 +168,7 @@ static void test_text_and_bytes(void)
     CHECK_STR(val(ZT_GEOMETRY, B("\x01\x02\x03", 3)), "\"AQID\"", "GEOMETRY WKB as base64");
     CHECK_STR(val(ZT_TEXT, N), "null", "NULL is null");
     struct zcolumn arr = { .name = "a", .type = ZT_INT32, .is_array = 1 };
-    struct tbuf b = {0};
+    struct zbuf b = {0};
     struct zvalue av = S("{1,2,3}");
     envelope_value(&b, &arr, &av);
     CHECK_STR(b.p, "\"{1,2,3}\"", "arrays as their text form");
@@ -193,7 +193,7 @@ static void test_json_columns(void)
     memset(deep + 600, ']', 600);
     struct zvalue dv = { .kind = ZV_TEXT, .len = 1200 };
     dv.v.p = deep;
-    struct tbuf b = {0};
+    struct zbuf b = {0};
     CHECK_INT(envelope_json_compact(&b, deep, 1200), -1, "nesting beyond 512 refused");
     CHECK_INT((int)b.len, 0, "a refused value leaves the buffer as it was");
     tbuf_free(&b);

@@ -103,7 +103,7 @@ int demo_pg_exec(PGconn *c, const char *sql, char *err, size_t errlen)
 
 /* ---- multi-row inserts ---------------------------------------------------------- */
 
-static void my_ident(struct tbuf *b, const char *name)
+static void my_ident(struct zbuf *b, const char *name)
 {
     tbuf_putc(b, '`');
     for (const char *p = name; *p; p++) {
@@ -114,7 +114,7 @@ static void my_ident(struct tbuf *b, const char *name)
 }
 
 /* INSERT INTO t (cols) VALUES (m, m, ...), ... for nrows rows; mysql: ? markers, else $n. */
-static int insert_sql(struct tbuf *b, const struct demo_table *t, int nrows, int mysql)
+static int insert_sql(struct zbuf *b, const struct demo_table *t, int nrows, int mysql)
 {
     char num[24];
     b->len = 0;
@@ -181,7 +181,7 @@ struct inserter {
     const struct demo_table *t;
     int          per;               /* rows in a full statement */
     int        (*send)(struct inserter *ins, struct demo_row *rows, int k, char *err, size_t errlen);
-    struct tbuf  sql;
+    struct zbuf  sql;
     MYSQL       *db;                /* MariaDB: one statement for full chunks, one for the tail */
     MYSQL_STMT  *full, *tail;
     MYSQL_BIND  *binds;
@@ -358,7 +358,7 @@ static int pg_fresh_database(const struct demo_servers *s, int pgsrc, const char
 {
     PGconn *c = demo_pg_connect(s, pgsrc, "zetl", err, errlen);
     if (!c) return -1;
-    struct tbuf sql = {0};
+    struct zbuf sql = {0};
     tbuf_puts(&sql, "DROP DATABASE IF EXISTS ");
     tbuf_ident(&sql, name);
     tbuf_putc(&sql, '\0');
