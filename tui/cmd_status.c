@@ -10,9 +10,9 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <time.h>
 
 #include "config/config.h"
+#include "runtime/base/clock.h"
 #include "runtime/log/liveness.h"
 #include "runtime/log/statelog.h"
 #include "tui/commands.h"
@@ -32,10 +32,7 @@ static void fmt_lag(int64_t ms, int64_t res, char *buf, size_t len)
 static void fmt_time(int64_t ms, char *buf, size_t len)
 {
     if (ms <= 0) { snprintf(buf, len, "never"); return; }
-    time_t t = (time_t)(ms / 1000);
-    struct tm tm;
-    gmtime_r(&t, &tm);
-    strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    zclock_iso8601(buf, len, ms);
 }
 
 static void print_human(struct statelog *sl, const char *state_dir,

@@ -31,10 +31,7 @@ void integ_log(struct integ *in, enum statelog_level lvl, const char *table,
     if (in->log_stderr) {
         static const char *const lv[] = {"info", "warning", "error"};
         char ts[32];
-        time_t now = time(NULL);
-        struct tm tm;
-        gmtime_r(&now, &tm);
-        strftime(ts, sizeof ts, "%Y-%m-%dT%H:%M:%SZ", &tm);
+        zclock_iso8601(ts, sizeof ts, zclock_wall_ms());
         fprintf(stderr, "%s %s %s%s%s: %s\n", ts, lv[lvl], in->cfg->name, table ? " " : "",
                 table ? table : "", msg);
     }
@@ -51,10 +48,7 @@ void integ_set_state(struct integ *in, enum istate state, const char *reason, co
         integ_retry_set(in, 0, 0);
     if (in->log_stderr) {
         char ts[32];
-        time_t now = time(NULL);
-        struct tm tm;
-        gmtime_r(&now, &tm);
-        strftime(ts, sizeof ts, "%Y-%m-%dT%H:%M:%SZ", &tm);
+        zclock_iso8601(ts, sizeof ts, zclock_wall_ms());
         fprintf(stderr, "%s %s %s: %s -> %s%s%s\n", ts, state == ISTATE_FAILED ? "error" : "info",
                 in->cfg->name, in->state ? istate_name(in->state) : "(new)", istate_name(state),
                 reason ? ": " : "", reason ? reason : "");

@@ -4,8 +4,8 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/types.h>
-#include <time.h>
 
+#include "runtime/base/clock.h"
 #include "runtime/base/states.h"
 #include "runtime/log/lock.h"
 
@@ -60,10 +60,7 @@ const char *liveness_state(const struct liveness *lv, const char *last_state)
 
 static void utc(int64_t ms, char *buf, size_t len)
 {
-    time_t t = (time_t)(ms / 1000);
-    struct tm tm;
-
-    if (ms <= 0 || !gmtime_r(&t, &tm) || strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+    if (ms <= 0 || zclock_iso8601(buf, len, ms) != 0)
         snprintf(buf, len, "an unknown time");
 }
 

@@ -3,7 +3,8 @@
 
 #include <stdarg.h>
 #include <stdio.h>
-#include <time.h>
+
+#include "runtime/base/clock.h"
 
 void runlog_event(struct statelog *sl, int to_stderr, enum statelog_level lvl,
                   const char *integration, const char *kind, const char *fmt, ...)
@@ -19,10 +20,7 @@ void runlog_event(struct statelog *sl, int to_stderr, enum statelog_level lvl,
         integration = NULL;
     if (to_stderr) {
         char ts[32];
-        time_t now = time(NULL);
-        struct tm tm;
-        gmtime_r(&now, &tm);
-        strftime(ts, sizeof ts, "%Y-%m-%dT%H:%M:%SZ", &tm);
+        zclock_iso8601(ts, sizeof ts, zclock_wall_ms());
         fprintf(stderr, "%s %s %s: %s\n", ts, lv[lvl], integration ? integration : "zetl", msg);
     }
     if (sl && statelog_record_event(sl, lvl, integration, NULL, kind, NULL, "%s", msg) != 0 &&

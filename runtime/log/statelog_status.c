@@ -8,93 +8,27 @@
  */
 #include "runtime/log/statelog_int.h"
 #include "runtime/log/liveness.h"
+#include "runtime/base/clock.h"
+#include "runtime/base/json.h"
 
-#include <time.h>
+#include <string.h>
 
-/* Length of the valid UTF-8 sequence at p (1..4), 0 when invalid
- * (overlong forms, surrogates and code points past U+10FFFF are invalid). */
-static int utf8_len(const unsigned char *p)
-{
-    unsigned c = p[0];
-
-    if (c < 0x80)
-        return 1;
-    if (c >= 0xc2 && c <= 0xdf)
-        return (p[1] & 0xc0) == 0x80 ? 2 : 0;
-    if (c >= 0xe0 && c <= 0xef) {
-        if ((p[1] & 0xc0) != 0x80 || (p[2] & 0xc0) != 0x80)
-            return 0;
-        if (c == 0xe0 && p[1] < 0xa0)
-            return 0;                     /* overlong */
-        if (c == 0xed && p[1] >= 0xa0)
-            return 0;                     /* UTF-16 surrogate */
-        return 3;
-    }
-    if (c >= 0xf0 && c <= 0xf4) {
-        if ((p[1] & 0xc0) != 0x80 || (p[2] & 0xc0) != 0x80 || (p[3] & 0xc0) != 0x80)
-            return 0;
-        if (c == 0xf0 && p[1] < 0x90)
-            return 0;                     /* overlong */
-        if (c == 0xf4 && p[1] >= 0x90)
-            return 0;                     /* past U+10FFFF */
-        return 4;
-    }
-    return 0;
-}
-
+/* Bytes that are not UTF-8 become the escape \ufffd (base/json.h). */
 void statelog_json_string(FILE *out, const char *s)
 {
-    const unsigned char *p = (const unsigned char *)s;
-
     if (!s) {
         fputs("null", out);
         return;
     }
-    putc('"', out);
-    while (*p) {
-        int n;
-        switch (*p) {
-        case '"':  fputs("\\\"", out); p++; continue;
-        case '\\': fputs("\\\\", out); p++; continue;
-        case '\b': fputs("\\b", out);  p++; continue;
-        case '\f': fputs("\\f", out);  p++; continue;
-        case '\n': fputs("\\n", out);  p++; continue;
-        case '\r': fputs("\\r", out);  p++; continue;
-        case '\t': fputs("\\t", out);  p++; continue;
-        default:   break;
-        }
-        if (*p < 0x20) {
-            fprintf(out, "\\u%04x", *p);
-            p++;
-            continue;
-        }
-        /* utf8_len reads at most up to the first non-continuation byte, and
-         * the terminating NUL is one, so it never reads past the string. */
-        n = utf8_len(p);
-        if (n == 0) {
-            fputs("\\ufffd", out);        /* invalid byte: replacement char */
-            p++;
-            continue;
-        }
-        fwrite(p, 1, (size_t)n, out);
-        p += n;
-    }
-    putc('"', out);
+    zjson_string_file(out, s, strlen(s), ZJSON_BYTES_ESCAPE);
 }
 
 /* "2026-11-21T10:00:00Z" (seconds precision, UTC), or null for 0. */
 static void json_time(FILE *out, int64_t ms)
 {
-    struct tm tm;
-    time_t t;
     char buf[32];
 
-    if (ms == 0) {
-        fputs("null", out);
-        return;
-    }
-    t = (time_t)(ms >= 0 ? ms / 1000 : -((-ms + 999) / 1000));
-    if (!gmtime_r(&t, &tm) || strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0) {
+    if (ms == 0 || zclock_iso8601(buf, sizeof buf, ms) != 0) {
         fputs("null", out);
         return;
     }

@@ -1,10 +1,10 @@
 /* alerts.c — incidents and their notifications (see alerts.h). */
 #include "runtime/watch/alerts.h"
+#include "runtime/base/clock.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #define GROUP_NAMES_IN_TEXT 5   /* a group's text names this many tables, then "and N more" */
 
@@ -214,9 +214,7 @@ static void observe_integration(struct alerts *a, const struct config_integratio
 
 static void iso_time(char *buf, size_t len, int64_t ms)
 {
-    time_t t = (time_t)(ms / 1000);
-    struct tm tm;
-    if (!gmtime_r(&t, &tm) || !strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm))
+    if (zclock_iso8601(buf, len, ms) != 0)
         snprintf(buf, len, "1970-01-01T00:00:00Z");
 }
 
