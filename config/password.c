@@ -15,6 +15,7 @@
  * dispositions and the mask are reset to defaults in the child.
  */
 #include "config/config.h"
+#include "runtime/base/clock.h"   /* base/ sits below config/: it includes nothing of zetl's */
 
 #include <errno.h>
 #include <fcntl.h>
@@ -31,13 +32,6 @@ extern char **environ;
 
 #define PW_DEFAULT_TIMEOUT_MS 30000
 #define PW_LINE_MAX 8192                /* an IAM token is ~1.5 KiB */
-
-static long long now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* strsignal() is not thread-safe; the few a command dies of, by name. */
 static const char *signal_name(int sig)
@@ -108,7 +102,7 @@ static int run_command(const struct config_source *s, const char *who, int timeo
     size_t have = 0;
     int fds[2], st = 0, rc = -1, got_eol = 0, overflow = 0, exited = 0;
     pid_t pid;
-    long long deadline = now_ms() + timeout_ms;
+    long long deadline = zclock_mono_ms() + timeout_ms;
 
     if (pipe2(fds, O_CLOEXEC) < 0) {
         snprintf(err, errlen, "source %s: password_command: cannot create a pipe: %s", who,
@@ -125,7 +119,7 @@ static int run_command(const struct config_source *s, const char *who, int timeo
     }
 
     for (;;) {                          /* read until EOF or the deadline */
-        long long left = deadline - now_ms();
+        long long left = deadline - zclock_mono_ms();
         if (left <= 0)
             goto timeout;
         struct pollfd pfd = { .fd = fds[0], .events = POLLIN };
@@ -169,7 +163,7 @@ static int run_command(const struct config_source *s, const char *who, int timeo
             kill(-pid, SIGKILL);
             goto close;
         }
-        if (now_ms() >= deadline)
+        if (zclock_mono_ms() >= deadline)
             goto timeout;
         struct timespec ts = { 0, 5 * 1000 * 1000 };
         nanosleep(&ts, NULL);

@@ -16,6 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "runtime/base/clock.h"
 #include "config/config.h"
 #include "runtime/runtime.h"
 #include "tui/commands.h"
@@ -105,11 +106,9 @@ int cmd_run(int argc, char **argv, const struct cli_cmd *self)
          * thread still be stuck (a wait without a deadline is a bug), exit
          * anyway: the checkpoint in the target is where the next run resumes. */
         runtime_request_stop(rt);
-        struct timespec t0, now;
-        clock_gettime(CLOCK_MONOTONIC, &t0);
+        int64_t t0 = zclock_mono_ms();
         for (;;) {
-            clock_gettime(CLOCK_MONOTONIC, &now);
-            long ms = (long)(now.tv_sec - t0.tv_sec) * 1000 + (now.tv_nsec - t0.tv_nsec) / 1000000;
+            long ms = (long)(zclock_mono_ms() - t0);
             if (runtime_alive(rt) == 0) break;
             if (ms >= STOP_DEADLINE_MS) {
                 fprintf(stderr, "zetl run: an integration did not stop within %d ms (a connection is stuck); exiting anyway: the next run resumes from the target's checkpoint\n",

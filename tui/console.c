@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "tui/console.h"
+#include "runtime/base/clock.h"
 #include "tui/term.h"
 #include "views/keymap.h"
 #include "views/theme.h"
@@ -22,13 +23,6 @@ int console_exit_signal(void) { return term_quit_signal(); }
 
 static int start_failed_at_exit;
 int console_start_failed(void) { return start_failed_at_exit; }
-
-static int64_t mono_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* ---- console state ------------------------------------------------------ */
 
@@ -633,7 +627,7 @@ enum console_exit console_run(const struct console_opts *o, char *err, size_t er
         if (c.quit) break;
         int timeout = -1;
         if (dirty) {
-            int64_t now = mono_ms();
+            int64_t now = zclock_mono_ms();
             if (now - last_draw >= frame_ms) {
                 draw_all(&c);
                 last_draw = now;

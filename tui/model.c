@@ -7,6 +7,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "runtime/base/clock.h"
 #include "runtime/log/liveness.h"
 #include "runtime/log/lock.h"
 #include "runtime/check/preflight.h"
@@ -429,12 +430,8 @@ static void *data_main(void *arg)
 
         pthread_mutex_lock(&m->mu);
         if (!m->stop && !m->poke) {
-            struct timespec ts;
-            clock_gettime(CLOCK_REALTIME, &ts);
             long ms = npend ? 150 : MODEL_REFRESH_MS;
-            ts.tv_nsec += ms * 1000000L;
-            ts.tv_sec += ts.tv_nsec / 1000000000L;
-            ts.tv_nsec %= 1000000000L;
+            struct timespec ts = zclock_deadline(CLOCK_REALTIME, ms);
             pthread_cond_timedwait(&m->cv, &m->mu, &ts);
         }
         m->poke = 0;

@@ -5,6 +5,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "runtime/base/clock.h"
 #include "config/write.h"
 #include "runtime/source/source.h"
 #include "tui/setup_form.h"
@@ -15,12 +16,7 @@ static const char *const tls_modes[] = {"disable", "prefer", "require", "verify-
 static const char *const target_kinds[] = {"PostgreSQL", "Amazon Redshift"};
 
 
-int64_t wiz_mono_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
+int64_t wiz_mono_ms(void) { return zclock_mono_ms(); }
 
 /* ---- messages --------------------------------------------------------------- */
 

@@ -6,6 +6,10 @@
  *                      (never jumps with NTP or an operator's date change)
  *   zclock_wall_ms/us  CLOCK_REALTIME: timestamps shown or stored, and lag
  *                      against a source's commit time (a wall-clock figure)
+ *   zclock_deadline    ms from now on a clock, as the absolute time that
+ *                      pthread_cond_timedwait takes (the condition variable's
+ *                      clock: CLOCK_MONOTONIC if set with pthread_condattr_setclock,
+ *                      else CLOCK_REALTIME)
  *   zclock_iso8601     a wall-clock time in ms as "2026-11-21T10:00:00Z"
  *                      (ISO 8601, UTC, whole seconds)
  *
@@ -35,6 +39,19 @@ static inline int64_t zclock_wall_us(void)
 }
 
 static inline int64_t zclock_wall_ms(void) { return zclock_wall_us() / 1000; }
+
+static inline struct timespec zclock_deadline(clockid_t clk, int64_t ms)
+{
+    struct timespec ts;
+    clock_gettime(clk, &ts);
+    ts.tv_sec += (time_t)(ms / 1000);
+    ts.tv_nsec += (long)(ms % 1000) * 1000000L;
+    if (ts.tv_nsec >= 1000000000L) {
+        ts.tv_sec++;
+        ts.tv_nsec -= 1000000000L;
+    }
+    return ts;
+}
 
 #define ZCLOCK_ISO8601_LEN 21   /* "2026-11-21T10:00:00Z" and its NUL (years 0..9999) */
 

@@ -1,6 +1,7 @@
 /* setup_target.c — the target test of the walkthrough and of `zetl check`
  * (see setup.h): connect, may zetl create schemas and tables, zetl's schema
  * and checkpoint table, Redshift identifier case. */
+#include "runtime/base/clock.h"
 #include "runtime/check/setup.h"
 
 #include <libpq-fe.h>
@@ -139,13 +140,11 @@ int setup_target_test(enum target_kind kind, const char *dsn, int timeout_s, str
     snprintf(tmo, sizeof tmo, "%d", timeout_s);
     const char *kw[] = {"connect_timeout", "fallback_application_name", "dbname", NULL};
     const char *val[] = {tmo, "zetl init", dsn, NULL};
-    struct timespec t0, t1;
-    clock_gettime(CLOCK_MONOTONIC, &t0);
+    int64_t t0 = zclock_mono_ms();
     PGconn *c = PQconnectdbParams(kw, val, 1);
     if (!c || PQstatus(c) != CONNECTION_OK) {
-        clock_gettime(CLOCK_MONOTONIC, &t1);
+        long took = (long)(zclock_mono_ms() - t0);
         setup_one_line(conn->message, sizeof conn->message, c ? PQerrorMessage(c) : "out of memory");
-        long took = (t1.tv_sec - t0.tv_sec) * 1000L + (t1.tv_nsec - t0.tv_nsec) / 1000000L;
         conn->cause = setup_classify(conn->message, 0, took, timeout_s * 1000L);
         PQfinish(c);
         return -1;

@@ -30,6 +30,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "runtime/base/clock.h"
 #include "runtime/integ/drift.h"
 #include "runtime/integ/integ.h"
 #include "runtime/pipe/queue.h"
@@ -42,22 +43,6 @@
 #define TARGET_PROBE_MS    5000     /* idle: prove the target still answers */
 #define LINGER_MAX_MS        20     /* a caught-up batch stays open at most this long for more */
 #define LINGER_PER_COST       4     /* ... and at most this many times what a batch costs to apply */
-
-static int64_t now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static int64_t mono_us(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
-
-static int64_t mono_ms(void) { return mono_us() / 1000; }
 
 struct applier {
     struct integ  *in;
@@ -215,7 +200,7 @@ static void note_source(struct integ *in, const struct zpos *p)
     in->src_pos.offset = p->offset;
     memcpy(in->src_pos.file, p->file, sizeof in->src_pos.file);
     in->src_pos.gtid[0] = '\0';                /* file:pos or an LSN is what is compared */
-    in->src_pos_ms = now_ms();
+    in->src_pos_ms = zclock_wall_ms();
     pthread_mutex_unlock(&in->src_mu);
 }
 
@@ -239,7 +224,7 @@ static void record_batch(struct applier *a, const struct zpos *to, int64_t took_
     char from[ZPOS_FILE_MAX + ZPOS_GTID_MAX + 32], top[sizeof from];
     zpos_format(&a->from, from, sizeof from);
     zpos_format(to, top, sizeof top);
-    int64_t ins = 0, upd = 0, del = 0, now = now_ms();
+    int64_t ins = 0, upd = 0, del = 0, now = zclock_wall_ms();
     statelog_begin(in->sl);
     for (int i = 0; i < in->ntables; i++) {
         struct itable *t = &in->tables[i];
@@ -266,7 +251,7 @@ static void record_batch(struct applier *a, const struct zpos *to, int64_t took_
 static int commit_batch(struct applier *a, const struct zpos *pos, int64_t commit_time_us)
 {
     struct integ *in = a->in;
-    int64_t t0 = mono_us();
+    int64_t t0 = zclock_mono_us();
     if (apply_pending(a) != 0) return -1;
     if (target_commit(in->tgt, pos, commit_time_us) != 0) {
         a->txn_open = 0;
@@ -275,7 +260,7 @@ static int commit_batch(struct applier *a, const struct zpos *pos, int64_t commi
     a->txn_open = 0;
     in->applied = *pos;
     in->oldest_pending_us = 0;      /* everything up to pos is applied */
-    in->wait_since_ms = now_ms();   /* the applied position moved */
+    in->wait_since_ms = zclock_wall_ms();   /* the applied position moved */
     /* A busy MariaDB sends no heartbeats: the commit just applied proves the
      * source was at least that current (lag then grows from it, as from a
      * heartbeat, once nothing is pending), to its timestamp's resolution. */
@@ -285,7 +270,7 @@ static int commit_batch(struct applier *a, const struct zpos *pos, int64_t commi
     }
     if (pos->kind == ZPOS_LSN) atomic_store(&in->flushed_lsn, pos->offset);
     note_checkpoint_commit(in, pos, commit_time_us);
-    int64_t cost = mono_us() - t0;
+    int64_t cost = zclock_mono_us() - t0;
     record_batch(a, pos, cost / 1000);
     a->batch_cost_us = a->batch_cost_us ? (a->batch_cost_us * 7 + cost) / 8 : cost;
     a->from = *pos;
@@ -293,7 +278,7 @@ static int commit_batch(struct applier *a, const struct zpos *pos, int64_t commi
     a->batch_opened = 0;
     a->caught_up = 0;
     a->have_last = 0;
-    a->last_checkpoint_mono = a->last_target_mono = mono_ms();
+    a->last_checkpoint_mono = a->last_target_mono = zclock_mono_ms();
     in->oldest_pending_us = 0;
     return 0;
 }
@@ -404,7 +389,7 @@ static int drive_resync(struct applier *a)
 static void sample_lag(struct applier *a)
 {
     struct integ *in = a->in;
-    int64_t now = now_ms(), behind;
+    int64_t now = zclock_wall_ms(), behind;
     if (now - in->last_lag_sample_ms < LAG_SAMPLE_MS) return;
     in->last_lag_sample_ms = now;
     statelog_begin(in->sl);
@@ -566,7 +551,7 @@ static int stream_open(struct integ *in, struct applier *a)
         if (in->tables[i].state == TSTATE_PENDING)
             integ_set_table_state(in, &in->tables[i], TSTATE_SYNCED, NULL, NULL);
     integ_review_state(in, -1);     /* active, or needs_attention for a failed table */
-    a->last_checkpoint_mono = a->last_target_mono = mono_ms();
+    a->last_checkpoint_mono = a->last_target_mono = zclock_mono_ms();
     return 0;
 }
 
@@ -635,7 +620,7 @@ static int stream_item(struct applier *a, const struct cq_item *it)
          * stall is seen; under load the basis already says pending. */
         if (!in->basis_pending) {
             int64_t behind;
-            write_basis(in, now_ms(), &behind);
+            write_basis(in, zclock_wall_ms(), &behind);
         }
         return 0;
     case CQ_ROW:
@@ -650,7 +635,7 @@ static int stream_item(struct applier *a, const struct cq_item *it)
         a->txns++;
         a->bytes += it->txn.bytes;
         if (!in->oldest_pending_us) in->oldest_pending_us = it->txn.commit_time_us;
-        if (!a->batch_opened) a->batch_opened = mono_ms();
+        if (!a->batch_opened) a->batch_opened = zclock_mono_ms();
         /* Group commit: the batch closes when it is full; when no
          * committed transaction waits behind this one (caught up), at
          * most apply_linger_ms after it opened; else at batch_ms.
@@ -664,7 +649,7 @@ static int stream_item(struct applier *a, const struct cq_item *it)
         }
         return 0;
     case CQ_HEARTBEAT:
-        in->proof_ms = now_ms();        /* its arrival: our clock, to the millisecond */
+        in->proof_ms = zclock_wall_ms();        /* its arrival: our clock, to the millisecond */
         in->proof_res_ms = 1;
         if (a->in_src_txn) return 0;
         if (a->have_last) {
@@ -674,7 +659,7 @@ static int stream_item(struct applier *a, const struct cq_item *it)
              * is between nearly every two of them, and one target
              * transaction per source transaction falls behind. */
             if (cqueue_txns_queued(in->q) == 0) a->caught_up = 1;
-        } else if ((mono_ms() - a->last_checkpoint_mono >= IDLE_CHECKPOINT_MS ||
+        } else if ((zclock_mono_ms() - a->last_checkpoint_mono >= IDLE_CHECKPOINT_MS ||
                     in->resync) &&         /* its replay waits for the checkpoint (resync.c) */
                    it->pos.kind != ZPOS_NONE &&
                    (it->pos.kind != in->applied.kind || it->pos.offset != in->applied.offset ||
@@ -768,7 +753,7 @@ enum integ_round integ_stream(struct integ *in)
     drift_init(&drift, in);
     const int batch_ms = in->cfg->apply.batch_ms;
     for (;;) {
-        int64_t now = mono_ms();
+        int64_t now = zclock_mono_ms();
         if (now - last_poll >= COMMAND_POLL_MS) {
             last_poll = now;
             int r = stream_poll(&a, &drift, now, &end);

@@ -15,6 +15,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "runtime/base/clock.h"
 #include "runtime/integ/ident.h"
 #include "runtime/integ/integ.h"
 #include "runtime/source/source.h"
@@ -198,10 +199,7 @@ static int copy_commands(struct copier *c);
 static int wait_idle(struct loader *ld, struct copier *c)
 {
     while (ld->job.kind) {
-        struct timespec until;
-        clock_gettime(CLOCK_REALTIME, &until);
-        until.tv_nsec += 250 * 1000000L;
-        if (until.tv_nsec >= 1000000000L) { until.tv_sec++; until.tv_nsec -= 1000000000L; }
+        struct timespec until = zclock_deadline(CLOCK_REALTIME, 250);
         if (pthread_cond_timedwait(&ld->cv, &ld->mu, &until) == 0 || !ld->job.kind) continue;
         pthread_mutex_unlock(&ld->mu);
         copy_commands(c);
@@ -326,13 +324,6 @@ static void copy_text_free(struct copier *c)
     c->text = NULL;
 }
 
-static int64_t mono_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 int integ_connect_target(struct integ *in)
 {
     if (in->tgt && target_broken(in->tgt)) {    /* a dead link given up (pgwait.h) */
@@ -370,7 +361,7 @@ static void report(struct copier *c)
     if (!c->cur || !c->pending) return;
     statelog_add_table_counts(c->sl, c->in->cfg->name, c->cur->source, 0, 0, 0, c->pending, 0);
     c->pending = 0;
-    c->last_report_ms = mono_ms();
+    c->last_report_ms = zclock_mono_ms();
 }
 
 /* Rows of another table begin: report the last one's, find this one. */
@@ -393,7 +384,7 @@ static int copy_switch_table(struct copier *c, const struct ztable *def)
 static int copy_commands(struct copier *c)
 {
     if (c->sl != c->in->sl || c->cmd_end != ROUND_NONE) return c->cmd_end != ROUND_NONE ? -1 : 0;
-    int64_t now = mono_ms();
+    int64_t now = zclock_mono_ms();
     if (now - c->last_cmd_ms < 250) return 0;
     c->last_cmd_ms = now;
     enum integ_round r = integ_poll_commands(c->in);
@@ -416,7 +407,7 @@ static enum integ_round cut_command(struct integ *in)
 /* After rows went out: progress once a second, and stop when asked. */
 static int copy_progress(struct copier *c)
 {
-    if (mono_ms() - c->last_report_ms >= 1000) report(c);
+    if (zclock_mono_ms() - c->last_report_ms >= 1000) report(c);
     if (copy_commands(c) != 0) {
         snprintf(c->err, sizeof c->err, "an operator command ended the copy");
         return -1;

@@ -1,5 +1,6 @@
 /* drift.c — the periodic row-count check of synced tables (see drift.h). */
 #include "runtime/integ/drift.h"
+#include "runtime/base/clock.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -11,20 +12,6 @@
 
 #define PROOF_MAX_MS 3000       /* the source proved current this recently */
 
-static int64_t mono_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static int64_t wall_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static int64_t interval_ms(const struct integ *in)
 {
     return (int64_t)in->cfg->apply.drift_check_seconds * 1000;
@@ -34,7 +21,7 @@ void drift_init(struct drift *d, const struct integ *in)
 {
     memset(d, 0, sizeof *d);
     d->pending = -1;
-    d->next_ms = mono_ms() + interval_ms(in);
+    d->next_ms = zclock_mono_ms() + interval_ms(in);
 }
 
 /* Target, then source; 0, or -1 after a warning event. */
@@ -61,10 +48,10 @@ static int synced(const struct itable *t)
 
 void drift_step(struct drift *d, struct integ *in)
 {
-    int64_t every = interval_ms(in), now = mono_ms();
+    int64_t every = interval_ms(in), now = zclock_mono_ms();
     if (every <= 0 || now < d->next_ms || in->resync || !target_driver(in->cfg->target.kind)->reads_back)
         return;
-    if (wall_ms() - in->proof_ms > PROOF_MAX_MS) return;     /* not proven caught up */
+    if (zclock_wall_ms() - in->proof_ms > PROOF_MAX_MS) return;     /* not proven caught up */
     int64_t tgt, src;
     if (d->pending >= 0) {                  /* the confirming count */
         int i = d->pending;
@@ -114,5 +101,5 @@ void drift_step(struct drift *d, struct integ *in)
     d->pending = d->cursor;                 /* a suspicion: count again, later */
     d->tgt = tgt;
     d->src = src;
-    d->next_ms = mono_ms() + DRIFT_CONFIRM_MS;
+    d->next_ms = zclock_mono_ms() + DRIFT_CONFIRM_MS;
 }

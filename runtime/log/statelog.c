@@ -6,6 +6,7 @@
  * statelog_handle.c) stand on it. Writes are in statelog_write.c, reads in
  * statelog_read.c, the JSON status in statelog_status.c. Contract: statelog.h.
  */
+#include "runtime/base/clock.h"
 #include "runtime/log/statelog_int.h"
 
 #include <errno.h>
@@ -458,13 +459,7 @@ int64_t sl_col_i64(sqlite3_stmt *st, int i, int64_t dflt)
     return sqlite3_column_type(st, i) == SQLITE_NULL ? dflt : sqlite3_column_int64(st, i);
 }
 
-int64_t statelog_now_ms(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
+int64_t statelog_now_ms(void) { return zclock_wall_ms(); }
 
 /* ---- transactions ----------------------------------------------------------- */
 

@@ -11,6 +11,7 @@
  * stale -wal/-shm files are only removed when no database file is there to
  * own them.
  */
+#include "runtime/base/clock.h"
 #include "runtime/log/statelog_int.h"
 
 #include <errno.h>
@@ -365,14 +366,6 @@ out:
 
 /* ---- healing ------------------------------------------------------------------ */
 
-static int64_t mono_ms(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* 1 when the path no longer names the file this handle has open. */
 static int path_replaced(const struct statelog *sl, int *missing)
 {
@@ -441,7 +434,7 @@ static int heal_once(struct statelog *sl)
     if (rc < 0 || sl_conn_open(sl) < 0)
         return -1;
     sl->heals++;
-    sl->next_check_ms = mono_ms() + STATELOG_RECHECK_MS;
+    sl->next_check_ms = zclock_mono_ms() + STATELOG_RECHECK_MS;
     /* A failed replay leaves the fresh log open; the rows come back with the
      * next writes (a transition creates its row). */
     (void)replay(sl, said ? line + strlen("zetl: ") : NULL);
@@ -472,7 +465,7 @@ int sl_enter(struct statelog *sl)
     if (sl->txdepth > 0)
         return 0;
     if (sl->bad == SL_OK && sl->db) {
-        now = mono_ms();
+        now = zclock_mono_ms();
         if (now < sl->next_check_ms)
             return 0;
         sl->next_check_ms = now + STATELOG_RECHECK_MS;

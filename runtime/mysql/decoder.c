@@ -1,5 +1,6 @@
 /* decoder.c — binlog events → zsink calls (see decoder.h). */
 #include "runtime/mysql/decoder.h"
+#include "runtime/base/clock.h"
 #include "runtime/mysql/binlog.h"
 #include "runtime/mysql/ddl.h"
 #include "runtime/mysql/gtid.h"
@@ -793,10 +794,7 @@ static int handle_heartbeat(struct mysql_decoder *d, const struct binlog_header 
         snprintf(p.file, sizeof p.file, "%.*s", (int)hb.file_len, hb.file);
         p.offset = hb.position;
     }
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    int64_t now = h->timestamp ? (int64_t)h->timestamp * 1000000
-                               : (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+    int64_t now = h->timestamp ? (int64_t)h->timestamp * 1000000 : zclock_wall_us();
     if ((rc = d->sink.heartbeat(d->sink.ctx, &p, now))) return sink_stop(d, rc, "heartbeat");
     return 0;
 }

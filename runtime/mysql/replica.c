@@ -1,5 +1,6 @@
 /* replica.c — binlog dump as a replica into the decoder (see replica.h). */
 #include "runtime/mysql/replica.h"
+#include "runtime/base/clock.h"
 
 #include <errmsg.h>
 #include <inttypes.h>
@@ -278,13 +279,6 @@ static int live_check(const struct mysql_replica_opts *o, MYSQL **side, struct m
     return rc;
 }
 
-static uint64_t mono_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
 /* Ask for the stream; rpl is initialised (mariadb_rpl_init runs a query: before this). */
 static int dump_start(const struct mysql_replica_opts *o, MYSQL *db, MARIADB_RPL *rpl,
                       enum start_how how, const struct gtid_state *gs, const char *gtext,
@@ -458,10 +452,10 @@ int mysql_replica_run(const struct mysql_replica_opts *o, char *err, size_t errl
     if (rc != 0) goto out;
     rc = -1;
     int seen_fde = 0;
-    uint64_t next_check = mono_ms() + RESET_CHECK_MS;
+    int64_t next_check = zclock_mono_ms() + RESET_CHECK_MS;
     while (!atomic_load(o->stop)) {
-        if (mono_ms() >= next_check) {
-            next_check = mono_ms() + RESET_CHECK_MS;
+        if (zclock_mono_ms() >= next_check) {
+            next_check = zclock_mono_ms() + RESET_CHECK_MS;
             if ((rc = live_check(o, &side, dec, err, errlen)) != 0) goto out;
             rc = -1;
         }

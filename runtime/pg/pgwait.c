@@ -1,5 +1,6 @@
 /* pgwait.c — waits on a PostgreSQL source connection that always end (see pgwait.h). */
 #include "runtime/pg/pgwait.h"
+#include "runtime/base/clock.h"
 
 #include <errno.h>
 #include <poll.h>
@@ -7,13 +8,6 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <time.h>
-
-static int64_t mono_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* libpq's message as one line. */
 static const char *pqmsg(PGconn *c, char *buf, size_t len)
@@ -71,7 +65,7 @@ PGconn *pgwait_connect(const char *const *keys, const char *const *vals, const s
         return NULL;
     }
     PQsetNoticeProcessor(c, drop_notice, NULL);
-    int64_t deadline = mono_ms() + (timeout_ms > 0 ? timeout_ms : PGWAIT_CONNECT_MS);
+    int64_t deadline = zclock_mono_ms() + (timeout_ms > 0 ? timeout_ms : PGWAIT_CONNECT_MS);
     PostgresPollingStatusType st = PGRES_POLLING_WRITING;
     for (;;) {
         if (st == PGRES_POLLING_OK) return c;
@@ -84,7 +78,7 @@ PGconn *pgwait_connect(const char *const *keys, const char *const *vals, const s
             snprintf(err, errlen, "stopped while connecting to %s", pgwait_where(c, where, sizeof where));
             break;
         }
-        int64_t left = deadline - mono_ms();
+        int64_t left = deadline - zclock_mono_ms();
         if (left <= 0) {
             snprintf(err, errlen, "cannot connect to %s: no answer within %d s (is the server up and reachable?)",
                      pgwait_where(c, where, sizeof where),
@@ -124,7 +118,7 @@ static int step(PGconn *c, const struct pgwait *w, int64_t *quiet, char *err, si
         snprintf(err, errlen, "waiting for %s: poll: %s", pgwait_where(c, where, sizeof where), strerror(errno));
         return PGWAIT_FAILED;
     }
-    int64_t now = mono_ms();
+    int64_t now = zclock_mono_ms();
     if (pr > 0) {
         if (!PQconsumeInput(c)) {
             snprintf(err, errlen, "connection to %s lost: %s", pgwait_where(c, where, sizeof where),
@@ -145,7 +139,7 @@ static int step(PGconn *c, const struct pgwait *w, int64_t *quiet, char *err, si
             return PGWAIT_STOPPED;
         }
         if (alive == 1) {           /* busy with our request: wait on */
-            *quiet = mono_ms();
+            *quiet = zclock_mono_ms();
             return 0;
         }
     }
@@ -157,7 +151,7 @@ static int step(PGconn *c, const struct pgwait *w, int64_t *quiet, char *err, si
 
 int pgwait_input(PGconn *c, const struct pgwait *w, char *err, size_t errlen)
 {
-    int64_t quiet = mono_ms();
+    int64_t quiet = zclock_mono_ms();
     for (;;) {
         int r = step(c, w, &quiet, err, errlen);
         if (r == 1) return PGWAIT_OK;
@@ -168,7 +162,7 @@ int pgwait_input(PGconn *c, const struct pgwait *w, char *err, size_t errlen)
 /* Waits until a result can be taken without blocking. */
 static int until_ready(PGconn *c, const struct pgwait *w, char *err, size_t errlen)
 {
-    int64_t quiet = mono_ms();
+    int64_t quiet = zclock_mono_ms();
     while (PQisBusy(c)) {
         int r = step(c, w, &quiet, err, errlen);
         if (r < 0) return r;
@@ -231,7 +225,7 @@ int pgwait_probe(const char *probe_ci, int pid, const atomic_int *stop, char *wh
     const char *keys[] = {"dbname", "application_name", NULL};
     const char *vals[] = {probe_ci, "zetl probe", NULL};
     struct pgwait pw = {.stop = stop, .silence_ms = PGWAIT_PROBE_MS};
-    int64_t t0 = mono_ms();
+    int64_t t0 = zclock_mono_ms();
     char e[400];
     PGconn *c = pgwait_connect(keys, vals, &pw, PGWAIT_PROBE_MS, e, sizeof e);
     if (!c) {
@@ -239,7 +233,7 @@ int pgwait_probe(const char *probe_ci, int pid, const atomic_int *stop, char *wh
         snprintf(why, whylen, "a new connection failed too (%s)", e);
         return 0;
     }
-    int left = PGWAIT_PROBE_MS - (int)(mono_ms() - t0);
+    int left = PGWAIT_PROBE_MS - (int)(zclock_mono_ms() - t0);
     pw.silence_ms = left < 1000 ? 1000 : left;
     char pidtxt[16];
     snprintf(pidtxt, sizeof pidtxt, "%d", pid);

@@ -3,6 +3,7 @@
  * (see stream.h).
  */
 #include "runtime/pg/stream.h"
+#include "runtime/base/clock.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -33,19 +34,7 @@ struct pgstream {
 
 /* ---- small helpers ------------------------------------------------------------ */
 
-static int64_t mono_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static int64_t now_pg_us(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000 - PGOUT_EPOCH_OFFSET_US;
-}
+static int64_t now_pg_us(void) { return zclock_wall_us() - PGOUT_EPOCH_OFFSET_US; }
 
 /* libpq messages may span lines ("...\n\tThis probably means..."): make them one. */
 static const char *one_line(char *buf)
@@ -329,14 +318,14 @@ static int finish(struct pgstream *s, uint64_t flushed, int quiet)
         return -1;
     }
     s->streaming = 0;
-    int64_t deadline = mono_ms() + 1000;
+    int64_t deadline = zclock_mono_ms() + 1000;
     for (;;) {
         char *buf = NULL;
         int n = PQgetCopyData(s->conn, &buf, 1);
         if (buf) PQfreemem(buf);
         if (n > 0) continue;
         if (n == 0) {
-            int64_t left = deadline - mono_ms();
+            int64_t left = deadline - zclock_mono_ms();
             if (left <= 0) { s->dead = 1; break; }
             struct pollfd p = { .fd = PQsocket(s->conn), .events = POLLIN };
             if (poll(&p, 1, (int)(left > 200 ? 200 : left)) > 0 && !PQconsumeInput(s->conn)) break;
@@ -346,7 +335,7 @@ static int finish(struct pgstream *s, uint64_t flushed, int quiet)
     }
     /* CommandComplete for START_REPLICATION, then ReadyForQuery: the connection is reusable. */
     while (!s->dead) {
-        if (mono_ms() >= deadline) { s->dead = 1; break; }
+        if (zclock_mono_ms() >= deadline) { s->dead = 1; break; }
         if (PQisBusy(s->conn)) {
             struct pollfd p = { .fd = PQsocket(s->conn), .events = POLLIN };
             if (poll(&p, 1, 200) > 0 && !PQconsumeInput(s->conn)) break;
@@ -382,7 +371,7 @@ static int check_silence(struct pgstream *s, const struct pgstream_loop *l, int6
     char why[300] = "no liveness probe was possible", where[300];
     if (l->probe_ci) {
         int alive = pgwait_probe(l->probe_ci, PQbackendPID(s->conn), l->stop, why, sizeof why);
-        if (alive == 1) { *ask = mono_ms(); return 0; }
+        if (alive == 1) { *ask = zclock_mono_ms(); return 0; }
         if (alive == PGWAIT_STOPPED) return 0;      /* the loop's stop check ends it */
     }
     s->dead = 1;
@@ -401,15 +390,15 @@ int pgstream_run(struct pgstream *s, const struct pgstream_loop *l)
     }
     int interval = l->status_interval_ms > 0 ? l->status_interval_ms : 10000;
     int poll_ms = l->poll_ms > 0 ? l->poll_ms : 200;
-    int64_t next_status = mono_ms() + interval;
-    int64_t last_rx = mono_ms();    /* the last byte from the server */
+    int64_t next_status = zclock_mono_ms() + interval;
+    int64_t last_rx = zclock_mono_ms();    /* the last byte from the server */
     int64_t ask = 0;                /* when we asked for a reply that has not come; 0 none */
-    int64_t next_idle = mono_ms() + l->idle_ms;
+    int64_t next_idle = zclock_mono_ms() + l->idle_ms;
     uint64_t last_sent = 0;
     int handled = 0;                /* bytes since the last wait for the socket */
 
     for (;;) {
-        int64_t now = mono_ms();
+        int64_t now = zclock_mono_ms();
         if (atomic_load(l->stop))
             return finish(s, atomic_load(l->flushed_lsn), ask && now - ask > 1000);
         uint64_t flushed = atomic_load(l->flushed_lsn);
@@ -429,7 +418,7 @@ int pgstream_run(struct pgstream *s, const struct pgstream_loop *l)
         if (l->idle && now >= next_idle && !pgdec_in_txn(l->dec) && !(ask && now - ask > 2000)) {
             int rc = l->idle(l->idle_ctx, s->err, sizeof s->err);
             if (rc) return rc;
-            next_idle = mono_ms() + l->idle_ms;
+            next_idle = zclock_mono_ms() + l->idle_ms;
             continue;
         }
 
@@ -471,7 +460,7 @@ int pgstream_run(struct pgstream *s, const struct pgstream_loop *l)
                 return -1;
             }
             if (pr > 0 && !PQconsumeInput(s->conn)) return lost(s, "connection lost to");
-            if (pr == 0 && check_silence(s, l, mono_ms(), &ask) != 0) return -1;
+            if (pr == 0 && check_silence(s, l, zclock_mono_ms(), &ask) != 0) return -1;
             continue;
         }
         s->streaming = 0;

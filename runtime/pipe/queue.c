@@ -111,17 +111,6 @@ static int dead(struct cqueue *q)
            atomic_load_explicit(&q->failed, memory_order_relaxed);
 }
 
-static void deadline_in(struct timespec *ts, long ms)
-{
-    clock_gettime(CLOCK_MONOTONIC, ts);
-    ts->tv_sec += ms / 1000;
-    ts->tv_nsec += (ms % 1000) * 1000000L;
-    if (ts->tv_nsec >= 1000000000L) {
-        ts->tv_sec++;
-        ts->tv_nsec -= 1000000000L;
-    }
-}
-
 static int ts_before(const struct timespec *a, const struct timespec *b)
 {
     return a->tv_sec < b->tv_sec || (a->tv_sec == b->tv_sec && a->tv_nsec < b->tv_nsec);
@@ -406,7 +395,7 @@ static int wait_room(struct cqueue *q)
         if (!q->full_since_ms)
             q->full_since_ms = zclock_mono_ms();
         q->prod_waits = 1;
-        deadline_in(&ts, WAIT_SLICE_MS);
+        ts = zclock_deadline(CLOCK_MONOTONIC, WAIT_SLICE_MS);
         pthread_cond_timedwait(&q->room, &q->mu, &ts);
         q->prod_waits = 0;
     }
@@ -686,10 +675,10 @@ int cqueue_pop(struct cqueue *q, struct cq_item *out, int timeout_ms)
             return dead(q) ? -1 : 0;
         }
         if (timeout_ms > 0 && !have_deadline) {
-            deadline_in(&deadline, timeout_ms);
+            deadline = zclock_deadline(CLOCK_MONOTONIC, timeout_ms);
             have_deadline = 1;
         }
-        deadline_in(&slice, WAIT_SLICE_MS);
+        slice = zclock_deadline(CLOCK_MONOTONIC, WAIT_SLICE_MS);
         if (have_deadline && ts_before(&deadline, &slice))
             slice = deadline;
         q->cons_waits = 1;

@@ -28,6 +28,7 @@
  * Thread: one handle per thread (target.h). curl_global_init runs once,
  * under pthread_once.
  */
+#include "runtime/base/clock.h"
 #include "runtime/target/target_int.h"
 #include "runtime/target/target_ops.h"
 
@@ -102,13 +103,6 @@ static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
 static CURLcode curl_init_rc;
 
 static void curl_init(void) { curl_init_rc = curl_global_init(CURL_GLOBAL_DEFAULT); }
-
-static int64_t wall_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* ---- string lists (resync marks, secrets) --------------------------------------------- */
 
@@ -397,7 +391,7 @@ static struct http_target *h_new(const struct config_integration *ci, const char
         return NULL;
     }
     snprintf(h->ckpt_path, n, "%s/%s.http-checkpoint", h->state_dir, ci->name);
-    h->seed = (unsigned)wall_ms() ^ (unsigned)(uintptr_t)h;
+    h->seed = (unsigned)zclock_wall_ms() ^ (unsigned)(uintptr_t)h;
     return h;
 }
 
@@ -769,7 +763,7 @@ static int add_event(struct target *t, const struct zrowchange *rc, const char *
     }
     if (h->nevents == 0) snprintf(h->last, sizeof h->last, "%s", h->first);
     h->nevents++;
-    if (envelope_encode(&h->body, &src, rc, tschema, tname, wall_ms()) != 0) {
+    if (envelope_encode(&h->body, &src, rc, tschema, tname, zclock_wall_ms()) != 0) {
         seterr(t, "out of memory building an event of %s.%s", rc->table->schema, rc->table->name);
         h->failed = 1;
         return -1;
@@ -876,7 +870,7 @@ static int http_begin(struct target *t)
     }
     /* The buffer is left alone: the applier adds a transaction's changes
      * before it opens the target transaction that commits them. */
-    h->snap_id = wall_ms();
+    h->snap_id = zclock_wall_ms();
     h->snap_seq = 0;
     if (strv_copy(&h->work, &h->nwork, h->marks, h->nmarks) != 0) {
         seterr(t, "out of memory");

@@ -4,6 +4,7 @@
  * creation/comparison and DDL helpers (see target.h). Statements and their
  * errors are in pg_exec.c, applying a batch in pg_apply.c.
  */
+#include "runtime/base/clock.h"
 #include "runtime/target/target_int.h"
 
 #include <inttypes.h>
@@ -284,9 +285,7 @@ int pgt_commit(struct target *t, const struct zpos *pos, int64_t commit_time_us)
                          t->ident.kind, t->ident.id, t->ident.tables };
     int64_t n;
     if (t->kind == TARGET_REDSHIFT) {
-        struct timespec ts;
-        clock_gettime(CLOCK_REALTIME, &ts);
-        fmt_time((int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000, at, sizeof at);
+        fmt_time(zclock_wall_us(), at, sizeof at);
         if (tgt_stmt(t, "DELETE FROM zetl.checkpoints WHERE integration = $1", 1, v, NULL, &n) ||
             tgt_stmt(t, ident ? "INSERT INTO zetl.checkpoints (integration, position, commit_time, "
                                 "rows_applied, applied_at, source_kind, source_id, source_tables) "

@@ -1,5 +1,6 @@
 /* pgwait.c — every wait on a target connection, with a deadline (see pgwait.h). */
 #include "runtime/target/pgwait.h"
+#include "runtime/base/clock.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -11,13 +12,6 @@
 #include <strings.h>
 #include <sys/socket.h>
 #include <time.h>
-
-static int64_t mono_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static void one_line(char *s)
 {
@@ -107,7 +101,7 @@ static PGconn *connect_for(const char *const *kw, const char *const *val, atomic
         if (timeout_s <= 0) timeout_s = 10;
         if (timeout_s < 2) timeout_s = 2;       /* as libpq */
     }
-    int64_t end = mono_ms() + (int64_t)timeout_s * 1000;
+    int64_t end = zclock_mono_ms() + (int64_t)timeout_s * 1000;
     PostgresPollingStatusType st = PGRES_POLLING_WRITING;
     while (PQstatus(c) != CONNECTION_BAD && st != PGRES_POLLING_OK && st != PGRES_POLLING_FAILED) {
         if (stop && atomic_load(stop)) {
@@ -119,7 +113,7 @@ static PGconn *connect_for(const char *const *kw, const char *const *val, atomic
             snprintf(err, errlen, "given up for an operator command while connecting");
             goto fail;
         }
-        if (mono_ms() >= end) {
+        if (zclock_mono_ms() >= end) {
             snprintf(err, errlen, "no answer within %d s", timeout_s);
             goto fail;
         }
@@ -163,7 +157,7 @@ static int probe(struct pgw *w, long long silent_s)
     const char *kw[] = {"fallback_application_name", "dbname", NULL};
     const char *val[] = {"zetl probe", w->dsn ? w->dsn : "", NULL};
     char e[400];
-    int64_t t0 = mono_ms();
+    int64_t t0 = zclock_mono_ms();
     PGconn *c = connect_for(kw, val, w->stop, w, PGW_PROBE_MS / 1000, e, sizeof e);
     if (!c) {
         if ((w->stop && atomic_load(w->stop)) || w->gave_up) {
@@ -183,7 +177,7 @@ static int probe(struct pgw *w, long long silent_s)
     struct pgw side;
     pgw_init(&side, c, NULL, w->stop, w->hook, w->hook_ctx);
     side.owner = w->owner;              /* the hook runs on its own thread only */
-    side.deadline_ms = PGW_PROBE_MS - (int)(mono_ms() - t0);
+    side.deadline_ms = PGW_PROBE_MS - (int)(zclock_mono_ms() - t0);
     if (side.deadline_ms < 1000) side.deadline_ms = 1000;
     char pid[16];
     snprintf(pid, sizeof pid, "%d", PQbackendPID(w->conn));
@@ -283,7 +277,7 @@ static void end_call(struct pgw *w)
 static int report_wait(struct pgw *w, int64_t start, int *again)
 {
     struct pgw_wait wt = {
-        .waited_ms = (int)(mono_ms() - start), .stmt = w->stmt, .our_state = "", .our_event = "",
+        .waited_ms = (int)(zclock_mono_ms() - start), .stmt = w->stmt, .our_state = "", .our_event = "",
         .holders = -1, .user = "", .state = "", .query = "", .holder_age_ms = -1,
     };
     *again = 1;
@@ -380,7 +374,7 @@ struct call {
  * 0 go on, -1 given up (w->err, the connection abandoned). */
 static int call_check(struct pgw *w, struct call *k)
 {
-    int64_t now = mono_ms();
+    int64_t now = zclock_mono_ms();
     if (now - k->start >= PGW_GRACE_MS) {
         if (w->stop && atomic_load(w->stop)) {
             snprintf(w->err, sizeof w->err, "target %s: stopped while waiting for an answer", w->where);
@@ -405,8 +399,8 @@ static int call_check(struct pgw *w, struct call *k)
         pthread_equal(pthread_self(), w->owner)) {
         int again;
         if (report_wait(w, k->start, &again) != 0) return fail(w);
-        k->next_report = again ? mono_ms() + PGW_REPORT_EVERY_MS : 0;
-        now = mono_ms();
+        k->next_report = again ? zclock_mono_ms() + PGW_REPORT_EVERY_MS : 0;
+        now = zclock_mono_ms();
     }
     if (w->deadline_ms > 0) {
         if (now - k->start >= w->deadline_ms) {
@@ -420,7 +414,7 @@ static int call_check(struct pgw *w, struct call *k)
             pgw_abandon(w);
             return -1;
         }
-        k->last = mono_ms();            /* a long statement: probe again later */
+        k->last = zclock_mono_ms();            /* a long statement: probe again later */
     }
     return 0;
 }
@@ -454,7 +448,7 @@ static int call_tick(struct pgw *w, short events)
 static int begin_call(struct pgw *w, struct call *k)
 {
     w->err[0] = '\0';
-    k->start = k->last = k->last_hook = mono_ms();
+    k->start = k->last = k->last_hook = zclock_mono_ms();
     k->next_report = 1;
     if (w->dead) {
         snprintf(w->err, sizeof w->err, "target %s: the connection was given up (no answer, stop or command)", w->where);
@@ -477,7 +471,7 @@ static int flush_out(struct pgw *w, struct call *k)
         }
         int t = call_tick(w, POLLOUT);
         if (t < 0) return -1;
-        if (t > 0) k->last = mono_ms();
+        if (t > 0) k->last = zclock_mono_ms();
         if (call_check(w, k) != 0) return -1;   /* even while bytes trickle: stop, commands */
     }
 }
@@ -488,7 +482,7 @@ static int wait_result(struct pgw *w, struct call *k, PGresult **out)
     while (PQisBusy(w->conn)) {
         int t = call_tick(w, 0);
         if (t < 0) return -1;
-        if (t > 0) k->last = mono_ms();
+        if (t > 0) k->last = zclock_mono_ms();
         if (call_check(w, k) != 0) return -1;
     }
     *out = PQgetResult(w->conn);

@@ -1,5 +1,6 @@
 /* monitor.c — the alerts and metrics thread (see monitor.h). */
 #include "runtime/watch/monitor.h"
+#include "runtime/base/clock.h"
 
 #include <pthread.h>
 #include <stdio.h>
@@ -41,7 +42,7 @@ struct monitor {
     struct webhook *wh;
     int             metrics_failing;
     int             log_failing;
-    struct timespec last_metrics;
+    int64_t         last_metrics_ms;    /* zclock_mono_ms() of the last write */
     int             wrote_metrics;
 };
 
@@ -135,13 +136,10 @@ static void write_metrics(struct monitor *m, const struct statelog_integration *
 
 static int metrics_due(struct monitor *m, int final)
 {
-    struct timespec now;
-    clock_gettime(CLOCK_MONOTONIC, &now);
-    int64_t ms = (int64_t)(now.tv_sec - m->last_metrics.tv_sec) * 1000 +
-                 (now.tv_nsec - m->last_metrics.tv_nsec) / 1000000;
+    int64_t now = zclock_mono_ms(), ms = now - m->last_metrics_ms;
     if (!m->metrics_file || (m->wrote_metrics && !final && ms < MONITOR_METRICS_MS))
         return 0;
-    m->last_metrics = now;
+    m->last_metrics_ms = now;
     m->wrote_metrics = 1;
     return 1;
 }
@@ -189,14 +187,7 @@ static void *monitor_main(void *arg)
         poll_once(m, stop);
         if (stop)
             break;
-        struct timespec ts;
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        ts.tv_sec += MONITOR_POLL_MS / 1000;
-        ts.tv_nsec += (long)(MONITOR_POLL_MS % 1000) * 1000000L;
-        if (ts.tv_nsec >= 1000000000L) {
-            ts.tv_sec++;
-            ts.tv_nsec -= 1000000000L;
-        }
+        struct timespec ts = zclock_deadline(CLOCK_MONOTONIC, MONITOR_POLL_MS);
         pthread_mutex_lock(&m->mu);
         while (!m->stop && pthread_cond_timedwait(&m->cv, &m->mu, &ts) == 0)
             ;

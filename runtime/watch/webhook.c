@@ -1,5 +1,6 @@
 /* webhook.c — the alert delivery queue and thread (see webhook.h). */
 #include "runtime/watch/webhook.h"
+#include "runtime/base/clock.h"
 
 #include <curl/curl.h>
 #include <pthread.h>
@@ -39,13 +40,6 @@ struct webhook {
     int             log_failed; /* it could not be opened */
     unsigned        seed;
 };
-
-static int64_t mono_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* One event in the log (and on stderr): kind "alert". The log is opened
  * here, on the delivery thread, the first time it is needed. */
@@ -92,7 +86,7 @@ static int on_progress(void *arg, curl_off_t dt, curl_off_t dn, curl_off_t ut, c
     struct webhook *w = arg;
     (void)dt, (void)dn, (void)ut, (void)un;
     pthread_mutex_lock(&w->mu);
-    int late = w->stopping && mono_ms() > w->deadline;
+    int late = w->stopping && zclock_mono_ms() > w->deadline;
     pthread_mutex_unlock(&w->mu);
     return late;
 }
@@ -188,14 +182,7 @@ out:
 /* Wait up to ms, or until stop; 1 when stopping. */
 static int nap(struct webhook *w, int ms)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    ts.tv_sec += ms / 1000;
-    ts.tv_nsec += (long)(ms % 1000) * 1000000L;
-    if (ts.tv_nsec >= 1000000000L) {
-        ts.tv_sec++;
-        ts.tv_nsec -= 1000000000L;
-    }
+    struct timespec ts = zclock_deadline(CLOCK_MONOTONIC, ms);
     pthread_mutex_lock(&w->mu);
     while (!w->stopping && pthread_cond_timedwait(&w->cv, &w->mu, &ts) == 0)
         ;
@@ -219,7 +206,7 @@ static void deliver(struct webhook *w, const struct item *it)
     config_redact_origin(it->url, dest, sizeof dest);
     for (int attempt = 1;; attempt++) {
         pthread_mutex_lock(&w->mu);
-        int late = w->stopping && mono_ms() > w->deadline;
+        int late = w->stopping && zclock_mono_ms() > w->deadline;
         pthread_mutex_unlock(&w->mu);
         if (late) {
             note(w, STATELOG_ERROR, it->integration, "alert to %s not delivered: zetl stopped first; the alert was: %s",
@@ -370,7 +357,7 @@ void webhook_stop(struct webhook *w, int drain_ms)
         return;
     pthread_mutex_lock(&w->mu);
     w->stopping = 1;
-    w->deadline = mono_ms() + drain_ms;
+    w->deadline = zclock_mono_ms() + drain_ms;
     pthread_cond_broadcast(&w->cv);
     pthread_mutex_unlock(&w->mu);
     pthread_join(w->thread, NULL);

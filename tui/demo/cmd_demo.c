@@ -35,6 +35,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "runtime/base/clock.h"
 #include "config/config.h"
 #include "tui/demo/demo.h"
 #include "runtime/runtime.h"
@@ -67,12 +68,7 @@ static void install_signals(void)
     signal(SIGPIPE, SIG_IGN);
 }
 
-static double mono_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
+static double mono_s(void) { return (double)zclock_mono_us() / 1e6; }
 
 static void say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static void say(const char *fmt, ...)

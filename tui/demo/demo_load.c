@@ -8,6 +8,7 @@
  * rows keep the transactions big but the undo log small. PostgreSQL: the
  * same shape with $n parameters through PQexecParams, one transaction.
  */
+#include "runtime/base/clock.h"
 #include "tui/demo/demo_int.h"
 
 #include <stdio.h>
@@ -23,12 +24,7 @@
 #define MY_ROWS_PER_STMT 500
 #define PG_ROWS_PER_STMT 500
 
-static double mono_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
+static double mono_s(void) { return (double)zclock_mono_us() / 1e6; }
 
 /* ---- connections ------------------------------------------------------------ */
 

@@ -16,6 +16,7 @@
  * SIGTERM while it is still starting: the harness's own trap stops what has
  * started, then the EXIT trap removes the directory.
  */
+#include "runtime/base/clock.h"
 #include "tui/demo/demo.h"
 
 #include <errno.h>
@@ -49,13 +50,6 @@ static const char child_script[] =
     "exec 3>&-\n"
     "while read -r _; do :; done\n"
     "exit 0\n";
-
-static int64_t mono_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static int plain_path(const char *p)
 {
@@ -238,7 +232,7 @@ static enum report read_report(struct demo_servers *s, const volatile sig_atomic
     enum report rc = REP_ERROR;
     for (;;) {
         if (cancel && *cancel) { rc = REP_CANCELLED; break; }
-        int64_t left = deadline - mono_ms();
+        int64_t left = deadline - zclock_mono_ms();
         if (left <= 0) { rc = REP_TIMEOUT; break; }
         struct pollfd p = {s->rep_fd, POLLIN, 0};
         int n = poll(&p, 1, left < 200 ? (int)left : 200);
@@ -273,7 +267,7 @@ int demo_servers_wait(struct demo_servers *s, const volatile sig_atomic_t *cance
 {
     char why[160] = "", tail[2048];
     int lines = 15;
-    switch (read_report(s, cancel, mono_ms() + (int64_t)timeout_s * 1000, err, errlen)) {
+    switch (read_report(s, cancel, zclock_mono_ms() + (int64_t)timeout_s * 1000, err, errlen)) {
     case REP_READY:
         if (!s->my_port || !s->pgsrc_port || !s->pgtgt_port || !s->zh_dir[0]) {
             snprintf(err, errlen, "the harness reported READY without every port");
@@ -313,7 +307,7 @@ static int rm_entry(const char *path, const struct stat *sb, int flag, struct FT
 int demo_servers_stop(struct demo_servers *s, int timeout_s, char *err, size_t errlen)
 {
     err[0] = '\0';
-    int64_t deadline = mono_ms() + (int64_t)timeout_s * 1000;
+    int64_t deadline = zclock_mono_ms() + (int64_t)timeout_s * 1000;
     /* Still starting (a signal arrived meanwhile): let the harness finish
      * first. Interrupted, its start-up jobs can outlive it for a moment and
      * launch a server after the teardown. */
@@ -336,7 +330,7 @@ int demo_servers_stop(struct demo_servers *s, int timeout_s, char *err, size_t e
                 exited = 1;
                 break;
             }
-            if (mono_ms() >= deadline) break;
+            if (zclock_mono_ms() >= deadline) break;
             struct timespec ts = {0, 50 * 1000000L};
             nanosleep(&ts, NULL);
         }

@@ -15,6 +15,7 @@
  * back and the connection dropped; the next tick connects again.
  * Counters are affected rows as the servers report them.
  */
+#include "runtime/base/clock.h"
 #include "tui/demo/demo_int.h"
 
 #include <pthread.h>
@@ -39,13 +40,6 @@ struct demo_workload {
     struct demo_gen g;
     int64_t         next_sale, next_order;
 };
-
-static int64_t mono_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static void count(struct demo_workload *w, int shop, int64_t ins, int64_t upd, int64_t del)
 {
@@ -246,9 +240,9 @@ static int shop_tick(struct demo_workload *w, int n, char *err, size_t errlen)
 
 static void pause_ms(struct demo_workload *w, int64_t ms)
 {
-    int64_t end = mono_ms() + ms;
+    int64_t end = zclock_mono_ms() + ms;
     while (!atomic_load(&w->stop)) {
-        int64_t left = end - mono_ms();
+        int64_t left = end - zclock_mono_ms();
         if (left <= 0) break;
         struct timespec ts = {0, (left > 50 ? 50 : left) * 1000000L};
         nanosleep(&ts, NULL);
@@ -285,12 +279,12 @@ static void *workload_main(void *arg)
 {
     struct demo_workload *w = arg;
     const struct demo_workload_opts *o = &w->o;
-    int64_t t0 = mono_ms(), next_tick = t0;
+    int64_t t0 = zclock_mono_ms(), next_tick = t0;
     int64_t next_burst = o->burst_first_s >= 0 ? t0 + (int64_t)o->burst_first_s * 1000 : -1;
     int64_t alter_at = o->alter_after_s >= 0 ? t0 + (int64_t)o->alter_after_s * 1000 : -1;
     int my_per_tick = o->tickit_per_s * TICK_MS / 1000, pg_per_tick = o->shop_per_s * TICK_MS / 1000;
     while (!atomic_load(&w->stop)) {
-        int64_t now = mono_ms();
+        int64_t now = zclock_mono_ms();
         if (alter_at >= 0 && now >= alter_at) {
             tickit_step(w, alter_step, 0);
             if (w->g.with_channel) {
@@ -315,7 +309,7 @@ static void *workload_main(void *arg)
             }
         }
         next_tick += TICK_MS;
-        now = mono_ms();
+        now = zclock_mono_ms();
         if (next_tick < now - 1000) next_tick = now;      /* fell behind: skip, do not pile up */
         pause_ms(w, next_tick - now);
     }
