@@ -7,8 +7,10 @@
 #   tests/unit/test_*.c                           -> one unit-test binary each
 #   tests/tools/*.c                               -> helper programs for tests
 #   tests/fuzz/fuzz_*.c                           -> libFuzzer targets (make fuzz)
-# Dependencies go one way: tui -> views -> runtime -> config (tests/layering.sh
-# checks it, with the layers inside runtime, in the unit suite).
+# Dependencies go one way: tui -> views -> runtime -> config -> runtime/base
+# (base/ is the shared helpers and includes nothing else of zetl's, so config
+# may use it; tests/layering.sh checks it, with the layers inside runtime, in
+# the unit suite).
 
 CC      ?= cc
 PKGS    := libmariadb libpq sqlite3 yaml-0.1 libcurl ncursesw libzstd zlib

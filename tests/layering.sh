@@ -28,9 +28,10 @@ set -uo pipefail
 # runtime/runtime (the engine's door) sits above the runtime folders and
 # tui/demo is inside tui.
 #
+#   runtime/base      shared helpers: clocks, wire cursors, buffers, JSON
+#                     strings, backoff, link cuts, the preflight report; they
+#                     use nothing else of zetl's, so config may use them
 #   config            the YAML config, validated
-#   runtime/base      shared helpers: clocks, wire cursors, backoff, link cuts,
-#                     the preflight report
 #   pipe, log         the change model and queue; the state log, run log, locks
 #   mysql, pg, target the source protocols and the warehouse drivers
 #   integ/state       an integration's record (state, tables, log lines),
@@ -42,8 +43,8 @@ set -uo pipefail
 #   runtime/runtime   the engine's door (runtime.h)
 #   views, tui        the console's screens; commands, terminal, the demo
 LAYERS='
-config/
 runtime/base/
+config/
 runtime/pipe/ runtime/log/
 runtime/mysql/ runtime/pg/ runtime/target/
 runtime/integ/state

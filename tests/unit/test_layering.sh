@@ -42,14 +42,14 @@ t_match layering_cycle "each edge of the cycle is printed with its symbol (a -> 
 t_match layering_cycle "each edge of the cycle is printed with its symbol (b -> a)" "config/b.c -> config/a.c: a_fn" "$OUT"
 t_eq layering_cycle "a file that only uses the cycle is not in it" "" "$(grep 'config/c.c ->' <<<"$OUT")"
 
-# A call upward: config (the lowest layer) uses the console (tui).
+# A call upward: config (a low layer) uses the console (tui).
 obj upward config/low 'int tui_high(void); int low_fn(void) { return tui_high(); }'
 obj upward tui/high 'int tui_high(void) { return 1; }'
 obj upward tui/top 'int low_fn(void); int top_fn(void) { return low_fn(); }'
 run upward
 t_eq layering_upward "a call upward fails the check" 1 "$RC"
 t_match layering_upward "the upward edge is printed with its layers and symbol" \
-    "upward: config/low.c \(layer 1 \(config/\)\) -> tui/high.c \(layer [0-9]+ \(tui/\)\): tui_high" "$OUT"
+    "upward: config/low.c \(layer 2 \(config/\)\) -> tui/high.c \(layer [0-9]+ \(tui/\)\): tui_high" "$OUT"
 t_eq layering_upward "the downward call (tui -> config) is not reported" "" "$(grep 'tui/top.c' <<<"$OUT")"
 
 # A folder no layer names.
@@ -59,8 +59,8 @@ t_eq layering_unplaced "a file outside every layer fails the check" 1 "$RC"
 t_match layering_unplaced "the unplaced file is named" "unplaced: runtime/newfolder/x.c" "$OUT"
 
 # Acyclic and downward only: passes; a stale object (its .c gone) is ignored.
-obj clean config/y 'int y_fn(void) { return 2; }'
-obj clean runtime/base/x 'int y_fn(void); int x_fn(void) { return y_fn(); }'
+obj clean runtime/base/x 'int x_fn(void) { return 2; }'
+obj clean config/y 'int x_fn(void); int y_fn(void) { return x_fn(); }'
 obj clean tui/z 'int x_fn(void); int y_fn(void); int z_fn(void) { return x_fn() + y_fn(); }'
 obj clean config/stale 'int z_fn(void); int stale_fn(void) { return z_fn(); }'
 rm -f "$TMP/clean/config/stale.c"
