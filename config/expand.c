@@ -10,36 +10,10 @@
  * again. Nothing here ever copies a value into an error.
  */
 #include "config/internal.h"
+#include "runtime/base/buf.h"   /* base/ sits below config/: it includes nothing of zetl's */
 
 #include <stdlib.h>
 #include <string.h>
-
-struct sbuf {
-    char  *p;
-    size_t len, cap;
-    int    oom;
-};
-
-static void sbuf_put(struct sbuf *b, const char *s, size_t n)
-{
-    if (b->oom)
-        return;
-    if (b->len + n + 1 > b->cap) {
-        size_t ncap = b->cap ? b->cap : 64;
-        while (ncap < b->len + n + 1)
-            ncap *= 2;
-        char *np = realloc(b->p, ncap);
-        if (!np) {
-            b->oom = 1;
-            return;
-        }
-        b->p = np;
-        b->cap = ncap;
-    }
-    memcpy(b->p + b->len, s, n);
-    b->len += n;
-    b->p[b->len] = '\0';
-}
 
 static int name_start(char c)
 {
@@ -53,16 +27,16 @@ static int name_char(char c)
 
 enum cfg_expand_status cfg_expand(const char *in, size_t len, char **out, char **bad)
 {
-    struct sbuf b = { 0 };
+    struct zbuf b = { 0 };
     enum cfg_expand_status st = CFG_EXPAND_OK;
     size_t i = 0;
 
     *out = NULL;
     *bad = NULL;
-    sbuf_put(&b, "", 0);
+    zbuf_put(&b, "", 0);
     while (i < len) {
         if (in[i] == '$' && i + 2 < len && in[i + 1] == '$' && in[i + 2] == '{') {
-            sbuf_put(&b, "${", 2);                  /* $${ → literal ${ */
+            zbuf_put(&b, "${", 2);                  /* $${ → literal ${ */
             i += 3;
             continue;
         }
@@ -87,14 +61,14 @@ enum cfg_expand_status cfg_expand(const char *in, size_t len, char **out, char *
                 st = *bad ? CFG_EXPAND_UNSET : CFG_EXPAND_NOMEM;
                 goto fail;
             }
-            sbuf_put(&b, v, strlen(v));
+            zbuf_put(&b, v, strlen(v));
             i = j + 1;
             continue;
         }
         size_t j = i + 1;                           /* copy a run up to the next '$' */
         while (j < len && in[j] != '$')
             j++;
-        sbuf_put(&b, in + i, j - i);
+        zbuf_put(&b, in + i, j - i);
         i = j;
     }
     if (b.oom) {

@@ -1,5 +1,6 @@
 /* snapshot.c — consistent MySQL/MariaDB table copies with a binlog position (see snapshot.h). */
 #include "runtime/mysql/snapshot.h"
+#include "runtime/base/buf.h"
 
 #include <mysqld_error.h>
 #include <stdio.h>
@@ -262,79 +263,54 @@ static int keyset_type(enum ztype t)
 }
 
 /* Append `name` quoted with backquotes (doubled inside). */
-static int put_ident(char **p, size_t *len, size_t *cap, const char *name)
+static void put_ident(struct zbuf *b, const char *name)
 {
-    size_t need = *len + strlen(name) * 2 + 3;
-    if (need + 1 > *cap) {
-        size_t nc = (need + 1) * 2;
-        char *np = realloc(*p, nc);
-        if (!np) return -1;
-        *p = np; *cap = nc;
-    }
-    char *o = *p + *len;
-    *o++ = '`';
-    for (const char *q = name; *q; q++) { if (*q == '`') *o++ = '`'; *o++ = *q; }
-    *o++ = '`';
-    *o = '\0';
-    *len = (size_t)(o - *p);
-    return 0;
-}
-
-static int put_str(char **p, size_t *len, size_t *cap, const char *s)
-{
-    size_t n = strlen(s);
-    if (*len + n + 1 > *cap) {
-        size_t nc = (*len + n + 1) * 2;
-        char *np = realloc(*p, nc);
-        if (!np) return -1;
-        *p = np; *cap = nc;
-    }
-    memcpy(*p + *len, s, n + 1);
-    *len += n;
-    return 0;
+    zbuf_putc(b, '`');
+    for (const char *q = name; *q; q++) { if (*q == '`') zbuf_putc(b, '`'); zbuf_putc(b, *q); }
+    zbuf_putc(b, '`');
 }
 
 /* SELECT `c1`,… FROM `db`.`t` [WHERE keyset] [ORDER BY key] [LIMIT n] */
 static char *build_select(const struct ztable *t, const int *keycols, int npk, int next, uint32_t limit)
 {
-    char *p = NULL, num[32];
-    size_t len = 0, cap = 0;
-    int bad = put_str(&p, &len, &cap, "SELECT ");
+    struct zbuf b = { 0 };
+    char num[32];
+    zbuf_puts(&b, "SELECT ");
     for (int i = 0; i < t->ncols; i++) {
-        if (i) bad |= put_str(&p, &len, &cap, ", ");
-        bad |= put_ident(&p, &len, &cap, t->cols[i].name);
+        if (i) zbuf_puts(&b, ", ");
+        put_ident(&b, t->cols[i].name);
     }
-    bad |= put_str(&p, &len, &cap, " FROM ");
-    bad |= put_ident(&p, &len, &cap, t->schema);
-    bad |= put_str(&p, &len, &cap, ".");
-    bad |= put_ident(&p, &len, &cap, t->name);
+    zbuf_puts(&b, " FROM ");
+    put_ident(&b, t->schema);
+    zbuf_puts(&b, ".");
+    put_ident(&b, t->name);
     if (npk && next) {
-        bad |= put_str(&p, &len, &cap, " WHERE ");
-        bad |= put_ident(&p, &len, &cap, t->cols[keycols[0]].name);
+        zbuf_puts(&b, " WHERE ");
+        put_ident(&b, t->cols[keycols[0]].name);
         if (npk == 1) {
-            bad |= put_str(&p, &len, &cap, " > ?");
+            zbuf_puts(&b, " > ?");
         } else {
-            bad |= put_str(&p, &len, &cap, " >= ? AND (");
+            zbuf_puts(&b, " >= ? AND (");
             for (int k = 0; k < npk; k++) {
-                if (k) bad |= put_str(&p, &len, &cap, ", ");
-                bad |= put_ident(&p, &len, &cap, t->cols[keycols[k]].name);
+                if (k) zbuf_puts(&b, ", ");
+                put_ident(&b, t->cols[keycols[k]].name);
             }
-            bad |= put_str(&p, &len, &cap, ") > (");
-            for (int k = 0; k < npk; k++) bad |= put_str(&p, &len, &cap, k ? ", ?" : "?");
-            bad |= put_str(&p, &len, &cap, ")");
+            zbuf_puts(&b, ") > (");
+            for (int k = 0; k < npk; k++) zbuf_puts(&b, k ? ", ?" : "?");
+            zbuf_puts(&b, ")");
         }
     }
     if (npk) {
-        bad |= put_str(&p, &len, &cap, " ORDER BY ");
+        zbuf_puts(&b, " ORDER BY ");
         for (int k = 0; k < npk; k++) {
-            if (k) bad |= put_str(&p, &len, &cap, ", ");
-            bad |= put_ident(&p, &len, &cap, t->cols[keycols[k]].name);
+            if (k) zbuf_puts(&b, ", ");
+            put_ident(&b, t->cols[keycols[k]].name);
         }
         snprintf(num, sizeof num, " LIMIT %u", limit);
-        bad |= put_str(&p, &len, &cap, num);
+        zbuf_puts(&b, num);
     }
-    if (bad) { free(p); return NULL; }
-    return p;
+    if (b.oom) { zbuf_free(&b); return NULL; }
+    return b.p;
 }
 
 static void reader_free(struct reader *r)

@@ -7,6 +7,7 @@
  * it, in a temporary table inside a transaction rolled back; Redshift and
  * http targets cannot, so it is not replicated (a warning).
  */
+#include "runtime/base/buf.h"
 #include "runtime/pg/preflight.h"
 
 #include <stdio.h>
@@ -130,15 +131,9 @@ static PGconn *target(struct pgpf_cols *c)
 static int probe(struct pgpf_cols *c, PGconn *t, const char *schema, const char *name, int gen,
                  char *why, size_t whylen)
 {
-    size_t cap = 256, len = 0;
-    char *sql = malloc(cap);
+    struct zbuf sql = { 0 };
     int rc = -1;
-    if (!sql) { snprintf(why, whylen, "out of memory"); return -1; }
-    sql[0] = 0;
-#define PUT(s) do { const char *s_ = (s); size_t n_ = strlen(s_);                            \
-        if (len + n_ + 1 > cap) { while (len + n_ + 1 > cap) cap *= 2;                         \
-            char *p_ = realloc(sql, cap); if (!p_) goto oom; sql = p_; }                       \
-        memcpy(sql + len, s_, n_ + 1); len += n_; } while (0)
+#define PUT(s) zbuf_puts(&sql, (s))
     PUT("CREATE TEMPORARY TABLE zetl_generated_probe (");
     int first = 1;
     for (int i = 0; i < PQntuples(c->r); i++) {
@@ -162,9 +157,10 @@ static int probe(struct pgpf_cols *c, PGconn *t, const char *schema, const char 
     }
     PUT(")");
 #undef PUT
+    if (sql.oom) goto oom;
     PGresult *r = PQexec(t, "BEGIN");
     PQclear(r);
-    r = PQexec(t, sql);
+    r = PQexec(t, sql.p);
     if (PQresultStatus(r) == PGRES_COMMAND_OK) {
         rc = 0;
     } else {
@@ -173,10 +169,10 @@ static int probe(struct pgpf_cols *c, PGconn *t, const char *schema, const char 
     }
     PQclear(r);
     PQclear(PQexec(t, "ROLLBACK"));
-    free(sql);
+    zbuf_free(&sql);
     return rc;
 oom:
-    free(sql);
+    zbuf_free(&sql);
     snprintf(why, whylen, "out of memory");
     return -1;
 }

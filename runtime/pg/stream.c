@@ -3,6 +3,7 @@
  * (see stream.h).
  */
 #include "runtime/pg/stream.h"
+#include "runtime/base/buf.h"
 #include "runtime/base/clock.h"
 
 #include <errno.h>
@@ -492,30 +493,13 @@ static char *qualified(PGconn *c, const char *schema, const char *name)
     return out;
 }
 
-/* Appends s to a growing buffer; -1 on out of memory. */
-static int sb_add(char **buf, size_t *len, size_t *cap, const char *s)
-{
-    size_t n = strlen(s);
-    if (*len + n + 1 > *cap) {
-        size_t nc = *cap ? *cap * 2 : 256;
-        while (nc < *len + n + 1) nc *= 2;
-        char *b = realloc(*buf, nc);
-        if (!b) return -1;
-        *buf = b;
-        *cap = nc;
-    }
-    memcpy(*buf + *len, s, n + 1);
-    *len += n;
-    return 0;
-}
-
 int pgstream_publication_ensure(PGconn *sql, const struct pgwait *w, const char *name,
                                 const struct pgstream_table *tables, int ntables, char *err, size_t errlen)
 {
     char e[400];
     int rc = -1;
-    char *qname = NULL, *stmt = NULL, *missing = NULL;
-    size_t slen = 0, scap = 0, mlen = 0, mcap = 0;
+    char *qname = NULL;
+    struct zbuf stmt = { 0 }, missing = { 0 };
     PGresult *r = NULL;
     const char *params[3];
 
@@ -533,17 +517,18 @@ int pgstream_publication_ensure(PGconn *sql, const struct pgwait *w, const char 
     if (PQntuples(r) == 0) {
         PQclear(r);
         r = NULL;
-        if (sb_add(&stmt, &slen, &scap, "CREATE PUBLICATION ") || sb_add(&stmt, &slen, &scap, qname) ||
-            sb_add(&stmt, &slen, &scap, " FOR TABLE "))
-            goto oom;
+        zbuf_puts(&stmt, "CREATE PUBLICATION ");
+        zbuf_puts(&stmt, qname);
+        zbuf_puts(&stmt, " FOR TABLE ");
         for (int i = 0; i < ntables; i++) {
             char *q = qualified(sql, tables[i].schema, tables[i].name);
             if (!q) goto oom;
-            int bad = (i && sb_add(&stmt, &slen, &scap, ", ")) || sb_add(&stmt, &slen, &scap, q);
+            if (i) zbuf_puts(&stmt, ", ");
+            zbuf_puts(&stmt, q);
             free(q);
-            if (bad) goto oom;
         }
-        r = pgwait_exec(sql, w, stmt, -1, NULL, e, sizeof e);
+        if (stmt.oom) goto oom;
+        r = pgwait_exec(sql, w, stmt.p, -1, NULL, e, sizeof e);
         if (PQresultStatus(r) != PGRES_COMMAND_OK) {
             snprintf(err, errlen, "publication %s: CREATE PUBLICATION failed: %s "
                      "(the user must own the tables, or be a superuser)", name, r ? resmsg(r) : e);
@@ -583,18 +568,18 @@ int pgstream_publication_ensure(PGconn *sql, const struct pgwait *w, const char 
         }
         if (PQntuples(r) == 0) {
             char *q = qualified(sql, tables[i].schema, tables[i].name);
-            if (!q || (mlen && sb_add(&missing, &mlen, &mcap, ", ")) || sb_add(&missing, &mlen, &mcap, q)) {
-                free(q);
-                goto oom;
-            }
+            if (!q) goto oom;
+            if (missing.len) zbuf_puts(&missing, ", ");
+            zbuf_puts(&missing, q);
             free(q);
+            if (missing.oom) goto oom;
         }
         PQclear(r);
         r = NULL;
     }
-    if (mlen) {
+    if (missing.len) {
         snprintf(err, errlen, "publication %s exists but does not include %s; run: ALTER PUBLICATION %s ADD TABLE %s",
-                 name, missing, qname, missing);
+                 name, missing.p, qname, missing.p);
         goto out;
     }
     rc = 0;
@@ -604,8 +589,8 @@ oom:
 out:
     PQclear(r);
     PQfreemem(qname);
-    free(stmt);
-    free(missing);
+    zbuf_free(&stmt);
+    zbuf_free(&missing);
     return rc;
 }
 
