@@ -7,6 +7,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "runtime/base/buf.h"
 #include "runtime/base/clock.h"
 #include "runtime/log/liveness.h"
 #include "runtime/log/lock.h"
@@ -178,13 +179,9 @@ static double copy_rate(struct model *m, const char *integ, const struct statelo
     for (size_t i = 0; i < m->nrates && !r; i++)
         if (strcmp(m->rates[i].key, key) == 0) r = &m->rates[i];
     if (!r) {
-        if (m->nrates == m->caprates) {
-            size_t cap = m->caprates ? m->caprates * 2 : 16;
-            struct rate_memo *nr = realloc(m->rates, cap * sizeof *nr);
-            if (!nr) return -1;
-            m->rates = nr;
-            m->caprates = cap;
-        }
+        struct rate_memo *nr = zarray_grow(m->rates, &m->caprates, m->nrates + 1, sizeof *nr);
+        if (!nr) return -1;
+        m->rates = nr;
         r = &m->rates[m->nrates++];
         snprintf(r->key, sizeof r->key, "%s", key);
         r->rows = t->rows_copied;

@@ -11,6 +11,7 @@
  * stale -wal/-shm files are only removed when no database file is there to
  * own them.
  */
+#include "runtime/base/buf.h"
 #include "runtime/base/clock.h"
 #include "runtime/log/statelog_int.h"
 
@@ -214,14 +215,10 @@ void sl_memo_table(struct statelog *sl, const char *integration, const char *nam
     if (!integration || !name)
         return;
     if (!(t = find_table(sl, integration, name, &at))) {
-        if (sl->nmtb == sl->capmtb) {
-            size_t cap = sl->capmtb ? sl->capmtb * 2 : 16;
-            struct sl_memo_table *v = realloc(sl->mtb, cap * sizeof *v);
-            if (!v)
-                return;
-            sl->mtb = v;
-            sl->capmtb = cap;
-        }
+        struct sl_memo_table *v = zarray_grow(sl->mtb, &sl->capmtb, sl->nmtb + 1, sizeof *v);
+        if (!v)
+            return;
+        sl->mtb = v;
         char *ig = strdup(integration), *nm = strdup(name);
         if (!ig || !nm) {
             free(ig);

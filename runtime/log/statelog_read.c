@@ -3,6 +3,7 @@
  * `zetl status`: integrations with their tables, activity, lag, events.
  * Contract: statelog.h. Results are caller-owned arrays.
  */
+#include "runtime/base/buf.h"
 #include "runtime/log/statelog_int.h"
 
 #include <stdlib.h>
@@ -11,17 +12,11 @@
 /* Grow *v (element size `size`) so that index `len` fits. */
 static int grow(void **v, size_t *cap, size_t len, size_t size)
 {
-    void *nv;
-    size_t ncap;
+    void *nv = zarray_grow(*v, cap, len + 1, size);
 
-    if (len < *cap)
-        return 0;
-    ncap = *cap ? *cap * 2 : 8;
-    if (!(nv = realloc(*v, ncap * size)))
+    if (!nv)
         return -1;
-    memset((char *)nv + *cap * size, 0, (ncap - *cap) * size);
     *v = nv;
-    *cap = ncap;
     return 0;
 }
 

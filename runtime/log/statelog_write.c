@@ -3,6 +3,7 @@
  * rows, transitions, activity, lag, events, deletion and the command queue.
  * Contract: statelog.h. Every multi-statement write is one transaction.
  */
+#include "runtime/base/buf.h"
 #include "runtime/log/statelog_int.h"
 
 #include <stdarg.h>
@@ -609,14 +610,11 @@ static int claim_commands(struct statelog *sl, const char *integration,
         goto rollback;
     sl_bind_text(st, 1, integration);
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        if (len == cap) {
-            cap = cap ? cap * 2 : 4;
-            if (!(nv = realloc(v, cap * sizeof *v))) {
-                sl_failf(sl, "%s: out of memory", op);
-                goto rollback_reset;
-            }
-            v = nv;
+        if (!(nv = zarray_grow(v, &cap, len + 1, sizeof *v))) {
+            sl_failf(sl, "%s: out of memory", op);
+            goto rollback_reset;
         }
+        v = nv;
         memset(&v[len], 0, sizeof v[len]);
         if (read_command(st, &v[len++]) < 0) {
             sl_failf(sl, "%s: out of memory", op);

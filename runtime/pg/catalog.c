@@ -3,6 +3,7 @@
  * (see catalog.h).
  */
 #include "runtime/pg/catalog.h"
+#include "runtime/base/buf.h"
 
 #include <inttypes.h>
 #include <stdio.h>
@@ -196,13 +197,9 @@ int pgcatalog_resolve(void *cat, struct ztable *t, const uint32_t *type_oids,
         if (c->rels[i].oid == (uint32_t)t->id) { cr = &c->rels[i]; break; }
     if (cr && !cat_matches(cr, t, type_oids, typmods)) catrel_clear(cr);
     if (!cr) {
-        if (c->n == c->cap) {
-            size_t nc = c->cap ? c->cap * 2 : 16;
-            struct catrel *n = realloc(c->rels, nc * sizeof *n);
-            if (!n) { snprintf(err, errlen, "out of memory"); return -1; }
-            c->rels = n;
-            c->cap = nc;
-        }
+        struct catrel *n = zarray_grow(c->rels, &c->cap, c->n + 1, sizeof *n);
+        if (!n) { snprintf(err, errlen, "out of memory"); return -1; }
+        c->rels = n;
         cr = &c->rels[c->n++];
         memset(cr, 0, sizeof *cr);
     }

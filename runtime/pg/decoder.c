@@ -2,6 +2,7 @@
  * decoder.c — pgoutput messages → zsink calls (see decoder.h).
  */
 #include "runtime/pg/decoder.h"
+#include "runtime/base/buf.h"
 
 #include <inttypes.h>
 #include <stdarg.h>
@@ -320,13 +321,9 @@ static int on_type(struct pgdec *d, const struct pgout_type *m)
 {
     struct pgtype *t = type_find(d, m->oid);
     if (!t) {
-        if (d->ntypes == d->tcap) {
-            size_t ncap = d->tcap ? d->tcap * 2 : 8;
-            struct pgtype *n = realloc(d->types, ncap * sizeof *n);
-            if (!n) return fail(d, "(Type): out of memory");
-            d->types = n;
-            d->tcap = ncap;
-        }
+        struct pgtype *n = zarray_grow(d->types, &d->tcap, d->ntypes + 1, sizeof *n);
+        if (!n) return fail(d, "(Type): out of memory");
+        d->types = n;
         t = &d->types[d->ntypes++];
         memset(t, 0, sizeof *t);
         t->oid = m->oid;
