@@ -1,0 +1,63 @@
+/*
+ * zkey.h — a row's primary key as integers, compared in key order: the
+ * frontier of a chunked copy (runtime/integ/resync.c) and the bounds of its
+ * chunks.
+ *
+ * Only keys made of integer columns (signed or unsigned, up to 64 bits,
+ * composite compared column by column) are chunked: their order in the
+ * source's SQL, in the target's and in this file's comparison is the same.
+ * A string key's order depends on its collation (MariaDB's case-insensitive
+ * utf8mb4_general_ci sorts 'a' = 'A' < 'b'), which zetl would have to
+ * reproduce byte for byte to decide on which side of the frontier a change
+ * falls; a table with such a key is copied in one read, as before.
+ *
+ * Text form (zetl.copy_progress.copied_to, the log): the values in key
+ * order, decimal, separated by commas: "42", "7,-3".
+ *
+ * No I/O, no allocation; any thread.
+ */
+#ifndef ZETL_ZKEY_H
+#define ZETL_ZKEY_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "runtime/pipe/change.h"
+
+#define ZKEY_MAX 8
+#define ZKEY_TEXT_MAX (ZKEY_MAX * 22)   /* the text form of any key, terminated */
+
+struct zkey {
+    int      n;                 /* key columns; 0 = none (the start of the table) */
+    uint8_t  uns[ZKEY_MAX];     /* column is unsigned: u, else i */
+    union { int64_t i; uint64_t u; } v[ZKEY_MAX];
+};
+
+/*
+ * The columns of t's primary key, in key order, into cols[ZKEY_MAX]: their
+ * number when every one is an integer column (the table can be chunked),
+ * else 0.
+ */
+int  zkey_columns(const struct ztable *t, int *cols);
+
+/*
+ * The key of a row image (values in t's column order; cols from
+ * zkey_columns). 0, or -1 when a key value is not an integer (NULL, or the
+ * wrong kind: the definition and the row disagree).
+ */
+int  zkey_of(const struct ztable *t, const int *cols, int n, const struct zvalue *row, struct zkey *k);
+
+/* <0, 0, >0 as a sorts before, equal to, after b (same table's keys). */
+int  zkey_cmp(const struct zkey *a, const struct zkey *b);
+
+/* Text form into buf (always terminated); 0, or -1 when it does not fit. */
+int  zkey_format(const struct zkey *k, char *buf, size_t len);
+
+/*
+ * Parse the text form for t's key (cols, n from zkey_columns). 0, or -1
+ * when s is not n integers, each in range of a 64-bit integer of its
+ * column's signedness.
+ */
+int  zkey_parse(const char *s, const struct ztable *t, const int *cols, int n, struct zkey *k);
+
+#endif
