@@ -197,6 +197,17 @@ void mysql_snapshot_position(const struct mysql_snapshot *s, struct zpos *pos,
 
 MYSQL *mysql_snapshot_conn(struct mysql_snapshot *s) { return s->db; }
 
+int mysql_snapshot_renew(struct mysql_snapshot *s, char *err, size_t errlen)
+{
+    if (s->dead) {
+        snprintf(err, errlen, "source %s: the snapshot was abandoned; start a new one", s->in->name);
+        return -1;
+    }
+    if (exec(s, "COMMIT", err, errlen)) return -1;
+    memset(&s->pos, 0, sizeof s->pos);
+    return (mysql_conn_is_mariadb(s->db) ? position_mariadb : position_mysql)(s, err, errlen);
+}
+
 void mysql_snapshot_end(struct mysql_snapshot *s)
 {
     if (!s) return;
@@ -760,6 +771,75 @@ out:
     if (next) mysql_stmt_close(next);
     free(sql_first);
     free(sql_next);
+    reader_free(&r);
+    return rc;
+}
+
+/* The reader's key parameters from an integer key (zkey.h). */
+static int key_from_zkey(struct reader *r, const struct zkey *k)
+{
+    if (k->n != r->npk) return -1;
+    for (int j = 0; j < r->npk; j++) {
+        if (r->k[j].ptype != MYSQL_TYPE_LONGLONG) return -1;
+        r->k[j].num.i = k->v[j].i;      /* the same bits for an unsigned column */
+    }
+    return 0;
+}
+
+static void key_to_zkey(const struct reader *r, struct zkey *k)
+{
+    k->n = r->npk;
+    for (int j = 0; j < r->npk; j++) {
+        k->uns[j] = r->k[j].is_unsigned || r->t->cols[r->k[j].col].type == ZT_UINT64;
+        k->v[j].i = r->k[j].num.i;
+    }
+}
+
+int mysql_snapshot_chunk(struct mysql_snapshot *s, const struct ztable *t, const struct zkey *after,
+                         uint32_t limit, uint64_t *rows, struct zkey *last, char *err, size_t errlen)
+{
+    struct reader r = { .s = s, .t = t, .err = err, .errlen = errlen };
+    MYSQL_STMT *st = NULL;
+    char *sql = NULL;
+    int rc = -1, cols[ZKEY_MAX];
+    *rows = 0;
+    if (s->dead) {
+        snprintf(err, errlen, "source %s: the snapshot was abandoned; start a new one", s->in->name);
+        return -1;
+    }
+    if (reader_init(&r)) { snprintf(err, errlen, "out of memory copying %s.%s", t->schema, t->name); goto out; }
+    if (!zkey_columns(t, cols) || r.npk != t->npk || limit == 0) {
+        snprintf(err, errlen, "source %s: %s.%s has no integer primary key to copy in chunks by",
+                 s->in->name, t->schema, t->name);
+        goto out;
+    }
+    int keycols[ZKEY_MAX];
+    for (int k = 0; k < r.npk; k++) keycols[k] = r.k[k].col;
+    int from = after && after->n > 0;
+    if (!(sql = build_select(t, keycols, r.npk, from, limit))) { snprintf(err, errlen, "out of memory"); goto out; }
+    unsigned code;
+    if (!(st = prepare(&r, sql, &code))) {
+        rc = code == ER_NO_SUCH_TABLE ? MYSQL_SNAPSHOT_NO_TABLE : -1;
+        goto out;
+    }
+    if (from) {
+        if (key_from_zkey(&r, after) != 0) {
+            snprintf(err, errlen, "source %s: the chunk bound does not fit the key of %s.%s", s->in->name,
+                     t->schema, t->name);
+            goto out;
+        }
+        bind_key_params(&r);
+        if (mysql_stmt_bind_param(st, r.pb) != 0) {
+            snprintf(err, errlen, "source %s: binding the key of %s.%s: %s", s->in->name, t->schema,
+                     t->name, mysql_stmt_error(st));
+            goto out;
+        }
+    }
+    rc = stream_rows(&r, st, rows, 0);
+    if (rc == 0 && *rows) key_to_zkey(&r, last);
+out:
+    if (st) mysql_stmt_close(st);
+    free(sql);
     reader_free(&r);
     return rc;
 }

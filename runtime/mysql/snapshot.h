@@ -99,6 +99,7 @@
 
 #include "config/config.h"
 #include "runtime/pipe/change.h"
+#include "runtime/pipe/zkey.h"
 #include "runtime/base/linkcut.h"
 
 enum mysql_snapshot_mode {
@@ -145,6 +146,24 @@ MYSQL *mysql_snapshot_conn(struct mysql_snapshot *s);
  */
 int  mysql_snapshot_copy(struct mysql_snapshot *s, const struct ztable *t, uint64_t *rows,
                          char *err, size_t errlen);
+
+/*
+ * A fresh consistent read on the same connection: commit the current one,
+ * start another, learn its position (mysql_snapshot_position). A chunked
+ * copy (runtime/integ/resync.c) reads each chunk in a read of its own, so no
+ * transaction of zetl's stays open longer than one chunk. 0, or -1 with err.
+ */
+int  mysql_snapshot_renew(struct mysql_snapshot *s, char *err, size_t errlen);
+
+/*
+ * One chunk of t within the snapshot: at most limit rows whose key is after
+ * *after (NULL or n 0: from the first), in key order, to opts.row. t's key
+ * must be integers (zkey_columns). *rows gets the rows read and, when any,
+ * *last the last one's key: fewer than limit rows means the table ends
+ * there. Returns as mysql_snapshot_copy.
+ */
+int  mysql_snapshot_chunk(struct mysql_snapshot *s, const struct ztable *t, const struct zkey *after,
+                          uint32_t limit, uint64_t *rows, struct zkey *last, char *err, size_t errlen);
 
 /* Commit the read-only transaction and close the connection. NULL is fine. */
 void mysql_snapshot_end(struct mysql_snapshot *s);

@@ -57,6 +57,29 @@ int source_snapshot_table(struct integ *in, struct itable *t, const struct zsink
     return in->src->snapshot_table(in, t, sink, pos, err, errlen);
 }
 
+int source_can_chunk(const struct integ *in)
+{
+    return in->src->chunk_read != NULL;
+}
+
+int source_chunk_begin(struct integ *in, const struct zsink *sink, void **handle, char *err, size_t errlen)
+{
+    *handle = NULL;
+    return in->src->chunk_begin(in, sink, handle, err, errlen);
+}
+
+int source_chunk_read(struct integ *in, void *handle, const struct ztable *t, const struct zkey *after,
+                      uint32_t limit, struct zpos *pos, uint64_t *rows, struct zkey *last,
+                      char *err, size_t errlen)
+{
+    return in->src->chunk_read(handle, t, after, limit, pos, rows, last, err, errlen);
+}
+
+void source_chunk_end(struct integ *in, void *handle)
+{
+    if (handle) in->src->chunk_end(handle);
+}
+
 int source_can_export(const struct integ *in)
 {
     return in->src->export_begin != NULL;

@@ -50,6 +50,22 @@ struct itable;
 int  source_snapshot_table(struct integ *in, struct itable *t, const struct zsink *sink,
                            struct zpos *pos, char *err, size_t errlen);
 /*
+ * A table in chunks by key (runtime/integ/resync.c), each chunk in a
+ * consistent read of its own on the handle's connection, rows to sink:
+ * source_chunk_read reads at most limit rows with keys after *after (NULL:
+ * from the first) in key order; *pos the read's exact position (ZPOS_NONE
+ * when the source cannot say exactly), *rows the rows read, *last the last
+ * one's key. source_can_chunk: 1 when the source can.
+ * Thread: the caller's (a resync worker); the handle is that thread's.
+ */
+struct zkey;
+int  source_can_chunk(const struct integ *in);
+int  source_chunk_begin(struct integ *in, const struct zsink *sink, void **handle, char *err, size_t errlen);
+int  source_chunk_read(struct integ *in, void *handle, const struct ztable *t, const struct zkey *after,
+                       uint32_t limit, struct zpos *pos, uint64_t *rows, struct zkey *last,
+                       char *err, size_t errlen);
+void source_chunk_end(struct integ *in, void *handle);
+/*
  * The initial copy in pieces, for parallel workers, where the source can
  * export one snapshot to other connections (source_can_export 1: PostgreSQL):
  * the export (PostgreSQL: publication, fresh slot, exported snapshot; keep

@@ -150,6 +150,61 @@ static int my_snapshot_table(struct integ *in, struct itable *t, const struct zs
     return 0;
 }
 
+/* Chunks of a table (source_chunk_read): one connection, a fresh consistent
+ * read for every chunk after the first. */
+struct my_chunker {
+    struct my_copy c;
+    struct mysql_snapshot *s;
+    int fresh;                  /* the snapshot's read has not been used yet */
+};
+
+static int my_chunk_begin(struct integ *in, const struct zsink *sink, void **handle, char *err, size_t errlen)
+{
+    struct my_chunker *k = calloc(1, sizeof *k);
+    if (!k) {
+        snprintf(err, errlen, "source %s: out of memory", in->cfg->name);
+        return -1;
+    }
+    k->c = (struct my_copy){.in = in, .sink = sink};
+    struct mysql_snapshot_opts o = {
+        .row = my_copy_row, .warn = my_copy_warn, .ctx = &k->c, .stop = &in->stop, .cut = &in->cut,
+    };
+    char e[1024];
+    if (mysql_snapshot_begin(&k->s, in->cfg, &o, e, sizeof e) != 0) {
+        snprintf(err, errlen, "source %s: %s", in->cfg->name, e);
+        free(k);
+        return -1;
+    }
+    k->fresh = 1;
+    *handle = k;
+    return 0;
+}
+
+static int my_chunk_read(void *handle, const struct ztable *t, const struct zkey *after, uint32_t limit,
+                         struct zpos *pos, uint64_t *rows, struct zkey *last, char *err, size_t errlen)
+{
+    struct my_chunker *k = handle;
+    char e[1024];
+    *rows = 0;
+    if (!k->fresh && mysql_snapshot_renew(k->s, e, sizeof e) != 0) goto fail;
+    k->fresh = 0;
+    enum mysql_snapshot_mode mode;
+    mysql_snapshot_position(k->s, pos, &mode);
+    if (mode != MYSQL_SNAPSHOT_EXACT) pos->kind = ZPOS_NONE;   /* replay by key instead */
+    if (mysql_snapshot_chunk(k->s, t, after, limit, rows, last, e, sizeof e) != 0) goto fail;
+    return 0;
+fail:
+    snprintf(err, errlen, "source %s: %s", k->c.in->cfg->name, e);
+    return -1;
+}
+
+static void my_chunk_end(void *handle)
+{
+    struct my_chunker *k = handle;
+    mysql_snapshot_end(k->s);
+    free(k);
+}
+
 static int my_column_backfilled(struct integ *in, const char *schema, const char *table,
                                 const char *column, char *err, size_t errlen)
 {
@@ -365,6 +420,9 @@ const struct source_ops source_mysql_ops = {
     .load_tables = my_load_tables,
     .snapshot = my_snapshot,
     .snapshot_table = my_snapshot_table,
+    .chunk_begin = my_chunk_begin,
+    .chunk_read = my_chunk_read,
+    .chunk_end = my_chunk_end,
     .export_begin = NULL,       /* one consistent read for every table */
     .export_end = NULL,
     .copy_table = NULL,

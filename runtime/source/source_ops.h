@@ -29,6 +29,8 @@
  * May be NULL where the kind has no such thing; the entry point then answers:
  *   export_begin, export_end, copy_table  source_can_export 0: the initial
  *                                         copy is one consistent read
+ *   chunk_begin, chunk_read, chunk_end    source_can_chunk 0: a table is copied
+ *                                         in one consistent read
  *   retained_bytes  1 (no such figure)
  *   drop            0 with note "" (zetl made nothing on the source)
  *   holds_gtid      0
@@ -43,6 +45,7 @@
 #include "config/config.h"
 #include "runtime/pipe/change.h"
 #include "runtime/pipe/dialect.h"
+#include "runtime/pipe/zkey.h"
 
 struct integ;
 struct itable;
@@ -75,6 +78,11 @@ struct source_ops {
     void (*export_end)(void *handle);
     int  (*copy_table)(struct integ *in, const char *snap, const struct ztable *t,
                        const struct zsink *sink, char *err, size_t errlen);
+    int  (*chunk_begin)(struct integ *in, const struct zsink *sink, void **handle,
+                        char *err, size_t errlen);
+    int  (*chunk_read)(void *handle, const struct ztable *t, const struct zkey *after, uint32_t limit,
+                       struct zpos *pos, uint64_t *rows, struct zkey *last, char *err, size_t errlen);
+    void (*chunk_end)(void *handle);
     int  (*stream)(struct integ *in, const struct zsink *sink, char *err, size_t errlen);
     int  (*column_backfilled)(struct integ *in, const char *schema, const char *table,
                               const char *column, char *err, size_t errlen);
