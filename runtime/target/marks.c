@@ -45,7 +45,90 @@ int pgt_resync_unmark(struct target *t, const char *source_table)
         return -1;
     }
     return tgt_stmt(t, "DELETE FROM zetl.resyncs WHERE integration = $1 AND source_table = $2",
-                    2, v, NULL, &n);
+                    2, v, NULL, &n) ||
+           tgt_stmt(t, "DELETE FROM zetl.copy_progress WHERE integration = $1 AND source_table = $2",
+                    2, v, NULL, &n) ? -1 : 0;
+}
+
+/* ---- a chunked copy's progress: zetl.copy_progress (target.h) ---------------------------- */
+
+int pgt_copy_progress_set(struct target *t, const char *source_table, const char *copied_to,
+                          int64_t rows, int64_t chunks)
+{
+    char r[32], c[32];
+    snprintf(r, sizeof r, "%lld", (long long)rows);
+    snprintf(c, sizeof c, "%lld", (long long)chunks);
+    const char *v[5] = {t->integration, source_table, copied_to, r, c};
+    int64_t n;
+    if (!t->in_txn) {
+        snprintf(t->err, sizeof t->err, "target %s: copy progress written outside a transaction",
+                 t->integration);
+        return -1;
+    }
+    /* DELETE + INSERT rather than an upsert: Redshift has no ON CONFLICT. */
+    return tgt_stmt(t, "DELETE FROM zetl.copy_progress WHERE integration = $1 AND source_table = $2",
+                    2, v, NULL, &n) ||
+           tgt_stmt(t, "INSERT INTO zetl.copy_progress (integration, source_table, copied_to, rows_copied, "
+                       "chunks, updated_at) VALUES ($1, $2, $3, $4, $5, now())", 5, v, NULL, &n) ? -1 : 0;
+}
+
+int pgt_copy_progress_get(struct target *t, const char *source_table, char *copied_to, size_t len,
+                          int64_t *rows, int64_t *chunks)
+{
+    const char *v[2] = {t->integration, source_table};
+    PGresult *r = tgt_qp(t, "SELECT copied_to, rows_copied, chunks FROM zetl.copy_progress "
+                            "WHERE integration = $1 AND source_table = $2", 2, v, NULL);
+    if (PQresultStatus(r) != PGRES_TUPLES_OK) {
+        tgt_seterr(t, r, "reading zetl.copy_progress");
+        PQclear(r);
+        return -1;
+    }
+    int found = PQntuples(r) > 0;
+    copied_to[0] = '\0';
+    *rows = *chunks = 0;
+    if (found) {
+        if (!PQgetisnull(r, 0, 0)) snprintf(copied_to, len, "%s", PQgetvalue(r, 0, 0));
+        *rows = strtoll(PQgetvalue(r, 0, 1), NULL, 10);
+        *chunks = strtoll(PQgetvalue(r, 0, 2), NULL, 10);
+    }
+    PQclear(r);
+    return found;
+}
+
+int pgt_delete_after(struct target *t, const struct ztable *def, const int *cols, const struct zkey *after,
+                     const char *schema, const char *table)
+{
+    /* k1 > $1 OR (k1 = $1 AND k2 > $2) OR …: a row comparison without row
+     * constructors, which every dialect reads the same. */
+    char vals[ZKEY_MAX][32];
+    const char *v[ZKEY_MAX];
+    struct zbuf *b = &t->sql;
+    b->len = 0;
+    tbuf_puts(b, "DELETE FROM ");
+    tbuf_qname(b, schema, table);
+    tbuf_puts(b, " WHERE ");
+    for (int j = 0; j < after->n; j++) {
+        if (after->uns[j]) snprintf(vals[j], sizeof vals[j], "%llu", (unsigned long long)after->v[j].u);
+        else snprintf(vals[j], sizeof vals[j], "%lld", (long long)after->v[j].i);
+        v[j] = vals[j];
+        char p[16];
+        tbuf_puts(b, j ? " OR (" : "(");
+        for (int e = 0; e < j; e++) {
+            tbuf_ident(b, def->cols[cols[e]].name);
+            snprintf(p, sizeof p, " = $%d AND ", e + 1);
+            tbuf_puts(b, p);
+        }
+        tbuf_ident(b, def->cols[cols[j]].name);
+        snprintf(p, sizeof p, " > $%d)", j + 1);
+        tbuf_puts(b, p);
+    }
+    if (b->oom) {
+        snprintf(t->err, sizeof t->err, "target %s: out of memory", t->integration);
+        return -1;
+    }
+    int64_t n;
+    tgt_stage_forget(t, schema, table);
+    return tgt_stmt(t, b->p, after->n, v, NULL, &n);
 }
 
 int pgt_resync_marks(struct target *t, char ***tables, int *n)

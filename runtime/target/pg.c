@@ -62,7 +62,14 @@ static int session_setup(struct target *t)
             "CREATE TABLE IF NOT EXISTS zetl.resyncs ("
             " integration varchar(256) NOT NULL,"
             " source_table varchar(1024) NOT NULL,"
-            " started_at timestamptz)", "creating zetl.checkpoints");
+            " started_at timestamptz); "
+            "CREATE TABLE IF NOT EXISTS zetl.copy_progress ("
+            " integration varchar(256) NOT NULL,"
+            " source_table varchar(1024) NOT NULL,"
+            " copied_to varchar(1024),"
+            " rows_copied bigint,"
+            " chunks bigint,"
+            " updated_at timestamptz)", "creating zetl.checkpoints");
     }
     if (tgt_exec(t, "SET client_encoding TO 'UTF8'; SET TimeZone TO 'UTC'; "
                     "SET DateStyle TO 'ISO, YMD'; SET IntervalStyle TO 'postgres'; "
@@ -79,6 +86,14 @@ static int session_setup(struct target *t)
         " integration text NOT NULL,"
         " source_table text NOT NULL,"
         " started_at timestamptz NOT NULL DEFAULT now(),"
+        " PRIMARY KEY (integration, source_table)); "
+        "CREATE TABLE IF NOT EXISTS zetl.copy_progress ("    /* runtime/target/marks.c */
+        " integration text NOT NULL,"
+        " source_table text NOT NULL,"
+        " copied_to text,"
+        " rows_copied bigint NOT NULL,"
+        " chunks bigint NOT NULL,"
+        " updated_at timestamptz NOT NULL DEFAULT now(),"
         " PRIMARY KEY (integration, source_table))";
     if (tgt_exec(t, ddl, "creating zetl.checkpoints") == 0) return 0;
     /* Two integrations creating it at once race on the catalog: once more. */
@@ -382,7 +397,8 @@ int pgt_discard_checkpoint(struct target *t)
     int64_t n;
     if (pgt_begin(t) != 0) return -1;
     if (tgt_stmt(t, "DELETE FROM zetl.checkpoints WHERE integration = $1", 1, v, NULL, &n) ||
-        tgt_stmt(t, "DELETE FROM zetl.resyncs WHERE integration = $1", 1, v, NULL, &n)) {
+        tgt_stmt(t, "DELETE FROM zetl.resyncs WHERE integration = $1", 1, v, NULL, &n) ||
+        tgt_stmt(t, "DELETE FROM zetl.copy_progress WHERE integration = $1", 1, v, NULL, &n)) {
         pgt_rollback(t);
         return -1;
     }

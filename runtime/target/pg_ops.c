@@ -43,5 +43,8 @@ const struct target_ops target_pg_ops = {
     .rename_column = pgt_rename_column,
     .rename_table = pgt_rename_table,
     .truncate = pgt_truncate,
+    .copy_progress_set = pgt_copy_progress_set,
+    .copy_progress_get = pgt_copy_progress_get,
+    .delete_after = pgt_delete_after,
     .drop_table = pgt_drop_table,
 };

@@ -180,6 +180,31 @@ int target_resync_marks(struct target *t, char ***tables, int *n)
     return t->ops->resync_marks(t, tables, n);
 }
 
+/* ---- a chunked copy's progress -------------------------------------------------------------- */
+
+int target_can_chunk(const struct target *t)
+{
+    return t->ops->copy_progress_set && t->ops->copy_progress_get && t->ops->delete_after;
+}
+
+int target_copy_progress_set(struct target *t, const char *source_table, const char *copied_to,
+                             int64_t rows, int64_t chunks)
+{
+    return t->ops->copy_progress_set(t, source_table, copied_to, rows, chunks);
+}
+
+int target_copy_progress_get(struct target *t, const char *source_table, char *copied_to, size_t len,
+                             int64_t *rows, int64_t *chunks)
+{
+    return t->ops->copy_progress_get(t, source_table, copied_to, len, rows, chunks);
+}
+
+int target_delete_after(struct target *t, const struct ztable *def, const int *cols,
+                        const struct zkey *after, const char *schema, const char *table)
+{
+    return t->ops->delete_after(t, def, cols, after, schema, table);
+}
+
 /* ---- DDL helpers ---------------------------------------------------------------------------- */
 
 int target_add_column(struct target *t, const char *schema, const char *table,

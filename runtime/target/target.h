@@ -99,6 +99,7 @@
 #include "runtime/base/buf.h"
 #include "runtime/pipe/change.h"
 #include "runtime/pipe/dialect.h"
+#include "runtime/pipe/zkey.h"
 #include "runtime/target/batch.h"
 
 struct target;
@@ -385,6 +386,25 @@ int  target_resync_mark(struct target *t, const char *source_table);   /* own tx
 int  target_resync_unmark(struct target *t, const char *source_table); /* inside begin/commit */
 int  target_resync_marks(struct target *t, char ***tables, int *n);
 void target_resync_marks_free(char **tables, int n);
+
+/* ---- a chunked copy's progress (marks.c; runtime/integ/resync.c) -------------------------
+ * zetl.copy_progress(integration, source_table, copied_to, rows_copied, chunks,
+ * updated_at): the key up to which a table's chunked copy is done (its text
+ * form, runtime/pipe/zkey.h; NULL: nothing yet), written in the transaction
+ * that carries the checkpoint those rows are consistent with, and removed
+ * with the resync mark (target_resync_unmark). target_can_chunk: 0 when the
+ * kind has none of it (a table is then copied in one read).
+ *   target_copy_progress_set   inside begin/commit
+ *   target_copy_progress_get   1 found (copied_to "" when NULL), 0 none, -1 error
+ *   target_delete_after        rows whose key (def's cols) is after *after go,
+ *                              in the open transaction (a chunk's install) */
+int  target_can_chunk(const struct target *t);
+int  target_copy_progress_set(struct target *t, const char *source_table, const char *copied_to,
+                              int64_t rows, int64_t chunks);
+int  target_copy_progress_get(struct target *t, const char *source_table, char *copied_to, size_t len,
+                              int64_t *rows, int64_t *chunks);
+int  target_delete_after(struct target *t, const struct ztable *def, const int *cols,
+                         const struct zkey *after, const char *schema, const char *table);
 
 /* ---- DDL helpers (the applier's answer to source schema changes) ------------------ */
 /*

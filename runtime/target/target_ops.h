@@ -93,6 +93,13 @@ struct target_ops {
     int  (*resync_mark)(struct target *t, const char *source_table);
     int  (*resync_unmark)(struct target *t, const char *source_table);
     int  (*resync_marks)(struct target *t, char ***tables, int *n);
+    /* a chunked copy's progress and its restart (NULL: the kind copies tables in one read) */
+    int  (*copy_progress_set)(struct target *t, const char *source_table, const char *copied_to,
+                              int64_t rows, int64_t chunks);
+    int  (*copy_progress_get)(struct target *t, const char *source_table, char *copied_to, size_t len,
+                              int64_t *rows, int64_t *chunks);
+    int  (*delete_after)(struct target *t, const struct ztable *def, const int *cols,
+                         const struct zkey *after, const char *schema, const char *table);
 
     /* DDL helpers */
     int  (*add_column)(struct target *t, const char *schema, const char *table,
