@@ -85,8 +85,13 @@ struct config_apply {
     int      drift_check_seconds; /* row counts of synced tables, source against target,
                                    every this many seconds (runtime/integ/drift.c); 0 off,
                                    default CONFIG_DRIFT_CHECK_DEFAULT */
+    int      copy_chunk_rows;   /* a resync of a table with an integer primary key copies
+                                   it in chunks of this many rows, each in a short read
+                                   of its own, resumable (runtime/integ/resync.c); 0: in
+                                   one read; default CONFIG_COPY_CHUNK_ROWS_DEFAULT */
 };
 #define CONFIG_DRIFT_CHECK_DEFAULT 3600
+#define CONFIG_COPY_CHUNK_ROWS_DEFAULT 100000
 
 /* Webhook alerts (runtime/watch/alerts.h): which incidents fire, `on:` in the config. */
 enum alert_on {

@@ -90,6 +90,7 @@ int setup_cfg_build(struct setup_cfg *out, const struct setup_answers *a, char *
     ig->apply.memory_mb = 256;
     ig->apply.copy_workers = 1;
     ig->apply.drift_check_seconds = CONFIG_DRIFT_CHECK_DEFAULT;
+    ig->apply.copy_chunk_rows = CONFIG_COPY_CHUNK_ROWS_DEFAULT;
     out->c.state_dir = out->state_dir[0] ? out->state_dir : NULL;
     out->c.integrations = ig;
     out->c.nintegrations = 1;

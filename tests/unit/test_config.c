@@ -288,7 +288,7 @@ static void test_bad_apply(void)
     BAD(GOOD "    apply: {batchrows: 10}\n",
         "t.yaml:12:13: unknown key `batchrows` in apply; did you mean `batch_rows`?", "apply key typo");
     BAD(GOOD "    apply: 5\n",
-        "t.yaml:12:12: apply must be a mapping (batch_rows, batch_ms, memory_mb, copy_workers, drift_check_seconds), got a string",
+        "t.yaml:12:12: apply must be a mapping (batch_rows, batch_ms, memory_mb, copy_workers, drift_check_seconds, copy_chunk_rows), got a string",
         "apply is a scalar");
 }
 
