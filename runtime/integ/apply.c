@@ -319,8 +319,20 @@ static int on_row(struct applier *a, const struct zrowchange *rc)
         return fail_table_here(a, t, why);
     }
     if (integ_row_refused(in, t, &p, why, sizeof why)) return fail_table_here(a, t, why);
-    if (integ_resync_diverts(in, t))            /* being copied again: wait in the spool */
-        return integ_resync_divert(in, &p, &a->stream_end, a->commit_lsn);
+    if (integ_resync_diverts(in, t)) {          /* being copied again: wait in the spool */
+        struct zrowchange live;
+        int d = integ_resync_divert(in, &p, &a->stream_end, a->commit_lsn, &live);
+        if (d <= 0) return d;
+        if (live.op == ZOP_TRUNCATE) {
+            /* A chunked copy cannot judge a TRUNCATE by key: what waits in
+             * the spool is older than it. The copy stops and resumes after
+             * its frontier, with chunks read after this (resync.c). */
+            integ_resync_abort(in);
+            integ_log(in, STATELOG_INFO, t->source, "resync", "the table was truncated at the source during "
+                      "its chunked copy: the copy goes on from its last handed-off chunk");
+        }
+        p = live;                               /* a row copied already: applies as usual */
+    }
     if (target_add(in->tgt, a->b, &p, t->tschema, t->tname, 0) != 0) {
         snprintf(in->err, sizeof in->err, "table %s: %s", t->source, a->b->err);
         return -1;
@@ -359,12 +371,14 @@ static int apply_cb(void *ctx) { return apply_pending(ctx); }
 static int drive_resync(struct applier *a)
 {
     struct integ *in = a->in;
-    if (integ_resync_ready(in)) {
+    while (integ_resync_ready(in)) {
         int r = integ_resync_replay(in, a->b, a->budget, apply_cb, a);
         if (r == 1) return 0;                   /* the copy failed: the table is failed */
-        if (r != 0) return -1;
-        /* The spool's changes and the mark's removal commit with the checkpoint. */
+        if (r < 0) return -1;
+        /* The spool's changes and the mark's removal (a chunk's hand-off:
+         * the copy's progress) commit with the checkpoint. */
         if ((a->have_last ? flush(a) : commit_batch(a, &in->applied, 0)) != 0) return -1;
+        if (r == 2) continue;                   /* a chunk handed off; more to come */
         integ_resync_done(in);
         return 0;
     }

@@ -931,3 +931,72 @@ int integ_copy_table(struct integ *in, struct itable *t, atomic_int *abort, stru
     copier_close(&c);
     return rc;
 }
+
+/*
+ * One chunk on the copier's connections (integ_copy_chunks): the rows after
+ * ch->lo go (or the whole table, for the first chunk), the chunk's rows
+ * come in, one target transaction, a plain commit.
+ */
+static int copy_chunk(struct copier *c, struct itable *t, void *h, const int *kcols, uint32_t limit,
+                      struct copy_chunk *ch, char *err, size_t errlen)
+{
+    struct integ *in = c->in;
+    char e[1024];
+    c->cur = NULL;
+    c->fault = NULL;
+    if (target_begin(c->tgt) != 0 ||
+        (ch->lo.n ? target_delete_after(c->tgt, t->tdef, kcols, &ch->lo, t->tschema, t->tname)
+                  : target_truncate(c->tgt, t->def, t->tschema, t->tname)) != 0)
+        goto target_failed;
+    target_set_load(c->tgt);            /* no key of the chunk is left in the table */
+    c->err[0] = '\0';
+    e[0] = '\0';
+    if (copy_text_start(c) != 0 ||
+        source_chunk_read(in, h, t->def, ch->lo.n ? &ch->lo : NULL, limit, &ch->pos, &ch->rows, &ch->hi,
+                          e, sizeof e) != 0 ||
+        copy_flush(c) != 0) {
+        copy_abandon(c);
+        snprintf(err, errlen, "resync of %s: %s", t->source, c->err[0] ? c->err : e);
+        target_rollback(c->tgt);
+        return -1;
+    }
+    report(c);
+    if (target_commit(c->tgt, NULL, 0) != 0) goto target_failed;
+    ch->last = ch->rows < limit;
+    return 0;
+target_failed:
+    snprintf(err, errlen, "target: resync of %s: %s", t->source, target_error(c->tgt));
+    target_rollback(c->tgt);
+    return -1;
+}
+
+int integ_copy_chunks(struct integ *in, struct itable *t, const struct zkey *from, uint32_t limit,
+                      atomic_int *abort, int (*done)(void *ctx, const struct copy_chunk *ch), void *ctx,
+                      char *err, size_t errlen)
+{
+    struct copier c = {.in = in, .abort = abort, .budget = (size_t)in->cfg->apply.memory_mb << 19};
+    struct zsink sink = {.ctx = &c, .row = copy_row};
+    int kcols[ZKEY_MAX], rc = -1;
+    void *h = NULL;
+    struct copy_chunk ch = {.lo = *from};
+    if (!zkey_columns(t->tdef, kcols)) {
+        snprintf(err, errlen, "resync of %s: the table has no integer key to copy in chunks by", t->source);
+        return -1;
+    }
+    if (copier_open(&c, abort, err, errlen) != 0) goto out;
+    if (source_chunk_begin(in, &sink, &h, err, errlen) != 0) goto out;
+    for (;;) {
+        if (atomic_load(abort) || atomic_load(&in->stop)) {
+            snprintf(err, errlen, "resync of %s: stopped during the copy", t->source);
+            goto out;
+        }
+        if (copy_chunk(&c, t, h, kcols, limit, &ch, err, errlen) != 0) goto out;
+        if (done(ctx, &ch) != 0 || ch.last) break;
+        ch.lo = ch.hi;
+    }
+    rc = 0;
+out:
+    source_chunk_end(in, h);
+    copier_close(&c);
+    return rc;
+}

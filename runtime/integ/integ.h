@@ -54,6 +54,8 @@ struct itable {
     int       map_ncols;
     int      *map;           /* def column i comes from row column map[i], -1 none */
     int       resync_requested;
+    int       resync_resume;  /* the next resync resumes its chunked copy where the target's
+                                 zetl.copy_progress says (a cut-short one); else it starts over */
     struct zpos skip_until;  /* after a resync: the copy's position; the stream skips the
                                 table's changes the copy holds (zpos_txn_in_copy) */
 };
@@ -305,16 +307,24 @@ enum integ_round integ_finish_delete(struct integ *in);
  *   integ_resync_start    mark the table in the target (committed), divert its
  *                         stream changes to a spool, start a worker thread
  *                         that copies it on its own connections
- *   integ_resync_divert   on_row: a change of the table being copied → spool
- *   integ_resync_ready    1 when the worker has finished and the checkpoint
- *                         has reached the copy's position (or the copy failed)
+ *   integ_resync_divert   on_row: a change of the table being copied → spool;
+ *                         returns 0 when it took the change, 1 when the
+ *                         caller applies *live as usual (a chunked copy: a
+ *                         row already copied; *live is the change, or the
+ *                         part of a key-moving update that is)
+ *   integ_resync_ready    1 when the worker has finished (a chunked copy: a
+ *                         chunk is loaded) and the checkpoint has reached the
+ *                         copy's position (or the copy failed)
  *   integ_resync_replay   worker ok: the spool's changes → the batch (skipping
  *                         those the copy holds when its position is exact),
- *                         the mark removed, in the open target transaction;
- *                         the caller commits it with the checkpoint, then
- *                         calls integ_resync_done. Worker failed: the table is
- *                         failed with the reason (its mark stays: retried at
- *                         the next round), and 1 is returned.
+ *                         the mark removed (a chunked copy: its progress
+ *                         moved, the mark removed after the last chunk), in
+ *                         the open target transaction; the caller commits it
+ *                         with the checkpoint, then calls integ_resync_done
+ *                         when 0 was returned (2: a chunk handed off, more to
+ *                         come). Worker failed: the table is failed with the
+ *                         reason (its mark stays: retried at the next round),
+ *                         and 1 is returned.
  *   integ_resync_abort    stop the worker and drop the spool (round end, DDL);
  *                         the mark stays, so the next round copies it again
  * Each returns 0 or -1 with in->err unless said otherwise.
@@ -325,7 +335,7 @@ int  integ_resync_start(struct integ *in, struct itable *t);
 /* txn_start: where the change's transaction begins (the end of the previous
  * commit); commit_lsn: its commit LSN (PostgreSQL), 0 elsewhere. */
 int  integ_resync_divert(struct integ *in, const struct zrowchange *p, const struct zpos *txn_start,
-                         uint64_t commit_lsn);
+                         uint64_t commit_lsn, struct zrowchange *live);
 int  integ_resync_diverts(const struct integ *in, const struct itable *t);
 int  integ_resync_ready(struct integ *in);
 int  integ_resync_replay(struct integ *in, struct zbatch *b, size_t budget,
@@ -336,6 +346,26 @@ void integ_resync_abort(struct integ *in);
  * in one target transaction; *pos the copy's exact position or ZPOS_NONE. */
 int  integ_copy_table(struct integ *in, struct itable *t, atomic_int *abort, struct zpos *pos,
                       char *err, size_t errlen);
+/* A chunk of a chunked copy, loaded and committed (copy.c → resync.c). */
+struct copy_chunk {
+    struct zkey lo;             /* rows after this key (n 0: from the first) */
+    struct zkey hi;             /* up to this one, the last row read (last: meaningless) */
+    int         last;           /* the table ends in this chunk */
+    struct zpos pos;            /* its read's exact position, or ZPOS_NONE */
+    uint64_t    rows;
+};
+/*
+ * The worker's chunked copy (copy.c): t in chunks of limit rows by key from
+ * after *from (n 0: from the first, truncating the table), each read in a
+ * consistent read of its own and loaded in a target transaction of its own
+ * that first deletes the rows after the chunk's lower bound (loaded by a
+ * chunk whose hand-off never committed). done(ctx, chunk) after each commit;
+ * its non-zero return ends the copy. 0 when the last chunk was handed on or
+ * done() said stop, or -1 with err.
+ */
+int  integ_copy_chunks(struct integ *in, struct itable *t, const struct zkey *from, uint32_t limit,
+                       atomic_int *abort, int (*done)(void *ctx, const struct copy_chunk *ch), void *ctx,
+                       char *err, size_t errlen);
 
 /* Connect the target if not connected (in->tgt); 0, or -1 with in->err. */
 int  integ_connect_target(struct integ *in);

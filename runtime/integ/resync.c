@@ -68,6 +68,52 @@
  *     (skip_until lives in memory only: waiting for the checkpoint is what
  *     makes losing it harmless).
  *
+ * Chunked (apply.copy_chunk_rows > 0, an integer primary key — runtime/pipe/zkey.h
+ * says why only those —, a source and a target that can): the copy goes in
+ * chunks of rows in key order, each read in a consistent read of its own
+ * with its own exact position P_c and loaded in a target transaction of its
+ * own (integ_copy_chunks), so no source transaction outlives a chunk and a
+ * crash loses at most the chunks not yet handed off. The frontier F is the
+ * last key handed off; zetl.copy_progress holds it, written in the same
+ * target transaction as a checkpoint at or past the position of the chunk
+ * that ends at F. The rule for a change of the table, by its key k (an
+ * update that moves the key is a delete of the old key and an insert of the
+ * new, each judged alone):
+ *   - k <= F: applied live, like any synced table's change;
+ *   - k > F: written to the spool with its transaction's marker.
+ * The hand-off of chunk c (rows lo_c < k <= hi_c, position P_c), on the
+ * applier thread once the worker committed the chunk and the checkpoint is
+ * at or past P_c, reads the spool in order:
+ *   - lo_c < k <= hi_c: skipped if its transaction is in the chunk
+ *     (zpos_txn_in_copy against P_c), else applied — after the chunk's rows,
+ *     which are committed in the target already;
+ *   - k > hi_c, transaction in the chunk: dropped. It committed before P_c,
+ *     and every later chunk is read after P_c, so the chunk that covers k
+ *     holds its effect;
+ *   - k > hi_c, transaction not in the chunk: carried to a new spool, to be
+ *     judged by a later chunk's position the same way;
+ * then F = hi_c and the progress go into the transaction, which the caller
+ * commits with the checkpoint. k <= lo_c cannot be in the spool: the spool
+ * holds only changes after the frontier of their time, and each hand-off
+ * carries on only keys above its chunk.
+ * Why exact: a key k <= F was copied by a chunk whose hand-off waited for
+ * the checkpoint to pass its position, so every transaction that chunk holds
+ * had been popped (and judged) by then; every change of k popped later is
+ * after the chunk's read and applies live. A key k > F is in the target only
+ * as a chunk's rows not yet handed off, which the next chunk's load deletes
+ * (target_delete_after) before loading; its changes are judged against the
+ * position of the chunk that covers it. The last chunk (fewer rows than the
+ * limit) covers every key above its lower bound, and its hand-off removes
+ * the mark and the progress with the checkpoint.
+ * A crash, kill -9, stop or pause at any moment: the checkpoint and F were
+ * committed together, so the next round streams from that checkpoint (every
+ * change of a key <= F after it applies live, as above) and the resync,
+ * marked still, resumes with the chunk after F (t->resync_resume), deleting
+ * what lies above F first. A TRUNCATE of the table during the copy, which
+ * has no key to judge, starts the copy over; a DDL statement stops it, and
+ * it resumes from F under the new definition, as a synced table lives on
+ * through DDL.
+ *
  * Memory: the spool buffers 128 KiB and the replay applies the batch into the
  * open transaction whenever it passes the budget, so a resync of a busy table
  * costs disk, not memory. One resync runs at a time per integration; other
@@ -82,10 +128,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "runtime/base/clock.h"
 #include "runtime/integ/integ.h"
 #include "runtime/pipe/queue_rec.h"
 #include "runtime/pipe/spool.h"
+#include "runtime/source/source.h"
 #include "runtime/target/target.h"
+
+#define CHUNKS_AHEAD 4     /* chunks loaded but not yet handed off, at most */
 
 struct resync {
     struct integ  *in;
@@ -104,6 +154,20 @@ struct resync {
     uint64_t       marker_lsn;  /* and its commit LSN (PostgreSQL; 0 MariaDB) */
     int            have_marker;
     uint64_t       diverted;    /* rows written to the spool */
+    /* a chunked copy (chunked.c's header comment below) */
+    int            chunked;
+    uint32_t       limit;       /* rows per chunk */
+    int            kcols[ZKEY_MAX];   /* key columns of t->tdef (the rows the applier sees) */
+    int            nk;
+    struct zkey    from;        /* where the worker starts (n 0: the first row) */
+    struct zkey    frontier;    /* the applier's: rows up to it are copied and handed off,
+                                   their changes apply live (n 0: none yet) */
+    int64_t        rows_done, chunks_done;  /* as committed with the frontier */
+    uint64_t       replayed, skipped;       /* over the whole copy, for the last message */
+    pthread_mutex_t mu;         /* guards pend, npend */
+    pthread_cond_t cv;
+    struct copy_chunk pend[CHUNKS_AHEAD];   /* loaded by the worker, not yet handed off */
+    int            npend;
 };
 
 static atomic_uint_fast64_t spool_seq;  /* NAME.resync-SEQ.spool; every supervisor thread takes one */
@@ -127,6 +191,7 @@ int integ_resync_marked(struct integ *in)
             if (strcmp(in->tables[k].source, marks[i]) == 0) t = &in->tables[k];
         if (!t || t->resync_requested) continue;     /* no longer selected: nothing to do */
         t->resync_requested = 1;
+        t->resync_resume = 1;          /* a chunked copy goes on from its progress */
         integ_set_table_state(in, t, TSTATE_RESYNCING, "a resync was cut short: copying the table again", NULL);
     }
     target_resync_marks_free(marks, n);
@@ -136,11 +201,31 @@ int integ_resync_marked(struct integ *in)
     return 0;
 }
 
+/* A chunk loaded (integ_copy_chunks' done): queued for the applier's
+ * hand-off; waits while CHUNKS_AHEAD are queued. Non-zero: stop copying. */
+static int chunk_loaded(void *ctx, const struct copy_chunk *ch)
+{
+    struct resync *r = ctx;
+    pthread_mutex_lock(&r->mu);
+    while (r->npend == CHUNKS_AHEAD && !atomic_load(&r->abort)) {
+        struct timespec ts = zclock_deadline(CLOCK_REALTIME, 200);
+        pthread_cond_timedwait(&r->cv, &r->mu, &ts);
+    }
+    int stop = atomic_load(&r->abort);
+    if (!stop) r->pend[r->npend++] = *ch;
+    pthread_mutex_unlock(&r->mu);
+    return stop;
+}
+
 static void *worker_main(void *arg)
 {
     pthread_setname_np(pthread_self(), "z-resync");   /* top -H, gdb */
     struct resync *r = arg;
-    r->rc = integ_copy_table(r->in, r->t, &r->abort, &r->pos, r->err, sizeof r->err);
+    if (r->chunked)
+        r->rc = integ_copy_chunks(r->in, r->t, &r->from, r->limit, &r->abort, chunk_loaded, r,
+                                  r->err, sizeof r->err);
+    else
+        r->rc = integ_copy_table(r->in, r->t, &r->abort, &r->pos, r->err, sizeof r->err);
     atomic_store(&r->done, 1);
     return NULL;
 }
@@ -149,6 +234,8 @@ static void resync_free(struct resync *r)
 {
     if (!r) return;
     spool_destroy(r->sp);
+    pthread_mutex_destroy(&r->mu);
+    pthread_cond_destroy(&r->cv);
     free(r);
 }
 
@@ -173,6 +260,45 @@ static int spool_done(struct integ *in, struct resync *r)
     return 0;
 }
 
+/*
+ * The mark, committed, and whether (and from where) the copy goes in chunks:
+ * a fresh chunked copy writes empty progress with the mark; one cut short
+ * (t->resync_resume) reads where it got to.
+ */
+static int mark_start(struct integ *in, struct resync *r)
+{
+    struct itable *t = r->t;
+    int resume = t->resync_resume;
+    t->resync_resume = 0;
+    r->nk = zkey_columns(t->tdef, r->kcols);
+    r->chunked = in->cfg->apply.copy_chunk_rows > 0 && r->nk > 0 && source_can_chunk(in) &&
+                 target_can_chunk(in->tgt);
+    r->limit = (uint32_t)in->cfg->apply.copy_chunk_rows;
+    if (target_begin(in->tgt) != 0) goto target_failed;
+    if (r->chunked && resume) {
+        char k[ZKEY_TEXT_MAX];
+        int found = target_copy_progress_get(in->tgt, t->source, k, sizeof k, &r->rows_done, &r->chunks_done);
+        if (found < 0) goto target_failed;
+        if (found && k[0] && zkey_parse(k, t->tdef, r->kcols, r->nk, &r->from) != 0) {
+            integ_log(in, STATELOG_WARNING, t->source, "resync", "the copy's progress \"%.60s\" in "
+                      "zetl.copy_progress does not fit the table's key: copying it from the start", k);
+            found = 0;
+        }
+        if (!found) r->from.n = 0;
+        if (!r->from.n) r->rows_done = r->chunks_done = 0;
+    }
+    r->frontier = r->from;
+    if (target_resync_mark(in->tgt, t->source) != 0 ||
+        (r->chunked && !r->from.n && target_copy_progress_set(in->tgt, t->source, NULL, 0, 0) != 0) ||
+        target_commit(in->tgt, NULL, 0) != 0)
+        goto target_failed;
+    return 0;
+target_failed:
+    snprintf(in->err, sizeof in->err, "target: resync of %s: %s", t->source, target_error(in->tgt));
+    target_rollback(in->tgt);
+    return -1;
+}
+
 int integ_resync_start(struct integ *in, struct itable *t)
 {
     struct resync *r = calloc(1, sizeof *r);
@@ -183,15 +309,16 @@ int integ_resync_start(struct integ *in, struct itable *t)
     }
     r->in = in;
     r->t = t;
-    if (target_resync_mark(in->tgt, t->source) != 0) {
-        snprintf(in->err, sizeof in->err, "target: resync of %s: %s", t->source, target_error(in->tgt));
-        free(r);
+    pthread_mutex_init(&r->mu, NULL);
+    pthread_cond_init(&r->cv, NULL);
+    if (mark_start(in, r) != 0) {
+        resync_free(r);
         return -1;
     }
     spool_name(in, name, sizeof name);
     if (spool_open(&r->sp, in->root->state_dir, name, atomic_fetch_add(&spool_seq, 1) + 1, e, sizeof e) != 0) {
         snprintf(in->err, sizeof in->err, "resync of %s: %s", t->source, e);
-        free(r);
+        resync_free(r);
         return -1;
     }
     /* The definition every spooled row refers to (slot 1). */
@@ -203,6 +330,8 @@ int integ_resync_start(struct integ *in, struct itable *t)
     t->resync_requested = 0;
     t->skip_until.kind = ZPOS_NONE;
     integ_start_copy(in, t, TSTATE_RESYNCING, "copying the table while the others stream");
+    if (r->rows_done)       /* a resumed chunked copy: what the chunks before it copied */
+        statelog_add_table_counts(in->sl, in->cfg->name, t->source, 0, 0, 0, r->rows_done, 0);
     integ_rearm_cut(in);
     if (pthread_create(&r->th, NULL, worker_main, r) != 0) {
         snprintf(in->err, sizeof in->err, "resync of %s: cannot start the copy thread", t->source);
@@ -210,18 +339,29 @@ int integ_resync_start(struct integ *in, struct itable *t)
     }
     r->started = 1;
     in->resync = r;
-    integ_log(in, STATELOG_INFO, t->source, "resync", "copying the table again; its changes wait in %s",
-              spool_path(r->sp));
+    if (!r->chunked) {
+        integ_log(in, STATELOG_INFO, t->source, "resync", "copying the table again; its changes wait in %s",
+                  spool_path(r->sp));
+    } else if (r->from.n) {
+        char k[ZKEY_TEXT_MAX];
+        zkey_format(&r->from, k, sizeof k);
+        integ_log(in, STATELOG_INFO, t->source, "resync", "chunked copy resuming after key %s (%lld rows in "
+                  "%lld chunks copied before); chunks of %u rows, changes after the copied keys wait in %s",
+                  k, (long long)r->rows_done, (long long)r->chunks_done, r->limit, spool_path(r->sp));
+    } else {
+        integ_log(in, STATELOG_INFO, t->source, "resync", "copying the table again in chunks of %u rows by "
+                  "key; changes after the copied keys wait in %s", r->limit, spool_path(r->sp));
+    }
     return 0;
 fail:
     resync_free(r);
     return -1;
 }
 
-int integ_resync_divert(struct integ *in, const struct zrowchange *p, const struct zpos *txn_start,
-                        uint64_t commit_lsn)
+/* Write one change to the spool, after its transaction's marker. */
+static int spool_change(struct integ *in, struct resync *r, const struct zrowchange *p,
+                        const struct zpos *txn_start, uint64_t commit_lsn)
 {
-    struct resync *r = in->resync;
     uint8_t *body;
     if (!r->have_marker || r->marker.kind != txn_start->kind || r->marker.offset != txn_start->offset ||
         strcmp(r->marker.file, txn_start->file) != 0 || r->marker_lsn != commit_lsn) {
@@ -249,9 +389,66 @@ int integ_resync_divert(struct integ *in, const struct zrowchange *p, const stru
     return 0;
 }
 
+/* Is key k of the table handed off already (at or below the frontier)? */
+static int copied(const struct resync *r, const struct zkey *k)
+{
+    return r->frontier.n && zkey_cmp(k, &r->frontier) <= 0;
+}
+
+static int bad_key(struct integ *in, const struct resync *r)
+{
+    snprintf(in->err, sizeof in->err, "resync of %s: a change carries no integer key; the table's "
+             "definition and its rows disagree: resync it again", r->t->source);
+    return -1;
+}
+
+/* The key a spooled or streamed change is judged by (the header comment):
+ * an insert's new row, a delete's or update's old one. */
+static int change_key(const struct resync *r, const struct zrowchange *p, struct zkey *k)
+{
+    const struct zvalue *img = p->op == ZOP_INSERT ? p->after : p->before;
+    return img ? zkey_of(r->t->tdef, r->kcols, r->nk, img, k) : -1;
+}
+
+int integ_resync_divert(struct integ *in, const struct zrowchange *p, const struct zpos *txn_start,
+                        uint64_t commit_lsn, struct zrowchange *live)
+{
+    struct resync *r = in->resync;
+    if (!r->chunked) return spool_change(in, r, p, txn_start, commit_lsn);
+    *live = *p;
+    if (p->op == ZOP_TRUNCATE || p->op == ZOP_OVERSIZE) return 1;   /* the caller restarts the copy */
+    struct zkey kb, ka;
+    if (change_key(r, p, &kb) != 0) return bad_key(in, r);
+    if (p->op != ZOP_UPDATE) return copied(r, &kb) ? 1 : spool_change(in, r, p, txn_start, commit_lsn);
+    if (!p->after || zkey_of(r->t->tdef, r->kcols, r->nk, p->after, &ka) != 0) return bad_key(in, r);
+    int cb = copied(r, &kb), ca = copied(r, &ka);
+    if (zkey_cmp(&kb, &ka) == 0 || (cb && ca)) return cb ? 1 : spool_change(in, r, p, txn_start, commit_lsn);
+    /* The key moves: the old row's delete and the new row's insert, each
+     * judged by its own key, here and in the hand-off (a spooled update
+     * whose keys a chunk's upper bound separates would be half right). */
+    struct zrowchange del = {.op = ZOP_DELETE, .table = p->table, .before = p->before,
+                             .before_key_only = p->before_key_only};
+    struct zrowchange ins = {.op = ZOP_INSERT, .table = p->table, .after = p->after};
+    if (!cb && spool_change(in, r, &del, txn_start, commit_lsn) != 0) return -1;
+    if (!ca && spool_change(in, r, &ins, txn_start, commit_lsn) != 0) return -1;
+    if (cb) *live = del;
+    else if (ca) *live = ins;
+    return cb || ca;
+}
+
 int integ_resync_ready(struct integ *in)
 {
     struct resync *r = in->resync;
+    if (r && r->chunked) {
+        /* The oldest chunk loaded, once the checkpoint is at or past its
+         * position (as below); a failed worker at once. */
+        pthread_mutex_lock(&r->mu);
+        int have = r->npend > 0;
+        struct zpos pos = r->pend[0].pos;
+        pthread_mutex_unlock(&r->mu);
+        if (have) return !zpos_before(&in->applied, &pos);
+        return atomic_load(&r->done) && r->rc != 0;
+    }
     if (!r || !atomic_load(&r->done)) return 0;
     if (r->rc != 0) return 1;                   /* failed: the replay reports it */
     /* Wait for the checkpoint to reach the copy's position (header comment):
@@ -271,13 +468,183 @@ static void join_worker(struct resync *r)
     r->started = 0;
 }
 
+/* Count a replayed change on its table. */
+static void count_change(struct itable *t, enum zop op)
+{
+    switch (op) {
+    case ZOP_INSERT: t->ins++; break;
+    case ZOP_UPDATE: t->upd++; break;
+    case ZOP_DELETE: t->del++; break;
+    case ZOP_TRUNCATE: case ZOP_OVERSIZE: break;
+    }
+}
+
+/* Carry a spooled change to the next spool (a later chunk judges it). */
+static int carry(struct integ *in, struct resync *r, struct spool *next, const struct cq_item *txn,
+                 int *marked, const struct zrowchange *row)
+{
+    uint8_t *body;
+    uint64_t n;
+    char e[512];
+    if (!*marked) {
+        if (spool_reserve(next, qrec_txn_size(&txn->txn), &body, e, sizeof e) != 0) goto fail;
+        qrec_txn_write(body, QREC_COMMIT, &txn->txn);
+        if (spool_commit(next, e, sizeof e) != 0) goto fail;
+        *marked = 1;
+    }
+    if (qrec_row_size(row, &n) != 0 || spool_reserve(next, (size_t)n, &body, e, sizeof e) != 0) goto fail;
+    qrec_row_write(body, 1, row);
+    if (spool_commit(next, e, sizeof e) != 0) goto fail;
+    return 0;
+fail:
+    snprintf(in->err, sizeof in->err, "resync of %s: spool: %s", r->t->source, e);
+    return -1;
+}
+
+/* A new spool for the changes a hand-off carries on, with the table's definition. */
+static int next_spool(struct integ *in, struct resync *r, struct spool **out)
+{
+    char name[300], e[512];
+    uint8_t *body;
+    spool_name(in, name, sizeof name);
+    if (spool_open(out, in->root->state_dir, name, atomic_fetch_add(&spool_seq, 1) + 1, e, sizeof e) != 0 ||
+        spool_reserve(*out, qrec_table_size(r->t->tdef), &body, e, sizeof e) != 0) {
+        snprintf(in->err, sizeof in->err, "resync of %s: %s", r->t->source, e);
+        return -1;
+    }
+    qrec_table_write(body, 1, r->t->tdef);
+    if (spool_commit(*out, e, sizeof e) != 0) {
+        snprintf(in->err, sizeof in->err, "resync of %s: spool: %s", r->t->source, e);
+        return -1;
+    }
+    return 0;
+}
+
+/*
+ * The hand-off of the oldest chunk loaded (the header comment): the spool
+ * read through, its changes applied, skipped, dropped or carried to a new
+ * spool; the frontier and the progress (or, after the last chunk, the mark)
+ * into the open transaction. 0 the last chunk, 2 another, -1 error.
+ */
+static int hand_off(struct integ *in, struct zbatch *b, size_t budget, int (*apply)(void *ctx), void *ctx)
+{
+    struct resync *r = in->resync;
+    struct itable *t = r->t;
+    struct copy_chunk ch;
+    pthread_mutex_lock(&r->mu);
+    ch = r->pend[0];
+    pthread_mutex_unlock(&r->mu);
+    char e[512];
+    struct spool *next = NULL;
+    if (spool_flush(r->sp, e, sizeof e) != 0) {
+        snprintf(in->err, sizeof in->err, "resync of %s: spool: %s", t->source, e);
+        return -1;
+    }
+    if (!ch.last && next_spool(in, r, &next) != 0) goto fail;
+    struct qrec_defs defs = {0};
+    struct cq_item txn = {0};
+    uint64_t at = 0, limit = spool_written(r->sp), replayed = 0, skipped = 0;
+    int in_copy = 0, marked = 0, begun = 0;
+    for (;;) {
+        const uint8_t *body;
+        uint32_t len;
+        uint64_t nxt;
+        int got = spool_next(r->sp, at, limit, &body, &len, &nxt, e, sizeof e);
+        if (got == 0) break;
+        if (got < 0) {
+            snprintf(in->err, sizeof in->err, "resync of %s: spool: %s", t->source, e);
+            goto fail_defs;
+        }
+        at = nxt;
+        struct cq_item it;
+        int d = qrec_decode(&defs, body, len, &it);
+        if (d < 0) {
+            snprintf(in->err, sizeof in->err, "resync of %s: spool %s: a record at offset %llu does not decode",
+                     t->source, spool_path(r->sp), (unsigned long long)at);
+            goto fail_defs;
+        }
+        if (d == 0) continue;
+        if (it.kind == CQ_COMMIT) {             /* a transaction marker (spool_change) */
+            txn = it;
+            in_copy = zpos_txn_in_copy(&it.txn.end, it.txn.commit_lsn, &ch.pos);
+            marked = begun = 0;
+            continue;
+        }
+        if (it.kind != CQ_ROW) continue;
+        struct zkey k;
+        if (change_key(r, &it.row, &k) != 0) {
+            bad_key(in, r);
+            goto fail_defs;
+        }
+        if (!ch.last && zkey_cmp(&k, &ch.hi) > 0) {
+            /* In the chunk: a later chunk, read after P_c, holds it too. */
+            if (!in_copy && carry(in, r, next, &txn, &marked, &it.row) != 0) goto fail_defs;
+            continue;
+        }
+        if (in_copy) { skipped++; continue; }
+        if (!begun) target_txn_begin(in->tgt, NULL, &txn.txn.end);
+        begun = 1;
+        replayed++;
+        if (target_add(in->tgt, b, &it.row, t->tschema, t->tname, 0) != 0) {
+            snprintf(in->err, sizeof in->err, "table %s: %s", t->source, b->err);
+            goto fail_defs;
+        }
+        count_change(t, it.row.op);
+        if (zbatch_bytes(b) > budget && apply(ctx) != 0) goto fail_defs;
+    }
+    qrec_defs_free(&defs);
+    if (apply(ctx) != 0) goto fail;             /* opens the transaction if nothing did */
+    r->rows_done += (int64_t)ch.rows;
+    r->chunks_done++;
+    r->replayed += replayed;
+    r->skipped += skipped;
+    char hk[ZKEY_TEXT_MAX] = "";
+    if (!ch.last) zkey_format(&ch.hi, hk, sizeof hk);
+    if ((ch.last ? target_resync_unmark(in->tgt, t->source)
+                 : target_copy_progress_set(in->tgt, t->source, hk, r->rows_done, r->chunks_done)) != 0) {
+        snprintf(in->err, sizeof in->err, "target: resync of %s: %s", t->source, target_error(in->tgt));
+        goto fail;
+    }
+    pthread_mutex_lock(&r->mu);
+    memmove(&r->pend[0], &r->pend[1], (size_t)(r->npend - 1) * sizeof r->pend[0]);
+    r->npend--;
+    pthread_cond_broadcast(&r->cv);
+    pthread_mutex_unlock(&r->mu);
+    spool_destroy(r->sp);
+    r->sp = next;
+    r->have_marker = 0;                         /* the next divert writes its marker anew */
+    if (ch.last) {
+        join_worker(r);
+        integ_log(in, STATELOG_INFO, t->source, "resync",
+                  "copy done; %lld rows in %lld chunks; %llu changes made meanwhile replayed, %llu skipped "
+                  "(the copy already held them)", (long long)r->rows_done, (long long)r->chunks_done,
+                  (unsigned long long)r->replayed, (unsigned long long)r->skipped);
+        return 0;
+    }
+    r->frontier = ch.hi;
+    return 2;
+fail_defs:
+    qrec_defs_free(&defs);
+fail:
+    spool_destroy(next);
+    return -1;
+}
+
 int integ_resync_replay(struct integ *in, struct zbatch *b, size_t budget,
                         int (*apply)(void *ctx), void *ctx)
 {
     struct resync *r = in->resync;
     struct itable *t = r->t;
+    if (r->chunked) {
+        pthread_mutex_lock(&r->mu);
+        int have = r->npend > 0;
+        pthread_mutex_unlock(&r->mu);
+        if (have) return hand_off(in, b, budget, apply, ctx);
+    }
     join_worker(r);
     if (r->rc != 0) {
+        if (r->chunked && (apply(ctx) != 0 || target_copy_progress_set(in->tgt, t->source, NULL, 0, 0) != 0))
+            return -1;      /* failed: the next copy starts over (the table's changes are dropped now) */
         integ_set_table_state(in, t, TSTATE_FAILED, r->err, NULL);
         integ_log(in, STATELOG_ERROR, t->source, "resync", "%s", r->err);
         resync_free(r);
@@ -359,12 +726,17 @@ void integ_resync_abort(struct integ *in)
 {
     struct resync *r = in->resync;
     if (!r) return;
+    pthread_mutex_lock(&r->mu);
     atomic_store(&r->abort, 1);
+    pthread_cond_broadcast(&r->cv);     /* a chunked copy's worker may wait for room */
+    pthread_mutex_unlock(&r->mu);
     linkcut_fire(&in->cut);         /* its source read may be blocked on a frozen link */
     join_worker(r);
     integ_rearm_cut(in);
-    /* The mark stays in the target: whoever streams next copies it again. */
+    /* The mark stays in the target: whoever streams next copies it again,
+     * a chunked copy from its committed frontier on. */
     r->t->resync_requested = 1;
+    r->t->resync_resume = r->chunked;
     resync_free(r);
     in->resync = NULL;
 }

@@ -1,0 +1,346 @@
+#!/usr/bin/env bash
+# test_chunked_resync.sh — a MariaDB table resync copies a table whose key is
+# made of integer columns in chunks, in key order, with its progress in
+# zetl.copy_progress (apply: copy_chunk_rows: 2000), under a workload that
+# inserts above the max and below the min, updates, deletes and moves keys
+# across the copy's frontier in both directions:
+#   1. big (BIGINT key, 300000 rows): kill -9 after >= 20 chunks, restart: the
+#      copy resumes after the key it had committed (not from row zero); then a
+#      second kill -9 at a random moment and a restart;
+#   2. pair (composite INT key, 40000 rows): a clean stop (SIGTERM) after its
+#      first chunk, restart: it resumes after the committed key;
+#   3. ubig (BIGINT UNSIGNED key, ids on both sides of 2^63, its first chunk
+#      ending above 2^63): kill -9 after that chunk, restart: resumes after it;
+#   4. after the workload: `zetl verify` matches, every row of the tables is
+#      equal value by value, every table synced, and no copy_progress row,
+#      resync mark or spool file is left.
+# For 2 and 3 the test holds the copy after its first chunk with a "gate": a
+# trigger on zetl.copy_progress makes the write of chunk 2's progress wait on
+# an advisory lock the test holds, so the stop comes mid-copy every time.
+set -uo pipefail
+cd "$(dirname "$0")/../.."
+. tests/lib/harness.sh
+. tests/lib/assert.sh
+. tests/lib/e2e.sh
+T=test_chunked_resync
+CMD=${ZETL_BUILD:-build}/tools/zetl_command
+
+harness_start mariadb pgtgt || { t_fail $T "harness" "servers up" "start failed"; t_done; }
+e2e_init $T
+DB=cr_my
+NAME=cr_my
+load_pid=
+gate_pid=
+GATE_LOCK=727274
+end_gate_session() {
+    zh_psql_tgt -c "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'zetl_test_gate'" >/dev/null 2>&1
+}
+# Let the held write go on, then remove the trigger (its DROP waits for that write's transaction).
+release_gate() {
+    end_gate_session
+    [ -n "$gate_pid" ] && wait "$gate_pid" 2>/dev/null
+    gate_pid=
+    zh_psql_tgt -c "DROP TRIGGER IF EXISTS cr_test_gate ON zetl.copy_progress; DROP FUNCTION IF EXISTS zetl.cr_test_gate()" >/dev/null 2>&1
+}
+cleanup() {
+    rm -f "$E2E_DIR/go"
+    [ -n "$load_pid" ] && wait "$load_pid" 2>/dev/null
+    release_gate
+    e2e_cleanup
+    zh_mysql -e "DROP DATABASE IF EXISTS $DB" >/dev/null 2>&1
+    zh_psql_tgt -c "DROP SCHEMA IF EXISTS $DB CASCADE" >/dev/null 2>&1
+    local t
+    for t in checkpoints resyncs copy_progress; do
+        zh_psql_tgt -c "DELETE FROM zetl.$t WHERE integration = '$NAME'" >/dev/null 2>&1
+    done
+}
+trap 'cleanup; harness_stop' EXIT
+DBFILE=$E2E_DIR/state/zetl.db
+
+# wait_up WHAT SECS CMD...: t_wait that gives up at once when zetl run has
+# exited or CMD returns 2 (hopeless), so a broken build fails fast.
+wait_up() {
+    local what=$1 secs=$2 out rc end; shift 2
+    end=$((SECONDS + secs))
+    while :; do
+        rc=0; out=$("$@" 2>&1) || rc=$?
+        if ((rc == 0)); then t_pass $T "$what"; return 0; fi
+        if [ -n "$E2E_PID" ] && ! kill -0 "$E2E_PID" 2>/dev/null; then
+            t_fail $T "$what" "success while zetl runs" "zetl run exited; run.log: $(tail -n 3 "$E2E_DIR/run.log")"
+            return 1
+        fi
+        if ((rc == 2 || SECONDS >= end)); then t_fail $T "$what" "success within ${secs}s" "exit $rc: $out"; return 1; fi
+        sleep 0.1
+    done
+}
+# verify_ok: `zetl verify` reports an exact match (its output in $E2E_VERIFY).
+verify_ok() { E2E_VERIFY=$("$ZETL" verify -c "$E2E_DIR/zetl.yaml" 2>&1) || { echo "$E2E_VERIFY"; return 1; }; }
+
+sl() { sqlite3 -cmd ".timeout 5000" "$DBFILE" "$1" 2>/dev/null; }
+ev_max() { sl "SELECT coalesce(max(id), 0) FROM events"; }
+table_state() { e2e_status_field ".integrations[] | select(.name == \"$NAME\") | .tables[] | select(.name == \"$DB.$1\") | .state"; }
+# "COPIED_TO|CHUNKS" of TABLE's copy_progress row (COPIED_TO "<null>"), or "" when none.
+progress() {
+    zh_psql_tgt -c "SELECT coalesce(copied_to, '<null>') || '|' || chunks FROM zetl.copy_progress
+                    WHERE integration = '$NAME' AND source_table = '$DB.$1'" 2>&1
+}
+marked() { zh_psql_tgt -c "SELECT count(*) FROM zetl.resyncs WHERE integration = '$NAME' AND source_table = '$DB.$1'"; }
+# The key of the first 'resuming after key K' event of TABLE after event id SINCE.
+resume_key() {
+    sl "SELECT message FROM events WHERE integration = '$NAME' AND tbl = '$DB.$1' AND kind = 'resync'
+        AND id > $2 AND message LIKE '%resuming after key %' ORDER BY id LIMIT 1" |
+        sed -n 's/.*resuming after key \(-\{0,1\}[0-9][-0-9,]*\).*/\1/p'
+}
+copy_done_after() {
+    [ "$(sl "SELECT count(*) FROM events WHERE integration = '$NAME' AND tbl = '$DB.$1' AND kind = 'resync'
+             AND id > $2 AND message LIKE 'copy done;%'")" -ge 1 ]
+}
+# The killed or stopped zetl's target sessions are gone (a session blocked on
+# the gate ends only after the gate is released), so copy_progress is final.
+zetl_sessions_gone() {
+    [ "$(zh_psql_tgt -c "SELECT count(*) FROM pg_stat_activity WHERE application_name LIKE 'zetl%'
+                         AND application_name <> 'zetl_test_gate'")" = 0 ]
+}
+resync() { "$CMD" "$DBFILE" "$NAME" resync "$DB.$1" 2>&1; }
+
+# gate TABLE: from now on the write of TABLE's progress for chunk 2 or later
+# waits until release_gate (a trigger on zetl.copy_progress takes the advisory
+# lock a background session holds); chunk 1's progress commits.
+gate() {
+    local out
+    out=$(zh_psql_tgt 2>&1 <<SQL
+SET client_min_messages = warning;
+CREATE OR REPLACE FUNCTION zetl.cr_test_gate() RETURNS trigger LANGUAGE plpgsql AS \$\$
+BEGIN PERFORM pg_advisory_xact_lock_shared($GATE_LOCK); RETURN NEW; END \$\$;
+DROP TRIGGER IF EXISTS cr_test_gate ON zetl.copy_progress;
+CREATE TRIGGER cr_test_gate BEFORE INSERT OR UPDATE ON zetl.copy_progress FOR EACH ROW
+    WHEN (NEW.integration = '$NAME' AND NEW.source_table = '$DB.$1' AND NEW.chunks >= 2)
+    EXECUTE FUNCTION zetl.cr_test_gate();
+SQL
+)
+    t_eq $T "$1: the gate trigger is on zetl.copy_progress" "" "$out"
+    zh_psql_tgt -c "SET application_name = 'zetl_test_gate'" -c "SELECT pg_advisory_lock($GATE_LOCK)" \
+        -c "SELECT pg_sleep(600)" >/dev/null 2>"$E2E_DIR/gate.err" &
+    gate_pid=$!
+    wait_up "$1: the gate session holds the advisory lock" 10 gate_up || t_done
+}
+gate_dead() { kill -0 "$gate_pid" 2>/dev/null && return 1; echo "the gate session ended: $(cat "$E2E_DIR/gate.err")"; }
+gate_up() {
+    gate_dead && return 2
+    [ "$(zh_psql_tgt -c "SELECT count(*) FROM pg_locks l JOIN pg_stat_activity a USING (pid)
+                         WHERE a.application_name = 'zetl_test_gate' AND l.locktype = 'advisory' AND l.granted")" = 1 ]
+}
+gate_blocks() {
+    gate_dead && return 2
+    [ "$(zh_psql_tgt -c "SELECT count(*) FROM pg_stat_activity a WHERE
+            (SELECT pid FROM pg_stat_activity WHERE application_name = 'zetl_test_gate') = ANY (pg_blocking_pids(a.pid))")" -ge 1 ]
+}
+
+# 1. The source tables, and the initial copy.
+zh_mysql <<SQL
+DROP DATABASE IF EXISTS $DB; CREATE DATABASE $DB; USE $DB;
+CREATE TABLE big (id BIGINT PRIMARY KEY, v INT, s VARCHAR(64));
+CREATE TABLE pair (a INT, b INT, v INT, PRIMARY KEY (a, b));
+CREATE TABLE ubig (id BIGINT UNSIGNED PRIMARY KEY, v INT);
+CREATE TABLE small (id INT PRIMARY KEY, v INT);
+INSERT INTO big SELECT seq, IF(seq % 11 = 0, NULL, seq % 97), IF(seq % 13 = 0, NULL, CONCAT('row ', seq)) FROM seq_1_to_300000;
+INSERT INTO pair SELECT seq DIV 200, CAST(seq AS SIGNED) % 200 - 100, seq FROM seq_1_to_40000;
+INSERT INTO ubig SELECT seq, seq FROM seq_1_to_100;
+INSERT INTO ubig SELECT CAST(9223372036854775800 AS UNSIGNED) + seq, seq FROM seq_1_to_3000;
+INSERT INTO ubig SELECT CAST(18446744073709000000 AS UNSIGNED) + seq, seq FROM seq_1_to_1900;
+INSERT INTO small SELECT seq, seq FROM seq_1_to_100;
+SQL
+t_eq $T "the source rows are in place (big, pair, ubig above 2^63, small)" "300000|40000|4893|100" \
+    "$(zh_mysql $DB -e "SELECT CONCAT_WS('|', (SELECT count(*) FROM big), (SELECT count(*) FROM pair),
+                        (SELECT count(*) FROM ubig WHERE id > 9223372036854775807), (SELECT count(*) FROM small))")"
+zh_psql_tgt -c "DROP SCHEMA IF EXISTS $DB CASCADE" >/dev/null 2>&1
+for t in checkpoints resyncs copy_progress; do
+    zh_psql_tgt -c "DELETE FROM zetl.$t WHERE integration = '$NAME'" >/dev/null 2>&1
+done
+e2e_my_config "$NAME" "$DB" 5311 "batch_ms: 100, copy_chunk_rows: 2000"
+e2e_run_start
+wait_up "initial copy matches (zetl verify)" 120 verify_ok || t_done
+
+# 2. The workload: every transaction changes big, pair and ubig on both sides
+# of any frontier and moves keys low -> high and high -> low.
+workload() {
+    local i=0 r1 r2 r3 r4 ra rb rc u_new u_up u_del u_mv_from u_mv_to u_high u_mid
+    while [ -f "$E2E_DIR/go" ]; do
+        i=$((i + 1))
+        r1=$(((RANDOM << 15 | RANDOM) % 300000 + 1)); r2=$(((RANDOM << 15 | RANDOM) % 300000 + 1))
+        r3=$(((RANDOM << 15 | RANDOM) % 150000 + 1)); r4=$(((RANDOM << 15 | RANDOM) % 150000 + 150001))
+        ra=$((RANDOM % 100)); rb=$((RANDOM % 200 - 100)); rc=$((RANDOM % 200 - 100))
+        # ubig: new ids above every id; changes around 2^63; moves from the
+        # lowest ids to the top and from the top to the middle (never below 2^63)
+        printf -v u_new '18446744073709%06d' $((100000 + i))
+        printf -v u_up '92233720368547%05d' $((75800 + RANDOM % 3000 + 1))
+        printf -v u_del '92233720368547%05d' $((75800 + RANDOM % 3000 + 1))
+        u_mv_from=$((RANDOM % 100 + 1))
+        printf -v u_mv_to '18446744073709%06d' $((200000 + u_mv_from))
+        printf -v u_high '18446744073709%06d' $((RANDOM % 1900 + 1))
+        printf -v u_mid '92233720368548%05d' "$i"
+        echo "BEGIN;
+              INSERT INTO big VALUES ($((2000000 + i)), $i, 'w$i'), (-$i, -$i, NULL);
+              UPDATE big SET v = v + 1, s = IF(id % 7 = 0, NULL, 'u$i') WHERE id = $r1;
+              DELETE FROM big WHERE id = $r2;
+              UPDATE big SET id = id + 1000000 WHERE id = $r3;
+              UPDATE big SET id = -(1000000 + $i) WHERE id = $r4;
+              INSERT INTO pair VALUES ($((1000 + i)), $((i % 7 - 3)), $i), (-$i, 5, NULL);
+              UPDATE pair SET v = v + 1 WHERE a = $((RANDOM % 201)) AND b = $rb;
+              DELETE FROM pair WHERE a = $((RANDOM % 201)) AND b = $rc;
+              UPDATE pair SET a = a + 100000 WHERE a = $ra AND b = $rb;
+              UPDATE pair SET a = -(100000 + $i) WHERE a = $((100 + RANDOM % 100)) AND b = $rc;
+              INSERT INTO ubig VALUES ($u_new, $i);
+              UPDATE ubig SET v = v + 1 WHERE id = $u_up;
+              DELETE FROM ubig WHERE id = $u_del;
+              UPDATE ubig SET id = $u_mv_to WHERE id = $u_mv_from;
+              UPDATE ubig SET id = $u_mid WHERE id = $u_high;
+              INSERT INTO small VALUES ($((1000000 + i)), $i);
+              COMMIT;"
+        sleep 0.01
+    done | zh_mysql $DB >/dev/null 2>"$E2E_DIR/workload.err"
+}
+touch "$E2E_DIR/go"
+workload & load_pid=$!
+sleep 1
+
+# 3. big: kill -9 after >= 20 committed chunks; it resumes after its key.
+ev0=$(ev_max)
+t_eq $T "big: resync acknowledged" "ok" "$(resync big)"
+resyncing() { [ "$(table_state big)" = resyncing ]; }
+wait_up "big is resyncing" 20 resyncing || t_done
+chunks20() { local p; p=$(progress big); [ "${p##*|}" -ge 20 ] 2>/dev/null || { echo "$p"; return 1; }; }
+wait_up "big: copy_progress shows >= 20 committed chunks" 60 chunks20 || t_done
+pre=$(progress big)
+e2e_run_kill9
+pre_key=${pre%|*}
+t_match $T "big: copied_to is a key before the kill (\"$pre\")" '^-?[0-9]+$' "$pre_key"
+wait_up "big: the killed zetl's target sessions are gone" 20 zetl_sessions_gone
+post=$(progress big)
+t_match $T "big: after the kill copy_progress still holds the frontier" '^-?[0-9]+\|[0-9]+$' "$post"
+t_eq $T "big: the resync mark survives the kill" "1" "$(marked big)"
+ev1=$(ev_max)
+e2e_run_start
+has_resume() { [ -n "$(resume_key "$1" "$2")" ]; }
+wait_up "big: a 'resuming after key' event after the restart" 30 has_resume big "$ev1"
+k=$(resume_key big "$ev1")
+t_eq $T "big: resumes after the key committed before the kill" "${post%|*}" "$k"
+if [[ $k =~ ^-?[0-9]+$ && $pre_key =~ ^-?[0-9]+$ ]] && ((k >= pre_key)); then
+    t_pass $T "big: resumed after key $k >= $pre_key read before the kill (not from row zero)"
+else
+    t_fail $T "big: resumed not from row zero" "a key >= $pre_key" "\"$k\""
+fi
+
+# A second kill -9 at a random moment, and a restart.
+ms=$((RANDOM % 2500 + 500))
+sleep "$((ms / 1000)).$(printf '%03d' $((ms % 1000)))"
+e2e_run_kill9
+wait_up "big: the target sessions of the second killed zetl are gone (killed after ${ms} ms)" 20 zetl_sessions_gone
+post2=$(progress big)
+mark2=$(marked big)
+ev2=$(ev_max)
+e2e_run_start
+if [ -n "$post2" ]; then
+    t_eq $T "big: killed again mid-copy (copy_progress $post2): its mark is there" "1" "$mark2"
+    if [ "${post2%|*}" = "<null>" ]; then
+        t_fail $T "big: a second kill after resuming" "a committed key in copy_progress" "\"$post2\""
+    else
+        wait_up "big: resumes again after the second restart" 30 has_resume big "$ev2"
+        t_eq $T "big: the second resume is after the key committed before the second kill" "${post2%|*}" "$(resume_key big "$ev2")"
+    fi
+else
+    t_eq $T "big: the copy was done before the second kill: no mark without a progress row" "0" "$mark2"
+fi
+synced_big() { [ "$(table_state big)" = synced ]; }
+wait_up "big is synced after its chunked copy" 120 synced_big || t_done
+t_ok $T "big: a 'copy done;' event" copy_done_after big "$ev0"
+
+# 4. pair: a clean stop while the gate holds its copy after chunk 1; resume.
+e2e_wait_running 30
+gate pair
+ev3=$(ev_max)
+t_eq $T "pair: resync acknowledged" "ok" "$(resync pair)"
+wait_up "pair: its copy waits on the gate after chunk 1" 60 gate_blocks || t_done
+mid=$(progress pair)
+t_match $T "pair: copied_to is a composite key after chunk 1 (\"$mid\")" '^-?[0-9]+,-?[0-9]+\|1$' "$mid"
+# The gate is released 2 s after SIGTERM; a zetl still running 30 s later is killed (then rc is not 0).
+zpid=$E2E_PID
+( sleep 2; end_gate_session
+  for _ in $(seq 300); do kill -0 "$zpid" 2>/dev/null || exit 0; sleep 0.1; done; kill -9 "$zpid" 2>/dev/null ) &
+releaser=$!
+e2e_run_stop; rc=$?
+t_eq $T "pair: zetl run stops cleanly (SIGTERM) mid-copy" "0" "$rc"
+wait "$releaser"; release_gate
+wait_up "pair: the stopped zetl's target sessions are gone" 20 zetl_sessions_gone
+post=$(progress pair)
+t_match $T "pair: after the stop the copy is unfinished, its frontier kept" '^-?[0-9]+,-?[0-9]+\|[0-9]+$' "$post"
+t_eq $T "pair: the resync mark survives the stop" "1" "$(marked pair)"
+ev4=$(ev_max)
+e2e_run_start
+wait_up "pair: a 'resuming after key' event after the restart" 30 has_resume pair "$ev4"
+t_eq $T "pair: resumes after the key committed before the stop" "${post%|*}" "$(resume_key pair "$ev4")"
+synced_pair() { [ "$(table_state pair)" = synced ]; }
+wait_up "pair is synced after its chunked copy" 120 synced_pair || t_done
+t_ok $T "pair: a 'copy done;' event" copy_done_after pair "$ev3"
+
+# 5. ubig: kill -9 while the gate holds its copy after chunk 1 (which ends above 2^63); resume.
+e2e_wait_running 30
+gate ubig
+ev5=$(ev_max)
+t_eq $T "ubig: resync acknowledged" "ok" "$(resync ubig)"
+wait_up "ubig: its copy waits on the gate after chunk 1" 60 gate_blocks || t_done
+mid=$(progress ubig)
+t_match $T "ubig: copied_to is an unsigned decimal key after chunk 1 (\"$mid\")" '^[0-9]{19,20}\|1$' "$mid"
+t_eq $T "ubig: that key is above 2^63" "t" \
+    "$(zh_psql_tgt -c "SELECT '${mid%|*}'::numeric > 9223372036854775807" 2>&1)"
+e2e_run_kill9
+release_gate
+wait_up "ubig: the killed zetl's target sessions are gone" 20 zetl_sessions_gone
+post=$(progress ubig)
+t_match $T "ubig: after the kill copy_progress still holds the frontier" '^[0-9]{19,20}\|[0-9]+$' "$post"
+ev6=$(ev_max)
+e2e_run_start
+wait_up "ubig: a 'resuming after key' event after the restart" 30 has_resume ubig "$ev6"
+t_eq $T "ubig: resumes after the unsigned key committed before the kill" "${post%|*}" "$(resume_key ubig "$ev6")"
+synced_ubig() { [ "$(table_state ubig)" = synced ]; }
+wait_up "ubig is synced after its chunked copy" 120 synced_ubig || t_done
+t_ok $T "ubig: a 'copy done;' event" copy_done_after ubig "$ev5"
+
+# 6. Stop the workload; exact match, then value by value.
+rm -f "$E2E_DIR/go"; wait "$load_pid"; rc=$?; load_pid=
+t_eq $T "the workload ran without an SQL error" "0|" "$rc|$(head -c 300 "$E2E_DIR/workload.err")"
+txns=$(zh_mysql $DB -e "SELECT count(*) FROM small WHERE id > 1000000")
+if [ "${txns:-0}" -ge 100 ]; then t_pass $T "the workload committed $txns transactions during the resyncs"
+else t_fail $T "the workload ran during the resyncs" ">= 100 transactions" "\"$txns\""; fi
+wait_up "after the workload: zetl verify matches exactly" 120 verify_ok
+
+# same_rows TABLE COLUMNS ORDER: the rows as 'c1|c2|…' ('<null>' for NULL) in both.
+same_rows() {
+    local q_my="CONCAT_WS('|'" q_pg="concat_ws('|'" c
+    for c in $2; do q_my+=", IFNULL($c, '<null>')"; q_pg+=", coalesce($c::text, '<null>')"; done
+    zh_mysql $DB -e "SELECT $q_my) FROM $1 ORDER BY $3" >"$E2E_DIR/src.$1" 2>&1
+    zh_psql_tgt -c "SELECT $q_pg) FROM $DB.$1 ORDER BY $3" >"$E2E_DIR/tgt.$1" 2>&1
+    local n a b
+    n=$(wc -l <"$E2E_DIR/src.$1")
+    a=$(md5sum <"$E2E_DIR/src.$1"); b=$(md5sum <"$E2E_DIR/tgt.$1")
+    if [ "$a" = "$b" ] && [ "$n" -gt 0 ]; then
+        t_pass $T "$1: all $n rows equal value by value in source and target"
+    else
+        t_fail $T "$1: rows value by value" "identical dumps ($n source rows)" \
+            "$(wc -l <"$E2E_DIR/tgt.$1") target rows; first differences: $(diff "$E2E_DIR/src.$1" "$E2E_DIR/tgt.$1" | head -n 6)"
+    fi
+}
+same_rows big "id v s" id
+same_rows pair "a b v" "a, b"
+same_rows ubig "id v" id
+same_rows small "id v" id
+
+all_synced() { [ "$(e2e_status_field "[.integrations[] | select(.name == \"$NAME\") | .tables[].state] | unique | join(\",\")")" = synced ]; }
+wait_up "every table synced" 30 all_synced
+t_eq $T "no copy_progress row left" "0" \
+    "$(zh_psql_tgt -c "SELECT count(*) FROM zetl.copy_progress WHERE integration = '$NAME'" 2>&1)"
+t_eq $T "no resync mark left" "0" \
+    "$(zh_psql_tgt -c "SELECT count(*) FROM zetl.resyncs WHERE integration = '$NAME'" 2>&1)"
+e2e_run_stop; t_eq $T "zetl run stops cleanly" "0" "$?"
+t_eq $T "no spool file left" "0" "$(find "$E2E_DIR/state" -name '*.spool' | wc -l)"
+t_done
