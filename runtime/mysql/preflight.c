@@ -221,9 +221,11 @@ static void check_tables(struct pf_report *r, MYSQL *db, const struct config_int
     char err[512];
     /* Keys from the catalog rows the runtime's loader reads (schema.h), which
      * a user with only SELECT can see, so check and copy agree on each table. */
-    struct mysql_keyed keyed;
-    if (mysql_schema_keyed_load(db, &keyed, err, sizeof err) != 0) {
+    struct mysql_keyed keyed, unchunked;
+    if (mysql_schema_keyed_load(db, &keyed, err, sizeof err) != 0 ||
+        mysql_schema_unchunked_load(db, &unchunked, err, sizeof err) != 0) {
         pf_add(r, PF_FAIL, "tables", "", "", "", "cannot read primary keys: %s", err);
+        mysql_schema_keyed_free(&keyed);
         return;
     }
     MYSQL_RES *res = mysql_conn_query(db,
@@ -233,10 +235,11 @@ static void check_tables(struct pf_report *r, MYSQL *db, const struct config_int
     if (!res) {
         pf_add(r, PF_FAIL, "tables", "", "", "", "cannot list tables: %s", err);
         mysql_schema_keyed_free(&keyed);
+        mysql_schema_keyed_free(&unchunked);
         return;
     }
     int *seen_db = calloc((size_t)in->source.ndatabases + 1, sizeof *seen_db);
-    long selected = 0, keyless = 0;
+    long selected = 0, keyless = 0, oneread = 0;
     MYSQL_ROW row;
     while ((row = mysql_fetch_row(res))) {
         if (!row[0] || !row[1] || !database_configured(in, row[0])) continue;
@@ -252,12 +255,21 @@ static void check_tables(struct pf_report *r, MYSQL *db, const struct config_int
             backquote(qt, sizeof qt, row[1]);
             snprintf(fix, sizeof fix, "ALTER TABLE %s.%s ADD PRIMARY KEY (...), or exclude the table", qs, qt);
             pf_add(r, PF_WARN, check, "a primary key", fix, "",
-                   "no primary key (~%s rows): zetl keys it by the full row, so exact duplicate rows cannot be told apart",
+                   "no primary key (~%s rows): zetl keys it by the full row, so exact duplicate rows cannot be "
+                   "told apart; a resync copies it in one read, from the start again if cut short",
                    row[2] ? row[2] : "?");
+        } else if (mysql_schema_keyed_has(&unchunked, row[0], row[1])) {
+            oneread++;
+            char check[64];
+            snprintf(check, sizeof check, "copy of %.27s.%.27s", row[0], row[1]);
+            pf_add(r, PF_PASS, check, "in chunks by key", "", "",
+                   "copied in one read (~%s rows): its primary key is not all integers, so a resync cannot go "
+                   "in chunks and starts again from the first row if cut short", row[2] ? row[2] : "?");
         }
     }
     mysql_free_result(res);
     mysql_schema_keyed_free(&keyed);
+    mysql_schema_keyed_free(&unchunked);
     for (int d = 0; seen_db && d < in->source.ndatabases; d++)
         if (!seen_db[d]) {
             char check[64];
@@ -269,7 +281,8 @@ static void check_tables(struct pf_report *r, MYSQL *db, const struct config_int
     free(seen_db);
     pf_add(r, selected > 0 ? PF_PASS : PF_FAIL, "selected tables", "at least one",
            "widen tables.include, or check tables.exclude", "",
-           "%ld selected, %ld of them without a primary key", selected, keyless);
+           "%ld selected, %ld of them without a primary key, %ld more copied in one read (a key not all "
+           "integers); the others resync in chunks (apply.copy_chunk_rows)", selected, keyless, oneread);
 }
 
 int mysql_preflight(const struct config_integration *in, struct pf_report *r,

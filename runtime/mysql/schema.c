@@ -472,15 +472,10 @@ static int pair_cmp(const void *a, const void *b)
     return c ? c : strcmp(x[1], y[1]);
 }
 
-int mysql_schema_keyed_load(MYSQL *db, struct mysql_keyed *k, char *err, size_t errlen)
+static int keyed_load(MYSQL *db, const char *sql, struct mysql_keyed *k, char *err, size_t errlen)
 {
     memset(k, 0, sizeof *k);
-    /* The same rows as SQL_KEY_DB, for every database at once: no value to bind. */
-    k->res = mysql_conn_query(db,
-        "SELECT DISTINCT TABLE_SCHEMA, TABLE_NAME FROM information_schema.KEY_COLUMN_USAGE"
-        " WHERE CONSTRAINT_NAME = 'PRIMARY'"
-        " AND TABLE_SCHEMA NOT IN ('mysql', 'information_schema', 'performance_schema', 'sys')",
-        err, errlen);
+    k->res = mysql_conn_query(db, sql, err, errlen);
     if (!k->res) return -1;
     size_t rows = mysql_num_rows(k->res);
     k->pairs = calloc(rows ? rows * 2 : 1, sizeof *k->pairs);
@@ -498,6 +493,29 @@ int mysql_schema_keyed_load(MYSQL *db, struct mysql_keyed *k, char *err, size_t 
         }
     qsort(k->pairs, k->n, 2 * sizeof *k->pairs, pair_cmp);
     return 0;
+}
+
+int mysql_schema_keyed_load(MYSQL *db, struct mysql_keyed *k, char *err, size_t errlen)
+{
+    /* The same rows as SQL_KEY_DB, for every database at once: no value to bind. */
+    return keyed_load(db,
+        "SELECT DISTINCT TABLE_SCHEMA, TABLE_NAME FROM information_schema.KEY_COLUMN_USAGE"
+        " WHERE CONSTRAINT_NAME = 'PRIMARY'"
+        " AND TABLE_SCHEMA NOT IN ('mysql', 'information_schema', 'performance_schema', 'sys')",
+        k, err, errlen);
+}
+
+int mysql_schema_unchunked_load(MYSQL *db, struct mysql_keyed *k, char *err, size_t errlen)
+{
+    /* A key column that is not an integer (runtime/pipe/zkey.h says why those only). */
+    return keyed_load(db,
+        "SELECT DISTINCT k.TABLE_SCHEMA, k.TABLE_NAME FROM information_schema.KEY_COLUMN_USAGE k"
+        " JOIN information_schema.COLUMNS c ON c.TABLE_SCHEMA = k.TABLE_SCHEMA"
+        " AND c.TABLE_NAME = k.TABLE_NAME AND c.COLUMN_NAME = k.COLUMN_NAME"
+        " WHERE k.CONSTRAINT_NAME = 'PRIMARY'"
+        " AND c.DATA_TYPE NOT IN ('tinyint', 'smallint', 'mediumint', 'int', 'bigint')"
+        " AND k.TABLE_SCHEMA NOT IN ('mysql', 'information_schema', 'performance_schema', 'sys')",
+        k, err, errlen);
 }
 
 int mysql_schema_keyed_has(const struct mysql_keyed *k, const char *schema, const char *table)

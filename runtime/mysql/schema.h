@@ -77,6 +77,9 @@ struct mysql_keyed {
 };
 int  mysql_schema_keyed_load(MYSQL *db, struct mysql_keyed *k, char *err, size_t errlen);
 int  mysql_schema_keyed_has(const struct mysql_keyed *k, const char *schema, const char *table);
+/* Tables whose primary key has a column that is not an integer: a resync
+ * copies them in one read, not in chunks (runtime/pipe/zkey.h). As above. */
+int  mysql_schema_unchunked_load(MYSQL *db, struct mysql_keyed *k, char *err, size_t errlen);
 void mysql_schema_keyed_free(struct mysql_keyed *k);
 
 /* DATA_TYPE (+ charset, unsignedness) → enum ztype; exposed for the tests. */

@@ -34,6 +34,7 @@ DROP DATABASE IF EXISTS chk_db;
 CREATE DATABASE chk_db;
 CREATE TABLE chk_db.keyed (id INT PRIMARY KEY, v TEXT);
 CREATE TABLE chk_db.loose (a INT, b TEXT);
+CREATE TABLE chk_db.named (code VARCHAR(8) PRIMARY KEY, v TEXT);
 SQL
 
 # The closed port is asked of the kernel's table of sockets, then left closed.
@@ -71,7 +72,10 @@ has "binlog_row_metadata checked" "PASS  binlog_row_metadata"
 has "privileges checked" "PASS  replication privileges"
 has "keyless table flagged" "WARN  key of chk_db.loose"
 has "keyless table: what zetl does" "keys it by the full row"
-has "selected tables counted" "2 selected, 1 of them without a primary key"
+has "selected tables counted" "3 selected, 1 of them without a primary key, 1 more copied in one read"
+has "a string-keyed table: copied in one read, said so" "PASS  copy of chk_db.named"
+has "what a one-read copy means for a resync" "starts again from the first row if cut short"
+hasnt "an integer-keyed table is not named as one read" "copy of chk_db.keyed"
 has "the target is checked: connected" "PASS  connect"
 has "the target is checked: zetl may create its schemas" "PASS  create schema and table"
 hasnt "password not printed" "$ZH_MY_PASSWORD"
@@ -126,7 +130,7 @@ run_check
 [ $rc -eq 0 ] && pass "least-privilege user: check passes (exit 0)" || fail "least-privilege user passes" "exit 0" "exit $rc: ${out:0:1500}"
 hasnt "least-privilege user: the keyed table is not flagged" "key of chk_db.keyed"
 has "least-privilege user: the keyless table is still flagged" "WARN  key of chk_db.loose"
-has "least-privilege user: one of two tables without a key" "2 selected, 1 of them without a primary key"
+has "least-privilege user: one of three tables without a key" "3 selected, 1 of them without a primary key, 1 more copied in one read"
 
 # The copy agrees with the check: zetl run as the same user gives the target
 # table a primary key exactly where check saw one (the loader reads the keys
