@@ -468,6 +468,55 @@ static void join_worker(struct resync *r)
     r->started = 0;
 }
 
+/* Reading the spool back, flushed first: spool_read gives its items in
+ * order, 1 each (a marker CQ_COMMIT or a CQ_ROW), 0 at the end, -1 with
+ * in->err; reader_free after. */
+struct reader {
+    struct qrec_defs defs;
+    uint64_t at, limit;
+};
+
+static int reader_open(struct integ *in, struct resync *r, struct reader *rd)
+{
+    char e[512];
+    memset(rd, 0, sizeof *rd);
+    if (spool_flush(r->sp, e, sizeof e) != 0) {
+        snprintf(in->err, sizeof in->err, "resync of %s: spool: %s", r->t->source, e);
+        return -1;
+    }
+    rd->limit = spool_written(r->sp);
+    return 0;
+}
+
+static int spool_read(struct integ *in, struct resync *r, struct reader *rd, struct cq_item *it)
+{
+    char e[512];
+    for (;;) {
+        const uint8_t *body;
+        uint32_t len;
+        uint64_t next;
+        int got = spool_next(r->sp, rd->at, rd->limit, &body, &len, &next, e, sizeof e);
+        if (got == 0) return 0;
+        if (got < 0) {
+            snprintf(in->err, sizeof in->err, "resync of %s: spool: %s", r->t->source, e);
+            return -1;
+        }
+        rd->at = next;
+        int d = qrec_decode(&rd->defs, body, len, it);
+        if (d < 0) {
+            snprintf(in->err, sizeof in->err, "resync of %s: spool %s: a record at offset %llu does not decode",
+                     r->t->source, spool_path(r->sp), (unsigned long long)rd->at);
+            return -1;
+        }
+        if (d > 0 && (it->kind == CQ_COMMIT || it->kind == CQ_ROW)) return 1;
+    }
+}
+
+static void reader_free(struct reader *rd)
+{
+    qrec_defs_free(&rd->defs);
+}
+
 /* Count a replayed change on its table. */
 static void count_change(struct itable *t, enum zop op)
 {
@@ -534,43 +583,21 @@ static int hand_off(struct integ *in, struct zbatch *b, size_t budget, int (*app
     pthread_mutex_lock(&r->mu);
     ch = r->pend[0];
     pthread_mutex_unlock(&r->mu);
-    char e[512];
     struct spool *next = NULL;
-    if (spool_flush(r->sp, e, sizeof e) != 0) {
-        snprintf(in->err, sizeof in->err, "resync of %s: spool: %s", t->source, e);
-        return -1;
-    }
-    if (!ch.last && next_spool(in, r, &next) != 0) goto fail;
-    struct qrec_defs defs = {0};
-    struct cq_item txn = {0};
-    uint64_t at = 0, limit = spool_written(r->sp), replayed = 0, skipped = 0;
-    int in_copy = 0, marked = 0, begun = 0;
-    for (;;) {
-        const uint8_t *body;
-        uint32_t len;
-        uint64_t nxt;
-        int got = spool_next(r->sp, at, limit, &body, &len, &nxt, e, sizeof e);
-        if (got == 0) break;
-        if (got < 0) {
-            snprintf(in->err, sizeof in->err, "resync of %s: spool: %s", t->source, e);
-            goto fail_defs;
-        }
-        at = nxt;
-        struct cq_item it;
-        int d = qrec_decode(&defs, body, len, &it);
-        if (d < 0) {
-            snprintf(in->err, sizeof in->err, "resync of %s: spool %s: a record at offset %llu does not decode",
-                     t->source, spool_path(r->sp), (unsigned long long)at);
-            goto fail_defs;
-        }
-        if (d == 0) continue;
+    struct reader rd;
+    if (reader_open(in, r, &rd) != 0) return -1;
+    if (!ch.last && next_spool(in, r, &next) != 0) goto fail_defs;
+    struct cq_item txn = {0}, it;
+    uint64_t replayed = 0, skipped = 0;
+    int in_copy = 0, marked = 0, begun = 0, got;
+    while ((got = spool_read(in, r, &rd, &it)) != 0) {
+        if (got < 0) goto fail_defs;
         if (it.kind == CQ_COMMIT) {             /* a transaction marker (spool_change) */
             txn = it;
             in_copy = zpos_txn_in_copy(&it.txn.end, it.txn.commit_lsn, &ch.pos);
             marked = begun = 0;
             continue;
         }
-        if (it.kind != CQ_ROW) continue;
         struct zkey k;
         if (change_key(r, &it.row, &k) != 0) {
             bad_key(in, r);
@@ -592,7 +619,7 @@ static int hand_off(struct integ *in, struct zbatch *b, size_t budget, int (*app
         count_change(t, it.row.op);
         if (zbatch_bytes(b) > budget && apply(ctx) != 0) goto fail_defs;
     }
-    qrec_defs_free(&defs);
+    reader_free(&rd);
     if (apply(ctx) != 0) goto fail;             /* opens the transaction if nothing did */
     r->rows_done += (int64_t)ch.rows;
     r->chunks_done++;
@@ -624,7 +651,7 @@ static int hand_off(struct integ *in, struct zbatch *b, size_t budget, int (*app
     r->frontier = ch.hi;
     return 2;
 fail_defs:
-    qrec_defs_free(&defs);
+    reader_free(&rd);
 fail:
     spool_destroy(next);
     return -1;
@@ -651,50 +678,24 @@ int integ_resync_replay(struct integ *in, struct zbatch *b, size_t budget,
         in->resync = NULL;
         return 1;
     }
-    char e[512];
-    if (spool_flush(r->sp, e, sizeof e) != 0) {
-        snprintf(in->err, sizeof in->err, "resync of %s: spool: %s", t->source, e);
-        return -1;
-    }
-    struct qrec_defs defs = {0};
-    uint64_t at = 0, limit = spool_written(r->sp), replayed = 0, skipped = 0;
-    int skip = 0, rc = -1;
-    for (;;) {
-        const uint8_t *body;
-        uint32_t len;
-        uint64_t next;
-        int got = spool_next(r->sp, at, limit, &body, &len, &next, e, sizeof e);
-        if (got == 0) break;
-        if (got < 0) {
-            snprintf(in->err, sizeof in->err, "resync of %s: spool: %s", t->source, e);
-            goto out;
-        }
-        at = next;
-        struct cq_item it;
-        int d = qrec_decode(&defs, body, len, &it);
-        if (d < 0) {
-            snprintf(in->err, sizeof in->err, "resync of %s: spool %s: a record at offset %llu does not decode",
-                     t->source, spool_path(r->sp), (unsigned long long)at);
-            goto out;
-        }
-        if (d == 0) continue;
+    struct reader rd;
+    if (reader_open(in, r, &rd) != 0) return -1;
+    struct cq_item it;
+    uint64_t replayed = 0, skipped = 0;
+    int skip = 0, rc = -1, got;
+    while ((got = spool_read(in, r, &rd, &it)) != 0) {
+        if (got < 0) goto out;
         if (it.kind == CQ_COMMIT) {             /* a transaction marker (integ_resync_divert) */
             skip = zpos_txn_in_copy(&it.txn.end, it.txn.commit_lsn, &r->pos);
             if (!skip) target_txn_begin(in->tgt, NULL, &it.txn.end);
             continue;
         }
-        if (it.kind != CQ_ROW) continue;
         if (skip) { skipped++; continue; }
         if (target_add(in->tgt, b, &it.row, t->tschema, t->tname, 0) != 0) {
             snprintf(in->err, sizeof in->err, "table %s: %s", t->source, b->err);
             goto out;
         }
-        switch (it.row.op) {
-        case ZOP_INSERT: t->ins++; break;
-        case ZOP_UPDATE: t->upd++; break;
-        case ZOP_DELETE: t->del++; break;
-        case ZOP_TRUNCATE: case ZOP_OVERSIZE: break;
-        }
+        count_change(t, it.row.op);
         replayed++;
         if (zbatch_bytes(b) > budget && apply(ctx) != 0) goto out;
     }
@@ -709,7 +710,7 @@ int integ_resync_replay(struct integ *in, struct zbatch *b, size_t budget,
               (unsigned long long)replayed, (unsigned long long)skipped);
     rc = 0;
 out:
-    qrec_defs_free(&defs);
+    reader_free(&rd);
     return rc;
 }
 
