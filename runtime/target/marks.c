@@ -111,7 +111,7 @@ int pgt_delete_after(struct target *t, const struct ztable *def, const int *cols
         if (after->uns[j]) snprintf(vals[j], sizeof vals[j], "%llu", (unsigned long long)after->v[j].u);
         else snprintf(vals[j], sizeof vals[j], "%lld", (long long)after->v[j].i);
         v[j] = vals[j];
-        char p[16];
+        char p[32];
         tbuf_puts(b, j ? " OR (" : "(");
         for (int e = 0; e < j; e++) {
             tbuf_ident(b, def->cols[cols[e]].name);
