@@ -403,10 +403,11 @@ static int bad_key(struct integ *in, const struct resync *r)
 }
 
 /* The key a spooled or streamed change is judged by (the header comment):
- * an insert's new row, a delete's or update's old one. */
+ * an insert's new row, a delete's or update's old one (an update without
+ * one — pgoutput sends none when the key did not change — its new one). */
 static int change_key(const struct resync *r, const struct zrowchange *p, struct zkey *k)
 {
-    const struct zvalue *img = p->op == ZOP_INSERT ? p->after : p->before;
+    const struct zvalue *img = p->op == ZOP_INSERT || (p->op == ZOP_UPDATE && !p->before) ? p->after : p->before;
     return img ? zkey_of(r->t->tdef, r->kcols, r->nk, img, k) : -1;
 }
 
@@ -421,6 +422,7 @@ int integ_resync_divert(struct integ *in, const struct zrowchange *p, const stru
     if (change_key(r, p, &kb) != 0) return bad_key(in, r);
     if (p->op != ZOP_UPDATE) return copied(r, &kb) ? 1 : spool_change(in, r, p, txn_start, commit_lsn);
     if (!p->after || zkey_of(r->t->tdef, r->kcols, r->nk, p->after, &ka) != 0) return bad_key(in, r);
+    if (!p->before) ka = kb;            /* (change_key took the new row's) */
     int cb = copied(r, &kb), ca = copied(r, &ka);
     if (zkey_cmp(&kb, &ka) == 0 || (cb && ca)) return cb ? 1 : spool_change(in, r, p, txn_start, commit_lsn);
     /* The key moves: the old row's delete and the new row's insert, each
