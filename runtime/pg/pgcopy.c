@@ -2,10 +2,14 @@
 #include "runtime/pg/pgcopy.h"
 
 #include <errno.h>
+#include <inttypes.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "runtime/base/buf.h"
+#include "runtime/pipe/zkey.h"
 
 static int exec_ok(PGconn *c, const struct pgwait *w, const char *sql, char *err, size_t errlen)
 {
@@ -305,13 +309,16 @@ out:
 /*
  * The COPY statement for t: its columns by name, in text or binary format as
  * the sink answers raw_ok (*raw, asked before the COPY starts since the answer
- * picks its format). A malloc'd string, or NULL with err set.
+ * picks its format). filter: SQL after the FROM (a chunk's WHERE and ORDER
+ * BY, names quoted, no value in it), or NULL. A malloc'd string, or NULL with
+ * err set.
  */
-static char *copy_sql(PGconn *c, const struct ztable *t, const struct zsink *sink, int *raw,
-                      char *err, size_t errlen)
+static char *copy_sql(PGconn *c, const struct ztable *t, const char *filter, const struct zsink *sink,
+                      int *raw, char *err, size_t errlen)
 {
     int ok = 1;
-    size_t cap = 64 + 3 * 260 + (size_t)t->ncols * 260, used = 0;
+    if (!filter) filter = "";
+    size_t cap = 64 + 3 * 260 + (size_t)t->ncols * 260 + strlen(filter), used = 0;
     char *sql = malloc(cap);
     if (!sql) { snprintf(err, errlen, "out of memory copying %s.%s", t->schema, t->name); return NULL; }
     used += (size_t)snprintf(sql, cap, "COPY (SELECT ");
@@ -326,7 +333,7 @@ static char *copy_sql(PGconn *c, const struct ztable *t, const struct zsink *sin
     *raw = sink->raw_ok && sink->raw_rows
                ? sink->raw_ok(sink->ctx, t, PQserverVersion(c), PQparameterStatus(c, "server_encoding"))
                : ZRAW_NO;
-    snprintf(sql + used, cap - used, " FROM %s.%s) TO STDOUT%s", qs, qt,
+    snprintf(sql + used, cap - used, " FROM %s.%s%s) TO STDOUT%s", qs, qt, filter,
              *raw == ZRAW_BINARY ? " (FORMAT binary)" : "");
     if (!ok) {
         snprintf(err, errlen, "cannot quote the names of %s.%s", t->schema, t->name);
@@ -400,9 +407,10 @@ static int parse_text_row(const struct ztable *t, char *row, int n, struct zvalu
     return 0;
 }
 
-int pgcopy_table(PGconn *c, const struct ztable *t, const struct zsink *sink,
-                 void (*progress)(void *ctx, int64_t rows), void *ctx,
-                 const struct pgwait *w, int64_t *rows_out, char *err, size_t errlen)
+/* pgcopy_table, of the rows filter selects (copy_sql). */
+static int copy_rows(PGconn *c, const struct ztable *t, const char *filter, const struct zsink *sink,
+                     void (*progress)(void *ctx, int64_t rows), void *ctx,
+                     const struct pgwait *w, int64_t *rows_out, char *err, size_t errlen)
 {
     const atomic_int *stop = w ? w->stop : NULL;
     int rc = -1, raw = ZRAW_NO;
@@ -410,7 +418,7 @@ int pgcopy_table(PGconn *c, const struct ztable *t, const struct zsink *sink,
     char *sql = NULL, *row = NULL;
     struct zvalue *vals = calloc((size_t)(t->ncols ? t->ncols : 1), sizeof *vals);
     if (!vals) { snprintf(err, errlen, "out of memory copying %s.%s", t->schema, t->name); goto out; }
-    if (!(sql = copy_sql(c, t, sink, &raw, err, errlen))) goto out;
+    if (!(sql = copy_sql(c, t, filter, sink, &raw, err, errlen))) goto out;
 
     /* The COPY's start may take long (a lock, a big sort before the first
      * row): pgwait probes our backend before giving up on a silent server. */
@@ -465,5 +473,258 @@ out:
     if (rows_out) *rows_out = rows;
     free(vals);
     free(sql);
+    return rc;
+}
+
+int pgcopy_table(PGconn *c, const struct ztable *t, const struct zsink *sink,
+                 void (*progress)(void *ctx, int64_t rows), void *ctx,
+                 const struct pgwait *w, int64_t *rows_out, char *err, size_t errlen)
+{
+    return copy_rows(c, t, NULL, sink, progress, ctx, w, rows_out, err, errlen);
+}
+
+/* ---- one chunk in key order (pgcopy_chunk) --------------------------------------- */
+
+/* A chunked table's key: its columns in key order, quoted. */
+struct chunk_key {
+    const struct ztable *t;
+    int  n;
+    int  cols[ZKEY_MAX];        /* column indexes of t, zkey_columns */
+    char q[ZKEY_MAX][260];      /* their quoted names */
+    char table[530];            /* "schema"."name" */
+};
+
+/* The type a bound of key column zc is cast to inside the COPY, which takes
+ * the bound as a setting's text. The catalog names every integer column's
+ * type (a domain's base type) as one of these; anything else compares as
+ * bigint, which every integer type of PostgreSQL's does. */
+static const char *key_type(const struct zcolumn *zc)
+{
+    static const char *const known[] = {"smallint", "integer", "bigint", "oid"};
+    for (size_t i = 0; i < sizeof known / sizeof *known; i++)
+        if (zc->source_type && strcmp(zc->source_type, known[i]) == 0) return known[i];
+    return "bigint";
+}
+
+/* "k1<suffix>, k2<suffix>" */
+static void put_keys(struct zbuf *b, const struct chunk_key *k, const char *prefix, const char *suffix)
+{
+    for (int j = 0; j < k->n; j++) {
+        if (j) zbuf_puts(b, ", ");
+        zbuf_puts(b, prefix);
+        zbuf_puts(b, k->q[j]);
+        zbuf_puts(b, suffix);
+    }
+}
+
+/* The text of a key's values, one per column, for parameters and messages. */
+static void key_values(const struct zkey *z, char (*buf)[24])
+{
+    for (int j = 0; j < z->n; j++) {
+        if (z->uns[j]) snprintf(buf[j], sizeof buf[j], "%" PRIu64, z->v[j].u);
+        else snprintf(buf[j], sizeof buf[j], "%" PRId64, z->v[j].i);
+    }
+}
+
+/* A failed statement's message: the server's primary message (`relation
+ * "s.t" does not exist`, without the statement libpq quotes after it), or
+ * the wait's (e, when there was no answer). */
+static void result_error(char *buf, size_t len, const PGresult *r, const char *e)
+{
+    const char *primary = r ? PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY) : NULL;
+    snprintf(buf, len, "%s", primary ? primary : r ? PQresultErrorMessage(r) : e);
+    size_t n = strlen(buf);
+    while (n && (buf[n - 1] == '\n' || buf[n - 1] == ' ')) buf[--n] = '\0';
+    if (!n) snprintf(buf, len, "an answer of an unexpected shape");
+}
+
+/*
+ * The chunk's last key and its rows, read in the transaction's snapshot: the
+ * limit-th key after *after, or the table's last when fewer follow.
+ *   SELECT k1, k2, count(*) OVER () FROM
+ *     (SELECT k1, k2 FROM s.t WHERE (k1, k2) > ($1, $2) ORDER BY k1, k2 LIMIT $3) z
+ *   ORDER BY k1 DESC, k2 DESC LIMIT 1
+ * (no WHERE for the first chunk). 1 with *hi and *n; 0 when no row follows
+ * *after; -1 with err.
+ */
+static int chunk_bounds(PGconn *c, const struct pgwait *w, const struct chunk_key *k, const struct zkey *after,
+                        uint32_t limit, struct zkey *hi, uint64_t *n, char *err, size_t errlen)
+{
+    struct zbuf sql = {0};
+    char vals[ZKEY_MAX + 1][24], kt[ZKEY_TEXT_MAX], from[ZKEY_TEXT_MAX + 32], e[512], m[600];
+    const char *params[ZKEY_MAX + 1];
+    int np = 0, rc = -1;
+    PGresult *r = NULL;
+    snprintf(from, sizeof from, "the first chunk");
+    zbuf_puts(&sql, "SELECT ");
+    put_keys(&sql, k, "", "");
+    zbuf_puts(&sql, ", count(*) OVER () FROM (SELECT ");
+    put_keys(&sql, k, "", "");
+    zbuf_puts(&sql, " FROM ");
+    zbuf_puts(&sql, k->table);
+    if (after) {
+        key_values(after, vals);
+        zbuf_puts(&sql, " WHERE (");
+        put_keys(&sql, k, "", "");
+        zbuf_puts(&sql, ") > (");
+        for (; np < k->n; np++) {
+            char p[16];
+            snprintf(p, sizeof p, "%s$%d", np ? ", " : "", np + 1);
+            zbuf_puts(&sql, p);
+            params[np] = vals[np];
+        }
+        zbuf_puts(&sql, ")");
+        if (zkey_format(after, kt, sizeof kt) == 0) snprintf(from, sizeof from, "the chunk after key %s", kt);
+    }
+    char lim[32];
+    snprintf(lim, sizeof lim, " LIMIT $%d) z ORDER BY ", np + 1);
+    snprintf(vals[np], sizeof vals[np], "%u", limit);
+    params[np] = vals[np];
+    np++;
+    zbuf_puts(&sql, " ORDER BY ");
+    put_keys(&sql, k, "", "");
+    zbuf_puts(&sql, lim);
+    put_keys(&sql, k, "", " DESC");
+    zbuf_puts(&sql, " LIMIT 1");
+    if (sql.oom) {
+        snprintf(err, errlen, "out of memory copying %s.%s", k->t->schema, k->t->name);
+        goto out;
+    }
+    r = pgwait_exec(c, w, sql.p, np, params, e, sizeof e);
+    if (PQresultStatus(r) != PGRES_TUPLES_OK || PQnfields(r) != k->n + 1) {
+        result_error(m, sizeof m, r, e);
+        snprintf(err, errlen, "copying %s.%s: finding %s: %s", k->t->schema, k->t->name, from, m);
+        goto out;
+    }
+    rc = 0;
+    if (PQntuples(r) == 0) goto out;
+    char text[ZKEY_TEXT_MAX];
+    size_t at = 0;
+    for (int j = 0; j < k->n && at < sizeof text; j++)
+        at += (size_t)snprintf(text + at, sizeof text - at, "%s%.22s", j ? "," : "", PQgetvalue(r, 0, j));
+    char *end;
+    errno = 0;
+    unsigned long long cnt = strtoull(PQgetvalue(r, 0, k->n), &end, 10);
+    int bad_count = errno || *end || cnt == 0 || cnt > limit;
+    if (bad_count || at >= sizeof text || zkey_parse(text, k->t, k->cols, k->n, hi) != 0) {
+        snprintf(err, errlen, "copying %s.%s: finding %s: the server answered key \"%.60s\" and %.20s rows",
+                 k->t->schema, k->t->name, from, text, PQgetvalue(r, 0, k->n));
+        rc = -1;
+        goto out;
+    }
+    *n = cnt;
+    rc = 1;
+out:
+    PQclear(r);
+    zbuf_free(&sql);
+    return rc;
+}
+
+/*
+ * The chunk's bounds as settings of this transaction, their values as
+ * parameters — COPY takes none, so its query reads them with current_setting:
+ *   SELECT set_config('zetl.chunk_lo_1', $1, true), …, set_config('zetl.chunk_hi_1', $n+1, true), …
+ * and the rows' filter that compares the key with them, each cast to its
+ * column's type (an index range on the primary key, in key order):
+ *   WHERE (k1, k2) > (CAST(current_setting('zetl.chunk_lo_1') AS bigint), …)
+ *     AND (k1, k2) <= (CAST(current_setting('zetl.chunk_hi_1') AS bigint), …) ORDER BY k1, k2
+ * (no lower bound for the first chunk). 0 with *filter, or -1 with err.
+ */
+static int chunk_settings(PGconn *c, const struct pgwait *w, const struct chunk_key *k, const struct zkey *after,
+                          const struct zkey *hi, struct zbuf *filter, char *err, size_t errlen)
+{
+    struct zbuf sql = {0};
+    char vals[2 * ZKEY_MAX][24], e[512], m[600];
+    const char *params[2 * ZKEY_MAX];
+    const struct zkey *bound[2] = {after, hi};
+    static const char *const side[2] = {"lo", "hi"};
+    static const char *const op[2] = {">", "<="};
+    int np = 0, rc = -1;
+    zbuf_puts(&sql, "SELECT ");
+    zbuf_puts(filter, " WHERE ");
+    for (int b = 0; b < 2; b++) {
+        if (!bound[b]) continue;
+        key_values(bound[b], vals + np);
+        if (np) zbuf_puts(filter, " AND ");
+        zbuf_puts(filter, "(");
+        put_keys(filter, k, "", "");
+        zbuf_puts(filter, ") ");
+        zbuf_puts(filter, op[b]);
+        zbuf_puts(filter, " (");
+        for (int j = 0; j < k->n; j++) {
+            char set[80], get[120];
+            snprintf(set, sizeof set, "%sset_config('zetl.chunk_%s_%d', $%d, true)", np ? ", " : "", side[b],
+                     j + 1, np + 1);
+            snprintf(get, sizeof get, "%sCAST(current_setting('zetl.chunk_%s_%d') AS %s)", j ? ", " : "",
+                     side[b], j + 1, key_type(&k->t->cols[k->cols[j]]));
+            zbuf_puts(&sql, set);
+            zbuf_puts(filter, get);
+            params[np] = vals[np];
+            np++;
+        }
+        zbuf_puts(filter, ")");
+    }
+    zbuf_puts(filter, " ORDER BY ");
+    put_keys(filter, k, "", "");
+    if (sql.oom || filter->oom) {
+        snprintf(err, errlen, "out of memory copying %s.%s", k->t->schema, k->t->name);
+        goto out;
+    }
+    PGresult *r = pgwait_exec(c, w, sql.p, np, params, e, sizeof e);
+    if (PQresultStatus(r) == PGRES_TUPLES_OK) {
+        rc = 0;
+    } else {
+        result_error(m, sizeof m, r, e);
+        snprintf(err, errlen, "copying %s.%s: setting the chunk's bounds: %s", k->t->schema, k->t->name, m);
+    }
+    PQclear(r);
+out:
+    zbuf_free(&sql);
+    return rc;
+}
+
+int pgcopy_chunk(PGconn *c, const struct ztable *t, const struct zkey *after, uint32_t limit,
+                 const struct zsink *sink, const struct pgwait *w, uint64_t *rows, struct zkey *last,
+                 char *err, size_t errlen)
+{
+    struct chunk_key k = {.t = t};
+    struct zbuf filter = {0};
+    struct zkey hi;
+    uint64_t n = 0;
+    int64_t copied = 0;
+    int ok = 1;
+    *rows = 0;
+    if (after && after->n == 0) after = NULL;
+    k.n = zkey_columns(t, k.cols);
+    if (!k.n || limit == 0 || (after && after->n != k.n)) {
+        snprintf(err, errlen, "copying %s.%s: the table has no integer primary key to copy in chunks by%s",
+                 t->schema, t->name, k.n && limit ? " (the chunk's bound has another number of columns)" : "");
+        return -1;
+    }
+    char qs[260], qt[260];
+    qident(c, qs, sizeof qs, t->schema, &ok);
+    qident(c, qt, sizeof qt, t->name, &ok);
+    snprintf(k.table, sizeof k.table, "%s.%s", qs, qt);
+    for (int j = 0; j < k.n; j++) qident(c, k.q[j], sizeof k.q[j], t->cols[k.cols[j]].name, &ok);
+    if (!ok) {
+        snprintf(err, errlen, "cannot quote the names of %s.%s", t->schema, t->name);
+        return -1;
+    }
+    int rc = chunk_bounds(c, w, &k, after, limit, &hi, &n, err, errlen);
+    if (rc <= 0) return rc;             /* no row after *after: an empty chunk, the table's end */
+    rc = chunk_settings(c, w, &k, after, &hi, &filter, err, errlen);
+    if (rc == 0) rc = copy_rows(c, t, filter.p, sink, NULL, NULL, w, &copied, err, errlen);
+    if (rc == 0 && (uint64_t)copied != n) {
+        char hk[ZKEY_TEXT_MAX];
+        zkey_format(&hi, hk, sizeof hk);
+        snprintf(err, errlen, "copying %s.%s: the chunk up to key %s has %llu rows by its key and %lld copied, "
+                 "in one snapshot", t->schema, t->name, hk, (unsigned long long)n, (long long)copied);
+        rc = -1;
+    }
+    if (rc == 0) {
+        *rows = n;
+        *last = hi;
+    }
+    zbuf_free(&filter);
     return rc;
 }

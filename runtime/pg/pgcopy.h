@@ -7,6 +7,8 @@
  * the data as of the slot's consistent point, and the stream starts right
  * after it: no gap, no duplicate.
  *
+ * A chunked resync reads a table in key ranges the same way (pgcopy_chunk).
+ *
  * Rows go out one at a time through sink->row as ZOP_INSERT with values in
  * the same forms the pgoutput decoder produces (ZV_INT for int2/int4/int8,
  * ZV_BYTES for bytea, ZV_NULL, ZV_TEXT in PostgreSQL's output syntax for
@@ -44,6 +46,26 @@ int pgcopy_begin(PGconn *c, const struct pgwait *w, const char *snapshot, char *
 int pgcopy_table(PGconn *c, const struct ztable *t, const struct zsink *sink,
                  void (*progress)(void *ctx, int64_t rows), void *ctx,
                  const struct pgwait *w, int64_t *rows_out, char *err, size_t errlen);
+
+/*
+ * One chunk of t in key order (a chunked resync, runtime/integ/resync.c),
+ * inside the transaction pgcopy_begin opened: the rows whose key is after
+ * *after (NULL or n 0: from the first), at most limit of them, through sink
+ * as pgcopy_table sends them (raw COPY data where the sink takes it). t's
+ * key must be integers (zkey_columns).
+ * The chunk's last key is read first — the limit-th key after *after, or the
+ * table's last when fewer follow — then COPY takes the rows from *after to
+ * it, in key order; both read the one snapshot, so *rows is exactly limit
+ * unless the table ends in this chunk, and *last is known even when the rows
+ * go raw. *rows 0: no row after *after (*last untouched). Values are
+ * parameters; COPY takes none, so the bounds reach its query as settings of
+ * the transaction (set_config(…, true), read back with current_setting).
+ * Returns as pgcopy_table; an error names the table.
+ */
+struct zkey;
+int pgcopy_chunk(PGconn *c, const struct ztable *t, const struct zkey *after, uint32_t limit,
+                 const struct zsink *sink, const struct pgwait *w, uint64_t *rows, struct zkey *last,
+                 char *err, size_t errlen);
 
 /* COPY text-format field unescaping, in place; returns the new length. Exposed for tests. */
 size_t pgcopy_unescape(char *s, size_t len);
