@@ -35,6 +35,8 @@ struct copier {
     atomic_int *abort;          /* a resync's worker: give up when set */
     int raw;                    /* a raw COPY into cur's table is open (a PostgreSQL source's data) */
     int raw_binary;             /* the table raw_ok last said yes to comes in binary */
+    const struct itable *said_binary;   /* the table the binary format was logged for (once,
+                                           not once per chunk) */
     struct loader *ld;          /* the load writer thread; NULL: loads run inline */
     int textmode;               /* rows go as COPY text (a postgres target), else in batches */
     struct zbuf *text;          /* textmode: COPY text of text_t's rows not yet handed on */
@@ -531,9 +533,10 @@ static int copy_raw_rows(void *ctx, const struct ztable *def, const char *buf, s
         if (copy_flush(c) != 0 || copy_switch_table(c, def) != 0) return -1;
         if (target_load_raw_begin(c->tgt, c->cur->tschema, c->cur->tname, c->cur->tdef, c->raw_binary) != 0)
             goto target_failed;
-        if (c->raw_binary)
+        if (c->raw_binary && c->said_binary != c->cur)
             statelog_record_event(c->sl, STATELOG_INFO, c->in->cfg->name, c->cur->source, "snapshot", NULL,
                                   "copying in binary COPY format (same types, major version and encoding)");
+        if (c->raw_binary) c->said_binary = c->cur;
         c->raw = 1;
     }
     if (target_load_raw_data(c->tgt, buf, len) != 0) goto target_failed;
@@ -975,7 +978,8 @@ int integ_copy_chunks(struct integ *in, struct itable *t, const struct zkey *fro
                       char *err, size_t errlen)
 {
     struct copier c = {.in = in, .abort = abort, .budget = (size_t)in->cfg->apply.memory_mb << 19};
-    struct zsink sink = {.ctx = &c, .row = copy_row};
+    /* raw_ok and raw_rows: a PostgreSQL source's chunks come as COPY data, as its one-read copy does */
+    struct zsink sink = {.ctx = &c, .row = copy_row, .raw_ok = copy_raw_ok, .raw_rows = copy_raw_rows};
     int kcols[ZKEY_MAX], rc = -1;
     void *h = NULL;
     struct copy_chunk ch = {.lo = *from};
