@@ -1,7 +1,8 @@
 /*
  * source_pg.c — the PostgreSQL source driver (source_ops.h): the catalog,
  * the initial copy in the slot's exported snapshot (whole, or in pieces for
- * parallel workers), one table again in a temporary slot's, the retained
+ * parallel workers), one table again in a temporary slot's (whole, or in
+ * chunks by key, each in a temporary slot's of its own), the retained
  * WAL, what the server is, row counts, and the delete's drops. The reader
  * is source_pgstream.c, the connections source_conn.c (source_pg.h).
  * Thread: the caller's (source.h).
@@ -287,6 +288,15 @@ static int pg_snapshot(struct integ *in, const struct zsink *sink, struct zpos *
     return 0;
 }
 
+/* A temporary slot's name, unique to the process and the attempt: the slot
+ * of a killed process lives on until its walsender notices, and must not make
+ * this copy fail. */
+static void temp_slot_name(const struct integ *in, char *buf, size_t len)
+{
+    static atomic_uint attempt;
+    snprintf(buf, len, "%.36s_rs_%ld_%u", in->cfg->source.slot, (long)getpid(), atomic_fetch_add(&attempt, 1) + 1);
+}
+
 /* One table inside a temporary slot's exported snapshot (dropped on disconnect). */
 static int pg_snapshot_table(struct integ *in, struct itable *t, const struct zsink *sink,
                              struct zpos *pos, char *err, size_t errlen)
@@ -303,12 +313,8 @@ static int pg_snapshot_table(struct integ *in, struct itable *t, const struct zs
         if (!st) snprintf(err, errlen, "source %s: %s", in->cfg->name, e);
         goto out;
     }
-    /* A temporary slot, gone with this connection. Its name is unique to the
-     * process and the attempt: the slot of a killed process lives on until
-     * its walsender notices, and must not make this copy fail. */
-    static atomic_uint attempt;
-    snprintf(slot, sizeof slot, "%.36s_rs_%ld_%u", in->cfg->source.slot, (long)getpid(),
-             atomic_fetch_add(&attempt, 1) + 1);
+    /* A temporary slot, gone with this connection. */
+    temp_slot_name(in, slot, sizeof slot);
     if (pgstream_create_slot(st, slot, 1, snap, sizeof snap, &lsn) != 0) {
         snprintf(err, errlen, "source %s: %s", in->cfg->name, pgstream_error(st));
         goto out;
@@ -337,6 +343,117 @@ out:
     source_pg_sql_close(copy, rc != 0);
     pgstream_close(st);
     return rc;
+}
+
+/*
+ * Chunks of a table (source_chunk_read): each in a temporary slot's exported
+ * snapshot of its own, on two connections kept for the whole copy — a
+ * replication one that creates the chunk's slot and drops it as soon as the
+ * SQL one has adopted its snapshot, and the SQL one that reads the chunk in
+ * that snapshot and commits. Between chunks neither holds a slot or a
+ * transaction. Every wait is bounded as pg_snapshot_table's: the cut (a stop,
+ * a resync given up) ends it, and a silent server is probed before it is
+ * given up on.
+ */
+struct pg_chunker {
+    struct integ *in;
+    const struct zsink *sink;
+    char ci[8192];              /* conninfo for the probe (a secret: cleared at the end) */
+    struct pgwait w;            /* points at ci: lives as long as the connections */
+    struct pgstream *st;        /* replication connection: the chunks' slots */
+    PGconn *sql;                /* the chunks' reads */
+    int dead;                   /* a read failed: the SQL connection may sit mid-COPY or on a dead link */
+};
+
+static void pg_chunk_end(void *handle)
+{
+    struct pg_chunker *k = handle;
+    if (!k) return;
+    source_pg_sql_close(k->sql, k->dead);
+    pgstream_close(k->st);      /* a slot left by a failed chunk goes with it */
+    memset(k->ci, 0, sizeof k->ci);
+    free(k);
+}
+
+static int pg_chunk_begin(struct integ *in, const struct zsink *sink, void **handle, char *err, size_t errlen)
+{
+    char e[1024];
+    struct pg_chunker *k = calloc(1, sizeof *k);
+    if (!k) {
+        snprintf(err, errlen, "source %s: out of memory", in->cfg->name);
+        return -1;
+    }
+    k->in = in;
+    k->sink = sink;
+    if (source_pg_conninfo(in, k->ci, sizeof k->ci, err, errlen) != 0) goto fail;
+    /* Slot creation and the COPY may wait long on a busy server: probed, not cut short. */
+    k->w = source_pg_wait(&in->cut.fired, k->ci);
+    if (!(k->st = pgstream_connect_wait(k->ci, &k->w, e, sizeof e))) {
+        snprintf(err, errlen, "source %s: %s", in->cfg->name, e);
+        goto fail;
+    }
+    if (!(k->sql = source_pg_sql_connect(in, &k->w, err, errlen))) goto fail;
+    *handle = k;
+    return 0;
+fail:
+    pg_chunk_end(k);
+    return -1;
+}
+
+/*
+ * One chunk: a temporary slot with its exported snapshot; the SQL connection
+ * adopts it (REPEATABLE READ, READ ONLY) and the slot is dropped at once —
+ * the transaction keeps the snapshot, and no slot holds WAL or the catalog's
+ * xmin while the chunk is read —, then the chunk (pgcopy_chunk) and COMMIT.
+ * *pos is the slot's consistent point, as for the one-read copy: the snapshot
+ * holds exactly the transactions whose commit record lies below it.
+ */
+static int pg_chunk_read(void *handle, const struct ztable *t, const struct zkey *after, uint32_t limit,
+                         struct zpos *pos, uint64_t *rows, struct zkey *last, char *err, size_t errlen)
+{
+    struct pg_chunker *k = handle;
+    const char *name = k->in->cfg->name;
+    char e[1024], snap[128], slot[64];
+    uint64_t lsn = 0;
+    *rows = 0;
+    if (k->dead) {
+        snprintf(err, errlen, "source %s: copying %s.%s: an earlier chunk failed on this connection", name,
+                 t->schema, t->name);
+        return -1;
+    }
+    k->dead = 1;                /* until this chunk is committed */
+    temp_slot_name(k->in, slot, sizeof slot);
+    if (pgstream_create_slot(k->st, slot, 1, snap, sizeof snap, &lsn) != 0) {
+        snprintf(err, errlen, "source %s: copying %s.%s: %s", name, t->schema, t->name, pgstream_error(k->st));
+        return -1;
+    }
+    if (pgcopy_begin(k->sql, &k->w, snap, e, sizeof e) != 0) {
+        snprintf(err, errlen, "source %s: copying %s.%s: %s", name, t->schema, t->name, e);
+        return -1;
+    }
+    if (pgstream_drop_slot(k->st, slot) != 0) {
+        snprintf(err, errlen, "source %s: copying %s.%s: dropping the chunk's slot: %s", name, t->schema, t->name,
+                 pgstream_error(k->st));
+        return -1;
+    }
+    int rc = pgcopy_chunk(k->sql, t, after, limit, k->sink, &k->w, rows, last, e, sizeof e);
+    if (rc != 0) {
+        if (rc == -1) snprintf(err, errlen, "source %s: %s", name, e);
+        return rc;
+    }
+    PGresult *r = pgwait_exec(k->sql, &k->w, "COMMIT", -1, NULL, e, sizeof e);
+    if (PQresultStatus(r) != PGRES_COMMAND_OK) {
+        snprintf(err, errlen, "source %s: copying %s.%s: COMMIT: %s", name, t->schema, t->name,
+                 r ? PQresultErrorMessage(r) : e);
+        PQclear(r);
+        return -1;
+    }
+    PQclear(r);
+    memset(pos, 0, sizeof *pos);
+    pos->kind = ZPOS_LSN;
+    pos->offset = lsn;
+    k->dead = 0;
+    return 0;
 }
 
 /* The statements a note asks the operator to run: an identifier in double
@@ -559,6 +676,9 @@ const struct source_ops source_pg_ops = {
     .export_begin = pg_export_begin,
     .export_end = pg_export_end,
     .copy_table = pg_copy_table,
+    .chunk_begin = pg_chunk_begin,
+    .chunk_read = pg_chunk_read,
+    .chunk_end = pg_chunk_end,
     .stream = source_pg_stream,
     .column_backfilled = pg_column_backfilled,
     .retained_bytes = pg_retained_bytes,
