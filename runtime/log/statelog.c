@@ -188,6 +188,15 @@ static const char *const migrations[] = {
     "ALTER TABLE integrations ADD COLUMN files_between INTEGER;"
     "ALTER TABLE integrations ADD COLUMN binlog_expire_s INTEGER;"
     "ALTER TABLE integrations ADD COLUMN checkpoint_commit_at INTEGER;",
+    /* 6 → 7: a table's copy progress (statelog.h "Copy progress"): when it
+     * began, the chunks of a chunked copy, and the base and the mark its
+     * rows/s is measured from */
+    "ALTER TABLE tables ADD COLUMN copy_started_at INTEGER;"
+    "ALTER TABLE tables ADD COLUMN copy_chunks INTEGER;"
+    "ALTER TABLE tables ADD COLUMN copy_rate_at INTEGER;"
+    "ALTER TABLE tables ADD COLUMN copy_rate_rows INTEGER;"
+    "ALTER TABLE tables ADD COLUMN copy_mark_at INTEGER;"
+    "ALTER TABLE tables ADD COLUMN copy_mark_rows INTEGER;",
 };
 
 _Static_assert(sizeof migrations / sizeof migrations[0] == STATELOG_SCHEMA_VERSION,
@@ -242,6 +251,29 @@ static const char *const stmt_sql[SQ_COUNT] = {
         " deletes = deletes + ?5, rows_copied = rows_copied + ?6,"
         " last_applied_at = coalesce(?7, last_applied_at), updated_at = ?8"
         " WHERE integration = ?1 AND name = ?2",
+    /* statelog.h "Copy progress": ?3 rows, ?4 chunks (NULL: one read), ?5 now */
+    [SQ_TABLE_COPY_BEGIN] =
+        "UPDATE tables SET rows_copied = ?3, rows_estimated = 0, copy_chunks = ?4,"
+        " copy_started_at = ?5, copy_rate_at = ?5, copy_rate_rows = ?3, copy_mark_at = ?5,"
+        " copy_mark_rows = ?3, updated_at = ?5 WHERE integration = ?1 AND name = ?2",
+    [SQ_TABLE_COPY_ROWS] =
+        "UPDATE tables SET copy_rate_at = ?3, copy_rate_rows = rows_copied, copy_mark_at = ?3,"
+        " copy_mark_rows = rows_copied, updated_at = ?3 WHERE integration = ?1 AND name = ?2",
+    [SQ_TABLE_COPY_EST] =
+        "UPDATE tables SET rows_estimated = ?3, updated_at = ?4 WHERE integration = ?1 AND name = ?2",
+    /* ?3 rows more, ?4 chunks more, ?5 now, ?6 the window: a
+     * mark that old becomes the base, and the mark moves to now (every
+     * right-hand side reads the row as it was). */
+    [SQ_TABLE_COPY_ADD] =
+        "UPDATE tables SET rows_copied = rows_copied + ?3,"
+        " copy_chunks = CASE WHEN ?4 > 0 THEN coalesce(copy_chunks, 0) + ?4 ELSE copy_chunks END,"
+        " copy_rate_at = CASE WHEN ?5 - copy_mark_at >= ?6 THEN copy_mark_at ELSE copy_rate_at END,"
+        " copy_rate_rows = CASE WHEN ?5 - copy_mark_at >= ?6 THEN copy_mark_rows ELSE copy_rate_rows END,"
+        " copy_mark_rows = CASE WHEN copy_mark_at IS NULL OR ?5 - copy_mark_at >= ?6"
+        "                       THEN rows_copied + ?3 ELSE copy_mark_rows END,"
+        " copy_mark_at = CASE WHEN copy_mark_at IS NULL OR ?5 - copy_mark_at >= ?6 THEN ?5"
+        "                     ELSE copy_mark_at END,"
+        " updated_at = ?5 WHERE integration = ?1 AND name = ?2",
     [SQ_TABLE_STATE_GET] = "SELECT state FROM tables WHERE integration = ?1 AND name = ?2",
     [SQ_TABLE_STATE_SET] =
         "INSERT INTO tables (integration, name, target, state, reason, updated_at)"
@@ -315,7 +347,8 @@ static const char *const stmt_sql[SQ_COUNT] = {
         " FROM integrations WHERE ?1 IS NULL OR name = ?1 ORDER BY name",
     [SQ_READ_TABLES] =
         "SELECT integration, name, target, state, reason, rows_copied, rows_estimated,"
-        " inserts, updates, deletes, last_applied_at, lag_ms, updated_at, lag_basis_at"
+        " inserts, updates, deletes, last_applied_at, lag_ms, updated_at, lag_basis_at,"
+        " copy_started_at, copy_chunks, copy_rate_at, copy_rate_rows"
         " FROM tables WHERE ?1 IS NULL OR integration = ?1 ORDER BY integration, name",
     [SQ_INTEG_BASIS_GET] =
         "SELECT lag_basis_at, lag_pending, lag_res_ms, stall_from, stall_ms,"

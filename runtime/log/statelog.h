@@ -51,13 +51,16 @@
  * 0 means "never" (stored as NULL). lag_ms/bytes_behind < 0 mean "unknown"
  * (stored as NULL, printed as null in JSON).
  *
- * Tables (schema version 1; runners from 3; the lag basis from 4)
+ * Tables (schema version 1; runners from 3; the lag basis from 4; a table's
+ * copy progress from 7)
  *   integrations(name PK, state, reason, source, target, position, lag_ms,
  *                bytes_behind, updated_at,
  *                lag_basis_at, lag_pending, lag_res_ms, stall_from, stall_ms)
  *   tables      (integration → integrations ON DELETE CASCADE, name, target,
  *                state, reason, rows_copied, rows_estimated, inserts, updates,
- *                deletes, last_applied_at, lag_ms, updated_at, lag_basis_at;
+ *                deletes, last_applied_at, lag_ms, updated_at, lag_basis_at,
+ *                copy_started_at, copy_chunks, copy_rate_at, copy_rate_rows,
+ *                copy_mark_at, copy_mark_rows;
  *                PK (integration, name)) — name is the source "schema.table"
  *   activity    (id, integration, at, pos_from, pos_to, transactions,
  *                inserted, updated, deleted, bytes, duration_ms)
@@ -119,6 +122,26 @@
  * bound of when the checkpoint's file can be purged. Written by the
  * applier with its periodic lag write; -1 / 0 / NULL unknown.
  *
+ * Copy progress (schema version 7): while a table is copied (snapshotting,
+ * resyncing), the copying thread writes through statelog_copy_begin (the
+ * copy starts: rows_copied from 0, or a resumed chunked copy's rows; its
+ * start time; chunks 0, or NULL for a copy in one read), statelog_copy_rows
+ * (its rows begin to come: the rate is measured from here),
+ * statelog_copy_estimate (the source's estimate of the table's rows:
+ * information_schema.TABLES.TABLE_ROWS on MySQL/MariaDB, pg_class.reltuples
+ * on PostgreSQL, read once as the copy of the table starts; 0 unknown) and
+ * statelog_copy_add (rows copied since the last call, and the chunks a
+ * chunked copy committed since). Rows/s and the ETA are computed at the read,
+ * like the lag (statelog_copy_rate_at), so every reader shows one figure:
+ * rows/s is rows_copied's growth from a base point to now. The base is the
+ * moment the rows began, until STATELOG_COPY_WINDOW_MS later; from then on
+ * statelog_copy_add keeps a mark, and once the mark is that old the base
+ * moves to it: the rate covers the last 10 to 20 s. A copy that stops
+ * moving (a stuck target, a dead process) shows its rate falling, not the
+ * last figure frozen. ETA = (estimated − copied) / rate; unknown without an
+ * estimate, without a rate, or with the estimate reached (an estimate is
+ * not a count).
+ *
  * States are validated against DESIGN.md "States" (runtime/base/states.h,
  * whose names the log stores): integration states creating snapshotting
  * active paused needs_attention failed deleting deleted; table states
@@ -149,7 +172,7 @@
 
 #include "runtime/base/states.h"
 
-#define STATELOG_SCHEMA_VERSION    6
+#define STATELOG_SCHEMA_VERSION    7
 #define STATELOG_BUSY_MS           5000
 #define STATELOG_LAG_RAW_MS        (60LL * 60 * 1000)            /* 1 hour */
 #define STATELOG_LAG_ROLLUP_MS     (7LL * 24 * 60 * 60 * 1000)   /* 7 days */
@@ -161,6 +184,7 @@
 #define STATELOG_PROOF_FRESH_MS    3000  /* a proof of currency this recent: lag 0 */
 #define STATELOG_LAG_GAP_MS        3000  /* samples further apart: the gap is filled */
 #define STATELOG_LAG_FILL_MAX      600   /* samples one fill adds at most */
+#define STATELOG_COPY_WINDOW_MS    10000 /* a copy's rate: over the last 10 to 20 s */
 
 struct statelog;
 
@@ -181,6 +205,13 @@ struct statelog_table {
     int64_t updated_at;      /* ms epoch, set by the log on every write */
     int64_t stopped_at;      /* read calls: it stopped applying (failed, resync_required,
                                 resyncing) and was last current then; 0 otherwise */
+    /* read calls: the copy under way, or the last one (see "Copy progress") */
+    int64_t copy_started_at; /* wall ms it began (a resumed chunked copy: resumed); 0 unknown */
+    int64_t copy_chunks;     /* chunks a chunked copy has committed; -1 a copy in one read */
+    int64_t copy_base_at;    /* the rate's base: rows_copied was copy_base_rows at this */
+    int64_t copy_base_rows;  /*   wall ms; 0 no base (no row came yet) */
+    double  copy_rows_per_s; /* computed at the read while copying; -1 unknown */
+    int64_t copy_eta_s;      /* computed at the read while copying; -1 unknown */
 };
 
 /*
@@ -223,6 +254,12 @@ struct statelog_lag_basis {
 /* Lag at wall time now from b: pending, now − at; else 0 within
  * STATELOG_PROOF_FRESH_MS of the proof, then now − at. -1 without a basis. */
 int64_t statelog_lag_at(const struct statelog_lag_basis *b, int64_t now);
+
+/* A copying table's rows/s and ETA in whole seconds (rounded up) at wall
+ * time now (see "Copy progress"), from rows_copied, rows_estimated and the
+ * copy_base_*; -1 each when unknown. Pure: for readers and tests. */
+void statelog_copy_rate_at(const struct statelog_table *t, int64_t now, double *rows_per_s,
+                           int64_t *eta_s);
 
 /* Where the source is, against the applied position (see "Source position"). */
 struct statelog_source {
@@ -381,6 +418,20 @@ int statelog_add_table_counts(struct statelog *sl, const char *integration,
                               int64_t deletes, int64_t rows_copied,
                               int64_t last_applied_at);
 
+/* A table's copy (see "Copy progress"; the row must exist). Begin: it starts
+ * now with `rows` copied (0, or what a resumed chunked copy copied before)
+ * and `chunks` committed (-1: a copy in one read); the estimate unknown.
+ * Rows: its rows begin to come now (the rate is measured from here).
+ * Estimate: the source's estimate of its rows (0 unknown). Add: `rows` more
+ * copied, and `chunks` more committed (a chunked copy's; 0 otherwise). */
+int statelog_copy_begin(struct statelog *sl, const char *integration, const char *table,
+                        int64_t rows, int64_t chunks);
+int statelog_copy_rows(struct statelog *sl, const char *integration, const char *table);
+int statelog_copy_estimate(struct statelog *sl, const char *integration, const char *table,
+                           int64_t estimated);
+int statelog_copy_add(struct statelog *sl, const char *integration, const char *table,
+                      int64_t rows, int64_t chunks);
+
 /* Change the state of an integration (table NULL) or of one of its tables,
  * and write a "transition" event with reason and actor, in one transaction.
  * from_state NULL: whatever the row holds. A missing row is created
@@ -520,7 +571,9 @@ void statelog_free_commands(struct statelog_command *v, size_t n);
 /* Print `zetl status --json` to out: {"integrations": [...]} and a newline,
  * exactly the contract's fields and order; only NULL = all integrations
  * (an unknown name prints an empty list). Added fields: an integration's
- * lag_resolution_ms, stalled, stalled_since; a table's lag_ms. Strings are JSON-escaped; invalid
+ * lag_resolution_ms, stalled, stalled_since; a table's lag_ms and copy
+ * (while it is copied: {"rows", "estimated", "chunks", "rows_per_s",
+ * "eta_s", "started_at"}, null unknown; else null). Strings are JSON-escaped; invalid
  * UTF-8 becomes U+FFFD. Nothing is printed when reading fails. */
 int statelog_write_status_json(struct statelog *sl, FILE *out, const char *only_integration);
 
@@ -531,7 +584,7 @@ int statelog_write_status_json(struct statelog *sl, FILE *out, const char *only_
  *   "stopped_at" (its clean stop; null while running or after a kill),
  *   "last_seen_at" (its last heartbeat).
  * "state" is then "stopped" when nobody runs it (a deleted one stays
- * "deleted"). A lock that cannot be read leaves the integration as the
+ * "deleted"), and its tables' copies have rows_per_s and eta_s null. A lock that cannot be read leaves the integration as the
  * log has it, without these fields. */
 int statelog_write_status_json_live(struct statelog *sl, FILE *out, const char *only_integration,
                                     const char *state_dir);

@@ -2,8 +2,8 @@
  * statelog_int.h — internals shared by the state log's files: statelog.c (the
  * connection: its file, migrations, statements, errors, transactions),
  * statelog_heal.c (healing, under it only statelog.c), statelog_handle.c
- * (open, close, pruning), statelog_write.c, statelog_read.c, statelog_runner.c
- * and statelog_status.c. Not for other modules.
+ * (open, close, pruning), statelog_write.c, statelog_copy.c, statelog_read.c,
+ * statelog_runner.c and statelog_status.c. Not for other modules.
  *
  * The handle owns one sqlite3 connection and a cache of prepared statements,
  * indexed by enum sl_stmt_id and prepared on first use. Thread: as the handle.
@@ -20,6 +20,7 @@ enum sl_stmt_id {
     SQ_INTEG_UPSERT, SQ_INTEG_POSITION, SQ_INTEG_STATE_GET, SQ_INTEG_STATE_SET,
     SQ_INTEG_LAG_SET, SQ_INTEG_WAIT_SET, SQ_INTEG_RETRY_SET,
     SQ_TABLE_UPSERT, SQ_TABLE_ADD, SQ_TABLE_STATE_GET, SQ_TABLE_STATE_SET,
+    SQ_TABLE_COPY_BEGIN, SQ_TABLE_COPY_ROWS, SQ_TABLE_COPY_EST, SQ_TABLE_COPY_ADD,
     SQ_ACTIVITY_INSERT, SQ_LAG_INSERT, SQ_EVENT_INSERT,
     SQ_CMD_INSERT, SQ_CMD_PENDING, SQ_CMD_CLAIM, SQ_CMD_GET, SQ_CMD_DONE, SQ_CMD_ENDING,
     SQ_PRUNE_ROLLUP, SQ_PRUNE_RAW, SQ_PRUNE_ROLLUPS, SQ_PRUNE_EVENTS,

@@ -176,6 +176,12 @@ static int read_tables(struct statelog *sl, const char *only,
         t->lag_ms          = sl_col_i64(st, 11, -1);
         t->updated_at      = sl_col_i64(st, 12, 0);
         t->stopped_at      = sl_col_i64(st, 13, 0);
+        t->copy_started_at = sl_col_i64(st, 14, 0);
+        t->copy_chunks     = sl_col_i64(st, 15, -1);
+        t->copy_base_at    = sl_col_i64(st, 16, 0);
+        t->copy_base_rows  = sl_col_i64(st, 17, 0);
+        t->copy_rows_per_s = -1;
+        t->copy_eta_s      = -1;
         if (oom || !t->integration)
             break;
     }
@@ -257,6 +263,16 @@ static void compute_lag(struct statelog_integration *g, int64_t now)
     }
 }
 
+/* A copying table's rows/s and ETA, computed at the read (statelog.h "Copy progress"). */
+static void compute_copy(struct statelog_integration *g, int64_t now)
+{
+    for (size_t j = 0; j < g->ntables; j++) {
+        struct statelog_table *t = &g->tables[j];
+        if (tstate_copying(tstate_parse(t->state)))
+            statelog_copy_rate_at(t, now, &t->copy_rows_per_s, &t->copy_eta_s);
+    }
+}
+
 int sl_read_basis(struct statelog *sl, const char *integration,
                   struct statelog_lag_basis *b, int64_t *last_sample, int *found)
 {
@@ -304,8 +320,10 @@ static int list_integrations(struct statelog *sl, const char *only,
     if (sl_tx_commit(sl, "list integrations: commit") < 0)
         goto rollback;
     int64_t now = statelog_now_ms();
-    for (size_t i = 0; i < len; i++)
+    for (size_t i = 0; i < len; i++) {
         compute_lag(&v[i], now);
+        compute_copy(&v[i], now);
+    }
     *out = v;
     *n = len;
     return 0;

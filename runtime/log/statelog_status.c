@@ -4,7 +4,7 @@
  * follow the contract exactly; fields may be added, never renamed or removed.
  * With a state directory, each integration also says who runs it
  * (liveness.h): state "stopped" when nobody does, the log's own state kept
- * as last_state.
+ * as last_state, and its tables' copies no rate or ETA.
  */
 #include "runtime/log/statelog_int.h"
 #include "runtime/log/liveness.h"
@@ -53,7 +53,31 @@ static void json_lag(FILE *out, int64_t ms, int64_t res)
     json_int(out, ms);
 }
 
-static void json_table(FILE *out, const struct statelog_table *t)
+/* "copy": the copy under way (snapshotting, resyncing), or null. stopped:
+ * nobody runs the integration, so nothing copies now (no rate, no ETA). */
+static void json_copy(FILE *out, const struct statelog_table *t, int stopped)
+{
+    if (!tstate_copying(tstate_parse(t->state))) {
+        fputs("null", out);
+        return;
+    }
+    fprintf(out, "{\"rows\": %lld, \"estimated\": ", (long long)t->rows_copied);
+    json_int(out, t->rows_estimated > 0 ? t->rows_estimated : -1);
+    fputs(", \"chunks\": ", out);
+    json_int(out, t->copy_chunks);
+    fputs(", \"rows_per_s\": ", out);
+    if (t->copy_rows_per_s < 0 || stopped)
+        fputs("null", out);
+    else
+        fprintf(out, "%.1f", t->copy_rows_per_s);
+    fputs(", \"eta_s\": ", out);
+    json_int(out, stopped ? -1 : t->copy_eta_s);
+    fputs(", \"started_at\": ", out);
+    json_time(out, t->copy_started_at);
+    putc('}', out);
+}
+
+static void json_table(FILE *out, const struct statelog_table *t, int stopped)
 {
     fputs("{\"name\": ", out);
     statelog_json_string(out, t->name);
@@ -70,6 +94,8 @@ static void json_table(FILE *out, const struct statelog_table *t)
     json_time(out, t->last_applied_at);
     fputs(", \"lag_ms\": ", out);
     json_lag(out, t->lag_ms, t->lag_res_ms);
+    fputs(", \"copy\": ", out);
+    json_copy(out, t, stopped);
     putc('}', out);
 }
 
@@ -192,7 +218,7 @@ static void json_integration(FILE *out, const struct statelog_integration *g,
     for (size_t j = 0; j < g->ntables; j++) {
         if (j)
             fputs(", ", out);
-        json_table(out, &g->tables[j]);
+        json_table(out, &g->tables[j], lv && !lv->running);
     }
     fputs("], \"wait\": ", out);
     json_wait(out, &g->wait, now);

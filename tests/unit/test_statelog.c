@@ -134,8 +134,8 @@ static void test_migrate_v1_commands(void)
     sl = open_or_die(path);
     statelog_close(sl);
     /* Back to version 4's commands table (a CHECK on the name), holding a
-     * pending pause, and without version 6's source columns; only the 4 → 5
-     * and 5 → 6 steps run again. */
+     * pending pause, without version 6's source columns and version 7's copy
+     * columns; only the 4 → 5, 5 → 6 and 6 → 7 steps run again. */
     sqlite3_open(path, &db);
     CHECK(sqlite3_exec(db, "DROP TABLE commands; CREATE TABLE commands (id INTEGER PRIMARY KEY,"
                            " integration TEXT NOT NULL, tbl TEXT, command TEXT NOT NULL"
@@ -150,6 +150,12 @@ static void test_migrate_v1_commands(void)
                            " ALTER TABLE integrations DROP COLUMN files_between;"
                            " ALTER TABLE integrations DROP COLUMN binlog_expire_s;"
                            " ALTER TABLE integrations DROP COLUMN checkpoint_commit_at;"
+                           " ALTER TABLE tables DROP COLUMN copy_started_at;"
+                           " ALTER TABLE tables DROP COLUMN copy_chunks;"
+                           " ALTER TABLE tables DROP COLUMN copy_rate_at;"
+                           " ALTER TABLE tables DROP COLUMN copy_rate_rows;"
+                           " ALTER TABLE tables DROP COLUMN copy_mark_at;"
+                           " ALTER TABLE tables DROP COLUMN copy_mark_rows;"
                            " PRAGMA user_version = 4",
                        NULL, NULL, NULL) == SQLITE_OK, "a version-4 commands table made");
     sqlite3_close(db);
@@ -712,11 +718,11 @@ static void test_status_json(void)
         "\"lag_resolution_ms\": 1, \"stalled\": false, \"stalled_since\": null, "
         "\"tables\": [{\"name\": \"tickit.sales\", \"target\": \"tickit.sales\", \"state\": \"synced\", "
         "\"reason\": null, \"rows_copied\": 172456, \"inserts\": 10, \"updates\": 2, "
-        "\"deletes\": 1, \"last_applied_at\": \"2026-11-21T10:00:00Z\", \"lag_ms\": 120}, "
+        "\"deletes\": 1, \"last_applied_at\": \"2026-11-21T10:00:00Z\", \"lag_ms\": 120, \"copy\": null}, "
         "{\"name\": \"tickit.users\", \"target\": \"crm.users\", \"state\": \"failed\", "
         "\"reason\": \"bad \\\"key\\\"\\\\ on\\nline 2\\ttab \\u0001 caf\xc3\xa9 \xe2\x9c\x93 "
         "\xf0\x9f\x98\x80 \\ufffd end\", \"rows_copied\": 0, \"inserts\": 0, \"updates\": 0, "
-        "\"deletes\": 0, \"last_applied_at\": null, \"lag_ms\": null}], \"wait\": null, \"retry\": null, "
+        "\"deletes\": 0, \"last_applied_at\": null, \"lag_ms\": null, \"copy\": null}], \"wait\": null, \"retry\": null, "
         "\"source_position\": null, \"source_position_at\": null, \"bytes_between\": null, \"files_between\": null, \"binlog_expire_seconds\": null, \"checkpoint_commit_at\": null, \"binlog_purge_not_before\": null}, "
         "{\"name\": \"zeta\", \"state\": \"paused\", \"reason\": \"paused by alice\", "
         "\"source\": \"postgres://db:5432/app\", \"target\": \"redshift://dw:5439/dev\", "
@@ -804,6 +810,120 @@ static void test_wait_retry(void)
     free(js);
     int64_t id = 0;
     CHECK(statelog_enqueue_command(sl, "shop", NULL, "retry", "alice", &id) == 0, "retry is a command");
+    statelog_close(sl);
+}
+
+/* rows/s and the ETA from the base, at a given now (statelog_copy_rate_at). */
+static void test_copy_rate(void)
+{
+    struct statelog_table t = {.rows_copied = 0};
+    double r;
+    int64_t eta;
+
+    statelog_copy_rate_at(&t, 100000, &r, &eta);
+    CHECK(r == -1 && eta == -1, "no base: no rate, no ETA");
+    t = (struct statelog_table){.rows_copied = 500, .copy_base_at = 99500, .copy_base_rows = 0};
+    statelog_copy_rate_at(&t, 100000, &r, &eta);
+    CHECK(r == -1, "a base under a second old: no rate yet");
+    t = (struct statelog_table){.rows_copied = 300, .copy_base_at = 90000, .copy_base_rows = 300,
+                                .rows_estimated = 1000};
+    statelog_copy_rate_at(&t, 100000, &r, &eta);
+    CHECK(r == -1 && eta == -1, "no row since the base (the rows have not begun): no rate, no ETA");
+    t = (struct statelog_table){.rows_copied = 25000, .copy_base_at = 90000, .copy_base_rows = 5000,
+                                .rows_estimated = 100000};
+    statelog_copy_rate_at(&t, 100000, &r, &eta);
+    CHECK(r > 1999.9 && r < 2000.1, "20,000 rows in 10 s: 2,000 rows/s");
+    CHECK_INT(eta, 38, "75,000 rows left at 2,000 rows/s: 37.5 s, rounded up to 38");
+    t.rows_estimated = 0;
+    statelog_copy_rate_at(&t, 100000, &r, &eta);
+    CHECK(r > 0 && eta == -1, "no estimate: a rate, no ETA");
+    t.rows_estimated = 25000;
+    statelog_copy_rate_at(&t, 100000, &r, &eta);
+    CHECK(r > 0 && eta == -1, "the estimate reached: no ETA (an estimate is not a count)");
+    t.rows_estimated = 24000;
+    statelog_copy_rate_at(&t, 100000, &r, &eta);
+    CHECK(eta == -1, "copied past the estimate: no ETA");
+    t = (struct statelog_table){.rows_copied = 6000, .copy_base_at = 40000, .copy_base_rows = 5000,
+                                .rows_estimated = 100000};
+    statelog_copy_rate_at(&t, 100000, &r, &eta);
+    CHECK(r > 16.6 && r < 16.7, "a copy that stopped moving: the rate falls as the window grows");
+    CHECK_INT(eta, 5640, "... and the ETA grows: 94,000 rows at 16.7 rows/s");
+    t.rows_copied = 5001;
+    t.rows_estimated = INT64_MAX;
+    statelog_copy_rate_at(&t, 100000000, &r, &eta);
+    CHECK(eta > 0, "a crawl toward a huge estimate: a number, no overflow");
+}
+
+/* A table's copy written by the copying thread and read back by every reader:
+ * begin (a resumed chunked copy's rows and chunks), the estimate, rows added
+ * with the chunks, the base moving to the mark after the window, the JSON. */
+static void test_copy_progress(void)
+{
+    char path[512];
+    struct statelog *sl;
+    struct statelog_integration *g = NULL;
+    size_t n = 0;
+    long long v = -1;
+
+    fresh_path(path, sizeof path, "s");
+    sl = open_or_die(path);
+    add_integration(sl, "my");
+    statelog_record_transition(sl, "my", "db.big", NULL, "resyncing", "copying", NULL);
+    statelog_record_transition(sl, "my", "db.one", NULL, "snapshotting", NULL, NULL);
+    statelog_record_transition(sl, "my", "db.done", NULL, "synced", NULL, NULL);
+    int64_t t0 = statelog_now_ms();
+    CHECK_INT(statelog_copy_begin(sl, "my", "db.big", 4000, 2), 0, "a chunked copy resumes: 4,000 rows, 2 chunks");
+    CHECK_INT(statelog_copy_begin(sl, "my", "db.one", 0, -1), 0, "a copy in one read begins");
+    CHECK_INT(statelog_copy_begin(sl, "my", "db.nope", 0, -1), -1, "a missing table: an error");
+    CHECK(strstr(statelog_error(sl), "no table db.nope in integration my") != NULL, "... that names it");
+    CHECK_INT(statelog_copy_estimate(sl, "my", "db.big", 20000), 0, "the source's estimate");
+    CHECK_INT(statelog_copy_rows(sl, "my", "db.big"), 0, "its rows begin");
+    CHECK_INT(statelog_copy_add(sl, "my", "db.big", 2000, 1), 0, "a chunk: 2,000 rows, chunk 3");
+    CHECK_INT(statelog_copy_add(sl, "my", "db.one", 700, 0), 0, "rows of the copy in one read");
+    statelog_list_integrations(sl, "my", &g, &n);
+    const struct statelog_table *big = n == 1 && g[0].ntables == 3 ? &g[0].tables[0] : NULL;
+    const struct statelog_table *done = big ? &g[0].tables[1] : NULL, *one = big ? &g[0].tables[2] : NULL;
+    CHECK(big && !strcmp(big->name, "db.big") && big->rows_copied == 6000 && big->rows_estimated == 20000 &&
+          big->copy_chunks == 3, "read back: 6,000 rows of ~20,000, 3 chunks");
+    CHECK(big && big->copy_started_at >= t0 && big->copy_started_at <= t0 + 5000, "its start time");
+    CHECK(big && big->copy_base_rows == 4000 && big->copy_base_at >= t0, "the base: where its rows began");
+    CHECK(one && one->rows_copied == 700 && one->copy_chunks == -1 && one->rows_estimated == 0,
+          "the copy in one read: 700 rows, no chunks, no estimate");
+    CHECK(done && done->copy_rows_per_s == -1 && done->copy_eta_s == -1, "a synced table: no rate, no ETA");
+    statelog_free_integrations(g, n);
+
+    /* 12 s later (the base and the mark moved back by hand): the next add
+     * makes the mark the base, and the rate is measured from it. */
+    raw_exec_int(path, "UPDATE tables SET copy_rate_at = copy_rate_at - 20000, copy_mark_at = copy_mark_at - 12000,"
+                       " copy_started_at = copy_started_at - 20000 WHERE name = 'db.big'", NULL);
+    CHECK_INT(statelog_copy_add(sl, "my", "db.big", 4000, 2), 0, "two more chunks");
+    raw_exec_int(path, "SELECT copy_rate_rows FROM tables WHERE name = 'db.big'", &v);
+    CHECK_INT(v, 4000, "the mark 12 s old became the base");
+    raw_exec_int(path, "SELECT copy_mark_rows FROM tables WHERE name = 'db.big'", &v);
+    CHECK_INT(v, 10000, "the mark moved to now");
+    CHECK_INT(statelog_copy_add(sl, "my", "db.big", 1000, 0), 0, "rows within a chunk (chunks kept)");
+    raw_exec_int(path, "SELECT copy_rate_rows FROM tables WHERE name = 'db.big'", &v);
+    CHECK_INT(v, 4000, "a fresh mark: the base stays");
+    statelog_list_integrations(sl, "my", &g, &n);
+    big = n == 1 && g[0].ntables == 3 ? &g[0].tables[0] : NULL;
+    /* 7,000 rows over ~12 s: ~580 rows/s; 9,000 rows left: ~16 s */
+    CHECK(big && big->copy_chunks == 5 && big->rows_copied == 11000, "11,000 rows, 5 chunks");
+    CHECK(big && big->copy_rows_per_s > 500 && big->copy_rows_per_s < 600, "rows/s from the base 12 s ago");
+    CHECK(big && big->copy_eta_s >= 15 && big->copy_eta_s <= 18, "ETA = rows left / rate");
+    statelog_free_integrations(g, n);
+
+    char *js = status_json(sl, "my");
+    CHECK(js && strstr(js, "\"name\": \"db.big\"") && strstr(js, "\"copy\": {\"rows\": 11000, \"estimated\": 20000, "
+                                                              "\"chunks\": 5, \"rows_per_s\": "),
+          "JSON: the chunked copy's rows, estimate and chunks");
+    CHECK(js && strstr(js, "\"copy\": {\"rows\": 700, \"estimated\": null, \"chunks\": null, "
+                           "\"rows_per_s\": "),
+          "JSON: the copy in one read: no estimate, no chunks");
+    CHECK(js && strstr(js, "\"name\": \"db.done\"") && strstr(js, "\"lag_ms\": null, \"copy\": null}"),
+          "JSON: a table not copying: copy null");
+    const char *eta = js ? strstr(js, "\"eta_s\": ") : NULL;
+    CHECK(eta && eta[9] >= '1' && eta[9] <= '9', "JSON: the chunked copy's eta_s is a number");
+    free(js);
     statelog_close(sl);
 }
 
@@ -1002,6 +1122,8 @@ int main(void)
     TEST_RUN(test_second_handle_keeps_first_current);
     TEST_RUN(test_wait_retry);
     TEST_RUN(test_migrate_v1);
+    TEST_RUN(test_copy_rate);
+    TEST_RUN(test_copy_progress);
 
     char cmd[300];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", root);
