@@ -698,13 +698,21 @@ static MYSQL_STMT *prepare(struct reader *r, const char *sql, unsigned *code)
     return st;
 }
 
+uint64_t mysql_snapshot_estimate(struct mysql_snapshot *s, const struct ztable *t)
+{
+    const char *p[2] = { t->schema, t->name };
+    char buf[32], qerr[256];
+    if (s->dead)
+        return 0;
+    if (scalar(s->db, "SELECT TABLE_ROWS FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ?",
+               p, 2, buf, sizeof buf, qerr, sizeof qerr) == 0)
+        return strtoull(buf, NULL, 10);
+    return 0;
+}
+
 static void estimate(struct reader *r)
 {
-    const char *p[2] = { r->t->schema, r->t->name };
-    char buf[32], qerr[256];
-    if (scalar(r->s->db, "SELECT TABLE_ROWS FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ?",
-               p, 2, buf, sizeof buf, qerr, sizeof qerr) == 0)
-        r->estimated = strtoull(buf, NULL, 10);
+    r->estimated = mysql_snapshot_estimate(r->s, r->t);
 }
 
 int mysql_snapshot_copy(struct mysql_snapshot *s, const struct ztable *t, uint64_t *rows,

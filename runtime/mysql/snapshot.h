@@ -165,6 +165,14 @@ int  mysql_snapshot_renew(struct mysql_snapshot *s, char *err, size_t errlen);
 int  mysql_snapshot_chunk(struct mysql_snapshot *s, const struct ztable *t, const struct zkey *after,
                           uint32_t limit, uint64_t *rows, struct zkey *last, char *err, size_t errlen);
 
+/*
+ * The server's estimate of t's rows: information_schema.TABLES.TABLE_ROWS
+ * (InnoDB's statistics, not a count), on the snapshot's connection; 0 when
+ * it gives none or the query fails. mysql_snapshot_copy passes it to
+ * opts.progress; a chunked copy asks once, as it starts.
+ */
+uint64_t mysql_snapshot_estimate(struct mysql_snapshot *s, const struct ztable *t);
+
 /* Commit the read-only transaction and close the connection. NULL is fine. */
 void mysql_snapshot_end(struct mysql_snapshot *s);
 

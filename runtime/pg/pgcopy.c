@@ -476,10 +476,26 @@ out:
     return rc;
 }
 
+int64_t pgcopy_estimate(PGconn *c, const struct pgwait *w, const struct ztable *t)
+{
+    const char *params[2] = {t->schema, t->name};
+    char e[512];
+    PGresult *r = pgwait_exec(c, w,
+        "SELECT c.reltuples::bigint FROM pg_catalog.pg_class c"
+        " JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = $1 AND c.relname = $2",
+        2, params, e, sizeof e);
+    int64_t n = 0;
+    if (PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1 && !PQgetisnull(r, 0, 0))
+        n = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
+    PQclear(r);
+    return n > 0 ? n : 0;
+}
+
 int pgcopy_table(PGconn *c, const struct ztable *t, const struct zsink *sink,
                  void (*progress)(void *ctx, int64_t rows), void *ctx,
                  const struct pgwait *w, int64_t *rows_out, char *err, size_t errlen)
 {
+    if (sink->estimate) sink->estimate(sink->ctx, t, pgcopy_estimate(c, w, t));
     return copy_rows(c, t, NULL, sink, progress, ctx, w, rows_out, err, errlen);
 }
 

@@ -67,6 +67,15 @@ int pgcopy_chunk(PGconn *c, const struct ztable *t, const struct zkey *after, ui
                  const struct zsink *sink, const struct pgwait *w, uint64_t *rows, struct zkey *last,
                  char *err, size_t errlen);
 
+/*
+ * The server's estimate of t's rows, pg_class.reltuples (the statistics
+ * VACUUM and ANALYZE keep, not a count), read in the transaction open on c;
+ * 0 when it has none (-1 on PostgreSQL 14 and later before the table's first
+ * VACUUM or ANALYZE) or the query fails. pgcopy_table tells it to
+ * sink->estimate, where set, before the rows; a chunked copy asks once.
+ */
+int64_t pgcopy_estimate(PGconn *c, const struct pgwait *w, const struct ztable *t);
+
 /* COPY text-format field unescaping, in place; returns the new length. Exposed for tests. */
 size_t pgcopy_unescape(char *s, size_t len);
 

@@ -209,6 +209,9 @@ struct zsink {
      */
     int (*raw_ok)(void *ctx, const struct ztable *t, int server_version, const char *server_encoding);
     int (*raw_rows)(void *ctx, const struct ztable *t, const char *buf, size_t len, int64_t nrows);
+    /* Optional, for table copies: the source's estimate of t's rows (its
+     * statistics, not a count; 0 unknown), told once as t's copy starts. */
+    void (*estimate)(void *ctx, const struct ztable *t, int64_t rows);
 };
 
 /* ---- helpers (runtime/pipe/change.c) ---------------------------------------------- */

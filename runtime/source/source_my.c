@@ -86,12 +86,24 @@ static int my_stream(struct integ *in, const struct zsink *sink, char *err, size
 struct my_copy {
     struct integ *in;
     const struct zsink *sink;
+    const struct ztable *told;  /* the table whose estimate the sink was told last */
 };
 
 static int my_copy_row(void *ctx, const struct zrowchange *rc)
 {
     struct my_copy *c = ctx;
     return c->sink->row(c->sink->ctx, rc);
+}
+
+/* The snapshot's progress calls carry the server's estimate of the table's
+ * rows: the sink is told it once per table, as its copy starts. */
+static void my_copy_progress(void *ctx, const struct ztable *t, uint64_t copied, uint64_t estimated)
+{
+    struct my_copy *c = ctx;
+    (void)copied;
+    if (c->told == t || !c->sink->estimate) return;
+    c->told = t;
+    c->sink->estimate(c->sink->ctx, t, (int64_t)estimated);
 }
 
 static void my_copy_warn(void *ctx, const char *msg)
@@ -105,7 +117,8 @@ static int my_snapshot(struct integ *in, const struct zsink *sink, struct zpos *
 {
     struct my_copy c = {.in = in, .sink = sink};
     struct mysql_snapshot_opts o = {
-        .row = my_copy_row, .warn = my_copy_warn, .ctx = &c, .stop = &in->stop, .cut = &in->cut,
+        .row = my_copy_row, .progress = my_copy_progress, .warn = my_copy_warn, .ctx = &c,
+        .stop = &in->stop, .cut = &in->cut,
     };
     struct mysql_snapshot *s = NULL;
     char e[1024];
@@ -136,7 +149,8 @@ static int my_snapshot_table(struct integ *in, struct itable *t, const struct zs
 {
     struct my_copy c = {.in = in, .sink = sink};
     struct mysql_snapshot_opts o = {
-        .row = my_copy_row, .warn = my_copy_warn, .ctx = &c, .stop = &in->stop, .cut = &in->cut,
+        .row = my_copy_row, .progress = my_copy_progress, .warn = my_copy_warn, .ctx = &c,
+        .stop = &in->stop, .cut = &in->cut,
     };
     enum mysql_snapshot_mode mode;
     uint64_t rows = 0;
@@ -191,6 +205,10 @@ static int my_chunk_read(void *handle, const struct ztable *t, const struct zkey
     enum mysql_snapshot_mode mode;
     mysql_snapshot_position(k->s, pos, &mode);
     if (mode != MYSQL_SNAPSHOT_EXACT) pos->kind = ZPOS_NONE;   /* replay by key instead */
+    if (k->c.told != t && k->c.sink->estimate) {     /* once, as the copy starts */
+        k->c.told = t;
+        k->c.sink->estimate(k->c.sink->ctx, t, (int64_t)mysql_snapshot_estimate(k->s, t));
+    }
     if (mysql_snapshot_chunk(k->s, t, after, limit, rows, last, e, sizeof e) != 0) goto fail;
     return 0;
 fail:

@@ -363,6 +363,7 @@ struct pg_chunker {
     struct pgstream *st;        /* replication connection: the chunks' slots */
     PGconn *sql;                /* the chunks' reads */
     int dead;                   /* a read failed: the SQL connection may sit mid-COPY or on a dead link */
+    const struct ztable *told;  /* the table whose estimate the sink was told (once, as its copy starts) */
 };
 
 static void pg_chunk_end(void *handle)
@@ -435,6 +436,10 @@ static int pg_chunk_read(void *handle, const struct ztable *t, const struct zkey
         snprintf(err, errlen, "source %s: copying %s.%s: dropping the chunk's slot: %s", name, t->schema, t->name,
                  pgstream_error(k->st));
         return -1;
+    }
+    if (k->told != t && k->sink->estimate) {
+        k->told = t;
+        k->sink->estimate(k->sink->ctx, t, pgcopy_estimate(k->sql, &k->w, t));
     }
     int rc = pgcopy_chunk(k->sql, t, after, limit, k->sink, &k->w, rows, last, e, sizeof e);
     if (rc != 0) {
