@@ -30,6 +30,7 @@ struct copier {
     size_t budget;
     struct projection proj;
     struct itable *cur;         /* table of the last row (rows come table by table) */
+    const struct itable *rated; /* the table whose rows began last (statelog_copy_rows) */
     int64_t pending;            /* rows copied not yet reported to the state log */
     int64_t last_report_ms;
     atomic_int *abort;          /* a resync's worker: give up when set */
@@ -349,24 +350,43 @@ int integ_connect_target(struct integ *in)
     return 0;
 }
 
-void integ_start_copy(struct integ *in, struct itable *t, enum tstate state, const char *reason)
+void integ_start_copy(struct integ *in, struct itable *t, enum tstate state, const char *reason,
+                      int64_t rows, int64_t chunks)
 {
     struct statelog_table row = {
         .integration = (char *)in->cfg->name, .name = t->source, .state = NULL, .lag_ms = -1,
     };
     statelog_upsert_table(in->sl, &row);            /* rows_copied back to 0 */
+    statelog_copy_begin(in->sl, in->cfg->name, t->source, rows, chunks);
     integ_set_table_state(in, t, state, reason, NULL);
 }
 
-static void report(struct copier *c)
+/* The rows of t copied since the last report, and the chunks committed
+ * since (a chunked copy's), to the state log: its copy progress. */
+static void report_to(struct copier *c, const struct itable *t, int64_t chunks)
 {
-    if (!c->cur || !c->pending) return;
-    statelog_add_table_counts(c->sl, c->in->cfg->name, c->cur->source, 0, 0, 0, c->pending, 0);
+    if (!c->pending && !chunks) return;
+    statelog_copy_add(c->sl, c->in->cfg->name, t->source, c->pending, chunks);
     c->pending = 0;
     c->last_report_ms = zclock_mono_ms();
 }
 
-/* Rows of another table begin: report the last one's, find this one. */
+static void report(struct copier *c)
+{
+    if (c->cur) report_to(c, c->cur, 0);
+}
+
+/* zsink.estimate: the source's estimate of a table's rows, as its copy starts. */
+static void copy_estimate(void *ctx, const struct ztable *def, int64_t rows)
+{
+    struct copier *c = ctx;
+    const struct itable *t = integ_find_table(c->in, def->schema, def->name);
+    if (t) statelog_copy_estimate(c->sl, c->in->cfg->name, t->source, rows);
+}
+
+/* Rows of another table begin: report the last one's, find this one (its
+ * rows/s is measured from here: a table of the initial copy may wait long
+ * for the tables before it). */
 static int copy_switch_table(struct copier *c, const struct ztable *def)
 {
     report(c);
@@ -375,6 +395,10 @@ static int copy_switch_table(struct copier *c, const struct ztable *def)
         snprintf(c->err, sizeof c->err, "the copy returned rows of %s.%s, which is not selected",
                  def->schema, def->name);
         return -1;
+    }
+    if (c->rated != c->cur) {
+        c->rated = c->cur;
+        statelog_copy_rows(c->sl, c->in->cfg->name, c->cur->source);
     }
     return 0;
 }
@@ -648,7 +672,8 @@ static int copy_one(struct copier *c, struct itable *t, const char *snap, struct
                     const char *what, char *err, size_t errlen)
 {
     struct integ *in = c->in;
-    struct zsink sink = {.ctx = c, .row = copy_row, .raw_ok = copy_raw_ok, .raw_rows = copy_raw_rows};
+    struct zsink sink = {.ctx = c, .row = copy_row, .raw_ok = copy_raw_ok, .raw_rows = copy_raw_rows,
+                         .estimate = copy_estimate};
     char e[1024];
     c->cur = NULL;
     c->fault = NULL;
@@ -708,7 +733,7 @@ static enum integ_round parallel_copy(struct integ *in)
     integ_set_state(in, ISTATE_SNAPSHOTTING, NULL, NULL);
     for (int i = 0; i < in->ntables; i++) {
         struct itable *t = &in->tables[i];
-        integ_start_copy(in, t, TSTATE_SNAPSHOTTING, NULL);
+        integ_start_copy(in, t, TSTATE_SNAPSHOTTING, NULL, 0, -1);
     }
     if (source_export_begin(in, snap, sizeof snap, &pos, &export, in->err, sizeof in->err) != 0)
         return ROUND_ERROR;
@@ -840,7 +865,8 @@ enum integ_round integ_snapshot(struct integ *in)
         goto out;
     }
     loader_start(&c);
-    struct zsink sink = {.ctx = &c, .row = copy_row, .raw_ok = copy_raw_ok, .raw_rows = copy_raw_rows};
+    struct zsink sink = {.ctx = &c, .row = copy_row, .raw_ok = copy_raw_ok, .raw_rows = copy_raw_rows,
+                         .estimate = copy_estimate};
     struct zpos pos;
     /* A pass copies every table not failed. A load the target refuses for
      * one table's sake (badtable.c) fails that table, and the copy runs
@@ -852,7 +878,7 @@ enum integ_round integ_snapshot(struct integ *in)
             struct itable *t = &in->tables[i];
             c.refused[i] = 0;
             if (t->state == TSTATE_FAILED) continue;
-            integ_start_copy(in, t, TSTATE_SNAPSHOTTING, NULL);
+            integ_start_copy(in, t, TSTATE_SNAPSHOTTING, NULL, 0, -1);
             if (target_truncate(in->tgt, t->def, t->tschema, t->tname) != 0) goto target_failed;
         }
         if (copy_text_start(&c) != 0) {
@@ -963,8 +989,8 @@ static int copy_chunk(struct copier *c, struct itable *t, void *h, const int *kc
         target_rollback(c->tgt);
         return -1;
     }
-    report(c);
     if (target_commit(c->tgt, NULL, 0) != 0) goto target_failed;
+    report_to(c, t, 1);                 /* its last rows, and the chunk */
     ch->last = ch->rows < limit;
     return 0;
 target_failed:
@@ -980,6 +1006,7 @@ int integ_copy_chunks(struct integ *in, struct itable *t, const struct zkey *fro
     struct copier c = {.in = in, .abort = abort, .budget = (size_t)in->cfg->apply.memory_mb << 19};
     /* raw_ok and raw_rows: a PostgreSQL source's chunks come as COPY data, as its one-read copy does */
     struct zsink sink = {.ctx = &c, .row = copy_row, .raw_ok = copy_raw_ok, .raw_rows = copy_raw_rows};
+    sink.estimate = copy_estimate;      /* the source's, as the copy starts */
     int kcols[ZKEY_MAX], rc = -1;
     void *h = NULL;
     struct copy_chunk ch = {.lo = *from};

@@ -293,8 +293,11 @@ int  integ_project(struct projection *p, struct itable *t, const struct zrowchan
 void integ_projection_free(struct projection *p);
 int  integ_add_table(struct integ *in, struct ztable *def, enum tstate state);
 
-/* A table's copy begins (copy.c): rows copied back to 0, the state set. */
-void integ_start_copy(struct integ *in, struct itable *t, enum tstate state, const char *reason);
+/* A table's copy begins (copy.c): rows copied back to rows (0, or what a
+ * resumed chunked copy's chunks copied before), chunks committed (-1: a
+ * copy in one read), the state set (statelog.h "Copy progress"). */
+void integ_start_copy(struct integ *in, struct itable *t, enum tstate state, const char *reason,
+                      int64_t rows, int64_t chunks);
 /* Create or check every target table (copy.c); 0, or -1 with in->err. */
 int  integ_ensure_tables(struct integ *in);
 

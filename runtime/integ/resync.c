@@ -329,9 +329,9 @@ int integ_resync_start(struct integ *in, struct itable *t)
 
     t->resync_requested = 0;
     t->skip_until.kind = ZPOS_NONE;
-    integ_start_copy(in, t, TSTATE_RESYNCING, "copying the table while the others stream");
-    if (r->rows_done)       /* a resumed chunked copy: what the chunks before it copied */
-        statelog_add_table_counts(in->sl, in->cfg->name, t->source, 0, 0, 0, r->rows_done, 0);
+    /* A resumed chunked copy goes on from what its chunks before copied. */
+    integ_start_copy(in, t, TSTATE_RESYNCING, "copying the table while the others stream",
+                     r->chunked ? r->rows_done : 0, r->chunked ? r->chunks_done : -1);
     integ_rearm_cut(in);
     if (pthread_create(&r->th, NULL, worker_main, r) != 0) {
         snprintf(in->err, sizeof in->err, "resync of %s: cannot start the copy thread", t->source);
