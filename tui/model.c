@@ -7,7 +7,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "runtime/base/buf.h"
 #include "runtime/base/clock.h"
 #include "runtime/log/liveness.h"
 #include "runtime/log/lock.h"
@@ -56,10 +55,6 @@ struct model {
     char    *pf_text;
     char     pf_title[160];
     uint64_t extra_gen;         /* bumps on status/report changes */
-    /* data thread only: rows copied per table a few seconds ago, for the
-     * describe pane's rows/s and ETA */
-    struct rate_memo { char key[400]; int64_t rows, at; double rate; } *rates;
-    size_t   nrates, caprates;
     /* data thread only: who holds each configured integration's lock */
     long    *holder;            /* per config integration, 0 none */
     int64_t  probed_at;         /* ms epoch of the last probe */
@@ -87,7 +82,6 @@ static void snapshot_free(struct snapshot *s)
 {
     if (!s) return;
     statelog_free_integrations(s->integ, s->nalloc);
-    for (size_t i = 0; s->ext && i < s->ninteg; i++) free(s->ext[i].copy_rate);
     free(s->ext);
     statelog_free_activity(s->act, s->nact);
     statelog_free_lag(s->lag);
@@ -137,8 +131,6 @@ static uint64_t fingerprint(const struct snapshot *s)
         h_i64(&h, s->ext[i].attached); h_i64(&h, s->ext[i].holder_pid);
         h_str(&h, in->wait.kind); h_str(&h, in->wait.detail);
         h_i64(&h, in->retry_attempt); h_i64(&h, in->retry_at);
-        for (size_t t = 0; s->ext[i].copy_rate && t < in->ntables; t++)
-            h_i64(&h, (int64_t)s->ext[i].copy_rate[t]);
         /* not the heartbeat of a running one: an idle log must not wake the console */
         h_i64(&h, s->ext[i].live.running); h_i64(&h, s->ext[i].live.started_at);
         h_i64(&h, s->ext[i].live.stopped_at); h_i64(&h, s->ext[i].live.running ? 0 : s->ext[i].live.seen_at);
@@ -148,6 +140,7 @@ static uint64_t fingerprint(const struct snapshot *s)
             h_str(&h, in->tables[t].name);
             h_str(&h, in->tables[t].state);
             h_i64(&h, in->tables[t].updated_at);
+            h_i64(&h, (int64_t)in->tables[t].copy_rows_per_s);     /* moves with the clock */
         }
     }
     h_str(&h, s->focus);
@@ -167,40 +160,6 @@ static int configured(const struct config *cfg, const char *name)
     return config_find(cfg, name) != NULL;
 }
 
-#define RATE_WINDOW_MS 3000     /* a copy's rate: over at least this long */
-
-/* Rows copied per second of a table being copied: measured between two
- * reads of the log RATE_WINDOW_MS or more apart; -1 until then. */
-static double copy_rate(struct model *m, const char *integ, const struct statelog_table *t, int64_t now)
-{
-    char key[400];
-    snprintf(key, sizeof key, "%s\n%s", integ, t->name);
-    struct rate_memo *r = NULL;
-    for (size_t i = 0; i < m->nrates && !r; i++)
-        if (strcmp(m->rates[i].key, key) == 0) r = &m->rates[i];
-    if (!r) {
-        struct rate_memo *nr = zarray_grow(m->rates, &m->caprates, m->nrates + 1, sizeof *nr);
-        if (!nr) return -1;
-        m->rates = nr;
-        r = &m->rates[m->nrates++];
-        snprintf(r->key, sizeof r->key, "%s", key);
-        r->rows = t->rows_copied;
-        r->at = now;
-        r->rate = -1;
-        return -1;
-    }
-    if (t->rows_copied < r->rows) {         /* a new copy began */
-        r->rows = t->rows_copied;
-        r->at = now;
-        r->rate = -1;
-    } else if (now - r->at >= RATE_WINDOW_MS) {
-        r->rate = (double)(t->rows_copied - r->rows) * 1000.0 / (double)(now - r->at);
-        r->rows = t->rows_copied;
-        r->at = now;
-    }
-    return r->rate;
-}
-
 static void fill_ext(struct model *m, struct statelog *sl, struct snapshot *s, int64_t now)
 {
     for (size_t i = 0; i < s->ninteg; i++) {
@@ -215,11 +174,6 @@ static void fill_ext(struct model *m, struct statelog *sl, struct snapshot *s, i
             snprintf(x->publication, sizeof x->publication, "%s",
                      ci->source.publication ? ci->source.publication : "");
         }
-        const struct statelog_integration *gi = &s->integ[i];
-        if (gi->ntables && (x->copy_rate = malloc(gi->ntables * sizeof *x->copy_rate)))
-            for (size_t t = 0; t < gi->ntables; t++)
-                x->copy_rate[t] = tstate_copying(tstate_parse(gi->tables[t].state))
-                                  ? copy_rate(m, gi->name, &gi->tables[t], now) : -1;
         for (int k = 0; ci && k < m->cfg->nintegrations; k++)
             if (&m->cfg->integrations[k] == ci && m->holder[k]) {
                 x->holder_pid = m->holder[k];
@@ -228,6 +182,12 @@ static void fill_ext(struct model *m, struct statelog *sl, struct snapshot *s, i
         /* Nobody holds its lock: what the log says is only what the last
          * runner wrote, so the views show "stopped" (liveness.h). */
         liveness_fill(&x->live, sl, name, x->holder_pid, NULL);
+        /* A copy's rows/s and ETA are the log's (statelog.h "Copy progress"),
+         * as `zetl status` shows them; nobody runs it: nothing copies now. */
+        for (size_t t = 0; !x->live.running && t < s->integ[i].ntables; t++) {
+            s->integ[i].tables[t].copy_rows_per_s = -1;
+            s->integ[i].tables[t].copy_eta_s = -1;
+        }
         const char *shown = liveness_state(&x->live, s->integ[i].state);
         char *stopped;
         if (ci && shown != s->integ[i].state && (stopped = strdup(shown))) {
@@ -577,7 +537,6 @@ void model_stop(struct model *m)
     if (m->cur && --m->cur->refs == 0) snapshot_free(m->cur);
     free(m->pf_text);
     free(m->holder);
-    free(m->rates);
     pthread_mutex_destroy(&m->mu);
     pthread_cond_destroy(&m->cv);
     free(m);

@@ -223,27 +223,29 @@ static void position_lines(struct pane *p, const struct snapshot *s, const struc
     }
 }
 
-/* One table's copy: rows, rows/s, ETA. */
-static void copy_line(struct pane *p, const struct statelog_table *t, double rate, int named)
+/* One table's copy: rows, chunks, rows/s, ETA (the log's figures, statelog.h "Copy progress"). */
+static void copy_line(struct pane *p, const struct statelog_table *t, int named)
 {
-    char buf[512], done[32], est[32], r[48] = "rate not measured yet", eta[48] = "";
+    char buf[512], done[32], est[32], r[48] = "rate not measured yet", eta[48] = "", chunk[40] = "";
     w_fmt_count(t->rows_copied, done, sizeof done);
-    if (rate >= 0) {
-        w_fmt_count((int64_t)rate, est, sizeof est);
+    if (t->copy_rows_per_s >= 0) {
+        w_fmt_count((int64_t)(t->copy_rows_per_s + 0.5), est, sizeof est);
         snprintf(r, sizeof r, "%s rows/s", est);
+    }
+    if (t->copy_chunks >= 0) snprintf(chunk, sizeof chunk, " in %lld chunks", (long long)t->copy_chunks);
+    if (t->copy_eta_s >= 0) {
+        char d[32];
+        w_fmt_eta(t->copy_eta_s, d, sizeof d);
+        snprintf(eta, sizeof eta, ", ETA %s", d);
     }
     if (t->rows_estimated > 0) {
         w_fmt_count(t->rows_estimated, est, sizeof est);
         int pct = (int)(t->rows_copied * 100 / t->rows_estimated);
-        if (rate > 0 && t->rows_estimated > t->rows_copied) {
-            char d[32];
-            fmt_dur((int64_t)((double)(t->rows_estimated - t->rows_copied) * 1000.0 / rate), d, sizeof d);
-            snprintf(eta, sizeof eta, ", ETA %s", d);
-        }
-        snprintf(buf, sizeof buf, "%s%s%s of ~%s rows (%d%%), %s%s", named ? t->name : "", named ? ": " : "",
-                 done, est, pct > 100 ? 100 : pct, r, eta);
+        snprintf(buf, sizeof buf, "%s%s%s of ~%s rows (%d%%)%s, %s%s", named ? t->name : "", named ? ": " : "",
+                 done, est, pct > 100 ? 100 : pct, chunk, r, eta);
     } else {
-        snprintf(buf, sizeof buf, "%s%s%s rows (no estimate), %s", named ? t->name : "", named ? ": " : "", done, r);
+        snprintf(buf, sizeof buf, "%s%s%s rows (no estimate)%s, %s", named ? t->name : "", named ? ": " : "", done,
+                 chunk, r);
     }
     line(p, "Copy", buf, A_NORMAL);
 }
@@ -286,7 +288,7 @@ static void describe_integration(struct pane *p, const struct snapshot *s, const
         enum tstate ts = tstate_parse(tb->state);
         int copying = tstate_copying(ts);
         counts[ts == TSTATE_SYNCED ? 0 : copying ? 1 : tstate_needs_attention(ts) ? 2 : 3]++;
-        if (copying && ncopy++ < 8) copy_line(p, tb, x && x->copy_rate ? x->copy_rate[t] : -1, 1);
+        if (copying && ncopy++ < 8) copy_line(p, tb, 1);
     }
     snprintf(buf, sizeof buf, "%zu: %zu synced, %zu copying, %zu failed or resync_required, %zu other",
              in->ntables, counts[0], counts[1], counts[2], counts[3]);
@@ -304,7 +306,7 @@ static void describe_table(struct pane *p, const struct snapshot *s, const struc
     enum tstate ts = tstate_parse(t->state);
     state_lines(p, s, in->name, t->name, t->state, t->reason, theme_tstate_role(ts), tstate_needs_attention(ts));
     if (tstate_copying(ts) || t->rows_copied)
-        copy_line(p, t, x && x->copy_rate ? x->copy_rate[ti] : -1, 0);
+        copy_line(p, t, 0);
     w_fmt_count(t->inserts, i, sizeof i);
     w_fmt_count(t->updates, u, sizeof u);
     w_fmt_count(t->deletes, d, sizeof d);

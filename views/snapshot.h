@@ -30,8 +30,6 @@ struct snap_integ {
                                        for zetl (PostgreSQL; a delete drops them) */
     char    slot[128];              /* then: the slot and the publication */
     char    publication[128];
-    double *copy_rate;              /* per table (as integ.tables): rows copied per second
-                                       over the last few seconds, -1 unknown; NULL none */
     struct liveness live;           /* who runs it, or ran it last (runtime/log/liveness.h) */
     char    last_state[24];         /* nobody runs it: the log's state, which the
                                      * model replaced by "stopped"; "" otherwise */

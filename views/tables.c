@@ -1,6 +1,8 @@
 /*
  * tables.c — the tables of the selected integration: source and target
- * names, state with the snapshot's progress (bar and %), the reason for
+ * names, state with the copy's progress (%, rows of the estimate, chunk,
+ * rows/s, ETA: as much as the column holds, a bar when there is room to
+ * spare; statelog.h "Copy progress"), the reason for
  * failed/resync_required, stream counts, rows copied, last applied, lag.
  * `s` cycles the sort (state, name, lag, changes), `S` reverses it; the
  * title line and the sorted column's header show key and direction. `/`
@@ -117,7 +119,7 @@ static const struct w_col cols[NCOL] = {
     [C_NAME]   = {"TABLE", 22, 0, 0, 1},
     [C_TARGET] = {"TARGET", 22, 7, 0, 1},
     [C_STATE]  = {"STATE", 15, 0, 0, 0},
-    [C_PROG]   = {"PROGRESS", 12, 2, 0, 0},
+    [C_PROG]   = {"PROGRESS", 12, 2, 0, 1},
     [C_INS]    = {"INS", 6, 3, 1, 0},
     [C_UPD]    = {"UPD", 6, 3, 1, 0},
     [C_DEL]    = {"DEL", 6, 3, 1, 0},
@@ -127,13 +129,15 @@ static const struct w_col cols[NCOL] = {
     [C_REASON] = {"REASON", 18, 2, 0, 1},
 };
 #define EMPTY_GIVES_WAY 10      /* added to the prio of a column with no value shown */
+#define PROG_COPYING    24      /* PROGRESS's width while a copy is shown: "45% 52.0k/s, ETA 11s" */
+#define PROG_BAR        12      /* the bar a wide terminal adds before the progress text */
 
 /* Which column the sort key is read from, for the header's arrow. */
 static const int sort_col[SORT_COUNT] = {C_STATE, C_NAME, C_LAG, C_INS};
 
 /* The cells of one table row (buffers owned by the caller). */
 struct row_cells {
-    char ins[16], upd[16], del[16], copied[16], last[16], lag[16], prog[24];
+    char ins[16], upd[16], del[16], copied[16], last[16], lag[16], prog[160];
 };
 
 static void fill_cells(const struct statelog_table *t, struct row_cells *b, const char **cells, int *copying)
@@ -146,10 +150,11 @@ static void fill_cells(const struct statelog_table *t, struct row_cells *b, cons
     w_fmt_lag_res(t->lag_ms, t->lag_res_ms, b->lag, sizeof b->lag);
     *copying = tstate_copying(tstate_parse(t->state));
     b->prog[0] = '\0';
-    /* No estimate (a MySQL table's can be 0): the rows copied so far, not a
-     * bar toward "/0". */
-    if (*copying && t->rows_estimated <= 0) snprintf(b->prog, sizeof b->prog, "%s rows", b->copied);
-    else if (*copying) snprintf(b->prog, sizeof b->prog, "bar");
+    /* The whole form; draw fits it to the column. No estimate (a MySQL
+     * table's can be 0): the rows copied so far, no percentage. */
+    if (*copying)
+        w_fmt_copy(b->prog, sizeof b->prog, 0, t->rows_copied, t->rows_estimated, t->copy_chunks,
+                   t->copy_rows_per_s, t->copy_eta_s);
     cells[C_NAME] = t->name;
     cells[C_TARGET] = t->target ? t->target : t->name;
     cells[C_STATE] = t->state;
@@ -172,6 +177,53 @@ static int col_x(const int *widths, int upto)
     return x;
 }
 
+/* PROGRESS's width while a copy is shown (want[C_PROG], its text and a bar,
+ * not 0): room for how far and how long, and on a terminal wider than every
+ * other column needs, as much of the rest as it wants. Nothing copying: no
+ * wider than its preferred width. */
+static void prog_width(struct w_col *lc, int *want, int width)
+{
+    if (!want[C_PROG]) {
+        want[C_PROG] = lc[C_PROG].width;
+        return;
+    }
+    int others = 0;
+    for (int k = 0; k < NCOL; k++) if (k != C_PROG) others += lc[k].width + 1;
+    int room = width - others - 1;
+    lc[C_PROG].width = room > want[C_PROG] ? want[C_PROG] : room > PROG_COPYING ? room : PROG_COPYING;
+}
+
+/* A copying table's progress in its row: as much as PROGRESS holds, with a
+ * bar before it when the whole text leaves PROG_BAR cells or more; without
+ * the column, the percentage (or the rows copied) after the state. */
+static void draw_progress(WINDOW *w, int y, const int *widths, const struct statelog_table *t,
+                          struct row_cells *b, attr_t ra, attr_t state_attr)
+{
+    if (widths[C_PROG]) {
+        int x0 = col_x(widths, C_PROG), bw = widths[C_PROG] - (int)strlen(b->prog) - 1;
+        if (bw >= PROG_BAR && t->rows_estimated > 0) {
+            w_bar(w, y, x0, bw, t->rows_copied, t->rows_estimated, ra ? ra : theme_attr(TH_BUSY));
+            x0 += bw + 1;
+        } else {
+            w_fmt_copy(b->prog, sizeof b->prog, widths[C_PROG], t->rows_copied, t->rows_estimated,
+                       t->copy_chunks, t->copy_rows_per_s, t->copy_eta_s);
+        }
+        wattrset(w, ra);
+        w_text(w, y, x0, widths[C_PROG] - (x0 - col_x(widths, C_PROG)), b->prog, 0);
+        wattrset(w, A_NORMAL);
+        return;
+    }
+    char line[160], pct[16] = "";
+    if (t->rows_estimated > 0) {
+        int64_t p = t->rows_copied * 100 / t->rows_estimated;
+        snprintf(pct, sizeof pct, "%d%%", (int)(p > 100 ? 100 : p < 0 ? 0 : p));
+    }
+    snprintf(line, sizeof line, "%s %s", t->state, pct[0] ? pct : b->copied);
+    wattrset(w, ra ? ra : state_attr);
+    w_text(w, y, col_x(widths, C_STATE), widths[C_STATE], line, 0);
+    wattrset(w, A_NORMAL);
+}
+
 static void draw(struct view_ctx *c, WINDOW *w, int y, int h, int width)
 {
     const struct statelog_integration *in = view_cur_integ(c, NULL);
@@ -191,9 +243,12 @@ static void draw(struct view_ctx *c, WINDOW *w, int y, int h, int width)
     const struct statelog_table *cur = nrows ? rows[list.sel] : NULL;
     char detail_text[1200] = "";
     if (cur) {
-        char last[16], copied[64];
+        char last[16], copied[160];
         w_fmt_clock(cur->last_applied_at, last, sizeof last);
-        if (cur->rows_estimated > 0)
+        if (tstate_copying(tstate_parse(cur->state)))     /* the whole progress, wrapped below */
+            w_fmt_copy(copied, sizeof copied, 0, cur->rows_copied, cur->rows_estimated, cur->copy_chunks,
+                       cur->copy_rows_per_s, cur->copy_eta_s);
+        else if (cur->rows_estimated > 0)
             snprintf(copied, sizeof copied, "%lld/%lld", (long long)cur->rows_copied, (long long)cur->rows_estimated);
         else
             snprintf(copied, sizeof copied, "%lld", (long long)cur->rows_copied);
@@ -214,23 +269,26 @@ static void draw(struct view_ctx *c, WINDOW *w, int y, int h, int width)
     /* columns: the ones with nothing to show in these rows give way first */
     struct w_col lc[NCOL];
     memcpy(lc, cols, sizeof lc);
-    int has[NCOL] = {0};
+    int has[NCOL] = {0}, want[NCOL] = {0};
     for (int r = 0; r < nvis && list.top + r < (int)nrows; r++) {
         struct row_cells b;
         const char *cells[NCOL];
         int copying;
         fill_cells(rows[list.top + r], &b, cells, &copying);
         for (int k = 0; k < NCOL; k++) has[k] |= !blank(cells[k]);
+        int need = copying ? (int)strlen(b.prog) + 1 + PROG_BAR : 0;
+        if (need > want[C_PROG]) want[C_PROG] = need;
     }
     for (int k = 0; k < NCOL; k++)
         if (!has[k] && lc[k].prio > 0) lc[k].prio += EMPTY_GIVES_WAY;
+    prog_width(lc, want, width);
     char sorted_title[32];
     snprintf(sorted_title, sizeof sorted_title, "%s%s", cols[sort_col[sort_by]].title,
              (sort_ascending[sort_by] ^ sort_rev) ? (theme_unicode ? "\xe2\x96\xb2" : "^")
                                                   : (theme_unicode ? "\xe2\x96\xbc" : "v"));
     lc[sort_col[sort_by]].title = sorted_title;
     int widths[NCOL];
-    w_table_layout(lc, NCOL, width, widths);
+    w_table_layout_want(lc, NCOL, width, want, widths);
     w_table_header(w, y + 1, lc, NCOL, widths);
     if (nrows == 0)
         w_text(w, y + 2, 1, width - 1, ntotal ? "No table matches the filter (/ to change it)."
@@ -240,34 +298,15 @@ static void draw(struct view_ctx *c, WINDOW *w, int y, int h, int width)
         struct row_cells b;
         const char *cells[NCOL];
         int copying;
-        char pct[16] = "";
         fill_cells(t, &b, cells, &copying);
-        int bar = copying && t->rows_estimated > 0;
-        if (bar) {
-            int64_t p = t->rows_copied * 100 / t->rows_estimated;
-            snprintf(pct, sizeof pct, "%3d%%", (int)(p > 100 ? 100 : p < 0 ? 0 : p));
-            cells[C_PROG] = "";
-        }
+        if (copying) cells[C_PROG] = "";
         attr_t attrs[NCOL] = {0};
         attrs[C_STATE] = theme_attr(theme_tstate_role(tstate_parse(t->state)));
         if (t->reason) attrs[C_REASON] = attrs[C_STATE];
         int sel = list.top + r == list.sel;
         attr_t ra = sel ? theme_attr(TH_SELECTED) : A_NORMAL;
         w_table_row(w, y + 2 + r, lc, NCOL, widths, cells, attrs, ra);
-        if (widths[C_PROG] && bar) {
-            int x0 = col_x(widths, C_PROG), bw = widths[C_PROG] - 5;
-            if (bw > 0) w_bar(w, y + 2 + r, x0, bw, t->rows_copied, t->rows_estimated,
-                              ra ? ra : theme_attr(TH_BUSY));
-            wattrset(w, ra);
-            w_text(w, y + 2 + r, x0 + (bw > 0 ? bw + 1 : 0), 4, pct, 1);
-            wattrset(w, A_NORMAL);
-        } else if (!widths[C_PROG] && copying && (pct[0] || b.prog[0])) {
-            /* no room for the bar: the percentage (or rows copied) goes after the state */
-            snprintf(line, sizeof line, "%s %s", t->state, pct[0] ? pct : b.copied);
-            wattrset(w, ra ? ra : attrs[C_STATE]);
-            w_text(w, y + 2 + r, col_x(widths, C_STATE), widths[C_STATE], line, 0);
-            wattrset(w, A_NORMAL);
-        }
+        if (copying) draw_progress(w, y + 2 + r, widths, t, &b, ra, attrs[C_STATE]);
     }
     if (detail) {
         wattrset(w, theme_attr(TH_DIM));

@@ -403,3 +403,63 @@ void w_fmt_ago(int64_t ms, int64_t now, char *buf, size_t len)
     else if (d < 86400) snprintf(buf, len, "%lldh ago", (long long)(d / 3600));
     else snprintf(buf, len, "%lldd ago", (long long)(d / 86400));
 }
+
+void w_fmt_eta(int64_t s, char *buf, size_t len)
+{
+    if (s < 0) snprintf(buf, len, "-");
+    else if (s < 60) snprintf(buf, len, "%llds", (long long)s);
+    else if (s < 3600) snprintf(buf, len, "%lldm%02llds", (long long)(s / 60), (long long)(s % 60));
+    else if (s < 100 * 3600) snprintf(buf, len, "%lldh%02lldm", (long long)(s / 3600), (long long)(s / 60 % 60));
+    else snprintf(buf, len, "%lldd", (long long)(s / 86400));
+}
+
+/*
+ * The forms, fullest first, each piece present only when known: the
+ * percentage and rows (or rows alone without an estimate), the chunk, the
+ * rate, the ETA. Narrower forms shorten the words, then drop the chunk, the
+ * rows, the rate: what is left longest is how far and how long.
+ */
+void w_fmt_copy(char *buf, size_t len, int width, int64_t rows, int64_t estimated, int64_t chunks,
+                double rows_per_s, int64_t eta_s)
+{
+    char pct[16] = "", done[32], est[32], count[80], chunk[32] = "", rate[48] = "", rate_s[48] = "", eta[32] = "";
+    w_fmt_count(rows, done, sizeof done);
+    if (estimated > 0) {
+        int64_t p = rows * 100 / estimated;
+        snprintf(pct, sizeof pct, "%d%%", (int)(p > 100 ? 100 : p < 0 ? 0 : p));
+        w_fmt_count(estimated, est, sizeof est);
+        snprintf(count, sizeof count, "%s/%s", done, est);
+    } else {
+        snprintf(count, sizeof count, "%s", done);
+    }
+    if (chunks >= 0) snprintf(chunk, sizeof chunk, ", chunk %lld", (long long)chunks);
+    if (rows_per_s >= 0) {
+        char r[32];
+        w_fmt_count((int64_t)(rows_per_s + 0.5), r, sizeof r);
+        snprintf(rate, sizeof rate, ", %s rows/s", r);
+        snprintf(rate_s, sizeof rate_s, ", %s/s", r);
+    }
+    if (eta_s >= 0) {
+        char d[24];
+        w_fmt_eta(eta_s, d, sizeof d);
+        snprintf(eta, sizeof eta, ", ETA %s", d);
+    }
+    const char *sp = pct[0] ? " " : "";
+    char forms[6][256];
+    snprintf(forms[0], sizeof forms[0], "%s%s%s rows%s%s%s", pct, sp, count, chunk, rate, eta);
+    snprintf(forms[1], sizeof forms[1], "%s%s%s%s%s%s", pct, sp, count, chunk, rate_s, eta);
+    snprintf(forms[2], sizeof forms[2], "%s%s%s%s%s", pct, sp, count, rate_s, eta);
+    if (pct[0]) {
+        snprintf(forms[3], sizeof forms[3], "%s%s%s", pct, rate_s[0] ? " " : "", rate_s[0] ? rate_s + 2 : "");
+        if (eta[0]) snprintf(forms[3] + strlen(forms[3]), sizeof forms[3] - strlen(forms[3]), "%s", eta);
+        snprintf(forms[4], sizeof forms[4], "%s%s%s", pct, eta[0] ? " " : "", eta[0] ? eta + 2 : "");
+        snprintf(forms[5], sizeof forms[5], "%s", pct);
+    } else {
+        snprintf(forms[3], sizeof forms[3], "%s rows", count);
+        snprintf(forms[4], sizeof forms[4], "%s", count);
+        snprintf(forms[5], sizeof forms[5], "%s", count);
+    }
+    int i = 0;
+    while (width > 0 && i < 5 && (int)strlen(forms[i]) > width) i++;
+    snprintf(buf, len, "%s", forms[i]);
+}

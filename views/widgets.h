@@ -100,5 +100,15 @@ void w_fmt_count(int64_t n, char *buf, size_t len);     /* "999" "12.3k" "4.1M" 
 void w_fmt_bytes(int64_t n, char *buf, size_t len);     /* "512B" "1.2MB" "-" */
 void w_fmt_clock(int64_t ms, char *buf, size_t len);    /* local "HH:MM:SS", "-" for 0 */
 void w_fmt_ago(int64_t ms, int64_t now, char *buf, size_t len);  /* "5s ago" */
+void w_fmt_eta(int64_t s, char *buf, size_t len);       /* "11s" "3m10s" "2h05m" "5d" "-" */
+/* A table's copy in at most `width` cells (0: no limit), the fullest form
+ * that fits, from "45% 450.0k/1.0M rows, chunk 12, 52.0k rows/s, ETA 11s"
+ * through "45% 450.0k/1.0M, 52.0k/s, ETA 11s" and "45% ETA 11s" to "45%"
+ * (the last form may still be wider: the caller clips it). Pieces unknown
+ * are left out: estimated <= 0 gives rows alone ("450.0k rows, …"),
+ * chunks < 0 (a copy in one read) no chunk, rows_per_s < 0 no rate, eta_s
+ * < 0 no ETA (statelog.h "Copy progress"). */
+void w_fmt_copy(char *buf, size_t len, int width, int64_t rows, int64_t estimated, int64_t chunks,
+                double rows_per_s, int64_t eta_s);
 
 #endif

@@ -116,11 +116,44 @@ static void test_format(void)
     w_fmt_bytes(1536, b, sizeof b); CHECK_STR(b, "1.5kB", "bytes");
 }
 
+/* A copy's progress in a cell of any width: the fullest form that fits,
+ * pieces unknown left out, and never wider than the width while a form fits. */
+static void test_copy_progress(void)
+{
+    char b[128];
+    w_fmt_copy(b, sizeof b, 0, 450000, 1000000, 12, 52000, 11);
+    CHECK_STR(b, "45% 450.0k/1.0M rows, chunk 12, 52.0k rows/s, ETA 11s", "no limit: every piece");
+    w_fmt_copy(b, sizeof b, 50, 450000, 1000000, 12, 52000, 11);
+    CHECK_STR(b, "45% 450.0k/1.0M, chunk 12, 52.0k/s, ETA 11s", "50 cells: shorter words");
+    w_fmt_copy(b, sizeof b, 40, 450000, 1000000, 12, 52000, 11);
+    CHECK_STR(b, "45% 450.0k/1.0M, 52.0k/s, ETA 11s", "40 cells: the chunk goes");
+    w_fmt_copy(b, sizeof b, 24, 450000, 1000000, 12, 52000, 11);
+    CHECK_STR(b, "45% 52.0k/s, ETA 11s", "24 cells: the rows go");
+    w_fmt_copy(b, sizeof b, 13, 450000, 1000000, 12, 52000, 191);
+    CHECK_STR(b, "45% ETA 3m11s", "13 cells: the rate goes as well");
+    w_fmt_copy(b, sizeof b, 12, 450000, 1000000, 12, 52000, 191);
+    CHECK_STR(b, "45%", "12 cells: the percentage alone");
+    w_fmt_copy(b, sizeof b, 2, 450000, 1000000, 12, 52000, 11);
+    CHECK_STR(b, "45%", "narrower than any form: the shortest (the caller clips)");
+    w_fmt_copy(b, sizeof b, 0, 1200, 0, -1, -1, -1);
+    CHECK_STR(b, "1200 rows", "no estimate, no chunks, no rate yet: rows alone");
+    w_fmt_copy(b, sizeof b, 0, 45000, 0, -1, 9000, -1);
+    CHECK_STR(b, "45.0k rows, 9000 rows/s", "no estimate: rows and rate, no percentage, no ETA");
+    w_fmt_copy(b, sizeof b, 14, 45000, 0, 3, 9000, -1);
+    CHECK_STR(b, "45.0k, 9000/s", "no estimate, 14 cells: rows and rate");
+    w_fmt_copy(b, sizeof b, 0, 2000, 1000, -1, -1, -1);
+    CHECK_STR(b, "100% 2000/1000 rows", "past the estimate: 100%, never more");
+    w_fmt_eta(59, b, sizeof b); CHECK_STR(b, "59s", "ETA in seconds");
+    w_fmt_eta(3700, b, sizeof b); CHECK_STR(b, "1h01m", "ETA in hours");
+    w_fmt_eta(400000, b, sizeof b); CHECK_STR(b, "4d", "ETA in days");
+}
+
 int main(void)
 {
     TEST_RUN(test_layout);
     TEST_RUN(test_list_identity);
     TEST_RUN(test_keymaps);
     TEST_RUN(test_format);
+    TEST_RUN(test_copy_progress);
     return test_exit();
 }
