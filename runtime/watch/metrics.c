@@ -47,6 +47,51 @@ static void sample_int(FILE *out, const char *name, const char *integration,
     fprintf(out, " %lld\n", (long long)v);
 }
 
+/* The tables being copied (snapshotting, resyncing): their copy's figures,
+ * computed at the read (statelog.h "Copy progress"); a figure unknown (< 0)
+ * has no sample. */
+enum { CM_ROWS, CM_ESTIMATED, CM_CHUNKS, CM_RATE, CM_ETA, CM_COUNT };
+
+static double copy_figure(const struct statelog_table *t, int k)
+{
+    switch (k) {
+    case CM_ROWS:      return (double)t->rows_copied;
+    case CM_ESTIMATED: return t->rows_estimated > 0 ? (double)t->rows_estimated : -1;
+    case CM_CHUNKS:    return (double)t->copy_chunks;
+    case CM_RATE:      return t->copy_rows_per_s;
+    default:           return (double)t->copy_eta_s;
+    }
+}
+
+static void copy_metrics(FILE *out, const struct metrics_integration *v, size_t n)
+{
+    static const char *const name[CM_COUNT] = {
+        "zetl_table_copy_rows", "zetl_table_copy_rows_estimated", "zetl_table_copy_chunks",
+        "zetl_table_copy_rows_per_second", "zetl_table_copy_eta_seconds",
+    };
+    static const char *const help[CM_COUNT] = {
+        "Rows the table's copy under way has copied.",
+        "The source's estimate of the rows of the table being copied.",
+        "Chunks the table's chunked copy has committed.",
+        "Rows copied per second over the last 10 to 20 seconds.",
+        "Seconds until the copy reaches the estimate at that rate.",
+    };
+    for (int k = 0; k < CM_COUNT; k++) {
+        head(out, name[k], "gauge", help[k]);
+        for (size_t i = 0; i < n; i++) {
+            const struct statelog_integration *g = v[i].st;
+            for (size_t j = 0; j < g->ntables; j++) {
+                const struct statelog_table *t = &g->tables[j];
+                double f = copy_figure(t, k);
+                if (!tstate_copying(tstate_parse(t->state)) || f < 0)
+                    continue;
+                sample_start(out, name[k], g->name, "table", t->name);
+                fprintf(out, " %.*f\n", k == CM_RATE ? 1 : 0, f);
+            }
+        }
+    }
+}
+
 /* Milliseconds as seconds with three decimals, exactly (no float rounding). */
 static void sample_ms(FILE *out, const char *name, const char *integration, int64_t ms)
 {
@@ -122,6 +167,8 @@ int metrics_format(FILE *out, const struct metrics_input *in)
         for (int s = TSTATE_FIRST_LOGGED; s <= TSTATE_LAST_LOGGED; s++)
             sample_int(out, "zetl_tables", v[i].st->name, "state", tstate_name((enum tstate)s), count[s]);
     }
+
+    copy_metrics(out, v, n);
 
     head(out, "zetl_errors_total", "counter", "Error events logged since this zetl process started.");
     for (size_t i = 0; i < n; i++)

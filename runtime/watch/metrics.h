@@ -14,6 +14,13 @@
  *   zetl_rows_applied_total{integration,op}    counter  op = insert | update | delete
  *   zetl_rows_copied{integration}              gauge    rows copied by the tables' last snapshots
  *   zetl_tables{integration,state}             gauge    tables in each table state
+ * and per table being copied (snapshotting, resyncing; statelog.h "Copy progress"):
+ *   zetl_table_copy_rows{integration,table}            gauge  rows copied so far
+ *   zetl_table_copy_rows_estimated{integration,table}  gauge  the source's estimate; absent unknown
+ *   zetl_table_copy_chunks{integration,table}          gauge  chunks committed; absent for a copy in one read
+ *   zetl_table_copy_rows_per_second{integration,table} gauge  over the last 10 to 20 s; absent unknown
+ *   zetl_table_copy_eta_seconds{integration,table}     gauge  (estimate − rows) / rate; absent unknown
+ * and per integration again:
  *   zetl_errors_total{integration}             counter  error events since this process started
  *   zetl_reconnects_total{integration}         counter  retries after an error since this process started
  *   zetl_last_applied_timestamp_seconds{integration}  gauge  absent until a change is applied

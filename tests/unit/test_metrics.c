@@ -1,7 +1,8 @@
 /*
  * test_metrics.c — the Prometheus text of `zetl run --metrics-file`: the
  * exact text for one integration (HELP/TYPE, one sample per label set,
- * seconds with milliseconds), label escaping, the strict checker of
+ * seconds with milliseconds, the figures of tables being copied, none for
+ * what is unknown), label escaping, the strict checker of
  * tests/tools/prom_text.h on the output and on broken texts, and the atomic
  * file replacement.
  */
@@ -41,14 +42,19 @@ static void test_escape(void)
 
 static void test_exact_text(void)
 {
-    struct statelog_table t[2] = {
+    struct statelog_table t[4] = {
         { .name = "public.orders", .state = "synced", .inserts = 3, .updates = 2, .deletes = 1,
           .rows_copied = 100, .last_applied_at = 1700000000123LL },
         { .name = "public.users", .state = "resync_required", .inserts = 10, .rows_copied = 7,
           .last_applied_at = 1700000000001LL },
+        /* a chunked resync under way, and a copy in one read with nothing known yet */
+        { .name = "public.items", .state = "resyncing", .rows_copied = 4500, .rows_estimated = 10000,
+          .copy_chunks = 3, .copy_rows_per_s = 1500.26, .copy_eta_s = 4 },
+        { .name = "public.logs", .state = "snapshotting", .copy_chunks = -1, .copy_rows_per_s = -1,
+          .copy_eta_s = -1 },
     };
     struct statelog_integration g = { .name = "shop", .state = "active", .bytes_behind = 5,
-                                      .tables = t, .ntables = 2 };
+                                      .tables = t, .ntables = 4 };
     struct metrics_integration mi = { .st = &g, .lag_ms = 1234, .errors = 2, .reconnects = 1 };
     struct metrics_input in = { .v = &mi, .n = 1, .alerts_sent = 4, .alerts_failed = 1,
                                 .version = "9.9.9" };
@@ -79,17 +85,33 @@ static void test_exact_text(void)
         "zetl_rows_applied_total{integration=\"shop\",op=\"delete\"} 1\n"
         "# HELP zetl_rows_copied Rows copied by the tables' current or last snapshot.\n"
         "# TYPE zetl_rows_copied gauge\n"
-        "zetl_rows_copied{integration=\"shop\"} 107\n"
+        "zetl_rows_copied{integration=\"shop\"} 4607\n"
         "# HELP zetl_tables Tables of the integration in each table state.\n"
         "# TYPE zetl_tables gauge\n"
         "zetl_tables{integration=\"shop\",state=\"pending\"} 0\n"
-        "zetl_tables{integration=\"shop\",state=\"snapshotting\"} 0\n"
+        "zetl_tables{integration=\"shop\",state=\"snapshotting\"} 1\n"
         "zetl_tables{integration=\"shop\",state=\"synced\"} 1\n"
         "zetl_tables{integration=\"shop\",state=\"resync_required\"} 1\n"
-        "zetl_tables{integration=\"shop\",state=\"resyncing\"} 0\n"
+        "zetl_tables{integration=\"shop\",state=\"resyncing\"} 1\n"
         "zetl_tables{integration=\"shop\",state=\"failed\"} 0\n"
         "zetl_tables{integration=\"shop\",state=\"dropped_source\"} 0\n"
         "zetl_tables{integration=\"shop\",state=\"excluded\"} 0\n"
+        "# HELP zetl_table_copy_rows Rows the table's copy under way has copied.\n"
+        "# TYPE zetl_table_copy_rows gauge\n"
+        "zetl_table_copy_rows{integration=\"shop\",table=\"public.items\"} 4500\n"
+        "zetl_table_copy_rows{integration=\"shop\",table=\"public.logs\"} 0\n"
+        "# HELP zetl_table_copy_rows_estimated The source's estimate of the rows of the table being copied.\n"
+        "# TYPE zetl_table_copy_rows_estimated gauge\n"
+        "zetl_table_copy_rows_estimated{integration=\"shop\",table=\"public.items\"} 10000\n"
+        "# HELP zetl_table_copy_chunks Chunks the table's chunked copy has committed.\n"
+        "# TYPE zetl_table_copy_chunks gauge\n"
+        "zetl_table_copy_chunks{integration=\"shop\",table=\"public.items\"} 3\n"
+        "# HELP zetl_table_copy_rows_per_second Rows copied per second over the last 10 to 20 seconds.\n"
+        "# TYPE zetl_table_copy_rows_per_second gauge\n"
+        "zetl_table_copy_rows_per_second{integration=\"shop\",table=\"public.items\"} 1500.3\n"
+        "# HELP zetl_table_copy_eta_seconds Seconds until the copy reaches the estimate at that rate.\n"
+        "# TYPE zetl_table_copy_eta_seconds gauge\n"
+        "zetl_table_copy_eta_seconds{integration=\"shop\",table=\"public.items\"} 4\n"
         "# HELP zetl_errors_total Error events logged since this zetl process started.\n"
         "# TYPE zetl_errors_total counter\n"
         "zetl_errors_total{integration=\"shop\"} 2\n"
@@ -111,7 +133,7 @@ static void test_exact_text(void)
     char *text = format(&in);
     CHECK_STR(text, want, "the exact exposition text of one integration");
     char err[256] = "";
-    CHECK_INT(prom_text_check(text, strlen(text), err, sizeof err), 29, "it parses: 29 samples");
+    CHECK_INT(prom_text_check(text, strlen(text), err, sizeof err), 35, "it parses: 35 samples");
     free(text);
 }
 
