@@ -23,15 +23,24 @@
 #                       while zetl is stopped, drained: zetl vs the subscription
 #   big_txn             one N-row UPDATE with apply.memory_mb 64: zetl's peak RSS,
 #                       spool bytes, seconds to apply
+#   resync_chunked_mysql  a resync of a copied, streaming MariaDB table (BIGINT key,
+#                       N rows): in one read (copy_chunk_rows 0) vs in chunks
+#                       (100000), chunked with kill -9 at half and a restart, and
+#                       chunked under a 5k rows/s stream into another table; the
+#                       oldest InnoDB transaction of zetl's connections meanwhile
 # The full_load_pg_pg and catchup_pg scenarios live in bench/pg.sh, the
-# streaming ones in bench/stream.sh (with their parts of the report).
+# streaming ones in bench/stream.sh, the resync one in bench/resync.sh (with
+# their parts of the report).
 #
 # Output: bench/RESULTS.md and bench/results.json (shape from issue 8) and
 # bench/runs.jsonl (every single run), written at the end. Progress on stderr.
 # Knobs (environment): BENCH_REPS, BENCH_DEC_ROWS, BENCH_LOAD_ROWS,
 # BENCH_BIG_ROWS, BENCH_PGBENCH_SCALE, BENCH_CATCH_ROWS, BENCH_STREAM_SECS,
-# BENCH_STREAM_RATES override the sizes; BENCH_SKIP="pgloader big_txn ..." skips
-# scenarios or tools by name. ZETL_BIN / ZETL_BUILD: use this zetl binary and
+# BENCH_STREAM_RATES, BENCH_RESYNC_ROWS override the sizes; BENCH_SKIP="pgloader
+# big_txn ..." skips scenarios or tools by name (resync_stream: the stream case of
+# resync_chunked_mysql). Exit status 1 when a scenario's correctness check failed
+# (resync_chunked_mysql's zetl verify), after writing the results.
+# ZETL_BIN / ZETL_BUILD: use this zetl binary and
 # this build directory's tools/ instead of building (tests/run.sh's variables);
 # either way the binaries are copied to the run's private directory first, so
 # a rebuild during the run cannot change what is measured.
@@ -52,12 +61,14 @@ if ((QUICK)); then
     PGPG_SCALE=${BENCH_PGBENCH_SCALE:-2}
     STREAM_SECS=${BENCH_STREAM_SECS:-6}; STREAM_REPS=1; STREAM_MAX_SECS=5; STREAM_MAX_STEPS=3; STREAM_BISECT=1
     STREAM_DRAIN=20; CATCH_ROWS=${BENCH_CATCH_ROWS:-200000}; CATCH_REPS=2
+    RS_ROWS=${BENCH_RESYNC_ROWS:-1000000}; RESYNC_REPS=1
 else
     REPS=${BENCH_REPS:-5}; DEC_ROWS=${BENCH_DEC_ROWS:-1500000}; SMALL_TXNS=50000; DEC_TARGET_MB=1500
     LOAD_ROWS=${BENCH_LOAD_ROWS:-2000000}; BIG_ROWS=${BENCH_BIG_ROWS:-10000000}
     PGPG_SCALE=${BENCH_PGBENCH_SCALE:-100}      # 10,000,000 pgbench_accounts rows
     STREAM_SECS=${BENCH_STREAM_SECS:-30}; STREAM_REPS=3; STREAM_MAX_SECS=20; STREAM_MAX_STEPS=5; STREAM_BISECT=2
     STREAM_DRAIN=60; CATCH_ROWS=${BENCH_CATCH_ROWS:-5000000}; CATCH_REPS=3
+    RS_ROWS=${BENCH_RESYNC_ROWS:-10000000}; RESYNC_REPS=3
 fi
 STREAM_RATES=${BENCH_STREAM_RATES:-"1000 5000 20000"}
 PGPG_WORKERS="1 4"            # apply.copy_workers values for zetl (pgbench has 4 tables)
@@ -71,7 +82,7 @@ T_START=$SECONDS
 LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
 CLK_TCK=$(getconf CLK_TCK)
 CMD="make bench$( ((QUICK)) && echo ' QUICK=1')"
-KNOBS='^BENCH_(REPS|DEC_ROWS|LOAD_ROWS|BIG_ROWS|SKIP|PGBENCH_SCALE|CATCH_ROWS|STREAM_SECS|STREAM_RATES)='
+KNOBS='^BENCH_(REPS|DEC_ROWS|LOAD_ROWS|BIG_ROWS|SKIP|PGBENCH_SCALE|CATCH_ROWS|STREAM_SECS|STREAM_RATES|RESYNC_ROWS)='
 [[ -n $(env | grep -E "$KNOBS") ]] && CMD="$(env | grep -E "$KNOBS" | sort | sed -E 's/=(.*)/="\1"/' | tr '\n' ' ')$CMD"
 [[ -n ${ZETL_BIN:-} ]] && CMD="ZETL_BIN=$ZETL_BIN${ZETL_BUILD:+ ZETL_BUILD=$ZETL_BUILD} $CMD"
 
@@ -90,12 +101,13 @@ ZPID=
 bench_cleanup() {
     if [[ -n ${ZPID:-} ]]; then kill -9 "$ZPID" 2>/dev/null; wait "$ZPID" 2>/dev/null; ZPID=; fi
     if [[ -n ${BG_PID:-} ]]; then kill -9 "$BG_PID" 2>/dev/null; wait "$BG_PID" 2>/dev/null; BG_PID=; fi
+    [[ -n ${W:-} ]] && rm -f "$W/rs-sampling"    # ends resync.sh's sampler loop
     [[ -n ${W:-} && -d $W && -z ${BENCH_KEEP:-} ]] && rm -rf "$W"
 }
 trap bench_cleanup EXIT
 
 # ------------------------------------------------------------------ build
-BENCH_TOOLS=(binlog_dump queue_bench pgoutput_bench rowgen lagwatch)
+BENCH_TOOLS=(binlog_dump queue_bench pgoutput_bench rowgen lagwatch zetl_command)
 if [[ -n ${ZETL_BIN:-} ]]; then
     log "using $ZETL_BIN and the tools in ${ZETL_BUILD:-$ROOT/build}/tools"
     BIN_SRC=$ZETL_BIN; TOOLS_SRC=${ZETL_BUILD:-$ROOT/build}/tools
@@ -490,6 +502,7 @@ fi
 # ------------------------------------------------------------------ PostgreSQL sources, streaming
 . bench/pg.sh
 . bench/stream.sh
+. bench/resync.sh
 skipped full_load_pg_pg || scenario_full_load_pg_pg
 skipped stream_mysql || scenario_stream mysql
 skipped stream_pg || scenario_stream pg
@@ -557,6 +570,9 @@ if ! skipped big_txn; then
     zh_mysql -e 'DROP DATABASE bench_big' 2>/dev/null
 fi
 
+# ------------------------------------------------------------------ resync_chunked_mysql
+skipped resync_chunked_mysql || scenario_resync_chunked_mysql
+
 # ------------------------------------------------------------------ report
 LOAD_AFTER=$(cut -d' ' -f1-3 /proc/loadavg)
 ELAPSED=$((SECONDS - T_START))
@@ -583,6 +599,7 @@ AGG=$(jq -s '
     lag_p50_ms: (map(.lag_p50_ms) | med | r1), lag_p95_ms: (map(.lag_p95_ms) | med | r1),
     lag_p99_ms: (map(.lag_p99_ms) | med | r1), lag_max_ms: (map(.lag_max_ms) | med | r1),
     mb_per_s: (map(.mb_per_s) | med | r1), db_cpu_s: (map(.db_cpu_s) | med | r2),
+    trx_age_max_s: (map(.trx_age_max_s) | med | r1),
     runs: length, rps_min: (map(.rows_per_s) | lo), rps_max: (map(.rows_per_s) | hi),
     mb_min: (map(.mb_per_s) | lo), mb_max: (map(.mb_per_s) | hi),
     sec_min: (map(.seconds) | lo), sec_max: (map(.seconds) | hi),
@@ -592,7 +609,7 @@ AGG=$(jq -s '
 jq -n --arg date "$BENCH_START" --arg cpu "$CPU_MODEL ($NCPU cores)" --argjson quick "$( ((QUICK)) && echo true || echo false)" \
     --argjson agg "$AGG" '{date: $date, cpu: $cpu, quick: $quick,
       results: [$agg[] | {scenario, tool, rate, rows, seconds, rows_per_s, cpu_s, peak_rss_mb, lag_p50_ms, lag_p99_ms, mb_per_s,
-                          case, lag_p95_ms, lag_max_ms, db_cpu_s}]}' \
+                          case, lag_p95_ms, lag_max_ms, db_cpu_s, trx_age_max_s}]}' \
     >"$OUT/results.json.tmp" && mv "$OUT/results.json.tmp" "$OUT/results.json"
 cp "$RUNS" "$OUT/runs.jsonl"
 
@@ -766,6 +783,7 @@ BIG_RSS=$(get big_txn zetl peak_rss_mb)
     echo "$HDR"; fmt_rows big_txn
     echo
     [[ -n $BIG_EXTRA ]] && echo "Details: $BIG_EXTRA." && echo
+    skipped resync_chunked_mysql || report_resync
     echo "## queue — change queue (build/tools/queue_bench, 2,000,000 rows per case, also in quick mode: --quick is too short to time)"
     echo
     echo "Not an issue-8 scenario (not in results.json); the reader → queue → applier path without databases."
@@ -788,11 +806,18 @@ BIG_RSS=$(get big_txn zetl peak_rss_mb)
     echo "- The 10,000,000-row UPDATE: bytes spilled are sampled from file sizes, not counted by zetl (it does not publish"
     echo "  the figure); the lag spike is the largest lag_ms seen in \`zetl status\`."
     echo "- The highest rate the **native subscription** sustains is not searched (only zetl's); both are compared at the fixed rates."
+    echo "- resync_chunked_mysql: a resync from a **PostgreSQL** source (MariaDB only so far)$( ((QUICK)) && echo "; the issue's 10,000,000-row table (this quick run: $RS_ROWS rows, $RESYNC_REPS round; the full run: 10,000,000 rows, 3 rounds)")."
     echo "- The streaming load is tests/tools/rowgen.c (inserts only, paced), not sysbench/pgbench: they cannot stamp each row with its"
     echo "  commit time at a fixed rate. Updates and deletes in the stream are exercised by \`make soak\` (correctness, not speed)."
     echo
     echo "Every single run is in bench/runs.jsonl; bench/results.json holds the medians in the issue-8 shape, plus \`case\`"
-    echo "(copy_workers=N, one_txn/small_txns, search/max_sustained; null elsewhere), \`lag_p95_ms\`, \`lag_max_ms\` and \`db_cpu_s\`."
+    echo "(copy_workers=N, one_txn/small_txns, search/max_sustained, one_read/chunked/chunked_kill9/chunked_stream; null elsewhere),"
+    echo "\`lag_p95_ms\`, \`lag_max_ms\`, \`db_cpu_s\` and \`trx_age_max_s\` (resync_chunked_mysql: the oldest InnoDB transaction of zetl's"
+    echo "connections seen during the resync, whole seconds, median of the runs; null elsewhere)."
 } >"$OUT/RESULTS.md.tmp" && mv "$OUT/RESULTS.md.tmp" "$OUT/RESULTS.md"
 
 log "done in $((SECONDS - T_START)) s: $OUT/RESULTS.md, $OUT/results.json, $OUT/runs.jsonl"
+if ((${RS_FAILED:-0})); then
+    log "error: resync_chunked_mysql FAILED (zetl verify did not match, or a resync did not finish): see $OUT/RESULTS.md"
+    exit 1
+fi
