@@ -1,8 +1,8 @@
 /*
  * tables.c — the tables of the selected integration: source and target
- * names, state with the copy's progress (%, rows of the estimate, chunk,
- * rows/s, ETA: as much as the column holds, a bar when there is room to
- * spare; statelog.h "Copy progress"), the reason for
+ * names, state with the copy's progress (a bar, and %, rows of the
+ * estimate, chunk, rows/s, ETA: as much as the column holds; statelog.h
+ * "Copy progress"), the reason for
  * failed/resync_required, stream counts, rows copied, last applied, lag.
  * `s` cycles the sort (state, name, lag, changes), `S` reverses it; the
  * title line and the sorted column's header show key and direction. `/`
@@ -130,7 +130,8 @@ static const struct w_col cols[NCOL] = {
 };
 #define EMPTY_GIVES_WAY 10      /* added to the prio of a column with no value shown */
 #define PROG_COPYING    24      /* PROGRESS's width while a copy is shown: "45% 52.0k/s, ETA 11s" */
-#define PROG_BAR        12      /* the bar a wide terminal adds before the progress text */
+#define PROG_BAR        12      /* the bar a wide terminal adds before the whole progress text */
+#define PROG_BAR_MIN    6       /* the least bar drawn: the text is shortened to leave it */
 
 /* Which column the sort key is read from, for the header's arrow. */
 static const int sort_col[SORT_COUNT] = {C_STATE, C_NAME, C_LAG, C_INS};
@@ -193,23 +194,24 @@ static void prog_width(struct w_col *lc, int *want, int width)
     lc[C_PROG].width = room > want[C_PROG] ? want[C_PROG] : room > PROG_COPYING ? room : PROG_COPYING;
 }
 
-/* A copying table's progress in its row: as much as PROGRESS holds, with a
- * bar before it when the whole text leaves PROG_BAR cells or more; without
- * the column, the percentage (or the rows copied) after the state. */
+/* A copying table's progress in its row: a bar (with an estimate) and as
+ * much of the text as PROGRESS holds beside at least PROG_BAR_MIN cells of
+ * it; without the column, the percentage (or the rows copied) after the state. */
 static void draw_progress(WINDOW *w, int y, const int *widths, const struct statelog_table *t,
                           struct row_cells *b, attr_t ra, attr_t state_attr)
 {
     if (widths[C_PROG]) {
-        int x0 = col_x(widths, C_PROG), bw = widths[C_PROG] - (int)strlen(b->prog) - 1;
-        if (bw >= PROG_BAR && t->rows_estimated > 0) {
+        int x0 = col_x(widths, C_PROG), cw = widths[C_PROG];
+        int bar = t->rows_estimated > 0 && cw >= PROG_BAR_MIN + 1 + 4;     /* 4: "100%" */
+        w_fmt_copy(b->prog, sizeof b->prog, bar ? cw - PROG_BAR_MIN - 1 : cw, t->rows_copied,
+                   t->rows_estimated, t->copy_chunks, t->copy_rows_per_s, t->copy_eta_s);
+        if (bar) {
+            int bw = cw - (int)strlen(b->prog) - 1;
             w_bar(w, y, x0, bw, t->rows_copied, t->rows_estimated, ra ? ra : theme_attr(TH_BUSY));
             x0 += bw + 1;
-        } else {
-            w_fmt_copy(b->prog, sizeof b->prog, widths[C_PROG], t->rows_copied, t->rows_estimated,
-                       t->copy_chunks, t->copy_rows_per_s, t->copy_eta_s);
         }
         wattrset(w, ra);
-        w_text(w, y, x0, widths[C_PROG] - (x0 - col_x(widths, C_PROG)), b->prog, 0);
+        w_text(w, y, x0, cw - (x0 - col_x(widths, C_PROG)), b->prog, 0);
         wattrset(w, A_NORMAL);
         return;
     }
