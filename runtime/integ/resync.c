@@ -422,7 +422,6 @@ int integ_resync_divert(struct integ *in, const struct zrowchange *p, const stru
     if (change_key(r, p, &kb) != 0) return bad_key(in, r);
     if (p->op != ZOP_UPDATE) return copied(r, &kb) ? 1 : spool_change(in, r, p, txn_start, commit_lsn);
     if (!p->after || zkey_of(r->t->tdef, r->kcols, r->nk, p->after, &ka) != 0) return bad_key(in, r);
-    if (!p->before) ka = kb;            /* (change_key took the new row's) */
     int cb = copied(r, &kb), ca = copied(r, &ka);
     if (zkey_cmp(&kb, &ka) == 0 || (cb && ca)) return cb ? 1 : spool_change(in, r, p, txn_start, commit_lsn);
     /* The key moves: the old row's delete and the new row's insert, each
