@@ -90,6 +90,10 @@ e2e_pg_drop $N $B
 my_config $A
 e2e_run_start
 e2e_wait_match 60 || t_fail $T "source A copied again" "match" "$E2E_VERIFY"
+# The copy commits before the checkpoint does: a stop in between leaves no
+# checkpoint, and (b) would then copy its database as a first run.
+has_checkpoint() { local p; p=$(row position); echo "position '$p'"; [ -n "$p" ]; }
+t_wait $T "source A again: its checkpoint is written" 30 has_checkpoint
 e2e_run_stop
 
 # (b) another database of the same server: none of its tables in the target.
