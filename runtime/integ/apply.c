@@ -561,8 +561,8 @@ static int stream_open(struct integ *in, struct applier *a)
     }
     in->reader_running = 1;
     in->streaming = 1;
-    for (int i = 0; i < in->ntables; i++)
-        if (in->tables[i].state == TSTATE_PENDING)
+    for (int i = 0; i < in->ntables; i++)    /* added since the checkpoint: streams from it */
+        if (in->tables[i].state == TSTATE_PENDING && !in->tables[i].initial)
             integ_set_table_state(in, &in->tables[i], TSTATE_SYNCED, NULL, NULL);
     integ_review_state(in, -1);     /* active, or needs_attention for a failed table */
     a->last_checkpoint_mono = a->last_target_mono = zclock_mono_ms();

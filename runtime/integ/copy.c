@@ -357,8 +357,8 @@ void integ_start_copy(struct integ *in, struct itable *t, enum tstate state, con
         .integration = (char *)in->cfg->name, .name = t->source, .state = NULL, .lag_ms = -1,
     };
     statelog_upsert_table(in->sl, &row);            /* rows_copied back to 0 */
+    integ_set_table_state(in, t, state, reason, NULL);  /* into a copy: the last one's figures go */
     statelog_copy_begin(in->sl, in->cfg->name, t->source, rows, chunks);
-    integ_set_table_state(in, t, state, reason, NULL);
 }
 
 /* The rows of t copied since the last report, and the chunks committed
@@ -828,6 +828,67 @@ static int resnapshot_begin(struct integ *in, int found, const struct zpos *cp)
     return 0;
 }
 
+/*
+ * The initial copy in chunks (apply.copy_chunk_rows > 0; a source and a
+ * target that can; not the parallel one-read copy of copy_workers > 1):
+ * every table is marked for a resync, with no copy progress, in one target
+ * transaction with the checkpoint at the source's position now. The stream
+ * then starts at once from that checkpoint, and the resync machinery
+ * (resync.c, whose header has the exactly-once argument) copies the tables
+ * one after the other, those with an integer key in chunks, the others in
+ * one read each, while the stream runs. From the commit on, a crash resumes
+ * like any cut-short resync: each marked table from its committed chunks.
+ * Before it, nothing was written but the source's slot or nothing: the next
+ * round starts here again. 0: marked, stream from the checkpoint; 1: this
+ * integration copies in one read (nothing done); -1 with in->err.
+ */
+static int copy_by_chunks(struct integ *in)
+{
+    if (in->cfg->apply.copy_chunk_rows <= 0 || !source_can_chunk(in) || !target_can_chunk(in->tgt))
+        return 1;
+    if (source_can_export(in) && in->cfg->apply.copy_workers > 1 && in->ntables > 1)
+        return 1;                       /* parallel_copy: tables side by side, one read each */
+    int keyed = 0, kcols[ZKEY_MAX];
+    for (int i = 0; i < in->ntables && !keyed; i++)
+        keyed = in->tables[i].state != TSTATE_FAILED && zkey_columns(in->tables[i].tdef, kcols) > 0;
+    if (!keyed) return 1;               /* nothing to chunk: one read is as good */
+    struct zpos pos;
+    int rc = source_start_at(in, &pos, in->err, sizeof in->err);
+    if (rc != 0) return rc;             /* 1: no exact position, one read */
+    if (target_begin(in->tgt) != 0) goto target_failed;
+    int n = 0;
+    for (int i = 0; i < in->ntables; i++) {
+        struct itable *t = &in->tables[i];
+        if (t->state == TSTATE_FAILED) continue;
+        if (target_resync_mark(in->tgt, t->source) != 0 ||
+            target_copy_progress_set(in->tgt, t->source, NULL, 0, 0) != 0)
+            goto target_failed;
+        n++;
+    }
+    if (target_commit(in->tgt, &pos, 0) != 0) goto target_failed;
+    in->applied = pos;
+    char p[ZPOS_FILE_MAX + ZPOS_GTID_MAX + 32];
+    zpos_format(&pos, p, sizeof p);
+    statelog_update_position(in->sl, in->cfg->name, p, -1, -1);
+    for (int i = 0; i < in->ntables; i++) {
+        struct itable *t = &in->tables[i];
+        if (t->state == TSTATE_FAILED) continue;
+        t->resync_requested = 1;
+        t->resync_resume = 0;
+        t->initial = 1;
+        memset(&t->skip_until, 0, sizeof t->skip_until);
+        integ_set_table_state(in, t, TSTATE_PENDING, "waiting for its turn in the initial copy", NULL);
+    }
+    integ_log(in, STATELOG_INFO, NULL, "snapshot", "initial copy of %d tables while streaming from %s: "
+              "each is copied in turn, in chunks of %d rows by key where it has an integer key, and "
+              "resumes from its last chunk after a restart", n, p, in->cfg->apply.copy_chunk_rows);
+    return ROUND_NONE;
+target_failed:
+    snprintf(in->err, sizeof in->err, "target: initial copy: %s", target_error(in->tgt));
+    target_rollback(in->tgt);
+    return -1;
+}
+
 enum integ_round integ_snapshot(struct integ *in)
 {
     in->err[0] = '\0';
@@ -854,6 +915,9 @@ enum integ_round integ_snapshot(struct integ *in)
     if (found == 1) return ROUND_NONE;  /* copied before: stream from the checkpoint */
 
     integ_set_state(in, ISTATE_SNAPSHOTTING, NULL, NULL);
+    int chunked = copy_by_chunks(in);
+    if (chunked < 0) return ROUND_ERROR;
+    if (chunked == 0) return ROUND_NONE;    /* streaming; the resyncs copy the tables */
     if (source_can_export(in) && in->cfg->apply.copy_workers > 1 && in->ntables > 1)
         return parallel_copy(in);
     struct copier c = {.in = in, .tgt = in->tgt, .sl = in->sl, .b = zbatch_new(),

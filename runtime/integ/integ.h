@@ -56,6 +56,9 @@ struct itable {
     int       resync_requested;
     int       resync_resume;  /* the next resync resumes its chunked copy where the target's
                                  zetl.copy_progress says (a cut-short one); else it starts over */
+    int       initial;        /* its resync is the initial copy (copy.c, in chunks while the
+                                 stream runs): shown pending, then snapshotting; the
+                                 integration is snapshotting until no table is */
     struct zpos skip_until;  /* after a resync: the copy's position; the stream skips the
                                 table's changes the copy holds (zpos_txn_in_copy) */
 };
@@ -136,6 +139,8 @@ struct integ {
     int       reader_running;
     atomic_int stop_reader;
     _Atomic uint64_t flushed_lsn; /* PostgreSQL: durable in the target */
+    atomic_int want_position;     /* the applier waits for the source's position to pass a
+                                     chunk's (resync.c): the reader asks for a heartbeat now */
     int       reader_rc;          /* set by the reader before it exits */
     char      reader_err[1024];
     struct zpos resume;           /* where the reader starts (the checkpoint) */

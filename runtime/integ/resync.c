@@ -192,7 +192,13 @@ int integ_resync_marked(struct integ *in)
         if (!t || t->resync_requested) continue;     /* no longer selected: nothing to do */
         t->resync_requested = 1;
         t->resync_resume = 1;          /* a chunked copy goes on from its progress */
-        integ_set_table_state(in, t, TSTATE_RESYNCING, "a resync was cut short: copying the table again", NULL);
+        if (t->initial || t->state == TSTATE_PENDING || t->state == TSTATE_SNAPSHOTTING) {
+            t->initial = 1;            /* never synced: its initial copy (copy.c) was cut short */
+            integ_set_table_state(in, t, TSTATE_PENDING, "its initial copy was cut short: it goes on "
+                                  "from its last committed chunk in its turn", NULL);
+        } else {
+            integ_set_table_state(in, t, TSTATE_RESYNCING, "a resync was cut short: copying the table again", NULL);
+        }
     }
     target_resync_marks_free(marks, n);
     char name[300], e[512];
@@ -330,7 +336,8 @@ int integ_resync_start(struct integ *in, struct itable *t)
     t->resync_requested = 0;
     t->skip_until.kind = ZPOS_NONE;
     /* A resumed chunked copy goes on from what its chunks before copied. */
-    integ_start_copy(in, t, TSTATE_RESYNCING, "copying the table while the others stream",
+    integ_start_copy(in, t, t->initial ? TSTATE_SNAPSHOTTING : TSTATE_RESYNCING,
+                     t->initial ? "initial copy while the stream runs" : "copying the table while the others stream",
                      r->chunked ? r->rows_done : 0, r->chunked ? r->chunks_done : -1);
     integ_rearm_cut(in);
     if (pthread_create(&r->th, NULL, worker_main, r) != 0) {
@@ -447,7 +454,12 @@ int integ_resync_ready(struct integ *in)
         int have = r->npend > 0;
         struct zpos pos = r->pend[0].pos;
         pthread_mutex_unlock(&r->mu);
-        if (have) return !zpos_before(&in->applied, &pos);
+        if (!have) return atomic_load(&r->done) && r->rc != 0;
+        if (!zpos_before(&in->applied, &pos)) return 1;
+        /* Idle, a PostgreSQL source's next keepalive would be up to a
+         * second away: the reader asks for one now. */
+        atomic_store(&in->want_position, 1);
+        return 0;
         return atomic_load(&r->done) && r->rc != 0;
     }
     if (!r || !atomic_load(&r->done)) return 0;
@@ -460,7 +472,9 @@ int integ_resync_ready(struct integ *in)
      * LSN: the end of a commit, or a heartbeat's) means every transaction
      * the copy holds has been popped. Positions of another kind (or none)
      * do not wait. */
-    return !zpos_before(&in->applied, &r->pos);
+    if (!zpos_before(&in->applied, &r->pos)) return 1;
+    atomic_store(&in->want_position, 1);        /* as for a chunk, above */
+    return 0;
 }
 
 static void join_worker(struct resync *r)
@@ -673,6 +687,7 @@ int integ_resync_replay(struct integ *in, struct zbatch *b, size_t budget,
     if (r->rc != 0) {
         if (r->chunked && (apply(ctx) != 0 || target_copy_progress_set(in->tgt, t->source, NULL, 0, 0) != 0))
             return -1;      /* failed: the next copy starts over (the table's changes are dropped now) */
+        t->initial = 0;
         integ_set_table_state(in, t, TSTATE_FAILED, r->err, NULL);
         integ_log(in, STATELOG_ERROR, t->source, "resync", "%s", r->err);
         resync_free(r);
@@ -719,7 +734,8 @@ void integ_resync_done(struct integ *in)
 {
     struct resync *r = in->resync;
     if (!r) return;
-    integ_set_table_state(in, r->t, TSTATE_SYNCED, "resynced", NULL);
+    integ_set_table_state(in, r->t, TSTATE_SYNCED, r->t->initial ? "copied" : "resynced", NULL);
+    r->t->initial = 0;
     resync_free(r);
     in->resync = NULL;
 }

@@ -95,6 +95,8 @@ void integ_review_state(struct integ *in, int64_t lag_ms)
             n++;
         }
     }
+    int copying = 0;                    /* an initial copy in chunks under way (copy.c) */
+    for (int i = 0; i < in->ntables && !copying; i++) copying = in->tables[i].initial;
     int64_t limit_ms = (int64_t)in->cfg->alerts.lag_seconds * 1000;
     if (!first && in->nrefused)         /* tables.c: a target name another table has */
         snprintf(why, sizeof why, "%.200s: refused (see zetl check)", in->refused[0].what);
@@ -107,6 +109,8 @@ void integ_review_state(struct integ *in, int64_t lag_ms)
     if (why[0]) {
         if (in->state != ISTATE_NEEDS_ATTENTION || strcmp(in->attention, why) != 0)
             integ_set_state(in, ISTATE_NEEDS_ATTENTION, why, NULL);
+    } else if (copying) {
+        if (in->state != ISTATE_SNAPSHOTTING) integ_set_state(in, ISTATE_SNAPSHOTTING, NULL, NULL);
     } else if (in->state != ISTATE_ACTIVE) {
         integ_set_state(in, ISTATE_ACTIVE, NULL, NULL);
     }

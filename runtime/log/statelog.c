@@ -279,7 +279,16 @@ static const char *const stmt_sql[SQ_COUNT] = {
         "INSERT INTO tables (integration, name, target, state, reason, updated_at)"
         " VALUES (?1, ?2, ?2, ?3, ?4, ?5)"
         " ON CONFLICT (integration, name) DO UPDATE SET state = ?3, reason = ?4,"
-        " updated_at = ?5",
+        " updated_at = ?5,"
+        /* ?6: a copy is now due, not begun: the last copy's figures go */
+        " rows_copied = CASE WHEN ?6 THEN 0 ELSE rows_copied END,"
+        " rows_estimated = CASE WHEN ?6 THEN 0 ELSE rows_estimated END,"
+        " copy_chunks = CASE WHEN ?6 THEN NULL ELSE copy_chunks END,"
+        " copy_started_at = CASE WHEN ?6 THEN NULL ELSE copy_started_at END,"
+        " copy_rate_at = CASE WHEN ?6 THEN NULL ELSE copy_rate_at END,"
+        " copy_rate_rows = CASE WHEN ?6 THEN NULL ELSE copy_rate_rows END,"
+        " copy_mark_at = CASE WHEN ?6 THEN NULL ELSE copy_mark_at END,"
+        " copy_mark_rows = CASE WHEN ?6 THEN NULL ELSE copy_mark_rows END",
     [SQ_ACTIVITY_INSERT] =
         "INSERT INTO activity (integration, at, pos_from, pos_to, transactions,"
         "                      inserted, updated, deleted, bytes, duration_ms)"

@@ -290,6 +290,9 @@ static int record_transition(struct statelog *sl, const char *integration,
         sl_bind_text(st, 3, to_state);
         sl_bind_text(st, 4, reason);
         sqlite3_bind_int64(st, 5, now);
+        /* Into a copy from outside one: the copy is due, its figures not yet known. */
+        sqlite3_bind_int(st, 6, tstate_copying(tstate_parse(to_state)) &&
+                                !tstate_copying(tstate_parse(from_state)));
     } else {
         sl_bind_text(st, 2, to_state);
         sl_bind_text(st, 3, reason);

@@ -403,7 +403,8 @@ int pgstream_run(struct pgstream *s, const struct pgstream_loop *l)
         if (atomic_load(l->stop))
             return finish(s, atomic_load(l->flushed_lsn), ask && now - ask > 1000);
         uint64_t flushed = atomic_load(l->flushed_lsn);
-        if (now >= next_status || (flushed != last_sent && now + interval / 2 >= next_status)) {
+        int want = l->want_position && !pgdec_in_txn(l->dec) && !ask && atomic_exchange(l->want_position, 0);
+        if (want || now >= next_status || (flushed != last_sent && now + interval / 2 >= next_status)) {
             /* Outside a transaction, ask for an immediate keepalive: its
              * wal_end proves we are current (lag 0) and lets an idle slot's
              * checkpoint move on, instead of waiting wal_sender_timeout/2.

@@ -100,6 +100,9 @@ struct pgstream_loop {
     struct pgdec           *dec;
     const _Atomic uint64_t *flushed_lsn;    /* durably committed in the target (applier) */
     const atomic_int       *stop;           /* non-zero: finish cleanly and return 0 */
+    atomic_int             *want_position;  /* set by another thread: between transactions,
+                                               ask for a keepalive now (its wal_end, a
+                                               heartbeat) and clear it; NULL none */
     int                     status_interval_ms; /* default 10000 */
     int                     poll_ms;        /* socket wait per round; default 200 (stop latency) */
     /* Liveness: a status update asks for a reply when no transaction is

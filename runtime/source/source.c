@@ -8,6 +8,7 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "runtime/integ/integ.h"
 #include "runtime/source/source_ops.h"
@@ -78,6 +79,12 @@ int source_chunk_read(struct integ *in, void *handle, const struct ztable *t, co
 void source_chunk_end(struct integ *in, void *handle)
 {
     if (handle) in->src->chunk_end(handle);
+}
+
+int source_start_at(struct integ *in, struct zpos *pos, char *err, size_t errlen)
+{
+    memset(pos, 0, sizeof *pos);
+    return in->src->start_at ? in->src->start_at(in, pos, err, errlen) : 1;
 }
 
 int source_can_export(const struct integ *in)

@@ -66,6 +66,15 @@ int  source_chunk_read(struct integ *in, void *handle, const struct ztable *t, c
                        char *err, size_t errlen);
 void source_chunk_end(struct integ *in, void *handle);
 /*
+ * Where a stream starts whose tables are copied afterwards, chunk by chunk,
+ * while it runs (runtime/integ/copy.c, the initial copy in chunks): the
+ * source's position now, exact (MariaDB: a consistent read's binlog
+ * position; PostgreSQL: the publication and a fresh slot, whose consistent
+ * point it is). 0 with *pos; 1 when this source cannot give an exact one
+ * (the initial copy is then one consistent read); -1 with err.
+ */
+int  source_start_at(struct integ *in, struct zpos *pos, char *err, size_t errlen);
+/*
  * The initial copy in pieces, for parallel workers, where the source can
  * export one snapshot to other connections (source_can_export 1: PostgreSQL):
  * the export (PostgreSQL: publication, fresh slot, exported snapshot; keep

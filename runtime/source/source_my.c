@@ -223,6 +223,29 @@ static void my_chunk_end(void *handle)
     free(k);
 }
 
+static int my_start_row(void *ctx, const struct zrowchange *rc)
+{
+    (void)ctx;
+    (void)rc;
+    return 0;                   /* nothing is read in it */
+}
+
+/* The binlog position of a consistent read, taken and ended at once. */
+static int my_start_at(struct integ *in, struct zpos *pos, char *err, size_t errlen)
+{
+    struct mysql_snapshot *s;
+    struct mysql_snapshot_opts o = {.row = my_start_row, .stop = &in->stop, .cut = &in->cut};
+    char e[1024];
+    if (mysql_snapshot_begin(&s, in->cfg, &o, e, sizeof e) != 0) {
+        snprintf(err, errlen, "source %s: %s", in->cfg->name, e);
+        return -1;
+    }
+    enum mysql_snapshot_mode mode;
+    mysql_snapshot_position(s, pos, &mode);
+    mysql_snapshot_end(s);
+    return mode == MYSQL_SNAPSHOT_EXACT ? 0 : 1;
+}
+
 static int my_column_backfilled(struct integ *in, const char *schema, const char *table,
                                 const char *column, char *err, size_t errlen)
 {
@@ -441,6 +464,7 @@ const struct source_ops source_mysql_ops = {
     .chunk_begin = my_chunk_begin,
     .chunk_read = my_chunk_read,
     .chunk_end = my_chunk_end,
+    .start_at = my_start_at,
     .export_begin = NULL,       /* one consistent read for every table */
     .export_end = NULL,
     .copy_table = NULL,

@@ -31,6 +31,7 @@
  *                                         copy is one consistent read
  *   chunk_begin, chunk_read, chunk_end    source_can_chunk 0: a table is copied
  *                                         in one consistent read
+ *   start_at        1 (the initial copy is one consistent read)
  *   retained_bytes  1 (no such figure)
  *   drop            0 with note "" (zetl made nothing on the source)
  *   holds_gtid      0
@@ -83,6 +84,7 @@ struct source_ops {
     int  (*chunk_read)(void *handle, const struct ztable *t, const struct zkey *after, uint32_t limit,
                        struct zpos *pos, uint64_t *rows, struct zkey *last, char *err, size_t errlen);
     void (*chunk_end)(void *handle);
+    int  (*start_at)(struct integ *in, struct zpos *pos, char *err, size_t errlen);
     int  (*stream)(struct integ *in, const struct zsink *sink, char *err, size_t errlen);
     int  (*column_backfilled)(struct integ *in, const char *schema, const char *table,
                               const char *column, char *err, size_t errlen);

@@ -240,6 +240,16 @@ static void pg_export_end(void *handle)
     pgstream_close(handle);
 }
 
+/* The slot made afresh (pg_export_begin); its snapshot is not used. */
+static int pg_start_at(struct integ *in, struct zpos *pos, char *err, size_t errlen)
+{
+    char snap[128];
+    void *h = NULL;
+    if (pg_export_begin(in, snap, sizeof snap, pos, &h, err, errlen) != 0) return -1;
+    pg_export_end(h);
+    return 0;
+}
+
 /* One table in the exported snapshot, on a connection of its own. */
 static int pg_copy_table(struct integ *in, const char *snap, const struct ztable *t,
                          const struct zsink *sink, char *err, size_t errlen)
@@ -684,6 +694,7 @@ const struct source_ops source_pg_ops = {
     .chunk_begin = pg_chunk_begin,
     .chunk_read = pg_chunk_read,
     .chunk_end = pg_chunk_end,
+    .start_at = pg_start_at,
     .stream = source_pg_stream,
     .column_backfilled = pg_column_backfilled,
     .retained_bytes = pg_retained_bytes,

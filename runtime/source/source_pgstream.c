@@ -256,6 +256,7 @@ int source_pg_stream(struct integ *in, const struct zsink *sink, char *err, size
     }
     struct pgstream_loop loop = {
         .dec = dec, .flushed_lsn = &in->flushed_lsn, .stop = &in->stop_reader,
+        .want_position = &in->want_position,
         .status_interval_ms = 1000, .poll_ms = 200,
         .silence_ms = PGWAIT_SILENCE_MS, .probe_ci = ci,
         .idle = pub_idle, .idle_ctx = &r, .idle_ms = PUB_CHECK_MS,

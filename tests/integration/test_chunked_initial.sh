@@ -1,0 +1,263 @@
+#!/usr/bin/env bash
+# test_chunked_initial.sh — the initial copy in chunks while the stream runs
+# (runtime/integ/copy.c, copy_by_chunks; apply: copy_chunk_rows: 2000), for a
+# MariaDB and a PostgreSQL source (CI_CASES, default "mysql postgres"):
+#   1. zetl starts on a source under a workload (inserts, updates, deletes,
+#      keys moved up and down) on a big table (BIGINT key), a composite-key
+#      table and a table without a key. At once the checkpoint is written with
+#      every table marked, and the stream runs during the copy: the
+#      integration is snapshotting, the tables waiting their turn pending with
+#      the reason; the first table copied (a, small) is synced while big is
+#      still copying, and a row inserted into it then reaches the target
+#      before big's copy is done.
+#   2. kill -9 once big has committed >= 5 chunks: the checkpoint and its
+#      progress survive, and after the restart big's copy resumes after the
+#      committed key (not from row zero); then three kill -9 at random moments
+#      (0.5-3 s) with restarts.
+#   3. after the workload: `zetl verify` matches, the keyed tables are equal
+#      value by value, every table synced, the integration active, and no
+#      copy_progress row, resync mark or spool file is left.
+set -uo pipefail
+cd "$(dirname "$0")/../.."
+. tests/lib/harness.sh
+. tests/lib/assert.sh
+. tests/lib/e2e.sh
+T=test_chunked_initial
+
+harness_start mariadb pgsrc pgtgt || { t_fail $T "harness" "servers up" "start failed"; t_done; }
+e2e_init $T
+KIND= KP= DB= NAME=
+load_pid=
+target_reset() {
+    local t
+    zh_psql_tgt -c "DROP SCHEMA IF EXISTS $DB CASCADE" >/dev/null 2>&1
+    for t in checkpoints resyncs copy_progress; do
+        zh_psql_tgt -c "DELETE FROM zetl.$t WHERE integration = '$NAME'" >/dev/null 2>&1
+    done
+}
+end_case() {
+    rm -f "$E2E_DIR/go"
+    [ -n "$load_pid" ] && wait "$load_pid" 2>/dev/null
+    load_pid=
+    if [ -n "${E2E_PID:-}" ]; then kill -9 "$E2E_PID" 2>/dev/null; wait "$E2E_PID" 2>/dev/null; fi
+    E2E_PID=
+    [ -n "$DB" ] || return 0
+    if [ "$KIND" = mysql ]; then
+        zh_mysql -e "DROP DATABASE IF EXISTS $DB" >/dev/null 2>&1
+    else
+        zh_psql_src -c "SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots
+                        WHERE slot_name LIKE 'zetl_$NAME%' AND NOT active" >/dev/null 2>&1
+        zh_psql_src -c "DROP PUBLICATION IF EXISTS zetl_$NAME; DROP SCHEMA IF EXISTS $DB CASCADE" >/dev/null 2>&1
+    fi
+    target_reset
+}
+trap 'end_case; e2e_cleanup; harness_stop' EXIT
+DBFILE=$E2E_DIR/state/zetl.db
+
+# wait_up WHAT SECS CMD...: t_wait that gives up at once when zetl run has exited.
+wait_up() {
+    local what=$1 secs=$2 out rc end; shift 2
+    end=$((SECONDS + secs))
+    while :; do
+        rc=0; out=$("$@" 2>&1) || rc=$?
+        if ((rc == 0)); then t_pass $T "$what"; return 0; fi
+        if [ -n "$E2E_PID" ] && ! kill -0 "$E2E_PID" 2>/dev/null; then
+            t_fail $T "$what" "success while zetl runs" "zetl run exited; run.log: $(tail -n 3 "$E2E_DIR/run.log")"
+            return 1
+        fi
+        if ((SECONDS >= end)); then t_fail $T "$what" "success within ${secs}s" "exit $rc: $out"; return 1; fi
+        sleep 0.1
+    done
+}
+verify_ok() { E2E_VERIFY=$("$ZETL" verify -c "$E2E_DIR/zetl.yaml" 2>&1) || { echo "$E2E_VERIFY"; return 1; }; }
+sl() { sqlite3 -cmd ".timeout 5000" "$DBFILE" "$1" 2>/dev/null; }
+ev_max() { sl "SELECT coalesce(max(id), 0) FROM events"; }
+st() { e2e_status_field ".integrations[] | select(.name == \"$NAME\") | $1"; }
+table_state() { st ".tables[] | select(.name == \"$DB.$1\") | .state"; }
+table_reason() { st ".tables[] | select(.name == \"$DB.$1\") | .reason // \"\""; }
+progress() {
+    zh_psql_tgt -c "SELECT coalesce(copied_to, '<null>') || '|' || chunks FROM zetl.copy_progress
+                    WHERE integration = '$NAME' AND source_table = '$DB.$1'" 2>&1
+}
+checkpoint() { zh_psql_tgt -c "SELECT position FROM zetl.checkpoints WHERE integration = '$NAME'" 2>&1; }
+marks() { zh_psql_tgt -c "SELECT count(*) FROM zetl.resyncs WHERE integration = '$NAME'" 2>&1; }
+resume_key() {
+    sl "SELECT message FROM events WHERE integration = '$NAME' AND tbl = '$DB.$1' AND kind = 'resync'
+        AND id > $2 AND message LIKE '%resuming after key %' ORDER BY id LIMIT 1" |
+        sed -n 's/.*resuming after key \(-\{0,1\}[0-9][-0-9,]*\).*/\1/p'
+}
+has_resume() { [ -n "$(resume_key "$1" "$2")" ]; }
+zetl_sessions_gone() {
+    [ "$(zh_psql_tgt -c "SELECT count(*) FROM pg_stat_activity WHERE application_name LIKE 'zetl%'")" = 0 ]
+}
+big_chunks5() { local p; p=$(progress big); [ "${p##*|}" -ge 5 ] 2>/dev/null || { echo "big: '$p'"; return 1; }; }
+a_synced() { local s; s=$(table_state a); echo "a: $s"; [ "$s" = synced ]; }
+in_target() { [ "$(zh_psql_tgt -c "SELECT count(*) FROM $DB.a WHERE id = $1" 2>&1)" = 1 ]; }
+src() { if [ "$KIND" = mysql ]; then zh_mysql $DB -e "$1"; else zh_psql_src -c "SET search_path = $DB" -c "$1"; fi; }
+
+# same_rows TABLE COLUMNS ORDER: the rows as 'c1|c2|…' ('<null>' for NULL) in both.
+same_rows() {
+    local q_my="CONCAT_WS('|'" q_pg="concat_ws('|'" c
+    for c in $2; do q_my+=", IFNULL($c, '<null>')"; q_pg+=", coalesce($c::text, '<null>')"; done
+    if [ "$KIND" = mysql ]; then
+        zh_mysql $DB -e "SELECT $q_my) FROM $1 ORDER BY $3" >"$E2E_DIR/src.$1" 2>&1
+    else
+        zh_psql_src -c "SELECT $q_pg) FROM $DB.$1 ORDER BY $3" >"$E2E_DIR/src.$1" 2>&1
+    fi
+    zh_psql_tgt -c "SELECT $q_pg) FROM $DB.$1 ORDER BY $3" >"$E2E_DIR/tgt.$1" 2>&1
+    local n a b
+    n=$(wc -l <"$E2E_DIR/src.$1")
+    a=$(md5sum <"$E2E_DIR/src.$1"); b=$(md5sum <"$E2E_DIR/tgt.$1")
+    if [ "$a" = "$b" ] && [ "$n" -gt 0 ]; then
+        t_pass $T "$KP$1: all $n rows equal value by value in source and target"
+    else
+        t_fail $T "$KP$1: rows value by value" "identical dumps ($n source rows)" \
+            "$(wc -l <"$E2E_DIR/tgt.$1") target rows; first differences: $(diff "$E2E_DIR/src.$1" "$E2E_DIR/tgt.$1" | head -n 6)"
+    fi
+}
+
+# The workload, the same SQL for both sources: every transaction changes big
+# and pair on both sides of any frontier, moves keys up and down, and adds
+# to the keyless table.
+workload() {
+    local i=0 r1 r2 r3 r4 ra rb rc
+    while [ -f "$E2E_DIR/go" ]; do
+        i=$((i + 1))
+        r1=$(((RANDOM << 15 | RANDOM) % 120000 + 1)); r2=$(((RANDOM << 15 | RANDOM) % 120000 + 1))
+        r3=$(((RANDOM << 15 | RANDOM) % 60000 + 1)); r4=$(((RANDOM << 15 | RANDOM) % 60000 + 60001))
+        ra=$((RANDOM % 100)); rb=$((RANDOM % 200 - 100)); rc=$((RANDOM % 200 - 100))
+        echo "BEGIN;
+              INSERT INTO big VALUES ($((2000000 + i)), $i, 'w$i'), (-$i, -$i, NULL);
+              UPDATE big SET v = v + 1, s = 'u$i' WHERE id = $r1;
+              DELETE FROM big WHERE id = $r2;
+              UPDATE big SET id = id + 1000000 WHERE id = $r3;
+              UPDATE big SET id = -(1000000 + $i) WHERE id = $r4;
+              INSERT INTO pair VALUES ($((1000 + i)), $((i % 7 - 3)), $i), (-$i, 5, NULL);
+              UPDATE pair SET v = v + 1 WHERE a = $((RANDOM % 201)) AND b = $rb;
+              DELETE FROM pair WHERE a = $((RANDOM % 201)) AND b = $rc;
+              UPDATE pair SET a = a + 100000 WHERE a = $ra AND b = $rb;
+              INSERT INTO loose VALUES ($i, 'w$i');
+              DELETE FROM loose WHERE x = $((RANDOM % 3000));
+              COMMIT;"
+        sleep 0.01
+    done | if [ "$KIND" = mysql ]; then zh_mysql $DB; else zh_psql_src -c "SET search_path = $DB" -f -; fi \
+        >/dev/null 2>"$E2E_DIR/workload.err"
+}
+
+run_case() {
+    local ev0 ev1 pre post k i ms
+    # 1. Streaming from the start.
+    touch "$E2E_DIR/go"
+    workload & load_pid=$!
+    ev0=$(ev_max 2>/dev/null || echo 0)
+    e2e_run_start
+    wait_up "${KP}big's copy has committed >= 5 chunks" 90 big_chunks5 || t_done
+    t_match $T "${KP}the checkpoint is written at once, with the copy under way" '.' "$(checkpoint)"
+    t_eq $T "${KP}the integration is snapshotting while the tables copy" "snapshotting" "$(st .state)"
+    t_eq $T "${KP}big is snapshotting" "snapshotting" "$(table_state big)"
+    t_match $T "${KP}a table waiting its turn is pending, and says so" "pending\|waiting for its turn in the initial copy" \
+        "$(table_state pair)|$(table_reason pair)"
+    t_match $T "${KP}big's progress has a key" '^-?[0-9]+\|[0-9]+$' "$(progress big)"
+    t_match $T "${KP}status --json shows big's copy (rows, chunks)" '^[0-9]+ [0-9]+$' \
+        "$(st '.tables[] | select(.name == "'"$DB"'.big") | "\(.copy.rows) \(.copy.chunks)"')"
+    t_eq $T "${KP}a, copied first, is synced while big copies" "synced" "$(table_state a)"
+    src "INSERT INTO a VALUES (777777, 1)" >/dev/null
+    wait_up "${KP}a row inserted into a reaches the target during big's copy" 20 in_target 777777
+    t_eq $T "${KP}big is still copying then" "snapshotting" "$(table_state big)"
+
+    # 2. kill -9 mid-copy: resumes after the committed key.
+    pre=$(progress big)
+    e2e_run_kill9
+    wait_up "${KP}the killed zetl's target sessions are gone" 20 zetl_sessions_gone
+    post=$(progress big)
+    t_match $T "${KP}after the kill big's progress holds its key (\"$post\")" '^-?[0-9]+\|[0-9]+$' "$post"
+    t_match $T "${KP}and the checkpoint is there" '.' "$(checkpoint)"
+    ev1=$(ev_max)
+    e2e_run_start
+    wait_up "${KP}big resumes after the restart" 30 has_resume big "$ev1"
+    k=$(resume_key big "$ev1")
+    t_eq $T "${KP}big resumes after the key committed before the kill" "${post%|*}" "$k"
+    if [[ $k =~ ^-?[0-9]+$ && ${pre%|*} =~ ^-?[0-9]+$ ]] && ((k >= ${pre%|*})); then
+        t_pass $T "${KP}big resumed after key $k >= ${pre%|*} read before the kill (not from row zero)"
+    else
+        t_fail $T "${KP}big resumed not from row zero" "a key >= ${pre%|*}" "\"$k\""
+    fi
+    for i in 1 2 3; do
+        ms=$((RANDOM % 2500 + 500))
+        sleep "$((ms / 1000)).$(printf '%03d' $((ms % 1000)))"
+        e2e_run_kill9
+        e2e_run_start
+    done
+    t_pass $T "${KP}three more kill -9 at random moments, each restarted"
+
+    # 3. The end state.
+    rm -f "$E2E_DIR/go"
+    wait "$load_pid" 2>/dev/null
+    load_pid=
+    t_eq $T "${KP}the workload ran without errors" "" "$(grep -v '^SET$' "$E2E_DIR/workload.err" | head -n 3)"
+    wait_up "${KP}exact match (zetl verify) after the chunked initial copy under kills" 180 verify_ok
+    same_rows big "id v s" id
+    same_rows pair "a b v" "a, b"
+    same_rows a "id v" id
+    all_synced() { [ "$(st '[.tables[].state] | unique | join(",")')" = synced ]; }
+    wait_up "${KP}every table synced" 30 all_synced
+    t_eq $T "${KP}the integration is active" "active" "$(st .state)"
+    t_eq $T "${KP}no copy_progress row left" "0" \
+        "$(zh_psql_tgt -c "SELECT count(*) FROM zetl.copy_progress WHERE integration = '$NAME'" 2>&1)"
+    t_eq $T "${KP}no resync mark left" "0" "$(marks)"
+    e2e_run_stop; t_eq $T "${KP}zetl run stops cleanly" "0" "$?"
+    t_eq $T "${KP}no spool file left" "0" "$(find "$E2E_DIR/state" -name '*.spool' | wc -l)"
+    t_match $T "${KP}the event log says how the copy went" "initial copy of 4 tables while streaming from" \
+        "$(sl "SELECT message FROM events WHERE integration = '$NAME' AND kind = 'snapshot' AND id > $ev0")"
+}
+
+mysql_case() {
+    KIND=mysql KP= DB=ci_my NAME=ci_my
+    zh_mysql <<SQL
+DROP DATABASE IF EXISTS $DB; CREATE DATABASE $DB; USE $DB;
+CREATE TABLE a (id INT PRIMARY KEY, v INT);
+CREATE TABLE big (id BIGINT PRIMARY KEY, v INT, s VARCHAR(64));
+CREATE TABLE pair (a INT, b INT, v INT, PRIMARY KEY (a, b));
+CREATE TABLE loose (x INT, y VARCHAR(10));
+INSERT INTO a SELECT seq, seq FROM seq_1_to_300;
+INSERT INTO big SELECT seq, IF(seq % 11 = 0, NULL, seq % 97), IF(seq % 13 = 0, NULL, CONCAT('row ', seq)) FROM seq_1_to_120000;
+INSERT INTO pair SELECT seq DIV 200, CAST(seq AS SIGNED) % 200 - 100, seq FROM seq_1_to_20000;
+INSERT INTO loose SELECT seq, 'y' FROM seq_1_to_3000;
+SQL
+    target_reset
+    rm -rf "$E2E_DIR/state"
+    e2e_my_config "$NAME" "$DB" 5411 "batch_ms: 100, copy_chunk_rows: 2000"
+    run_case
+    end_case
+}
+
+pg_case() {
+    KIND=postgres KP="postgres: " DB=ci_pg NAME=ci_pg
+    zh_psql_src <<SQL >/dev/null
+SET client_min_messages = warning;
+DROP PUBLICATION IF EXISTS zetl_$NAME; DROP SCHEMA IF EXISTS $DB CASCADE; CREATE SCHEMA $DB;
+CREATE TABLE $DB.a (id int PRIMARY KEY, v int);
+CREATE TABLE $DB.big (id bigint PRIMARY KEY, v int, s text);
+CREATE TABLE $DB.pair (a int, b int, v int, PRIMARY KEY (a, b));
+CREATE TABLE $DB.loose (x int, y text);
+ALTER TABLE $DB.loose REPLICA IDENTITY FULL;
+INSERT INTO $DB.a SELECT g, g FROM generate_series(1, 300) g;
+INSERT INTO $DB.big SELECT g, CASE WHEN g % 11 <> 0 THEN g % 97 END, CASE WHEN g % 13 <> 0 THEN 'row ' || g END
+    FROM generate_series(1, 120000) g;
+INSERT INTO $DB.pair SELECT g / 200, g % 200 - 100, g FROM generate_series(1, 20000) g;
+INSERT INTO $DB.loose SELECT g, 'y' FROM generate_series(1, 3000) g;
+SQL
+    target_reset
+    rm -rf "$E2E_DIR/state"
+    e2e_pg_config "$NAME" "$DB"
+    sed -i 's/^      batch_ms: 100$/&\n      copy_chunk_rows: 2000/' "$E2E_DIR/zetl.yaml"
+    t_eq $T "${KP}the config copies in chunks of 2000 rows" "1" "$(grep -c '^      copy_chunk_rows: 2000$' "$E2E_DIR/zetl.yaml")"
+    run_case
+    t_eq $T "${KP}no replication slot of the integration's is left but its own" "zetl_$NAME" \
+        "$(zh_psql_src -c "SELECT string_agg(slot_name, ',') FROM pg_replication_slots WHERE slot_name LIKE 'zetl_$NAME%'")"
+    end_case
+}
+
+[[ ${CI_CASES:-mysql postgres} == *mysql* ]] && mysql_case
+[[ ${CI_CASES:-mysql postgres} == *postgres* ]] && pg_case
+t_done
