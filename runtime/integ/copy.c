@@ -4,6 +4,9 @@
  * transaction that truncates the tables first and ends by writing the
  * checkpoint (the position where the stream continues). A crash at any
  * moment leaves no checkpoint, and the next round simply copies again.
+ * That is the copy in one read; by default the initial copy goes in chunks
+ * while the stream runs instead (copy_by_chunks below: the checkpoint and a
+ * resync mark per table, then resync.c copies them).
  *
  * Memory: rows are applied into the open transaction whenever the batch
  * reaches the byte budget.

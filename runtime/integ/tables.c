@@ -239,15 +239,18 @@ int integ_load_tables(struct integ *in, char *err, size_t errlen)
     size_t nv = 0;
     if (in->sl) statelog_list_integrations(in->sl, in->cfg->name, &v, &nv);
 
-    /* Keep what only memory knows across the reload: resync requests and
-     * the positions up to which a fresh copy already holds a table's changes. */
+    /* Keep what only memory knows across the reload: resync requests (and
+     * whether one resumes a chunked copy, or is the initial copy) and the
+     * positions up to which a fresh copy already holds a table's changes. */
     int nkeep = in->ntables;
-    struct keep { char *source; struct zpos skip; int resync; } *keep = calloc((size_t)nkeep + 1, sizeof *keep);
+    struct keep { char *source; struct zpos skip; int resync, resume, initial; } *keep = calloc((size_t)nkeep + 1, sizeof *keep);
     for (int i = 0; keep && i < nkeep; i++) {
         keep[i].source = in->tables[i].source;
         in->tables[i].source = NULL;
         keep[i].skip = in->tables[i].skip_until;
         keep[i].resync = in->tables[i].resync_requested;
+        keep[i].resume = in->tables[i].resync_resume;
+        keep[i].initial = in->tables[i].initial;
     }
     integ_free_tables(in);
     int rc = 0;
@@ -305,6 +308,8 @@ int integ_load_tables(struct integ *in, char *err, size_t errlen)
         if (t) {
             t->skip_until = keep[i].skip;
             t->resync_requested = keep[i].resync;
+            t->resync_resume = keep[i].resume;      /* a chunked copy goes on from its progress */
+            t->initial = keep[i].initial;
         }
         free(keep[i].source);
     }
