@@ -256,15 +256,16 @@ static void check_tables(struct pf_report *r, MYSQL *db, const struct config_int
             snprintf(fix, sizeof fix, "ALTER TABLE %s.%s ADD PRIMARY KEY (...), or exclude the table", qs, qt);
             pf_add(r, PF_WARN, check, "a primary key", fix, "",
                    "no primary key (~%s rows): zetl keys it by the full row, so exact duplicate rows cannot be "
-                   "told apart; a resync copies it in one read, from the start again if cut short",
+                   "told apart; its initial copy and a resync copy it in one read, from the start again if cut short",
                    row[2] ? row[2] : "?");
         } else if (mysql_schema_keyed_has(&unchunked, row[0], row[1])) {
             oneread++;
             char check[64];
             snprintf(check, sizeof check, "copy of %.27s.%.27s", row[0], row[1]);
             pf_add(r, PF_PASS, check, "in chunks by key", "", "",
-                   "copied in one read (~%s rows): its primary key is not all integers, so a resync cannot go "
-                   "in chunks and starts again from the first row if cut short", row[2] ? row[2] : "?");
+                   "copied in one read (~%s rows): its primary key is not all integers, so its initial copy "
+                   "and a resync cannot go in chunks, and start again from the first row if cut short",
+                   row[2] ? row[2] : "?");
         }
     }
     mysql_free_result(res);
@@ -282,7 +283,7 @@ static void check_tables(struct pf_report *r, MYSQL *db, const struct config_int
     pf_add(r, selected > 0 ? PF_PASS : PF_FAIL, "selected tables", "at least one",
            "widen tables.include, or check tables.exclude", "",
            "%ld selected, %ld of them without a primary key, %ld more copied in one read (a key not all "
-           "integers); the others resync in chunks (apply.copy_chunk_rows)", selected, keyless, oneread);
+           "integers); the others copy and resync in chunks (apply.copy_chunk_rows)", selected, keyless, oneread);
 }
 
 int mysql_preflight(const struct config_integration *in, struct pf_report *r,

@@ -358,6 +358,12 @@ static void check_table_row(PGconn *sql, PGresult *r, int i, struct pgpf_cols *c
                kind == 'p' ? "changes of a partitioned table arrive per partition unless the publication has publish_via_partition_root = true" : "",
                "", "primary key%s%s", ident == 'f' ? ", REPLICA IDENTITY FULL" : "",
                kind == 'p' ? ", partitioned" : "");
+        if (tbool(r, i, 11)) {
+            snprintf(check, sizeof check, "copy of %.27s.%.27s", schema, name);
+            pf_add(rep, PF_PASS, check, "in chunks by key", "", "",
+                   "copied in one read: its primary key is not all integers, so its initial copy and a "
+                   "resync cannot go in chunks, and start again from the first row if cut short");
+        }
     }
     if (kept) pgpf_cols_check_generated(cols, schema, name, rep);
     PQfreemem(qs);
@@ -379,7 +385,12 @@ static int check_tables(PGconn *sql, const struct config_integration *in, int ma
         "       EXISTS (SELECT 1 FROM pg_catalog.pg_publication_tables pt "
         "               WHERE pt.pubname = $1 AND pt.schemaname = n.nspname AND pt.tablename = c.relname), "
         "       pg_catalog.pg_has_role(current_user, c.relowner, 'USAGE'), pg_catalog.pg_get_userbyid(c.relowner), "
-        "       current_user, current_database() "
+        "       current_user, current_database(), "
+        /* 11: a key column that is not an integer (runtime/pipe/zkey.h says why those only) */
+        "       EXISTS (SELECT 1 FROM pg_catalog.pg_index i JOIN pg_catalog.pg_attribute a "
+        "               ON a.attrelid = i.indrelid AND a.attnum = ANY (i.indkey) "
+        "               WHERE i.indrelid = c.oid AND i.indisprimary "
+        "                 AND a.atttypid NOT IN ('int2'::regtype, 'int4'::regtype, 'int8'::regtype)) "
         "FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
         "WHERE c.relkind IN ('r', 'p') AND NOT c.relispartition "
         "  AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg\\_toast%' "

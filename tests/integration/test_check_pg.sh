@@ -80,9 +80,16 @@ t_match $T "its owner is named: zetl cannot ALTER or DROP it" \
     'WARN  publication owner +chk_owner, not chk_repl: zetl streams from it but cannot ALTER or DROP it' "$out"
 zh_psql_src -q -c "DROP PUBLICATION zetl_chkpg" >/dev/null
 
-# 3. A superuser may create it.
+# 3. A superuser may create it. A table keyed by text is named: its copy
+# cannot go in chunks; the integer-keyed ones are not.
+zh_psql_src -q -c "CREATE TABLE $SCHEMA.codes (code text PRIMARY KEY, v int);
+                   CREATE TABLE $SCHEMA.pairs (a int, b bigint, v int, PRIMARY KEY (a, b))" >/dev/null
 write_config "$ZH_PG_USER"
 run_check
 t_eq $T "a superuser: check passes (exit 0)" 0 "$rc"
 t_match $T "a superuser: zetl creates the publication" 'PASS  create publication +"zetl_chkpg" does not exist yet; zetl creates it' "$out"
+t_match $T "a text-keyed table: copied in one read, said so" \
+    'PASS  copy of chk_app.codes +copied in one read: its primary key is not all integers, so its initial copy and a resync cannot go in chunks' "$out"
+t_eq $T "integer-keyed tables (one column, composite) are not named as one read" "" \
+    "$(grep -E 'copy of chk_app\.(accounts|orders|pairs)' <<<"$out")"
 t_done
