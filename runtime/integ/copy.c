@@ -1011,6 +1011,12 @@ out:
     return end;
 }
 
+/* What a copy of t is called in its messages (a table's failure reason). */
+static const char *copy_what(const struct itable *t)
+{
+    return t->initial ? "initial copy of" : "resync of";
+}
+
 /*
  * One table copied again while the others stream (resync.c's worker thread):
  * its own target connection and state-log handle, one target transaction that
@@ -1023,7 +1029,7 @@ int integ_copy_table(struct integ *in, struct itable *t, atomic_int *abort, stru
 {
     struct copier c = {.in = in, .abort = abort, .budget = (size_t)in->cfg->apply.memory_mb << 19};
     memset(pos, 0, sizeof *pos);
-    int rc = copier_open(&c, abort, err, errlen) == 0 ? copy_one(&c, t, NULL, pos, "resync of", err, errlen) : -1;
+    int rc = copier_open(&c, abort, err, errlen) == 0 ? copy_one(&c, t, NULL, pos, copy_what(t), err, errlen) : -1;
     copier_close(&c);
     return rc;
 }
@@ -1052,7 +1058,7 @@ static int copy_chunk(struct copier *c, struct itable *t, void *h, const int *kc
                           e, sizeof e) != 0 ||
         copy_flush(c) != 0) {
         copy_abandon(c);
-        snprintf(err, errlen, "resync of %s: %s", t->source, c->err[0] ? c->err : e);
+        snprintf(err, errlen, "%s %s: %s", copy_what(t), t->source, c->err[0] ? c->err : e);
         target_rollback(c->tgt);
         return -1;
     }
@@ -1061,7 +1067,7 @@ static int copy_chunk(struct copier *c, struct itable *t, void *h, const int *kc
     ch->last = ch->rows < limit;
     return 0;
 target_failed:
-    snprintf(err, errlen, "target: resync of %s: %s", t->source, target_error(c->tgt));
+    snprintf(err, errlen, "target: %s %s: %s", copy_what(t), t->source, target_error(c->tgt));
     target_rollback(c->tgt);
     return -1;
 }
@@ -1078,14 +1084,14 @@ int integ_copy_chunks(struct integ *in, struct itable *t, const struct zkey *fro
     void *h = NULL;
     struct copy_chunk ch = {.lo = *from};
     if (!zkey_columns(t->tdef, kcols)) {
-        snprintf(err, errlen, "resync of %s: the table has no integer key to copy in chunks by", t->source);
+        snprintf(err, errlen, "%s %s: the table has no integer key to copy in chunks by", copy_what(t), t->source);
         return -1;
     }
     if (copier_open(&c, abort, err, errlen) != 0) goto out;
     if (source_chunk_begin(in, &sink, &h, err, errlen) != 0) goto out;
     for (;;) {
         if (atomic_load(abort) || atomic_load(&in->stop)) {
-            snprintf(err, errlen, "resync of %s: stopped during the copy", t->source);
+            snprintf(err, errlen, "%s %s: stopped during the copy", copy_what(t), t->source);
             goto out;
         }
         if (copy_chunk(&c, t, h, kcols, limit, &ch, err, errlen) != 0) goto out;

@@ -687,9 +687,20 @@ int integ_resync_replay(struct integ *in, struct zbatch *b, size_t budget,
     if (r->rc != 0) {
         if (r->chunked && (apply(ctx) != 0 || target_copy_progress_set(in->tgt, t->source, NULL, 0, 0) != 0))
             return -1;      /* failed: the next copy starts over (the table's changes are dropped now) */
+        /* A table whose initial copy failed keeps none of its rows (its
+         * chunks', or the stream's while it waited its turn), as with the
+         * one-read copy: failed means empty until its resync. */
+        if (t->initial && (apply(ctx) != 0 || target_truncate(in->tgt, t->def, t->tschema, t->tname) != 0)) {
+            snprintf(in->err, sizeof in->err, "target: emptying %s after its failed copy: %s", t->source,
+                     target_error(in->tgt));
+            return -1;
+        }
         t->initial = 0;
-        integ_set_table_state(in, t, TSTATE_FAILED, r->err, NULL);
-        integ_log(in, STATELOG_ERROR, t->source, "resync", "%s", r->err);
+        char reason[1280];
+        snprintf(reason, sizeof reason, "%s%s", r->err, strstr(r->err, "resync the table") ? "" :
+                 "; fix the data or the target table, then resync the table");
+        integ_set_table_state(in, t, TSTATE_FAILED, reason, NULL);
+        integ_log(in, STATELOG_ERROR, t->source, "resync", "%s", reason);
         resync_free(r);
         in->resync = NULL;
         return 1;

@@ -163,11 +163,11 @@ e2e_run_start
 t_wait $T "initial copy: the other table is copied and synced" 60 synced ok
 t_wait $T "initial copy: the table with a NUL byte goes failed" 30 failed nul
 t_match $T "initial copy: its reason names the table, the column and the key" \
-    "^table $DB\.nul: column note holds a NUL byte \(0x00\) \(key \(id\)=\(2\)\).*then resync the table \(found by the initial copy\)$" "$(reason_of nul)"
+    "^initial copy of $DB\.nul: table $DB\.nul: column note holds a NUL byte \(0x00\) \(key \(id\)=\(2\)\).*then resync the table$" "$(reason_of nul)"
 t_eq $T "initial copy: the failed table keeps none of its rows" "0" "$(tgt "SELECT count(*) FROM $DB.nul")"
 t_wait $T "initial copy: the table whose load the target refuses goes failed" 30 failed refuse
 t_match $T "initial copy: its reason has the server's message" \
-    "^table $DB\.refuse: the initial copy failed: .*violates check constraint.*then resync the table$" "$(reason_of refuse)"
+    "^initial copy of $DB\.refuse: .*violates check constraint.*; fix the data or the target table, then resync the table$" "$(reason_of refuse)"
 t_eq $T "initial copy: the good table holds its rows" "2" "$(tgt "SELECT count(*) FROM $DB.ok")"
 zh_mysql -e "INSERT INTO $DB.ok VALUES (3, 3)"
 t_wait $T "initial copy: the good table streams on, exact" 30 match_t ok
