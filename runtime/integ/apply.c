@@ -321,7 +321,7 @@ static int on_row(struct applier *a, const struct zrowchange *rc)
     if (integ_row_refused(in, t, &p, why, sizeof why)) return fail_table_here(a, t, why);
     if (integ_resync_diverts(in, t)) {          /* being copied again: wait in the spool */
         struct zrowchange live;
-        int d = integ_resync_divert(in, &p, &a->stream_end, a->commit_lsn, &live);
+        int d = integ_resync_divert(in, t, &p, &a->stream_end, a->commit_lsn, &live);
         if (d <= 0) return d;
         if (live.op == ZOP_TRUNCATE) {
             /* A chunked copy cannot judge a TRUNCATE by key: what waits in
@@ -366,26 +366,27 @@ static int on_schema(struct applier *a, const struct zschema_change *sc)
 
 static int apply_cb(void *ctx) { return apply_pending(ctx); }
 
-/* At a source-transaction boundary: finish the resync whose copy is done, or
- * start the next one asked for. */
+/* At a source-transaction boundary: finish the resyncs whose copy is done
+ * (or hand off their chunks), and start those asked for while fewer than
+ * apply.copy_workers run. */
 static int drive_resync(struct applier *a)
 {
     struct integ *in = a->in;
     while (integ_resync_ready(in)) {
         int r = integ_resync_replay(in, a->b, a->budget, apply_cb, a);
-        if (r == 1) return 0;                   /* the copy failed: the table is failed */
         if (r < 0) return -1;
         /* The spool's changes and the mark's removal (a chunk's hand-off:
-         * the copy's progress) commit with the checkpoint. */
+         * the copy's progress; a failed copy: its progress reset, an initial
+         * copy's table emptied) commit with the checkpoint. */
         if ((a->have_last ? flush(a) : commit_batch(a, &in->applied, 0)) != 0) return -1;
-        if (r == 2) continue;                   /* a chunk handed off; more to come */
-        integ_resync_done(in);
-        return 0;
+        if (r == 0) integ_resync_done(in);      /* 2: a chunk handed off, more to come; 1: failed */
     }
-    if (in->resync) return 0;
-    for (int i = 0; i < in->ntables; i++) {
+    int workers = in->cfg->apply.copy_workers;
+    if (workers < 1) workers = 1;
+    if (workers > INTEG_RESYNCS_MAX) workers = INTEG_RESYNCS_MAX;
+    for (int i = 0; i < in->ntables && in->nresync < workers; i++) {
         struct itable *t = &in->tables[i];
-        if (!t->resync_requested) continue;
+        if (!t->resync_requested || integ_resync_diverts(in, t)) continue;
         if (t->state == TSTATE_DROPPED_SOURCE) {
             t->resync_requested = 0;
             continue;
@@ -395,7 +396,7 @@ static int drive_resync(struct applier *a)
             if (target_rollback(in->tgt) != 0) return fail_target(in, "rollback");
             a->txn_open = 0;
         }
-        return integ_resync_start(in, t);
+        if (integ_resync_start(in, t) != 0) return -1;
     }
     return 0;
 }
@@ -674,7 +675,7 @@ static int stream_item(struct applier *a, const struct cq_item *it)
              * transaction per source transaction falls behind. */
             if (cqueue_txns_queued(in->q) == 0) a->caught_up = 1;
         } else if ((zclock_mono_ms() - a->last_checkpoint_mono >= IDLE_CHECKPOINT_MS ||
-                    in->resync) &&         /* its replay waits for the checkpoint (resync.c) */
+                    integ_resync_running(in)) &&   /* a hand-off waits for the checkpoint (resync.c) */
                    it->pos.kind != ZPOS_NONE &&
                    (it->pos.kind != in->applied.kind || it->pos.offset != in->applied.offset ||
                     strcmp(it->pos.file, in->applied.file) != 0)) {

@@ -833,13 +833,13 @@ static int resnapshot_begin(struct integ *in, int found, const struct zpos *cp)
 
 /*
  * The initial copy in chunks (apply.copy_chunk_rows > 0; a source and a
- * target that can; not the parallel one-read copy of copy_workers > 1):
+ * target that can):
  * every table is marked for a resync, with no copy progress, in one target
  * transaction with the checkpoint at the source's position now. The stream
  * then starts at once from that checkpoint, and the resync machinery
- * (resync.c, whose header has the exactly-once argument) copies the tables
- * one after the other, those with an integer key in chunks, the others in
- * one read each, while the stream runs. From the commit on, a crash resumes
+ * (resync.c, whose header has the exactly-once argument) copies the tables,
+ * apply.copy_workers at a time, those with an integer key in chunks, the
+ * others in one read each, while the stream runs. From the commit on, a crash resumes
  * like any cut-short resync: each marked table from its committed chunks.
  * Before it, nothing was written but the source's slot or nothing: the next
  * round starts here again. 0: marked, stream from the checkpoint; 1: this
@@ -849,8 +849,6 @@ static int copy_by_chunks(struct integ *in)
 {
     if (in->cfg->apply.copy_chunk_rows <= 0 || !source_can_chunk(in) || !target_can_chunk(in->tgt))
         return 1;
-    if (source_can_export(in) && in->cfg->apply.copy_workers > 1 && in->ntables > 1)
-        return 1;                       /* parallel_copy: tables side by side, one read each */
     int keyed = 0, kcols[ZKEY_MAX];
     for (int i = 0; i < in->ntables && !keyed; i++)
         keyed = in->tables[i].state != TSTATE_FAILED && zkey_columns(in->tables[i].tdef, kcols) > 0;
@@ -1011,6 +1009,13 @@ out:
     return end;
 }
 
+/* A copy worker's share of the memory budget: up to copy_workers run at once. */
+static size_t resync_budget(const struct integ *in)
+{
+    int n = in->cfg->apply.copy_workers > 1 ? in->cfg->apply.copy_workers : 1;
+    return ((size_t)in->cfg->apply.memory_mb << 19) / (size_t)n;
+}
+
 /* What a copy of t is called in its messages (a table's failure reason). */
 static const char *copy_what(const struct itable *t)
 {
@@ -1027,7 +1032,7 @@ static const char *copy_what(const struct itable *t)
 int integ_copy_table(struct integ *in, struct itable *t, atomic_int *abort, struct zpos *pos,
                      char *err, size_t errlen)
 {
-    struct copier c = {.in = in, .abort = abort, .budget = (size_t)in->cfg->apply.memory_mb << 19};
+    struct copier c = {.in = in, .abort = abort, .budget = resync_budget(in)};
     memset(pos, 0, sizeof *pos);
     int rc = copier_open(&c, abort, err, errlen) == 0 ? copy_one(&c, t, NULL, pos, copy_what(t), err, errlen) : -1;
     copier_close(&c);
@@ -1076,7 +1081,7 @@ int integ_copy_chunks(struct integ *in, struct itable *t, const struct zkey *fro
                       atomic_int *abort, int (*done)(void *ctx, const struct copy_chunk *ch), void *ctx,
                       char *err, size_t errlen)
 {
-    struct copier c = {.in = in, .abort = abort, .budget = (size_t)in->cfg->apply.memory_mb << 19};
+    struct copier c = {.in = in, .abort = abort, .budget = resync_budget(in)};
     /* raw_ok and raw_rows: a PostgreSQL source's chunks come as COPY data, as its one-read copy does */
     struct zsink sink = {.ctx = &c, .row = copy_row, .raw_ok = copy_raw_ok, .raw_rows = copy_raw_rows};
     sink.estimate = copy_estimate;      /* the source's, as the copy starts */

@@ -49,7 +49,7 @@ static int synced(const struct itable *t)
 void drift_step(struct drift *d, struct integ *in)
 {
     int64_t every = interval_ms(in), now = zclock_mono_ms();
-    if (every <= 0 || now < d->next_ms || in->resync || !target_driver(in->cfg->target.kind)->reads_back)
+    if (every <= 0 || now < d->next_ms || integ_resync_running(in) || !target_driver(in->cfg->target.kind)->reads_back)
         return;
     if (zclock_wall_ms() - in->proof_ms > PROOF_MAX_MS) return;     /* not proven caught up */
     int64_t tgt, src;

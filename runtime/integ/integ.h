@@ -85,6 +85,8 @@ enum integ_round {
                             from a fresh position (in->resnapshot) */
 };
 
+#define INTEG_RESYNCS_MAX 16    /* apply.copy_workers' upper bound (config.c) */
+
 struct integ {
     const struct config_integration *cfg;
     const struct source_ops *src;  /* the source's driver: source_driver(cfg->source.kind) */
@@ -162,8 +164,11 @@ struct integ {
     char      ckpt_commit_file[ZPOS_FILE_MAX]; /* applier: the binlog file it was in */
     int       basis_pending;      /* the lag basis last written said changes wait */
 
-    /* resync of one table while the others stream (resync.c); NULL when none */
-    struct resync *resync;
+    /* tables copied while the others stream (resync.c): up to
+     * apply.copy_workers at once, resync[0..nresync) */
+    struct resync *resync[INTEG_RESYNCS_MAX];
+    int       nresync;
+    int       resync_ready;       /* the index integ_resync_ready found */
     int       streaming;          /* inside integ_stream: a resync command starts online */
     char      attention[256];     /* needs_attention's reason now, "" when none */
 
@@ -333,8 +338,14 @@ enum integ_round integ_finish_delete(struct integ *in);
  *                         come). Worker failed: the table is failed with the
  *                         reason (its mark stays: retried at the next round),
  *                         and 1 is returned.
- *   integ_resync_abort    stop the worker and drop the spool (round end, DDL);
- *                         the mark stays, so the next round copies it again
+ *   integ_resync_abort    stop every worker and drop the spools (round end, DDL,
+ *                         a TRUNCATE during a chunked copy: the link cut that
+ *                         ends a blocked read is shared); the marks stay, so
+ *                         each table is copied again, a chunked copy from its
+ *                         committed frontier
+ * Up to apply.copy_workers tables copy at once, each with its own worker,
+ * connections, spool and frontier; integ_resync_ready picks one that is
+ * ready, and replay and done act on that one.
  * Each returns 0 or -1 with in->err unless said otherwise.
  */
 struct zbatch;
@@ -342,9 +353,11 @@ int  integ_resync_marked(struct integ *in);
 int  integ_resync_start(struct integ *in, struct itable *t);
 /* txn_start: where the change's transaction begins (the end of the previous
  * commit); commit_lsn: its commit LSN (PostgreSQL), 0 elsewhere. */
-int  integ_resync_divert(struct integ *in, const struct zrowchange *p, const struct zpos *txn_start,
-                         uint64_t commit_lsn, struct zrowchange *live);
+int  integ_resync_divert(struct integ *in, const struct itable *t, const struct zrowchange *p,
+                         const struct zpos *txn_start, uint64_t commit_lsn, struct zrowchange *live);
 int  integ_resync_diverts(const struct integ *in, const struct itable *t);
+/* 1 while any table is being copied (a worker runs or a hand-off waits). */
+int  integ_resync_running(const struct integ *in);
 int  integ_resync_ready(struct integ *in);
 int  integ_resync_replay(struct integ *in, struct zbatch *b, size_t budget,
                          int (*apply)(void *ctx), void *ctx);

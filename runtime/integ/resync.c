@@ -116,8 +116,14 @@
  *
  * Memory: the spool buffers 128 KiB and the replay applies the batch into the
  * open transaction whenever it passes the budget, so a resync of a busy table
- * costs disk, not memory. One resync runs at a time per integration; other
- * requests wait their turn with resync_requested set.
+ * costs disk, not memory. Up to apply.copy_workers tables copy at once,
+ * each with its own worker thread, connections, spool and frontier, and a
+ * share of apply.memory_mb; the applier hands off whichever is ready. Other
+ * requests wait their turn with resync_requested set. Each table's argument
+ * above stands alone: the tables share only the checkpoint, which each
+ * hand-off waits to pass its own chunk's position. An abort stops every
+ * copy under way (the link cut that ends a blocked read is shared); each
+ * resumes from its committed frontier.
  *
  * Threads: everything here runs on the applier (supervisor) thread except
  * worker_main; the two share only the struct resync fields marked below.
@@ -345,7 +351,7 @@ int integ_resync_start(struct integ *in, struct itable *t)
         goto fail;
     }
     r->started = 1;
-    in->resync = r;
+    in->resync[in->nresync++] = r;
     if (!r->chunked) {
         integ_log(in, STATELOG_INFO, t->source, "resync", "copying the table again; its changes wait in %s",
                   spool_path(r->sp));
@@ -418,10 +424,18 @@ static int change_key(const struct resync *r, const struct zrowchange *p, struct
     return img ? zkey_of(r->t->tdef, r->kcols, r->nk, img, k) : -1;
 }
 
-int integ_resync_divert(struct integ *in, const struct zrowchange *p, const struct zpos *txn_start,
-                        uint64_t commit_lsn, struct zrowchange *live)
+/* The resync of t under way, or NULL. */
+static struct resync *resync_of(const struct integ *in, const struct itable *t)
 {
-    struct resync *r = in->resync;
+    for (int i = 0; i < in->nresync; i++)
+        if (in->resync[i]->t == t) return in->resync[i];
+    return NULL;
+}
+
+int integ_resync_divert(struct integ *in, const struct itable *t, const struct zrowchange *p,
+                        const struct zpos *txn_start, uint64_t commit_lsn, struct zrowchange *live)
+{
+    struct resync *r = resync_of(in, t);
     if (!r->chunked) return spool_change(in, r, p, txn_start, commit_lsn);
     *live = *p;
     if (p->op == ZOP_TRUNCATE || p->op == ZOP_OVERSIZE) return 1;   /* the caller restarts the copy */
@@ -444,10 +458,10 @@ int integ_resync_divert(struct integ *in, const struct zrowchange *p, const stru
     return cb || ca;
 }
 
-int integ_resync_ready(struct integ *in)
+/* Is resync r's next step due (integ_resync_ready, for one)? */
+static int ready_one(struct integ *in, struct resync *r)
 {
-    struct resync *r = in->resync;
-    if (r && r->chunked) {
+    if (r->chunked) {
         /* The oldest chunk loaded, once the checkpoint is at or past its
          * position (as below); a failed worker at once. */
         pthread_mutex_lock(&r->mu);
@@ -462,7 +476,7 @@ int integ_resync_ready(struct integ *in)
         return 0;
         return atomic_load(&r->done) && r->rc != 0;
     }
-    if (!r || !atomic_load(&r->done)) return 0;
+    if (!atomic_load(&r->done)) return 0;
     if (r->rc != 0) return 1;                   /* failed: the replay reports it */
     /* Wait for the checkpoint to reach the copy's position (header comment):
      * busy, that is the next batch; idle, the next heartbeat's checkpoint
@@ -474,6 +488,16 @@ int integ_resync_ready(struct integ *in)
      * do not wait. */
     if (!zpos_before(&in->applied, &r->pos)) return 1;
     atomic_store(&in->want_position, 1);        /* as for a chunk, above */
+    return 0;
+}
+
+int integ_resync_ready(struct integ *in)
+{
+    for (int i = 0; i < in->nresync; i++)
+        if (ready_one(in, in->resync[i])) {
+            in->resync_ready = i;
+            return 1;
+        }
     return 0;
 }
 
@@ -590,9 +614,9 @@ static int next_spool(struct integ *in, struct resync *r, struct spool **out)
  * spool; the frontier and the progress (or, after the last chunk, the mark)
  * into the open transaction. 0 the last chunk, 2 another, -1 error.
  */
-static int hand_off(struct integ *in, struct zbatch *b, size_t budget, int (*apply)(void *ctx), void *ctx)
+static int hand_off(struct integ *in, struct resync *r, struct zbatch *b, size_t budget,
+                    int (*apply)(void *ctx), void *ctx)
 {
-    struct resync *r = in->resync;
     struct itable *t = r->t;
     struct copy_chunk ch;
     pthread_mutex_lock(&r->mu);
@@ -672,16 +696,23 @@ fail:
     return -1;
 }
 
+/* Remove resync i from in->resync, keeping the others' order. */
+static void resync_remove(struct integ *in, int i)
+{
+    memmove(&in->resync[i], &in->resync[i + 1], (size_t)(in->nresync - i - 1) * sizeof in->resync[0]);
+    in->resync[--in->nresync] = NULL;
+}
+
 int integ_resync_replay(struct integ *in, struct zbatch *b, size_t budget,
                         int (*apply)(void *ctx), void *ctx)
 {
-    struct resync *r = in->resync;
+    struct resync *r = in->resync[in->resync_ready];
     struct itable *t = r->t;
     if (r->chunked) {
         pthread_mutex_lock(&r->mu);
         int have = r->npend > 0;
         pthread_mutex_unlock(&r->mu);
-        if (have) return hand_off(in, b, budget, apply, ctx);
+        if (have) return hand_off(in, r, b, budget, apply, ctx);
     }
     join_worker(r);
     if (r->rc != 0) {
@@ -702,7 +733,7 @@ int integ_resync_replay(struct integ *in, struct zbatch *b, size_t budget,
         integ_set_table_state(in, t, TSTATE_FAILED, reason, NULL);
         integ_log(in, STATELOG_ERROR, t->source, "resync", "%s", reason);
         resync_free(r);
-        in->resync = NULL;
+        resync_remove(in, in->resync_ready);
         return 1;
     }
     struct reader rd;
@@ -743,34 +774,44 @@ out:
 
 void integ_resync_done(struct integ *in)
 {
-    struct resync *r = in->resync;
-    if (!r) return;
+    if (in->resync_ready >= in->nresync) return;
+    struct resync *r = in->resync[in->resync_ready];
     integ_set_table_state(in, r->t, TSTATE_SYNCED, r->t->initial ? "copied" : "resynced", NULL);
     r->t->initial = 0;
     resync_free(r);
-    in->resync = NULL;
+    resync_remove(in, in->resync_ready);
 }
 
 void integ_resync_abort(struct integ *in)
 {
-    struct resync *r = in->resync;
-    if (!r) return;
-    pthread_mutex_lock(&r->mu);
-    atomic_store(&r->abort, 1);
-    pthread_cond_broadcast(&r->cv);     /* a chunked copy's worker may wait for room */
-    pthread_mutex_unlock(&r->mu);
-    linkcut_fire(&in->cut);         /* its source read may be blocked on a frozen link */
-    join_worker(r);
+    if (!in->nresync) return;
+    for (int i = 0; i < in->nresync; i++) {
+        struct resync *r = in->resync[i];
+        pthread_mutex_lock(&r->mu);
+        atomic_store(&r->abort, 1);
+        pthread_cond_broadcast(&r->cv); /* a chunked copy's worker may wait for room */
+        pthread_mutex_unlock(&r->mu);
+    }
+    linkcut_fire(&in->cut);         /* a source read may be blocked on a frozen link */
+    for (int i = 0; i < in->nresync; i++) join_worker(in->resync[i]);
     integ_rearm_cut(in);
-    /* The mark stays in the target: whoever streams next copies it again,
-     * a chunked copy from its committed frontier on. */
-    r->t->resync_requested = 1;
-    r->t->resync_resume = r->chunked;
-    resync_free(r);
-    in->resync = NULL;
+    /* The marks stay in the target: whoever streams next copies the tables
+     * again, a chunked copy from its committed frontier on. */
+    while (in->nresync) {
+        struct resync *r = in->resync[in->nresync - 1];
+        r->t->resync_requested = 1;
+        r->t->resync_resume = r->chunked;
+        resync_free(r);
+        in->resync[--in->nresync] = NULL;
+    }
 }
 
 int integ_resync_diverts(const struct integ *in, const struct itable *t)
 {
-    return in->resync && in->resync->t == t;
+    return resync_of(in, t) != NULL;
+}
+
+int integ_resync_running(const struct integ *in)
+{
+    return in->nresync > 0;
 }
