@@ -664,6 +664,58 @@ static void copier_close(struct copier *c)
     integ_projection_free(&c->proj);
 }
 
+/* The sink a copier's reads deliver to (rows, raw COPY data, the estimate). */
+static struct zsink copier_sink(struct copier *c)
+{
+    return (struct zsink){.ctx = c, .row = copy_row, .raw_ok = copy_raw_ok, .raw_rows = copy_raw_rows,
+                          .estimate = copy_estimate};
+}
+
+/*
+ * One load of t in one target transaction on the copier's connection: what
+ * the table holds goes first (all of it, or with after set the rows whose key
+ * is past after: kcols from zkey_columns), then read() delivers the rows
+ * into the copier's sink, and a plain commit (the checkpoint is the
+ * caller's). what names the work in messages ("resync of"). 0, or -1 with err.
+ */
+typedef int (*load_read_fn)(struct copier *c, struct itable *t, void *ctx, char *e, size_t elen);
+static int load_txn(struct copier *c, struct itable *t, const struct zkey *after, const int *kcols,
+                    load_read_fn read, void *ctx, const char *what, char *err, size_t errlen)
+{
+    char e[1024];
+    c->cur = NULL;
+    c->fault = NULL;
+    if (target_begin(c->tgt) != 0 ||
+        (after && after->n ? target_delete_after(c->tgt, t->tdef, kcols, after, t->tschema, t->tname)
+                           : target_truncate(c->tgt, t->def, t->tschema, t->tname)) != 0)
+        goto target_failed;
+    target_set_load(c->tgt);            /* no row of the load is left in the table */
+    c->err[0] = '\0';
+    e[0] = '\0';
+    if (copy_text_start(c) != 0 || read(c, t, ctx, e, sizeof e) != 0 || copy_flush(c) != 0) {
+        copy_abandon(c);
+        snprintf(err, errlen, "%s %s: %s", what, t->source, c->err[0] ? c->err : e);
+        target_rollback(c->tgt);
+        return -1;
+    }
+    if (target_commit(c->tgt, NULL, 0) != 0) goto target_failed;
+    return 0;
+target_failed:
+    snprintf(err, errlen, "target: %s %s: %s", what, t->source, target_error(c->tgt));
+    target_rollback(c->tgt);
+    return -1;
+}
+
+/* copy_one's read: the exported snapshot's, or the table's own consistent read. */
+struct one_read { const char *snap; struct zpos *pos; };
+static int read_one(struct copier *c, struct itable *t, void *ctx, char *e, size_t elen)
+{
+    const struct one_read *o = ctx;
+    struct zsink sink = copier_sink(c);
+    return o->snap ? source_copy_table(c->in, o->snap, t->def, &sink, e, elen)
+                   : source_snapshot_table(c->in, t, &sink, o->pos, e, elen);
+}
+
 /*
  * One table on the copier's own connections: truncated and loaded in one
  * target transaction, with a plain commit (the checkpoint is the caller's).
@@ -674,33 +726,10 @@ static void copier_close(struct copier *c)
 static int copy_one(struct copier *c, struct itable *t, const char *snap, struct zpos *pos,
                     const char *what, char *err, size_t errlen)
 {
-    struct integ *in = c->in;
-    struct zsink sink = {.ctx = c, .row = copy_row, .raw_ok = copy_raw_ok, .raw_rows = copy_raw_rows,
-                         .estimate = copy_estimate};
-    char e[1024];
-    c->cur = NULL;
-    c->fault = NULL;
-    if (target_begin(c->tgt) != 0 || target_truncate(c->tgt, t->def, t->tschema, t->tname) != 0)
-        goto target_failed;
-    target_set_load(c->tgt);
-    c->err[0] = '\0';
-    e[0] = '\0';
-    if (copy_text_start(c) != 0 ||
-        (snap ? source_copy_table(in, snap, t->def, &sink, e, sizeof e)
-              : source_snapshot_table(in, t, &sink, pos, e, sizeof e)) != 0 ||
-        copy_flush(c) != 0) {
-        copy_abandon(c);
-        snprintf(err, errlen, "%s %s: %s", what, t->source, c->err[0] ? c->err : e);
-        target_rollback(c->tgt);
-        return -1;
-    }
+    struct one_read o = {.snap = snap, .pos = pos};
+    if (load_txn(c, t, NULL, NULL, read_one, &o, what, err, errlen) != 0) return -1;
     report(c);
-    if (target_commit(c->tgt, NULL, 0) != 0) goto target_failed;
     return 0;
-target_failed:
-    snprintf(err, errlen, "target: %s %s: %s", what, t->source, target_error(c->tgt));
-    target_rollback(c->tgt);
-    return -1;
 }
 
 static void *worker_main(void *arg)
@@ -930,8 +959,7 @@ enum integ_round integ_snapshot(struct integ *in)
         goto out;
     }
     loader_start(&c);
-    struct zsink sink = {.ctx = &c, .row = copy_row, .raw_ok = copy_raw_ok, .raw_rows = copy_raw_rows,
-                         .estimate = copy_estimate};
+    struct zsink sink = copier_sink(&c);
     struct zpos pos;
     /* A pass copies every table not failed. A load the target refuses for
      * one table's sake (badtable.c) fails that table, and the copy runs
@@ -1042,39 +1070,25 @@ int integ_copy_table(struct integ *in, struct itable *t, atomic_int *abort, stru
 /*
  * One chunk on the copier's connections (integ_copy_chunks): the rows after
  * ch->lo go (or the whole table, for the first chunk), the chunk's rows
- * come in, one target transaction, a plain commit.
+ * come in, one target transaction, a plain commit (load_txn).
  */
+struct chunk_read { void *h; uint32_t limit; struct copy_chunk *ch; };
+static int read_chunk(struct copier *c, struct itable *t, void *ctx, char *e, size_t elen)
+{
+    struct chunk_read *k = ctx;
+    struct copy_chunk *ch = k->ch;
+    return source_chunk_read(c->in, k->h, t->def, ch->lo.n ? &ch->lo : NULL, k->limit, &ch->pos, &ch->rows,
+                             &ch->hi, e, elen);
+}
+
 static int copy_chunk(struct copier *c, struct itable *t, void *h, const int *kcols, uint32_t limit,
                       struct copy_chunk *ch, char *err, size_t errlen)
 {
-    struct integ *in = c->in;
-    char e[1024];
-    c->cur = NULL;
-    c->fault = NULL;
-    if (target_begin(c->tgt) != 0 ||
-        (ch->lo.n ? target_delete_after(c->tgt, t->tdef, kcols, &ch->lo, t->tschema, t->tname)
-                  : target_truncate(c->tgt, t->def, t->tschema, t->tname)) != 0)
-        goto target_failed;
-    target_set_load(c->tgt);            /* no key of the chunk is left in the table */
-    c->err[0] = '\0';
-    e[0] = '\0';
-    if (copy_text_start(c) != 0 ||
-        source_chunk_read(in, h, t->def, ch->lo.n ? &ch->lo : NULL, limit, &ch->pos, &ch->rows, &ch->hi,
-                          e, sizeof e) != 0 ||
-        copy_flush(c) != 0) {
-        copy_abandon(c);
-        snprintf(err, errlen, "%s %s: %s", copy_what(t), t->source, c->err[0] ? c->err : e);
-        target_rollback(c->tgt);
-        return -1;
-    }
-    if (target_commit(c->tgt, NULL, 0) != 0) goto target_failed;
+    struct chunk_read k = {.h = h, .limit = limit, .ch = ch};
+    if (load_txn(c, t, &ch->lo, kcols, read_chunk, &k, copy_what(t), err, errlen) != 0) return -1;
     report_to(c, t, 1);                 /* its last rows, and the chunk */
     ch->last = ch->rows < limit;
     return 0;
-target_failed:
-    snprintf(err, errlen, "target: %s %s: %s", copy_what(t), t->source, target_error(c->tgt));
-    target_rollback(c->tgt);
-    return -1;
 }
 
 int integ_copy_chunks(struct integ *in, struct itable *t, const struct zkey *from, uint32_t limit,
@@ -1083,8 +1097,7 @@ int integ_copy_chunks(struct integ *in, struct itable *t, const struct zkey *fro
 {
     struct copier c = {.in = in, .abort = abort, .budget = resync_budget(in)};
     /* raw_ok and raw_rows: a PostgreSQL source's chunks come as COPY data, as its one-read copy does */
-    struct zsink sink = {.ctx = &c, .row = copy_row, .raw_ok = copy_raw_ok, .raw_rows = copy_raw_rows};
-    sink.estimate = copy_estimate;      /* the source's, as the copy starts */
+    struct zsink sink = copier_sink(&c);
     int kcols[ZKEY_MAX], rc = -1;
     void *h = NULL;
     struct copy_chunk ch = {.lo = *from};

@@ -112,6 +112,16 @@ static void my_copy_warn(void *ctx, const char *msg)
     if (c->in->log_stderr) fprintf(stderr, "%s warning: %s\n", c->in->cfg->name, msg);
 }
 
+/* A consistent read begun on a connection of its own; errors name the source. */
+static int snapshot_open(struct integ *in, const struct mysql_snapshot_opts *o, struct mysql_snapshot **s,
+                         char *err, size_t errlen)
+{
+    char e[1024];
+    if (mysql_snapshot_begin(s, in->cfg, o, e, sizeof e) == 0) return 0;
+    snprintf(err, errlen, "source %s: %s", in->cfg->name, e);
+    return -1;
+}
+
 static int my_snapshot(struct integ *in, const struct zsink *sink, struct zpos *pos,
                        char *err, size_t errlen)
 {
@@ -122,10 +132,7 @@ static int my_snapshot(struct integ *in, const struct zsink *sink, struct zpos *
     };
     struct mysql_snapshot *s = NULL;
     char e[1024];
-    if (mysql_snapshot_begin(&s, in->cfg, &o, e, sizeof e) != 0) {
-        snprintf(err, errlen, "source %s: %s", in->cfg->name, e);
-        return -1;
-    }
+    if (snapshot_open(in, &o, &s, err, errlen) != 0) return -1;
     enum mysql_snapshot_mode mode;
     mysql_snapshot_position(s, pos, &mode);
     int rc = 0;
@@ -183,9 +190,7 @@ static int my_chunk_begin(struct integ *in, const struct zsink *sink, void **han
     struct mysql_snapshot_opts o = {
         .row = my_copy_row, .warn = my_copy_warn, .ctx = &k->c, .stop = &in->stop, .cut = &in->cut,
     };
-    char e[1024];
-    if (mysql_snapshot_begin(&k->s, in->cfg, &o, e, sizeof e) != 0) {
-        snprintf(err, errlen, "source %s: %s", in->cfg->name, e);
+    if (snapshot_open(in, &o, &k->s, err, errlen) != 0) {
         free(k);
         return -1;
     }
@@ -235,11 +240,7 @@ static int my_start_at(struct integ *in, struct zpos *pos, char *err, size_t err
 {
     struct mysql_snapshot *s;
     struct mysql_snapshot_opts o = {.row = my_start_row, .stop = &in->stop, .cut = &in->cut};
-    char e[1024];
-    if (mysql_snapshot_begin(&s, in->cfg, &o, e, sizeof e) != 0) {
-        snprintf(err, errlen, "source %s: %s", in->cfg->name, e);
-        return -1;
-    }
+    if (snapshot_open(in, &o, &s, err, errlen) != 0) return -1;
     enum mysql_snapshot_mode mode;
     mysql_snapshot_position(s, pos, &mode);
     mysql_snapshot_end(s);

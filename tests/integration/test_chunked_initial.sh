@@ -22,6 +22,7 @@ cd "$(dirname "$0")/../.."
 . tests/lib/harness.sh
 . tests/lib/assert.sh
 . tests/lib/e2e.sh
+. tests/lib/chunked.sh
 T=test_chunked_initial
 
 harness_start mariadb pgsrc pgtgt || { t_fail $T "harness" "servers up" "start failed"; t_done; }
@@ -54,39 +55,11 @@ end_case() {
 trap 'end_case; e2e_cleanup; harness_stop' EXIT
 DBFILE=$E2E_DIR/state/zetl.db
 
-# wait_up WHAT SECS CMD...: t_wait that gives up at once when zetl run has exited.
-wait_up() {
-    local what=$1 secs=$2 out rc end; shift 2
-    end=$((SECONDS + secs))
-    while :; do
-        rc=0; out=$("$@" 2>&1) || rc=$?
-        if ((rc == 0)); then t_pass $T "$what"; return 0; fi
-        if [ -n "$E2E_PID" ] && ! kill -0 "$E2E_PID" 2>/dev/null; then
-            t_fail $T "$what" "success while zetl runs" "zetl run exited; run.log: $(tail -n 3 "$E2E_DIR/run.log")"
-            return 1
-        fi
-        if ((SECONDS >= end)); then t_fail $T "$what" "success within ${secs}s" "exit $rc: $out"; return 1; fi
-        sleep 0.1
-    done
-}
-verify_ok() { E2E_VERIFY=$("$ZETL" verify -c "$E2E_DIR/zetl.yaml" 2>&1) || { echo "$E2E_VERIFY"; return 1; }; }
-sl() { sqlite3 -cmd ".timeout 5000" "$DBFILE" "$1" 2>/dev/null; }
-ev_max() { sl "SELECT coalesce(max(id), 0) FROM events"; }
 st() { e2e_status_field ".integrations[] | select(.name == \"$NAME\") | $1"; }
 table_state() { st ".tables[] | select(.name == \"$DB.$1\") | .state"; }
 table_reason() { st ".tables[] | select(.name == \"$DB.$1\") | .reason // \"\""; }
-progress() {
-    zh_psql_tgt -c "SELECT coalesce(copied_to, '<null>') || '|' || chunks FROM zetl.copy_progress
-                    WHERE integration = '$NAME' AND source_table = '$DB.$1'" 2>&1
-}
 checkpoint() { zh_psql_tgt -c "SELECT position FROM zetl.checkpoints WHERE integration = '$NAME'" 2>&1; }
 marks() { zh_psql_tgt -c "SELECT count(*) FROM zetl.resyncs WHERE integration = '$NAME'" 2>&1; }
-resume_key() {
-    sl "SELECT message FROM events WHERE integration = '$NAME' AND tbl = '$DB.$1' AND kind = 'resync'
-        AND id > $2 AND message LIKE '%resuming after key %' ORDER BY id LIMIT 1" |
-        sed -n 's/.*resuming after key \(-\{0,1\}[0-9][-0-9,]*\).*/\1/p'
-}
-has_resume() { [ -n "$(resume_key "$1" "$2")" ]; }
 zetl_sessions_gone() {
     [ "$(zh_psql_tgt -c "SELECT count(*) FROM pg_stat_activity WHERE application_name LIKE 'zetl%'")" = 0 ]
 }
@@ -95,26 +68,6 @@ a_synced() { local s; s=$(table_state a); echo "a: $s"; [ "$s" = synced ]; }
 in_target() { [ "$(zh_psql_tgt -c "SELECT count(*) FROM $DB.a WHERE id = $1" 2>&1)" = 1 ]; }
 src() { if [ "$KIND" = mysql ]; then zh_mysql $DB -e "$1"; else zh_psql_src -c "SET search_path = $DB" -c "$1"; fi; }
 
-# same_rows TABLE COLUMNS ORDER: the rows as 'c1|c2|…' ('<null>' for NULL) in both.
-same_rows() {
-    local q_my="CONCAT_WS('|'" q_pg="concat_ws('|'" c
-    for c in $2; do q_my+=", IFNULL($c, '<null>')"; q_pg+=", coalesce($c::text, '<null>')"; done
-    if [ "$KIND" = mysql ]; then
-        zh_mysql $DB -e "SELECT $q_my) FROM $1 ORDER BY $3" >"$E2E_DIR/src.$1" 2>&1
-    else
-        zh_psql_src -c "SELECT $q_pg) FROM $DB.$1 ORDER BY $3" >"$E2E_DIR/src.$1" 2>&1
-    fi
-    zh_psql_tgt -c "SELECT $q_pg) FROM $DB.$1 ORDER BY $3" >"$E2E_DIR/tgt.$1" 2>&1
-    local n a b
-    n=$(wc -l <"$E2E_DIR/src.$1")
-    a=$(md5sum <"$E2E_DIR/src.$1"); b=$(md5sum <"$E2E_DIR/tgt.$1")
-    if [ "$a" = "$b" ] && [ "$n" -gt 0 ]; then
-        t_pass $T "$KP$1: all $n rows equal value by value in source and target"
-    else
-        t_fail $T "$KP$1: rows value by value" "identical dumps ($n source rows)" \
-            "$(wc -l <"$E2E_DIR/tgt.$1") target rows; first differences: $(diff "$E2E_DIR/src.$1" "$E2E_DIR/tgt.$1" | head -n 6)"
-    fi
-}
 
 # The workload, the same SQL for both sources: every transaction changes big
 # and pair on both sides of any frontier, moves keys up and down, and adds
