@@ -122,7 +122,7 @@ bench: zetl
 # blackholed or reset through fault relays (tests/tools/tcpproxy), then zetl verify
 # must match exactly (bench/soak.sh); prints the counts of kills, restarts, rows.
 MINUTES ?= 10
-soak: zetl $(BUILD)/tools/tcpproxy
+soak: zetl $(BUILD)/tools/tcpproxy $(BUILD)/tools/zetl_command
 	@ZETL_BUILD=$(CURDIR)/$(BUILD) bench/soak.sh --minutes $(MINUTES)
 
 clean:

@@ -14,6 +14,11 @@
 #     with apply.memory_mb 16 they spill to the spool; the summary counts
 #     the spool files seen);
 #   - zetl is killed with SIGKILL after a random 3–25 s and started again;
+#   - the initial copies go in chunks of 2,000 rows (copy_chunk_rows), and
+#     about one interruption in ten asks for a resync of a keyed table (of
+#     either integration) and kills zetl 0.5–3 s later, in the middle of its
+#     chunked copy, then starts it again: the copy resumes from its
+#     committed chunks (counted: "kills during a chunked copy");
 #   - about one interruption in four restarts the target server instead
 #     (zh_stop_pg tgt, down 1–5 s, zh_start_pg tgt) while zetl keeps running;
 #   - every link zetl has (to MariaDB, to the PostgreSQL source, to the target)
@@ -105,13 +110,13 @@ integrations:
              password: "\${SOAK_MY_PASSWORD}", databases: [soak_my], server_id: 7077}
     target: {kind: postgres, dsn: "host=127.0.0.1 port=$PROXY_tgt_PORT dbname=zetl user=$ZH_PG_USER password=\${SOAK_PG_PASSWORD}"}
     tables: {include: ["soak_my.%"]}
-    apply: {memory_mb: 16, batch_ms: 100}
+    apply: {memory_mb: 16, batch_ms: 100, copy_chunk_rows: 2000}
   - name: soak_pg
     source: {kind: postgres, host: 127.0.0.1, port: $PROXY_src_PORT, user: $ZH_PG_USER,
              password: "\${SOAK_PG_PASSWORD}", database: zetl, schemas: [soak_pg]}
     target: {kind: postgres, dsn: "host=127.0.0.1 port=$PROXY_tgt_PORT dbname=zetl user=$ZH_PG_USER password=\${SOAK_PG_PASSWORD}"}
     tables: {include: ["soak_pg.%"]}
-    apply: {memory_mb: 16, batch_ms: 100, copy_workers: 2}
+    apply: {memory_mb: 16, batch_ms: 100, copy_workers: 2, copy_chunk_rows: 2000}
 YAML
 
 # ------------------------------------------------------------------ workload
@@ -178,7 +183,9 @@ touch "$W/go"
 workload my & WL_PIDS+=($!)
 workload pg & WL_PIDS+=($!)
 spool_watch & WL_PIDS+=($!)
-KILLS=0; RESTARTS=0; CRASHES=0; BLACKHOLES=0; RESETS=0; TERMS=0; SLOW_TERMS=0
+KILLS=0; RESTARTS=0; CRASHES=0; BLACKHOLES=0; RESETS=0; TERMS=0; SLOW_TERMS=0; COPY_KILLS=0
+CMD=${ZETL_BUILD:-./build}/tools/zetl_command
+[[ -x $CMD ]] || make -s "${ZETL_BUILD:-build}/tools/zetl_command" || die "cannot build tools/zetl_command"
 LINKS=(my src tgt)
 # stop_timed: SIGTERM, and the time (ms) until zetl exited; over 2 s counts as slow
 stop_timed() {
@@ -230,6 +237,16 @@ while ((SECONDS < END)); do
         RESETS=$((RESETS + 1))
         say "resetting the $link link (RST)"
         proxy_reset "$link"
+    elif ((fault < 8)); then
+        # A resync in chunks, killed in the middle of its copy.
+        if ((RANDOM % 2)); then integ=soak_my; tbl=soak_my.t_wide; else integ=soak_pg; tbl=soak_pg.t_keyed; fi
+        "$CMD" "$W/state/zetl.db" "$integ" resync "$tbl" >>"$W/commands.log" 2>&1
+        ms=$((500 + RANDOM % 2500))
+        sleep "$((ms / 1000)).$(printf '%03d' $((ms % 1000)))"
+        kill -9 "$ZPID" 2>/dev/null; wait "$ZPID" 2>/dev/null
+        KILLS=$((KILLS + 1)); COPY_KILLS=$((COPY_KILLS + 1))
+        say "zetl killed with SIGKILL ${ms} ms after asking for a resync of $tbl (#$KILLS); starting it again"
+        zetl_start
     elif ((fault < 11)); then
         down=$((1 + RANDOM % 5))
         say "restarting the target (down ${down} s) while zetl runs"
@@ -262,7 +279,7 @@ ROWS=$(awk '$1 == "match" { n += $(NF - 1); t++ } END { printf "%d %d", n, t }' 
 read -r ROWS TABLES <<<"$ROWS"
 echo
 SPOOLS=$(sort -u "$W/spools" 2>/dev/null | wc -l)
-echo "soak: $MIN minute(s): $KILLS zetl kills (SIGKILL), $RESTARTS target restarts, $BLACKHOLES links blackholed, $RESETS links reset, $TX_MY MariaDB + $TX_PG PostgreSQL source transactions, $SPOOLS spool files seen"
+echo "soak: $MIN minute(s): $KILLS zetl kills (SIGKILL; $COPY_KILLS of them during a chunked copy), $RESTARTS target restarts, $BLACKHOLES links blackholed, $RESETS links reset, $TX_MY MariaDB + $TX_PG PostgreSQL source transactions, $SPOOLS spool files seen"
 echo "soak: $TERMS stops with SIGTERM while a link was frozen, $SLOW_TERMS of them slower than 2 s"
 if ((matched)); then
     echo "soak: zetl verify: exact match, $TABLES tables, $ROWS rows compared (source against target)"
