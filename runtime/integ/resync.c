@@ -776,7 +776,9 @@ void integ_resync_done(struct integ *in)
 {
     if (in->resync_ready >= in->nresync) return;
     struct resync *r = in->resync[in->resync_ready];
-    integ_set_table_state(in, r->t, TSTATE_SYNCED, r->t->initial ? "copied" : "resynced", NULL);
+    /* After the initial copy no reason, as after the one-read copy: the
+     * reason column is for what needs a word. */
+    integ_set_table_state(in, r->t, TSTATE_SYNCED, r->t->initial ? NULL : "resynced", NULL);
     r->t->initial = 0;
     resync_free(r);
     resync_remove(in, in->resync_ready);
