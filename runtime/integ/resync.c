@@ -474,7 +474,6 @@ static int ready_one(struct integ *in, struct resync *r)
          * second away: the reader asks for one now. */
         atomic_store(&in->want_position, 1);
         return 0;
-        return atomic_load(&r->done) && r->rc != 0;
     }
     if (!atomic_load(&r->done)) return 0;
     if (r->rc != 0) return 1;                   /* failed: the replay reports it */
