@@ -3,7 +3,8 @@
  * as a table for people or, with --json, the contract in DESIGN.md. Reads
  * only: it never creates the log, so it is safe beside a running `zetl run`.
  * Whether an integration runs comes from its lock (runtime/log/liveness.h): one
- * nobody runs shows as stopped, with since when and who ran it last.
+ * nobody runs shows as stopped, with since when and who ran it last. A table
+ * being copied has a line with its progress, in the console's words.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -16,6 +17,7 @@
 #include "runtime/log/liveness.h"
 #include "runtime/log/statelog.h"
 #include "tui/commands.h"
+#include "views/widgets.h"
 
 /* No finer than measured: res 1000 (whole-second source timestamps) → "<1s", "12s". */
 static void fmt_lag(int64_t ms, int64_t res, char *buf, size_t len)
@@ -85,6 +87,13 @@ static void print_human(struct statelog *sl, const char *state_dir,
                    tb->deletes, when);
             if (strcmp(tb->name, tb->target) != 0)
                 printf("  %-32s -> %s\n", "", tb->target);
+            if (tstate_copying(tstate_parse(tb->state)) && tb->copy_started_at > 0) {
+                /* As the console says it; nobody running it: no rate, no ETA. */
+                char copy[160];
+                w_fmt_copy(copy, sizeof copy, 0, tb->rows_copied, tb->rows_estimated, tb->copy_chunks,
+                           stale ? -1 : tb->copy_rows_per_s, stale ? -1 : tb->copy_eta_s);
+                printf("  %-32s copy: %s\n", "", copy);
+            }
             if (tb->reason)
                 printf("  %-32s reason: %s\n", "", tb->reason);
         }

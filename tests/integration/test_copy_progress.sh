@@ -145,8 +145,14 @@ if [[ $s != "resyncing true {"* ]]; then
     t_done
 fi
 atkill=${s#* * }
+plain=$("$ZETL" status -c "$E2E_DIR/zetl.yaml" 2>&1)
+t_match $T "plain zetl status: the copy's line under the table" \
+    "copy: [0-9]+% [0-9.]+k?/[0-9.]+k rows, chunk [0-9]+, [0-9.]+k? rows/s, ETA [0-9]+" "$plain"
 e2e_run_kill9
 dead=$(big_status)
+plain=$("$ZETL" status -c "$E2E_DIR/zetl.yaml" 2>&1)
+t_match $T "plain zetl status after kill -9: the copy's line has no rate and no ETA" \
+    "copy: [0-9]+% [0-9.]+k?/[0-9.]+k rows, chunk [0-9]+"$'\n' "$plain"
 t_match $T "after kill -9 nobody runs it; the copy is shown without a rate or an ETA" \
     '^resyncing false \{"rows":[0-9]+,.*"rows_per_s":null,"eta_s":null,' "$dead"
 started1=$(field "$atkill" started_at)
