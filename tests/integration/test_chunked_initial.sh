@@ -104,14 +104,13 @@ run_case() {
     workload & load_pid=$!
     ev0=$(ev_max 2>/dev/null || echo 0)
     e2e_run_start
-    # Until big has committed 5 chunks: how many tables copy at once.
-    local most=0 n end=$((SECONDS + 90))
-    until big_chunks5 >/dev/null 2>&1 || ((SECONDS >= end)); do
-        n=$(st '[.tables[] | select(.state == "snapshotting")] | length' 2>/dev/null)
-        [[ $n =~ ^[0-9]+$ ]] && ((n > most)) && most=$n
-        sleep 0.1
-    done
-    wait_up "${KP}big's copy has committed >= 5 chunks" 5 big_chunks5 || t_done
+    wait_up "${KP}big's copy has committed >= 5 chunks" 90 big_chunks5 || t_done
+    # How many tables copied at once so far, from the state log's transitions
+    # in order: into snapshotting +1, out of it -1.
+    local most
+    most=$(sl "SELECT message FROM events WHERE integration = '$NAME' AND kind = 'transition'
+               AND tbl IS NOT NULL AND id > $ev0 ORDER BY id" |
+           awk '/-> snapshotting/ { n++ } /^snapshotting -> / { n-- } n > m { m = n } END { print m + 0 }')
     t_eq $T "${KP}copy_workers: 2 tables copy at once, never more" "2" "$most"
     t_match $T "${KP}the checkpoint is written at once, with the copy under way" '.' "$(checkpoint)"
     t_eq $T "${KP}the integration is snapshotting while the tables copy" "snapshotting" "$(st .state)"
