@@ -53,8 +53,9 @@ static void parse_apply(struct ld *ld, yaml_node_t *v, struct config_apply *a)
     a->copy_workers = 1;
     a->drift_check_seconds = CONFIG_DRIFT_CHECK_DEFAULT;
     a->copy_chunk_rows = CONFIG_COPY_CHUNK_ROWS_DEFAULT;
+    a->copy_chunk_mb = CONFIG_COPY_CHUNK_MB_DEFAULT;
     if (cfg_get_map(ld, v, "apply", "batch_rows, batch_ms, memory_mb, copy_workers, drift_check_seconds, "
-                    "copy_chunk_rows") <= 0)
+                    "copy_chunk_rows, copy_chunk_mb") <= 0)
         return;
     cfg_map_keys(ld, v, SEC_APP, val, key);
     if (cfg_get_int(ld, val[APP_BATCH_ROWS], "batch_rows", 1, 1000000, &x, &set) == 0 && set)
@@ -69,6 +70,8 @@ static void parse_apply(struct ld *ld, yaml_node_t *v, struct config_apply *a)
         a->drift_check_seconds = (int)x;
     if (cfg_get_int(ld, val[APP_COPY_CHUNK_ROWS], "copy_chunk_rows", 0, 100000000, &x, &set) == 0 && set)
         a->copy_chunk_rows = (int)x;
+    if (cfg_get_int(ld, val[APP_COPY_CHUNK_MB], "copy_chunk_mb", 0, 65536, &x, &set) == 0 && set)
+        a->copy_chunk_mb = (int)x;
 }
 
 static void parse_integration(struct ld *ld, yaml_node_t *n, struct config_integration *ig,

@@ -89,9 +89,13 @@ struct config_apply {
                                    it in chunks of this many rows, each in a short read
                                    of its own, resumable (runtime/integ/resync.c); 0: in
                                    one read; default CONFIG_COPY_CHUNK_ROWS_DEFAULT */
+    int      copy_chunk_mb;     /* and each chunk after the first at most about this many
+                                   MB, by the rows' width measured so far (runtime/integ/
+                                   copy.c); 0: rows only; default CONFIG_COPY_CHUNK_MB_DEFAULT */
 };
 #define CONFIG_DRIFT_CHECK_DEFAULT 3600
 #define CONFIG_COPY_CHUNK_ROWS_DEFAULT 100000
+#define CONFIG_COPY_CHUNK_MB_DEFAULT 64
 
 /* Webhook alerts (runtime/watch/alerts.h): which incidents fire, `on:` in the config. */
 enum alert_on {

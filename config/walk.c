@@ -25,7 +25,7 @@ static const char *const src_keys[] = { "kind", "host", "port", "user", "passwor
 static const char *const tgt_keys[] = { "kind", "dsn", "url", "headers" };
 static const char *const tbl_keys[] = { "include", "exclude", "rename", "exclude_columns" };
 static const char *const app_keys[] = { "batch_rows", "batch_ms", "memory_mb", "copy_workers",
-    "drift_check_seconds", "copy_chunk_rows" };
+    "drift_check_seconds", "copy_chunk_rows", "copy_chunk_mb" };
 static const char *const rn_keys[] = { "from", "to" };
 static const char *const alr_keys[] = { "webhook_url", "lag_seconds", "on", "resolve_seconds",
     "timeout_seconds", "stall_seconds" };

@@ -161,12 +161,14 @@ static void put_apply(struct yw *w, const struct config_apply *a)
         {"memory_mb", a->memory_mb, 256}, {"copy_workers", a->copy_workers, 1},
         {"drift_check_seconds", a->drift_check_seconds, CONFIG_DRIFT_CHECK_DEFAULT},
         {"copy_chunk_rows", a->copy_chunk_rows, CONFIG_COPY_CHUNK_ROWS_DEFAULT},
+        {"copy_chunk_mb", a->copy_chunk_mb, CONFIG_COPY_CHUNK_MB_DEFAULT},
     };
     int any = 0;
     for (size_t i = 0; i < sizeof k / sizeof k[0]; i++) {
         /* 0 is "unset" for the others; for the drift check it is "off". */
         if ((!k[i].v && strcmp(k[i].key, "drift_check_seconds") != 0 &&
-             strcmp(k[i].key, "copy_chunk_rows") != 0) || k[i].v == k[i].def) continue;
+             strcmp(k[i].key, "copy_chunk_rows") != 0 && strcmp(k[i].key, "copy_chunk_mb") != 0) ||
+            k[i].v == k[i].def) continue;
         if (!any++) fputs("    apply:\n", w->f);
         fprintf(w->f, "      %s: %d\n", k[i].key, k[i].v);
     }

@@ -35,6 +35,8 @@ struct copier {
     struct itable *cur;         /* table of the last row (rows come table by table) */
     const struct itable *rated; /* the table whose rows began last (statelog_copy_rows) */
     int64_t pending;            /* rows copied not yet reported to the state log */
+    uint64_t bytes;             /* the rows' size as loaded (COPY text, batch or raw COPY
+                                   data), ever: a chunk's width (integ_copy_chunks) */
     int64_t last_report_ms;
     atomic_int *abort;          /* a resync's worker: give up when set */
     int raw;                    /* a raw COPY into cur's table is open (a PostgreSQL source's data) */
@@ -491,7 +493,9 @@ static int copy_row(void *ctx, const struct zrowchange *rc)
             return -1;
         }
         if (integ_row_refused(c->in, c->cur, &p, why, sizeof why)) return copy_refuse(c, why);
+        size_t before = c->text->len;
         target_copy_row(c->text, c->cur->def, p.after);
+        c->bytes += c->text->len - before;
         if (c->text->oom) {
             snprintf(c->err, sizeof c->err, "table %s: out of memory", c->cur->source);
             return -1;
@@ -505,12 +509,14 @@ static int copy_row(void *ctx, const struct zrowchange *rc)
         return -1;
     }
     if (integ_row_refused(c->in, c->cur, &p, why, sizeof why)) return copy_refuse(c, why);
+    size_t before = zbatch_bytes(c->b);
     if (target_add(c->tgt, c->b, &p, c->cur->tschema, c->cur->tname, 1) != 0) {
         snprintf(c->err, sizeof c->err, "table %s: %s", c->cur->source,
                  c->b->err[0] ? c->b->err : "out of memory");
         return -1;
     }
     c->pending++;
+    if (zbatch_bytes(c->b) > before) c->bytes += zbatch_bytes(c->b) - before;
     /* Rows go out in small loads: while the target takes one, the source
      * server keeps sending into the socket, so the two work at the same
      * time (one big batch would leave each idle while the other works). */
@@ -568,6 +574,7 @@ static int copy_raw_rows(void *ctx, const struct ztable *def, const char *buf, s
     }
     if (target_load_raw_data(c->tgt, buf, len) != 0) goto target_failed;
     c->pending += nrows;
+    c->bytes += len;
     return copy_progress(c);
 target_failed:
     snprintf(c->err, sizeof c->err, "target: loading %s.%s: %s", def->schema, def->name, target_error(c->tgt));
@@ -1091,6 +1098,20 @@ static int copy_chunk(struct copier *c, struct itable *t, void *h, const int *kc
     return 0;
 }
 
+/*
+ * The next chunk's rows: copy_chunk_rows (limit), or fewer, so that a chunk
+ * of rows as wide as the last one's stays within apply.copy_chunk_mb (the
+ * target transaction and the source read of one chunk stay bounded by bytes
+ * too, not only by rows). The first chunk has no width to go by: limit.
+ */
+static uint32_t chunk_rows(const struct integ *in, uint32_t limit, uint64_t rows, uint64_t bytes)
+{
+    uint64_t cap = (uint64_t)in->cfg->apply.copy_chunk_mb << 20;
+    if (!cap || !rows || !bytes) return limit;
+    uint64_t n = cap / (bytes / rows ? bytes / rows : 1);
+    return n < 1 ? 1 : n < limit ? (uint32_t)n : limit;
+}
+
 int integ_copy_chunks(struct integ *in, struct itable *t, const struct zkey *from, uint32_t limit,
                       atomic_int *abort, int (*done)(void *ctx, const struct copy_chunk *ch), void *ctx,
                       char *err, size_t errlen)
@@ -1107,14 +1128,17 @@ int integ_copy_chunks(struct integ *in, struct itable *t, const struct zkey *fro
     }
     if (copier_open(&c, abort, err, errlen) != 0) goto out;
     if (source_chunk_begin(in, &sink, &h, err, errlen) != 0) goto out;
+    uint32_t rows = limit;              /* this chunk's limit (chunk_rows) */
     for (;;) {
         if (atomic_load(abort) || atomic_load(&in->stop)) {
             snprintf(err, errlen, "%s %s: stopped during the copy", copy_what(t), t->source);
             goto out;
         }
-        if (copy_chunk(&c, t, h, kcols, limit, &ch, err, errlen) != 0) goto out;
+        uint64_t b0 = c.bytes;
+        if (copy_chunk(&c, t, h, kcols, rows, &ch, err, errlen) != 0) goto out;
         if (done(ctx, &ch) != 0 || ch.last) break;
         ch.lo = ch.hi;
+        rows = chunk_rows(in, limit, ch.rows, c.bytes - b0);
     }
     rc = 0;
 out:

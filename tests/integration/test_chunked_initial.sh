@@ -219,6 +219,39 @@ SQL
     end_case
 }
 
+# Chunks bounded by bytes too: rows of ~2 KB, copy_chunk_rows 2000 and
+# copy_chunk_mb 1: after the first chunk (2000 rows, ~4 MB) each holds about
+# 500 rows, so 6000 rows take 9 or more chunks (rows alone: 4).
+bytes_case() {
+    KIND=mysql KP="bytes: " DB=ci_wide NAME=ci_wide
+    zh_mysql <<SQL
+DROP DATABASE IF EXISTS $DB; CREATE DATABASE $DB; USE $DB;
+CREATE TABLE wide (id INT PRIMARY KEY, pad VARCHAR(2100));
+INSERT INTO wide SELECT seq, REPEAT(CHAR(65 + seq % 26), 2000) FROM seq_1_to_6000;
+SQL
+    target_reset
+    rm -rf "$E2E_DIR/state"
+    e2e_my_config "$NAME" "$DB" 5412 "batch_ms: 100, copy_chunk_rows: 2000, copy_chunk_mb: 1"
+    local ev0=0
+    e2e_run_start
+    wide_synced() { [ "$(table_state wide)" = synced ]; }
+    wait_up "${KP}the wide table is copied" 60 wide_synced || t_done
+    local done_msg n
+    done_msg=$(sl "SELECT message FROM events WHERE integration = '$NAME' AND tbl = '$DB.wide'
+                   AND message LIKE 'copy done;%'")
+    n=$(sed -n 's/^copy done; 6000 rows in \([0-9]*\) chunks.*/\1/p' <<<"$done_msg")
+    if [[ $n =~ ^[0-9]+$ ]] && ((n >= 9)); then
+        t_pass $T "${KP}6000 rows of ~2 KB in $n chunks: each after the first within copy_chunk_mb"
+    else
+        t_fail $T "${KP}chunks bounded by copy_chunk_mb" ">= 9 chunks for 6000 rows" "\"$done_msg\""
+    fi
+    wait_up "${KP}exact match (zetl verify)" 30 verify_ok
+    same_rows wide "id pad" id
+    e2e_run_stop
+    end_case
+}
+
+[[ ${CI_CASES:-mysql postgres} == *mysql* ]] && bytes_case
 [[ ${CI_CASES:-mysql postgres} == *mysql* ]] && mysql_case
 [[ ${CI_CASES:-mysql postgres} == *postgres* ]] && pg_case
 t_done

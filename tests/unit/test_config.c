@@ -283,12 +283,14 @@ static void test_bad_apply(void)
         "t.yaml:12:27: copy_workers 0 is out of range (1..16)", "copy_workers too small");
     BAD(GOOD "    apply: {drift_check_seconds: -1}\n",
         "t.yaml:12:34: drift_check_seconds -1 is out of range (0..604800)", "drift_check_seconds negative");
+    BAD(GOOD "    apply: {copy_chunk_mb: -1}\n",
+        "t.yaml:12:28: copy_chunk_mb -1 is out of range (0..65536)", "copy_chunk_mb negative");
     BAD(GOOD "    apply: {batch_rows: 1k}\n",
         "t.yaml:12:25: batch_rows must be an integer, got \"1k\"", "batch_rows not a number");
     BAD(GOOD "    apply: {batchrows: 10}\n",
         "t.yaml:12:13: unknown key `batchrows` in apply; did you mean `batch_rows`?", "apply key typo");
     BAD(GOOD "    apply: 5\n",
-        "t.yaml:12:12: apply must be a mapping (batch_rows, batch_ms, memory_mb, copy_workers, drift_check_seconds, copy_chunk_rows), got a string",
+        "t.yaml:12:12: apply must be a mapping (batch_rows, batch_ms, memory_mb, copy_workers, drift_check_seconds, copy_chunk_rows, copy_chunk_mb), got a string",
         "apply is a scalar");
 }
 
@@ -370,6 +372,8 @@ static void test_good_defaults(void)
     CHECK_INT(ig->apply.memory_mb, 256, "memory_mb default");
     CHECK_INT(ig->apply.copy_workers, 1, "copy_workers default");
     CHECK_INT(ig->apply.drift_check_seconds, 3600, "drift_check_seconds default");
+    CHECK_INT(ig->apply.copy_chunk_rows, 100000, "copy_chunk_rows default");
+    CHECK_INT(ig->apply.copy_chunk_mb, 64, "copy_chunk_mb default");
     config_free(c);
 
     unsetenv("XDG_STATE_HOME");
@@ -381,7 +385,7 @@ static void test_good_defaults(void)
                      "    tables:\n"
                      "      include: [\"public.%\"]\n"
                      "      rename: [{from: public.a, to: crm.a}]\n"
-                     "    apply: {batch_rows: 5, batch_ms: 10, memory_mb: 16}\n";
+                     "    apply: {batch_rows: 5, batch_ms: 10, memory_mb: 16, copy_chunk_mb: 0}\n";
     rc = config_load_buffer("pg.yaml", pg, strlen(pg), &c, err, sizeof err);
     CHECK_INT(rc, 0, "postgres config loads");
     if (rc) {
@@ -393,6 +397,7 @@ static void test_good_defaults(void)
     CHECK_INT(ig->source.port, 6543, "explicit port");
     CHECK_INT(ig->source.tls, TLS_VERIFY_FULL, "tls verify-full");
     CHECK_STR(ig->source.database, "shop", "database");
+    CHECK_INT(ig->apply.copy_chunk_mb, 0, "copy_chunk_mb 0: chunks by rows only");
     CHECK_INT(ig->source.nschemas, 1, "schemas default has one entry");
     CHECK_STR(ig->source.schemas[0], "public", "schemas default [public]");
     CHECK_STR(ig->source.slot, "zetl_shop_db", "slot default sanitized");
