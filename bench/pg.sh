@@ -58,12 +58,12 @@ pg_drop_zetl() {
     psql_db src "$1" -c "DROP PUBLICATION IF EXISTS zetl_$2" >/dev/null 2>&1
 }
 
-# zetl_pg_config FILE NAME SRCDB SCHEMA TGTDB COPY_WORKERS [INCLUDE]
-# (INCLUDE: the tables pattern; default SCHEMA.%)
+# zetl_pg_config FILE NAME SRCDB SCHEMA TGTDB COPY_WORKERS [INCLUDE [APPLY]]
+# (INCLUDE: the tables pattern; default SCHEMA.%; APPLY: more apply settings)
 zetl_pg_config() {
     zetl_yaml "$1" "$2" "kind: postgres, host: 127.0.0.1, port: $ZH_PGSRC_PORT, user: $ZH_PG_USER,
              password: \"\${BENCH_PG_PASSWORD}\", database: $3, schemas: [$4]" \
-        "$5" "${7:-$4.%}" "memory_mb: 256, copy_workers: $6"
+        "$5" "${7:-$4.%}" "memory_mb: 256, copy_workers: $6${8:+, $8}"
 }
 # zetl_all_synced CONFIG N: the integration is active and N tables are synced
 zetl_all_synced() {
@@ -122,6 +122,7 @@ scenario_full_load_pg_pg() {
 
     PGPG_TOOLS=()
     for i in $PGPG_WORKERS; do PGPG_TOOLS+=("zetl:$i"); done
+    PGPG_TOOLS+=(zetl_one_read)     # copy_workers 1, copy_chunk_rows 0: one read, as before chunks
     if command -v pgcopydb >/dev/null && ! skipped pgcopydb; then PGPG_TOOLS+=(pgcopydb)
     else note "pgcopydb not installed or skipped: not measured"; fi
     PGPG_TOOLS+=(subscription baseline)
@@ -131,9 +132,10 @@ scenario_full_load_pg_pg() {
         for ((i = 0; i < ${#PGPG_TOOLS[@]}; i++)); do order+=("${PGPG_TOOLS[(i + r - 1) % ${#PGPG_TOOLS[@]}]}"); done
         for tool in "${order[@]}"; do
             pgpg_reset
-            LAST=; dbc=$(db_cpu_s); rc=0
+            LAST=; PGPG_TRX=; dbc=$(db_cpu_s); rc=0
             case $tool in
             zetl:*) pgpg_zetl "${tool#zetl:}" || rc=$? ;;
+            zetl_one_read) pgpg_zetl 1 "copy_chunk_rows: 0" || rc=$? ;;
             pgcopydb) pgpg_pgcopydb || rc=$? ;;
             subscription) pgpg_subscription || rc=$? ;;
             baseline) pgpg_baseline || rc=$? ;;
@@ -144,8 +146,10 @@ scenario_full_load_pg_pg() {
             log "  round $r $tool: $secs s, CPU $cpu s (servers $dbc s), peak RSS $rss MB"
             local name=$tool casej=null
             [[ $tool == zetl:* ]] && { name=zetl; casej="\"copy_workers=${tool#zetl:}\""; }
+            [[ $tool == zetl_one_read ]] && casej='"copy_workers=1, one read"'
             record full_load_pg_pg "$name" null "$PGPG_ROWS" "$secs" "$(fdiv "$PGPG_ROWS" "$secs")" \
-                "$cpu" "$rss" "$(fdiv "$PGPG_MB" "$secs")" "{\"case\": $casej, \"db_cpu_s\": $dbc}"
+                "$cpu" "$rss" "$(fdiv "$PGPG_MB" "$secs")" \
+                "{\"case\": $casej, \"db_cpu_s\": $dbc${PGPG_TRX:+, $PGPG_TRX}}"
         done
     done
     pgpg_reset
@@ -175,10 +179,18 @@ pgpg_check() {
 }
 pgpg_schema() { psql_db tgt bench_pp -f "$W/pgbench-schema.sql" >/dev/null 2>>"$W/psql.err"; }
 
+# pgpg_zetl COPY_WORKERS [APPLY]: sets PGPG_TRX (the oldest transaction of
+# zetl's on the source meanwhile, as JSON fields)
 pgpg_zetl() {
-    zetl_pg_config "$W/pgpg.yaml" bpg bench_pgbench public bench_pp "$1"
-    zetl_load "$W/pgpg.yaml" "$W/zetl-pgpg.log" "zetl PG full load (copy_workers $1)" \
-        zetl_all_synced "$W/pgpg.yaml" "${#PGPG_TABLES[@]}" || return 1
+    local age xmin samples
+    PGPG_TRX=
+    zetl_pg_config "$W/pgpg.yaml" bpg bench_pgbench public bench_pp "$1" "public.%" "${2:-}"
+    pg_sampler_start "$W/pgpg-trx"
+    zetl_load "$W/pgpg.yaml" "$W/zetl-pgpg.log" "zetl PG full load (copy_workers $1${2:+, $2})" \
+        zetl_all_synced "$W/pgpg.yaml" "${#PGPG_TABLES[@]}" || { rs_sampler_stop; return 1; }
+    rs_sampler_stop
+    read -r age xmin samples <<<"$(pg_trx_figures "$W/pgpg-trx")"
+    PGPG_TRX="\"xact_age_max_s\": $age, \"xmin_age_max_xids\": $xmin, \"trx_samples\": $samples"
     pgpg_check "zetl" || return 1
     LAST="$LOAD_SECS $LOAD_CPU $LOAD_RSS"
 }
@@ -338,8 +350,15 @@ report_full_load_pg_pg() {
     echo "$HDR"; fmt_rows full_load_pg_pg
     echo
     echo "zetl's faster setting here: **$PG_BEST**. zetl ($PG_BEST) ÷ baseline: **$R_PBL**; ÷ pgcopydb: **$R_PCD**; ÷ subscription: **$R_PSUB**."
-    jq -r '[.[] | select(.scenario == "full_load_pg_pg" and .tool == "zetl")] | if length == 2 then
-        "copy_workers 4 ÷ copy_workers 1 (median rows/s): \(([.[] | select(.case == "copy_workers=4")][0].rows_per_s) / ([.[] | select(.case == "copy_workers=1")][0].rows_per_s) * 100 | round / 100) (pgbench_accounts holds 100,000 of every 100,011 rows: one table does the work whatever the number of workers)." else empty end' <<<"$AGG"
+    jq -r '[.[] | select(.scenario == "full_load_pg_pg" and .tool == "zetl")] |
+        def rps(c): [.[] | select(.case == c)][0].rows_per_s;
+        (if rps("copy_workers=4") and rps("copy_workers=1") then
+        "copy_workers 4 ÷ copy_workers 1 (median rows/s): \(rps("copy_workers=4") / rps("copy_workers=1") * 100 | round / 100) (pgbench_accounts holds 100,000 of every 100,011 rows: one table does the work whatever the number of workers)." else empty end),
+        (if rps("copy_workers=1") and rps("copy_workers=1, one read") then
+        "Chunked ÷ one read (copy_workers 1, `copy_chunk_rows: 0`: the copy in one read of the slot'"'"'s exported snapshot, as before chunks; median rows/s; issue 20'"'"'s goal >= 0.95): **\(rps("copy_workers=1") / rps("copy_workers=1, one read") * 100 | round / 100)**." else empty end)' <<<"$AGG"
+    jq -rs '[.[] | select(.scenario == "full_load_pg_pg" and .tool == "zetl" and .xact_age_max_s != null)] |
+        if length == 0 then empty else
+        "Oldest transaction of zetl'"'"'s on the source during the copy (pg_stat_activity of application_name zetl, sampled every ~0.5 s; goal < 10 s): chunked \([.[] | select(.case != "copy_workers=1, one read") | .xact_age_max_s] | max) s (backend_xmin at most \([.[] | select(.case != "copy_workers=1, one read") | .xmin_age_max_xids] | max) transactions old), one read \([.[] | select(.case == "copy_workers=1, one read") | .xact_age_max_s] | max) s." end' "$RUNS"
     faster_peers full_load_pg_pg "$PG_BEST"
     echo
 }

@@ -107,24 +107,8 @@ rs_restart() {
     done
 }
 
-RS_TRX_Q="SELECT COUNT(tx.trx_id), COALESCE(MAX(TIMESTAMPDIFF(SECOND, tx.trx_started, NOW())), -1)
-          FROM information_schema.innodb_trx tx JOIN information_schema.processlist p ON p.ID = tx.trx_mysql_thread_id
-          WHERE p.USER = 'zetl'"
-# rs_sampler_start OUT: every ~0.5 s one line "N_TRX OLDEST_AGE_S" (-1: none) of zetl's InnoDB transactions
-rs_sampler_start() {
-    : >"$1"; touch "$W/rs-sampling"
-    (while [[ -e $W/rs-sampling ]]; do zh_mysql -e "$RS_TRX_Q" 2>>"$W/rs-sampler.err"; sleep 0.5; done) >"$1" &
-    RS_SPID=$!
-}
-rs_sampler_stop() {
-    rm -f "$W/rs-sampling"
-    [[ -n $RS_SPID ]] && wait "$RS_SPID" 2>/dev/null
-    RS_SPID=
-}
-# rs_trx_figures FILE: "MAX_AGE_S SAMPLES SAMPLES_WITH_A_ZETL_TRX"
-rs_trx_figures() {
-    awk 'NF == 2 { n++; if ($1 > 0) w++; if ($2 > m) m = $2 } END { printf "%d %d %d", (m > 0 ? m : 0), n, w }' "$1"
-}
+# RS_TRX_Q, rs_sampler_start/stop and rs_trx_figures live in bench/run.sh (the
+# full loads sample the same way).
 
 # rs_verify CONFIG CASE: zetl verify reports an exact match (retried for 30 s); else FAILED, loudly
 rs_verify() {

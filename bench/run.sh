@@ -394,11 +394,50 @@ tgt_forget() {
 zetl_events() {
     command -v sqlite3 >/dev/null || { echo '{}'; return; }
     sqlite3 -separator ' ' "$1" "SELECT
-        (SELECT min(at) FROM events WHERE tbl = '$3' AND message = 'pending -> snapshotting'),
-        (SELECT min(at) FROM events WHERE tbl = '$3' AND message = 'snapshotting -> synced'),
+        (SELECT min(at) FROM events WHERE tbl = '$3' AND message LIKE 'pending -> snapshotting%'),
+        (SELECT min(at) FROM events WHERE tbl = '$3' AND message LIKE 'snapshotting -> synced%'),
         (SELECT min(at) FROM events WHERE tbl IS NULL AND message = 'snapshotting -> active')" 2>/dev/null |
     awk -v l="$2" 'NF == 3 { l *= 1000; printf "{\"startup_s\": %.3f, \"copy_s\": %.3f, \"active_s\": %.3f}\n", ($1 - l) / 1000, ($2 - $1) / 1000, ($3 - l) / 1000; ok = 1 }
                    END { if (!ok) print "{}" }'
+}
+
+# ------------------------------------------------------------------ source transactions
+# Sampled while zetl copies (the full loads, resync_chunked_mysql; issue 20,
+# point 2): the age of the oldest transaction of zetl's on the source.
+RS_TRX_Q="SELECT COUNT(tx.trx_id), COALESCE(MAX(TIMESTAMPDIFF(SECOND, tx.trx_started, NOW())), -1)
+          FROM information_schema.innodb_trx tx JOIN information_schema.processlist p ON p.ID = tx.trx_mysql_thread_id
+          WHERE p.USER = 'zetl'"
+# rs_sampler_start OUT: every ~0.5 s one line "N_TRX OLDEST_AGE_S" (-1: none) of zetl's InnoDB transactions
+rs_sampler_start() {
+    : >"$1"; touch "$W/rs-sampling"
+    (while [[ -e $W/rs-sampling ]]; do zh_mysql -e "$RS_TRX_Q" 2>>"$W/rs-sampler.err"; sleep 0.5; done) >"$1" &
+    RS_SPID=$!
+}
+rs_sampler_stop() {
+    rm -f "$W/rs-sampling"
+    [[ -n $RS_SPID ]] && wait "$RS_SPID" 2>/dev/null
+    RS_SPID=
+}
+# rs_trx_figures FILE: "MAX_AGE_S SAMPLES SAMPLES_WITH_A_ZETL_TRX"
+rs_trx_figures() {
+    awk 'NF == 2 { n++; if ($1 > 0) w++; if ($2 > m) m = $2 } END { printf "%d %d %d", (m > 0 ? m : 0), n, w }' "$1"
+}
+
+# The same for a PostgreSQL source: every ~0.5 s "N_TRX OLDEST_XACT_AGE_S
+# OLDEST_XMIN_AGE_XIDS" (-1: none) of zetl's sessions (application_name
+# zetl; the bench's own clients have psql's).
+PG_TRX_Q="SELECT count(*) FILTER (WHERE xact_start IS NOT NULL),
+                 coalesce(floor(max(extract(epoch FROM now() - xact_start))), -1),
+                 coalesce(max(age(backend_xmin)), -1)
+          FROM pg_stat_activity WHERE application_name LIKE 'zetl%' AND backend_type = 'client backend'"
+pg_sampler_start() {
+    : >"$1"; touch "$W/rs-sampling"
+    (while [[ -e $W/rs-sampling ]]; do zh_psql_src -F ' ' -c "$PG_TRX_Q" 2>>"$W/rs-sampler.err"; sleep 0.5; done) >"$1" &
+    RS_SPID=$!
+}
+# pg_trx_figures FILE: "MAX_XACT_AGE_S MAX_XMIN_AGE_XIDS SAMPLES"
+pg_trx_figures() {
+    awk 'NF == 3 { n++; if ($2 > m) m = $2; if ($3 > x) x = $3 } END { printf "%d %d %d", (m > 0 ? m : 0), (x > 0 ? x : 0), n }' "$1"
 }
 
 # ------------------------------------------------------------------ full_load_mysql_pg
@@ -412,10 +451,12 @@ if ! skipped full_load_mysql_pg; then
     LOAD_MB=$(zh_mysql -e "SELECT ROUND(SUM(LENGTH(id) + LENGTH(k) + LENGTH(c) + LENGTH(pad) + 4) / 1e6, 1)
                            FROM bench_load.sbtest1")   # text bytes as COPY carries them
     zetl_config "$W/load.yaml" bload bench_load 256
+    # zetl_one_read: the same copy in one consistent read (copy_chunk_rows 0), as before chunks
+    sed 's/memory_mb: 256/memory_mb: 256, copy_chunk_rows: 0/' "$W/load.yaml" >"$W/load1.yaml"
     PGLOADER_OK=1
     command -v pgloader >/dev/null || { PGLOADER_OK=0; note "pgloader is not installed: not measured"; }
     skipped pgloader && { PGLOADER_OK=0; note "pgloader skipped (BENCH_SKIP)"; }
-    LOAD_TOOLS=(zetl baseline); ((PGLOADER_OK)) && LOAD_TOOLS+=(pgloader)
+    LOAD_TOOLS=(zetl zetl_one_read baseline); ((PGLOADER_OK)) && LOAD_TOOLS+=(pgloader)
 
     load_reset() {
         # one statement per psql call: a failing DELETE (no zetl.checkpoints before
@@ -428,10 +469,15 @@ if ! skipped full_load_mysql_pg; then
     }
     load_count() { tgt "SELECT count(*) FROM $1.sbtest1"; }
 
-    run_zetl_load() {
-        local n
-        zetl_load "$W/load.yaml" "$W/zetl-load.log" "zetl full load run" zetl_synced "$W/load.yaml" bench_load.sbtest1 || return 1
-        LAST_EXTRA=$(zetl_events "$W/state-bload/zetl.db" "$LOAD_T0" bench_load.sbtest1)
+    run_zetl_load() {          # CONFIG: load.yaml (chunked) or load1.yaml (one read)
+        local n age samples with
+        rs_sampler_start "$W/load-trx"
+        zetl_load "$W/$1" "$W/zetl-load.log" "zetl full load run ($1)" zetl_synced "$W/$1" bench_load.sbtest1 ||
+            { rs_sampler_stop; return 1; }
+        rs_sampler_stop
+        read -r age samples with <<<"$(rs_trx_figures "$W/load-trx")"
+        LAST_EXTRA=$(zetl_events "$W/state-bload/zetl.db" "$LOAD_T0" bench_load.sbtest1 |
+                     jq -c --argjson a "$age" --argjson s "$samples" '. + {trx_age_max_s: $a, trx_samples: $s}')
         n=$(load_count bench_load)
         [[ $n == "$LOAD_ROWS" ]] || { note "zetl full load: target has $n rows, expected $LOAD_ROWS"; return 1; }
         LAST="$LOAD_SECS $LOAD_CPU $LOAD_RSS"
@@ -479,7 +525,8 @@ if ! skipped full_load_mysql_pg; then
             LAST=; LAST_EXTRA='{}'; dbc=$(db_cpu_s)
             rc=0
             case $tool in
-            zetl) run_zetl_load || rc=$? ;;
+            zetl) run_zetl_load load.yaml || rc=$? ;;
+            zetl_one_read) run_zetl_load load1.yaml || rc=$? ;;
             baseline) run_baseline_load || rc=$? ;;
             pgloader) run_pgloader_load || rc=$? ;;
             esac
@@ -750,6 +797,14 @@ BIG_RSS=$(get big_txn zetl peak_rss_mb)
     echo "$HDR"; fmt_rows full_load_mysql_pg
     echo
     echo "zetl ÷ baseline (median rows/s): **$R_BL**; zetl ÷ pgloader: **$R_PL**."
+    echo
+    echo "- **zetl_one_read**: zetl with \`apply.copy_chunk_rows: 0\`, the copy in one consistent read as before chunks;"
+    echo "  **zetl** copies in chunks (the default, 100,000 rows, each its own read and target transaction) while streaming."
+    r1=$(ratio full_load_mysql_pg zetl_one_read)
+    age=$(jq -rs '[.[] | select(.scenario == "full_load_mysql_pg" and .tool == "zetl") | .trx_age_max_s // empty] | max // "null"' "$RUNS")
+    age1=$(jq -rs '[.[] | select(.scenario == "full_load_mysql_pg" and .tool == "zetl_one_read") | .trx_age_max_s // empty] | max // "null"' "$RUNS")
+    echo "Chunked ÷ one read (median rows/s; issue 20's goal >= 0.95): **$r1**. Oldest InnoDB transaction of zetl's during the"
+    echo "copy (sampled every ~0.5 s, whole seconds; goal < 10 s): chunked **$age s**, one read $age1 s."
     echo
     jq -rs 'def med: sort | if length == 0 then null elif length % 2 == 1 then .[length / 2 | floor]
                       else (.[length / 2 - 1] + .[length / 2]) / 2 end;
