@@ -379,7 +379,10 @@ static int drive_resync(struct applier *a)
          * the copy's progress; a failed copy: its progress reset, an initial
          * copy's table emptied) commit with the checkpoint. */
         if ((a->have_last ? flush(a) : commit_batch(a, &in->applied, 0)) != 0) return -1;
-        if (r == 0) integ_resync_done(in);      /* 2: a chunk handed off, more to come; 1: failed */
+        if (r == 0) {
+            integ_resync_done(in);
+            in->last_lag_sample_ms = 0;         /* the state reviewed now (sample_lag), not in a second */
+        }
     }
     int workers = in->cfg->apply.copy_workers;
     if (workers < 1) workers = 1;
@@ -796,6 +799,7 @@ enum integ_round integ_stream(struct integ *in)
             end = stream_ended(in);
             break;
         }
+        if (atomic_exchange(&in->resync_kick, 0)) last_poll = 0;   /* a copy worker's news: poll now */
         if (got > 0 && stream_item(&a, &it) != 0) return stream_close(&a, ROUND_ERROR);
     }
     if (end == ROUND_STOPPED || end == ROUND_PAUSED || end == ROUND_DELETED) end = stream_finish(&a, end);

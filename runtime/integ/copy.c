@@ -680,21 +680,23 @@ static struct zsink copier_sink(struct copier *c)
 
 /*
  * One load of t in one target transaction on the copier's connection: what
- * the table holds goes first (all of it, or with after set the rows whose key
- * is past after: kcols from zkey_columns), then read() delivers the rows
- * into the copier's sink, and a plain commit (the checkpoint is the
- * caller's). what names the work in messages ("resync of"). 0, or -1 with err.
+ * the table holds goes first (clear: all of it; the rows whose key is past
+ * after, kcols from zkey_columns; or nothing, when the table holds no key the
+ * load brings), then read() delivers the rows into the copier's sink, and a
+ * plain commit (the checkpoint is the caller's). what names the work in
+ * messages ("resync of"). 0, or -1 with err.
  */
+enum load_clear { CLEAR_ALL, CLEAR_AFTER, CLEAR_NONE };
 typedef int (*load_read_fn)(struct copier *c, struct itable *t, void *ctx, char *e, size_t elen);
-static int load_txn(struct copier *c, struct itable *t, const struct zkey *after, const int *kcols,
-                    load_read_fn read, void *ctx, const char *what, char *err, size_t errlen)
+static int load_txn(struct copier *c, struct itable *t, enum load_clear clear, const struct zkey *after,
+                    const int *kcols, load_read_fn read, void *ctx, const char *what, char *err, size_t errlen)
 {
     char e[1024];
     c->cur = NULL;
     c->fault = NULL;
     if (target_begin(c->tgt) != 0 ||
-        (after && after->n ? target_delete_after(c->tgt, t->tdef, kcols, after, t->tschema, t->tname)
-                           : target_truncate(c->tgt, t->def, t->tschema, t->tname)) != 0)
+        (clear == CLEAR_ALL && target_truncate(c->tgt, t->def, t->tschema, t->tname) != 0) ||
+        (clear == CLEAR_AFTER && target_delete_after(c->tgt, t->tdef, kcols, after, t->tschema, t->tname) != 0))
         goto target_failed;
     target_set_load(c->tgt);            /* no row of the load is left in the table */
     c->err[0] = '\0';
@@ -734,7 +736,7 @@ static int copy_one(struct copier *c, struct itable *t, const char *snap, struct
                     const char *what, char *err, size_t errlen)
 {
     struct one_read o = {.snap = snap, .pos = pos};
-    if (load_txn(c, t, NULL, NULL, read_one, &o, what, err, errlen) != 0) return -1;
+    if (load_txn(c, t, CLEAR_ALL, NULL, NULL, read_one, &o, what, err, errlen) != 0) return -1;
     report(c);
     return 0;
 }
@@ -1075,9 +1077,15 @@ int integ_copy_table(struct integ *in, struct itable *t, atomic_int *abort, stru
 }
 
 /*
- * One chunk on the copier's connections (integ_copy_chunks): the rows after
- * ch->lo go (or the whole table, for the first chunk), the chunk's rows
- * come in, one target transaction, a plain commit (load_txn).
+ * One chunk on the copier's connections (integ_copy_chunks): the first of a
+ * run clears the rows after ch->lo (or the whole table, from the start); the
+ * chunk's rows come in; one target transaction, a plain commit (load_txn).
+ * A later chunk of the same run clears nothing: from the first chunk's clear
+ * on, nothing writes a key above the frontier but these loads (resync.c: the
+ * applier applies a change live only at or below the frontier, and a
+ * hand-off only up to its own chunk's end), so the table holds no key after
+ * ch->lo. A DELETE per chunk would cost a scan per chunk where the target's
+ * planner does not use the key's index (a table without statistics yet).
  */
 struct chunk_read { void *h; uint32_t limit; struct copy_chunk *ch; };
 static int read_chunk(struct copier *c, struct itable *t, void *ctx, char *e, size_t elen)
@@ -1089,10 +1097,11 @@ static int read_chunk(struct copier *c, struct itable *t, void *ctx, char *e, si
 }
 
 static int copy_chunk(struct copier *c, struct itable *t, void *h, const int *kcols, uint32_t limit,
-                      struct copy_chunk *ch, char *err, size_t errlen)
+                      int first, struct copy_chunk *ch, char *err, size_t errlen)
 {
     struct chunk_read k = {.h = h, .limit = limit, .ch = ch};
-    if (load_txn(c, t, &ch->lo, kcols, read_chunk, &k, copy_what(t), err, errlen) != 0) return -1;
+    enum load_clear clear = !first ? CLEAR_NONE : ch->lo.n ? CLEAR_AFTER : CLEAR_ALL;
+    if (load_txn(c, t, clear, &ch->lo, kcols, read_chunk, &k, copy_what(t), err, errlen) != 0) return -1;
     report_to(c, t, 1);                 /* its last rows, and the chunk */
     ch->last = ch->rows < limit;
     return 0;
@@ -1129,13 +1138,15 @@ int integ_copy_chunks(struct integ *in, struct itable *t, const struct zkey *fro
     if (copier_open(&c, abort, err, errlen) != 0) goto out;
     if (source_chunk_begin(in, &sink, &h, err, errlen) != 0) goto out;
     uint32_t rows = limit;              /* this chunk's limit (chunk_rows) */
+    int first = 1;                      /* the run's first chunk clears (copy_chunk) */
     for (;;) {
         if (atomic_load(abort) || atomic_load(&in->stop)) {
             snprintf(err, errlen, "%s %s: stopped during the copy", copy_what(t), t->source);
             goto out;
         }
         uint64_t b0 = c.bytes;
-        if (copy_chunk(&c, t, h, kcols, rows, &ch, err, errlen) != 0) goto out;
+        if (copy_chunk(&c, t, h, kcols, rows, first, &ch, err, errlen) != 0) goto out;
+        first = 0;
         if (done(ctx, &ch) != 0 || ch.last) break;
         ch.lo = ch.hi;
         rows = chunk_rows(in, limit, ch.rows, c.bytes - b0);

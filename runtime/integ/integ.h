@@ -141,6 +141,8 @@ struct integ {
     int       reader_running;
     atomic_int stop_reader;
     _Atomic uint64_t flushed_lsn; /* PostgreSQL: durable in the target */
+    atomic_int resync_kick;       /* a copy worker has news (a chunk loaded, done): the
+                                     applier drives the resyncs now, not at its next poll */
     atomic_int want_position;     /* the applier waits for the source's position to pass a
                                      chunk's (resync.c): the reader asks for a heartbeat now */
     int       reader_rc;          /* set by the reader before it exits */

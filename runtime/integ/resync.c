@@ -213,6 +213,14 @@ int integ_resync_marked(struct integ *in)
     return 0;
 }
 
+/* The applier, maybe waiting on its queue, is to drive the resyncs now
+ * (apply.c: a kicked pop ends its wait; the poll runs). */
+static void kick(struct integ *in)
+{
+    atomic_store(&in->resync_kick, 1);
+    if (in->q) cqueue_wake(in->q);
+}
+
 /* A chunk loaded (integ_copy_chunks' done): queued for the applier's
  * hand-off; waits while CHUNKS_AHEAD are queued. Non-zero: stop copying. */
 static int chunk_loaded(void *ctx, const struct copy_chunk *ch)
@@ -226,6 +234,7 @@ static int chunk_loaded(void *ctx, const struct copy_chunk *ch)
     int stop = atomic_load(&r->abort);
     if (!stop) r->pend[r->npend++] = *ch;
     pthread_mutex_unlock(&r->mu);
+    if (!stop) kick(r->in);
     return stop;
 }
 
@@ -239,6 +248,7 @@ static void *worker_main(void *arg)
     else
         r->rc = integ_copy_table(r->in, r->t, &r->abort, &r->pos, r->err, sizeof r->err);
     atomic_store(&r->done, 1);
+    kick(r->in);
     return NULL;
 }
 

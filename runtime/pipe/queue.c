@@ -56,6 +56,7 @@ struct cqueue {
     size_t          mem;            /* bytes of memory chunks, spare included */
     struct seg     *spare;          /* one standard chunk kept for reuse */
     int             prod_waits, cons_waits;
+    int             woken;          /* cqueue_wake: the consumer's next wait returns 0 */
     int64_t         full_since_ms;  /* mono ms the producer began waiting for room, 0 not waiting */
     char            err[512];
     struct cqueue_stats st;
@@ -670,7 +671,8 @@ int cqueue_pop(struct cqueue *q, struct cq_item *out, int timeout_ms)
             seg_free(done);
             continue;
         }
-        if (timeout_ms == 0 || dead(q)) {
+        if (timeout_ms == 0 || dead(q) || q->woken) {
+            q->woken = 0;
             pthread_mutex_unlock(&q->mu);
             return dead(q) ? -1 : 0;
         }
@@ -684,6 +686,11 @@ int cqueue_pop(struct cqueue *q, struct cq_item *out, int timeout_ms)
         q->cons_waits = 1;
         pthread_cond_timedwait(&q->data, &q->mu, &slice);
         q->cons_waits = 0;
+        if (q->woken && h->wpos == h->rpos && !h->next) {
+            q->woken = 0;
+            pthread_mutex_unlock(&q->mu);
+            return dead(q) ? -1 : 0;
+        }
         if (have_deadline && h->wpos == h->rpos && !h->next) {
             struct timespec now;
             clock_gettime(CLOCK_MONOTONIC, &now);
@@ -801,6 +808,14 @@ void cqueue_close(struct cqueue *q)
     free(q->dir);
     free(q->name);
     free(q);
+}
+
+void cqueue_wake(struct cqueue *q)
+{
+    pthread_mutex_lock(&q->mu);
+    q->woken = 1;
+    pthread_cond_broadcast(&q->data);
+    pthread_mutex_unlock(&q->mu);
 }
 
 void cqueue_stop(struct cqueue *q)

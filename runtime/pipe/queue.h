@@ -127,6 +127,12 @@ struct zsink cqueue_sink(struct cqueue *q);
  * read (0 polls, < 0 waits without limit), -1 after cqueue_stop or an error. */
 int  cqueue_pop(struct cqueue *q, struct cq_item *out, int timeout_ms);
 
+/* Wake the consumer once: a cqueue_pop waiting with nothing to read returns
+ * 0 now, as at its timeout (one that has records returns them as usual). For
+ * another thread whose news the consumer acts on between pops (a copy
+ * worker's chunk, runtime/integ/resync.c). Any thread; returns at once. */
+void cqueue_wake(struct cqueue *q);
+
 /* Wake both sides for good: the producer's callbacks and cqueue_pop return -1
  * (records still queued are not delivered: the source replays them from the
  * checkpoint). Any thread; returns at once. */
