@@ -146,7 +146,7 @@ scenario_full_load_pg_pg() {
             log "  round $r $tool: $secs s, CPU $cpu s (servers $dbc s), peak RSS $rss MB"
             local name=$tool casej=null
             [[ $tool == zetl:* ]] && { name=zetl; casej="\"copy_workers=${tool#zetl:}\""; }
-            [[ $tool == zetl_one_read ]] && casej='"copy_workers=1, one read"'
+            [[ $tool == zetl_one_read ]] && { name=zetl; casej='"copy_workers=1, one read"'; }
             record full_load_pg_pg "$name" null "$PGPG_ROWS" "$secs" "$(fdiv "$PGPG_ROWS" "$secs")" \
                 "$cpu" "$rss" "$(fdiv "$PGPG_MB" "$secs")" \
                 "{\"case\": $casej, \"db_cpu_s\": $dbc${PGPG_TRX:+, $PGPG_TRX}}"
