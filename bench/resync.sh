@@ -10,7 +10,7 @@
 #
 # Cases (results.json "case"):
 #   one_read        apply.copy_chunk_rows 0: the table in one consistent read
-#   chunked         apply.copy_chunk_rows RESYNC_CHUNK (100000, the default):
+#   chunked         apply.copy_chunk_rows RESYNC_CHUNK (100000, copy_chunk_mb 0):
 #                   chunks in key order, each in its own short consistent read
 #                   and its own target transaction
 #   chunked_kill9   chunked, and `kill -9` of zetl once zetl.copy_progress.rows_copied
@@ -47,7 +47,8 @@ RS_DB=bench_resync
 RS_TABLE=bench_resync.t
 RS_STREAM_TABLE=bench_resync.s
 RS_NAME=brs
-RS_CHUNK=100000              # apply.copy_chunk_rows of the chunked cases (zetl's default)
+RS_CHUNK=100000              # apply.copy_chunk_rows of the chunked cases (more hand-offs than
+                             # the default 1,000,000 rows / 64 MB; copy_chunk_mb 0 here)
 RS_STREAM_RATE=5000          # rows/s into bench_resync.s during chunked_stream
 RS_FAILED=0                  # 1 when a zetl verify did not match, or a resync never finished
 RS_MB=
@@ -84,7 +85,7 @@ rs_progress_rows() {
 rs_config() {
     zetl_yaml "$1" "$RS_NAME" "kind: mysql, host: 127.0.0.1, port: $ZH_MY_PORT, user: $ZH_MY_USER,
              password: \"\${BENCH_MY_PASSWORD}\", databases: [$RS_DB], server_id: $RS_SERVER_ID" \
-        zetl "$RS_DB.%" "memory_mb: 256, copy_chunk_rows: $2"
+        zetl "$RS_DB.%" "memory_mb: 256, copy_chunk_rows: $2, copy_chunk_mb: 0"
 }
 # rs_ready CONFIG: running (its lock held: a command is taken) and both tables synced
 rs_ready() {

@@ -799,7 +799,8 @@ BIG_RSS=$(get big_txn zetl peak_rss_mb)
     echo "zetl ÷ baseline (median rows/s): **$R_BL**; zetl ÷ pgloader: **$R_PL**."
     echo
     echo "- **zetl_one_read**: zetl with \`apply.copy_chunk_rows: 0\`, the copy in one consistent read as before chunks;"
-    echo "  **zetl** copies in chunks (the default, 100,000 rows, each its own read and target transaction) while streaming."
+    echo "  **zetl** copies in chunks (the defaults: at most 1,000,000 rows and about 64 MB, the first of 10,000 rows; each its own"
+    echo "  read and target transaction) while streaming."
     r1=$(ratio full_load_mysql_pg zetl_one_read)
     age=$(jq -rs '[.[] | select(.scenario == "full_load_mysql_pg" and .tool == "zetl") | .trx_age_max_s // empty] | max // "null"' "$RUNS")
     age1=$(jq -rs '[.[] | select(.scenario == "full_load_mysql_pg" and .tool == "zetl_one_read") | .trx_age_max_s // empty] | max // "null"' "$RUNS")

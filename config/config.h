@@ -80,21 +80,23 @@ struct config_apply {
     int      batch_rows;        /* default 20000 */
     int      batch_ms;          /* default 200 */
     int      memory_mb;         /* default 256: change-queue byte budget */
-    int      copy_workers;      /* PostgreSQL sources: tables copied in parallel in the
-                                   exported snapshot, 1..16, default 1 */
+    int      copy_workers;      /* tables copied at once (the chunked initial copy and
+                                   resyncs; a one-read initial copy: PostgreSQL sources,
+                                   in the exported snapshot), 1..16, default 1 */
     int      drift_check_seconds; /* row counts of synced tables, source against target,
                                    every this many seconds (runtime/integ/drift.c); 0 off,
                                    default CONFIG_DRIFT_CHECK_DEFAULT */
-    int      copy_chunk_rows;   /* a resync of a table with an integer primary key copies
-                                   it in chunks of this many rows, each in a short read
-                                   of its own, resumable (runtime/integ/resync.c); 0: in
-                                   one read; default CONFIG_COPY_CHUNK_ROWS_DEFAULT */
-    int      copy_chunk_mb;     /* and each chunk after the first at most about this many
-                                   MB, by the rows' width measured so far (runtime/integ/
-                                   copy.c); 0: rows only; default CONFIG_COPY_CHUNK_MB_DEFAULT */
+    int      copy_chunk_rows;   /* the initial copy and a resync copy a table with an
+                                   integer primary key in chunks of at most this many rows,
+                                   each in a short read of its own, resumable (runtime/integ/
+                                   resync.c); 0: in one read; default CONFIG_COPY_CHUNK_ROWS_DEFAULT */
+    int      copy_chunk_mb;     /* and of at most about this many MB, by the rows' width
+                                   measured so far (a first chunk of 10,000 rows measures it;
+                                   runtime/integ/copy.c); 0: rows only; default
+                                   CONFIG_COPY_CHUNK_MB_DEFAULT */
 };
 #define CONFIG_DRIFT_CHECK_DEFAULT 3600
-#define CONFIG_COPY_CHUNK_ROWS_DEFAULT 100000
+#define CONFIG_COPY_CHUNK_ROWS_DEFAULT 1000000  /* copy_chunk_mb bounds most tables' chunks first */
 #define CONFIG_COPY_CHUNK_MB_DEFAULT 64
 
 /* Webhook alerts (runtime/watch/alerts.h): which incidents fire, `on:` in the config. */

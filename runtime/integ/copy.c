@@ -1111,8 +1111,10 @@ static int copy_chunk(struct copier *c, struct itable *t, void *h, const int *kc
  * The next chunk's rows: copy_chunk_rows (limit), or fewer, so that a chunk
  * of rows as wide as the last one's stays within apply.copy_chunk_mb (the
  * target transaction and the source read of one chunk stay bounded by bytes
- * too, not only by rows). The first chunk has no width to go by: limit.
+ * too, not only by rows). The first chunk has no width to go by: with a cap,
+ * it is a probe of at most COPY_PROBE_ROWS rows.
  */
+#define COPY_PROBE_ROWS 10000
 static uint32_t chunk_rows(const struct integ *in, uint32_t limit, uint64_t rows, uint64_t bytes)
 {
     uint64_t cap = (uint64_t)in->cfg->apply.copy_chunk_mb << 20;
@@ -1137,7 +1139,7 @@ int integ_copy_chunks(struct integ *in, struct itable *t, const struct zkey *fro
     }
     if (copier_open(&c, abort, err, errlen) != 0) goto out;
     if (source_chunk_begin(in, &sink, &h, err, errlen) != 0) goto out;
-    uint32_t rows = limit;              /* this chunk's limit (chunk_rows) */
+    uint32_t rows = in->cfg->apply.copy_chunk_mb > 0 && limit > COPY_PROBE_ROWS ? COPY_PROBE_ROWS : limit;
     int first = 1;                      /* the run's first chunk clears (copy_chunk) */
     for (;;) {
         if (atomic_load(abort) || atomic_load(&in->stop)) {

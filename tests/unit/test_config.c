@@ -372,7 +372,7 @@ static void test_good_defaults(void)
     CHECK_INT(ig->apply.memory_mb, 256, "memory_mb default");
     CHECK_INT(ig->apply.copy_workers, 1, "copy_workers default");
     CHECK_INT(ig->apply.drift_check_seconds, 3600, "drift_check_seconds default");
-    CHECK_INT(ig->apply.copy_chunk_rows, 100000, "copy_chunk_rows default");
+    CHECK_INT(ig->apply.copy_chunk_rows, 1000000, "copy_chunk_rows default");
     CHECK_INT(ig->apply.copy_chunk_mb, 64, "copy_chunk_mb default");
     config_free(c);
 
