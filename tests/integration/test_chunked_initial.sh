@@ -36,8 +36,27 @@ target_reset() {
         zh_psql_tgt -c "DELETE FROM zetl.$t WHERE integration = '$NAME'" >/dev/null 2>&1
     done
 }
+# The pace: each write of big's copy progress (a chunk's hand-off) sleeps
+# 0.15 s, so its 60 chunks last past the checks and the kill below however
+# fast the machine (the worker runs at most 4 chunks ahead of the hand-offs).
+has_progress_table() { [ "$(zh_psql_tgt -c "SELECT to_regclass('zetl.copy_progress') IS NOT NULL")" = t ]; }
+pace_big() {
+    t_eq $T "${KP}the pace trigger is on zetl.copy_progress" "" "$(zh_psql_tgt 2>&1 <<SQL
+SET client_min_messages = warning;
+CREATE OR REPLACE FUNCTION zetl.ci_test_pace() RETURNS trigger LANGUAGE plpgsql AS \$\$
+BEGIN PERFORM pg_sleep(0.15); RETURN NEW; END \$\$;
+DROP TRIGGER IF EXISTS ci_test_pace ON zetl.copy_progress;
+CREATE TRIGGER ci_test_pace BEFORE INSERT OR UPDATE ON zetl.copy_progress FOR EACH ROW
+    WHEN (NEW.integration = '$NAME' AND NEW.source_table = '$DB.big') EXECUTE FUNCTION zetl.ci_test_pace();
+SQL
+)"
+}
+unpace() {
+    zh_psql_tgt -c "DROP TRIGGER IF EXISTS ci_test_pace ON zetl.copy_progress; DROP FUNCTION IF EXISTS zetl.ci_test_pace()" >/dev/null 2>&1
+}
 end_case() {
     rm -f "$E2E_DIR/go"
+    unpace
     [ -n "$load_pid" ] && wait "$load_pid" 2>/dev/null
     load_pid=
     if [ -n "${E2E_PID:-}" ]; then kill -9 "$E2E_PID" 2>/dev/null; wait "$E2E_PID" 2>/dev/null; fi
@@ -103,7 +122,12 @@ run_case() {
     touch "$E2E_DIR/go"
     workload & load_pid=$!
     ev0=$(ev_max 2>/dev/null || echo 0)
+    has_progress_table && pace_big
     e2e_run_start
+    if ! has_progress_table; then            # a fresh target: zetl makes its tables first
+        wait_up "${KP}zetl made zetl.copy_progress" 30 has_progress_table || t_done
+        pace_big
+    fi
     wait_up "${KP}big's copy has committed >= 5 chunks" 90 big_chunks5 || t_done
     # How many tables copied at once so far, from the state log's transitions
     # in order: into snapshotting +1, out of it -1.
