@@ -29,13 +29,6 @@ harness_start mariadb pgsrc pgtgt || { t_fail $T "harness" "servers up" "start f
 e2e_init $T
 KIND= KP= DB= NAME=
 load_pid=
-target_reset() {
-    local t
-    zh_psql_tgt -c "DROP SCHEMA IF EXISTS $DB CASCADE" >/dev/null 2>&1
-    for t in checkpoints resyncs copy_progress; do
-        zh_psql_tgt -c "DELETE FROM zetl.$t WHERE integration = '$NAME'" >/dev/null 2>&1
-    done
-}
 # The pace: each write of big's copy progress (a chunk's hand-off) sleeps
 # 0.15 s, so its 60 chunks last past the checks and the kill below however
 # fast the machine (the worker runs at most 4 chunks ahead of the hand-offs).
@@ -54,23 +47,7 @@ SQL
 unpace() {
     zh_psql_tgt -c "DROP TRIGGER IF EXISTS ci_test_pace ON zetl.copy_progress; DROP FUNCTION IF EXISTS zetl.ci_test_pace()" >/dev/null 2>&1
 }
-end_case() {
-    rm -f "$E2E_DIR/go"
-    unpace
-    [ -n "$load_pid" ] && wait "$load_pid" 2>/dev/null
-    load_pid=
-    if [ -n "${E2E_PID:-}" ]; then kill -9 "$E2E_PID" 2>/dev/null; wait "$E2E_PID" 2>/dev/null; fi
-    E2E_PID=
-    [ -n "$DB" ] || return 0
-    if [ "$KIND" = mysql ]; then
-        zh_mysql -e "DROP DATABASE IF EXISTS $DB" >/dev/null 2>&1
-    else
-        zh_psql_src -c "SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots
-                        WHERE slot_name LIKE 'zetl_$NAME%' AND NOT active" >/dev/null 2>&1
-        zh_psql_src -c "DROP PUBLICATION IF EXISTS zetl_$NAME; DROP SCHEMA IF EXISTS $DB CASCADE" >/dev/null 2>&1
-    fi
-    target_reset
-}
+end_case() { chunked_end_case unpace; }
 trap 'end_case; e2e_cleanup; harness_stop' EXIT
 DBFILE=$E2E_DIR/state/zetl.db
 
@@ -150,22 +127,8 @@ run_case() {
     t_eq $T "${KP}big is still copying then" "snapshotting" "$(table_state big)"
 
     # 2. kill -9 mid-copy: resumes after the committed key.
-    pre=$(progress big)
-    e2e_run_kill9
-    wait_up "${KP}the killed zetl's target sessions are gone" 20 zetl_sessions_gone
-    post=$(progress big)
-    t_match $T "${KP}after the kill big's progress holds its key (\"$post\")" '^-?[0-9]+\|[0-9]+$' "$post"
+    kill_mid_copy big "${KP}big:"
     t_match $T "${KP}and the checkpoint is there" '.' "$(checkpoint)"
-    ev1=$(ev_max)
-    e2e_run_start
-    wait_up "${KP}big resumes after the restart" 30 has_resume big "$ev1"
-    k=$(resume_key big "$ev1")
-    t_eq $T "${KP}big resumes after the key committed before the kill" "${post%|*}" "$k"
-    if [[ $k =~ ^-?[0-9]+$ && ${pre%|*} =~ ^-?[0-9]+$ ]] && ((k >= ${pre%|*})); then
-        t_pass $T "${KP}big resumed after key $k >= ${pre%|*} read before the kill (not from row zero)"
-    else
-        t_fail $T "${KP}big resumed not from row zero" "a key >= ${pre%|*}" "\"$k\""
-    fi
     for i in 1 2 3; do
         ms=$((RANDOM % 2500 + 500))
         sleep "$((ms / 1000)).$(printf '%03d' $((ms % 1000)))"

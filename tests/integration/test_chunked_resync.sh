@@ -52,32 +52,8 @@ release_gate() {
     gate_pid=
     zh_psql_tgt -c "DROP TRIGGER IF EXISTS cr_test_gate ON zetl.copy_progress; DROP FUNCTION IF EXISTS zetl.cr_test_gate()" >/dev/null 2>&1
 }
-# target_reset: the case's target schema and its rows in zetl's tables gone.
-target_reset() {
-    local t
-    zh_psql_tgt -c "DROP SCHEMA IF EXISTS $DB CASCADE" >/dev/null 2>&1
-    for t in checkpoints resyncs copy_progress; do
-        zh_psql_tgt -c "DELETE FROM zetl.$t WHERE integration = '$NAME'" >/dev/null 2>&1
-    done
-}
 # Ends the case under way: the workload, the gate, zetl, and what it made.
-end_case() {
-    rm -f "$E2E_DIR/go"
-    [ -n "$load_pid" ] && wait "$load_pid" 2>/dev/null
-    load_pid=
-    release_gate
-    if [ -n "${E2E_PID:-}" ]; then kill -9 "$E2E_PID" 2>/dev/null; wait "$E2E_PID" 2>/dev/null; fi
-    E2E_PID=
-    [ -n "$DB" ] || return 0
-    if [ "$KIND" = mysql ]; then
-        zh_mysql -e "DROP DATABASE IF EXISTS $DB" >/dev/null 2>&1
-    else
-        zh_psql_src -c "SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots
-                        WHERE slot_name LIKE 'zetl_$NAME%' AND NOT active" >/dev/null 2>&1
-        zh_psql_src -c "DROP PUBLICATION IF EXISTS zetl_$NAME; DROP SCHEMA IF EXISTS $DB CASCADE" >/dev/null 2>&1
-    fi
-    target_reset
-}
+end_case() { chunked_end_case release_gate; }
 cleanup() {
     end_case
     e2e_cleanup
@@ -101,6 +77,7 @@ zetl_sessions_gone() {
 resync() { "$CMD" "$DBFILE" "$NAME" resync "$DB.$1" 2>&1; }
 resyncing() { [ "$(table_state big)" = resyncing ]; }
 chunks20() { local p; p=$(progress big); [ "${p##*|}" -ge 20 ] 2>/dev/null || { echo "$p"; return 1; }; }
+mark_survives() { t_eq $T "${KP}big: the resync mark survives the kill" "1" "$(marked big)"; }
 synced_big() { [ "$(table_state big)" = synced ]; }
 
 # gate TABLE: from now on the write of TABLE's progress for chunk 2 or later
@@ -221,24 +198,8 @@ SQL
     t_eq $T "big: resync acknowledged" "ok" "$(resync big)"
     wait_up "big is resyncing" 20 resyncing || t_done
     wait_up "big: copy_progress shows >= 20 committed chunks" 60 chunks20 || t_done
-    pre=$(progress big)
-    e2e_run_kill9
-    pre_key=${pre%|*}
-    t_match $T "big: copied_to is a key before the kill (\"$pre\")" '^-?[0-9]+$' "$pre_key"
-    wait_up "big: the killed zetl's target sessions are gone" 20 zetl_sessions_gone
-    post=$(progress big)
-    t_match $T "big: after the kill copy_progress still holds the frontier" '^-?[0-9]+\|[0-9]+$' "$post"
-    t_eq $T "big: the resync mark survives the kill" "1" "$(marked big)"
-    ev1=$(ev_max)
-    e2e_run_start
-    wait_up "big: a 'resuming after key' event after the restart" 30 has_resume big "$ev1"
-    k=$(resume_key big "$ev1")
-    t_eq $T "big: resumes after the key committed before the kill" "${post%|*}" "$k"
-    if [[ $k =~ ^-?[0-9]+$ && $pre_key =~ ^-?[0-9]+$ ]] && ((k >= pre_key)); then
-        t_pass $T "big: resumed after key $k >= $pre_key read before the kill (not from row zero)"
-    else
-        t_fail $T "big: resumed not from row zero" "a key >= $pre_key" "\"$k\""
-    fi
+    kill_mid_copy big "big:" mark_survives
+    t_match $T "big: copied_to was a key before the kill (\"$KILL_PRE\")" '^-?[0-9]+$' "${KILL_PRE%|*}"
 
     # A second kill -9 at a random moment, and a restart.
     ms=$((RANDOM % 2500 + 500))
@@ -394,29 +355,16 @@ SQL
     t_eq $T "${KP}big: resync acknowledged" "ok" "$(resync big)"
     wait_up "${KP}big is resyncing" 20 resyncing || t_done
     wait_up "${KP}big: copy_progress shows >= 20 committed chunks" 60 chunks20 || t_done
-    pre=$(progress big)
-    e2e_run_kill9
-    pre_key=${pre%|*}
-    t_match $T "${KP}big: copied_to is a key before the kill (\"$pre\")" '^-?[0-9]+$' "$pre_key"
-    wait_up "${KP}big: the killed zetl's target sessions are gone" 20 zetl_sessions_gone
     # Each chunk's slot is temporary: it goes with the killed zetl's connection.
     temp_slots() { zh_psql_src -c "SELECT coalesce(string_agg(slot_name, ','), '') FROM pg_replication_slots
                                    WHERE slot_name LIKE 'zetl_${NAME}_rs_%'"; }
     no_temp_slots() { [ -z "$(temp_slots)" ]; }
-    wait_up "${KP}big: no temporary slot of the killed zetl is left" 20 no_temp_slots
-    post=$(progress big)
-    t_match $T "${KP}big: after the kill copy_progress still holds the frontier" '^-?[0-9]+\|[0-9]+$' "$post"
-    t_eq $T "${KP}big: the resync mark survives the kill" "1" "$(marked big)"
-    ev1=$(ev_max)
-    e2e_run_start
-    wait_up "${KP}big: a 'resuming after key' event after the restart" 30 has_resume big "$ev1"
-    k=$(resume_key big "$ev1")
-    t_eq $T "${KP}big: resumes after the key committed before the kill" "${post%|*}" "$k"
-    if [[ $k =~ ^-?[0-9]+$ && $pre_key =~ ^-?[0-9]+$ ]] && ((k >= pre_key)); then
-        t_pass $T "${KP}big: resumed after key $k >= $pre_key read before the kill (not from row zero)"
-    else
-        t_fail $T "${KP}big: resumed not from row zero" "a key >= $pre_key" "\"$k\""
-    fi
+    killed_checks() {
+        wait_up "${KP}big: no temporary slot of the killed zetl is left" 20 no_temp_slots
+        mark_survives
+    }
+    kill_mid_copy big "${KP}big:" killed_checks
+    t_match $T "${KP}big: copied_to was a key before the kill (\"$KILL_PRE\")" '^-?[0-9]+$' "${KILL_PRE%|*}"
     wait_up "${KP}big is synced after its chunked copy" 120 synced_big || t_done
     t_ok $T "${KP}big: a 'copy done;' event" copy_done_after big "$ev0"
 

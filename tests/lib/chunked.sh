@@ -57,3 +57,60 @@ same_rows() {
             "$(wc -l <"$E2E_DIR/tgt.$1") target rows; first differences: $(diff "$E2E_DIR/src.$1" "$E2E_DIR/tgt.$1" | head -n 6)"
     fi
 }
+
+# target_reset: the case's target schema and its rows in zetl's tables gone.
+target_reset() {
+    local t
+    zh_psql_tgt -c "DROP SCHEMA IF EXISTS $DB CASCADE" >/dev/null 2>&1
+    for t in checkpoints resyncs copy_progress; do
+        zh_psql_tgt -c "DELETE FROM zetl.$t WHERE integration = '$NAME'" >/dev/null 2>&1
+    done
+}
+# chunked_end_case [HOOK...]: ends the case under way: the workload (the file
+# $E2E_DIR/go it runs while, its pid in load_pid), then HOOK (the test's own
+# undoing), zetl, and what the case made on the source and in the target.
+chunked_end_case() {
+    rm -f "$E2E_DIR/go"
+    [ -n "${load_pid:-}" ] && wait "$load_pid" 2>/dev/null
+    load_pid=
+    (($#)) && "$@"
+    if [ -n "${E2E_PID:-}" ]; then kill -9 "$E2E_PID" 2>/dev/null; wait "$E2E_PID" 2>/dev/null; fi
+    E2E_PID=
+    [ -n "$DB" ] || return 0
+    if [ "$KIND" = mysql ]; then
+        zh_mysql -e "DROP DATABASE IF EXISTS $DB" >/dev/null 2>&1
+    else
+        zh_psql_src -c "SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots
+                        WHERE slot_name LIKE 'zetl_$NAME%' AND NOT active" >/dev/null 2>&1
+        zh_psql_src -c "DROP PUBLICATION IF EXISTS zetl_$NAME; DROP SCHEMA IF EXISTS $DB CASCADE" >/dev/null 2>&1
+    fi
+    target_reset
+}
+
+# kill_mid_copy TABLE WHAT [HOOK...]: kill -9 while TABLE's chunked copy is
+# under way, wait until the dead zetl's target sessions are gone
+# (zetl_sessions_gone, the test's), run HOOK (more checks while nobody runs
+# it), restart it, and check that the copy resumes after the key its
+# progress committed before the kill, not from row zero. Sets KILL_PRE and
+# KILL_POST ("COPIED_TO|CHUNKS" before and after the kill) and KILL_EV (the
+# last event id before the restart). WHAT prefixes the messages.
+kill_mid_copy() {
+    local k pre_key
+    KILL_PRE=$(progress "$1")
+    e2e_run_kill9
+    pre_key=${KILL_PRE%|*}
+    wait_up "$2 the killed zetl's target sessions are gone" 20 zetl_sessions_gone
+    (($# > 2)) && "${@:3}"
+    KILL_POST=$(progress "$1")
+    t_match $T "$2 after the kill its progress holds the frontier (\"$KILL_POST\")" '^-?[0-9,-]+\|[0-9]+$' "$KILL_POST"
+    KILL_EV=$(ev_max)
+    e2e_run_start
+    wait_up "$2 a 'resuming after key' event after the restart" 30 has_resume "$1" "$KILL_EV"
+    k=$(resume_key "$1" "$KILL_EV")
+    t_eq $T "$2 resumes after the key committed before the kill" "${KILL_POST%|*}" "$k"
+    if [[ $k =~ ^-?[0-9]+$ && $pre_key =~ ^-?[0-9]+$ ]] && ((k >= pre_key)); then
+        t_pass $T "$2 resumed after key $k >= $pre_key read before the kill (not from row zero)"
+    else
+        t_fail $T "$2 resumed not from row zero" "a key >= $pre_key" "\"$k\""
+    fi
+}
