@@ -52,7 +52,10 @@ zh_mysql -e "DROP DATABASE IF EXISTS $DB; CREATE DATABASE $DB;
   CREATE TABLE $DB.big (id INT PRIMARY KEY, pad VARCHAR(200) NOT NULL);
   INSERT INTO $DB.big SELECT seq, REPEAT(MD5(seq), 3) FROM $DB.seq_1_to_$BIG_ROWS"
 zh_psql_tgt -c "DROP SCHEMA IF EXISTS $DB CASCADE; DELETE FROM zetl.checkpoints WHERE integration = '$NAME'; DELETE FROM zetl.resyncs WHERE integration = '$NAME'" >/dev/null 2>&1
-E2E_TARGET_DSN="host=127.0.0.1 port=$PORT dbname=zetl user=$ZH_PG_USER password=$ZH_PG_PASSWORD connect_timeout=3" e2e_my_config "$NAME" "$DB" 6363
+# Chunks of 50,000 rows: big's copy (700,000 rows) lasts long enough, and shows
+# its rows often enough, for (b) and (f) to catch it under way.
+E2E_TARGET_DSN="host=127.0.0.1 port=$PORT dbname=zetl user=$ZH_PG_USER password=$ZH_PG_PASSWORD connect_timeout=3" \
+    e2e_my_config "$NAME" "$DB" 6363 "batch_ms: 100, copy_chunk_rows: 50000"
 
 state() { e2e_status_field '.integrations[0].state'; }
 reason() { e2e_status_field '.integrations[0].reason'; }
