@@ -384,10 +384,7 @@ static int drive_resync(struct applier *a)
             in->last_lag_sample_ms = 0;         /* the state reviewed now (sample_lag), not in a second */
         }
     }
-    int workers = in->cfg->apply.copy_workers;
-    if (workers < 1) workers = 1;
-    if (workers > INTEG_RESYNCS_MAX) workers = INTEG_RESYNCS_MAX;
-    for (int i = 0; i < in->ntables && in->nresync < workers; i++) {
+    for (int i = 0; i < in->ntables && in->nresync < integ_copy_workers(in); i++) {
         struct itable *t = &in->tables[i];
         if (!t->resync_requested || integ_resync_diverts(in, t)) continue;
         if (t->state == TSTATE_DROPPED_SOURCE) {

@@ -741,13 +741,19 @@ static int copy_one(struct copier *c, struct itable *t, const char *snap, struct
     return 0;
 }
 
+/* A copy worker's share of the memory budget: up to copy_workers run at once
+ * (the parallel one-read copy's workers, or the tables copied while streaming). */
+static size_t worker_budget(const struct integ *in)
+{
+    return ((size_t)in->cfg->apply.memory_mb << 19) / (size_t)integ_copy_workers(in);
+}
+
 static void *worker_main(void *arg)
 {
     pthread_setname_np(pthread_self(), "z-copy");   /* top -H, gdb */
     struct worker *w = arg;
     struct integ *in = w->in;
-    struct copier c = {.in = in, .budget = (size_t)in->cfg->apply.memory_mb << 19 /
-                                           (size_t)in->cfg->apply.copy_workers};
+    struct copier c = {.in = in, .budget = worker_budget(in)};
     w->rc = -1;
     if (copier_open(&c, &in->stop, w->err, sizeof w->err) != 0) goto out;
     for (;;) {
@@ -921,7 +927,7 @@ static int copy_by_chunks(struct integ *in)
     integ_log(in, STATELOG_INFO, NULL, "snapshot", "initial copy of %d tables while streaming from %s: "
               "each is copied in turn, in chunks of %d rows by key where it has an integer key, and "
               "resumes from its last chunk after a restart", n, p, in->cfg->apply.copy_chunk_rows);
-    return ROUND_NONE;
+    return 0;
 target_failed:
     snprintf(in->err, sizeof in->err, "target: initial copy: %s", target_error(in->tgt));
     target_rollback(in->tgt);
@@ -1046,13 +1052,6 @@ out:
     return end;
 }
 
-/* A copy worker's share of the memory budget: up to copy_workers run at once. */
-static size_t resync_budget(const struct integ *in)
-{
-    int n = in->cfg->apply.copy_workers > 1 ? in->cfg->apply.copy_workers : 1;
-    return ((size_t)in->cfg->apply.memory_mb << 19) / (size_t)n;
-}
-
 /* What a copy of t is called in its messages (a table's failure reason). */
 static const char *copy_what(const struct itable *t)
 {
@@ -1069,7 +1068,7 @@ static const char *copy_what(const struct itable *t)
 int integ_copy_table(struct integ *in, struct itable *t, atomic_int *abort, struct zpos *pos,
                      char *err, size_t errlen)
 {
-    struct copier c = {.in = in, .abort = abort, .budget = resync_budget(in)};
+    struct copier c = {.in = in, .abort = abort, .budget = worker_budget(in)};
     memset(pos, 0, sizeof *pos);
     int rc = copier_open(&c, abort, err, errlen) == 0 ? copy_one(&c, t, NULL, pos, copy_what(t), err, errlen) : -1;
     copier_close(&c);
@@ -1127,7 +1126,7 @@ int integ_copy_chunks(struct integ *in, struct itable *t, const struct zkey *fro
                       atomic_int *abort, int (*done)(void *ctx, const struct copy_chunk *ch), void *ctx,
                       char *err, size_t errlen)
 {
-    struct copier c = {.in = in, .abort = abort, .budget = resync_budget(in)};
+    struct copier c = {.in = in, .abort = abort, .budget = worker_budget(in)};
     /* raw_ok and raw_rows: a PostgreSQL source's chunks come as COPY data, as its one-read copy does */
     struct zsink sink = copier_sink(&c);
     int kcols[ZKEY_MAX], rc = -1;

@@ -86,6 +86,9 @@ enum integ_round {
 };
 
 #define INTEG_RESYNCS_MAX 16    /* apply.copy_workers' upper bound (config.c) */
+struct integ;
+/* apply.copy_workers, within 1..INTEG_RESYNCS_MAX: tables copied at once (state.c). */
+int integ_copy_workers(const struct integ *in);
 
 struct integ {
     const struct config_integration *cfg;

@@ -74,6 +74,12 @@ void integ_set_table_state(struct integ *in, struct itable *t, enum tstate state
     t->state = state;
 }
 
+int integ_copy_workers(const struct integ *in)
+{
+    int n = in->cfg->apply.copy_workers;
+    return n < 1 ? 1 : n > INTEG_RESYNCS_MAX ? INTEG_RESYNCS_MAX : n;
+}
+
 void integ_review_state(struct integ *in, int64_t lag_ms)
 {
     switch (in->state) {

@@ -686,11 +686,6 @@ int cqueue_pop(struct cqueue *q, struct cq_item *out, int timeout_ms)
         q->cons_waits = 1;
         pthread_cond_timedwait(&q->data, &q->mu, &slice);
         q->cons_waits = 0;
-        if (q->woken && h->wpos == h->rpos && !h->next) {
-            q->woken = 0;
-            pthread_mutex_unlock(&q->mu);
-            return dead(q) ? -1 : 0;
-        }
         if (have_deadline && h->wpos == h->rpos && !h->next) {
             struct timespec now;
             clock_gettime(CLOCK_MONOTONIC, &now);
