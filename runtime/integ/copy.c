@@ -54,6 +54,15 @@ struct copier {
     const struct itable *fault; /* the table the last error is the fault of, or NULL */
     enum integ_round cmd_end;   /* an operator command that ends the copy; ROUND_NONE none */
     int64_t last_cmd_ms;
+    /* A chunked copy (integ_copy_chunks): the job that begins the next
+     * chunk's transaction, the callback for each chunk committed (on the
+     * writer's thread), and what the reader learns of them. */
+    int need_begin;             /* the next job handed on begins the transaction */
+    int (*chunk_done)(void *ctx, const struct copy_chunk *ch);
+    void *chunk_ctx;
+    atomic_int chunk_stop;      /* chunk_done said stop */
+    atomic_int_fast64_t chunks_committed;
+    int64_t chunks_told;        /* of them, reported to the state log */
     char err[1024];
 };
 
@@ -69,7 +78,10 @@ struct copier {
  * the writer sends the previous one: double buffering, so at most two loads
  * are held. The reader uses the target itself only after copy_flush() (the
  * writer idle, its COPY ended), which also orders the connection's use
- * between the two threads.
+ * between the two threads. A chunked copy's transactions are the writer's
+ * too: a job may begin one (the chunk's first) and commit it (its last), so
+ * the reader reads the next chunk while the writer still loads and commits
+ * the one before (copy_chunk).
  *
  * Into a postgres target (a load transaction) a load is COPY text the reader
  * encodes itself, and the writer keeps ONE COPY per table open across loads:
@@ -86,6 +98,9 @@ struct load_job {
     struct zbatch *b;           /* JOB_ROWS */
     struct zbuf *text;          /* JOB_TEXT: whole rows of COPY text of t */
     const struct itable *t;     /* whose rows (messages; JOB_TEXT: the COPY's table) */
+    int begin;                  /* first: begin a load transaction (a chunk after the first) */
+    int commit;                 /* last: end the COPY and commit chunk's transaction */
+    struct copy_chunk chunk;    /* commit: the chunk committed, for chunk_done */
 };
 
 struct loader {
@@ -110,7 +125,10 @@ static int run_job(struct integ *in, struct target *tgt, const struct itable **o
 {
     const struct itable *t = j->t;
     int rc = 0;
-    if (j->kind == JOB_ROWS) {
+    if (j->begin && (rc = target_begin(tgt)) == 0) target_set_load(tgt);
+    if (rc != 0) {
+        t = NULL;                       /* the message below; no table's fault */
+    } else if (j->kind == JOB_ROWS) {
         for (int i = 0; i < j->b->ntables && rc == 0; i++) {     /* by table: an error names its own */
             struct zbatch one;
             zbatch_view(j->b, i, &one);
@@ -132,11 +150,29 @@ static int run_job(struct integ *in, struct target *tgt, const struct itable **o
             if (rc == 0) rc = target_load_raw_data(tgt, j->text->p, j->text->len);
         }
     }
+    if (rc == 0 && j->commit) {
+        if (*open) {
+            t = *open;
+            *open = NULL;
+            rc = target_load_raw_end(tgt, 0);
+        }
+        if (rc == 0) rc = target_commit(tgt, NULL, 0);
+    }
     if (rc != 0) {
         snprintf(err, errlen, "target: loading %s: %s", t ? t->source : "the copy", target_error(tgt));
         *fault = t && integ_error_is_table(target_sqlstate(tgt)) ? t : NULL;
     }
     return rc;
+}
+
+/* A chunk's transaction committed (run_job of a job with commit): counted,
+ * and told to chunk_done, on the thread that committed it. Its answer stop
+ * is kept for the reader. */
+static void chunk_committed(struct copier *c, const struct load_job *j)
+{
+    if (!j->commit) return;
+    atomic_fetch_add(&c->chunks_committed, 1);
+    if (c->chunk_done && c->chunk_done(c->chunk_ctx, &j->chunk) != 0) atomic_store(&c->chunk_stop, 1);
 }
 
 static void *loader_main(void *arg)
@@ -154,6 +190,7 @@ static void *loader_main(void *arg)
         char e[1024];
         const struct itable *fault = NULL;
         int rc = failed ? 0 : run_job(c->in, ld->tgt, &ld->open, &j, e, sizeof e, &fault);
+        if (rc == 0 && !failed) chunk_committed(c, &j);
         pthread_mutex_lock(&ld->mu);
         if (rc != 0 && !ld->failed) {
             ld->failed = 1;
@@ -251,12 +288,16 @@ static void loader_stop(struct copier *c)
 
 /* Hand a job to the writer — which takes the batch or text, the reader going
  * on with the spare — or run it inline. 0, or -1 with c->err. */
-static int copy_job(struct copier *c, enum job_kind kind, const struct itable *t)
+static int copy_job_ex(struct copier *c, enum job_kind kind, const struct itable *t, const struct copy_chunk *commit)
 {
-    struct load_job j = {.kind = kind, .b = c->b, .text = c->text, .t = t};
+    struct load_job j = {.kind = kind, .b = c->b, .text = c->text, .t = t, .begin = c->need_begin,
+                         .commit = commit != NULL};
+    if (commit) j.chunk = *commit;
+    c->need_begin = 0;
     struct loader *ld = c->ld;
     if (!ld) {
         int rc = run_job(c->in, c->tgt, &c->open, &j, c->err, sizeof c->err, &c->fault);
+        if (rc == 0) chunk_committed(c, &j);
         if (kind == JOB_ROWS) zbatch_reset(c->b);
         else if (kind == JOB_TEXT) c->text->len = 0;
         return rc;
@@ -278,6 +319,11 @@ static int copy_job(struct copier *c, enum job_kind kind, const struct itable *t
     return failed ? -1 : 0;
 }
 
+static int copy_job(struct copier *c, enum job_kind kind, const struct itable *t)
+{
+    return copy_job_ex(c, kind, t, NULL);
+}
+
 /* Everything read so far into the target, and a COPY the loads left open
  * ended: the target is the caller's again when this returns 0 (else c->err). */
 static int copy_flush(struct copier *c)
@@ -285,10 +331,21 @@ static int copy_flush(struct copier *c)
     if (c->textmode) {
         if (c->text && c->text->len && copy_job(c, JOB_TEXT, c->text_t) != 0) return -1;
         if (copy_job(c, JOB_END, NULL) != 0) return -1;
-    } else if (!zbatch_empty(c->b) && copy_job(c, JOB_ROWS, c->cur) != 0) {
+    } else if ((!zbatch_empty(c->b) || c->need_begin) && copy_job(c, JOB_ROWS, c->cur) != 0) {
         return -1;
     }
     return loader_drain(c);
+}
+
+/* A chunk read to its end: what is left of it, the end of its COPY and its
+ * commit go to the writer as one job, and the reader goes on to read the
+ * next chunk while the writer finishes this one (chunk_committed reports it).
+ * 0, or -1 with c->err (an earlier job failed). */
+static int copy_commit(struct copier *c, const struct copy_chunk *ch)
+{
+    if (c->textmode)
+        return copy_job_ex(c, c->text && c->text->len ? JOB_TEXT : JOB_END, c->text_t, ch);
+    return copy_job_ex(c, zbatch_empty(c->b) ? JOB_END : JOB_ROWS, c->cur, ch);
 }
 
 /* The copy failed: wait for the writer, forget its COPY (the caller's
@@ -370,6 +427,9 @@ void integ_start_copy(struct integ *in, struct itable *t, enum tstate state, con
  * since (a chunked copy's), to the state log: its copy progress. */
 static void report_to(struct copier *c, const struct itable *t, int64_t chunks)
 {
+    int64_t committed = atomic_load(&c->chunks_committed);
+    chunks += committed - c->chunks_told;
+    c->chunks_told = committed;
     if (!c->pending && !chunks) return;
     statelog_copy_add(c->sl, c->in->cfg->name, t->source, c->pending, chunks);
     c->pending = 0;
@@ -438,7 +498,9 @@ static enum integ_round cut_command(struct integ *in)
 /* After rows went out: progress once a second, and stop when asked. */
 static int copy_progress(struct copier *c)
 {
-    if (zclock_mono_ms() - c->last_report_ms >= 1000) report(c);
+    /* and at once when the writer committed a chunk: the chunks shown keep up */
+    if (zclock_mono_ms() - c->last_report_ms >= 1000 || atomic_load(&c->chunks_committed) != c->chunks_told)
+        report(c);
     if (copy_commands(c) != 0) {
         snprintf(c->err, sizeof c->err, "an operator command ended the copy");
         return -1;
@@ -679,66 +741,42 @@ static struct zsink copier_sink(struct copier *c)
 }
 
 /*
- * One load of t in one target transaction on the copier's connection: what
- * the table holds goes first (clear: all of it; the rows whose key is past
- * after, kcols from zkey_columns; or nothing, when the table holds no key the
- * load brings), then read() delivers the rows into the copier's sink, and a
- * plain commit (the checkpoint is the caller's). what names the work in
- * messages ("resync of"). 0, or -1 with err.
+ * One table on the copier's own connections: truncated and loaded in one
+ * target transaction, with a plain commit (the checkpoint is the caller's).
+ * snap: the exported PostgreSQL snapshot parallel workers share; NULL: the
+ * table's own consistent read, whose exact position (or ZPOS_NONE) goes to
+ * *pos. what names the work in messages ("copying", "resync of"). 0, or -1
+ * with err.
  */
-enum load_clear { CLEAR_ALL, CLEAR_AFTER, CLEAR_NONE };
-typedef int (*load_read_fn)(struct copier *c, struct itable *t, void *ctx, char *e, size_t elen);
-static int load_txn(struct copier *c, struct itable *t, enum load_clear clear, const struct zkey *after,
-                    const int *kcols, load_read_fn read, void *ctx, const char *what, char *err, size_t errlen)
+static int copy_one(struct copier *c, struct itable *t, const char *snap, struct zpos *pos,
+                    const char *what, char *err, size_t errlen)
 {
     char e[1024];
     c->cur = NULL;
     c->fault = NULL;
-    if (target_begin(c->tgt) != 0 ||
-        (clear == CLEAR_ALL && target_truncate(c->tgt, t->def, t->tschema, t->tname) != 0) ||
-        (clear == CLEAR_AFTER && target_delete_after(c->tgt, t->tdef, kcols, after, t->tschema, t->tname) != 0))
+    if (target_begin(c->tgt) != 0 || target_truncate(c->tgt, t->def, t->tschema, t->tname) != 0)
         goto target_failed;
     target_set_load(c->tgt);            /* no row of the load is left in the table */
     c->err[0] = '\0';
     e[0] = '\0';
-    if (copy_text_start(c) != 0 || read(c, t, ctx, e, sizeof e) != 0 || copy_flush(c) != 0) {
+    struct zsink sink = copier_sink(c);
+    int rc = copy_text_start(c);
+    if (rc == 0)
+        rc = snap ? source_copy_table(c->in, snap, t->def, &sink, e, sizeof e)
+                  : source_snapshot_table(c->in, t, &sink, pos, e, sizeof e);
+    if (rc != 0 || copy_flush(c) != 0) {
         copy_abandon(c);
         snprintf(err, errlen, "%s %s: %s", what, t->source, c->err[0] ? c->err : e);
         target_rollback(c->tgt);
         return -1;
     }
     if (target_commit(c->tgt, NULL, 0) != 0) goto target_failed;
+    report(c);
     return 0;
 target_failed:
     snprintf(err, errlen, "target: %s %s: %s", what, t->source, target_error(c->tgt));
     target_rollback(c->tgt);
     return -1;
-}
-
-/* copy_one's read: the exported snapshot's, or the table's own consistent read. */
-struct one_read { const char *snap; struct zpos *pos; };
-static int read_one(struct copier *c, struct itable *t, void *ctx, char *e, size_t elen)
-{
-    const struct one_read *o = ctx;
-    struct zsink sink = copier_sink(c);
-    return o->snap ? source_copy_table(c->in, o->snap, t->def, &sink, e, elen)
-                   : source_snapshot_table(c->in, t, &sink, o->pos, e, elen);
-}
-
-/*
- * One table on the copier's own connections: truncated and loaded in one
- * target transaction, with a plain commit (the checkpoint is the caller's).
- * snap: the exported PostgreSQL snapshot parallel workers share; NULL: the
- * table's own consistent read, whose exact position (or ZPOS_NONE) goes to
- * *pos. what names the work in messages ("copying", "resync of").
- */
-static int copy_one(struct copier *c, struct itable *t, const char *snap, struct zpos *pos,
-                    const char *what, char *err, size_t errlen)
-{
-    struct one_read o = {.snap = snap, .pos = pos};
-    if (load_txn(c, t, CLEAR_ALL, NULL, NULL, read_one, &o, what, err, errlen) != 0) return -1;
-    report(c);
-    return 0;
 }
 
 /* A copy worker's share of the memory budget: up to copy_workers run at once
@@ -1076,15 +1114,22 @@ int integ_copy_table(struct integ *in, struct itable *t, atomic_int *abort, stru
 }
 
 /*
- * One chunk on the copier's connections (integ_copy_chunks): the first of a
- * run clears the rows after ch->lo (or the whole table, from the start); the
- * chunk's rows come in; one target transaction, a plain commit (load_txn).
- * A later chunk of the same run clears nothing: from the first chunk's clear
- * on, nothing writes a key above the frontier but these loads (resync.c: the
- * applier applies a change live only at or below the frontier, and a
- * hand-off only up to its own chunk's end), so the table holds no key after
- * ch->lo. A DELETE per chunk would cost a scan per chunk where the target's
- * planner does not use the key's index (a table without statistics yet).
+ * One chunk on the copier's connections (integ_copy_chunks), in a target
+ * transaction of its own. The first of a run begins it here and clears the
+ * rows after ch->lo (or the whole table, from the start). A later chunk
+ * clears nothing: from the first chunk's clear on, nothing writes a key
+ * above the frontier but these loads (resync.c: the applier applies a change
+ * live only at or below the frontier, and a hand-off only up to its own
+ * chunk's end), so the table holds no key after ch->lo. (A DELETE per chunk
+ * would cost a scan per chunk where the target's planner does not use the
+ * key's index: a table without statistics yet.) Its transaction is begun by
+ * the first job handed on, after the writer committed the chunk before.
+ *
+ * The chunk's rows are read and handed on, and its commit with its last
+ * rows (copy_commit): the reader returns while the writer still loads and
+ * commits, and reads the next chunk meanwhile — a chunk boundary costs no
+ * pause of the pipe. chunk_committed reports each chunk once committed.
+ * 0, or -1 with err (the transaction under way rolled back).
  */
 struct chunk_read { void *h; uint32_t limit; struct copy_chunk *ch; };
 static int read_chunk(struct copier *c, struct itable *t, void *ctx, char *e, size_t elen)
@@ -1099,11 +1144,35 @@ static int copy_chunk(struct copier *c, struct itable *t, void *h, const int *kc
                       int first, struct copy_chunk *ch, char *err, size_t errlen)
 {
     struct chunk_read k = {.h = h, .limit = limit, .ch = ch};
-    enum load_clear clear = !first ? CLEAR_NONE : ch->lo.n ? CLEAR_AFTER : CLEAR_ALL;
-    if (load_txn(c, t, clear, &ch->lo, kcols, read_chunk, &k, copy_what(t), err, errlen) != 0) return -1;
-    report_to(c, t, 1);                 /* its last rows, and the chunk */
+    char e[1024];
+    c->cur = NULL;
+    c->fault = NULL;
+    c->err[0] = '\0';
+    e[0] = '\0';
+    if (first) {                        /* nothing handed on yet: the target is ours */
+        if (target_begin(c->tgt) != 0 ||
+            (ch->lo.n ? target_delete_after(c->tgt, t->tdef, kcols, &ch->lo, t->tschema, t->tname)
+                      : target_truncate(c->tgt, t->def, t->tschema, t->tname)) != 0) {
+            snprintf(err, errlen, "target: %s %s: %s", copy_what(t), t->source, target_error(c->tgt));
+            target_rollback(c->tgt);
+            return -1;
+        }
+        target_set_load(c->tgt);        /* no row of the load is left in the table */
+        if (copy_text_start(c) != 0) goto failed;
+    } else {
+        c->need_begin = 1;
+        c->text_t = NULL;
+    }
+    if (read_chunk(c, t, &k, e, sizeof e) != 0) goto failed;
     ch->last = ch->rows < limit;
+    report_to(c, t, 0);                 /* its rows, before its hand-off can make the table synced */
+    if (copy_commit(c, ch) != 0) goto failed;
     return 0;
+failed:
+    copy_abandon(c);                    /* the writer idle: the target is ours */
+    snprintf(err, errlen, "%s %s: %s", copy_what(t), t->source, c->err[0] ? c->err : e);
+    target_rollback(c->tgt);
+    return -1;
 }
 
 /*
@@ -1126,7 +1195,8 @@ int integ_copy_chunks(struct integ *in, struct itable *t, const struct zkey *fro
                       atomic_int *abort, int (*done)(void *ctx, const struct copy_chunk *ch), void *ctx,
                       char *err, size_t errlen)
 {
-    struct copier c = {.in = in, .abort = abort, .budget = worker_budget(in)};
+    struct copier c = {.in = in, .abort = abort, .budget = worker_budget(in), .chunk_done = done,
+                       .chunk_ctx = ctx};
     /* raw_ok and raw_rows: a PostgreSQL source's chunks come as COPY data, as its one-read copy does */
     struct zsink sink = copier_sink(&c);
     int kcols[ZKEY_MAX], rc = -1;
@@ -1139,21 +1209,31 @@ int integ_copy_chunks(struct integ *in, struct itable *t, const struct zkey *fro
     if (copier_open(&c, abort, err, errlen) != 0) goto out;
     if (source_chunk_begin(in, &sink, &h, err, errlen) != 0) goto out;
     uint32_t rows = in->cfg->apply.copy_chunk_mb > 0 && limit > COPY_PROBE_ROWS ? COPY_PROBE_ROWS : limit;
-    int first = 1;                      /* the run's first chunk clears (copy_chunk) */
-    for (;;) {
+    for (int first = 1;; first = 0) {   /* the run's first chunk clears (copy_chunk) */
         if (atomic_load(abort) || atomic_load(&in->stop)) {
             snprintf(err, errlen, "%s %s: stopped during the copy", copy_what(t), t->source);
-            goto out;
+            goto drain;
         }
+        if (atomic_load(&c.chunk_stop)) break;      /* done() said stop: not a failure */
         uint64_t b0 = c.bytes;
         if (copy_chunk(&c, t, h, kcols, rows, first, &ch, err, errlen) != 0) goto out;
-        first = 0;
-        if (done(ctx, &ch) != 0 || ch.last) break;
+        if (ch.last) break;
         ch.lo = ch.hi;
         rows = chunk_rows(in, limit, ch.rows, c.bytes - b0);
     }
+    /* The last chunk committed (or the one that failed told) before the reply. */
+    if (loader_drain(&c) != 0) {
+        snprintf(err, errlen, "%s %s: %s", copy_what(t), t->source, c.err);
+        target_rollback(c.tgt);
+        goto out;
+    }
     rc = 0;
+    goto out;
+drain:
+    copy_abandon(&c);                   /* a chunk handed on still commits, and is told */
+    target_rollback(c.tgt);
 out:
+    if (c.sl) report_to(&c, t, 0);      /* the chunks committed since the last report */
     source_chunk_end(in, h);
     copier_close(&c);
     return rc;
