@@ -137,6 +137,75 @@ static void qident(PGconn *c, char *buf, size_t len, const char *name, int *ok)
  * so memory stays bounded. The consumer's end call comes only once the
  * source server has said the COPY succeeded.
  */
+/* A chunked table's key: its columns in key order, quoted. */
+struct chunk_key {
+    const struct ztable *t;
+    int  n;
+    int  cols[ZKEY_MAX];        /* column indexes of t, zkey_columns */
+    char q[ZKEY_MAX][260];      /* their quoted names */
+};
+
+/* Text of key column j of a tuple as a COPY sends it (text: tab-separated
+ * fields ending in a newline; binary: an int16 field count, then each field
+ * as an int32 length and big-endian bytes, after the file header in the
+ * first message) into buf. 1 with buf, 0 when the message is no tuple
+ * (the binary trailer), -1 when it does not have the shape t gives it. */
+static uint32_t be32(const unsigned char *p) { return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3]; }
+static int tuple_key_text(const struct chunk_key *k, int binary, const char *row, size_t n, char *buf, size_t len)
+{
+    static const char sig[11] = "PGCOPY\n\377\r\n";
+    const unsigned char *p = (const unsigned char *)row, *end = p + n;
+    char v[ZKEY_MAX][24];
+    int got = 0;
+    if (binary) {
+        if (n >= 19 && memcmp(p, sig, sizeof sig) == 0) {
+            uint32_t ext = be32(p + 15);
+            if (ext > n - 19) return -1;
+            p += 19 + ext;
+        }
+        if (end - p < 2) return -1;
+        int nf = (int16_t)(p[0] << 8 | p[1]);
+        p += 2;
+        if (nf == -1) return 0;
+        if (nf != k->t->ncols) return -1;
+        for (int col = 0; col < nf; col++) {
+            if (end - p < 4) return -1;
+            int32_t flen = (int32_t)be32(p);
+            p += 4;
+            if (flen > end - p) return -1;
+            for (int j = 0; j < k->n; j++) {
+                if (k->cols[j] != col) continue;
+                if (flen == 2) snprintf(v[j], sizeof v[j], "%d", (int16_t)(p[0] << 8 | p[1]));
+                else if (flen == 4 && k->t->cols[col].source_type && strcmp(k->t->cols[col].source_type, "oid") == 0)
+                    snprintf(v[j], sizeof v[j], "%" PRIu32, be32(p));
+                else if (flen == 4) snprintf(v[j], sizeof v[j], "%" PRId32, (int32_t)be32(p));
+                else if (flen == 8) snprintf(v[j], sizeof v[j], "%" PRId64, (int64_t)((uint64_t)be32(p) << 32 | be32(p + 4)));
+                else return -1;         /* NULL, or not an integer */
+                got++;
+            }
+            if (flen > 0) p += flen;
+        }
+    } else {
+        if (n && p[n - 1] == '\n') end--;
+        for (int col = 0; p <= end && col < k->t->ncols; col++) {
+            const unsigned char *f = p;
+            while (p < end && *p != '\t') p++;
+            for (int j = 0; j < k->n; j++) {
+                if (k->cols[j] != col) continue;
+                if (p - f == 0 || (size_t)(p - f) >= sizeof v[j]) return -1;
+                memcpy(v[j], f, (size_t)(p - f));
+                v[j][p - f] = '\0';
+                got++;
+            }
+            p++;
+        }
+    }
+    if (got != k->n) return -1;
+    size_t at = 0;
+    for (int j = 0; j < k->n && at < len; j++) at += (size_t)snprintf(buf + at, len - at, "%s%s", j ? "," : "", v[j]);
+    return at < len ? 1 : -1;
+}
+
 struct raw_chunk {
     char   *buf;
     size_t  len, cap;
@@ -156,6 +225,9 @@ struct raw_reader {
     int ok;
     int abandon;                /* the consumer gave up: stop reading */
     int binary;                 /* FORMAT binary: the last message is the trailer */
+    const struct chunk_key *key;   /* a chunk's: keep the last tuple (last), for its key */
+    char *last;                 /* PQgetCopyData's, the caller frees */
+    int last_n;
     char err[1024];
 };
 
@@ -219,7 +291,13 @@ static void *raw_reader_main(void *arg)
             snprintf(r->err, sizeof r->err, "out of memory copying %s.%s", t->schema, t->name);
             goto out;
         }
-        PQfreemem(row);
+        if (r->key && !(r->binary && n == 2 && (unsigned char)row[0] == 0xff && (unsigned char)row[1] == 0xff)) {
+            if (r->last) PQfreemem(r->last);
+            r->last = row;              /* a tuple, not the trailer */
+            r->last_n = n;
+        } else {
+            PQfreemem(row);
+        }
         row = NULL;
     }
     if (n == -3) {
@@ -252,12 +330,26 @@ out:
     return NULL;
 }
 
+/* The key of a chunk's last tuple, from its text (tuple_key_text) into *last. */
+static int last_key(const struct chunk_key *k, int binary, const char *row, int n, struct zkey *last,
+                    char *err, size_t errlen)
+{
+    char text[ZKEY_TEXT_MAX];
+    if (row && tuple_key_text(k, binary, row, (size_t)n, text, sizeof text) == 1 &&
+        zkey_parse(text, k->t, k->cols, k->n, last) == 0)
+        return 0;
+    snprintf(err, errlen, "copying %s.%s: the key of the chunk's last row cannot be read from the COPY data",
+             k->t->schema, k->t->name);
+    return -1;
+}
+
 static int copy_raw(PGconn *c, const struct ztable *t, int binary, const struct zsink *sink,
                     void (*progress)(void *ctx, int64_t rows), void *ctx,
-                    const struct pgwait *w, int64_t *rows, char *err, size_t errlen)
+                    const struct pgwait *w, const struct chunk_key *key, struct zkey *last,
+                    int64_t *rows, char *err, size_t errlen)
 {
     const atomic_int *stop = w ? w->stop : NULL;
-    struct raw_reader r = {.c = c, .w = w, .t = t, .fill = -1, .binary = binary};
+    struct raw_reader r = {.c = c, .w = w, .t = t, .fill = -1, .binary = binary, .key = key};
     pthread_mutex_init(&r.mu, NULL);
     pthread_cond_init(&r.cv, NULL);
     pthread_t th;
@@ -274,6 +366,7 @@ static int copy_raw(PGconn *c, const struct ztable *t, int binary, const struct 
         if (!have) {
             if (done && !r.ok) snprintf(err, errlen, "%s", r.err);
             rc = done && r.ok ? sink->raw_rows(sink->ctx, t, NULL, 0, 0) : -1;
+            if (rc == 0 && key && *rows > 0) rc = last_key(key, binary, r.last, r.last_n, last, err, errlen);
             break;
         }
         /* The reader never touches a published slot until it is released below. */
@@ -300,6 +393,7 @@ static int copy_raw(PGconn *c, const struct ztable *t, int binary, const struct 
     pthread_mutex_unlock(&r.mu);
     pthread_join(th, NULL);
 out:
+    if (r.last) PQfreemem(r.last);
     for (int i = 0; i < RAW_SLOTS; i++) free(r.slot[i].buf);
     pthread_mutex_destroy(&r.mu);
     pthread_cond_destroy(&r.cv);
@@ -409,8 +503,8 @@ static int parse_text_row(const struct ztable *t, char *row, int n, struct zvalu
 
 /* pgcopy_table, of the rows filter selects (copy_sql). */
 static int copy_rows(PGconn *c, const struct ztable *t, const char *filter, const struct zsink *sink,
-                     void (*progress)(void *ctx, int64_t rows), void *ctx,
-                     const struct pgwait *w, int64_t *rows_out, char *err, size_t errlen)
+                     void (*progress)(void *ctx, int64_t rows), void *ctx, const struct pgwait *w,
+                     const struct chunk_key *key, struct zkey *last, int64_t *rows_out, char *err, size_t errlen)
 {
     const atomic_int *stop = w ? w->stop : NULL;
     int rc = -1, raw = ZRAW_NO;
@@ -431,12 +525,16 @@ static int copy_rows(PGconn *c, const struct ztable *t, const char *filter, cons
     }
     PQclear(r);
     if (raw != ZRAW_NO) {
-        rc = copy_raw(c, t, raw == ZRAW_BINARY, sink, progress, ctx, w, &rows, err, errlen);
+        rc = copy_raw(c, t, raw == ZRAW_BINARY, sink, progress, ctx, w, key, last, &rows, err, errlen);
         goto out;
     }
     int n;
     while ((n = next_row(c, w, &row, e, sizeof e)) > 0) {
         if (parse_text_row(t, row, n, vals, err, errlen)) goto drain;
+        if (key && zkey_of(t, key->cols, key->n, vals, last) != 0) {
+            snprintf(err, errlen, "copying %s.%s: a row's key is not %d integers", t->schema, t->name, key->n);
+            goto drain;
+        }
         struct zrowchange change = {.op = ZOP_INSERT, .table = t, .after = vals};
         int s = sink->row(sink->ctx, &change);
         PQfreemem(row);
@@ -496,19 +594,11 @@ int pgcopy_table(PGconn *c, const struct ztable *t, const struct zsink *sink,
                  const struct pgwait *w, int64_t *rows_out, char *err, size_t errlen)
 {
     if (sink->estimate) sink->estimate(sink->ctx, t, pgcopy_estimate(c, w, t));
-    return copy_rows(c, t, NULL, sink, progress, ctx, w, rows_out, err, errlen);
+    return copy_rows(c, t, NULL, sink, progress, ctx, w, NULL, NULL, rows_out, err, errlen);
 }
 
 /* ---- one chunk in key order (pgcopy_chunk) --------------------------------------- */
 
-/* A chunked table's key: its columns in key order, quoted. */
-struct chunk_key {
-    const struct ztable *t;
-    int  n;
-    int  cols[ZKEY_MAX];        /* column indexes of t, zkey_columns */
-    char q[ZKEY_MAX][260];      /* their quoted names */
-    char table[530];            /* "schema"."name" */
-};
 
 /* The type a bound of key column zc is cast to inside the COPY, which takes
  * the bound as a setting's text. The catalog names every integer column's
@@ -555,133 +645,47 @@ static void result_error(char *buf, size_t len, const PGresult *r, const char *e
 }
 
 /*
- * The chunk's last key and its rows, read in the transaction's snapshot: the
- * limit-th key after *after, or the table's last when fewer follow.
- *   SELECT k1, k2, count(*) OVER () FROM
- *     (SELECT k1, k2 FROM s.t WHERE (k1, k2) > ($1, $2) ORDER BY k1, k2 LIMIT $3) z
- *   ORDER BY k1 DESC, k2 DESC LIMIT 1
- * (no WHERE for the first chunk). 1 with *hi and *n; 0 when no row follows
- * *after; -1 with err.
- */
-static int chunk_bounds(PGconn *c, const struct pgwait *w, const struct chunk_key *k, const struct zkey *after,
-                        uint32_t limit, struct zkey *hi, uint64_t *n, char *err, size_t errlen)
-{
-    struct zbuf sql = {0};
-    char vals[ZKEY_MAX + 1][24], kt[ZKEY_TEXT_MAX], from[ZKEY_TEXT_MAX + 32], e[512], m[600];
-    const char *params[ZKEY_MAX + 1];
-    int np = 0, rc = -1;
-    PGresult *r = NULL;
-    snprintf(from, sizeof from, "the first chunk");
-    zbuf_puts(&sql, "SELECT ");
-    put_keys(&sql, k, "", "");
-    zbuf_puts(&sql, ", count(*) OVER () FROM (SELECT ");
-    put_keys(&sql, k, "", "");
-    zbuf_puts(&sql, " FROM ");
-    zbuf_puts(&sql, k->table);
-    if (after) {
-        key_values(after, vals);
-        zbuf_puts(&sql, " WHERE (");
-        put_keys(&sql, k, "", "");
-        zbuf_puts(&sql, ") > (");
-        for (; np < k->n; np++) {
-            char p[16];
-            snprintf(p, sizeof p, "%s$%d", np ? ", " : "", np + 1);
-            zbuf_puts(&sql, p);
-            params[np] = vals[np];
-        }
-        zbuf_puts(&sql, ")");
-        if (zkey_format(after, kt, sizeof kt) == 0) snprintf(from, sizeof from, "the chunk after key %s", kt);
-    }
-    char lim[32];
-    snprintf(lim, sizeof lim, " LIMIT $%d) z ORDER BY ", np + 1);
-    snprintf(vals[np], sizeof vals[np], "%u", limit);
-    params[np] = vals[np];
-    np++;
-    zbuf_puts(&sql, " ORDER BY ");
-    put_keys(&sql, k, "", "");
-    zbuf_puts(&sql, lim);
-    put_keys(&sql, k, "", " DESC");
-    zbuf_puts(&sql, " LIMIT 1");
-    if (sql.oom) {
-        snprintf(err, errlen, "out of memory copying %s.%s", k->t->schema, k->t->name);
-        goto out;
-    }
-    r = pgwait_exec(c, w, sql.p, np, params, e, sizeof e);
-    if (PQresultStatus(r) != PGRES_TUPLES_OK || PQnfields(r) != k->n + 1) {
-        result_error(m, sizeof m, r, e);
-        snprintf(err, errlen, "copying %s.%s: finding %s: %s", k->t->schema, k->t->name, from, m);
-        goto out;
-    }
-    rc = 0;
-    if (PQntuples(r) == 0) goto out;
-    char text[ZKEY_TEXT_MAX];
-    size_t at = 0;
-    for (int j = 0; j < k->n && at < sizeof text; j++)
-        at += (size_t)snprintf(text + at, sizeof text - at, "%s%.22s", j ? "," : "", PQgetvalue(r, 0, j));
-    char *end;
-    errno = 0;
-    unsigned long long cnt = strtoull(PQgetvalue(r, 0, k->n), &end, 10);
-    int bad_count = errno || *end || cnt == 0 || cnt > limit;
-    if (bad_count || at >= sizeof text || zkey_parse(text, k->t, k->cols, k->n, hi) != 0) {
-        snprintf(err, errlen, "copying %s.%s: finding %s: the server answered key \"%.60s\" and %.20s rows",
-                 k->t->schema, k->t->name, from, text, PQgetvalue(r, 0, k->n));
-        rc = -1;
-        goto out;
-    }
-    *n = cnt;
-    rc = 1;
-out:
-    PQclear(r);
-    zbuf_free(&sql);
-    return rc;
-}
-
-/*
- * The chunk's bounds as settings of this transaction, their values as
- * parameters — COPY takes none, so its query reads them with current_setting:
- *   SELECT set_config('zetl.chunk_lo_1', $1, true), …, set_config('zetl.chunk_hi_1', $n+1, true), …
- * and the rows' filter that compares the key with them, each cast to its
- * column's type (an index range on the primary key, in key order):
+ * The chunk's settings for this transaction, their values as parameters —
+ * COPY takes none, so its query reads them with current_setting:
+ *   SELECT set_config('enable_sort', 'off', true), set_config('zetl.chunk_limit', $1, true),
+ *          set_config('zetl.chunk_lo_1', $2, true), …
+ * and the rows' filter that compares the key with the lower bound, each value
+ * cast to its column's type (an index range on the primary key, in key order):
  *   WHERE (k1, k2) > (CAST(current_setting('zetl.chunk_lo_1') AS bigint), …)
- *     AND (k1, k2) <= (CAST(current_setting('zetl.chunk_hi_1') AS bigint), …) ORDER BY k1, k2
- * (no lower bound for the first chunk). 0 with *filter, or -1 with err.
+ *   ORDER BY k1, k2 LIMIT CAST(current_setting('zetl.chunk_limit') AS bigint)
+ * (no WHERE for the first chunk). The planner sees neither the bound nor the
+ * limit; with sorting off it takes the key's index in order, never a scan of
+ * the whole table and a sort per chunk. 0 with *filter, or -1 with err.
  */
 static int chunk_settings(PGconn *c, const struct pgwait *w, const struct chunk_key *k, const struct zkey *after,
-                          const struct zkey *hi, struct zbuf *filter, char *err, size_t errlen)
+                          uint32_t limit, struct zbuf *filter, char *err, size_t errlen)
 {
     struct zbuf sql = {0};
-    char vals[2 * ZKEY_MAX][24], e[512], m[600];
-    const char *params[2 * ZKEY_MAX];
-    const struct zkey *bound[2] = {after, hi};
-    static const char *const side[2] = {"lo", "hi"};
-    static const char *const op[2] = {">", "<="};
-    int np = 0, rc = -1;
-    zbuf_puts(&sql, "SELECT ");
-    zbuf_puts(filter, " WHERE ");
-    for (int b = 0; b < 2; b++) {
-        if (!bound[b]) continue;
-        key_values(bound[b], vals + np);
-        if (np) zbuf_puts(filter, " AND ");
-        zbuf_puts(filter, "(");
+    char vals[ZKEY_MAX + 1][24], e[512], m[600];
+    const char *params[ZKEY_MAX + 1];
+    int np = 1, rc = -1;
+    snprintf(vals[0], sizeof vals[0], "%u", limit);
+    params[0] = vals[0];
+    zbuf_puts(&sql, "SELECT set_config('enable_sort', 'off', true), set_config('zetl.chunk_limit', $1, true)");
+    if (after) {
+        key_values(after, vals + 1);
+        zbuf_puts(filter, " WHERE (");
         put_keys(filter, k, "", "");
-        zbuf_puts(filter, ") ");
-        zbuf_puts(filter, op[b]);
-        zbuf_puts(filter, " (");
-        for (int j = 0; j < k->n; j++) {
+        zbuf_puts(filter, ") > (");
+        for (int j = 0; j < k->n; j++, np++) {
             char set[80], get[120];
-            snprintf(set, sizeof set, "%sset_config('zetl.chunk_%s_%d', $%d, true)", np ? ", " : "", side[b],
-                     j + 1, np + 1);
-            snprintf(get, sizeof get, "%sCAST(current_setting('zetl.chunk_%s_%d') AS %s)", j ? ", " : "",
-                     side[b], j + 1, key_type(&k->t->cols[k->cols[j]]));
+            snprintf(set, sizeof set, ", set_config('zetl.chunk_lo_%d', $%d, true)", j + 1, np + 1);
+            snprintf(get, sizeof get, "%sCAST(current_setting('zetl.chunk_lo_%d') AS %s)", j ? ", " : "",
+                     j + 1, key_type(&k->t->cols[k->cols[j]]));
             zbuf_puts(&sql, set);
             zbuf_puts(filter, get);
             params[np] = vals[np];
-            np++;
         }
         zbuf_puts(filter, ")");
     }
     zbuf_puts(filter, " ORDER BY ");
     put_keys(filter, k, "", "");
+    zbuf_puts(filter, " LIMIT CAST(current_setting('zetl.chunk_limit') AS bigint)");
     if (sql.oom || filter->oom) {
         snprintf(err, errlen, "out of memory copying %s.%s", k->t->schema, k->t->name);
         goto out;
@@ -706,7 +710,6 @@ int pgcopy_chunk(PGconn *c, const struct ztable *t, const struct zkey *after, ui
     struct chunk_key k = {.t = t};
     struct zbuf filter = {0};
     struct zkey hi;
-    uint64_t n = 0;
     int64_t copied = 0;
     int ok = 1;
     *rows = 0;
@@ -717,28 +720,20 @@ int pgcopy_chunk(PGconn *c, const struct ztable *t, const struct zkey *after, ui
                  t->schema, t->name, k.n && limit ? " (the chunk's bound has another number of columns)" : "");
         return -1;
     }
-    char qs[260], qt[260];
-    qident(c, qs, sizeof qs, t->schema, &ok);
-    qident(c, qt, sizeof qt, t->name, &ok);
-    snprintf(k.table, sizeof k.table, "%s.%s", qs, qt);
     for (int j = 0; j < k.n; j++) qident(c, k.q[j], sizeof k.q[j], t->cols[k.cols[j]].name, &ok);
     if (!ok) {
         snprintf(err, errlen, "cannot quote the names of %s.%s", t->schema, t->name);
         return -1;
     }
-    int rc = chunk_bounds(c, w, &k, after, limit, &hi, &n, err, errlen);
-    if (rc <= 0) return rc;             /* no row after *after: an empty chunk, the table's end */
-    rc = chunk_settings(c, w, &k, after, &hi, &filter, err, errlen);
-    if (rc == 0) rc = copy_rows(c, t, filter.p, sink, NULL, NULL, w, &copied, err, errlen);
-    if (rc == 0 && (uint64_t)copied != n) {
-        char hk[ZKEY_TEXT_MAX];
-        zkey_format(&hi, hk, sizeof hk);
-        snprintf(err, errlen, "copying %s.%s: the chunk up to key %s has %llu rows by its key and %lld copied, "
-                 "in one snapshot", t->schema, t->name, hk, (unsigned long long)n, (long long)copied);
+    int rc = chunk_settings(c, w, &k, after, limit, &filter, err, errlen);
+    if (rc == 0) rc = copy_rows(c, t, filter.p, sink, NULL, NULL, w, &k, &hi, &copied, err, errlen);
+    if (rc == 0 && (copied < 0 || (uint64_t)copied > limit)) {
+        snprintf(err, errlen, "copying %s.%s: the chunk of at most %u rows brought %lld", t->schema, t->name,
+                 limit, (long long)copied);
         rc = -1;
     }
-    if (rc == 0) {
-        *rows = n;
+    if (rc == 0 && copied > 0) {
+        *rows = (uint64_t)copied;
         *last = hi;
     }
     zbuf_free(&filter);

@@ -53,13 +53,13 @@ int pgcopy_table(PGconn *c, const struct ztable *t, const struct zsink *sink,
  * *after (NULL or n 0: from the first), at most limit of them, through sink
  * as pgcopy_table sends them (raw COPY data where the sink takes it). t's
  * key must be integers (zkey_columns).
- * The chunk's last key is read first — the limit-th key after *after, or the
- * table's last when fewer follow — then COPY takes the rows from *after to
- * it, in key order; both read the one snapshot, so *rows is exactly limit
- * unless the table ends in this chunk, and *last is known even when the rows
- * go raw. *rows 0: no row after *after (*last untouched). Values are
- * parameters; COPY takes none, so the bounds reach its query as settings of
- * the transaction (set_config(…, true), read back with current_setting).
+ * One COPY takes the first limit rows after *after in key order (ORDER BY
+ * the key, LIMIT), so *rows is limit unless the table ends in this chunk;
+ * *last is the key of the last row sent, read from the COPY data itself
+ * (text or binary) even when the rows go raw — no second read of the keys.
+ * *rows 0: no row after *after (*last untouched). Values are parameters;
+ * COPY takes none, so the bound and the limit reach its query as settings
+ * of the transaction (set_config(…, true), read back with current_setting).
  * Returns as pgcopy_table; an error names the table.
  */
 struct zkey;
