@@ -145,18 +145,15 @@ struct chunk_key {
     char q[ZKEY_MAX][260];      /* their quoted names */
 };
 
-/* Text of key column j of a tuple as a COPY sends it (text: tab-separated
- * fields ending in a newline; binary: an int16 field count, then each field
- * as an int32 length and big-endian bytes, after the file header in the
- * first message) into buf. 1 with buf, 0 when the message is no tuple
- * (the binary trailer), -1 when it does not have the shape t gives it. */
 static uint32_t be32(const unsigned char *p) { return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3]; }
-static int tuple_key_text(const struct chunk_key *k, int binary, const char *row, size_t n, char *buf, size_t len)
+int pgcopy_tuple_key(const struct ztable *t, const int *cols, int nk, int binary, const char *row, size_t n,
+                     struct zkey *key)
 {
     static const char sig[11] = "PGCOPY\n\377\r\n";
     const unsigned char *p = (const unsigned char *)row, *end = p + n;
-    char v[ZKEY_MAX][24];
+    char v[ZKEY_MAX][24], text[ZKEY_TEXT_MAX];
     int got = 0;
+    if (nk <= 0 || nk > ZKEY_MAX) return -1;
     if (binary) {
         if (n >= 19 && memcmp(p, sig, sizeof sig) == 0) {
             uint32_t ext = be32(p + 15);
@@ -167,16 +164,16 @@ static int tuple_key_text(const struct chunk_key *k, int binary, const char *row
         int nf = (int16_t)(p[0] << 8 | p[1]);
         p += 2;
         if (nf == -1) return 0;
-        if (nf != k->t->ncols) return -1;
+        if (nf != t->ncols) return -1;
         for (int col = 0; col < nf; col++) {
             if (end - p < 4) return -1;
             int32_t flen = (int32_t)be32(p);
             p += 4;
             if (flen > end - p) return -1;
-            for (int j = 0; j < k->n; j++) {
-                if (k->cols[j] != col) continue;
+            for (int j = 0; j < nk; j++) {
+                if (cols[j] != col) continue;
                 if (flen == 2) snprintf(v[j], sizeof v[j], "%d", (int16_t)(p[0] << 8 | p[1]));
-                else if (flen == 4 && k->t->cols[col].source_type && strcmp(k->t->cols[col].source_type, "oid") == 0)
+                else if (flen == 4 && t->cols[col].source_type && strcmp(t->cols[col].source_type, "oid") == 0)
                     snprintf(v[j], sizeof v[j], "%" PRIu32, be32(p));
                 else if (flen == 4) snprintf(v[j], sizeof v[j], "%" PRId32, (int32_t)be32(p));
                 else if (flen == 8) snprintf(v[j], sizeof v[j], "%" PRId64, (int64_t)((uint64_t)be32(p) << 32 | be32(p + 4)));
@@ -187,11 +184,11 @@ static int tuple_key_text(const struct chunk_key *k, int binary, const char *row
         }
     } else {
         if (n && p[n - 1] == '\n') end--;
-        for (int col = 0; p <= end && col < k->t->ncols; col++) {
+        for (int col = 0; p <= end && col < t->ncols; col++) {
             const unsigned char *f = p;
             while (p < end && *p != '\t') p++;
-            for (int j = 0; j < k->n; j++) {
-                if (k->cols[j] != col) continue;
+            for (int j = 0; j < nk; j++) {
+                if (cols[j] != col) continue;
                 if (p - f == 0 || (size_t)(p - f) >= sizeof v[j]) return -1;
                 memcpy(v[j], f, (size_t)(p - f));
                 v[j][p - f] = '\0';
@@ -200,10 +197,11 @@ static int tuple_key_text(const struct chunk_key *k, int binary, const char *row
             p++;
         }
     }
-    if (got != k->n) return -1;
+    if (got != nk) return -1;
     size_t at = 0;
-    for (int j = 0; j < k->n && at < len; j++) at += (size_t)snprintf(buf + at, len - at, "%s%s", j ? "," : "", v[j]);
-    return at < len ? 1 : -1;
+    for (int j = 0; j < nk && at < sizeof text; j++)
+        at += (size_t)snprintf(text + at, sizeof text - at, "%s%s", j ? "," : "", v[j]);
+    return at < sizeof text && zkey_parse(text, t, cols, nk, key) == 0 ? 1 : -1;
 }
 
 struct raw_chunk {
@@ -334,10 +332,7 @@ out:
 static int last_key(const struct chunk_key *k, int binary, const char *row, int n, struct zkey *last,
                     char *err, size_t errlen)
 {
-    char text[ZKEY_TEXT_MAX];
-    if (row && tuple_key_text(k, binary, row, (size_t)n, text, sizeof text) == 1 &&
-        zkey_parse(text, k->t, k->cols, k->n, last) == 0)
-        return 0;
+    if (row && pgcopy_tuple_key(k->t, k->cols, k->n, binary, row, (size_t)n, last) == 1) return 0;
     snprintf(err, errlen, "copying %s.%s: the key of the chunk's last row cannot be read from the COPY data",
              k->t->schema, k->t->name);
     return -1;

@@ -68,6 +68,18 @@ int pgcopy_chunk(PGconn *c, const struct ztable *t, const struct zkey *after, ui
                  char *err, size_t errlen);
 
 /*
+ * The key of one tuple as COPY sends it (pgcopy_chunk's last row): text
+ * (fields split by tabs, ending in a newline) or binary (an int16 field
+ * count, then each field as an int32 length and big-endian bytes; the file
+ * header before the first tuple is skipped). cols, nk: t's key columns
+ * (zkey_columns), integers. 1 with *key; 0 when the message is no tuple
+ * (the binary trailer); -1 when it does not have the shape t gives it or a
+ * key value is NULL or not an integer.
+ */
+int pgcopy_tuple_key(const struct ztable *t, const int *cols, int nk, int binary, const char *row, size_t n,
+                     struct zkey *key);
+
+/*
  * The server's estimate of t's rows, pg_class.reltuples (the statistics
  * VACUUM and ANALYZE keep, not a count), read in the transaction open on c;
  * 0 when it has none (-1 on PostgreSQL 14 and later before the table's first
