@@ -125,6 +125,8 @@ static int position_mariadb(struct mysql_snapshot *s, char *err, size_t errlen)
     s->pos.offset = strtoull(off, NULL, 10);
     s->mode = MYSQL_SNAPSHOT_EXACT;
     /* The GTID state at exactly that point (not @@gtid_binlog_pos, which moves on). */
+    s->pos.gtid[0] = '\0';
+    if (s->o.no_gtid) return 0;
     const char *p[2] = { s->pos.file, off };
     char gtid[ZPOS_GTID_MAX + 1];
     if (scalar(s->db, "SELECT BINLOG_GTID_POS(?, ?)", p, 2, gtid, sizeof gtid, qerr, sizeof qerr)) {

@@ -119,6 +119,11 @@ struct mysql_snapshot_opts {
     uint32_t chunk_rows;        /* keyset chunk size; default 10000 */
     int      timeout_s;         /* connect and read timeout; default 60 */
     struct linkcut *cut;        /* optional: the connection is registered here */
+    int      no_gtid;           /* MariaDB: the position without its GTID state. Only a
+                                   checkpoint needs that, and BINLOG_GTID_POS finds it by
+                                   reading the binlog file from its start up to the
+                                   position: up to max_binlog_size per call (a chunk's or
+                                   a table's own read never becomes a checkpoint) */
 };
 
 struct mysql_snapshot;

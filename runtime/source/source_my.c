@@ -155,9 +155,10 @@ static int my_snapshot_table(struct integ *in, struct itable *t, const struct zs
                              struct zpos *pos, char *err, size_t errlen)
 {
     struct my_copy c = {.in = in, .sink = sink};
+    /* its position judges the table's spooled changes by binlog offset, never a checkpoint */
     struct mysql_snapshot_opts o = {
         .row = my_copy_row, .progress = my_copy_progress, .warn = my_copy_warn, .ctx = &c,
-        .stop = &in->stop, .cut = &in->cut,
+        .stop = &in->stop, .cut = &in->cut, .no_gtid = 1,
     };
     enum mysql_snapshot_mode mode;
     uint64_t rows = 0;
@@ -187,8 +188,10 @@ static int my_chunk_begin(struct integ *in, const struct zsink *sink, void **han
         return -1;
     }
     k->c = (struct my_copy){.in = in, .sink = sink};
+    /* a chunk's position judges spooled changes by binlog offset, never a checkpoint */
     struct mysql_snapshot_opts o = {
         .row = my_copy_row, .warn = my_copy_warn, .ctx = &k->c, .stop = &in->stop, .cut = &in->cut,
+        .no_gtid = 1,
     };
     if (snapshot_open(in, &o, &k->s, err, errlen) != 0) {
         free(k);
