@@ -221,11 +221,13 @@ static void check_tables(struct pf_report *r, MYSQL *db, const struct config_int
     char err[512];
     /* Keys from the catalog rows the runtime's loader reads (schema.h), which
      * a user with only SELECT can see, so check and copy agree on each table. */
-    struct mysql_keyed keyed, unchunked;
+    struct mysql_keyed keyed, unchunked, ukeyed;
     if (mysql_schema_keyed_load(db, &keyed, err, sizeof err) != 0 ||
-        mysql_schema_unchunked_load(db, &unchunked, err, sizeof err) != 0) {
+        mysql_schema_unchunked_load(db, &unchunked, err, sizeof err) != 0 ||
+        mysql_schema_ukeyed_load(db, &ukeyed, err, sizeof err) != 0) {
         pf_add(r, PF_FAIL, "tables", "", "", "", "cannot read primary keys: %s", err);
         mysql_schema_keyed_free(&keyed);
+        mysql_schema_keyed_free(&unchunked);
         return;
     }
     MYSQL_RES *res = mysql_conn_query(db,
@@ -236,6 +238,7 @@ static void check_tables(struct pf_report *r, MYSQL *db, const struct config_int
         pf_add(r, PF_FAIL, "tables", "", "", "", "cannot list tables: %s", err);
         mysql_schema_keyed_free(&keyed);
         mysql_schema_keyed_free(&unchunked);
+        mysql_schema_keyed_free(&ukeyed);
         return;
     }
     int *seen_db = calloc((size_t)in->source.ndatabases + 1, sizeof *seen_db);
@@ -254,10 +257,17 @@ static void check_tables(struct pf_report *r, MYSQL *db, const struct config_int
             backquote(qs, sizeof qs, row[0]);
             backquote(qt, sizeof qt, row[1]);
             snprintf(fix, sizeof fix, "ALTER TABLE %s.%s ADD PRIMARY KEY (...), or exclude the table", qs, qt);
-            pf_add(r, PF_WARN, check, "a primary key", fix, "",
-                   "no primary key (~%s rows): zetl keys it by the full row, so exact duplicate rows cannot be "
-                   "told apart; its initial copy and a resync copy it in one read, from the start again if cut short",
-                   row[2] ? row[2] : "?");
+            if (mysql_schema_keyed_has(&ukeyed, row[0], row[1]))
+                pf_add(r, PF_WARN, check, "a primary key", fix, "",
+                       "no primary key (~%s rows): zetl applies its updates and deletes by the full row, which the "
+                       "target finds without an index; its unique key of NOT NULL integers lets its initial copy "
+                       "and a resync go in chunks by that key", row[2] ? row[2] : "?");
+            else
+                pf_add(r, PF_WARN, check, "a primary key", fix, "",
+                       "no primary key (~%s rows): zetl keys it by the full row, so exact duplicate rows cannot be "
+                       "told apart; its initial copy and a resync copy it in one read, from the start again if cut "
+                       "short", row[2] ? row[2] : "?");
+            if (!mysql_schema_keyed_has(&ukeyed, row[0], row[1])) oneread++;
         } else if (mysql_schema_keyed_has(&unchunked, row[0], row[1])) {
             oneread++;
             char check[64];
@@ -271,6 +281,7 @@ static void check_tables(struct pf_report *r, MYSQL *db, const struct config_int
     mysql_free_result(res);
     mysql_schema_keyed_free(&keyed);
     mysql_schema_keyed_free(&unchunked);
+    mysql_schema_keyed_free(&ukeyed);
     for (int d = 0; seen_db && d < in->source.ndatabases; d++)
         if (!seen_db[d]) {
             char check[64];
@@ -282,8 +293,9 @@ static void check_tables(struct pf_report *r, MYSQL *db, const struct config_int
     free(seen_db);
     pf_add(r, selected > 0 ? PF_PASS : PF_FAIL, "selected tables", "at least one",
            "widen tables.include, or check tables.exclude", "",
-           "%ld selected, %ld of them without a primary key, %ld more copied in one read (a key not all "
-           "integers); the others copy and resync in chunks (apply.copy_chunk_rows)", selected, keyless, oneread);
+           "%ld selected, %ld of them without a primary key, %ld copied in one read (no key, or a primary key "
+           "not all integers); the others copy and resync in chunks (apply.copy_chunk_rows)", selected, keyless,
+           oneread);
 }
 
 int mysql_preflight(const struct config_integration *in, struct pf_report *r,

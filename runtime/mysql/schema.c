@@ -7,6 +7,7 @@
 #include <strings.h>
 
 #include "runtime/mysql/conn.h"
+#include "runtime/pipe/zkey.h"
 
 /* ---- a prepared statement with string parameters, rows as strings ---------------- */
 
@@ -151,6 +152,11 @@ struct tlist {
     int from;                                /* first table of the database being loaded */
     char *last_name;                         /* find_table_cached: the last name asked */
     struct ztable *last;                     /* … and its answer (NULL: not loaded) */
+    struct ukey_acc {                        /* on_ukey: the unique key being read */
+        struct ztable *t;
+        char name[72];
+        int n, bad, cols[ZKEY_MAX];
+    } uk;
 };
 
 /* A table of the database being loaded (l->t from l->from on), by exact name. */
@@ -271,6 +277,50 @@ static int on_key(void *ctx, char **v, int ncols, char *err, size_t errlen)
     return 0;
 }
 
+/*
+ * A unique key read whole (on_ukey): the table's chunk key (change.h, nuk)
+ * when the table has no primary key and every column is a NOT NULL integer
+ * (zkey.h) — the one of fewest columns, then the first by name (the rows come
+ * ordered by it).
+ */
+static void ukey_done(struct ukey_acc *a)
+{
+    struct ztable *t = a->t;
+    a->t = NULL;
+    if (!t || a->bad || !a->n || t->npk > 0 || (t->nuk && t->nuk <= a->n)) return;
+    for (int i = 0; i < t->ncols; i++) t->cols[i].uk_ord = 0;
+    for (int k = 0; k < a->n; k++) t->cols[a->cols[k]].uk_ord = (int16_t)(k + 1);
+    t->nuk = a->n;
+}
+
+/* unique keys: TABLE_NAME, INDEX_NAME, SEQ_IN_INDEX, COLUMN_NAME, SUB_PART, in key order */
+static int on_ukey(void *ctx, char **v, int ncols, char *err, size_t errlen)
+{
+    struct tlist *l = ctx;
+    (void)err; (void)errlen;
+    if (ncols < 5 || !v[0] || !v[1] || !v[3]) return 0;
+    struct ztable *t = find_table_cached(l, v[0]);
+    if (!t) return 0;
+    if (l->uk.t != t || strcmp(l->uk.name, v[1]) != 0) {
+        ukey_done(&l->uk);
+        l->uk = (struct ukey_acc){.t = t};
+        snprintf(l->uk.name, sizeof l->uk.name, "%s", v[1]);
+        l->uk.bad = strlen(v[1]) >= sizeof l->uk.name;
+    }
+    int k = l->uk.n++, found = 0;
+    for (int i = 0; i < t->ncols && !found; i++) {
+        if (strcmp(t->cols[i].name, v[3]) != 0) continue;
+        found = 1;
+        if (k >= ZKEY_MAX || num(v[2], 0) != k + 1 || v[4] || t->cols[i].nullable ||
+            !zkey_type_ok(t->cols[i].type))
+            l->uk.bad = 1;
+        else
+            l->uk.cols[k] = i;
+    }
+    if (!found) l->uk.bad = 1;          /* excluded (tables.exclude_columns) or unknown */
+    return 0;
+}
+
 /* MariaDB JSON: TABLE_NAME, CHECK_CLAUSE of column-level checks "json_valid(`col`)". */
 static int on_check(void *ctx, char **v, int ncols, char *err, size_t errlen)
 {
@@ -350,6 +400,14 @@ static const char SQL_KEY_DB[] =
 static const char SQL_KEY_ONE[] =
     "SELECT TABLE_NAME, COLUMN_NAME, ORDINAL_POSITION FROM information_schema.KEY_COLUMN_USAGE"
     " WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ? AND CONSTRAINT_NAME = 'PRIMARY'";
+static const char SQL_UKEY_DB[] =
+    "SELECT TABLE_NAME, INDEX_NAME, SEQ_IN_INDEX, COLUMN_NAME, SUB_PART FROM information_schema.STATISTICS"
+    " WHERE TABLE_SCHEMA = ? AND NON_UNIQUE = 0 AND INDEX_NAME <> 'PRIMARY'"
+    " ORDER BY TABLE_NAME, INDEX_NAME, SEQ_IN_INDEX";
+static const char SQL_UKEY_ONE[] =
+    "SELECT TABLE_NAME, INDEX_NAME, SEQ_IN_INDEX, COLUMN_NAME, SUB_PART FROM information_schema.STATISTICS"
+    " WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ? AND NON_UNIQUE = 0 AND INDEX_NAME <> 'PRIMARY'"
+    " ORDER BY INDEX_NAME, SEQ_IN_INDEX";
 static const char SQL_CHECK_DB[] =
     "SELECT TABLE_NAME, CHECK_CLAUSE FROM information_schema.CHECK_CONSTRAINTS"
     " WHERE CONSTRAINT_SCHEMA = ? AND CHECK_CLAUSE LIKE 'json\\_valid(%'";
@@ -372,6 +430,12 @@ static int load_into(MYSQL *db, struct tlist *l, const char *schema, const char 
     if (mysql_conn_is_mariadb(db) &&
         query_rows(db, table ? SQL_CHECK_ONE : SQL_CHECK_DB, p, np, on_check, l, err, errlen)) goto forget;
     rc = exclude_columns(l, from, err, errlen);
+    /* after the exclusion: a unique key with a column left out is no key */
+    if (rc == 0) {
+        l->uk = (struct ukey_acc){0};
+        rc = query_rows(db, table ? SQL_UKEY_ONE : SQL_UKEY_DB, p, np, on_ukey, l, err, errlen);
+        ukey_done(&l->uk);
+    }
 forget:
     free(l->last_name);
     l->last_name = NULL;
@@ -515,6 +579,21 @@ int mysql_schema_unchunked_load(MYSQL *db, struct mysql_keyed *k, char *err, siz
         " WHERE k.CONSTRAINT_NAME = 'PRIMARY'"
         " AND c.DATA_TYPE NOT IN ('tinyint', 'smallint', 'mediumint', 'int', 'bigint')"
         " AND k.TABLE_SCHEMA NOT IN ('mysql', 'information_schema', 'performance_schema', 'sys')",
+        k, err, errlen);
+}
+
+int mysql_schema_ukeyed_load(MYSQL *db, struct mysql_keyed *k, char *err, size_t errlen)
+{
+    return keyed_load(db,
+        "SELECT DISTINCT s.TABLE_SCHEMA, s.TABLE_NAME FROM information_schema.STATISTICS s"
+        " WHERE s.NON_UNIQUE = 0 AND s.INDEX_NAME <> 'PRIMARY'"
+        " AND s.TABLE_SCHEMA NOT IN ('mysql', 'information_schema', 'performance_schema', 'sys')"
+        " AND NOT EXISTS (SELECT 1 FROM information_schema.STATISTICS x"
+        "   JOIN information_schema.COLUMNS c ON c.TABLE_SCHEMA = x.TABLE_SCHEMA"
+        "    AND c.TABLE_NAME = x.TABLE_NAME AND c.COLUMN_NAME = x.COLUMN_NAME"
+        "   WHERE x.TABLE_SCHEMA = s.TABLE_SCHEMA AND x.TABLE_NAME = s.TABLE_NAME AND x.INDEX_NAME = s.INDEX_NAME"
+        "   AND (c.IS_NULLABLE = 'YES' OR x.SUB_PART IS NOT NULL"
+        "        OR c.DATA_TYPE NOT IN ('tinyint', 'smallint', 'mediumint', 'int', 'bigint')))",
         k, err, errlen);
 }
 

@@ -80,6 +80,10 @@ int  mysql_schema_keyed_has(const struct mysql_keyed *k, const char *schema, con
 /* Tables whose primary key has a column that is not an integer: a resync
  * copies them in one read, not in chunks (runtime/pipe/zkey.h). As above. */
 int  mysql_schema_unchunked_load(MYSQL *db, struct mysql_keyed *k, char *err, size_t errlen);
+/* Tables with a unique key whose columns are all NOT NULL integers (whole,
+ * not prefixes): without a primary key, they still copy in chunks by it
+ * (change.h, nuk). As above. */
+int  mysql_schema_ukeyed_load(MYSQL *db, struct mysql_keyed *k, char *err, size_t errlen);
 void mysql_schema_keyed_free(struct mysql_keyed *k);
 
 /* DATA_TYPE (+ charset, unsignedness) → enum ztype; exposed for the tests. */

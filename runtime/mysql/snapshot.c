@@ -389,12 +389,14 @@ static int reader_init(struct reader *r)
             break;
         }
     }
-    /* Keyset pagination needs a key whose SQL order and comparison agree. */
-    int keycols[64];
-    r->npk = t->npk > 0 && t->npk <= 64 ? t->npk : 0;
+    /* Keyset pagination needs a key whose SQL order and comparison agree:
+     * the primary key, or without one the unique key of NOT NULL integers
+     * the catalog chose (change.h, nuk). */
+    int keycols[64], pk = t->npk > 0, nkey = pk ? t->npk : t->nuk;
+    r->npk = nkey > 0 && nkey <= 64 ? nkey : 0;
     for (int k = 0; k < 64; k++) keycols[k] = -1;
     for (int i = 0; i < t->ncols && r->npk; i++) {
-        int o = t->cols[i].pk_ord;
+        int o = pk ? t->cols[i].pk_ord : t->cols[i].uk_ord;
         if (!o) continue;
         if (o > r->npk || keycols[o - 1] >= 0 || !keyset_type(t->cols[i].type)) { r->npk = 0; break; }
         keycols[o - 1] = i;
@@ -818,7 +820,7 @@ int mysql_snapshot_chunk(struct mysql_snapshot *s, const struct ztable *t, const
         return -1;
     }
     if (reader_init(&r)) { snprintf(err, errlen, "out of memory copying %s.%s", t->schema, t->name); goto out; }
-    if (!zkey_columns(t, cols) || r.npk != t->npk || limit == 0) {
+    if (!zkey_columns(t, cols) || r.npk != (t->npk > 0 ? t->npk : t->nuk) || limit == 0) {
         snprintf(err, errlen, "source %s: %s.%s has no integer primary key to copy in chunks by",
                  s->in->name, t->schema, t->name);
         goto out;

@@ -37,6 +37,7 @@ struct catcol {
     int16_t  precision, scale;
     uint8_t  nullable, is_array;
     int16_t  pk_ord;
+    int16_t  uk_ord;            /* position in the chunk key (change.h, nuk) */
     char    *source_type;
 };
 
@@ -44,6 +45,7 @@ struct catrel {
     uint32_t       oid;
     int            ncols;
     int            npk;
+    int            nuk;         /* no primary key: the chunk key's columns, or 0 */
     struct catcol *cols;
 };
 
@@ -101,7 +103,23 @@ static const char cat_query[] =
     "       COALESCE((SELECT k.n FROM pg_catalog.pg_index i, "
     "                        unnest(i.indkey::pg_catalog.int2[]) WITH ORDINALITY AS k(att, n) "
     "                 WHERE i.indrelid = a.attrelid AND i.indisprimary AND k.att = a.attnum "
-    "                   AND k.n <= i.indnkeyatts), 0) "   /* INCLUDE columns are payload, not key */
+    "                   AND k.n <= i.indnkeyatts), 0), "   /* INCLUDE columns are payload, not key */
+    /* The chunk key of a table without a primary key (change.h, nuk): a unique,
+     * immediate, valid index of plain NOT NULL int2/int4/int8 columns, neither
+     * partial nor on expressions; the replica identity's first, then the one
+     * of fewest columns. */
+    "       COALESCE((SELECT k.n FROM pg_catalog.pg_index i, "
+    "                        unnest(i.indkey::pg_catalog.int2[]) WITH ORDINALITY AS k(att, n) "
+    "                 WHERE i.indexrelid = (SELECT u.indexrelid FROM pg_catalog.pg_index u "
+    "                     WHERE u.indrelid = a.attrelid AND u.indisunique AND u.indimmediate AND u.indisvalid "
+    "                       AND u.indpred IS NULL AND u.indexprs IS NULL AND u.indnkeyatts <= 8 "
+    "                       AND NOT EXISTS (SELECT 1 FROM unnest(u.indkey::pg_catalog.int2[]) WITH ORDINALITY "
+    "                                              AS x(att, n) "
+    "                           JOIN pg_catalog.pg_attribute ua ON ua.attrelid = u.indrelid AND ua.attnum = x.att "
+    "                           WHERE x.n <= u.indnkeyatts "
+    "                             AND (NOT ua.attnotnull OR ua.atttypid NOT IN (20, 21, 23))) "
+    "                     ORDER BY u.indisreplident DESC, u.indnkeyatts, u.indexrelid LIMIT 1) "
+    "                   AND k.att = a.attnum AND k.n <= i.indnkeyatts), 0) "
     "FROM pg_catalog.pg_attribute a "
     "JOIN pg_catalog.pg_type t ON t.oid = a.atttypid "
     "LEFT JOIN pg_catalog.pg_type et ON t.typcategory = 'A' AND et.oid = t.typelem "
@@ -139,6 +157,7 @@ static int cat_load(struct pgcatalog *c, struct catrel *cr, const struct ztable 
             uint32_t atttypid = (uint32_t)strtoul(PQgetvalue(r, row, 1), NULL, 10);
             int32_t atttypmod = (int32_t)strtol(PQgetvalue(r, row, 2), NULL, 10);
             int pk = atoi(PQgetvalue(r, row, 11));
+            cc->uk_ord = (int16_t)atoi(PQgetvalue(r, row, 12));
             cc->nullable = PQgetvalue(r, row, 4)[0] != 't';
             cc->pk_ord = (int16_t)pk;
             if (pk > 0) has_pk = 1;
@@ -179,10 +198,12 @@ static int cat_load(struct pgcatalog *c, struct catrel *cr, const struct ztable 
             break;
         }
     }
+    cr->nuk = 0;
     if (has_pk) {
         for (int i = 0; i < cr->ncols; i++) if (cr->cols[i].pk_ord > 0) cr->npk++;
     } else {
         cr->npk = -1;   /* no primary key: keep the replica identity's key */
+        for (int i = 0; i < cr->ncols; i++) if (cr->cols[i].uk_ord > 0) cr->nuk++;
     }
     PQclear(r);
     return 0;
@@ -212,6 +233,7 @@ int pgcatalog_resolve(void *cat, struct ztable *t, const uint32_t *type_oids,
         struct zcolumn *z = &t->cols[i];
         z->nullable = cc->nullable;
         if (cr->npk >= 0) z->pk_ord = cc->pk_ord;
+        z->uk_ord = cr->npk >= 0 ? 0 : cc->uk_ord;
         if (!cc->found) continue;
         z->type = cc->type;
         z->length = cc->length;
@@ -226,5 +248,6 @@ int pgcatalog_resolve(void *cat, struct ztable *t, const uint32_t *type_oids,
         }
     }
     if (cr->npk >= 0) t->npk = cr->npk;
+    t->nuk = cr->npk >= 0 ? 0 : cr->nuk;
     return 0;
 }

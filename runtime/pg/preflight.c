@@ -349,7 +349,9 @@ static void check_table_row(PGconn *sql, PGresult *r, int i, struct pgpf_cols *c
     } else if (!has_pk) {
         snprintf(fix, sizeof fix, "ALTER TABLE %s.%s ADD PRIMARY KEY (...);", qs, qn);
         pf_add(rep, PF_WARN, check, "a primary key", fix, "",
-               "no primary key (REPLICA IDENTITY %s): the full row is the key", ident == 'f' ? "FULL" : "INDEX");
+               "no primary key (REPLICA IDENTITY %s): the full row is the key; %s", ident == 'f' ? "FULL" : "INDEX",
+               tbool(r, i, 12) ? "its unique key of NOT NULL integers lets its initial copy and a resync go in chunks"
+                               : "its initial copy and a resync copy it in one read, from the start again if cut short");
     } else if (pub_exists && !pub_all && !in_pub) {
         snprintf(fix, sizeof fix, "ALTER PUBLICATION %s ADD TABLE %s.%s;", qpub, qs, qn);
         pf_add(rep, PF_FAIL, check, "in the publication", fix, "", "not in publication %s", pub);
@@ -390,7 +392,14 @@ static int check_tables(PGconn *sql, const struct config_integration *in, int ma
         "       EXISTS (SELECT 1 FROM pg_catalog.pg_index i JOIN pg_catalog.pg_attribute a "
         "               ON a.attrelid = i.indrelid AND a.attnum = ANY (i.indkey) "
         "               WHERE i.indrelid = c.oid AND i.indisprimary "
-        "                 AND a.atttypid NOT IN ('int2'::regtype, 'int4'::regtype, 'int8'::regtype)) "
+        "                 AND a.atttypid NOT IN ('int2'::regtype, 'int4'::regtype, 'int8'::regtype)), "
+        /* 12: without a primary key, a unique key to copy in chunks by (runtime/pg/catalog.c's choice) */
+        "       EXISTS (SELECT 1 FROM pg_catalog.pg_index u WHERE u.indrelid = c.oid AND u.indisunique "
+        "                 AND u.indimmediate AND u.indisvalid AND u.indpred IS NULL AND u.indexprs IS NULL "
+        "                 AND u.indnkeyatts <= 8 AND NOT EXISTS (SELECT 1 FROM "
+        "                     unnest(u.indkey::pg_catalog.int2[]) WITH ORDINALITY AS x(att, n) "
+        "                     JOIN pg_catalog.pg_attribute ua ON ua.attrelid = u.indrelid AND ua.attnum = x.att "
+        "                     WHERE x.n <= u.indnkeyatts AND (NOT ua.attnotnull OR ua.atttypid NOT IN (20, 21, 23)))) "
         "FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
         "WHERE c.relkind IN ('r', 'p') AND NOT c.relispartition "
         "  AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg\\_toast%' "

@@ -74,6 +74,8 @@ struct zcolumn {
     uint8_t  is_unsigned;   /* MySQL integer columns */
     uint8_t  is_array;      /* PostgreSQL arrays: type is the element type */
     int16_t  pk_ord;        /* 1-based position in the primary key, 0 = not a key column */
+    int16_t  uk_ord;        /* 1-based position in the table's chunk key when it has no
+                               primary key (ztable.nuk), 0 = not in it */
     uint8_t  pg_builtin;    /* PostgreSQL source, table copy: a built-in type (OID below
                                16384), whose binary COPY form is the same on any server
                                of the same major version and encoding */
@@ -90,6 +92,12 @@ struct ztable {
     int      ncols;
     struct zcolumn *cols;
     int      npk;           /* key columns; 0 = no primary key (full row is the key) */
+    /* A table without a primary key may still be copied in chunks by a unique
+       key of NOT NULL integer columns (runtime/pipe/zkey.h): its columns
+       (uk_ord) and number, or 0. Only the copy and the resync's frontier use
+       it; rows are still applied as a keyless table's (full row). Sources
+       fill it from their catalogs where no primary key exists. */
+    int      nuk;
     /* PostgreSQL STORED generated columns (not key columns, not excluded). They are
        not in cols: no source sends their values in its stream before PostgreSQL 18,
        so no row carries them and nothing writes them. A PostgreSQL target creates

@@ -7,24 +7,25 @@
 
 #include "runtime/pipe/zkey.h"
 
-static int int_type(enum ztype t)
+int zkey_type_ok(enum ztype t)
 {
     return t == ZT_INT16 || t == ZT_INT32 || t == ZT_INT64 || t == ZT_UINT64;
 }
 
 int zkey_columns(const struct ztable *t, int *cols)
 {
-    if (t->npk <= 0 || t->npk > ZKEY_MAX) return 0;
-    for (int k = 0; k < t->npk; k++) cols[k] = -1;
+    int pk = t->npk > 0, n = pk ? t->npk : t->nuk;
+    if (n <= 0 || n > ZKEY_MAX) return 0;
+    for (int k = 0; k < n; k++) cols[k] = -1;
     for (int i = 0; i < t->ncols; i++) {
-        int o = t->cols[i].pk_ord;
+        int o = pk ? t->cols[i].pk_ord : t->cols[i].uk_ord;
         if (!o) continue;
-        if (o > t->npk || cols[o - 1] >= 0 || !int_type(t->cols[i].type)) return 0;
+        if (o > n || cols[o - 1] >= 0 || !zkey_type_ok(t->cols[i].type) || (!pk && t->cols[i].nullable)) return 0;
         cols[o - 1] = i;
     }
-    for (int k = 0; k < t->npk; k++)
-        if (cols[k] < 0) return 0;
-    return t->npk;
+    for (int k = 0; k < n; k++)
+        if (cols[k] < 0) return 0;      /* a key column left out (tables.exclude_columns) */
+    return n;
 }
 
 int zkey_of(const struct ztable *t, const int *cols, int n, const struct zvalue *row, struct zkey *k)

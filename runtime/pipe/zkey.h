@@ -34,11 +34,16 @@ struct zkey {
 };
 
 /*
- * The columns of t's primary key, in key order, into cols[ZKEY_MAX]: their
- * number when every one is an integer column (the table can be chunked),
- * else 0.
+ * The columns of t's primary key — or, for a table without one, of its
+ * unique key of NOT NULL columns (ztable.nuk) — in key order, into
+ * cols[ZKEY_MAX]: their number when every one is an integer column (the
+ * table can be chunked), else 0. Such a unique key orders and bounds the
+ * rows exactly as a primary key does: no two rows share a value, none is NULL.
  */
 int  zkey_columns(const struct ztable *t, int *cols);
+
+/* Whether a column of this type can be part of such a key (an integer). */
+int  zkey_type_ok(enum ztype t);
 
 /*
  * The key of a row image (values in t's column order; cols from

@@ -35,6 +35,7 @@ CREATE DATABASE chk_db;
 CREATE TABLE chk_db.keyed (id INT PRIMARY KEY, v TEXT);
 CREATE TABLE chk_db.loose (a INT, b TEXT);
 CREATE TABLE chk_db.named (code VARCHAR(8) PRIMARY KEY, v TEXT);
+CREATE TABLE chk_db.uniq (u BIGINT NOT NULL, w INT, v TEXT, UNIQUE KEY (u), UNIQUE KEY (w));
 SQL
 
 # The closed port is asked of the kernel's table of sockets, then left closed.
@@ -72,7 +73,10 @@ has "binlog_row_metadata checked" "PASS  binlog_row_metadata"
 has "privileges checked" "PASS  replication privileges"
 has "keyless table flagged" "WARN  key of chk_db.loose"
 has "keyless table: what zetl does" "keys it by the full row"
-has "selected tables counted" "3 selected, 1 of them without a primary key, 1 more copied in one read"
+has "selected tables counted" "4 selected, 2 of them without a primary key, 2 copied in one read"
+has "a keyless table with a unique key of NOT NULL integers: in chunks by it" \
+    "unique key of NOT NULL integers lets its initial copy and a resync go in chunks by that key"
+has "a keyless table without one: in one read" "its initial copy and a resync copy it in one read"
 has "a string-keyed table: copied in one read, said so" "PASS  copy of chk_db.named"
 has "what a one-read copy means for the initial copy and a resync" "its initial copy and a resync cannot go in chunks, and start again from the first row if cut short"
 hasnt "an integer-keyed table is not named as one read" "copy of chk_db.keyed"
@@ -130,7 +134,7 @@ run_check
 [ $rc -eq 0 ] && pass "least-privilege user: check passes (exit 0)" || fail "least-privilege user passes" "exit 0" "exit $rc: ${out:0:1500}"
 hasnt "least-privilege user: the keyed table is not flagged" "key of chk_db.keyed"
 has "least-privilege user: the keyless table is still flagged" "WARN  key of chk_db.loose"
-has "least-privilege user: one of three tables without a key" "3 selected, 1 of them without a primary key, 1 more copied in one read"
+has "least-privilege user: two of four tables without a key" "4 selected, 2 of them without a primary key, 2 copied in one read"
 
 # The copy agrees with the check: zetl run as the same user gives the target
 # table a primary key exactly where check saw one (the loader reads the keys
@@ -141,7 +145,7 @@ run_pid=$!
 pk_of() { zh_psql_tgt -Atc "SELECT count(*) FROM pg_catalog.pg_index i JOIN pg_catalog.pg_class c ON c.oid = i.indrelid
                             JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
                             WHERE n.nspname = 'chk_db' AND c.relname = '$1' AND i.indisprimary" 2>/dev/null; }
-copied() { [[ $(zh_psql_tgt -Atc "SELECT count(*) FROM pg_catalog.pg_tables WHERE schemaname = 'chk_db'" 2>/dev/null) == 2 ]]; }
+copied() { [[ $(zh_psql_tgt -Atc "SELECT count(*) FROM pg_catalog.pg_tables WHERE schemaname = 'chk_db'" 2>/dev/null) == 4 ]]; }
 for _ in $(seq 150); do copied && break; sleep 0.2; done
 kill -TERM "$run_pid" 2>/dev/null; wait "$run_pid" 2>/dev/null
 [[ $(pk_of keyed) == 1 ]] && pass "least-privilege copy: the keyed table has its primary key in the target" \

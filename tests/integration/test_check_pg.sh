@@ -81,9 +81,16 @@ t_match $T "its owner is named: zetl cannot ALTER or DROP it" \
 zh_psql_src -q -c "DROP PUBLICATION zetl_chkpg" >/dev/null
 
 # 3. A superuser may create it. A table keyed by text is named: its copy
-# cannot go in chunks; the integer-keyed ones are not.
+# cannot go in chunks; the integer-keyed ones are not. Of two tables
+# without a primary key (REPLICA IDENTITY FULL), the one with a unique key
+# of NOT NULL integers goes in chunks by it, the other (its unique column
+# nullable) in one read.
 zh_psql_src -q -c "CREATE TABLE $SCHEMA.codes (code text PRIMARY KEY, v int);
-                   CREATE TABLE $SCHEMA.pairs (a int, b bigint, v int, PRIMARY KEY (a, b))" >/dev/null
+                   CREATE TABLE $SCHEMA.pairs (a int, b bigint, v int, PRIMARY KEY (a, b));
+                   CREATE TABLE $SCHEMA.uniq (u bigint NOT NULL UNIQUE, v text);
+                   ALTER TABLE $SCHEMA.uniq REPLICA IDENTITY FULL;
+                   CREATE TABLE $SCHEMA.nuniq (u bigint UNIQUE, v text);
+                   ALTER TABLE $SCHEMA.nuniq REPLICA IDENTITY FULL" >/dev/null
 write_config "$ZH_PG_USER"
 run_check
 t_eq $T "a superuser: check passes (exit 0)" 0 "$rc"
@@ -92,4 +99,8 @@ t_match $T "a text-keyed table: copied in one read, said so" \
     'PASS  copy of chk_app.codes +copied in one read: its primary key is not all integers, so its initial copy and a resync cannot go in chunks' "$out"
 t_eq $T "integer-keyed tables (one column, composite) are not named as one read" "" \
     "$(grep -E 'copy of chk_app\.(accounts|orders|pairs)' <<<"$out")"
+t_match $T "no primary key, a unique key of NOT NULL integers: copied in chunks by it" \
+    'WARN  table chk_app.uniq +no primary key \(REPLICA IDENTITY FULL\): the full row is the key; its unique key of NOT NULL integers lets its initial copy and a resync go in chunks' "$out"
+t_match $T "no primary key, a nullable unique column: copied in one read" \
+    'WARN  table chk_app.nuniq +no primary key \(REPLICA IDENTITY FULL\): the full row is the key; its initial copy and a resync copy it in one read' "$out"
 t_done

@@ -4,7 +4,9 @@
 # MariaDB and a PostgreSQL source (CI_CASES, default "mysql postgres"):
 #   1. zetl starts on a source under a workload (inserts, updates, deletes,
 #      keys moved up and down) on a big table (BIGINT key), a composite-key
-#      table and a table without a key. At once the checkpoint is written with
+#      table, a table without a primary key but with a unique key of NOT
+#      NULL integers (uk: it goes in chunks by that key) and a table without
+#      any key (in one read). At once the checkpoint is written with
 #      every table marked, and the stream runs during the copy: the
 #      integration is snapshotting, the tables waiting their turn pending with
 #      the reason; the first table copied (a, small) is synced while big is
@@ -66,8 +68,9 @@ src() { if [ "$KIND" = mysql ]; then zh_mysql $DB -e "$1"; else zh_psql_src -c "
 
 
 # The workload, the same SQL for both sources: every transaction changes big
-# and pair on both sides of any frontier, moves keys up and down, and adds
-# to the keyless table.
+# and pair on both sides of any frontier, moves keys up and down, adds to the
+# keyless table, and changes uk (no primary key; a unique key of NOT NULL
+# integers, which its chunks go by) the same ways.
 workload() {
     local i=0 r1 r2 r3 r4 ra rb rc
     while [ -f "$E2E_DIR/go" ]; do
@@ -86,6 +89,10 @@ workload() {
               DELETE FROM pair WHERE a = $((RANDOM % 201)) AND b = $rc;
               UPDATE pair SET a = a + 100000 WHERE a = $ra AND b = $rb;
               INSERT INTO loose VALUES ($i, 'w$i');
+              INSERT INTO uk VALUES ($((500000 + i)), $i);
+              UPDATE uk SET v = v + 1 WHERE u = $((RANDOM % 8000 + 1));
+              DELETE FROM uk WHERE u = $((RANDOM % 8000 + 1));
+              UPDATE uk SET u = u + 1000000 WHERE u = $((RANDOM % 8000 + 1));
               DELETE FROM loose WHERE x = $((RANDOM % 3000));
               COMMIT;"
         sleep 0.01
@@ -146,6 +153,12 @@ run_case() {
     same_rows big "id v s" id
     same_rows pair "a b v" "a, b"
     same_rows a "id v" id
+    same_rows uk "u v" u
+    t_match $T "${KP}uk, without a primary key, went in chunks by its unique key of NOT NULL integers" \
+        'copy done; [0-9]+ rows in ([2-9]|[1-9][0-9]+) chunks' \
+        "$(sl "SELECT group_concat(message, ' / ') FROM events WHERE integration = '$NAME' AND tbl = '$DB.uk' AND id > $ev0")"
+    t_match $T "${KP}loose, without any key, went in one read" 'copying the table again; its changes wait in' \
+        "$(sl "SELECT group_concat(message, ' / ') FROM events WHERE integration = '$NAME' AND tbl = '$DB.loose' AND id > $ev0")"
     all_synced() { [ "$(st '[.tables[].state] | unique | join(",")')" = synced ]; }
     wait_up "${KP}every table synced" 30 all_synced
     t_eq $T "${KP}the integration is active" "active" "$(st .state)"
@@ -154,7 +167,7 @@ run_case() {
     t_eq $T "${KP}no resync mark left" "0" "$(marks)"
     e2e_run_stop; t_eq $T "${KP}zetl run stops cleanly" "0" "$?"
     t_eq $T "${KP}no spool file left" "0" "$(find "$E2E_DIR/state" -name '*.spool' | wc -l)"
-    t_match $T "${KP}the event log says how the copy went" "initial copy of 4 tables while streaming from" \
+    t_match $T "${KP}the event log says how the copy went" "initial copy of 5 tables while streaming from" \
         "$(sl "SELECT message FROM events WHERE integration = '$NAME' AND kind = 'snapshot' AND id > $ev0")"
 }
 
@@ -166,6 +179,8 @@ CREATE TABLE a (id INT PRIMARY KEY, v INT);
 CREATE TABLE big (id BIGINT PRIMARY KEY, v INT, s VARCHAR(64));
 CREATE TABLE pair (a INT, b INT, v INT, PRIMARY KEY (a, b));
 CREATE TABLE loose (x INT, y VARCHAR(10));
+CREATE TABLE uk (u BIGINT NOT NULL, v INT, UNIQUE KEY (u));
+INSERT INTO uk SELECT seq, seq FROM seq_1_to_8000;
 INSERT INTO a SELECT seq, seq FROM seq_1_to_300;
 INSERT INTO big SELECT seq, IF(seq % 11 = 0, NULL, seq % 97), IF(seq % 13 = 0, NULL, CONCAT('row ', seq)) FROM seq_1_to_120000;
 INSERT INTO pair SELECT seq DIV 200, CAST(seq AS SIGNED) % 200 - 100, seq FROM seq_1_to_20000;
@@ -188,6 +203,9 @@ CREATE TABLE $DB.big (id bigint PRIMARY KEY, v int, s text);
 CREATE TABLE $DB.pair (a int, b int, v int, PRIMARY KEY (a, b));
 CREATE TABLE $DB.loose (x int, y text);
 ALTER TABLE $DB.loose REPLICA IDENTITY FULL;
+CREATE TABLE $DB.uk (u bigint NOT NULL UNIQUE, v int);
+ALTER TABLE $DB.uk REPLICA IDENTITY FULL;
+INSERT INTO $DB.uk SELECT g, g FROM generate_series(1, 8000) g;
 INSERT INTO $DB.a SELECT g, g FROM generate_series(1, 300) g;
 INSERT INTO $DB.big SELECT g, CASE WHEN g % 11 <> 0 THEN g % 97 END, CASE WHEN g % 13 <> 0 THEN 'row ' || g END
     FROM generate_series(1, 120000) g;

@@ -41,6 +41,31 @@ static void test_columns(void)
     CHECK_INT(zkey_columns(&t, cols), 0, "a key column missing from the definition: not chunked");
 }
 
+/* No primary key: the unique key of NOT NULL integers the catalog chose (nuk). */
+static void test_unique_key(void)
+{
+    int cols[ZKEY_MAX];
+    struct zcolumn a[3] = { col("v", ZT_TEXT, 0, 0), col("u2", ZT_INT32, 0, 0), col("u1", ZT_UINT64, 0, 1) };
+    a[1].uk_ord = 2;
+    a[2].uk_ord = 1;
+    struct ztable t = { .schema = "s", .name = "t", .ncols = 3, .cols = a, .npk = 0, .nuk = 2 };
+    CHECK_INT(zkey_columns(&t, cols), 2, "no primary key: the unique key orders the chunks");
+    CHECK_INT(cols[0], 2, "in the unique key's order: u1 first");
+    CHECK_INT(cols[1], 1, "then u2");
+    a[1].nullable = 1;
+    CHECK_INT(zkey_columns(&t, cols), 0, "a nullable unique key column: not a key (NULLs repeat)");
+    a[1].nullable = 0;
+    a[0].pk_ord = 1;
+    t.npk = 1;
+    CHECK_INT(zkey_columns(&t, cols), 0, "a primary key comes first, even a text one: not chunked by the unique key");
+    a[0].pk_ord = 0;
+    t.npk = 0;
+    t.nuk = 3;
+    CHECK_INT(zkey_columns(&t, cols), 0, "a unique key column left out (exclude_columns): not chunked");
+    t.nuk = 0;
+    CHECK_INT(zkey_columns(&t, cols), 0, "no key at all: not chunked");
+}
+
 static void test_order(void)
 {
     struct zcolumn a[2] = { col("id", ZT_UINT64, 1, 1), col("v", ZT_INT32, 0, 0) };
@@ -105,6 +130,7 @@ static void test_text(void)
 int main(void)
 {
     TEST_RUN(test_columns);
+    TEST_RUN(test_unique_key);
     TEST_RUN(test_order);
     TEST_RUN(test_text);
     return test_exit();
