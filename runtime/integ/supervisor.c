@@ -247,10 +247,15 @@ void *integ_main(void *arg)
             if (in->retry_attempt) integ_retry_set(in, 0, 0);
             if (r != ROUND_POSITION_LOST) in->position_lost = 0;   /* it streamed: found again */
         }
-        /* Stopped while a call was given up (a dead link, pgwait.h): a stop,
-         * not a failure; the checkpoint in the target is where it resumes. */
+        /* Stopped while a call was given up (a dead link, pgwait.h), or
+         * ended by the stop itself, which cuts every link of the
+         * integration's (runtime.c, stop_one) so that a read blocked on a
+         * frozen one ends: a stop, not a failure, and not news for the
+         * operator — the error is what the cut made of the call under way.
+         * The checkpoint in the target is where it resumes. */
         if (r == ROUND_ERROR && atomic_load(&in->stop)) {
-            integ_log(in, STATELOG_WARNING, NULL, "stop", "stopping: %s", in->err[0] ? in->err : "round ended");
+            integ_log(in, STATELOG_INFO, NULL, "stop", "stopping: the stop cut the call under way (%s); the next "
+                      "start resumes from the target's checkpoint", in->err[0] ? in->err : "round ended");
             r = ROUND_STOPPED;
         }
         if (in->tgt && r != ROUND_STOPPED && r != ROUND_PAUSED) {
