@@ -88,8 +88,10 @@
  *     (zpos_txn_in_copy against P_c), else applied — after the chunk's rows,
  *     which are committed in the target already;
  *   - k > hi_c, transaction in the chunk: dropped. It committed before P_c,
- *     and every later chunk is read after P_c, so the chunk that covers k
- *     holds its effect;
+ *     and every later chunk is read after P_c (on PostgreSQL the next
+ *     chunk's slot is asked for only once this chunk's was made, so its
+ *     consistent point is at or past P_c: source_pg.c), so the chunk that
+ *     covers k holds its effect;
  *   - k > hi_c, transaction not in the chunk: carried to a new spool, to be
  *     judged by a later chunk's position the same way;
  * then F = hi_c and the progress go into the transaction, which the caller

@@ -192,8 +192,7 @@ static PGresult *collect(PGconn *c, const struct pgwait *w, char *err, size_t er
     return last;
 }
 
-PGresult *pgwait_exec(PGconn *c, const struct pgwait *w, const char *sql, int nparams,
-                      const char *const *params, char *err, size_t errlen)
+int pgwait_send(PGconn *c, const char *sql, int nparams, const char *const *params, char *err, size_t errlen)
 {
     char m[400], where[300];
     int sent = nparams < 0 ? PQsendQuery(c, sql)
@@ -201,8 +200,20 @@ PGresult *pgwait_exec(PGconn *c, const struct pgwait *w, const char *sql, int np
     if (!sent) {
         snprintf(err, errlen, "sending a query to %s failed: %s", pgwait_where(c, where, sizeof where),
                  pqmsg(c, m, sizeof m));
-        return NULL;
+        return -1;
     }
+    return 0;
+}
+
+PGresult *pgwait_collect(PGconn *c, const struct pgwait *w, char *err, size_t errlen)
+{
+    return collect(c, w, err, errlen);
+}
+
+PGresult *pgwait_exec(PGconn *c, const struct pgwait *w, const char *sql, int nparams,
+                      const char *const *params, char *err, size_t errlen)
+{
+    if (pgwait_send(c, sql, nparams, params, err, errlen) != 0) return NULL;
     return collect(c, w, err, errlen);
 }
 

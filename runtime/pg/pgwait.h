@@ -72,6 +72,13 @@ int pgwait_input(PGconn *c, const struct pgwait *w, char *err, size_t errlen);
  */
 PGresult *pgwait_exec(PGconn *c, const struct pgwait *w, const char *sql, int nparams,
                       const char *const *params, char *err, size_t errlen);
+/*
+ * pgwait_exec in two halves, for a caller that works elsewhere while the
+ * server answers: pgwait_send sends (0, or -1 with err), pgwait_collect
+ * waits for the answer as pgwait_exec does.
+ */
+int       pgwait_send(PGconn *c, const char *sql, int nparams, const char *const *params, char *err, size_t errlen);
+PGresult *pgwait_collect(PGconn *c, const struct pgwait *w, char *err, size_t errlen);
 /* After PQgetCopyData returned -1: the COPY's final result (as PQgetResult), then the rest drained. */
 PGresult *pgwait_copy_result(PGconn *c, const struct pgwait *w, char *err, size_t errlen);
 

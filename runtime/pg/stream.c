@@ -174,18 +174,41 @@ out:
     return rc;
 }
 
-int pgstream_create_slot(struct pgstream *s, const char *slot, int temporary,
-                         char *snapshot, size_t snaplen, uint64_t *consistent_lsn)
+int pgstream_create_slot_send(struct pgstream *s, const char *slot, int temporary)
 {
     if (!slot_name_ok(slot)) {
         snprintf(s->err, sizeof s->err, "pg stream: slot name \"%.80s\" is invalid; use 1-63 of a-z, 0-9 and _", slot);
         return -1;
     }
-    char cmd[200];
+    char cmd[200], e[400];
     snprintf(cmd, sizeof cmd, "CREATE_REPLICATION_SLOT \"%s\"%s LOGICAL pgoutput EXPORT_SNAPSHOT",
              slot, temporary ? " TEMPORARY" : "");
-    PGresult *r = repl_exec(s, cmd, "CREATE_REPLICATION_SLOT", PGRES_TUPLES_OK);
-    if (!r) return -1;
+    if (pgwait_send(s->conn, cmd, -1, NULL, e, sizeof e) != 0) {
+        s->dead = 1;
+        snprintf(s->err, sizeof s->err, "pg stream: CREATE_REPLICATION_SLOT failed: %s", e);
+        return -1;
+    }
+    return 0;
+}
+
+int pgstream_create_slot(struct pgstream *s, const char *slot, int temporary,
+                         char *snapshot, size_t snaplen, uint64_t *consistent_lsn)
+{
+    if (pgstream_create_slot_send(s, slot, temporary) != 0) return -1;
+    return pgstream_create_slot_finish(s, slot, snapshot, snaplen, consistent_lsn);
+}
+
+int pgstream_create_slot_finish(struct pgstream *s, const char *slot, char *snapshot, size_t snaplen,
+                                uint64_t *consistent_lsn)
+{
+    char e[400];
+    PGresult *r = pgwait_collect(s->conn, s->w, e, sizeof e);
+    if (!r) s->dead = 1;
+    if (!r || PQresultStatus(r) != PGRES_TUPLES_OK) {
+        snprintf(s->err, sizeof s->err, "pg stream: CREATE_REPLICATION_SLOT failed: %s", r ? resmsg(r) : e);
+        PQclear(r);
+        return -1;
+    }
     int rc = -1;
     if (PQntuples(r) != 1 || PQnfields(r) < 3 ||
         pgstream_parse_lsn(PQgetvalue(r, 0, 1), consistent_lsn)) {

@@ -84,6 +84,13 @@ int pgstream_identify(struct pgstream *s, struct pgstream_sysinfo *out);
  */
 int pgstream_create_slot(struct pgstream *s, const char *slot, int temporary,
                          char *snapshot, size_t snaplen, uint64_t *consistent_lsn);
+/* The same in two halves: _send asks and returns at once (the server waits
+ * for the transactions running on it meanwhile); _finish waits for the
+ * answer. Nothing else may go on the connection in between. 0, or -1 with
+ * pgstream_error. */
+int pgstream_create_slot_send(struct pgstream *s, const char *slot, int temporary);
+int pgstream_create_slot_finish(struct pgstream *s, const char *slot, char *snapshot, size_t snaplen,
+                                uint64_t *consistent_lsn);
 /* DROP_REPLICATION_SLOT slot WAIT. */
 int pgstream_drop_slot(struct pgstream *s, const char *slot);
 

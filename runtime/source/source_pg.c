@@ -374,6 +374,7 @@ struct pg_chunker {
     PGconn *sql;                /* the chunks' reads */
     int dead;                   /* a read failed: the SQL connection may sit mid-COPY or on a dead link */
     const struct ztable *told;  /* the table whose estimate the sink was told (once, as its copy starts) */
+    char next[64];              /* the next chunk's slot, asked for while this chunk copies ("": none) */
 };
 
 static void pg_chunk_end(void *handle)
@@ -433,8 +434,17 @@ static int pg_chunk_read(void *handle, const struct ztable *t, const struct zkey
         return -1;
     }
     k->dead = 1;                /* until this chunk is committed */
-    temp_slot_name(k->in, slot, sizeof slot);
-    if (pgstream_create_slot(k->st, slot, 1, snap, sizeof snap, &lsn) != 0) {
+    if (k->next[0]) {           /* asked for while the chunk before copied */
+        snprintf(slot, sizeof slot, "%s", k->next);
+        k->next[0] = '\0';
+    } else {
+        temp_slot_name(k->in, slot, sizeof slot);
+        if (pgstream_create_slot_send(k->st, slot, 1) != 0) {
+            snprintf(err, errlen, "source %s: copying %s.%s: %s", name, t->schema, t->name, pgstream_error(k->st));
+            return -1;
+        }
+    }
+    if (pgstream_create_slot_finish(k->st, slot, snap, sizeof snap, &lsn) != 0) {
         snprintf(err, errlen, "source %s: copying %s.%s: %s", name, t->schema, t->name, pgstream_error(k->st));
         return -1;
     }
@@ -445,6 +455,18 @@ static int pg_chunk_read(void *handle, const struct ztable *t, const struct zkey
     if (pgstream_drop_slot(k->st, slot) != 0) {
         snprintf(err, errlen, "source %s: copying %s.%s: dropping the chunk's slot: %s", name, t->schema, t->name,
                  pgstream_error(k->st));
+        return -1;
+    }
+    /* The next chunk's slot is asked for now, while this chunk copies: the
+     * server's wait for the transactions running on it (a slot's consistent
+     * point) overlaps the copy instead of pausing it. Asked after this
+     * chunk's slot was made, its consistent point is at or past this one's,
+     * as resync.c's hand-off needs of a later chunk. The last chunk's ask is
+     * dropped with the connection (a temporary slot). */
+    temp_slot_name(k->in, k->next, sizeof k->next);
+    if (pgstream_create_slot_send(k->st, k->next, 1) != 0) {
+        snprintf(err, errlen, "source %s: copying %s.%s: %s", name, t->schema, t->name, pgstream_error(k->st));
+        k->next[0] = '\0';
         return -1;
     }
     if (k->told != t && k->sink->estimate) {
