@@ -425,10 +425,10 @@ void integ_start_copy(struct integ *in, struct itable *t, enum tstate state, con
 
 /* The rows of t copied since the last report, and the chunks committed
  * since (a chunked copy's), to the state log: its copy progress. */
-static void report_to(struct copier *c, const struct itable *t, int64_t chunks)
+static void report_to(struct copier *c, const struct itable *t)
 {
     int64_t committed = atomic_load(&c->chunks_committed);
-    chunks += committed - c->chunks_told;
+    int64_t chunks = committed - c->chunks_told;
     c->chunks_told = committed;
     if (!c->pending && !chunks) return;
     statelog_copy_add(c->sl, c->in->cfg->name, t->source, c->pending, chunks);
@@ -438,7 +438,7 @@ static void report_to(struct copier *c, const struct itable *t, int64_t chunks)
 
 static void report(struct copier *c)
 {
-    if (c->cur) report_to(c, c->cur, 0);
+    if (c->cur) report_to(c, c->cur);
 }
 
 /* zsink.estimate: the source's estimate of a table's rows, as its copy starts. */
@@ -1165,7 +1165,7 @@ static int copy_chunk(struct copier *c, struct itable *t, void *h, const int *kc
     }
     if (read_chunk(c, t, &k, e, sizeof e) != 0) goto failed;
     ch->last = ch->rows < limit;
-    report_to(c, t, 0);                 /* its rows, before its hand-off can make the table synced */
+    report_to(c, t);                 /* its rows, before its hand-off can make the table synced */
     if (copy_commit(c, ch) != 0) goto failed;
     return 0;
 failed:
@@ -1233,7 +1233,7 @@ drain:
     copy_abandon(&c);                   /* a chunk handed on still commits, and is told */
     target_rollback(c.tgt);
 out:
-    if (c.sl) report_to(&c, t, 0);      /* the chunks committed since the last report */
+    if (c.sl) report_to(&c, t);      /* the chunks committed since the last report */
     source_chunk_end(in, h);
     copier_close(&c);
     return rc;
