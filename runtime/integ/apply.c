@@ -20,6 +20,13 @@
  * heartbeat's position (at most every IDLE_CHECKPOINT_MS), so a PostgreSQL
  * slot on a quiet database does not retain WAL without bound.
  *
+ * The checkpoint only moves forward. A heartbeat may lag what is applied: a
+ * walsender started at our checkpoint reports its slot's confirmed_flush
+ * (sentPtr starts there) and then the records it decodes on its way up to
+ * the start, all below it. Written, such a position would make the next
+ * round stream again transactions the target holds: a keyed table absorbs
+ * that, a table without a key gets each row twice. commit_batch refuses it.
+ *
  * Schema changes are applied by comparing definitions (target_ensure_table's
  * diff), so replaying one after a crash is a no-op.
  */
@@ -252,6 +259,16 @@ static int commit_batch(struct applier *a, const struct zpos *pos, int64_t commi
 {
     struct integ *in = a->in;
     int64_t t0 = zclock_mono_us();
+    if (zpos_before(pos, &in->applied)) {
+        /* Nothing may do this (the header comment): should something, the
+         * round stops loudly rather than the target diverging silently. */
+        char p[ZPOS_FILE_MAX + ZPOS_GTID_MAX + 32], q[sizeof p];
+        zpos_format(pos, p, sizeof p);
+        zpos_format(&in->applied, q, sizeof q);
+        snprintf(in->err, sizeof in->err, "the checkpoint would move back from %.300s to %.300s; nothing was committed "
+                 "(the round starts again from the target's checkpoint)", q, p);
+        return -1;
+    }
     if (apply_pending(a) != 0) return -1;
     if (target_commit(in->tgt, pos, commit_time_us) != 0) {
         a->txn_open = 0;
@@ -677,8 +694,8 @@ static int stream_item(struct applier *a, const struct cq_item *it)
         } else if ((zclock_mono_ms() - a->last_checkpoint_mono >= IDLE_CHECKPOINT_MS ||
                     integ_resync_running(in)) &&   /* a hand-off waits for the checkpoint (resync.c) */
                    it->pos.kind != ZPOS_NONE &&
-                   (it->pos.kind != in->applied.kind || it->pos.offset != in->applied.offset ||
-                    strcmp(it->pos.file, in->applied.file) != 0)) {
+                   (in->applied.kind == ZPOS_NONE || zpos_before(&in->applied, &it->pos))) {
+            /* Only forward: a walsender's first keepalives lag our start (header comment). */
             if (commit_batch(a, &it->pos, 0) != 0) return -1;
         }
         return 0;
