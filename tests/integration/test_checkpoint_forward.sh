@@ -46,7 +46,15 @@ cleanup() {
     [ -n "$load_pid" ] && wait "$load_pid" 2>/dev/null
     e2e_cleanup
     undo_target
-    zh_psql_src -c "DROP SCHEMA IF EXISTS $DB CASCADE; DROP SCHEMA IF EXISTS ${DB}_fill CASCADE" >/dev/null 2>&1
+    # zetl's slot and publication go too: other tests count the slots on this server.
+    local i
+    for i in 1 2 3 4 5 6 7 8 9 10; do
+        [ "$(zh_psql_src -c "SELECT count(*) FROM pg_replication_slots WHERE slot_name = 'zetl_$NAME'")" = 0 ] && break
+        zh_psql_src -c "SELECT pg_drop_replication_slot('zetl_$NAME')" >/dev/null 2>&1 || sleep 0.5
+    done
+    zh_psql_src -c "DROP PUBLICATION IF EXISTS zetl_$NAME; DROP SCHEMA IF EXISTS $DB CASCADE;
+                    DROP SCHEMA IF EXISTS ${DB}_fill CASCADE" >/dev/null 2>&1
+    zh_psql_tgt -c "DROP SCHEMA IF EXISTS $DB CASCADE; DELETE FROM zetl.checkpoints WHERE integration = '$NAME'" >/dev/null 2>&1
 }
 trap 'cleanup; harness_stop' EXIT
 
@@ -144,4 +152,7 @@ t_eq $T "the keyless table: as many rows in the target as in the source" \
     "$(zh_psql_src -c "SELECT count(*) FROM $DB.loose")" "$(zh_psql_tgt -c "SELECT count(*) FROM $DB.loose")"
 e2e_run_stop
 t_eq $T "zetl run stops cleanly" "0" "$?"
+cleanup
+t_eq $T "its slot is gone from the source (other tests count theirs)" "0" \
+    "$(zh_psql_src -c "SELECT count(*) FROM pg_replication_slots WHERE slot_name = 'zetl_$NAME'")"
 t_done
