@@ -77,6 +77,8 @@ int runtime_start(struct runtime **out, const struct config *cfg,
         linkcut_init(&in->cut);
         linkcut_init(&in->rcut);
         pthread_mutex_init(&in->src_mu, NULL);
+        pthread_mutex_init(&in->copy_mu, NULL);
+        pthread_cond_init(&in->copy_cv, NULL);
         atomic_store(&in->binlog_expire_s, -1);
         snprintf(in->actor, sizeof in->actor, "%s", o->actor ? o->actor : "zetl");
     }
@@ -193,6 +195,8 @@ void runtime_free(struct runtime *rt)
         linkcut_destroy(&rt->integs[i].cut);
         linkcut_destroy(&rt->integs[i].rcut);
         pthread_mutex_destroy(&rt->integs[i].src_mu);
+        pthread_mutex_destroy(&rt->integs[i].copy_mu);
+        pthread_cond_destroy(&rt->integs[i].copy_cv);
     }
     free(rt->locks);
     free(rt->integs);

@@ -1131,19 +1131,21 @@ int integ_copy_table(struct integ *in, struct itable *t, atomic_int *abort, stru
  * pause of the pipe. chunk_committed reports each chunk once committed.
  * 0, or -1 with err (the transaction under way rolled back).
  */
-struct chunk_read { void *h; uint32_t limit; struct copy_chunk *ch; };
+struct chunk_read { void *h; struct zchunk_req q; struct copy_chunk *ch; struct zkey last; };
 static int read_chunk(struct copier *c, struct itable *t, void *ctx, char *e, size_t elen)
 {
     struct chunk_read *k = ctx;
     struct copy_chunk *ch = k->ch;
-    return source_chunk_read(c->in, k->h, t->def, ch->lo.n ? &ch->lo : NULL, k->limit, &ch->pos, &ch->rows,
-                             &ch->hi, e, elen);
+    return source_chunk_read(c->in, k->h, t->def, &k->q, &ch->pos, &ch->rows, &k->last, e, elen);
 }
 
-static int copy_chunk(struct copier *c, struct itable *t, void *h, const int *kcols, uint32_t limit,
-                      int first, struct copy_chunk *ch, char *err, size_t errlen)
+/* first: clear the rows after ch->lo (or the whole table) in the chunk's
+ * transaction, begun here; else the writer begins it with the first job
+ * (c->need_begin). Then the read (k) and the commit handed on. */
+static int copy_chunk(struct copier *c, struct itable *t, struct chunk_read *k, const int *kcols,
+                      int first, char *err, size_t errlen)
 {
-    struct chunk_read k = {.h = h, .limit = limit, .ch = ch};
+    struct copy_chunk *ch = k->ch;
     char e[1024];
     c->cur = NULL;
     c->fault = NULL;
@@ -1163,8 +1165,11 @@ static int copy_chunk(struct copier *c, struct itable *t, void *h, const int *kc
         c->need_begin = 1;
         c->text_t = NULL;
     }
-    if (read_chunk(c, t, &k, e, sizeof e) != 0) goto failed;
-    ch->last = ch->rows < limit;
+    if (read_chunk(c, t, k, e, sizeof e) != 0) goto failed;
+    if (!k->q.upto) {                   /* a range fixed in advance keeps its end and knows if last */
+        ch->last = ch->rows < k->q.limit;
+        if (ch->rows) ch->hi = k->last;
+    }
     report_to(c, t);                 /* its rows, before its hand-off can make the table synced */
     if (copy_commit(c, ch) != 0) goto failed;
     return 0;
@@ -1191,34 +1196,40 @@ static uint32_t chunk_rows(const struct integ *in, uint32_t limit, uint64_t rows
     return n < 1 ? 1 : n < limit ? (uint32_t)n : limit;
 }
 
-int integ_copy_chunks(struct integ *in, struct itable *t, const struct zkey *from, uint32_t limit,
-                      atomic_int *abort, int (*done)(void *ctx, const struct copy_chunk *ch), void *ctx,
-                      char *err, size_t errlen)
+/* The first chunk's size: the limit, or a probe when chunks go by bytes too. */
+static uint32_t first_rows(const struct integ *in, uint32_t limit)
 {
-    struct copier c = {.in = in, .abort = abort, .budget = worker_budget(in), .chunk_done = done,
-                       .chunk_ctx = ctx};
+    return in->cfg->apply.copy_chunk_mb > 0 && limit > COPY_PROBE_ROWS ? COPY_PROBE_ROWS : limit;
+}
+
+/* One reader: chunks of limit rows one after another (the next one's lower
+ * bound is the last key of the one before). */
+static int copy_chunks_one(struct integ *in, struct itable *t, const struct zkey *from, uint32_t limit,
+                           atomic_int *abort, const struct chunk_hooks *hooks, char *err, size_t errlen)
+{
+    struct copier c = {.in = in, .abort = abort, .budget = worker_budget(in), .chunk_done = hooks->done,
+                       .chunk_ctx = hooks->ctx};
     /* raw_ok and raw_rows: a PostgreSQL source's chunks come as COPY data, as its one-read copy does */
     struct zsink sink = copier_sink(&c);
     int kcols[ZKEY_MAX], rc = -1;
-    void *h = NULL;
     struct copy_chunk ch = {.lo = *from};
-    if (!zkey_columns(t->tdef, kcols)) {
-        snprintf(err, errlen, "%s %s: the table has no integer key to copy in chunks by", copy_what(t), t->source);
-        return -1;
-    }
+    struct chunk_read k = {.ch = &ch};
+    zkey_columns(t->tdef, kcols);
     if (copier_open(&c, abort, err, errlen) != 0) goto out;
-    if (source_chunk_begin(in, &sink, &h, err, errlen) != 0) goto out;
-    uint32_t rows = in->cfg->apply.copy_chunk_mb > 0 && limit > COPY_PROBE_ROWS ? COPY_PROBE_ROWS : limit;
+    if (source_chunk_begin(in, &sink, 0, &k.h, err, errlen) != 0) goto out;
+    uint32_t rows = first_rows(in, limit);
     for (int first = 1;; first = 0) {   /* the run's first chunk clears (copy_chunk) */
-        if (atomic_load(abort) || atomic_load(&in->stop)) {
+        if (atomic_load(abort) || atomic_load(&in->stop) || (hooks->admit && hooks->admit(hooks->ctx, ch.seq))) {
             snprintf(err, errlen, "%s %s: stopped during the copy", copy_what(t), t->source);
             goto drain;
         }
         if (atomic_load(&c.chunk_stop)) break;      /* done() said stop: not a failure */
         uint64_t b0 = c.bytes;
-        if (copy_chunk(&c, t, h, kcols, rows, first, &ch, err, errlen) != 0) goto out;
+        k.q = (struct zchunk_req){.after = ch.lo.n ? &ch.lo : NULL, .limit = rows};
+        if (copy_chunk(&c, t, &k, kcols, first, err, errlen) != 0) goto out;
         if (ch.last) break;
         ch.lo = ch.hi;
+        ch.seq++;
         rows = chunk_rows(in, limit, ch.rows, c.bytes - b0);
     }
     /* The last chunk committed (or the one that failed told) before the reply. */
@@ -1234,7 +1245,269 @@ drain:
     target_rollback(c.tgt);
 out:
     if (c.sl) report_to(&c, t);      /* the chunks committed since the last report */
-    source_chunk_end(in, h);
+    source_chunk_end(in, k.h);
     copier_close(&c);
+    return rc;
+}
+
+/*
+ * Several readers (apply.copy_workers > 1): the table's key space is cut
+ * into ranges in key order as the readers ask for work — each range's end
+ * is the key limit rows after its start, as the table stands then
+ * (source_chunk_bound; the last range is open) — and each reader copies
+ * the ranges it takes as copy_chunks_one copies a chunk: a consistent read
+ * of its own, a target transaction of its own. Two orders hold whatever the
+ * threads do: the ranges are cut in order (under the plan's lock), and the
+ * reads take their snapshots in that order (snap_turn, passed on by the
+ * source's snapped callback once a read's position is fixed), so a later
+ * range's position is never before an earlier one's — what resync.c's
+ * hand-off needs of "a later chunk" (its header). The rows after *from were
+ * cleared before any range loads; a range's load then clears nothing.
+ * In-flight reads over every table stay within apply.copy_workers
+ * (in->copy_reads); the hand-off takes the chunks in seq order whatever
+ * order they commit in.
+ */
+struct chunk_plan {
+    struct integ *in;
+    struct itable *t;
+    uint32_t limit;             /* copy_chunk_rows */
+    atomic_int *abort;
+    const struct chunk_hooks *hooks;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    uint64_t next_seq;          /* the next range to cut */
+    struct zkey next_lo;        /* its start (n 0: the table's) */
+    uint32_t rows;              /* its rows (chunk_rows of the last range read) */
+    int cut_last;               /* the open last range is cut: no more */
+    uint64_t snap_turn;         /* the range whose read may take its snapshot now */
+    int failed;                 /* a reader failed (err): every reader stops */
+    char err[1024];
+};
+
+struct chunk_reader {
+    struct chunk_plan *p;
+    pthread_t th;
+    int started;
+    int rc;
+};
+
+static void plan_fail(struct chunk_plan *p, const char *err)
+{
+    pthread_mutex_lock(&p->mu);
+    if (!p->failed) {
+        p->failed = 1;
+        snprintf(p->err, sizeof p->err, "%s", err);
+    }
+    pthread_cond_broadcast(&p->cv);
+    pthread_mutex_unlock(&p->mu);
+}
+
+static int plan_stopped(const struct chunk_plan *p)
+{
+    return atomic_load(p->abort) || atomic_load(&p->in->stop);
+}
+
+/* source's snapped: this read's position is fixed; the next range's read may take its own. */
+struct turn { struct chunk_plan *p; int passed; };
+static void pass_turn(void *ctx)
+{
+    struct turn *u = ctx;
+    pthread_mutex_lock(&u->p->mu);
+    u->p->snap_turn++;
+    u->passed = 1;
+    pthread_cond_broadcast(&u->p->cv);
+    pthread_mutex_unlock(&u->p->mu);
+}
+
+/* Under p->mu: wait for range seq's turn to take its snapshot. 0, or -1
+ * when the plan failed or the copy stops. */
+static int turn_wait(struct chunk_plan *p, uint64_t seq)
+{
+    while (p->snap_turn != seq) {
+        if (p->failed || plan_stopped(p)) return -1;
+        struct timespec ts = zclock_deadline(CLOCK_REALTIME, 200);
+        pthread_cond_timedwait(&p->cv, &p->mu, &ts);
+    }
+    return p->failed || plan_stopped(p) ? -1 : 0;
+}
+
+/* One of the copy_workers chunk reads of the integration (every table's):
+ * 0 taken, -1 the copy stops meanwhile. */
+static int read_take(struct chunk_plan *p)
+{
+    struct integ *in = p->in;
+    int rc = 0;
+    pthread_mutex_lock(&in->copy_mu);
+    while (in->copy_reads >= integ_copy_workers(in)) {
+        if (plan_stopped(p)) { rc = -1; break; }
+        struct timespec ts = zclock_deadline(CLOCK_REALTIME, 200);
+        pthread_cond_timedwait(&in->copy_cv, &in->copy_mu, &ts);
+    }
+    if (rc == 0) in->copy_reads++;
+    pthread_mutex_unlock(&in->copy_mu);
+    return rc;
+}
+
+static void read_give(struct integ *in)
+{
+    pthread_mutex_lock(&in->copy_mu);
+    in->copy_reads--;
+    pthread_cond_broadcast(&in->copy_cv);
+    pthread_mutex_unlock(&in->copy_mu);
+}
+
+/* A reader thread: its own copier and source handle; ranges until none is left. */
+static void *chunk_reader_main(void *arg)
+{
+    pthread_setname_np(pthread_self(), "z-copy-chunk");   /* top -H, gdb */
+    struct chunk_reader *rd = arg;
+    struct chunk_plan *p = rd->p;
+    struct integ *in = p->in;
+    struct itable *t = p->t;
+    const struct chunk_hooks *hooks = p->hooks;
+    struct copier c = {.in = in, .abort = p->abort, .budget = worker_budget(in) / (size_t)integ_copy_workers(in),
+                       .chunk_done = hooks->done, .chunk_ctx = hooks->ctx};
+    struct zsink sink = copier_sink(&c);
+    struct copy_chunk ch;
+    struct chunk_read k = {.ch = &ch};
+    char err[1024] = "";
+    int kcols[ZKEY_MAX];
+    zkey_columns(t->tdef, kcols);
+    rd->rc = -1;
+    if (copier_open(&c, p->abort, err, sizeof err) != 0 ||
+        source_chunk_begin(in, &sink, 1, &k.h, err, sizeof err) != 0)
+        goto out;
+    if (copy_text_start(&c) != 0) {     /* the target idle: decided once */
+        snprintf(err, sizeof err, "%s %s: %.900s", copy_what(t), t->source, c.err);
+        goto out;
+    }
+    for (;;) {
+        /* Cut the next range, in order. */
+        pthread_mutex_lock(&p->mu);
+        if (p->failed || p->cut_last || plan_stopped(p) || atomic_load(&c.chunk_stop)) {
+            pthread_mutex_unlock(&p->mu);
+            break;
+        }
+        memset(&ch, 0, sizeof ch);
+        ch.seq = p->next_seq;
+        ch.lo = p->next_lo;
+        uint32_t rows = p->rows;
+        int b = source_chunk_bound(in, k.h, t->def, ch.lo.n ? &ch.lo : NULL, rows, &ch.hi, err, sizeof err);
+        if (b < 0) {
+            pthread_mutex_unlock(&p->mu);
+            goto out;
+        }
+        if (b == 0) {
+            ch.last = 1;                /* the open end: every row after lo, however many came since */
+            p->cut_last = 1;
+        } else {
+            p->next_lo = ch.hi;
+        }
+        p->next_seq++;
+        pthread_mutex_unlock(&p->mu);
+        /* Within the hand-off's window, then in turn for the snapshot, then one of the reads. */
+        if (hooks->admit && hooks->admit(hooks->ctx, ch.seq)) {
+            atomic_store(&c.chunk_stop, 1);
+            break;
+        }
+        pthread_mutex_lock(&p->mu);
+        int go = turn_wait(p, ch.seq);
+        pthread_mutex_unlock(&p->mu);
+        if (go != 0 || read_take(p) != 0) break;
+        struct turn u = {.p = p};
+        uint64_t b0 = c.bytes;
+        k.q = (struct zchunk_req){.after = ch.lo.n ? &ch.lo : NULL, .upto = ch.last ? NULL : &ch.hi,
+                                  .limit = UINT32_MAX, .snapped = pass_turn, .snap_ctx = &u};
+        int rc = copy_chunk(&c, t, &k, kcols, 0, err, sizeof err);
+        read_give(in);
+        if (!u.passed) {                /* failed before its snapshot: nobody may take the next */
+            if (rc == 0) snprintf(err, sizeof err, "%s %s: a chunk's read took no snapshot", copy_what(t), t->source);
+            goto out;
+        }
+        if (rc != 0) goto out;
+        pthread_mutex_lock(&p->mu);
+        if (ch.rows) p->rows = chunk_rows(in, p->limit, ch.rows, c.bytes - b0);
+        pthread_mutex_unlock(&p->mu);
+    }
+    if (loader_drain(&c) != 0) {
+        snprintf(err, sizeof err, "%s %s: %.900s", copy_what(t), t->source, c.err);
+        target_rollback(c.tgt);
+        goto out;
+    }
+    rd->rc = 0;
+out:
+    if (rd->rc != 0) {
+        if (!err[0]) snprintf(err, sizeof err, "%s %s: %.900s", copy_what(t), t->source, c.err[0] ? c.err : "failed");
+        plan_fail(p, err);
+        copy_abandon(&c);
+        if (c.tgt) target_rollback(c.tgt);
+    }
+    if (c.sl) report_to(&c, t);
+    source_chunk_end(in, k.h);
+    copier_close(&c);
+    return NULL;
+}
+
+/* The rows after *from (or every row) gone, in a transaction of its own,
+ * before any range loads. */
+static int clear_after(struct integ *in, struct itable *t, const struct zkey *from, atomic_int *abort,
+                       char *err, size_t errlen)
+{
+    struct copier c = {.in = in, .abort = abort, .budget = worker_budget(in)};
+    int kcols[ZKEY_MAX], rc = -1;
+    zkey_columns(t->tdef, kcols);
+    if (copier_open(&c, abort, err, errlen) != 0) goto out;
+    if (target_begin(c.tgt) != 0 ||
+        (from->n ? target_delete_after(c.tgt, t->tdef, kcols, from, t->tschema, t->tname)
+                 : target_truncate(c.tgt, t->def, t->tschema, t->tname)) != 0 ||
+        target_commit(c.tgt, NULL, 0) != 0) {
+        snprintf(err, errlen, "target: %s %s: %s", copy_what(t), t->source, target_error(c.tgt));
+        target_rollback(c.tgt);
+        goto out;
+    }
+    rc = 0;
+out:
+    copier_close(&c);
+    return rc;
+}
+
+int integ_copy_chunks(struct integ *in, struct itable *t, const struct zkey *from, uint32_t limit,
+                      atomic_int *abort, const struct chunk_hooks *hooks, char *err, size_t errlen)
+{
+    int kcols[ZKEY_MAX];
+    if (!zkey_columns(t->tdef, kcols)) {
+        snprintf(err, errlen, "%s %s: the table has no integer key to copy in chunks by", copy_what(t), t->source);
+        return -1;
+    }
+    int n = integ_copy_workers(in);
+    if (n < 2 || !in->src->chunk_bound)
+        return copy_chunks_one(in, t, from, limit, abort, hooks, err, errlen);
+    if (clear_after(in, t, from, abort, err, errlen) != 0) return -1;
+    struct chunk_plan p = {.in = in, .t = t, .limit = limit, .abort = abort, .hooks = hooks,
+                           .next_lo = *from, .rows = first_rows(in, limit)};
+    pthread_mutex_init(&p.mu, NULL);
+    pthread_cond_init(&p.cv, NULL);
+    struct chunk_reader rd[INTEG_RESYNCS_MAX];
+    int started = 0;
+    for (int i = 0; i < n; i++) {
+        rd[i] = (struct chunk_reader){.p = &p};
+        if (pthread_create(&rd[i].th, NULL, chunk_reader_main, &rd[i]) != 0) {
+            plan_fail(&p, "cannot start the chunk readers");
+            break;
+        }
+        rd[i].started = 1;
+        started++;
+    }
+    for (int i = 0; i < started; i++) pthread_join(rd[i].th, NULL);
+    int rc = 0;
+    if (p.failed) {
+        snprintf(err, errlen, "%.*s", (int)(errlen > 1 ? errlen - 1 : 0), p.err);
+        rc = -1;
+    } else if (plan_stopped(&p)) {
+        snprintf(err, errlen, "%s %s: stopped during the copy", copy_what(t), t->source);
+        rc = -1;
+    }
+    pthread_cond_destroy(&p.cv);
+    pthread_mutex_destroy(&p.mu);
     return rc;
 }

@@ -173,6 +173,11 @@ struct integ {
      * apply.copy_workers at once, resync[0..nresync) */
     struct resync *resync[INTEG_RESYNCS_MAX];
     int       nresync;
+    /* chunk reads under way, over every table's copy: at most
+     * apply.copy_workers (copy.c, parallel chunks of one table) */
+    pthread_mutex_t copy_mu;
+    pthread_cond_t copy_cv;
+    int       copy_reads;
     int       resync_ready;       /* the index integ_resync_ready found */
     int       streaming;          /* inside integ_stream: a resync command starts online */
     char      attention[256];     /* needs_attention's reason now, "" when none */
@@ -374,24 +379,37 @@ int  integ_copy_table(struct integ *in, struct itable *t, atomic_int *abort, str
                       char *err, size_t errlen);
 /* A chunk of a chunked copy, loaded and committed (copy.c → resync.c). */
 struct copy_chunk {
+    uint64_t    seq;            /* 0, 1, … in key order, within one integ_copy_chunks */
     struct zkey lo;             /* rows after this key (n 0: from the first) */
-    struct zkey hi;             /* up to this one, the last row read (last: meaningless) */
+    struct zkey hi;             /* up to this one: the last row read, or the range's end
+                                   fixed in advance (last: meaningless) */
     int         last;           /* the table ends in this chunk */
     struct zpos pos;            /* its read's exact position, or ZPOS_NONE */
     uint64_t    rows;
 };
+/* What a chunked copy tells its caller (resync.c): done(ctx, chunk) after
+ * each chunk's commit, on the thread that committed it, in any order of seq
+ * when chunks go in parallel; admit(ctx, seq) before chunk seq is read, which
+ * may wait (chunks read ahead of the hand-offs are bounded). A non-zero
+ * return from either ends the copy. */
+struct chunk_hooks {
+    int  (*done)(void *ctx, const struct copy_chunk *ch);
+    int  (*admit)(void *ctx, uint64_t seq);
+    void *ctx;
+};
 /*
  * The worker's chunked copy (copy.c): t in chunks of limit rows by key from
  * after *from (n 0: from the first, truncating the table), each read in a
- * consistent read of its own and loaded in a target transaction of its own
- * that first deletes the rows after the chunk's lower bound (loaded by a
- * chunk whose hand-off never committed). done(ctx, chunk) after each commit;
- * its non-zero return ends the copy. 0 when the last chunk was handed on or
- * done() said stop, or -1 with err.
+ * consistent read of its own and loaded in a target transaction of its own;
+ * the rows after *from (loaded by chunks whose hand-off never committed) are
+ * deleted first. With apply.copy_workers > 1 (and a source that can say
+ * where a chunk ends) that many readers copy the table's chunks at once,
+ * each a range fixed in advance, taking their reads' snapshots in key order.
+ * hooks as struct chunk_hooks says. 0 when the last chunk was handed on or
+ * a hook said stop, or -1 with err.
  */
 int  integ_copy_chunks(struct integ *in, struct itable *t, const struct zkey *from, uint32_t limit,
-                       atomic_int *abort, int (*done)(void *ctx, const struct copy_chunk *ch), void *ctx,
-                       char *err, size_t errlen);
+                       atomic_int *abort, const struct chunk_hooks *hooks, char *err, size_t errlen);
 
 /* Connect the target if not connected (in->tgt); 0, or -1 with in->err. */
 int  integ_connect_target(struct integ *in);

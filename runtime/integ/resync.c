@@ -90,8 +90,9 @@
  *   - k > hi_c, transaction in the chunk: dropped. It committed before P_c,
  *     and every later chunk is read after P_c (on PostgreSQL the next
  *     chunk's slot is asked for only once this chunk's was made, so its
- *     consistent point is at or past P_c: source_pg.c), so the chunk that
- *     covers k holds its effect;
+ *     consistent point is at or past P_c: source_pg.c; parallel readers
+ *     take their reads' snapshots one after another in chunk order, below),
+ *     so the chunk that covers k holds its effect;
  *   - k > hi_c, transaction not in the chunk: carried to a new spool, to be
  *     judged by a later chunk's position the same way;
  * then F = hi_c and the progress go into the transaction, which the caller
@@ -115,6 +116,22 @@
  * has no key to judge, starts the copy over; a DDL statement stops it, and
  * it resumes from F under the new definition, as a synced table lives on
  * through DDL.
+ *
+ * Parallel chunks (apply.copy_workers > 1, copy.c): the table is cut into
+ * ranges (lo, hi] in key order before each is read — hi the key limit rows
+ * after lo as the table stands then, the last range open — and up to
+ * copy_workers readers copy ranges at once, each range in its own
+ * consistent read and target transaction as above. The argument above
+ * holds unchanged for them because (1) every range's bounds are fixed
+ * before any change is judged by them, and a range's rows in the target
+ * are exactly its read's (the rows after F were cleared before any range
+ * loaded, and nothing else writes above F); (2) the reads take their
+ * snapshots in range order (a range's read waits until the one before has
+ * fixed its position), so a later chunk's position is at or past an
+ * earlier one's, as "dropped" above needs; (3) the hand-offs go in range
+ * order whatever order the loads commit in (pend[] by seq), each waiting
+ * for the checkpoint to pass its own position. A crash loses at most the
+ * chunks admitted ahead of the hand-offs (window), as with one reader.
  *
  * Memory: the spool buffers 128 KiB and the replay applies the batch into the
  * open transaction whenever it passes the budget, so a resync of a busy table
@@ -143,7 +160,8 @@
 #include "runtime/source/source.h"
 #include "runtime/target/target.h"
 
-#define CHUNKS_AHEAD 4     /* chunks loaded but not yet handed off, at most */
+#define CHUNKS_AHEAD 4     /* chunks read ahead of the hand-offs, at most (one reader) */
+#define PEND_MAX (INTEG_RESYNCS_MAX + CHUNKS_AHEAD)   /* the most any window admits */
 
 struct resync {
     struct integ  *in;
@@ -172,10 +190,12 @@ struct resync {
                                    their changes apply live (n 0: none yet) */
     int64_t        rows_done, chunks_done;  /* as committed with the frontier */
     uint64_t       replayed, skipped;       /* over the whole copy, for the last message */
-    pthread_mutex_t mu;         /* guards pend, npend */
+    pthread_mutex_t mu;         /* guards pend, npend, next_seq */
     pthread_cond_t cv;
-    struct copy_chunk pend[CHUNKS_AHEAD];   /* loaded by the worker, not yet handed off */
+    struct copy_chunk pend[PEND_MAX];   /* loaded by the worker, not yet handed off, by seq */
     int            npend;
+    uint64_t       next_seq;    /* the chunk the next hand-off takes */
+    uint64_t       window;      /* chunks admitted ahead of it (chunk_admit) */
 };
 
 static atomic_uint_fast64_t spool_seq;  /* NAME.resync-SEQ.spool; every supervisor thread takes one */
@@ -223,20 +243,42 @@ static void kick(struct integ *in)
     if (in->q) cqueue_wake(in->q);
 }
 
-/* A chunk loaded (integ_copy_chunks' done): queued for the applier's
- * hand-off; waits while CHUNKS_AHEAD are queued. Non-zero: stop copying. */
+/* A chunk loaded (struct chunk_hooks' done): queued in seq order for the
+ * applier's hand-off, which takes them in that order (parallel readers
+ * commit in any). chunk_admit keeps them within the window, so there is
+ * always room. Non-zero: stop copying. */
 static int chunk_loaded(void *ctx, const struct copy_chunk *ch)
 {
     struct resync *r = ctx;
     pthread_mutex_lock(&r->mu);
-    while (r->npend == CHUNKS_AHEAD && !atomic_load(&r->abort)) {
+    int stop = atomic_load(&r->abort) || r->npend == PEND_MAX;
+    if (!stop) {
+        int i = r->npend;
+        while (i > 0 && r->pend[i - 1].seq > ch->seq) {
+            r->pend[i] = r->pend[i - 1];
+            i--;
+        }
+        r->pend[i] = *ch;
+        r->npend++;
+    }
+    pthread_mutex_unlock(&r->mu);
+    if (!stop) kick(r->in);
+    return stop;
+}
+
+/* Chunk seq may be read once it is within the window of the next hand-off
+ * (struct chunk_hooks' admit): the chunks loaded and not handed off stay
+ * bounded — a crash loses at most those. Non-zero: stop copying. */
+static int chunk_admit(void *ctx, uint64_t seq)
+{
+    struct resync *r = ctx;
+    pthread_mutex_lock(&r->mu);
+    while (seq >= r->next_seq + r->window && !atomic_load(&r->abort)) {
         struct timespec ts = zclock_deadline(CLOCK_REALTIME, 200);
         pthread_cond_timedwait(&r->cv, &r->mu, &ts);
     }
     int stop = atomic_load(&r->abort);
-    if (!stop) r->pend[r->npend++] = *ch;
     pthread_mutex_unlock(&r->mu);
-    if (!stop) kick(r->in);
     return stop;
 }
 
@@ -244,9 +286,10 @@ static void *worker_main(void *arg)
 {
     pthread_setname_np(pthread_self(), "z-resync");   /* top -H, gdb */
     struct resync *r = arg;
-    if (r->chunked)
-        r->rc = integ_copy_chunks(r->in, r->t, &r->from, r->limit, &r->abort, chunk_loaded, r,
-                                  r->err, sizeof r->err);
+    if (r->chunked) {
+        struct chunk_hooks h = {.done = chunk_loaded, .admit = chunk_admit, .ctx = r};
+        r->rc = integ_copy_chunks(r->in, r->t, &r->from, r->limit, &r->abort, &h, r->err, sizeof r->err);
+    }
     else
         r->rc = integ_copy_table(r->in, r->t, &r->abort, &r->pos, r->err, sizeof r->err);
     atomic_store(&r->done, 1);
@@ -298,6 +341,10 @@ static int mark_start(struct integ *in, struct resync *r)
     r->chunked = in->cfg->apply.copy_chunk_rows > 0 && r->nk > 0 && source_can_chunk(in) &&
                  target_can_chunk(in->tgt);
     r->limit = (uint32_t)in->cfg->apply.copy_chunk_rows;
+    /* One reader reads up to CHUNKS_AHEAD ahead; parallel ones each one more. */
+    int readers = integ_copy_workers(in);
+    r->window = (uint64_t)(readers > 1 ? readers + 2 : CHUNKS_AHEAD);
+    if (r->window < CHUNKS_AHEAD) r->window = CHUNKS_AHEAD;
     if (target_begin(in->tgt) != 0) goto target_failed;
     if (r->chunked && resume) {
         char k[ZKEY_TEXT_MAX];
@@ -477,7 +524,7 @@ static int ready_one(struct integ *in, struct resync *r)
         /* The oldest chunk loaded, once the checkpoint is at or past its
          * position (as below); a failed worker at once. */
         pthread_mutex_lock(&r->mu);
-        int have = r->npend > 0;
+        int have = r->npend > 0 && r->pend[0].seq == r->next_seq;
         struct zpos pos = r->pend[0].pos;
         pthread_mutex_unlock(&r->mu);
         if (!have) return atomic_load(&r->done) && r->rc != 0;
@@ -685,7 +732,8 @@ static int hand_off(struct integ *in, struct resync *r, struct zbatch *b, size_t
     pthread_mutex_lock(&r->mu);
     memmove(&r->pend[0], &r->pend[1], (size_t)(r->npend - 1) * sizeof r->pend[0]);
     r->npend--;
-    pthread_cond_broadcast(&r->cv);
+    r->next_seq++;
+    pthread_cond_broadcast(&r->cv);             /* chunk_admit: the window moved */
     pthread_mutex_unlock(&r->mu);
     spool_destroy(r->sp);
     r->sp = next;
@@ -721,7 +769,7 @@ int integ_resync_replay(struct integ *in, struct zbatch *b, size_t budget,
     struct itable *t = r->t;
     if (r->chunked) {
         pthread_mutex_lock(&r->mu);
-        int have = r->npend > 0;
+        int have = r->npend > 0 && r->pend[0].seq == r->next_seq;
         pthread_mutex_unlock(&r->mu);
         if (have) return hand_off(in, r, b, budget, apply, ctx);
     }

@@ -210,6 +210,15 @@ int mysql_snapshot_renew(struct mysql_snapshot *s, char *err, size_t errlen)
     return (mysql_conn_is_mariadb(s->db) ? position_mariadb : position_mysql)(s, err, errlen);
 }
 
+int mysql_snapshot_release(struct mysql_snapshot *s, char *err, size_t errlen)
+{
+    if (s->dead) {
+        snprintf(err, errlen, "source %s: the snapshot was abandoned; start a new one", s->in->name);
+        return -1;
+    }
+    return exec(s, "COMMIT", err, errlen) ? -1 : 0;
+}
+
 void mysql_snapshot_end(struct mysql_snapshot *s)
 {
     if (!s) return;
@@ -284,34 +293,52 @@ static void put_ident(struct zbuf *b, const char *name)
 }
 
 /* SELECT `c1`,… FROM `db`.`t` [WHERE keyset] [ORDER BY key] [LIMIT n] */
-static char *build_select(const struct ztable *t, const int *keycols, int npk, int next, uint32_t limit)
+/* "k1 OP ?" for one key column; "k1 OP= ? AND (k1, …, kn) OP (?, …, ?)" for
+ * several (the first column's range lets the optimizer use the index). Its
+ * parameters: k1, then k1..kn (n ≥ 2) — bind_key_params' order. */
+static void put_key_pred(struct zbuf *b, const struct ztable *t, const int *keycols, int npk, const char *op)
+{
+    put_ident(b, t->cols[keycols[0]].name);
+    if (npk == 1) {
+        zbuf_puts(b, " ");
+        zbuf_puts(b, op);
+        zbuf_puts(b, " ?");
+        return;
+    }
+    zbuf_puts(b, op[0] == '>' ? " >= ? AND (" : " <= ? AND (");
+    for (int k = 0; k < npk; k++) {
+        if (k) zbuf_puts(b, ", ");
+        put_ident(b, t->cols[keycols[k]].name);
+    }
+    zbuf_puts(b, ") ");
+    zbuf_puts(b, op);
+    zbuf_puts(b, " (");
+    for (int k = 0; k < npk; k++) zbuf_puts(b, k ? ", ?" : "?");
+    zbuf_puts(b, ")");
+}
+
+/* SELECT of every column (or, keys_only, of the key's) in key order: after
+ * a key (next), up to one (upper), at most limit rows (0: no LIMIT) and
+ * from offset on. */
+static char *build_select(const struct ztable *t, const int *keycols, int npk, int next, int upper,
+                          int keys_only, uint32_t limit, uint32_t offset)
 {
     struct zbuf b = { 0 };
-    char num[32];
+    char num[64];
     zbuf_puts(&b, "SELECT ");
-    for (int i = 0; i < t->ncols; i++) {
+    for (int i = 0; i < (keys_only ? npk : t->ncols); i++) {
         if (i) zbuf_puts(&b, ", ");
-        put_ident(&b, t->cols[i].name);
+        put_ident(&b, t->cols[keys_only ? keycols[i] : i].name);
     }
     zbuf_puts(&b, " FROM ");
     put_ident(&b, t->schema);
     zbuf_puts(&b, ".");
     put_ident(&b, t->name);
-    if (npk && next) {
+    if (npk && (next || upper)) {
         zbuf_puts(&b, " WHERE ");
-        put_ident(&b, t->cols[keycols[0]].name);
-        if (npk == 1) {
-            zbuf_puts(&b, " > ?");
-        } else {
-            zbuf_puts(&b, " >= ? AND (");
-            for (int k = 0; k < npk; k++) {
-                if (k) zbuf_puts(&b, ", ");
-                put_ident(&b, t->cols[keycols[k]].name);
-            }
-            zbuf_puts(&b, ") > (");
-            for (int k = 0; k < npk; k++) zbuf_puts(&b, k ? ", ?" : "?");
-            zbuf_puts(&b, ")");
-        }
+        if (next) put_key_pred(&b, t, keycols, npk, ">");
+        if (next && upper) zbuf_puts(&b, " AND ");
+        if (upper) put_key_pred(&b, t, keycols, npk, "<=");
     }
     if (npk) {
         zbuf_puts(&b, " ORDER BY ");
@@ -319,8 +346,14 @@ static char *build_select(const struct ztable *t, const int *keycols, int npk, i
             if (k) zbuf_puts(&b, ", ");
             put_ident(&b, t->cols[keycols[k]].name);
         }
-        snprintf(num, sizeof num, " LIMIT %u", limit);
-        zbuf_puts(&b, num);
+        if (limit) {
+            snprintf(num, sizeof num, " LIMIT %u", limit);
+            zbuf_puts(&b, num);
+            if (offset) {
+                snprintf(num, sizeof num, " OFFSET %u", offset);
+                zbuf_puts(&b, num);
+            }
+        }
     }
     if (b.oom) { zbuf_free(&b); return NULL; }
     return b.p;
@@ -744,8 +777,8 @@ int mysql_snapshot_copy(struct mysql_snapshot *s, const struct ztable *t, uint64
     progress(&r, 0);
     int keycols[64] = { 0 };
     for (int k = 0; k < r.npk; k++) keycols[k] = r.k[k].col;
-    sql_first = build_select(t, keycols, r.npk, 0, s->o.chunk_rows);
-    sql_next = r.npk ? build_select(t, keycols, r.npk, 1, s->o.chunk_rows) : NULL;
+    sql_first = build_select(t, keycols, r.npk, 0, 0, 0, s->o.chunk_rows, 0);
+    sql_next = r.npk ? build_select(t, keycols, r.npk, 1, 0, 0, s->o.chunk_rows, 0) : NULL;
     if (!sql_first || (r.npk && !sql_next)) { snprintf(err, errlen, "out of memory"); goto out; }
     unsigned code;
     if (!(first = prepare(&r, sql_first, &code))) {
@@ -788,16 +821,6 @@ out:
 }
 
 /* The reader's key parameters from an integer key (zkey.h). */
-static int key_from_zkey(struct reader *r, const struct zkey *k)
-{
-    if (k->n != r->npk) return -1;
-    for (int j = 0; j < r->npk; j++) {
-        if (r->k[j].ptype != MYSQL_TYPE_LONGLONG) return -1;
-        r->k[j].num.i = k->v[j].i;      /* the same bits for an unsigned column */
-    }
-    return 0;
-}
-
 static void key_to_zkey(const struct reader *r, struct zkey *k)
 {
     k->n = r->npk;
@@ -807,48 +830,161 @@ static void key_to_zkey(const struct reader *r, struct zkey *k)
     }
 }
 
+/* Parameters for an integer key's bounds, in put_key_pred's order: the
+ * lower key's set (after), then the upper's (upto); each set is k1, then
+ * k1..kn (n ≥ 2). pb has room for 2 * (ZKEY_MAX + 1); vals for the values. */
+static int bind_bounds(const struct reader *r, const struct zkey *after, const struct zkey *upto,
+                       MYSQL_BIND *pb, int64_t *vals)
+{
+    int n = 0, per = r->npk == 1 ? 1 : r->npk + 1;
+    const struct zkey *set[2] = { after, upto };
+    for (int s = 0; s < 2; s++) {
+        if (!set[s]) continue;
+        if (set[s]->n != r->npk) return -1;
+        for (int p = 0; p < per; p++, n++) {
+            int j = p == 0 ? 0 : r->npk == 1 ? 0 : p - 1;
+            if (r->k[j].ptype != MYSQL_TYPE_LONGLONG) return -1;
+            vals[n] = set[s]->v[j].i;       /* the same bits for an unsigned column */
+            memset(&pb[n], 0, sizeof pb[n]);
+            pb[n].buffer_type = MYSQL_TYPE_LONGLONG;
+            pb[n].is_unsigned = r->k[j].is_unsigned;
+            pb[n].buffer = &vals[n];
+        }
+    }
+    return n;
+}
+
+/* The reader of a chunked table (its key integers, zkey_columns): 0, or -1 with err. */
+static int chunk_reader(struct reader *r, int *keycols)
+{
+    const struct mysql_snapshot *s = r->s;
+    const struct ztable *t = r->t;
+    int cols[ZKEY_MAX];
+    if (s->dead) {
+        snprintf(r->err, r->errlen, "source %s: the snapshot was abandoned; start a new one", s->in->name);
+        return -1;
+    }
+    if (reader_init(r)) {
+        snprintf(r->err, r->errlen, "out of memory copying %s.%s", t->schema, t->name);
+        return -1;
+    }
+    if (!zkey_columns(t, cols) || r->npk != (t->npk > 0 ? t->npk : t->nuk) || r->npk > ZKEY_MAX) {
+        snprintf(r->err, r->errlen, "source %s: %s.%s has no integer primary key to copy in chunks by",
+                 s->in->name, t->schema, t->name);
+        return -1;
+    }
+    for (int k = 0; k < r->npk; k++) keycols[k] = r->k[k].col;
+    return 0;
+}
+
 int mysql_snapshot_chunk(struct mysql_snapshot *s, const struct ztable *t, const struct zkey *after,
-                         uint32_t limit, uint64_t *rows, struct zkey *last, char *err, size_t errlen)
+                         const struct zkey *upto, uint32_t limit, uint64_t *rows, struct zkey *last,
+                         char *err, size_t errlen)
 {
     struct reader r = { .s = s, .t = t, .err = err, .errlen = errlen };
     MYSQL_STMT *st = NULL;
     char *sql = NULL;
-    int rc = -1, cols[ZKEY_MAX];
+    int rc = -1, keycols[ZKEY_MAX];
+    MYSQL_BIND pb[2 * (ZKEY_MAX + 1)];
+    int64_t vals[2 * (ZKEY_MAX + 1)];
     *rows = 0;
-    if (s->dead) {
-        snprintf(err, errlen, "source %s: the snapshot was abandoned; start a new one", s->in->name);
-        return -1;
-    }
-    if (reader_init(&r)) { snprintf(err, errlen, "out of memory copying %s.%s", t->schema, t->name); goto out; }
-    if (!zkey_columns(t, cols) || r.npk != (t->npk > 0 ? t->npk : t->nuk) || limit == 0) {
-        snprintf(err, errlen, "source %s: %s.%s has no integer primary key to copy in chunks by",
-                 s->in->name, t->schema, t->name);
+    if (after && after->n == 0) after = NULL;
+    if (upto && upto->n == 0) upto = NULL;
+    if (chunk_reader(&r, keycols) != 0) goto out;
+    if (limit == 0 && !upto) {
+        snprintf(err, errlen, "source %s: a chunk of %s.%s without a limit or an end", s->in->name,
+                 t->schema, t->name);
         goto out;
     }
-    int keycols[ZKEY_MAX];
-    for (int k = 0; k < r.npk; k++) keycols[k] = r.k[k].col;
-    int from = after && after->n > 0;
-    if (!(sql = build_select(t, keycols, r.npk, from, limit))) { snprintf(err, errlen, "out of memory"); goto out; }
+    /* A range fixed in advance (upto) is read whole: no LIMIT. */
+    if (!(sql = build_select(t, keycols, r.npk, after != NULL, upto != NULL, 0, upto ? 0 : limit, 0))) {
+        snprintf(err, errlen, "out of memory");
+        goto out;
+    }
     unsigned code;
     if (!(st = prepare(&r, sql, &code))) {
         rc = code == ER_NO_SUCH_TABLE ? MYSQL_SNAPSHOT_NO_TABLE : -1;
         goto out;
     }
-    if (from) {
-        if (key_from_zkey(&r, after) != 0) {
-            snprintf(err, errlen, "source %s: the chunk bound does not fit the key of %s.%s", s->in->name,
-                     t->schema, t->name);
-            goto out;
-        }
-        bind_key_params(&r);
-        if (mysql_stmt_bind_param(st, r.pb) != 0) {
-            snprintf(err, errlen, "source %s: binding the key of %s.%s: %s", s->in->name, t->schema,
-                     t->name, mysql_stmt_error(st));
-            goto out;
-        }
+    int np = bind_bounds(&r, after, upto, pb, vals);
+    if (np < 0) {
+        snprintf(err, errlen, "source %s: the chunk bound does not fit the key of %s.%s", s->in->name,
+                 t->schema, t->name);
+        goto out;
+    }
+    if (np && mysql_stmt_bind_param(st, pb) != 0) {
+        snprintf(err, errlen, "source %s: binding the key of %s.%s: %s", s->in->name, t->schema,
+                 t->name, mysql_stmt_error(st));
+        goto out;
     }
     rc = stream_rows(&r, st, rows, 0);
     if (rc == 0 && *rows) key_to_zkey(&r, last);
+out:
+    if (st) mysql_stmt_close(st);
+    free(sql);
+    reader_free(&r);
+    return rc;
+}
+
+int mysql_snapshot_chunk_bound(struct mysql_snapshot *s, const struct ztable *t, const struct zkey *after,
+                               uint32_t n, struct zkey *bound, char *err, size_t errlen)
+{
+    struct reader r = { .s = s, .t = t, .err = err, .errlen = errlen };
+    MYSQL_STMT *st = NULL;
+    char *sql = NULL;
+    int rc = -1, keycols[ZKEY_MAX];
+    MYSQL_BIND pb[2 * (ZKEY_MAX + 1)], rb[ZKEY_MAX];
+    int64_t vals[2 * (ZKEY_MAX + 1)], got[ZKEY_MAX];
+    my_bool isnull[ZKEY_MAX];
+    if (after && after->n == 0) after = NULL;
+    if (chunk_reader(&r, keycols) != 0) goto out;
+    if (n == 0) {
+        snprintf(err, errlen, "source %s: a chunk of no rows of %s.%s", s->in->name, t->schema, t->name);
+        goto out;
+    }
+    if (!(sql = build_select(t, keycols, r.npk, after != NULL, 0, 1, 1, n - 1))) {
+        snprintf(err, errlen, "out of memory");
+        goto out;
+    }
+    unsigned code;
+    if (!(st = prepare(&r, sql, &code))) goto out;
+    int np = bind_bounds(&r, after, NULL, pb, vals);
+    if (np < 0) {
+        snprintf(err, errlen, "source %s: the chunk bound does not fit the key of %s.%s", s->in->name,
+                 t->schema, t->name);
+        goto out;
+    }
+    memset(rb, 0, sizeof rb);
+    for (int j = 0; j < r.npk; j++) {
+        rb[j].buffer_type = MYSQL_TYPE_LONGLONG;
+        rb[j].is_unsigned = r.k[j].is_unsigned;
+        rb[j].buffer = &got[j];
+        rb[j].is_null = &isnull[j];
+    }
+    if ((np && mysql_stmt_bind_param(st, pb) != 0) || mysql_stmt_execute(st) != 0 ||
+        mysql_stmt_bind_result(st, rb) != 0) {
+        snprintf(err, errlen, "source %s: finding the next chunk's end in %s.%s: %s (error %u)", s->in->name,
+                 t->schema, t->name, mysql_stmt_error(st), mysql_stmt_errno(st));
+        goto out;
+    }
+    int f = mysql_stmt_fetch(st);
+    if (f == MYSQL_NO_DATA) {
+        rc = 0;                         /* fewer than n rows after: the last chunk */
+    } else if (f != 0) {
+        snprintf(err, errlen, "source %s: finding the next chunk's end in %s.%s: %s (error %u)", s->in->name,
+                 t->schema, t->name, mysql_stmt_error(st), mysql_stmt_errno(st));
+    } else {
+        bound->n = r.npk;
+        for (int j = 0; j < r.npk; j++) {
+            if (isnull[j]) {
+                snprintf(err, errlen, "source %s: %s.%s has a NULL in its key", s->in->name, t->schema, t->name);
+                goto out;
+            }
+            bound->uns[j] = r.k[j].is_unsigned || t->cols[r.k[j].col].type == ZT_UINT64;
+            bound->v[j].i = got[j];
+        }
+        rc = 1;
+    }
 out:
     if (st) mysql_stmt_close(st);
     free(sql);

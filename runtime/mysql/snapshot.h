@@ -159,16 +159,29 @@ int  mysql_snapshot_copy(struct mysql_snapshot *s, const struct ztable *t, uint6
  * transaction of zetl's stays open longer than one chunk. 0, or -1 with err.
  */
 int  mysql_snapshot_renew(struct mysql_snapshot *s, char *err, size_t errlen);
+/* End the snapshot's read (COMMIT) until the next renew: no read view of
+ * zetl's stays open while a chunked copy waits between chunks. 0, or -1. */
+int  mysql_snapshot_release(struct mysql_snapshot *s, char *err, size_t errlen);
 
 /*
  * One chunk of t within the snapshot: at most limit rows whose key is after
- * *after (NULL or n 0: from the first), in key order, to opts.row. t's key
- * must be integers (zkey_columns). *rows gets the rows read and, when any,
- * *last the last one's key: fewer than limit rows means the table ends
- * there. Returns as mysql_snapshot_copy.
+ * *after (NULL or n 0: from the first), in key order, to opts.row — or, with
+ * upto, every row up to and including *upto (a range fixed in advance; limit
+ * unused). t's key must be integers (zkey_columns). *rows gets the rows read
+ * and, when any, *last the last one's key: fewer than limit rows means the
+ * table ends there. Returns as mysql_snapshot_copy.
  */
 int  mysql_snapshot_chunk(struct mysql_snapshot *s, const struct ztable *t, const struct zkey *after,
-                          uint32_t limit, uint64_t *rows, struct zkey *last, char *err, size_t errlen);
+                          const struct zkey *upto, uint32_t limit, uint64_t *rows, struct zkey *last,
+                          char *err, size_t errlen);
+
+/*
+ * Where a chunk of n rows after *after (NULL: from the first) ends, in the
+ * snapshot's view: the n-th key after it (SELECT the key … LIMIT 1 OFFSET
+ * n-1). 1 with *bound, 0 when fewer than n rows follow, -1 with err.
+ */
+int  mysql_snapshot_chunk_bound(struct mysql_snapshot *s, const struct ztable *t, const struct zkey *after,
+                                uint32_t n, struct zkey *bound, char *err, size_t errlen);
 
 /*
  * The server's estimate of t's rows: information_schema.TABLES.TABLE_ROWS

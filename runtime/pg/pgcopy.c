@@ -648,18 +648,22 @@ static void result_error(char *buf, size_t len, const PGresult *r, const char *e
  * cast to its column's type (an index range on the primary key, in key order):
  *   WHERE (k1, k2) > (CAST(current_setting('zetl.chunk_lo_1') AS bigint), …)
  *   ORDER BY k1, k2 LIMIT CAST(current_setting('zetl.chunk_limit') AS bigint)
- * (no WHERE for the first chunk). The planner sees neither the bound nor the
- * limit; with sorting off it takes the key's index in order, never a scan of
- * the whole table and a sort per chunk. 0 with *filter, or -1 with err.
+ * (no WHERE for the first chunk), and for a range fixed in advance (upto)
+ * AND (k1, k2) <= (the zetl.chunk_hi_N settings). The planner sees neither
+ * the bounds nor the limit; with sorting off it takes the key's index in
+ * order, never a scan of the whole table and a sort per chunk. 0 with
+ * *filter, or -1 with err.
  */
 static int chunk_settings(PGconn *c, const struct pgwait *w, const struct chunk_key *k, const struct zkey *after,
-                          uint32_t limit, struct zbuf *filter, char *err, size_t errlen)
+                          const struct zkey *upto, uint32_t limit, struct zbuf *filter, char *err, size_t errlen)
 {
     struct zbuf sql = {0};
-    char vals[ZKEY_MAX + 1][24], e[512], m[600];
-    const char *params[ZKEY_MAX + 1];
+    char vals[2 * ZKEY_MAX + 1][24], e[512], m[600];
+    const char *params[2 * ZKEY_MAX + 1];
     int np = 1, rc = -1;
-    snprintf(vals[0], sizeof vals[0], "%u", limit);
+    /* A range fixed in advance is read whole, however many rows it holds now. */
+    if (upto) snprintf(vals[0], sizeof vals[0], "%" PRId64, INT64_MAX);
+    else snprintf(vals[0], sizeof vals[0], "%u", limit);
     params[0] = vals[0];
     zbuf_puts(&sql, "SELECT set_config('enable_sort', 'off', true), set_config('zetl.chunk_limit', $1, true)");
     if (after) {
@@ -671,6 +675,22 @@ static int chunk_settings(PGconn *c, const struct pgwait *w, const struct chunk_
             char set[80], get[120];
             snprintf(set, sizeof set, ", set_config('zetl.chunk_lo_%d', $%d, true)", j + 1, np + 1);
             snprintf(get, sizeof get, "%sCAST(current_setting('zetl.chunk_lo_%d') AS %s)", j ? ", " : "",
+                     j + 1, key_type(&k->t->cols[k->cols[j]]));
+            zbuf_puts(&sql, set);
+            zbuf_puts(filter, get);
+            params[np] = vals[np];
+        }
+        zbuf_puts(filter, ")");
+    }
+    if (upto) {                         /* a range fixed in advance: (after, upto] */
+        key_values(upto, vals + np);
+        zbuf_puts(filter, after ? " AND (" : " WHERE (");
+        put_keys(filter, k, "", "");
+        zbuf_puts(filter, ") <= (");
+        for (int j = 0; j < k->n; j++, np++) {
+            char set[80], get[120];
+            snprintf(set, sizeof set, ", set_config('zetl.chunk_hi_%d', $%d, true)", j + 1, np + 1);
+            snprintf(get, sizeof get, "%sCAST(current_setting('zetl.chunk_hi_%d') AS %s)", j ? ", " : "",
                      j + 1, key_type(&k->t->cols[k->cols[j]]));
             zbuf_puts(&sql, set);
             zbuf_puts(filter, get);
@@ -698,9 +718,9 @@ out:
     return rc;
 }
 
-int pgcopy_chunk(PGconn *c, const struct ztable *t, const struct zkey *after, uint32_t limit,
-                 const struct zsink *sink, const struct pgwait *w, uint64_t *rows, struct zkey *last,
-                 char *err, size_t errlen)
+int pgcopy_chunk(PGconn *c, const struct ztable *t, const struct zkey *after, const struct zkey *upto,
+                 uint32_t limit, const struct zsink *sink, const struct pgwait *w, uint64_t *rows,
+                 struct zkey *last, char *err, size_t errlen)
 {
     struct chunk_key k = {.t = t};
     struct zbuf filter = {0};
@@ -709,8 +729,9 @@ int pgcopy_chunk(PGconn *c, const struct ztable *t, const struct zkey *after, ui
     int ok = 1;
     *rows = 0;
     if (after && after->n == 0) after = NULL;
+    if (upto && upto->n == 0) upto = NULL;
     k.n = zkey_columns(t, k.cols);
-    if (!k.n || limit == 0 || (after && after->n != k.n)) {
+    if (!k.n || limit == 0 || (after && after->n != k.n) || (upto && upto->n != k.n)) {
         snprintf(err, errlen, "copying %s.%s: the table has no integer primary key to copy in chunks by%s",
                  t->schema, t->name, k.n && limit ? " (the chunk's bound has another number of columns)" : "");
         return -1;
@@ -720,9 +741,9 @@ int pgcopy_chunk(PGconn *c, const struct ztable *t, const struct zkey *after, ui
         snprintf(err, errlen, "cannot quote the names of %s.%s", t->schema, t->name);
         return -1;
     }
-    int rc = chunk_settings(c, w, &k, after, limit, &filter, err, errlen);
+    int rc = chunk_settings(c, w, &k, after, upto, limit, &filter, err, errlen);
     if (rc == 0) rc = copy_rows(c, t, filter.p, sink, NULL, NULL, w, &k, &hi, &copied, err, errlen);
-    if (rc == 0 && (copied < 0 || (uint64_t)copied > limit)) {
+    if (rc == 0 && (copied < 0 || (!upto && (uint64_t)copied > limit))) {
         snprintf(err, errlen, "copying %s.%s: the chunk of at most %u rows brought %lld", t->schema, t->name,
                  limit, (long long)copied);
         rc = -1;
@@ -732,5 +753,82 @@ int pgcopy_chunk(PGconn *c, const struct ztable *t, const struct zkey *after, ui
         *last = hi;
     }
     zbuf_free(&filter);
+    return rc;
+}
+
+int pgcopy_chunk_bound(PGconn *c, const struct pgwait *w, const struct ztable *t, const struct zkey *after,
+                       uint32_t n, struct zkey *bound, char *err, size_t errlen)
+{
+    struct chunk_key k = {.t = t};
+    struct zbuf sql = {0};
+    char vals[ZKEY_MAX + 1][24], qs[260], qt[260], e[512], m[600], text[ZKEY_TEXT_MAX];
+    const char *params[ZKEY_MAX + 1];
+    int ok = 1, np = 0, rc = -1;
+    if (after && after->n == 0) after = NULL;
+    k.n = zkey_columns(t, k.cols);
+    if (!k.n || n == 0 || (after && after->n != k.n)) {
+        snprintf(err, errlen, "copying %s.%s: the table has no integer key to copy in chunks by", t->schema, t->name);
+        return -1;
+    }
+    for (int j = 0; j < k.n; j++) qident(c, k.q[j], sizeof k.q[j], t->cols[k.cols[j]].name, &ok);
+    qident(c, qs, sizeof qs, t->schema, &ok);
+    qident(c, qt, sizeof qt, t->name, &ok);
+    if (!ok) {
+        snprintf(err, errlen, "cannot quote the names of %s.%s", t->schema, t->name);
+        return -1;
+    }
+    /* The key columns as they are (their text is what libpq gives): a cast
+     * in the select list would make ORDER BY sort that text. */
+    zbuf_puts(&sql, "SELECT ");
+    put_keys(&sql, &k, "", "");
+    zbuf_puts(&sql, " FROM ");
+    zbuf_puts(&sql, qs);
+    zbuf_puts(&sql, ".");
+    zbuf_puts(&sql, qt);
+    if (after) {
+        key_values(after, vals);
+        zbuf_puts(&sql, " WHERE (");
+        put_keys(&sql, &k, "", "");
+        zbuf_puts(&sql, ") > (");
+        for (int j = 0; j < k.n; j++, np++) {
+            char p[80];
+            snprintf(p, sizeof p, "%s$%d::%s", j ? ", " : "", np + 1, key_type(&t->cols[k.cols[j]]));
+            zbuf_puts(&sql, p);
+            params[np] = vals[np];
+        }
+        zbuf_puts(&sql, ")");
+    }
+    zbuf_puts(&sql, " ORDER BY ");
+    put_keys(&sql, &k, "", "");
+    char off[64];
+    snprintf(off, sizeof off, " LIMIT 1 OFFSET $%d::bigint", np + 1);
+    zbuf_puts(&sql, off);
+    snprintf(vals[np], sizeof vals[np], "%u", n - 1);
+    params[np] = vals[np];
+    np++;
+    if (sql.oom) {
+        snprintf(err, errlen, "out of memory copying %s.%s", t->schema, t->name);
+        goto out;
+    }
+    PGresult *r = pgwait_exec(c, w, sql.p, np, params, e, sizeof e);
+    if (PQresultStatus(r) != PGRES_TUPLES_OK) {
+        result_error(m, sizeof m, r, e);
+        snprintf(err, errlen, "copying %s.%s: finding the next chunk's end: %s", t->schema, t->name, m);
+    } else if (PQntuples(r) == 0) {
+        rc = 0;                         /* fewer than n rows after: the last chunk */
+    } else {
+        size_t o = 0;
+        text[0] = '\0';
+        for (int j = 0; j < k.n && o < sizeof text; j++)
+            o += (size_t)snprintf(text + o, sizeof text - o, "%s%s", j ? "," : "", PQgetvalue(r, 0, j));
+        if (o >= sizeof text || zkey_parse(text, t, k.cols, k.n, bound) != 0)
+            snprintf(err, errlen, "copying %s.%s: the next chunk's end \"%.80s\" is not the table's key",
+                     t->schema, t->name, text);
+        else
+            rc = 1;
+    }
+    PQclear(r);
+out:
+    zbuf_free(&sql);
     return rc;
 }

@@ -57,15 +57,26 @@ int pgcopy_table(PGconn *c, const struct ztable *t, const struct zsink *sink,
  * the key, LIMIT), so *rows is limit unless the table ends in this chunk;
  * *last is the key of the last row sent, read from the COPY data itself
  * (text or binary) even when the rows go raw — no second read of the keys.
- * *rows 0: no row after *after (*last untouched). Values are parameters;
+ * *rows 0: no row after *after (*last untouched). upto (NULL: none) bounds
+ * the chunk from above too, inclusive: a range fixed in advance, read whole
+ * however many rows it holds by now (limit unused). Values are parameters;
  * COPY takes none, so the bound and the limit reach its query as settings
  * of the transaction (set_config(…, true), read back with current_setting).
  * Returns as pgcopy_table; an error names the table.
  */
 struct zkey;
-int pgcopy_chunk(PGconn *c, const struct ztable *t, const struct zkey *after, uint32_t limit,
-                 const struct zsink *sink, const struct pgwait *w, uint64_t *rows, struct zkey *last,
-                 char *err, size_t errlen);
+int pgcopy_chunk(PGconn *c, const struct ztable *t, const struct zkey *after, const struct zkey *upto,
+                 uint32_t limit, const struct zsink *sink, const struct pgwait *w, uint64_t *rows,
+                 struct zkey *last, char *err, size_t errlen);
+
+/*
+ * Where the next chunk of n rows after *after (NULL: from the first) ends:
+ * the n-th key after it, in key order, as the table stands now (parallel
+ * readers then read fixed ranges, pgcopy_chunk's upto). 1 with *bound; 0
+ * when fewer than n rows follow (the rest is the last chunk); -1 with err.
+ */
+int pgcopy_chunk_bound(PGconn *c, const struct pgwait *w, const struct ztable *t, const struct zkey *after,
+                       uint32_t n, struct zkey *bound, char *err, size_t errlen);
 
 /*
  * The key of one tuple as COPY sends it (pgcopy_chunk's last row): text

@@ -65,4 +65,21 @@ int  zkey_format(const struct zkey *k, char *buf, size_t len);
  */
 int  zkey_parse(const char *s, const struct ztable *t, const int *cols, int n, struct zkey *k);
 
+/*
+ * What one chunk read asks of a source (source_chunk_read): the rows with
+ * keys after *after (NULL or n 0: from the first) in key order — at most
+ * limit of them, or, with upto (a range fixed in advance by
+ * source_chunk_bound), every one up to and including *upto, however many
+ * the range holds by the read's snapshot (limit unused). snapped, when
+ * set, is called once the read's consistent snapshot and exact position are
+ * fixed, before any row: parallel readers of one table take theirs in the
+ * order of their ranges (runtime/integ/resync.c says why).
+ */
+struct zchunk_req {
+    const struct zkey *after, *upto;
+    uint32_t limit;
+    void (*snapped)(void *ctx);
+    void *snap_ctx;
+};
+
 #endif

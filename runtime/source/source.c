@@ -63,17 +63,23 @@ int source_can_chunk(const struct integ *in)
     return in->src->chunk_read != NULL;
 }
 
-int source_chunk_begin(struct integ *in, const struct zsink *sink, void **handle, char *err, size_t errlen)
+int source_chunk_begin(struct integ *in, const struct zsink *sink, int shared, void **handle,
+                       char *err, size_t errlen)
 {
     *handle = NULL;
-    return in->src->chunk_begin(in, sink, handle, err, errlen);
+    return in->src->chunk_begin(in, sink, shared, handle, err, errlen);
 }
 
-int source_chunk_read(struct integ *in, void *handle, const struct ztable *t, const struct zkey *after,
-                      uint32_t limit, struct zpos *pos, uint64_t *rows, struct zkey *last,
-                      char *err, size_t errlen)
+int source_chunk_read(struct integ *in, void *handle, const struct ztable *t, const struct zchunk_req *q,
+                      struct zpos *pos, uint64_t *rows, struct zkey *last, char *err, size_t errlen)
 {
-    return in->src->chunk_read(handle, t, after, limit, pos, rows, last, err, errlen);
+    return in->src->chunk_read(handle, t, q, pos, rows, last, err, errlen);
+}
+
+int source_chunk_bound(struct integ *in, void *handle, const struct ztable *t, const struct zkey *after,
+                       uint32_t n, struct zkey *bound, char *err, size_t errlen)
+{
+    return in->src->chunk_bound(handle, t, after, n, bound, err, errlen);
 }
 
 void source_chunk_end(struct integ *in, void *handle)

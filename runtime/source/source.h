@@ -52,18 +52,25 @@ int  source_snapshot_table(struct integ *in, struct itable *t, const struct zsin
 /*
  * A table in chunks by key (runtime/integ/resync.c), each chunk in a
  * consistent read of its own on the handle's connection, rows to sink:
- * source_chunk_read reads at most limit rows with keys after *after (NULL:
- * from the first) in key order; *pos the read's exact position (ZPOS_NONE
- * when the source cannot say exactly), *rows the rows read, *last the last
- * one's key. source_can_chunk: 1 when the source can.
+ * source_chunk_read reads the rows q asks for (runtime/pipe/zkey.h); *pos the
+ * read's exact position (ZPOS_NONE when the source cannot say exactly),
+ * *rows the rows read, *last the last one's key. source_chunk_bound: where a
+ * chunk of n rows after *after would end, as the table stands now — 1 with
+ * *bound, 0 when fewer rows follow, -1 error. shared: other handles read
+ * chunks of the same table at once, so every read takes a snapshot of its
+ * own after it is asked for (none taken ahead). source_can_chunk: 1 when
+ * the source can.
  * Thread: the caller's (a resync worker); the handle is that thread's.
  */
 struct zkey;
+struct zchunk_req;
 int  source_can_chunk(const struct integ *in);
-int  source_chunk_begin(struct integ *in, const struct zsink *sink, void **handle, char *err, size_t errlen);
-int  source_chunk_read(struct integ *in, void *handle, const struct ztable *t, const struct zkey *after,
-                       uint32_t limit, struct zpos *pos, uint64_t *rows, struct zkey *last,
-                       char *err, size_t errlen);
+int  source_chunk_begin(struct integ *in, const struct zsink *sink, int shared, void **handle,
+                        char *err, size_t errlen);
+int  source_chunk_read(struct integ *in, void *handle, const struct ztable *t, const struct zchunk_req *q,
+                       struct zpos *pos, uint64_t *rows, struct zkey *last, char *err, size_t errlen);
+int  source_chunk_bound(struct integ *in, void *handle, const struct ztable *t, const struct zkey *after,
+                        uint32_t n, struct zkey *bound, char *err, size_t errlen);
 void source_chunk_end(struct integ *in, void *handle);
 /*
  * Where a stream starts whose tables are copied afterwards, chunk by chunk,

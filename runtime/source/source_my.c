@@ -178,9 +178,11 @@ struct my_chunker {
     struct my_copy c;
     struct mysql_snapshot *s;
     int fresh;                  /* the snapshot's read has not been used yet */
+    int shared;                 /* other readers copy the table at once: every read renews */
 };
 
-static int my_chunk_begin(struct integ *in, const struct zsink *sink, void **handle, char *err, size_t errlen)
+static int my_chunk_begin(struct integ *in, const struct zsink *sink, int shared, void **handle,
+                          char *err, size_t errlen)
 {
     struct my_chunker *k = calloc(1, sizeof *k);
     if (!k) {
@@ -198,30 +200,49 @@ static int my_chunk_begin(struct integ *in, const struct zsink *sink, void **han
         return -1;
     }
     k->fresh = 1;
+    k->shared = shared;
     *handle = k;
     return 0;
 }
 
-static int my_chunk_read(void *handle, const struct ztable *t, const struct zkey *after, uint32_t limit,
+static int my_chunk_read(void *handle, const struct ztable *t, const struct zchunk_req *q,
                          struct zpos *pos, uint64_t *rows, struct zkey *last, char *err, size_t errlen)
 {
     struct my_chunker *k = handle;
     char e[1024];
     *rows = 0;
-    if (!k->fresh && mysql_snapshot_renew(k->s, e, sizeof e) != 0) goto fail;
+    /* Shared, even the first read renews: the read opened with the handle
+     * may be older than another reader's of an earlier range. */
+    if ((!k->fresh || k->shared) && mysql_snapshot_renew(k->s, e, sizeof e) != 0) goto fail;
     k->fresh = 0;
     enum mysql_snapshot_mode mode;
     mysql_snapshot_position(k->s, pos, &mode);
     if (mode != MYSQL_SNAPSHOT_EXACT) pos->kind = ZPOS_NONE;   /* replay by key instead */
+    if (q->snapped) q->snapped(q->snap_ctx);
     if (k->c.told != t && k->c.sink->estimate) {     /* once, as the copy starts */
         k->c.told = t;
         k->c.sink->estimate(k->c.sink->ctx, t, (int64_t)mysql_snapshot_estimate(k->s, t));
     }
-    if (mysql_snapshot_chunk(k->s, t, after, limit, rows, last, e, sizeof e) != 0) goto fail;
+    if (mysql_snapshot_chunk(k->s, t, q->after, q->upto, q->limit, rows, last, e, sizeof e) != 0) goto fail;
+    /* The read ends with its chunk: none stays open while the copy waits. */
+    if (mysql_snapshot_release(k->s, e, sizeof e) != 0) goto fail;
     return 0;
 fail:
     snprintf(err, errlen, "source %s: %s", k->c.in->cfg->name, e);
     return -1;
+}
+
+/* Where a chunk of n rows after *after ends (source_chunk_bound): in the
+ * connection's last read, which any boundary does for (the ranges only
+ * need to split the keys; their sizes may drift). */
+static int my_chunk_bound(void *handle, const struct ztable *t, const struct zkey *after, uint32_t n,
+                          struct zkey *bound, char *err, size_t errlen)
+{
+    struct my_chunker *k = handle;
+    char e[1024];
+    int rc = mysql_snapshot_chunk_bound(k->s, t, after, n, bound, e, sizeof e);
+    if (rc < 0) snprintf(err, errlen, "source %s: %s", k->c.in->cfg->name, e);
+    return rc;
 }
 
 static void my_chunk_end(void *handle)
@@ -467,6 +488,7 @@ const struct source_ops source_mysql_ops = {
     .snapshot_table = my_snapshot_table,
     .chunk_begin = my_chunk_begin,
     .chunk_read = my_chunk_read,
+    .chunk_bound = my_chunk_bound,
     .chunk_end = my_chunk_end,
     .start_at = my_start_at,
     .export_begin = NULL,       /* one consistent read for every table */

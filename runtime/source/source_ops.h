@@ -29,8 +29,8 @@
  * May be NULL where the kind has no such thing; the entry point then answers:
  *   export_begin, export_end, copy_table  source_can_export 0: the initial
  *                                         copy is one consistent read
- *   chunk_begin, chunk_read, chunk_end    source_can_chunk 0: a table is copied
- *                                         in one consistent read
+ *   chunk_begin, chunk_read, chunk_end,   source_can_chunk 0: a table is copied
+ *   chunk_bound                           in one consistent read
  *   start_at        1 (the initial copy is one consistent read)
  *   retained_bytes  1 (no such figure)
  *   drop            0 with note "" (zetl made nothing on the source)
@@ -79,10 +79,12 @@ struct source_ops {
     void (*export_end)(void *handle);
     int  (*copy_table)(struct integ *in, const char *snap, const struct ztable *t,
                        const struct zsink *sink, char *err, size_t errlen);
-    int  (*chunk_begin)(struct integ *in, const struct zsink *sink, void **handle,
+    int  (*chunk_begin)(struct integ *in, const struct zsink *sink, int shared, void **handle,
                         char *err, size_t errlen);
-    int  (*chunk_read)(void *handle, const struct ztable *t, const struct zkey *after, uint32_t limit,
+    int  (*chunk_read)(void *handle, const struct ztable *t, const struct zchunk_req *q,
                        struct zpos *pos, uint64_t *rows, struct zkey *last, char *err, size_t errlen);
+    int  (*chunk_bound)(void *handle, const struct ztable *t, const struct zkey *after, uint32_t n,
+                        struct zkey *bound, char *err, size_t errlen);
     void (*chunk_end)(void *handle);
     int  (*start_at)(struct integ *in, struct zpos *pos, char *err, size_t errlen);
     int  (*stream)(struct integ *in, const struct zsink *sink, char *err, size_t errlen);

@@ -375,6 +375,7 @@ struct pg_chunker {
     int dead;                   /* a read failed: the SQL connection may sit mid-COPY or on a dead link */
     const struct ztable *told;  /* the table whose estimate the sink was told (once, as its copy starts) */
     char next[64];              /* the next chunk's slot, asked for while this chunk copies ("": none) */
+    int shared;                 /* other readers copy the table at once: no slot asked ahead */
 };
 
 static void pg_chunk_end(void *handle)
@@ -387,7 +388,8 @@ static void pg_chunk_end(void *handle)
     free(k);
 }
 
-static int pg_chunk_begin(struct integ *in, const struct zsink *sink, void **handle, char *err, size_t errlen)
+static int pg_chunk_begin(struct integ *in, const struct zsink *sink, int shared, void **handle,
+                          char *err, size_t errlen)
 {
     char e[1024];
     struct pg_chunker *k = calloc(1, sizeof *k);
@@ -397,6 +399,7 @@ static int pg_chunk_begin(struct integ *in, const struct zsink *sink, void **han
     }
     k->in = in;
     k->sink = sink;
+    k->shared = shared;
     if (source_pg_conninfo(in, k->ci, sizeof k->ci, err, errlen) != 0) goto fail;
     /* Slot creation and the COPY may wait long on a busy server: probed, not cut short. */
     k->w = source_pg_wait(&in->cut.fired, k->ci);
@@ -420,7 +423,7 @@ fail:
  * *pos is the slot's consistent point, as for the one-read copy: the snapshot
  * holds exactly the transactions whose commit record lies below it.
  */
-static int pg_chunk_read(void *handle, const struct ztable *t, const struct zkey *after, uint32_t limit,
+static int pg_chunk_read(void *handle, const struct ztable *t, const struct zchunk_req *q,
                          struct zpos *pos, uint64_t *rows, struct zkey *last, char *err, size_t errlen)
 {
     struct pg_chunker *k = handle;
@@ -448,6 +451,7 @@ static int pg_chunk_read(void *handle, const struct ztable *t, const struct zkey
         snprintf(err, errlen, "source %s: copying %s.%s: %s", name, t->schema, t->name, pgstream_error(k->st));
         return -1;
     }
+    if (q->snapped) q->snapped(q->snap_ctx);    /* the position is the slot's: fixed */
     if (pgcopy_begin(k->sql, &k->w, snap, e, sizeof e) != 0) {
         snprintf(err, errlen, "source %s: copying %s.%s: %s", name, t->schema, t->name, e);
         return -1;
@@ -462,18 +466,22 @@ static int pg_chunk_read(void *handle, const struct ztable *t, const struct zkey
      * point) overlaps the copy instead of pausing it. Asked after this
      * chunk's slot was made, its consistent point is at or past this one's,
      * as resync.c's hand-off needs of a later chunk. The last chunk's ask is
-     * dropped with the connection (a temporary slot). */
-    temp_slot_name(k->in, k->next, sizeof k->next);
-    if (pgstream_create_slot_send(k->st, k->next, 1) != 0) {
-        snprintf(err, errlen, "source %s: copying %s.%s: %s", name, t->schema, t->name, pgstream_error(k->st));
-        k->next[0] = '\0';
-        return -1;
+     * dropped with the connection (a temporary slot). Not when other
+     * readers copy the table too: a slot made now could be older than the
+     * one another reader makes for an earlier range (resync.c's order). */
+    if (!k->shared) {
+        temp_slot_name(k->in, k->next, sizeof k->next);
+        if (pgstream_create_slot_send(k->st, k->next, 1) != 0) {
+            snprintf(err, errlen, "source %s: copying %s.%s: %s", name, t->schema, t->name, pgstream_error(k->st));
+            k->next[0] = '\0';
+            return -1;
+        }
     }
     if (k->told != t && k->sink->estimate) {
         k->told = t;
         k->sink->estimate(k->sink->ctx, t, pgcopy_estimate(k->sql, &k->w, t));
     }
-    int rc = pgcopy_chunk(k->sql, t, after, limit, k->sink, &k->w, rows, last, e, sizeof e);
+    int rc = pgcopy_chunk(k->sql, t, q->after, q->upto, q->limit, k->sink, &k->w, rows, last, e, sizeof e);
     if (rc != 0) {
         if (rc == -1) snprintf(err, errlen, "source %s: %s", name, e);
         return rc;
@@ -491,6 +499,26 @@ static int pg_chunk_read(void *handle, const struct ztable *t, const struct zkey
     pos->offset = lsn;
     k->dead = 0;
     return 0;
+}
+
+/* Where a chunk of n rows after *after ends (source_chunk_bound), on the
+ * chunks' SQL connection between two chunks (no transaction open). */
+static int pg_chunk_bound(void *handle, const struct ztable *t, const struct zkey *after, uint32_t n,
+                          struct zkey *bound, char *err, size_t errlen)
+{
+    struct pg_chunker *k = handle;
+    char e[1024];
+    if (k->dead) {
+        snprintf(err, errlen, "source %s: copying %s.%s: an earlier chunk failed on this connection",
+                 k->in->cfg->name, t->schema, t->name);
+        return -1;
+    }
+    int rc = pgcopy_chunk_bound(k->sql, &k->w, t, after, n, bound, e, sizeof e);
+    if (rc < 0) {
+        k->dead = 1;
+        snprintf(err, errlen, "source %s: %s", k->in->cfg->name, e);
+    }
+    return rc;
 }
 
 /* The statements a note asks the operator to run: an identifier in double
@@ -715,6 +743,7 @@ const struct source_ops source_pg_ops = {
     .copy_table = pg_copy_table,
     .chunk_begin = pg_chunk_begin,
     .chunk_read = pg_chunk_read,
+    .chunk_bound = pg_chunk_bound,
     .chunk_end = pg_chunk_end,
     .start_at = pg_start_at,
     .stream = source_pg_stream,

@@ -1,0 +1,161 @@
+#!/usr/bin/env bash
+# test_parallel_chunks.sh — with apply.copy_workers > 1 the chunks of ONE
+# table are read at once by that many readers (runtime/integ/copy.c, ranges
+# cut in key order, their reads' snapshots taken in that order), on a
+# MariaDB and a PostgreSQL source (PC_CASES, default "mysql postgres"):
+#   1. a single table (300000 rows of ~200 bytes, a composite integer key)
+#      copied in chunks of 20000 rows with copy_workers 2 while a workload inserts, updates,
+#      deletes and moves keys across the whole key space;
+#   2. the source's own session list, sampled during the copy, shows two of
+#      zetl's chunk reads of that table at the same moment, on two sessions
+#      (one reader never has more than one);
+#   3. the copy ends exact: `zetl verify` matches and every row is equal
+#      value by value, the table synced with its chunk count logged.
+set -uo pipefail
+cd "$(dirname "$0")/../.."
+. tests/lib/harness.sh
+. tests/lib/assert.sh
+. tests/lib/e2e.sh
+T=test_parallel_chunks
+KIND= KP= DB= NAME=
+load_pid=
+sampler_pid=
+
+harness_start mariadb pgsrc pgtgt || { t_fail $T "harness" "servers up" "start failed"; t_done; }
+e2e_init $T
+end_case() {
+    rm -f "$E2E_DIR/go"
+    [ -n "$load_pid" ] && wait "$load_pid" 2>/dev/null
+    [ -n "$sampler_pid" ] && kill "$sampler_pid" 2>/dev/null && wait "$sampler_pid" 2>/dev/null
+    load_pid= sampler_pid=
+    if [ -n "${E2E_PID:-}" ]; then kill -9 "$E2E_PID" 2>/dev/null; wait "$E2E_PID" 2>/dev/null; fi
+    E2E_PID=
+    [ -n "$DB" ] || return 0
+    if [ "$KIND" = mysql ]; then
+        zh_mysql -e "DROP DATABASE IF EXISTS $DB" >/dev/null 2>&1
+    else
+        local i
+        for i in 1 2 3 4 5 6 7 8 9 10; do
+            [ "$(zh_psql_src -c "SELECT count(*) FROM pg_replication_slots WHERE slot_name LIKE 'zetl_$NAME%'")" = 0 ] && break
+            zh_psql_src -c "SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots
+                            WHERE slot_name LIKE 'zetl_$NAME%' AND NOT active" >/dev/null 2>&1
+            sleep 0.5
+        done
+        zh_psql_src -c "DROP PUBLICATION IF EXISTS zetl_$NAME; DROP SCHEMA IF EXISTS $DB CASCADE" >/dev/null 2>&1
+    fi
+    zh_psql_tgt -c "DROP SCHEMA IF EXISTS $DB CASCADE" >/dev/null 2>&1
+    for t in checkpoints resyncs copy_progress; do
+        zh_psql_tgt -c "DELETE FROM zetl.$t WHERE integration = '$NAME'" >/dev/null 2>&1
+    done
+}
+trap 'end_case; e2e_cleanup; harness_stop' EXIT
+
+st() { e2e_status_field ".integrations[] | select(.name == \"$NAME\") | .tables[] | select(.name == \"$DB.par\") | .state"; }
+src() { if [ "$KIND" = mysql ]; then zh_mysql "$DB" -e "$1"; else zh_psql_src -c "SET search_path = $DB" -c "$1"; fi; }
+# zetl's chunk reads of par under way now, "count sessions": a chunk's read
+# is a transaction of its own (MariaDB: a consistent snapshot, InnoDB
+# transaction; PostgreSQL: a REPEATABLE READ one that imported a slot's
+# snapshot) from its snapshot until its last row is read; the stream and
+# the ranges' bound queries hold none.
+reads_now() {
+    if [ "$KIND" = mysql ]; then
+        zh_mysql -e "SELECT COUNT(*), IFNULL(GROUP_CONCAT(t.trx_mysql_thread_id), '') FROM information_schema.INNODB_TRX t
+                     JOIN information_schema.PROCESSLIST p ON p.ID = t.trx_mysql_thread_id
+                     WHERE p.USER = 'zetl'" 2>/dev/null
+    else
+        zh_psql_src -c "SELECT count(*) || ' ' || coalesce(string_agg(pid::text, ','), '') FROM pg_stat_activity
+                        WHERE xact_start IS NOT NULL AND pid <> pg_backend_pid() AND backend_type = 'client backend'
+                          AND query LIKE '%\"$DB\".\"par\"%' AND query NOT LIKE '%OFFSET%'" 2>/dev/null
+    fi
+}
+# Samples reads_now every ~20 ms into $E2E_DIR/samples until the file go is gone.
+sampler() {
+    while [ -f "$E2E_DIR/go" ]; do
+        reads_now >>"$E2E_DIR/samples"
+        sleep 0.02
+    done
+}
+workload() {
+    local i=0 r1 r2 r3
+    while [ -f "$E2E_DIR/go" ]; do
+        i=$((i + 1))
+        r1=$((RANDOM % 1500)); r2=$((RANDOM % 200)); r3=$((RANDOM % 1500))
+        echo "BEGIN;
+              INSERT INTO par VALUES ($((RANDOM % 1500)), $((1000 + i)), $i, 'w'), (-$i, 0, $i, NULL);
+              UPDATE par SET v = v + 1 WHERE a = $r1 AND b = $r2;
+              DELETE FROM par WHERE a = $r3 AND b = $((RANDOM % 200));
+              UPDATE par SET a = a + 5000 WHERE a = $((RANDOM % 1500)) AND b = $((RANDOM % 200));
+              COMMIT;"
+        sleep 0.01
+    done | if [ "$KIND" = mysql ]; then zh_mysql "$DB"; else zh_psql_src -c "SET search_path = $DB" -f -; fi \
+        >/dev/null 2>"$E2E_DIR/workload.err"
+}
+
+run_case() {
+    rm -f "$E2E_DIR/samples"
+    touch "$E2E_DIR/go"
+    workload & load_pid=$!
+    sampler & sampler_pid=$!
+    e2e_run_start
+    synced() { [ "$(st)" = synced ]; }
+    t_wait $T "${KP}par's chunked copy ends synced" 180 synced
+    rm -f "$E2E_DIR/go"
+    wait "$load_pid" 2>/dev/null; wait "$sampler_pid" 2>/dev/null
+    load_pid= sampler_pid=
+    local most pids
+    most=$(awk '{ if ($1 > m) m = $1 } END { print m + 0 }' "$E2E_DIR/samples" 2>/dev/null)
+    pids=$(awk '{ n = split($2, p, ","); for (i = 1; i <= n; i++) if (p[i] != "") s[p[i]] = 1 }
+                END { for (k in s) c++; print c + 0 }' "$E2E_DIR/samples" 2>/dev/null)
+    t_eq $T "${KP}two chunk reads of the one table at the same moment (copy_workers 2; most seen at once)" "2" "$most"
+    t_match $T "${KP}on more than one source session" '^([2-9]|[1-9][0-9]+)$' "$pids"
+    t_eq $T "${KP}the workload ran without errors" "" "$(grep -v '^SET$' "$E2E_DIR/workload.err" | head -n 3)"
+    match() { e2e_wait_match 60 || { echo "$E2E_VERIFY"; return 1; }; }
+    t_ok $T "${KP}exact match (zetl verify)" match
+    local q_my="CONCAT_WS('|', a, b, IFNULL(v, '<null>'), IFNULL(pad, '<null>'))"
+    local q_pg="concat_ws('|', a, b, coalesce(v::text, '<null>'), coalesce(pad, '<null>'))"
+    if [ "$KIND" = mysql ]; then zh_mysql "$DB" -e "SELECT $q_my FROM par ORDER BY a, b" >"$E2E_DIR/src.txt"
+    else zh_psql_src -c "SELECT $q_pg FROM $DB.par ORDER BY a, b" >"$E2E_DIR/src.txt"; fi
+    zh_psql_tgt -c "SELECT $q_pg FROM $DB.par ORDER BY a, b" >"$E2E_DIR/tgt.txt"
+    t_eq $T "${KP}every row equal value by value ($(wc -l <"$E2E_DIR/src.txt") rows)" \
+        "$(md5sum <"$E2E_DIR/src.txt")" "$(md5sum <"$E2E_DIR/tgt.txt")"
+    t_match $T "${KP}the copy went in chunks" 'copy done; [0-9]+ rows in ([1-9][0-9]+) chunks' \
+        "$(sqlite3 "$E2E_DIR/state/zetl.db" "SELECT group_concat(message, ' / ') FROM events WHERE tbl = '$DB.par'")"
+    e2e_run_stop
+    t_eq $T "${KP}zetl run stops cleanly" "0" "$?"
+}
+
+mysql_case() {
+    KIND=mysql KP="mysql: " DB=pc_my NAME=pc_my
+    zh_mysql <<SQL
+DROP DATABASE IF EXISTS $DB; CREATE DATABASE $DB; USE $DB;
+CREATE TABLE par (a INT, b INT, v INT, pad VARCHAR(250), PRIMARY KEY (a, b));
+INSERT INTO par SELECT seq DIV 200, seq % 200, seq, REPEAT('x', 200) FROM seq_0_to_299999;
+SQL
+    rm -rf "$E2E_DIR/state"
+    e2e_my_config "$NAME" "$DB" 5431 "batch_ms: 100, copy_chunk_rows: 20000, copy_workers: 2"
+    run_case
+    end_case
+}
+
+pg_case() {
+    KIND=postgres KP="postgres: " DB=pc_pg NAME=pc_pg
+    zh_psql_src <<SQL >/dev/null
+SET client_min_messages = warning;
+DROP PUBLICATION IF EXISTS zetl_$NAME; DROP SCHEMA IF EXISTS $DB CASCADE; CREATE SCHEMA $DB;
+CREATE TABLE $DB.par (a int, b int, v int, pad text, PRIMARY KEY (a, b));
+INSERT INTO $DB.par SELECT g / 200, g % 200, g, repeat('x', 200) FROM generate_series(0, 299999) g;
+SQL
+    rm -rf "$E2E_DIR/state"
+    e2e_pg_config "$NAME" "$DB"
+    sed -i 's/^      batch_ms: 100$/&\n      copy_chunk_rows: 20000\n      copy_workers: 2/' "$E2E_DIR/zetl.yaml"
+    run_case
+    end_case
+}
+
+for c in ${PC_CASES:-mysql postgres}; do
+    case $c in
+        mysql) mysql_case ;;
+        postgres) pg_case ;;
+    esac
+done
+t_done
