@@ -350,7 +350,11 @@ static int on_row(struct applier *a, const struct zrowchange *rc)
         }
         p = live;                               /* a row copied already: applies as usual */
     }
+    a->b->refused = 0;
     if (target_add(in->tgt, a->b, &p, t->tschema, t->tname, 0) != 0) {
+        /* The change's own shape (a keyless table's update without the full
+         * old row): that table fails with the reason, the others go on. */
+        if (a->b->refused) return fail_table_here(a, t, a->b->err);
         snprintf(in->err, sizeof in->err, "table %s: %s", t->source, a->b->err);
         return -1;
     }

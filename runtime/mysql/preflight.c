@@ -259,9 +259,9 @@ static void check_tables(struct pf_report *r, MYSQL *db, const struct config_int
             snprintf(fix, sizeof fix, "ALTER TABLE %s.%s ADD PRIMARY KEY (...), or exclude the table", qs, qt);
             if (mysql_schema_keyed_has(&ukeyed, row[0], row[1]))
                 pf_add(r, PF_WARN, check, "a primary key", fix, "",
-                       "no primary key (~%s rows): zetl applies its updates and deletes by the full row, which the "
-                       "target finds without an index; its unique key of NOT NULL integers lets its initial copy "
-                       "and a resync go in chunks by that key", row[2] ? row[2] : "?");
+                       "no primary key (~%s rows): its unique key of NOT NULL integers is the key zetl applies "
+                       "its updates and deletes by, and lets its initial copy and a resync go in chunks by it",
+                       row[2] ? row[2] : "?");
             else
                 pf_add(r, PF_WARN, check, "a primary key", fix, "",
                        "no primary key (~%s rows): zetl keys it by the full row, so exact duplicate rows cannot be "

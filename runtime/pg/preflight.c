@@ -346,11 +346,21 @@ static void check_table_row(PGconn *sql, PGresult *r, int i, struct pgpf_cols *c
         pf_add(rep, PF_FAIL, check, "a primary key, or REPLICA IDENTITY FULL", fix, "",
                "no primary key and REPLICA IDENTITY %s: once published, its UPDATEs and DELETEs fail on the source",
                ident == 'n' ? "NOTHING" : "DEFAULT");
+    } else if (!has_pk && ident == 'i' && !tbool(r, i, 13)) {
+        /* The old row of an UPDATE or DELETE carries only the index's
+         * columns; zetl keys such a table only by a unique index of NOT NULL
+         * integers (runtime/target/batch.h, keyed). */
+        snprintf(fix, sizeof fix, "ALTER TABLE %s.%s REPLICA IDENTITY FULL; or ALTER TABLE %s.%s ADD PRIMARY KEY (...);",
+                 qs, qn, qs, qn);
+        pf_add(rep, PF_FAIL, check, "a primary key, REPLICA IDENTITY FULL, or a replica identity index of NOT NULL integers",
+               fix, "", "no primary key and REPLICA IDENTITY USING INDEX on columns that are not all NOT NULL "
+               "integers: its updates and deletes would carry too little of the old row for zetl to find it");
     } else if (!has_pk) {
         snprintf(fix, sizeof fix, "ALTER TABLE %s.%s ADD PRIMARY KEY (...);", qs, qn);
         pf_add(rep, PF_WARN, check, "a primary key", fix, "",
-               "no primary key (REPLICA IDENTITY %s): the full row is the key; %s", ident == 'f' ? "FULL" : "INDEX",
-               tbool(r, i, 12) ? "its unique key of NOT NULL integers lets its initial copy and a resync go in chunks"
+               "no primary key (REPLICA IDENTITY %s): %s; %s", ident == 'f' ? "FULL" : "INDEX",
+               tbool(r, i, 12) ? "its unique key of NOT NULL integers is the key" : "the full row is the key",
+               tbool(r, i, 12) ? "that key lets its initial copy and a resync go in chunks"
                                : "its initial copy and a resync copy it in one read, from the start again if cut short");
     } else if (pub_exists && !pub_all && !in_pub) {
         snprintf(fix, sizeof fix, "ALTER PUBLICATION %s ADD TABLE %s.%s;", qpub, qs, qn);
@@ -395,6 +405,14 @@ static int check_tables(PGconn *sql, const struct config_integration *in, int ma
         "                 AND a.atttypid NOT IN ('int2'::regtype, 'int4'::regtype, 'int8'::regtype)), "
         /* 12: without a primary key, a unique key to copy in chunks by (runtime/pg/catalog.c's choice) */
         "       EXISTS (SELECT 1 FROM pg_catalog.pg_index u WHERE u.indrelid = c.oid AND u.indisunique "
+        "                 AND u.indimmediate AND u.indisvalid AND u.indpred IS NULL AND u.indexprs IS NULL "
+        "                 AND u.indnkeyatts <= 8 AND NOT EXISTS (SELECT 1 FROM "
+        "                     unnest(u.indkey::pg_catalog.int2[]) WITH ORDINALITY AS x(att, n) "
+        "                     JOIN pg_catalog.pg_attribute ua ON ua.attrelid = u.indrelid AND ua.attnum = x.att "
+        "                     WHERE x.n <= u.indnkeyatts AND (NOT ua.attnotnull OR ua.atttypid NOT IN (20, 21, 23)))), "
+        /* 13: that key is the replica identity's index: its old rows carry exactly its columns */
+        "       EXISTS (SELECT 1 FROM pg_catalog.pg_index u WHERE u.indrelid = c.oid AND u.indisunique "
+        "                 AND u.indisreplident "
         "                 AND u.indimmediate AND u.indisvalid AND u.indpred IS NULL AND u.indexprs IS NULL "
         "                 AND u.indnkeyatts <= 8 AND NOT EXISTS (SELECT 1 FROM "
         "                     unnest(u.indkey::pg_catalog.int2[]) WITH ORDINALITY AS x(att, n) "

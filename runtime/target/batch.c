@@ -263,21 +263,33 @@ static struct zb_table *find_table(struct zbatch *b, const struct ztable *def,
     t->def = ztable_dup(def);
     t->tschema = strdup(tschema ? tschema : (def->schema ? def->schema : ""));
     t->tname = strdup(tname ? tname : (def->name ? def->name : ""));
-    int nk = def->npk > 0 ? def->npk : def->ncols;
+    /* The key: the primary key, else a unique key of NOT NULL columns (no
+     * two rows share it, none is NULL: it identifies a row as well — and a
+     * PostgreSQL table whose replica identity is that index sends only its
+     * columns as the old row), else none: every column. */
+    int pk = def->npk > 0, uk = !pk && def->nuk > 0;
+    int nk = pk ? def->npk : uk ? def->nuk : def->ncols;
     t->keycols = calloc(nk > 0 ? (size_t)nk : 1, sizeof *t->keycols);
     if (!t->def || !t->tschema || !t->tname || !t->keycols) {
         table_free(t);
         return NULL;
     }
-    if (def->npk > 0) {
+    if (pk || uk) {
+        int found = 0;
+        for (int k = 0; k < nk; k++) t->keycols[k] = -1;
         for (int i = 0; i < def->ncols; i++) {
-            int o = def->cols[i].pk_ord;
-            if (o >= 1 && o <= def->npk) t->keycols[o - 1] = i;
+            int o = pk ? def->cols[i].pk_ord : def->cols[i].uk_ord;
+            if (o >= 1 && o <= nk && t->keycols[o - 1] < 0) {
+                t->keycols[o - 1] = i;
+                found++;
+            }
         }
-    } else {
-        for (int i = 0; i < def->ncols; i++) t->keycols[i] = i;
+        if (found != nk) pk = uk = 0, nk = def->ncols;   /* a key column not replicated: keyless */
     }
+    if (!pk && !uk)
+        for (int i = 0; i < def->ncols; i++) t->keycols[i] = i;
     t->nkeycols = nk;
+    t->keyed = pk || uk;
     t->last = def;
     b->lastidx = b->ntables;
     b->ntables++;
@@ -291,6 +303,7 @@ static int fail(struct zbatch *b, const struct zb_table *t, const char *what)
 {
     snprintf(b->err, sizeof b->err, "batch: table %s.%s: %s", t->def->schema,
              t->def->name, what);
+    b->refused = 1;
     return -1;
 }
 
@@ -340,7 +353,7 @@ static int count_add(struct zbatch *b, struct zb_table *t, const struct zvalue *
 
 static int add_keyless(struct zbatch *b, struct zb_table *t, const struct zrowchange *rc)
 {
-    const char *nofull = "a table without a primary key needs the full old row for updates and deletes; on PostgreSQL set REPLICA IDENTITY FULL on the source table";
+    const char *nofull = "a table without a primary key needs the full old row for updates and deletes; on PostgreSQL set REPLICA IDENTITY FULL on the source table, then resync the table";
     switch (rc->op) {
     case ZOP_INSERT:
         if (has_unchanged(t, rc->after)) return fail(b, t, "insert carries an unchanged (TOAST) value");
@@ -407,6 +420,7 @@ int zbatch_add(struct zbatch *b, const struct zrowchange *rc, const char *tschem
                const char *tname)
 {
     b->err[0] = 0;
+    b->refused = 0;
     if (!rc->table) {
         snprintf(b->err, sizeof b->err, "batch: change without a table");
         return -1;
@@ -431,7 +445,7 @@ int zbatch_add(struct zbatch *b, const struct zrowchange *rc, const char *tschem
     case ZOP_INSERT:
         if (!rc->after) return fail(b, t, "insert without a row image");
         t->inserts++;
-        if (t->def->npk == 0) { rv = add_keyless(b, t, rc); break; }
+        if (!t->keyed) { rv = add_keyless(b, t, rc); break; }
         if (has_unchanged(t, rc->after)) return fail(b, t, "insert carries an unchanged (TOAST) value");
         {
             struct zvalue *img = copy_image(b, t, rc->after, 0);
@@ -443,12 +457,12 @@ int zbatch_add(struct zbatch *b, const struct zrowchange *rc, const char *tschem
     case ZOP_UPDATE:
         if (!rc->after) return fail(b, t, "update without a new row image");
         t->updates++;
-        rv = t->def->npk == 0 ? add_keyless(b, t, rc) : add_update(b, t, rc);
+        rv = !t->keyed ? add_keyless(b, t, rc) : add_update(b, t, rc);
         break;
     case ZOP_DELETE:
         if (!rc->before) return fail(b, t, "delete without an old row image");
         t->deletes++;
-        if (t->def->npk == 0) { rv = add_keyless(b, t, rc); break; }
+        if (!t->keyed) { rv = add_keyless(b, t, rc); break; }
         {
             struct zvalue *k = copy_image(b, t, rc->before, 1);
             rv = k ? set_state(b, t, k, ZB_DELETE, k) : -1;

@@ -100,6 +100,10 @@ struct zb_table {
     char    *tschema, *tname;   /* target names (owned) */
     int     *keycols;           /* column indexes of the key: pk order, or all columns */
     int      nkeycols;
+    int      keyed;             /* keycols is a key: the primary key, or for a table without
+                                   one its unique key of NOT NULL integers (ztable.nuk; on
+                                   PostgreSQL the replica identity's index when it is one);
+                                   0: keyless, every column, rows counted as a multiset */
     int      truncate;          /* 1: truncate before applying the segments */
     struct zb_seg *segs;
     int      nsegs, capsegs;
@@ -116,6 +120,8 @@ struct zbatch {
     size_t   bytes;             /* arena bytes + row slots: the byte budget's measure */
     int      adding_insert;     /* inside zbatch_add of an INSERT (sets zb_row.fresh) */
     struct zb_chunk *arena;     /* bump allocator for images and values */
+    int      refused;           /* the last zbatch_add failed on the change's own shape (its
+                                   table cannot take it), not on memory */
     char     err[256];
 };
 
@@ -127,7 +133,8 @@ void   zbatch_reset(struct zbatch *b);
 /*
  * Add one change (ZOP_INSERT/UPDATE/DELETE/TRUNCATE). tschema/tname: target
  * names, NULL = the source's. Returns 0, or -1 with b->err set (out of memory,
- * a changed table layout, a keyless change without a full row image).
+ * a changed table layout, a keyless change without a full row image); b->refused
+ * says the change's table cannot take it (the table fails, not the batch).
  */
 int    zbatch_add(struct zbatch *b, const struct zrowchange *rc,
                   const char *tschema, const char *tname);

@@ -603,6 +603,8 @@ static int apply_pg_segment(struct target *t, const struct zb_table *bt, const s
 {
     if (t->load && !s->move && inserts_only(s)) return load_segment(t, bt, s);
     int fresh_done = 0;
+    /* Fresh inserts by COPY need the primary key's index to refuse one
+     * that exists (23505); a unique key of the source has no index here. */
     if (bt->def->npk > 0 && !s->move) {
         int nfresh = 0;
         for (int i = 0; i < s->nrows && !nfresh; i++) nfresh += inserted(&s->rows[i], 1);
@@ -616,8 +618,8 @@ static int apply_pg_segment(struct target *t, const struct zb_table *bt, const s
                  bt->tschema, bt->tname);
         return -1;
     }
-    ng = bt->def->npk > 0 ? partial_groups(bt, s, grp, rep) : 0;
-    if (bt->def->npk == 0)
+    ng = bt->keyed ? partial_groups(bt, s, grp, rep) : 0;
+    if (!bt->keyed)
         for (int i = 0; i < s->nrows; i++) grp[i] = -1;
     if (stage_rows(s, fresh_done)) {
         int any_upsert = 0, any_del = 0, any_add = 0, any_keyed = 0;
@@ -631,7 +633,7 @@ static int apply_pg_segment(struct target *t, const struct zb_table *bt, const s
         }
         int id = stage_get(t, bt);
         if (id < 0 || copy_segment(t, bt, s, id, grp, fresh_done)) goto out;
-        if (bt->def->npk > 0) {
+        if (bt->keyed) {
             if (any_keyed && merge_keyed(t, bt, id, any_upsert)) goto out;
             for (int g = 0; g < ng; g++)
                 if (merge_partial(t, bt, id, g, s->rows[rep[g]].image)) goto out;

@@ -427,7 +427,7 @@ int target_redshift_table_sql(const struct zb_table *bt, target_stmt_fn fn, void
     struct pstmt ip = { .fn = fn, .ctx = ctx, .err = err, .errlen = errlen };
     struct ins in = { .p = &ip, .bt = bt };
     int rv = -1;
-    int keyless = bt->def->npk == 0;
+    int keyless = !bt->keyed;
     if (bt->truncate) {           /* DELETE, not TRUNCATE: that would commit */
         tbuf_puts(&p.sql, "DELETE FROM ");
         tbuf_qname(&p.sql, bt->tschema, bt->tname);

@@ -74,8 +74,8 @@ has "privileges checked" "PASS  replication privileges"
 has "keyless table flagged" "WARN  key of chk_db.loose"
 has "keyless table: what zetl does" "keys it by the full row"
 has "selected tables counted" "4 selected, 2 of them without a primary key, 2 copied in one read"
-has "a keyless table with a unique key of NOT NULL integers: in chunks by it" \
-    "unique key of NOT NULL integers lets its initial copy and a resync go in chunks by that key"
+has "a keyless table with a unique key of NOT NULL integers: keyed and in chunks by it" \
+    "unique key of NOT NULL integers is the key zetl applies its updates and deletes by, and lets its initial copy and a resync go in chunks by it"
 has "a keyless table without one: in one read" "its initial copy and a resync copy it in one read"
 has "a string-keyed table: copied in one read, said so" "PASS  copy of chk_db.named"
 has "what a one-read copy means for the initial copy and a resync" "its initial copy and a resync cannot go in chunks, and start again from the first row if cut short"

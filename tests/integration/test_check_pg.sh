@@ -90,7 +90,10 @@ zh_psql_src -q -c "CREATE TABLE $SCHEMA.codes (code text PRIMARY KEY, v int);
                    CREATE TABLE $SCHEMA.uniq (u bigint NOT NULL UNIQUE, v text);
                    ALTER TABLE $SCHEMA.uniq REPLICA IDENTITY FULL;
                    CREATE TABLE $SCHEMA.nuniq (u bigint UNIQUE, v text);
-                   ALTER TABLE $SCHEMA.nuniq REPLICA IDENTITY FULL" >/dev/null
+                   ALTER TABLE $SCHEMA.nuniq REPLICA IDENTITY FULL;
+                   CREATE TABLE $SCHEMA.ridx (u bigint NOT NULL, v text);
+                   CREATE UNIQUE INDEX ridx_u ON $SCHEMA.ridx (u);
+                   ALTER TABLE $SCHEMA.ridx REPLICA IDENTITY USING INDEX ridx_u" >/dev/null
 write_config "$ZH_PG_USER"
 run_check
 t_eq $T "a superuser: check passes (exit 0)" 0 "$rc"
@@ -99,8 +102,21 @@ t_match $T "a text-keyed table: copied in one read, said so" \
     'PASS  copy of chk_app.codes +copied in one read: its primary key is not all integers, so its initial copy and a resync cannot go in chunks' "$out"
 t_eq $T "integer-keyed tables (one column, composite) are not named as one read" "" \
     "$(grep -E 'copy of chk_app\.(accounts|orders|pairs)' <<<"$out")"
-t_match $T "no primary key, a unique key of NOT NULL integers: copied in chunks by it" \
-    'WARN  table chk_app.uniq +no primary key \(REPLICA IDENTITY FULL\): the full row is the key; its unique key of NOT NULL integers lets its initial copy and a resync go in chunks' "$out"
+t_match $T "no primary key, a unique key of NOT NULL integers: keyed and copied in chunks by it" \
+    'WARN  table chk_app.uniq +no primary key \(REPLICA IDENTITY FULL\): its unique key of NOT NULL integers is the key; that key lets its initial copy and a resync go in chunks' "$out"
 t_match $T "no primary key, a nullable unique column: copied in one read" \
     'WARN  table chk_app.nuniq +no primary key \(REPLICA IDENTITY FULL\): the full row is the key; its initial copy and a resync copy it in one read' "$out"
+t_match $T "no primary key, REPLICA IDENTITY USING an index of NOT NULL integers: keyed by it" \
+    'WARN  table chk_app.ridx +no primary key \(REPLICA IDENTITY INDEX\): its unique key of NOT NULL integers is the key' "$out"
+
+# 4. REPLICA IDENTITY USING an index on text (no primary key): the old rows
+# carry only that column, too little for zetl: a failure, with the fix.
+zh_psql_src -q -c "CREATE TABLE $SCHEMA.tidx (code text NOT NULL, v int);
+                   CREATE UNIQUE INDEX tidx_code ON $SCHEMA.tidx (code);
+                   ALTER TABLE $SCHEMA.tidx REPLICA IDENTITY USING INDEX tidx_code" >/dev/null
+run_check
+t_eq $T "a text replica identity index without a primary key: check fails (exit 1)" 1 "$rc"
+t_match $T "and says why, with the fix" \
+    'FAIL  table chk_app.tidx +no primary key and REPLICA IDENTITY USING INDEX on columns that are not all NOT NULL integers.*fix: ALTER TABLE "?chk_app"?\."?tidx"? REPLICA IDENTITY FULL' "$out"
+zh_psql_src -q -c "DROP TABLE $SCHEMA.tidx" >/dev/null
 t_done
