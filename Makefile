@@ -66,7 +66,10 @@ unit-bins: $(UNIT_BIN) $(TOOL_BIN)
 
 # make test: unit, integration (real servers), console (tmux), short fuzz runs.
 # Ends with one line "N passed, N failed"; exits non-zero on any failure.
-test: zetl unit-bins
+# The build goes on every core (CI calls plain `make test`).
+NPROC := $(shell nproc 2>/dev/null || echo 2)
+test:
+	@$(MAKE) --no-print-directory -j$(NPROC) zetl unit-bins
 	@ZETL_BIN=$(CURDIR)/zetl ZETL_BUILD=$(CURDIR)/$(BUILD) tests/run.sh $(TESTS)
 
 # Address + undefined-behaviour sanitizers, in a separate build tree.

@@ -15,7 +15,7 @@ secs=${ZETL_FUZZ_SECONDS:-60}
 bindir=${ZETL_FUZZ_BUILD:-build-fuzz}/fuzz
 
 # Always build (incremental): a stale target would fuzz yesterday's code.
-if ! out=$(make -s fuzz-bins 2>&1); then
+if ! out=$(make -s -j"$(nproc 2>/dev/null || echo 2)" fuzz-bins 2>&1); then
     echo "FAIL fuzz: build — expected the fuzz targets to build, saw: $(tail -5 <<<"$out" | tr '\n' ' ')"
     exit 1
 fi
