@@ -1439,8 +1439,10 @@ out:
     if (rd->rc != 0) {
         if (!err[0]) snprintf(err, sizeof err, "%s %s: %.900s", copy_what(t), t->source, c.err[0] ? c.err : "failed");
         plan_fail(p, err);
-        copy_abandon(&c);
-        if (c.tgt) target_rollback(c.tgt);
+        if (c.tgt && c.b) {             /* not when copier_open itself failed */
+            copy_abandon(&c);
+            target_rollback(c.tgt);
+        }
     }
     if (c.sl) report_to(&c, t);
     source_chunk_end(in, k.h);

@@ -654,6 +654,29 @@ static void result_error(char *buf, size_t len, const PGresult *r, const char *e
  * order, never a scan of the whole table and a sort per chunk. 0 with
  * *filter, or -1 with err.
  */
+/* One bound of the chunk: its values as the settings zetl.chunk_NAME_1…
+ * (set in sql, parameters from *np on), and "OPEN(k1, k2)CMP(CAST(
+ * current_setting('zetl.chunk_NAME_1') AS type), …)" in filter. */
+static void bound_setting(struct zbuf *sql, struct zbuf *filter, const struct chunk_key *k, const struct zkey *z,
+                          const char *name, const char *open, const char *cmp, char (*vals)[24],
+                          const char **params, int *np)
+{
+    key_values(z, vals + *np);
+    zbuf_puts(filter, open);
+    put_keys(filter, k, "", "");
+    zbuf_puts(filter, cmp);
+    for (int j = 0; j < k->n; j++, (*np)++) {
+        char set[80], get[120];
+        snprintf(set, sizeof set, ", set_config('zetl.chunk_%s_%d', $%d, true)", name, j + 1, *np + 1);
+        snprintf(get, sizeof get, "%sCAST(current_setting('zetl.chunk_%s_%d') AS %s)", j ? ", " : "",
+                 name, j + 1, key_type(&k->t->cols[k->cols[j]]));
+        zbuf_puts(sql, set);
+        zbuf_puts(filter, get);
+        params[*np] = vals[*np];
+    }
+    zbuf_puts(filter, ")");
+}
+
 static int chunk_settings(PGconn *c, const struct pgwait *w, const struct chunk_key *k, const struct zkey *after,
                           const struct zkey *upto, uint32_t limit, struct zbuf *filter, char *err, size_t errlen)
 {
@@ -666,38 +689,9 @@ static int chunk_settings(PGconn *c, const struct pgwait *w, const struct chunk_
     else snprintf(vals[0], sizeof vals[0], "%u", limit);
     params[0] = vals[0];
     zbuf_puts(&sql, "SELECT set_config('enable_sort', 'off', true), set_config('zetl.chunk_limit', $1, true)");
-    if (after) {
-        key_values(after, vals + 1);
-        zbuf_puts(filter, " WHERE (");
-        put_keys(filter, k, "", "");
-        zbuf_puts(filter, ") > (");
-        for (int j = 0; j < k->n; j++, np++) {
-            char set[80], get[120];
-            snprintf(set, sizeof set, ", set_config('zetl.chunk_lo_%d', $%d, true)", j + 1, np + 1);
-            snprintf(get, sizeof get, "%sCAST(current_setting('zetl.chunk_lo_%d') AS %s)", j ? ", " : "",
-                     j + 1, key_type(&k->t->cols[k->cols[j]]));
-            zbuf_puts(&sql, set);
-            zbuf_puts(filter, get);
-            params[np] = vals[np];
-        }
-        zbuf_puts(filter, ")");
-    }
-    if (upto) {                         /* a range fixed in advance: (after, upto] */
-        key_values(upto, vals + np);
-        zbuf_puts(filter, after ? " AND (" : " WHERE (");
-        put_keys(filter, k, "", "");
-        zbuf_puts(filter, ") <= (");
-        for (int j = 0; j < k->n; j++, np++) {
-            char set[80], get[120];
-            snprintf(set, sizeof set, ", set_config('zetl.chunk_hi_%d', $%d, true)", j + 1, np + 1);
-            snprintf(get, sizeof get, "%sCAST(current_setting('zetl.chunk_hi_%d') AS %s)", j ? ", " : "",
-                     j + 1, key_type(&k->t->cols[k->cols[j]]));
-            zbuf_puts(&sql, set);
-            zbuf_puts(filter, get);
-            params[np] = vals[np];
-        }
-        zbuf_puts(filter, ")");
-    }
+    if (after) bound_setting(&sql, filter, k, after, "lo", " WHERE (", ") > (", vals, params, &np);
+    if (upto)                           /* a range fixed in advance: (after, upto] */
+        bound_setting(&sql, filter, k, upto, "hi", after ? " AND (" : " WHERE (", ") <= (", vals, params, &np);
     zbuf_puts(filter, " ORDER BY ");
     put_keys(filter, k, "", "");
     zbuf_puts(filter, " LIMIT CAST(current_setting('zetl.chunk_limit') AS bigint)");

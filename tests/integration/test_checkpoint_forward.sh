@@ -46,14 +46,7 @@ cleanup() {
     [ -n "$load_pid" ] && wait "$load_pid" 2>/dev/null
     e2e_cleanup
     undo_target
-    # zetl's slot and publication go too: other tests count the slots on this server.
-    local i
-    for i in 1 2 3 4 5 6 7 8 9 10; do
-        [ "$(zh_psql_src -c "SELECT count(*) FROM pg_replication_slots WHERE slot_name = 'zetl_$NAME'")" = 0 ] && break
-        zh_psql_src -c "SELECT pg_drop_replication_slot('zetl_$NAME')" >/dev/null 2>&1 || sleep 0.5
-    done
-    zh_psql_src -c "DROP PUBLICATION IF EXISTS zetl_$NAME; DROP SCHEMA IF EXISTS $DB CASCADE;
-                    DROP SCHEMA IF EXISTS ${DB}_fill CASCADE" >/dev/null 2>&1
+    e2e_pg_drop "$NAME" "$DB" "${DB}_fill"  # other tests count the slots on this server
     zh_psql_tgt -c "DROP SCHEMA IF EXISTS $DB CASCADE; DELETE FROM zetl.checkpoints WHERE integration = '$NAME'" >/dev/null 2>&1
 }
 trap 'cleanup; harness_stop' EXIT

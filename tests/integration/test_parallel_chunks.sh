@@ -23,31 +23,12 @@ sampler_pid=
 
 harness_start mariadb pgsrc pgtgt || { t_fail $T "harness" "servers up" "start failed"; t_done; }
 e2e_init $T
-end_case() {
-    rm -f "$E2E_DIR/go"
-    [ -n "$load_pid" ] && wait "$load_pid" 2>/dev/null
+. tests/lib/chunked.sh
+stop_sampler() {
     [ -n "$sampler_pid" ] && kill "$sampler_pid" 2>/dev/null && wait "$sampler_pid" 2>/dev/null
-    load_pid= sampler_pid=
-    if [ -n "${E2E_PID:-}" ]; then kill -9 "$E2E_PID" 2>/dev/null; wait "$E2E_PID" 2>/dev/null; fi
-    E2E_PID=
-    [ -n "$DB" ] || return 0
-    if [ "$KIND" = mysql ]; then
-        zh_mysql -e "DROP DATABASE IF EXISTS $DB" >/dev/null 2>&1
-    else
-        local i
-        for i in 1 2 3 4 5 6 7 8 9 10; do
-            [ "$(zh_psql_src -c "SELECT count(*) FROM pg_replication_slots WHERE slot_name LIKE 'zetl_$NAME%'")" = 0 ] && break
-            zh_psql_src -c "SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots
-                            WHERE slot_name LIKE 'zetl_$NAME%' AND NOT active" >/dev/null 2>&1
-            sleep 0.5
-        done
-        zh_psql_src -c "DROP PUBLICATION IF EXISTS zetl_$NAME; DROP SCHEMA IF EXISTS $DB CASCADE" >/dev/null 2>&1
-    fi
-    zh_psql_tgt -c "DROP SCHEMA IF EXISTS $DB CASCADE" >/dev/null 2>&1
-    for t in checkpoints resyncs copy_progress; do
-        zh_psql_tgt -c "DELETE FROM zetl.$t WHERE integration = '$NAME'" >/dev/null 2>&1
-    done
+    sampler_pid=
 }
+end_case() { chunked_end_case stop_sampler; }
 trap 'end_case; e2e_cleanup; harness_stop' EXIT
 
 st() { e2e_status_field ".integrations[] | select(.name == \"$NAME\") | .tables[] | select(.name == \"$DB.par\") | .state"; }

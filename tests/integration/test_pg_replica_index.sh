@@ -22,12 +22,7 @@ CMD=${ZETL_BUILD:-build}/tools/zetl_command
 harness_start pgsrc pgtgt || { t_fail $T "harness" "servers up" "start failed"; t_done; }
 e2e_init $T
 clean_db() {
-    local i
-    for i in 1 2 3 4 5 6 7 8 9 10; do
-        [ "$(zh_psql_src -c "SELECT count(*) FROM pg_replication_slots WHERE slot_name = 'zetl_$NAME'")" = 0 ] && break
-        zh_psql_src -c "SELECT pg_drop_replication_slot('zetl_$NAME')" >/dev/null 2>&1 || sleep 0.5
-    done
-    zh_psql_src -c "DROP PUBLICATION IF EXISTS zetl_$NAME; DROP SCHEMA IF EXISTS $S CASCADE" >/dev/null 2>&1
+    e2e_pg_drop "$NAME" "$S"
     zh_psql_tgt -c "DROP SCHEMA IF EXISTS $S CASCADE" >/dev/null 2>&1
     for t in checkpoints resyncs copy_progress; do
         zh_psql_tgt -c "DELETE FROM zetl.$t WHERE integration = '$NAME'" >/dev/null 2>&1

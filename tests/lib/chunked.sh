@@ -80,9 +80,7 @@ chunked_end_case() {
     if [ "$KIND" = mysql ]; then
         zh_mysql -e "DROP DATABASE IF EXISTS $DB" >/dev/null 2>&1
     else
-        zh_psql_src -c "SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots
-                        WHERE slot_name LIKE 'zetl_$NAME%' AND NOT active" >/dev/null 2>&1
-        zh_psql_src -c "DROP PUBLICATION IF EXISTS zetl_$NAME; DROP SCHEMA IF EXISTS $DB CASCADE" >/dev/null 2>&1
+        e2e_pg_drop "$NAME" "$DB"
     fi
     target_reset
 }

@@ -21,7 +21,7 @@
 #                                 reads DB.% of the harness MariaDB into its target (password
 #                                 from $E2E_MY_PASSWORD); APPLY: the apply mapping's keys
 #                                 (default "batch_ms: 100")
-#   e2e_pg_drop NAME SCHEMA       drop what such an integration leaves: slot and publication
+#   e2e_pg_drop NAME SCHEMA...    drop what such an integration leaves: slots, publication, schemas
 #                                 zetl_NAME, SCHEMA in source and target, its checkpoint row
 #
 # Every run's stderr is appended to $E2E_DIR/run.log. Needs tests/lib/harness.sh
@@ -149,8 +149,24 @@ SQL
     zh_psql_tgt -c "DROP SCHEMA IF EXISTS $2 CASCADE; DELETE FROM zetl.checkpoints WHERE integration = '$1'" >/dev/null 2>&1
 }
 
+# e2e_pg_drop NAME SCHEMA...: integration NAME's replication slots (zetl_NAME
+# and its temporary ones; with no zetl of the test running, each once its
+# walsender is gone: up to 5 s) and publication go from the source, the
+# SCHEMAs from both servers, and its checkpoint: other tests count the
+# slots on the shared source.
 e2e_pg_drop() {
-    zh_psql_src -c "SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name = 'zetl_$1'" >/dev/null 2>&1
-    zh_psql_src -c "DROP PUBLICATION IF EXISTS zetl_$1; DROP SCHEMA IF EXISTS $2 CASCADE" >/dev/null 2>&1
-    zh_psql_tgt -c "DROP SCHEMA IF EXISTS $2 CASCADE; DELETE FROM zetl.checkpoints WHERE integration = '$1'" >/dev/null 2>&1
+    local name=$1 i s tries=10; shift
+    [ -n "${E2E_PID:-}" ] && kill -0 "$E2E_PID" 2>/dev/null && tries=1
+    for ((i = 0; i < tries; i++)); do
+        [ "$(zh_psql_src -c "SELECT count(*) FROM pg_replication_slots WHERE slot_name = 'zetl_$name' OR slot_name LIKE 'zetl\_$name\_rs\_%'")" = 0 ] && break
+        zh_psql_src -c "SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots
+                        WHERE (slot_name = 'zetl_$name' OR slot_name LIKE 'zetl\_$name\_rs\_%') AND NOT active" >/dev/null 2>&1
+        ((i + 1 < tries)) && sleep 0.5
+    done
+    zh_psql_src -c "DROP PUBLICATION IF EXISTS zetl_$name" >/dev/null 2>&1
+    for s in "$@"; do
+        zh_psql_src -c "DROP SCHEMA IF EXISTS $s CASCADE" >/dev/null 2>&1
+        zh_psql_tgt -c "DROP SCHEMA IF EXISTS $s CASCADE" >/dev/null 2>&1
+    done
+    zh_psql_tgt -c "DELETE FROM zetl.checkpoints WHERE integration = '$name'" >/dev/null 2>&1
 }
