@@ -1139,6 +1139,14 @@ static int read_chunk(struct copier *c, struct itable *t, void *ctx, char *e, si
     return source_chunk_read(c->in, k->h, t->def, &k->q, &ch->pos, &ch->rows, &k->last, e, elen);
 }
 
+/* A transaction begun that clears t's rows after lo (n 0: every row). */
+static int begin_clear(struct target *tgt, const struct itable *t, const int *kcols, const struct zkey *lo)
+{
+    if (target_begin(tgt) != 0) return -1;
+    return lo->n ? target_delete_after(tgt, t->tdef, kcols, lo, t->tschema, t->tname)
+                 : target_truncate(tgt, t->def, t->tschema, t->tname);
+}
+
 /* first: clear the rows after ch->lo (or the whole table) in the chunk's
  * transaction, begun here; else the writer begins it with the first job
  * (c->need_begin). Then the read (k) and the commit handed on. */
@@ -1152,9 +1160,7 @@ static int copy_chunk(struct copier *c, struct itable *t, struct chunk_read *k, 
     c->err[0] = '\0';
     e[0] = '\0';
     if (first) {                        /* nothing handed on yet: the target is ours */
-        if (target_begin(c->tgt) != 0 ||
-            (ch->lo.n ? target_delete_after(c->tgt, t->tdef, kcols, &ch->lo, t->tschema, t->tname)
-                      : target_truncate(c->tgt, t->def, t->tschema, t->tname)) != 0) {
+        if (begin_clear(c->tgt, t, kcols, &ch->lo) != 0) {
             snprintf(err, errlen, "target: %s %s: %s", copy_what(t), t->source, target_error(c->tgt));
             target_rollback(c->tgt);
             return -1;
@@ -1459,10 +1465,7 @@ static int clear_after(struct integ *in, struct itable *t, const struct zkey *fr
     int kcols[ZKEY_MAX], rc = -1;
     zkey_columns(t->tdef, kcols);
     if (copier_open(&c, abort, err, errlen) != 0) goto out;
-    if (target_begin(c.tgt) != 0 ||
-        (from->n ? target_delete_after(c.tgt, t->tdef, kcols, from, t->tschema, t->tname)
-                 : target_truncate(c.tgt, t->def, t->tschema, t->tname)) != 0 ||
-        target_commit(c.tgt, NULL, 0) != 0) {
+    if (begin_clear(c.tgt, t, kcols, from) != 0 || target_commit(c.tgt, NULL, 0) != 0) {
         snprintf(err, errlen, "target: %s %s: %s", copy_what(t), t->source, target_error(c.tgt));
         target_rollback(c.tgt);
         goto out;

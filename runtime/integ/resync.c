@@ -341,10 +341,10 @@ static int mark_start(struct integ *in, struct resync *r)
     r->chunked = in->cfg->apply.copy_chunk_rows > 0 && r->nk > 0 && source_can_chunk(in) &&
                  target_can_chunk(in->tgt);
     r->limit = (uint32_t)in->cfg->apply.copy_chunk_rows;
-    /* One reader reads up to CHUNKS_AHEAD ahead; parallel ones each one more. */
+    /* One reader reads up to CHUNKS_AHEAD ahead; N parallel readers N + 2 (one
+     * in flight each, two loaded and waiting for their hand-off). */
     int readers = integ_copy_workers(in);
     r->window = (uint64_t)(readers > 1 ? readers + 2 : CHUNKS_AHEAD);
-    if (r->window < CHUNKS_AHEAD) r->window = CHUNKS_AHEAD;
     if (target_begin(in->tgt) != 0) goto target_failed;
     if (r->chunked && resume) {
         char k[ZKEY_TEXT_MAX];

@@ -328,6 +328,7 @@ static void check_table_row(PGconn *sql, PGresult *r, int i, struct pgpf_cols *c
     char check[64], fix[384];
     char ident = PQgetvalue(r, i, 2)[0], persist = PQgetvalue(r, i, 3)[0], kind = PQgetvalue(r, i, 4)[0];
     int has_pk = tbool(r, i, 5), in_pub = tbool(r, i, 6);
+    char uk = PQgetvalue(r, i, 12)[0];      /* 'i', 'u' or none: the query's column 12 */
     char *qs = PQescapeIdentifier(sql, schema, strlen(schema));
     char *qn = PQescapeIdentifier(sql, name, strlen(name));
     snprintf(check, sizeof check, "table %s.%s", schema, name);
@@ -346,7 +347,7 @@ static void check_table_row(PGconn *sql, PGresult *r, int i, struct pgpf_cols *c
         pf_add(rep, PF_FAIL, check, "a primary key, or REPLICA IDENTITY FULL", fix, "",
                "no primary key and REPLICA IDENTITY %s: once published, its UPDATEs and DELETEs fail on the source",
                ident == 'n' ? "NOTHING" : "DEFAULT");
-    } else if (!has_pk && ident == 'i' && !tbool(r, i, 13)) {
+    } else if (!has_pk && ident == 'i' && uk != 'i') {
         /* The old row of an UPDATE or DELETE carries only the index's
          * columns; zetl keys such a table only by a unique index of NOT NULL
          * integers (runtime/target/batch.h, keyed). */
@@ -359,8 +360,8 @@ static void check_table_row(PGconn *sql, PGresult *r, int i, struct pgpf_cols *c
         snprintf(fix, sizeof fix, "ALTER TABLE %s.%s ADD PRIMARY KEY (...);", qs, qn);
         pf_add(rep, PF_WARN, check, "a primary key", fix, "",
                "no primary key (REPLICA IDENTITY %s): %s; %s", ident == 'f' ? "FULL" : "INDEX",
-               tbool(r, i, 12) ? "its unique key of NOT NULL integers is the key" : "the full row is the key",
-               tbool(r, i, 12) ? "that key lets its initial copy and a resync go in chunks"
+               uk ? "its unique key of NOT NULL integers is the key" : "the full row is the key",
+               uk ? "that key lets its initial copy and a resync go in chunks"
                                : "its initial copy and a resync copy it in one read, from the start again if cut short");
     } else if (pub_exists && !pub_all && !in_pub) {
         snprintf(fix, sizeof fix, "ALTER PUBLICATION %s ADD TABLE %s.%s;", qpub, qs, qn);
@@ -403,21 +404,18 @@ static int check_tables(PGconn *sql, const struct config_integration *in, int ma
         "               ON a.attrelid = i.indrelid AND a.attnum = ANY (i.indkey) "
         "               WHERE i.indrelid = c.oid AND i.indisprimary "
         "                 AND a.atttypid NOT IN ('int2'::regtype, 'int4'::regtype, 'int8'::regtype)), "
-        /* 12: without a primary key, a unique key to copy in chunks by (runtime/pg/catalog.c's choice) */
-        "       EXISTS (SELECT 1 FROM pg_catalog.pg_index u WHERE u.indrelid = c.oid AND u.indisunique "
+        /* 12: without a primary key, the unique key it is keyed and copied in chunks by
+         * (runtime/pg/catalog.c's choice, the replica identity's index first):
+         * 'i' when that is the identity's index (its old rows carry exactly its
+         * columns), 'u' another, '' none */
+        "       COALESCE((SELECT CASE WHEN u.indisreplident THEN 'i' ELSE 'u' END "
+        "                 FROM pg_catalog.pg_index u WHERE u.indrelid = c.oid AND u.indisunique "
         "                 AND u.indimmediate AND u.indisvalid AND u.indpred IS NULL AND u.indexprs IS NULL "
         "                 AND u.indnkeyatts <= 8 AND NOT EXISTS (SELECT 1 FROM "
         "                     unnest(u.indkey::pg_catalog.int2[]) WITH ORDINALITY AS x(att, n) "
         "                     JOIN pg_catalog.pg_attribute ua ON ua.attrelid = u.indrelid AND ua.attnum = x.att "
-        "                     WHERE x.n <= u.indnkeyatts AND (NOT ua.attnotnull OR ua.atttypid NOT IN (20, 21, 23)))), "
-        /* 13: that key is the replica identity's index: its old rows carry exactly its columns */
-        "       EXISTS (SELECT 1 FROM pg_catalog.pg_index u WHERE u.indrelid = c.oid AND u.indisunique "
-        "                 AND u.indisreplident "
-        "                 AND u.indimmediate AND u.indisvalid AND u.indpred IS NULL AND u.indexprs IS NULL "
-        "                 AND u.indnkeyatts <= 8 AND NOT EXISTS (SELECT 1 FROM "
-        "                     unnest(u.indkey::pg_catalog.int2[]) WITH ORDINALITY AS x(att, n) "
-        "                     JOIN pg_catalog.pg_attribute ua ON ua.attrelid = u.indrelid AND ua.attnum = x.att "
-        "                     WHERE x.n <= u.indnkeyatts AND (NOT ua.attnotnull OR ua.atttypid NOT IN (20, 21, 23)))) "
+        "                     WHERE x.n <= u.indnkeyatts AND (NOT ua.attnotnull OR ua.atttypid NOT IN (20, 21, 23))) "
+        "                 ORDER BY u.indisreplident DESC LIMIT 1), '') "
         "FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
         "WHERE c.relkind IN ('r', 'p') AND NOT c.relispartition "
         "  AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg\\_toast%' "
