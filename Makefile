@@ -13,7 +13,7 @@
 # the unit suite).
 
 CC      ?= cc
-PKGS    := libmariadb libpq sqlite3 yaml-0.1 libcurl ncursesw libzstd zlib
+PKGS    := libmariadb libpq sqlite3 yaml-0.1 libcurl ncursesw libzstd zlib libcrypto
 VERSION := 0.1.0
 
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)

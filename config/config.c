@@ -486,6 +486,10 @@ void config_free(struct config *c)
         }
         free(ig->tables.rename);
         free_strv(ig->tables.exclude_columns, ig->tables.nexclude_columns);
+        free_strv(ig->tables.hash_columns, ig->tables.nhash_columns);
+        free_strv(ig->tables.mask_columns, ig->tables.nmask_columns);
+        free_strv(ig->tables.null_columns, ig->tables.nnull_columns);
+        free_secret(ig->tables.hash_key);
         free_secret(ig->alerts.webhook_url);
     }
     free_secret(c->alerts.webhook_url);

@@ -74,7 +74,22 @@ struct config_tables {
     int      nrename;
     char   **exclude_columns;   /* schema.table.column patterns */
     int      nexclude_columns;
+    /* Column transforms (runtime/integ/shape.h), schema.table.column patterns
+       like exclude_columns: the target gets a keyed hash, a mask or NULL
+       instead of the value, in the initial copy, the stream and resyncs. */
+    char   **hash_columns;      /* HMAC-SHA-256 of the value under hash_key, 64 hex digits */
+    int      nhash_columns;
+    char   **mask_columns;      /* every character but the last 4 as '*' (text columns) */
+    int      nmask_columns;
+    char   **null_columns;      /* NULL */
+    int      nnull_columns;
+    char    *hash_key;          /* a secret (expanded, never printed); required with hash_columns */
 };
+
+/* Which transform lists a column is in (bits; more than one is an error the
+ * table's load reports: runtime/integ/shape.c). */
+enum config_colx { COLX_HASH = 1 << 0, COLX_MASK = 1 << 1, COLX_NULL = 1 << 2 };
+#define CONFIG_HASH_KEY_MIN 16  /* bytes: a shorter hash_key is refused */
 
 struct config_apply {
     int      batch_rows;        /* default 20000 */
@@ -178,6 +193,10 @@ int  config_table_selected(const struct config_tables *t, const char *schema, co
 /* Does an exclude_columns pattern (schema.table.column, LIKE per part) drop this column? */
 int  config_column_excluded(const struct config_tables *t, const char *schema,
                             const char *table, const char *column);
+
+/* COLX_* bits: the transform lists whose patterns match this column (0: none). */
+unsigned config_column_transforms(const struct config_tables *t, const char *schema,
+                                  const char *table, const char *column);
 
 /* The rename rule whose `from` is exactly schema.table, or NULL (keep the name). */
 const struct config_rename *config_rename_find(const struct config_tables *t,

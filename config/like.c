@@ -129,15 +129,16 @@ int config_table_selected(const struct config_tables *t, const char *schema, con
     return in;
 }
 
-int config_column_excluded(const struct config_tables *t, const char *schema,
-                           const char *table, const char *column)
+/* Does one of the n schema.table.column patterns match this column? */
+static int column_listed(char *const *pats, int n, const char *schema, const char *table,
+                         const char *column)
 {
-    if (!t || !schema || !table || !column)
+    if (!schema || !table || !column)
         return 0;
-    for (int i = 0; i < t->nexclude_columns; i++) {
+    for (int i = 0; i < n; i++) {
         const char *part[3];
         size_t plen[3];
-        if (cfg_pattern_split(t->exclude_columns[i], part, plen, 3) != 3)
+        if (cfg_pattern_split(pats[i], part, plen, 3) != 3)
             continue;
         if (cfg_like_n(part[0], plen[0], schema, strlen(schema)) &&
             cfg_like_n(part[1], plen[1], table, strlen(table)) &&
@@ -145,6 +146,22 @@ int config_column_excluded(const struct config_tables *t, const char *schema,
             return 1;
     }
     return 0;
+}
+
+int config_column_excluded(const struct config_tables *t, const char *schema,
+                           const char *table, const char *column)
+{
+    return t && column_listed(t->exclude_columns, t->nexclude_columns, schema, table, column);
+}
+
+unsigned config_column_transforms(const struct config_tables *t, const char *schema,
+                                  const char *table, const char *column)
+{
+    if (!t)
+        return 0;
+    return (column_listed(t->hash_columns, t->nhash_columns, schema, table, column) ? COLX_HASH : 0u) |
+           (column_listed(t->mask_columns, t->nmask_columns, schema, table, column) ? COLX_MASK : 0u) |
+           (column_listed(t->null_columns, t->nnull_columns, schema, table, column) ? COLX_NULL : 0u);
 }
 
 const struct config_rename *config_rename_find(const struct config_tables *t,

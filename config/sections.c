@@ -389,15 +389,38 @@ static void parse_rename(struct ld *ld, yaml_node_t *v, struct config_tables *t,
     free(from_nodes);
 }
 
+/* A list of schema.table.column patterns (exclude_columns and the transform lists). */
+static void column_patterns(struct ld *ld, yaml_node_t *v, const char *key, const char *example,
+                            char ***out, int *n, const struct config_source *src)
+{
+    const yaml_node_t **nodes = NULL;
+    char q[160], ex[96], what[64];
+    snprintf(ex, sizeof ex, "[\"%s\"]", example);
+    snprintf(what, sizeof what, "%s entry", key);
+    cfg_get_str_list(ld, v, key, ex, out, n, &nodes);
+    for (int i = 0; i < *n; i++) {
+        const char *part[3];
+        size_t plen[3];
+        const char *pat = (*out)[i];
+        if (cfg_pattern_split(pat, part, plen, 3) != 3 || !plen[0] || !plen[1] || !plen[2]) {
+            PROBLEM(ld, nodes[i], "%s entry %s must be schema.table.column, e.g. \"%s\"", key,
+                    cfg_show_value(q, sizeof q, nodes[i], pat), example);
+            continue;
+        }
+        check_schema_part(ld, nodes[i], what, pat, part[0], plen[0], src);
+    }
+    free(nodes);
+}
+
 void cfg_parse_tables(struct ld *ld, yaml_node_t *v, yaml_node_t *parent,
                       struct config_tables *t, const struct config_source *src,
                       const char *igname)
 {
     yaml_node_t *val[TBL_N], *key[TBL_N];
     const yaml_node_t **nodes = NULL;
-    char q[160];
 
-    int m = cfg_get_map(ld, v, "tables", "include, exclude, rename, exclude_columns");
+    int m = cfg_get_map(ld, v, "tables", "include, exclude, rename, exclude_columns, hash_columns, "
+                        "mask_columns, null_columns, hash_key");
     if (m < 0)
         return;
     if (m == 0) {
@@ -425,20 +448,23 @@ void cfg_parse_tables(struct ld *ld, yaml_node_t *v, yaml_node_t *parent,
     free(nodes);
     nodes = NULL;
 
-    cfg_get_str_list(ld, val[TBL_EXCLUDE_COLUMNS], "exclude_columns", "[\"tickit.users.password_hash\"]",
-                     &t->exclude_columns, &t->nexclude_columns, &nodes);
-    for (int i = 0; i < t->nexclude_columns; i++) {
-        const char *part[3];
-        size_t plen[3];
-        const char *pat = t->exclude_columns[i];
-        if (cfg_pattern_split(pat, part, plen, 3) != 3 || !plen[0] || !plen[1] || !plen[2]) {
-            PROBLEM(ld, nodes[i], "exclude_columns entry %s must be schema.table.column, e.g. \"tickit.users.password_hash\"",
-                    cfg_show_value(q, sizeof q, nodes[i], pat));
-            continue;
-        }
-        check_schema_part(ld, nodes[i], "exclude_columns entry", pat, part[0], plen[0], src);
+    column_patterns(ld, val[TBL_EXCLUDE_COLUMNS], "exclude_columns", "tickit.users.password_hash",
+                    &t->exclude_columns, &t->nexclude_columns, src);
+    column_patterns(ld, val[TBL_HASH_COLUMNS], "hash_columns", "tickit.users.email",
+                    &t->hash_columns, &t->nhash_columns, src);
+    column_patterns(ld, val[TBL_MASK_COLUMNS], "mask_columns", "tickit.users.phone",
+                    &t->mask_columns, &t->nmask_columns, src);
+    column_patterns(ld, val[TBL_NULL_COLUMNS], "null_columns", "tickit.users.birthdate",
+                    &t->null_columns, &t->nnull_columns, src);
+    /* The key is a secret: never quoted back (it may come from ${VAR}). */
+    if (cfg_get_str(ld, val[TBL_HASH_KEY], "hash_key", &t->hash_key) == 0) {
+        if (t->hash_key && strlen(t->hash_key) < CONFIG_HASH_KEY_MIN)
+            PROBLEM(ld, val[TBL_HASH_KEY], "hash_key is shorter than %d bytes; use a long random secret, e.g. "
+                    "hash_key: \"${ZETL_HASH_KEY}\" with ZETL_HASH_KEY=$(openssl rand -hex 32)", CONFIG_HASH_KEY_MIN);
+        else if (!t->hash_key && t->nhash_columns)
+            PROBLEM(ld, val[TBL_HASH_COLUMNS], "hash_columns needs tables.hash_key, the secret the hash is keyed "
+                    "with; add hash_key: \"${ZETL_HASH_KEY}\" and export ZETL_HASH_KEY=$(openssl rand -hex 32)");
     }
-    free(nodes);
 
     if (val[TBL_RENAME] && !cfg_is_null(val[TBL_RENAME])) {
         if (val[TBL_RENAME]->type != YAML_SEQUENCE_NODE)

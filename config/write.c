@@ -152,6 +152,10 @@ static void put_tables(struct yw *w, const struct config_tables *t)
         }
     }
     if (t->nexclude_columns) put_list(w, 6, "exclude_columns", t->exclude_columns, t->nexclude_columns);
+    if (t->nhash_columns) put_list(w, 6, "hash_columns", t->hash_columns, t->nhash_columns);
+    if (t->nmask_columns) put_list(w, 6, "mask_columns", t->mask_columns, t->nmask_columns);
+    if (t->nnull_columns) put_list(w, 6, "null_columns", t->null_columns, t->nnull_columns);
+    if (t->hash_key) put_kv(w, 6, "hash_key", w->mask ? "***" : t->hash_key);
 }
 
 static void put_apply(struct yw *w, const struct config_apply *a)

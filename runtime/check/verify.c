@@ -43,7 +43,8 @@ struct vcopy {
     struct zbuf buf;
     const struct ztable *def;
     const struct integ *in;
-    const struct itable *t;
+    struct itable *t;
+    struct projection proj;     /* the same projection and column transforms as the copy's */
     int64_t rows;
     char err[1024];
 };
@@ -52,11 +53,16 @@ static int vcopy_row(void *ctx, const struct zrowchange *rc)
 {
     struct vcopy *v = ctx;
     char why[768];
-    if (integ_row_refused(v->in, v->t, rc, why, sizeof why)) {   /* as the copy and the stream refuse it */
+    struct zrowchange p;
+    if (integ_project(&v->proj, v->t, rc, &p) != 0) {
+        snprintf(v->err, sizeof v->err, "out of memory");
+        return -1;
+    }
+    if (integ_row_refused(v->in, v->t, &p, why, sizeof why)) {   /* as the copy and the stream refuse it */
         snprintf(v->err, sizeof v->err, "a source row cannot be stored in the target: %s", why);
         return -1;
     }
-    target_copy_row(&v->buf, v->def, rc->after);
+    target_copy_row(&v->buf, v->def, p.after);
     v->rows++;
     if (v->buf.oom) {
         snprintf(v->err, sizeof v->err, "out of memory");
@@ -153,6 +159,7 @@ static int load_scratch(struct integ *in, struct itable *t, struct pgw *c, const
     rc = 0;
 out:
     tbuf_free(&v.buf);
+    integ_projection_free(&v.proj);
     return rc;
 }
 

@@ -609,6 +609,7 @@ static int copy_raw_ok(void *ctx, const struct ztable *def, int src_version, con
         return ZRAW_NO;                         /* (a failed load: the row path reports it) */
     struct itable *t = integ_find_table(c->in, def->schema, def->name);
     if (!t || t->def != def || copy_skips(c, t)) return ZRAW_NO;   /* a failed table's rows are skipped */
+    if (t->shape.x) return ZRAW_NO;             /* transformed columns: row by row (shape.h) */
     c->raw_binary = target_load_binary_ok(c->tgt, t->tschema, t->tname, t->tdef, src_version, src_encoding) == 1;
     return c->raw_binary ? ZRAW_BINARY : ZRAW_TEXT;
 }
@@ -643,6 +644,37 @@ target_failed:
     c->fault = integ_error_is_table(target_sqlstate(c->tgt)) ? integ_find_table(c->in, def->schema, def->name)
                                                               : NULL;
     return -1;
+}
+
+int integ_shape_differs(struct integ *in, const struct itable *t, char *what, size_t len)
+{
+    char have[4096];
+    const char *want = t->shape.sig ? t->shape.sig : "";
+    if (!target_keeps_shapes(in->tgt)) return 0;
+    int f = target_shape_get(in->tgt, t->source, have, sizeof have);
+    if (f < 0) {
+        snprintf(in->err, sizeof in->err, "target: table %s: %s", t->source, target_error(in->tgt));
+        return -1;
+    }
+    if (strcmp(have, want) == 0) return 0;
+    if (what)
+        snprintf(what, len, "its column transforms changed: the target's rows carry %s%s%s, the config asks %s%s%s; "
+                 "resync the table to write them again", have[0] ? "\"" : "", have[0] ? have : "none",
+                 have[0] ? "\"" : "", want[0] ? "\"" : "", want[0] ? want : "none", want[0] ? "\"" : "");
+    return 1;
+}
+
+int integ_check_shapes(struct integ *in)
+{
+    for (int i = 0; i < in->ntables; i++) {
+        struct itable *t = &in->tables[i];
+        if (t->state != TSTATE_SYNCED) continue;    /* a copy under way records its own (begin_clear) */
+        char what[1024];
+        int d = integ_shape_differs(in, t, what, sizeof what);
+        if (d < 0) return -1;
+        if (d) integ_set_table_state(in, t, TSTATE_RESYNC_REQUIRED, what, NULL);
+    }
+    return 0;
 }
 
 /* Create or check the target tables; a column the target lacks is added. */
@@ -740,6 +772,14 @@ static struct zsink copier_sink(struct copier *c)
                           .estimate = copy_estimate};
 }
 
+/* Empty t's target table for a copy, in the open transaction, and record
+ * the shape the rows about to come carry (shape.h: zetl.table_shapes). */
+int integ_truncate(struct target *tgt, const struct itable *t)
+{
+    return target_truncate(tgt, t->def, t->tschema, t->tname) != 0 ||
+           target_shape_set(tgt, t->source, t->shape.sig ? t->shape.sig : "") != 0 ? -1 : 0;
+}
+
 /*
  * One table on the copier's own connections: truncated and loaded in one
  * target transaction, with a plain commit (the checkpoint is the caller's).
@@ -754,7 +794,7 @@ static int copy_one(struct copier *c, struct itable *t, const char *snap, struct
     char e[1024];
     c->cur = NULL;
     c->fault = NULL;
-    if (target_begin(c->tgt) != 0 || target_truncate(c->tgt, t->def, t->tschema, t->tname) != 0)
+    if (target_begin(c->tgt) != 0 || integ_truncate(c->tgt, t) != 0)
         goto target_failed;
     target_set_load(c->tgt);            /* no row of the load is left in the table */
     c->err[0] = '\0';
@@ -995,6 +1035,7 @@ enum integ_round integ_snapshot(struct integ *in)
     }
     if (integ_check_source(in, found, &cp) != 0) return ROUND_ERROR;   /* ident.c */
     if (integ_ensure_tables(in) != 0) return ROUND_ERROR;
+    if (found == 1 && integ_check_shapes(in) != 0) return ROUND_ERROR;
     if (found == 1) return ROUND_NONE;  /* copied before: stream from the checkpoint */
 
     integ_set_state(in, ISTATE_SNAPSHOTTING, NULL, NULL);
@@ -1025,7 +1066,7 @@ enum integ_round integ_snapshot(struct integ *in)
             c.refused[i] = 0;
             if (t->state == TSTATE_FAILED) continue;
             integ_start_copy(in, t, TSTATE_SNAPSHOTTING, NULL, 0, -1);
-            if (target_truncate(in->tgt, t->def, t->tschema, t->tname) != 0) goto target_failed;
+            if (integ_truncate(in->tgt, t) != 0) goto target_failed;
         }
         if (copy_text_start(&c) != 0) {
             snprintf(in->err, sizeof in->err, "%s", c.err);
@@ -1058,7 +1099,7 @@ enum integ_round integ_snapshot(struct integ *in)
     /* A table failed by a row it could not store keeps none of the rows
      * loaded before it: failed means empty until its resync. */
     for (int i = 0; i < in->ntables; i++)
-        if (c.refused[i] && target_truncate(in->tgt, in->tables[i].def, in->tables[i].tschema, in->tables[i].tname) != 0)
+        if (c.refused[i] && integ_truncate(in->tgt, &in->tables[i]) != 0)
             goto target_failed;
     if (target_commit(in->tgt, &pos, 0) != 0) goto target_failed;
     in->applied = pos;
@@ -1144,7 +1185,7 @@ static int begin_clear(struct target *tgt, const struct itable *t, const int *kc
 {
     if (target_begin(tgt) != 0) return -1;
     return lo->n ? target_delete_after(tgt, t->tdef, kcols, lo, t->tschema, t->tname)
-                 : target_truncate(tgt, t->def, t->tschema, t->tname);
+                 : integ_truncate(tgt, t);
 }
 
 /* first: clear the rows after ch->lo (or the whole table) in the chunk's

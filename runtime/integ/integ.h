@@ -30,6 +30,7 @@
 #include "runtime/base/linkcut.h"
 #include "runtime/log/statelog.h"
 #include "runtime/target/target.h"
+#include "runtime/integ/shape.h"
 
 struct cqueue;
 struct target;
@@ -61,6 +62,10 @@ struct itable {
                                  integration is snapshotting until no table is */
     struct zpos skip_until;  /* after a resync: the copy's position; the stream skips the
                                 table's changes the copy holds (zpos_txn_in_copy) */
+    struct shape shape;      /* column transforms (shape.h); shape.x NULL: none */
+    char     *refuse_what;   /* set when the table may not run (shape_table refused it):
+                                why and the fix; tables.c moves it to in->refused */
+    char     *refuse_fix;
 };
 
 /*
@@ -307,6 +312,7 @@ enum integ_round integ_poll_commands(struct integ *in);
 struct projection {
     struct zvalue *before, *after;
     int cap;
+    struct zbuf sb, sa;     /* the transformed texts of before and after (shape.h) */
 };
 int  integ_project(struct projection *p, struct itable *t, const struct zrowchange *rc,
                    struct zrowchange *out);
@@ -318,6 +324,16 @@ int  integ_add_table(struct integ *in, struct ztable *def, enum tstate state);
  * copy in one read), the state set (statelog.h "Copy progress"). */
 void integ_start_copy(struct integ *in, struct itable *t, enum tstate state, const char *reason,
                       int64_t rows, int64_t chunks);
+/* Do t's target rows carry another shape than t->shape (zetl.table_shapes;
+ * none recorded counts as ""), on a target that keeps shapes? 1 yes (what
+ * says how, when given), 0 no, -1 error (in->err). copy.c. */
+int  integ_shape_differs(struct integ *in, const struct itable *t, char *what, size_t len);
+/* After a restart: a table holding rows of another shape goes
+ * resync_required, saying so (copy.c). 0, or -1 with in->err. */
+int  integ_check_shapes(struct integ *in);
+/* Empty t's target table for a copy in the open transaction, recording the
+ * shape its rows will carry (copy.c; shape.h). 0, or -1 (target_error). */
+int  integ_truncate(struct target *tgt, const struct itable *t);
 /* Create or check every target table (copy.c); 0, or -1 with in->err. */
 int  integ_ensure_tables(struct integ *in);
 

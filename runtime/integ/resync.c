@@ -355,6 +355,12 @@ static int mark_start(struct integ *in, struct resync *r)
                       "zetl.copy_progress does not fit the table's key: copying it from the start", k);
             found = 0;
         }
+        if (found && r->from.n && integ_shape_differs(in, t, NULL, 0) != 0) {
+            /* its chunks so far carry another shape (or it cannot be read) */
+            integ_log(in, STATELOG_INFO, t->source, "resync", "the rows copied so far carry other column "
+                      "transforms than the config's: copying the table from the start");
+            found = 0;
+        }
         if (!found) r->from.n = 0;
         if (!r->from.n) r->rows_done = r->chunks_done = 0;
     }
@@ -780,7 +786,7 @@ int integ_resync_replay(struct integ *in, struct zbatch *b, size_t budget,
         /* A table whose initial copy failed keeps none of its rows (its
          * chunks', or the stream's while it waited its turn), as with the
          * one-read copy: failed means empty until its resync. */
-        if (t->initial && (apply(ctx) != 0 || target_truncate(in->tgt, t->def, t->tschema, t->tname) != 0)) {
+        if (t->initial && (apply(ctx) != 0 || integ_truncate(in->tgt, t) != 0)) {
             snprintf(in->err, sizeof in->err, "target: emptying %s after its failed copy: %s", t->source,
                      target_error(in->tgt));
             return -1;

@@ -23,6 +23,9 @@ static void free_table(struct itable *t)
     free(t->map);
     ztable_free(t->def);
     ztable_free(t->tdef);
+    shape_free(&t->shape);
+    free(t->refuse_what);
+    free(t->refuse_fix);
 }
 
 static void free_refused(struct integ *in)
@@ -61,6 +64,16 @@ int integ_add_table(struct integ *in, struct ztable *def, enum tstate state)
     if (!t->source || !t->tdef ||
         names_table(&in->cfg->tables, in->cfg->target.kind, def->schema, def->name, &t->tschema, &t->tname) != 0) {
         free(t->source);
+        ztable_free(t->tdef);
+        return -1;
+    }
+    char what[1024], fix[512];
+    int sh = shape_table(&in->cfg->tables, def, t->tdef, &t->shape, what, sizeof what, fix, sizeof fix);
+    if (sh < 0 || (sh > 0 && (!(t->refuse_what = strdup(what)) || !(t->refuse_fix = strdup(fix))))) {
+        free(t->refuse_what);
+        free(t->source);
+        free(t->tschema);
+        free(t->tname);
         ztable_free(t->tdef);
         return -1;
     }
@@ -115,6 +128,9 @@ static int clash(const struct integ *in, int i, int other, char **what, char **f
     } else if (names_clash_columns(t->def, t->tdef, buf, sizeof buf)) {
         f = "two source columns never share a target column: rename one of them on the source, or "
             "leave one out with tables.exclude_columns, then resync the table";
+    } else if (t->refuse_what) {              /* a column transform it cannot take (shape.c) */
+        snprintf(buf, sizeof buf, "%s", t->refuse_what);
+        f = t->refuse_fix;
     }
     if (!f) return 0;
     *what = strdup(buf);
@@ -183,6 +199,9 @@ static int refuse_clashes(struct integ *in)
             free(t->map);
             ztable_free(t->def);
             ztable_free(t->tdef);
+            shape_free(&t->shape);
+            free(t->refuse_what);
+            free(t->refuse_fix);
         }
         if (r) {
             in->refused = r;
@@ -357,8 +376,10 @@ int integ_project(struct projection *p, struct itable *t, const struct zrowchang
 {
     *out = *rc;
     out->table = t->tdef;       /* same columns as def, in the same order: target names */
-    if (rc->op == ZOP_TRUNCATE || rc->table == t->def || rc->table == t->tdef) return 0;
-    if (build_map(t, rc->table) != 0) return -1;
+    if (rc->op == ZOP_TRUNCATE) return 0;
+    int same = rc->table == t->def || rc->table == t->tdef;
+    if (same && !t->shape.x) return 0;
+    if (!same && build_map(t, rc->table) != 0) return -1;
     int n = t->def->ncols;
     if (n > p->cap) {
         struct zvalue *b = realloc(p->before, (size_t)n * sizeof *b);
@@ -371,12 +392,16 @@ int integ_project(struct projection *p, struct itable *t, const struct zrowchang
     }
     static const struct zvalue null_value = {.kind = ZV_NULL};
     if (rc->before) {
-        for (int i = 0; i < n; i++) p->before[i] = t->map[i] >= 0 ? rc->before[t->map[i]] : null_value;
+        for (int i = 0; i < n; i++)
+            p->before[i] = same ? rc->before[i] : t->map[i] >= 0 ? rc->before[t->map[i]] : null_value;
         out->before = p->before;
+        if (shape_values(&t->shape, p->before, &p->sb) != 0) return -1;
     }
     if (rc->after) {
-        for (int i = 0; i < n; i++) p->after[i] = t->map[i] >= 0 ? rc->after[t->map[i]] : null_value;
+        for (int i = 0; i < n; i++)
+            p->after[i] = same ? rc->after[i] : t->map[i] >= 0 ? rc->after[t->map[i]] : null_value;
         out->after = p->after;
+        if (shape_values(&t->shape, p->after, &p->sa) != 0) return -1;
     }
     return 0;
 }
@@ -387,6 +412,8 @@ void integ_projection_free(struct projection *p)
     free(p->after);
     p->before = p->after = NULL;
     p->cap = 0;
+    zbuf_free(&p->sb);
+    zbuf_free(&p->sa);
 }
 
 /* ---- zetl check ------------------------------------------------------------------- */

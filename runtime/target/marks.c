@@ -95,6 +95,38 @@ int pgt_copy_progress_get(struct target *t, const char *source_table, char *copi
     return found;
 }
 
+/* ---- the shape a table's rows carry: zetl.table_shapes (target.h) ------------------------ */
+
+int pgt_shape_set(struct target *t, const char *source_table, const char *shape)
+{
+    const char *v[3] = {t->integration, source_table, shape};
+    int64_t n;
+    if (!t->in_txn) {
+        snprintf(t->err, sizeof t->err, "target %s: table shape written outside a transaction", t->integration);
+        return -1;
+    }
+    return tgt_stmt(t, "DELETE FROM zetl.table_shapes WHERE integration = $1 AND source_table = $2",
+                    2, v, NULL, &n) ||
+           tgt_stmt(t, "INSERT INTO zetl.table_shapes (integration, source_table, shape, updated_at) "
+                       "VALUES ($1, $2, $3, now())", 3, v, NULL, &n) ? -1 : 0;
+}
+
+int pgt_shape_get(struct target *t, const char *source_table, char *buf, size_t len)
+{
+    const char *v[2] = {t->integration, source_table};
+    PGresult *r = tgt_qp(t, "SELECT shape FROM zetl.table_shapes WHERE integration = $1 AND source_table = $2",
+                         2, v, NULL);
+    if (PQresultStatus(r) != PGRES_TUPLES_OK) {
+        tgt_seterr(t, r, "reading zetl.table_shapes");
+        PQclear(r);
+        return -1;
+    }
+    int found = PQntuples(r) > 0;
+    if (found) snprintf(buf, len, "%s", PQgetisnull(r, 0, 0) ? "" : PQgetvalue(r, 0, 0));
+    PQclear(r);
+    return found;
+}
+
 int pgt_delete_after(struct target *t, const struct ztable *def, const int *cols, const struct zkey *after,
                      const char *schema, const char *table)
 {

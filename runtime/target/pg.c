@@ -69,6 +69,11 @@ static int session_setup(struct target *t)
             " copied_to varchar(1024),"
             " rows_copied bigint,"
             " chunks bigint,"
+            " updated_at timestamptz); "
+            "CREATE TABLE IF NOT EXISTS zetl.table_shapes ("
+            " integration varchar(256) NOT NULL,"
+            " source_table varchar(1024) NOT NULL,"
+            " shape varchar(65535),"
             " updated_at timestamptz)", "creating zetl.checkpoints");
     }
     if (tgt_exec(t, "SET client_encoding TO 'UTF8'; SET TimeZone TO 'UTC'; "
@@ -93,6 +98,12 @@ static int session_setup(struct target *t)
         " copied_to text,"
         " rows_copied bigint NOT NULL,"
         " chunks bigint NOT NULL,"
+        " updated_at timestamptz NOT NULL DEFAULT now(),"
+        " PRIMARY KEY (integration, source_table)); "
+        "CREATE TABLE IF NOT EXISTS zetl.table_shapes ("     /* runtime/target/marks.c */
+        " integration text NOT NULL,"
+        " source_table text NOT NULL,"
+        " shape text NOT NULL,"
         " updated_at timestamptz NOT NULL DEFAULT now(),"
         " PRIMARY KEY (integration, source_table))";
     if (tgt_exec(t, ddl, "creating zetl.checkpoints") == 0) return 0;
@@ -398,7 +409,8 @@ int pgt_discard_checkpoint(struct target *t)
     if (pgt_begin(t) != 0) return -1;
     if (tgt_stmt(t, "DELETE FROM zetl.checkpoints WHERE integration = $1", 1, v, NULL, &n) ||
         tgt_stmt(t, "DELETE FROM zetl.resyncs WHERE integration = $1", 1, v, NULL, &n) ||
-        tgt_stmt(t, "DELETE FROM zetl.copy_progress WHERE integration = $1", 1, v, NULL, &n)) {
+        tgt_stmt(t, "DELETE FROM zetl.copy_progress WHERE integration = $1", 1, v, NULL, &n) ||
+        tgt_stmt(t, "DELETE FROM zetl.table_shapes WHERE integration = $1", 1, v, NULL, &n)) {
         pgt_rollback(t);
         return -1;
     }

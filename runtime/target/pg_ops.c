@@ -45,6 +45,8 @@ const struct target_ops target_pg_ops = {
     .truncate = pgt_truncate,
     .copy_progress_set = pgt_copy_progress_set,
     .copy_progress_get = pgt_copy_progress_get,
+    .shape_set = pgt_shape_set,
+    .shape_get = pgt_shape_get,
     .delete_after = pgt_delete_after,
     .drop_table = pgt_drop_table,
 };

@@ -193,6 +193,22 @@ int target_copy_progress_set(struct target *t, const char *source_table, const c
     return t->ops->copy_progress_set(t, source_table, copied_to, rows, chunks);
 }
 
+int target_keeps_shapes(const struct target *t)
+{
+    return t->ops->shape_get != NULL;
+}
+
+int target_shape_set(struct target *t, const char *source_table, const char *shape)
+{
+    return t->ops->shape_set ? t->ops->shape_set(t, source_table, shape) : 0;
+}
+
+int target_shape_get(struct target *t, const char *source_table, char *buf, size_t len)
+{
+    if (len) buf[0] = '\0';
+    return t->ops->shape_get ? t->ops->shape_get(t, source_table, buf, len) : 0;
+}
+
 int target_copy_progress_get(struct target *t, const char *source_table, char *copied_to, size_t len,
                              int64_t *rows, int64_t *chunks)
 {

@@ -406,6 +406,19 @@ int  target_copy_progress_get(struct target *t, const char *source_table, char *
 int  target_delete_after(struct target *t, const struct ztable *def, const int *cols,
                          const struct zkey *after, const char *schema, const char *table);
 
+/* ---- the shape a table's rows are written with (marks.c; runtime/integ/shape.h) -------
+ * zetl.table_shapes(integration, source_table, shape, updated_at): the
+ * column transforms (and, later, modes) the table's rows carry, set in the
+ * transaction that empties the table for a copy, so the rows and the record
+ * never disagree; read when an integration starts, where a difference from
+ * the config needs a resync. A kind that keeps none (http: its events are
+ * not kept by zetl) sets nothing and finds none.
+ *   target_shape_set   inside begin/commit
+ *   target_shape_get   1 found (shape into buf), 0 none, -1 error */
+int  target_keeps_shapes(const struct target *t);
+int  target_shape_set(struct target *t, const char *source_table, const char *shape);
+int  target_shape_get(struct target *t, const char *source_table, char *buf, size_t len);
+
 /* ---- DDL helpers (the applier's answer to source schema changes) ------------------ */
 /*
  * Each runs in the open transaction if there is one (PostgreSQL DDL is

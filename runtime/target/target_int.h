@@ -116,6 +116,8 @@ int  pgt_resync_unmark(struct target *t, const char *source_table);
 int  pgt_resync_marks(struct target *t, char ***tables, int *n);
 int  pgt_copy_progress_set(struct target *t, const char *source_table, const char *copied_to,
                            int64_t rows, int64_t chunks);
+int  pgt_shape_set(struct target *t, const char *source_table, const char *shape);
+int  pgt_shape_get(struct target *t, const char *source_table, char *buf, size_t len);
 int  pgt_copy_progress_get(struct target *t, const char *source_table, char *copied_to, size_t len,
                            int64_t *rows, int64_t *chunks);
 int  pgt_delete_after(struct target *t, const struct ztable *def, const int *cols, const struct zkey *after,

@@ -100,6 +100,9 @@ struct target_ops {
                               int64_t *rows, int64_t *chunks);
     int  (*delete_after)(struct target *t, const struct ztable *def, const int *cols,
                          const struct zkey *after, const char *schema, const char *table);
+    /* the shape a table's rows carry (NULL: the kind keeps none) */
+    int  (*shape_set)(struct target *t, const char *source_table, const char *shape);
+    int  (*shape_get)(struct target *t, const char *source_table, char *buf, size_t len);
 
     /* DDL helpers */
     int  (*add_column)(struct target *t, const char *schema, const char *table,

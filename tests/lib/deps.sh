@@ -17,7 +17,7 @@ PACKAGES=(
     # build
     build-essential pkg-config
     libmariadb-dev libpq-dev libsqlite3-dev libyaml-dev libcurl4-openssl-dev
-    libncurses-dev libzstd-dev zlib1g-dev
+    libncurses-dev libzstd-dev zlib1g-dev libssl-dev
     # servers and clients for tests/lib/harness.sh, the demo and benchmarks
     mariadb-server mariadb-client postgresql postgresql-client
     # console tests, the SQLite log, fuzzing (clang + libFuzzer), memory checks

@@ -210,6 +210,7 @@ static void test_example_yaml(void)
     setenv("TICKIT_PASSWORD", "tp", 1);
     setenv("WAREHOUSE_PASSWORD", "wp", 1);
     setenv("EVENTS_TOKEN", "et", 1);
+    setenv("ZETL_HASH_KEY", "an-example-hash-key-0123456789", 1);
     int rc = config_load(path, &c, errbuf, sizeof errbuf);
     CHECK_INT(rc, 0, "config/example.yaml loads");
     if (rc) {

@@ -255,6 +255,18 @@ static void test_bad_tables(void)
     BAD(L1 L2 L3 L4 L5 L6 L7 L8 L9 L10 L11 "      exclude_columns: [\"users.password\"]\n",
         "t.yaml:12:25: exclude_columns entry \"users.password\" must be schema.table.column, e.g. \"tickit.users.password_hash\"",
         "exclude_columns with two parts");
+    BAD(L1 L2 L3 L4 L5 L6 L7 L8 L9 L10 L11 "      mask_columns: [\"users.phone\"]\n",
+        "t.yaml:12:22: mask_columns entry \"users.phone\" must be schema.table.column, e.g. \"tickit.users.phone\"",
+        "mask_columns with two parts");
+    BAD(L1 L2 L3 L4 L5 L6 L7 L8 L9 L10 L11 "      hash_columns: [\"tickit.users.email\"]\n",
+        "t.yaml:12:21: hash_columns needs tables.hash_key, the secret the hash is keyed with; add hash_key: \"${ZETL_HASH_KEY}\" and export ZETL_HASH_KEY=$(openssl rand -hex 32)",
+        "hash_columns without hash_key");
+    BAD(L1 L2 L3 L4 L5 L6 L7 L8 L9 L10 L11 "      hash_columns: [\"tickit.users.email\"]\n      hash_key: tooshort-secret\n",
+        "t.yaml:13:17: hash_key is shorter than 16 bytes; use a long random secret, e.g. hash_key: \"${ZETL_HASH_KEY}\" with ZETL_HASH_KEY=$(openssl rand -hex 32)",
+        "hash_key too short, and not quoted back");
+    BAD(L1 L2 L3 L4 L5 L6 L7 L8 L9 L10 L11 "      null_columns: [\"crm.users.ssn\"]\n",
+        "t.yaml:12:22: null_columns entry \"crm.users.ssn\" can never match: its schema part matches none of the source's databases [tickit]; add the schema to databases or fix the pattern",
+        "null_columns schema unrelated to databases");
     BAD(L1 L2 L3 L4 L5 L6 L7 L8 L9 L10 L11 "      rename: [{from: \"tickit.users\"}]\n",
         "t.yaml:12:16: missing required field `to` in rename entry; write {from: \"schema.table\", to: \"schema.table\"}",
         "rename without to");
@@ -493,6 +505,7 @@ static void test_example_yaml(void)
     setenv("TICKIT_PASSWORD", "tp", 1);
     setenv("WAREHOUSE_PASSWORD", "wp", 1);
     setenv("EVENTS_TOKEN", "et", 1);
+    setenv("ZETL_HASH_KEY", "an-example-hash-key-0123456789", 1);
     int rc = config_load(example_path(), &c, err, sizeof err);
     CHECK_INT(rc, 0, "config/example.yaml loads");
     if (rc) {
@@ -511,6 +524,11 @@ static void test_example_yaml(void)
           "example: password_hash excluded");
     CHECK(t && !config_column_excluded(&t->tables, "tickit", "users", "email"),
           "example: email kept");
+    CHECK(t && config_column_transforms(&t->tables, "tickit", "users", "email") == COLX_HASH &&
+          t->tables.hash_key && !strcmp(t->tables.hash_key, "an-example-hash-key-0123456789"),
+          "example: email hashed, under the key from the environment");
+    CHECK(t && config_column_transforms(&t->tables, "tickit", "users", "phone") == COLX_MASK,
+          "example: phone masked");
     const struct config_integration *s = config_find(c, "shop");
     CHECK(s && s->source.password_command && !s->source.password, "example: shop uses password_command");
     config_free(c);
@@ -576,6 +594,15 @@ static void test_table_selected(void)
     CHECK(config_column_excluded(&ct, "tickit", "users", "password"), "column excluded by pattern");
     CHECK(config_column_excluded(&ct, "x", "y", "ssn"), "column excluded everywhere");
     CHECK(!config_column_excluded(&ct, "tickit", "users", "email"), "column kept");
+    char *h[] = { "tickit.users.email" }, *m[] = { "tickit.users.%" }, *z[] = { "%.%.ssn" };
+    struct config_tables xt = { .hash_columns = h, .nhash_columns = 1, .mask_columns = m, .nmask_columns = 1,
+                                .null_columns = z, .nnull_columns = 1 };
+    CHECK_INT((int)config_column_transforms(&xt, "tickit", "users", "email"), COLX_HASH | COLX_MASK,
+              "transforms: email in two lists (the table's load refuses it)");
+    CHECK_INT((int)config_column_transforms(&xt, "tickit", "users", "phone"), COLX_MASK, "transforms: mask by pattern");
+    CHECK_INT((int)config_column_transforms(&xt, "crm", "people", "ssn"), COLX_NULL, "transforms: null everywhere");
+    CHECK_INT((int)config_column_transforms(&xt, "crm", "people", "name"), 0, "transforms: none");
+    CHECK_INT((int)config_column_transforms(&ct, "crm", "people", "ssn"), 0, "transforms: exclude_columns is not one");
 }
 
 static void redact_is(const char *in, const char *expected, const char *what)

@@ -1,0 +1,87 @@
+/*
+ * shape.h — what lands in the warehouse instead of a column's value: the
+ * column transforms of tables.hash_columns, mask_columns and null_columns.
+ *
+ *   hash  HMAC-SHA-256 of the value's text under tables.hash_key, as 64
+ *         lowercase hex digits; the target column is varchar(64). The text
+ *         hashed is the value as zetl loads it (change.h: integers in
+ *         decimal, everything else in PostgreSQL input syntax, bytes raw),
+ *         the same in the initial copy, the stream and a resync, so one
+ *         source value always gives one hash. NULL stays NULL.
+ *   mask  text columns (CHAR, VARCHAR, TEXT): every character but the last
+ *         4 becomes '*' (a value of 4 characters or fewer is all '*'); the
+ *         type and length stay.
+ *   null  NULL; the target column becomes nullable, its type stays.
+ *
+ * Every path a row takes to the target goes through integ_project
+ * (tables.c), which calls shape_values: the initial copy, the stream, a
+ * resync and `zetl verify`'s read of the source. A PostgreSQL source's raw
+ * COPY pass-through is off for a table with a transform. Nothing else sees a
+ * transformed column's source value after the projection: the batch, the
+ * spool of a resync, the target's error messages and the change events
+ * carry the transformed value.
+ *
+ * A table is refused (tables.c: failed with the reason and the fix, the
+ * others run) when a transform names a key column (the primary key or the
+ * chunk key: its changes are found by that key), a column is in two lists,
+ * mask names a column that is not text, or hash a FLOAT/DOUBLE column
+ * (its text differs between the copy and the stream).
+ *
+ * The shape string ("email=hash:1a2b3c4d,phone=mask,ssn=null"; "" for none)
+ * names each transformed target column and its transform, and for hash the
+ * hash_key's id (the first 8 hex digits of an HMAC of a fixed text under the
+ * key: it tells keys apart and reveals nothing of one). The target keeps the
+ * shape its rows were written with (zetl.table_shapes, written with every
+ * clear of the table: target.h target_shape_set), and tables.c compares it
+ * with the config's at every start: a change needs a resync, and the table
+ * goes resync_required saying so.
+ *
+ * Thread: any; shape_values writes only the caller's scratch buffer.
+ */
+#ifndef ZETL_SHAPE_H
+#define ZETL_SHAPE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "config/config.h"
+#include "runtime/base/buf.h"
+#include "runtime/pipe/change.h"
+
+enum shape_x { SHAPE_KEEP = 0, SHAPE_HASH, SHAPE_MASK, SHAPE_NULL };
+
+#define SHAPE_HASH_HEX 64   /* the hash's width in the target: varchar(64) */
+#define SHAPE_MASK_KEEP 4   /* characters a mask leaves at the end */
+
+struct shape {
+    uint8_t *x;         /* per source column of the table's definition: enum shape_x; NULL: none */
+    int      n;         /* columns in x */
+    int      nhash, nmask, nnull;
+    char    *sig;       /* the shape string ("" when none) */
+    const char *key;    /* tables.hash_key (the config's, borrowed; a secret) */
+};
+
+/*
+ * The table's transforms from the config: *s filled, tdef's transformed
+ * columns retyped (hash: varchar(64); null: nullable). def and tdef have the
+ * same columns in the same order (source and target names). 0 ok; 1 refused,
+ * what and fix set (one line each); -1 out of memory.
+ */
+int  shape_table(const struct config_tables *ct, const struct ztable *def, struct ztable *tdef,
+                 struct shape *s, char *what, size_t whatlen, char *fix, size_t fixlen);
+void shape_free(struct shape *s);
+
+/*
+ * Transform a row image's values in place (vals: s->n values in def's
+ * column order). The new texts go into scratch, emptied first: one scratch
+ * per image, valid until its next use. 0, or -1 out of memory.
+ */
+int  shape_values(const struct shape *s, struct zvalue *vals, struct zbuf *scratch);
+
+/* The 8-hex-digit id of a hash key (the shape string's). */
+void shape_key_id(const char *key, char out[9]);
+
+/* "hash", "mask", "null", "" */
+const char *shape_name(enum shape_x x);
+
+#endif
