@@ -115,7 +115,7 @@ static void parse_integration(struct ld *ld, yaml_node_t *n, struct config_integ
     const char *nm = *name_node ? ig->name : NULL;
     cfg_parse_source(ld, val[IG_SOURCE], n, &ig->source, nm);
     cfg_parse_target(ld, val[IG_TARGET], n, &ig->target, nm);
-    cfg_parse_tables(ld, val[IG_TABLES], n, &ig->tables, &ig->source, nm);
+    cfg_parse_tables(ld, val[IG_TABLES], n, ig->target.kind, &ig->tables, &ig->source, nm);
     parse_apply(ld, val[IG_APPLY], &ig->apply);
     cfg_parse_alerts(ld, val[IG_ALERTS], &ig->alerts);
     cfg_merge_alerts(ld, &ld->c->alerts, ld->top_alerts, &ig->alerts, val[IG_ALERTS], nm);
@@ -490,6 +490,7 @@ void config_free(struct config *c)
         free_strv(ig->tables.mask_columns, ig->tables.nmask_columns);
         free_strv(ig->tables.null_columns, ig->tables.nnull_columns);
         free_secret(ig->tables.hash_key);
+        free_strv(ig->tables.soft_delete, ig->tables.nsoft_delete);
         free_secret(ig->alerts.webhook_url);
     }
     free_secret(c->alerts.webhook_url);

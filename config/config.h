@@ -84,6 +84,10 @@ struct config_tables {
     char   **null_columns;      /* NULL */
     int      nnull_columns;
     char    *hash_key;          /* a secret (expanded, never printed); required with hash_columns */
+    /* schema.table patterns (LIKE, as include): a delete marks the target row
+       (_zetl_is_deleted, _zetl_deleted_at) instead of removing it */
+    char   **soft_delete;
+    int      nsoft_delete;
 };
 
 /* Which transform lists a column is in (bits; more than one is an error the
@@ -193,6 +197,9 @@ int  config_table_selected(const struct config_tables *t, const char *schema, co
 /* Does an exclude_columns pattern (schema.table.column, LIKE per part) drop this column? */
 int  config_column_excluded(const struct config_tables *t, const char *schema,
                             const char *table, const char *column);
+
+/* Does a soft_delete pattern match schema.table? */
+int  config_table_soft_delete(const struct config_tables *t, const char *schema, const char *table);
 
 /* COLX_* bits: the transform lists whose patterns match this column (0: none). */
 unsigned config_column_transforms(const struct config_tables *t, const char *schema,

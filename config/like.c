@@ -154,6 +154,14 @@ int config_column_excluded(const struct config_tables *t, const char *schema,
     return t && column_listed(t->exclude_columns, t->nexclude_columns, schema, table, column);
 }
 
+int config_table_soft_delete(const struct config_tables *t, const char *schema, const char *table)
+{
+    for (int i = 0; t && schema && table && i < t->nsoft_delete; i++)
+        if (table_match(t->soft_delete[i], schema, table))
+            return 1;
+    return 0;
+}
+
 unsigned config_column_transforms(const struct config_tables *t, const char *schema,
                                   const char *table, const char *column)
 {

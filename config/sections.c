@@ -412,7 +412,7 @@ static void column_patterns(struct ld *ld, yaml_node_t *v, const char *key, cons
     free(nodes);
 }
 
-void cfg_parse_tables(struct ld *ld, yaml_node_t *v, yaml_node_t *parent,
+void cfg_parse_tables(struct ld *ld, yaml_node_t *v, yaml_node_t *parent, enum target_kind tkind,
                       struct config_tables *t, const struct config_source *src,
                       const char *igname)
 {
@@ -420,7 +420,7 @@ void cfg_parse_tables(struct ld *ld, yaml_node_t *v, yaml_node_t *parent,
     const yaml_node_t **nodes = NULL;
 
     int m = cfg_get_map(ld, v, "tables", "include, exclude, rename, exclude_columns, hash_columns, "
-                        "mask_columns, null_columns, hash_key");
+                        "mask_columns, null_columns, hash_key, soft_delete");
     if (m < 0)
         return;
     if (m == 0) {
@@ -456,6 +456,16 @@ void cfg_parse_tables(struct ld *ld, yaml_node_t *v, yaml_node_t *parent,
                     &t->mask_columns, &t->nmask_columns, src);
     column_patterns(ld, val[TBL_NULL_COLUMNS], "null_columns", "tickit.users.birthdate",
                     &t->null_columns, &t->nnull_columns, src);
+    cfg_get_str_list(ld, val[TBL_SOFT_DELETE], "soft_delete", "[\"tickit.sales\"]", &t->soft_delete,
+                     &t->nsoft_delete, &nodes);
+    for (int i = 0; i < t->nsoft_delete; i++)
+        check_table_pattern(ld, nodes[i], "soft_delete pattern", t->soft_delete[i], src);
+    free(nodes);
+    nodes = NULL;
+    if (t->nsoft_delete && tkind == TARGET_HTTP)
+        PROBLEM(ld, val[TBL_SOFT_DELETE], "soft_delete does not apply to an http target: its delete events are "
+                "the record of a delete; remove soft_delete, or mark deletes downstream");
+
     /* The key is a secret: never quoted back (it may come from ${VAR}). */
     if (cfg_get_str(ld, val[TBL_HASH_KEY], "hash_key", &t->hash_key) == 0) {
         if (t->hash_key && strlen(t->hash_key) < CONFIG_HASH_KEY_MIN)

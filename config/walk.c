@@ -24,7 +24,7 @@ static const char *const src_keys[] = { "kind", "host", "port", "user", "passwor
     "publication" };
 static const char *const tgt_keys[] = { "kind", "dsn", "url", "headers" };
 static const char *const tbl_keys[] = { "include", "exclude", "rename", "exclude_columns",
-    "hash_columns", "mask_columns", "null_columns", "hash_key" };
+    "hash_columns", "mask_columns", "null_columns", "hash_key", "soft_delete" };
 static const char *const app_keys[] = { "batch_rows", "batch_ms", "memory_mb", "copy_workers",
     "drift_check_seconds", "copy_chunk_rows", "copy_chunk_mb" };
 static const char *const rn_keys[] = { "from", "to" };

@@ -34,7 +34,7 @@ enum { SRC_KIND, SRC_HOST, SRC_PORT, SRC_USER, SRC_PASSWORD, SRC_PASSWORD_COMMAN
        SRC_PUBLICATION, SRC_N };
 enum { TGT_KIND, TGT_DSN, TGT_URL, TGT_HEADERS, TGT_N };
 enum { TBL_INCLUDE, TBL_EXCLUDE, TBL_RENAME, TBL_EXCLUDE_COLUMNS, TBL_HASH_COLUMNS, TBL_MASK_COLUMNS,
-       TBL_NULL_COLUMNS, TBL_HASH_KEY, TBL_N };
+       TBL_NULL_COLUMNS, TBL_HASH_KEY, TBL_SOFT_DELETE, TBL_N };
 enum { APP_BATCH_ROWS, APP_BATCH_MS, APP_MEMORY_MB, APP_COPY_WORKERS, APP_DRIFT_CHECK, APP_COPY_CHUNK_ROWS, APP_COPY_CHUNK_MB, APP_N };
 enum { RN_FROM, RN_TO, RN_N };
 enum { ALR_WEBHOOK_URL, ALR_LAG_SECONDS, ALR_ON, ALR_RESOLVE_SECONDS, ALR_TIMEOUT_SECONDS, ALR_STALL_SECONDS, ALR_N };
@@ -81,7 +81,7 @@ void cfg_parse_source(struct ld *ld, yaml_node_t *v, yaml_node_t *parent,
                       struct config_source *s, const char *igname);
 void cfg_parse_target(struct ld *ld, yaml_node_t *v, yaml_node_t *parent,
                       struct config_target *t, const char *igname);
-void cfg_parse_tables(struct ld *ld, yaml_node_t *v, yaml_node_t *parent,
+void cfg_parse_tables(struct ld *ld, yaml_node_t *v, yaml_node_t *parent, enum target_kind tkind,
                       struct config_tables *t, const struct config_source *src,
                       const char *igname);
 

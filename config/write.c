@@ -156,6 +156,7 @@ static void put_tables(struct yw *w, const struct config_tables *t)
     if (t->nmask_columns) put_list(w, 6, "mask_columns", t->mask_columns, t->nmask_columns);
     if (t->nnull_columns) put_list(w, 6, "null_columns", t->null_columns, t->nnull_columns);
     if (t->hash_key) put_kv(w, 6, "hash_key", w->mask ? "***" : t->hash_key);
+    if (t->nsoft_delete) put_list(w, 6, "soft_delete", t->soft_delete, t->nsoft_delete);
 }
 
 static void put_apply(struct yw *w, const struct config_apply *a)

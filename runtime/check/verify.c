@@ -184,6 +184,10 @@ static int compare_scratch(struct itable *t, struct pgw *c, const char *scratch,
     column_list(sql, t->tdef);
     tbuf_puts(sql, " FROM ");
     tbuf_qname(sql, t->tschema, t->tname);
+    if (t->tdef->soft_delete) {         /* the rows marked deleted are the source's past */
+        tbuf_puts(sql, " WHERE NOT ");
+        tbuf_ident(sql, TARGET_SOFT_DELETED);
+    }
     tbuf_puts(sql, "), a AS (SELECT * FROM s EXCEPT ALL SELECT * FROM g),"
                    " b AS (SELECT * FROM g EXCEPT ALL SELECT * FROM s),"
                    " d AS (SELECT * FROM a UNION ALL SELECT * FROM b)"

@@ -650,6 +650,7 @@ static int stream_item(struct applier *a, const struct cq_item *it)
         a->in_src_txn = 1;
         a->commit_lsn = it->txn.commit_lsn;
         target_txn_begin(in->tgt, &it->txn, &a->stream_end);
+        zbatch_set_time(a->b, it->txn.commit_time_us);     /* a soft delete's time (pg_apply.c) */
         if (!in->oldest_pending_us) in->oldest_pending_us = it->txn.commit_time_us;
         /* Changes begin to wait: say so before an apply that may block
          * (a locked table), so the lag grows from this commit and the

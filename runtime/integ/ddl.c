@@ -159,6 +159,16 @@ static int align_table(struct integ *in, struct itable *t, const struct ztable *
         }
     }
     target_table_diff_free(&d);
+    /* The columns it has now carry the config's transforms from here on:
+     * the recorded shape follows (a table with rows of another shape was
+     * made resync_required at the start and keeps its record). */
+    if (rc == 0 && t->state != TSTATE_RESYNC_REQUIRED && target_keeps_shapes(in->tgt)) {
+        if (target_begin(in->tgt) != 0 || target_shape_set(in->tgt, t->source, t->shape.sig ? t->shape.sig : "") != 0 ||
+            target_commit(in->tgt, NULL, 0) != 0) {
+            target_rollback(in->tgt);
+            rc = tfail(in, "recording its column transforms", t);
+        }
+    }
     return rc;
 }
 

@@ -11,6 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "runtime/target/target.h"
+
 const char *shape_name(enum shape_x x)
 {
     switch (x) {
@@ -146,6 +148,30 @@ int shape_table(const struct config_tables *ct, const struct ztable *def, struct
         case SHAPE_KEEP:
             break;
         }
+    }
+    if (config_table_soft_delete(ct, def->schema, def->name)) {
+        const char *why = NULL;
+        for (int i = 0; i < def->ncols && !why; i++)
+            if (!strcmp(def->cols[i].name, TARGET_SOFT_DELETED) || !strcmp(def->cols[i].name, TARGET_SOFT_DELETED_AT))
+                why = def->cols[i].name;
+        if (why || (def->npk == 0 && def->nuk == 0)) {
+            if (why)
+                snprintf(what, whatlen, "table %s.%s is in tables.soft_delete but has a column %s of its own",
+                         def->schema, def->name, why);
+            else
+                snprintf(what, whatlen, "table %s.%s is in tables.soft_delete but has no primary key (nor a unique "
+                         "key of NOT NULL integers) to mark its deleted rows by", def->schema, def->name);
+            snprintf(fix, fixlen, "%s, then restart zetl",
+                     why ? "rename the column on the source, or leave the table out of soft_delete"
+                         : "add a primary key on the source, or leave the table out of soft_delete");
+            zbuf_free(&sig);
+            shape_free(s);
+            return 1;
+        }
+        tdef->soft_delete = 1;
+        s->soft_delete = 1;
+        if (sig.len) zbuf_putc(&sig, ',');
+        zbuf_puts(&sig, "soft_delete");
     }
     s->key = ct->hash_key;
     zbuf_putc(&sig, '\0');

@@ -57,6 +57,7 @@ struct shape {
     uint8_t *x;         /* per source column of the table's definition: enum shape_x; NULL: none */
     int      n;         /* columns in x */
     int      nhash, nmask, nnull;
+    int      soft_delete;   /* tables.soft_delete: deletes mark the row (tdef->soft_delete) */
     char    *sig;       /* the shape string ("" when none) */
     const char *key;    /* tables.hash_key (the config's, borrowed; a secret) */
 };

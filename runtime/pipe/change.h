@@ -106,6 +106,10 @@ struct ztable {
     int      ngen;
     struct zcolumn *gen;
     int      nexcluded;     /* catalog loads: columns tables.exclude_columns left out */
+    /* Target definitions only (runtime/integ/shape.c, tables.soft_delete): a
+       delete marks the row (TARGET_SOFT_DELETED, TARGET_SOFT_DELETED_AT:
+       runtime/target/target.h) instead of removing it. Not in cols. */
+    uint8_t  soft_delete;
 };
 
 /* ---- values ------------------------------------------------------------ */

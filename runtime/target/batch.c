@@ -209,11 +209,13 @@ static int set_state(struct zbatch *b, struct zb_table *t, const struct zvalue *
         i = seg_put(b, s, h, state, image);
         if (i < 0) return -1;
         s->rows[i].fresh = state == ZB_UPSERT && b->adding_insert;   /* first seen as an INSERT */
+        s->rows[i].at_us = b->now_us;
         return 0;
     }
     s->rows[i].state = state;
     s->rows[i].image = image;
     s->rows[i].n = 0;
+    s->rows[i].at_us = b->now_us;
     return 0;
 }
 
@@ -440,6 +442,7 @@ int zbatch_add(struct zbatch *b, const struct zrowchange *rc, const char *tschem
         for (int i = 0; i < t->nsegs; i++) seg_free(&t->segs[i]);
         t->nsegs = 0;
         t->truncate = 1;
+        t->truncate_us = b->now_us;
         t->truncates++;
         return 0;
     case ZOP_INSERT:
@@ -491,6 +494,11 @@ void zbatch_view(const struct zbatch *b, int i, struct zbatch *one)
     one->tables = &b->tables[i];
     one->ntables = one->captables = 1;
     one->nchanges = 1;
+}
+
+void zbatch_set_time(struct zbatch *b, int64_t us)
+{
+    b->now_us = us;
 }
 
 void zbatch_reset(struct zbatch *b)

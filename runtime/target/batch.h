@@ -72,18 +72,20 @@ enum zb_state {
 
 struct zb_row {
     uint8_t  state;             /* enum zb_state */
-    int64_t  n;                 /* ZB_COUNT: net copies, + add / − remove */
-    struct zvalue *image;       /* ncols values in the arena: UPSERT/PARTIAL/MOVE after
-                                   image (PARTIAL/MOVE may hold ZV_UNCHANGED), DELETE key
-                                   values (other columns ZV_NULL), COUNT the full row */
-    struct zvalue *old_key;     /* ZB_MOVE: the key before the update (ncols, key cols set) */
     uint8_t  fresh;             /* keyed: the key's first change in this segment was an
                                    INSERT. By the source's own semantics the row did not
                                    exist when the segment began, so its final image can be
                                    inserted without a delete first (the driver falls back
                                    to delete-and-insert on a unique violation). */
-    uint64_t hash;              /* of the key values */
     int32_t  next;              /* hash chain (index into rows), -1 ends */
+    int64_t  n;                 /* ZB_COUNT: net copies, + add / − remove */
+    int64_t  at_us;             /* the source transaction's time of the row's last change
+                                   (zbatch_set_time; 0 unknown): a soft delete's time */
+    struct zvalue *image;       /* ncols values in the arena: UPSERT/PARTIAL/MOVE after
+                                   image (PARTIAL/MOVE may hold ZV_UNCHANGED), DELETE key
+                                   values (other columns ZV_NULL), COUNT the full row */
+    struct zvalue *old_key;     /* ZB_MOVE: the key before the update (ncols, key cols set) */
+    uint64_t hash;              /* of the key values */
 };
 
 struct zb_seg {
@@ -105,6 +107,7 @@ struct zb_table {
                                    PostgreSQL the replica identity's index when it is one);
                                    0: keyless, every column, rows counted as a multiset */
     int      truncate;          /* 1: truncate before applying the segments */
+    int64_t  truncate_us;       /* the truncating transaction's time (a soft delete's) */
     struct zb_seg *segs;
     int      nsegs, capsegs;
     uint64_t inserts, updates, deletes, truncates;  /* source changes added, not collapsed */
@@ -120,6 +123,7 @@ struct zbatch {
     size_t   bytes;             /* arena bytes + row slots: the byte budget's measure */
     int      adding_insert;     /* inside zbatch_add of an INSERT (sets zb_row.fresh) */
     struct zb_chunk *arena;     /* bump allocator for images and values */
+    int64_t  now_us;            /* the source transaction being added: its time (zbatch_set_time) */
     int      refused;           /* the last zbatch_add failed on the change's own shape (its
                                    table cannot take it), not on memory */
     char     err[256];
@@ -127,6 +131,10 @@ struct zbatch {
 
 struct zbatch *zbatch_new(void);
 void   zbatch_free(struct zbatch *b);
+/* The time of the source transaction whose changes come next (µs since
+ * the epoch: its commit time as its begin knows it), stamped on each row it
+ * changes (zb_row.at_us). */
+void   zbatch_set_time(struct zbatch *b, int64_t us);
 /* Empty the batch for the next transaction; keeps one arena chunk. */
 void   zbatch_reset(struct zbatch *b);
 

@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-int pgt_count_rows(struct target *t, const char *schema, const char *table, int timeout_ms,
+int pgt_count_rows(struct target *t, const char *schema, const char *table, int live, int timeout_ms,
                    int64_t *n)
 {
     *n = -1;
@@ -26,6 +26,10 @@ int pgt_count_rows(struct target *t, const char *schema, const char *table, int 
     t->sql.len = 0;
     tbuf_puts(&t->sql, "SELECT count(*) FROM ");
     tbuf_qname(&t->sql, schema, table);
+    if (live) {                         /* a soft-delete table's rows not marked deleted */
+        tbuf_puts(&t->sql, " WHERE NOT ");
+        tbuf_ident(&t->sql, TARGET_SOFT_DELETED);
+    }
     int rc = -1;
     if (t->sql.oom) {
         snprintf(t->err, sizeof t->err, "target %s: out of memory", t->integration);

@@ -564,6 +564,18 @@ static int gen_col_sql(enum target_kind kind, const struct zdialect *source,
     return 0;
 }
 
+/* The soft-delete columns (target.h): k 0 the flag, 1 the time. */
+static void soft_col_sql(int k, struct zbuf *s)
+{
+    tbuf_ident(s, k ? TARGET_SOFT_DELETED_AT : TARGET_SOFT_DELETED);
+    tbuf_puts(s, k ? " timestamptz" : " boolean NOT NULL DEFAULT false");
+}
+
+static int is_soft_col(const struct ztable *src, const char *name)
+{
+    return src->soft_delete && (!strcmp(name, TARGET_SOFT_DELETED) || !strcmp(name, TARGET_SOFT_DELETED_AT));
+}
+
 int target_create_table_sql(enum target_kind kind, const struct zdialect *source,
                             const struct ztable *src, const char *tschema, const char *tname,
                             struct zbuf *s)
@@ -585,6 +597,10 @@ int target_create_table_sql(enum target_kind kind, const struct zdialect *source
     for (int i = 0; kind == TARGET_POSTGRES && i < src->ngen; i++) {   /* change.h: ztable.gen */
         tbuf_puts(s, ", ");
         if (gen_col_sql(kind, source, &src->gen[i], s)) return -1;
+    }
+    for (int k = 0; src->soft_delete && k < 2; k++) {
+        tbuf_puts(s, ", ");
+        soft_col_sql(k, s);
     }
     if (src->npk > 0) {
         tbuf_puts(s, ", PRIMARY KEY (");
@@ -646,6 +662,22 @@ int pgt_ensure_table(struct target *t, const struct ztable *src, const char *tsc
         snprintf(what, sizeof what, "adding generated column %s to %s.%s", src->gen[i].name, schema, name);
         if (tgt_exec(t, s->p, what)) goto out;
     }
+    /* Exists, made soft-delete since: its two columns (every row live). */
+    for (int k = 0; src->soft_delete && k < 2; k++) {
+        const char *cn = k ? TARGET_SOFT_DELETED_AT : TARGET_SOFT_DELETED;
+        int found = 0;
+        for (int j = 0; j < PQntuples(have) && !found; j++) found = strcmp(PQgetvalue(have, j, 0), cn) == 0;
+        if (found) continue;
+        s->len = 0;
+        tbuf_puts(s, "ALTER TABLE ");
+        tbuf_qname(s, schema, name);
+        tbuf_puts(s, " ADD COLUMN ");
+        soft_col_sql(k, s);
+        if (s->oom) goto oom;
+        char what[300];
+        snprintf(what, sizeof what, "adding column %s to %s.%s", cn, schema, name);
+        if (tgt_exec(t, s->p, what)) goto out;
+    }
     s->len = 0;
 
     /* Exists: let the server spell the mapped types, in a probe table never committed. */
@@ -687,6 +719,7 @@ int pgt_ensure_table(struct target *t, const struct ztable *src, const char *tsc
             found = strcmp(PQgetvalue(have, j, 0), src->cols[i].name) == 0;
         for (int i = 0; i < src->ngen && !found; i++)      /* computed by the target */
             found = strcmp(PQgetvalue(have, j, 0), src->gen[i].name) == 0;
+        found = found || is_soft_col(src, PQgetvalue(have, j, 0));     /* ours */
         if (!found && add_diff(diff, TDIFF_EXTRA, PQgetvalue(have, j, 0), NULL, PQgetvalue(have, j, 1)))
             goto oom;
     }

@@ -18,6 +18,11 @@
  * the target WITH NO DATA: the target's types, no NOT NULL), truncated when a
  * second segment of the same table reuses it in one transaction.
  *
+ * soft delete (ztable.soft_delete): the keyed DELETE takes the upserts only;
+ *            UPDATE t SET _zetl_is_deleted = true, _zetl_deleted_at = the time
+ *            FROM stage s WHERE t.k = s.k AND s.zetl$op = 'd' (zetl$n holds a
+ *            delete's time in µs); a TRUNCATE marks every live row
+ *
  * The stage's own columns are named zetl$op, zetl$n, zetl$id: "$" cannot start
  * an SQL identifier nor appear in MySQL/PostgreSQL names without quoting, so a
  * source column is very unlikely to collide (a collision fails loudly at CREATE).
@@ -30,6 +35,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "runtime/base/clock.h"
 
 #define COPY_CHUNK (1u << 20)
 
@@ -287,7 +294,7 @@ static int copy_segment(struct target *t, const struct zb_table *bt, const struc
         }
         char tail[64];
         int n = snprintf(tail, sizeof tail, "%c\t%" PRId64 "\t%d\n", op,
-                         op == 'p' ? (int64_t)grp[i] : row->n, i);
+                         op == 'p' ? (int64_t)grp[i] : op == 'd' ? target_soft_time(row->at_us) : row->n, i);
         tbuf_put(&t->copy, tail, (size_t)n);
         if (t->copy.len >= COPY_CHUNK) rv = copy_flush(t);
     }
@@ -322,8 +329,39 @@ static int exec_counted(struct target *t, const char *what)
     return 0;
 }
 
+/* Soft delete: mark the rows the stage deletes (zetl$n: the time in µs). */
+static int mark_deleted(struct target *t, const struct zb_table *bt, const char *st)
+{
+    struct zbuf *q = &t->sql;
+    char what[300];
+    q->len = 0;
+    tbuf_puts(q, "UPDATE ");
+    tbuf_qname(q, bt->tschema, bt->tname);
+    tbuf_puts(q, " AS t SET ");
+    tbuf_ident(q, TARGET_SOFT_DELETED);
+    tbuf_puts(q, " = true, ");
+    tbuf_ident(q, TARGET_SOFT_DELETED_AT);
+    tbuf_puts(q, " = ");
+    target_soft_time_sql(q, "s.zetl$n");
+    tbuf_puts(q, " FROM ");
+    tbuf_puts(q, st);
+    tbuf_puts(q, " AS s WHERE ");
+    for (int k = 0; k < bt->nkeycols; k++) {
+        const char *n = bt->def->cols[bt->keycols[k]].name;
+        if (k) tbuf_puts(q, " AND ");
+        tbuf_puts(q, "t.");
+        tbuf_ident(q, n);
+        tbuf_puts(q, " = s.");
+        tbuf_ident(q, n);
+    }
+    tbuf_puts(q, " AND s.zetl$op = 'd'");
+    snprintf(what, sizeof what, "marking deleted rows of %s.%s", bt->tschema, bt->tname);
+    return exec_counted(t, what);
+}
+
 static int merge_keyed(struct target *t, const struct zb_table *bt, int id, int any_upsert)
 {
+    int soft = bt->def->soft_delete;
     struct zbuf *q = &t->sql;
     char st[48], what[300];
     snprintf(st, sizeof st, "pg_temp.zetl_stage_%d", id);
@@ -341,9 +379,10 @@ static int merge_keyed(struct target *t, const struct zb_table *bt, int id, int 
         tbuf_puts(q, " = s.");
         tbuf_ident(q, n);
     }
-    tbuf_puts(q, " AND s.zetl$op <> 'p'");
+    tbuf_puts(q, soft ? " AND s.zetl$op = 'u'" : " AND s.zetl$op <> 'p'");
     snprintf(what, sizeof what, "deleting changed rows of %s.%s", bt->tschema, bt->tname);
-    if (exec_counted(t, what)) return -1;
+    if ((!soft || any_upsert) && exec_counted(t, what)) return -1;
+    if (soft && mark_deleted(t, bt, st)) return -1;
     if (!any_upsert) return 0;
     q->len = 0;
     tbuf_puts(q, "INSERT INTO ");
@@ -673,7 +712,25 @@ int pgt_apply(struct target *t, const struct zbatch *b)
             }
             continue;
         }
-        if (bt->truncate) {
+        if (bt->truncate && bt->def->soft_delete) {    /* every live row marked deleted */
+            char at[32];
+            snprintf(at, sizeof at, "%" PRId64, target_soft_time(bt->truncate_us));
+            t->sql.len = 0;
+            tbuf_puts(&t->sql, "UPDATE ");
+            tbuf_qname(&t->sql, bt->tschema, bt->tname);
+            tbuf_puts(&t->sql, " SET ");
+            tbuf_ident(&t->sql, TARGET_SOFT_DELETED);
+            tbuf_puts(&t->sql, " = true, ");
+            tbuf_ident(&t->sql, TARGET_SOFT_DELETED_AT);
+            tbuf_puts(&t->sql, " = ");
+            target_soft_time_sql(&t->sql, "$1::bigint");
+            tbuf_puts(&t->sql, " WHERE NOT ");
+            tbuf_ident(&t->sql, TARGET_SOFT_DELETED);
+            tbuf_putc(&t->sql, '\0');
+            const char *v[1] = {at};
+            int64_t n;
+            if (t->sql.oom || tgt_stmt(t, t->sql.p, 1, v, NULL, &n)) return -1;
+        } else if (bt->truncate) {
             t->sql.len = 0;
             tbuf_puts(&t->sql, "TRUNCATE ");
             tbuf_qname(&t->sql, bt->tschema, bt->tname);

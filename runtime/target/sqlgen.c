@@ -356,6 +356,31 @@ static int ins_row(struct ins *in, const struct zvalue *img)
     return 0;
 }
 
+/* Soft delete: UPDATE … SET _zetl_is_deleted = true, _zetl_deleted_at = the
+ * time (µs us) [WHERE the key of img]; img NULL: every live row. */
+static int soft_mark(struct pstmt *p, const struct zb_table *bt, const struct zvalue *img, int64_t us)
+{
+    static const struct zcolumn c64 = {.type = ZT_INT64};
+    struct zvalue v = {.kind = ZV_INT, .v.i = target_soft_time(us)};
+    tbuf_puts(&p->sql, "UPDATE ");
+    tbuf_qname(&p->sql, bt->tschema, bt->tname);
+    tbuf_puts(&p->sql, " SET ");
+    tbuf_ident(&p->sql, TARGET_SOFT_DELETED);
+    tbuf_puts(&p->sql, " = true, ");
+    tbuf_ident(&p->sql, TARGET_SOFT_DELETED_AT);
+    tbuf_puts(&p->sql, " = (timestamptz 'epoch' + (");        /* target_soft_time_sql of a parameter */
+    if (ps_value(p, &c64, &v, 1)) return -1;
+    tbuf_puts(&p->sql, "::bigint / 1000000) * interval '1 second' + (");
+    if (ps_value(p, &c64, &v, 1)) return -1;
+    tbuf_puts(&p->sql, "::bigint % 1000000) * interval '1 microsecond') WHERE ");
+    if (!img) {
+        tbuf_puts(&p->sql, "NOT ");
+        tbuf_ident(&p->sql, TARGET_SOFT_DELETED);
+    } else if (ps_match(p, bt, img, 1))
+        return -1;
+    return ps_run(p, NULL);
+}
+
 /* DELETE … WHERE key IN (…) chunker, for keyed rows. */
 static int del_keys(struct pstmt *p, const struct zb_table *bt, const struct zb_seg *s)
 {
@@ -364,7 +389,7 @@ static int del_keys(struct pstmt *p, const struct zb_table *bt, const struct zb_
     int single = bt->nkeycols == 1;
     for (int i = 0; i < s->nrows; i++) {
         const struct zb_row *r = &s->rows[i];
-        if (r->state != ZB_UPSERT && r->state != ZB_DELETE) continue;
+        if (r->state != ZB_UPSERT && (r->state != ZB_DELETE || bt->def->soft_delete)) continue;
         size_t rb = row_bytes(bt, r->image, 1);
         if (rows && (p->n + bt->nkeycols > TARGET_RS_MAX_PARAMS ||
                      bytes + rb > TARGET_RS_MAX_VALUE_BYTES)) {
@@ -428,7 +453,9 @@ int target_redshift_table_sql(const struct zb_table *bt, target_stmt_fn fn, void
     struct ins in = { .p = &ip, .bt = bt };
     int rv = -1;
     int keyless = !bt->keyed;
-    if (bt->truncate) {           /* DELETE, not TRUNCATE: that would commit */
+    if (bt->truncate && bt->def->soft_delete) {
+        if (soft_mark(&p, bt, NULL, bt->truncate_us)) goto out;
+    } else if (bt->truncate) {    /* DELETE, not TRUNCATE: that would commit */
         tbuf_puts(&p.sql, "DELETE FROM ");
         tbuf_qname(&p.sql, bt->tschema, bt->tname);
         if (ps_run(&p, NULL)) goto out;
@@ -452,6 +479,8 @@ int target_redshift_table_sql(const struct zb_table *bt, target_stmt_fn fn, void
             continue;
         }
         if (del_keys(&p, bt, s)) goto out;
+        for (int i = 0; i < s->nrows && bt->def->soft_delete; i++)
+            if (s->rows[i].state == ZB_DELETE && soft_mark(&p, bt, s->rows[i].image, s->rows[i].at_us)) goto out;
         for (int i = 0; i < s->nrows; i++)
             if (s->rows[i].state == ZB_UPSERT && ins_row(&in, s->rows[i].image)) goto out;
         if (ins_flush(&in)) goto out;

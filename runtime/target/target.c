@@ -7,6 +7,7 @@
 #include "runtime/target/target_int.h"
 #include "runtime/target/target_ops.h"
 
+#include "runtime/base/clock.h"
 #include <stdio.h>
 #include <string.h>
 
@@ -68,11 +69,11 @@ int target_ensure_table(struct target *t, const struct ztable *src, const char *
     return t->ops->ensure_table ? t->ops->ensure_table(t, src, tschema, tname, diff) : 0;
 }
 
-int target_count_rows(struct target *t, const char *schema, const char *table, int timeout_ms,
+int target_count_rows(struct target *t, const char *schema, const char *table, int live, int timeout_ms,
                       int64_t *n)
 {
     *n = -1;
-    return t->ops->count_rows ? t->ops->count_rows(t, schema, table, timeout_ms, n) : 1;
+    return t->ops->count_rows ? t->ops->count_rows(t, schema, table, live, timeout_ms, n) : 1;
 }
 
 int target_table_exists(struct target *t, const char *schema, const char *table)
@@ -191,6 +192,20 @@ int target_copy_progress_set(struct target *t, const char *source_table, const c
                              int64_t rows, int64_t chunks)
 {
     return t->ops->copy_progress_set(t, source_table, copied_to, rows, chunks);
+}
+
+void target_soft_time_sql(struct zbuf *q, const char *x)
+{
+    zbuf_puts(q, "(timestamptz 'epoch' + (");
+    zbuf_puts(q, x);
+    zbuf_puts(q, " / 1000000) * interval '1 second' + (");
+    zbuf_puts(q, x);
+    zbuf_puts(q, " % 1000000) * interval '1 microsecond')");
+}
+
+int64_t target_soft_time(int64_t us)
+{
+    return us > 0 ? us : zclock_wall_us();
 }
 
 int target_keeps_shapes(const struct target *t)

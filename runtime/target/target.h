@@ -342,10 +342,11 @@ struct target_ident {
 int  target_read_identity(struct target *t, struct target_ident *out);
 int  target_set_identity(struct target *t, const struct target_ident *id, int write_now);
 /*
- * SELECT count(*) of a target table, cut off after timeout_ms. 0 with *n,
- * -1 with target_error(), 1 when the kind cannot count (http).
+ * SELECT count(*) of a target table (live: of a soft-delete table's rows not
+ * marked deleted), cut off after timeout_ms. 0 with *n, -1 with
+ * target_error(), 1 when the kind cannot count (http).
  */
-int  target_count_rows(struct target *t, const char *schema, const char *table, int timeout_ms,
+int  target_count_rows(struct target *t, const char *schema, const char *table, int live, int timeout_ms,
                        int64_t *n);
 /* Does the target table exist? 1 yes (always for http), 0 no, -1 error. */
 int  target_table_exists(struct target *t, const char *schema, const char *table);
@@ -405,6 +406,21 @@ int  target_copy_progress_get(struct target *t, const char *source_table, char *
                               int64_t *rows, int64_t *chunks);
 int  target_delete_after(struct target *t, const struct ztable *def, const int *cols,
                          const struct zkey *after, const char *schema, const char *table);
+
+/* ---- soft deletes (ztable.soft_delete) -------------------------------------------------
+ * The two columns a soft-delete table has after its own: a delete sets them
+ * (true, the source transaction's time), an insert or update of the key
+ * writes the row live again (false, NULL). */
+#define TARGET_SOFT_DELETED    "_zetl_is_deleted"
+#define TARGET_SOFT_DELETED_AT "_zetl_deleted_at"
+/* Append the timestamptz of x µs since the epoch (x: an SQL expression of
+ * a bigint: a column or a parameter), exact to the microsecond on
+ * PostgreSQL and Redshift. */
+struct zbuf;
+void target_soft_time_sql(struct zbuf *q, const char *x);
+/* A soft delete's time: the transaction's (us), or now when unknown (0: a
+ * change replayed after a resync carries none). */
+int64_t target_soft_time(int64_t us);
 
 /* ---- the shape a table's rows are written with (marks.c; runtime/integ/shape.h) -------
  * zetl.table_shapes(integration, source_table, shape, updated_at): the

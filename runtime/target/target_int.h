@@ -123,7 +123,7 @@ int  pgt_copy_progress_get(struct target *t, const char *source_table, char *cop
 int  pgt_delete_after(struct target *t, const struct ztable *def, const int *cols, const struct zkey *after,
                       const char *schema, const char *table);
 /* count.c */
-int  pgt_count_rows(struct target *t, const char *schema, const char *table, int timeout_ms,
+int  pgt_count_rows(struct target *t, const char *schema, const char *table, int live, int timeout_ms,
                     int64_t *n);
 int  pgt_table_exists(struct target *t, const char *schema, const char *table);
 

@@ -76,7 +76,7 @@ struct target_ops {
     int  (*discard_checkpoint)(struct target *t);
     int  (*read_identity)(struct target *t, struct target_ident *out);
     int  (*set_identity)(struct target *t, const struct target_ident *id, int write_now);
-    int  (*count_rows)(struct target *t, const char *schema, const char *table, int timeout_ms,
+    int  (*count_rows)(struct target *t, const char *schema, const char *table, int live, int timeout_ms,
                        int64_t *n);
     int  (*table_exists)(struct target *t, const char *schema, const char *table);
 

@@ -380,6 +380,53 @@ insert rs.Mixed 11 'q' 'tab\tx' x'0a0d' '{}' '0.01' 0
 commit 0/16B4000"
 expect "redshift: escaped text and bytes as parameters" "SELECT txt = E'tab\\tx', encode(b, 'hex') FROM rs.\"Mixed\" WHERE id = 11" "t|0a0d"
 
+# ---------------------------------------------------------------- soft deletes, both dialects
+# A delete marks the row with its transaction's time; an insert of the key
+# revives it; a truncate marks every live row; upserts, updates and the
+# key-changing update (old key marked) as the plain table would do.
+for dialect in postgres redshift; do
+    flag=; [ $dialect = redshift ] && flag=--redshift
+    SD="table sd_$dialect.Soft id:int32:pk v:text:null
+soft sd_$dialect.Soft"
+    run "soft delete ($dialect): the table gets its two columns" sd <<<"$SD
+ensure sd_$dialect.Soft"
+    expect "soft delete ($dialect): _zetl_is_deleted and _zetl_deleted_at" \
+        "SELECT string_agg(column_name || ':' || data_type, ',' ORDER BY ordinal_position) FROM information_schema.columns WHERE table_schema = 'sd_$dialect'" \
+        "id:integer,v:text,_zetl_is_deleted:boolean,_zetl_deleted_at:timestamp with time zone"
+    run "soft delete ($dialect): deletes, a revival, a key change" $flag sd <<EOF
+$SD
+time 1700000000000000
+insert sd_$dialect.Soft 1 'one'
+insert sd_$dialect.Soft 2 'two'
+insert sd_$dialect.Soft 3 'three'
+insert sd_$dialect.Soft 4 'four'
+commit 0/16C0000
+time 1700000001123456
+delete sd_$dialect.Soft 1 'one'
+deletek sd_$dialect.Soft 2
+updatek sd_$dialect.Soft 3 -> 30 'thirty'
+commit 0/16C0100
+time 1700000002000000
+insert sd_$dialect.Soft 2 'two again'
+update sd_$dialect.Soft 4 'four' -> 4 'FOUR'
+commit 0/16C0200
+EOF
+    expect "soft delete ($dialect): marked with the transaction's time to the µs, revived, moved" \
+        "SELECT string_agg(id || ':' || coalesce(v, '-') || ':' || _zetl_is_deleted || ':' || coalesce(to_char(_zetl_deleted_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS.US'), '-'), ',' ORDER BY id) FROM sd_$dialect.\"Soft\"" \
+        "1:one:true:2023-11-14 22:13:21.123456,2:two again:false:-,3:three:true:2023-11-14 22:13:21.123456,4:FOUR:false:-,30:thirty:false:-"
+    run "soft delete ($dialect): a truncate marks every live row" $flag sd <<EOF
+$SD
+time 1700000003000000
+insert sd_$dialect.Soft 5 'five'
+truncate sd_$dialect.Soft
+insert sd_$dialect.Soft 6 'six'
+commit 0/16C0300
+EOF
+    expect "soft delete ($dialect): truncated rows marked, the earlier marks kept, the row after it live" \
+        "SELECT string_agg(id || ':' || _zetl_is_deleted || ':' || coalesce(to_char(_zetl_deleted_at AT TIME ZONE 'UTC', 'SS'), '-'), ',' ORDER BY id) FROM sd_$dialect.\"Soft\"" \
+        "1:true:21,2:true:23,3:true:21,4:true:23,6:false:-,30:true:23"
+done
+
 # ---------------------------------------------------------------- connection errors never show the password
 BADDSN="host=$ZH_HOST port=$ZH_PGTGT_PORT dbname=$DB user=$ZH_PG_USER password=wrong-Secret-123"
 out=$(TARGET_DSN=$BADDSN "$TOOL" it <<<"checkpoint" 2>&1)

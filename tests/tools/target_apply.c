@@ -9,6 +9,7 @@
  *                                      bool decimal(p,s) char(n) varchar(n) text bytes date
  *                                      time timestamp timestamptz json uuid enum ...
  *   target S.T TSCHEMA.TNAME           apply S.T under another target name
+ *   soft S.T                           a soft-delete table (ztable.soft_delete)
  *   ensure S.T                         prints "created" or "diff missing|extra|type COL WANT HAVE"
  * Changes (batched; values by column: 12, -1.5, null, ~ = unchanged TOAST,
  * 'text with \t \n \r \\ \' \xHH', x'00ff' = bytes):
@@ -16,6 +17,7 @@
  *   delete S.T old…    deletek S.T key…            truncate S.T
  * Transactions:
  *   begin   apply   sleep SECONDS   commit POSITION [COMMIT_TIME_US]   rollback
+ *   time US            the time of the changes that follow (zbatch_set_time)
  *   (commit applies what is batched first; begin is implicit)
  *   checkpoint         prints "checkpoint POS TIME_US" or "checkpoint none"
  *   stats S.T          prints "stats ins upd del truncates" of the pending batch
@@ -291,6 +293,10 @@ int main(int argc, char **argv)
             tb->def.cols = calloc((size_t)(n - 2), sizeof *tb->def.cols);
             for (int i = 2; i < n; i++) parse_col(t[i].s, &tb->def.cols[i - 2], &tb->def.npk);
             tb->def.id = (uint64_t)ntabs;
+        } else if (strcmp(op, "soft") == 0 && n == 2) {
+            find_tab(t[1].s)->def.soft_delete = 1;
+        } else if (strcmp(op, "time") == 0 && n == 2) {
+            zbatch_set_time(batch, strtoll(t[1].s, NULL, 10));
         } else if (strcmp(op, "target") == 0 && n == 3) {
             struct tab *tb = find_tab(t[1].s);
             split_name(t[2].s, &tb->tschema, &tb->tname);
