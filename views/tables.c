@@ -3,7 +3,8 @@
  * names, state with the copy's progress (a bar, and %, rows of the
  * estimate, chunk, rows/s, ETA: as much as the column holds; statelog.h
  * "Copy progress"), the reason for
- * failed/resync_required, stream counts, rows copied, last applied, lag.
+ * failed/resync_required, stream counts, rows copied, last applied, lag,
+ * and its mode (soft delete, column transforms: MODE).
  * `s` cycles the sort (state, name, lag, changes), `S` reverses it; the
  * title line and the sorted column's header show key and direction. `/`
  * filters by name as it is typed (the console calls set_filter per key).
@@ -114,7 +115,7 @@ static void update(struct view_ctx *c)
     if (nrows) snprintf(c->table, sizeof c->table, "%s", list.id);
 }
 
-enum { C_NAME, C_TARGET, C_STATE, C_PROG, C_INS, C_UPD, C_DEL, C_COPIED, C_LAST, C_LAG, C_REASON, NCOL };
+enum { C_NAME, C_TARGET, C_STATE, C_PROG, C_INS, C_UPD, C_DEL, C_COPIED, C_LAST, C_LAG, C_MODE, C_REASON, NCOL };
 static const struct w_col cols[NCOL] = {
     [C_NAME]   = {"TABLE", 22, 0, 0, 1},
     [C_TARGET] = {"TARGET", 22, 7, 0, 1},
@@ -126,6 +127,7 @@ static const struct w_col cols[NCOL] = {
     [C_COPIED] = {"COPIED", 8, 6, 1, 0},
     [C_LAST]   = {"APPLIED", 8, 4, 0, 0},
     [C_LAG]    = {"LAG", 7, 5, 1, 0},
+    [C_MODE]   = {"MODE", 27, 6, 0, 0},     /* "soft delete, hash 1, mask 1" */
     [C_REASON] = {"REASON", 18, 2, 0, 1},
 };
 #define EMPTY_GIVES_WAY 10      /* added to the prio of a column with no value shown */
@@ -138,7 +140,7 @@ static const int sort_col[SORT_COUNT] = {C_STATE, C_NAME, C_LAG, C_INS};
 
 /* The cells of one table row (buffers owned by the caller). */
 struct row_cells {
-    char ins[16], upd[16], del[16], copied[16], last[16], lag[16], prog[160];
+    char ins[16], upd[16], del[16], copied[16], last[16], lag[16], prog[160], mode[64];
 };
 
 static void fill_cells(const struct statelog_table *t, struct row_cells *b, const char **cells, int *copying)
@@ -166,6 +168,8 @@ static void fill_cells(const struct statelog_table *t, struct row_cells *b, cons
     cells[C_COPIED] = b->copied;
     cells[C_LAST] = b->last;
     cells[C_LAG] = b->lag;
+    w_fmt_shape(b->mode, sizeof b->mode, t->shape, 0);
+    cells[C_MODE] = b->mode;
     cells[C_REASON] = t->reason ? t->reason : "";
 }
 

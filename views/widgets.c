@@ -463,3 +463,42 @@ void w_fmt_copy(char *buf, size_t len, int width, int64_t rows, int64_t estimate
     while (width > 0 && i < 5 && (int)strlen(forms[i]) > width) i++;
     snprintf(buf, len, "%s", forms[i]);
 }
+
+int w_shape_soft_delete(const char *shape)
+{
+    if (!shape) return 0;
+    for (const char *p = shape; (p = strstr(p, "soft_delete")); p += 11)
+        if ((p == shape || p[-1] == ',') && (p[11] == ',' || p[11] == '\0')) return 1;
+    return 0;
+}
+
+void w_fmt_shape(char *buf, size_t len, const char *shape, int full)
+{
+    static const char *const kinds[3] = {"hash", "mask", "null"};
+    int count[3] = {0, 0, 0};
+    size_t o = 0;
+    buf[0] = '\0';
+    if (!shape) return;
+    for (const char *p = shape; *p;) {
+        const char *e = strchr(p, ',');
+        size_t n = e ? (size_t)(e - p) : strlen(p);
+        const char *eq = memchr(p, '=', n);
+        if (eq) {
+            size_t cn = (size_t)(eq - p);
+            for (int k = 0; k < 3; k++) {
+                size_t kl = strlen(kinds[k]);
+                if ((size_t)(p + n - eq - 1) >= kl && !strncmp(eq + 1, kinds[k], kl)) {
+                    count[k]++;
+                    if (full && o < len)
+                        o += (size_t)snprintf(buf + o, len - o, "%s%.*s %s", o ? ", " : "", (int)cn, p, kinds[k]);
+                }
+            }
+        }
+        p += n;
+        if (*p == ',') p++;
+    }
+    if (full) return;
+    if (w_shape_soft_delete(shape) && o < len) o += (size_t)snprintf(buf + o, len - o, "soft delete");
+    for (int k = 0; k < 3; k++)
+        if (count[k] && o < len) o += (size_t)snprintf(buf + o, len - o, "%s%s %d", o ? ", " : "", kinds[k], count[k]);
+}

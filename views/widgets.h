@@ -108,6 +108,15 @@ void w_fmt_eta(int64_t s, char *buf, size_t len);       /* "11s" "3m10s" "2h05m"
  * are left out: estimated <= 0 gives rows alone ("450.0k rows, …"),
  * chunks < 0 (a copy in one read) no chunk, rows_per_s < 0 no rate, eta_s
  * < 0 no ETA (statelog.h "Copy progress"). */
+/*
+ * A table's shape (runtime/integ/shape.h's string, "email=hash:1a2b3c4d,
+ * phone=mask,soft_delete"): full 0, the short form of the Tables view's
+ * MODE column ("soft delete, hash 1, mask 1"); full 1, the transforms named
+ * ("email hash, phone mask"), without the mode. "" for none.
+ */
+void w_fmt_shape(char *buf, size_t len, const char *shape, int full);
+int  w_shape_soft_delete(const char *shape);
+
 void w_fmt_copy(char *buf, size_t len, int width, int64_t rows, int64_t estimated, int64_t chunks,
                 double rows_per_s, int64_t eta_s);
 

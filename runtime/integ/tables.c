@@ -294,7 +294,7 @@ int integ_load_tables(struct integ *in, char *err, size_t errlen)
             snprintf(tgt, sizeof tgt, "%s.%s", t->tschema, t->tname);
             struct statelog_table row = {
                 .integration = (char *)in->cfg->name, .name = t->source, .target = tgt,
-                .state = NULL, .lag_ms = -1,
+                .state = NULL, .lag_ms = -1, .shape = t->shape.sig,
             };
             if (old) {          /* the upsert sets counters absolutely: keep them */
                 row.rows_copied = old->rows_copied;

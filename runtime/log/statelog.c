@@ -197,6 +197,9 @@ static const char *const migrations[] = {
     "ALTER TABLE tables ADD COLUMN copy_rate_rows INTEGER;"
     "ALTER TABLE tables ADD COLUMN copy_mark_at INTEGER;"
     "ALTER TABLE tables ADD COLUMN copy_mark_rows INTEGER;",
+    /* 7 → 8: what the table's target rows are shaped by (runtime/integ/shape.h:
+     * column transforms, soft deletes), for the console and status */
+    "ALTER TABLE tables ADD COLUMN shape TEXT;",
 };
 
 _Static_assert(sizeof migrations / sizeof migrations[0] == STATELOG_SCHEMA_VERSION,
@@ -238,14 +241,15 @@ static const char *const stmt_sql[SQ_COUNT] = {
     [SQ_TABLE_UPSERT] =
         "INSERT INTO tables (integration, name, target, state, reason, rows_copied,"
         "                    rows_estimated, inserts, updates, deletes,"
-        "                    last_applied_at, lag_ms, updated_at)"
+        "                    last_applied_at, lag_ms, updated_at, shape)"
         " VALUES (?1, ?2, coalesce(?3, ?2), coalesce(?4, 'pending'), ?5, ?6, ?7, ?8,"
-        "         ?9, ?10, ?11, ?12, ?13)"
+        "         ?9, ?10, ?11, ?12, ?13, ?14)"
         " ON CONFLICT (integration, name) DO UPDATE SET"
         "  target = coalesce(?3, target), state = coalesce(?4, state),"
         "  reason = CASE WHEN ?4 IS NULL THEN reason ELSE ?5 END,"
         "  rows_copied = ?6, rows_estimated = ?7, inserts = ?8, updates = ?9,"
-        "  deletes = ?10, last_applied_at = ?11, lag_ms = ?12, updated_at = ?13",
+        "  deletes = ?10, last_applied_at = ?11, lag_ms = ?12, updated_at = ?13,"
+        "  shape = coalesce(?14, shape)",
     [SQ_TABLE_ADD] =
         "UPDATE tables SET inserts = inserts + ?3, updates = updates + ?4,"
         " deletes = deletes + ?5, rows_copied = rows_copied + ?6,"
@@ -357,7 +361,7 @@ static const char *const stmt_sql[SQ_COUNT] = {
     [SQ_READ_TABLES] =
         "SELECT integration, name, target, state, reason, rows_copied, rows_estimated,"
         " inserts, updates, deletes, last_applied_at, lag_ms, updated_at, lag_basis_at,"
-        " copy_started_at, copy_chunks, copy_rate_at, copy_rate_rows"
+        " copy_started_at, copy_chunks, copy_rate_at, copy_rate_rows, shape"
         " FROM tables WHERE ?1 IS NULL OR integration = ?1 ORDER BY integration, name",
     [SQ_INTEG_BASIS_GET] =
         "SELECT lag_basis_at, lag_pending, lag_res_ms, stall_from, stall_ms,"

@@ -172,7 +172,7 @@
 
 #include "runtime/base/states.h"
 
-#define STATELOG_SCHEMA_VERSION    7
+#define STATELOG_SCHEMA_VERSION    8
 #define STATELOG_BUSY_MS           5000
 #define STATELOG_LAG_RAW_MS        (60LL * 60 * 1000)            /* 1 hour */
 #define STATELOG_LAG_ROLLUP_MS     (7LL * 24 * 60 * 60 * 1000)   /* 7 days */
@@ -212,6 +212,9 @@ struct statelog_table {
     int64_t copy_base_rows;  /*   wall ms; 0 no base (no row came yet) */
     double  copy_rows_per_s; /* computed at the read while copying; -1 unknown */
     int64_t copy_eta_s;      /* computed at the read while copying; -1 unknown */
+    char   *shape;           /* what its target rows are shaped by (runtime/integ/shape.h's
+                                string, "email=hash:1a2b3c4d,phone=mask,soft_delete"); NULL
+                                or "" none. An upsert with NULL keeps the row's */
 };
 
 /*

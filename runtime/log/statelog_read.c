@@ -29,6 +29,7 @@ static void table_clear(struct statelog_table *t)
     free(t->target);
     free(t->state);
     free(t->reason);
+    free(t->shape);
 }
 
 void statelog_free_integrations(struct statelog_integration *v, size_t n)
@@ -180,6 +181,7 @@ static int read_tables(struct statelog *sl, const char *only,
         t->copy_chunks     = sl_col_i64(st, 15, -1);
         t->copy_base_at    = sl_col_i64(st, 16, 0);
         t->copy_base_rows  = sl_col_i64(st, 17, 0);
+        t->shape           = sl_col_str(st, 18, &oom);
         t->copy_rows_per_s = -1;
         t->copy_eta_s      = -1;
         if (oom || !t->integration)

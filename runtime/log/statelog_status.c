@@ -96,6 +96,8 @@ static void json_table(FILE *out, const struct statelog_table *t, int stopped)
     json_lag(out, t->lag_ms, t->lag_res_ms);
     fputs(", \"copy\": ", out);
     json_copy(out, t, stopped);
+    fputs(", \"shape\": ", out);
+    statelog_json_string(out, t->shape && t->shape[0] ? t->shape : NULL);
     putc('}', out);
 }
 

@@ -186,6 +186,7 @@ static int upsert_table(struct statelog *sl, const struct statelog_table *in)
     sl_bind_time(st, 11, in->last_applied_at);
     sl_bind_unknown(st, 12, in->lag_ms);
     sqlite3_bind_int64(st, 13, statelog_now_ms());
+    sl_bind_text(st, 14, in->shape);     /* NULL keeps the row's; "" none */
     return sl_step_done(sl, st, op);
 }
 

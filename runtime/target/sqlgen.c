@@ -5,6 +5,8 @@
  */
 #include "runtime/target/target.h"
 
+#include "runtime/base/clock.h"
+
 #include <inttypes.h>
 #include <math.h>
 #include <stdio.h>
@@ -162,6 +164,22 @@ void target_copy_row(struct zbuf *b, const struct ztable *def, const struct zval
         target_copy_field(b, &def->cols[c], &vals[c]);
     }
     tbuf_putc(b, '\n');
+}
+
+/* ---- soft deletes (target.h) ---------------------------------------------------------- */
+
+void target_soft_time_sql(struct zbuf *q, const char *x)
+{
+    tbuf_puts(q, "(timestamptz 'epoch' + (");
+    tbuf_puts(q, x);
+    tbuf_puts(q, " / 1000000) * interval '1 second' + (");
+    tbuf_puts(q, x);
+    tbuf_puts(q, " % 1000000) * interval '1 microsecond')");
+}
+
+int64_t target_soft_time(int64_t us)
+{
+    return us > 0 ? us : zclock_wall_us();
 }
 
 /* ---- parameterized statements ---------------------------------------------------------- */

@@ -194,20 +194,6 @@ int target_copy_progress_set(struct target *t, const char *source_table, const c
     return t->ops->copy_progress_set(t, source_table, copied_to, rows, chunks);
 }
 
-void target_soft_time_sql(struct zbuf *q, const char *x)
-{
-    zbuf_puts(q, "(timestamptz 'epoch' + (");
-    zbuf_puts(q, x);
-    zbuf_puts(q, " / 1000000) * interval '1 second' + (");
-    zbuf_puts(q, x);
-    zbuf_puts(q, " % 1000000) * interval '1 microsecond')");
-}
-
-int64_t target_soft_time(int64_t us)
-{
-    return us > 0 ? us : zclock_wall_us();
-}
-
 int target_keeps_shapes(const struct target *t)
 {
     return t->ops->shape_get != NULL;

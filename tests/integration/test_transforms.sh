@@ -14,8 +14,9 @@
 #     table alone with the reason and the fix (zetl check says so too);
 #   - changing a table's transforms makes it resync_required, saying so, and
 #     its resync writes the new shape;
+#   - an http target's change events carry the transformed values too;
 #   - no source value of a transformed column and never the hash key reaches
-#     the target, the run log or the state log.
+#     the target, the change events, the run log or the state log.
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 . tests/lib/harness.sh
@@ -25,6 +26,7 @@ T=test_transforms
 MY=xf_my
 PG=xf_pg
 CMD=${ZETL_BUILD:-build}/tools/zetl_command
+SINK_BIN=${ZETL_BUILD:-build}/tools/http_sink
 KEY="k3y-for-the-transforms-test-0123456789"
 N=3000
 
@@ -36,8 +38,14 @@ drop_objects() {
     zh_psql_tgt -c "DROP SCHEMA IF EXISTS $MY CASCADE; DELETE FROM zetl.checkpoints WHERE integration = 'xfmy';
                     DELETE FROM zetl.table_shapes WHERE integration IN ('xfmy', 'xfpg')" >/dev/null 2>&1
 }
-trap 'e2e_cleanup; drop_objects; harness_stop' EXIT
+SINK_PID=
+trap '[ -n "$SINK_PID" ] && kill "$SINK_PID" 2>/dev/null; e2e_cleanup; drop_objects; harness_stop' EXIT
 drop_objects
+mkdir -p "$E2E_DIR/sink"
+"$SINK_BIN" --dir "$E2E_DIR/sink" 2>>"$E2E_DIR/sink.log" &
+SINK_PID=$!
+for _ in $(seq 1 100); do [ -s "$E2E_DIR/sink/port" ] && break; sleep 0.1; done
+SINK_PORT=$(cat "$E2E_DIR/sink/port" 2>/dev/null)
 zh_psql_tgt -c "CREATE EXTENSION IF NOT EXISTS pgcrypto" >/dev/null 2>&1
 
 # people: a hashed VARCHAR, DATE, DECIMAL and INT, a masked VARCHAR and TEXT
@@ -99,6 +107,16 @@ integrations:
       null_columns: ["$PG.people.ssn"]
       hash_key: "\${ZETL_T_HASH_KEY}"
     apply: {batch_ms: 100, copy_chunk_rows: 400, copy_chunk_mb: 0}
+  - name: xfweb
+    source: {kind: mysql, host: 127.0.0.1, port: $ZH_MY_PORT, user: $ZH_MY_USER,
+             password: "\${E2E_MY_PASSWORD}", databases: [$MY], server_id: 5457}
+    target: {kind: http, url: "http://127.0.0.1:$SINK_PORT/in"}
+    tables:
+      include: ["$MY.people"]
+      hash_columns: ["$MY.people.email", "$MY.people.born", "$MY.people.score", "$MY.people.age"]
+      mask_columns: [$(sed "s/%S/$MY/g" <<<"$1")]
+      null_columns: ["$MY.people.ssn"]
+      hash_key: "\${ZETL_T_HASH_KEY}"
 YAML
 }
 write_config '"%S.people.phone"'
@@ -171,6 +189,26 @@ wait $LOOP
 if wait_people_match 90; then t_pass $T "streamed changes with a kill -9 among them: zetl verify matches on both sources"
 else t_fail $T "streamed changes match" "zetl verify: match" "$E2E_VERIFY"; fi
 
+# The http target's events: every row image shaped as in the warehouse.
+events() {
+    jq -c 'select(.method == "POST") | .body | split("\n")[] | select(length > 0) | fromjson
+           | select(.source.table == "people")' "$E2E_DIR/sink/requests.jsonl" 2>/dev/null
+}
+for _ in $(seq 1 100); do
+    [ "$(events | jq -s 'map(select(.op == "u")) | length')" -ge 200 ] && break
+    sleep 0.3
+done
+t_eq $T "http: the copy and the updates arrived as events" "ok" \
+    "$(events | jq -rs 'if (map(select(.op == "r")) | length) >= '$((N + 2))' and (map(select(.op == "u")) | length) >= 200
+                       then "ok" else "r \(map(select(.op == "r")) | length) u \(map(select(.op == "u")) | length)" end')"
+t_eq $T "http: every image's email and age hashed, phone masked, ssn null" 0 \
+    "$(events | jq -s '[.[] | (.after, .before) | select(. != null)
+                        | select(((.email == null) or (.email | test("^[0-9a-f]{64}$"))) and (.age | test("^[0-9a-f]{64}$"))
+                                 and ((.phone == null) or (.phone | test("^[*]+.{1,4}$"))) and .ssn == null | not)] | length')"
+t_eq $T "http: the same hash as the warehouse's" \
+    "$(zh_psql_tgt -c "SELECT email FROM $MY.people WHERE id = 900002")" \
+    "$(events | jq -rs 'map(select(.after.id == 900002))[0].after.email')"
+
 # Value by value, against the source, with the hash computed by pgcrypto.
 src_my() { zh_mysql -r -e "SELECT id, COALESCE(email, '\\\\N'), COALESCE(born, '\\\\N'), COALESCE(score, '\\\\N'), age, phone
                               FROM $MY.people ORDER BY id"; }
@@ -208,7 +246,7 @@ t_match $T "status: the refused tables are failed with the reason" \
     "failed.*primary key.*never transformed|never transformed.*failed" \
     "$(jq -c '[.integrations[].tables[] | select(.name | test("keyhash")) | .state, .reason]' <<<"$st")"
 t_eq $T "status: people stays synced on both" "synced,synced" \
-    "$(jq -r '[.integrations[].tables[] | select(.name | test("people")) | .state] | join(",")' <<<"$st")"
+    "$(jq -r '[.integrations[] | select(.name != "xfweb") | .tables[] | select(.name | test("people")) | .state] | join(",")' <<<"$st")"
 
 # A change of transforms: the table goes resync_required, saying so; its resync writes the new shape.
 e2e_run_stop >/dev/null
@@ -217,14 +255,14 @@ e2e_run_start
 ok=0
 for _ in $(seq 1 100); do
     st=$("$ZETL" status --json -c "$E2E_DIR/zetl.yaml" 2>/dev/null)
-    [ "$(jq -r '[.integrations[].tables[] | select(.name | test("people")) | .state] | join(",")' <<<"$st")" = \
+    [ "$(jq -r '[.integrations[] | select(.name != "xfweb") | .tables[] | select(.name | test("people")) | .state] | join(",")' <<<"$st")" = \
       "resync_required,resync_required" ] && { ok=1; break; }
     sleep 0.2
 done
 t_eq $T "new transforms: people is resync_required on both" 1 "$ok"
 t_match $T "the reason names the shapes and the fix" \
     "column transforms changed: the target's rows carry .*phone=mask.*the config asks .*name=mask.*resync the table" \
-    "$(jq -r '[.integrations[].tables[] | select(.name | test("people")) | .reason][0]' <<<"$st")"
+    "$(jq -r '[.integrations[] | select(.name != "xfweb") | .tables[] | select(.name | test("people")) | .reason][0]' <<<"$st")"
 DB=$E2E_DIR/state/zetl.db
 "$CMD" "$DB" xfmy resync "$MY.people" >/dev/null
 "$CMD" "$DB" xfpg resync "$PG.people" >/dev/null
@@ -244,6 +282,7 @@ for s in $MY $PG; do
         "$(zh_psql_tgt -c "SELECT count(*) FROM $s.people u WHERE u::text ~ '(secret\\.example|555-|999-|SSN)'")"
 done
 leak() { grep -E -c "secret\\.example|555-0|SSN0|$KEY" "$1" 2>/dev/null || true; }
+t_eq $T "no transformed value or key in the change events" 0 "$(leak "$E2E_DIR/sink/requests.jsonl")"
 t_eq $T "no transformed value or key in the run log" 0 "$(leak "$E2E_DIR/run.log")"
 sqlite3 "$DB" .dump >"$E2E_DIR/dump.sql" 2>/dev/null
 t_eq $T "no transformed value or key in the state log" 0 "$(leak "$E2E_DIR/dump.sql")"

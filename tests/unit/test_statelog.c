@@ -156,6 +156,7 @@ static void test_migrate_v1_commands(void)
                            " ALTER TABLE tables DROP COLUMN copy_rate_rows;"
                            " ALTER TABLE tables DROP COLUMN copy_mark_at;"
                            " ALTER TABLE tables DROP COLUMN copy_mark_rows;"
+                           " ALTER TABLE tables DROP COLUMN shape;"
                            " PRAGMA user_version = 4",
                        NULL, NULL, NULL) == SQLITE_OK, "a version-4 commands table made");
     sqlite3_close(db);
@@ -718,11 +719,11 @@ static void test_status_json(void)
         "\"lag_resolution_ms\": 1, \"stalled\": false, \"stalled_since\": null, "
         "\"tables\": [{\"name\": \"tickit.sales\", \"target\": \"tickit.sales\", \"state\": \"synced\", "
         "\"reason\": null, \"rows_copied\": 172456, \"inserts\": 10, \"updates\": 2, "
-        "\"deletes\": 1, \"last_applied_at\": \"2026-11-21T10:00:00Z\", \"lag_ms\": 120, \"copy\": null}, "
+        "\"deletes\": 1, \"last_applied_at\": \"2026-11-21T10:00:00Z\", \"lag_ms\": 120, \"copy\": null, \"shape\": null}, "
         "{\"name\": \"tickit.users\", \"target\": \"crm.users\", \"state\": \"failed\", "
         "\"reason\": \"bad \\\"key\\\"\\\\ on\\nline 2\\ttab \\u0001 caf\xc3\xa9 \xe2\x9c\x93 "
         "\xf0\x9f\x98\x80 \\ufffd end\", \"rows_copied\": 0, \"inserts\": 0, \"updates\": 0, "
-        "\"deletes\": 0, \"last_applied_at\": null, \"lag_ms\": null, \"copy\": null}], \"wait\": null, \"retry\": null, "
+        "\"deletes\": 0, \"last_applied_at\": null, \"lag_ms\": null, \"copy\": null, \"shape\": null}], \"wait\": null, \"retry\": null, "
         "\"source_position\": null, \"source_position_at\": null, \"bytes_between\": null, \"files_between\": null, \"binlog_expire_seconds\": null, \"checkpoint_commit_at\": null, \"binlog_purge_not_before\": null}, "
         "{\"name\": \"zeta\", \"state\": \"paused\", \"reason\": \"paused by alice\", "
         "\"source\": \"postgres://db:5432/app\", \"target\": \"redshift://dw:5439/dev\", "
@@ -919,7 +920,7 @@ static void test_copy_progress(void)
     CHECK(js && strstr(js, "\"copy\": {\"rows\": 700, \"estimated\": null, \"chunks\": null, "
                            "\"rows_per_s\": "),
           "JSON: the copy in one read: no estimate, no chunks");
-    CHECK(js && strstr(js, "\"name\": \"db.done\"") && strstr(js, "\"lag_ms\": null, \"copy\": null}"),
+    CHECK(js && strstr(js, "\"name\": \"db.done\"") && strstr(js, "\"lag_ms\": null, \"copy\": null, \"shape\": null}"),
           "JSON: a table not copying: copy null");
     const char *eta = js ? strstr(js, "\"eta_s\": ") : NULL;
     CHECK(eta && eta[9] >= '1' && eta[9] <= '9', "JSON: the chunked copy's eta_s is a number");
