@@ -491,6 +491,11 @@ void config_free(struct config *c)
         free_strv(ig->tables.null_columns, ig->tables.nnull_columns);
         free_secret(ig->tables.hash_key);
         free_strv(ig->tables.soft_delete, ig->tables.nsoft_delete);
+        for (int j = 0; j < ig->tables.nfilters; j++) {
+            free(ig->tables.filters[j].table);
+            free(ig->tables.filters[j].where);
+        }
+        free(ig->tables.filters);
         free_secret(ig->alerts.webhook_url);
     }
     free_secret(c->alerts.webhook_url);

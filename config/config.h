@@ -65,6 +65,12 @@ struct config_rename {
     char *to;                   /* schema.table */
 };
 
+struct config_filter {          /* tables.filters entry */
+    char *table;                /* schema.table pattern (LIKE, as include) */
+    char *where;                /* the SQL expression rows must meet (runtime/integ/shape.h) */
+    int   line;                 /* of the where, for messages */
+};
+
 struct config_tables {
     char   **include;           /* LIKE patterns on schema.table; required, non-empty */
     int      ninclude;
@@ -88,6 +94,8 @@ struct config_tables {
        (_zetl_is_deleted, _zetl_deleted_at) instead of removing it */
     char   **soft_delete;
     int      nsoft_delete;
+    struct config_filter *filters;  /* row filters: only rows meeting where land */
+    int      nfilters;
 };
 
 /* Which transform lists a column is in (bits; more than one is an error the
@@ -197,6 +205,10 @@ int  config_table_selected(const struct config_tables *t, const char *schema, co
 /* Does an exclude_columns pattern (schema.table.column, LIKE per part) drop this column? */
 int  config_column_excluded(const struct config_tables *t, const char *schema,
                             const char *table, const char *column);
+
+/* The filters entries matching schema.table: the first (NULL: none) and how many match. */
+const struct config_filter *config_table_filter(const struct config_tables *t, const char *schema,
+                                                const char *table, int *count);
 
 /* Does a soft_delete pattern match schema.table? */
 int  config_table_soft_delete(const struct config_tables *t, const char *schema, const char *table);

@@ -154,6 +154,19 @@ int config_column_excluded(const struct config_tables *t, const char *schema,
     return t && column_listed(t->exclude_columns, t->nexclude_columns, schema, table, column);
 }
 
+const struct config_filter *config_table_filter(const struct config_tables *t, const char *schema,
+                                                const char *table, int *count)
+{
+    const struct config_filter *first = NULL;
+    *count = 0;
+    for (int i = 0; t && schema && table && i < t->nfilters; i++)
+        if (table_match(t->filters[i].table, schema, table)) {
+            if (!first) first = &t->filters[i];
+            (*count)++;
+        }
+    return first;
+}
+
 int config_table_soft_delete(const struct config_tables *t, const char *schema, const char *table)
 {
     for (int i = 0; t && schema && table && i < t->nsoft_delete; i++)

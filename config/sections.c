@@ -389,6 +389,57 @@ static void parse_rename(struct ld *ld, yaml_node_t *v, struct config_tables *t,
     free(from_nodes);
 }
 
+/* filters: [{table: schema.table pattern, where: SQL expression}]. The
+ * expression is checked where the table's columns are known (runtime/integ/
+ * shape.c, at each load, and zetl check); here: present and not empty. */
+static void parse_filters(struct ld *ld, yaml_node_t *v, struct config_tables *t,
+                          const struct config_source *src)
+{
+    if (v->type != YAML_SEQUENCE_NODE) {
+        PROBLEM(ld, v, "filters must be a list, e.g. [{table: \"shop.orders\", where: \"status <> 'test'\"}], got %s",
+                cfg_type_name(v));
+        return;
+    }
+    size_t n = (size_t)(v->data.sequence.items.top - v->data.sequence.items.start);
+    t->filters = calloc(n ? n : 1, sizeof *t->filters);
+    if (!t->filters) {
+        PROBLEM(ld, v, "out of memory reading filters");
+        return;
+    }
+    for (size_t i = 0; i < n; i++) {
+        yaml_node_t *e = cfg_node(ld, v->data.sequence.items.start[i]);
+        yaml_node_t *val[FL_N], *key[FL_N];
+        char *tw[2] = { NULL, NULL };
+        static const char *const names[FL_N] = { "table", "where" };
+        int bad = 0;
+        if (!e || e->type != YAML_MAPPING_NODE) {
+            PROBLEM(ld, e ? e : v, "each filters entry must be a mapping {table: schema.table, where: SQL expression}, got %s",
+                    cfg_type_name(e));
+            continue;
+        }
+        cfg_map_keys(ld, e, SEC_FL, val, key);
+        for (int j = 0; j < FL_N; j++) {
+            if (!val[j]) {
+                PROBLEM(ld, e, "missing required field `%s` in filters entry; write {table: \"schema.table\", where: \"status <> 'test'\"}",
+                        names[j]);
+                bad = 1;
+            } else if (cfg_get_required_str(ld, val[j], e, names[j], "filters entry", &tw[j]) < 0) {
+                bad = 1;
+            }
+        }
+        if (!bad) check_table_pattern(ld, val[FL_TABLE], "filters table pattern", tw[0], src);
+        if (bad) {
+            free(tw[0]);
+            free(tw[1]);
+            continue;
+        }
+        struct config_filter *f = &t->filters[t->nfilters++];
+        f->table = tw[0];
+        f->where = tw[1];
+        f->line = cfg_line(val[FL_WHERE]);
+    }
+}
+
 /* A list of schema.table.column patterns (exclude_columns and the transform lists). */
 static void column_patterns(struct ld *ld, yaml_node_t *v, const char *key, const char *example,
                             char ***out, int *n, const struct config_source *src)
@@ -420,7 +471,7 @@ void cfg_parse_tables(struct ld *ld, yaml_node_t *v, yaml_node_t *parent, enum t
     const yaml_node_t **nodes = NULL;
 
     int m = cfg_get_map(ld, v, "tables", "include, exclude, rename, exclude_columns, hash_columns, "
-                        "mask_columns, null_columns, hash_key, soft_delete");
+                        "mask_columns, null_columns, hash_key, soft_delete, filters");
     if (m < 0)
         return;
     if (m == 0) {
@@ -475,6 +526,8 @@ void cfg_parse_tables(struct ld *ld, yaml_node_t *v, yaml_node_t *parent, enum t
             PROBLEM(ld, val[TBL_HASH_COLUMNS], "hash_columns needs tables.hash_key, the secret the hash is keyed "
                     "with; add hash_key: \"${ZETL_HASH_KEY}\" and export ZETL_HASH_KEY=$(openssl rand -hex 32)");
     }
+
+    if (val[TBL_FILTERS] && !cfg_is_null(val[TBL_FILTERS])) parse_filters(ld, val[TBL_FILTERS], t, src);
 
     if (val[TBL_RENAME] && !cfg_is_null(val[TBL_RENAME])) {
         if (val[TBL_RENAME]->type != YAML_SEQUENCE_NODE)

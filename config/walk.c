@@ -24,7 +24,8 @@ static const char *const src_keys[] = { "kind", "host", "port", "user", "passwor
     "publication" };
 static const char *const tgt_keys[] = { "kind", "dsn", "url", "headers" };
 static const char *const tbl_keys[] = { "include", "exclude", "rename", "exclude_columns",
-    "hash_columns", "mask_columns", "null_columns", "hash_key", "soft_delete" };
+    "hash_columns", "mask_columns", "null_columns", "hash_key", "soft_delete", "filters" };
+static const char *const fl_keys[] = { "table", "where" };
 static const char *const app_keys[] = { "batch_rows", "batch_ms", "memory_mb", "copy_workers",
     "drift_check_seconds", "copy_chunk_rows", "copy_chunk_mb" };
 static const char *const rn_keys[] = { "from", "to" };
@@ -44,6 +45,7 @@ static const struct section {
     [SEC_APP] = { "in apply", app_keys, APP_N },
     [SEC_RN]  = { "in rename entry", rn_keys, RN_N },
     [SEC_ALR] = { "in alerts", alr_keys, ALR_N },
+    [SEC_FL]  = { "in filters entry", fl_keys, FL_N },
 };
 
 yaml_node_t *cfg_node(struct ld *ld, int index)

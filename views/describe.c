@@ -311,6 +311,7 @@ static void describe_table(struct pane *p, const struct snapshot *s, const struc
                                                      : "removed from the target", A_NORMAL);
     w_fmt_shape(buf, sizeof buf, t->shape, 1);
     line(p, "Transforms", buf[0] ? buf : "none", A_NORMAL);
+    line(p, "Rows", w_shape_filtered(t->shape) ? "only those its tables.filters entry selects" : "all", A_NORMAL);
     w_fmt_count(t->inserts, i, sizeof i);
     w_fmt_count(t->updates, u, sizeof u);
     w_fmt_count(t->deletes, d, sizeof d);

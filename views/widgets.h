@@ -110,12 +110,13 @@ void w_fmt_eta(int64_t s, char *buf, size_t len);       /* "11s" "3m10s" "2h05m"
  * < 0 no ETA (statelog.h "Copy progress"). */
 /*
  * A table's shape (runtime/integ/shape.h's string, "email=hash:1a2b3c4d,
- * phone=mask,soft_delete"): full 0, the short form of the Tables view's
- * MODE column ("soft delete, hash 1, mask 1"); full 1, the transforms named
+ * phone=mask,soft_delete,filter:0a1b2c3d"): full 0, the short form of the
+ * Tables view's MODE column ("filter, soft delete, hash 1, mask 1"); full 1, the transforms named
  * ("email hash, phone mask"), without the mode. "" for none.
  */
 void w_fmt_shape(char *buf, size_t len, const char *shape, int full);
 int  w_shape_soft_delete(const char *shape);
+int  w_shape_filtered(const char *shape);
 
 void w_fmt_copy(char *buf, size_t len, int width, int64_t rows, int64_t estimated, int64_t chunks,
                 double rows_per_s, int64_t eta_s);

@@ -325,11 +325,17 @@ static int on_row(struct applier *a, const struct zrowchange *rc)
         t->skip_until.kind = ZPOS_NONE;
     }
     struct zrowchange p;
-    if (integ_project(&a->proj, t, rc, &p) != 0) {
+    char why[768];
+    int pr = integ_project(&a->proj, t, rc, &p);
+    if (pr == 1) return 0;                      /* not for the target: its row filter */
+    if (pr < 0 && strcmp(a->proj.err, "out of memory") != 0) {
+        snprintf(why, sizeof why, "%s", a->proj.err);   /* its filter failed on the row */
+        return fail_table_here(a, t, why);
+    }
+    if (pr < 0) {
         snprintf(in->err, sizeof in->err, "out of memory mapping rows of %s", t->source);
         return -1;
     }
-    char why[768];
     if (rc->op == ZOP_OVERSIZE) {               /* the reader's sink refused it (reader_row) */
         integ_row_too_big(in, t->def, p.before, rc->after && rc->table->ncols ? rc->after[0].v.u : 0,
                           why, sizeof why);

@@ -537,6 +537,15 @@ static int copy_refuse(struct copier *c, const char *why)
     return copy_progress(c);
 }
 
+/* The projection failed: out of memory fails the copy; a row filter that
+ * failed on the row fails the table (copy_refuse). */
+static int copy_project_failed(struct copier *c)
+{
+    if (strcmp(c->proj.err, "out of memory") != 0) return copy_refuse(c, c->proj.err);
+    snprintf(c->err, sizeof c->err, "table %s: out of memory", c->cur->source);
+    return -1;
+}
+
 static int copy_row(void *ctx, const struct zrowchange *rc)
 {
     struct copier *c = ctx;
@@ -550,10 +559,9 @@ static int copy_row(void *ctx, const struct zrowchange *rc)
         /* Rows of the previous table go first: a text load is one table's. */
         if (c->text_t != c->cur && c->text->len && copy_job(c, JOB_TEXT, c->text_t) != 0) return -1;
         c->text_t = c->cur;
-        if (integ_project(&c->proj, c->cur, rc, &p) != 0) {
-            snprintf(c->err, sizeof c->err, "table %s: out of memory", c->cur->source);
-            return -1;
-        }
+        int pr = integ_project(&c->proj, c->cur, rc, &p);
+        if (pr == 1) return copy_progress(c);  /* not for the target: its row filter */
+        if (pr < 0) return copy_project_failed(c);
         if (integ_row_refused(c->in, c->cur, &p, why, sizeof why)) return copy_refuse(c, why);
         size_t before = c->text->len;
         target_copy_row(c->text, c->cur->def, p.after);
@@ -566,10 +574,9 @@ static int copy_row(void *ctx, const struct zrowchange *rc)
         if (c->text->len >= COPY_TEXT_BYTES && copy_job(c, JOB_TEXT, c->cur) != 0) return -1;
         return copy_progress(c);
     }
-    if (integ_project(&c->proj, c->cur, rc, &p) != 0) {
-        snprintf(c->err, sizeof c->err, "table %s: out of memory", c->cur->source);
-        return -1;
-    }
+    int pr = integ_project(&c->proj, c->cur, rc, &p);
+    if (pr == 1) return copy_progress(c);      /* not for the target: its row filter */
+    if (pr < 0) return copy_project_failed(c);
     if (integ_row_refused(c->in, c->cur, &p, why, sizeof why)) return copy_refuse(c, why);
     size_t before = zbatch_bytes(c->b);
     if (target_add(c->tgt, c->b, &p, c->cur->tschema, c->cur->tname, 1) != 0) {
@@ -609,7 +616,7 @@ static int copy_raw_ok(void *ctx, const struct ztable *def, int src_version, con
         return ZRAW_NO;                         /* (a failed load: the row path reports it) */
     struct itable *t = integ_find_table(c->in, def->schema, def->name);
     if (!t || t->def != def || copy_skips(c, t)) return ZRAW_NO;   /* a failed table's rows are skipped */
-    if (t->shape.x) return ZRAW_NO;             /* transformed columns: row by row (shape.h) */
+    if (t->shape.x || t->shape.filter) return ZRAW_NO;  /* transforms, a row filter: row by row (shape.h) */
     c->raw_binary = target_load_binary_ok(c->tgt, t->tschema, t->tname, t->tdef, src_version, src_encoding) == 1;
     return c->raw_binary ? ZRAW_BINARY : ZRAW_TEXT;
 }

@@ -7,6 +7,8 @@
 
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
+#include <sqlite3.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -66,10 +68,18 @@ static int is_float(const struct zcolumn *c)
     return c->type == ZT_FLOAT32 || c->type == ZT_FLOAT64;
 }
 
+static uint64_t fnv64(const char *s)
+{
+    uint64_t h = 0xcbf29ce484222325ULL;
+    for (; *s; s++) h = (h ^ (unsigned char)*s) * 0x100000001b3ULL;
+    return h;
+}
+
 void shape_free(struct shape *s)
 {
     free(s->x);
     free(s->sig);
+    free(s->reads);
     memset(s, 0, sizeof *s);
 }
 
@@ -173,6 +183,32 @@ int shape_table(const struct config_tables *ct, const struct ztable *def, struct
         if (sig.len) zbuf_putc(&sig, ',');
         zbuf_puts(&sig, "soft_delete");
     }
+    int nf = 0;
+    const struct config_filter *f = config_table_filter(ct, def->schema, def->name, &nf);
+    if (f) {
+        char e[512];
+        if (!(s->reads = calloc((size_t)def->ncols + 1, 1))) goto oom;
+        if (nf > 1 || shape_filter_check(f->where, def, s->reads, e, sizeof e) != 0) {
+            if (nf > 1)
+                snprintf(what, whatlen, "table %s.%s is matched by %d tables.filters entries", def->schema, def->name, nf);
+            else
+                snprintf(what, whatlen, "the filter of table %s.%s (config line %d): %s", def->schema, def->name, f->line, e);
+            snprintf(fix, fixlen, "%s, then restart zetl",
+                     nf > 1 ? "keep one filters entry per table (join the conditions with AND)"
+                            : "correct the where expression (an SQLite expression over the table's columns)");
+            zbuf_free(&sig);
+            shape_free(s);
+            return 1;
+        }
+        s->filter = f->where;
+        char h[9];
+        snprintf(h, sizeof h, "%08x", (unsigned)(fnv64(f->where) & 0xffffffffu));
+        if (sig.len) zbuf_putc(&sig, ',');
+        zbuf_puts(&sig, "filter:");
+        zbuf_puts(&sig, h);
+    }
+    static atomic_uint_fast64_t gens;
+    s->gen = atomic_fetch_add(&gens, 1) + 1;
     s->key = ct->hash_key;
     zbuf_putc(&sig, '\0');
     if (sig.oom || !(s->sig = strdup(sig.p ? sig.p : ""))) goto oom;
@@ -251,4 +287,254 @@ int shape_values(const struct shape *s, struct zvalue *vals, struct zbuf *scratc
     }
     if (scratch->p) scratch->p[scratch->len] = '\0';
     return 0;
+}
+
+/* ---- row filters: SQLite evaluates the expression --------------------------------------- */
+
+struct shape_eval {
+    sqlite3 *db;
+    struct { uint64_t gen; sqlite3_stmt *st; } *c;
+    int n, cap, last;
+};
+
+#define FILTER_PREFIX "SELECT CASE WHEN ("
+#define EVAL_CACHE_MAX 1024     /* statements kept; past it (many reloads) all are made again */
+
+/* Only a SELECT reading the row and calling functions may run. */
+static int authorize(void *ctx, int action, const char *a, const char *b, const char *c, const char *d)
+{
+    (void)ctx; (void)a; (void)b; (void)c; (void)d;
+    return action == SQLITE_SELECT || action == SQLITE_READ || action == SQLITE_FUNCTION ? SQLITE_OK : SQLITE_DENY;
+}
+
+static sqlite3 *eval_db(void)
+{
+    sqlite3 *db = NULL;
+    if (sqlite3_open_v2(":memory:", &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_MEMORY | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
+        sqlite3_close(db);
+        return NULL;
+    }
+    sqlite3_set_authorizer(db, authorize, NULL);
+    sqlite3_limit(db, SQLITE_LIMIT_SQL_LENGTH, 1 << 20);
+    return db;
+}
+
+/* The statement for where over def's columns; NULL with err (and the
+ * expression's character the error is at, where SQLite says). */
+static sqlite3_stmt *prepare(sqlite3 *db, const char *where, const struct ztable *def, char *err, size_t errlen)
+{
+    struct zbuf q = {0};
+    zbuf_puts(&q, FILTER_PREFIX);
+    size_t at = q.len;
+    zbuf_puts(&q, where);
+    size_t end = q.len;
+    zbuf_puts(&q, ") THEN 1 ELSE 0 END FROM (SELECT ");
+    for (int i = 0; i < def->ncols; i++) {
+        char ph[24];
+        snprintf(ph, sizeof ph, "%s?%d AS \"", i ? ", " : "", i + 1);
+        zbuf_puts(&q, ph);
+        for (const char *n = def->cols[i].name; *n; n++) {
+            if (*n == '"') zbuf_putc(&q, '"');
+            zbuf_putc(&q, *n);
+        }
+        zbuf_putc(&q, '"');
+    }
+    zbuf_puts(&q, ")");
+    if (q.oom) {
+        snprintf(err, errlen, "out of memory");
+        zbuf_free(&q);
+        return NULL;
+    }
+    sqlite3_stmt *st = NULL;
+    const char *tail = NULL;
+    int rc = sqlite3_prepare_v3(db, q.p, (int)q.len + 1, SQLITE_PREPARE_PERSISTENT, &st, &tail);
+    if (rc != SQLITE_OK) {
+        int off = sqlite3_error_offset(db);
+        if (off >= (int)at && off < (int)end)
+            snprintf(err, errlen, "%s at character %d of the expression", sqlite3_errmsg(db), off - (int)at + 1);
+        else if (off == (int)end)
+            snprintf(err, errlen, "%s at its end (character %d of the expression: is it cut short?)",
+                     sqlite3_errmsg(db), off - (int)at + 1);
+        else
+            snprintf(err, errlen, "%s (is it one expression, with its parentheses closed?)", sqlite3_errmsg(db));
+        st = NULL;
+    } else if (tail && *tail) {
+        snprintf(err, errlen, "it must be one expression");
+        sqlite3_finalize(st);
+        st = NULL;
+    }
+    zbuf_free(&q);
+    return st;
+}
+
+/* The columns an expression reads: SQLite tells an authorizer of each
+ * column of a real table a statement reads (SQLITE_READ). */
+struct reads_ctx { const struct ztable *def; uint8_t *reads; };
+
+static int collect_reads(void *ctx, int action, const char *tbl, const char *col, const char *c, const char *d)
+{
+    (void)c; (void)d;
+    struct reads_ctx *r = ctx;
+    if (action == SQLITE_READ && tbl && col && !strcmp(tbl, "zetl_row"))
+        for (int i = 0; i < r->def->ncols; i++)
+            if (!strcmp(r->def->cols[i].name, col)) r->reads[i] = 1;
+    return action == SQLITE_SELECT || action == SQLITE_READ || action == SQLITE_FUNCTION ? SQLITE_OK : SQLITE_DENY;
+}
+
+static void find_reads(const char *where, const struct ztable *def, uint8_t *reads)
+{
+    sqlite3 *db = NULL;
+    struct zbuf q = {0};
+    if (sqlite3_open_v2(":memory:", &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_MEMORY, NULL) != SQLITE_OK) goto out;
+    zbuf_puts(&q, "CREATE TABLE zetl_row (");
+    for (int i = 0; i < def->ncols; i++) {
+        zbuf_puts(&q, i ? ", \"" : "\"");
+        for (const char *n = def->cols[i].name; *n; n++) {
+            if (*n == '"') zbuf_putc(&q, '"');
+            zbuf_putc(&q, *n);
+        }
+        zbuf_putc(&q, '"');
+    }
+    zbuf_puts(&q, ")");
+    if (q.oom || sqlite3_exec(db, q.p, NULL, NULL, NULL) != SQLITE_OK) goto out;
+    struct reads_ctx r = {def, reads};
+    sqlite3_set_authorizer(db, collect_reads, &r);
+    q.len = 0;
+    zbuf_puts(&q, "SELECT (");
+    zbuf_puts(&q, where);
+    zbuf_puts(&q, ") FROM zetl_row");
+    sqlite3_stmt *st = NULL;
+    if (!q.oom) sqlite3_prepare_v2(db, q.p, -1, &st, NULL);
+    sqlite3_finalize(st);
+out:
+    zbuf_free(&q);
+    sqlite3_close(db);
+}
+
+int shape_filter_check(const char *where, const struct ztable *def, uint8_t *reads, char *err, size_t errlen)
+{
+    sqlite3 *db = eval_db();
+    if (!db) {
+        snprintf(err, errlen, "cannot open SQLite in memory");
+        return 1;
+    }
+    sqlite3_stmt *st = prepare(db, where, def, err, errlen);
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    if (st && reads) find_reads(where, def, reads);
+    return st ? 0 : 1;
+}
+
+void shape_eval_free(struct shape_eval *ev)
+{
+    if (!ev) return;
+    for (int i = 0; i < ev->n; i++) sqlite3_finalize(ev->c[i].st);
+    free(ev->c);
+    sqlite3_close(ev->db);
+    free(ev);
+}
+
+static sqlite3_stmt *eval_stmt(struct shape_eval **evp, const struct shape *s, const struct ztable *def,
+                               char *err, size_t errlen)
+{
+    struct shape_eval *ev = *evp;
+    if (!ev) {
+        if (!(ev = calloc(1, sizeof *ev)) || !(ev->db = eval_db())) {
+            free(ev);
+            snprintf(err, errlen, "cannot open SQLite in memory for the row filter");
+            return NULL;
+        }
+        *evp = ev;
+    }
+    if (ev->last < ev->n && ev->c[ev->last].gen == s->gen) return ev->c[ev->last].st;
+    for (int i = 0; i < ev->n; i++)
+        if (ev->c[i].gen == s->gen) return ev->c[ev->last = i].st;
+    if (ev->n >= EVAL_CACHE_MAX) {
+        for (int i = 0; i < ev->n; i++) sqlite3_finalize(ev->c[i].st);
+        ev->n = 0;
+    }
+    if (ev->n == ev->cap) {
+        int cap = ev->cap ? ev->cap * 2 : 16;
+        void *c = realloc(ev->c, (size_t)cap * sizeof *ev->c);
+        if (!c) {
+            snprintf(err, errlen, "out of memory");
+            return NULL;
+        }
+        ev->c = c;
+        ev->cap = cap;
+    }
+    sqlite3_stmt *st = prepare(ev->db, s->filter, def, err, errlen);
+    if (!st) return NULL;
+    ev->c[ev->n].gen = s->gen;
+    ev->c[ev->n].st = st;
+    ev->last = ev->n++;
+    return st;
+}
+
+/* One value, by its column's type (shape.h). */
+static int bind_value(sqlite3_stmt *st, int i, const struct zcolumn *c, const struct zvalue *v)
+{
+    switch (v->kind) {
+    case ZV_NULL: return sqlite3_bind_null(st, i);
+    case ZV_INT: return sqlite3_bind_int64(st, i, (sqlite3_int64)v->v.i);
+    case ZV_UINT:
+        return v->v.u <= (uint64_t)INT64_MAX ? sqlite3_bind_int64(st, i, (sqlite3_int64)v->v.u)
+                                             : sqlite3_bind_double(st, i, (double)v->v.u);
+    case ZV_FLOAT: return sqlite3_bind_double(st, i, v->v.f);
+    case ZV_BYTES: return sqlite3_bind_blob(st, i, v->len ? v->v.p : "", (int)v->len, SQLITE_STATIC);
+    case ZV_TEXT: break;
+    default: return sqlite3_bind_null(st, i);
+    }
+    char num[64];
+    int numeric = !c->is_array && (c->type == ZT_DECIMAL || c->type == ZT_FLOAT32 || c->type == ZT_FLOAT64 ||
+                                   c->type == ZT_INT16 || c->type == ZT_INT32 || c->type == ZT_INT64 ||
+                                   c->type == ZT_UINT64 || c->type == ZT_YEAR);
+    if ((numeric || c->type == ZT_BOOL) && v->len < sizeof num) {
+        memcpy(num, v->v.p, v->len);
+        num[v->len] = '\0';
+        if (c->type == ZT_BOOL && !c->is_array)
+            return sqlite3_bind_int(st, i, num[0] == 't' || num[0] == 'T' || num[0] == '1' || num[0] == 'y');
+        if (numeric) {
+            char *e;
+            if (c->type != ZT_DECIMAL && c->type != ZT_FLOAT32 && c->type != ZT_FLOAT64) {
+                long long x = strtoll(num, &e, 10);
+                if (*num && !*e) return sqlite3_bind_int64(st, i, x);
+            }
+            double d = strtod(num, &e);
+            if (*num && !*e) return sqlite3_bind_double(st, i, d);
+        }
+    }
+    return sqlite3_bind_text(st, i, v->len ? v->v.p : "", (int)v->len, SQLITE_STATIC);
+}
+
+int shape_filter(struct shape_eval **ev, const struct shape *s, const struct ztable *def,
+                 const struct zvalue *vals, const struct zvalue *before, char *err, size_t errlen)
+{
+    if (!s->filter) return 1;
+    sqlite3_stmt *st = eval_stmt(ev, s, def, err, errlen);
+    if (!st) return -1;
+    int unknown = 0;
+    for (int i = 0; i < def->ncols; i++) {
+        const struct zvalue *v = &vals[i];
+        if (v->kind == ZV_UNCHANGED) {          /* the same as before: take it from there */
+            if (before && before[i].kind != ZV_UNCHANGED) v = &before[i];
+            else if (s->reads && s->reads[i]) {
+                unknown = 1;
+                snprintf(err, errlen, "the row filter reads column %s, whose unchanged value PostgreSQL did not send "
+                         "(TOAST); set REPLICA IDENTITY FULL on the source table, then resync it", def->cols[i].name);
+            }
+        }
+        if (bind_value(st, i + 1, &def->cols[i], v) != SQLITE_OK) {
+            snprintf(err, errlen, "row filter: %s", sqlite3_errmsg((*ev)->db));
+            sqlite3_reset(st);
+            return -1;
+        }
+    }
+    int rc = sqlite3_step(st), r = -1;
+    if (rc == SQLITE_ROW) r = sqlite3_column_int(st, 0) != 0;
+    else snprintf(err, errlen, "row filter: %s", sqlite3_errmsg((*ev)->db));
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+    /* An unchanged value the expression may read: it cannot be judged. */
+    return unknown && r >= 0 ? -2 : r;
 }

@@ -58,6 +58,9 @@ struct shape {
     int      n;         /* columns in x */
     int      nhash, nmask, nnull;
     int      soft_delete;   /* tables.soft_delete: deletes mark the row (tdef->soft_delete) */
+    const char *filter;     /* tables.filters' where for it (the config's, borrowed); NULL none */
+    uint64_t gen;           /* unique per shape_table: what a filter evaluator's cache is keyed by */
+    uint8_t *reads;         /* per column: the filter reads it (n = def->ncols); NULL none */
     char    *sig;       /* the shape string ("" when none) */
     const char *key;    /* tables.hash_key (the config's, borrowed; a secret) */
 };
@@ -78,6 +81,35 @@ void shape_free(struct shape *s);
  * per image, valid until its next use. 0, or -1 out of memory.
  */
 int  shape_values(const struct shape *s, struct zvalue *vals, struct zbuf *scratch);
+
+/*
+ * Row filters (tables.filters): only rows for which the where expression is
+ * true land. The expression is SQLite's (https://sqlite.org/lang_expr.html),
+ * evaluated by SQLite itself in a private in-memory database over one row
+ * whose columns carry the source's names:
+ *     SELECT CASE WHEN (where) THEN 1 ELSE 0 END FROM (SELECT ?1 AS "id", ...)
+ * so NULL is false, as in a WHERE clause. Values go in as the row has them
+ * (change.h), by the column's type: integers as integers (BIGINT UNSIGNED
+ * above 2^63 as a real), FLOAT/DOUBLE as reals, DECIMAL as a real (compare
+ * with numbers, not strings), booleans as 1/0, bytes as blobs, everything
+ * else as its text (dates '2024-02-29', timestamps '2024-02-29 10:00:00',
+ * JSON text for json_extract). Only a SELECT over that row may run (an
+ * authorizer refuses the rest), one expression, no statement after it.
+ *
+ * shape_filter_check compiles where against def: 0 (reads[i] set for each
+ * column it reads, when reads is given), or 1 with the error and its
+ * position in the expression ("near \"AND\": syntax error at character
+ * 12"). shape_filter: 1 the row meets it (or the table has none), 0 it does
+ * not, -1 error (err), -2 the row cannot be judged: a column the expression
+ * reads is an unchanged TOAST value with no old value to take it from.
+ * An evaluator (one per thread: the projection's) is made on first use and
+ * keeps one statement per table; shape_eval_free ends it.
+ */
+struct shape_eval;
+int  shape_filter_check(const char *where, const struct ztable *def, uint8_t *reads, char *err, size_t errlen);
+int  shape_filter(struct shape_eval **ev, const struct shape *s, const struct ztable *def,
+                  const struct zvalue *vals, const struct zvalue *before, char *err, size_t errlen);
+void shape_eval_free(struct shape_eval *ev);
 
 /* The 8-hex-digit id of a hash key (the shape string's). */
 void shape_key_id(const char *key, char out[9]);

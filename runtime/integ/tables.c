@@ -376,17 +376,18 @@ int integ_project(struct projection *p, struct itable *t, const struct zrowchang
 {
     *out = *rc;
     out->table = t->tdef;       /* same columns as def, in the same order: target names */
+    p->err[0] = '\0';
     if (rc->op == ZOP_TRUNCATE) return 0;
     int same = rc->table == t->def || rc->table == t->tdef;
-    if (same && !t->shape.x) return 0;
-    if (!same && build_map(t, rc->table) != 0) return -1;
+    if (same && !t->shape.x && !t->shape.filter) return 0;
+    if (!same && build_map(t, rc->table) != 0) goto oom;
     int n = t->def->ncols;
     if (n > p->cap) {
         struct zvalue *b = realloc(p->before, (size_t)n * sizeof *b);
-        if (!b) return -1;
+        if (!b) goto oom;
         p->before = b;
         struct zvalue *a = realloc(p->after, (size_t)n * sizeof *a);
-        if (!a) return -1;
+        if (!a) goto oom;
         p->after = a;
         p->cap = n;
     }
@@ -395,15 +396,33 @@ int integ_project(struct projection *p, struct itable *t, const struct zrowchang
         for (int i = 0; i < n; i++)
             p->before[i] = same ? rc->before[i] : t->map[i] >= 0 ? rc->before[t->map[i]] : null_value;
         out->before = p->before;
-        if (shape_values(&t->shape, p->before, &p->sb) != 0) return -1;
     }
     if (rc->after) {
         for (int i = 0; i < n; i++)
             p->after[i] = same ? rc->after[i] : t->map[i] >= 0 ? rc->after[t->map[i]] : null_value;
         out->after = p->after;
-        if (shape_values(&t->shape, p->after, &p->sa) != 0) return -1;
     }
+    /* The filter reads the source's values, before any transform. */
+    if (t->shape.filter && out->after && (rc->op == ZOP_INSERT || rc->op == ZOP_UPDATE)) {
+        int m = shape_filter(&p->ev, &t->shape, t->def, out->after, out->before, p->err, sizeof p->err);
+        if (m < 0) return -1;                   /* -2 too: the table fails with the reason */
+        if (m == 0 && rc->op == ZOP_INSERT) return 1;
+        if (m == 0) {                           /* out of the filter: its old row goes */
+            out->op = ZOP_DELETE;
+            if (!out->before) {                 /* no old image: the key did not change */
+                out->before = out->after;
+                out->before_key_only = 1;
+            }
+            out->after = NULL;
+        }
+    }
+    if ((out->before && shape_values(&t->shape, out->before == p->after ? p->after : p->before, &p->sb) != 0) ||
+        (out->after && shape_values(&t->shape, p->after, &p->sa) != 0))
+        goto oom;
     return 0;
+oom:
+    snprintf(p->err, sizeof p->err, "out of memory");
+    return -1;
 }
 
 void integ_projection_free(struct projection *p)
@@ -414,6 +433,8 @@ void integ_projection_free(struct projection *p)
     p->cap = 0;
     zbuf_free(&p->sb);
     zbuf_free(&p->sa);
+    shape_eval_free(p->ev);
+    p->ev = NULL;
 }
 
 /* ---- zetl check ------------------------------------------------------------------- */

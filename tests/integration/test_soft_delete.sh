@@ -118,6 +118,8 @@ both "INSERT INTO %S.wiped VALUES (1000, 1)"
 t1=$(date +%s)
 if wait_match_but_nokey 60; then t_pass $T "deletes, revivals, a truncate: zetl verify (live rows) matches"
 else t_fail $T "streamed deletes match" "zetl verify: match" "$E2E_VERIFY"; fi
+t_match $T "verify says it compared the live rows" \
+    "match +sd_my\\.orders +1902 rows \\(the target's live rows: those marked deleted are not compared\\)" "$E2E_VERIFY"
 for s in $MY $PG; do
     t_eq $T "$s: 98 rows marked deleted, none removed; 5 and 6 revived with their new values" \
         "$N|98|five again:false:-|six again:false:-|999" \
