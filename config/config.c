@@ -491,6 +491,7 @@ void config_free(struct config *c)
         free_strv(ig->tables.null_columns, ig->tables.nnull_columns);
         free_secret(ig->tables.hash_key);
         free_strv(ig->tables.soft_delete, ig->tables.nsoft_delete);
+        free_strv(ig->tables.history, ig->tables.nhistory);
         for (int j = 0; j < ig->tables.nfilters; j++) {
             free(ig->tables.filters[j].table);
             free(ig->tables.filters[j].where);

@@ -96,6 +96,10 @@ struct config_tables {
     int      nsoft_delete;
     struct config_filter *filters;  /* row filters: only rows meeting where land */
     int      nfilters;
+    /* schema.table patterns (LIKE): history mode, every version kept
+       (_record_is_active, _record_create_time, _record_delete_time) */
+    char   **history;
+    int      nhistory;
 };
 
 /* Which transform lists a column is in (bits; more than one is an error the
@@ -209,6 +213,9 @@ int  config_column_excluded(const struct config_tables *t, const char *schema,
 /* The filters entries matching schema.table: the first (NULL: none) and how many match. */
 const struct config_filter *config_table_filter(const struct config_tables *t, const char *schema,
                                                 const char *table, int *count);
+
+/* Does a history pattern match schema.table? */
+int  config_table_history(const struct config_tables *t, const char *schema, const char *table);
 
 /* Does a soft_delete pattern match schema.table? */
 int  config_table_soft_delete(const struct config_tables *t, const char *schema, const char *table);

@@ -167,6 +167,14 @@ const struct config_filter *config_table_filter(const struct config_tables *t, c
     return first;
 }
 
+int config_table_history(const struct config_tables *t, const char *schema, const char *table)
+{
+    for (int i = 0; t && schema && table && i < t->nhistory; i++)
+        if (table_match(t->history[i], schema, table))
+            return 1;
+    return 0;
+}
+
 int config_table_soft_delete(const struct config_tables *t, const char *schema, const char *table)
 {
     for (int i = 0; t && schema && table && i < t->nsoft_delete; i++)

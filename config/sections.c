@@ -471,7 +471,7 @@ void cfg_parse_tables(struct ld *ld, yaml_node_t *v, yaml_node_t *parent, enum t
     const yaml_node_t **nodes = NULL;
 
     int m = cfg_get_map(ld, v, "tables", "include, exclude, rename, exclude_columns, hash_columns, "
-                        "mask_columns, null_columns, hash_key, soft_delete, filters");
+                        "mask_columns, null_columns, hash_key, soft_delete, filters, history");
     if (m < 0)
         return;
     if (m == 0) {
@@ -513,6 +513,14 @@ void cfg_parse_tables(struct ld *ld, yaml_node_t *v, yaml_node_t *parent, enum t
         check_table_pattern(ld, nodes[i], "soft_delete pattern", t->soft_delete[i], src);
     free(nodes);
     nodes = NULL;
+    cfg_get_str_list(ld, val[TBL_HISTORY], "history", "[\"tickit.sales\"]", &t->history, &t->nhistory, &nodes);
+    for (int i = 0; i < t->nhistory; i++)
+        check_table_pattern(ld, nodes[i], "history pattern", t->history[i], src);
+    free(nodes);
+    nodes = NULL;
+    if (t->nhistory && tkind == TARGET_HTTP)
+        PROBLEM(ld, val[TBL_HISTORY], "history does not apply to an http target: its events already are every "
+                "version; remove history, or keep versions downstream");
     if (t->nsoft_delete && tkind == TARGET_HTTP)
         PROBLEM(ld, val[TBL_SOFT_DELETE], "soft_delete does not apply to an http target: its delete events are "
                 "the record of a delete; remove soft_delete, or mark deletes downstream");

@@ -24,7 +24,7 @@ static const char *const src_keys[] = { "kind", "host", "port", "user", "passwor
     "publication" };
 static const char *const tgt_keys[] = { "kind", "dsn", "url", "headers" };
 static const char *const tbl_keys[] = { "include", "exclude", "rename", "exclude_columns",
-    "hash_columns", "mask_columns", "null_columns", "hash_key", "soft_delete", "filters" };
+    "hash_columns", "mask_columns", "null_columns", "hash_key", "soft_delete", "filters", "history" };
 static const char *const fl_keys[] = { "table", "where" };
 static const char *const app_keys[] = { "batch_rows", "batch_ms", "memory_mb", "copy_workers",
     "drift_check_seconds", "copy_chunk_rows", "copy_chunk_mb" };

@@ -157,6 +157,7 @@ static void put_tables(struct yw *w, const struct config_tables *t)
     if (t->nnull_columns) put_list(w, 6, "null_columns", t->null_columns, t->nnull_columns);
     if (t->hash_key) put_kv(w, 6, "hash_key", w->mask ? "***" : t->hash_key);
     if (t->nsoft_delete) put_list(w, 6, "soft_delete", t->soft_delete, t->nsoft_delete);
+    if (t->nhistory) put_list(w, 6, "history", t->history, t->nhistory);
     if (t->nfilters) {
         fputs("      filters:\n", w->f);
         for (int i = 0; i < t->nfilters; i++) {

@@ -307,8 +307,10 @@ static void describe_table(struct pane *p, const struct snapshot *s, const struc
     state_lines(p, s, in->name, t->name, t->state, t->reason, theme_tstate_role(ts), tstate_needs_attention(ts));
     if (tstate_copying(ts) || t->rows_copied)
         copy_line(p, t, 0);
-    line(p, "Deletes", w_shape_soft_delete(t->shape) ? "soft: marked (_zetl_is_deleted, _zetl_deleted_at), not removed"
-                                                     : "removed from the target", A_NORMAL);
+    line(p, "Deletes", w_shape_history(t->shape) ? "history: every version kept; a delete closes the active one "
+                                                   "(_record_is_active, _record_create_time, _record_delete_time)"
+                       : w_shape_soft_delete(t->shape) ? "soft: marked (_zetl_is_deleted, _zetl_deleted_at), not removed"
+                                                       : "removed from the target", A_NORMAL);
     w_fmt_shape(buf, sizeof buf, t->shape, 1);
     line(p, "Transforms", buf[0] ? buf : "none", A_NORMAL);
     line(p, "Rows", w_shape_filtered(t->shape) ? "only those its tables.filters entry selects" : "all", A_NORMAL);

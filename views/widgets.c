@@ -472,6 +472,14 @@ int w_shape_soft_delete(const char *shape)
     return 0;
 }
 
+int w_shape_history(const char *shape)
+{
+    if (!shape) return 0;
+    for (const char *p = shape; (p = strstr(p, "history")); p += 7)
+        if ((p == shape || p[-1] == ',') && (p[7] == ',' || p[7] == '\0')) return 1;
+    return 0;
+}
+
 int w_shape_filtered(const char *shape)
 {
     if (!shape) return 0;
@@ -507,6 +515,7 @@ void w_fmt_shape(char *buf, size_t len, const char *shape, int full)
     }
     if (full) return;
     if (w_shape_filtered(shape) && o < len) o += (size_t)snprintf(buf + o, len - o, "filter");
+    if (w_shape_history(shape) && o < len) o += (size_t)snprintf(buf + o, len - o, "%shistory", o ? ", " : "");
     if (w_shape_soft_delete(shape) && o < len) o += (size_t)snprintf(buf + o, len - o, "%ssoft delete", o ? ", " : "");
     for (int k = 0; k < 3; k++)
         if (count[k] && o < len) o += (size_t)snprintf(buf + o, len - o, "%s%s %d", o ? ", " : "", kinds[k], count[k]);

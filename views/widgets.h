@@ -117,6 +117,7 @@ void w_fmt_eta(int64_t s, char *buf, size_t len);       /* "11s" "3m10s" "2h05m"
 void w_fmt_shape(char *buf, size_t len, const char *shape, int full);
 int  w_shape_soft_delete(const char *shape);
 int  w_shape_filtered(const char *shape);
+int  w_shape_history(const char *shape);
 
 void w_fmt_copy(char *buf, size_t len, int width, int64_t rows, int64_t estimated, int64_t chunks,
                 double rows_per_s, int64_t eta_s);

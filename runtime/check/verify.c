@@ -194,6 +194,9 @@ static int compare_scratch(struct itable *t, struct pgw *c, const char *scratch,
     if (t->tdef->soft_delete) {         /* the rows marked deleted are the source's past */
         tbuf_puts(sql, " WHERE NOT ");
         tbuf_ident(sql, TARGET_SOFT_DELETED);
+    } else if (t->tdef->history) {      /* so are the closed versions */
+        tbuf_puts(sql, " WHERE ");
+        tbuf_ident(sql, TARGET_HIST_ACTIVE);
     }
     tbuf_puts(sql, "), a AS (SELECT * FROM s EXCEPT ALL SELECT * FROM g),"
                    " b AS (SELECT * FROM g EXCEPT ALL SELECT * FROM s),"
@@ -221,7 +224,8 @@ static int compare_scratch(struct itable *t, struct pgw *c, const char *scratch,
     /* What was compared, where it is not every row of both. */
     const char *what = t->shape.filter && t->tdef->soft_delete ? " (the rows its filter selects; the target's live rows)"
                        : t->shape.filter ? " (the rows its filter selects)"
-                       : t->tdef->soft_delete ? " (the target's live rows: those marked deleted are not compared)" : "";
+                       : t->tdef->soft_delete ? " (the target's live rows: those marked deleted are not compared)"
+                       : t->tdef->history ? " (the target's active versions: the closed ones are not compared)" : "";
     if (only_s == 0 && only_g == 0) {
         fprintf(out, "  match     %-40s %lld rows%s\n", t->source, ns, what);
         rc = 0;

@@ -28,7 +28,8 @@ void drift_init(struct drift *d, const struct integ *in)
 static int count_both(struct integ *in, struct itable *t, int64_t *tgt, int64_t *src)
 {
     char e[1024];
-    int rc = target_count_rows(in->tgt, t->tschema, t->tname, t->tdef->soft_delete, DRIFT_COUNT_TIMEOUT_MS, tgt);
+    int rc = target_count_rows(in->tgt, t->tschema, t->tname,
+                               t->tdef->soft_delete ? 1 : t->tdef->history ? 2 : 0, DRIFT_COUNT_TIMEOUT_MS, tgt);
     if (rc != 0) {
         if (rc < 0)
             integ_log(in, STATELOG_WARNING, t->source, "drift", "drift check skipped: %s", target_error(in->tgt));

@@ -8,6 +8,7 @@
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 #include <sqlite3.h>
+#include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -107,11 +108,30 @@ static const char *refusal(const struct ztable *def, const struct zcolumn *c, un
     return NULL;
 }
 
-int shape_table(const struct config_tables *ct, const struct ztable *def, struct ztable *tdef,
-                struct shape *s, char *what, size_t whatlen, char *fix, size_t fixlen)
+/* A table's refusal: what and fix (one line each); returns 1. */
+static int refuse(char *what, size_t whatlen, char *fix, size_t fixlen, const char *f, const char *fmt, ...)
+    __attribute__((format(printf, 6, 7)));
+static int refuse(char *what, size_t whatlen, char *fix, size_t fixlen, const char *f, const char *fmt, ...)
 {
-    memset(s, 0, sizeof *s);
-    struct zbuf sig = {0};
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(what, whatlen, fmt, ap);
+    va_end(ap);
+    snprintf(fix, fixlen, "%s, then restart zetl", f);
+    return 1;
+}
+
+static void sig_item(struct zbuf *sig, const char *a, const char *b)
+{
+    if (sig->len) zbuf_putc(sig, ',');
+    zbuf_puts(sig, a);
+    if (b) zbuf_puts(sig, b);
+}
+
+/* The column transforms: s->x, tdef's types, the signature's items. 0, 1 refused, -1 oom. */
+static int shape_columns(const struct config_tables *ct, const struct ztable *def, struct ztable *tdef,
+                         struct shape *s, struct zbuf *sig, char *what, size_t whatlen, char *fix, size_t fixlen)
+{
     char kid[9] = "";
     for (int i = 0; i < def->ncols; i++) {
         const struct zcolumn *c = &def->cols[i];
@@ -119,26 +139,18 @@ int shape_table(const struct config_tables *ct, const struct ztable *def, struct
         if (!bits) continue;
         enum shape_x x = bits & COLX_NULL ? SHAPE_NULL : bits & COLX_HASH ? SHAPE_HASH : SHAPE_MASK;
         const char *f = NULL, *why = refusal(def, c, bits, x, &f);
-        if (why) {
-            snprintf(what, whatlen, "column %s.%s.%s %s", def->schema, def->name, c->name, why);
-            snprintf(fix, fixlen, "%s, then restart zetl", f);
-            zbuf_free(&sig);
-            shape_free(s);
-            return 1;
-        }
-        if (!s->x && !(s->x = calloc((size_t)def->ncols, 1))) goto oom;
+        if (why) return refuse(what, whatlen, fix, fixlen, f, "column %s.%s.%s %s", def->schema, def->name, c->name, why);
+        if (!s->x && !(s->x = calloc((size_t)def->ncols, 1))) return -1;
         s->n = def->ncols;
         s->x[i] = (uint8_t)x;
         struct zcolumn *tc = &tdef->cols[i];
-        if (sig.len) zbuf_putc(&sig, ',');
-        zbuf_puts(&sig, tc->name);
-        zbuf_putc(&sig, '=');
-        zbuf_puts(&sig, shape_name(x));
+        sig_item(sig, tc->name, "=");
+        zbuf_puts(sig, shape_name(x));
         switch (x) {
         case SHAPE_HASH:
             if (!kid[0]) shape_key_id(ct->hash_key, kid);
-            zbuf_putc(&sig, ':');
-            zbuf_puts(&sig, kid);
+            zbuf_putc(sig, ':');
+            zbuf_puts(sig, kid);
             free(tc->source_type);          /* the target's type is ours now, not the source's */
             tc->source_type = NULL;
             tc->type = ZT_VARCHAR;
@@ -159,65 +171,80 @@ int shape_table(const struct config_tables *ct, const struct ztable *def, struct
             break;
         }
     }
-    if (config_table_soft_delete(ct, def->schema, def->name)) {
-        const char *why = NULL;
-        for (int i = 0; i < def->ncols && !why; i++)
-            if (!strcmp(def->cols[i].name, TARGET_SOFT_DELETED) || !strcmp(def->cols[i].name, TARGET_SOFT_DELETED_AT))
-                why = def->cols[i].name;
-        if (why || (def->npk == 0 && def->nuk == 0)) {
-            if (why)
-                snprintf(what, whatlen, "table %s.%s is in tables.soft_delete but has a column %s of its own",
-                         def->schema, def->name, why);
-            else
-                snprintf(what, whatlen, "table %s.%s is in tables.soft_delete but has no primary key (nor a unique "
-                         "key of NOT NULL integers) to mark its deleted rows by", def->schema, def->name);
-            snprintf(fix, fixlen, "%s, then restart zetl",
-                     why ? "rename the column on the source, or leave the table out of soft_delete"
-                         : "add a primary key on the source, or leave the table out of soft_delete");
-            zbuf_free(&sig);
-            shape_free(s);
-            return 1;
-        }
-        tdef->soft_delete = 1;
-        s->soft_delete = 1;
-        if (sig.len) zbuf_putc(&sig, ',');
-        zbuf_puts(&sig, "soft_delete");
-    }
+    return 0;
+}
+
+/* The mode (history, soft_delete): tdef's flag, the signature's item. 0, or 1 refused. */
+static int shape_mode(const struct config_tables *ct, const struct ztable *def, struct ztable *tdef,
+                      struct shape *s, struct zbuf *sig, char *what, size_t whatlen, char *fix, size_t fixlen)
+{
+    int hist = config_table_history(ct, def->schema, def->name);
+    int soft = config_table_soft_delete(ct, def->schema, def->name);
+    if (!hist && !soft) return 0;
+    const char *key = hist ? "history" : "soft_delete";
+    const char *own[3] = {hist ? TARGET_HIST_ACTIVE : TARGET_SOFT_DELETED, hist ? TARGET_HIST_CREATED : TARGET_SOFT_DELETED_AT,
+                          hist ? TARGET_HIST_DELETED : TARGET_SOFT_DELETED_AT};
+    for (int i = 0; i < def->ncols; i++)
+        for (int k = 0; k < 3; k++)
+            if (!strcmp(def->cols[i].name, own[k]))
+                return refuse(what, whatlen, fix, fixlen, hist ? "rename the column on the source, or leave the table out of history"
+                                                               : "rename the column on the source, or leave the table out of soft_delete",
+                              "table %s.%s is in tables.%s but has a column %s of its own", def->schema, def->name, key, own[k]);
+    if (hist && soft)
+        return refuse(what, whatlen, fix, fixlen, "keep it in one of them (history keeps deleted rows too, as closed versions)",
+                      "table %s.%s is in both tables.history and tables.soft_delete", def->schema, def->name);
+    if (def->npk == 0 && def->nuk == 0)
+        return refuse(what, whatlen, fix, fixlen, hist ? "add a primary key on the source, or leave the table out of history"
+                                                       : "add a primary key on the source, or leave the table out of soft_delete",
+                      "table %s.%s is in tables.%s but has no primary key (nor a unique key of NOT NULL integers) to %s",
+                      def->schema, def->name, key, hist ? "keep its versions by" : "mark its deleted rows by");
+    tdef->history = s->history = hist;
+    tdef->soft_delete = (uint8_t)soft;
+    s->soft_delete = soft;
+    sig_item(sig, key, NULL);
+    return 0;
+}
+
+/* The row filter: s->filter, s->reads, the signature's item. 0, 1 refused, -1 oom. */
+static int shape_filter_of(const struct config_tables *ct, const struct ztable *def, struct shape *s,
+                           struct zbuf *sig, char *what, size_t whatlen, char *fix, size_t fixlen)
+{
     int nf = 0;
     const struct config_filter *f = config_table_filter(ct, def->schema, def->name, &nf);
-    if (f) {
-        char e[512];
-        if (!(s->reads = calloc((size_t)def->ncols + 1, 1))) goto oom;
-        if (nf > 1 || shape_filter_check(f->where, def, s->reads, e, sizeof e) != 0) {
-            if (nf > 1)
-                snprintf(what, whatlen, "table %s.%s is matched by %d tables.filters entries", def->schema, def->name, nf);
-            else
-                snprintf(what, whatlen, "the filter of table %s.%s (config line %d): %s", def->schema, def->name, f->line, e);
-            snprintf(fix, fixlen, "%s, then restart zetl",
-                     nf > 1 ? "keep one filters entry per table (join the conditions with AND)"
-                            : "correct the where expression (an SQLite expression over the table's columns)");
-            zbuf_free(&sig);
-            shape_free(s);
-            return 1;
-        }
-        s->filter = f->where;
-        char h[9];
-        snprintf(h, sizeof h, "%08x", (unsigned)(fnv64(f->where) & 0xffffffffu));
-        if (sig.len) zbuf_putc(&sig, ',');
-        zbuf_puts(&sig, "filter:");
-        zbuf_puts(&sig, h);
-    }
-    static atomic_uint_fast64_t gens;
-    s->gen = atomic_fetch_add(&gens, 1) + 1;
-    s->key = ct->hash_key;
-    zbuf_putc(&sig, '\0');
-    if (sig.oom || !(s->sig = strdup(sig.p ? sig.p : ""))) goto oom;
-    zbuf_free(&sig);
+    if (!f) return 0;
+    char e[512];
+    if (nf > 1)
+        return refuse(what, whatlen, fix, fixlen, "keep one filters entry per table (join the conditions with AND)",
+                      "table %s.%s is matched by %d tables.filters entries", def->schema, def->name, nf);
+    if (!(s->reads = calloc((size_t)def->ncols + 1, 1))) return -1;
+    if (shape_filter_check(f->where, def, s->reads, e, sizeof e) != 0)
+        return refuse(what, whatlen, fix, fixlen, "correct the where expression (an SQLite expression over the table's columns)",
+                      "the filter of table %s.%s (config line %d): %s", def->schema, def->name, f->line, e);
+    s->filter = f->where;
+    char h[9];
+    snprintf(h, sizeof h, "%08x", (unsigned)(fnv64(f->where) & 0xffffffffu));
+    sig_item(sig, "filter:", h);
     return 0;
-oom:
+}
+
+int shape_table(const struct config_tables *ct, const struct ztable *def, struct ztable *tdef,
+                struct shape *s, char *what, size_t whatlen, char *fix, size_t fixlen)
+{
+    memset(s, 0, sizeof *s);
+    struct zbuf sig = {0};
+    int rc = shape_columns(ct, def, tdef, s, &sig, what, whatlen, fix, fixlen);
+    if (rc == 0) rc = shape_mode(ct, def, tdef, s, &sig, what, whatlen, fix, fixlen);
+    if (rc == 0) rc = shape_filter_of(ct, def, s, &sig, what, whatlen, fix, fixlen);
+    if (rc == 0) {
+        static atomic_uint_fast64_t gens;
+        s->gen = atomic_fetch_add(&gens, 1) + 1;
+        s->key = ct->hash_key;
+        zbuf_putc(&sig, '\0');
+        if (sig.oom || !(s->sig = strdup(sig.p ? sig.p : ""))) rc = -1;
+    }
     zbuf_free(&sig);
-    shape_free(s);
-    return -1;
+    if (rc != 0) shape_free(s);
+    return rc;
 }
 
 /* UTF-8 characters in p[0..n) (a continuation byte starts none). */

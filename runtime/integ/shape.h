@@ -1,6 +1,13 @@
 /*
- * shape.h — what lands in the warehouse instead of a column's value: the
- * column transforms of tables.hash_columns, mask_columns and null_columns.
+ * shape.h — what lands in the warehouse and how: a table's row filter
+ * (tables.filters, below), its column transforms (tables.hash_columns,
+ * mask_columns, null_columns), and its mode: soft deletes (tables.
+ * soft_delete: a delete marks the row) or history (tables.history: every
+ * version kept). The modes are carried out by the target driver, flagged on
+ * the table's target definition (ztable.soft_delete, ztable.history;
+ * runtime/target/target.h); the filter and the transforms here.
+ *
+ * The column transforms:
  *
  *   hash  HMAC-SHA-256 of the value's text under tables.hash_key, as 64
  *         lowercase hex digits; the target column is varchar(64). The text
@@ -27,8 +34,9 @@
  * mask names a column that is not text, or hash a FLOAT/DOUBLE column
  * (its text differs between the copy and the stream).
  *
- * The shape string ("email=hash:1a2b3c4d,phone=mask,ssn=null"; "" for none)
- * names each transformed target column and its transform, and for hash the
+ * The shape string ("email=hash:1a2b3c4d,phone=mask,ssn=null,history,
+ * filter:0a1b2c3d"; "" for none) names each transformed target column and
+ * its transform, the mode, and a hash of the filter; for hash the
  * hash_key's id (the first 8 hex digits of an HMAC of a fixed text under the
  * key: it tells keys apart and reveals nothing of one). The target keeps the
  * shape its rows were written with (zetl.table_shapes, written with every
@@ -58,6 +66,7 @@ struct shape {
     int      n;         /* columns in x */
     int      nhash, nmask, nnull;
     int      soft_delete;   /* tables.soft_delete: deletes mark the row (tdef->soft_delete) */
+    int      history;       /* tables.history: every version kept (tdef->history) */
     const char *filter;     /* tables.filters' where for it (the config's, borrowed); NULL none */
     uint64_t gen;           /* unique per shape_table: what a filter evaluator's cache is keyed by */
     uint8_t *reads;         /* per column: the filter reads it (n = def->ncols); NULL none */

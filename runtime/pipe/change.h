@@ -110,6 +110,9 @@ struct ztable {
        delete marks the row (TARGET_SOFT_DELETED, TARGET_SOFT_DELETED_AT:
        runtime/target/target.h) instead of removing it. Not in cols. */
     uint8_t  soft_delete;
+    /* Target definitions only (tables.history): every version of a row is
+       kept, with TARGET_HIST_* (runtime/target/target.h). Not in cols. */
+    uint8_t  history;
 };
 
 /* ---- values ------------------------------------------------------------ */

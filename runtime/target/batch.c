@@ -140,8 +140,11 @@ static struct zb_seg *new_seg(struct zbatch *b, struct zb_table *t, int move)
 
 static struct zb_seg *cur_seg(struct zbatch *b, struct zb_table *t)
 {
-    if (t->nsegs && !t->segs[t->nsegs - 1].move) return &t->segs[t->nsegs - 1];
-    return new_seg(b, t, 0);
+    if (t->nsegs && !t->segs[t->nsegs - 1].move && (!t->history || t->segs[t->nsegs - 1].txn == b->txn))
+        return &t->segs[t->nsegs - 1];
+    struct zb_seg *s = new_seg(b, t, 0);
+    if (s) s->txn = b->txn;
+    return s;
 }
 
 static int seg_find(const struct zb_table *t, const struct zb_seg *s,
@@ -292,6 +295,7 @@ static struct zb_table *find_table(struct zbatch *b, const struct ztable *def,
         for (int i = 0; i < def->ncols; i++) t->keycols[i] = i;
     t->nkeycols = nk;
     t->keyed = pk || uk;
+    t->history = def->history && t->keyed;
     t->last = def;
     b->lastidx = b->ntables;
     b->ntables++;
@@ -499,6 +503,7 @@ void zbatch_view(const struct zbatch *b, int i, struct zbatch *one)
 void zbatch_set_time(struct zbatch *b, int64_t us)
 {
     b->now_us = us;
+    b->txn++;
 }
 
 void zbatch_reset(struct zbatch *b)

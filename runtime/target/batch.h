@@ -94,6 +94,7 @@ struct zb_seg {
     int32_t *heads;             /* hash buckets → first row index, -1 empty */
     int      nheads;            /* power of two */
     int      move;              /* 1: this segment is one ZB_MOVE row */
+    uint64_t txn;               /* history tables: the source transaction it holds (zbatch.txn) */
 };
 
 struct zb_table {
@@ -106,6 +107,8 @@ struct zb_table {
                                    one its unique key of NOT NULL integers (ztable.nuk; on
                                    PostgreSQL the replica identity's index when it is one);
                                    0: keyless, every column, rows counted as a multiset */
+    int      history;           /* def->history: a segment per source transaction, so each
+                                   transaction's last image of a key is a version */
     int      truncate;          /* 1: truncate before applying the segments */
     int64_t  truncate_us;       /* the truncating transaction's time (a soft delete's) */
     struct zb_seg *segs;
@@ -124,6 +127,7 @@ struct zbatch {
     int      adding_insert;     /* inside zbatch_add of an INSERT (sets zb_row.fresh) */
     struct zb_chunk *arena;     /* bump allocator for images and values */
     int64_t  now_us;            /* the source transaction being added: its time (zbatch_set_time) */
+    uint64_t txn;               /* counts zbatch_set_time calls: which transaction is being added */
     int      refused;           /* the last zbatch_add failed on the change's own shape (its
                                    table cannot take it), not on memory */
     char     err[256];

@@ -26,9 +26,12 @@ int pgt_count_rows(struct target *t, const char *schema, const char *table, int 
     t->sql.len = 0;
     tbuf_puts(&t->sql, "SELECT count(*) FROM ");
     tbuf_qname(&t->sql, schema, table);
-    if (live) {                         /* a soft-delete table's rows not marked deleted */
+    if (live == 1) {                    /* a soft-delete table's rows not marked deleted */
         tbuf_puts(&t->sql, " WHERE NOT ");
         tbuf_ident(&t->sql, TARGET_SOFT_DELETED);
+    } else if (live == 2) {             /* a history table's active versions */
+        tbuf_puts(&t->sql, " WHERE ");
+        tbuf_ident(&t->sql, TARGET_HIST_ACTIVE);
     }
     int rc = -1;
     if (t->sql.oom) {

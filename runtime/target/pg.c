@@ -573,7 +573,37 @@ static void soft_col_sql(int k, struct zbuf *s)
 
 static int is_soft_col(const struct ztable *src, const char *name)
 {
-    return src->soft_delete && (!strcmp(name, TARGET_SOFT_DELETED) || !strcmp(name, TARGET_SOFT_DELETED_AT));
+    return (src->soft_delete && (!strcmp(name, TARGET_SOFT_DELETED) || !strcmp(name, TARGET_SOFT_DELETED_AT))) ||
+           (src->history && (!strcmp(name, TARGET_HIST_ACTIVE) || !strcmp(name, TARGET_HIST_CREATED) ||
+                             !strcmp(name, TARGET_HIST_DELETED)));
+}
+
+/* History mode's columns (target.h): k 0 active, 1 created, 2 closed. */
+static void hist_col_sql(int k, struct zbuf *s)
+{
+    static const char *const name[3] = {TARGET_HIST_ACTIVE, TARGET_HIST_CREATED, TARGET_HIST_DELETED};
+    static const char *const type[3] = {" boolean NOT NULL DEFAULT true", " timestamptz NOT NULL DEFAULT now()",
+                                        " timestamptz"};
+    tbuf_ident(s, name[k]);
+    tbuf_puts(s, type[k]);
+}
+
+/* "; CREATE UNIQUE INDEX ON t (key) WHERE _record_is_active": one active
+ * version per key (PostgreSQL only: Redshift has no such index). */
+static void hist_index_sql(const struct ztable *src, const char *tschema, const char *tname, struct zbuf *s)
+{
+    int n = src->npk ? src->npk : src->nuk;
+    tbuf_puts(s, "; CREATE UNIQUE INDEX ON ");
+    tbuf_qname(s, tschema, tname);
+    tbuf_puts(s, " (");
+    for (int k = 1; k <= n; k++)
+        for (int i = 0; i < src->ncols; i++)
+            if ((src->npk ? src->cols[i].pk_ord : src->cols[i].uk_ord) == k) {
+                if (k > 1) tbuf_puts(s, ", ");
+                tbuf_ident(s, src->cols[i].name);
+            }
+    tbuf_puts(s, ") WHERE ");
+    tbuf_ident(s, TARGET_HIST_ACTIVE);
 }
 
 int target_create_table_sql(enum target_kind kind, const struct zdialect *source,
@@ -602,7 +632,11 @@ int target_create_table_sql(enum target_kind kind, const struct zdialect *source
         tbuf_puts(s, ", ");
         soft_col_sql(k, s);
     }
-    if (src->npk > 0) {
+    for (int k = 0; src->history && k < 3; k++) {
+        tbuf_puts(s, ", ");
+        hist_col_sql(k, s);
+    }
+    if (src->npk > 0 && !src->history) {        /* history: a key's versions share it */
         tbuf_puts(s, ", PRIMARY KEY (");
         for (int k = 1; k <= src->npk; k++)
             for (int i = 0; i < src->ncols; i++)
@@ -613,7 +647,74 @@ int target_create_table_sql(enum target_kind kind, const struct zdialect *source
         tbuf_putc(s, ')');
     }
     tbuf_putc(s, ')');
+    if (src->history && kind == TARGET_POSTGRES) hist_index_sql(src, tschema, tname, s);
     return s->oom ? -1 : 0;
+}
+
+/* An existing table made a history table since: its primary key goes (a
+ * key's versions share the key) and the one-active-version index comes. */
+static int hist_convert(struct target *t, const struct ztable *src, const char *schema, const char *name)
+{
+    if (t->kind != TARGET_POSTGRES) return 0;
+    struct zbuf *s = &t->sql;
+    s->len = 0;
+    tbuf_qname(s, schema, name);
+    tbuf_putc(s, '\0');
+    if (s->oom) return -1;
+    char *qn = strdup(s->p);
+    if (!qn) return -1;
+    const char *v[1] = {qn};
+    PGresult *r = tgt_qp(t, "SELECT conname FROM pg_catalog.pg_constraint WHERE conrelid = $1::regclass AND contype = 'p'",
+                         1, v, NULL);
+    int rc = 0;
+    if (PQresultStatus(r) != PGRES_TUPLES_OK) {
+        tgt_seterr(t, r, "reading the primary key");
+        rc = -1;
+    } else if (PQntuples(r) == 1) {
+        char what[300];
+        s->len = 0;
+        tbuf_puts(s, "ALTER TABLE ");
+        tbuf_qname(s, schema, name);
+        tbuf_puts(s, " DROP CONSTRAINT ");
+        tbuf_ident(s, PQgetvalue(r, 0, 0));
+        hist_index_sql(src, schema, name, s);
+        snprintf(what, sizeof what, "making %s.%s a history table (its primary key goes)", schema, name);
+        rc = s->oom ? -1 : tgt_exec(t, s->p, what);
+    }
+    PQclear(r);
+    free(qn);
+    return rc;
+}
+
+/* Exists, made a history or soft-delete table since: the mode's columns
+ * (every row active, or live), and for history no primary key. 0, or -1. */
+static int add_mode_columns(struct target *t, const struct ztable *src, PGresult *have, const char *schema,
+                            const char *name)
+{
+    static const char *const hn[3] = {TARGET_HIST_ACTIVE, TARGET_HIST_CREATED, TARGET_HIST_DELETED};
+    static const char *const sn[2] = {TARGET_SOFT_DELETED, TARGET_SOFT_DELETED_AT};
+    int n = src->history ? 3 : src->soft_delete ? 2 : 0;
+    struct zbuf *s = &t->sql;
+    for (int k = 0; k < n; k++) {
+        const char *cn = src->history ? hn[k] : sn[k];
+        int found = 0;
+        for (int j = 0; j < PQntuples(have) && !found; j++) found = strcmp(PQgetvalue(have, j, 0), cn) == 0;
+        if (found) continue;
+        s->len = 0;
+        tbuf_puts(s, "ALTER TABLE ");
+        tbuf_qname(s, schema, name);
+        tbuf_puts(s, " ADD COLUMN ");
+        if (src->history) hist_col_sql(k, s);
+        else soft_col_sql(k, s);
+        if (s->oom) {
+            snprintf(t->err, sizeof t->err, "target %s: out of memory", t->integration);
+            return -1;
+        }
+        char what[300];
+        snprintf(what, sizeof what, "adding column %s to %s.%s", cn, schema, name);
+        if (tgt_exec(t, s->p, what)) return -1;
+    }
+    return src->history ? hist_convert(t, src, schema, name) : 0;
 }
 
 int pgt_ensure_table(struct target *t, const struct ztable *src, const char *tschema,
@@ -662,22 +763,7 @@ int pgt_ensure_table(struct target *t, const struct ztable *src, const char *tsc
         snprintf(what, sizeof what, "adding generated column %s to %s.%s", src->gen[i].name, schema, name);
         if (tgt_exec(t, s->p, what)) goto out;
     }
-    /* Exists, made soft-delete since: its two columns (every row live). */
-    for (int k = 0; src->soft_delete && k < 2; k++) {
-        const char *cn = k ? TARGET_SOFT_DELETED_AT : TARGET_SOFT_DELETED;
-        int found = 0;
-        for (int j = 0; j < PQntuples(have) && !found; j++) found = strcmp(PQgetvalue(have, j, 0), cn) == 0;
-        if (found) continue;
-        s->len = 0;
-        tbuf_puts(s, "ALTER TABLE ");
-        tbuf_qname(s, schema, name);
-        tbuf_puts(s, " ADD COLUMN ");
-        soft_col_sql(k, s);
-        if (s->oom) goto oom;
-        char what[300];
-        snprintf(what, sizeof what, "adding column %s to %s.%s", cn, schema, name);
-        if (tgt_exec(t, s->p, what)) goto out;
-    }
+    if (add_mode_columns(t, src, have, schema, name) != 0) goto out;
     s->len = 0;
 
     /* Exists: let the server spell the mapped types, in a probe table never committed. */

@@ -23,6 +23,12 @@
  *            FROM stage s WHERE t.k = s.k AND s.zetl$op = 'd' (zetl$n holds a
  *            delete's time in µs); a TRUNCATE marks every live row
  *
+ * history (ztable.history; a segment per source transaction, batch.c):
+ *            UPDATE t SET _record_is_active = false, _record_delete_time = the
+ *            time FROM stage s WHERE t.k = s.k AND t._record_is_active (upserts
+ *            and deletes), then INSERT the upserts as active versions created
+ *            at their time (zetl$n: µs); a TRUNCATE closes every active one
+ *
  * The stage's own columns are named zetl$op, zetl$n, zetl$id: "$" cannot start
  * an SQL identifier nor appear in MySQL/PostgreSQL names without quoting, so a
  * source column is very unlikely to collide (a collision fails loudly at CREATE).
@@ -294,7 +300,8 @@ static int copy_segment(struct target *t, const struct zb_table *bt, const struc
         }
         char tail[64];
         int n = snprintf(tail, sizeof tail, "%c\t%" PRId64 "\t%d\n", op,
-                         op == 'p' ? (int64_t)grp[i] : op == 'd' ? target_soft_time(row->at_us) : row->n, i);
+                         op == 'p' ? (int64_t)grp[i]
+                         : op == 'd' || (op == 'u' && bt->history) ? target_soft_time(row->at_us) : row->n, i);
         tbuf_put(&t->copy, tail, (size_t)n);
         if (t->copy.len >= COPY_CHUNK) rv = copy_flush(t);
     }
@@ -359,9 +366,65 @@ static int mark_deleted(struct target *t, const struct zb_table *bt, const char 
     return exec_counted(t, what);
 }
 
+/* History: close the active versions of the stage's keys, add the upserts'. */
+static int merge_history(struct target *t, const struct zb_table *bt, const char *st, int any_upsert)
+{
+    struct zbuf *q = &t->sql;
+    char what[300];
+    q->len = 0;
+    tbuf_puts(q, "UPDATE ");
+    tbuf_qname(q, bt->tschema, bt->tname);
+    tbuf_puts(q, " AS t SET ");
+    tbuf_ident(q, TARGET_HIST_ACTIVE);
+    tbuf_puts(q, " = false, ");
+    tbuf_ident(q, TARGET_HIST_DELETED);
+    tbuf_puts(q, " = ");
+    target_soft_time_sql(q, "s.zetl$n");
+    tbuf_puts(q, " FROM ");
+    tbuf_puts(q, st);
+    tbuf_puts(q, " AS s WHERE ");
+    for (int k = 0; k < bt->nkeycols; k++) {
+        const char *n = bt->def->cols[bt->keycols[k]].name;
+        tbuf_puts(q, "t.");
+        tbuf_ident(q, n);
+        tbuf_puts(q, " = s.");
+        tbuf_ident(q, n);
+        tbuf_puts(q, " AND ");
+    }
+    tbuf_puts(q, "t.");
+    tbuf_ident(q, TARGET_HIST_ACTIVE);
+    tbuf_puts(q, " AND s.zetl$op IN ('u', 'd')");
+    snprintf(what, sizeof what, "closing versions of %s.%s", bt->tschema, bt->tname);
+    if (exec_counted(t, what)) return -1;
+    if (!any_upsert) return 0;
+    q->len = 0;
+    tbuf_puts(q, "INSERT INTO ");
+    tbuf_qname(q, bt->tschema, bt->tname);
+    tbuf_puts(q, " (");
+    col_list(q, bt->def, "");
+    tbuf_puts(q, ", ");
+    tbuf_ident(q, TARGET_HIST_ACTIVE);
+    tbuf_puts(q, ", ");
+    tbuf_ident(q, TARGET_HIST_CREATED);
+    tbuf_puts(q, ") SELECT ");
+    col_list(q, bt->def, "");
+    tbuf_puts(q, ", true, ");
+    target_soft_time_sql(q, "zetl$n");
+    tbuf_puts(q, " FROM ");
+    tbuf_puts(q, st);
+    tbuf_puts(q, " WHERE zetl$op = 'u'");
+    snprintf(what, sizeof what, "adding versions to %s.%s", bt->tschema, bt->tname);
+    return exec_counted(t, what);
+}
+
 static int merge_keyed(struct target *t, const struct zb_table *bt, int id, int any_upsert)
 {
     int soft = bt->def->soft_delete;
+    if (bt->history) {
+        char hs[48];
+        snprintf(hs, sizeof hs, "pg_temp.zetl_stage_%d", id);
+        return merge_history(t, bt, hs, any_upsert);
+    }
     struct zbuf *q = &t->sql;
     char st[48], what[300];
     snprintf(st, sizeof st, "pg_temp.zetl_stage_%d", id);
@@ -640,11 +703,18 @@ static int insert_fresh(struct target *t, const struct zb_table *bt, const struc
 
 static int apply_pg_segment(struct target *t, const struct zb_table *bt, const struct zb_seg *s)
 {
-    if (t->load && !s->move && inserts_only(s)) return load_segment(t, bt, s);
+    if (t->load && !s->move && inserts_only(s)) return load_segment(t, bt, s);   /* history: active, now() */
+    for (int i = 0; bt->history && i < s->nrows; i++)
+        if (s->rows[i].state == ZB_PARTIAL || s->rows[i].state == ZB_MOVE) {
+            snprintf(t->err, sizeof t->err, "target %s: %s.%s: an update without every value (an unchanged TOAST "
+                     "value) cannot make a full version; set REPLICA IDENTITY FULL on the source table, then resync it",
+                     t->integration, bt->tschema, bt->tname);
+            return -1;
+        }
     int fresh_done = 0;
     /* Fresh inserts by COPY need the primary key's index to refuse one
      * that exists (23505); a unique key of the source has no index here. */
-    if (bt->def->npk > 0 && !s->move) {
+    if (bt->def->npk > 0 && !s->move && !bt->history) {
         int nfresh = 0;
         for (int i = 0; i < s->nrows && !nfresh; i++) nfresh += inserted(&s->rows[i], 1);
         if (nfresh && (fresh_done = insert_fresh(t, bt, s)) < 0) return -1;
@@ -712,7 +782,25 @@ int pgt_apply(struct target *t, const struct zbatch *b)
             }
             continue;
         }
-        if (bt->truncate && bt->def->soft_delete) {    /* every live row marked deleted */
+        if (bt->truncate && bt->history) {             /* every active version closed */
+            char at[32];
+            snprintf(at, sizeof at, "%" PRId64, target_soft_time(bt->truncate_us));
+            t->sql.len = 0;
+            tbuf_puts(&t->sql, "UPDATE ");
+            tbuf_qname(&t->sql, bt->tschema, bt->tname);
+            tbuf_puts(&t->sql, " SET ");
+            tbuf_ident(&t->sql, TARGET_HIST_ACTIVE);
+            tbuf_puts(&t->sql, " = false, ");
+            tbuf_ident(&t->sql, TARGET_HIST_DELETED);
+            tbuf_puts(&t->sql, " = ");
+            target_soft_time_sql(&t->sql, "$1::bigint");
+            tbuf_puts(&t->sql, " WHERE ");
+            tbuf_ident(&t->sql, TARGET_HIST_ACTIVE);
+            tbuf_putc(&t->sql, '\0');
+            const char *v[1] = {at};
+            int64_t n;
+            if (t->sql.oom || tgt_stmt(t, t->sql.p, 1, v, NULL, &n)) return -1;
+        } else if (bt->truncate && bt->def->soft_delete) {    /* every live row marked deleted */
             char at[32];
             snprintf(at, sizeof at, "%" PRId64, target_soft_time(bt->truncate_us));
             t->sql.len = 0;

@@ -374,28 +374,79 @@ static int ins_row(struct ins *in, const struct zvalue *img)
     return 0;
 }
 
+/* The time expression of µs us, as two parameters (target_soft_time_sql). */
+static int ps_time(struct pstmt *p, int64_t us)
+{
+    static const struct zcolumn c64 = {.type = ZT_INT64};
+    struct zvalue v = {.kind = ZV_INT, .v.i = target_soft_time(us)};
+    tbuf_puts(&p->sql, "(timestamptz 'epoch' + (");
+    if (ps_value(p, &c64, &v, 1)) return -1;
+    tbuf_puts(&p->sql, "::bigint / 1000000) * interval '1 second' + (");
+    if (ps_value(p, &c64, &v, 1)) return -1;
+    tbuf_puts(&p->sql, "::bigint % 1000000) * interval '1 microsecond')");
+    return 0;
+}
+
 /* Soft delete: UPDATE … SET _zetl_is_deleted = true, _zetl_deleted_at = the
  * time (µs us) [WHERE the key of img]; img NULL: every live row. */
 static int soft_mark(struct pstmt *p, const struct zb_table *bt, const struct zvalue *img, int64_t us)
 {
-    static const struct zcolumn c64 = {.type = ZT_INT64};
-    struct zvalue v = {.kind = ZV_INT, .v.i = target_soft_time(us)};
     tbuf_puts(&p->sql, "UPDATE ");
     tbuf_qname(&p->sql, bt->tschema, bt->tname);
     tbuf_puts(&p->sql, " SET ");
     tbuf_ident(&p->sql, TARGET_SOFT_DELETED);
     tbuf_puts(&p->sql, " = true, ");
     tbuf_ident(&p->sql, TARGET_SOFT_DELETED_AT);
-    tbuf_puts(&p->sql, " = (timestamptz 'epoch' + (");        /* target_soft_time_sql of a parameter */
-    if (ps_value(p, &c64, &v, 1)) return -1;
-    tbuf_puts(&p->sql, "::bigint / 1000000) * interval '1 second' + (");
-    if (ps_value(p, &c64, &v, 1)) return -1;
-    tbuf_puts(&p->sql, "::bigint % 1000000) * interval '1 microsecond') WHERE ");
+    tbuf_puts(&p->sql, " = ");
+    if (ps_time(p, us)) return -1;
+    tbuf_puts(&p->sql, " WHERE ");
     if (!img) {
         tbuf_puts(&p->sql, "NOT ");
         tbuf_ident(&p->sql, TARGET_SOFT_DELETED);
     } else if (ps_match(p, bt, img, 1))
         return -1;
+    return ps_run(p, NULL);
+}
+
+/* History (target.h), one row of a segment: its key's active version closed
+ * (UPSERT, DELETE; img NULL: every active version), and for an UPSERT the
+ * new version added, at the row's time. */
+static int hist_row(struct pstmt *p, const struct zb_table *bt, const struct zb_row *r, int64_t us)
+{
+    tbuf_puts(&p->sql, "UPDATE ");
+    tbuf_qname(&p->sql, bt->tschema, bt->tname);
+    tbuf_puts(&p->sql, " SET ");
+    tbuf_ident(&p->sql, TARGET_HIST_ACTIVE);
+    tbuf_puts(&p->sql, " = false, ");
+    tbuf_ident(&p->sql, TARGET_HIST_DELETED);
+    tbuf_puts(&p->sql, " = ");
+    if (ps_time(p, us)) return -1;
+    tbuf_puts(&p->sql, " WHERE ");
+    tbuf_ident(&p->sql, TARGET_HIST_ACTIVE);
+    if (r) {
+        tbuf_puts(&p->sql, " AND ");
+        if (ps_match(p, bt, r->image, 1)) return -1;
+    }
+    if (ps_run(p, NULL)) return -1;
+    if (!r || r->state != ZB_UPSERT) return 0;
+    tbuf_puts(&p->sql, "INSERT INTO ");
+    tbuf_qname(&p->sql, bt->tschema, bt->tname);
+    tbuf_puts(&p->sql, " (");
+    for (int i = 0; i < bt->def->ncols; i++) {
+        tbuf_ident(&p->sql, bt->def->cols[i].name);
+        tbuf_puts(&p->sql, ", ");
+    }
+    tbuf_ident(&p->sql, TARGET_HIST_ACTIVE);
+    tbuf_puts(&p->sql, ", ");
+    tbuf_ident(&p->sql, TARGET_HIST_CREATED);
+    tbuf_puts(&p->sql, ") VALUES (");
+    for (int i = 0; i < bt->def->ncols; i++) {
+        if (ps_value(p, &bt->def->cols[i], &r->image[i], 1)) return -1;
+        tbuf_puts(&p->sql, ", ");
+    }
+    tbuf_puts(&p->sql, "true, ");
+    if (ps_time(p, us)) return -1;
+    tbuf_putc(&p->sql, ')');
     return ps_run(p, NULL);
 }
 
@@ -471,7 +522,9 @@ int target_redshift_table_sql(const struct zb_table *bt, target_stmt_fn fn, void
     struct ins in = { .p = &ip, .bt = bt };
     int rv = -1;
     int keyless = !bt->keyed;
-    if (bt->truncate && bt->def->soft_delete) {
+    if (bt->truncate && bt->history) {
+        if (hist_row(&p, bt, NULL, bt->truncate_us)) goto out;
+    } else if (bt->truncate && bt->def->soft_delete) {
         if (soft_mark(&p, bt, NULL, bt->truncate_us)) goto out;
     } else if (bt->truncate) {    /* DELETE, not TRUNCATE: that would commit */
         tbuf_puts(&p.sql, "DELETE FROM ");
@@ -480,6 +533,11 @@ int target_redshift_table_sql(const struct zb_table *bt, target_stmt_fn fn, void
     }
     for (int si = 0; si < bt->nsegs; si++) {
         const struct zb_seg *s = &bt->segs[si];
+        if (s->move && bt->history) {
+            snprintf(err, errlen, "a key change without every value (an unchanged TOAST value) cannot make a "
+                     "full version; set REPLICA IDENTITY FULL on the source table, then resync it");
+            goto out;
+        }
         if (s->move) {
             for (int i = 0; i < s->nrows; i++)
                 if (s->rows[i].state == ZB_MOVE &&
@@ -494,6 +552,18 @@ int target_redshift_table_sql(const struct zb_table *bt, target_stmt_fn fn, void
                 for (int64_t k = 0; s->rows[i].state == ZB_COUNT && k < s->rows[i].n; k++)
                     if (ins_row(&in, s->rows[i].image)) goto out;
             if (ins_flush(&in)) goto out;
+            continue;
+        }
+        if (bt->history) {
+            for (int i = 0; i < s->nrows; i++) {
+                const struct zb_row *r = &s->rows[i];
+                if (r->state == ZB_PARTIAL) {
+                    snprintf(err, errlen, "an update without every value (an unchanged TOAST value) cannot make a "
+                             "full version; set REPLICA IDENTITY FULL on the source table, then resync it");
+                    goto out;
+                }
+                if ((r->state == ZB_UPSERT || r->state == ZB_DELETE) && hist_row(&p, bt, r, r->at_us)) goto out;
+            }
             continue;
         }
         if (del_keys(&p, bt, s)) goto out;

@@ -342,8 +342,9 @@ struct target_ident {
 int  target_read_identity(struct target *t, struct target_ident *out);
 int  target_set_identity(struct target *t, const struct target_ident *id, int write_now);
 /*
- * SELECT count(*) of a target table (live: of a soft-delete table's rows not
- * marked deleted), cut off after timeout_ms. 0 with *n, -1 with
+ * SELECT count(*) of a target table (live 1: of a soft-delete table's rows
+ * not marked deleted; 2: of a history table's active versions), cut off
+ * after timeout_ms. 0 with *n, -1 with
  * target_error(), 1 when the kind cannot count (http).
  */
 int  target_count_rows(struct target *t, const char *schema, const char *table, int live, int timeout_ms,
@@ -421,6 +422,16 @@ void target_soft_time_sql(struct zbuf *q, const char *x);
 /* A soft delete's time: the transaction's (us), or now when unknown (0: a
  * change replayed after a resync carries none). */
 int64_t target_soft_time(int64_t us);
+
+/* ---- history mode (ztable.history) ----------------------------------------------------
+ * A history table's target has, after its own columns, these three, and no
+ * primary key: each source transaction that changes a key closes its active
+ * version (false, the transaction's time) and, unless it deleted the row,
+ * adds a new active one (true, the time, NULL). At most one version of a key
+ * is active: a partial unique index says so on PostgreSQL. */
+#define TARGET_HIST_ACTIVE  "_record_is_active"
+#define TARGET_HIST_CREATED "_record_create_time"
+#define TARGET_HIST_DELETED "_record_delete_time"
 
 /* ---- the shape a table's rows are written with (marks.c; runtime/integ/shape.h) -------
  * zetl.table_shapes(integration, source_table, shape, updated_at): the

@@ -427,6 +427,50 @@ EOF
         "1:true:21,2:true:23,3:true:21,4:true:23,6:false:-,30:true:23"
 done
 
+# ---------------------------------------------------------------- history mode, both dialects
+# Each source transaction that changes a key closes its active version and
+# (unless it deleted the row) adds one, at the transaction's time; several
+# transactions in one batch stay apart; two changes in one are one version;
+# a truncate closes every active version.
+for dialect in postgres redshift; do
+    flag=; [ $dialect = redshift ] && flag=--redshift
+    HS="table hs_$dialect.Hist id:int32:pk v:text:null
+hist hs_$dialect.Hist"
+    run "history ($dialect): the table gets its three columns" hs <<<"$HS
+ensure hs_$dialect.Hist"
+    expect "history ($dialect): _record_is_active, _record_create_time, _record_delete_time; no primary key" \
+        "SELECT string_agg(column_name || ':' || data_type, ',' ORDER BY ordinal_position) || '|' || (SELECT count(*) FROM pg_constraint WHERE conrelid = 'hs_$dialect.\"Hist\"'::regclass AND contype = 'p') || '|' || (SELECT count(*) FROM pg_index WHERE indrelid = 'hs_$dialect.\"Hist\"'::regclass AND indisunique AND indpred IS NOT NULL) FROM information_schema.columns WHERE table_schema = 'hs_$dialect'" \
+        "id:integer,v:text,_record_is_active:boolean,_record_create_time:timestamp with time zone,_record_delete_time:timestamp with time zone|0|1"
+    run "history ($dialect): versions per transaction" $flag hs <<EOF
+$HS
+time 1700000000000000
+insert hs_$dialect.Hist 1 'a'
+insert hs_$dialect.Hist 2 'b'
+commit 0/16D0000
+time 1700000001000000
+update hs_$dialect.Hist 1 'a' -> 1 'A'
+delete hs_$dialect.Hist 2 'b'
+time 1700000002000000
+insert hs_$dialect.Hist 2 'b2'
+time 1700000003000000
+update hs_$dialect.Hist 1 'A' -> 1 'x'
+update hs_$dialect.Hist 1 'x' -> 1 'AA'
+commit 0/16D0100
+EOF
+    expect "history ($dialect): every version, one active per key, times to the second" \
+        "SELECT string_agg(id || ':' || v || ':' || _record_is_active || ':' || to_char(_record_create_time AT TIME ZONE 'UTC', 'SS') || ':' || coalesce(to_char(_record_delete_time AT TIME ZONE 'UTC', 'SS'), '-'), ',' ORDER BY id, _record_create_time) FROM hs_$dialect.\"Hist\"" \
+        "1:a:false:20:21,1:A:false:21:23,1:AA:true:23:-,2:b:false:20:21,2:b2:true:22:-"
+    run "history ($dialect): a truncate closes every active version" $flag hs <<EOF
+$HS
+time 1700000004000000
+truncate hs_$dialect.Hist
+commit 0/16D0200
+EOF
+    expect "history ($dialect): nothing active, every version kept" \
+        "SELECT count(*) || '|' || count(*) FILTER (WHERE _record_is_active) || '|' || count(*) FILTER (WHERE to_char(_record_delete_time AT TIME ZONE 'UTC', 'SS') = '24') FROM hs_$dialect.\"Hist\"" \
+        "5|0|2"
+done
+
 # ---------------------------------------------------------------- connection errors never show the password
 BADDSN="host=$ZH_HOST port=$ZH_PGTGT_PORT dbname=$DB user=$ZH_PG_USER password=wrong-Secret-123"
 out=$(TARGET_DSN=$BADDSN "$TOOL" it <<<"checkpoint" 2>&1)

@@ -10,6 +10,7 @@
  *                                      time timestamp timestamptz json uuid enum ...
  *   target S.T TSCHEMA.TNAME           apply S.T under another target name
  *   soft S.T                           a soft-delete table (ztable.soft_delete)
+ *   hist S.T                           a history table (ztable.history)
  *   ensure S.T                         prints "created" or "diff missing|extra|type COL WANT HAVE"
  * Changes (batched; values by column: 12, -1.5, null, ~ = unchanged TOAST,
  * 'text with \t \n \r \\ \' \xHH', x'00ff' = bytes):
@@ -293,6 +294,8 @@ int main(int argc, char **argv)
             tb->def.cols = calloc((size_t)(n - 2), sizeof *tb->def.cols);
             for (int i = 2; i < n; i++) parse_col(t[i].s, &tb->def.cols[i - 2], &tb->def.npk);
             tb->def.id = (uint64_t)ntabs;
+        } else if (strcmp(op, "hist") == 0 && n == 2) {
+            find_tab(t[1].s)->def.history = 1;
         } else if (strcmp(op, "soft") == 0 && n == 2) {
             find_tab(t[1].s)->def.soft_delete = 1;
         } else if (strcmp(op, "time") == 0 && n == 2) {
