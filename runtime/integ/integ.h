@@ -139,7 +139,7 @@ struct integ {
     int       ntables;
     /* selected tables refused because their target name is another's
      * (tables.c): not in tables, shown failed with the reason */
-    struct irefused { char *source, *what, *fix; } *refused;
+    struct irefused { char *source, *what, *fix; int shaped; } *refused;   /* shaped: by shape_table */
     int       nrefused;
     uint64_t  refused_sig;        /* the refusals last logged, to log each once */
 

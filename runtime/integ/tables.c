@@ -189,6 +189,7 @@ static int refuse_clashes(struct integ *in)
                 integ_set_table_state(in, t, TSTATE_FAILED, reason, NULL);
             }
             struct irefused *x = &r[in->nrefused++];
+            x->shaped = t->refuse_what && !strcmp(what[i], t->refuse_what);
             x->source = t->source;
             t->source = NULL;
             x->what = what[i];
@@ -439,6 +440,55 @@ void integ_projection_free(struct projection *p)
 
 /* ---- zetl check ------------------------------------------------------------------- */
 
+#define FILTER_SAMPLE 500       /* source rows a table's filter is tried on by zetl check */
+
+struct sample {
+    struct itable *t;
+    struct projection p;
+    long seen, pass;
+    char err[512];
+};
+
+static int sample_row(void *ctx, const struct zrowchange *rc)
+{
+    struct sample *s = ctx;
+    struct zrowchange o;
+    int r = integ_project(&s->p, s->t, rc, &o);
+    if (r < 0) {
+        snprintf(s->err, sizeof s->err, "%s", s->p.err);
+        return -1;
+    }
+    s->seen++;
+    s->pass += r == 0;
+    return s->seen >= FILTER_SAMPLE ? 2 : 0;    /* enough: the read stops */
+}
+
+/* Each filter evaluated on the first rows of its table, read as verify
+ * reads them: an error a row would hit (json_extract of text that is not
+ * JSON) fails the check with the table and the message. */
+static void check_filters(struct integ *in, struct pf_report *r)
+{
+    for (int i = 0; i < in->ntables; i++) {
+        struct itable *t = &in->tables[i];
+        if (!t->shape.filter) continue;
+        struct sample s = {.t = t};
+        struct zsink sink = {.ctx = &s, .row = sample_row};
+        struct zpos pos;
+        char e[1024], check[300];
+        snprintf(check, sizeof check, "filter of %s", t->source);
+        int rc = source_snapshot_table(in, t, &sink, &pos, e, sizeof e);
+        if (s.err[0])
+            pf_add(r, PF_FAIL, check, "evaluates on every row", "correct the where expression (an SQLite expression "
+                   "over the table's columns; README: Row filters)", "", "fails on row %ld of the table: %s",
+                   s.seen + 1, s.err);
+        else if (rc != 0 && s.seen < FILTER_SAMPLE)    /* at the sample's end the read was stopped */
+            pf_add(r, PF_WARN, check, "tried on source rows", "", "", "could not read the table to try it: %s", e);
+        else
+            pf_add(r, PF_PASS, check, "", "", "", "compiles; of the first %ld rows, %ld meet it", s.seen, s.pass);
+        integ_projection_free(&s.p);
+    }
+}
+
 int integ_check_names(const struct config *root, const struct config_integration *ci,
                       struct pf_report *r, char *err, size_t errlen)
 {
@@ -464,11 +514,15 @@ int integ_check_names(const struct config *root, const struct config_integration
         if (s && !shortened++) snprintf(ex, sizeof ex, " (first: %s -> %s.%s)", t->source, t->tschema, t->tname);
     }
     for (int i = 0; i < in.nrefused; i++)
-        pf_add(r, PF_FAIL, "target names", "one target object per source object", in.refused[i].fix, "",
-               "%s", in.refused[i].what);
-    if (in.nrefused == 0)
+        pf_add(r, PF_FAIL, in.refused[i].shaped ? "table shape" : "target names",
+               in.refused[i].shaped ? "filter, transforms and mode it can take" : "one target object per source object",
+               in.refused[i].fix, "", "%s", in.refused[i].what);
+    int nclash = 0;
+    for (int i = 0; i < in.nrefused; i++) nclash += !in.refused[i].shaped;
+    if (nclash == 0)
         pf_add(r, PF_PASS, "target names", "", "", "", "%d tables, each with target names of its own; %d with a name shortened to the target's limit%s",
                in.ntables, shortened, ex);
+    check_filters(&in, r);
     integ_free_tables(&in);
     return 0;
 }

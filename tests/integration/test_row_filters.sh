@@ -10,6 +10,9 @@
 #     with a kill -9 in a burst of them: the target is exactly the source's
 #     rows that meet the filter, value by value, and zetl verify matches;
 #   - a resync keeps the filter;
+#   - an http target gets change events of the filter's rows only: no copy
+#     or insert event of a row outside it, a delete event for an update
+#     that moves a row out;
 #   - a filter that does not compile refuses its table alone, naming the
 #     position in the expression (zetl check too);
 #   - a changed filter makes the table resync_required, saying so.
@@ -22,6 +25,7 @@ T=test_row_filters
 MY=rf_my
 PG=rf_pg
 CMD=${ZETL_BUILD:-build}/tools/zetl_command
+SINK_BIN=${ZETL_BUILD:-build}/tools/http_sink
 N=3000
 WHERE="status <> 'test' AND amount > 10"
 JWHERE="json_extract(meta, '\$.region') = 'eu'"
@@ -34,8 +38,14 @@ drop_objects() {
     zh_psql_tgt -c "DROP SCHEMA IF EXISTS $MY CASCADE; DELETE FROM zetl.checkpoints WHERE integration = 'rfmy';
                     DELETE FROM zetl.table_shapes WHERE integration IN ('rfmy', 'rfpg')" >/dev/null 2>&1
 }
-trap 'e2e_cleanup; drop_objects; harness_stop' EXIT
+SINK_PID=
+trap '[ -n "$SINK_PID" ] && kill "$SINK_PID" 2>/dev/null; e2e_cleanup; drop_objects; harness_stop' EXIT
 drop_objects
+mkdir -p "$E2E_DIR/sink"
+"$SINK_BIN" --dir "$E2E_DIR/sink" 2>>"$E2E_DIR/sink.log" &
+SINK_PID=$!
+for _ in $(seq 1 100); do [ -s "$E2E_DIR/sink/port" ] && break; sleep 0.1; done
+SINK_PORT=$(cat "$E2E_DIR/sink/port" 2>/dev/null)
 
 # status cycles paid/test/open; amount 0.00 .. 29.99
 zh_mysql <<SQL || { t_fail $T "MariaDB tables" "created" "mariadb failed"; t_done; }
@@ -48,6 +58,8 @@ CREATE TABLE events (id INT PRIMARY KEY, meta JSON);
 INSERT INTO events SELECT seq, JSON_OBJECT('region', ELT(seq % 2 + 1, 'eu', 'us'), 'n', seq) FROM seq_1_to_200;
 CREATE TABLE badf (id INT PRIMARY KEY, v INT);
 INSERT INTO badf VALUES (1, 1);
+CREATE TABLE jbad (id INT PRIMARY KEY, doc TEXT);
+INSERT INTO jbad VALUES (1, '{"a": 1}'), (2, 'not json');
 SQL
 zh_psql_src -c "CREATE SCHEMA $PG;
     CREATE TABLE $PG.orders (id int PRIMARY KEY, status varchar(20) NOT NULL, amount numeric(10,2), note text);
@@ -57,7 +69,9 @@ zh_psql_src -c "CREATE SCHEMA $PG;
     INSERT INTO $PG.events SELECT g, jsonb_build_object('region', (ARRAY['eu', 'us'])[g % 2 + 1], 'n', g)
       FROM generate_series(1, 200) g;
     CREATE TABLE $PG.badf (id int PRIMARY KEY, v int);
-    INSERT INTO $PG.badf VALUES (1, 1)" >/dev/null || { t_fail $T "PostgreSQL tables" "created" "psql failed"; t_done; }
+    INSERT INTO $PG.badf VALUES (1, 1);
+    CREATE TABLE $PG.jbad (id int PRIMARY KEY, doc text);
+    INSERT INTO $PG.jbad VALUES (1, '{\"a\": 1}'), (2, 'not json')" >/dev/null || { t_fail $T "PostgreSQL tables" "created" "psql failed"; t_done; }
 
 export E2E_MY_PASSWORD=$ZH_MY_PASSWORD E2E_PG_PASSWORD=$ZH_PG_PASSWORD
 write_config() {   # $1: the orders filter
@@ -75,6 +89,7 @@ integrations:
         - {table: "$MY.orders", where: "$w"}
         - {table: "$MY.events", where: "$jw"}
         - {table: "$MY.badf", where: "v >"}
+        - {table: "$MY.jbad", where: "json_extract(doc, '\$.a') = 1"}
     apply: {batch_ms: 100, copy_chunk_rows: 300, copy_chunk_mb: 0}
   - name: rfpg
     source: {kind: postgres, host: 127.0.0.1, port: $ZH_PGSRC_PORT, user: $ZH_PG_USER,
@@ -86,7 +101,15 @@ integrations:
         - {table: "$PG.orders", where: "$w"}
         - {table: "$PG.events", where: "$jw"}
         - {table: "$PG.badf", where: "v >"}
+        - {table: "$PG.jbad", where: "json_extract(doc, '\$.a') = 1"}
     apply: {batch_ms: 100, copy_chunk_rows: 300, copy_chunk_mb: 0}
+  - name: rfweb
+    source: {kind: mysql, host: 127.0.0.1, port: $ZH_MY_PORT, user: $ZH_MY_USER,
+             password: "\${E2E_MY_PASSWORD}", databases: [$MY], server_id: 5460}
+    target: {kind: http, url: "http://127.0.0.1:$SINK_PORT/in"}
+    tables:
+      include: ["$MY.orders"]
+      filters: [{table: "$MY.orders", where: "$w"}]
 YAML
 }
 write_config "$WHERE"
@@ -96,6 +119,10 @@ t_match $T "check: a filter that does not compile fails its table, with the posi
     "filter of table rf_my\\.badf \\(config line [0-9]+\\): near .*character 4 of the expression" \
     "$(tr '\n' ' ' <<<"$out")"
 t_match $T "check: the fix is named" "correct the where expression" "$(tr '\n' ' ' <<<"$out")"
+t_match $T "check: each filter tried on the table's rows" \
+    "filter of rf_pg\\.orders +compiles; of the first 500 rows, [0-9]+ meet it" "$(tr '\n' ' ' <<<"$out")"
+t_match $T "check: a filter that fails on a row fails, naming the row and SQLite's message" \
+    "filter of rf_my\\.jbad +fails on row 2 of the table: row filter: malformed JSON" "$(tr '\n' ' ' <<<"$out")"
 
 wait_match() {   # $1 seconds: orders and events match on both, badf refused on both
     local end=$((SECONDS + $1))
@@ -153,6 +180,10 @@ for s in $MY $PG; do zh_psql_tgt -c "DROP TRIGGER IF EXISTS slow ON $s.orders" >
 e2e_run_start
 if wait_match 120; then t_pass $T "initial copy, killed and resumed: zetl verify matches (filtered)"
 else t_fail $T "initial copy matches" "zetl verify: match" "$E2E_VERIFY"; fi
+st=$("$ZETL" status --json -c "$E2E_DIR/zetl.yaml" 2>/dev/null)
+t_match $T "a filter failing on a row fails that table alone, with SQLite's message" \
+    "failed.*row filter: malformed JSON.*failed.*row filter: malformed JSON" \
+    "$(jq -c '[.integrations[].tables[] | select(.name | test("jbad")) | .state, .reason]' <<<"$st")"
 t_match $T "verify says which rows it compared" "match +rf_pg\\.orders +[0-9]+ rows \\(the rows its filter selects\\)" \
     "$E2E_VERIFY"
 for s in $MY $PG; do
@@ -190,6 +221,27 @@ for s in $MY $PG; do
     t_eq $T "$s: events: updates moved rows into the filter" 110 "$(zh_psql_tgt -c "SELECT count(*) FROM $s.events")"
 done
 
+# The http target: events of the filter's rows only.
+events() {
+    jq -c 'select(.method == "POST") | .body | split("\n")[] | select(length > 0) | fromjson
+           | select(.source.table == "orders")' "$E2E_DIR/sink/requests.jsonl" 2>/dev/null
+}
+for _ in $(seq 1 100); do
+    [ "$(events | jq -s 'map(select(.op == "d")) | length')" -ge 60 ] && break
+    sleep 0.3
+done
+t_eq $T "http: no copy, insert or update event of a row outside the filter" 0 \
+    "$(events | jq -s '[.[] | select(.op == "r" or .op == "c" or .op == "u")
+                        | select((.after.status == "test") or ((.after.amount | tonumber) <= 10))] | length')"
+t_eq $T "http: the copy sent exactly the filter's rows (once each, or again after the kill)" \
+    "$(zh_mysql -D $MY -e "SELECT COUNT(*) FROM seq_201_to_$N WHERE ELT(seq % 3 + 1, 'paid', 'test', 'open') <> 'test'
+                    AND (seq * 7 % 3000) / 100 > 10" 2>/dev/null | head -1)" \
+    "$(events | jq -s '[.[] | select(.op == "r" and .after.id > 200 and .after.id <= '$N') | .after.id] | unique | length')"
+t_match $T "http: updates moving rows out arrive as deletes (61..120 had amount set to 5)" "^[1-9][0-9]*$" \
+    "$(events | jq -s '[.[] | select(.op == "d" and .before.id >= 61 and .before.id <= 120)] | length')"
+t_eq $T "http: a row inserted outside the filter sent nothing" 0 \
+    "$(events | jq -s '[.[] | select((.after.id // .before.id) == 5002 or (.after.id // .before.id) == 5003)] | length')"
+
 # A resync keeps the filter.
 DB=$E2E_DIR/state/zetl.db
 "$CMD" "$DB" rfmy resync "$MY.orders" >/dev/null
@@ -208,13 +260,13 @@ e2e_run_start
 ok=0
 for _ in $(seq 1 100); do
     st=$("$ZETL" status --json -c "$E2E_DIR/zetl.yaml" 2>/dev/null)
-    [ "$(jq -r '[.integrations[].tables[] | select(.name | test("orders")) | .state] | join(",")' <<<"$st")" = \
+    [ "$(jq -r '[.integrations[] | select(.name != "rfweb") | .tables[] | select(.name | test("orders")) | .state] | join(",")' <<<"$st")" = \
       "resync_required,resync_required" ] && { ok=1; break; }
     sleep 0.2
 done
 t_eq $T "a changed filter: orders resync_required on both" 1 "$ok"
 t_match $T "the reason says the rows carry another filter" "rows carry \"filter:[0-9a-f]{8}\", the config asks \"filter:[0-9a-f]{8}\"" \
-    "$(jq -r '[.integrations[].tables[] | select(.name | test("orders")) | .reason][0]' <<<"$st")"
+    "$(jq -r '[.integrations[] | select(.name != "rfweb") | .tables[] | select(.name | test("orders")) | .reason][0]' <<<"$st")"
 t_match $T "the refused table's reason names the position" "badf.*syntax error at its end \\(character 4 of the expression" \
     "$(jq -c '[.integrations[].tables[] | select(.name | test("badf")) | .reason]' <<<"$st")"
 e2e_run_stop; rc=$?
