@@ -578,14 +578,16 @@ static int is_soft_col(const struct ztable *src, const char *name)
                              !strcmp(name, TARGET_HIST_DELETED)));
 }
 
-/* History mode's columns (target.h): k 0 active, 1 created, 2 closed. */
-static void hist_col_sql(int k, struct zbuf *s)
+/* History mode's columns (target.h): k 0 active, 1 created, 2 closed. A
+ * copied row's version is created at its transaction's start: now() on
+ * PostgreSQL, SYSDATE on Redshift (which has no now()). */
+static void hist_col_sql(enum target_kind kind, int k, struct zbuf *s)
 {
     static const char *const name[3] = {TARGET_HIST_ACTIVE, TARGET_HIST_CREATED, TARGET_HIST_DELETED};
     static const char *const type[3] = {" boolean NOT NULL DEFAULT true", " timestamptz NOT NULL DEFAULT now()",
                                         " timestamptz"};
     tbuf_ident(s, name[k]);
-    tbuf_puts(s, type[k]);
+    tbuf_puts(s, kind == TARGET_REDSHIFT && k == 1 ? " timestamptz NOT NULL DEFAULT SYSDATE" : type[k]);
 }
 
 /* "; CREATE UNIQUE INDEX ON t (key) WHERE _record_is_active": one active
@@ -634,7 +636,7 @@ int target_create_table_sql(enum target_kind kind, const struct zdialect *source
     }
     for (int k = 0; src->history && k < 3; k++) {
         tbuf_puts(s, ", ");
-        hist_col_sql(k, s);
+        hist_col_sql(kind, k, s);
     }
     if (src->npk > 0 && !src->history) {        /* history: a key's versions share it */
         tbuf_puts(s, ", PRIMARY KEY (");
@@ -704,7 +706,7 @@ static int add_mode_columns(struct target *t, const struct ztable *src, PGresult
         tbuf_puts(s, "ALTER TABLE ");
         tbuf_qname(s, schema, name);
         tbuf_puts(s, " ADD COLUMN ");
-        if (src->history) hist_col_sql(k, s);
+        if (src->history) hist_col_sql(t->kind, k, s);
         else soft_col_sql(k, s);
         if (s->oom) {
             snprintf(t->err, sizeof t->err, "target %s: out of memory", t->integration);

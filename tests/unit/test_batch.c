@@ -665,8 +665,74 @@ static void test_create_table_generated(void)
     tbuf_free(&t);
 }
 
+/* The modes' columns (ztable.soft_delete, ztable.history), in both dialects. */
+static void test_create_table_modes(void)
+{
+    static struct zcolumn cols[] = {
+        { .name = "id", .type = ZT_INT32, .pk_ord = 1, .source_type = "integer" },
+        { .name = "v", .type = ZT_INT32, .nullable = 1, .source_type = "integer" },
+    };
+    struct ztable src = { .schema = "s", .name = "t", .ncols = 2, .cols = cols, .npk = 1, .soft_delete = 1 };
+    struct zbuf t = { 0 };
+    target_create_table_sql(TARGET_POSTGRES, PG, &src, "s", "t", &t);
+    CHECK_STR(t.p, "CREATE SCHEMA IF NOT EXISTS \"s\"; CREATE TABLE IF NOT EXISTS \"s\".\"t\" ("
+                   "\"id\" integer NOT NULL, \"v\" integer, \"_zetl_is_deleted\" boolean NOT NULL DEFAULT false, "
+                   "\"_zetl_deleted_at\" timestamptz, PRIMARY KEY (\"id\"))",
+              "soft delete: its two columns after the table's, the key kept");
+    src.soft_delete = 0;
+    src.history = 1;
+    t.len = 0;
+    target_create_table_sql(TARGET_POSTGRES, PG, &src, "s", "t", &t);
+    CHECK_STR(t.p, "CREATE SCHEMA IF NOT EXISTS \"s\"; CREATE TABLE IF NOT EXISTS \"s\".\"t\" ("
+                   "\"id\" integer NOT NULL, \"v\" integer, \"_record_is_active\" boolean NOT NULL DEFAULT true, "
+                   "\"_record_create_time\" timestamptz NOT NULL DEFAULT now(), \"_record_delete_time\" timestamptz); "
+                   "CREATE UNIQUE INDEX ON \"s\".\"t\" (\"id\") WHERE \"_record_is_active\"",
+              "history (postgres): three columns, no primary key, one active version per key");
+    t.len = 0;
+    target_create_table_sql(TARGET_REDSHIFT, PG, &src, "s", "t", &t);
+    CHECK(strstr(t.p, "\"_record_create_time\" timestamptz NOT NULL DEFAULT SYSDATE") && !strstr(t.p, "PRIMARY KEY") &&
+          !strstr(t.p, "INDEX"), "history (redshift): SYSDATE, no primary key, no index");
+    tbuf_free(&t);
+}
+
+/* A history table's changes stay apart per source transaction (a segment
+ * each); a plain table's collapse across them. */
+static void test_history_segments(void)
+{
+    static struct zcolumn cols[] = {
+        { .name = "id", .type = ZT_INT32, .pk_ord = 1 },
+        { .name = "v", .type = ZT_INT32, .nullable = 1 },
+    };
+    struct ztable h = { .schema = "s", .name = "h", .ncols = 2, .cols = cols, .npk = 1, .history = 1 };
+    struct ztable p = { .schema = "s", .name = "p", .ncols = 2, .cols = cols, .npk = 1 };
+    struct zbatch *b = zbatch_new();
+    struct zvalue a[2] = { {.kind = ZV_INT, .v.i = 1}, {.kind = ZV_INT, .v.i = 10} };
+    struct zvalue c[2] = { {.kind = ZV_INT, .v.i = 1}, {.kind = ZV_INT, .v.i = 11} };
+    for (int txn = 0; txn < 3; txn++) {
+        zbatch_set_time(b, 1000000 * (txn + 1));
+        struct zrowchange ins = { .op = txn ? ZOP_UPDATE : ZOP_INSERT, .before = txn ? a : NULL, .after = txn ? c : a };
+        ins.table = &h;
+        CHECK_INT(zbatch_add(b, &ins, NULL, NULL), 0, "history: added");
+        ins.table = &p;
+        CHECK_INT(zbatch_add(b, &ins, NULL, NULL), 0, "plain: added");
+        if (txn == 2) {                     /* a second change of the key in the same transaction */
+            struct zrowchange up = { .op = ZOP_UPDATE, .table = &h, .before = c, .after = a };
+            CHECK_INT(zbatch_add(b, &up, NULL, NULL), 0, "history: a second change in the transaction");
+        }
+    }
+    CHECK_INT(b->ntables, 2, "two tables");
+    CHECK_INT(b->tables[0].nsegs, 3, "history: a segment per source transaction");
+    CHECK_INT(b->tables[0].segs[2].nrows, 1, "history: two changes of a key in one transaction, one row");
+    CHECK(b->tables[0].segs[2].rows[0].at_us == 3000000 && b->tables[0].segs[0].rows[0].at_us == 1000000,
+          "history: each row carries its transaction's time");
+    CHECK_INT(b->tables[1].nsegs, 1, "plain: one segment, collapsed across transactions");
+    zbatch_free(b);
+}
+
 int main(void)
 {
+    TEST_RUN(test_create_table_modes);
+    TEST_RUN(test_history_segments);
     TEST_RUN(test_collapse_upsert);
     TEST_RUN(test_create_table_generated);
     TEST_RUN(test_collapse_delete);
