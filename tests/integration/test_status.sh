@@ -50,8 +50,8 @@ st=$(jq -r '.integrations[0] | "\(.state) \(.running) \(.last_state)"' <<<"$out"
 [[ $st == "stopped false "* && $st != *" null" ]] && pass "an integration nobody runs is stopped, last_state kept" \
     || fail "an integration nobody runs is stopped, last_state kept" "stopped false <state>" "$st"
 tkeys=$(jq -r '.integrations[0].tables[0] | keys_unsorted | join(",")' <<<"$out")
-want="name,target,state,reason,rows_copied,inserts,updates,deletes,last_applied_at,lag_ms,copy"
-[ "$tkeys" = "$want" ] && pass "table fields follow the contract, then copy" || fail "table fields follow the contract, then copy" "$want" "$tkeys"
+want="name,target,state,reason,rows_copied,inserts,updates,deletes,last_applied_at,lag_ms,copy,shape"
+[ "$tkeys" = "$want" ] && pass "table fields follow the contract, then copy, then shape" || fail "table fields follow the contract, then copy, then shape" "$want" "$tkeys"
 
 out=$("$ZETL" status -c "$work/zetl.yaml" 2>&1)
 grep -qE '^shop ' <<<"$out" && grep -qE '^  t +' <<<"$out" && pass "human form lists integration and table" \
