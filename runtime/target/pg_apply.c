@@ -336,23 +336,9 @@ static int exec_counted(struct target *t, const char *what)
     return 0;
 }
 
-/* Soft delete: mark the rows the stage deletes (zetl$n: the time in µs). */
-static int mark_deleted(struct target *t, const struct zb_table *bt, const char *st)
+/* "t.k = s.k AND ..." over the key's columns. */
+static void key_join(struct zbuf *q, const struct zb_table *bt)
 {
-    struct zbuf *q = &t->sql;
-    char what[300];
-    q->len = 0;
-    tbuf_puts(q, "UPDATE ");
-    tbuf_qname(q, bt->tschema, bt->tname);
-    tbuf_puts(q, " AS t SET ");
-    tbuf_ident(q, TARGET_SOFT_DELETED);
-    tbuf_puts(q, " = true, ");
-    tbuf_ident(q, TARGET_SOFT_DELETED_AT);
-    tbuf_puts(q, " = ");
-    target_soft_time_sql(q, "s.zetl$n");
-    tbuf_puts(q, " FROM ");
-    tbuf_puts(q, st);
-    tbuf_puts(q, " AS s WHERE ");
     for (int k = 0; k < bt->nkeycols; k++) {
         const char *n = bt->def->cols[bt->keycols[k]].name;
         if (k) tbuf_puts(q, " AND ");
@@ -361,8 +347,35 @@ static int mark_deleted(struct target *t, const struct zb_table *bt, const char 
         tbuf_puts(q, " = s.");
         tbuf_ident(q, n);
     }
-    tbuf_puts(q, " AND s.zetl$op = 'd'");
-    snprintf(what, sizeof what, "marking deleted rows of %s.%s", bt->tschema, bt->tname);
+}
+
+/* The stage's rows as the mode has them (zetl$n: their time in µs): a
+ * soft-delete table's deletes mark their rows; a history table's upserts
+ * and deletes close their keys' active versions. */
+static int mark_stage_rows(struct target *t, const struct zb_table *bt, const char *st)
+{
+    int h = bt->history;
+    struct zbuf *q = &t->sql;
+    char what[300];
+    q->len = 0;
+    tbuf_puts(q, "UPDATE ");
+    tbuf_qname(q, bt->tschema, bt->tname);
+    tbuf_puts(q, " AS t SET ");
+    tbuf_ident(q, h ? TARGET_HIST_ACTIVE : TARGET_SOFT_DELETED);
+    tbuf_puts(q, h ? " = false, " : " = true, ");
+    tbuf_ident(q, h ? TARGET_HIST_DELETED : TARGET_SOFT_DELETED_AT);
+    tbuf_puts(q, " = ");
+    target_soft_time_sql(q, "s.zetl$n");
+    tbuf_puts(q, " FROM ");
+    tbuf_puts(q, st);
+    tbuf_puts(q, " AS s WHERE ");
+    key_join(q, bt);
+    if (h) {
+        tbuf_puts(q, " AND t.");
+        tbuf_ident(q, TARGET_HIST_ACTIVE);
+    }
+    tbuf_puts(q, h ? " AND s.zetl$op IN ('u', 'd')" : " AND s.zetl$op = 'd'");
+    snprintf(what, sizeof what, h ? "closing versions of %s.%s" : "marking deleted rows of %s.%s", bt->tschema, bt->tname);
     return exec_counted(t, what);
 }
 
@@ -371,31 +384,7 @@ static int merge_history(struct target *t, const struct zb_table *bt, const char
 {
     struct zbuf *q = &t->sql;
     char what[300];
-    q->len = 0;
-    tbuf_puts(q, "UPDATE ");
-    tbuf_qname(q, bt->tschema, bt->tname);
-    tbuf_puts(q, " AS t SET ");
-    tbuf_ident(q, TARGET_HIST_ACTIVE);
-    tbuf_puts(q, " = false, ");
-    tbuf_ident(q, TARGET_HIST_DELETED);
-    tbuf_puts(q, " = ");
-    target_soft_time_sql(q, "s.zetl$n");
-    tbuf_puts(q, " FROM ");
-    tbuf_puts(q, st);
-    tbuf_puts(q, " AS s WHERE ");
-    for (int k = 0; k < bt->nkeycols; k++) {
-        const char *n = bt->def->cols[bt->keycols[k]].name;
-        tbuf_puts(q, "t.");
-        tbuf_ident(q, n);
-        tbuf_puts(q, " = s.");
-        tbuf_ident(q, n);
-        tbuf_puts(q, " AND ");
-    }
-    tbuf_puts(q, "t.");
-    tbuf_ident(q, TARGET_HIST_ACTIVE);
-    tbuf_puts(q, " AND s.zetl$op IN ('u', 'd')");
-    snprintf(what, sizeof what, "closing versions of %s.%s", bt->tschema, bt->tname);
-    if (exec_counted(t, what)) return -1;
+    if (mark_stage_rows(t, bt, st)) return -1;
     if (!any_upsert) return 0;
     q->len = 0;
     tbuf_puts(q, "INSERT INTO ");
@@ -434,18 +423,11 @@ static int merge_keyed(struct target *t, const struct zb_table *bt, int id, int 
     tbuf_puts(q, " AS t USING ");
     tbuf_puts(q, st);
     tbuf_puts(q, " AS s WHERE ");
-    for (int k = 0; k < bt->nkeycols; k++) {
-        const char *n = bt->def->cols[bt->keycols[k]].name;
-        if (k) tbuf_puts(q, " AND ");
-        tbuf_puts(q, "t.");
-        tbuf_ident(q, n);
-        tbuf_puts(q, " = s.");
-        tbuf_ident(q, n);
-    }
+    key_join(q, bt);
     tbuf_puts(q, soft ? " AND s.zetl$op = 'u'" : " AND s.zetl$op <> 'p'");
     snprintf(what, sizeof what, "deleting changed rows of %s.%s", bt->tschema, bt->tname);
     if ((!soft || any_upsert) && exec_counted(t, what)) return -1;
-    if (soft && mark_deleted(t, bt, st)) return -1;
+    if (soft && mark_stage_rows(t, bt, st)) return -1;
     if (!any_upsert) return 0;
     q->len = 0;
     tbuf_puts(q, "INSERT INTO ");
@@ -484,14 +466,8 @@ static int merge_partial(struct target *t, const struct zb_table *bt, int id, in
     tbuf_puts(q, " FROM ");
     tbuf_puts(q, st);
     tbuf_puts(q, " AS s WHERE ");
-    for (int k = 0; k < bt->nkeycols; k++) {
-        const char *n = bt->def->cols[bt->keycols[k]].name;
-        tbuf_puts(q, "t.");
-        tbuf_ident(q, n);
-        tbuf_puts(q, " = s.");
-        tbuf_ident(q, n);
-        tbuf_puts(q, " AND ");
-    }
+    key_join(q, bt);
+    tbuf_puts(q, " AND ");
     snprintf(cond, sizeof cond, "s.zetl$op = 'p' AND s.zetl$n = %d", g);
     tbuf_puts(q, cond);
     snprintf(what, sizeof what, "updating rows of %s.%s (unchanged TOAST values kept)",
@@ -759,6 +735,32 @@ out:
     return rv;
 }
 
+/* A TRUNCATE of a history table closes every active version; of a
+ * soft-delete table, marks every live row: at the truncating transaction's
+ * time (a parameter). */
+static int truncate_marked(struct target *t, const struct zb_table *bt)
+{
+    int h = bt->history;
+    const char *flag = h ? TARGET_HIST_ACTIVE : TARGET_SOFT_DELETED;
+    char at[32];
+    snprintf(at, sizeof at, "%" PRId64, target_soft_time(bt->truncate_us));
+    t->sql.len = 0;
+    tbuf_puts(&t->sql, "UPDATE ");
+    tbuf_qname(&t->sql, bt->tschema, bt->tname);
+    tbuf_puts(&t->sql, " SET ");
+    tbuf_ident(&t->sql, flag);
+    tbuf_puts(&t->sql, h ? " = false, " : " = true, ");
+    tbuf_ident(&t->sql, h ? TARGET_HIST_DELETED : TARGET_SOFT_DELETED_AT);
+    tbuf_puts(&t->sql, " = ");
+    target_soft_time_sql(&t->sql, "$1::bigint");
+    tbuf_puts(&t->sql, h ? " WHERE " : " WHERE NOT ");
+    tbuf_ident(&t->sql, flag);
+    tbuf_putc(&t->sql, '\0');
+    const char *v[1] = {at};
+    int64_t n;
+    return t->sql.oom || tgt_stmt(t, t->sql.p, 1, v, NULL, &n) ? -1 : 0;
+}
+
 int pgt_apply(struct target *t, const struct zbatch *b)
 {
     if (t->raw_copy) {
@@ -782,42 +784,8 @@ int pgt_apply(struct target *t, const struct zbatch *b)
             }
             continue;
         }
-        if (bt->truncate && bt->history) {             /* every active version closed */
-            char at[32];
-            snprintf(at, sizeof at, "%" PRId64, target_soft_time(bt->truncate_us));
-            t->sql.len = 0;
-            tbuf_puts(&t->sql, "UPDATE ");
-            tbuf_qname(&t->sql, bt->tschema, bt->tname);
-            tbuf_puts(&t->sql, " SET ");
-            tbuf_ident(&t->sql, TARGET_HIST_ACTIVE);
-            tbuf_puts(&t->sql, " = false, ");
-            tbuf_ident(&t->sql, TARGET_HIST_DELETED);
-            tbuf_puts(&t->sql, " = ");
-            target_soft_time_sql(&t->sql, "$1::bigint");
-            tbuf_puts(&t->sql, " WHERE ");
-            tbuf_ident(&t->sql, TARGET_HIST_ACTIVE);
-            tbuf_putc(&t->sql, '\0');
-            const char *v[1] = {at};
-            int64_t n;
-            if (t->sql.oom || tgt_stmt(t, t->sql.p, 1, v, NULL, &n)) return -1;
-        } else if (bt->truncate && bt->def->soft_delete) {    /* every live row marked deleted */
-            char at[32];
-            snprintf(at, sizeof at, "%" PRId64, target_soft_time(bt->truncate_us));
-            t->sql.len = 0;
-            tbuf_puts(&t->sql, "UPDATE ");
-            tbuf_qname(&t->sql, bt->tschema, bt->tname);
-            tbuf_puts(&t->sql, " SET ");
-            tbuf_ident(&t->sql, TARGET_SOFT_DELETED);
-            tbuf_puts(&t->sql, " = true, ");
-            tbuf_ident(&t->sql, TARGET_SOFT_DELETED_AT);
-            tbuf_puts(&t->sql, " = ");
-            target_soft_time_sql(&t->sql, "$1::bigint");
-            tbuf_puts(&t->sql, " WHERE NOT ");
-            tbuf_ident(&t->sql, TARGET_SOFT_DELETED);
-            tbuf_putc(&t->sql, '\0');
-            const char *v[1] = {at};
-            int64_t n;
-            if (t->sql.oom || tgt_stmt(t, t->sql.p, 1, v, NULL, &n)) return -1;
+        if (bt->truncate && (bt->history || bt->def->soft_delete)) {
+            if (truncate_marked(t, bt)) return -1;
         } else if (bt->truncate) {
             t->sql.len = 0;
             tbuf_puts(&t->sql, "TRUNCATE ");

@@ -18,6 +18,7 @@ cd "$(dirname "$0")/../.."
 . tests/lib/harness.sh
 . tests/lib/assert.sh
 . tests/lib/e2e.sh
+. tests/lib/shaped.sh
 T=test_history
 MY=hs_my
 PG=hs_pg
@@ -81,30 +82,9 @@ tq() { zh_psql_tgt -c "$1" 2>&1; }
 # Versions of id $2 in schema $1: v:active, oldest first.
 versions() { tq "SELECT string_agg(balance || ':' || _record_is_active, ',' ORDER BY _record_create_time, balance) FROM $1.accounts WHERE id = $2"; }
 
-# Pace the copy so the kill lands in it.
-for s in $MY $PG; do
-    tq "CREATE SCHEMA IF NOT EXISTS $s;
-        CREATE OR REPLACE FUNCTION $s.slow() RETURNS trigger LANGUAGE plpgsql AS
-          \$\$BEGIN IF NEW.id % 50 = 0 THEN PERFORM pg_sleep(0.02); END IF; RETURN NEW; END\$\$" >/dev/null
-done
 c0=$(date +%s)
-e2e_run_start
-ok=0
-for _ in $(seq 1 300); do
-    for s in $MY $PG; do
-        tq "DO \$\$BEGIN IF to_regclass('$s.accounts') IS NOT NULL AND NOT EXISTS (SELECT 1 FROM pg_trigger
-            WHERE tgname = 'slow' AND tgrelid = '$s.accounts'::regclass) THEN
-            CREATE TRIGGER slow BEFORE INSERT ON $s.accounts FOR EACH ROW EXECUTE FUNCTION $s.slow(); END IF; END\$\$" \
-            >/dev/null 2>&1
-    done
-    a=$(tq "SELECT coalesce(sum(chunks), 0) FROM zetl.copy_progress WHERE integration IN ('hsmy', 'hspg') AND source_table LIKE '%accounts'")
-    if [ "${a:-0}" -ge 2 ]; then ok=1; break; fi
-    sleep 0.1
-done
-t_eq $T "the chunked copy is under way before the kill" 1 "$ok"
-e2e_run_kill9
-for s in $MY $PG; do tq "DROP TRIGGER IF EXISTS slow ON $s.accounts" >/dev/null 2>&1; done
-e2e_run_start
+kill_mid_initial_copy accounts hsmy hspg -- $MY $PG
+t_eq $T "the chunked copy is under way before the kill" 0 "$?"
 if e2e_wait_match 120; then t_pass $T "initial copy, killed and resumed: zetl verify (active versions) matches"
 else t_fail $T "initial copy matches" "zetl verify: match" "$E2E_VERIFY"; fi
 c1=$(date +%s)
@@ -176,14 +156,9 @@ done
 e2e_run_stop >/dev/null
 write_config '"%S.accounts", "%S.wiped", "%S.plain"'
 e2e_run_start
-ok=0
-for _ in $(seq 1 100); do
-    st=$("$ZETL" status --json -c "$E2E_DIR/zetl.yaml" 2>/dev/null)
-    [ "$(jq -r '[.integrations[].tables[] | select(.name | test("plain")) | .state] | join(",")' <<<"$st")" = \
-      "resync_required,resync_required" ] && { ok=1; break; }
-    sleep 0.2
-done
-t_eq $T "plain put in history: resync_required on both" 1 "$ok"
+wait_table_states '.tables[] | select(.name | test("plain"))' resync_required,resync_required 20
+t_eq $T "plain put in history: resync_required on both" 0 "$?"
+st=$SHAPED_STATUS
 t_match $T "the reason says so and names the fix" "rows carry none, the config asks \"history\"; resync the table" \
     "$(jq -r '[.integrations[].tables[] | select(.name | test("plain")) | .reason][0]' <<<"$st")"
 DB=$E2E_DIR/state/zetl.db

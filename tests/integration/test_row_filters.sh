@@ -21,6 +21,7 @@ cd "$(dirname "$0")/../.."
 . tests/lib/harness.sh
 . tests/lib/assert.sh
 . tests/lib/e2e.sh
+. tests/lib/shaped.sh
 T=test_row_filters
 MY=rf_my
 PG=rf_pg
@@ -155,29 +156,8 @@ tgt_rows() {
                     FROM $1.orders"
 }
 
-# Pace the copy (a trigger sleeps per 100 rows) so the kill lands in it.
-for s in $MY $PG; do
-    zh_psql_tgt -c "CREATE SCHEMA IF NOT EXISTS $s;
-        CREATE OR REPLACE FUNCTION $s.slow() RETURNS trigger LANGUAGE plpgsql AS
-          \$\$BEGIN IF NEW.id % 50 = 0 THEN PERFORM pg_sleep(0.02); END IF; RETURN NEW; END\$\$" >/dev/null
-done
-e2e_run_start
-ok=0
-for _ in $(seq 1 300); do
-    for s in $MY $PG; do
-        zh_psql_tgt -c "DO \$\$BEGIN IF to_regclass('$s.orders') IS NOT NULL AND NOT EXISTS (SELECT 1 FROM pg_trigger
-            WHERE tgname = 'slow' AND tgrelid = '$s.orders'::regclass) THEN
-            CREATE TRIGGER slow BEFORE INSERT ON $s.orders FOR EACH ROW EXECUTE FUNCTION $s.slow(); END IF; END\$\$" \
-            >/dev/null 2>&1
-    done
-    a=$(zh_psql_tgt -c "SELECT coalesce(sum(chunks), 0) FROM zetl.copy_progress WHERE integration IN ('rfmy', 'rfpg') AND source_table LIKE '%orders'" 2>/dev/null)
-    if [ "${a:-0}" -ge 2 ]; then ok=1; break; fi
-    sleep 0.1
-done
-t_eq $T "the chunked copy is under way before the kill" 1 "$ok"
-e2e_run_kill9
-for s in $MY $PG; do zh_psql_tgt -c "DROP TRIGGER IF EXISTS slow ON $s.orders" >/dev/null 2>&1; done
-e2e_run_start
+kill_mid_initial_copy orders rfmy rfpg -- $MY $PG
+t_eq $T "the chunked copy is under way before the kill" 0 "$?"
 if wait_match 120; then t_pass $T "initial copy, killed and resumed: zetl verify matches (filtered)"
 else t_fail $T "initial copy matches" "zetl verify: match" "$E2E_VERIFY"; fi
 st=$("$ZETL" status --json -c "$E2E_DIR/zetl.yaml" 2>/dev/null)
@@ -257,14 +237,10 @@ done
 e2e_run_stop >/dev/null
 write_config "status = 'paid'"
 e2e_run_start
-ok=0
-for _ in $(seq 1 100); do
-    st=$("$ZETL" status --json -c "$E2E_DIR/zetl.yaml" 2>/dev/null)
-    [ "$(jq -r '[.integrations[] | select(.name != "rfweb") | .tables[] | select(.name | test("orders")) | .state] | join(",")' <<<"$st")" = \
-      "resync_required,resync_required" ] && { ok=1; break; }
-    sleep 0.2
-done
-t_eq $T "a changed filter: orders resync_required on both" 1 "$ok"
+wait_table_states 'select(.name != "rfweb") | .tables[] | select(.name | test("orders"))' \
+    resync_required,resync_required 20
+t_eq $T "a changed filter: orders resync_required on both" 0 "$?"
+st=$SHAPED_STATUS
 t_match $T "the reason says the rows carry another filter" "rows carry \"filter:[0-9a-f]{8}\", the config asks \"filter:[0-9a-f]{8}\"" \
     "$(jq -r '[.integrations[] | select(.name != "rfweb") | .tables[] | select(.name | test("orders")) | .reason][0]' <<<"$st")"
 t_match $T "the refused table's reason names the position" "badf.*syntax error at its end \\(character 4 of the expression" \

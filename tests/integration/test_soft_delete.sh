@@ -16,6 +16,7 @@ cd "$(dirname "$0")/../.."
 . tests/lib/harness.sh
 . tests/lib/assert.sh
 . tests/lib/e2e.sh
+. tests/lib/shaped.sh
 T=test_soft_delete
 MY=sd_my
 PG=sd_pg
@@ -160,14 +161,9 @@ done
 e2e_run_stop >/dev/null
 write_config '"%S.orders", "%S.wiped", "%S.nokey", "%S.plain"'
 e2e_run_start
-ok=0
-for _ in $(seq 1 100); do
-    st=$("$ZETL" status --json -c "$E2E_DIR/zetl.yaml" 2>/dev/null)
-    [ "$(jq -r '[.integrations[].tables[] | select(.name | test("plain")) | .state] | join(",")' <<<"$st")" = \
-      "resync_required,resync_required" ] && { ok=1; break; }
-    sleep 0.2
-done
-t_eq $T "plain put in soft_delete: resync_required on both" 1 "$ok"
+wait_table_states '.tables[] | select(.name | test("plain"))' resync_required,resync_required 20
+t_eq $T "plain put in soft_delete: resync_required on both" 0 "$?"
+st=$SHAPED_STATUS
 t_match $T "the reason says the shape changed and how to fix it" \
     "the target's rows carry none, the config asks \"soft_delete\"; resync the table" \
     "$(jq -r '[.integrations[].tables[] | select(.name | test("plain")) | .reason][0]' <<<"$st")"

@@ -22,6 +22,7 @@ cd "$(dirname "$0")/../.."
 . tests/lib/harness.sh
 . tests/lib/assert.sh
 . tests/lib/e2e.sh
+. tests/lib/shaped.sh
 T=test_transforms
 MY=xf_my
 PG=xf_pg
@@ -142,29 +143,8 @@ wait_people_match() {   # $1 seconds
     done
     return 1
 }
-# Pace the copy (a trigger sleeps per 100 rows) so a kill lands in the middle.
-for s in $MY $PG; do
-    zh_psql_tgt -c "CREATE SCHEMA IF NOT EXISTS $s;
-        CREATE OR REPLACE FUNCTION $s.slow() RETURNS trigger LANGUAGE plpgsql AS
-          \$\$BEGIN IF NEW.id % 100 = 0 THEN PERFORM pg_sleep(0.02); END IF; RETURN NEW; END\$\$" >/dev/null
-done
-e2e_run_start
-ok=0
-for _ in $(seq 1 300); do
-    for s in $MY $PG; do
-        zh_psql_tgt -c "DO \$\$BEGIN IF to_regclass('$s.people') IS NOT NULL AND NOT EXISTS (SELECT 1 FROM pg_trigger
-            WHERE tgname = 'slow' AND tgrelid = '$s.people'::regclass) THEN
-            CREATE TRIGGER slow BEFORE INSERT ON $s.people FOR EACH ROW EXECUTE FUNCTION $s.slow(); END IF; END\$\$" \
-            >/dev/null 2>&1
-    done
-    a=$(zh_psql_tgt -c "SELECT coalesce(sum(rows_copied), 0) FROM zetl.copy_progress WHERE integration IN ('xfmy', 'xfpg')" 2>/dev/null)
-    if [ "${a:-0}" -ge 800 ]; then ok=1; break; fi
-    sleep 0.1
-done
-t_eq $T "the chunked copy is under way before the kill" 1 "$ok"
-e2e_run_kill9
-for s in $MY $PG; do zh_psql_tgt -c "DROP TRIGGER IF EXISTS slow ON $s.people" >/dev/null 2>&1; done
-e2e_run_start
+kill_mid_initial_copy people xfmy xfpg -- $MY $PG
+t_eq $T "the chunked copy is under way before the kill" 0 "$?"
 if wait_people_match 120; then t_pass $T "initial copy, killed half way and resumed: zetl verify matches on both sources"
 else t_fail $T "initial copy matches" "zetl verify: match" "$E2E_VERIFY"; fi
 
@@ -252,14 +232,10 @@ t_eq $T "status: people stays synced on both" "synced,synced" \
 e2e_run_stop >/dev/null
 write_config '"%S.people.phone", "%S.people.name"'
 e2e_run_start
-ok=0
-for _ in $(seq 1 100); do
-    st=$("$ZETL" status --json -c "$E2E_DIR/zetl.yaml" 2>/dev/null)
-    [ "$(jq -r '[.integrations[] | select(.name != "xfweb") | .tables[] | select(.name | test("people")) | .state] | join(",")' <<<"$st")" = \
-      "resync_required,resync_required" ] && { ok=1; break; }
-    sleep 0.2
-done
-t_eq $T "new transforms: people is resync_required on both" 1 "$ok"
+wait_table_states 'select(.name != "xfweb") | .tables[] | select(.name | test("people"))' \
+    resync_required,resync_required 20
+t_eq $T "new transforms: people is resync_required on both" 0 "$?"
+st=$SHAPED_STATUS
 t_match $T "the reason names the shapes and the fix" \
     "column transforms changed: the target's rows carry .*phone=mask.*the config asks .*name=mask.*resync the table" \
     "$(jq -r '[.integrations[] | select(.name != "xfweb") | .tables[] | select(.name | test("people")) | .reason][0]' <<<"$st")"
