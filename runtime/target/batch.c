@@ -398,6 +398,11 @@ static int add_update(struct zbatch *b, struct zb_table *t, const struct zrowcha
     if (!img) return -1;
     int left = fill_unchanged(b, t, img, prev, full_before);
     if (left < 0) return -1;
+    /* A version is a whole row: a history table cannot take one with values
+     * only the target has (the table fails alone, with the fix). */
+    if (left && t->history && ost != ZB_DELETE)
+        return fail(b, t, "an update without every value (an unchanged TOAST value) cannot make a full version; "
+                          "set REPLICA IDENTITY FULL on the source table, then resync it");
 
     if (same) {
         if (left && ost == ZB_DELETE) return 0;   /* update of a row already deleted */

@@ -679,14 +679,9 @@ static int insert_fresh(struct target *t, const struct zb_table *bt, const struc
 
 static int apply_pg_segment(struct target *t, const struct zb_table *bt, const struct zb_seg *s)
 {
-    if (t->load && !s->move && inserts_only(s)) return load_segment(t, bt, s);   /* history: active, now() */
-    for (int i = 0; bt->history && i < s->nrows; i++)
-        if (s->rows[i].state == ZB_PARTIAL || s->rows[i].state == ZB_MOVE) {
-            snprintf(t->err, sizeof t->err, "target %s: %s.%s: an update without every value (an unchanged TOAST "
-                     "value) cannot make a full version; set REPLICA IDENTITY FULL on the source table, then resync it",
-                     t->integration, bt->tschema, bt->tname);
-            return -1;
-        }
+    /* history: copied rows active, at now(); no partial or moved row reaches
+     * here (zbatch_add refuses them for a history table) */
+    if (t->load && !s->move && inserts_only(s)) return load_segment(t, bt, s);
     int fresh_done = 0;
     /* Fresh inserts by COPY need the primary key's index to refuse one
      * that exists (23505); a unique key of the source has no index here. */

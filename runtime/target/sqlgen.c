@@ -533,11 +533,6 @@ int target_redshift_table_sql(const struct zb_table *bt, target_stmt_fn fn, void
     }
     for (int si = 0; si < bt->nsegs; si++) {
         const struct zb_seg *s = &bt->segs[si];
-        if (s->move && bt->history) {
-            snprintf(err, errlen, "a key change without every value (an unchanged TOAST value) cannot make a "
-                     "full version; set REPLICA IDENTITY FULL on the source table, then resync it");
-            goto out;
-        }
         if (s->move) {
             for (int i = 0; i < s->nrows; i++)
                 if (s->rows[i].state == ZB_MOVE &&
@@ -555,13 +550,8 @@ int target_redshift_table_sql(const struct zb_table *bt, target_stmt_fn fn, void
             continue;
         }
         if (bt->history) {
-            for (int i = 0; i < s->nrows; i++) {
+            for (int i = 0; i < s->nrows; i++) {   /* no partial row: zbatch_add refuses it */
                 const struct zb_row *r = &s->rows[i];
-                if (r->state == ZB_PARTIAL) {
-                    snprintf(err, errlen, "an update without every value (an unchanged TOAST value) cannot make a "
-                             "full version; set REPLICA IDENTITY FULL on the source table, then resync it");
-                    goto out;
-                }
                 if ((r->state == ZB_UPSERT || r->state == ZB_DELETE) && hist_row(&p, bt, r, r->at_us)) goto out;
             }
             continue;

@@ -12,7 +12,9 @@
 #     version's end the next one's start; zetl verify (active versions)
 #     matches;
 #   - a synced table put in history goes resync_required, saying so, and
-#     its resync makes it a history table (no primary key any more).
+#     its resync makes it a history table (no primary key any more);
+#   - a PostgreSQL update that leaves a TOASTed value unsent cannot make a
+#     version: that table fails alone, with the fix, and the others stream.
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 . tests/lib/harness.sh
@@ -52,7 +54,9 @@ zh_psql_src -c "CREATE SCHEMA $PG;
     CREATE TABLE $PG.plain (id int PRIMARY KEY, v int);
     INSERT INTO $PG.plain SELECT g, g FROM generate_series(1, 20) g;
     CREATE TABLE $PG.wiped (id int PRIMARY KEY, v int);
-    INSERT INTO $PG.wiped SELECT g, g FROM generate_series(1, 10) g" >/dev/null || { t_fail $T "PostgreSQL tables" "created" "psql failed"; t_done; }
+    INSERT INTO $PG.wiped SELECT g, g FROM generate_series(1, 10) g;
+    CREATE TABLE $PG.docs (id int PRIMARY KEY, flag int, body text);
+    INSERT INTO $PG.docs SELECT 1, 0, string_agg(md5(g::text), '') FROM generate_series(1, 300) g" >/dev/null || { t_fail $T "PostgreSQL tables" "created" "psql failed"; t_done; }
 
 export E2E_MY_PASSWORD=$ZH_MY_PASSWORD E2E_PG_PASSWORD=$ZH_PG_PASSWORD
 write_config() {   # $1: the history patterns, %S for the schema
@@ -73,7 +77,7 @@ integrations:
     apply: {batch_ms: 100, copy_chunk_rows: 200, copy_chunk_mb: 0}
 YAML
 }
-write_config '"%S.accounts", "%S.wiped"'
+write_config '"%S.accounts", "%S.wiped", "%S.docs"'
 both() {   # $1: SQL for both sources, %S. before table names
     zh_mysql -e "USE $MY; $(sed "s/%S\\.//g" <<<"$1")" || echo "mariadb failed: $1"
     zh_psql_src -c "$(sed "s/%S/$PG/g" <<<"$1")" >/dev/null || echo "psql failed: $1"
@@ -154,7 +158,7 @@ done
 
 # plain put in history: resync_required, saying so; the resync makes it one.
 e2e_run_stop >/dev/null
-write_config '"%S.accounts", "%S.wiped", "%S.plain"'
+write_config '"%S.accounts", "%S.wiped", "%S.docs", "%S.plain"'
 e2e_run_start
 wait_table_states '.tables[] | select(.name | test("plain"))' resync_required,resync_required 20
 t_eq $T "plain put in history: resync_required on both" 0 "$?"
@@ -173,6 +177,15 @@ for s in $MY $PG; do
         "$(tq "SELECT count(*) || '|' || count(*) FILTER (WHERE _record_is_active) || '|' ||
                  (SELECT count(*) FROM pg_constraint WHERE conrelid = '$s.plain'::regclass AND contype = 'p') FROM $s.plain")"
 done
+# An update leaving the TOASTed body unsent (REPLICA IDENTITY DEFAULT): docs fails alone.
+zh_psql_src -c "UPDATE $PG.docs SET flag = 1 WHERE id = 1" >/dev/null
+both "UPDATE %S.accounts SET balance = 999999 WHERE id = 1000"
+wait_table_states '.tables[] | select(.name == "hs_pg.docs")' failed 30
+t_eq $T "a version without the unsent TOAST value: docs fails" 0 "$?"
+t_match $T "its reason names the fix" "cannot make a full version; set REPLICA IDENTITY FULL on the source table" \
+    "$(jq -r '.integrations[].tables[] | select(.name == "hs_pg.docs") | .reason' <<<"$SHAPED_STATUS")"
+arrived() { [ "$(tq "SELECT count(*) FROM $PG.accounts WHERE id = 1000 AND balance = 999999 AND _record_is_active")" = 1 ]; }
+t_wait $T "the other tables stream on: the accounts update arrives" 30 arrived
 e2e_run_stop; rc=$?
 t_eq $T "SIGTERM: zetl run exits 0" 0 "$rc"
 t_done

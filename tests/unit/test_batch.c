@@ -726,6 +726,15 @@ static void test_history_segments(void)
     CHECK(b->tables[0].segs[2].rows[0].at_us == 3000000 && b->tables[0].segs[0].rows[0].at_us == 1000000,
           "history: each row carries its transaction's time");
     CHECK_INT(b->tables[1].nsegs, 1, "plain: one segment, collapsed across transactions");
+    /* An update with a value only the target has (unchanged TOAST) cannot
+     * make a version: refused, so the table fails alone. */
+    struct zvalue u[2] = { {.kind = ZV_INT, .v.i = 1}, {.kind = ZV_UNCHANGED} };
+    struct zrowchange part = { .op = ZOP_UPDATE, .table = &h, .after = u };
+    zbatch_set_time(b, 4000000);
+    CHECK_INT(zbatch_add(b, &part, NULL, NULL), -1, "history: a partial update is refused");
+    CHECK(b->refused && strstr(b->err, "REPLICA IDENTITY FULL"), "history: refused by its shape, with the fix");
+    part.table = &p;
+    CHECK_INT(zbatch_add(b, &part, NULL, NULL), 0, "plain: a partial update is taken");
     zbatch_free(b);
 }
 
