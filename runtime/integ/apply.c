@@ -328,7 +328,7 @@ static int on_row(struct applier *a, const struct zrowchange *rc)
     char why[768];
     int pr = integ_project(&a->proj, t, rc, &p);
     if (pr == 1) return 0;                      /* not for the target: its row filter */
-    if (pr < 0 && strcmp(a->proj.err, "out of memory") != 0) {
+    if (pr == INTEG_ROW_FAILS) {
         snprintf(why, sizeof why, "%s", a->proj.err);   /* its filter failed on the row */
         return fail_table_here(a, t, why);
     }

@@ -539,9 +539,9 @@ static int copy_refuse(struct copier *c, const char *why)
 
 /* The projection failed: out of memory fails the copy; a row filter that
  * failed on the row fails the table (copy_refuse). */
-static int copy_project_failed(struct copier *c)
+static int copy_project_failed(struct copier *c, int pr)
 {
-    if (strcmp(c->proj.err, "out of memory") != 0) return copy_refuse(c, c->proj.err);
+    if (pr == INTEG_ROW_FAILS) return copy_refuse(c, c->proj.err);
     snprintf(c->err, sizeof c->err, "table %s: out of memory", c->cur->source);
     return -1;
 }
@@ -561,7 +561,7 @@ static int copy_row(void *ctx, const struct zrowchange *rc)
         c->text_t = c->cur;
         int pr = integ_project(&c->proj, c->cur, rc, &p);
         if (pr == 1) return copy_progress(c);  /* not for the target: its row filter */
-        if (pr < 0) return copy_project_failed(c);
+        if (pr < 0) return copy_project_failed(c, pr);
         if (integ_row_refused(c->in, c->cur, &p, why, sizeof why)) return copy_refuse(c, why);
         size_t before = c->text->len;
         target_copy_row(c->text, c->cur->def, p.after);
@@ -576,7 +576,7 @@ static int copy_row(void *ctx, const struct zrowchange *rc)
     }
     int pr = integ_project(&c->proj, c->cur, rc, &p);
     if (pr == 1) return copy_progress(c);      /* not for the target: its row filter */
-    if (pr < 0) return copy_project_failed(c);
+    if (pr < 0) return copy_project_failed(c, pr);
     if (integ_row_refused(c->in, c->cur, &p, why, sizeof why)) return copy_refuse(c, why);
     size_t before = zbatch_bytes(c->b);
     if (target_add(c->tgt, c->b, &p, c->cur->tschema, c->cur->tname, 1) != 0) {

@@ -311,9 +311,9 @@ enum integ_round integ_poll_commands(struct integ *in);
  * ones NULL), then its row filter and column transforms (shape.h). *out is
  * valid until the next call on the same projection. 0 with *out (an update
  * the filter moves out of the table: a delete of its old row); 1 the row is
- * not for the target (filtered out: nothing to apply); -1 an error in err
- * (out of memory; the filter failed on the row, or cannot judge it: the
- * table fails with it). One projection per thread: it owns a filter
+ * not for the target (filtered out: nothing to apply); -1 out of memory;
+ * INTEG_ROW_FAILS the filter failed on the row or cannot judge it, why in
+ * err (the table fails with it). One projection per thread: it owns a filter
  * evaluator. */
 struct projection {
     struct zvalue *before, *after;
@@ -322,6 +322,7 @@ struct projection {
     struct shape_eval *ev;  /* the row filters' (shape.h), made on first use */
     char err[512];
 };
+#define INTEG_ROW_FAILS (-2)
 int  integ_project(struct projection *p, struct itable *t, const struct zrowchange *rc,
                    struct zrowchange *out);
 void integ_projection_free(struct projection *p);

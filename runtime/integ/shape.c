@@ -327,11 +327,27 @@ struct shape_eval {
 #define FILTER_PREFIX "SELECT CASE WHEN ("
 #define EVAL_CACHE_MAX 1024     /* statements kept; past it (many reloads) all are made again */
 
+/* A column name as an SQLite identifier, in double quotes. */
+static void put_name(struct zbuf *q, const char *name)
+{
+    zbuf_putc(q, '"');
+    for (const char *n = name; *n; n++) {
+        if (*n == '"') zbuf_putc(q, '"');
+        zbuf_putc(q, *n);
+    }
+    zbuf_putc(q, '"');
+}
+
 /* Only a SELECT reading the row and calling functions may run. */
+static int allowed(int action)
+{
+    return action == SQLITE_SELECT || action == SQLITE_READ || action == SQLITE_FUNCTION ? SQLITE_OK : SQLITE_DENY;
+}
+
 static int authorize(void *ctx, int action, const char *a, const char *b, const char *c, const char *d)
 {
     (void)ctx; (void)a; (void)b; (void)c; (void)d;
-    return action == SQLITE_SELECT || action == SQLITE_READ || action == SQLITE_FUNCTION ? SQLITE_OK : SQLITE_DENY;
+    return allowed(action);
 }
 
 static sqlite3 *eval_db(void)
@@ -358,13 +374,9 @@ static sqlite3_stmt *prepare(sqlite3 *db, const char *where, const struct ztable
     zbuf_puts(&q, ") THEN 1 ELSE 0 END FROM (SELECT ");
     for (int i = 0; i < def->ncols; i++) {
         char ph[24];
-        snprintf(ph, sizeof ph, "%s?%d AS \"", i ? ", " : "", i + 1);
+        snprintf(ph, sizeof ph, "%s?%d AS ", i ? ", " : "", i + 1);
         zbuf_puts(&q, ph);
-        for (const char *n = def->cols[i].name; *n; n++) {
-            if (*n == '"') zbuf_putc(&q, '"');
-            zbuf_putc(&q, *n);
-        }
-        zbuf_putc(&q, '"');
+        put_name(&q, def->cols[i].name);
     }
     zbuf_puts(&q, ")");
     if (q.oom) {
@@ -405,7 +417,7 @@ static int collect_reads(void *ctx, int action, const char *tbl, const char *col
     if (action == SQLITE_READ && tbl && col && !strcmp(tbl, "zetl_row"))
         for (int i = 0; i < r->def->ncols; i++)
             if (!strcmp(r->def->cols[i].name, col)) r->reads[i] = 1;
-    return action == SQLITE_SELECT || action == SQLITE_READ || action == SQLITE_FUNCTION ? SQLITE_OK : SQLITE_DENY;
+    return allowed(action);
 }
 
 static void find_reads(const char *where, const struct ztable *def, uint8_t *reads)
@@ -415,12 +427,8 @@ static void find_reads(const char *where, const struct ztable *def, uint8_t *rea
     if (sqlite3_open_v2(":memory:", &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_MEMORY, NULL) != SQLITE_OK) goto out;
     zbuf_puts(&q, "CREATE TABLE zetl_row (");
     for (int i = 0; i < def->ncols; i++) {
-        zbuf_puts(&q, i ? ", \"" : "\"");
-        for (const char *n = def->cols[i].name; *n; n++) {
-            if (*n == '"') zbuf_putc(&q, '"');
-            zbuf_putc(&q, *n);
-        }
-        zbuf_putc(&q, '"');
+        if (i) zbuf_puts(&q, ", ");
+        put_name(&q, def->cols[i].name);
     }
     zbuf_puts(&q, ")");
     if (q.oom || sqlite3_exec(db, q.p, NULL, NULL, NULL) != SQLITE_OK) goto out;

@@ -406,7 +406,7 @@ int integ_project(struct projection *p, struct itable *t, const struct zrowchang
     /* The filter reads the source's values, before any transform. */
     if (t->shape.filter && out->after && (rc->op == ZOP_INSERT || rc->op == ZOP_UPDATE)) {
         int m = shape_filter(&p->ev, &t->shape, t->def, out->after, out->before, p->err, sizeof p->err);
-        if (m < 0) return -1;                   /* -2 too: the table fails with the reason */
+        if (m < 0) return INTEG_ROW_FAILS;      /* -2 too: the table fails with the reason */
         if (m == 0 && rc->op == ZOP_INSERT) return 1;
         if (m == 0) {                           /* out of the filter: its old row goes */
             out->op = ZOP_DELETE;
@@ -513,12 +513,13 @@ int integ_check_names(const struct config *root, const struct config_integration
         for (int c = 0; c < t->def->ncols; c++) s |= strcmp(t->def->cols[c].name, t->tdef->cols[c].name) != 0;
         if (s && !shortened++) snprintf(ex, sizeof ex, " (first: %s -> %s.%s)", t->source, t->tschema, t->tname);
     }
-    for (int i = 0; i < in.nrefused; i++)
+    int nclash = 0;
+    for (int i = 0; i < in.nrefused; i++) {
         pf_add(r, PF_FAIL, in.refused[i].shaped ? "table shape" : "target names",
                in.refused[i].shaped ? "filter, transforms and mode it can take" : "one target object per source object",
                in.refused[i].fix, "", "%s", in.refused[i].what);
-    int nclash = 0;
-    for (int i = 0; i < in.nrefused; i++) nclash += !in.refused[i].shaped;
+        nclash += !in.refused[i].shaped;
+    }
     if (nclash == 0)
         pf_add(r, PF_PASS, "target names", "", "", "", "%d tables, each with target names of its own; %d with a name shortened to the target's limit%s",
                in.ntables, shortened, ex);

@@ -374,61 +374,54 @@ static int ins_row(struct ins *in, const struct zvalue *img)
     return 0;
 }
 
-/* The time expression of µs us, as two parameters (target_soft_time_sql). */
+/* The time expression of µs us (target_soft_time_sql) over one parameter. */
 static int ps_time(struct pstmt *p, int64_t us)
 {
     static const struct zcolumn c64 = {.type = ZT_INT64};
     struct zvalue v = {.kind = ZV_INT, .v.i = target_soft_time(us)};
-    tbuf_puts(&p->sql, "(timestamptz 'epoch' + (");
-    if (ps_value(p, &c64, &v, 1)) return -1;
-    tbuf_puts(&p->sql, "::bigint / 1000000) * interval '1 second' + (");
-    if (ps_value(p, &c64, &v, 1)) return -1;
-    tbuf_puts(&p->sql, "::bigint % 1000000) * interval '1 microsecond')");
+    size_t at = p->sql.len;
+    if (ps_value(p, &c64, &v, 1)) return -1;   /* its placeholder, then used twice */
+    char x[32];
+    snprintf(x, sizeof x, "%.*s::bigint", (int)(p->sql.len - at), p->sql.p + at);
+    p->sql.len = at;
+    target_soft_time_sql(&p->sql, x);
     return 0;
 }
 
-/* Soft delete: UPDATE … SET _zetl_is_deleted = true, _zetl_deleted_at = the
- * time (µs us) [WHERE the key of img]; img NULL: every live row. */
-static int soft_mark(struct pstmt *p, const struct zb_table *bt, const struct zvalue *img, int64_t us)
+/* The mode's mark, at the time (µs us), of img's key, or (img NULL) of
+ * every row it concerns: a soft-delete table's row marked deleted (every
+ * live one); a history table's active version closed (every active one). */
+static int mode_mark(struct pstmt *p, const struct zb_table *bt, const struct zvalue *img, int64_t us)
 {
+    int h = bt->history;
+    const char *flag = h ? TARGET_HIST_ACTIVE : TARGET_SOFT_DELETED;
     tbuf_puts(&p->sql, "UPDATE ");
     tbuf_qname(&p->sql, bt->tschema, bt->tname);
     tbuf_puts(&p->sql, " SET ");
-    tbuf_ident(&p->sql, TARGET_SOFT_DELETED);
-    tbuf_puts(&p->sql, " = true, ");
-    tbuf_ident(&p->sql, TARGET_SOFT_DELETED_AT);
+    tbuf_ident(&p->sql, flag);
+    tbuf_puts(&p->sql, h ? " = false, " : " = true, ");
+    tbuf_ident(&p->sql, h ? TARGET_HIST_DELETED : TARGET_SOFT_DELETED_AT);
     tbuf_puts(&p->sql, " = ");
     if (ps_time(p, us)) return -1;
     tbuf_puts(&p->sql, " WHERE ");
-    if (!img) {
-        tbuf_puts(&p->sql, "NOT ");
-        tbuf_ident(&p->sql, TARGET_SOFT_DELETED);
-    } else if (ps_match(p, bt, img, 1))
-        return -1;
+    if (h || !img) {
+        tbuf_puts(&p->sql, h ? "" : "NOT ");
+        tbuf_ident(&p->sql, flag);
+    }
+    if (img) {
+        tbuf_puts(&p->sql, h ? " AND " : "");
+        if (ps_match(p, bt, img, 1)) return -1;
+    }
     return ps_run(p, NULL);
 }
 
 /* History (target.h), one row of a segment: its key's active version closed
- * (UPSERT, DELETE; img NULL: every active version), and for an UPSERT the
- * new version added, at the row's time. */
+ * (UPSERT, DELETE), and for an UPSERT the new version added, at the row's
+ * time. */
 static int hist_row(struct pstmt *p, const struct zb_table *bt, const struct zb_row *r, int64_t us)
 {
-    tbuf_puts(&p->sql, "UPDATE ");
-    tbuf_qname(&p->sql, bt->tschema, bt->tname);
-    tbuf_puts(&p->sql, " SET ");
-    tbuf_ident(&p->sql, TARGET_HIST_ACTIVE);
-    tbuf_puts(&p->sql, " = false, ");
-    tbuf_ident(&p->sql, TARGET_HIST_DELETED);
-    tbuf_puts(&p->sql, " = ");
-    if (ps_time(p, us)) return -1;
-    tbuf_puts(&p->sql, " WHERE ");
-    tbuf_ident(&p->sql, TARGET_HIST_ACTIVE);
-    if (r) {
-        tbuf_puts(&p->sql, " AND ");
-        if (ps_match(p, bt, r->image, 1)) return -1;
-    }
-    if (ps_run(p, NULL)) return -1;
-    if (!r || r->state != ZB_UPSERT) return 0;
+    if (mode_mark(p, bt, r->image, us)) return -1;
+    if (r->state != ZB_UPSERT) return 0;
     tbuf_puts(&p->sql, "INSERT INTO ");
     tbuf_qname(&p->sql, bt->tschema, bt->tname);
     tbuf_puts(&p->sql, " (");
@@ -522,10 +515,8 @@ int target_redshift_table_sql(const struct zb_table *bt, target_stmt_fn fn, void
     struct ins in = { .p = &ip, .bt = bt };
     int rv = -1;
     int keyless = !bt->keyed;
-    if (bt->truncate && bt->history) {
-        if (hist_row(&p, bt, NULL, bt->truncate_us)) goto out;
-    } else if (bt->truncate && bt->def->soft_delete) {
-        if (soft_mark(&p, bt, NULL, bt->truncate_us)) goto out;
+    if (bt->truncate && (bt->history || bt->def->soft_delete)) {
+        if (mode_mark(&p, bt, NULL, bt->truncate_us)) goto out;
     } else if (bt->truncate) {    /* DELETE, not TRUNCATE: that would commit */
         tbuf_puts(&p.sql, "DELETE FROM ");
         tbuf_qname(&p.sql, bt->tschema, bt->tname);
@@ -558,7 +549,7 @@ int target_redshift_table_sql(const struct zb_table *bt, target_stmt_fn fn, void
         }
         if (del_keys(&p, bt, s)) goto out;
         for (int i = 0; i < s->nrows && bt->def->soft_delete; i++)
-            if (s->rows[i].state == ZB_DELETE && soft_mark(&p, bt, s->rows[i].image, s->rows[i].at_us)) goto out;
+            if (s->rows[i].state == ZB_DELETE && mode_mark(&p, bt, s->rows[i].image, s->rows[i].at_us)) goto out;
         for (int i = 0; i < s->nrows; i++)
             if (s->rows[i].state == ZB_UPSERT && ins_row(&in, s->rows[i].image)) goto out;
         if (ins_flush(&in)) goto out;
