@@ -25,36 +25,86 @@ harness_start mariadb pgsrc pgtgt || { t_fail $T "harness" "servers up" "start f
 e2e_init $T
 . tests/lib/chunked.sh
 stop_sampler() {
-    [ -n "$sampler_pid" ] && kill "$sampler_pid" 2>/dev/null && wait "$sampler_pid" 2>/dev/null
+    [ -n "$sampler_pid" ] || return 0
+    if [ "$KIND" = mysql ]; then zh_mysql -e "DELETE FROM pc_probe.go" >/dev/null 2>&1
+    else zh_psql_src -c "DELETE FROM pc_probe.go" >/dev/null 2>&1; fi
+    wait "$sampler_pid" 2>/dev/null
     sampler_pid=
 }
-end_case() { chunked_end_case stop_sampler; }
+end_hook() { stop_sampler; e2e_unpace_target; }
+end_case() { chunked_end_case end_hook; }
 trap 'end_case; e2e_cleanup; harness_stop' EXIT
 
 st() { e2e_status_field ".integrations[] | select(.name == \"$NAME\") | .tables[] | select(.name == \"$DB.par\") | .state"; }
 src() { if [ "$KIND" = mysql ]; then zh_mysql "$DB" -e "$1"; else zh_psql_src -c "SET search_path = $DB" -c "$1"; fi; }
 # zetl's chunk reads of par under way now, "count sessions": a chunk's read
-# is a transaction of its own (MariaDB: a consistent snapshot, InnoDB
-# transaction; PostgreSQL: a REPEATABLE READ one that imported a slot's
-# snapshot) from its snapshot until its last row is read; the stream and
-# the ranges' bound queries hold none.
-reads_now() {
+# is a transaction of its own from its snapshot until its last row is read
+# (MariaDB: a consistent-snapshot InnoDB transaction, the only ones zetl
+# opens; PostgreSQL: a REPEATABLE READ one that imported a slot's snapshot,
+# seen by its SELECT over par; the ranges' bound queries, LIMIT 1 OFFSET n,
+# are left out).
+#
+# The sampler runs inside the source server, one session looping into
+# pc_probe.samples until pc_probe.go is emptied: a client started per sample
+# took ~50 ms each and, under a loaded machine, once saw too few samples of
+# the copy to catch the overlap. MariaDB's INNODB_TRX is a cache refreshed
+# only after 100 ms without a reader, so that loop samples every 110 ms (the
+# paced copy below lasts seconds); PostgreSQL's every 5 ms, each sample
+# committed on its own, because a transaction holding an xid would hold up
+# the creation of the copy's logical slots.
+sampler_setup() {
     if [ "$KIND" = mysql ]; then
-        zh_mysql -e "SELECT COUNT(*), IFNULL(GROUP_CONCAT(t.trx_mysql_thread_id), '') FROM information_schema.INNODB_TRX t
-                     JOIN information_schema.PROCESSLIST p ON p.ID = t.trx_mysql_thread_id
-                     WHERE p.USER = 'zetl'" 2>/dev/null
+        zh_mysql <<'SQL'
+DROP DATABASE IF EXISTS pc_probe; CREATE DATABASE pc_probe; USE pc_probe;
+CREATE TABLE samples (n INT, pids TEXT);
+CREATE TABLE go (x INT); INSERT INTO go VALUES (1);
+DELIMITER //
+CREATE PROCEDURE sample()
+BEGIN
+    DECLARE i INT DEFAULT 0;
+    WHILE i < 3000 AND EXISTS (SELECT 1 FROM go) DO
+        INSERT INTO samples
+            SELECT COUNT(*), IFNULL(GROUP_CONCAT(t.trx_mysql_thread_id), '') FROM information_schema.INNODB_TRX t
+              JOIN information_schema.PROCESSLIST p ON p.ID = t.trx_mysql_thread_id
+             WHERE p.USER = 'zetl';
+        DO SLEEP(0.11);
+        SET i = i + 1;
+    END WHILE;
+END//
+DELIMITER ;
+SQL
     else
-        zh_psql_src -c "SELECT count(*) || ' ' || coalesce(string_agg(pid::text, ','), '') FROM pg_stat_activity
-                        WHERE xact_start IS NOT NULL AND pid <> pg_backend_pid() AND backend_type = 'client backend'
-                          AND query LIKE '%\"$DB\".\"par\"%' AND query NOT LIKE '%OFFSET%'" 2>/dev/null
+        zh_psql_src <<'SQL' >/dev/null
+SET client_min_messages = warning;
+DROP SCHEMA IF EXISTS pc_probe CASCADE; CREATE SCHEMA pc_probe;
+CREATE TABLE pc_probe.samples (n int, pids text);
+CREATE TABLE pc_probe.go (x int); INSERT INTO pc_probe.go VALUES (1);
+CREATE PROCEDURE pc_probe.sample(db text) LANGUAGE plpgsql AS $$
+DECLARE i int := 0;
+BEGIN
+    WHILE i < 60000 AND EXISTS (SELECT 1 FROM pc_probe.go) LOOP
+        INSERT INTO pc_probe.samples
+            SELECT count(*), coalesce(string_agg(pid::text, ','), '') FROM pg_stat_activity
+             WHERE xact_start IS NOT NULL AND pid <> pg_backend_pid() AND backend_type = 'client backend'
+               AND query LIKE '%"' || db || '"."par"%' AND query NOT LIKE '%OFFSET%';
+        COMMIT;
+        PERFORM pg_sleep(0.005);
+        i := i + 1;
+    END LOOP;
+END $$;
+SQL
     fi
 }
-# Samples reads_now every ~20 ms into $E2E_DIR/samples until the file go is gone.
 sampler() {
-    while [ -f "$E2E_DIR/go" ]; do
-        reads_now >>"$E2E_DIR/samples"
-        sleep 0.02
-    done
+    if [ "$KIND" = mysql ]; then
+        zh_mysql -e "CALL pc_probe.sample()" >/dev/null 2>"$E2E_DIR/sampler.err"
+    else
+        zh_psql_src -c "CALL pc_probe.sample('$DB')" >/dev/null 2>"$E2E_DIR/sampler.err"
+    fi
+}
+samples_out() {
+    if [ "$KIND" = mysql ]; then zh_mysql -N -e "SELECT n, pids FROM pc_probe.samples" 2>/dev/null | tr '\t' ' '
+    else zh_psql_src -c "SELECT n || ' ' || pids FROM pc_probe.samples" 2>/dev/null; fi
 }
 workload() {
     local i=0 r1 r2 r3
@@ -73,7 +123,11 @@ workload() {
 }
 
 run_case() {
-    rm -f "$E2E_DIR/samples"
+    sampler_setup
+    # The target paced (~0.05 ms a row): a reader hands its rows on in
+    # loads and waits while the target takes them, so its read stays under
+    # way for most of its chunk, as on a real warehouse slower than the source.
+    e2e_pace_target 1000 0.05 "$DB.par"
     touch "$E2E_DIR/go"
     workload & load_pid=$!
     sampler & sampler_pid=$!
@@ -81,12 +135,15 @@ run_case() {
     synced() { [ "$(st)" = synced ]; }
     t_wait $T "${KP}par's chunked copy ends synced" 180 synced
     rm -f "$E2E_DIR/go"
-    wait "$load_pid" 2>/dev/null; wait "$sampler_pid" 2>/dev/null
-    load_pid= sampler_pid=
+    wait "$load_pid" 2>/dev/null; load_pid=
+    stop_sampler
+    samples_out >"$E2E_DIR/samples"
     local most pids
+    [ -n "${PC_SAMPLES_OUT:-}" ] && cp "$E2E_DIR/samples" "$PC_SAMPLES_OUT.$KIND"
     most=$(awk '{ if ($1 > m) m = $1 } END { print m + 0 }' "$E2E_DIR/samples" 2>/dev/null)
     pids=$(awk '{ n = split($2, p, ","); for (i = 1; i <= n; i++) if (p[i] != "") s[p[i]] = 1 }
                 END { for (k in s) c++; print c + 0 }' "$E2E_DIR/samples" 2>/dev/null)
+    t_eq $T "${KP}the sampler ran ($(wc -l <"$E2E_DIR/samples") samples)" "" "$(head -n 3 "$E2E_DIR/sampler.err")"
     t_eq $T "${KP}two chunk reads of the one table at the same moment (copy_workers 2; most seen at once)" "2" "$most"
     t_match $T "${KP}on more than one source session" '^([2-9]|[1-9][0-9]+)$' "$pids"
     t_eq $T "${KP}the workload ran without errors" "" "$(grep -v '^SET$' "$E2E_DIR/workload.err" | head -n 3)"
@@ -113,7 +170,7 @@ CREATE TABLE par (a INT, b INT, v INT, pad VARCHAR(250), PRIMARY KEY (a, b));
 INSERT INTO par SELECT seq DIV 200, seq % 200, seq, REPEAT('x', 200) FROM seq_0_to_299999;
 SQL
     rm -rf "$E2E_DIR/state"
-    e2e_my_config "$NAME" "$DB" 5431 "batch_ms: 100, copy_chunk_rows: 20000, copy_workers: 2"
+    e2e_my_config "$NAME" "$DB" 5431 "batch_ms: 100, memory_mb: 16, copy_chunk_rows: 20000, copy_workers: 2"
     run_case
     end_case
 }

@@ -23,6 +23,11 @@
 #                                 (default "batch_ms: 100")
 #   e2e_pg_drop NAME SCHEMA...    drop what such an integration leaves: slots, publication, schemas
 #                                 zetl_NAME, SCHEMA in source and target, its checkpoint row
+#   e2e_pace_target EVERY SECS SCHEMA.TABLE...  slow the writes into those target tables,
+#                                 from their first row: a row trigger sleeps SECS on one row in
+#                                 EVERY (at random), put on each table now if it exists and, by
+#                                 an event trigger, the moment zetl creates it
+#   e2e_unpace_target             remove every such trigger and the event trigger
 #
 # Every run's stderr is appended to $E2E_DIR/run.log. Needs tests/lib/harness.sh
 # and tests/lib/assert.sh sourced first.
@@ -39,6 +44,57 @@ e2e_cleanup() {
     if [ -n "${E2E_PID:-}" ]; then kill -9 "$E2E_PID" 2>/dev/null; wait "$E2E_PID" 2>/dev/null; fi
     E2E_PID=
     [ -n "${E2E_DIR:-}" ] && [ -z "${ZH_KEEP:-}" ] && rm -rf "$E2E_DIR"
+}
+
+e2e_pace_target() {
+    local every=$1 secs=$2 t
+    shift 2
+    zh_psql_tgt >/dev/null <<'SQL'
+SET client_min_messages = warning;
+CREATE SCHEMA IF NOT EXISTS zt_pace;
+CREATE TABLE IF NOT EXISTS zt_pace.tables (tbl text PRIMARY KEY, every int, secs float8);
+CREATE OR REPLACE FUNCTION zt_pace.row() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF random() * TG_ARGV[0]::int < 1 THEN PERFORM pg_sleep(TG_ARGV[1]::float8); END IF;
+    RETURN NEW;
+END $$;
+CREATE OR REPLACE FUNCTION zt_pace.put(tbl text, every int, secs float8) RETURNS void LANGUAGE plpgsql AS $$
+BEGIN
+    IF to_regclass(tbl) IS NOT NULL AND NOT EXISTS (SELECT 1 FROM pg_trigger
+            WHERE tgname = 'zt_pace' AND tgrelid = to_regclass(tbl)) THEN
+        EXECUTE format('CREATE TRIGGER zt_pace BEFORE INSERT ON %s FOR EACH ROW EXECUTE FUNCTION zt_pace.row(%L, %L)',
+                       tbl, every, secs);
+    END IF;
+END $$;
+CREATE OR REPLACE FUNCTION zt_pace.on_create() RETURNS event_trigger LANGUAGE plpgsql AS $$
+DECLARE r record;
+BEGIN
+    FOR r IN SELECT c.object_identity, p.every, p.secs FROM pg_event_trigger_ddl_commands() c
+             JOIN zt_pace.tables p ON p.tbl = c.object_identity WHERE c.command_tag = 'CREATE TABLE' LOOP
+        PERFORM zt_pace.put(r.object_identity, r.every, r.secs);
+    END LOOP;
+END $$;
+DROP EVENT TRIGGER IF EXISTS zt_pace;
+CREATE EVENT TRIGGER zt_pace ON ddl_command_end WHEN TAG IN ('CREATE TABLE') EXECUTE FUNCTION zt_pace.on_create();
+SQL
+    for t in "$@"; do
+        zh_psql_tgt -v t="$t" -v e="$every" -v s="$secs" >/dev/null <<'SQL'
+INSERT INTO zt_pace.tables VALUES (:'t', :'e', :'s') ON CONFLICT (tbl) DO UPDATE SET every = EXCLUDED.every, secs = EXCLUDED.secs;
+SELECT zt_pace.put(:'t', :'e', :'s');
+SQL
+    done
+}
+
+e2e_unpace_target() {
+    zh_psql_tgt >/dev/null 2>&1 <<'SQL'
+SET client_min_messages = warning;
+DROP EVENT TRIGGER IF EXISTS zt_pace;
+DO $$ DECLARE r record; BEGIN
+    FOR r IN SELECT tgrelid::regclass AS t FROM pg_trigger WHERE tgname = 'zt_pace' LOOP
+        EXECUTE format('DROP TRIGGER zt_pace ON %s', r.t);
+    END LOOP; END $$;
+DROP SCHEMA IF EXISTS zt_pace CASCADE;
+SQL
 }
 
 e2e_run_start() {

@@ -6,10 +6,10 @@
 #
 #   kill_mid_initial_copy TABLE INTEGRATION... -- SCHEMA...
 #       starts `zetl run` (e2e_run_start), paces the copy of SCHEMA.TABLE in
-#       each target schema (a trigger sleeps 50 ms every 50 rows), and once
-#       zetl.copy_progress shows two chunks of TABLE committed for those
-#       integrations kills zetl with SIGKILL, drops the triggers and starts it
-#       again. 0 when the kill landed in the copy, 1 when the copy never got
+#       each target schema from its first row (e2e_pace_target: 50 ms on one
+#       row in 50), and once zetl.copy_progress shows two chunks of TABLE
+#       committed for those integrations kills zetl with SIGKILL, drops the
+#       pacing and starts it again. 0 when the kill landed in the copy, 1 when the copy never got
 #       there (within 30 s).
 #   wait_table_states JQ-SELECT STATES SECONDS
 #       polls `zetl status --json` until the states of the tables
@@ -19,31 +19,23 @@
 # Needs tests/lib/harness.sh, assert.sh and e2e.sh sourced first.
 
 kill_mid_initial_copy() {
-    local table=$1 integs=() schemas=() s a ok=1
+    local table=$1 integs=() schemas=() a ok=1
     shift
     while [ $# -gt 0 ] && [ "$1" != -- ]; do integs+=("'$1'"); shift; done
     shift
     schemas=("$@")
-    for s in "${schemas[@]}"; do
-        zh_psql_tgt -c "CREATE SCHEMA IF NOT EXISTS $s;
-            CREATE OR REPLACE FUNCTION $s.slow() RETURNS trigger LANGUAGE plpgsql AS
-              \$\$BEGIN IF NEW.id % 50 = 0 THEN PERFORM pg_sleep(0.05); END IF; RETURN NEW; END\$\$" >/dev/null
-    done
+    # Paced from its first row, whatever the machine's load: the trigger is
+    # on the table the moment zetl creates it.
+    e2e_pace_target 50 0.05 "${schemas[@]/%/.$table}"
     e2e_run_start
     for _ in $(seq 1 300); do
-        for s in "${schemas[@]}"; do
-            zh_psql_tgt -c "DO \$\$BEGIN IF to_regclass('$s.$table') IS NOT NULL AND NOT EXISTS (SELECT 1 FROM pg_trigger
-                WHERE tgname = 'slow' AND tgrelid = '$s.$table'::regclass) THEN
-                CREATE TRIGGER slow BEFORE INSERT ON $s.$table FOR EACH ROW EXECUTE FUNCTION $s.slow(); END IF; END\$\$" \
-                >/dev/null 2>&1
-        done
         a=$(zh_psql_tgt -c "SELECT coalesce(sum(chunks), 0) FROM zetl.copy_progress WHERE integration IN
                             ($(IFS=,; echo "${integs[*]}")) AND source_table LIKE '%.$table'" 2>/dev/null)
         if [ "${a:-0}" -ge 2 ]; then ok=0; break; fi
         sleep 0.1
     done
     e2e_run_kill9
-    for s in "${schemas[@]}"; do zh_psql_tgt -c "DROP TRIGGER IF EXISTS slow ON $s.$table" >/dev/null 2>&1; done
+    e2e_unpace_target
     e2e_run_start
     return $ok
 }
