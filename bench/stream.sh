@@ -40,7 +40,7 @@ stream_ids() {
 stream_insert() {
     local conn=$ZH_MY_SOCKET
     [[ $1 == pg ]] && conn=$(socket_conninfo src zetl)
-    "$TOOLS/rowgen" "$1" "$conn" "$2" --start "$3" --rows "$4" --rate "$5" 2>>"$W/rowgen.err" && return 0
+    "$TOOLS/rowgen" "$1" "$conn" "$2" --start "$3" --rows "$4" --rate "$5" ${STREAM_MIX:+--mix} 2>>"$W/rowgen.err" && return 0
     note "stream_$1: rowgen failed: $(tail -1 "$W/rowgen.err")"
     return 1
 }
@@ -98,6 +98,9 @@ stream_run() {
     if [[ $complete == true ]] && awk -v a="$grps" -v r="$rate" -v p="$p99" 'BEGIN { exit !(a >= 0.95 * r && p < 1000) }'; then
         RUN_OK=1
     fi
+    if [[ -n ${STREAM_MIX:-} ]]; then   # rates in changes: each inserted row came with an update and half a delete
+        rate=$((rate * 5 / 2)); grows=$((grows * 5 / 2)); grps=$(awk -v a="$grps" 'BEGIN { printf "%.0f", a * 2.5 }')
+    fi
     log "  $tool $rate rows/s ($kase): sent $grps rows/s (fell behind by up to $behind ms), seen $seen/$total, lag p50 $p50 p95 $p95 p99 $p99 max $pmax ms; CPU $cpu s (servers $dbc s)$( ((RUN_OK)) || echo '; NOT sustained')"
     record "stream_$kind" "$tool" "$rate" "$grows" "$gsecs" "$grps" "$cpu" "$rss" null \
         "{\"case\": $casej, \"lag_p50_ms\": $p50, \"lag_p95_ms\": $p95, \"lag_p99_ms\": $p99, \"lag_max_ms\": $pmax,
@@ -114,7 +117,7 @@ stream_turn() {
 }
 
 scenario_stream() {
-    local kind=$1 rate r i tool tools=(zetl) order=() table=bench_stream.t best=0 fail=0 lo hi step line name=bsmy
+    local kind=$1 rate r i tool tools=(zetl) order=() table=bench_stream.t name=bsmy
     [[ $kind == pg ]] && name=bspg
     log "stream_$kind: rates ${STREAM_RATES// /, } rows/s, $STREAM_SECS s each, x$STREAM_REPS; then the highest sustained rate"
     STREAM_NEXT=()
@@ -137,7 +140,8 @@ scenario_stream() {
         tools+=(subscription)
     fi
 
-    local -A zfail=()
+    local -A zfail=() sfail=()
+    local mixed=${STREAM_MIXED_RATE:-20000}
     for rate in $STREAM_RATES; do
         for ((r = 1; r <= STREAM_REPS; r++)); do
             order=()
@@ -145,47 +149,25 @@ scenario_stream() {
             for tool in "${order[@]}"; do
                 local tb=$table; [[ $tool == subscription ]] && tb=bench_stream.t_sub
                 stream_turn "$kind" "$tool" "$tb" "$rate" "$STREAM_SECS" null
-                [[ $tool == zetl ]] && ((!RUN_OK)) && zfail[$rate]=1
+                ((!RUN_OK)) && if [[ $tool == zetl ]]; then zfail[$rate]=1; else sfail[$rate]=1; fi
             done
         done
     done
 
-    # The highest rate zetl sustains: the fixed rates sustained in every run up
-    # to the first one missed; when none was missed, double from the largest
-    # while sustained; then bisect between the best and the first missed.
-    for rate in $STREAM_RATES; do
-        ((fail)) && break
-        if [[ -n ${zfail[$rate]:-} ]]; then fail=$rate; else best=$rate; fi
-    done
-    if ((!fail)); then
-        rate=$((best * 2))
-        for ((step = 0; step < STREAM_MAX_STEPS; step++)); do
-            stream_turn "$kind" zetl "$table" "$rate" "$STREAM_MAX_SECS" search || break
-            if ((RUN_OK)); then best=$rate; rate=$((rate * 2)); continue; fi
-            fail=$rate
-            # the generator itself could not keep the rate: say so in the report
-            awk -v a="$(jq -rs 'last | .rows_per_s' "$RUNS")" -v r="$rate" 'BEGIN { exit !(a < 0.95 * r) }' &&
-                STREAM_GEN_LIMIT[$kind]=$rate
-            break
+    # Updates and deletes too: MIXED changes/s (rowgen --mix: per inserted
+    # row an update and half a delete, in the same transactions); the lag
+    # is the inserted rows'.
+    if [[ $kind == pg ]]; then
+        for ((r = 1; r <= STREAM_REPS; r++)); do
+            for tool in zetl subscription; do
+                local tb=$table; [[ $tool == subscription ]] && tb=bench_stream.t_sub
+                STREAM_MIX=1 stream_turn pg "$tool" "$tb" $((mixed * 2 / 5)) "$STREAM_SECS" mixed
+            done
         done
     fi
-    if ((fail)); then
-        lo=$best; hi=$fail
-        for ((step = 0; step < STREAM_BISECT; step++)); do
-            rate=$(((lo + hi) / 2 / 500 * 500))
-            ((rate > lo && rate < hi)) || break
-            stream_turn "$kind" zetl "$table" "$rate" "$STREAM_MAX_SECS" search || break
-            if ((RUN_OK)); then lo=$rate; best=$rate; else hi=$rate; fail=$rate; fi
-        done
-    fi
-    STREAM_BEST[$kind]=$best
-    STREAM_FAIL[$kind]=$fail
-    if ((best)); then   # the run that showed it once more, as the scenario's answer
-        line=$(jq -c --argjson r "$best" 'select(.scenario == "stream_'"$kind"'" and .tool == "zetl" and .rate == $r and .sustained
-            and (.case == null or .case == "search")) | .case = "max_sustained"' "$RUNS" | tail -1)
-        [[ -n $line ]] && echo "$line" >>"$RUNS"
-    fi
-    log "  highest rate sustained by zetl: ${best} rows/s$( ((fail)) && echo "; missed at $fail rows/s")"
+
+    stream_search "$kind" zetl "$table" zfail
+    [[ $kind == pg ]] && stream_search pg subscription bench_stream.t_sub sfail
 
     zetl_stop
     if [[ $kind == mysql ]]; then
@@ -200,6 +182,52 @@ scenario_stream() {
     tgt_forget "$name"
 }
 declare -A STREAM_BEST=() STREAM_FAIL=() STREAM_GEN_LIMIT=()
+
+# stream_search KIND TOOL TABLE FAILS: the highest rate TOOL sustains, the same
+# way for zetl and the native subscription: the fixed rates sustained in every
+# run up to the first one missed (FAILS: the name of an associative array of
+# the rates missed in some run); when none was missed, double from the
+# largest while sustained; then bisect between the best and the first missed.
+# Results in STREAM_BEST / STREAM_FAIL / STREAM_GEN_LIMIT under KIND for zetl,
+# KIND/TOOL for another tool.
+stream_search() {
+    local kind=$1 tool=$2 table=$3 rate best=0 fail=0 lo hi step line key=$1
+    local -n fails=$4
+    [[ $tool == zetl ]] || key=$kind/$tool
+    for rate in $STREAM_RATES; do
+        ((fail)) && break
+        if [[ -n ${fails[$rate]:-} ]]; then fail=$rate; else best=$rate; fi
+    done
+    if ((!fail)); then
+        rate=$((best * 2))
+        for ((step = 0; step < STREAM_MAX_STEPS; step++)); do
+            stream_turn "$kind" "$tool" "$table" "$rate" "$STREAM_MAX_SECS" search || break
+            if ((RUN_OK)); then best=$rate; rate=$((rate * 2)); continue; fi
+            fail=$rate
+            # the generator itself could not keep the rate: say so in the report
+            awk -v a="$(jq -rs 'last | .rows_per_s' "$RUNS")" -v r="$rate" 'BEGIN { exit !(a < 0.95 * r) }' &&
+                STREAM_GEN_LIMIT[$key]=$rate
+            break
+        done
+    fi
+    if ((fail)); then
+        lo=$best; hi=$fail
+        for ((step = 0; step < STREAM_BISECT; step++)); do
+            rate=$(((lo + hi) / 2 / 500 * 500))
+            ((rate > lo && rate < hi)) || break
+            stream_turn "$kind" "$tool" "$table" "$rate" "$STREAM_MAX_SECS" search || break
+            if ((RUN_OK)); then lo=$rate; best=$rate; else hi=$rate; fail=$rate; fi
+        done
+    fi
+    STREAM_BEST[$key]=$best
+    STREAM_FAIL[$key]=$fail
+    if ((best)); then   # the run that showed it once more, as the scenario's answer
+        line=$(jq -c --argjson r "$best" --arg t "$tool" 'select(.scenario == "stream_'"$kind"'" and .tool == $t and .rate == $r and .sustained
+            and (.case == null or .case == "search")) | .case = "max_sustained"' "$RUNS" | tail -1)
+        [[ -n $line ]] && echo "$line" >>"$RUNS"
+    fi
+    log "  highest rate sustained by $tool: ${best} rows/s$( ((fail)) && echo "; missed at $fail rows/s")"
+}
 
 # ------------------------------------------------------------------ report parts
 # stream_goal_row KIND: the goal table's line for "20k rows/s with p99 < 1 s"
@@ -235,7 +263,7 @@ report_stream() {
         "| \(.tool)\(if .case then " (\(.case))" else "" end) | \(.rate) | \(.runs) | \(.rows_per_s) | \(.lag_p50_ms) | \(.lag_p95_ms) | \(.lag_p99_ms) (\(.p99_min)–\(.p99_max)) | \(.lag_max_ms) (\(.lagmax_hi)) | \(.sustained_runs) of \(.runs) | \(.cpu_s | n) | \(.db_cpu_s | n) | \(.peak_rss_mb | n) |"' <<<"$AGG"
     echo
     best=${STREAM_BEST[$kind]:-0}
-    echo "The search for the highest rate (rows marked *search*, $STREAM_MAX_SECS s each): when zetl sustained every fixed rate, double from"
+    echo "The search for the highest rate (rows marked *search*, $STREAM_MAX_SECS s each): when the tool sustained every fixed rate, double from"
     echo "the largest while sustained, then bisect between the highest rate sustained and the lowest one missed (to 500 rows/s)."
     if ((best)); then
         echo "**Highest rate zetl sustained: $best rows/s**$( ((${STREAM_FAIL[$kind]:-0})) && echo "; the lowest rate missed: ${STREAM_FAIL[$kind]} rows/s" )."
@@ -245,10 +273,17 @@ report_stream() {
     [[ -n ${STREAM_GEN_LIMIT[$kind]:-} ]] &&
         echo "At ${STREAM_GEN_LIMIT[$kind]} rows/s the generator itself fell short of the rate (one connection on this machine): the limit found may be the source's, not zetl's."
     if [[ $kind == pg ]]; then
-        jq -r '[.[] | select(.scenario == "stream_pg" and .case == null)] | group_by(.rate) | .[] |
+        local sb=${STREAM_BEST[pg/subscription]:-0}
+        echo "The native subscription, searched the same way: **highest rate sustained $sb rows/s**$( ((${STREAM_FAIL[pg/subscription]:-0})) && echo "; the lowest rate missed: ${STREAM_FAIL[pg/subscription]} rows/s" )."
+        [[ -n ${STREAM_GEN_LIMIT[pg/subscription]:-} ]] &&
+            echo "At ${STREAM_GEN_LIMIT[pg/subscription]} rows/s the generator fell short for the subscription's run: its limit may be higher."
+        ((best && sb)) && echo "zetl ÷ subscription: **$(awk -v a="$best" -v b="$sb" 'BEGIN { printf "%.2f", a / b }')×** (goal ≥ 1.5×: $(awk -v a="$best" -v b="$sb" 'BEGIN { print (a >= 1.5 * b) ? "met" : "NOT met" }'))."
+    fi
+    if [[ $kind == pg ]]; then
+        jq -r '[.[] | select(.scenario == "stream_pg" and (.case == null or .case == "mixed"))] | group_by(.case, .rate) | .[] |
             ([.[] | select(.tool == "zetl")][0]) as $z | ([.[] | select(.tool == "subscription")][0]) as $s |
             select($z != null and $s != null and $s.lag_p99_ms != null and $z.lag_p99_ms != null) |
-            "At \($z.rate) rows/s: lag p99 zetl \($z.lag_p99_ms) ms, subscription \($s.lag_p99_ms) ms" +
+            "At \($z.rate) \(if $z.case == "mixed" then "changes/s of inserts, updates and deletes" else "rows/s" end): lag p99 zetl \($z.lag_p99_ms) ms, subscription \($s.lag_p99_ms) ms" +
             (if $s.lag_p99_ms < $z.lag_p99_ms then " — **the native subscription has the lower lag**." else "." end)' <<<"$AGG"
         echo
         echo "How they apply: zetl groups transactions into batches (apply.batch_ms, default 200 ms, is the longest wait to fill one)"

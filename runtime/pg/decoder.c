@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "runtime/pg/pgoutput.h"
+#include "runtime/pg/streamed.h"
 
 /* How a column's text value becomes a zvalue. */
 enum conv { CV_TEXT = 0, CV_INT, CV_BYTEA };
@@ -50,6 +51,10 @@ struct pgdec {
     uint64_t         last_end;
     uint64_t         lsn;               /* LSN of the message being decoded */
     uint8_t          tag;
+
+    struct pgstreamed *xs;              /* protocol 2: in-progress transactions held; NULL off */
+    int            (*tick)(void *ctx);
+    void            *tick_ctx;
 
     struct pgdec_stats st;
     char             err[512];
@@ -295,7 +300,20 @@ void pgdec_free(struct pgdec *d)
     free(d->before);
     free(d->after);
     free(d->arena);
+    pgstreamed_free(d->xs);
     free(d);
+}
+
+int pgdec_stream_in_progress(struct pgdec *d, const char *dir, const char *name)
+{
+    if (!d->xs) d->xs = pgstreamed_new(dir, name);
+    return d->xs ? 0 : -1;
+}
+
+void pgdec_set_tick(struct pgdec *d, int (*tick)(void *ctx), void *ctx)
+{
+    d->tick = tick;
+    d->tick_ctx = ctx;
 }
 
 void pgdec_set_resolver(struct pgdec *d, pgdec_resolve_fn fn, void *ctx)
@@ -304,10 +322,20 @@ void pgdec_set_resolver(struct pgdec *d, pgdec_resolve_fn fn, void *ctx)
     d->resolve_ctx = ctx;
 }
 
-int pgdec_in_txn(const struct pgdec *d) { return d->in_txn; }
+int pgdec_in_txn(const struct pgdec *d) { return d->in_txn || (d->xs && pgstreamed_in_block(d->xs)); }
 uint64_t pgdec_last_commit_end(const struct pgdec *d) { return d->last_end; }
 const char *pgdec_error(const struct pgdec *d) { return d->err; }
-void pgdec_stats(const struct pgdec *d, struct pgdec_stats *out) { *out = d->st; }
+void pgdec_stats(const struct pgdec *d, struct pgdec_stats *out)
+{
+    *out = d->st;
+    if (d->xs) {
+        struct pgstreamed_stats x;
+        pgstreamed_stats(d->xs, &x);
+        out->streamed_txns = x.txns;
+        out->streamed_aborts = x.aborted + x.sub_aborted;
+        out->streamed_bytes = x.bytes;
+    }
+}
 
 const struct ztable *pgdec_table(const struct pgdec *d, uint32_t relid)
 {
@@ -739,10 +767,117 @@ static int on_commit(struct pgdec *d, const struct pgout_commit *m)
     return d->sink.commit ? d->sink.commit(d->sink.ctx, &d->txn) : 0;
 }
 
+/* ---- protocol 2: streamed transactions ---------------------------------------- */
+
+static void put_be(uint8_t *p, uint64_t v, int n)
+{
+    for (int i = n - 1; i >= 0; i--) { p[i] = (uint8_t)v; v >>= 8; }
+}
+
+struct replay { struct pgdec *d; uint64_t n; };
+
+static int replay_one(void *ctx, uint64_t lsn, const uint8_t *msg, size_t len)
+{
+    struct replay *p = ctx;
+    struct pgdec *d = p->d;
+    if (++p->n % 4096 == 0 && d->tick) {
+        int rc = d->tick(d->tick_ctx);
+        if (rc) return rc;
+    }
+    return pgdec_feed(d, lsn, msg, len);
+}
+
+/* Stream Commit: the held transaction to the sink as Begin, its messages, Commit. */
+static int stream_commit(struct pgdec *d, const struct pgout_stream *m)
+{
+    if (d->in_txn)
+        return fail(d, "(Stream Commit of xid %u) arrived inside transaction %" PRIu64 ", which never committed",
+                    m->xid, d->txn.xid);
+    uint64_t at = d->lsn, first = pgstreamed_first_lsn(d->xs, m->xid);
+    uint8_t b[21], c[26];
+    b[0] = 'B';
+    put_be(b + 1, m->commit_lsn, 8);
+    put_be(b + 9, (uint64_t)m->commit_time, 8);
+    put_be(b + 17, m->xid, 4);
+    c[0] = 'C';
+    c[1] = 0;
+    put_be(c + 2, m->commit_lsn, 8);
+    put_be(c + 10, m->end_lsn, 8);
+    put_be(c + 18, (uint64_t)m->commit_time, 8);
+    int rc = pgdec_feed(d, first ? first : at, b, sizeof b);
+    if (rc) return rc;
+    struct replay p = {.d = d};
+    char e[512];
+    rc = pgstreamed_commit(d->xs, m->xid, replay_one, &p, e, sizeof e);
+    if (rc == -1 && !d->err[0]) {
+        char l[24];
+        snprintf(d->err, sizeof d->err, "pgoutput: streamed transaction %u committed at %s: %.400s", m->xid,
+                 pgout_lsn_str(l, sizeof l, m->commit_lsn), e);
+    }
+    if (rc) return rc;
+    d->st.streamed_txns++;
+    return pgdec_feed(d, at, c, sizeof c);
+}
+
+/* A message of protocol 2's streaming: 1 when it was one (rc in *rc), 0 when
+ * it is an ordinary message for the protocol-1 path. */
+static int stream_msg(struct pgdec *d, uint64_t lsn, const uint8_t *p, size_t len, int *rc)
+{
+    uint8_t tag = len ? p[0] : 0;
+    char e[512];
+    if (pgout_is_stream_control(tag)) {
+        struct rd r;
+        struct pgout_stream m;
+        rd_init(&r, p, len);
+        d->lsn = lsn;
+        d->tag = tag;
+        d->err[0] = 0;
+        d->st.messages++;
+        int prc = pgout_parse_stream(&r, &m);
+        if (prc) {
+            pgout_format_error(d->err, sizeof d->err, &r, prc, tag, lsn);
+            *rc = -1;
+            return 1;
+        }
+        *rc = 0;
+        switch (tag) {
+        case 'S':
+            if (d->in_txn) { *rc = fail(d, "(Stream Start of xid %u) arrived inside transaction %" PRIu64,
+                                        m.xid, d->txn.xid); break; }
+            if (pgstreamed_start(d->xs, m.xid, m.first, e, sizeof e) != 0) *rc = fail(d, "(Stream Start of xid %u): %s", m.xid, e);
+            break;
+        case 'E':
+            pgstreamed_stop(d->xs);
+            break;
+        case 'A':
+            if (pgstreamed_abort(d->xs, m.xid, m.subxid, e, sizeof e) != 0)
+                *rc = fail(d, "(Stream Abort of xid %u, subtransaction %u): %s", m.xid, m.subxid, e);
+            break;
+        case 'c':
+            *rc = stream_commit(d, &m);
+            break;
+        }
+        return 1;
+    }
+    if (!pgstreamed_in_block(d->xs) || tag == 'O') return 0;    /* an Origin carries no xid */
+    d->lsn = lsn;
+    d->tag = tag;
+    d->err[0] = 0;
+    d->st.messages++;
+    if (tag == 'B' || tag == 'C') {
+        *rc = fail(d, "(%s) arrived inside a stream block, which holds only changes", pgout_tag_name(tag));
+        return 1;
+    }
+    *rc = pgstreamed_add(d->xs, lsn, p, len, e, sizeof e) != 0 ? fail(d, "(streamed %s): %s", pgout_tag_name(tag), e) : 0;
+    return 1;
+}
+
 int pgdec_feed(struct pgdec *d, uint64_t lsn, const void *msg, size_t len)
 {
     struct rd r;
     struct pgout_msg m;
+    int src;
+    if (d->xs && stream_msg(d, lsn, msg, len, &src)) return src;
     rd_init(&r, msg, len);
     d->lsn = lsn;
     d->tag = len ? ((const uint8_t *)msg)[0] : 0;

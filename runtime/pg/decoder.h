@@ -61,6 +61,9 @@ struct pgdec_stats {
     uint64_t txns;              /* commits delivered */
     uint64_t rows;              /* row changes delivered (truncate: one per table) */
     uint64_t schema_changes;
+    uint64_t streamed_txns;     /* of them, streamed to us while they ran (protocol 2) */
+    uint64_t streamed_aborts;   /* streamed transactions aborted, and subtransactions cut */
+    uint64_t streamed_bytes;    /* bytes of changes held for them until their commit */
 };
 
 /* sink is copied. NULL on out of memory. */
@@ -68,6 +71,21 @@ struct pgdec *pgdec_new(const struct zsink *sink);
 void pgdec_free(struct pgdec *d);
 
 void pgdec_set_resolver(struct pgdec *d, pgdec_resolve_fn fn, void *ctx);
+
+/*
+ * Protocol version 2 with streaming 'on': the decoder also takes Stream
+ * Start/Stop/Commit/Abort and the data messages of stream blocks. The
+ * changes of an in-progress transaction are held in spool files
+ * DIR/NAME-SEQ.spool (runtime/pg/streamed.h) and reach the sink only at
+ * its Stream Commit, as one transaction — begin, rows, commit — exactly as
+ * a protocol-1 stream delivers it; an abort leaves no trace. 0, or -1 on
+ * out of memory.
+ */
+int pgdec_stream_in_progress(struct pgdec *d, const char *dir, const char *name);
+/* While a streamed transaction is handed on (it may take minutes), tick(ctx)
+ * is called every few thousand messages: the stream answers its server
+ * there. Non-zero stops the hand-off and is returned by pgdec_feed. */
+void pgdec_set_tick(struct pgdec *d, int (*tick)(void *ctx), void *ctx);
 
 /*
  * One pgoutput message (an XLogData payload) whose envelope start LSN is lsn.
@@ -83,7 +101,7 @@ int pgdec_feed(struct pgdec *d, uint64_t lsn, const void *msg, size_t len);
  */
 int pgdec_keepalive(struct pgdec *d, uint64_t wal_end, int64_t send_time_pg);
 
-/* 1 between Begin and Commit. */
+/* 1 between Begin and Commit, and inside a stream block. */
 int pgdec_in_txn(const struct pgdec *d);
 /* End LSN of the last delivered commit, 0 before the first. */
 uint64_t pgdec_last_commit_end(const struct pgdec *d);

@@ -393,6 +393,49 @@ int pgout_parse(struct rd *r, struct pgout_msg *out)
     }
 }
 
+/* ---- protocol version 2: streamed transactions ------------------------------ */
+
+int pgout_is_stream_control(uint8_t tag)
+{
+    return tag == 'S' || tag == 'E' || tag == 'c' || tag == 'A';
+}
+
+int pgout_parse_stream(struct rd *r, struct pgout_stream *out)
+{
+    memset(out, 0, sizeof *out);
+    out->tag = g8(r);
+    if (r->err) return PGOUT_E_TRUNC;
+    switch (out->tag) {
+    case 'S':       /* Int32 xid, Int8 first segment */
+        out->xid = g32(r);
+        out->first = g8(r);
+        return done(r);
+    case 'E':
+        return done(r);
+    case 'c':       /* Int32 xid, Int8 flags, Int64 commit LSN, Int64 end LSN, Int64 time */
+        out->xid = g32(r);
+        out->flags = g8(r);
+        out->commit_lsn = g64(r);
+        out->end_lsn = g64(r);
+        out->commit_time = (int64_t)g64(r);
+        return done(r);
+    case 'A':       /* Int32 xid, Int32 subxid (protocol 2 and 3) */
+        out->xid = g32(r);
+        out->subxid = g32(r);
+        return done(r);
+    default:
+        r->pos--;
+        return PGOUT_E_TAG;
+    }
+}
+
+int pgout_stream_xid(const uint8_t *data, size_t len, uint32_t *xid)
+{
+    if (len < 5) return PGOUT_E_TRUNC;
+    *xid = (uint32_t)data[1] << 24 | (uint32_t)data[2] << 16 | (uint32_t)data[3] << 8 | data[4];
+    return 0;
+}
+
 /* ---- names and errors ------------------------------------------------------ */
 
 const char *pgout_tag_name(uint8_t tag)

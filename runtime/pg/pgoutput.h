@@ -9,10 +9,14 @@
  *      standby status update ('r') we send back.
  *   2. The pgoutput messages themselves, protocol version 1: Begin, Commit,
  *      Origin, Relation, Type, Insert, Update, Delete, Truncate, Message.
- *      Protocol 2/3 streaming and two-phase messages (S, E, c, A, b, P, K, r,
- *      p) are recognised and rejected with PGOUT_E_STREAM: zetl starts the
- *      stream with proto_version '1' and no streaming, so they never arrive
- *      unless the server misbehaves.
+ *      pgout_parse rejects the protocol 2+ messages (S, E, c, A, and the
+ *      two-phase b, P, K, r, p) with PGOUT_E_STREAM.
+ *   3. Protocol version 2's streamed (in-progress) transactions, which the
+ *      caller tells apart itself: pgout_parse_stream reads Stream Start,
+ *      Stream Stop, Stream Commit and Stream Abort, and pgout_stream_xid the
+ *      Int32 xid a data message (R, Y, I, U, D, T, M) carries just after
+ *      its tag between a Stream Start and a Stream Stop. Two-phase messages
+ *      stay rejected: zetl never asks for two_phase.
  *
  * Every parser is pgout_parse_X(struct rd *, struct X *): it reads from the
  * cursor's current position (for messages: just after the tag byte) and
@@ -196,6 +200,29 @@ struct pgout_msg {
         struct pgout_message  message;
     } u;
 };
+
+/* ---- protocol version 2: streamed in-progress transactions ----------------- */
+
+struct pgout_stream {
+    uint8_t  tag;               /* 'S' start, 'E' stop, 'c' commit, 'A' abort */
+    uint32_t xid;               /* S, c, A: the top-level transaction */
+    uint8_t  first;             /* S: 1 on its first segment */
+    uint32_t subxid;            /* A: the subtransaction aborted (== xid: all of it) */
+    uint8_t  flags;             /* c: unused, 0 */
+    uint64_t commit_lsn;        /* c */
+    uint64_t end_lsn;           /* c: just past the commit: the resume position */
+    int64_t  commit_time;       /* c: µs since 2000-01-01 */
+};
+
+/* 1 for the four tags pgout_parse_stream reads. */
+int pgout_is_stream_control(uint8_t tag);
+/* r at the start of the message (its tag). 0, or a negative PGOUT_E_*. */
+int pgout_parse_stream(struct rd *r, struct pgout_stream *out);
+/* r at the start of a data message sent inside a stream block: *xid gets
+ * the (sub)transaction it belongs to, and the message without those four
+ * bytes is the protocol-1 message of that tag — its tag byte, then
+ * data[5..len). 0, or PGOUT_E_TRUNC. */
+int pgout_stream_xid(const uint8_t *data, size_t len, uint32_t *xid);
 
 /* Per-message parsers: r is positioned just after the tag byte; each checks rd_end(). */
 int pgout_parse_begin(struct rd *r, struct pgout_begin *out);

@@ -30,6 +30,7 @@ struct pgstream {
     uint64_t  received;         /* wal_end from the server */
     int       streaming;        /* in COPY BOTH */
     int       dead;             /* the server stopped answering: close without a goodbye */
+    int       in_progress;      /* ask for protocol 2 with streaming 'on' (pgstream_stream_in_progress) */
     char      err[1024];
 };
 
@@ -126,6 +127,12 @@ void pgstream_close(struct pgstream *s)
 
 const char *pgstream_error(const struct pgstream *s) { return s->err; }
 int pgstream_server_version(const struct pgstream *s) { return PQserverVersion(s->conn); }
+
+int pgstream_stream_in_progress(struct pgstream *s)
+{
+    s->in_progress = PQserverVersion(s->conn) >= 140000;
+    return s->in_progress;
+}
 uint64_t pgstream_received_lsn(const struct pgstream *s) { return s->received; }
 int pgstream_dead(const struct pgstream *s) { return s->dead; }
 int pgstream_backend_pid(const struct pgstream *s) { return PQbackendPID(s->conn); }
@@ -252,8 +259,9 @@ int pgstream_start(struct pgstream *s, const char *slot, uint64_t start_lsn,
     for (int i = 0; i < npub; i++) cap += 4 * strlen(publications[i]) + 8;
     char *cmd = malloc(cap);
     if (!cmd) { snprintf(s->err, sizeof s->err, "pg stream: out of memory"); return -1; }
-    int n = snprintf(cmd, cap, "START_REPLICATION SLOT \"%s\" LOGICAL %X/%X (proto_version '1', publication_names '",
-                     slot, (unsigned)(start_lsn >> 32), (unsigned)start_lsn);
+    int n = snprintf(cmd, cap, "START_REPLICATION SLOT \"%s\" LOGICAL %X/%X (proto_version '%s', publication_names '",
+                     slot, (unsigned)(start_lsn >> 32), (unsigned)start_lsn,
+                     s->in_progress ? "2', streaming 'on" : "1");
     size_t o = (size_t)n;
     for (int i = 0; i < npub; i++) {
         const char *p = publications[i];
@@ -290,6 +298,9 @@ int pgstream_start(struct pgstream *s, const char *slot, uint64_t start_lsn,
 
 /* ---- the loop ------------------------------------------------------------------------ */
 
+static int stream_loop(struct pgstream *s, const struct pgstream_loop *l);
+#define TICK_STOP 0x7a57        /* the decoder's hand-off ended by a stop: no error (replay_tick) */
+
 static int send_status(struct pgstream *s, uint64_t flushed, int reply)
 {
     uint8_t msg[PGOUT_STATUS_LEN];
@@ -315,6 +326,7 @@ static int handle(struct pgstream *s, const struct pgstream_loop *l, const char 
     if (c.tag == 'w') {
         if (c.w.wal_end > s->received) s->received = c.w.wal_end;
         rc = pgdec_feed(l->dec, c.w.start_lsn, c.w.data, c.w.len);
+        if (rc == TICK_STOP) return 0;          /* the loop sees the stop */
         if (rc && pgdec_error(l->dec)[0]) {
             snprintf(s->err, sizeof s->err, "%s", pgdec_error(l->dec));
             return -1;
@@ -406,7 +418,34 @@ static int check_silence(struct pgstream *s, const struct pgstream_loop *l, int6
     return -1;
 }
 
+/*
+ * While the decoder hands on a streamed transaction from its spool (it may
+ * take minutes for millions of rows) nothing reads the socket: a status
+ * update every second tells the walsender we live (else wal_sender_timeout
+ * ends the stream), and a stop ends the hand-off at once.
+ */
+struct tick { struct pgstream *s; const struct pgstream_loop *l; int64_t next; };
+
+static int replay_tick(void *ctx)
+{
+    struct tick *t = ctx;
+    if (atomic_load(t->l->stop)) return TICK_STOP;
+    int64_t now = zclock_mono_ms();
+    if (now < t->next) return 0;
+    t->next = now + 1000;
+    return send_status(t->s, atomic_load(t->l->flushed_lsn), 0);
+}
+
 int pgstream_run(struct pgstream *s, const struct pgstream_loop *l)
+{
+    struct tick tk = {.s = s, .l = l};
+    pgdec_set_tick(l->dec, replay_tick, &tk);
+    int rc = stream_loop(s, l);
+    pgdec_set_tick(l->dec, NULL, NULL);
+    return rc;
+}
+
+static int stream_loop(struct pgstream *s, const struct pgstream_loop *l)
 {
     if (!s->streaming) {
         snprintf(s->err, sizeof s->err, "pg stream: pgstream_run called before pgstream_start");

@@ -72,6 +72,13 @@ void pgstream_close(struct pgstream *s);
 const char *pgstream_error(const struct pgstream *s);
 /* The server's version number (e.g. 150004). */
 int pgstream_server_version(const struct pgstream *s);
+/* Before pgstream_start: on a server that can (PostgreSQL 14+), ask for
+ * protocol version 2 with streaming 'on', so a transaction too big for the
+ * server's logical_decoding_work_mem comes while it runs instead of being
+ * spilled to the server's disk (pg_replslot) and sent at its commit; the
+ * decoder must then hold such transactions (pgdec_stream_in_progress).
+ * Returns 1 when asked, 0 when the server is older. */
+int pgstream_stream_in_progress(struct pgstream *s);
 
 int pgstream_identify(struct pgstream *s, struct pgstream_sysinfo *out);
 
@@ -96,7 +103,8 @@ int pgstream_drop_slot(struct pgstream *s, const char *slot);
 
 /*
  * START_REPLICATION SLOT slot LOGICAL start_lsn (proto_version '1',
- * publication_names '"p1","p2"'). start_lsn 0 means: from the slot's
+ * publication_names '"p1","p2"'; or proto_version '2', streaming 'on' after
+ * pgstream_stream_in_progress). start_lsn 0 means: from the slot's
  * confirmed position. The server streams transactions committing after
  * max(start_lsn, confirmed_flush_lsn).
  */

@@ -301,6 +301,26 @@ int spool_commit(struct spool *s, char *err, size_t errlen)
 
 uint64_t spool_written(const struct spool *s) { return s->written; }
 
+uint64_t spool_size(const struct spool *s) { return s->written + s->wlen; }
+
+int spool_truncate(struct spool *s, uint64_t size, char *err, size_t errlen)
+{
+    if (spool_flush(s, err, errlen))
+        return -1;
+    if (size > s->written) {
+        snprintf(err, errlen, "spool %s: cut to %llu bytes, past its end at %llu", s->path,
+                 (unsigned long long)size, (unsigned long long)s->written);
+        return -1;
+    }
+    if (ftruncate(s->fd, (off_t)size) != 0) {
+        snprintf(err, errlen, "spool %s: cutting it to %llu bytes failed: %s", s->path,
+                 (unsigned long long)size, strerror(errno));
+        return -1;
+    }
+    s->written = size;
+    return 0;
+}
+
 void spool_seal(struct spool *s)
 {
     free(s->wbuf);

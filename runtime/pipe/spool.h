@@ -71,6 +71,12 @@ int  spool_commit(struct spool *s, char *err, size_t errlen);
 int  spool_flush(struct spool *s, char *err, size_t errlen);
 /* Bytes written to the file so far (a record boundary). */
 uint64_t spool_written(const struct spool *s);
+/* Bytes of every committed record, buffered ones included: where the next
+ * record will start (a record boundary). */
+uint64_t spool_size(const struct spool *s);
+/* Cut the spool back to size bytes, a boundary spool_size returned: the
+ * records from there on are gone (the buffer is flushed first). */
+int  spool_truncate(struct spool *s, uint64_t size, char *err, size_t errlen);
 /* The writer is done: free its buffers (call after a successful flush). */
 void spool_seal(struct spool *s);
 

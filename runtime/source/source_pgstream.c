@@ -29,6 +29,7 @@
 #include "runtime/pg/catalog.h"
 #include "runtime/pg/decoder.h"
 #include "runtime/pg/stream.h"
+#include "runtime/pipe/spool.h"
 #include "runtime/source/source.h"
 #include "runtime/source/source_pg.h"
 
@@ -249,6 +250,18 @@ int source_pg_stream(struct integ *in, const struct zsink *sink, char *err, size
         goto out;
     }
     pgdec_set_resolver(dec, pgcatalog_resolve, cat);
+    /* Big transactions come while they run and wait in spools in the state
+     * directory until their commit (runtime/pg/streamed.h); a dead process's
+     * spools are of no use: the server sends those transactions again. */
+    if (pgstream_stream_in_progress(st)) {
+        char name[300];
+        snprintf(name, sizeof name, "%s.streamed", in->cfg->name);
+        spool_remove_leftovers(in->root->state_dir, name, e, sizeof e);
+        if (pgdec_stream_in_progress(dec, in->root->state_dir, name) != 0) {
+            snprintf(err, errlen, "source %s: out of memory", in->cfg->name);
+            goto out;
+        }
+    }
     const char *pubs[1] = {s->publication};
     if (pgstream_start(st, s->slot, in->resume.offset, pubs, 1) != 0) {
         snprintf(err, errlen, "source %s: %s", in->cfg->name, pgstream_error(st));

@@ -6,7 +6,10 @@
  * replication-envelope parser, and, when it is an XLogData, its payload to a
  * decoder with a sink that touches every value; otherwise the frame itself is
  * fed to the decoder as a pgoutput message. One decoder sees the whole input,
- * so Relation/Type state carries from frame to frame.
+ * so Relation/Type state carries from frame to frame. An input whose first
+ * byte is odd gets a decoder of protocol 2 with streaming on (its spools in
+ * one scratch directory made at the first such input): stream blocks,
+ * aborts, cuts and commits that replay what was held.
  *
  * Build: clang -g -fsanitize=fuzzer,address,undefined -std=c11 -D_GNU_SOURCE -I. \
  *   -I/usr/include/postgresql tests/fuzz/fuzz_pgoutput.c runtime/pg/pgoutput.c \
@@ -14,6 +17,7 @@
  */
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "runtime/pipe/change.h"
@@ -63,6 +67,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     struct zsink sink = { .begin = f_begin, .row = f_row, .schema = f_schema, .commit = f_commit, .heartbeat = f_heartbeat };
     struct pgdec *d = pgdec_new(&sink);
     if (!d) return 0;
+    static char dir[] = "/tmp/zetl-fuzz-pgstream.XXXXXX";
+    static int have_dir;
+    if (size && (data[0] & 1)) {
+        if (!have_dir) have_dir = mkdtemp(dir) != NULL ? 1 : -1;
+        if (have_dir == 1) pgdec_stream_in_progress(d, dir, "fuzz.streamed");
+    }
     size_t pos = 0;
     uint64_t lsn = 0x16B3748;
     while (pos < size) {

@@ -14,6 +14,12 @@
  *                   tick, without one, all N rows in one transaction (default 0)
  *   --tick-ms T     pacing tick in ms (default 5)
  *   --create        CREATE SCHEMA/DATABASE and TABLE IF NOT EXISTS first
+ *   --mix           (pg) with each transaction's N inserted rows, update N
+ *                   rows inserted MIX_BACK ids earlier and delete N/2 rows
+ *                   inserted 2 × MIX_BACK ids earlier, in the same
+ *                   transaction (one statement): 2.5 changes per row paced;
+ *                   a reader of the inserted rows has long seen the rows the
+ *                   later deletes remove
  *
  * The table: (id bigint PRIMARY KEY, k int, c varchar(120), ts_us bigint), with
  * ts_us the server's clock when the row is inserted, in microseconds since the
@@ -42,6 +48,7 @@
 
 #define PAYLOAD "rowgen payload: the quick brown fox jumps over the lazy dog, 0123456789 abcdefghij #"
 #define MY_CHUNKS 4
+#define MIX_BACK 30000
 
 static const int my_chunk[MY_CHUNKS] = { 1000, 100, 10, 1 };   /* rows per prepared INSERT */
 
@@ -51,6 +58,7 @@ struct gen {
     PGconn     *pg;
     MYSQL      *my;
     MYSQL_STMT *my_ins[MY_CHUNKS];
+    int         mix;
     char        err[1024];
 };
 
@@ -71,7 +79,7 @@ static void sleep_s(double s)
 static int usage(void)
 {
     fprintf(stderr, "usage: rowgen pg CONNINFO SCHEMA.TABLE | mysql SOCKET SCHEMA.TABLE\n"
-                    "       [--rows N] [--start ID] [--rate R] [--txn-rows K] [--tick-ms T] [--create]\n");
+                    "       [--rows N] [--start ID] [--rate R] [--txn-rows K] [--tick-ms T] [--create] [--mix]\n");
     return 2;
 }
 
@@ -118,8 +126,15 @@ static int pg_open(struct gen *g, const char *conninfo, int create)
                  "id bigint PRIMARY KEY, k int NOT NULL, c varchar(120) NOT NULL, ts_us bigint NOT NULL)", qs, qs, qt);
         if (pg_exec(g, sql) != 0) goto out;
     }
-    snprintf(sql, sizeof sql, "INSERT INTO %s.%s (id, k, c, ts_us) SELECT i, (i %% 1000)::int, $3 || i::text, "
-             "(extract(epoch FROM clock_timestamp()) * 1000000)::bigint FROM generate_series($1::bigint, $2::bigint) i", qs, qt);
+    if (g->mix)
+        snprintf(sql, sizeof sql, "WITH i AS (INSERT INTO %s.%s (id, k, c, ts_us) SELECT i, (i %% 1000)::int, $3 || i::text, "
+                 "(extract(epoch FROM clock_timestamp()) * 1000000)::bigint FROM generate_series($1::bigint, $2::bigint) i), "
+                 "u AS (UPDATE %s.%s SET k = k + 1, c = left(c || '+', 120) WHERE id BETWEEN $1::bigint - %d AND $2::bigint - %d), "
+                 "d AS (DELETE FROM %s.%s WHERE id BETWEEN $1::bigint - %d AND $1::bigint - %d + ($2::bigint - $1::bigint + 1) / 2 - 1) "
+                 "SELECT 1", qs, qt, qs, qt, MIX_BACK, MIX_BACK, qs, qt, 2 * MIX_BACK, 2 * MIX_BACK);
+    else
+        snprintf(sql, sizeof sql, "INSERT INTO %s.%s (id, k, c, ts_us) SELECT i, (i %% 1000)::int, $3 || i::text, "
+                 "(extract(epoch FROM clock_timestamp()) * 1000000)::bigint FROM generate_series($1::bigint, $2::bigint) i", qs, qt);
     PGresult *r = PQprepare(g->pg, "ins", sql, 3, NULL);
     if (PQresultStatus(r) != PGRES_COMMAND_OK) {
         snprintf(g->err, sizeof g->err, "preparing the INSERT: %s", PQerrorMessage(g->pg));
@@ -142,7 +157,7 @@ static int pg_insert(struct gen *g, int64_t first, int64_t n)
     snprintf(hi, sizeof hi, "%" PRId64, first + n - 1);
     const char *params[3] = { lo, hi, PAYLOAD };
     PGresult *r = PQexecPrepared(g->pg, "ins", 3, params, NULL, NULL, 0);
-    int ok = PQresultStatus(r) == PGRES_COMMAND_OK;
+    int ok = PQresultStatus(r) == PGRES_COMMAND_OK || PQresultStatus(r) == PGRES_TUPLES_OK;
     if (!ok) snprintf(g->err, sizeof g->err, "INSERT of ids %s..%s: %s", lo, hi, PQerrorMessage(g->pg));
     PQclear(r);
     return ok ? 0 : -1;
@@ -270,6 +285,7 @@ int main(int argc, char **argv)
     for (int i = 4; i < argc; i++) {
         int64_t *dst = NULL;
         if (strcmp(argv[i], "--create") == 0) { create = 1; continue; }
+        if (strcmp(argv[i], "--mix") == 0) { g.mix = 1; continue; }
         if (strcmp(argv[i], "--rows") == 0) dst = &rows;
         else if (strcmp(argv[i], "--start") == 0) dst = &start;
         else if (strcmp(argv[i], "--rate") == 0) dst = &rate;
@@ -286,6 +302,10 @@ int main(int argc, char **argv)
         return 2;
     }
 
+    if (g.mix && !g.is_pg) {
+        fprintf(stderr, "rowgen: --mix is for a PostgreSQL source\n");
+        return 2;
+    }
     if ((g.is_pg ? pg_open(&g, argv[2], create) : my_open(&g, argv[2], create)) != 0) {
         fprintf(stderr, "rowgen: %s.%s: %s\n", g.schema, g.table, g.err);
         gen_close(&g);

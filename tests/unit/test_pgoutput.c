@@ -7,11 +7,13 @@
  */
 #include "tests/unit/test.h"
 
+#include <dirent.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "runtime/pipe/change.h"
 #include "runtime/pg/decoder.h"
@@ -662,6 +664,165 @@ static void test_bytea_and_types(void)
 }
 
 /* Fuzzer find: a commit time near INT64_MAX overflowed the epoch shift. */
+/* ---- protocol 2: streamed in-progress transactions ---------------------------------- */
+
+/* The data message in b as a stream block sends it: xid after the tag. */
+static void with_xid(struct buf *b, uint32_t xid)
+{
+    memmove(b->b + 5, b->b + 1, b->n - 1);
+    b->b[1] = (uint8_t)(xid >> 24); b->b[2] = (uint8_t)(xid >> 16); b->b[3] = (uint8_t)(xid >> 8); b->b[4] = (uint8_t)xid;
+    b->n += 4;
+}
+static void msg_ins_id(struct buf *b, const char *id)
+{
+    b->n = 0; b8(b, 'I'); b32(b, 16385); b8(b, 'N'); b16(b, 8); btext(b, id);
+    for (int i = 0; i < 7; i++) b8(b, 'n');
+}
+static void st_start(struct buf *b, uint32_t xid, int first) { b->n = 0; b8(b, 'S'); b32(b, xid); b8(b, (uint8_t)first); }
+static void st_stop(struct buf *b) { b->n = 0; b8(b, 'E'); }
+static void st_abort(struct buf *b, uint32_t xid, uint32_t sub) { b->n = 0; b8(b, 'A'); b32(b, xid); b32(b, sub); }
+static void st_commit(struct buf *b, uint32_t xid, uint64_t lsn, uint64_t end, int64_t t)
+{
+    b->n = 0; b8(b, 'c'); b32(b, xid); b8(b, 0); b64(b, lsn); b64(b, end); b64(b, (uint64_t)t);
+}
+static int spools_in(const char *dir)
+{
+    int n = 0;
+    DIR *d = opendir(dir);
+    struct dirent *e;
+    while (d && (e = readdir(d)) != NULL) if (strstr(e->d_name, ".spool")) n++;
+    if (d) closedir(d);
+    return n;
+}
+
+static void test_stream_parse(void)
+{
+    struct buf b = {0};
+    struct rd r;
+    struct pgout_stream m;
+    st_start(&b, 900, 1); rd_init(&r, b.b, b.n);
+    CHECK_INT(pgout_parse_stream(&r, &m), 0, "Stream Start parses");
+    CHECK(m.tag == 'S' && m.xid == 900 && m.first == 1, "Stream Start: xid 900, first segment");
+    st_commit(&b, 900, 0x5000, 0x5030, 77); rd_init(&r, b.b, b.n);
+    CHECK_INT(pgout_parse_stream(&r, &m), 0, "Stream Commit parses");
+    CHECK(m.xid == 900 && m.commit_lsn == 0x5000 && m.end_lsn == 0x5030 && m.commit_time == 77, "Stream Commit's fields");
+    st_abort(&b, 900, 901); rd_init(&r, b.b, b.n);
+    CHECK_INT(pgout_parse_stream(&r, &m), 0, "Stream Abort parses");
+    CHECK(m.xid == 900 && m.subxid == 901, "Stream Abort: xid and subxid");
+    st_stop(&b); rd_init(&r, b.b, b.n);
+    CHECK_INT(pgout_parse_stream(&r, &m), 0, "Stream Stop parses");
+    /* every prefix of a Stream Commit is refused as truncated, a longer one as trailing */
+    st_commit(&b, 900, 0x5000, 0x5030, 77);
+    int bad = 0;
+    for (size_t k = 1; k < b.n; k++) { rd_init(&r, b.b, k); if (pgout_parse_stream(&r, &m) != PGOUT_E_TRUNC) bad++; }
+    CHECK_INT(bad, 0, "every prefix of a Stream Commit is truncated");
+    b8(&b, 0); rd_init(&r, b.b, b.n);
+    CHECK_INT(pgout_parse_stream(&r, &m), PGOUT_E_TRAILING, "a byte after a Stream Commit");
+    uint32_t x = 0;
+    msg_ins_id(&b, "1"); with_xid(&b, 0xA1B2C3D4);
+    CHECK_INT(pgout_stream_xid(b.b, b.n, &x), 0, "xid of a streamed Insert");
+    CHECK(x == 0xA1B2C3D4, "the streamed Insert's xid");
+    CHECK_INT(pgout_stream_xid(b.b, 4, &x), PGOUT_E_TRUNC, "a streamed message too short for its xid");
+    /* protocol 1's decoder refuses them as before */
+    struct rec rec;
+    struct pgdec *d = new_dec(&rec);
+    st_start(&b, 900, 1);
+    CHECK_INT(feed(d, &b), -1, "Stream Start without streaming asked for");
+    CHECK(strstr(pgdec_error(d), "Stream Start") != NULL, "the error names the message");
+    pgdec_free(d);
+}
+
+/*
+ * A protocol-2 stream: a transaction streamed in two blocks around an
+ * ordinary one, with a subtransaction rolled back; another streamed and
+ * aborted; each goes to the sink only at its Stream Commit, whole, in
+ * commit order, and leaves no spool behind.
+ */
+static void test_stream_decoder(void)
+{
+    char dir[] = "/tmp/zetl-pgstream.XXXXXX";
+    CHECK(mkdtemp(dir) != NULL, "a spool directory");
+    struct rec rec;
+    struct pgdec *d = new_dec(&rec);
+    struct buf b = {0};
+    CHECK_INT(pgdec_stream_in_progress(d, dir, "t.streamed"), 0, "streaming on");
+    msg_type(&b); feed(d, &b);
+    msg_relation(&b, "t", 0); feed(d, &b);
+
+    st_start(&b, 900, 1); CHECK_INT(feed(d, &b), 0, "Stream Start 900");
+    CHECK_INT(pgdec_in_txn(d), 1, "inside a stream block: in a transaction (no heartbeat)");
+    msg_ins_id(&b, "10"); with_xid(&b, 900); CHECK_INT(feed(d, &b), 0, "900: insert 10");
+    msg_ins_id(&b, "11"); with_xid(&b, 901); CHECK_INT(feed(d, &b), 0, "901 (released subtransaction): insert 11");
+    st_stop(&b); CHECK_INT(feed(d, &b), 0, "Stream Stop");
+    CHECK_INT(pgdec_in_txn(d), 0, "between blocks: no transaction");
+    CHECK_INT(spools_in(dir), 1, "900 is held in a spool");
+
+    msg_begin(&b, 0x6000, 5, 731); feed(d, &b);
+    msg_ins_id(&b, "1"); feed(d, &b);
+    msg_commit(&b, 0x6000, 0x6030, 5); CHECK_INT(feed(d, &b), 0, "an ordinary transaction in between");
+
+    st_start(&b, 950, 1); feed(d, &b);
+    msg_ins_id(&b, "50"); with_xid(&b, 950); CHECK_INT(feed(d, &b), 0, "950: insert 50");
+    st_stop(&b); feed(d, &b);
+
+    st_start(&b, 900, 0); CHECK_INT(feed(d, &b), 0, "Stream Start 900 again (not first)");
+    msg_ins_id(&b, "12"); with_xid(&b, 900); feed(d, &b);
+    msg_ins_id(&b, "13"); with_xid(&b, 902); feed(d, &b);
+    msg_ins_id(&b, "14"); with_xid(&b, 903); feed(d, &b);         /* 903 nested in 902 */
+    st_stop(&b); feed(d, &b);
+    st_abort(&b, 900, 902); CHECK_INT(feed(d, &b), 0, "ROLLBACK TO the savepoint of 902");
+    st_abort(&b, 950, 950); CHECK_INT(feed(d, &b), 0, "950 aborted");
+    CHECK_INT(spools_in(dir), 1, "950's spool is gone");
+    st_abort(&b, 960, 960); CHECK_INT(feed(d, &b), 0, "an abort of one never held");
+    st_start(&b, 900, 0); feed(d, &b);
+    msg_ins_id(&b, "15"); with_xid(&b, 900); feed(d, &b);
+    st_stop(&b); feed(d, &b);
+    CHECK_STR(rec.out, "BEGIN 731\nINSERT public.t [1, NULL, NULL, NULL, NULL, NULL, NULL, NULL]\nCOMMIT 0/6030 946684800000005\n",
+              "nothing of a streamed transaction reaches the sink before its commit");
+    rec.n = 0; rec.out[0] = 0;
+
+    st_commit(&b, 900, 0x7000, 0x7040, 9); CHECK_INT(feed(d, &b), 0, "Stream Commit 900");
+    CHECK_STR(rec.out,
+              "BEGIN 900\n"
+              "INSERT public.t [10, NULL, NULL, NULL, NULL, NULL, NULL, NULL]\n"
+              "INSERT public.t [11, NULL, NULL, NULL, NULL, NULL, NULL, NULL]\n"
+              "INSERT public.t [12, NULL, NULL, NULL, NULL, NULL, NULL, NULL]\n"
+              "INSERT public.t [15, NULL, NULL, NULL, NULL, NULL, NULL, NULL]\n"
+              "COMMIT 0/7040 946684800000009\n",
+              "900 whole at its commit, without the rolled-back 902 and 903");
+    CHECK_INT(spools_in(dir), 0, "no spool left");
+    CHECK_U64(pgdec_last_commit_end(d), 0x7040, "the streamed commit's end is the position");
+    struct pgdec_stats st;
+    pgdec_stats(d, &st);
+    CHECK_U64(st.streamed_txns, 1, "one streamed transaction");
+    CHECK_U64(st.streamed_aborts, 2, "an abort and a subtransaction cut");
+
+    /* A Stream Start of the first segment again drops what was held. */
+    st_start(&b, 970, 1); feed(d, &b);
+    msg_ins_id(&b, "70"); with_xid(&b, 970); feed(d, &b);
+    st_stop(&b); feed(d, &b);
+    st_start(&b, 970, 1); feed(d, &b);
+    msg_ins_id(&b, "71"); with_xid(&b, 970); feed(d, &b);
+    st_stop(&b); feed(d, &b);
+    rec.n = 0; rec.out[0] = 0;
+    st_commit(&b, 970, 0x8000, 0x8040, 9); feed(d, &b);
+    CHECK_STR(rec.out, "BEGIN 970\nINSERT public.t [71, NULL, NULL, NULL, NULL, NULL, NULL, NULL]\nCOMMIT 0/8040 946684800000009\n",
+              "a transaction sent again from its first segment is held once");
+
+    /* Malformed: a Begin inside a block, a change too short for its xid. */
+    st_start(&b, 980, 1); feed(d, &b);
+    msg_begin(&b, 0x9000, 5, 981);
+    CHECK_INT(feed(d, &b), -1, "a Begin inside a stream block");
+    CHECK(strstr(pgdec_error(d), "(Begin) arrived inside a stream block") != NULL, "… is refused, named");
+    b.n = 0; b8(&b, 'I'); b8(&b, 0);
+    CHECK_INT(feed(d, &b), -1, "a streamed change too short for its xid");
+    CHECK(strstr(pgdec_error(d), "too short") != NULL, "… says so");
+    st_stop(&b); feed(d, &b);
+    pgdec_free(d);
+    CHECK_INT(spools_in(dir), 0, "freeing the decoder removes held spools");
+    rmdir(dir);
+}
+
 static void test_time_saturates(void)
 {
     CHECK(pgdec_time_to_unix_us(INT64_MAX) == INT64_MAX, "INT64_MAX saturates instead of overflowing");
@@ -679,5 +840,7 @@ int main(void)
     TEST_RUN(test_malformed);
     TEST_RUN(test_decoder);
     TEST_RUN(test_bytea_and_types);
+    TEST_RUN(test_stream_parse);
+    TEST_RUN(test_stream_decoder);
     return test_exit();
 }
