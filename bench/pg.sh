@@ -322,6 +322,75 @@ catchup_drain() {
         "{\"case\": \"$kase\", \"db_cpu_s\": $dbc}"
 }
 
+# big_txn_pg: the big_txn scenario from a PostgreSQL source — a table of
+# BIG_ROWS rows (sysbench-shaped) snapshotted, then one UPDATE of every row
+# with apply.memory_mb BIG_BUDGET_MB; the seconds from its COMMIT until a
+# sentinel row inserted after it is in the target, zetl's peak RSS, its
+# streamed-transaction spool at its largest, and the source slot's
+# spill_bytes and stream_txns before and after (pg_stat_replication_slots).
+BIGPG_EXTRA=
+scenario_big_txn_pg() {
+    local cfg=$W/bigpg.yaml t0 t1 t2 ok=1 deadline hwm hwm_before cpu cpu_before dbc s spool_max=0
+    local spill0 spill1 st0 st1 ssum tsum apply slotq
+    slotq="SELECT coalesce((SELECT spill_bytes || ' ' || stream_txns FROM pg_stat_replication_slots WHERE slot_name = 'zetl_bigpg'), '0 0')"
+    log "big_txn_pg: $BIG_ROWS-row PostgreSQL table, one UPDATE of every row, memory_mb $BIG_BUDGET_MB"
+    psql_db src zetl -c "DROP SCHEMA IF EXISTS bench_bigpg CASCADE" >/dev/null 2>&1
+    tgt "DROP SCHEMA IF EXISTS bench_bigpg CASCADE" >/dev/null 2>&1; tgt_forget bigpg
+    psql_db src zetl -c "CREATE SCHEMA bench_bigpg" \
+        -c "CREATE TABLE bench_bigpg.sbtest1 (id int PRIMARY KEY, k int NOT NULL, c char(120) NOT NULL, pad char(60) NOT NULL)" \
+        -c "INSERT INTO bench_bigpg.sbtest1 SELECT g, (g * 7919) % $BIG_ROWS, repeat(md5(g::text), 4)::char(120),
+                md5(g::text) || '-' || g FROM generate_series(1, $BIG_ROWS) g" \
+        -c "CREATE TABLE bench_bigpg.sentinel (id int PRIMARY KEY)" -c "VACUUM ANALYZE bench_bigpg.sbtest1" \
+        >/dev/null 2>>"$W/psql.err" || { note "big_txn_pg: making the table failed: $(tail -1 "$W/psql.err")"; return 1; }
+    zetl_yaml "$cfg" bigpg "kind: postgres, host: 127.0.0.1, port: $ZH_PGSRC_PORT, user: $ZH_PG_USER,
+             password: \"\${BENCH_PG_PASSWORD}\", database: zetl, schemas: [bench_bigpg]" zetl "bench_bigpg.%" "memory_mb: $BIG_BUDGET_MB"
+    zetl_start "$cfg" "$W/zetl-bigpg.log"
+    deadline=$((SECONDS + 1800))
+    until zetl_all_synced "$cfg" 2; do
+        if ! kill -0 "$ZPID" 2>/dev/null || ((SECONDS > deadline)); then ok=0; break; fi
+        sleep 0.5
+    done
+    if ((!ok)); then
+        note "big_txn_pg: zetl did not reach active/synced: $(zetl_state "$cfg"); log: $(tail -2 "$W/zetl-bigpg.log" | tr '\n' ' ')"
+        zetl_stop; return 1
+    fi
+    hwm_before=$(proc_hwm_kb "$ZPID"); cpu_before=$(proc_cpu_s "$ZPID"); dbc=$(db_cpu_s)
+    read -r spill0 st0 <<<"$(psql_db src zetl -c "$slotq")"
+    log "  snapshot done (peak RSS so far $((hwm_before / 1024)) MB); UPDATE of $BIG_ROWS rows"
+    t0=$(now)
+    psql_db src zetl -c "UPDATE bench_bigpg.sbtest1 SET k = k + 1" >/dev/null 2>>"$W/psql.err" || { note "big_txn_pg: UPDATE failed"; zetl_stop; return 1; }
+    t1=$(now)
+    psql_db src zetl -c "INSERT INTO bench_bigpg.sentinel VALUES (1)" >/dev/null
+    log "  source UPDATE committed in $(fsub "$t1" "$t0") s; waiting for the target"
+    deadline=$((SECONDS + 3600))
+    while [[ $(tgt 'SELECT count(*) FROM bench_bigpg.sentinel') != 1 ]]; do
+        if ! kill -0 "$ZPID" 2>/dev/null || ((SECONDS > deadline)); then ok=0; break; fi
+        s=$(find "$W/state-bigpg" -name '*.spool' -printf '%s\n' 2>/dev/null | awk '{ t += $1 } END { print t + 0 }')
+        ((s > spool_max)) && spool_max=$s
+        sleep 0.2
+    done
+    t2=$(now); dbc=$(fsub "$(db_cpu_s)" "$dbc")
+    if ((!ok)); then
+        note "big_txn_pg: the UPDATE did not reach the target: $(zetl_state "$cfg"); log: $(tail -2 "$W/zetl-bigpg.log" | tr '\n' ' ')"
+        zetl_stop; return 1
+    fi
+    hwm=$(proc_hwm_kb "$ZPID"); cpu=$(proc_cpu_s "$ZPID")
+    zetl_stop
+    read -r spill1 st1 <<<"$(psql_db src zetl -c "$slotq")"
+    ssum=$(psql_db src zetl -c 'SELECT sum(k) FROM bench_bigpg.sbtest1'); tsum=$(tgt 'SELECT sum(k) FROM bench_bigpg.sbtest1')
+    [[ $ssum == "$tsum" ]] || note "big_txn_pg: target sum(k) $tsum differs from source $ssum"
+    apply=$(fsub "$t2" "$t1")
+    BIGPG_EXTRA="source UPDATE $(fsub "$t1" "$t0") s; zetl applied it $apply s after the source commit; peak RSS $((hwm / 1024)) MB (before the UPDATE: $((hwm_before / 1024)) MB), limit $((BIG_BUDGET_MB + 64)) MB; streamed-transaction and queue spools peaked at $(awk -v b="$spool_max" 'BEGIN { printf "%.1f", b / 1e6 }') MB; the source slot's spill_bytes $spill0 → $spill1, stream_txns $st0 → $st1; database servers' CPU $dbc s; sum(k) source $ssum, target $tsum ($([[ $ssum == "$tsum" ]] && echo match || echo MISMATCH))"
+    log "  $BIGPG_EXTRA"
+    record big_txn_pg zetl null "$BIG_ROWS" "$apply" "$(fdiv "$BIG_ROWS" "$apply")" \
+        "$(fsub "$cpu" "$cpu_before")" "$(awk -v k="$hwm" 'BEGIN { printf "%.1f", k / 1024 }')" null \
+        "{\"spool_mb\": $(awk -v b="$spool_max" 'BEGIN { printf "%.1f", b / 1e6 }'), \"spill_bytes\": $((spill1 - spill0)),
+          \"stream_txns\": $((st1 - st0)), \"source_update_s\": $(fsub "$t1" "$t0"), \"db_cpu_s\": $dbc}"
+    pg_drop_zetl zetl bigpg
+    psql_db src zetl -c "DROP SCHEMA IF EXISTS bench_bigpg CASCADE" >/dev/null 2>&1
+    tgt "DROP SCHEMA IF EXISTS bench_bigpg CASCADE" >/dev/null 2>&1; tgt_forget bigpg
+}
+
 # ------------------------------------------------------------------ report parts
 report_full_load_pg_pg() {
     echo "## full_load_pg_pg — initial copy PostgreSQL → PostgreSQL"

@@ -23,6 +23,8 @@
 #                       while zetl is stopped, drained: zetl vs the subscription
 #   big_txn             one N-row UPDATE with apply.memory_mb 64: zetl's peak RSS,
 #                       spool bytes, seconds to apply
+#   big_txn_pg          the same from PostgreSQL (streamed while it runs), with
+#                       the source slot's spill_bytes and stream_txns
 #   resync_chunked_mysql  a resync of a copied, streaming MariaDB table (BIGINT key,
 #                       N rows): in one read (copy_chunk_rows 0) vs in chunks
 #                       (100000), chunked with kill -9 at half and a restart, and
@@ -659,6 +661,8 @@ if ! skipped big_txn; then
     zh_mysql -e 'DROP DATABASE bench_big' 2>/dev/null
 fi
 
+skipped big_txn_pg || scenario_big_txn_pg
+
 # ------------------------------------------------------------------ resync_chunked_mysql
 skipped resync_chunked_mysql || scenario_resync_chunked_mysql
 
@@ -885,6 +889,15 @@ BIG_RSS=$(get big_txn zetl peak_rss_mb)
     echo "$HDR"; fmt_rows big_txn
     echo
     [[ -n $BIG_EXTRA ]] && echo "Details: $BIG_EXTRA." && echo
+    echo "## big_txn_pg — the same from PostgreSQL: one $BIG_ROWS-row UPDATE, apply.memory_mb $BIG_BUDGET_MB"
+    echo
+    echo "The same shape of table (id int, k int, c char(120), pad char(60)) on the PostgreSQL source, the same UPDATE and sentinel."
+    echo "zetl receives the transaction while it runs (protocol 2, streaming 'on': a spool of its own in the state directory) and"
+    echo "hands it on at the COMMIT; the source slot's spill_bytes and stream_txns (pg_stat_replication_slots) show whether the"
+    echo "source spilled it to its own disk. One run."
+    echo
+    if [[ -n $BIGPG_EXTRA ]]; then echo "$HDR"; fmt_rows big_txn_pg; echo; echo "Details: $BIGPG_EXTRA."; else echo "Not run."; fi
+    echo
     skipped resync_chunked_mysql || report_resync
     echo "## queue — change queue (build/tools/queue_bench, 2,000,000 rows per case, also in quick mode: --quick is too short to time)"
     echo

@@ -8,7 +8,8 @@
  * apply.batch_rows changes or apply.batch_ms has passed since it opened; when
  * no committed transaction waits in the queue behind it (or a heartbeat says
  * the source has nothing more), already a short linger after it opened
- * (apply_linger_ms: in proportion to what a batch lately cost to apply,
+ * (apply_linger_ms: none while a batch costs well under the gap between
+ * source commits, else in proportion to what a batch lately cost to apply,
  * 1 to LINGER_MAX_MS). So a quiet source's change waits a few milliseconds,
  * and under load, while one batch applies, the queue fills, batches cost more,
  * the linger grows and the next batch is bigger. A transaction bigger than
@@ -72,22 +73,28 @@ struct applier {
     struct zpos stream_end;     /* end of the last source commit seen in the stream */
     uint64_t commit_lsn;        /* PostgreSQL: commit LSN of the transaction being popped */
     int64_t  batch_cost_us;     /* moving average of what applying and committing a batch took */
+    int64_t  gap_us;            /* moving average of the time between source commits popped */
+    int64_t  last_commit_us;    /* when the last one was popped (monotonic), 0 none */
     struct itable *fault;       /* the table a failed apply is the fault of (badtable.c), or NULL */
 };
 
 /*
- * How long a caught-up batch stays open for more transactions: in
- * proportion to what a batch has lately cost to apply and commit, at least
- * 1 ms, at most LINGER_MAX_MS and batch_ms. Measured (PostgreSQL → PostgreSQL
- * on two cores, transactions every 5 ms): a fixed 20 ms held the p50 lag near
- * 19–21 ms at every rate; no linger halved it at 1k rows/s but, near the
- * highest rate, spent the CPU the walsender needed on one target commit per
- * source transaction and fell behind. A quiet source's batch costs about a
- * millisecond, so it closes within a few; under load each batch costs more,
- * the linger grows to its cap, and the target sees fewer, bigger transactions.
+ * How long a caught-up batch stays open for more transactions. Not at all
+ * while the target has time to spare: when applying a batch costs less than
+ * two thirds of the usual gap between source commits (gap_us, 0 unknown),
+ * one target transaction per source transaction keeps up, and waiting only
+ * adds lag. Else in proportion to what a batch has lately cost to apply and
+ * commit, at least 1 ms, at most LINGER_MAX_MS and batch_ms. Measured
+ * (PostgreSQL → PostgreSQL on two cores, transactions every 5 ms): a fixed
+ * 20 ms held the p50 lag near 19–21 ms at every rate; no linger at all
+ * halved it at 1k rows/s but, near the highest rate, spent the CPU the
+ * walsender needed on one target commit per source transaction and fell
+ * behind. Under load each batch costs more than the gap, the linger grows to
+ * its cap, and the target sees fewer, bigger transactions.
  */
-int apply_linger_ms(int64_t batch_cost_us, int batch_ms)
+int apply_linger_ms(int64_t batch_cost_us, int64_t gap_us, int batch_ms)
 {
+    if (gap_us > 0 && batch_cost_us > 0 && batch_cost_us * 3 < gap_us * 2) return 0;
     int64_t ms = (batch_cost_us * LINGER_PER_COST + 999) / 1000;
     int cap = batch_ms < LINGER_MAX_MS ? batch_ms : LINGER_MAX_MS;
     if (ms > cap) ms = cap;
@@ -677,6 +684,14 @@ static int stream_item(struct applier *a, const struct cq_item *it)
         a->have_last = 1;
         a->txns++;
         a->bytes += it->txn.bytes;
+        {
+            int64_t t = zclock_mono_us();
+            if (a->last_commit_us) {
+                int64_t g = t - a->last_commit_us;
+                a->gap_us = a->gap_us ? (a->gap_us * 7 + g) / 8 : g;
+            }
+            a->last_commit_us = t;
+        }
         if (!in->oldest_pending_us) in->oldest_pending_us = it->txn.commit_time_us;
         if (!a->batch_opened) a->batch_opened = zclock_mono_ms();
         /* Group commit: the batch closes when it is full; when no
@@ -810,7 +825,7 @@ enum integ_round integ_stream(struct integ *in)
         if (wait < 1) wait = 1;
         if (a.batch_opened) {
             int64_t left = a.batch_opened - now +
-                           (a.caught_up ? apply_linger_ms(a.batch_cost_us, batch_ms) : batch_ms);
+                           (a.caught_up ? apply_linger_ms(a.batch_cost_us, a.gap_us, batch_ms) : batch_ms);
             if (left <= 0 && !a.in_src_txn) {
                 if (flush(&a) != 0) return stream_close(&a, ROUND_ERROR);
                 drift_when_caught_up(&a, &drift);   /* a busy stream is caught up here */

@@ -271,7 +271,7 @@ enum integ_round integ_snapshot(struct integ *in);
 enum integ_round integ_stream(struct integ *in);
 /* How long (ms) a caught-up batch stays open for more: in proportion to what
  * a batch lately cost to apply (µs), from 1 ms to 20 ms and batch_ms. */
-int  apply_linger_ms(int64_t batch_cost_us, int batch_ms);
+int  apply_linger_ms(int64_t batch_cost_us, int64_t gap_us, int batch_ms);
 
 /*
  * One bad table never stops the others (badtable.c). A row the target cannot

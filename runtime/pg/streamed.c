@@ -103,6 +103,19 @@ int pgstreamed_in_block(const struct pgstreamed *x) { return x->cur >= 0; }
 
 void pgstreamed_stop(struct pgstreamed *x) { x->cur = -1; }
 
+/* A failed write to a spool: the spool's own advice is the queue's (raise
+ * memory_mb); a streamed transaction is held whatever the memory, so say
+ * what helps here. */
+static int write_failed(const struct pgstreamed *x, uint32_t xid, char *err, size_t errlen)
+{
+    char *cut = strstr(err, " (free space in the state directory");
+    if (cut) *cut = '\0';
+    size_t n = strlen(err);
+    snprintf(err + n, errlen - n, "; holding streamed transaction %u: free space in %s (zetl retries, and the "
+             "source sends the transaction again from its start)", xid, x->dir);
+    return -1;
+}
+
 int pgstreamed_add(struct pgstreamed *x, uint64_t lsn, const uint8_t *data, size_t len,
                    char *err, size_t errlen)
 {
@@ -132,12 +145,12 @@ int pgstreamed_add(struct pgstreamed *x, uint64_t lsn, const uint8_t *data, size
     }
     uint8_t *b;
     size_t n = REC_HEAD + 1 + (len - 5);
-    if (spool_reserve(h->sp, n, &b, err, errlen) != 0) return -1;
+    if (spool_reserve(h->sp, n, &b, err, errlen) != 0) return write_failed(x, h->xid, err, errlen);
     for (int k = 0; k < 8; k++) b[k] = (uint8_t)(lsn >> (8 * k));
     memcpy(b + 8, &sub, 4);
     b[REC_HEAD] = data[0];
     memcpy(b + REC_HEAD + 1, data + 5, len - 5);
-    if (spool_commit(h->sp, err, errlen) != 0) return -1;
+    if (spool_commit(h->sp, err, errlen) != 0) return write_failed(x, h->xid, err, errlen);
     if (!h->first_lsn) h->first_lsn = lsn;
     x->st.messages++;
     x->st.bytes += len;

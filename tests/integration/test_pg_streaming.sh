@@ -18,7 +18,10 @@
 #      the later one updating rows the earlier one inserted: each is applied
 #      whole, in commit order;
 #   5. ALTER TABLE … ADD COLUMN in the middle of a streamed transaction: the
-#      rows before and after it land with their columns.
+#      rows before and after it land with their columns;
+#   6. the state directory (an 8 MB tmpfs) fills while a transaction is held:
+#      the integration fails naming the directory and the fix, and with room
+#      again lands the transaction exactly.
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 . tests/lib/harness.sh
@@ -34,6 +37,10 @@ e2e_init $T
 SESS=()
 cleanup() {
     local p
+    if [ -n "${MNT:-}" ]; then
+        [ -n "${E2E_PID:-}" ] && kill -9 "$E2E_PID" 2>/dev/null
+        umount "$MNT" 2>/dev/null
+    fi
     for p in "${SESS[@]}"; do kill "$p" 2>/dev/null; wait "$p" 2>/dev/null; done
     zh_psql_src -c "ALTER SYSTEM RESET logical_decoding_work_mem" -c "SELECT pg_reload_conf()" >/dev/null 2>&1
     e2e_cleanup
@@ -203,10 +210,40 @@ t_eq $T "5: the column is in the target, its values row by row as in the source 
 t_eq $T "5: the table still streams (synced)" "synced" \
     "$(e2e_status_field ".integrations[0].tables[] | select(.name == \"$S.big\") | .state")"
 
+# ---- 6. the state directory fills while a transaction is held ------------------------------
+e2e_run_stop
+t_eq $T "zetl run stops cleanly" 0 "$?"
+# zetl stopped, its state directory becomes an 8 MB tmpfs (the checkpoint is
+# in the target; the state log starts afresh); a streamed transaction of
+# ~50 MB fills it: the integration fails saying where and what to do, and
+# once there is room it retries and the server sends the transaction again.
+MNT=
+if mkdir -p "$E2E_DIR/state.tmpfs" && mount -t tmpfs -o size=8m,mode=0700 tmpfs "$E2E_DIR/state.tmpfs" 2>/dev/null; then
+    MNT=$E2E_DIR/state.tmpfs
+    sed -i "s|^state_dir: .*|state_dir: $MNT|" "$E2E_DIR/zetl.yaml"
+    e2e_run_start
+    t_wait $T "6: active on the small state directory" 60 synced
+    sess 1 "BEGIN;"
+    sess 1 "INSERT INTO $S.big SELECT g, 60, repeat('x', 100), 6 FROM generate_series(7000001, 7400000) g;"
+    sess_sync 1 || t_fail $T "6: the big transaction run" "done" "timeout"
+    full() { e2e_status_field '.integrations[0].reason' | grep -q 'No space left on device.*holding streamed transaction [0-9]*: free space in '; }
+    t_wait $T "6: a full state directory fails the integration, naming it and the fix" 60 full
+    echo "# 6: $(e2e_status_field '.integrations[0].reason')"
+    t_match $T "6: … whose state is failed" '^(failed|retrying)' "$(e2e_status_field '.integrations[0].state')"
+    mount -o remount,size=400m "$MNT"
+    sess 1 "COMMIT;"
+    sess_sync 1
+    marker 6
+    t_ok $T "6: with room again it retries and lands the transaction exactly" same_rows big
+    t_eq $T "6: no spool left" 0 "$(find "$MNT" -name '*.spool' | wc -l)"
+    e2e_run_stop
+    umount "$MNT"
+else
+    echo "SKIP $T: 6: a full state directory (mounting a tmpfs needs root)"
+fi
+
 sess_close 1
 sess_close 2
 t_eq $T "no psql session failed" "" "$(grep -h ERROR "$E2E_DIR"/sess*.out 2>/dev/null | head -n 3)"
 
-e2e_run_stop
-t_eq $T "zetl run stops cleanly" 0 "$?"
 t_done

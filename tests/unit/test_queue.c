@@ -1303,24 +1303,31 @@ static void test_decode_damage(void)
 }
 
 /* Group commit's linger (apply.c): a cheap batch lingers about a
- * millisecond, a costlier one in proportion, never past 20 ms or batch_ms. */
+ * millisecond, a costlier one in proportion, never past 20 ms or batch_ms;
+ * none while a batch costs under two thirds of the gap between commits. */
 static void test_caught_up_linger(void)
 {
-    CHECK_INT(apply_linger_ms(0, 200), 1, "no batch applied yet: 1 ms");
-    CHECK_INT(apply_linger_ms(100, 200), 1, "0.1 ms batch: rounded up to 1 ms");
-    CHECK_INT(apply_linger_ms(600, 200), 3, "0.6 ms batch: 4 x, rounded up");
-    CHECK_INT(apply_linger_ms(2500, 200), 10, "2.5 ms batch: 10 ms");
-    CHECK_INT(apply_linger_ms(5000, 200), 20, "5 ms batch: 20 ms, the cap");
-    CHECK_INT(apply_linger_ms(3000000, 200), 20, "a 3 s batch: still the cap");
-    CHECK_INT(apply_linger_ms(5000, 7), 7, "batch_ms below the cap bounds it");
-    CHECK_INT(apply_linger_ms(5000, 1), 1, "batch_ms 1: 1 ms");
+    CHECK_INT(apply_linger_ms(0, 0, 200), 1, "no batch applied yet: 1 ms");
+    CHECK_INT(apply_linger_ms(100, 0, 200), 1, "0.1 ms batch: rounded up to 1 ms");
+    CHECK_INT(apply_linger_ms(600, 0, 200), 3, "0.6 ms batch: 4 x, rounded up");
+    CHECK_INT(apply_linger_ms(2500, 0, 200), 10, "2.5 ms batch: 10 ms");
+    CHECK_INT(apply_linger_ms(5000, 0, 200), 20, "5 ms batch: 20 ms, the cap");
+    CHECK_INT(apply_linger_ms(3000000, 0, 200), 20, "a 3 s batch: still the cap");
+    CHECK_INT(apply_linger_ms(5000, 0, 7), 7, "batch_ms below the cap bounds it");
+    CHECK_INT(apply_linger_ms(5000, 0, 1), 1, "batch_ms 1: 1 ms");
     int prev = 0, ok = 1;
     for (int64_t us = 0; us <= 10000; us += 37) {
-        int l = apply_linger_ms(us, 200);
+        int l = apply_linger_ms(us, 0, 200);
         if (l < prev || l < 1 || l > 20) ok = 0;
         prev = l;
     }
     CHECK(ok, "the linger never shrinks as the cost grows, and stays within 1..20 ms");
+    /* With the gap between source commits known: none while the target has time to spare. */
+    CHECK_INT(apply_linger_ms(1500, 5000, 200), 0, "1.5 ms batches, a commit every 5 ms: apply at once");
+    CHECK_INT(apply_linger_ms(3300, 5000, 200), 0, "3.3 ms of 5: still under two thirds");
+    CHECK_INT(apply_linger_ms(3400, 5000, 200), 14, "3.4 ms of 5: over two thirds, linger 4 x");
+    CHECK_INT(apply_linger_ms(1500, 1000, 200), 6, "commits faster than a batch applies: linger");
+    CHECK_INT(apply_linger_ms(0, 5000, 200), 1, "no batch applied yet: 1 ms whatever the gap");
 }
 
 int main(void)
