@@ -73,6 +73,7 @@ else
     RS_ROWS=${BENCH_RESYNC_ROWS:-10000000}; RESYNC_REPS=3
 fi
 STREAM_RATES=${BENCH_STREAM_RATES:-"1000 5000 20000"}
+STREAM_REPS=${BENCH_STREAM_REPS:-$STREAM_REPS}
 PGPG_WORKERS="1 4"            # apply.copy_workers values for zetl (pgbench has 4 tables)
 SKIP=" ${BENCH_SKIP:-} "
 OUT=${BENCH_OUT:-bench}       # where RESULTS.md, results.json and runs.jsonl go

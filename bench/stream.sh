@@ -141,7 +141,7 @@ scenario_stream() {
     fi
 
     local -A zfail=() sfail=()
-    local mixed=${STREAM_MIXED_RATE:-20000}
+    local mixed=${BENCH_STREAM_MIXED_RATE:-20000}
     for rate in $STREAM_RATES; do
         for ((r = 1; r <= STREAM_REPS; r++)); do
             order=()

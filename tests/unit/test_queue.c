@@ -1304,7 +1304,7 @@ static void test_decode_damage(void)
 
 /* Group commit's linger (apply.c): a cheap batch lingers about a
  * millisecond, a costlier one in proportion, never past 20 ms or batch_ms;
- * none while a batch costs under two thirds of the gap between commits. */
+ * none while a batch costs under a third of the gap between commits. */
 static void test_caught_up_linger(void)
 {
     CHECK_INT(apply_linger_ms(0, 0, 200), 1, "no batch applied yet: 1 ms");
@@ -1324,8 +1324,8 @@ static void test_caught_up_linger(void)
     CHECK(ok, "the linger never shrinks as the cost grows, and stays within 1..20 ms");
     /* With the gap between source commits known: none while the target has time to spare. */
     CHECK_INT(apply_linger_ms(1500, 5000, 200), 0, "1.5 ms batches, a commit every 5 ms: apply at once");
-    CHECK_INT(apply_linger_ms(3300, 5000, 200), 0, "3.3 ms of 5: still under two thirds");
-    CHECK_INT(apply_linger_ms(3400, 5000, 200), 14, "3.4 ms of 5: over two thirds, linger 4 x");
+    CHECK_INT(apply_linger_ms(1600, 5000, 200), 0, "1.6 ms of 5: still under a third");
+    CHECK_INT(apply_linger_ms(1700, 5000, 200), 7, "1.7 ms of 5: over a third, linger 4 x");
     CHECK_INT(apply_linger_ms(1500, 1000, 200), 6, "commits faster than a batch applies: linger");
     CHECK_INT(apply_linger_ms(0, 5000, 200), 1, "no batch applied yet: 1 ms whatever the gap");
 }
