@@ -338,7 +338,7 @@ scenario_big_txn_pg() {
     tgt "DROP SCHEMA IF EXISTS bench_bigpg CASCADE" >/dev/null 2>&1; tgt_forget bigpg
     psql_db src zetl -c "CREATE SCHEMA bench_bigpg" \
         -c "CREATE TABLE bench_bigpg.sbtest1 (id int PRIMARY KEY, k int NOT NULL, c char(120) NOT NULL, pad char(60) NOT NULL)" \
-        -c "INSERT INTO bench_bigpg.sbtest1 SELECT g, (g * 7919) % $BIG_ROWS, repeat(md5(g::text), 4)::char(120),
+        -c "INSERT INTO bench_bigpg.sbtest1 SELECT g, ((g::bigint * 7919) % $BIG_ROWS)::int, repeat(md5(g::text), 4)::char(120),
                 md5(g::text) || '-' || g FROM generate_series(1, $BIG_ROWS) g" \
         -c "CREATE TABLE bench_bigpg.sentinel (id int PRIMARY KEY)" -c "VACUUM ANALYZE bench_bigpg.sbtest1" \
         >/dev/null 2>>"$W/psql.err" || { note "big_txn_pg: making the table failed: $(tail -1 "$W/psql.err")"; return 1; }
