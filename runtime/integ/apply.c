@@ -104,6 +104,17 @@ int apply_linger_ms(int64_t batch_cost_us, int64_t gap_us, int batch_ms)
     return ms < 1 ? 1 : (int)ms;
 }
 
+/* A source commit popped: the moving average of the gap between two (apply_linger_ms). */
+static void note_commit_gap(struct applier *a)
+{
+    int64_t t = zclock_mono_us();
+    if (a->last_commit_us) {
+        int64_t g = t - a->last_commit_us;
+        a->gap_us = a->gap_us ? (a->gap_us * 7 + g) / 8 : g;
+    }
+    a->last_commit_us = t;
+}
+
 /* ---- applying and checkpointing -------------------------------------------------- */
 
 static int fail_target(struct integ *in, const char *what)
@@ -687,14 +698,7 @@ static int stream_item(struct applier *a, const struct cq_item *it)
         a->have_last = 1;
         a->txns++;
         a->bytes += it->txn.bytes;
-        {
-            int64_t t = zclock_mono_us();
-            if (a->last_commit_us) {
-                int64_t g = t - a->last_commit_us;
-                a->gap_us = a->gap_us ? (a->gap_us * 7 + g) / 8 : g;
-            }
-            a->last_commit_us = t;
-        }
+        note_commit_gap(a);
         if (!in->oldest_pending_us) in->oldest_pending_us = it->txn.commit_time_us;
         if (!a->batch_opened) a->batch_opened = zclock_mono_ms();
         /* Group commit: the batch closes when it is full; when no

@@ -769,11 +769,6 @@ static int on_commit(struct pgdec *d, const struct pgout_commit *m)
 
 /* ---- protocol 2: streamed transactions ---------------------------------------- */
 
-static void put_be(uint8_t *p, uint64_t v, int n)
-{
-    for (int i = n - 1; i >= 0; i--) { p[i] = (uint8_t)v; v >>= 8; }
-}
-
 struct replay { struct pgdec *d; uint64_t n; };
 
 static int replay_one(void *ctx, uint64_t lsn, const uint8_t *msg, size_t len)
@@ -794,16 +789,9 @@ static int stream_commit(struct pgdec *d, const struct pgout_stream *m)
         return fail(d, "(Stream Commit of xid %u) arrived inside transaction %" PRIu64 ", which never committed",
                     m->xid, d->txn.xid);
     uint64_t at = d->lsn, first = pgstreamed_first_lsn(d->xs, m->xid);
-    uint8_t b[21], c[26];
-    b[0] = 'B';
-    put_be(b + 1, m->commit_lsn, 8);
-    put_be(b + 9, (uint64_t)m->commit_time, 8);
-    put_be(b + 17, m->xid, 4);
-    c[0] = 'C';
-    c[1] = 0;
-    put_be(c + 2, m->commit_lsn, 8);
-    put_be(c + 10, m->end_lsn, 8);
-    put_be(c + 18, (uint64_t)m->commit_time, 8);
+    uint8_t b[PGOUT_BEGIN_LEN], c[PGOUT_COMMIT_LEN];
+    pgout_build_begin(b, m->commit_lsn, m->commit_time, m->xid);
+    pgout_build_commit(c, m->commit_lsn, m->end_lsn, m->commit_time);
     int rc = pgdec_feed(d, first ? first : at, b, sizeof b);
     if (rc) return rc;
     struct replay p = {.d = d};
@@ -815,7 +803,6 @@ static int stream_commit(struct pgdec *d, const struct pgout_stream *m)
                  pgout_lsn_str(l, sizeof l, m->commit_lsn), e);
     }
     if (rc) return rc;
-    d->st.streamed_txns++;
     return pgdec_feed(d, at, c, sizeof c);
 }
 
@@ -824,51 +811,49 @@ static int stream_commit(struct pgdec *d, const struct pgout_stream *m)
 static int stream_msg(struct pgdec *d, uint64_t lsn, const uint8_t *p, size_t len, int *rc)
 {
     uint8_t tag = len ? p[0] : 0;
+    int control = pgout_is_stream_control(tag);
+    /* Inside a block every message but an Origin (no xid) is the open transaction's. */
+    if (!control && (!pgstreamed_in_block(d->xs) || tag == 'O')) return 0;
     char e[512];
-    if (pgout_is_stream_control(tag)) {
-        struct rd r;
-        struct pgout_stream m;
-        rd_init(&r, p, len);
-        d->lsn = lsn;
-        d->tag = tag;
-        d->err[0] = 0;
-        d->st.messages++;
-        int prc = pgout_parse_stream(&r, &m);
-        if (prc) {
-            pgout_format_error(d->err, sizeof d->err, &r, prc, tag, lsn);
-            *rc = -1;
-            return 1;
-        }
-        *rc = 0;
-        switch (tag) {
-        case 'S':
-            if (d->in_txn) { *rc = fail(d, "(Stream Start of xid %u) arrived inside transaction %" PRIu64,
-                                        m.xid, d->txn.xid); break; }
-            if (pgstreamed_start(d->xs, m.xid, m.first, e, sizeof e) != 0) *rc = fail(d, "(Stream Start of xid %u): %s", m.xid, e);
-            break;
-        case 'E':
-            pgstreamed_stop(d->xs);
-            break;
-        case 'A':
-            if (pgstreamed_abort(d->xs, m.xid, m.subxid, e, sizeof e) != 0)
-                *rc = fail(d, "(Stream Abort of xid %u, subtransaction %u): %s", m.xid, m.subxid, e);
-            break;
-        case 'c':
-            *rc = stream_commit(d, &m);
-            break;
-        }
-        return 1;
-    }
-    if (!pgstreamed_in_block(d->xs) || tag == 'O') return 0;    /* an Origin carries no xid */
     d->lsn = lsn;
     d->tag = tag;
     d->err[0] = 0;
     d->st.messages++;
-    if (tag == 'B' || tag == 'C') {
-        *rc = fail(d, "(%s) arrived inside a stream block, which holds only changes", pgout_tag_name(tag));
+    *rc = 0;
+    if (!control) {
+        if (tag == 'B' || tag == 'C')
+            *rc = fail(d, "(%s) arrived inside a stream block, which holds only changes", pgout_tag_name(tag));
+        else if (pgstreamed_add(d->xs, lsn, p, len, e, sizeof e) != 0)
+            *rc = fail(d, "(streamed %s): %s", pgout_tag_name(tag), e);
         return 1;
     }
-    *rc = pgstreamed_add(d->xs, lsn, p, len, e, sizeof e) != 0 ? fail(d, "(streamed %s): %s", pgout_tag_name(tag), e) : 0;
+    struct rd r;
+    struct pgout_stream m;
+    rd_init(&r, p, len);
+    int prc = pgout_parse_stream(&r, &m);
+    if (prc) {
+        pgout_format_error(d->err, sizeof d->err, &r, prc, tag, lsn);
+        *rc = -1;
+        return 1;
+    }
+    switch (tag) {
+    case 'S':
+        if (d->in_txn)
+            *rc = fail(d, "(Stream Start of xid %u) arrived inside transaction %" PRIu64, m.xid, d->txn.xid);
+        else if (pgstreamed_start(d->xs, m.xid, m.first, e, sizeof e) != 0)
+            *rc = fail(d, "(Stream Start of xid %u): %s", m.xid, e);
+        break;
+    case 'E':
+        pgstreamed_stop(d->xs);
+        break;
+    case 'A':
+        if (pgstreamed_abort(d->xs, m.xid, m.subxid, e, sizeof e) != 0)
+            *rc = fail(d, "(Stream Abort of xid %u, subtransaction %u): %s", m.xid, m.subxid, e);
+        break;
+    case 'c':
+        *rc = stream_commit(d, &m);
+        break;
+    }
     return 1;
 }
 

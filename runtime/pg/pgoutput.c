@@ -429,6 +429,23 @@ int pgout_parse_stream(struct rd *r, struct pgout_stream *out)
     }
 }
 
+void pgout_build_begin(uint8_t out[PGOUT_BEGIN_LEN], uint64_t final_lsn, int64_t commit_time, uint32_t xid)
+{
+    out[0] = 'B';
+    put64(out + 1, final_lsn);
+    put64(out + 9, (uint64_t)commit_time);
+    for (int i = 3; i >= 0; i--) { out[17 + i] = (uint8_t)xid; xid >>= 8; }
+}
+
+void pgout_build_commit(uint8_t out[PGOUT_COMMIT_LEN], uint64_t commit_lsn, uint64_t end_lsn, int64_t commit_time)
+{
+    out[0] = 'C';
+    out[1] = 0;
+    put64(out + 2, commit_lsn);
+    put64(out + 10, end_lsn);
+    put64(out + 18, (uint64_t)commit_time);
+}
+
 int pgout_stream_xid(const uint8_t *data, size_t len, uint32_t *xid)
 {
     if (len < 5) return PGOUT_E_TRUNC;

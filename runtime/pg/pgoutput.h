@@ -248,6 +248,13 @@ int pgout_next_column(struct rd *cols, struct pgout_column *out);
 void pgout_tuple_first(struct rd *cur, const struct pgout_tuple *t);
 int  pgout_tuple_next(struct rd *cur, struct pgout_datum *out);
 
+/* A protocol-1 Begin and Commit, as the server would send them: a streamed
+ * transaction held until its Stream Commit is handed on between the two. */
+#define PGOUT_BEGIN_LEN  21
+#define PGOUT_COMMIT_LEN 26
+void pgout_build_begin(uint8_t out[PGOUT_BEGIN_LEN], uint64_t final_lsn, int64_t commit_time, uint32_t xid);
+void pgout_build_commit(uint8_t out[PGOUT_COMMIT_LEN], uint64_t commit_lsn, uint64_t end_lsn, int64_t commit_time);
+
 /* "Insert", "Relation", ... for a tag; "message 0x5A" style for unknown tags (static or buf). */
 const char *pgout_tag_name(uint8_t tag);
 const char *pgout_strerror(int code);

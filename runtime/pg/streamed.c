@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "runtime/pg/pgoutput.h"
 #include "runtime/pipe/spool.h"
 
 #define REC_HEAD 12u            /* u64 lsn, u32 subxid */
@@ -95,7 +96,6 @@ int pgstreamed_start(struct pgstreamed *x, uint32_t xid, int first, char *err, s
         i = x->n++;
     }
     x->cur = i;
-    x->st.open = x->n;
     return 0;
 }
 
@@ -123,12 +123,12 @@ int pgstreamed_add(struct pgstreamed *x, uint64_t lsn, const uint8_t *data, size
         snprintf(err, errlen, "a streamed change outside a Stream Start … Stream Stop block");
         return -1;
     }
-    if (len < 5) {
+    uint32_t sub;
+    if (pgout_stream_xid(data, len, &sub) != 0) {
         snprintf(err, errlen, "a streamed change of %zu bytes, too short to hold its transaction id", len);
         return -1;
     }
     struct held *h = &x->h[x->cur];
-    uint32_t sub = (uint32_t)data[1] << 24 | (uint32_t)data[2] << 16 | (uint32_t)data[3] << 8 | data[4];
     if (sub != h->xid) {
         int k = 0;
         while (k < h->nsub && h->subs[k].xid != sub) k++;
@@ -164,7 +164,6 @@ int pgstreamed_abort(struct pgstreamed *x, uint32_t xid, uint32_t subxid, char *
     if (subxid == xid) {
         drop(x, i);
         x->st.aborted++;
-        x->st.open = x->n;
         return 0;
     }
     struct held *h = &x->h[i];
@@ -209,7 +208,6 @@ int pgstreamed_commit(struct pgstreamed *x, uint32_t xid, pgstreamed_fn fn, void
         pos = next;
     }
     drop(x, i);
-    x->st.open = x->n;
     if (rc == 0) x->st.txns++;
     return rc;
 }
@@ -223,4 +221,5 @@ uint64_t pgstreamed_first_lsn(const struct pgstreamed *x, uint32_t xid)
 void pgstreamed_stats(const struct pgstreamed *x, struct pgstreamed_stats *out)
 {
     *out = x->st;
+    out->open = x->n;
 }
