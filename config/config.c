@@ -121,11 +121,15 @@ static void parse_integration(struct ld *ld, yaml_node_t *n, struct config_integ
     cfg_merge_alerts(ld, &ld->c->alerts, ld->top_alerts, &ig->alerts, val[IG_ALERTS], nm);
 }
 
-static char *default_state_dir(void)
+char *config_default_state_dir(void)
 {
-    const char *x = getenv("XDG_STATE_HOME"), *home = getenv("HOME");
+    const char *sd = getenv("STATE_DIRECTORY"), *x = getenv("XDG_STATE_HOME"), *home = getenv("HOME");
     char *out = NULL;
 
+    if (sd && sd[0] == '/') {           /* systemd's StateDirectory=; the first of a list */
+        size_t n = strcspn(sd, ":");
+        return strndup(sd, n);
+    }
     if (x && x[0] == '/') {
         if (asprintf(&out, "%s/zetl", x) < 0)
             return NULL;
@@ -205,9 +209,9 @@ static void parse_top(struct ld *ld, yaml_node_t *root)
         }
     }
     if (!val[TOP_STATE_DIR] || cfg_is_null(val[TOP_STATE_DIR])) {
-        c->state_dir = default_state_dir();
+        c->state_dir = config_default_state_dir();
         if (!c->state_dir)
-            PROBLEM(ld, root, "no default for state_dir: neither XDG_STATE_HOME nor HOME is set; add state_dir: /var/lib/zetl");
+            PROBLEM(ld, root, "no default for state_dir: none of STATE_DIRECTORY, XDG_STATE_HOME and HOME is set; add state_dir: /var/lib/zetl");
     }
 
     cfg_parse_alerts(ld, val[TOP_ALERTS], &c->alerts);
@@ -397,47 +401,123 @@ report:
     return 0;
 }
 
-int config_load(const char *path, struct config **out, char *err, size_t errlen)
+/*
+ * The whole file into *buf (malloc'd; the caller wipes and frees it: it may hold
+ * a password), at most CFG_MAX_FILE + 1 bytes so the limit check can say where
+ * the file goes over. 0, or -1 with "PATH: why" in err.
+ */
+static int read_config_file(const char *path, char **buf, size_t *len, char *err, size_t errlen)
 {
-    FILE *f;
-    char *buf = NULL;
-    size_t len = 0, cap = 0;
-    int rc = -1;
+    size_t cap = 0;
+    FILE *f = fopen(path, "rb");
 
-    *out = NULL;
-    f = fopen(path, "rb");
+    *buf = NULL;
+    *len = 0;
     if (!f) {
         snprintf(err, errlen, "%s: cannot open the config: %s%s", path, strerror(errno),
                  errno == ENOENT ? " (write one with `zetl init`, or pass -c FILE)" : "");
         return -1;
     }
     for (;;) {
-        if (len == cap) {
+        if (*len == cap) {
             cap = cap ? cap * 2 : 8192;
             if (cap > CFG_MAX_FILE + 1)
                 cap = CFG_MAX_FILE + 1;
-            char *nb = realloc(buf, cap);
+            char *nb = realloc(*buf, cap);
             if (!nb) {
                 snprintf(err, errlen, "%s: out of memory reading the config", path);
-                goto close;
+                fclose(f);
+                return -1;
             }
-            buf = nb;
+            *buf = nb;
         }
-        size_t k = fread(buf + len, 1, cap - len, f);
-        len += k;
-        if (len > CFG_MAX_FILE || k == 0)
+        size_t k = fread(*buf + *len, 1, cap - *len, f);
+        *len += k;
+        if (*len > CFG_MAX_FILE || k == 0)
             break;                      /* over the limit: config_load_buffer says where */
     }
-    if (ferror(f)) {
-        snprintf(err, errlen, "%s: cannot read the config: %s", path, strerror(errno));
-        goto close;
-    }
-    rc = config_load_buffer(path, buf ? buf : "", len, out, err, errlen);
-close:
-    if (buf)
-        explicit_bzero(buf, len);       /* the file may hold a password */
-    free(buf);
+    int bad = ferror(f);
     fclose(f);
+    if (bad) {
+        snprintf(err, errlen, "%s: cannot read the config: %s", path, strerror(errno));
+        return -1;
+    }
+    return 0;
+}
+
+static void wipe(char *buf, size_t len)
+{
+    if (buf)
+        explicit_bzero(buf, len);
+    free(buf);
+}
+
+int config_load(const char *path, struct config **out, char *err, size_t errlen)
+{
+    char *buf;
+    size_t len;
+    int rc = -1;
+
+    *out = NULL;
+    if (read_config_file(path, &buf, &len, err, errlen) == 0)
+        rc = config_load_buffer(path, buf ? buf : "", len, out, err, errlen);
+    wipe(buf, len);
+    return rc;
+}
+
+/* The value node of key in mapping m, else NULL. */
+static yaml_node_t *map_get(yaml_document_t *doc, yaml_node_t *m, const char *key)
+{
+    if (!m || m->type != YAML_MAPPING_NODE)
+        return NULL;
+    for (yaml_node_pair_t *p = m->data.mapping.pairs.start; p < m->data.mapping.pairs.top; p++) {
+        yaml_node_t *k = yaml_document_get_node(doc, p->key);
+        if (k && k->type == YAML_SCALAR_NODE && strcmp((const char *)k->data.scalar.value, key) == 0)
+            return yaml_document_get_node(doc, p->value);
+    }
+    return NULL;
+}
+
+int config_names(const char *path, FILE *out, char *err, size_t errlen)
+{
+    char *buf;
+    size_t len;
+    struct ld ld = { 0 };
+    yaml_parser_t parser;
+    yaml_document_t doc;
+    int rc = -1;
+
+    if (read_config_file(path, &buf, &len, err, errlen) < 0) {
+        wipe(buf, len);
+        return -1;
+    }
+    ld.rep.file = path;
+    if (!yaml_parser_initialize(&parser)) {
+        cfg_report_add(&ld.rep, 1, 1, "out of memory starting the YAML parser");
+    } else {
+        yaml_parser_set_input_string(&parser, (const unsigned char *)(buf ? buf : ""), len);
+        if (check_limits(&ld, buf ? buf : "", len) == 0) {
+            if (!yaml_parser_load(&parser, &doc)) {
+                syntax_error(&ld, &parser, buf ? buf : "", len);
+            } else {
+                yaml_node_t *igs = map_get(&doc, yaml_document_get_root_node(&doc), "integrations");
+                if (igs && igs->type == YAML_SEQUENCE_NODE) {
+                    for (yaml_node_item_t *i = igs->data.sequence.items.start;
+                         i < igs->data.sequence.items.top; i++) {
+                        yaml_node_t *nm = map_get(&doc, yaml_document_get_node(&doc, *i), "name");
+                        if (nm && nm->type == YAML_SCALAR_NODE)
+                            fprintf(out, "%s\n", (const char *)nm->data.scalar.value);
+                    }
+                }
+                yaml_document_delete(&doc);
+                rc = 0;
+            }
+        }
+        yaml_parser_delete(&parser);
+    }
+    wipe(buf, len);
+    if (rc < 0)
+        cfg_report_flush(&ld.rep, err, errlen);
     return rc;
 }
 

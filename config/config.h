@@ -23,6 +23,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 enum source_kind { SOURCE_MYSQL = 1, SOURCE_POSTGRES };
 enum target_kind { TARGET_POSTGRES = 1, TARGET_REDSHIFT, TARGET_HTTP };
@@ -177,7 +178,7 @@ struct config_integration {
 
 struct config {
     char    *path;              /* the file it was loaded from */
-    char    *state_dir;         /* default $XDG_STATE_HOME/zetl, else ~/.local/state/zetl */
+    char    *state_dir;         /* default: config_default_state_dir() */
     struct config_integration *integrations;
     int      nintegrations;
     struct config_alerts alerts;    /* the top-level block as written (defaults filled) */
@@ -188,6 +189,21 @@ int  config_load(const char *path, struct config **out, char *err, size_t errlen
 int  config_load_buffer(const char *name, const char *yaml, size_t len,
                         struct config **out, char *err, size_t errlen);
 void config_free(struct config *c);
+
+/*
+ * The state directory when the config sets none (malloc'd, NULL when nothing
+ * gives one): $STATE_DIRECTORY (systemd's StateDirectory=, its first entry),
+ * else $XDG_STATE_HOME/zetl, else ~/.local/state/zetl. Main thread.
+ */
+char *config_default_state_dir(void);
+
+/*
+ * The integration names of the config at path, one per line on out, as written
+ * (for shell completion): the YAML is read within the load's size and depth
+ * limits but not validated, and no ${VAR} is expanded, so it works without the
+ * secrets in the environment. 0, or -1 with "PATH:LINE:COL: why" in err.
+ */
+int  config_names(const char *path, FILE *out, char *err, size_t errlen);
 
 const struct config_integration *config_find(const struct config *c, const char *name);
 

@@ -614,13 +614,12 @@ void wiz_submit(struct wiz *z)
 
 /* ---- the walkthrough's fields ------------------------------------------------------ */
 
-/* As the config's default (config.c): $XDG_STATE_HOME/zetl, else ~/.local/state/zetl. */
+/* The config's own default (config_default_state_dir), else /var/lib/zetl. */
 static void default_state_dir(char *buf, size_t len)
 {
-    const char *x = getenv("XDG_STATE_HOME"), *home = getenv("HOME");
-    if (x && x[0] == '/') snprintf(buf, len, "%s/zetl", x);
-    else if (home && *home) snprintf(buf, len, "%s/.local/state/zetl", home);
-    else snprintf(buf, len, "/var/lib/zetl");
+    char *d = config_default_state_dir();
+    snprintf(buf, len, "%s", d ? d : "/var/lib/zetl");
+    free(d);
 }
 
 void wiz_init(struct wiz *z, const char *path, int no_config)
