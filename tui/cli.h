@@ -13,7 +13,7 @@
 struct cli_cmd {
     const char *name;
     const char *synopsis;   /* one line: "zetl check [-c FILE]" */
-    const char *summary;    /* one line for `zetl --help` */
+    const char *summary;    /* its lines in `zetl --help` */
     const char *help;       /* the options, one per line, for `zetl CMD --help` */
     unsigned    opts;       /* CLI_OPT_* this command accepts */
     int (*run)(int argc, char **argv, const struct cli_cmd *self);

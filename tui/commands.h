@@ -1,7 +1,7 @@
 /*
  * commands.h — one entry point per zetl subcommand (tui/cmd_*.c).
  * Each returns the process exit status: 0 ok, 1 a check or verification
- * failed, 2 usage error, 3 not available in this build.
+ * failed, 2 usage error, 3 (zetl run) every integration deleted: nothing to run.
  * Main thread only.
  */
 #ifndef ZETL_TUI_COMMANDS_H

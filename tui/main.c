@@ -1,19 +1,21 @@
 /*
  * main.c — zetl's command line: picks the subcommand and hands it argv.
  *
- *   zetl [console] [-c FILE]          the operator console (default)
- *   zetl run [-c FILE] [-i NAME]      headless runtime
- *   zetl check [-c FILE]              preflight checks
- *   zetl status [-c FILE] [--json]    integrations and tables from the SQLite log
- *   zetl verify [-c FILE] [-t TABLE]  source against target
- *   zetl init                         guided setup
- *   zetl demo                         local servers, sample data, live workload
+ *   zetl [console] [-c FILE]                   the operator console (default)
+ *   zetl run [-c FILE] [-i NAME] [--metrics-file PATH]   headless runtime
+ *   zetl check [-c FILE]                       preflight checks
+ *   zetl status [-c FILE] [-i NAME] [--json]   integrations and tables from the SQLite log
+ *   zetl verify [-c FILE] [-i NAME] [-t TABLE] source against target
+ *   zetl init [-c FILE]                        guided setup
+ *   zetl demo [--headless] [--seconds N]       local servers, sample data, live workload
+ *   zetl --list-integrations [-c FILE]         the config's integration names (completion)
  *
- * Exit status: 0 ok, 1 a check failed, 2 usage error, 3 not in this build.
+ * Exit status: 0 ok, 1 a check failed, 2 usage error, 3 (run) every integration deleted.
  */
 #include <stdio.h>
 #include <string.h>
 
+#include "config/config.h"
 #include "tui/cli.h"
 #include "tui/commands.h"
 
@@ -85,6 +87,31 @@ static const struct cli_cmd commands[] = {
 
 #define NCOMMANDS (sizeof commands / sizeof commands[0])
 
+/* zetl --list-integrations [-c FILE]: the names in the config, for shell completion. */
+static int list_integrations(int argc, char **argv, const struct cli_cmd *self)
+{
+    struct cli_opts o = { 0 };
+    int done = 0, rc = cli_parse(argc, argv, self, self->opts, &o, &done);
+    if (done)
+        return rc;
+    char pathbuf[4096], err[4096] = "";
+    if (config_names(cli_config_path(&o, pathbuf, sizeof pathbuf), stdout, err, sizeof err) < 0) {
+        fprintf(stderr, "%s\n", err);
+        return 1;
+    }
+    return 0;
+}
+
+static const struct cli_cmd list_cmd = {
+    "--list-integrations", "zetl --list-integrations [-c FILE]",
+    "Print the integration names of the config, one per line (for shell\n"
+    "completion). The YAML is read but not validated, and no ${VAR} is expanded.",
+    "  -c, --config FILE   config file (default: $ZETL_CONFIG, ./zetl.yaml,\n"
+    "                      $XDG_CONFIG_HOME/zetl/zetl.yaml)\n"
+    "  -h, --help          show this help\n",
+    CLI_OPT_CONFIG,
+    list_integrations};
+
 static void usage(FILE *f)
 {
     fprintf(f, "zetl %s — zero-ETL replication into a PostgreSQL-protocol warehouse\n\n"
@@ -101,7 +128,8 @@ static void usage(FILE *f)
         }
     }
     fprintf(f, "\nWith no command, zetl opens the console. `zetl COMMAND --help` shows a\n"
-               "command's options. Also: zetl --version.\n");
+               "command's options. Also: zetl --version, and zetl --list-integrations\n"
+               "[-c FILE] (the config's integration names, for shell completion).\n");
 }
 
 int main(int argc, char **argv)
@@ -115,6 +143,8 @@ int main(int argc, char **argv)
         printf("zetl %s\n", ZETL_VERSION);
         return 0;
     }
+    if (argc >= 2 && strcmp(argv[1], list_cmd.name) == 0)
+        return list_cmd.run(argc - 1, argv + 1, &list_cmd);
     /* No command, or an option first: the console. */
     if (argc < 2 || argv[1][0] == '-')
         return commands[0].run(argc, argv, &commands[0]);
