@@ -36,7 +36,8 @@ TOOL_SRC := $(wildcard tests/tools/*.c)
 TOOL_BIN := $(TOOL_SRC:tests/tools/%.c=$(BUILD)/tools/%)
 FUZZ_SRC := $(wildcard tests/fuzz/fuzz_*.c)
 
-.PHONY: all deps test unit-bins asan asan-test clean demo bench fuzz fuzz-bins fuzz-link check-deps soak
+.PHONY: all deps test unit-bins asan asan-test clean demo bench fuzz fuzz-bins fuzz-link check-deps soak \
+        install uninstall deb deb-check
 all: zetl
 
 zetl: $(BUILD)/tui/main.o $(BUILD)/libzetl.a
@@ -127,6 +128,51 @@ bench: zetl
 MINUTES ?= 10
 soak: zetl $(BUILD)/tools/tcpproxy $(BUILD)/tools/zetl_command
 	@ZETL_BUILD=$(CURDIR)/$(BUILD) bench/soak.sh --minutes $(MINUTES)
+
+# make install [PREFIX=/usr/local] [DESTDIR=]: the binary, the demo's server
+# script (PREFIX/share/zetl, found from the binary as ../share/zetl), the man
+# pages, an example config, the systemd units and their sysusers.d entry, and
+# bash completion. INSTALL_BIN picks the binary to install (tests: zetl-asan).
+PREFIX      ?= /usr/local
+BINDIR      := $(PREFIX)/bin
+SHAREDIR    := $(PREFIX)/share
+MANDIR      := $(SHAREDIR)/man
+DOCDIR      := $(SHAREDIR)/doc/zetl
+UNITDIR     := $(PREFIX)/lib/systemd/system
+SYSUSERSDIR := $(PREFIX)/lib/sysusers.d
+COMPLDIR    := $(SHAREDIR)/bash-completion/completions
+INSTALL_BIN ?= zetl
+DIST        := config/dist
+INSTALLED   := $(BINDIR)/zetl $(SHAREDIR)/zetl/harness.sh $(MANDIR)/man1/zetl.1 \
+               $(MANDIR)/man5/zetl.yaml.5 $(DOCDIR)/examples/zetl.yaml $(UNITDIR)/zetl.service \
+               $(UNITDIR)/zetl@.service $(SYSUSERSDIR)/zetl.conf $(COMPLDIR)/zetl
+
+install: $(INSTALL_BIN)
+	install -D -m 0755 $(INSTALL_BIN) $(DESTDIR)$(BINDIR)/zetl
+	install -D -m 0644 tests/lib/harness.sh $(DESTDIR)$(SHAREDIR)/zetl/harness.sh
+	install -D -m 0644 $(DIST)/zetl.1 $(DESTDIR)$(MANDIR)/man1/zetl.1
+	install -D -m 0644 $(DIST)/zetl.yaml.5 $(DESTDIR)$(MANDIR)/man5/zetl.yaml.5
+	install -D -m 0644 config/example.yaml $(DESTDIR)$(DOCDIR)/examples/zetl.yaml
+	install -d $(DESTDIR)$(UNITDIR)
+	for u in zetl.service zetl@.service; do \
+	    sed 's|@BINDIR@|$(BINDIR)|g' $(DIST)/$$u >$(DESTDIR)$(UNITDIR)/$$u && \
+	    chmod 0644 $(DESTDIR)$(UNITDIR)/$$u || exit 1; done
+	install -D -m 0644 $(DIST)/zetl.sysusers $(DESTDIR)$(SYSUSERSDIR)/zetl.conf
+	install -D -m 0644 $(DIST)/zetl.bash-completion $(DESTDIR)$(COMPLDIR)/zetl
+
+uninstall:
+	rm -f $(addprefix $(DESTDIR),$(INSTALLED))
+	-rmdir $(DESTDIR)$(SHAREDIR)/zetl $(DESTDIR)$(DOCDIR)/examples $(DESTDIR)$(DOCDIR) 2>/dev/null
+
+# make deb: zetl_VERSION-1_ARCH.deb in build/deb/, built with dpkg-deb from a
+# `make install PREFIX=/usr` tree; its Depends come from dpkg-shlibdeps on the
+# libraries the binary links (config/dist/mkdeb.sh). make deb-check installs it
+# with apt-get in a fresh Debian 12 root made by debootstrap (network, minutes).
+deb: zetl
+	@$(DIST)/mkdeb.sh --version $(VERSION) --out $(BUILD)/deb
+
+deb-check: deb
+	@ZETL_TEST_TIMEOUT=1200 tests/run.sh tests/package/test_deb_chroot.sh
 
 clean:
 	rm -rf build build-asan build-fuzz zetl zetl-asan

@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
 # test_demo.sh — `zetl demo` end to end, as a first-time user runs it:
-#  1. `zetl demo --headless --seconds 30` starts servers of its own (not the
-#     test run's, which keep running), loads the samples, runs the workload
-#     (with its 50,000-row burst and ADD COLUMN), exits 0 with a summary
-#     saying every table synced, inserts, updates and deletes applied and
-#     verify matched — and leaves no directory and no server process behind.
+#  1. `zetl demo --headless --seconds 30`, as installed by `make install` into a
+#     fresh DESTDIR, run with this source tree out of its reach (hidden under an
+#     empty tmpfs in a mount namespace of its own when we may; ZETL_HARNESS
+#     unset), so it finds its harness under ../share/zetl: it starts servers of
+#     its own (not the test run's, which keep running), loads the samples, runs
+#     the workload (with its 50,000-row burst and ADD COLUMN), exits 0 with a
+#     summary saying every table synced, inserts, updates and deletes applied
+#     and verify matched — and leaves no directory and no server process behind.
 #  2. SIGTERM while it replicates: the config was 0600 without a password,
 #     the demo exits 143, and the directory and its servers are gone.
 #  3. SIGTERM while its servers are still starting: the same clean-up.
@@ -78,10 +81,22 @@ run_servers_alive() {
     "$ZH_PG_BINDIR/pg_isready" -q -h 127.0.0.1 -p "$ZH_PGTGT_PORT" -t 5
 }
 
-# ---- 1. the headless demo, start to finish
+# ---- 1. the headless demo, start to finish, from the installed files alone
 out=$WORK/demo1.out
 rc=0
-TMPDIR=$WORK/tmp timeout --kill-after=10 200 "$ZETL" demo --headless --seconds 30 >"$out" 2>&1 || rc=$?
+INST=$WORK/inst
+mkdir -p "$INST" && chmod 755 "$INST"
+make -s install PREFIX=/usr DESTDIR="$INST" INSTALL_BIN="$ZETL" >"$WORK/install.log" 2>&1 ||
+    t_fail $T "make install into a DESTDIR" "exit 0" "$(tail -5 "$WORK/install.log")"
+# Hide this tree: an empty tmpfs over it, in a mount namespace of the demo's own.
+hide=()
+if unshare --mount --propagation private true 2>/dev/null; then
+    hide=(unshare --mount --propagation private sh -c 'mount -t tmpfs -o size=1m,mode=0755 none "$0" && exec "$@"' "$PWD")
+    t_eq $T "the source tree is out of the installed demo's reach" "" \
+        "$("${hide[@]}" sh -c 'ls -A "$0"' "$PWD" 2>&1)"
+fi
+(cd / && TMPDIR=$WORK/tmp exec env -u ZETL_HARNESS timeout --kill-after=10 200 \
+    "${hide[@]}" "$INST/usr/bin/zetl" demo --headless --seconds 30) >"$out" 2>&1 || rc=$?
 t_eq $T "headless demo exits 0" "0" "$rc"
 [[ $rc == 0 ]] || { echo "--- demo output"; tail -n 60 "$out"; echo "---"; }
 dir=$(demo_dir_of "$out")

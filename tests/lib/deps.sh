@@ -26,6 +26,9 @@ PACKAGES=(
     procps iproute2 util-linux coreutils
     # tests read JSON (zetl status --json) with jq
     jq
+    # packaging checks: man pages rendered (man, col, groff), the units verified
+    # (systemd-analyze), the .deb built (dpkg-dev) and tried on a fresh root (debootstrap)
+    man-db groff-base bsdextrautils systemd dpkg-dev debootstrap
     # benchmarks: the peers zetl is compared with, and the load generator
     pgloader pgcopydb sysbench
 )

@@ -280,7 +280,7 @@ static int run_headless(const struct config *cfg, int seconds, struct demo_workl
 static int servers_with_data(struct demo_servers *srv, const char *harness, struct demo_sizes *sizes,
                              char *err, size_t errlen)
 {
-    say("starting MariaDB, a PostgreSQL source and a PostgreSQL warehouse (tests/lib/harness.sh)...");
+    say("starting MariaDB, a PostgreSQL source and a PostgreSQL warehouse (%s)...", harness);
     double t0 = mono_s();
     if (demo_servers_spawn(srv, harness, err, errlen) != 0) {
         fprintf(stderr, "zetl demo: cannot start the servers: %s\n", err);

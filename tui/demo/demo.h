@@ -59,7 +59,8 @@ struct demo_servers {
 
 /*
  * The harness script: $ZETL_HARNESS, else tests/lib/harness.sh next to this
- * executable. 0 with buf set; -1 with an error naming where it looked and
+ * executable (a source tree), else ../share/zetl/harness.sh from its directory
+ * (an installed zetl). 0 with buf set; -1 with an error naming where it looked and
  * the fix.
  */
 int  demo_harness_path(char *buf, size_t len, char *err, size_t errlen);

@@ -66,7 +66,7 @@ int demo_harness_path(char *buf, size_t len, char *err, size_t errlen)
     if (env && *env) {
         snprintf(buf, len, "%s", env);
         if (access(buf, R_OK) == 0) return 0;
-        snprintf(err, errlen, "ZETL_HARNESS=%s: %s; point it at tests/lib/harness.sh of zetl's source tree",
+        snprintf(err, errlen, "ZETL_HARNESS=%s: %s; point it at tests/lib/harness.sh of zetl's source tree or PREFIX/share/zetl/harness.sh",
                  env, strerror(errno));
         return -1;
     }
@@ -80,11 +80,19 @@ int demo_harness_path(char *buf, size_t len, char *err, size_t errlen)
     exe[n] = '\0';
     char *slash = strrchr(exe, '/');
     if (slash) *slash = '\0';
-    snprintf(buf, len, "%s/tests/lib/harness.sh", exe);
+    /* A checkout (./zetl beside tests/), then an installed tree (PREFIX/bin/zetl
+     * beside PREFIX/share/zetl, where `make install` and the .deb put it). */
+    char tree[4200];
+    snprintf(tree, sizeof tree, "%s/tests/lib/harness.sh", exe);
+    if (access(tree, R_OK) == 0) {
+        snprintf(buf, len, "%s", tree);
+        return 0;
+    }
+    snprintf(buf, len, "%s/../share/zetl/harness.sh", exe);
     if (access(buf, R_OK) == 0) return 0;
-    snprintf(err, errlen, "the demo starts its servers with the test harness, which is not at %s; run the "
-             "demo from zetl's source tree (`make demo`), or set ZETL_HARNESS to the path of "
-             "tests/lib/harness.sh", buf);
+    snprintf(err, errlen, "the demo starts its servers with zetl's harness script, which is neither at %s "
+             "(a source tree) nor at %s (an installed zetl); reinstall zetl (`make install`, or the .deb), "
+             "or set ZETL_HARNESS to the path of harness.sh", tree, buf);
     return -1;
 }
 
@@ -280,7 +288,8 @@ int demo_servers_wait(struct demo_servers *s, const volatile sig_atomic_t *cance
     case REP_ERROR:
         return -1;
     case REP_FAILED:
-        snprintf(why, sizeof why, "the servers did not start (is `make deps` done?)");
+        snprintf(why, sizeof why, "the servers did not start (are mariadb-server and postgresql installed? "
+                 "In a source tree `make deps` installs them)");
         lines = 25;
         s->ended = 1;
         break;

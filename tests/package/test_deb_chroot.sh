@@ -1,0 +1,115 @@
+#!/usr/bin/env bash
+# test_deb_chroot.sh — zetl's .deb on a fresh Debian 12, from the installed files alone
+# (`make deb-check`; not part of `make test`: it needs the network and about 5 minutes).
+#
+#   tests/package/test_deb_chroot.sh [DEB]     (default: the newest build/deb/zetl_*.deb)
+#
+# As root: debootstrap makes a minimal bookworm root in a temporary directory, where
+#  1. `apt-get install ./zetl_*.deb` resolves the package's Depends (and installs its
+#     Recommends, the demo's servers) from Debian's archive;
+#  2. the postinst made the system user zetl and /etc/zetl (root:zetl, 0750);
+#  3. `zetl --version` prints the package's version; `man zetl` and `man 5 zetl.yaml`
+#     render; the bash completion file is in place;
+#  4. `zetl demo --headless --seconds 30` starts its own MariaDB and PostgreSQL, replicates,
+#     verifies every table and exits 0 — with no source tree in reach (the checkout is
+#     outside the root), so the binary found its harness under /usr/share/zetl;
+#  5. `apt-get purge zetl` removes every file the package installed, and /var/lib/zetl.
+# The root and its mounts are removed on exit, on failure too. ZETL_DEB_MIRROR picks the
+# archive (default http://deb.debian.org/debian).
+set -uo pipefail
+cd "$(dirname "$0")/../.."
+. tests/lib/assert.sh
+T=test_deb_chroot
+
+((EUID == 0)) || { t_fail $T "run as root" "root (debootstrap and chroot need it)" "uid $EUID"; t_done; }
+# The root's mounts live in a mount namespace of this script's own: they can never
+# reach (or stay behind on) the machine's /dev, and vanish with the namespace.
+if [[ -z ${ZETL_DEB_CHECK_NS:-} ]]; then
+    ZETL_DEB_CHECK_NS=1 exec unshare --mount --propagation private bash "$0" "$@"
+    t_fail $T "a mount namespace (unshare --mount)" "one" "unshare failed"; t_done
+fi
+for c in debootstrap chroot mount; do
+    command -v "$c" >/dev/null || { t_fail $T "$c is installed" "$c (run: make deps)" "missing"; t_done; }
+done
+DEB=${1:-$(ls -t build/deb/zetl_*.deb 2>/dev/null | head -n1)}
+[[ -f $DEB ]] || { t_fail $T "a package to test" "build/deb/zetl_*.deb (run: make deb)" "none"; t_done; }
+VERSION=$(dpkg-deb -f "$DEB" Version)
+MIRROR=${ZETL_DEB_MIRROR:-http://deb.debian.org/debian}
+
+W=$(mktemp -d /var/tmp/zetl-deb-check.XXXXXX)
+R=$W/root
+cleanup() {
+    local m
+    # Servers a failed demo left: they run inside the root; stop them by their root.
+    for m in $(pgrep -f -- "$R/" 2>/dev/null); do kill -9 "$m" 2>/dev/null; done
+    for pid in $(ls /proc | grep -E '^[0-9]+$'); do
+        [[ $(readlink "/proc/$pid/root" 2>/dev/null) == "$R" ]] && kill -9 "$pid" 2>/dev/null
+    done
+    for m in dev/shm dev/pts dev proc sys; do mountpoint -q "$R/$m" && umount -l "$R/$m"; done
+    rm -rf "$W"
+}
+trap cleanup EXIT
+in_root() { chroot "$R" /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/root LANG=C.UTF-8 \
+    TERM=dumb DEBIAN_FRONTEND=noninteractive "$@"; }
+
+echo "debootstrap bookworm into $R ($MIRROR)"
+if ! debootstrap --variant=minbase bookworm "$R" "$MIRROR" >"$W/debootstrap.log" 2>&1; then
+    t_fail $T "debootstrap a bookworm root" "success" "$(tail -5 "$W/debootstrap.log")"
+    t_done
+fi
+t_pass $T "a fresh Debian 12 root made by debootstrap"
+mount -t proc proc "$R/proc" && mount -t sysfs sys "$R/sys" && mount --bind /dev "$R/dev" &&
+    mount --bind /dev/pts "$R/dev/pts" && mount -t tmpfs -o mode=1777 shm "$R/dev/shm" ||
+    { t_fail $T "mount proc, sys, dev, dev/shm" "mounted" "failed"; t_done; }
+cp /etc/resolv.conf "$R/etc/resolv.conf" 2>/dev/null
+# No service starts inside the root: the packages' init scripts would start servers there.
+printf '#!/bin/sh\nexit 101\n' >"$R/usr/sbin/policy-rc.d" && chmod 0755 "$R/usr/sbin/policy-rc.d"
+cp "$DEB" "$R/tmp/" && debname=/tmp/$(basename "$DEB")
+
+# 1. Install: man-db first, as on any standard system; then the package, by apt.
+if ! in_root apt-get update -q >"$W/apt.log" 2>&1 || ! in_root apt-get install -y -q man-db >>"$W/apt.log" 2>&1; then
+    t_fail $T "apt-get update and man-db in the root" "success" "$(tail -5 "$W/apt.log")"; t_done
+fi
+if in_root apt-get install -y -q "$debname" >>"$W/apt.log" 2>&1; then
+    t_pass $T "apt-get install ./$(basename "$DEB") resolves its Depends and installs"
+else
+    t_fail $T "apt-get install the package" "success" "$(tail -8 "$W/apt.log")"; t_done
+fi
+t_eq $T "dpkg records zetl $VERSION installed" "install ok installed $VERSION" \
+    "$(in_root dpkg-query -W -f='${Status} ${Version}' zetl 2>&1)"
+for p in mariadb-server postgresql; do
+    t_eq $T "its Recommends brought $p (the demo's servers)" "install ok installed" \
+        "$(in_root dpkg-query -W -f='${Status}' $p 2>&1)"
+done
+
+# 2. The postinst.
+t_match $T "the system user zetl exists, home /var/lib/zetl" '^zetl:x:[0-9]+:[0-9]+:.*:/var/lib/zetl:' \
+    "$(in_root getent passwd zetl)"
+t_eq $T "/etc/zetl is root:zetl 0750" "root zetl 750" "$(in_root stat -c '%U %G %a' /etc/zetl 2>&1)"
+
+# 3. The command, its pages, the completion.
+t_eq $T "zetl --version" "zetl ${VERSION%-*}" "$(in_root zetl --version 2>&1)"
+page=$(in_root env MANPAGER=cat MANWIDTH=80 man zetl 2>&1)
+t_match $T "man zetl renders the page" 'zetl demo' "$page"
+page5=$(in_root env MANPAGER=cat MANWIDTH=80 man 5 zetl.yaml 2>&1)
+t_match $T "man 5 zetl.yaml renders the page" 'state_dir' "$page5"
+t_ok $T "bash completion installed" test -s "$R/usr/share/bash-completion/completions/zetl"
+t_ok $T "no source tree in the root" test ! -e "$R$PWD"
+
+# 4. The demo, from the installed files alone.
+if in_root timeout 300 zetl demo --headless --seconds 30 >"$W/demo.log" 2>&1; then
+    t_pass $T "zetl demo --headless --seconds 30 exits 0"
+else
+    t_fail $T "zetl demo --headless --seconds 30" "exit 0" "exit $?: $(tail -8 "$W/demo.log")"
+fi
+t_match $T "the demo verified every table" 'zetl demo: OK: every table synced and identical' "$(tail -20 "$W/demo.log")"
+
+# 5. Purge.
+files=$(in_root dpkg-query -L zetl | while read -r f; do [[ -f $R$f ]] && echo "$f"; done)
+in_root mkdir -p /var/lib/zetl
+if in_root apt-get purge -y -q zetl >"$W/purge.log" 2>&1; then t_pass $T "apt-get purge zetl"
+else t_fail $T "apt-get purge zetl" "success" "$(tail -5 "$W/purge.log")"; fi
+left=$(for f in $files; do [[ -e $R$f ]] && echo "$f"; done)
+t_eq $T "every file of the package is gone ($(wc -w <<<"$files") files)" "" "$left"
+t_ok $T "purge removed /var/lib/zetl" test ! -e "$R/var/lib/zetl"
+t_done
