@@ -167,12 +167,13 @@ uninstall:
 # make deb: zetl_VERSION-1_ARCH.deb in build/deb/, built with dpkg-deb from a
 # `make install PREFIX=/usr` tree; its Depends come from dpkg-shlibdeps on the
 # libraries the binary links (config/dist/mkdeb.sh). make deb-check installs it
-# with apt-get in a fresh Debian 12 root made by debootstrap (network, minutes).
+# with apt-get in fresh Debian 12 roots made by debootstrap, runs the demo in one
+# and boots the other with systemd-nspawn to run zetl.service (network, minutes).
 deb: zetl
 	@$(DIST)/mkdeb.sh --version $(VERSION) --out $(BUILD)/deb
 
 deb-check: deb
-	@ZETL_TEST_TIMEOUT=1200 tests/run.sh tests/package/test_deb_chroot.sh
+	@ZETL_TEST_TIMEOUT=1200 tests/run.sh tests/package/test_deb_chroot.sh tests/package/test_systemd_unit.sh
 
 clean:
 	rm -rf build build-asan build-fuzz zetl zetl-asan

@@ -27,8 +27,9 @@ PACKAGES=(
     # tests read JSON (zetl status --json) with jq
     jq
     # packaging checks: man pages rendered (man, col, groff), the units verified
-    # (systemd-analyze), the .deb built (dpkg-dev) and tried on a fresh root (debootstrap)
-    man-db groff-base bsdextrautils systemd dpkg-dev debootstrap
+    # (systemd-analyze), the .deb built (dpkg-dev) and tried on fresh roots (debootstrap,
+    # booted with systemd-nspawn)
+    man-db groff-base bsdextrautils systemd dpkg-dev debootstrap systemd-container
     # benchmarks: the peers zetl is compared with, and the load generator
     pgloader pgcopydb sysbench
 )

@@ -15,33 +15,22 @@
 #     outside the root), so the binary found its harness under /usr/share/zetl;
 #  5. `apt-get purge zetl` removes every file the package installed, and /var/lib/zetl.
 # The root and its mounts are removed on exit, on failure too. ZETL_DEB_MIRROR picks the
-# archive (default http://deb.debian.org/debian).
+# archive (default http://deb.debian.org/debian); tests/package/lib.sh makes the root.
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 . tests/lib/assert.sh
 T=test_deb_chroot
 
-((EUID == 0)) || { t_fail $T "run as root" "root (debootstrap and chroot need it)" "uid $EUID"; t_done; }
-# The root's mounts live in a mount namespace of this script's own: they can never
-# reach (or stay behind on) the machine's /dev, and vanish with the namespace.
-if [[ -z ${ZETL_DEB_CHECK_NS:-} ]]; then
-    ZETL_DEB_CHECK_NS=1 exec unshare --mount --propagation private bash "$0" "$@"
-    t_fail $T "a mount namespace (unshare --mount)" "one" "unshare failed"; t_done
-fi
-for c in debootstrap chroot mount; do
-    command -v "$c" >/dev/null || { t_fail $T "$c is installed" "$c (run: make deps)" "missing"; t_done; }
-done
-DEB=${1:-$(ls -t build/deb/zetl_*.deb 2>/dev/null | head -n1)}
-[[ -f $DEB ]] || { t_fail $T "a package to test" "build/deb/zetl_*.deb (run: make deb)" "none"; t_done; }
-VERSION=$(dpkg-deb -f "$DEB" Version)
-MIRROR=${ZETL_DEB_MIRROR:-http://deb.debian.org/debian}
+. tests/package/lib.sh
+pkg_enter_namespace "$0" "$@"
+pkg_deb "${1:-}"
+VERSION=$PKG_VERSION
 
 W=$(mktemp -d /var/tmp/zetl-deb-check.XXXXXX)
 R=$W/root
 cleanup() {
-    local m
-    # Servers a failed demo left: they run inside the root; stop them by their root.
-    for m in $(pgrep -f -- "$R/" 2>/dev/null); do kill -9 "$m" 2>/dev/null; done
+    local m pid
+    # Servers a failed demo left run inside the root: stop them by their root.
     for pid in $(ls /proc | grep -E '^[0-9]+$'); do
         [[ $(readlink "/proc/$pid/root" 2>/dev/null) == "$R" ]] && kill -9 "$pid" 2>/dev/null
     done
@@ -49,32 +38,16 @@ cleanup() {
     rm -rf "$W"
 }
 trap cleanup EXIT
-in_root() { chroot "$R" /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/root LANG=C.UTF-8 \
-    TERM=dumb DEBIAN_FRONTEND=noninteractive "$@"; }
+in_root() { pkg_in_root "$R" "$@"; }
 
-echo "debootstrap bookworm into $R ($MIRROR)"
-if ! debootstrap --variant=minbase bookworm "$R" "$MIRROR" >"$W/debootstrap.log" 2>&1; then
-    t_fail $T "debootstrap a bookworm root" "success" "$(tail -5 "$W/debootstrap.log")"
-    t_done
-fi
-t_pass $T "a fresh Debian 12 root made by debootstrap"
+mkdir -p "$R"
+pkg_root "$R" man-db
 mount -t proc proc "$R/proc" && mount -t sysfs sys "$R/sys" && mount --bind /dev "$R/dev" &&
     mount --bind /dev/pts "$R/dev/pts" && mount -t tmpfs -o mode=1777 shm "$R/dev/shm" ||
     { t_fail $T "mount proc, sys, dev, dev/shm" "mounted" "failed"; t_done; }
-cp /etc/resolv.conf "$R/etc/resolv.conf" 2>/dev/null
-# No service starts inside the root: the packages' init scripts would start servers there.
-printf '#!/bin/sh\nexit 101\n' >"$R/usr/sbin/policy-rc.d" && chmod 0755 "$R/usr/sbin/policy-rc.d"
-cp "$DEB" "$R/tmp/" && debname=/tmp/$(basename "$DEB")
 
-# 1. Install: man-db first, as on any standard system; then the package, by apt.
-if ! in_root apt-get update -q >"$W/apt.log" 2>&1 || ! in_root apt-get install -y -q man-db >>"$W/apt.log" 2>&1; then
-    t_fail $T "apt-get update and man-db in the root" "success" "$(tail -5 "$W/apt.log")"; t_done
-fi
-if in_root apt-get install -y -q "$debname" >>"$W/apt.log" 2>&1; then
-    t_pass $T "apt-get install ./$(basename "$DEB") resolves its Depends and installs"
-else
-    t_fail $T "apt-get install the package" "success" "$(tail -8 "$W/apt.log")"; t_done
-fi
+# 1. Install, by apt, on a root with man-db as any standard system has.
+pkg_install "$R"
 t_eq $T "dpkg records zetl $VERSION installed" "install ok installed $VERSION" \
     "$(in_root dpkg-query -W -f='${Status} ${Version}' zetl 2>&1)"
 for p in mariadb-server postgresql; do
