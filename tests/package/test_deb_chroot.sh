@@ -13,7 +13,8 @@
 #  4. `zetl demo --headless --seconds 30` starts its own MariaDB and PostgreSQL, replicates,
 #     verifies every table and exits 0 — with no source tree in reach (the checkout is
 #     outside the root), so the binary found its harness under /usr/share/zetl;
-#  5. `apt-get purge zetl` removes every file the package installed, and /var/lib/zetl.
+#  5. a newer package installs over it (apt-get), keeping /etc/zetl's config and the user;
+#  6. `apt-get purge zetl` removes every file the package installed, and /var/lib/zetl.
 # The root and its mounts are removed on exit, on failure too. ZETL_DEB_MIRROR picks the
 # archive (default http://deb.debian.org/debian); tests/package/lib.sh makes the root.
 set -uo pipefail
@@ -77,7 +78,22 @@ else
 fi
 t_match $T "the demo verified every table" 'zetl demo: OK: every table synced and identical' "$(tail -20 "$W/demo.log")"
 
-# 5. Purge.
+# 5. Upgrade: a newer build of the package over this one, an operator's config in /etc/zetl.
+printf 'integrations: []\n' >"$R/etc/zetl/zetl.yaml"
+uid=$(in_root id -u zetl)
+next=$(config/dist/mkdeb.sh --version "${VERSION%-*}.1" --out "$W/next" --bin "${ZETL_BIN:-$PWD/zetl}" 2>"$W/next.log")
+cp "$next" "$R/tmp/" 2>/dev/null
+if in_root apt-get install -y -q "/tmp/$(basename "$next")" >"$W/upgrade.log" 2>&1; then
+    t_pass $T "apt-get install of a newer package upgrades it"
+else
+    t_fail $T "upgrade to a newer package" "success" "$(tail -5 "$W/upgrade.log"; tail -3 "$W/next.log")"
+fi
+t_eq $T "dpkg records the newer version" "install ok installed ${VERSION%-*}.1-1" \
+    "$(in_root dpkg-query -W -f='${Status} ${Version}' zetl 2>&1)"
+t_eq $T "the upgrade kept the operator's config and the user" "integrations: [] $uid" \
+    "$(cat "$R/etc/zetl/zetl.yaml" 2>&1) $(in_root id -u zetl 2>&1)"
+
+# 6. Purge.
 files=$(in_root dpkg-query -L zetl | while read -r f; do [[ -f $R$f ]] && echo "$f"; done)
 in_root mkdir -p /var/lib/zetl
 if in_root apt-get purge -y -q zetl >"$W/purge.log" 2>&1; then t_pass $T "apt-get purge zetl"
