@@ -175,11 +175,22 @@ queue_pop() {
     echo "$line"
 }
 
+# longest_first PROG...: the programs, one a line, longest first by
+# tests/integration/durations.txt (60 s when not listed), so the lanes end
+# together rather than one finishing a long program alone.
+longest_first() {
+    local p
+    for p in "$@"; do
+        printf '%s %s\n' "$(awk -v n="$(basename "$p")" '$1 == n { print $2; f = 1; exit } END { if (!f) print 60 }' \
+            "$ROOT/tests/integration/durations.txt" 2>/dev/null || echo 60)" "$p"
+    done | sort -k1,1 -rn -s | cut -d' ' -f2-
+}
+
 # run_lanes PROG...: the integration programs over $LANES child runners.
 LANE_PIDS=()
 run_lanes() {
     local q=$RUNDIR/integration.queue i out rc np nf progs
-    printf '%s\n' "$@" >"$q"
+    longest_first "$@" >"$q"
     echo "== integration: $# program(s) in $LANES lanes, each with its own servers"
     for ((i = 1; i <= LANES; i++)); do
         ZETL_TEST_QUEUE=$q ZETL_TEST_LANES=1 bash "$ROOT/tests/run.sh" integration \

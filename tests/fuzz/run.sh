@@ -20,10 +20,11 @@ if ! out=$(make -s -j"$(nproc 2>/dev/null || echo 2)" fuzz-bins 2>&1); then
     exit 1
 fi
 keep=${ZETL_FUZZ_ARTIFACTS:-$(mktemp -d /tmp/zetl-fuzz.XXXXXX)}
-fails=0
-ran=0
-for bin in "$bindir"/fuzz_*; do
-    [ -x "$bin" ] || continue
+jobs=${ZETL_FUZZ_JOBS:-$(nproc 2>/dev/null || echo 2)}
+
+# fuzz_one BIN: run one target; its PASS/FAIL line goes to $keep/NAME.result.
+fuzz_one() {
+    local bin=$1 name short scratch log rc runs
     name=$(basename "$bin"); short=${name#fuzz_}
     scratch=$(mktemp -d)
     [ -d "tests/fuzz/corpus/$short" ] && cp -r "tests/fuzz/corpus/$short/." "$scratch/"
@@ -36,11 +37,27 @@ for bin in "$bindir"/fuzz_*; do
         echo "PASS fuzz_$short: ${secs}s, ${runs:-0} inputs, no crash"
     else
         echo "FAIL fuzz_$short: ${secs}s run — expected no crash, saw exit $rc; reproducer and log in $keep ($(grep -m1 -E 'ERROR|SUMMARY' "$log" || true))"
-        fails=$((fails + 1))
-    fi
-    ran=$((ran + 1))
+    fi >"$keep/$name.result"
     rm -rf "$scratch"
+}
+
+# The targets run $jobs at a time (ZETL_FUZZ_JOBS; each is one process on one core);
+# their lines are printed in name order once all have run.
+bins=()
+for bin in "$bindir"/fuzz_*; do [ -x "$bin" ] && bins+=("$bin"); done
+[ ${#bins[@]} -gt 0 ] || { echo "FAIL fuzz: targets — expected at least one fuzz target in $bindir, saw none"; exit 1; }
+running=0
+for bin in "${bins[@]}"; do
+    if [ $running -ge "$jobs" ]; then wait -n; running=$((running - 1)); fi
+    fuzz_one "$bin" &
+    running=$((running + 1))
 done
-[ $ran -gt 0 ] || { echo "FAIL fuzz: targets — expected at least one fuzz target in $bindir, saw none"; exit 1; }
+wait
+fails=0
+for bin in "${bins[@]}"; do
+    res="$keep/$(basename "$bin").result"
+    if [ -s "$res" ]; then cat "$res"; else echo "FAIL $(basename "$bin"): run — expected a result line, saw none"; fi
+    grep -q '^PASS' "$res" 2>/dev/null || fails=$((fails + 1))
+done
 [ $fails -eq 0 ] && [ -z "${ZETL_FUZZ_ARTIFACTS:-}" ] && rm -rf "$keep"
 exit $((fails > 0))
