@@ -100,6 +100,13 @@ static void draw_detail(WINDOW *w, int y, int rows, int width, const struct stat
         snprintf(line, sizeof line, "STALLED for %s: changes wait and the applied position has not moved", d);
         used += w_wrap(w, line, y + 2 + used, 0, width, rows - 3 - used);
     }
+    if (in->wait.kind && strcmp(in->wait.kind, "held") == 0 && in->wait.detail && used < rows - 3) {
+        char d[32];
+        w_fmt_lag(in->wait.since ? now - in->wait.since : 0, d, sizeof d);
+        wattrset(w, A_BOLD);
+        snprintf(line, sizeof line, "RECEIVING for %s: %s", d, in->wait.detail);
+        used += w_wrap(w, line, y + 2 + used, 0, width, rows - 3 - used);
+    }
     wattrset(w, A_NORMAL);
     w_fmt_lag_res(in->lag_ms, in->lag_res_ms, lag, sizeof lag);
     w_fmt_bytes(in->bytes_behind, bytes, sizeof bytes);

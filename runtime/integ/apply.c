@@ -637,6 +637,7 @@ static int stream_poll(struct applier *a, struct drift *d, int64_t now, enum int
     else if (drive_resync(a) != 0) return -1;
     sample_lag(a);
     integ_note_queue(in);           /* the reader waiting on us (wait.c) */
+    integ_note_held(in);            /* a source transaction held until its commit */
     /* With nothing to apply the target is never touched: probe it, so
      * an unreachable warehouse shows as failed, not as a quiet "active". */
     if (!a->txn_open && now - a->last_target_mono >= TARGET_PROBE_MS) {

@@ -27,6 +27,7 @@
 #include "config/config.h"
 #include "runtime/base/states.h"
 #include "runtime/pipe/change.h"
+#include "runtime/pipe/held.h"
 #include "runtime/base/linkcut.h"
 #include "runtime/log/statelog.h"
 #include "runtime/target/target.h"
@@ -153,6 +154,7 @@ struct integ {
                                      applier drives the resyncs now, not at its next poll */
     atomic_int want_position;     /* the applier waits for the source's position to pass a
                                      chunk's (resync.c): the reader asks for a heartbeat now */
+    struct zheld held;            /* reader: source transactions held before their commit */
     int       reader_rc;          /* set by the reader before it exits */
     char      reader_err[1024];
     struct zpos resume;           /* where the reader starts (the checkpoint) */
@@ -194,7 +196,7 @@ struct integ {
     int       retry_waiting;      /* in the backoff before it: a retry command starts it */
 };
 
-enum { WAIT_NONE = 0, WAIT_TARGET, WAIT_QUEUE };
+enum { WAIT_NONE = 0, WAIT_TARGET, WAIT_QUEUE, WAIT_HELD };
 
 /* Before new work on the supervisor's thread: the cut is armed again unless
  * a stop is under way (a stop sets in->stop before it fires). */
@@ -452,6 +454,7 @@ int  integ_target_retry(void *ctx, enum target_retry ev, const char *reason);
  *   integ_note_queue    from the apply loop every poll: the reader waiting
  *                       for room in the change queue for 2 s is shown, and
  *                       cleared when it has room again (cheap: one mutex)
+ *   integ_note_held     likewise: a source transaction held until its commit
  *   integ_wait_clear    the round ended: no wait shown
  *   integ_retry_set     the backoff after a failed round: attempt and when
  *                       (at_ms 0: under way); attempt 0 clears (state.c)
@@ -459,6 +462,10 @@ int  integ_target_retry(void *ctx, enum target_retry ev, const char *reason);
 struct pgw_wait;
 void integ_target_wait(void *ctx, const struct pgw_wait *wt);
 void integ_note_queue(struct integ *in);
+/* A source transaction held 2 s or more before its commit (in->held, a
+ * PostgreSQL streamed one) is the wait "held", with its size, until none is
+ * held; a target or queue wait is shown first. */
+void integ_note_held(struct integ *in);
 void integ_wait_clear(struct integ *in);
 
 /* A source schema change, applied to the target by definition diff (ddl.c). */

@@ -1,7 +1,8 @@
 /*
  * wait.c — why an integration is stuck, said in the state log (integ.h):
  * what the applier waits on (a target lock and its holder, a long
- * statement, a full change queue) and the retry backoff of a failed round.
+ * statement, a full change queue, a source transaction held until its
+ * commit) and the retry backoff of a failed round.
  * An operator in an incident reads it in the console's describe pane and
  * in `zetl status --json`. Supervisor thread only (it owns in->sl).
  */
@@ -14,6 +15,7 @@
 #include "runtime/target/pgwait.h"
 
 #define QUEUE_FULL_SHOWN_MS 2000    /* the reader waiting this long for room is shown */
+#define HELD_SHOWN_MS 2000          /* a source transaction held this long is shown */
 
 /* ", and the change queue is full (the reader waits)" when it is. */
 static const char *queue_note(struct integ *in)
@@ -97,6 +99,30 @@ void integ_note_queue(struct integ *in)
         };
         if (statelog_set_wait(in->sl, in->cfg->name, &w) == 0) in->wait_shown = WAIT_QUEUE;
     } else if (!since && in->wait_shown == WAIT_QUEUE) {
+        if (statelog_set_wait(in->sl, in->cfg->name, NULL) == 0) in->wait_shown = WAIT_NONE;
+    }
+}
+
+void integ_note_held(struct integ *in)
+{
+    if (!in->sl || in->wait_shown == WAIT_TARGET || in->wait_shown == WAIT_QUEUE) return;
+    int open = atomic_load(&in->held.open);
+    int64_t since = atomic_load(&in->held.since_ms), now = zclock_mono_ms();
+    if (open > 0 && since && zclock_wall_ms() - since >= HELD_SHOWN_MS) {
+        if (in->wait_shown == WAIT_HELD && now - in->wait_written_ms < HELD_SHOWN_MS) return;
+        in->wait_written_ms = now;          /* its figures again every 2 s, not every poll */
+        char detail[400];
+        snprintf(detail, sizeof detail,
+                 "%d source transaction%s streaming in while %s run%s (not committed yet): %.1f MB held in the state "
+                 "directory; each is applied at its COMMIT in one target transaction, and a ROLLBACK drops it",
+                 open, open == 1 ? "" : "s", open == 1 ? "it" : "they", open == 1 ? "s" : "",
+                 (double)atomic_load(&in->held.bytes) / (1024.0 * 1024.0));
+        struct statelog_wait w = {
+            .kind = "held", .since = since, .what = "a source transaction not yet committed",
+            .detail = detail, .holders = 0,
+        };
+        if (statelog_set_wait(in->sl, in->cfg->name, &w) == 0) in->wait_shown = WAIT_HELD;
+    } else if (open == 0 && in->wait_shown == WAIT_HELD) {
         if (statelog_set_wait(in->sl, in->cfg->name, NULL) == 0) in->wait_shown = WAIT_NONE;
     }
 }

@@ -6,12 +6,14 @@
 
 #include <inttypes.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "runtime/pg/pgoutput.h"
 #include "runtime/pg/streamed.h"
+#include "runtime/pipe/held.h"
 
 /* How a column's text value becomes a zvalue. */
 enum conv { CV_TEXT = 0, CV_INT, CV_BYTEA };
@@ -55,6 +57,7 @@ struct pgdec {
     struct pgstreamed *xs;              /* protocol 2: in-progress transactions held; NULL off */
     int            (*tick)(void *ctx);
     void            *tick_ctx;
+    struct zheld    *held;              /* pgdec_set_held; NULL none */
 
     struct pgdec_stats st;
     char             err[512];
@@ -301,6 +304,11 @@ void pgdec_free(struct pgdec *d)
     free(d->after);
     free(d->arena);
     pgstreamed_free(d->xs);
+    if (d->held) {
+        atomic_store(&d->held->open, 0);
+        atomic_store(&d->held->bytes, 0);
+        atomic_store(&d->held->since_ms, 0);
+    }
     free(d);
 }
 
@@ -320,6 +328,19 @@ void pgdec_set_resolver(struct pgdec *d, pgdec_resolve_fn fn, void *ctx)
 {
     d->resolve = fn;
     d->resolve_ctx = ctx;
+}
+
+void pgdec_set_held(struct pgdec *d, struct zheld *out) { d->held = out; }
+
+/* What is held now, to d->held. */
+static void publish_held(const struct pgdec *d)
+{
+    if (!d->held) return;
+    struct pgstreamed_stats x;
+    pgstreamed_stats(d->xs, &x);
+    atomic_store(&d->held->bytes, x.held_bytes);
+    atomic_store(&d->held->since_ms, x.oldest_ms);
+    atomic_store(&d->held->open, x.open);
 }
 
 int pgdec_in_txn(const struct pgdec *d) { return d->in_txn || (d->xs && pgstreamed_in_block(d->xs)); }
@@ -854,6 +875,7 @@ static int stream_msg(struct pgdec *d, uint64_t lsn, const uint8_t *p, size_t le
         *rc = stream_commit(d, &m);
         break;
     }
+    publish_held(d);
     return 1;
 }
 

@@ -72,6 +72,11 @@ void pgdec_free(struct pgdec *d);
 
 void pgdec_set_resolver(struct pgdec *d, pgdec_resolve_fn fn, void *ctx);
 
+/* Where the decoder says what it holds of streamed transactions (after each
+ * Stream Start, Stop, Abort and Commit, and zeros at pgdec_free); NULL none. */
+struct zheld;
+void pgdec_set_held(struct pgdec *d, struct zheld *out);
+
 /*
  * Protocol version 2 with streaming 'on': the decoder also takes Stream
  * Start/Stop/Commit/Abort and the data messages of stream blocks. The

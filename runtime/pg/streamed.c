@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "runtime/base/clock.h"
 #include "runtime/pg/pgoutput.h"
 #include "runtime/pipe/spool.h"
 
@@ -23,6 +24,7 @@ struct held {
     struct sub   *subs;
     int           nsub, subcap;
     uint64_t      first_lsn;    /* of its first held message */
+    int64_t       since_ms;     /* wall ms its first segment began */
 };
 
 struct pgstreamed {
@@ -92,6 +94,7 @@ int pgstreamed_start(struct pgstreamed *x, uint32_t xid, int first, char *err, s
         struct held *h = &x->h[x->n];
         memset(h, 0, sizeof *h);
         h->xid = xid;
+        h->since_ms = zclock_wall_ms();
         if (spool_open(&h->sp, x->dir, x->name, ++x->seq, err, errlen) != 0) return -1;
         i = x->n++;
     }
@@ -222,4 +225,10 @@ void pgstreamed_stats(const struct pgstreamed *x, struct pgstreamed_stats *out)
 {
     *out = x->st;
     out->open = x->n;
+    out->held_bytes = 0;
+    out->oldest_ms = 0;
+    for (int i = 0; i < x->n; i++) {
+        out->held_bytes += spool_size(x->h[i].sp);
+        if (!out->oldest_ms || x->h[i].since_ms < out->oldest_ms) out->oldest_ms = x->h[i].since_ms;
+    }
 }

@@ -48,6 +48,8 @@ struct pgstreamed_stats {
     uint64_t messages;          /* data messages spooled */
     uint64_t bytes;             /* their bytes */
     int      open;              /* transactions held now */
+    uint64_t held_bytes;        /* their spools' bytes */
+    int64_t  oldest_ms;         /* wall ms the oldest of them began to arrive; 0 none */
 };
 
 /* Spools go to DIR/NAME-SEQ.spool; both strings are copied. NULL on out of memory. */

@@ -250,6 +250,7 @@ int source_pg_stream(struct integ *in, const struct zsink *sink, char *err, size
         goto out;
     }
     pgdec_set_resolver(dec, pgcatalog_resolve, cat);
+    pgdec_set_held(dec, &in->held);
     /* Big transactions come while they run and wait in spools in the state
      * directory until their commit (runtime/pg/streamed.h); a dead process's
      * spools are of no use: the server sends those transactions again. */

@@ -5,7 +5,8 @@
 # transaction here is streamed:
 #   1. a 1,000,000-row transaction (inserts, then updates and deletes of
 #      its own rows): zetl holds it in a spool in its state directory while
-#      it runs (the spool grows, the target has none of it), is killed -9
+#      it runs (the spool grows, the target has none of it, status shows the
+#      wait "held" with its size, cleared once it landed), is killed -9
 #      in the middle, the transaction goes on and commits, zetl is killed -9
 #      again just after the commit, and the target ends exact value by
 #      value; the source slot spilled nothing (pg_stat_replication_slots:
@@ -117,6 +118,12 @@ sess_sync 1 || t_fail $T "1: the first half inserted" "done" "timeout"
 growing() { [ "$(spool_bytes)" -gt 1000000 ]; }
 t_wait $T "1: zetl receives the open transaction into a spool while it runs" 60 growing
 t_eq $T "1: the target has none of it before the commit" 0 "$(tgt "SELECT count(*) FROM $S.big WHERE id > 100000")"
+held_wait() { e2e_status_field '.integrations[0].wait | select(.kind == "held") | "\(.kind) \(.since != null) \(.detail)"'; }
+held_shown() {
+    [[ $(held_wait) =~ ^held\ true\ 1\ source\ transaction\ streaming\ in.*\ ([0-9.]+)\ MB\ held && ${BASH_REMATCH[1]%.*} -ge 1 ]]
+}
+t_wait $T "1: status says what it waits on: one source transaction held, its MB" 15 held_shown
+t_match $T "1: ... and that it lands at its COMMIT" "applied at its COMMIT" "$(held_wait)"
 e2e_run_kill9            # the transaction open, half of it held
 e2e_run_start
 sess 1 "INSERT INTO $S.big SELECT g, g % 10, 'streamed ' || g, g / 8.0 FROM generate_series($((100001 + half)), $((100000 + ROWS))) g;"
@@ -132,6 +139,8 @@ e2e_run_kill9            # just after the COMMIT, while it is handed on
 e2e_run_start
 all_in() { same_rows big; }
 t_wait $T "1: every row equal value by value after the commit ($(src "SELECT count(*) FROM $S.big") rows)" 300 all_in
+held_gone() { [ "$(e2e_status_field '.integrations[0].wait.kind // "none"')" != held ]; }
+t_wait $T "1: once it landed, nothing is shown held" 15 held_gone
 t_eq $T "1: the source slot spilled nothing to the server's disk (spill_bytes before, after)" \
     "$spill0" "$(slot_stat spill_bytes)"
 t_match $T "1: the transaction came streamed (stream_txns grew from $stream0)" "^[0-9]+$" "$(slot_stat stream_txns)"
