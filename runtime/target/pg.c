@@ -262,7 +262,13 @@ int pgt_begin(struct target *t)
         snprintf(t->err, sizeof t->err, "target %s: begin inside an open transaction", t->integration);
         return -1;
     }
-    if (tgt_exec(t, "BEGIN", "BEGIN")) return -1;
+    /* PostgreSQL: BEGIN goes with the first statement, or with the COMMIT
+     * (pg_exec.c); Redshift gets its own round trip, as it always had. */
+    if (t->kind == TARGET_REDSHIFT) {
+        if (tgt_exec(t, "BEGIN", "BEGIN")) return -1;
+    } else {
+        t->begin_pending = 1;
+    }
     t->in_txn = 1;
     t->load = 0;
     t->txn_rows = 0;
@@ -284,6 +290,87 @@ static void fmt_time(int64_t us, char *buf, size_t len)
     char d[40];
     strftime(d, sizeof d, "%Y-%m-%d %H:%M:%S", &tm);
     snprintf(buf, len, "%s.%06" PRId64 "+00", d, frac);
+}
+
+static const char *const ckpt_upsert_ident =
+    "INSERT INTO zetl.checkpoints AS c (integration, position, commit_time, "
+    "rows_applied, applied_at, source_kind, source_id, source_tables) "
+    "VALUES ($1, $2, $3, $4, now(), $5, $6, $7) "
+    "ON CONFLICT (integration) DO UPDATE SET position = EXCLUDED.position, "
+    "commit_time = EXCLUDED.commit_time, rows_applied = EXCLUDED.rows_applied, "
+    "applied_at = EXCLUDED.applied_at, source_kind = EXCLUDED.source_kind, "
+    "source_id = EXCLUDED.source_id, source_tables = EXCLUDED.source_tables";
+static const char *const ckpt_upsert =
+    "INSERT INTO zetl.checkpoints AS c (integration, position, commit_time, "
+    "rows_applied, applied_at) VALUES ($1, $2, $3, $4, now()) "
+    "ON CONFLICT (integration) DO UPDATE SET position = EXCLUDED.position, "
+    "commit_time = EXCLUDED.commit_time, rows_applied = EXCLUDED.rows_applied, "
+    "applied_at = EXCLUDED.applied_at";
+
+/*
+ * PostgreSQL's commit: the BEGIN still pending (a transaction that wrote
+ * nothing before its checkpoint), the checkpoint (ident 0 or 1; -1 none, v
+ * pgt_commit's values) and the COMMIT in one round trip (pgw_pipeline). A
+ * transaction that sent nothing and writes no checkpoint sends nothing.
+ */
+static int commit_pg(struct target *t, int ident, const char *const *v)
+{
+    const char *w[7] = { NULL };
+    struct pgw_stmt st[3];
+    int n = 0;
+    if (t->begin_pending) {
+        st[n++] = (struct pgw_stmt){ "BEGIN", 0, NULL, NULL };
+        t->begin_pending = 0;
+        if (ident < 0) {                /* nothing was sent: nothing to end */
+            t->in_txn = 0;
+            tgt_stage_commit(t);
+            return 0;
+        }
+    }
+    if (ident > 0) {
+        const char *x[7] = { v[0], v[1], v[2], v[3], v[5], v[6], v[7] };
+        memcpy(w, x, sizeof w);
+        st[n++] = (struct pgw_stmt){ ckpt_upsert_ident, 7, w, NULL };
+    } else if (ident == 0) {
+        st[n++] = (struct pgw_stmt){ ckpt_upsert, 4, v, NULL };
+    }
+    st[n++] = (struct pgw_stmt){ "COMMIT", 0, NULL, NULL };
+    PGresult *res[3];
+    int rc = pgw_pipeline(&t->w, n, st, res) == 0 ? 0 : -1;
+    if (rc != 0) {
+        tgt_seterr(t, NULL, "COMMIT");
+    } else {
+        for (int i = 0; i < n - 1 && rc == 0; i++) {
+            if (PQresultStatus(res[i]) == PGRES_COMMAND_OK || PQresultStatus(res[i]) == PGRES_TUPLES_OK) continue;
+            char what[200];
+            snprintf(what, sizeof what, "statement \"%.120s%s\"", st[i].sql, strlen(st[i].sql) > 120 ? "…" : "");
+            tgt_seterr(t, res[i], what);
+            rc = -1;
+        }
+        PGresult *c = res[n - 1];
+        /* A transaction that failed earlier "commits" as ROLLBACK: that is an error. */
+        if (rc == 0 && (PQresultStatus(c) != PGRES_COMMAND_OK || strcmp(PQcmdStatus(c), "COMMIT") != 0)) {
+            tgt_seterr(t, PQresultStatus(c) == PGRES_COMMAND_OK ? NULL : c, "COMMIT");
+            if (PQresultStatus(c) == PGRES_COMMAND_OK)
+                snprintf(t->err, sizeof t->err, "target %s (%s): COMMIT rolled back (an earlier statement failed); nothing was applied, the checkpoint did not move",
+                         t->integration, t->desc);
+            rc = -1;
+        }
+    }
+    for (int i = 0; i < n; i++) PQclear(res[i]);
+    if (rc != 0) {
+        /* The checkpoint failed inside the block: roll it back (a failed COMMIT
+         * already ended it; ROLLBACK then only warns). */
+        int in_block = t->conn && PQtransactionStatus(t->conn) == PQTRANS_INERROR;
+        t->in_txn = in_block;
+        if (in_block) pgt_rollback(t);
+        t->in_txn = 0;
+        tgt_stage_rollback(t);
+        return -1;
+    }
+    t->in_txn = 0;
+    tgt_stage_commit(t);
+    return 0;
 }
 
 int pgt_commit(struct target *t, const struct zpos *pos, int64_t commit_time_us)
@@ -320,24 +407,11 @@ int pgt_commit(struct target *t, const struct zpos *pos, int64_t commit_time_us)
                                 "rows_applied, applied_at) VALUES ($1, $2, $3, $4, $5)",
                      ident ? 8 : 5, v, NULL, &n))
             goto fail;
-    } else if (ident) {
-        const char *w[7] = { v[0], v[1], v[2], v[3], v[5], v[6], v[7] };
-        if (tgt_stmt(t, "INSERT INTO zetl.checkpoints AS c (integration, position, commit_time, "
-                        "rows_applied, applied_at, source_kind, source_id, source_tables) "
-                        "VALUES ($1, $2, $3, $4, now(), $5, $6, $7) "
-                        "ON CONFLICT (integration) DO UPDATE SET position = EXCLUDED.position, "
-                        "commit_time = EXCLUDED.commit_time, rows_applied = EXCLUDED.rows_applied, "
-                        "applied_at = EXCLUDED.applied_at, source_kind = EXCLUDED.source_kind, "
-                        "source_id = EXCLUDED.source_id, source_tables = EXCLUDED.source_tables",
-                     7, w, NULL, &n))
-            goto fail;
-    } else if (tgt_stmt(t, "INSERT INTO zetl.checkpoints AS c (integration, position, commit_time, "
-                           "rows_applied, applied_at) VALUES ($1, $2, $3, $4, now()) "
-                           "ON CONFLICT (integration) DO UPDATE SET position = EXCLUDED.position, "
-                           "commit_time = EXCLUDED.commit_time, rows_applied = EXCLUDED.rows_applied, "
-                           "applied_at = EXCLUDED.applied_at", 4, v, NULL, &n))
-        goto fail;
+    } else {
+        return commit_pg(t, ident, v);
+    }
 commit:;
+    if (t->kind != TARGET_REDSHIFT) return commit_pg(t, -1, NULL);
     PGresult *r = tgt_q(t, "COMMIT");
     t->in_txn = 0;
     /* A transaction that failed earlier "commits" as ROLLBACK: that is an error. */
@@ -360,7 +434,8 @@ fail:
 
 int pgt_rollback(struct target *t)
 {
-    int was = t->in_txn;
+    int was = t->in_txn && !t->begin_pending;     /* nothing sent: nothing to roll back */
+    t->begin_pending = 0;
     if (t->raw_copy) pgt_load_raw_end(t, 1);     /* the server leaves COPY mode first */
     t->in_txn = 0;
     tgt_stage_rollback(t);

@@ -67,15 +67,38 @@ void tgt_seterr(struct target *t, PGresult *res, const char *what)
              what, msg, fix ? "; " : "", fix ? fix : "");
 }
 
+/*
+ * A transaction's BEGIN (pgt_begin) waits for its first statement and goes
+ * in the same round trip: a simple query gets "BEGIN;" in front (its last
+ * result is the statement's, a COPY's too), a statement with parameters
+ * follows it in a pipeline. A round trip per transaction saved, which counts
+ * on a busy target, where each one waits for the server to be scheduled.
+ */
 PGresult *tgt_q(struct target *t, const char *sql)
 {
-    return pgw_query(&t->w, sql);
+    if (!t->begin_pending) return pgw_query(&t->w, sql);
+    t->begin_pending = 0;
+    char *both = NULL;
+    if (asprintf(&both, "BEGIN; %s", sql) < 0) return NULL;
+    PGresult *r = pgw_query(&t->w, both);
+    free(both);
+    return r;
 }
 
 PGresult *tgt_qp(struct target *t, const char *sql, int nparams, const char *const *values,
                  const int *lengths)
 {
-    return pgw_query_params(&t->w, sql, nparams, values, lengths);
+    if (!t->begin_pending) return pgw_query_params(&t->w, sql, nparams, values, lengths);
+    t->begin_pending = 0;
+    struct pgw_stmt st[2] = {{"BEGIN", 0, NULL, NULL}, {sql, nparams, values, lengths}};
+    PGresult *res[2];
+    if (pgw_pipeline(&t->w, 2, st, res) != 0) return NULL;
+    if (PQresultStatus(res[0]) != PGRES_COMMAND_OK) {
+        PQclear(res[1]);
+        return res[0];
+    }
+    PQclear(res[0]);
+    return res[1];
 }
 
 int tgt_exec(struct target *t, const char *sql, const char *what)

@@ -569,6 +569,58 @@ PGresult *pgw_query_params(struct pgw *w, const char *sql, int nparams,
     return r;
 }
 
+/* The results of the pipeline's n statements, then its Sync. */
+static int pipeline_results(struct pgw *w, struct call *k, int n, PGresult **res)
+{
+    PGresult *r;
+    for (int i = 0; i < n; i++) {
+        for (;;) {                      /* a statement's results end with a NULL */
+            if (wait_result(w, k, &r) != 0) return -1;
+            if (!r) break;
+            PQclear(res[i]);
+            res[i] = r;
+        }
+        if (!res[i]) return -1;
+    }
+    if (wait_result(w, k, &r) != 0) return -1;
+    int synced = PQresultStatus(r) == PGRES_PIPELINE_SYNC;
+    PQclear(r);
+    return synced ? 0 : -1;
+}
+
+int pgw_pipeline(struct pgw *w, int n, const struct pgw_stmt *st, PGresult **res)
+{
+    struct call k;
+    int rc = -1;
+    for (int i = 0; i < n; i++) res[i] = NULL;
+    if (begin_call(w, &k) == 0 && drain(w, &k) == 0 && PQenterPipelineMode(w->conn)) {
+        int sent = 1, named = 0;
+        for (int i = 0; i < n && sent; i++) {
+            /* A wait report names the first statement that does work (not BEGIN). */
+            if (w->report && !named && (i == n - 1 || strcmp(st[i].sql, "BEGIN") != 0)) {
+                keep_stmt(w, st[i].sql);
+                named = 1;
+            }
+            sent = PQsendQueryParams(w->conn, st[i].sql, st[i].nparams, NULL, st[i].values, st[i].lengths, NULL, 0);
+        }
+        if (sent && PQpipelineSync(w->conn) && flush_out(w, &k) == 0 && pipeline_results(w, &k, n, res) == 0 &&
+            PQexitPipelineMode(w->conn))
+            rc = 0;
+    }
+    end_call(w);
+    if (rc != 0) {
+        if (!w->err[0])
+            snprintf(w->err, sizeof w->err, "target %s: pipeline: %s", w->where, PQerrorMessage(w->conn));
+        one_line(w->err);
+        pgw_abandon(w);                 /* a pipeline left half read is no place to go on */
+        for (int i = 0; i < n; i++) {
+            PQclear(res[i]);
+            res[i] = NULL;
+        }
+    }
+    return rc;
+}
+
 static int put_copy(struct pgw *w, const char *buf, size_t len)
 {
     struct call k;

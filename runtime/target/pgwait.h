@@ -113,6 +113,20 @@ PGconn *pgw_connect(const char *const *kw, const char *const *val, atomic_int *s
 PGresult *pgw_query(struct pgw *w, const char *sql);
 PGresult *pgw_query_params(struct pgw *w, const char *sql, int nparams,
                            const char *const *values, const int *lengths);
+/* Statements sent together in one round trip (libpq's pipeline mode: each
+ * with its parameters, one Sync after the last), their results read in
+ * order into res[0..n-1]: each its statement's last result, or
+ * PGRES_PIPELINE_ABORTED for those after one that failed (in a transaction
+ * block the block is then failed, as after any error: the caller rolls back).
+ * 0, or -1 when the call failed (w->err; the connection is abandoned and
+ * every res[i] is NULL). The caller clears the results. */
+struct pgw_stmt {
+    const char        *sql;
+    int                nparams;
+    const char *const *values;
+    const int         *lengths;     /* NULL: text values */
+};
+int  pgw_pipeline(struct pgw *w, int n, const struct pgw_stmt *st, PGresult **res);
 /* COPY data and its end (errmsg non-NULL: abort the COPY); 0 or -1. */
 int  pgw_put_copy(struct pgw *w, const char *buf, size_t len);
 int  pgw_end_copy(struct pgw *w, const char *errmsg);

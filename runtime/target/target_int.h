@@ -43,6 +43,8 @@ struct target {
     char    *integration;
     char     desc[320];         /* redacted DSN: host/port/dbname/user */
     int      in_txn;
+    int      begin_pending;     /* PostgreSQL: BEGIN not sent yet; it goes with the
+                                   transaction's first statement (pg_exec.c) */
     int      load;              /* target_set_load: inserts COPY straight into the table */
     int      raw_copy;          /* a target_load_raw_begin COPY is open */
     char     sqlstate[6];       /* SQLSTATE of the last error tgt_seterr saw, "" none */
