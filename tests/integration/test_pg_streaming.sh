@@ -45,6 +45,9 @@ cleanup() {
     for p in "${SESS[@]}"; do kill "$p" 2>/dev/null; wait "$p" 2>/dev/null; done
     zh_psql_src -c "ALTER SYSTEM RESET logical_decoding_work_mem" -c "SELECT pg_reload_conf()" >/dev/null 2>&1
     e2e_cleanup
+    # Its slot and publication go too: the lane's later tests share the source.
+    zh_psql_src -c "SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name = 'zetl_$NAME'" \
+        -c "DROP PUBLICATION IF EXISTS zetl_$NAME" >/dev/null 2>&1
     harness_stop
 }
 trap cleanup EXIT
