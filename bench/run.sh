@@ -40,8 +40,11 @@
 # BENCH_BIG_ROWS, BENCH_PGBENCH_SCALE, BENCH_CATCH_ROWS, BENCH_STREAM_SECS,
 # BENCH_STREAM_RATES, BENCH_RESYNC_ROWS override the sizes; BENCH_SKIP="pgloader
 # big_txn ..." skips scenarios or tools by name (resync_stream: the stream case of
-# resync_chunked_mysql). Exit status 1 when a scenario's correctness check failed
+# resync_chunked_mysql; stream_search: the streaming scenarios' search of the highest rate). Exit status 1 when a scenario's correctness check failed
 # (resync_chunked_mysql's zetl verify), after writing the results.
+# BENCH_TARGET_DELAY_MS=N puts zetl's target N ms away (each way) behind
+# tests/tools/tcpproxy --delay-ms: a round trip costs 2N ms more (the native
+# subscription applies inside the target and is not delayed).
 # ZETL_BIN / ZETL_BUILD: use this zetl binary and
 # this build directory's tools/ instead of building (tests/run.sh's variables);
 # either way the binaries are copied to the run's private directory first, so
@@ -110,7 +113,7 @@ bench_cleanup() {
 trap bench_cleanup EXIT
 
 # ------------------------------------------------------------------ build
-BENCH_TOOLS=(binlog_dump queue_bench pgoutput_bench rowgen lagwatch zetl_command)
+BENCH_TOOLS=(binlog_dump queue_bench pgoutput_bench rowgen lagwatch zetl_command tcpproxy)
 if [[ -n ${ZETL_BIN:-} ]]; then
     log "using $ZETL_BIN and the tools in ${ZETL_BUILD:-$ROOT/build}/tools"
     BIN_SRC=$ZETL_BIN; TOOLS_SRC=${ZETL_BUILD:-$ROOT/build}/tools
@@ -220,6 +223,15 @@ trap 'bench_cleanup; harness_stop' EXIT
 # zetl configs name the passwords as ${BENCH_MY_PASSWORD} / ${BENCH_PG_PASSWORD}
 export BENCH_MY_PASSWORD=$ZH_MY_PASSWORD BENCH_PG_PASSWORD=$ZH_PG_PASSWORD
 
+# zetl's target link, N ms away when BENCH_TARGET_DELAY_MS is set (the relay dies with us).
+if [[ -n ${BENCH_TARGET_DELAY_MS:-} ]]; then
+    "$TOOLS/tcpproxy" --delay-ms "$BENCH_TARGET_DELAY_MS" "$ZH_PGTGT_PORT" >"$W/delay.port" 2>"$W/delay.log" &
+    for _ in $(seq 50); do [[ -s $W/delay.port ]] && break; sleep 0.1; done
+    ZETL_TGT_PORT=$(head -n1 "$W/delay.port")
+    [[ -n $ZETL_TGT_PORT ]] || die "the delay relay did not start: $(cat "$W/delay.log")"
+    log "zetl's target is ${BENCH_TARGET_DELAY_MS} ms away each way (tcpproxy :$ZETL_TGT_PORT → :$ZH_PGTGT_PORT)"
+fi
+
 MYC=(mariadb --quick -N -B -h 127.0.0.1 -P "$ZH_MY_PORT" -u "$ZH_MY_USER" "-p$ZH_MY_PASSWORD")
 PGC=(psql -X -q -v ON_ERROR_STOP=1 "$ZH_PGTGT_DSN")
 MY_VER=$(zh_mysql -e 'SELECT VERSION()')
@@ -326,7 +338,7 @@ state_dir: $W/state-$2
 integrations:
   - name: $2
     source: {$3}
-    target: {kind: postgres, dsn: "host=127.0.0.1 port=$ZH_PGTGT_PORT dbname=$4 user=$ZH_PG_USER password=\${BENCH_PG_PASSWORD}"}
+    target: {kind: postgres, dsn: "host=127.0.0.1 port=${ZETL_TGT_PORT:-$ZH_PGTGT_PORT} dbname=$4 user=$ZH_PG_USER password=\${BENCH_PG_PASSWORD}"}
     tables: {include: ["$5"]}
     apply: {$6}
 YAML

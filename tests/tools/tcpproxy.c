@@ -3,7 +3,13 @@
  * fault tests: zetl's connections to a source or target go through it, and a
  * test turns a healthy link into a dead one without touching the server.
  *
- *   tcpproxy UPSTREAM_PORT [LISTEN_PORT]      (both on 127.0.0.1; LISTEN_PORT 0 = any)
+ *   tcpproxy [--delay-ms N] UPSTREAM_PORT [LISTEN_PORT]   (127.0.0.1; LISTEN_PORT 0 = any)
+ *
+ * --delay-ms N holds what it reads N ms before passing it on, each way: a
+ * peer N ms away (a round trip costs 2N ms more), for benchmarks of how many
+ * round trips a protocol takes (bench/run.sh BENCH_TARGET_DELAY_MS). One
+ * read is held at a time per direction, so it also caps a direction at
+ * 64 KiB per N ms; with N 0 (the default) nothing is held.
  *
  * Prints the listening port on stdout once it accepts, then relays. Signals:
  *   SIGUSR1  blackhole: stop relaying on every link, in both directions, and
@@ -35,6 +41,7 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #define MAX_LINKS 256
@@ -44,7 +51,20 @@ struct dir {                     /* one direction of a link: from → to */
     char   buf[BUF_SIZE];
     size_t len, off;             /* bytes held, bytes already written */
     int    eof;                  /* `from` closed its side */
+    long long ready_at;          /* --delay-ms: monotonic ms the held bytes may go */
 };
+
+static int delay_ms;
+
+static long long mono_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Held bytes that may be written now. */
+static int due(const struct dir *d, long long now) { return d->len > d->off && now >= d->ready_at; }
 
 struct link {
     int  cfd, ufd;               /* client side, upstream side; -1 closed */
@@ -103,11 +123,11 @@ static int pump(struct dir *d, int from, int to, short rev_from, short rev_to)
 {
     if (d->len == 0 && !d->eof && (rev_from & (POLLIN | POLLHUP | POLLERR))) {
         ssize_t n = read(from, d->buf, sizeof d->buf);
-        if (n > 0) { d->len = (size_t)n; d->off = 0; }
+        if (n > 0) { d->len = (size_t)n; d->off = 0; d->ready_at = mono_ms() + delay_ms; }
         else if (n == 0) d->eof = 1;
         else if (errno != EAGAIN && errno != EINTR) return -1;
     }
-    if (d->len > d->off && (rev_to & POLLOUT || d->off == 0)) {
+    if (due(d, mono_ms()) && (rev_to & POLLOUT || d->off == 0)) {
         ssize_t n = write(to, d->buf + d->off, d->len - d->off);
         if (n > 0) {
             d->off += (size_t)n;
@@ -122,8 +142,13 @@ static int pump(struct dir *d, int from, int to, short rev_from, short rev_to)
 
 int main(int argc, char **argv)
 {
-    if (argc < 2 || argc > 3) {
-        fprintf(stderr, "usage: tcpproxy UPSTREAM_PORT [LISTEN_PORT]\n");
+    if (argc >= 3 && strcmp(argv[1], "--delay-ms") == 0) {
+        delay_ms = atoi(argv[2]);
+        argv += 2;
+        argc -= 2;
+    }
+    if (argc < 2 || argc > 3 || delay_ms < 0) {
+        fprintf(stderr, "usage: tcpproxy [--delay-ms N] UPSTREAM_PORT [LISTEN_PORT]\n");
         return 2;
     }
     int uport = atoi(argv[1]);
@@ -179,7 +204,8 @@ int main(int argc, char **argv)
             fprintf(stderr, "tcpproxy: heal\n");
         }
 
-        int n = 0;
+        int n = 0, wait_ms = 100;
+        long long now = mono_ms();
         pfd[n++] = (struct pollfd){ .fd = lfd, .events = POLLIN };
         int at[MAX_LINKS];
         for (int i = 0; i < MAX_LINKS; i++) {
@@ -188,11 +214,15 @@ int main(int argc, char **argv)
             if (!l || l->frozen) continue;
             at[i] = n;
             pfd[n++] = (struct pollfd){ .fd = l->cfd,
-                .events = (short)((l->up.len == 0 && !l->up.eof ? POLLIN : 0) | (l->down.len ? POLLOUT : 0)) };
+                .events = (short)((l->up.len == 0 && !l->up.eof ? POLLIN : 0) | (due(&l->down, now) ? POLLOUT : 0)) };
             pfd[n++] = (struct pollfd){ .fd = l->ufd,
-                .events = (short)((l->down.len == 0 && !l->down.eof ? POLLIN : 0) | (l->up.len ? POLLOUT : 0)) };
+                .events = (short)((l->down.len == 0 && !l->down.eof ? POLLIN : 0) | (due(&l->up, now) ? POLLOUT : 0)) };
+            const struct dir *ds[2] = { &l->up, &l->down };
+            for (int k = 0; k < 2; k++)     /* wake when held bytes fall due */
+                if (ds[k]->len > ds[k]->off && ds[k]->ready_at > now && ds[k]->ready_at - now < wait_ms)
+                    wait_ms = (int)(ds[k]->ready_at - now);
         }
-        if (poll(pfd, (nfds_t)n, 100) < 0) {
+        if (poll(pfd, (nfds_t)n, wait_ms) < 0) {
             if (errno == EINTR) continue;
             perror("tcpproxy: poll");
             return 1;
