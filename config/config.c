@@ -340,6 +340,20 @@ static int check_limits(struct ld *ld, const char *yaml, size_t len)
     return rc;
 }
 
+/* The first YAML document of yaml[0..len) into *doc through parser p (already
+ * initialised), within the limits: 0, or -1 with the problem reported in ld. */
+static int load_doc(struct ld *ld, yaml_parser_t *p, yaml_document_t *doc, const char *yaml, size_t len)
+{
+    if (check_limits(ld, yaml, len) < 0)
+        return -1;
+    yaml_parser_set_input_string(p, (const unsigned char *)yaml, len);
+    if (!yaml_parser_load(p, doc)) {
+        syntax_error(ld, p, yaml, len);
+        return -1;
+    }
+    return 0;
+}
+
 int config_load_buffer(const char *name, const char *yaml, size_t len, struct config **out,
                        char *err, size_t errlen)
 {
@@ -364,13 +378,8 @@ int config_load_buffer(const char *name, const char *yaml, size_t len, struct co
     }
     if (!yaml)
         yaml = "", len = 0;
-    if (check_limits(&ld, yaml, len) < 0)
+    if (load_doc(&ld, &parser, &doc, yaml, len) < 0)
         goto parser;
-    yaml_parser_set_input_string(&parser, (const unsigned char *)yaml, len);
-    if (!yaml_parser_load(&parser, &doc)) {
-        syntax_error(&ld, &parser, yaml, len);
-        goto parser;
-    }
     have_doc = 1;
     yaml_node_t *root = yaml_document_get_root_node(&doc);
     if (!root) {
@@ -495,23 +504,17 @@ int config_names(const char *path, FILE *out, char *err, size_t errlen)
     if (!yaml_parser_initialize(&parser)) {
         cfg_report_add(&ld.rep, 1, 1, "out of memory starting the YAML parser");
     } else {
-        yaml_parser_set_input_string(&parser, (const unsigned char *)(buf ? buf : ""), len);
-        if (check_limits(&ld, buf ? buf : "", len) == 0) {
-            if (!yaml_parser_load(&parser, &doc)) {
-                syntax_error(&ld, &parser, buf ? buf : "", len);
-            } else {
-                yaml_node_t *igs = map_get(&doc, yaml_document_get_root_node(&doc), "integrations");
-                if (igs && igs->type == YAML_SEQUENCE_NODE) {
-                    for (yaml_node_item_t *i = igs->data.sequence.items.start;
-                         i < igs->data.sequence.items.top; i++) {
-                        yaml_node_t *nm = map_get(&doc, yaml_document_get_node(&doc, *i), "name");
-                        if (nm && nm->type == YAML_SCALAR_NODE)
-                            fprintf(out, "%s\n", (const char *)nm->data.scalar.value);
-                    }
+        if (load_doc(&ld, &parser, &doc, buf ? buf : "", len) == 0) {
+            yaml_node_t *igs = map_get(&doc, yaml_document_get_root_node(&doc), "integrations");
+            if (igs && igs->type == YAML_SEQUENCE_NODE) {
+                for (yaml_node_item_t *i = igs->data.sequence.items.start; i < igs->data.sequence.items.top; i++) {
+                    yaml_node_t *nm = map_get(&doc, yaml_document_get_node(&doc, *i), "name");
+                    if (nm && nm->type == YAML_SCALAR_NODE)
+                        fprintf(out, "%s\n", (const char *)nm->data.scalar.value);
                 }
-                yaml_document_delete(&doc);
-                rc = 0;
             }
+            yaml_document_delete(&doc);
+            rc = 0;
         }
         yaml_parser_delete(&parser);
     }
