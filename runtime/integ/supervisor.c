@@ -124,7 +124,10 @@ static int open_log(struct integ *in)
     char path[4096], err[512];
     snprintf(path, sizeof path, "%s/%s", in->root->state_dir, STATELOG_FILENAME);
     if (statelog_open(&in->sl, path, err, sizeof err) != 0) {
-        fprintf(stderr, "%s: cannot open the state log: %s\n", in->cfg->name, err);
+        /* Retried with backoff (open_log_retrying): a log being healed by another
+         * process opens a moment later. Not while a console owns the terminal. */
+        if (in->log_stderr)
+            fprintf(stderr, "%s: cannot open the state log: %s\n", in->cfg->name, err);
         return -1;
     }
     /* Carry the state the log holds (e.g. paused) across restarts. */
