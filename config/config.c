@@ -15,6 +15,7 @@
  */
 #include "config/walk.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <pwd.h>
 #include <stdio.h>
@@ -180,6 +181,61 @@ static void report_duplicates(struct ld *ld, const struct config *c, yaml_node_t
     free(v);
 }
 
+/* ha: { enabled, member, takeover_seconds } (config.h struct config_ha). The
+ * member defaults to the host name; a target that cannot fence a stale
+ * holder (any but postgres) is refused here, naming the integration. */
+static void parse_ha(struct ld *ld, yaml_node_t *v)
+{
+    struct config_ha *h = &ld->c->ha;
+    h->takeover_seconds = CONFIG_HA_TAKEOVER_DEFAULT;
+    int m = cfg_get_map(ld, v, "ha", "ha: {enabled: true, member: host-a, takeover_seconds: 15}");
+    if (m <= 0) return;
+    h->line = cfg_line(v);
+    yaml_node_t *val[HA_N], *key[HA_N];
+    cfg_map_keys(ld, v, SEC_HA, val, key);
+    static const char *const bools[] = { "false", "true", "no", "yes", "off", "on" };
+    int k = 1;
+    if (val[HA_ENABLED] && !cfg_is_null(val[HA_ENABLED]) &&
+        cfg_get_enum(ld, val[HA_ENABLED], "ha enabled", bools, 6, &k) < 0)
+        return;
+    h->enabled = k % 2;
+    if (cfg_get_str(ld, val[HA_MEMBER], "member", &h->member) == 0 && h->member) {
+        size_t n = strlen(h->member);
+        int bad = n == 0 || n > 63;
+        for (size_t i = 0; i < n && !bad; i++)
+            bad = !(isalnum((unsigned char)h->member[i]) || strchr("._-", h->member[i]));
+        if (bad)
+            PROBLEM(ld, val[HA_MEMBER], "ha member must be 1 to 63 letters, digits, '.', '_' or '-' "
+                    "(it names this process to the others); remove it for the host name");
+    }
+    if (h->enabled && !h->member) {
+        char host[256] = "";
+        if (gethostname(host, sizeof host - 1) != 0 || !*host) snprintf(host, sizeof host, "localhost");
+        host[63] = '\0';
+        for (char *p = host; *p; p++)
+            if (!(isalnum((unsigned char)*p) || strchr("._-", *p))) *p = '_';
+        h->member = cfg_strdup(ld, host);
+    }
+    long long x;
+    int set = 0;
+    if (cfg_get_int(ld, val[HA_TAKEOVER_SECONDS], "takeover_seconds", 5, 300, &x, &set) == 0 && set)
+        h->takeover_seconds = (int)x;
+}
+
+/* With ha enabled, every integration's target must be able to fence. */
+static void check_ha_targets(struct ld *ld, const struct config *c, yaml_node_t *ha)
+{
+    if (!c->ha.enabled) return;
+    for (int i = 0; i < c->nintegrations; i++) {
+        const struct config_integration *ig = &c->integrations[i];
+        if (ig->target.kind == TARGET_POSTGRES || !ig->target.kind) continue;
+        PROBLEM(ld, ha, "ha is enabled but integration %s writes to a%s target, which cannot fence a stale "
+                "holder (no advisory locks and row locks to check a lease against); run that integration "
+                "from a config without ha, on one host", ig->name ? ig->name : "?",
+                ig->target.kind == TARGET_REDSHIFT ? " redshift" : "n http");
+    }
+}
+
 static void parse_top(struct ld *ld, yaml_node_t *root)
 {
     yaml_node_t *val[TOP_N], *key[TOP_N];
@@ -216,6 +272,7 @@ static void parse_top(struct ld *ld, yaml_node_t *root)
 
     cfg_parse_alerts(ld, val[TOP_ALERTS], &c->alerts);
     ld->top_alerts = val[TOP_ALERTS];
+    parse_ha(ld, val[TOP_HA]);
 
     yaml_node_t *ig = val[TOP_INTEGRATIONS];
     if (!ig) {
@@ -250,6 +307,7 @@ static void parse_top(struct ld *ld, yaml_node_t *root)
     }
     report_duplicates(ld, c, names, n);
     free(names);
+    check_ha_targets(ld, c, val[TOP_HA]);
 }
 
 /* ---- entry points --------------------------------------------------------- */
@@ -583,6 +641,7 @@ void config_free(struct config *c)
         free_secret(ig->alerts.webhook_url);
     }
     free_secret(c->alerts.webhook_url);
+    free(c->ha.member);
     free(c->integrations);
     free(c->state_dir);
     free(c->path);

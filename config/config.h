@@ -176,12 +176,29 @@ struct config_integration {
     struct config_alerts alerts;    /* effective: own block over the top-level one */
 };
 
+/*
+ * ha: active/standby (runtime/integ/lease.h). Every process started with the
+ * same config contends for each integration's lease in its target; the one
+ * holding it runs the integration, the others stand by without a source
+ * connection. Only a PostgreSQL target can fence a stale holder, so any
+ * other target kind is refused when enabled.
+ */
+#define CONFIG_HA_TAKEOVER_DEFAULT 15
+struct config_ha {
+    int      enabled;
+    char    *member;            /* this process's name among the members; default the
+                                   host name (config_load fills it) */
+    int      takeover_seconds;  /* a holder silent this long is taken over; default 15 */
+    int      line;              /* where the block is, 0 when absent */
+};
+
 struct config {
     char    *path;              /* the file it was loaded from */
     char    *state_dir;         /* default: config_default_state_dir() */
     struct config_integration *integrations;
     int      nintegrations;
     struct config_alerts alerts;    /* the top-level block as written (defaults filled) */
+    struct config_ha ha;
 };
 
 int  config_load(const char *path, struct config **out, char *err, size_t errlen);

@@ -17,7 +17,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char *const top_keys[] = { "state_dir", "integrations", "alerts" };
+static const char *const top_keys[] = { "state_dir", "integrations", "alerts", "ha" };
+static const char *const ha_keys[] = { "enabled", "member", "takeover_seconds" };
 static const char *const ig_keys[] = { "name", "source", "target", "tables", "apply", "alerts" };
 static const char *const src_keys[] = { "kind", "host", "port", "user", "password",
     "password_command", "databases", "database", "schemas", "server_id", "tls", "slot",
@@ -46,6 +47,7 @@ static const struct section {
     [SEC_RN]  = { "in rename entry", rn_keys, RN_N },
     [SEC_ALR] = { "in alerts", alr_keys, ALR_N },
     [SEC_FL]  = { "in filters entry", fl_keys, FL_N },
+    [SEC_HA]  = { "in ha", ha_keys, HA_N },
 };
 
 yaml_node_t *cfg_node(struct ld *ld, int index)

@@ -27,7 +27,8 @@ struct ld {                     /* one load in progress */
 };
 
 /* Indices into the value/key arrays filled by cfg_map_keys(), per section. */
-enum { TOP_STATE_DIR, TOP_INTEGRATIONS, TOP_ALERTS, TOP_N };
+enum { TOP_STATE_DIR, TOP_INTEGRATIONS, TOP_ALERTS, TOP_HA, TOP_N };
+enum { HA_ENABLED, HA_MEMBER, HA_TAKEOVER_SECONDS, HA_N };
 enum { IG_NAME, IG_SOURCE, IG_TARGET, IG_TABLES, IG_APPLY, IG_ALERTS, IG_N };
 enum { SRC_KIND, SRC_HOST, SRC_PORT, SRC_USER, SRC_PASSWORD, SRC_PASSWORD_COMMAND,
        SRC_DATABASES, SRC_DATABASE, SRC_SCHEMAS, SRC_SERVER_ID, SRC_TLS, SRC_SLOT,
@@ -40,7 +41,7 @@ enum { RN_FROM, RN_TO, RN_N };
 enum { FL_TABLE, FL_WHERE, FL_N };
 enum { ALR_WEBHOOK_URL, ALR_LAG_SECONDS, ALR_ON, ALR_RESOLVE_SECONDS, ALR_TIMEOUT_SECONDS, ALR_STALL_SECONDS, ALR_N };
 
-enum { SEC_TOP, SEC_IG, SEC_SRC, SEC_TGT, SEC_TBL, SEC_APP, SEC_RN, SEC_ALR, SEC_FL, SEC_N };
+enum { SEC_TOP, SEC_IG, SEC_SRC, SEC_TGT, SEC_TBL, SEC_APP, SEC_RN, SEC_ALR, SEC_FL, SEC_HA, SEC_N };
 
 static inline int cfg_line(const yaml_node_t *n) { return n ? (int)n->start_mark.line + 1 : 1; }
 static inline int cfg_col(const yaml_node_t *n)  { return n ? (int)n->start_mark.column + 1 : 1; }

@@ -13,6 +13,7 @@ static const char *const istate_names[ISTATE_COUNT] = {
     [ISTATE_PAUSED]          = "paused",
     [ISTATE_NEEDS_ATTENTION] = "needs_attention",
     [ISTATE_FAILED]          = "failed",
+    [ISTATE_STANDBY]         = "standby",
     [ISTATE_DELETING]        = "deleting",
     [ISTATE_DELETED]         = "deleted",
     [ISTATE_STOPPED]         = "stopped",

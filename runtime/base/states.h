@@ -26,6 +26,7 @@ enum istate {
     ISTATE_PAUSED,
     ISTATE_NEEDS_ATTENTION,
     ISTATE_FAILED,
+    ISTATE_STANDBY,         /* ha: another process holds the lease and runs it */
     ISTATE_DELETING,
     ISTATE_DELETED,         /* the last state the log stores */
     ISTATE_STOPPED,         /* shown, never stored: nobody runs it (runtime/log/liveness.h) */

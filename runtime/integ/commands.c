@@ -42,6 +42,10 @@ static enum integ_round do_delete(struct integ *in, const char *actor)
     integ_set_state(in, ISTATE_DELETING, NULL, actor);
     char note[1536], reason[1700];
     int left = source_drop(in, note, sizeof note);
+    char herr[700];
+    if (integ_ha_mark_deleted(in, herr, sizeof herr) != 0)
+        integ_log(in, STATELOG_WARNING, NULL, "delete", "%s: a standby may take %s up again; delete it "
+                  "there too, or remove it from the config", herr, in->cfg->name);
     if (!note[0]) snprintf(reason, sizeof reason, "target data kept");     /* nothing made there */
     else snprintf(reason, sizeof reason, "%s; target data kept", note);
     if (left)
@@ -152,7 +156,12 @@ static enum integ_round run_command(struct integ *in, const struct statelog_comm
         snprintf(result, len, LIVENESS_EXPIRED_FMT, in->cfg->name);
         return ROUND_NONE;
     }
-    switch (zcmd_parse(c->command)) {
+    enum zcmd cmd = zcmd_parse(c->command);
+    /* A standby runs nothing: what acts on the target goes to the holder. */
+    if ((cmd == ZCMD_RESYNC || cmd == ZCMD_RESNAPSHOT || cmd == ZCMD_DELETE) &&
+        integ_ha_refuse(in, c->command, result, len))
+        return ROUND_NONE;
+    switch (cmd) {
     case ZCMD_PAUSE:      return cmd_pause(in, actor, result, len);
     case ZCMD_RESUME:     return cmd_resume(in, actor, result, len);
     case ZCMD_RESYNC:     return cmd_resync(in, c->table, actor, result, len);
@@ -183,6 +192,7 @@ enum integ_round integ_poll_commands(struct integ *in)
     size_t n = 0;
     if (!in->sl) return ROUND_NONE;
     atomic_store(&in->polled_ms, zclock_mono_ms());
+    if (integ_ha_poll(in) == ROUND_LEASE_LOST) return ROUND_LEASE_LOST;
     if (zclock_mono_ms() - in->beat_ms >= RUNNER_HEARTBEAT_MS)
         integ_record_runner(in, 0);
     if (statelog_claim_commands(in->sl, in->cfg->name, &cmds, &n) != 0) {

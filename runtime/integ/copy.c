@@ -402,6 +402,7 @@ int integ_connect_target(struct integ *in)
         .config = in->cfg, .state_dir = in->root->state_dir, .stop = &in->stop,
         .on_retry = integ_target_retry, .retry_ctx = in,
         .on_wait = integ_target_wait, .wait_ctx = in,
+        .fence_epoch = integ_ha_epoch(in), .fenced = integ_ha_fenced(in),
     };
     char e[1024];
     if (target_connect(&in->tgt, &o, e, sizeof e) != 0) {
@@ -748,6 +749,7 @@ static int copier_open(struct copier *c, atomic_int *stop, char *err, size_t err
         .kind = in->cfg->target.kind, .source = &in->src->dialect,
         .dsn = in->cfg->target.dsn, .integration = in->cfg->name,
         .config = in->cfg, .state_dir = in->root->state_dir, .stop = stop,
+        .fence_epoch = integ_ha_epoch(in), .fenced = integ_ha_fenced(in),
     };
     char path[4096];
     snprintf(path, sizeof path, "%s/%s", in->root->state_dir, STATELOG_FILENAME);

@@ -87,14 +87,17 @@ enum integ_round {
     ROUND_RESYNC,        /* resync command outside a stream: the next round starts it */
     ROUND_TABLE_FAILED,  /* one table failed (badtable.c): the next round, at once, without it */
     ROUND_RETRY,         /* retry command in the backoff (in->retry_waiting only): the next attempt now */
-    ROUND_RESNAPSHOT     /* resnapshot command: the next round, at once, copies every table
+    ROUND_RESNAPSHOT,    /* resnapshot command: the next round, at once, copies every table
                             from a fresh position (in->resnapshot) */
+    ROUND_LEASE_LOST     /* ha: another member holds the lease now (ha.c): stand by */
 };
 
 #define INTEG_RESYNCS_MAX 16    /* apply.copy_workers' upper bound (config.c) */
 struct integ;
 /* apply.copy_workers, within 1..INTEG_RESYNCS_MAX: tables copied at once (state.c). */
 int integ_copy_workers(const struct integ *in);
+
+struct iha;
 
 struct integ {
     const struct config_integration *cfg;
@@ -194,6 +197,7 @@ struct integ {
     int64_t   wait_written_ms;    /* mono ms the queue wait was last written */
     int       retry_attempt;      /* the failed round's next attempt, 0 none */
     int       retry_waiting;      /* in the backoff before it: a retry command starts it */
+    struct iha *ha;               /* ha.c: the lease, NULL when ha is off */
 };
 
 enum { WAIT_NONE = 0, WAIT_TARGET, WAIT_QUEUE, WAIT_HELD };
@@ -305,8 +309,46 @@ int  integ_error_is_table(const char *sqlstate);
 void integ_fail_table(struct integ *in, struct itable *t, const char *reason);
 
 /* Commands from the state log's queue: the end of the round one asks for,
- * or ROUND_NONE to go on. */
+ * or ROUND_NONE to go on (ROUND_LEASE_LOST first when ha lost the lease). */
 enum integ_round integ_poll_commands(struct integ *in);
+
+/*
+ * ha (ha.c; config `ha:`; the lease itself: runtime/target/lease.h). All on
+ * the supervisor thread. With ha off each is a no-op (acquire: ROUND_NONE;
+ * epoch 0: no fence).
+ *   integ_ha_init       at start: 0, or -1 out of memory
+ *   integ_ha_acquire    before a round: ROUND_NONE once this process holds the
+ *                       lease, meanwhile `standby` (holder named), taking
+ *                       commands; else what ended the wait (stop, pause, …)
+ *   integ_ha_epoch      the epoch every target connection of the round
+ *                       fences its commits with (target_opts.fence_epoch)
+ *   integ_ha_fenced     the flag such a commit sets when the epoch moved
+ *   integ_ha_poll       ROUND_LEASE_LOST when the lease was lost; also
+ *                       writes the lease's view to the state log
+ *   integ_ha_confirm    after a round failed: waits for a heartbeat from now
+ *                       (at most one call's deadline): ROUND_LEASE_LOST when
+ *                       the failure was the lease's (a thawed process whose
+ *                       sessions the new holder ended), so it is not shown
+ *                       as `failed`; ROUND_NONE otherwise
+ *   integ_ha_lost       after a round ended so: says why, lets it go
+ *   integ_ha_release    lets the lease go (a stop hands it over at once)
+ *   integ_ha_mark_deleted  the holder's delete, recorded in the lease so no
+ *                       standby takes the integration up again
+ *   integ_ha_refuse     1 (result says why) when this process is a standby:
+ *                       what acts on the target is sent to the holder
+ */
+int  integ_ha_init(struct integ *in);
+void integ_ha_free(struct integ *in);
+int  integ_ha_enabled(const struct integ *in);
+enum integ_round integ_ha_acquire(struct integ *in);
+int64_t integ_ha_epoch(const struct integ *in);
+atomic_int *integ_ha_fenced(struct integ *in);
+enum integ_round integ_ha_poll(struct integ *in);
+enum integ_round integ_ha_confirm(struct integ *in);
+void integ_ha_lost(struct integ *in);
+void integ_ha_release(struct integ *in);
+int  integ_ha_mark_deleted(struct integ *in, char *err, size_t errlen);
+int  integ_ha_refuse(struct integ *in, const char *what, char *result, size_t len);
 
 /* Row projection: a row in the decoder's layout → the table's catalog
  * definition (columns matched by name; excluded columns dropped, missing

@@ -84,7 +84,7 @@ void integ_review_state(struct integ *in, int64_t lag_ms)
 {
     switch (in->state) {
     case ISTATE_ACTIVE: case ISTATE_NEEDS_ATTENTION: case ISTATE_SNAPSHOTTING:
-    case ISTATE_CREATING: case ISTATE_FAILED:
+    case ISTATE_CREATING: case ISTATE_FAILED: case ISTATE_STANDBY:
         break;
     default:
         return;                     /* paused, deleting, deleted: the operator's */

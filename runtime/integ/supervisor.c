@@ -210,6 +210,28 @@ static void say_deleted(struct integ *in)
     statelog_free_integrations(v, n);
 }
 
+/*
+ * One round: the lease first (ha: nothing touches the source or the
+ * target's data before this process holds it; a standby waits in
+ * integ_ha_acquire), then the copy (a no-op when a checkpoint exists) and
+ * the stream. A round the lease ended, whatever error it gave (a commit
+ * that found its epoch moved, sessions the new holder ended), is
+ * ROUND_LEASE_LOST. *start: when the round's work began.
+ */
+static enum integ_round run_round(struct integ *in, int64_t *start)
+{
+    enum integ_round r = integ_ha_acquire(in);
+    *start = statelog_now_ms();
+    if (r != ROUND_NONE) return r;
+    integ_rearm_cut(in);
+    r = integ_snapshot(in);
+    if (r == ROUND_NONE) r = integ_stream(in);
+    if (r != ROUND_STOPPED && integ_ha_poll(in) == ROUND_LEASE_LOST) r = ROUND_LEASE_LOST;
+    if (r == ROUND_ERROR && !atomic_load(&in->stop) && integ_ha_confirm(in) == ROUND_LEASE_LOST)
+        r = ROUND_LEASE_LOST;
+    return r;
+}
+
 void *integ_main(void *arg)
 {
     pthread_setname_np(pthread_self(), "z-apply");   /* top -H, gdb */
@@ -229,6 +251,10 @@ void *integ_main(void *arg)
         goto out;
     }
     integ_log(in, STATELOG_INFO, NULL, "start", "started (%s)", in->actor);
+    if (integ_ha_init(in) != 0) {
+        integ_set_state(in, ISTATE_FAILED, "out of memory starting ha", NULL);
+        goto out;
+    }
 
     while (!atomic_load(&in->stop)) {
         if (in->state == ISTATE_DELETED) break;
@@ -239,9 +265,8 @@ void *integ_main(void *arg)
             continue;
         }
         integ_rearm_cut(in);                    /* a cut that ended the last round is spent */
-        int64_t round_start = statelog_now_ms();
-        enum integ_round r = integ_snapshot(in);    /* no-op when a checkpoint exists */
-        if (r == ROUND_NONE) r = integ_stream(in);
+        int64_t round_start;
+        enum integ_round r = run_round(in, &round_start);
         integ_wait_clear(in);                   /* whatever it waited on, the round is over */
         /* A round that ran a while was a recovery: the next outage starts
          * its backoff afresh instead of where the last one left off. */
@@ -267,6 +292,13 @@ void *integ_main(void *arg)
         }
         if (r == ROUND_ERROR && in->retry_cmd_end != ROUND_NONE) r = in->retry_cmd_end;  /* target_retry.c */
         in->retry_cmd_end = ROUND_NONE;
+        if (r == ROUND_LEASE_LOST) {
+            if (in->tgt) target_close(in->tgt);
+            in->tgt = NULL;
+            integ_ha_lost(in);
+            backoff = BACKOFF_MIN_MS;
+            continue;                           /* stand by */
+        }
         if (r == ROUND_RESNAPSHOT) backoff = BACKOFF_MIN_MS;
         if (r == ROUND_RESYNC || r == ROUND_TABLE_FAILED || r == ROUND_RESNAPSHOT)
             continue;                           /* the next round, at once */
@@ -307,6 +339,7 @@ stopped:
 out:
     if (in->tgt) target_close(in->tgt);
     in->tgt = NULL;
+    integ_ha_free(in);                  /* the lease goes: a standby takes over at once */
     integ_free_tables(in);
     integ_record_runner(in, 1);     /* a clean stop: readers know exactly since when */
     statelog_close(in->sl);

@@ -31,6 +31,8 @@ int integ_target_retry(void *ctx, enum target_retry ev, const char *reason)
     case TARGET_RETRY_WAIT: {                       /* every 250 ms, as the applier polls */
         enum integ_round r = integ_poll_commands(in);
         if (r == ROUND_NONE || r == ROUND_RESYNC) return 0;   /* a resync waits for the stream */
+        /* ROUND_LEASE_LOST too: a call of a process that is no longer the
+         * holder has nothing to wait for (ha.c) */
         in->retry_cmd_end = r;
         return 1;
     }

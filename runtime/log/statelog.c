@@ -200,6 +200,14 @@ static const char *const migrations[] = {
     /* 7 → 8: what the table's target rows are shaped by (runtime/integ/shape.h:
      * column transforms, soft deletes), for the console and status */
     "ALTER TABLE tables ADD COLUMN shape TEXT;",
+    /* 8 → 9: ha (runtime/integ/ha.c): this process's role, the lease's holder
+     * and epoch, the standbys seen */
+    "ALTER TABLE integrations ADD COLUMN ha_role TEXT;"
+    "ALTER TABLE integrations ADD COLUMN ha_member TEXT;"
+    "ALTER TABLE integrations ADD COLUMN ha_holder TEXT;"
+    "ALTER TABLE integrations ADD COLUMN ha_holder_pid INTEGER;"
+    "ALTER TABLE integrations ADD COLUMN ha_epoch INTEGER;"
+    "ALTER TABLE integrations ADD COLUMN ha_standbys TEXT;",
 };
 
 _Static_assert(sizeof migrations / sizeof migrations[0] == STATELOG_SCHEMA_VERSION,
@@ -356,7 +364,7 @@ static const char *const stmt_sql[SQ_COUNT] = {
         " wait_pid, wait_user, wait_state, wait_holder_since, wait_query,"
         " retry_attempt, retry_at, lag_basis_at, lag_pending, lag_res_ms, stall_from, stall_ms,"
         " source_position, source_position_at, bytes_between, files_between, binlog_expire_s,"
-        " checkpoint_commit_at"
+        " checkpoint_commit_at, ha_role, ha_member, ha_holder, ha_holder_pid, ha_epoch, ha_standbys"
         " FROM integrations WHERE ?1 IS NULL OR name = ?1 ORDER BY name",
     [SQ_READ_TABLES] =
         "SELECT integration, name, target, state, reason, rows_copied, rows_estimated,"
@@ -370,6 +378,9 @@ static const char *const stmt_sql[SQ_COUNT] = {
     [SQ_INTEG_SOURCE_SET] =
         "UPDATE integrations SET source_position = ?2, source_position_at = ?3, bytes_between = ?4,"
         " files_between = ?5, binlog_expire_s = ?6, checkpoint_commit_at = ?7 WHERE name = ?1",
+    [SQ_INTEG_HA_SET] =
+        "UPDATE integrations SET ha_role = ?2, ha_member = ?3, ha_holder = ?4, ha_holder_pid = ?5,"
+        " ha_epoch = ?6, ha_standbys = ?7 WHERE name = ?1",
     [SQ_INTEG_BASIS_SET] =
         "UPDATE integrations SET lag_basis_at = ?2, lag_pending = ?3, lag_res_ms = ?4,"
         " stall_from = ?5, stall_ms = ?6 WHERE name = ?1",

@@ -172,7 +172,7 @@
 
 #include "runtime/base/states.h"
 
-#define STATELOG_SCHEMA_VERSION    8
+#define STATELOG_SCHEMA_VERSION    9
 #define STATELOG_BUSY_MS           5000
 #define STATELOG_LAG_RAW_MS        (60LL * 60 * 1000)            /* 1 hour */
 #define STATELOG_LAG_ROLLUP_MS     (7LL * 24 * 60 * 60 * 1000)   /* 7 days */
@@ -279,6 +279,16 @@ struct statelog_source {
  * ms): checkpoint_commit_at + expiry. 0 when unknown or never purged. */
 int64_t statelog_purge_not_before(const struct statelog_source *s);
 
+/* ha (runtime/integ/ha.c; statelog_set_ha): role NULL when ha is off. */
+struct statelog_ha {
+    const char *role;        /* "active" (this process holds the lease) or "standby" */
+    const char *member;      /* this process's member name */
+    const char *holder;      /* the lease's holder, NULL unknown */
+    int64_t     holder_pid;
+    int64_t     epoch;       /* the lease's epoch, 0 unknown */
+    const char *standbys;    /* the other members seen, ", " between; "" none */
+};
+
 struct statelog_integration {
     char   *name;
     char   *state;           /* integration state, see above */
@@ -296,6 +306,8 @@ struct statelog_integration {
     int64_t stalled_since;   /* read calls: ms epoch the stall began, 0 not stalled */
     struct statelog_lag_basis basis;   /* read calls: as the runtime last wrote it */
     struct statelog_source src;      /* read calls only (statelog_set_source writes it) */
+    char   *ha_role, *ha_member, *ha_holder, *ha_standbys;  /* read calls: NULL when ha is off */
+    int64_t ha_holder_pid, ha_epoch;
     struct statelog_table *tables;   /* read calls only: sorted by name */
     size_t  ntables;
 };
@@ -455,6 +467,7 @@ int statelog_record_lag(struct statelog *sl, const char *integration, int64_t at
                         int64_t lag_ms, int64_t bytes_behind);
 
 /* Set the integration's source position and retention (the row must exist). */
+int statelog_set_ha(struct statelog *sl, const char *integration, const struct statelog_ha *h);
 int statelog_set_source(struct statelog *sl, const char *integration,
                         const struct statelog_source *s);
 

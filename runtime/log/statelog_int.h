@@ -29,7 +29,7 @@ enum sl_stmt_id {
     SQ_DEL_COMMANDS,
     SQ_READ_INTEGS, SQ_READ_TABLES, SQ_READ_ACTIVITY, SQ_READ_LAG, SQ_READ_EVENTS,
     SQ_INTEG_BASIS_GET, SQ_INTEG_BASIS_SET, SQ_TABLE_LAG_BASIS, SQ_INTEG_SOURCE_SET,
-    SQ_COUNT
+    SQ_INTEG_HA_SET, SQ_COUNT
 };
 
 /* What a failed SQLite call says about the file (set by sl_fail). */

@@ -47,6 +47,10 @@ void statelog_free_integrations(struct statelog_integration *v, size_t n)
         free(v[i].target);
         free(v[i].position);
         free(v[i].src.position);
+        free(v[i].ha_role);
+        free(v[i].ha_member);
+        free(v[i].ha_holder);
+        free(v[i].ha_standbys);
         free(v[i].wait.kind);
         free(v[i].wait.what);
         free(v[i].wait.detail);
@@ -126,6 +130,12 @@ static int read_integrations(struct statelog *sl, const char *only,
         g->src.files_between = sl_col_i64(st, 29, -1);
         g->src.expire_s = sl_col_i64(st, 30, -1);
         g->src.checkpoint_commit_at = sl_col_i64(st, 31, 0);
+        g->ha_role = sl_col_str(st, 32, &oom);
+        g->ha_member = sl_col_str(st, 33, &oom);
+        g->ha_holder = sl_col_str(st, 34, &oom);
+        g->ha_holder_pid = sl_col_i64(st, 35, 0);
+        g->ha_epoch = sl_col_i64(st, 36, 0);
+        g->ha_standbys = sl_col_str(st, 37, &oom);
         if (oom || !g->name)
             break;
     }

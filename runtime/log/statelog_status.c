@@ -192,6 +192,42 @@ static void json_source(FILE *out, const struct statelog_source *s)
     json_time(out, statelog_purge_not_before(s));
 }
 
+/* ha (runtime/integ/ha.c): null when off; else this process's role and
+ * member, the lease's holder, its epoch and the standbys seen. A process
+ * that is not running holds nothing: its role is shown as it last was. */
+static void json_ha(FILE *out, const struct statelog_integration *g)
+{
+    fputs(", \"ha\": ", out);
+    if (!g->ha_role) {
+        fputs("null", out);
+        return;
+    }
+    fputs("{\"role\": ", out);
+    statelog_json_string(out, g->ha_role);
+    fputs(", \"member\": ", out);
+    statelog_json_string(out, g->ha_member);
+    fputs(", \"holder\": ", out);
+    statelog_json_string(out, g->ha_holder);
+    fputs(", \"holder_pid\": ", out);
+    json_int(out, g->ha_holder_pid > 0 ? g->ha_holder_pid : -1);
+    fputs(", \"epoch\": ", out);
+    json_int(out, g->ha_epoch);
+    fputs(", \"standbys\": [", out);
+    const char *s = g->ha_standbys ? g->ha_standbys : "";
+    for (int first = 1; *s;) {
+        const char *e = strstr(s, ", ");
+        size_t len = e ? (size_t)(e - s) : strlen(s);
+        if (!first) fputs(", ", out);
+        char one[128];
+        snprintf(one, sizeof one, "%.*s", (int)(len < sizeof one ? len : sizeof one - 1), s);
+        statelog_json_string(out, one);
+        first = 0;
+        s += len;
+        if (e) s += 2;
+    }
+    fputs("]}", out);
+}
+
 static void json_integration(FILE *out, const struct statelog_integration *g,
                              const struct liveness *lv)
 {
@@ -229,6 +265,7 @@ static void json_integration(FILE *out, const struct statelog_integration *g,
     if (lv)
         json_liveness(out, g, lv);
     json_source(out, &g->src);
+    json_ha(out, g);
     putc('}', out);
 }
 

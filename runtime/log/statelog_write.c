@@ -852,6 +852,31 @@ static int set_source(struct statelog *sl, const char *integration, const struct
     return sl_step_done(sl, st, op);
 }
 
+static int set_ha(struct statelog *sl, const char *integration, const struct statelog_ha *h)
+{
+    const char *op = "set ha";
+    sqlite3_stmt *st = sl_stmt(sl, SQ_INTEG_HA_SET, op);
+
+    if (!st)
+        return -1;
+    sl_bind_text(st, 1, integration);
+    sl_bind_text(st, 2, h->role);
+    sl_bind_text(st, 3, h->member);
+    sl_bind_text(st, 4, h->holder);
+    sqlite3_bind_int64(st, 5, h->holder_pid);
+    sqlite3_bind_int64(st, 6, h->epoch);
+    sl_bind_text(st, 7, h->standbys);
+    return sl_step_done(sl, st, op);
+}
+
+int statelog_set_ha(struct statelog *sl, const char *integration, const struct statelog_ha *h)
+{
+    int rc;
+
+    SL_RUN(sl, rc, set_ha(sl, integration, h));
+    return rc;
+}
+
 int statelog_set_source(struct statelog *sl, const char *integration,
                         const struct statelog_source *s)
 {

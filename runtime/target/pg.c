@@ -5,6 +5,7 @@
  * errors are in pg_exec.c, applying a batch in pg_apply.c.
  */
 #include "runtime/base/clock.h"
+#include "runtime/target/lease.h"
 #include "runtime/target/target_int.h"
 
 #include <inttypes.h>
@@ -181,6 +182,8 @@ int pgt_connect(struct target **out, const struct target_opts *o, char *err, siz
     }
     t->on_retry = o->on_retry;
     t->retry_ctx = o->retry_ctx;
+    t->fence_epoch = t->kind == TARGET_POSTGRES ? o->fence_epoch : 0;
+    t->fenced = o->fenced;
     pgw_init(&t->w, t->conn, t->dsn, o->stop, t->on_retry ? wait_hook : NULL, t);
     t->w.check_session = t->kind == TARGET_POSTGRES;
     t->w.report = o->on_wait;
@@ -316,8 +319,10 @@ static const char *const ckpt_upsert =
 static int commit_pg(struct target *t, int ident, const char *const *v)
 {
     const char *w[7] = { NULL };
-    struct pgw_stmt st[3];
-    int n = 0;
+    struct pgw_stmt st[4];
+    int n = 0, fence = -1;
+    char epoch[32];
+    const char *fv[2] = { t->integration, epoch };
     if (t->begin_pending) {
         st[n++] = (struct pgw_stmt){ "BEGIN", 0, NULL, NULL };
         t->begin_pending = 0;
@@ -327,6 +332,11 @@ static int commit_pg(struct target *t, int ident, const char *const *v)
             return 0;
         }
     }
+    if (t->fence_epoch > 0) {           /* ha: still the holder's epoch (lease.h) */
+        snprintf(epoch, sizeof epoch, "%lld", (long long)t->fence_epoch);
+        fence = n;
+        st[n++] = (struct pgw_stmt){ TARGET_FENCE_SQL, 2, fv, NULL };
+    }
     if (ident > 0) {
         const char *x[7] = { v[0], v[1], v[2], v[3], v[5], v[6], v[7] };
         memcpy(w, x, sizeof w);
@@ -335,13 +345,24 @@ static int commit_pg(struct target *t, int ident, const char *const *v)
         st[n++] = (struct pgw_stmt){ ckpt_upsert, 4, v, NULL };
     }
     st[n++] = (struct pgw_stmt){ "COMMIT", 0, NULL, NULL };
-    PGresult *res[3];
+    PGresult *res[4];
     int rc = pgw_pipeline(&t->w, n, st, res) == 0 ? 0 : -1;
     if (rc != 0) {
         tgt_seterr(t, NULL, "COMMIT");
     } else {
         for (int i = 0; i < n - 1 && rc == 0; i++) {
             if (PQresultStatus(res[i]) == PGRES_COMMAND_OK || PQresultStatus(res[i]) == PGRES_TUPLES_OK) continue;
+            const char *state = PQresultErrorField(res[i], PG_DIAG_SQLSTATE);
+            if (i == fence && state && strcmp(state, TARGET_FENCE_SQLSTATE) == 0) {
+                snprintf(t->err, sizeof t->err, "target %s (%s): lost the lease: another zetl took the "
+                         "integration over (this process's epoch %lld is no longer the lease's); this "
+                         "transaction was rolled back, nothing of it applied", t->integration, t->desc,
+                         (long long)t->fence_epoch);
+                t->sqlstate[0] = '\0';
+                if (t->fenced) atomic_store(t->fenced, 1);
+                rc = -1;
+                break;
+            }
             char what[200];
             snprintf(what, sizeof what, "statement \"%.120s%s\"", st[i].sql, strlen(st[i].sql) > 120 ? "…" : "");
             tgt_seterr(t, res[i], what);

@@ -142,6 +142,12 @@ struct target_opts {
     /* postgres/redshift: application_name unless the dsn sets one (NULL:
      * "zetl:INTEGRATION", which target_reap_stale looks for). */
     const char       *app;
+    /* postgres, ha (lease.h): > 0, every transaction that wrote ends with the
+     * check that this lease epoch is still the integration's, before its
+     * COMMIT; when it is not, nothing of it is applied, the commit fails
+     * ("lost the lease") and *fenced is set. 0: no check. */
+    int64_t           fence_epoch;
+    atomic_int       *fenced;
 };
 
 /* The http kind POSTs its buffer when it passes this many bytes. */

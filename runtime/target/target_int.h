@@ -43,6 +43,8 @@ struct target {
     char    *integration;
     char     desc[320];         /* redacted DSN: host/port/dbname/user */
     int      in_txn;
+    int64_t  fence_epoch;       /* >0: every COMMIT checks this lease epoch (lease.h) */
+    atomic_int *fenced;         /* set when a check found the epoch moved (may be NULL) */
     int      begin_pending;     /* PostgreSQL: BEGIN not sent yet; it goes with the
                                    transaction's first statement (pg_exec.c) */
     int      load;              /* target_set_load: inserts COPY straight into the table */

@@ -116,6 +116,18 @@ int metrics_format(FILE *out, const struct metrics_input *in)
                        istate_name((enum istate)s), cur == (enum istate)s);
     }
 
+    /* ha: which process runs it (only integrations with ha on). */
+    int any_ha = 0;
+    for (size_t i = 0; i < n && !any_ha; i++) any_ha = v[i].st->ha_role != NULL;
+    if (any_ha) {
+        head(out, "zetl_ha_active", "gauge",
+             "1 when this process holds the integration's lease and runs it, 0 when it stands by (ha).");
+        for (size_t i = 0; i < n; i++)
+            if (v[i].st->ha_role)
+                sample_int(out, "zetl_ha_active", v[i].st->name, NULL, NULL,
+                           strcmp(v[i].st->ha_role, "active") == 0);
+    }
+
     head(out, "zetl_lag_seconds", "gauge",
          "Now minus the source commit time of the oldest change not yet applied; 0 when caught up.");
     for (size_t i = 0; i < n; i++) {

@@ -306,6 +306,53 @@ static void test_bad_apply(void)
         "apply is a scalar");
 }
 
+/* ha: the block's keys, its defaults, and a target that cannot fence refused. */
+static void test_ha(void)
+{
+    struct config *c = NULL;
+    const char *y = "ha: {member: host-a}\n" GOOD;
+    CHECK(config_load_buffer("t.yaml", y, strlen(y), &c, errbuf, sizeof errbuf) == 0, "ha block loads");
+    if (c) {
+        CHECK_INT(c->ha.enabled, 1, "ha: enabled by the block");
+        CHECK_STR(c->ha.member, "host-a", "ha member as written");
+        CHECK_INT(c->ha.takeover_seconds, 15, "takeover_seconds defaults to 15");
+        config_free(c);
+    }
+    c = NULL;
+    y = "ha: {enabled: true, takeover_seconds: 30}\n" GOOD;
+    CHECK(config_load_buffer("t.yaml", y, strlen(y), &c, errbuf, sizeof errbuf) == 0, "ha without member loads");
+    if (c) {
+        char host[256] = "";
+        gethostname(host, sizeof host - 1);
+        CHECK(c->ha.member && *c->ha.member && strncmp(c->ha.member, host, 8) == 0,
+              "member defaults to the host name");
+        CHECK_INT(c->ha.takeover_seconds, 30, "takeover_seconds as written");
+        config_free(c);
+    }
+    c = NULL;
+    y = "ha: {enabled: false}\n" GOOD;
+    CHECK(config_load_buffer("t.yaml", y, strlen(y), &c, errbuf, sizeof errbuf) == 0 && c && !c->ha.enabled,
+          "enabled: false turns it off");
+    config_free(c);
+    c = NULL;
+    CHECK(config_load_buffer("t.yaml", GOOD, strlen(GOOD), &c, errbuf, sizeof errbuf) == 0 && c && !c->ha.enabled,
+          "no block: ha off");
+    config_free(c);
+    BAD("ha: {takeover_seconds: 2}\n" GOOD,
+        "t.yaml:1:24: takeover_seconds 2 is out of range (5..300)", "takeover_seconds too small");
+    BAD("ha: {member: \"a b\"}\n" GOOD,
+        "t.yaml:1:14: ha member must be 1 to 63 letters, digits, '.', '_' or '-' (it names this process "
+        "to the others); remove it for the host name", "member with a space");
+    BAD("ha: {enabled: maybe}\n" GOOD,
+        "t.yaml:1:15: invalid ha enabled \"maybe\"; valid: false, true, no, yes, off, on", "enabled not a boolean");
+    BAD("ha: {takover_seconds: 9}\n" GOOD,
+        "t.yaml:1:6: unknown key `takover_seconds` in ha; did you mean `takeover_seconds`?", "ha key typo");
+    const char *rs = "ha: {member: a}\n" L1 L2 L3 L4 L5 L6 L7 "      kind: redshift\n" L9 L10 L11;
+    BAD(rs, "t.yaml:1:5: ha is enabled but integration tickit writes to a redshift target, which cannot fence "
+            "a stale holder (no advisory locks and row locks to check a lease against); run that integration "
+            "from a config without ha, on one host", "a redshift target is refused with ha");
+}
+
 /* Several problems: every one reported, first in the file first. */
 static void test_many_problems(void)
 {
@@ -813,6 +860,7 @@ int main(void)
     TEST_RUN(test_bad_target);
     TEST_RUN(test_bad_tables);
     TEST_RUN(test_bad_apply);
+    TEST_RUN(test_ha);
     TEST_RUN(test_many_problems);
     TEST_RUN(test_secrets_never_shown);
     TEST_RUN(test_good_defaults);

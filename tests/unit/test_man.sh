@@ -343,7 +343,7 @@ walk_keys() {
 }
 declare -A SECTION=([top_keys]="Top level" [ig_keys]="integrations[] entry" [src_keys]=source
     [tgt_keys]=target [tbl_keys]=tables [rn_keys]="tables.rename[] entry"
-    [fl_keys]="tables.filters[] entry" [app_keys]=apply [alr_keys]=alerts)
+    [fl_keys]="tables.filters[] entry" [app_keys]=apply [alr_keys]=alerts [ha_keys]=ha)
 
 # example_keys YAML: "section<TAB>key<TAB>line" for every key, by its place in the file.
 EXAMPLE_AWK=$(cat <<'AWK'
@@ -401,7 +401,7 @@ check_keys() {
         for t in "${!SECTION[@]}"; do [[ ${SECTION[$t]} == "$sec" ]] && known=1; done
         ((known)) || bad "every .SS under KEYS is one of walk.c's sections" "one of: ${SECTION[*]}" "$sec"
     done < <(grep '^SS	KEYS	' <<<"$idx")
-    for t in top_keys ig_keys src_keys tgt_keys tbl_keys rn_keys fl_keys app_keys alr_keys; do
+    for t in top_keys ig_keys src_keys tgt_keys tbl_keys rn_keys fl_keys app_keys alr_keys ha_keys; do
         sec=${SECTION[$t]}
         local -a wk=() mk=()
         mapfile -t wk < <(walk_keys "$2" "$t")

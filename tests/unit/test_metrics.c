@@ -67,6 +67,7 @@ static void test_exact_text(void)
         "zetl_integration_state{integration=\"shop\",state=\"paused\"} 0\n"
         "zetl_integration_state{integration=\"shop\",state=\"needs_attention\"} 0\n"
         "zetl_integration_state{integration=\"shop\",state=\"failed\"} 0\n"
+        "zetl_integration_state{integration=\"shop\",state=\"standby\"} 0\n"
         "zetl_integration_state{integration=\"shop\",state=\"deleting\"} 0\n"
         "zetl_integration_state{integration=\"shop\",state=\"deleted\"} 0\n"
         "# HELP zetl_lag_seconds Now minus the source commit time of the oldest change not yet applied; 0 when caught up.\n"
@@ -133,7 +134,7 @@ static void test_exact_text(void)
     char *text = format(&in);
     CHECK_STR(text, want, "the exact exposition text of one integration");
     char err[256] = "";
-    CHECK_INT(prom_text_check(text, strlen(text), err, sizeof err), 35, "it parses: 35 samples");
+    CHECK_INT(prom_text_check(text, strlen(text), err, sizeof err), 36, "it parses: 36 samples");
     free(text);
 }
 
@@ -151,6 +152,27 @@ static void test_lag_resolution(void)
     free(text);
 }
 
+/* ha: which process runs each integration, only for those with ha on. */
+static void test_ha_active(void)
+{
+    struct statelog_integration g[3] = {
+        { .name = "run", .state = "active", .ha_role = "active", .ha_member = "a" },
+        { .name = "wait", .state = "standby", .ha_role = "standby", .ha_member = "a" },
+        { .name = "plain", .state = "active" },
+    };
+    struct metrics_integration mi[3] = { { .st = &g[0], .lag_ms = 0 }, { .st = &g[1], .lag_ms = -1 },
+                                         { .st = &g[2], .lag_ms = 0 } };
+    struct metrics_input in = { .v = mi, .n = 3, .version = "0.1.0" };
+    char *text = format(&in), err[256] = "";
+    CHECK(prom_text_check(text, strlen(text), err, sizeof err) > 0, "it parses");
+    CHECK(text && strstr(text, "zetl_ha_active{integration=\"run\"} 1\n"), "the holder: 1");
+    CHECK(text && strstr(text, "zetl_ha_active{integration=\"wait\"} 0\n"), "a standby: 0");
+    CHECK(text && !strstr(text, "zetl_ha_active{integration=\"plain\"}"), "ha off: no sample");
+    CHECK(text && strstr(text, "zetl_integration_state{integration=\"wait\",state=\"standby\"} 1\n"),
+          "the standby state");
+    free(text);
+}
+
 static void test_many_parse(void)
 {
     struct statelog_table t = { .name = "a.b", .state = "failed", .inserts = 1 };
@@ -165,8 +187,9 @@ static void test_many_parse(void)
     struct metrics_input in = { .v = mi, .n = 3, .version = "0.1.0" };
     char *text = format(&in), err[256] = "";
     int n = prom_text_check(text, strlen(text), err, sizeof err);
-    /* per integration 8 + 3 + 1 + 8 + 1 + 1 + 1 (stalled) = 23, lag 2, bytes 2, last applied 0, process 3 */
-    CHECK_INT(n, 3 * 23 + 2 + 2 + 3, "three integrations parse, one sample per label set");
+    /* per integration 9 + 3 + 1 + 8 + 1 + 1 + 1 (stalled) = 24, lag 2, bytes 2, last applied 0, process 3 */
+    CHECK_INT(n, 3 * 24 + 2 + 2 + 3, "three integrations parse, one sample per label set");
+    CHECK(strstr(text, "zetl_ha_active") == NULL, "ha off: no zetl_ha_active family");
     if (n < 0)
         printf("# %s\n", err);
     CHECK(strstr(text, "zetl_lag_seconds{integration=\"one\"}") == NULL, "unknown lag: no sample");
@@ -245,6 +268,7 @@ int main(void)
     TEST_RUN(test_escape);
     TEST_RUN(test_exact_text);
     TEST_RUN(test_many_parse);
+    TEST_RUN(test_ha_active);
     TEST_RUN(test_lag_resolution);
     TEST_RUN(test_checker_rejects);
     TEST_RUN(test_write_file);

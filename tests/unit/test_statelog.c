@@ -135,7 +135,8 @@ static void test_migrate_v1_commands(void)
     statelog_close(sl);
     /* Back to version 4's commands table (a CHECK on the name), holding a
      * pending pause, without version 6's source columns and version 7's copy
-     * columns; only the 4 → 5, 5 → 6 and 6 → 7 steps run again. */
+     * columns, version 8's shape and version 9's ha columns; only the steps
+     * from 4 on run again. */
     sqlite3_open(path, &db);
     CHECK(sqlite3_exec(db, "DROP TABLE commands; CREATE TABLE commands (id INTEGER PRIMARY KEY,"
                            " integration TEXT NOT NULL, tbl TEXT, command TEXT NOT NULL"
@@ -157,6 +158,12 @@ static void test_migrate_v1_commands(void)
                            " ALTER TABLE tables DROP COLUMN copy_mark_at;"
                            " ALTER TABLE tables DROP COLUMN copy_mark_rows;"
                            " ALTER TABLE tables DROP COLUMN shape;"
+                           " ALTER TABLE integrations DROP COLUMN ha_role;"
+                           " ALTER TABLE integrations DROP COLUMN ha_member;"
+                           " ALTER TABLE integrations DROP COLUMN ha_holder;"
+                           " ALTER TABLE integrations DROP COLUMN ha_holder_pid;"
+                           " ALTER TABLE integrations DROP COLUMN ha_epoch;"
+                           " ALTER TABLE integrations DROP COLUMN ha_standbys;"
                            " PRAGMA user_version = 4",
                        NULL, NULL, NULL) == SQLITE_OK, "a version-4 commands table made");
     sqlite3_close(db);
@@ -724,13 +731,13 @@ static void test_status_json(void)
         "\"reason\": \"bad \\\"key\\\"\\\\ on\\nline 2\\ttab \\u0001 caf\xc3\xa9 \xe2\x9c\x93 "
         "\xf0\x9f\x98\x80 \\ufffd end\", \"rows_copied\": 0, \"inserts\": 0, \"updates\": 0, "
         "\"deletes\": 0, \"last_applied_at\": null, \"lag_ms\": null, \"copy\": null, \"shape\": null}], \"wait\": null, \"retry\": null, "
-        "\"source_position\": null, \"source_position_at\": null, \"bytes_between\": null, \"files_between\": null, \"binlog_expire_seconds\": null, \"checkpoint_commit_at\": null, \"binlog_purge_not_before\": null}, "
+        "\"source_position\": null, \"source_position_at\": null, \"bytes_between\": null, \"files_between\": null, \"binlog_expire_seconds\": null, \"checkpoint_commit_at\": null, \"binlog_purge_not_before\": null, \"ha\": null}, "
         "{\"name\": \"zeta\", \"state\": \"paused\", \"reason\": \"paused by alice\", "
         "\"source\": \"postgres://db:5432/app\", \"target\": \"redshift://dw:5439/dev\", "
         "\"position\": null, \"lag_ms\": null, \"bytes_behind\": null, "
         "\"lag_resolution_ms\": 1, \"stalled\": false, \"stalled_since\": null, \"tables\": [], "
         "\"wait\": null, \"retry\": null, "
-        "\"source_position\": null, \"source_position_at\": null, \"bytes_between\": null, \"files_between\": null, \"binlog_expire_seconds\": null, \"checkpoint_commit_at\": null, \"binlog_purge_not_before\": null}]}\n",
+        "\"source_position\": null, \"source_position_at\": null, \"bytes_between\": null, \"files_between\": null, \"binlog_expire_seconds\": null, \"checkpoint_commit_at\": null, \"binlog_purge_not_before\": null, \"ha\": null}]}\n",
         "status JSON matches the contract exactly");
     free(js);
 

@@ -11,7 +11,7 @@ static void test_names(void)
 {
     /* The strings of the state log, `zetl status --json` and the metrics file. */
     static const char *const integ[] = { "creating", "snapshotting", "active", "paused",
-        "needs_attention", "failed", "deleting", "deleted" };
+        "needs_attention", "failed", "standby", "deleting", "deleted" };
     static const char *const table[] = { "pending", "snapshotting", "synced", "resync_required",
         "resyncing", "failed", "dropped_source", "excluded" };
     static const char *const cmds[] = { "pause", "resume", "resync", "resnapshot", "delete",
@@ -19,7 +19,7 @@ static void test_names(void)
     int n = 0;
     for (int s = ISTATE_FIRST_LOGGED; s <= ISTATE_LAST_LOGGED; s++, n++)
         CHECK_STR(istate_name((enum istate)s), integ[n], "integration state name, in metrics order");
-    CHECK_INT(n, 8, "eight integration states are logged");
+    CHECK_INT(n, 9, "nine integration states are logged (standby: ha)");
     n = 0;
     for (int s = TSTATE_FIRST_LOGGED; s <= TSTATE_LAST_LOGGED; s++, n++)
         CHECK_STR(tstate_name((enum tstate)s), table[n], "table state name, in metrics order");
