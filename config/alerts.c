@@ -15,9 +15,10 @@
 #define ALERTS_SHAPE "webhook_url, lag_seconds, on, resolve_seconds, timeout_seconds, stall_seconds"
 
 static const char *const alert_names[] = { "failed", "needs_attention", "resync_required", "lag",
-                                           "stalled" };
+                                           "stalled", "failover" };
 static const unsigned alert_bits[] = { ALERT_ON_FAILED, ALERT_ON_NEEDS_ATTENTION,
-                                       ALERT_ON_RESYNC_REQUIRED, ALERT_ON_LAG, ALERT_ON_STALLED };
+                                       ALERT_ON_RESYNC_REQUIRED, ALERT_ON_LAG, ALERT_ON_STALLED,
+                                       ALERT_ON_FAILOVER };
 
 /* Is the host of an http:// URL a loopback address? h points after "//". */
 static int loopback_host(const char *h)
@@ -84,12 +85,12 @@ static int parse_on(struct ld *ld, yaml_node_t *v, unsigned *out)
         yaml_node_t *it = cfg_node(ld, *i);
         int k;
         if (!it || it->type != YAML_SCALAR_NODE) {
-            PROBLEM(ld, it ? it : v, "each entry of on must be one of failed, needs_attention, resync_required, lag, stalled, got %s",
+            PROBLEM(ld, it ? it : v, "each entry of on must be one of failed, needs_attention, resync_required, lag, stalled, failover, got %s",
                     cfg_type_name(it));
             rc = -1;
             continue;
         }
-        if (cfg_get_enum(ld, it, "alert event", alert_names, 5, &k) < 0) {
+        if (cfg_get_enum(ld, it, "alert event", alert_names, 6, &k) < 0) {
             rc = -1;
             continue;
         }

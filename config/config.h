@@ -138,7 +138,8 @@ enum alert_on {
     ALERT_ON_RESYNC_REQUIRED = 1 << 2,  /* table state resync_required */
     ALERT_ON_LAG             = 1 << 3,  /* lag over lag_seconds */
     ALERT_ON_STALLED         = 1 << 4,  /* applied position still for stall_seconds while changes wait */
-    ALERT_ON_ALL             = 0x1f
+    ALERT_ON_FAILOVER        = 1 << 5,  /* ha: this process took an integration over from another */
+    ALERT_ON_ALL             = 0x3f
 };
 
 /* Which keys an alerts: block wrote (the rest are inherited or defaults). */

@@ -31,9 +31,17 @@ struct note {
     int      done;              /* sent (alone or in a group) */
 };
 
+/* ha: what the last reading said of an integration's lease (failover). */
+struct lease_seen {
+    int64_t  epoch;             /* 0: not seen */
+    int      active;            /* this process held it */
+    char     holder[64];
+};
+
 struct alerts {
     const struct config_integration **igs;
     int      nigs;
+    struct lease_seen *lease;   /* indexed like igs */
     char     host[128];
     struct incident **inc;
     int      ninc, capinc;
@@ -47,6 +55,7 @@ static const char *kind_name(unsigned kind)
     case ALERT_ON_NEEDS_ATTENTION: return "needs_attention";
     case ALERT_ON_RESYNC_REQUIRED: return "resync_required";
     case ALERT_ON_STALLED:         return "stalled";
+    case ALERT_ON_FAILOVER:        return "failover";
     default:                       return "lag";
     }
 }
@@ -57,7 +66,10 @@ struct alerts *alerts_new(const struct config_integration *const *igs, int n, co
     if (!a)
         return NULL;
     a->igs = calloc((size_t)n + 1, sizeof *a->igs);
-    if (!a->igs) {
+    a->lease = calloc((size_t)n + 1, sizeof *a->lease);
+    if (!a->igs || !a->lease) {
+        free(a->igs);
+        free(a->lease);
         free(a);
         return NULL;
     }
@@ -87,6 +99,7 @@ void alerts_free(struct alerts *a)
         incident_free(a->inc[i]);
     free(a->inc);
     free(a->igs);
+    free(a->lease);
     free(a);
 }
 
@@ -174,9 +187,36 @@ static enum cond lag_cond(const struct statelog_integration *g, const struct con
     }
 }
 
-static void observe_integration(struct alerts *a, const struct config_integration *ig,
-                                const struct statelog_integration *g, int64_t now)
+/*
+ * failover (ha): true in the one reading where this process, a standby at
+ * the last reading, holds the lease at a higher epoch; it resolves by
+ * itself, silently (failover_resolved), so each takeover sends one message.
+ * The first reading knows no "before": a process that starts and takes a
+ * lease nobody held is not a failover.
+ */
+static enum cond failover_cond(struct lease_seen *ls, const struct statelog_integration *g,
+                               char *why, size_t len)
 {
+    int active = g->ha_role && !strcmp(g->ha_role, "active");
+    enum cond c = COND_FALSE;
+    if (ls->epoch > 0 && !ls->active && active && g->ha_epoch > ls->epoch) {
+        snprintf(why, len, "this process (%s) took it over from %s (lease epoch %lld)",
+                 g->ha_member ? g->ha_member : "?", ls->holder[0] ? ls->holder : "another member",
+                 (long long)g->ha_epoch);
+        c = COND_TRUE;
+    }
+    if (g->ha_role) {
+        ls->epoch = g->ha_epoch;
+        ls->active = active;
+        if (!active) snprintf(ls->holder, sizeof ls->holder, "%s", g->ha_holder ? g->ha_holder : "");
+    }
+    return c;
+}
+
+static void observe_integration(struct alerts *a, int k, const struct statelog_integration *g,
+                                int64_t now)
+{
+    const struct config_integration *ig = a->igs[k];
     const struct config_alerts *c = &ig->alerts;
     const char *s = g->state ? g->state : "";
     enum istate st = istate_parse(g->state);
@@ -196,6 +236,11 @@ static void observe_integration(struct alerts *a, const struct config_integratio
         snprintf(why, sizeof why, "its applied position has not moved for %s while changes wait", d);
         mark(a, ig, NULL, ALERT_ON_STALLED, g->stalled_since ? COND_TRUE : COND_FALSE, s,
              g->stalled_since ? why : NULL, lag, now);
+    }
+    if (c->on & ALERT_ON_FAILOVER) {
+        char why[256];
+        enum cond fc = failover_cond(&a->lease[k], g, why, sizeof why);
+        mark(a, ig, NULL, ALERT_ON_FAILOVER, fc, s, fc == COND_TRUE ? why : NULL, lag, now);
     }
     for (size_t t = 0; t < g->ntables; t++) {
         const struct statelog_table *tb = &g->tables[t];
@@ -306,6 +351,8 @@ static void write_text(FILE *f, const struct alerts *a, struct note *const *grp,
                 x->state && *x->state ? x->state : "gone from the state log", d);
     else if (x->kind == ALERT_ON_NEEDS_ATTENTION)
         fprintf(f, "needs attention%s%s", x->reason ? ": " : "", x->reason ? x->reason : "");
+    else if (x->kind == ALERT_ON_FAILOVER)
+        fprintf(f, "failed over: %s", x->reason ? x->reason : "this process took it over");
     else
         fprintf(f, "is %s%s%s", kind, x->reason ? ": " : "", x->reason ? x->reason : "");
 }
@@ -418,7 +465,7 @@ void alerts_observe(struct alerts *a, const struct statelog_integration *v, size
     for (int k = 0; k < a->nigs; k++)
         for (size_t i = 0; i < n; i++)
             if (v[i].name && !strcmp(v[i].name, a->igs[k]->name))
-                observe_integration(a, a->igs[k], &v[i], now_ms);
+                observe_integration(a, k, &v[i], now_ms);
     a->first = 0;
 
     struct note *notes = calloc((size_t)a->ninc + 1, sizeof *notes);
@@ -446,7 +493,8 @@ void alerts_observe(struct alerts *a, const struct statelog_integration *v, size
             if (!x->firing) {
                 drop = 1;           /* healed within the grace: never sent */
             } else if (now_ms - x->clear_since >= (int64_t)x->ig->alerts.resolve_seconds * 1000) {
-                notes[nn++] = (struct note){ .inc = x, .resolved = 1 };
+                if (x->kind != ALERT_ON_FAILOVER)   /* an event, not a condition: nothing to resolve */
+                    notes[nn++] = (struct note){ .inc = x, .resolved = 1 };
                 drop = 1;
             }
         }

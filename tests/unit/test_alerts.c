@@ -68,6 +68,46 @@ static struct alerts *fresh(void)
     return a;
 }
 
+/* ha: one reading as member "b" of the lease (role, holder, epoch). */
+static void see_ha(struct alerts *a, const char *role, const char *holder, int64_t epoch, int64_t at)
+{
+    struct statelog_integration g = reading(strcmp(role, "active") ? "standby" : "active", 0, at);
+    g.ha_role = (char *)role;
+    g.ha_member = (char *)"b";
+    g.ha_holder = (char *)holder;
+    g.ha_epoch = epoch;
+    alerts_observe(a, &g, 1, at, on_emit, NULL);
+}
+
+/* A takeover sends one firing message naming both members, and nothing when
+ * it "resolves"; a start that finds the lease free, or a standby that stays
+ * one, sends nothing. */
+static void test_failover(void)
+{
+    const struct config_integration *igs[] = { &ig };
+    struct alerts *a = alerts_new(igs, 1, "db2");
+    reset();
+    int64_t t = T0;
+    see_ha(a, "active", "b", 3, t);
+    CHECK_INT(got.n, 0, "holding the lease at the first reading: no failover");
+    for (int i = 0; i < 5; i++)
+        see_ha(a, "standby", "a", 4, t += 1000);
+    CHECK_INT(got.n, 0, "a standby: nothing");
+    see_ha(a, "active", "b", 5, t += 1000);
+    CHECK_INT(got.n, 1, "standby, then holder at a higher epoch: one alert");
+    CHECK_STR(got.summary[0], "shop: failover firing", "it is the failover");
+    CHECK(got.n == 1 && strstr(got.body[0], "failed over: this process (b) took it over from a (lease epoch 5)"),
+          "the text names this member, the one before and the epoch");
+    for (int i = 0; i < 60; i++)
+        see_ha(a, "active", "b", 5, t += 1000);
+    CHECK_INT(got.n, 1, "a minute later: no resolved message for an event");
+    CHECK_INT(alerts_open(a), 0, "and no incident left open");
+    see_ha(a, "standby", "a", 6, t += 1000);
+    see_ha(a, "active", "b", 7, t += 1000);
+    CHECK_INT(got.n, 2, "a second takeover: a second alert");
+    alerts_free(a);
+}
+
 static void test_once_per_incident(void)
 {
     struct alerts *a = fresh();
@@ -284,5 +324,6 @@ int main(void)
     TEST_RUN(test_tables_grouped);
     TEST_RUN(test_on_filter);
     TEST_RUN(test_message);
+    TEST_RUN(test_failover);
     return test_exit();
 }

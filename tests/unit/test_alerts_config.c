@@ -139,7 +139,7 @@ static void test_bad(void)
         "t.yaml:1:23: webhook_url is empty; give the webhook's URL, or write on: [] to turn alerts off",
         "empty URL");
     BAD("alerts: {webhook_url: " SLACK ", on: [faild]}\nintegrations:\n" IG("a"),
-        "t.yaml:1:86: invalid alert event \"faild\"; did you mean `failed`? (valid: failed, needs_attention, resync_required, lag, stalled)",
+        "t.yaml:1:86: invalid alert event \"faild\"; did you mean `failed`? (valid: failed, needs_attention, resync_required, lag, stalled, failover)",
         "unknown event with a suggestion");
     BAD("alerts: {webhook_url: " SLACK ", on: failed}\nintegrations:\n" IG("a"),
         "t.yaml:1:85: on must be a list, e.g. [failed, lag] (or [] for no alerts), got a string",
