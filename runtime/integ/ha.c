@@ -55,7 +55,7 @@ int integ_ha_init(struct integ *in)
 
 int64_t integ_ha_epoch(const struct integ *in)
 {
-    return in->ha ? atomic_load(&in->ha->epoch) : 0;
+    return atomic_load(&in->ha_epoch);
 }
 
 atomic_int *integ_ha_fenced(struct integ *in)
@@ -72,11 +72,11 @@ void integ_ha_write_view(struct integ *in)
     v = h->view;
     h->dirty = 0;
     pthread_mutex_unlock(&h->mu);
-    int held = atomic_load(&h->epoch) > 0;
+    int held = atomic_load(&in->ha_epoch) > 0;
     struct statelog_ha s = {
         .role = held ? "active" : "standby", .member = in->root->ha.member,
         .holder = v.holder[0] ? v.holder : NULL, .holder_pid = v.holder_pid,
-        .epoch = held ? atomic_load(&h->epoch) : v.epoch, .standbys = v.standbys,
+        .epoch = held ? atomic_load(&in->ha_epoch) : v.epoch, .standbys = v.standbys,
     };
     statelog_set_ha(in->sl, in->cfg->name, &s);
     h->written_ms = zclock_mono_ms();
@@ -86,7 +86,7 @@ enum integ_round integ_ha_poll(struct integ *in)
 {
     struct iha *h = in->ha;
     if (!h) return ROUND_NONE;
-    if (atomic_load(&h->epoch) > 0 && (atomic_load(&h->lost) || atomic_load(&h->fenced)))
+    if (atomic_load(&in->ha_epoch) > 0 && (atomic_load(&h->lost) || atomic_load(&h->fenced)))
         return ROUND_LEASE_LOST;
     pthread_mutex_lock(&h->mu);
     int dirty = h->dirty;
@@ -117,7 +117,7 @@ void *integ_ha_beat_main(void *arg)
     pthread_setname_np(pthread_self(), "z-lease");
     struct integ *in = arg;
     struct iha *h = in->ha;
-    int64_t epoch = atomic_load(&h->epoch), last_ok = atomic_load(&h->last_ok_ms);
+    int64_t epoch = atomic_load(&in->ha_epoch), last_ok = atomic_load(&h->last_ok_ms);
     int64_t fence_ms = (int64_t)integ_ha_takeover_s(in) * 1000 - 2000;
     while (!atomic_load(&h->beat_stop)) {
         for (int i = 0; i < TLEASE_BEAT_MS / 100 && !atomic_load(&h->beat_stop) &&
@@ -169,7 +169,7 @@ void *integ_ha_beat_main(void *arg)
 enum integ_round integ_ha_confirm(struct integ *in)
 {
     struct iha *h = in->ha;
-    if (!h || atomic_load(&h->epoch) <= 0) return ROUND_NONE;
+    if (!h || atomic_load(&in->ha_epoch) <= 0) return ROUND_NONE;
     int64_t asked = zclock_mono_ms();
     int64_t limit = asked + TLEASE_BEAT_MS + (int64_t)integ_ha_takeover_s(in) * 500 + 1000;
     atomic_store(&h->beat_now, 1);
@@ -195,7 +195,7 @@ void integ_ha_release(struct integ *in)
     }
     tlease_close(h->tl);
     h->tl = NULL;
-    atomic_store(&h->epoch, 0);
+    atomic_store(&in->ha_epoch, 0);
     atomic_store(&h->lost, 0);
     atomic_store(&h->fenced, 0);
 }
@@ -210,7 +210,7 @@ void integ_ha_lost(struct integ *in)
     h->why[0] = '\0';
     pthread_mutex_unlock(&h->mu);
     integ_log(in, STATELOG_WARNING, NULL, "lease", "lost the lease of %s (epoch %lld): %s; this process "
-              "applies nothing more and stands by", in->cfg->name, (long long)atomic_load(&h->epoch), why);
+              "applies nothing more and stands by", in->cfg->name, (long long)atomic_load(&in->ha_epoch), why);
     integ_ha_release(in);
 }
 
@@ -218,8 +218,8 @@ void integ_ha_lost(struct integ *in)
 int integ_ha_mark_deleted(struct integ *in, char *err, size_t errlen)
 {
     struct iha *h = in->ha;
-    if (!h || atomic_load(&h->epoch) <= 0) return 0;
-    int64_t epoch = atomic_load(&h->epoch);
+    if (!h || atomic_load(&in->ha_epoch) <= 0) return 0;
+    int64_t epoch = atomic_load(&in->ha_epoch);
     if (h->beating) {           /* the session is the beat thread's: take it back
                                    (within one heartbeat call, under its deadline) */
         atomic_store(&h->beat_stop, 1);
@@ -234,7 +234,7 @@ int integ_ha_mark_deleted(struct integ *in, char *err, size_t errlen)
 int integ_ha_refuse(struct integ *in, const char *what, char *result, size_t len)
 {
     struct iha *h = in->ha;
-    if (!h || atomic_load(&h->epoch) > 0) return 0;
+    if (!h || atomic_load(&in->ha_epoch) > 0) return 0;
     struct tlease_view v;
     pthread_mutex_lock(&h->mu);
     v = h->view;

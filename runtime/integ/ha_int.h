@@ -19,7 +19,6 @@ struct iha {
     pthread_t   beat;
     int         beating;
     atomic_int  beat_stop;
-    _Atomic int64_t epoch;      /* ours, > 0 while held */
     atomic_int  lost;           /* the beat thread found the lease lost */
     atomic_int  fenced;         /* a commit found the epoch moved (target_opts.fenced) */
     _Atomic int64_t last_ok_ms; /* mono ms of the last heartbeat that got through */

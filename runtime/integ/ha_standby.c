@@ -42,7 +42,7 @@ enum integ_round integ_ha_acquire(struct integ *in)
     /* Held: a round starts only on a heartbeat fresh enough that no standby
      * can have taken over since (a process just thawed finds out here, not
      * in the middle of its next round). */
-    for (int tick = 0; atomic_load(&h->epoch) > 0; tick++) {
+    for (int tick = 0; atomic_load(&in->ha_epoch) > 0; tick++) {
         if (atomic_load(&h->lost) || atomic_load(&h->fenced)) return ROUND_LEASE_LOST;
         if (zclock_mono_ms() - atomic_load(&h->last_ok_ms) < 2 * TLEASE_BEAT_MS) return ROUND_NONE;
         if (atomic_load(&in->stop)) return ROUND_STOPPED;
@@ -81,7 +81,7 @@ enum integ_round integ_ha_acquire(struct integ *in)
         pthread_mutex_unlock(&h->mu);
         if (r == 1) {
             atomic_store(&h->last_ok_ms, zclock_mono_ms());
-            atomic_store(&h->epoch, epoch);
+            atomic_store(&in->ha_epoch, epoch);
             atomic_store(&h->lost, 0);
             atomic_store(&h->fenced, 0);
             atomic_store(&h->beat_stop, 0);

@@ -198,6 +198,8 @@ struct integ {
     int       retry_attempt;      /* the failed round's next attempt, 0 none */
     int       retry_waiting;      /* in the backoff before it: a retry command starts it */
     struct iha *ha;               /* ha.c: the lease, NULL when ha is off */
+    _Atomic int64_t ha_epoch;     /* ha.c: the lease's epoch while this process holds it, else 0;
+                                     read by any thread (the PostgreSQL reader: whose slot) */
 };
 
 enum { WAIT_NONE = 0, WAIT_TARGET, WAIT_QUEUE, WAIT_HELD };

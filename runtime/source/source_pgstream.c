@@ -169,6 +169,10 @@ int source_pg_slot_reclaim(struct integ *in, PGconn *sql, const struct pgwait *w
     const char *params[1] = {slot};
     char e[512];
     int ours = gone_get(slot);
+    /* ha: this process holds the integration's lease, so a walsender on its
+     * slot is a member's that lost it (frozen, cut off, powered off): its
+     * link may look alive for minutes (wal_sender_timeout), so end it. */
+    int leased = atomic_load(&in->ha_epoch) > 0;
     for (int tries = 0;; tries++) {
         PGresult *q = pgwait_exec(sql, w, "SELECT coalesce(active_pid, 0) FROM pg_catalog.pg_replication_slots "
                                           "WHERE slot_name = $1", 1, params, e, sizeof e);
@@ -180,13 +184,16 @@ int source_pg_slot_reclaim(struct integ *in, PGconn *sql, const struct pgwait *w
         }
         int have = PQntuples(q) == 1, pid = have ? atoi(PQgetvalue(q, 0, 0)) : 0;
         PQclear(q);
-        if (!have || !ours || pid != ours) {
+        if (!have || !pid || (!leased && (!ours || pid != ours))) {
             if (!pid) gone_set(slot, 0);
             return have;    /* free, or held by someone else: START_REPLICATION says so */
         }
         if (tries == 0) {
             char m[256];
-            snprintf(m, sizeof m, "slot %s is still held by walsender %d of a connection zetl gave up on; ending it",
+            snprintf(m, sizeof m, pid == ours ? "slot %s is still held by walsender %d of a connection zetl gave "
+                                                "up on; ending it"
+                                              : "slot %s is held by walsender %d of the ha member that held the lease "
+                                                "before this process; ending it",
                      slot, pid);
             warn(in, m);
             char pidtxt[16];

@@ -456,7 +456,15 @@ if gate "(3) SIGSTOP of the active (takeover)"; then
     kill -STOP "${PID[B]}"
     if takeover "(3) hostB frozen (SIGSTOP)" A "$t0"; then
         mark=$(audit_mark)               # hostA's epoch is committed: nothing of hostB's may follow
-        sleep 1
+        # While hostB stays frozen (a host powered off): its walsender still holds the
+        # PostgreSQL slot and its binlog dump thread still runs; hostA must stream anyway.
+        left=$(( 30 - ($(now_ms) - t0) / 1000 )); ((left < 1)) && left=1
+        if poll "$left" applies A "$mark"; then
+            t_pass $T "(3) hostA applies both integrations within 30 s of the freeze, hostB still frozen ($(( $(now_ms) - t0 )) ms)"
+        else
+            t_fail $T "(3) hostA applies within 30 s of the freeze, hostB still frozen" "active, new commits of hamy and hapg" \
+                "${VIEW:-none}; commits: $(writes A hamy "$mark")/$(writes A hapg "$mark"); $(sources_say); $(log_tail A)"
+        fi
         ln=$(log_lines B); tc=$(now_ms)
         kill -CONT "${PID[B]}"
         if poll 12 lost_said B "$ln" "$tc"; then t_pass $T "(3) resumed (SIGCONT), hostB says it lost the lease within 10 s, for both integrations"
