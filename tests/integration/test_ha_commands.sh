@@ -1,0 +1,142 @@
+#!/usr/bin/env bash
+# test_ha_commands.sh — issue 24: operator commands with two members (ha:),
+# one MariaDB integration into the harness target.
+#   (a) resync, resnapshot and delete sent to the standby are refused, naming
+#       the holder; the holder's data and lease are untouched;
+#   (b) pause on the holder keeps the lease: the standby stays standby while
+#       the paused holder beats, nothing is applied; resume applies again;
+#   (c) a clean stop (SIGTERM) of the holder hands the lease over at once
+#       (well under takeover_seconds);
+#   (d) delete on the holder: the other member stops with `deleted`, naming
+#       the member that deleted it, and does not take the integration up.
+set -uo pipefail
+cd "$(dirname "$0")/../.."
+. tests/lib/harness.sh
+. tests/lib/assert.sh
+. tests/lib/e2e.sh
+T=test_ha_commands
+DB=hacmd
+NAME=hacmd
+CMD=${ZETL_BUILD:-build}/tools/zetl_command
+TAKEOVER=20                     # long: a takeover within the test is the lease handed over, not taken
+
+harness_start mariadb pgtgt || { t_fail $T "harness" "servers up" "start failed"; t_done; }
+e2e_init $T
+declare -A PID=([A]='' [B]='')
+forget() {
+    zh_mysql -e "DROP DATABASE IF EXISTS $DB" >/dev/null 2>&1
+    local q
+    for q in "DROP SCHEMA IF EXISTS $DB CASCADE" "DELETE FROM zetl.checkpoints WHERE integration = '$NAME'" \
+             "DELETE FROM zetl.copy_progress WHERE integration = '$NAME'" \
+             "DELETE FROM zetl.leases WHERE integration = '$NAME'" \
+             "DELETE FROM zetl.lease_members WHERE integration = '$NAME'"; do
+        zh_psql_tgt -c "SET client_min_messages = warning; $q" >/dev/null 2>&1
+    done
+}
+cleanup() {
+    local m
+    for m in A B; do [ -n "${PID[$m]}" ] && { kill -9 "${PID[$m]}" 2>/dev/null; wait "${PID[$m]}" 2>/dev/null; }; done
+    forget
+    e2e_cleanup
+}
+trap 'cleanup; harness_stop' EXIT
+
+forget
+e2e_my_table "$NAME" "$DB" 100
+export E2E_MY_PASSWORD=$ZH_MY_PASSWORD
+CFG=$E2E_DIR/zetl.yaml
+cat >"$CFG" <<YAML
+state_dir: \${ZT_STATE}
+ha:
+  enabled: true
+  member: \${ZT_MEMBER}
+  takeover_seconds: $TAKEOVER
+integrations:
+  - name: $NAME
+    source: {kind: mysql, host: 127.0.0.1, port: $ZH_MY_PORT, user: $ZH_MY_USER,
+             password: "\${E2E_MY_PASSWORD}", databases: [$DB], server_id: 4343}
+    target: {kind: postgres, dsn: "$ZH_PGTGT_DSN"}
+    tables: {include: ["$DB.%"]}
+    apply: {batch_ms: 100}
+YAML
+zstart() { ZT_STATE=$E2E_DIR/st$1 ZT_MEMBER=host$1 "$ZETL" run -c "$CFG" 2>>"$E2E_DIR/run$1.log" & PID[$1]=$!; }
+# field M JQ: jq over member M's status of the integration
+field() { ZT_STATE=$E2E_DIR/st$1 ZT_MEMBER=x "$ZETL" status -c "$CFG" --json 2>/dev/null | jq -r ".integrations[0] | $2" 2>/dev/null; }
+# wait_field M JQ WANT SECS
+wait_field() {
+    local i
+    for ((i = 0; i < $4 * 5; i++)); do [ "$(field "$1" "$2")" = "$3" ] && return 0; sleep 0.2; done
+    return 1
+}
+cmd() { "$CMD" "$E2E_DIR/st$1/zetl.db" "$NAME" "$2" ${3:+"$3"} 2>&1; }
+tgt_count() { zh_psql_tgt -c "SELECT count(*) FROM $DB.t" 2>&1; }
+
+zstart A
+wait_field A .state active 30 || t_fail $T "setup" "hostA active" "$(field A .state): $(tail -3 "$E2E_DIR/runA.log")"
+zstart B
+if wait_field B .state standby 20; then t_pass $T "hostB stands by"
+else t_fail $T "hostB stands by" "standby" "$(field B .state) $(field B .reason)"; fi
+
+# (a) commands that act on the target, sent to the standby
+for c in resync resnapshot delete; do
+    tb=; [ $c = resync ] && tb=$DB.t
+    out=$(cmd B $c $tb); rc=$?
+    if [ $rc -ne 0 ] && [[ $out == *"refused: this process (hostB) is a standby of $NAME; hostA runs it"* ]]; then
+        t_pass $T "(a) $c sent to the standby is refused, naming the holder"
+    else
+        t_fail $T "(a) $c sent to the standby is refused" "refused … hostA runs it" "rc $rc: $out"
+    fi
+done
+t_eq $T "(a) hostB is still standby" "standby" "$(field B .state)"
+t_eq $T "(a) hostA still holds the lease, epoch 1" "hostA|1" \
+    "$(zh_psql_tgt -c "SELECT holder || '|' || epoch FROM zetl.leases WHERE integration = '$NAME'")"
+zh_mysql -e "INSERT INTO $DB.t VALUES (1001, 'after')"
+for i in $(seq 1 50); do [ "$(tgt_count)" = 101 ] && break; sleep 0.2; done
+t_eq $T "(a) the holder applies on" "101" "$(tgt_count)"
+
+# (b) pause on the holder keeps the lease
+out=$(cmd A pause); t_eq $T "(b) pause taken by the holder" "ok" "$out"
+sleep $((TAKEOVER / 2 + 3))
+t_eq $T "(b) hostA paused, still the holder" "paused|active" "$(field A .state)|$(field A .ha.role)"
+t_eq $T "(b) hostB does not take a paused holder's lease" "standby|hostA" "$(field B .state)|$(field B .ha.holder)"
+zh_mysql -e "INSERT INTO $DB.t VALUES (1002, 'paused')"
+sleep 1
+t_eq $T "(b) nothing applied while paused" "101" "$(tgt_count)"
+out=$(cmd A resume); t_eq $T "(b) resume taken" "ok" "$out"
+for i in $(seq 1 50); do [ "$(tgt_count)" = 102 ] && break; sleep 0.2; done
+t_eq $T "(b) resumed: the change made while paused is applied" "102" "$(tgt_count)"
+
+# (c) SIGTERM of the holder hands over at once
+t0=$(_zh_now_ms)
+kill -TERM "${PID[A]}"; wait "${PID[A]}"; PID[A]=
+if wait_field B .ha.role active $((TAKEOVER / 2)); then
+    took=$(( $(_zh_now_ms) - t0 ))
+    t_pass $T "(c) a clean stop hands the lease to hostB in ${took} ms (takeover_seconds $TAKEOVER)"
+else
+    t_fail $T "(c) a clean stop hands the lease over at once" "hostB active within $((TAKEOVER / 2)) s" \
+        "$(field B .state) $(field B .reason)"
+fi
+zh_mysql -e "INSERT INTO $DB.t VALUES (1003, 'on B')"
+for i in $(seq 1 75); do [ "$(tgt_count)" = 103 ] && break; sleep 0.2; done
+t_eq $T "(c) hostB applies" "103" "$(tgt_count)"
+
+# (d) delete on the holder (now hostB); hostA, restarted, stands by first
+zstart A
+wait_field A .state standby 20 || t_fail $T "(d) hostA stands by" "standby" "$(field A .state)"
+out=$(cmd B delete)
+[[ $out == ok || $out == deleting* ]] && t_pass $T "(d) delete taken by the holder" ||
+    t_fail $T "(d) delete taken by the holder" "ok" "$out"
+if wait_field A .state deleted 15; then t_pass $T "(d) the standby stops with deleted"
+else t_fail $T "(d) the standby stops with deleted" "deleted" "$(field A .state) $(field A .reason)"; fi
+if grep -q "was deleted by hostB" "$E2E_DIR/runA.log"; then t_pass $T "(d) it says who deleted it"
+else t_fail $T "(d) it says who deleted it" "was deleted by hostB" "$(tail -3 "$E2E_DIR/runA.log")"; fi
+sleep 1
+if [ -n "${PID[A]}" ] && ! kill -0 "${PID[A]}" 2>/dev/null; then
+    wait "${PID[A]}"; rc=$?; PID[A]=
+    t_eq $T "(d) hostA's zetl run exits 3 (every integration deleted)" "3" "$rc"
+else
+    t_fail $T "(d) hostA's zetl run exits once its only integration is deleted" "exited" "still running"
+fi
+t_eq $T "(d) nobody runs it: the lease says deleted" "t" \
+    "$(zh_psql_tgt -c "SELECT deleted_at IS NOT NULL FROM zetl.leases WHERE integration = '$NAME'")"
+t_done
