@@ -111,6 +111,32 @@ static void lose(struct integ *in, const char *fmt, ...)
     linkcut_fire(&in->cut);
 }
 
+/* The lease session failed under the heartbeat: a new one, and the lock
+ * again if the lease is still ours (tlease_relock). On the beat thread, so
+ * no command hook; the beat's stop flag gives its calls up. 1, 0, -1. */
+static int relock(struct integ *in, int64_t epoch, struct tlease_view *v, char *err, size_t len)
+{
+    struct iha *h = in->ha;
+    struct tlease *nl = NULL;
+    struct tlease_opts o = {
+        .dsn = in->cfg->target.dsn, .integration = in->cfg->name, .member = in->root->ha.member,
+        .pid = (int)getpid(), .stop = &h->beat_stop,
+        .deadline_ms = integ_ha_takeover_s(in) * 500 > 3000 ? integ_ha_takeover_s(in) * 500 : 3000,
+    };
+    if (tlease_open(&nl, &o, err, len) != 0) return -1;
+    int r = tlease_relock(nl, epoch, integ_ha_takeover_s(in), v, err, len);
+    if (r < 0) {
+        tlease_close(nl);
+        return -1;
+    }
+    pthread_mutex_lock(&h->mu);         /* tlease_cancel reads it from the supervisor */
+    struct tlease *old = h->tl;
+    h->tl = nl;
+    pthread_mutex_unlock(&h->mu);
+    tlease_close(old);
+    return r;
+}
+
 /* The holder's heartbeat, on the lease session, until lost or told to stop. */
 void *integ_ha_beat_main(void *arg)
 {
@@ -119,6 +145,7 @@ void *integ_ha_beat_main(void *arg)
     struct iha *h = in->ha;
     int64_t epoch = atomic_load(&in->ha_epoch), last_ok = atomic_load(&h->last_ok_ms);
     int64_t fence_ms = (int64_t)integ_ha_takeover_s(in) * 1000 - 2000;
+    char err[600] = "";                 /* why the last heartbeat failed, "" it did not */
     while (!atomic_load(&h->beat_stop)) {
         for (int i = 0; i < TLEASE_BEAT_MS / 100 && !atomic_load(&h->beat_stop) &&
                         !atomic_exchange(&h->beat_now, 0); i++) {
@@ -126,15 +153,21 @@ void *integ_ha_beat_main(void *arg)
             nanosleep(&ts, NULL);
         }
         if (atomic_load(&h->beat_stop)) break;
-        /* Silent that long already (the process was frozen, the host
-         * suspended): a standby may hold it now; let go before asking. */
+        /* Silent that long already (failed heartbeats, or the process
+         * frozen, the host suspended): a standby may hold it now; let go
+         * before asking. */
         if (zclock_mono_ms() - last_ok > fence_ms) {
-            lose(in, "this process was silent for %lld s (frozen or suspended): a standby may have taken "
-                 "over after %d s", (long long)((zclock_mono_ms() - last_ok) / 1000), integ_ha_takeover_s(in));
+            long long s = (zclock_mono_ms() - last_ok) / 1000;
+            if (err[0])
+                lose(in, "no heartbeat reached the target for %lld s (%s): a standby may take over after "
+                     "%d s, so this process lets the integration go first", s, err, integ_ha_takeover_s(in));
+            else
+                lose(in, "this process was silent for %lld s (frozen or suspended): a standby may have "
+                     "taken over after %d s", s, integ_ha_takeover_s(in));
             break;
         }
         struct tlease_view v;
-        char err[600];
+        err[0] = '\0';
         int r = tlease_beat(h->tl, epoch, integ_ha_takeover_s(in), &v, err, sizeof err);
         int64_t now = zclock_mono_ms();
         if (r >= 0) {
@@ -149,6 +182,15 @@ void *integ_ha_beat_main(void *arg)
             continue;
         }
         if (atomic_load(&h->beat_stop)) break;
+        if (r < 0 && !atomic_load(&h->beat_stop)) {
+            r = relock(in, epoch, &v, err, sizeof err);
+            now = zclock_mono_ms();
+        }
+        if (r == 1) {
+            last_ok = zclock_mono_ms();
+            atomic_store(&h->last_ok_ms, last_ok);
+            continue;
+        }
         if (r == 0) {
             if (v.deleted) lose(in, "the integration was deleted by %s", v.holder[0] ? v.holder : "another member");
             else lose(in, "%s (pid %d) took the integration over (epoch %lld; ours was %lld)",
@@ -189,7 +231,9 @@ void integ_ha_release(struct integ *in)
     if (!h) return;
     if (h->beating) {
         atomic_store(&h->beat_stop, 1);
+        pthread_mutex_lock(&h->mu);     /* relock may swap the session */
         if (h->tl) tlease_cancel(h->tl);
+        pthread_mutex_unlock(&h->mu);
         pthread_join(h->beat, NULL);
         h->beating = 0;
     }

@@ -289,6 +289,20 @@ int tlease_beat(struct tlease *l, int64_t epoch, int takeover_s, struct tlease_v
            v->holder_pid == atoi(l->pidtxt);
 }
 
+int tlease_relock(struct tlease *l, int64_t epoch, int takeover_s, struct tlease_view *v,
+                  char *err, size_t errlen)
+{
+    memset(v, 0, sizeof *v);
+    int got = try_lock(l, err, errlen);
+    if (got < 0) return -1;
+    if (read_view(l, takeover_s, v, err, errlen) != 0) return -1;
+    if (!got) return 0;
+    if (v->epoch == epoch && !v->deleted && strcmp(v->holder, l->member) == 0 &&
+        v->holder_pid == atoi(l->pidtxt))
+        return say_here(l, err, errlen) == 0 ? 1 : -1;
+    return 0;   /* the lock is ours but the epoch moved: closing lets it go */
+}
+
 int tlease_mark_deleted(struct tlease *l, int64_t epoch, char *err, size_t errlen)
 {
     char e[32];

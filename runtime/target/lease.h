@@ -111,6 +111,16 @@ int  tlease_try(struct tlease *l, int takeover_s, int64_t *epoch, struct tlease_
  */
 int  tlease_beat(struct tlease *l, int64_t epoch, int takeover_s, struct tlease_view *v,
                  char *err, size_t errlen);
+/*
+ * The holder's lease session failed (a reset link, a restarted server): on a
+ * new session from tlease_open, take the lock again and keep the lease only
+ * if zetl.leases still names this member at epoch: then nobody held the
+ * lock with a higher epoch meanwhile (a raise needs the lock), so nothing
+ * was committed under another. 1 kept, 0 lost (v says who holds it), -1
+ * the call failed (err).
+ */
+int  tlease_relock(struct tlease *l, int64_t epoch, int takeover_s, struct tlease_view *v,
+                   char *err, size_t errlen);
 /* The holder deletes the integration: the lease row says so, so a standby
  * does not take it up again. 0 or -1 (err). */
 int  tlease_mark_deleted(struct tlease *l, int64_t epoch, char *err, size_t errlen);

@@ -9,11 +9,17 @@
 #       (well under takeover_seconds);
 #   (d) delete on the holder: the other member stops with `deleted`, naming
 #       the member that deleted it, and does not take the integration up.
+# First, hostA alone, its target link through a relay:
+#   (r) the link reset (RST: every session of hostA's ends, its lock with
+#       the lease session): hostA takes the lock again on a new session at
+#       the same epoch, since nobody raised it, and applies on: no "lost the
+#       lease", no new epoch.
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 . tests/lib/harness.sh
 . tests/lib/assert.sh
 . tests/lib/e2e.sh
+. tests/lib/proxy.sh
 T=test_ha_commands
 DB=hacmd
 NAME=hacmd
@@ -36,6 +42,7 @@ forget() {
 cleanup() {
     local m
     for m in A B; do [ -n "${PID[$m]}" ] && { kill -9 "${PID[$m]}" 2>/dev/null; wait "${PID[$m]}" 2>/dev/null; }; done
+    proxy_stop A
     forget
     e2e_cleanup
 }
@@ -55,13 +62,20 @@ integrations:
   - name: $NAME
     source: {kind: mysql, host: 127.0.0.1, port: $ZH_MY_PORT, user: $ZH_MY_USER,
              password: "\${E2E_MY_PASSWORD}", databases: [$DB], server_id: 4343}
-    target: {kind: postgres, dsn: "$ZH_PGTGT_DSN"}
+    target: {kind: postgres, dsn: "\${ZT_DSN}"}
     tables: {include: ["$DB.%"]}
     apply: {batch_ms: 100}
 YAML
-zstart() { ZT_STATE=$E2E_DIR/st$1 ZT_MEMBER=host$1 "$ZETL" run -c "$CFG" 2>>"$E2E_DIR/run$1.log" & PID[$1]=$!; }
+proxy_start A "$ZH_PGTGT_PORT" || { t_fail $T "setup" "relay" "did not start"; t_done; }
+DSN_A=${ZH_PGTGT_DSN/port=$ZH_PGTGT_PORT/port=$PROXY_A_PORT}
+DSN_B=$ZH_PGTGT_DSN
+zstart() {
+    local d=DSN_$1
+    ZT_STATE=$E2E_DIR/st$1 ZT_MEMBER=host$1 ZT_DSN=${!d} "$ZETL" run -c "$CFG" 2>>"$E2E_DIR/run$1.log" &
+    PID[$1]=$!
+}
 # field M JQ: jq over member M's status of the integration
-field() { ZT_STATE=$E2E_DIR/st$1 ZT_MEMBER=x "$ZETL" status -c "$CFG" --json 2>/dev/null | jq -r ".integrations[0] | $2" 2>/dev/null; }
+field() { ZT_STATE=$E2E_DIR/st$1 ZT_MEMBER=x ZT_DSN=x "$ZETL" status -c "$CFG" --json 2>/dev/null | jq -r ".integrations[0] | $2" 2>/dev/null; }
 # wait_field M JQ WANT SECS
 wait_field() {
     local i
@@ -73,6 +87,22 @@ tgt_count() { zh_psql_tgt -c "SELECT count(*) FROM $DB.t" 2>&1; }
 
 zstart A
 wait_field A .state active 30 || t_fail $T "setup" "hostA active" "$(field A .state): $(tail -3 "$E2E_DIR/runA.log")"
+
+# (r) hostA alone: its target link reset
+lines=$(wc -l <"$E2E_DIR/runA.log")
+proxy_reset A
+proxy_heal A
+zh_mysql -e "INSERT INTO $DB.t VALUES (1000, 'after the reset')"
+for i in $(seq 1 100); do [ "$(tgt_count)" = 101 ] && break; sleep 0.2; done
+t_eq $T "(r) after its target link was reset, hostA applies" "101" "$(tgt_count)"
+sleep $((TAKEOVER / 2))
+t_eq $T "(r) hostA keeps the lease at epoch 1 (taken again on a new session)" "active|hostA|1" \
+    "$(field A .ha.role)|$(zh_psql_tgt -c "SELECT holder || '|' || epoch FROM zetl.leases WHERE integration = '$NAME'")"
+if tail -n +"$((lines + 1))" "$E2E_DIR/runA.log" | grep -q "lost the lease"; then
+    t_fail $T "(r) no lost lease after a reset link" "no 'lost the lease'" "$(grep "lost the lease" "$E2E_DIR/runA.log" | tail -1)"
+else
+    t_pass $T "(r) no lost lease after a reset link"
+fi
 zstart B
 if wait_field B .state standby 20; then t_pass $T "hostB stands by"
 else t_fail $T "hostB stands by" "standby" "$(field B .state) $(field B .reason)"; fi
@@ -91,8 +121,8 @@ t_eq $T "(a) hostB is still standby" "standby" "$(field B .state)"
 t_eq $T "(a) hostA still holds the lease, epoch 1" "hostA|1" \
     "$(zh_psql_tgt -c "SELECT holder || '|' || epoch FROM zetl.leases WHERE integration = '$NAME'")"
 zh_mysql -e "INSERT INTO $DB.t VALUES (1001, 'after')"
-for i in $(seq 1 50); do [ "$(tgt_count)" = 101 ] && break; sleep 0.2; done
-t_eq $T "(a) the holder applies on" "101" "$(tgt_count)"
+for i in $(seq 1 50); do [ "$(tgt_count)" = 102 ] && break; sleep 0.2; done
+t_eq $T "(a) the holder applies on" "102" "$(tgt_count)"
 
 # (b) pause on the holder keeps the lease
 out=$(cmd A pause); t_eq $T "(b) pause taken by the holder" "ok" "$out"
@@ -101,10 +131,10 @@ t_eq $T "(b) hostA paused, still the holder" "paused|active" "$(field A .state)|
 t_eq $T "(b) hostB does not take a paused holder's lease" "standby|hostA" "$(field B .state)|$(field B .ha.holder)"
 zh_mysql -e "INSERT INTO $DB.t VALUES (1002, 'paused')"
 sleep 1
-t_eq $T "(b) nothing applied while paused" "101" "$(tgt_count)"
+t_eq $T "(b) nothing applied while paused" "102" "$(tgt_count)"
 out=$(cmd A resume); t_eq $T "(b) resume taken" "ok" "$out"
-for i in $(seq 1 50); do [ "$(tgt_count)" = 102 ] && break; sleep 0.2; done
-t_eq $T "(b) resumed: the change made while paused is applied" "102" "$(tgt_count)"
+for i in $(seq 1 50); do [ "$(tgt_count)" = 103 ] && break; sleep 0.2; done
+t_eq $T "(b) resumed: the change made while paused is applied" "103" "$(tgt_count)"
 
 # (c) SIGTERM of the holder hands over at once
 t0=$(_zh_now_ms)
@@ -117,8 +147,8 @@ else
         "$(field B .state) $(field B .reason)"
 fi
 zh_mysql -e "INSERT INTO $DB.t VALUES (1003, 'on B')"
-for i in $(seq 1 75); do [ "$(tgt_count)" = 103 ] && break; sleep 0.2; done
-t_eq $T "(c) hostB applies" "103" "$(tgt_count)"
+for i in $(seq 1 75); do [ "$(tgt_count)" = 104 ] && break; sleep 0.2; done
+t_eq $T "(c) hostB applies" "104" "$(tgt_count)"
 
 # (d) delete on the holder (now hostB); hostA, restarted, stands by first
 zstart A
