@@ -4,7 +4,9 @@
  * only: it never creates the log, so it is safe beside a running `zetl run`.
  * Whether an integration runs comes from its lock (runtime/log/liveness.h): one
  * nobody runs shows as stopped, with since when and who ran it last. A table
- * being copied has a line with its progress, in the console's words.
+ * being copied has a line with its progress, and with ha an integration a
+ * line naming the lease's holder, this process's part and the standbys, in
+ * the console's words (views/widgets.h).
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -74,6 +76,9 @@ static void print_human(struct statelog *sl, const char *state_dir,
                    in->reason ? in->reason : "");
         else
             printf("  %s\n", live);
+        char ha[1024];
+        if (w_fmt_ha(ha, sizeof ha, in, stale))     /* ha: who runs it, this process's part, the standbys */
+            printf("  ha: %s\n", ha);
         printf("  %s -> %s\n", in->source ? in->source : "-", in->target ? in->target : "-");
         if (in->ntables)
             printf("  %-32s %-16s %12s %10s %10s %10s  %s\n", "TABLE", "STATE", "ROWS COPIED",

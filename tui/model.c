@@ -131,6 +131,9 @@ static uint64_t fingerprint(const struct snapshot *s)
         h_i64(&h, s->ext[i].attached); h_i64(&h, s->ext[i].holder_pid);
         h_str(&h, in->wait.kind); h_str(&h, in->wait.detail);
         h_i64(&h, in->retry_attempt); h_i64(&h, in->retry_at);
+        /* ha: a member joining or leaving the standbys changes nothing else */
+        h_str(&h, in->ha_role); h_str(&h, in->ha_holder); h_i64(&h, in->ha_holder_pid);
+        h_i64(&h, in->ha_epoch); h_str(&h, in->ha_standbys);
         /* not the heartbeat of a running one: an idle log must not wake the console */
         h_i64(&h, s->ext[i].live.running); h_i64(&h, s->ext[i].live.started_at);
         h_i64(&h, s->ext[i].live.stopped_at); h_i64(&h, s->ext[i].live.running ? 0 : s->ext[i].live.seen_at);

@@ -10,7 +10,9 @@
  *   bytes queued, the slot and publication (PostgreSQL) or the binlog
  *   retention horizon (MySQL: when the checkpoint's file can be purged, a
  *   lower bound), copy progress with rows/s and ETA, and the recent
- *   events of that object. What the snapshot does not know is said so.
+ *   events of that object; with ha, who holds the lease (the member, its
+ *   pid, the epoch), this process's part and the standbys seen. What the
+ *   snapshot does not know is said so.
  * Draws the snapshot only (views/view.h); the console sends the retry.
  */
 #include <stdio.h>
@@ -270,6 +272,29 @@ static void events_lines(struct pane *p, const struct snapshot *s, const char *i
     if (!n) line(p, "", "none among the recent events", A_NORMAL);
 }
 
+/* ha (statelog.h ha_*; nothing without it): the lease, this process, the standbys. */
+static void ha_lines(struct pane *p, const struct statelog_integration *in, const struct snap_integ *x)
+{
+    char buf[640];
+    if (!in->ha_role) return;
+    w_fmt_ha_lease(buf, sizeof buf, in);
+    line(p, "Lease", buf, A_NORMAL);
+    const char *me = in->ha_member && in->ha_member[0] ? in->ha_member : "?";
+    int stale = x && x->last_state[0];
+    if (!strcmp(in->ha_role, "active"))
+        snprintf(buf, sizeof buf, "%s, active: it holds the lease and runs the integration%s", me,
+                 stale ? " (as of its last run: it is not running now)" : "");
+    else if (!strcmp(in->ha_role, "standby"))
+        snprintf(buf, sizeof buf, "%s, a standby: it holds no source connection and takes the lease over when "
+                 "the holder's heartbeat stops (Reason says after how long)%s", me,
+                 stale ? " (as of its last run: it is not running now)" : "");
+    else
+        snprintf(buf, sizeof buf, "%s, %s", me, in->ha_role);
+    line(p, "This process", buf, A_NORMAL);
+    line(p, "Standbys", in->ha_standbys && in->ha_standbys[0] ? in->ha_standbys
+                        : "none seen (no other member has beaten within takeover_seconds)", A_NORMAL);
+}
+
 static void describe_integration(struct pane *p, const struct snapshot *s, const struct statelog_integration *in,
                                  const struct snap_integ *x)
 {
@@ -279,6 +304,7 @@ static void describe_integration(struct pane *p, const struct snapshot *s, const
     title(p, buf);
     enum istate st = istate_parse(in->state);
     state_lines(p, s, in->name, NULL, in->state, in->reason, theme_istate_role(st), istate_needs_attention(st));
+    ha_lines(p, in, x);
     wait_lines(p, s, in);
     position_lines(p, s, in, x);
     int ncopy = 0;
@@ -323,6 +349,8 @@ static void describe_table(struct pane *p, const struct snapshot *s, const struc
     line(p, "Changes", buf, A_NORMAL);
     snprintf(buf, sizeof buf, "integration %s is %s", in->name, in->state);
     line(p, "Integration", buf, theme_attr(theme_istate_role(istate_parse(in->state))));
+    if (w_fmt_ha(buf, sizeof buf, in, x && x->last_state[0]))
+        line(p, "HA", buf, A_NORMAL);
     wait_lines(p, s, in);
     position_lines(p, s, in, x);
     events_lines(p, s, in->name, t->name);

@@ -3,9 +3,13 @@
  * lag and a sparkline of the last minutes, rows/s, tables synced/total and
  * the last error. The attention banner is drawn by the console from the
  * same snapshot (console_banner). `/` filters as it is typed by a
- * substring of name, state, source, target or reason. TABLES counts synced
- * of the tables still in the source (dropped ones are not counted).
- * SOURCE -> TARGET widens on a wide terminal as far as its longest value.
+ * substring of name, state, source, target, reason or ha holder. TABLES
+ * counts synced of the tables still in the source (dropped ones are not
+ * counted). SOURCE -> TARGET widens on a wide terminal as far as its
+ * longest value. With ha (statelog.h ha_*), HOLDER names the member that
+ * holds each integration's lease ("(this)": this process), and the line
+ * below the list says the lease's epoch and the standbys; without ha on
+ * any integration shown, HOLDER is not there at all.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -45,7 +49,8 @@ static void update(struct view_ctx *c)
     for (size_t i = 0; i < s->ninteg; i++) {
         const struct statelog_integration *in = &s->integ[i];
         if (filter_text[0] && !has(in->name, filter_text) && !has(in->state, filter_text) &&
-            !has(in->source, filter_text) && !has(in->target, filter_text) && !has(in->reason, filter_text))
+            !has(in->source, filter_text) && !has(in->target, filter_text) && !has(in->reason, filter_text) &&
+            !has(in->ha_holder, filter_text))
             continue;
         shown[nshown++] = i;
     }
@@ -54,11 +59,12 @@ static void update(struct view_ctx *c)
     if (nshown) snprintf(c->integ, sizeof c->integ, "%.127s", list.id);
 }
 
-enum { C_NAME, C_ROUTE, C_STATE, C_LAG, C_TREND, C_RATE, C_TABLES, C_MODE, C_ERROR, NCOL };
+enum { C_NAME, C_ROUTE, C_STATE, C_HA, C_LAG, C_TREND, C_RATE, C_TABLES, C_MODE, C_ERROR, NCOL };
 static const struct w_col cols[NCOL] = {
     [C_NAME]   = {"INTEGRATION", 14, 0, 0, 0},
     [C_ROUTE]  = {"SOURCE -> TARGET", 30, 5, 0, 1},
     [C_STATE]  = {"STATE", 15, 0, 0, 0},
+    [C_HA]     = {"HOLDER", 14, 2, 0, 0},       /* ha only: before RATE, so it stays at 80 */
     [C_LAG]    = {"LAG", 7, 0, 1, 0},
     [C_TREND]  = {"LAG 10 MIN", 12, 3, 0, 0},
     [C_RATE]   = {"ROWS/S", 7, 2, 1, 0},
@@ -108,6 +114,10 @@ static void draw_detail(WINDOW *w, int y, int rows, int width, const struct stat
         used += w_wrap(w, line, y + 2 + used, 0, width, rows - 3 - used);
     }
     wattrset(w, A_NORMAL);
+    if (w_fmt_ha(line + 4, sizeof line - 4, in, x->last_state[0] != 0) && used < rows - 3) {
+        memcpy(line, "ha: ", 4);    /* who holds the lease, this process's part, the standbys */
+        used += w_wrap(w, line, y + 2 + used, 0, width, rows - 3 - used);
+    }
     w_fmt_lag_res(in->lag_ms, in->lag_res_ms, lag, sizeof lag);
     w_fmt_bytes(in->bytes_behind, bytes, sizeof bytes);
     snprintf(line, sizeof line, "position %s  lag %s  behind %s  %s", in->position ? in->position : "-",
@@ -126,8 +136,14 @@ static void draw(struct view_ctx *c, WINDOW *w, int y, int h, int width)
         if (n > want[C_ROUTE]) want[C_ROUTE] = n;
     }
     if (!want[C_ROUTE]) want[C_ROUTE] = cols[C_ROUTE].width;
-    w_table_layout_want(cols, NCOL, width, want, widths);
-    w_table_header(w, y, cols, NCOL, widths);
+    /* HOLDER only when an integration shown has ha: else the layout is as without it */
+    struct w_col lc[NCOL];
+    memcpy(lc, cols, sizeof lc);
+    int any_ha = 0;
+    for (size_t i = 0; s && i < nshown; i++) any_ha |= s->integ[shown[i]].ha_role != NULL;
+    if (!any_ha) lc[C_HA].width = 0;
+    w_table_layout_want(lc, NCOL, width, want, widths);
+    w_table_header(w, y, lc, NCOL, widths);
     if (!s || s->ninteg == 0) {
         w_text(w, y + 2, 1, width - 2, s && s->error[0] ? s->error
                : "No integration has reported yet; the runtime is starting.", 0);
@@ -138,6 +154,8 @@ static void draw(struct view_ctx *c, WINDOW *w, int y, int h, int width)
         return;
     }
     int detail = h >= 16 ? 6 : h >= 10 ? 4 : 0;
+    if (detail && h >= 18 && list.sel < (int)nshown && s->integ[shown[list.sel]].ha_role)
+        detail += 2;                /* the ha line: holder, epoch, standbys */
     int nvis = h - 1 - detail;
     page = nvis;
     w_list_scroll(&list, nvis, nshown);
@@ -145,7 +163,7 @@ static void draw(struct view_ctx *c, WINDOW *w, int y, int h, int width)
         int i = (int)shown[list.top + r];
         const struct statelog_integration *in = &s->integ[i];
         const struct snap_integ *x = &s->ext[i];
-        char route[512], lag[32], rate[32], tables[32], mode[48];
+        char route[512], lag[32], rate[32], tables[32], mode[48], holder[96];
         snprintf(route, sizeof route, "%s %s %s", in->source ? in->source : "?", theme_glyph->arrow,
                  in->target ? in->target : "?");
         w_fmt_lag_res(in->lag_ms, in->lag_res_ms, lag, sizeof lag);
@@ -161,8 +179,9 @@ static void draw(struct view_ctx *c, WINDOW *w, int y, int h, int width)
         if (x->attached) snprintf(mode, sizeof mode, "run pid %ld", x->holder_pid);
         else if (x->holder_pid) snprintf(mode, sizeof mode, "this console");
         else snprintf(mode, sizeof mode, "nobody");
+        w_fmt_ha_holder(holder, sizeof holder, in, widths[C_HA]);
         /* Stalled shows in place of the state it stalls (statelog.h "Lag"). */
-        const char *cells[NCOL] = {in->name, route, in->stalled_since ? "stalled" : in->state, lag, "",
+        const char *cells[NCOL] = {in->name, route, in->stalled_since ? "stalled" : in->state, holder, lag, "",
                                    rate, tables, mode, in->reason ? in->reason : ""};
         attr_t attrs[NCOL] = {0};
         enum istate st = istate_parse(in->state);
@@ -170,7 +189,7 @@ static void draw(struct view_ctx *c, WINDOW *w, int y, int h, int width)
         if (in->reason && istate_needs_attention(st))
             attrs[C_ERROR] = theme_attr(TH_ERROR);
         attr_t ra = list.top + r == list.sel ? theme_attr(TH_SELECTED) : A_NORMAL;
-        w_table_row(w, y + 1 + r, cols, NCOL, widths, cells, attrs, ra);
+        w_table_row(w, y + 1 + r, lc, NCOL, widths, cells, attrs, ra);
         if (widths[C_TREND]) {
             int x0 = 0;
             for (int k = 0; k < C_TREND; k++) if (widths[k]) x0 += widths[k] + 1;

@@ -70,7 +70,8 @@ enum theme_role theme_istate_role(enum istate s)
     case ISTATE_NEEDS_ATTENTION:
     case ISTATE_DELETING:
     case ISTATE_STOPPED:         return TH_WARN;
-    case ISTATE_DELETED:         return TH_DIM;
+    case ISTATE_DELETED:
+    case ISTATE_STANDBY:         return TH_DIM;     /* ha: healthy, run by another member */
     default:                     return TH_BUSY;    /* creating, snapshotting, unknown */
     }
 }

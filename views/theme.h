@@ -29,7 +29,7 @@ enum theme_role {
     TH_BUSY,        /* snapshotting, resyncing, pending, creating */
     TH_WARN,        /* paused, needs_attention, resync_required */
     TH_ERROR,       /* failed; the attention banner */
-    TH_DIM,         /* deleted, excluded, hints */
+    TH_DIM,         /* deleted, excluded, standby (another member runs it), hints */
     TH_KEY,         /* key names in the hint line */
     TH_NROLES
 };

@@ -6,6 +6,7 @@
 #include <time.h>
 #include <wchar.h>
 
+#include "runtime/log/statelog.h"
 #include "views/keymap.h"
 #include "views/widgets.h"
 
@@ -185,8 +186,9 @@ void w_table_layout_want(const struct w_col *cols, int n, int avail, const int *
 #define WANT(i) (want ? want[i] : 0)
     int total = 0, shown = 0;
     for (int i = 0; i < n; i++) {
-        widths[i] = cols[i].width;
-        total += cols[i].width;
+        widths[i] = cols[i].width > 0 ? cols[i].width : 0;    /* width 0: the caller hides it */
+        if (!widths[i]) continue;
+        total += widths[i];
         shown++;
     }
     total += shown > 0 ? shown - 1 : 0;
@@ -519,4 +521,73 @@ void w_fmt_shape(char *buf, size_t len, const char *shape, int full)
     if (w_shape_soft_delete(shape) && o < len) o += (size_t)snprintf(buf + o, len - o, "%ssoft delete", o ? ", " : "");
     for (int k = 0; k < 3; k++)
         if (count[k] && o < len) o += (size_t)snprintf(buf + o, len - o, "%s%s %d", o ? ", " : "", kinds[k], count[k]);
+}
+
+/* ---- ha ---------------------------------------------------------------- */
+
+/* This process holds the lease: its role says so (a holder of the same
+ * member name may be another process, e.g. one not yet taken over). */
+static int ha_self(const struct statelog_integration *in)
+{
+    return in->ha_role && strcmp(in->ha_role, "active") == 0;
+}
+
+void w_fmt_ha_lease(char *buf, size_t len, const struct statelog_integration *in)
+{
+    char pid[32] = "", epoch[40] = "";
+    const char *holder = in->ha_holder && in->ha_holder[0] ? in->ha_holder : NULL;
+    int self = ha_self(in);
+    if (self && !holder) holder = in->ha_member;
+    if (!holder || !holder[0]) {
+        snprintf(buf, len, "no member holds the lease yet");
+        return;
+    }
+    if (in->ha_holder_pid > 0) snprintf(pid, sizeof pid, "pid %lld", (long long)in->ha_holder_pid);
+    if (in->ha_epoch > 0) snprintf(epoch, sizeof epoch, " (epoch %lld)", (long long)in->ha_epoch);
+    if (self)
+        snprintf(buf, len, "this process (%s%s%s) holds the lease%s and runs it", holder, pid[0] ? ", " : "", pid,
+                 epoch);
+    else
+        snprintf(buf, len, "%s%s%s%s holds the lease%s and runs it", holder, pid[0] ? " (" : "", pid,
+                 pid[0] ? ")" : "", epoch);
+}
+
+int w_fmt_ha(char *buf, size_t len, const struct statelog_integration *in, int stale)
+{
+    char lease[256], part[192] = "";
+    buf[0] = '\0';
+    if (!in->ha_role) return 0;
+    w_fmt_ha_lease(lease, sizeof lease, in);
+    const char *me = in->ha_member && in->ha_member[0] ? in->ha_member : "?";
+    if (strcmp(in->ha_role, "standby") == 0)
+        snprintf(part, sizeof part, "; this process (%.80s) stands by", me);
+    else if (!ha_self(in))      /* a role this zetl does not know: as read */
+        snprintf(part, sizeof part, "; this process (%.80s) is %.60s", me, in->ha_role);
+    const char *sb = in->ha_standbys && in->ha_standbys[0] ? in->ha_standbys : NULL;
+    snprintf(buf, len, "%s%s; %s%s%s", lease, part, sb ? "standbys: " : "no standby seen", sb ? sb : "",
+             stale ? " (as of this process's last run: it is not running now)" : "");
+    return 1;
+}
+
+void w_fmt_ha_holder(char *buf, size_t len, const struct statelog_integration *in, int width)
+{
+    static const char mark[] = " (this)";
+    buf[0] = '\0';
+    if (!in->ha_role) return;
+    int self = ha_self(in);
+    const char *holder = in->ha_holder && in->ha_holder[0] ? in->ha_holder : self ? in->ha_member : NULL;
+    if (!holder || !holder[0]) {
+        snprintf(buf, len, "none yet");
+        return;
+    }
+    if (!self) {
+        snprintf(buf, len, "%s", holder);
+        return;
+    }
+    /* member names are ASCII (config: letters, digits, . _ -): one cell a byte */
+    int room = width > 0 ? width - (int)(sizeof mark - 1) : INT_MAX;
+    if ((int)strlen(holder) <= room || room < 2)
+        snprintf(buf, len, "%s%s", holder, mark);
+    else
+        snprintf(buf, len, "%.*s%s%s", room - 1, holder, theme_unicode ? "\xe2\x80\xa6" : "~", mark);
 }

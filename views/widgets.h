@@ -44,7 +44,7 @@ void w_hints(WINDOW *w, int y, int width, const struct keymap *const *maps, int 
 
 struct w_col {
     const char *title;
-    int   width;        /* preferred width in cells */
+    int   width;        /* preferred width in cells; 0: not shown at all (no separator either) */
     int   prio;         /* 0 = always shown; higher gives way first */
     int   right;        /* right-aligned (numbers) */
     int   flex;         /* takes the width left over */
@@ -121,5 +121,29 @@ int  w_shape_history(const char *shape);
 
 void w_fmt_copy(char *buf, size_t len, int width, int64_t rows, int64_t estimated, int64_t chunks,
                 double rows_per_s, int64_t eta_s);
+
+/*
+ * ha (statelog.h: the integration's ha_* fields, ha_role NULL when ha is
+ * off), in the words the console and `zetl status` share. "This process" is
+ * the `zetl run` (or console) whose state log it is; its role is "active"
+ * (it holds the lease) or "standby"; ha_standbys are the members seen other
+ * than the holder (a standby is among them).
+ *   w_fmt_ha_lease   who holds the lease: "hostA (pid 123) holds the lease
+ *                    (epoch 4) and runs it", "this process (hostA, pid 41)
+ *                    holds …", "no member holds the lease yet"
+ *   w_fmt_ha         the one line: the lease, this process's part when it
+ *                    stands by, the standbys ("standbys: hostB, hostC" or
+ *                    "no standby seen"); stale 1 (nobody runs it here) says
+ *                    it is as of this process's last run. Returns 0 with ""
+ *                    when ha is off, else 1.
+ *   w_fmt_ha_holder  the list's HOLDER cell in `width` cells (0: no limit):
+ *                    the holder's name, "hostA (this)" when it is this
+ *                    process (a long name is cut so "(this)" stays),
+ *                    "none yet"; "" when ha is off.
+ */
+struct statelog_integration;
+void w_fmt_ha_lease(char *buf, size_t len, const struct statelog_integration *in);
+int  w_fmt_ha(char *buf, size_t len, const struct statelog_integration *in, int stale);
+void w_fmt_ha_holder(char *buf, size_t len, const struct statelog_integration *in, int width);
 
 #endif
