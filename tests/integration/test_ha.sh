@@ -18,6 +18,9 @@
 #       every table is equal value by value (md5 of the ordered rows), and
 #       every write the target committed was the lease holder's at its commit;
 #   (6) SIGTERM: each process exits within 2 s.
+# Alerts (on: [failover], to tests/tools/http_sink): each takeover sends one
+# failover message per integration, from the member that took it over,
+# naming the member before it.
 # Who committed what: each member's target dsn sets zt.member (options -c);
 # deferred constraint triggers (they run at COMMIT) on zetl.checkpoints and
 # the four target tables record, for every committed row, that member and
@@ -288,6 +291,7 @@ cleanup() {
     for p in "$LOAD_MY" "$LOAD_PG"; do [ -n "$p" ] && { kill "$p" 2>/dev/null; wait "$p" 2>/dev/null; }; done
     LOAD_MY='' LOAD_PG=''
     zkill A; zkill B
+    [ -n "${SINK_PID:-}" ] && { kill "$SINK_PID" 2>/dev/null; wait "$SINK_PID" 2>/dev/null; }
     proxy_stop A; proxy_stop B
     forget_all
     e2e_cleanup
@@ -351,6 +355,26 @@ SQL
     done
 }
 
+SINK=$E2E_DIR/sink
+mkdir -p "$SINK"
+"${ZETL_BUILD:-build}/tools/http_sink" --dir "$SINK" 2>>"$E2E_DIR/sink.log" &
+SINK_PID=$!
+for i in $(seq 1 50); do [ -s "$SINK/port" ] && break; sleep 0.1; done
+[ -s "$SINK/port" ] || { t_fail $T "http_sink" "listening" "$(cat "$E2E_DIR/sink.log")"; t_done; }
+# failover_alerts FROM TO: the failover messages received, one line each
+failover_alerts() {
+    [ -f "$SINK/requests.jsonl" ] || return 0
+    jq -r '.body | fromjson | select(.kind == "failover") | "\(.integration) \(.status) \(.text)"' \
+        "$SINK/requests.jsonl" 2>/dev/null
+}
+# alerted N WHO_FROM: at least N failover messages, and the last two (one per integration)
+# say this member took it over from WHO_FROM
+alerted() {
+    local a; a=$(failover_alerts)
+    [ "$(grep -c . <<<"$a")" -ge "$1" ] &&
+        [ "$(tail -n 2 <<<"$a" | grep -c "took it over from $2 ")" = 2 ] &&
+        [ "$(tail -n 2 <<<"$a" | awk '{print $1}' | sort | paste -sd, -)" = "hamy,hapg" ]
+}
 proxy_start A "$ZH_PGTGT_PORT" && proxy_start B "$ZH_PGTGT_PORT" ||
     { t_fail $T "proxies" "started" "not started"; t_done; }
 DSN_A="host=127.0.0.1 port=$PROXY_A_PORT dbname=zetl user=$ZH_PG_USER password=$ZH_PG_PASSWORD connect_timeout=3 options='-c zt.member=hostA'"
@@ -362,6 +386,9 @@ ha:
   enabled: true
   member: \${ZETL_TEST_MEMBER}
   takeover_seconds: $TAKEOVER
+alerts:
+  webhook_url: http://127.0.0.1:$(cat "$SINK/port")/hook
+  on: [failover]
 integrations:
   - name: hamy
     source: {kind: mysql, host: 127.0.0.1, port: $ZH_MY_PORT, user: $ZH_MY_USER,
@@ -439,6 +466,8 @@ if gate "(2) kill -9 of the active"; then
     if takeover "(2) hostA killed (-9)" B "$t0"; then
         if poll 30 applies B "$mark"; then t_pass $T "(2) hostB applies both integrations (active, commits in the target)"
         else t_fail $T "(2) hostB applies after the takeover" "active, new commits of hamy and hapg" "${VIEW:-none}; commits: $(writes B hamy "$mark")/$(writes B hapg "$mark")"; fi
+        if poll 10 alerted 2 hostA; then t_pass $T "(2) a failover alert per integration: hostB took it over from hostA"
+        else t_fail $T "(2) failover alerts" "2 messages (hamy, hapg) 'took it over from hostA'" "$(failover_alerts | tail -n 3)"; fi
     fi
 fi
 
@@ -465,6 +494,8 @@ if gate "(3) SIGSTOP of the active (takeover)"; then
             t_fail $T "(3) hostA applies within 30 s of the freeze, hostB still frozen" "active, new commits of hamy and hapg" \
                 "${VIEW:-none}; commits: $(writes A hamy "$mark")/$(writes A hapg "$mark"); $(sources_say); $(log_tail A)"
         fi
+        if poll 10 alerted 4 hostB; then t_pass $T "(3) a failover alert per integration: hostA took it over from hostB"
+        else t_fail $T "(3) failover alerts" "4 messages in all, the last two 'took it over from hostB'" "$(failover_alerts | tail -n 3)"; fi
         ln=$(log_lines B); tc=$(now_ms)
         kill -CONT "${PID[B]}"
         if poll 12 lost_said B "$ln" "$tc"; then t_pass $T "(3) resumed (SIGCONT), hostB says it lost the lease within 10 s, for both integrations"
@@ -501,6 +532,8 @@ if gate "(4) network cut of the active"; then
         else t_fail $T "(4) demoted hostA holds no source connection" "none" "$(src_conns A) link(s)"; fi
         if poll 30 applies B "$mark"; then t_pass $T "(4) hostB applies both integrations"
         else t_fail $T "(4) hostB applies after the takeover" "active, new commits of hamy and hapg" "${VIEW:-none}; commits: $(writes B hamy "$mark")/$(writes B hapg "$mark"); $(sources_say)"; fi
+        if poll 10 alerted 6 hostA; then t_pass $T "(4) a failover alert per integration: hostB took it over from hostA"
+        else t_fail $T "(4) failover alerts" "6 messages in all, the last two 'took it over from hostA'" "$(failover_alerts | tail -n 3)"; fi
         t_eq $T "(4) hostA committed nothing in the target after hostB took over (hamy|hapg)" "0|0" \
             "$(writes A hamy "$mark")|$(writes A hapg "$mark")"
         t_eq $T "(4) hostA's state log records no batch applied after the cut" "0" "$(batches_since A $((t0 + 500)))"
@@ -560,6 +593,13 @@ for m in $holder A B; do
     if ((TOOK <= 2500)); then t_pass $T "(6) SIGTERM: host$m exited within 2 s (${TOOK} ms, exit $TERM_RC)"
     else t_fail $T "(6) SIGTERM answered in time (host$m)" "<= 2000 ms (+500 ms for the machine)" "${TOOK} ms"; fi
 done
+
+# Alerts: one failover message per takeover and integration, no more (not from the member
+# that lost the lease, not at a start that found the lease free), and no "resolved".
+if [ -z "$BROKEN" ]; then
+    t_eq $T "exactly 6 failover alerts in all (3 takeovers × 2 integrations), all firing" "6 6" \
+        "$(failover_alerts | grep -c .) $(failover_alerts | awk '$2 == "firing"' | grep -c .)"
+fi
 
 # ---- nothing left behind ---------------------------------------------------------------------------
 cleanup
