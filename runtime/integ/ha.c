@@ -27,6 +27,7 @@
  */
 #include <pthread.h>
 #include <stdarg.h>
+#include <sys/random.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -48,6 +49,14 @@ int integ_ha_init(struct integ *in)
     if (!in->root->ha.enabled) return 0;
     struct iha *h = calloc(1, sizeof *h);
     if (!h) return -1;
+    /* 128 random bits: no two processes anywhere share it (getrandom(2)
+     * blocks only before the kernel's pool is seeded, at boot). */
+    unsigned char rnd[16];
+    if (getrandom(rnd, sizeof rnd, 0) != (ssize_t)sizeof rnd) {
+        free(h);
+        return -1;
+    }
+    for (int i = 0; i < 16; i++) snprintf(h->token + 2 * i, 3, "%02x", rnd[i]);
     pthread_mutex_init(&h->mu, NULL);
     in->ha = h;
     return 0;
@@ -120,7 +129,7 @@ static int relock(struct integ *in, int64_t epoch, struct tlease_view *v, char *
     struct tlease *nl = NULL;
     struct tlease_opts o = {
         .dsn = in->cfg->target.dsn, .integration = in->cfg->name, .member = in->root->ha.member,
-        .pid = (int)getpid(), .stop = &h->beat_stop,
+        .pid = (int)getpid(), .token = h->token, .stop = &h->beat_stop,
         .deadline_ms = integ_ha_takeover_s(in) * 500 > 3000 ? integ_ha_takeover_s(in) * 500 : 3000,
     };
     if (tlease_open(&nl, &o, err, len) != 0) return -1;

@@ -29,6 +29,7 @@ struct iha {
     int         dirty;          /* view changed since the state log was told */
     char        shown[600];     /* the standby reason last recorded */
     int64_t     written_ms;     /* mono ms the state log was last told */
+    char        token[33];      /* this process among the members (lease.h tlease_opts.token) */
 };
 
 static inline int integ_ha_takeover_s(const struct integ *in) { return in->root->ha.takeover_seconds; }

@@ -64,7 +64,7 @@ enum integ_round integ_ha_acquire(struct integ *in)
         if (!h->tl) {
             struct tlease_opts o = {
                 .dsn = in->cfg->target.dsn, .integration = in->cfg->name,
-                .member = in->root->ha.member, .pid = (int)getpid(),
+                .member = in->root->ha.member, .pid = (int)getpid(), .token = h->token,
                 .stop = &in->stop, .hook = lease_hook, .hook_ctx = in,
                 .deadline_ms = integ_ha_takeover_s(in) * 500 > 3000 ? integ_ha_takeover_s(in) * 500 : 3000,
             };

@@ -252,7 +252,7 @@ void *integ_main(void *arg)
     }
     integ_log(in, STATELOG_INFO, NULL, "start", "started (%s)", in->actor);
     if (integ_ha_init(in) != 0) {
-        integ_set_state(in, ISTATE_FAILED, "out of memory starting ha", NULL);
+        integ_set_state(in, ISTATE_FAILED, "cannot start ha: out of memory, or no random bytes for its token", NULL);
         goto out;
     }
 

@@ -20,6 +20,8 @@ struct tlease {
     char        integration[256];
     char        member[64];
     char        pidtxt[16];
+    char        token[33];          /* this process among all, whatever member names and
+                                       pids say (two containers: both "zetl", both pid 1) */
     char        lockname[280];      /* "zetl-lease:INTEGRATION": the lock's key, hashed */
     char        app[64];            /* our session's application_name */
     char        work_app[64];       /* the working sessions' ("zetl:INTEGRATION", pg.c) */
@@ -33,14 +35,16 @@ static const char *const lease_ddl =
     " epoch bigint NOT NULL,"
     " holder text NOT NULL,"
     " pid integer,"
+    " token text NOT NULL,"
     " acquired_at timestamptz NOT NULL DEFAULT now(),"
     " deleted_at timestamptz); "
     "CREATE TABLE IF NOT EXISTS zetl.lease_members ("
     " integration text NOT NULL,"
+    " token text NOT NULL,"
     " member text NOT NULL,"
     " pid integer NOT NULL,"
     " seen_at timestamptz NOT NULL DEFAULT now(),"
-    " PRIMARY KEY (integration, member, pid))";
+    " PRIMARY KEY (integration, token))";
 
 /* Server notices ("already exists, skipping") are not for the operator. */
 static void quiet(void *arg, const char *message)
@@ -90,6 +94,7 @@ int tlease_open(struct tlease **out, const struct tlease_opts *o, char *err, siz
     snprintf(l->integration, sizeof l->integration, "%s", o->integration);
     snprintf(l->member, sizeof l->member, "%s", o->member);
     snprintf(l->pidtxt, sizeof l->pidtxt, "%d", o->pid);
+    snprintf(l->token, sizeof l->token, "%s", o->token);
     snprintf(l->lockname, sizeof l->lockname, "zetl-lease:%s", o->integration);
     snprintf(l->app, sizeof l->app, "zetl-lease:%.52s", o->integration);
     snprintf(l->work_app, sizeof l->work_app, "zetl:%.58s", o->integration);
@@ -144,12 +149,12 @@ static int read_view(struct tlease *l, int takeover_s, struct tlease_view *v, ch
     PGresult *r = q(l,
         "SELECT l.epoch, l.holder, l.pid, extract(epoch FROM clock_timestamp() - "
         "  coalesce((SELECT m.seen_at FROM zetl.lease_members m WHERE m.integration = $1 "
-        "  AND m.member = l.holder AND m.pid = l.pid), l.acquired_at))::float8, "
+        "  AND m.token = l.token), l.acquired_at))::float8, "
         "l.deleted_at IS NOT NULL, "
         "(SELECT string_agg(DISTINCT m.member, ', ' ORDER BY m.member) FROM zetl.lease_members m "
-        "  WHERE m.integration = $1 AND NOT (m.member = l.holder AND m.pid = l.pid) "
+        "  WHERE m.integration = $1 AND m.token <> l.token "
         "  AND m.seen_at > clock_timestamp() - make_interval(secs => $2::int)) "
-        "FROM zetl.leases l WHERE l.integration = $1", 2, p);
+        ", l.token FROM zetl.leases l WHERE l.integration = $1", 2, p);
     if (!r || PQresultStatus(r) != PGRES_TUPLES_OK) {
         fail_msg(l, r, "reading zetl.leases", err, errlen);
         PQclear(r);
@@ -165,6 +170,7 @@ static int read_view(struct tlease *l, int takeover_s, struct tlease_view *v, ch
         v->holder_pid = atoi(PQgetvalue(r, 0, 2));
         v->beat_age_s = strtod(PQgetvalue(r, 0, 3), NULL);
         v->deleted = PQgetvalue(r, 0, 4)[0] == 't';
+        v->ours = strcmp(PQgetvalue(r, 0, 6), l->token) == 0;
         snprintf(v->standbys, sizeof v->standbys, "%s", PQgetvalue(r, 0, 5));
     }
     PQclear(r);
@@ -174,11 +180,11 @@ static int read_view(struct tlease *l, int takeover_s, struct tlease_view *v, ch
 /* This member is here (zetl.lease_members), for the holder's list of standbys. */
 static int say_here(struct tlease *l, char *err, size_t errlen)
 {
-    const char *p[3] = { l->integration, l->member, l->pidtxt };
+    const char *p[4] = { l->integration, l->member, l->pidtxt, l->token };
     return exec_ok(l,
-        "INSERT INTO zetl.lease_members AS m (integration, member, pid, seen_at) "
-        "VALUES ($1, $2, $3::int, clock_timestamp()) ON CONFLICT (integration, member, pid) "
-        "DO UPDATE SET seen_at = EXCLUDED.seen_at", 3, p,
+        "INSERT INTO zetl.lease_members AS m (integration, member, pid, token, seen_at) "
+        "VALUES ($1, $2, $3::int, $4, clock_timestamp()) ON CONFLICT (integration, token) "
+        "DO UPDATE SET seen_at = EXCLUDED.seen_at", 4, p,
         "writing zetl.lease_members", err, errlen);
 }
 
@@ -225,16 +231,16 @@ static int end_silent_holder(struct tlease *l, char *err, size_t errlen)
  * transactions that passed the old epoch's check. 0 with *epoch, -1. */
 static int raise_epoch(struct tlease *l, int64_t *epoch, char *err, size_t errlen)
 {
-    const char *p[3] = { l->integration, l->member, l->pidtxt };
+    const char *p[4] = { l->integration, l->member, l->pidtxt, l->token };
     for (int attempt = 0;; attempt++) {
         if (exec_ok(l, "SET lock_timeout = '2s'", 0, NULL, "setting lock_timeout", err, errlen) != 0)
             return -1;
         PGresult *r = q(l,
-            "INSERT INTO zetl.leases AS l (integration, epoch, holder, pid, acquired_at) "
-            "VALUES ($1, 1, $2, $3::int, clock_timestamp()) "
+            "INSERT INTO zetl.leases AS l (integration, epoch, holder, pid, token, acquired_at) "
+            "VALUES ($1, 1, $2, $3::int, $4, clock_timestamp()) "
             "ON CONFLICT (integration) DO UPDATE SET epoch = l.epoch + 1, holder = EXCLUDED.holder, "
-            "pid = EXCLUDED.pid, acquired_at = EXCLUDED.acquired_at "
-            "RETURNING epoch", 3, p);
+            "pid = EXCLUDED.pid, token = EXCLUDED.token, acquired_at = EXCLUDED.acquired_at "
+            "RETURNING epoch", 4, p);
         int ok = r && PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1;
         const char *state = r ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : NULL;
         int lock_wait = !ok && state && strcmp(state, "55P03") == 0;
@@ -285,8 +291,7 @@ int tlease_beat(struct tlease *l, int64_t epoch, int takeover_s, struct tlease_v
 {
     memset(v, 0, sizeof *v);
     if (say_here(l, err, errlen) != 0 || read_view(l, takeover_s, v, err, errlen) != 0) return -1;
-    return v->epoch == epoch && !v->deleted && strcmp(v->holder, l->member) == 0 &&
-           v->holder_pid == atoi(l->pidtxt);
+    return v->epoch == epoch && !v->deleted && v->ours;
 }
 
 int tlease_relock(struct tlease *l, int64_t epoch, int takeover_s, struct tlease_view *v,
@@ -297,8 +302,7 @@ int tlease_relock(struct tlease *l, int64_t epoch, int takeover_s, struct tlease
     if (got < 0) return -1;
     if (read_view(l, takeover_s, v, err, errlen) != 0) return -1;
     if (!got) return 0;
-    if (v->epoch == epoch && !v->deleted && strcmp(v->holder, l->member) == 0 &&
-        v->holder_pid == atoi(l->pidtxt))
+    if (v->epoch == epoch && !v->deleted && v->ours)
         return say_here(l, err, errlen) == 0 ? 1 : -1;
     return 0;   /* the lock is ours but the epoch moved: closing lets it go */
 }

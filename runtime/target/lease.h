@@ -8,8 +8,8 @@
  *             64-bit hash of "zetl-lease:INTEGRATION", held by a connection
  *             of its own (application_name "zetl-lease:INTEGRATION"). The
  *             server lets one session hold it; it goes with the session.
- *   fencing   zetl.leases(integration, epoch, holder, pid, acquired_at,
- *             deleted_at): whoever takes the lock raises the epoch by one.
+ *   fencing   zetl.leases(integration, epoch, holder, pid, token,
+ *             acquired_at, deleted_at): whoever takes the lock raises the epoch by one.
  *             Every target transaction of a holder ends with
  *             TARGET_FENCE_SQL (pg.c, before its COMMIT, in the same
  *             pipeline): a FOR SHARE read of its own epoch's row, which
@@ -26,8 +26,9 @@
  * lease; the epoch check fences every connection.
  *
  * Every member says it is there every TLEASE_BEAT_MS: its row of
- * zetl.lease_members (integration, member, pid, seen_at, the server's
- * clock); the holder's row is its heartbeat (not the lease row, which every
+ * zetl.lease_members (integration, token, member, pid, seen_at, the
+ * server's clock; the token tells processes apart where member names and
+ * pids repeat); the holder's row is its heartbeat (not the lease row, which every
  * fenced commit holds FOR SHARE). A contender finding the lock held and the
  * heartbeat older than takeover_s ends the holder's sessions (its lease
  * session, found through pg_locks, and its working sessions, named
@@ -62,6 +63,8 @@ struct tlease_opts {
     const char *integration;
     const char *member;         /* this process among the members */
     int         pid;
+    const char *token;          /* this process, unique among all members (lease_members'
+                                   key: member names and pids may repeat across hosts) */
     atomic_int *stop;           /* give a call up (may be NULL) */
     int       (*hook)(void *);  /* non-zero: give a call up (operator command); may be NULL */
     void       *hook_ctx;
@@ -77,6 +80,7 @@ struct tlease_view {
     double  beat_age_s;         /* since its last heartbeat, server clock; -1 unknown */
     char    standbys[512];      /* the other members seen within takeover_s, ", " between */
     int     deleted;            /* the integration was deleted by its holder */
+    int     ours;               /* the holder is this process (its token) */
     int     terminated;         /* tlease_try: sessions of a silent holder ended */
 };
 

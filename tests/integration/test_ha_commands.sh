@@ -9,6 +9,9 @@
 #       (well under takeover_seconds);
 #   (d) delete on the holder: the other member stops with `deleted`, naming
 #       the member that deleted it, and does not take the integration up.
+#   (e) two members with one name, each pid 1 in a pid namespace of its own
+#       (two containers: hostname and pid alike): the holder frozen, the
+#       other still tells itself apart and takes over.
 # First, hostA alone, its target link through a relay:
 #   (r) the link reset (RST: every session of hostA's ends, its lock with
 #       the lease session): hostA takes the lock again on a new session at
@@ -169,4 +172,46 @@ else
 fi
 t_eq $T "(d) nobody runs it: the lease says deleted" "t" \
     "$(zh_psql_tgt -c "SELECT deleted_at IS NOT NULL FROM zetl.leases WHERE integration = '$NAME'")"
+for m in A B; do [ -n "${PID[$m]}" ] && { kill -TERM "${PID[$m]}" 2>/dev/null; wait "${PID[$m]}" 2>/dev/null; PID[$m]=; }; done
+
+# (e) one member name, pid 1 each (pid namespaces, as in two containers)
+if ! unshare --pid --fork --mount-proc true 2>/dev/null; then
+    t_fail $T "(e) pid namespaces (unshare --pid, as root)" "available" "unshare failed"
+else
+    N2=hacmd2
+    zh_psql_tgt -c "DELETE FROM zetl.checkpoints WHERE integration = '$N2'; DELETE FROM zetl.leases WHERE integration = '$N2';
+                    DELETE FROM zetl.lease_members WHERE integration = '$N2'; DELETE FROM zetl.copy_progress WHERE integration = '$N2'" >/dev/null 2>&1
+    sed -e "s/name: $NAME\$/name: $N2/" -e "s/takeover_seconds: $TAKEOVER/takeover_seconds: 5/" \
+        -e "s/server_id: 4343/server_id: 4344/" "$CFG" >"$E2E_DIR/same.yaml"
+    e2e_my_table "$N2" "$DB" 50
+    zsame() {   # M: "same" member, pid 1 in its own namespace; PID[M] is unshare's
+        ZT_STATE=$E2E_DIR/s2$1 ZT_MEMBER=same ZT_DSN=$DSN_B unshare --pid --fork --mount-proc --kill-child=KILL \
+            "$ZETL" run -c "$E2E_DIR/same.yaml" 2>>"$E2E_DIR/same$1.log" &
+        PID[$1]=$!
+    }
+    sfield() { ZT_STATE=$E2E_DIR/s2$1 ZT_MEMBER=x ZT_DSN=x "$ZETL" status -c "$E2E_DIR/same.yaml" --json 2>/dev/null | jq -r ".integrations[0] | $2" 2>/dev/null; }
+    swait() { local i; for ((i = 0; i < $4 * 5; i++)); do [ "$(sfield "$1" "$2")" = "$3" ] && return 0; sleep 0.2; done; return 1; }
+    zsame A
+    swait A .ha.role active 30 || t_fail $T "(e) the first 'same' holds the lease" "active" "$(sfield A .state) $(tail -2 "$E2E_DIR/sameA.log")"
+    zsame B
+    if swait B .state standby 20; then t_pass $T "(e) the second 'same' (pid 1 too) stands by"
+    else t_fail $T "(e) the second 'same' stands by" "standby" "$(sfield B .state) $(sfield B .reason)"; fi
+    t_eq $T "(e) both are pid 1 in their namespaces" "same|1" \
+        "$(zh_psql_tgt -c "SELECT holder || '|' || pid FROM zetl.leases WHERE integration = '$N2'")"
+    inner=$(pgrep -P "${PID[A]}" | head -1)
+    t0=$(_zh_now_ms)
+    kill -STOP "$inner"
+    if swait B .ha.role active 25; then
+        t_pass $T "(e) the holder frozen, the other 'same' takes over ($(( $(_zh_now_ms) - t0 )) ms; takeover_seconds 5)"
+    else
+        t_fail $T "(e) the other 'same' takes over" "active within 25 s" "$(sfield B .state) $(sfield B .reason)"
+    fi
+    kill -CONT "$inner"
+    for m in A B; do        # the zetl inside (pid 1 there), then unshare, which exits with it
+        kill -TERM "$(pgrep -P "${PID[$m]}" | head -1)" 2>/dev/null
+        wait "${PID[$m]}" 2>/dev/null; PID[$m]=
+    done
+    zh_psql_tgt -c "DELETE FROM zetl.checkpoints WHERE integration = '$N2'; DELETE FROM zetl.leases WHERE integration = '$N2';
+                    DELETE FROM zetl.lease_members WHERE integration = '$N2'; DELETE FROM zetl.copy_progress WHERE integration = '$N2'" >/dev/null 2>&1
+fi
 t_done
