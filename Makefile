@@ -125,9 +125,11 @@ bench: zetl
 # zetl is killed with SIGKILL at random, the target restarted and its links
 # blackholed or reset through fault relays (tests/tools/tcpproxy), then zetl verify
 # must match exactly (bench/soak.sh); prints the counts of kills, restarts, rows.
+# HA=1: two zetl run processes with ha: (members soakA, soakB), the faults aimed at
+# each in turn; also counts failovers and checks one lease holder per integration.
 MINUTES ?= 10
 soak: zetl $(BUILD)/tools/tcpproxy $(BUILD)/tools/zetl_command
-	@ZETL_BUILD=$(CURDIR)/$(BUILD) bench/soak.sh --minutes $(MINUTES)
+	@ZETL_BUILD=$(CURDIR)/$(BUILD) bench/soak.sh --minutes $(MINUTES)$(if $(filter-out 0,$(HA)), --ha)
 
 # make install [PREFIX=/usr/local] [DESTDIR=]: the binary, the demo's server
 # script (PREFIX/share/zetl, found from the binary as ../share/zetl), the man
