@@ -5,12 +5,14 @@
 #include <libpq-fe.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "config/config.h"
 #include "runtime/check/setup.h"
 #include "runtime/integ/tables.h"
 #include "runtime/source/source.h"
 #include "runtime/source/source_ops.h"
+#include "runtime/target/lease.h"
 #include "runtime/target/target.h"
 
 /* ---- every check of one integration ---------------------------------------- */
@@ -56,6 +58,40 @@ static void part_done(FILE *out, int ran, struct pf_report *r, const char *err, 
     pf_free(r);
 }
 
+/* ha: the target can hold the lease (PostgreSQL 11+: hashtextextended), and
+ * who holds it now, read without creating anything (lease.h tlease_peek). */
+static void check_ha(const struct config *cfg, const struct config_integration *in, struct pf_report *r)
+{
+    const struct config_ha *h = &cfg->ha;
+    struct tlease_opts o = { .dsn = in->target.dsn, .integration = in->name, .member = h->member,
+                             .pid = (int)getpid(), .token = "zetl check",
+                             .deadline_ms = PREFLIGHT_TIMEOUT_S * 1000 };
+    struct tlease_view v;
+    int ver = 0;
+    char e[700];
+    int rc = tlease_peek(&o, h->takeover_seconds, &v, &ver, e, sizeof e);
+    const char *what = "ha lease";
+    if (ver && ver < 110000)
+        pf_add(r, PF_FAIL, what, "PostgreSQL 11 or later", "upgrade the target, or run this integration "
+               "from a config without ha", "", "PostgreSQL %d.%d", ver / 10000, ver % 10000);
+    else if (rc < 0)
+        pf_add(r, PF_FAIL, what, "readable", "", "", "%s", e);
+    else if (rc == 0 || !v.epoch)
+        pf_add(r, PF_PASS, what, "", "", "", "member %s, takeover after %d s; nobody holds it yet: the "
+               "first zetl run with this config takes it", h->member, h->takeover_seconds);
+    else if (v.deleted)
+        pf_add(r, PF_WARN, what, "not deleted", "remove the integration from the config", "",
+               "deleted by %s: no member runs it", v.holder);
+    else if (v.beat_age_s > h->takeover_seconds)
+        pf_add(r, PF_WARN, what, "a live holder", "start zetl run on a member: it takes the lease over", "",
+               "held by %s (pid %d, epoch %lld) but silent for %.0f s", v.holder, v.holder_pid,
+               (long long)v.epoch, v.beat_age_s);
+    else
+        pf_add(r, PF_PASS, what, "", "", "", "member %s; held by %s (pid %d, epoch %lld, heartbeat %.0f s "
+               "ago)%s%s", h->member, v.holder, v.holder_pid, (long long)v.epoch, v.beat_age_s,
+               v.standbys[0] ? "; standbys: " : "", v.standbys);
+}
+
 static void check_target(const struct config *cfg, const struct config_integration *in, FILE *out,
                          int *nfail, int *nwarn)
 {
@@ -80,6 +116,8 @@ static void check_target(const struct config *cfg, const struct config_integrati
         pf_add(&r, PF_FAIL, "connect", "a connection within " PF_STR(PREFLIGHT_TIMEOUT_S) " s",
                setup_cause_hint(conn.cause), "", "%s: %s", setup_cause_name(conn.cause), conn.message);
         ran = 0;
+    } else if (cfg->ha.enabled) {
+        check_ha(cfg, in, &r);
     }
     part_done(out, ran, &r, err, nfail, nwarn);
 }

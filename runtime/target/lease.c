@@ -82,14 +82,14 @@ static int exec_ok(struct tlease *l, const char *sql, int n, const char *const *
     return ok ? 0 : -1;
 }
 
-int tlease_open(struct tlease **out, const struct tlease_opts *o, char *err, size_t errlen)
+/* The lease's session, without creating anything. NULL with err. */
+static struct tlease *lease_connect(const struct tlease_opts *o, char *err, size_t errlen)
 {
-    *out = NULL;
     struct tlease *l = calloc(1, sizeof *l);
     if (!l || !(l->dsn = strdup(o->dsn ? o->dsn : ""))) {
         free(l);
         snprintf(err, errlen, "lease of %s: out of memory", o->integration);
-        return -1;
+        return NULL;
     }
     snprintf(l->integration, sizeof l->integration, "%s", o->integration);
     snprintf(l->member, sizeof l->member, "%s", o->member);
@@ -108,12 +108,20 @@ int tlease_open(struct tlease **out, const struct tlease_opts *o, char *err, siz
     if (!l->conn) {
         snprintf(err, errlen, "lease of %s: cannot connect to the target: %s", o->integration, msg);
         tlease_close(l);
-        return -1;
+        return NULL;
     }
     pgw_init(&l->w, l->conn, l->dsn, o->stop, o->hook, o->hook_ctx);
     l->w.check_session = 1;
     if (o->deadline_ms > 0) l->w.deadline_ms = o->deadline_ms;
     PQsetNoticeProcessor(l->conn, quiet, NULL);
+    return l;
+}
+
+int tlease_open(struct tlease **out, const struct tlease_opts *o, char *err, size_t errlen)
+{
+    *out = NULL;
+    struct tlease *l = lease_connect(o, err, errlen);
+    if (!l) return -1;
     /* Two processes creating them at once race on the catalog: once more. */
     if (exec_ok(l, lease_ddl, 0, NULL, "creating zetl.leases", err, errlen) != 0 &&
         exec_ok(l, lease_ddl, 0, NULL, "creating zetl.leases", err, errlen) != 0) {
@@ -324,4 +332,26 @@ int tlease_mark_deleted(struct tlease *l, int64_t epoch, char *err, size_t errle
     }
     PQclear(r);
     return ok ? 0 : -1;
+}
+
+int tlease_peek(const struct tlease_opts *o, int takeover_s, struct tlease_view *v, int *server_version,
+                char *err, size_t errlen)
+{
+    memset(v, 0, sizeof *v);
+    *server_version = 0;
+    struct tlease *l = lease_connect(o, err, errlen);
+    if (!l) return -1;
+    *server_version = PQserverVersion(l->conn);
+    int rc = 0;
+    PGresult *r = q(l, "SELECT pg_catalog.to_regclass('zetl.leases') IS NOT NULL AND "
+                       "pg_catalog.to_regclass('zetl.lease_members') IS NOT NULL", 0, NULL);
+    if (!r || PQresultStatus(r) != PGRES_TUPLES_OK || PQntuples(r) != 1) {
+        fail_msg(l, r, "looking for zetl.leases", err, errlen);
+        rc = -1;
+    } else if (PQgetvalue(r, 0, 0)[0] == 't') {
+        rc = read_view(l, takeover_s, v, err, errlen) == 0 ? 1 : -1;
+    }
+    PQclear(r);
+    tlease_close(l);
+    return rc;
 }

@@ -129,4 +129,13 @@ int  tlease_relock(struct tlease *l, int64_t epoch, int takeover_s, struct tleas
  * does not take it up again. 0 or -1 (err). */
 int  tlease_mark_deleted(struct tlease *l, int64_t epoch, char *err, size_t errlen);
 
+/*
+ * For zetl check: what the target says of the lease, creating nothing. 1
+ * with v (zetl.leases exists; v->epoch 0 when nobody took this one yet), 0
+ * the lease tables do not exist yet, -1 err. *server_version: the server's
+ * (PQserverVersion, 0 unknown) whenever it connected.
+ */
+int  tlease_peek(const struct tlease_opts *o, int takeover_s, struct tlease_view *v, int *server_version,
+                 char *err, size_t errlen);
+
 #endif

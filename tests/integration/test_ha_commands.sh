@@ -9,6 +9,8 @@
 #       (well under takeover_seconds);
 #   (d) delete on the holder: the other member stops with `deleted`, naming
 #       the member that deleted it, and does not take the integration up.
+#   (k) zetl check reads the lease without taking it: nobody holds it yet,
+#       then held by hostA with its epoch;
 #   (e) two members with one name, each pid 1 in a pid namespace of its own
 #       (two containers: hostname and pid alike): the holder frozen, the
 #       other still tells itself apart and takes over.
@@ -88,8 +90,20 @@ wait_field() {
 cmd() { "$CMD" "$E2E_DIR/st$1/zetl.db" "$NAME" "$2" ${3:+"$3"} 2>&1; }
 tgt_count() { zh_psql_tgt -c "SELECT count(*) FROM $DB.t" 2>&1; }
 
+zcheck() { ZT_STATE=$E2E_DIR/st$1 ZT_MEMBER=host$1 ZT_DSN=$DSN_B "$ZETL" check -c "$CFG" 2>&1; }
+out=$(zcheck A)
+if grep -q "PASS  ha lease .*member hostA, takeover after $TAKEOVER s; nobody holds it yet" <<<"$out"; then
+    t_pass $T "(k) zetl check: the lease, nobody holds it yet"
+else t_fail $T "(k) zetl check before any run" "PASS ha lease … nobody holds it yet" "$(grep -i "lease\|FAIL" <<<"$out" | head -3)"; fi
+rows=$(zh_psql_tgt -c "SELECT count(*) FROM zetl.leases WHERE integration = '$NAME'" 2>/dev/null || echo 0)
+t_eq $T "(k) zetl check took nothing (no advisory lock, no lease row)" "0 0" \
+    "$(zh_psql_tgt -c "SELECT count(*) FROM pg_locks k JOIN pg_stat_activity a USING (pid) WHERE k.locktype = 'advisory' AND a.application_name LIKE 'zetl-lease:$NAME'") $rows"
 zstart A
 wait_field A .state active 30 || t_fail $T "setup" "hostA active" "$(field A .state): $(tail -3 "$E2E_DIR/runA.log")"
+out=$(zcheck B)
+if grep -q "PASS  ha lease .*member hostB; held by hostA (pid ${PID[A]}, epoch 1, heartbeat [0-9]* s ago)" <<<"$out"; then
+    t_pass $T "(k) zetl check names the holder, its pid and epoch"
+else t_fail $T "(k) zetl check with a holder" "held by hostA (pid ${PID[A]}, epoch 1 …)" "$(grep -i "lease\|FAIL" <<<"$out" | head -3)"; fi
 
 # (r) hostA alone: its target link reset
 lines=$(wc -l <"$E2E_DIR/runA.log")
