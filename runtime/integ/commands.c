@@ -192,7 +192,6 @@ enum integ_round integ_poll_commands(struct integ *in)
     size_t n = 0;
     if (!in->sl) return ROUND_NONE;
     atomic_store(&in->polled_ms, zclock_mono_ms());
-    if (integ_ha_poll(in) == ROUND_LEASE_LOST) return ROUND_LEASE_LOST;
     if (zclock_mono_ms() - in->beat_ms >= RUNNER_HEARTBEAT_MS)
         integ_record_runner(in, 0);
     if (statelog_claim_commands(in->sl, in->cfg->name, &cmds, &n) != 0) {
@@ -200,7 +199,7 @@ enum integ_round integ_poll_commands(struct integ *in)
         if (in->log_stderr) fprintf(stderr, "%s: cannot read the command queue: %s\n", in->cfg->name,
                                     statelog_error(in->sl));
         statelog_free_commands(cmds, n);
-        return ROUND_NONE;
+        return integ_ha_poll(in);
     }
     enum integ_round ret = ROUND_NONE;
     for (size_t i = 0; i < n; i++) {
@@ -209,6 +208,11 @@ enum integ_round integ_poll_commands(struct integ *in)
         statelog_complete_command(in->sl, cmds[i].id, result);
     }
     statelog_free_commands(cmds, n);
+    /* ha: a lost lease ends the round, after the commands were taken (a
+     * resume sent to a paused holder that lost it is not left waiting). */
+    if (integ_ha_poll(in) == ROUND_LEASE_LOST && (ret == ROUND_NONE || ret == ROUND_RESYNC ||
+                                                  ret == ROUND_RETRY))
+        ret = ROUND_LEASE_LOST;
     return ret;
 }
 

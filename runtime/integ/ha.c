@@ -265,6 +265,7 @@ void integ_ha_lost(struct integ *in)
     integ_log(in, STATELOG_WARNING, NULL, "lease", "lost the lease of %s (epoch %lld): %s; this process "
               "applies nothing more and stands by", in->cfg->name, (long long)atomic_load(&in->ha_epoch), why);
     integ_ha_release(in);
+    integ_ha_write_view(in);            /* role standby now, the new holder as last seen */
 }
 
 /* The holder deletes the integration: the lease says so, for the standbys. */

@@ -188,6 +188,10 @@ static enum integ_round stay_paused(struct integ *in)
                 statelog_update_position(in->sl, in->cfg->name, NULL, -1, retained);
         }
         enum integ_round r = wait_interruptible(in, 1000);
+        if (r == ROUND_LEASE_LOST) {    /* paused, and another member took it over */
+            integ_ha_lost(in);
+            continue;
+        }
         if (r == ROUND_DELETED) return integ_finish_delete(in) == ROUND_DELETED ? r : ROUND_NONE;
         if (r == ROUND_STOPPED) return r;
         if (r == ROUND_ERROR || r == ROUND_POSITION_LOST) return ROUND_NONE;  /* resume */

@@ -7,6 +7,8 @@
 #       the paused holder beats, nothing is applied; resume applies again;
 #   (c) a clean stop (SIGTERM) of the holder hands the lease over at once
 #       (well under takeover_seconds);
+#   (p) a paused holder cut off from the target: the standby takes over;
+#       healed, the paused one says it lost the lease and takes a resume;
 #   (d) delete on the holder: the other member stops with `deleted`, naming
 #       the member that deleted it, and does not take the integration up.
 #   (k) zetl check reads the lease without taking it: nobody holds it yet,
@@ -47,7 +49,7 @@ forget() {
 cleanup() {
     local m
     for m in A B; do [ -n "${PID[$m]}" ] && { kill -9 "${PID[$m]}" 2>/dev/null; wait "${PID[$m]}" 2>/dev/null; }; done
-    proxy_stop A
+    proxy_stop A; proxy_stop B
     forget
     e2e_cleanup
 }
@@ -71,9 +73,9 @@ integrations:
     tables: {include: ["$DB.%"]}
     apply: {batch_ms: 100}
 YAML
-proxy_start A "$ZH_PGTGT_PORT" || { t_fail $T "setup" "relay" "did not start"; t_done; }
+proxy_start A "$ZH_PGTGT_PORT" && proxy_start B "$ZH_PGTGT_PORT" || { t_fail $T "setup" "relays" "did not start"; t_done; }
 DSN_A=${ZH_PGTGT_DSN/port=$ZH_PGTGT_PORT/port=$PROXY_A_PORT}
-DSN_B=$ZH_PGTGT_DSN
+DSN_B=${ZH_PGTGT_DSN/port=$ZH_PGTGT_PORT/port=$PROXY_B_PORT}
 zstart() {
     local d=DSN_$1
     ZT_STATE=$E2E_DIR/st$1 ZT_MEMBER=host$1 ZT_DSN=${!d} "$ZETL" run -c "$CFG" 2>>"$E2E_DIR/run$1.log" &
@@ -167,22 +169,40 @@ zh_mysql -e "INSERT INTO $DB.t VALUES (1003, 'on B')"
 for i in $(seq 1 75); do [ "$(tgt_count)" = 104 ] && break; sleep 0.2; done
 t_eq $T "(c) hostB applies" "104" "$(tgt_count)"
 
-# (d) delete on the holder (now hostB); hostA, restarted, stands by first
+# (p) a paused holder (hostB) cut off from the target: hostA takes over; healed, hostB says
+# it lost the lease and stays paused, and a resume sent to it is taken (it then stands by)
 zstart A
-wait_field A .state standby 20 || t_fail $T "(d) hostA stands by" "standby" "$(field A .state)"
-out=$(cmd B delete)
+wait_field A .state standby 20 || t_fail $T "(p) hostA stands by" "standby" "$(field A .state)"
+out=$(cmd B pause); t_eq $T "(p) pause taken by the holder hostB" "ok" "$out"
+lines=$(wc -l <"$E2E_DIR/runB.log")
+proxy_blackhole B
+if wait_field A .ha.role active $((TAKEOVER + 15)); then t_pass $T "(p) hostB paused and cut off: hostA takes over"
+else t_fail $T "(p) hostA takes over from a paused, cut-off holder" "active" "$(field A .state) $(field A .reason)"; fi
+proxy_heal B
+for i in $(seq 1 100); do tail -n +"$((lines + 1))" "$E2E_DIR/runB.log" | grep -q "lost the lease" && break; sleep 0.2; done
+if tail -n +"$((lines + 1))" "$E2E_DIR/runB.log" | grep -q "lost the lease"; then t_pass $T "(p) healed, the paused hostB says it lost the lease"
+else t_fail $T "(p) the paused hostB says it lost the lease" "lost the lease" "$(tail -2 "$E2E_DIR/runB.log")"; fi
+t_eq $T "(p) hostB is still paused, and knows it is not the holder" "paused|standby|hostA" \
+    "$(field B .state)|$(field B .ha.role)|$(field B .ha.holder)"
+out=$(cmd B resume)
+t_eq $T "(p) a resume sent to it is taken" "ok" "$out"
+if wait_field B .state standby 15; then t_pass $T "(p) resumed, hostB stands by"
+else t_fail $T "(p) resumed, hostB stands by" "standby" "$(field B .state) $(field B .reason)"; fi
+
+# (d) delete on the holder (now hostA): hostB, the standby, stops
+out=$(cmd A delete)
 [[ $out == ok || $out == deleting* ]] && t_pass $T "(d) delete taken by the holder" ||
     t_fail $T "(d) delete taken by the holder" "ok" "$out"
-if wait_field A .state deleted 15; then t_pass $T "(d) the standby stops with deleted"
-else t_fail $T "(d) the standby stops with deleted" "deleted" "$(field A .state) $(field A .reason)"; fi
-if grep -q "was deleted by hostB" "$E2E_DIR/runA.log"; then t_pass $T "(d) it says who deleted it"
-else t_fail $T "(d) it says who deleted it" "was deleted by hostB" "$(tail -3 "$E2E_DIR/runA.log")"; fi
+if wait_field B .state deleted 15; then t_pass $T "(d) the standby stops with deleted"
+else t_fail $T "(d) the standby stops with deleted" "deleted" "$(field B .state) $(field B .reason)"; fi
+if grep -q "was deleted by hostA" "$E2E_DIR/runB.log"; then t_pass $T "(d) it says who deleted it"
+else t_fail $T "(d) it says who deleted it" "was deleted by hostA" "$(tail -3 "$E2E_DIR/runB.log")"; fi
 sleep 1
-if [ -n "${PID[A]}" ] && ! kill -0 "${PID[A]}" 2>/dev/null; then
-    wait "${PID[A]}"; rc=$?; PID[A]=
-    t_eq $T "(d) hostA's zetl run exits 3 (every integration deleted)" "3" "$rc"
+if [ -n "${PID[B]}" ] && ! kill -0 "${PID[B]}" 2>/dev/null; then
+    wait "${PID[B]}"; rc=$?; PID[B]=
+    t_eq $T "(d) hostB's zetl run exits 3 (every integration deleted)" "3" "$rc"
 else
-    t_fail $T "(d) hostA's zetl run exits once its only integration is deleted" "exited" "still running"
+    t_fail $T "(d) hostB's zetl run exits once its only integration is deleted" "exited" "still running"
 fi
 t_eq $T "(d) nobody runs it: the lease says deleted" "t" \
     "$(zh_psql_tgt -c "SELECT deleted_at IS NOT NULL FROM zetl.leases WHERE integration = '$NAME'")"
