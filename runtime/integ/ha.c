@@ -261,6 +261,11 @@ void integ_ha_lost(struct integ *in)
     pthread_mutex_lock(&h->mu);
     snprintf(why, sizeof why, "%s", h->why[0] ? h->why : "a commit found that another member took it over");
     h->why[0] = '\0';
+    if (h->view.ours) {         /* lost without seeing who took it: the holder is not known */
+        h->view.holder[0] = '\0';
+        h->view.holder_pid = 0;
+        h->view.ours = 0;
+    }
     pthread_mutex_unlock(&h->mu);
     integ_log(in, STATELOG_WARNING, NULL, "lease", "lost the lease of %s (epoch %lld): %s; this process "
               "applies nothing more and stands by", in->cfg->name, (long long)atomic_load(&in->ha_epoch), why);

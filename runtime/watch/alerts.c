@@ -492,9 +492,11 @@ void alerts_observe(struct alerts *a, const struct statelog_integration *v, size
                 x->clear_since = now_ms;
             if (!x->firing) {
                 drop = 1;           /* healed within the grace: never sent */
+            } else if (x->kind == ALERT_ON_FAILOVER) {
+                drop = 1;           /* an event, gone with its reading: the next takeover,
+                                       however soon, is a new one (no flapping rule) */
             } else if (now_ms - x->clear_since >= (int64_t)x->ig->alerts.resolve_seconds * 1000) {
-                if (x->kind != ALERT_ON_FAILOVER)   /* an event, not a condition: nothing to resolve */
-                    notes[nn++] = (struct note){ .inc = x, .resolved = 1 };
+                notes[nn++] = (struct note){ .inc = x, .resolved = 1 };
                 drop = 1;
             }
         }

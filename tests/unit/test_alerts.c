@@ -105,6 +105,9 @@ static void test_failover(void)
     see_ha(a, "standby", "a", 6, t += 1000);
     see_ha(a, "active", "b", 7, t += 1000);
     CHECK_INT(got.n, 2, "a second takeover: a second alert");
+    see_ha(a, "standby", "a", 8, t += 1000);
+    see_ha(a, "active", "b", 9, t += 1000);
+    CHECK_INT(got.n, 3, "a third two seconds later (no flapping rule for an event): a third alert");
     alerts_free(a);
 }
 
