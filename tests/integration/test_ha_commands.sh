@@ -78,7 +78,8 @@ DSN_A=${ZH_PGTGT_DSN/port=$ZH_PGTGT_PORT/port=$PROXY_A_PORT}
 DSN_B=${ZH_PGTGT_DSN/port=$ZH_PGTGT_PORT/port=$PROXY_B_PORT}
 zstart() {
     local d=DSN_$1
-    ZT_STATE=$E2E_DIR/st$1 ZT_MEMBER=host$1 ZT_DSN=${!d} "$ZETL" run -c "$CFG" 2>>"$E2E_DIR/run$1.log" &
+    ZT_STATE=$E2E_DIR/st$1 ZT_MEMBER=host$1 ZT_DSN=${!d} "$ZETL" run -c "$CFG" \
+        --metrics-file "$E2E_DIR/metrics$1.prom" 2>>"$E2E_DIR/run$1.log" &
     PID[$1]=$!
 }
 # field M JQ: jq over member M's status of the integration
@@ -125,6 +126,14 @@ fi
 zstart B
 if wait_field B .state standby 20; then t_pass $T "hostB stands by"
 else t_fail $T "hostB stands by" "standby" "$(field B .state) $(field B .reason)"; fi
+
+# The metrics file says which process runs it (written every 10 s)
+metric() { grep -h "^zetl_ha_active{integration=\"$NAME\"}" "$E2E_DIR/metrics$1.prom" 2>/dev/null | awk '{print $2}'; }
+for i in $(seq 1 60); do [ "$(metric A)|$(metric B)" = "1|0" ] && break; sleep 0.25; done
+t_eq $T "metrics: zetl_ha_active is 1 in the holder's file, 0 in the standby's" "1|0" "$(metric A)|$(metric B)"
+grep -q "^zetl_integration_state{integration=\"$NAME\",state=\"standby\"} 1" "$E2E_DIR/metricsB.prom" 2>/dev/null &&
+    t_pass $T "metrics: the standby's state is standby" ||
+    t_fail $T "metrics: the standby's state" "state=standby 1" "$(grep zetl_integration_state "$E2E_DIR/metricsB.prom" | grep ' 1$')"
 
 # (a) commands that act on the target, sent to the standby
 for c in resync resnapshot delete; do

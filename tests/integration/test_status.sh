@@ -42,8 +42,10 @@ name=$(jq -r '.integrations[0].name' <<<"$out")
 ins=$(jq -r '.integrations[0].tables[] | select(.name=="t") | .inserts' <<<"$out")
 [ "$ins" = 50 ] && pass "table counts read back" || fail "table counts read back" 50 "$ins"
 keys=$(jq -r '.integrations[0] | keys_unsorted | join(",")' <<<"$out")
-want="name,state,reason,source,target,position,lag_ms,bytes_behind,lag_resolution_ms,stalled,stalled_since,tables,wait,retry,running,last_state,runner,runner_pid,runner_started_at,stopped_at,last_seen_at,source_position,source_position_at,bytes_between,files_between,binlog_expire_seconds,checkpoint_commit_at,binlog_purge_not_before"
-[ "$keys" = "$want" ] && pass "integration fields follow the contract, then wait, retry, the liveness and the source position fields" || fail "integration fields follow the contract, then wait, retry, the liveness and the source position fields" "$want" "$keys"
+want="name,state,reason,source,target,position,lag_ms,bytes_behind,lag_resolution_ms,stalled,stalled_since,tables,wait,retry,running,last_state,runner,runner_pid,runner_started_at,stopped_at,last_seen_at,source_position,source_position_at,bytes_between,files_between,binlog_expire_seconds,checkpoint_commit_at,binlog_purge_not_before,ha"
+[ "$keys" = "$want" ] && pass "integration fields follow the contract, then wait, retry, the liveness, the source position and ha fields" || fail "integration fields follow the contract, then wait, retry, the liveness, the source position and ha fields" "$want" "$keys"
+ha=$(jq -c '.integrations[0].ha' <<<"$out")
+[ "$ha" = null ] && pass "ha is null without ha: in the config" || fail "ha is null without ha" null "$ha"
 # Nobody holds shop's lock (only the stress writer wrote it): stopped, with the
 # state the log holds kept as last_state.
 st=$(jq -r '.integrations[0] | "\(.state) \(.running) \(.last_state)"' <<<"$out")
