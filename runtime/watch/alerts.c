@@ -189,8 +189,10 @@ static enum cond lag_cond(const struct statelog_integration *g, const struct con
 
 /*
  * failover (ha): true in the one reading where this process, a standby at
- * the last reading, holds the lease at a higher epoch; it resolves by
- * itself, silently (failover_resolved), so each takeover sends one message.
+ * the last reading under another member's lease, holds the lease at a
+ * higher epoch; it goes with its reading, so each takeover sends one
+ * message. A member taking back the lease it let go (a target restart, its
+ * own silence) is no failover: nobody else held it as far as it saw.
  * The first reading knows no "before": a process that starts and takes a
  * lease nobody held is not a failover.
  */
@@ -199,7 +201,8 @@ static enum cond failover_cond(struct lease_seen *ls, const struct statelog_inte
 {
     int active = g->ha_role && !strcmp(g->ha_role, "active");
     enum cond c = COND_FALSE;
-    if (ls->epoch > 0 && !ls->active && active && g->ha_epoch > ls->epoch) {
+    if (ls->epoch > 0 && !ls->active && active && g->ha_epoch > ls->epoch && ls->holder[0] &&
+        (!g->ha_member || strcmp(ls->holder, g->ha_member) != 0)) {
         snprintf(why, len, "this process (%s) took it over from %s (lease epoch %lld)",
                  g->ha_member ? g->ha_member : "?", ls->holder[0] ? ls->holder : "another member",
                  (long long)g->ha_epoch);

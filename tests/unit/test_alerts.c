@@ -108,6 +108,12 @@ static void test_failover(void)
     see_ha(a, "standby", "a", 8, t += 1000);
     see_ha(a, "active", "b", 9, t += 1000);
     CHECK_INT(got.n, 3, "a third two seconds later (no flapping rule for an event): a third alert");
+    see_ha(a, "standby", "b", 9, t += 1000);
+    see_ha(a, "active", "b", 10, t += 1000);
+    CHECK_INT(got.n, 3, "taking back its own lease (it was the holder as last seen): no failover");
+    see_ha(a, "standby", "", 10, t += 1000);
+    see_ha(a, "active", "b", 11, t += 1000);
+    CHECK_INT(got.n, 3, "holder unknown before (it let go on its own silence): no failover");
     alerts_free(a);
 }
 
