@@ -290,6 +290,19 @@ ha_start() {
     ZP[$1]=$!
 }
 ha_alive() { [[ -n ${ZP[$1]} ]] && kill -0 "${ZP[$1]}" 2>/dev/null; }
+# ha_revive: a member that exited on its own is counted (CRASHES, said) and started again
+ha_revive() {
+    local m rc
+    for m in A B; do
+        ha_alive "$m" && continue
+        if [[ -n ${ZP[$m]} ]]; then
+            wait "${ZP[$m]}"; rc=$?
+            CRASHES=$((CRASHES + 1))
+            say "soak$m exited on its own (status $rc): $(tail -2 "$W/run$m.log" | tr '\n' ' ')"
+        fi
+        ha_start "$m"
+    done
+}
 ha_kill() {
     local p=${ZP[$1]}
     [[ -n $p ]] || return 0
@@ -464,15 +477,7 @@ while ((SECONDS < end)); do
     ((wait_s > 0)) && sleep "$wait_s"
     audit_on
     lease_news
-    for m in A B; do
-        ha_alive "$m" && continue
-        if [[ -n ${ZP[$m]} ]]; then
-            wait "${ZP[$m]}"; rc=$?
-            CRASHES=$((CRASHES + 1))
-            say "soak$m exited on its own (status $rc): $(tail -2 "$W/run$m.log" | tr '\n' ' ')"
-        fi
-        ha_start "$m"
-    done
+    ha_revive
     ((SECONDS >= end)) && break
     # The kind: every kind once first, in a shuffled order (so that a short run
     # sees each), then at random by the weights of FAULT_WEIGHTS.
@@ -565,15 +570,7 @@ TX_MY=$(cat "$W/txns-my" 2>/dev/null || echo 0); TX_PG=$(cat "$W/txns-pg" 2>/dev
 say "workload stopped: $TX_MY MariaDB and $TX_PG PostgreSQL transactions; waiting for zetl verify to match"
 audit_on
 lease_news
-for m in A B; do
-    ha_alive "$m" && continue
-    if [[ -n ${ZP[$m]} ]]; then
-        wait "${ZP[$m]}"; rc=$?
-        CRASHES=$((CRASHES + 1))
-        say "soak$m exited on its own (status $rc): $(tail -2 "$W/run$m.log" | tr '\n' ' ')"
-    fi
-    ha_start "$m"
-done
+ha_revive
 local deadline=$((SECONDS + 300)) matched=0
 while ((SECONDS < deadline)); do
     h=$(holder_of soak_my); member_env "${h:-A}" direct

@@ -127,11 +127,8 @@ static int relock(struct integ *in, int64_t epoch, struct tlease_view *v, char *
 {
     struct iha *h = in->ha;
     struct tlease *nl = NULL;
-    struct tlease_opts o = {
-        .dsn = in->cfg->target.dsn, .integration = in->cfg->name, .member = in->root->ha.member,
-        .pid = (int)getpid(), .token = h->token, .stop = &h->beat_stop,
-        .deadline_ms = integ_ha_takeover_s(in) * 500 > 3000 ? integ_ha_takeover_s(in) * 500 : 3000,
-    };
+    struct tlease_opts o = integ_ha_lease_opts(in);
+    o.stop = &h->beat_stop;
     if (tlease_open(&nl, &o, err, len) != 0) return -1;
     int r = tlease_relock(nl, epoch, integ_ha_takeover_s(in), v, err, len);
     if (r < 0) {

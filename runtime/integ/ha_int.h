@@ -10,6 +10,7 @@
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdint.h>
+#include <unistd.h>
 
 #include "runtime/integ/integ.h"
 #include "runtime/target/lease.h"
@@ -33,6 +34,18 @@ struct iha {
 };
 
 static inline int integ_ha_takeover_s(const struct integ *in) { return in->root->ha.takeover_seconds; }
+
+/* The lease session's options for this process: who it is, and the deadline
+ * of a call (half of takeover_seconds, at least 3 s, so a heartbeat never
+ * waits out pgwait's dead-link probe). The caller adds stop and hook. */
+static inline struct tlease_opts integ_ha_lease_opts(const struct integ *in)
+{
+    int half = integ_ha_takeover_s(in) * 500;
+    return (struct tlease_opts){
+        .dsn = in->cfg->target.dsn, .integration = in->cfg->name, .member = in->root->ha.member,
+        .pid = (int)getpid(), .token = in->ha->token, .deadline_ms = half > 3000 ? half : 3000,
+    };
+}
 
 /* The state log's ha fields from what is known now (supervisor thread). */
 void  integ_ha_write_view(struct integ *in);

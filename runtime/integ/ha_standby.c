@@ -62,12 +62,10 @@ enum integ_round integ_ha_acquire(struct integ *in)
         int64_t epoch = 0;
         struct tlease_view v = {0};
         if (!h->tl) {
-            struct tlease_opts o = {
-                .dsn = in->cfg->target.dsn, .integration = in->cfg->name,
-                .member = in->root->ha.member, .pid = (int)getpid(), .token = h->token,
-                .stop = &in->stop, .hook = lease_hook, .hook_ctx = in,
-                .deadline_ms = integ_ha_takeover_s(in) * 500 > 3000 ? integ_ha_takeover_s(in) * 500 : 3000,
-            };
+            struct tlease_opts o = integ_ha_lease_opts(in);
+            o.stop = &in->stop;
+            o.hook = lease_hook;
+            o.hook_ctx = in;
             if (tlease_open(&h->tl, &o, err, sizeof err) != 0) h->tl = NULL;
         }
         if (h->tl) r = tlease_try(h->tl, integ_ha_takeover_s(in), &epoch, &v, err, sizeof err);
