@@ -8,8 +8,8 @@
  * apply.batch_rows changes or apply.batch_ms has passed since it opened; when
  * no committed transaction waits in the queue behind it (or a heartbeat says
  * the source has nothing more), already a short linger after it opened
- * (apply_linger_ms: none while a batch costs under a third of the gap
- * between source commits, else in proportion to what a batch lately cost to apply,
+ * (apply_linger_ms: none while a batch costs less than the gap between
+ * source commits, else in proportion to what a batch lately cost to apply,
  * 1 to LINGER_MAX_MS). So a quiet source's change waits a few milliseconds,
  * and under load, while one batch applies, the queue fills, batches cost more,
  * the linger grows and the next batch is bigger. A transaction bigger than
@@ -80,24 +80,22 @@ struct applier {
 
 /*
  * How long a caught-up batch stays open for more transactions. Not at all
- * while the target has time to spare: when applying a batch costs less than
- * a third of the usual gap between source commits (gap_us, 0 unknown), one
- * target transaction per source transaction keeps up, and waiting only adds
- * lag (1k rows/s in commits every 5 ms: p50 11 → 7 ms). Not above a third:
- * at two thirds, 20k rows/s in 100-row commits every 5 ms applied each on
- * its own and the target's commits took the CPU the walsender needed (p50
- * 14 → 20 ms). Else in proportion to what a batch has lately cost to apply and
- * commit, at least 1 ms, at most LINGER_MAX_MS and batch_ms. Measured
- * (PostgreSQL → PostgreSQL on two cores, transactions every 5 ms): a fixed
- * 20 ms held the p50 lag near 19–21 ms at every rate; no linger at all
- * halved it at 1k rows/s but, near the highest rate, spent the CPU the
- * walsender needed on one target commit per source transaction and fell
- * behind. Under load each batch costs more than the gap, the linger grows to
- * its cap, and the target sees fewer, bigger transactions.
+ * while one batch costs less than the usual gap between source commits
+ * (gap_us, 0 unknown): the applier then keeps up one source transaction at
+ * a time, and when it is busy the queue fills and the next batch takes all
+ * that waits — group commit without waiting. Lingering there only adds lag:
+ * with the rule this replaced (linger once a batch cost a third of the gap)
+ * a stream at 5k rows/s in commits every ~2 ms, batches costing ~0.9 ms,
+ * waited 3–4 ms per batch, and the p50 lag was 11.6 ms against 6.9 ms
+ * without (bench/partial/stream22-*.md). Once a batch costs the gap or more
+ * — the applier cannot keep up transaction by transaction — in proportion
+ * to what a batch has lately cost to apply and commit, at least 1 ms, at
+ * most LINGER_MAX_MS and batch_ms: the target then sees fewer, bigger
+ * transactions.
  */
 int apply_linger_ms(int64_t batch_cost_us, int64_t gap_us, int batch_ms)
 {
-    if (gap_us > 0 && batch_cost_us > 0 && batch_cost_us * 3 < gap_us) return 0;
+    if (gap_us > 0 && batch_cost_us > 0 && batch_cost_us < gap_us) return 0;
     int64_t ms = (batch_cost_us * LINGER_PER_COST + 999) / 1000;
     int cap = batch_ms < LINGER_MAX_MS ? batch_ms : LINGER_MAX_MS;
     if (ms > cap) ms = cap;

@@ -17,17 +17,23 @@
 #include "runtime/pg/pgoutput.h"
 #include "runtime/pg/pgwait.h"
 
-/* A wake that yields fewer bytes than this sleeps COALESCE_US before the next
- * wait (pgstream_run). Well under libpq's 16 kB input buffer: a wake that
+/* A wake that yields fewer bytes than this sleeps before the next wait
+ * (pgstream_run): COALESCE_US while the stream is behind, COALESCE_LIVE_US
+ * while it is live. Well under libpq's 16 kB input buffer: a wake that
  * filled it has more waiting, and must not sleep. */
-#define COALESCE_BYTES 4096
-#define COALESCE_US    1000
+#define COALESCE_BYTES   4096
+#define COALESCE_US      1000
+#define COALESCE_LIVE_US  100
+/* Behind: the last transaction begun was sent more than this after its
+ * commit (both times the server's own clock, so no skew between hosts). */
+#define BEHIND_US      100000
 
 struct pgstream {
     PGconn   *conn;
     const struct pgwait *w;     /* waits' stop flag and deadline (&wbuf); NULL: none */
     struct pgwait wbuf;
     uint64_t  received;         /* wal_end from the server */
+    int       behind;           /* the last Begin came BEHIND_US or more after its commit */
     int       streaming;        /* in COPY BOTH */
     int       dead;             /* the server stopped answering: close without a goodbye */
     int       in_progress;      /* ask for protocol 2 with streaming 'on' (pgstream_stream_in_progress) */
@@ -325,6 +331,12 @@ static int handle(struct pgstream *s, const struct pgstream_loop *l, const char 
     }
     if (c.tag == 'w') {
         if (c.w.wal_end > s->received) s->received = c.w.wal_end;
+        struct pgout_begin b;
+        struct rd br;
+        if (c.w.len > 0 && c.w.data[0] == 'B') {
+            rd_init(&br, c.w.data + 1, c.w.len - 1);
+            if (pgout_parse_begin(&br, &b) == 0) s->behind = c.w.send_time - b.commit_time >= BEHIND_US;
+        }
         rc = pgdec_feed(l->dec, c.w.start_lsn, c.w.data, c.w.len);
         if (rc == TICK_STOP) return 0;          /* the loop sees the stop */
         if (rc && pgdec_error(l->dec)[0]) {
@@ -505,9 +517,15 @@ static int stream_loop(struct pgstream *s, const struct pgstream_loop *l)
              * 2.2 s of system time against 0.5 s of user time) and take a
              * core from the walsender, the stream's real bottleneck. Let
              * COALESCE_US of the stream gather in the socket and read it in
-             * one go; it delays a change by at most that. */
+             * one go; it delays a change by at most that. A millisecond
+             * only while behind (a backlog): on a live stream a transaction
+             * comes in one burst of messages, which a tenth of that gathers,
+             * and a millisecond was lag added to each transaction (stream_pg
+             * at 5k rows/s: received 1.2 ms after its commit, p50, against
+             * 0.5 ms). Not sleeping at all cost three times the CPU at 20k
+             * rows/s, taken from the walsender. */
             handled = 0;
-            struct timespec ts = {0, COALESCE_US * 1000L};
+            struct timespec ts = {0, (s->behind ? COALESCE_US : COALESCE_LIVE_US) * 1000L};
             nanosleep(&ts, NULL);
             if (!PQconsumeInput(s->conn)) return lost(s, "connection lost to");
             continue;

@@ -1324,8 +1324,9 @@ static void test_caught_up_linger(void)
     CHECK(ok, "the linger never shrinks as the cost grows, and stays within 1..20 ms");
     /* With the gap between source commits known: none while the target has time to spare. */
     CHECK_INT(apply_linger_ms(1500, 5000, 200), 0, "1.5 ms batches, a commit every 5 ms: apply at once");
-    CHECK_INT(apply_linger_ms(1600, 5000, 200), 0, "1.6 ms of 5: still under a third");
-    CHECK_INT(apply_linger_ms(1700, 5000, 200), 7, "1.7 ms of 5: over a third, linger 4 x");
+    CHECK_INT(apply_linger_ms(900, 1800, 200), 0, "0.9 ms batches, a commit every 1.8 ms (5k rows/s): at once");
+    CHECK_INT(apply_linger_ms(4900, 5000, 200), 0, "4.9 ms of 5: still keeps up, at once");
+    CHECK_INT(apply_linger_ms(5000, 5000, 200), 20, "a batch costs the whole gap: linger 4 x, capped");
     CHECK_INT(apply_linger_ms(1500, 1000, 200), 6, "commits faster than a batch applies: linger");
     CHECK_INT(apply_linger_ms(0, 5000, 200), 1, "no batch applied yet: 1 ms whatever the gap");
 }
