@@ -8,9 +8,9 @@
  * apply.batch_rows changes or apply.batch_ms has passed since it opened; when
  * no committed transaction waits in the queue behind it (or a heartbeat says
  * the source has nothing more), already a short linger after it opened
- * (apply_linger_ms: none while a batch costs less than the gap between
- * source commits, else in proportion to what a batch lately cost to apply,
- * 1 to LINGER_MAX_MS). So a quiet source's change waits a few milliseconds,
+ * (apply_linger_ms: none while the stream is live, else, once the source
+ * commits popped are LINGER_BEHIND_MS old, in proportion to what a batch
+ * lately cost to apply, 1 to LINGER_MAX_MS). So a quiet source's change waits a few milliseconds,
  * and under load, while one batch applies, the queue fills, batches cost more,
  * the linger grows and the next batch is bigger. A transaction bigger than
  * the byte budget is applied in pieces into one open target transaction, and
@@ -51,6 +51,7 @@
 #define TARGET_PROBE_MS    5000     /* idle: prove the target still answers */
 #define LINGER_MAX_MS        20     /* a caught-up batch stays open at most this long for more */
 #define LINGER_PER_COST       4     /* ... and at most this many times what a batch costs to apply */
+#define LINGER_BEHIND_MS    100     /* ... and only once the source commits popped are this old */
 
 struct applier {
     struct integ  *in;
@@ -73,44 +74,36 @@ struct applier {
     struct zpos stream_end;     /* end of the last source commit seen in the stream */
     uint64_t commit_lsn;        /* PostgreSQL: commit LSN of the transaction being popped */
     int64_t  batch_cost_us;     /* moving average of what applying and committing a batch took */
-    int64_t  gap_us;            /* moving average of the time between source commits popped */
-    int64_t  last_commit_us;    /* when the last one was popped (monotonic), 0 none */
+    int64_t  behind_us;         /* the last source commit popped: how long ago it was made
+                                   (our clock − its commit time; 0 unknown) */
     struct itable *fault;       /* the table a failed apply is the fault of (badtable.c), or NULL */
 };
 
 /*
  * How long a caught-up batch stays open for more transactions. Not at all
- * while one batch costs less than the usual gap between source commits
- * (gap_us, 0 unknown): the applier then keeps up one source transaction at
- * a time, and when it is busy the queue fills and the next batch takes all
- * that waits — group commit without waiting. Lingering there only adds lag:
- * with the rule this replaced (linger once a batch cost a third of the gap)
- * a stream at 5k rows/s in commits every ~2 ms, batches costing ~0.9 ms,
- * waited 3–4 ms per batch, and the p50 lag was 11.6 ms against 6.9 ms
- * without (bench/partial/stream22-*.md). Once a batch costs the gap or more
- * — the applier cannot keep up transaction by transaction — in proportion
- * to what a batch has lately cost to apply and commit, at least 1 ms, at
- * most LINGER_MAX_MS and batch_ms: the target then sees fewer, bigger
- * transactions.
+ * while the stream is live (the last source commit popped was made less
+ * than LINGER_BEHIND_MS ago): the applier then keeps up, and when it is busy
+ * the queue fills and the next batch takes all that waits — group commit
+ * without waiting, whatever the batches cost. Lingering there only adds lag.
+ * Traced (bench/partial/stream22-*.md): at 5k rows/s in commits every
+ * ~1.8 ms, a rule that lingered once a batch cost a third of the gap
+ * between commits held each ~0.9 ms batch 3–4 ms (p50 lag 11.6 ms against
+ * 6.9 without); at 8k inserts/s with updates and deletes in commits every
+ * ~0.6 ms, one that lingered once a batch cost the whole gap held every
+ * batch (~100 transactions, ~7 ms) the full 20 ms: its rows committed in
+ * the target 20 ms after their source commit, where the applier needed 7.
+ * Behind — the source is the bottleneck (on a small machine the walsender,
+ * whose CPU each extra target commit takes) — in proportion to what a batch
+ * has lately cost to apply and commit, at least 1 ms, at most LINGER_MAX_MS
+ * and batch_ms: the target then sees fewer, bigger transactions.
  */
-int apply_linger_ms(int64_t batch_cost_us, int64_t gap_us, int batch_ms)
+int apply_linger_ms(int64_t batch_cost_us, int64_t behind_us, int batch_ms)
 {
-    if (gap_us > 0 && batch_cost_us > 0 && batch_cost_us < gap_us) return 0;
+    if (behind_us < (int64_t)LINGER_BEHIND_MS * 1000) return 0;
     int64_t ms = (batch_cost_us * LINGER_PER_COST + 999) / 1000;
     int cap = batch_ms < LINGER_MAX_MS ? batch_ms : LINGER_MAX_MS;
     if (ms > cap) ms = cap;
     return ms < 1 ? 1 : (int)ms;
-}
-
-/* A source commit popped: the moving average of the gap between two (apply_linger_ms). */
-static void note_commit_gap(struct applier *a)
-{
-    int64_t t = zclock_mono_us();
-    if (a->last_commit_us) {
-        int64_t g = t - a->last_commit_us;
-        a->gap_us = a->gap_us ? (a->gap_us * 7 + g) / 8 : g;
-    }
-    a->last_commit_us = t;
 }
 
 /* ---- applying and checkpointing -------------------------------------------------- */
@@ -697,7 +690,7 @@ static int stream_item(struct applier *a, const struct cq_item *it)
         a->have_last = 1;
         a->txns++;
         a->bytes += it->txn.bytes;
-        note_commit_gap(a);
+        a->behind_us = it->txn.commit_time_us > 0 ? zclock_wall_us() - it->txn.commit_time_us : 0;
         if (!in->oldest_pending_us) in->oldest_pending_us = it->txn.commit_time_us;
         if (!a->batch_opened) a->batch_opened = zclock_mono_ms();
         /* Group commit: the batch closes when it is full; when no
@@ -831,7 +824,7 @@ enum integ_round integ_stream(struct integ *in)
         if (wait < 1) wait = 1;
         if (a.batch_opened) {
             int64_t left = a.batch_opened - now +
-                           (a.caught_up ? apply_linger_ms(a.batch_cost_us, a.gap_us, batch_ms) : batch_ms);
+                           (a.caught_up ? apply_linger_ms(a.batch_cost_us, a.behind_us, batch_ms) : batch_ms);
             if (left <= 0 && !a.in_src_txn) {
                 if (flush(&a) != 0) return stream_close(&a, ROUND_ERROR);
                 drift_when_caught_up(&a, &drift);   /* a busy stream is caught up here */

@@ -277,9 +277,10 @@ enum integ_round integ_snapshot(struct integ *in);
 /* Streaming (apply.c): reader + applier until stop, pause, delete or error;
  * never ROUND_NONE. */
 enum integ_round integ_stream(struct integ *in);
-/* How long (ms) a caught-up batch stays open for more: in proportion to what
- * a batch lately cost to apply (µs), from 1 ms to 20 ms and batch_ms. */
-int  apply_linger_ms(int64_t batch_cost_us, int64_t gap_us, int batch_ms);
+/* How long (ms) a caught-up batch stays open for more: none while the last
+ * source commit popped is under 100 ms old (behind_us), else in proportion
+ * to what a batch lately cost to apply (µs), from 1 ms to 20 ms and batch_ms. */
+int  apply_linger_ms(int64_t batch_cost_us, int64_t behind_us, int batch_ms);
 
 /*
  * One bad table never stops the others (badtable.c). A row the target cannot

@@ -1302,33 +1302,35 @@ static void test_decode_damage(void)
     qrec_defs_free(&d);
 }
 
-/* Group commit's linger (apply.c): a cheap batch lingers about a
- * millisecond, a costlier one in proportion, never past 20 ms or batch_ms;
- * none while a batch costs under a third of the gap between commits. */
+/* Group commit's linger (apply.c): none while the stream is live (the last
+ * source commit popped under 100 ms old); behind, a cheap batch lingers
+ * about a millisecond, a costlier one in proportion, never past 20 ms or
+ * batch_ms. */
 static void test_caught_up_linger(void)
 {
-    CHECK_INT(apply_linger_ms(0, 0, 200), 1, "no batch applied yet: 1 ms");
-    CHECK_INT(apply_linger_ms(100, 0, 200), 1, "0.1 ms batch: rounded up to 1 ms");
-    CHECK_INT(apply_linger_ms(600, 0, 200), 3, "0.6 ms batch: 4 x, rounded up");
-    CHECK_INT(apply_linger_ms(2500, 0, 200), 10, "2.5 ms batch: 10 ms");
-    CHECK_INT(apply_linger_ms(5000, 0, 200), 20, "5 ms batch: 20 ms, the cap");
-    CHECK_INT(apply_linger_ms(3000000, 0, 200), 20, "a 3 s batch: still the cap");
-    CHECK_INT(apply_linger_ms(5000, 0, 7), 7, "batch_ms below the cap bounds it");
-    CHECK_INT(apply_linger_ms(5000, 0, 1), 1, "batch_ms 1: 1 ms");
+    const int64_t B = 250000;           /* 250 ms behind */
+    CHECK_INT(apply_linger_ms(0, B, 200), 1, "behind, no batch applied yet: 1 ms");
+    CHECK_INT(apply_linger_ms(100, B, 200), 1, "behind, 0.1 ms batch: rounded up to 1 ms");
+    CHECK_INT(apply_linger_ms(600, B, 200), 3, "behind, 0.6 ms batch: 4 x, rounded up");
+    CHECK_INT(apply_linger_ms(2500, B, 200), 10, "behind, 2.5 ms batch: 10 ms");
+    CHECK_INT(apply_linger_ms(5000, B, 200), 20, "behind, 5 ms batch: 20 ms, the cap");
+    CHECK_INT(apply_linger_ms(3000000, B, 200), 20, "behind, a 3 s batch: still the cap");
+    CHECK_INT(apply_linger_ms(5000, B, 7), 7, "batch_ms below the cap bounds it");
+    CHECK_INT(apply_linger_ms(5000, B, 1), 1, "batch_ms 1: 1 ms");
     int prev = 0, ok = 1;
     for (int64_t us = 0; us <= 10000; us += 37) {
-        int l = apply_linger_ms(us, 0, 200);
+        int l = apply_linger_ms(us, B, 200);
         if (l < prev || l < 1 || l > 20) ok = 0;
         prev = l;
     }
     CHECK(ok, "the linger never shrinks as the cost grows, and stays within 1..20 ms");
-    /* With the gap between source commits known: none while the target has time to spare. */
-    CHECK_INT(apply_linger_ms(1500, 5000, 200), 0, "1.5 ms batches, a commit every 5 ms: apply at once");
-    CHECK_INT(apply_linger_ms(900, 1800, 200), 0, "0.9 ms batches, a commit every 1.8 ms (5k rows/s): at once");
-    CHECK_INT(apply_linger_ms(4900, 5000, 200), 0, "4.9 ms of 5: still keeps up, at once");
-    CHECK_INT(apply_linger_ms(5000, 5000, 200), 20, "a batch costs the whole gap: linger 4 x, capped");
-    CHECK_INT(apply_linger_ms(1500, 1000, 200), 6, "commits faster than a batch applies: linger");
-    CHECK_INT(apply_linger_ms(0, 5000, 200), 1, "no batch applied yet: 1 ms whatever the gap");
+    /* Live: apply at once, whatever a batch costs against the gap between commits. */
+    CHECK_INT(apply_linger_ms(900, 1500, 200), 0, "0.9 ms batches, commits 1.5 ms old (5k rows/s): at once");
+    CHECK_INT(apply_linger_ms(7000, 30000, 200), 0,
+              "7 ms batches of ~100 small commits, 30 ms old (8k rows/s mixed): at once, not 20 ms more");
+    CHECK_INT(apply_linger_ms(7000, 99999, 200), 0, "just under 100 ms old: at once");
+    CHECK_INT(apply_linger_ms(7000, 100000, 200), 20, "100 ms old: behind, linger");
+    CHECK_INT(apply_linger_ms(7000, 0, 200), 0, "commit time unknown: at once");
 }
 
 int main(void)
