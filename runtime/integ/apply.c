@@ -10,9 +10,10 @@
  * the source has nothing more), already a short linger after it opened
  * (apply_linger_ms: none while the stream is live, else, once the source
  * commits popped are LINGER_BEHIND_MS old, in proportion to what a batch
- * lately cost to apply, 1 to LINGER_MAX_MS). So a quiet source's change waits a few milliseconds,
- * and under load, while one batch applies, the queue fills, batches cost more,
- * the linger grows and the next batch is bigger. A transaction bigger than
+ * lately cost to apply, 1 to LINGER_MAX_MS). So a live stream's change is
+ * applied as soon as the applier is free, and under load, while one batch
+ * applies, the queue fills and the next batch is bigger; behind, the linger
+ * makes batches bigger still. A transaction bigger than
  * the byte budget is applied in pieces into one open target transaction, and
  * committed (with its checkpoint) only at its source COMMIT: memory stays
  * bounded and the target never shows half a source transaction.

@@ -345,6 +345,7 @@ static void publish_held(const struct pgdec *d)
 
 int pgdec_in_txn(const struct pgdec *d) { return d->in_txn || (d->xs && pgstreamed_in_block(d->xs)); }
 uint64_t pgdec_last_commit_end(const struct pgdec *d) { return d->last_end; }
+int64_t pgdec_txn_commit_time(const struct pgdec *d) { return d->txn.commit_time_us; }
 const char *pgdec_error(const struct pgdec *d) { return d->err; }
 void pgdec_stats(const struct pgdec *d, struct pgdec_stats *out)
 {

@@ -110,6 +110,8 @@ int pgdec_keepalive(struct pgdec *d, uint64_t wal_end, int64_t send_time_pg);
 int pgdec_in_txn(const struct pgdec *d);
 /* End LSN of the last delivered commit, 0 before the first. */
 uint64_t pgdec_last_commit_end(const struct pgdec *d);
+/* The commit time (Unix µs) of the transaction last begun or committed, 0 before the first. */
+int64_t pgdec_txn_commit_time(const struct pgdec *d);
 /* The current definition of a relation, NULL if no Relation message described it. */
 const struct ztable *pgdec_table(const struct pgdec *d, uint32_t relid);
 /* The last error ("" when none). */

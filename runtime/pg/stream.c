@@ -331,13 +331,9 @@ static int handle(struct pgstream *s, const struct pgstream_loop *l, const char 
     }
     if (c.tag == 'w') {
         if (c.w.wal_end > s->received) s->received = c.w.wal_end;
-        struct pgout_begin b;
-        struct rd br;
-        if (c.w.len > 0 && c.w.data[0] == 'B') {
-            rd_init(&br, c.w.data + 1, c.w.len - 1);
-            if (pgout_parse_begin(&br, &b) == 0) s->behind = c.w.send_time - b.commit_time >= BEHIND_US;
-        }
         rc = pgdec_feed(l->dec, c.w.start_lsn, c.w.data, c.w.len);
+        if (rc == 0 && c.w.len > 0 && c.w.data[0] == 'B')   /* the decoder has its commit time */
+            s->behind = pgdec_time_to_unix_us(c.w.send_time) - pgdec_txn_commit_time(l->dec) >= BEHIND_US;
         if (rc == TICK_STOP) return 0;          /* the loop sees the stop */
         if (rc && pgdec_error(l->dec)[0]) {
             snprintf(s->err, sizeof s->err, "%s", pgdec_error(l->dec));

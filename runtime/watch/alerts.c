@@ -204,7 +204,7 @@ static enum cond failover_cond(struct lease_seen *ls, const struct statelog_inte
     if (ls->epoch > 0 && !ls->active && active && g->ha_epoch > ls->epoch && ls->holder[0] &&
         (!g->ha_member || strcmp(ls->holder, g->ha_member) != 0)) {
         snprintf(why, len, "this process (%s) took it over from %s (lease epoch %lld)",
-                 g->ha_member ? g->ha_member : "?", ls->holder[0] ? ls->holder : "another member",
+                 g->ha_member ? g->ha_member : "?", ls->holder,
                  (long long)g->ha_epoch);
         c = COND_TRUE;
     }
